@@ -1,0 +1,202 @@
+# Doorstep - one Makefile for the hub (appliance/), the doorbell (firmware/),
+# their tests and tools. `make help` lists the targets.
+#
+# Variants: the default build goes to build/; `make SANITIZE=1` builds the
+# ASan+UBSan variant into build/asan/ (what `make test` runs).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build/asan
+SANITIZER_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTIMIZE := -O1
+else
+BUILD ?= build
+SANITIZER_FLAGS :=
+OPTIMIZE := -O2
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc/doorstep
+STATEDIR ?= /var/lib/doorstep
+
+CC ?= gcc
+CIVETWEB_SOURCE := build/src/civetweb
+CIVETWEB_STAMP := $(CIVETWEB_SOURCE)/.fetched
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/include
+CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
+LDFLAGS_ALL := $(SANITIZER_FLAGS)
+
+HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -largon2 -lcjson -lpthread -ldl -lm
+FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lcjson -lmbedcrypto -lpthread -lm
+
+# Sources: one folder per subsystem. Program entry points live in main.c files.
+COMMON_SOURCES := $(sort $(wildcard appliance/common/*.c))
+HUB_SOURCES := $(sort $(filter-out appliance/common/% appliance/main.c appliance/cli/main.c,\
+                 $(wildcard appliance/*/*.c)))
+FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJECTS := $(call obj,$(COMMON_SOURCES))
+HUB_OBJECTS := $(call obj,$(HUB_SOURCES))
+FIRMWARE_OBJECTS := $(call obj,$(FIRMWARE_SOURCES))
+CIVETWEB_OBJECT := $(BUILD)/obj/civetweb.o
+MIGRATIONS_SOURCE := $(BUILD)/gen/migrations.c
+MIGRATIONS_OBJECT := $(BUILD)/obj/gen/migrations.o
+MIGRATION_FILES := $(sort $(wildcard db/migrations/*.sql))
+
+HUB_ARCHIVE := $(BUILD)/lib/libdoorstep_hub.a
+FIRMWARE_ARCHIVE := $(BUILD)/lib/libdoorstep_firmware.a
+COMMON_ARCHIVE := $(BUILD)/lib/libdoorstep_common.a
+
+PROGRAMS := $(BUILD)/doorstepd $(BUILD)/doorstep $(BUILD)/doorbelld
+
+UNIT_TEST_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SOURCES))
+
+FUZZ_SOURCES := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SOURCES))
+FUZZ_SECONDS ?= 30
+
+.PHONY: all help deps civetweb programs unit-tests fuzzers test test-unit test-fuzz \
+        test-integration test-e2e run bench install clean format
+
+help:
+	@echo "make            build hub, doorbell and CLI into build/"
+	@echo "make deps       install Debian packages and npm modules (idempotent)"
+	@echo "make run        start a hub and one simulated doorbell under ./var"
+	@echo "make test       unit, fuzz, integration and browser tests (ASan+UBSan build)"
+	@echo "make bench      print performance figures as JSON lines"
+	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
+	@echo "make clean      remove build/"
+
+all: programs
+
+programs: $(PROGRAMS)
+
+deps:
+	@scripts/deps.sh
+
+$(CIVETWEB_STAMP):
+	@scripts/fetch-civetweb.sh $(CIVETWEB_SOURCE)
+
+civetweb: $(CIVETWEB_STAMP)
+
+# civetweb is third-party code: compiled with its own warning level, but with
+# our sanitizers so ASan sees buffers it hands us.
+$(CIVETWEB_OBJECT): $(CIVETWEB_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -c -std=gnu11 -g $(OPTIMIZE) $(SANITIZER_FLAGS) -Wno-cpp \
+	    -DUSE_MBEDTLS -DUSE_WEBSOCKET -DUSE_IPV6 -DNO_CGI -DNO_FILES_EXCLUSIVE=0 \
+	    -DDOORSTEP_WEBSOCKET_MAX_FRAME=8388608 \
+	    -I$(CIVETWEB_SOURCE)/include $(CIVETWEB_SOURCE)/src/civetweb.c -o $@
+
+$(BUILD)/obj/%.o: %.c | $(CIVETWEB_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
+
+# The schema travels inside the binary (scripts/embed-migrations.sh).
+$(MIGRATIONS_SOURCE): $(MIGRATION_FILES) scripts/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-migrations.sh $@ $(MIGRATION_FILES)
+$(MIGRATIONS_OBJECT): $(MIGRATIONS_SOURCE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
+
+$(COMMON_ARCHIVE): $(COMMON_OBJECTS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(HUB_ARCHIVE): $(HUB_OBJECTS) $(CIVETWEB_OBJECT) $(MIGRATIONS_OBJECT)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(FIRMWARE_ARCHIVE): $(FIRMWARE_OBJECTS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/doorstepd: $(BUILD)/obj/appliance/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
+$(BUILD)/doorstep: $(BUILD)/obj/appliance/cli/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
+$(BUILD)/doorbelld: $(BUILD)/obj/firmware/main.o $(FIRMWARE_ARCHIVE) $(COMMON_ARCHIVE)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(FIRMWARE_LIBS)
+
+# A unit test is built from its own file, appliance/common/ and the sources it
+# names on a "UNIT_SOURCES:" line, so one module's test never waits on another.
+unit_sources = $(shell sed -n 's/.*UNIT_SOURCES:\(.*\)$$/\1/p' $(1))
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJECT) \
+                  $$(call obj,$$(call unit_sources,tests/unit/$$*.c))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS)) -lcmocka
+
+unit-tests: $(UNIT_TESTS)
+
+# libFuzzer harnesses: clang, always with ASan+UBSan, own object set.
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iappliance -Ifirmware \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \
+	    -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS))
+
+fuzzers: $(FUZZERS)
+
+# ---- tests ----------------------------------------------------------------
+
+test: deps
+	$(MAKE) all
+	$(MAKE) SANITIZE=1 all unit-tests
+	$(MAKE) fuzzers
+	$(MAKE) test-unit test-fuzz test-integration test-e2e
+
+test-unit:
+	@scripts/run-unit-tests.sh build/asan/tests
+
+test-fuzz:
+	@scripts/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+test-integration:
+	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 integration/
+
+test-e2e:
+	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 e2e/
+
+# ---- run, bench, install --------------------------------------------------
+
+run: deps all
+	@scripts/run.sh
+
+bench: deps all
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/doorstepd $(DESTDIR)$(PREFIX)/sbin/doorstepd
+	install -m 0755 $(BUILD)/doorstep $(DESTDIR)$(PREFIX)/bin/doorstep
+	install -m 0755 $(BUILD)/doorbelld $(DESTDIR)$(PREFIX)/sbin/doorbelld
+	install -d $(DESTDIR)$(PREFIX)/share/doorstep/www $(DESTDIR)$(PREFIX)/share/doorstep/db/migrations
+	cp -R www/. $(DESTDIR)$(PREFIX)/share/doorstep/www/
+	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/doorstep/db/migrations/
+	install -d $(DESTDIR)$(SYSCONFDIR)
+	test -e $(DESTDIR)$(SYSCONFDIR)/doorstepd.conf || \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \
+	        systemd/doorstepd.conf.in > $(DESTDIR)$(SYSCONFDIR)/doorstepd.conf
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for unit in systemd/*.service; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        -e 's|@STATEDIR@|$(STATEDIR)|g' $$unit \
+	        > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$unit); done
+	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

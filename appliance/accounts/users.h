@@ -1,0 +1,124 @@
+/*
+ * users.h - hub accounts in the users table: creating (including the
+ * one-time first admin), authenticating, listing, deleting, changing
+ * passwords, and which doorbells a viewer may see (user_devices).
+ *
+ * Any thread may call these with its own SQLite connection
+ * (database_thread_connection()); all shared state lives in the database,
+ * whose transactions (BEGIN IMMEDIATE where a check must stay true until the
+ * write) provide the locking. Password hashing is capped by password.h.
+ */
+#ifndef DOORSTEP_USERS_H
+#define DOORSTEP_USERS_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define USERS_USERNAME_MAX 64
+#define USERS_ROLE_ADMIN   "admin"
+#define USERS_ROLE_VIEWER  "viewer"
+
+struct user {
+    int64_t id;
+    char username[USERS_USERNAME_MAX + 1];
+    char role[8]; /* "admin" or "viewer" */
+};
+
+enum users_status {
+    USERS_ERROR = -1, /* database or hashing failure (logged) */
+    USERS_OK = 0,
+    USERS_INVALID_USERNAME = 1, /* not 1..64 of [A-Za-z0-9._@-] */
+    USERS_INVALID_PASSWORD = 2, /* fails password_policy_check() */
+    USERS_INVALID_ROLE = 3,     /* not "admin" or "viewer" */
+    USERS_USERNAME_TAKEN = 4,   /* another user has it (case-insensitively) */
+    USERS_ALREADY_SET_UP = 5,   /* first-admin setup after an admin exists */
+    USERS_NOT_FOUND = 6,        /* no such user (or device, when granting) */
+    USERS_LAST_ADMIN = 7,       /* refusing to delete the only admin */
+    USERS_BAD_CREDENTIALS = 8,  /* unknown user or wrong password: same answer */
+};
+
+/* Called once per row by users_list(); return nonzero to stop early. */
+typedef int (*users_list_callback)(const struct user *user, void *context);
+
+/* Called once per device id by users_list_devices(); nonzero stops early. */
+typedef int (*users_device_callback)(const char *device_id, void *context);
+
+/* True if username is 1..64 characters of [A-Za-z0-9._@-]. */
+bool users_username_valid(const char *username);
+
+/* True if role is "admin" or "viewer". */
+bool users_role_valid(const char *role);
+
+/* True if user holds the admin role. */
+bool users_is_admin(const struct user *user);
+
+/*
+ * Create a user after checking username, role and password policy; the
+ * password is stored only as an argon2id hash. On USERS_OK *id_out (may be
+ * NULL) is the new id; otherwise error (may be NULL) gets a human reason.
+ */
+enum users_status users_create(sqlite3 *db, const char *username, const char *password,
+                               const char *role, int64_t *id_out, char *error, size_t error_size);
+
+/*
+ * Create the first admin, only while no admin exists. The check and the
+ * insert are one BEGIN IMMEDIATE transaction, so of two racing setup
+ * requests exactly one succeeds; the other gets USERS_ALREADY_SET_UP.
+ */
+enum users_status users_create_first_admin(sqlite3 *db, const char *username, const char *password,
+                                           int64_t *id_out, char *error, size_t error_size);
+
+/* Number of users, or -1 on a database error (logged). */
+int64_t users_count(sqlite3 *db);
+
+/* Number of admins, or -1 on a database error (logged). */
+int64_t users_count_admins(sqlite3 *db);
+
+/*
+ * Check a login. USERS_OK fills *user_out; an unknown user and a wrong
+ * password both give USERS_BAD_CREDENTIALS after one argon2id verification
+ * each, so neither the answer nor its timing tells them apart. USERS_ERROR
+ * on database failure or a corrupt stored hash.
+ */
+enum users_status users_authenticate(sqlite3 *db, const char *username, const char *password,
+                                     struct user *user_out);
+
+/* Look a user up by id: USERS_OK (fills *user_out), USERS_NOT_FOUND or USERS_ERROR. */
+enum users_status users_find_by_id(sqlite3 *db, int64_t id, struct user *user_out);
+
+/* Look a user up by name (case-insensitively), like users_find_by_id(). */
+enum users_status users_find_by_username(sqlite3 *db, const char *username, struct user *user_out);
+
+/* Call callback for every user in id order. The struct passed is only valid
+ * during the call. USERS_OK (also when stopped early) or USERS_ERROR. */
+enum users_status users_list(sqlite3 *db, users_list_callback callback, void *context);
+
+/* Call callback for every device id granted to user_id, in id order. The
+ * string is only valid during the call. USERS_OK or USERS_ERROR. */
+enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
+                                     void *context);
+
+/* Delete a user with their sessions and device grants. Refuses the last
+ * admin with USERS_LAST_ADMIN; USERS_NOT_FOUND if there is no such user. */
+enum users_status users_delete(sqlite3 *db, int64_t user_id);
+
+/* Replace a user's password (policy-checked) and end all their sessions, in
+ * one transaction. USERS_OK, USERS_INVALID_PASSWORD, USERS_NOT_FOUND or
+ * USERS_ERROR; error (may be NULL) gets a human reason. */
+enum users_status users_set_password(sqlite3 *db, int64_t user_id, const char *password,
+                                     char *error, size_t error_size);
+
+/* Let a viewer see a doorbell. Idempotent. USERS_NOT_FOUND if the user or
+ * the device does not exist. */
+enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *device_id);
+
+/* Withdraw a grant. Idempotent: USERS_OK also when there was none. */
+enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *device_id);
+
+/* May user see device_id? Admins always; viewers only with a grant. A
+ * database error answers false (logged): failing closed. */
+bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id);
+
+#endif

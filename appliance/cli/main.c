@@ -1,0 +1,267 @@
+/*
+ * main.c - doorstep, the hub's admin command line. It works directly on the
+ * hub's database (SQLite in WAL mode, so it is safe while doorstepd runs):
+ * adding doorbells and users, listing, removing, changing passwords.
+ * Single-threaded.
+ */
+#define LOG_MODULE "doorstep"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "accounts/sessions.h"
+#include "accounts/users.h"
+#include "common/log.h"
+#include "core/config.h"
+#include "devices/device_store.h"
+#include "storage/database.h"
+
+#define CLI_PASSWORD_MAX 257
+
+static void cli_usage(const char *program)
+{
+    printf("Usage: %s [--data-dir DIR] [--config FILE] COMMAND\n"
+           "Doorstep hub administration (works while doorstepd runs).\n\n"
+           "  device add NAME                 add a doorbell; prints its id and secret once\n"
+           "  device list                     list doorbells\n"
+           "  device remove ID                remove a doorbell (it is disconnected at once)\n"
+           "  user add NAME [--role admin|viewer] [--password-stdin]\n"
+           "                                  add a user (asks for the password)\n"
+           "  user list                       list users\n"
+           "  user remove NAME                remove a user\n"
+           "  user passwd NAME [--password-stdin]\n"
+           "                                  set a new password; ends that user's sessions\n\n"
+           "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
+           "  -c, --config FILE    hub settings file (default %s if present)\n",
+           program, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_CONFIG);
+}
+
+/* Read one line from stdin without its newline. 0 ok, -1 on EOF/too long. */
+static int cli_read_line(char *out, size_t size)
+{
+    if (fgets(out, (int)size, stdin) == NULL)
+        return -1;
+    if (strchr(out, '\n') == NULL && !feof(stdin))
+        return -1;
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+/* Prompt for a password with echo off (twice when confirm), or read stdin. */
+static int cli_read_password(int from_stdin, int confirm, char *out, size_t size)
+{
+    char again[CLI_PASSWORD_MAX];
+    struct termios saved, quiet;
+    int terminal = !from_stdin && isatty(STDIN_FILENO);
+    int rc = -1;
+
+    if (!terminal)
+        return cli_read_line(out, size);
+    tcgetattr(STDIN_FILENO, &saved);
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    fprintf(stderr, "Password: ");
+    if (cli_read_line(out, size) != 0)
+        goto out;
+    fprintf(stderr, "\n");
+    if (confirm) {
+        fprintf(stderr, "Again: ");
+        if (cli_read_line(again, sizeof(again)) != 0)
+            goto out;
+        fprintf(stderr, "\n");
+        if (strcmp(out, again) != 0) {
+            fprintf(stderr, "the passwords differ\n");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    mbedtls_platform_zeroize(again, sizeof(again));
+    return rc;
+}
+
+/* device_store_list callback: one line per doorbell. */
+static int cli_print_device(const struct device_record *device, void *context)
+{
+    (void)context;
+    printf("%-14s %-32s %s\n", device->id, device->name,
+           device->last_seen_at ? device->firmware : "(never connected)");
+    return 0;
+}
+
+static int cli_device(sqlite3 *db, int argc, char **argv)
+{
+    char error[256];
+
+    if (argc >= 2 && strcmp(argv[0], "add") == 0) {
+        struct device_record record;
+        uint8_t secret[LINK_SECRET_SIZE];
+        char secret_hex[LINK_SECRET_SIZE * 2 + 1];
+        if (device_store_add(db, argv[1], &record, secret, error, sizeof(error)) != 0) {
+            fprintf(stderr, "doorstep: %s\n", error);
+            return 1;
+        }
+        link_hex_encode(secret, sizeof(secret), secret_hex);
+        printf("id %s\nsecret %s\n", record.id, secret_hex);
+        fprintf(stderr,
+                "Start the doorbell with:\n  doorbelld --hub wss://HUB:8443 --device-id %s "
+                "--secret %s\nThe secret is shown only now.\n",
+                record.id, secret_hex);
+        mbedtls_platform_zeroize(secret, sizeof(secret));
+        mbedtls_platform_zeroize(secret_hex, sizeof(secret_hex));
+        return 0;
+    }
+    if (argc >= 1 && strcmp(argv[0], "list") == 0)
+        return device_store_list(db, cli_print_device, NULL) == 0 ? 0 : 1;
+    if (argc >= 2 && strcmp(argv[0], "remove") == 0) {
+        int removed = device_store_delete(db, argv[1]);
+        if (removed != 1)
+            fprintf(stderr, "doorstep: %s\n", removed == 0 ? "no such doorbell" : "database error");
+        return removed == 1 ? 0 : 1;
+    }
+    fprintf(stderr, "doorstep: device add NAME | list | remove ID\n");
+    return 2;
+}
+
+/* users_list callback: one line per user. */
+static int cli_print_user(const struct user *user, void *context)
+{
+    (void)context;
+    printf("%-6lld %-32s %s\n", (long long)user->id, user->username, user->role);
+    return 0;
+}
+
+static int cli_user(sqlite3 *db, int argc, char **argv)
+{
+    char password[CLI_PASSWORD_MAX];
+    char error[256] = "";
+    const char *role = USERS_ROLE_VIEWER;
+    int password_stdin = 0, rc = 1;
+    struct user user;
+    enum users_status status;
+
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--password-stdin") == 0)
+            password_stdin = 1;
+        else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+            role = argv[++i];
+        else if (strcmp(argv[i], "--admin") == 0)
+            role = USERS_ROLE_ADMIN;
+        else {
+            fprintf(stderr, "doorstep: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (argc >= 1 && strcmp(argv[0], "list") == 0)
+        return users_list(db, cli_print_user, NULL) == USERS_OK ? 0 : 1;
+    if (argc < 2) {
+        fprintf(stderr, "doorstep: user add NAME | list | remove NAME | passwd NAME\n");
+        return 2;
+    }
+    if (strcmp(argv[0], "remove") == 0) {
+        status = users_find_by_username(db, argv[1], &user);
+        if (status == USERS_OK)
+            status = users_delete(db, user.id);
+        if (status != USERS_OK)
+            fprintf(stderr, "doorstep: %s\n",
+                    status == USERS_LAST_ADMIN  ? "the last admin cannot be removed"
+                    : status == USERS_NOT_FOUND ? "no such user"
+                                                : "database error");
+        return status == USERS_OK ? 0 : 1;
+    }
+    if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
+        fprintf(stderr, "doorstep: unknown user command '%s'\n", argv[0]);
+        return 2;
+    }
+    if (cli_read_password(password_stdin, 1, password, sizeof(password)) != 0) {
+        fprintf(stderr, "doorstep: no password given\n");
+        goto out;
+    }
+    if (strcmp(argv[0], "add") == 0) {
+        status = users_create(db, argv[1], password, role, NULL, error, sizeof(error));
+    } else {
+        status = users_find_by_username(db, argv[1], &user);
+        if (status == USERS_OK)
+            status = users_set_password(db, user.id, password, error, sizeof(error));
+    }
+    if (status != USERS_OK) {
+        fprintf(stderr, "doorstep: %s\n",
+                error[0] ? error : status == USERS_NOT_FOUND ? "no such user" : "failed");
+        goto out;
+    }
+    printf("%s %s\n", argv[0][0] == 'a' ? "added" : "password changed for", argv[1]);
+    rc = 0;
+out:
+    mbedtls_platform_zeroize(password, sizeof(password));
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct config config;
+    const char *data_dir = NULL, *config_file = NULL;
+    char path[CONFIG_PATH_MAX + 32], error[1024];
+    sqlite3 *db = NULL;
+    int option, rc;
+
+    /* "+" stops at the first non-option: sub-commands take their own flags. */
+    while ((option = getopt_long(argc, argv, "+d:c:h", options, NULL)) != -1) {
+        if (option == 'd')
+            data_dir = optarg;
+        else if (option == 'c')
+            config_file = optarg;
+        else if (option == 'h') {
+            cli_usage(argv[0]);
+            return 0;
+        } else
+            return 2;
+    }
+    if (optind >= argc) {
+        cli_usage(argv[0]);
+        return 2;
+    }
+    log_set_level(LOG_LEVEL_WARN);
+    config_defaults(&config);
+    if (config_file == NULL && data_dir == NULL && access(DOORSTEP_DEFAULT_CONFIG, R_OK) == 0)
+        config_file = DOORSTEP_DEFAULT_CONFIG;
+    if (config_file != NULL && config_read_file(&config, config_file, error, sizeof(error)) != 0) {
+        fprintf(stderr, "doorstep: %s\n", error);
+        return 2;
+    }
+    if (data_dir == NULL)
+        data_dir = config.data_dir;
+    snprintf(path, sizeof(path), "%s/doorstep.db", data_dir);
+    if (access(data_dir, W_OK) != 0) {
+        fprintf(stderr, "doorstep: %s: %s\n", data_dir, strerror(errno));
+        return 1;
+    }
+    if (database_open(path, &db, error, sizeof(error)) != 0) {
+        fprintf(stderr, "doorstep: %s\n", error);
+        return 1;
+    }
+    if (strcmp(argv[optind], "device") == 0)
+        rc = cli_device(db, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(argv[optind], "user") == 0)
+        rc = cli_user(db, argc - optind - 1, argv + optind + 1);
+    else {
+        fprintf(stderr, "doorstep: unknown command '%s' (try --help)\n", argv[optind]);
+        rc = 2;
+    }
+    database_close(db);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * hub.h - the one struct that ties the running hub together: settings, TLS
+ * identity, the doorbell registry and the HTTP server. Created by main(),
+ * handed to civetweb as callback data, freed after the server stops.
+ *
+ * Fields are written by the main thread before the server starts and are
+ * read-only afterwards, except `ready` (atomic) and what the registry guards
+ * with its own locks.
+ */
+#ifndef DOORSTEP_HUB_H
+#define DOORSTEP_HUB_H
+
+#include <stdatomic.h>
+
+#include "core/config.h"
+#include "tls/certificate.h"
+
+struct device_registry;
+struct mg_context;
+
+struct hub {
+    struct config config;
+    struct certificate_info certificate;
+    struct device_registry *registry;
+    struct mg_context *server;
+    char database_path[CONFIG_PATH_MAX + 32];
+    char public_url[512]; /* https://host:port, for printed links */
+    atomic_int ready;     /* 1 once the database is migrated and the server listens */
+};
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * device_registry.h - the hub's live view of each doorbell: whether it is
+ * connected, its video statistics, telemetry and latest snapshot, and the
+ * link connection to send it commands.
+ *
+ * Threads: link connections (one civetweb worker thread each) update their
+ * device; HTTP handler threads read snapshots of the state and send commands;
+ * the housekeeping thread recomputes rates and times out silent links.
+ * Locks: registry->lock guards the table (adding/removing entries); each
+ * entry's own `lock` guards its fields and the connection pointer. Lock order:
+ * registry lock, then entry lock. Never block on the network while holding
+ * the registry lock.
+ */
+#ifndef DOORSTEP_DEVICE_REGISTRY_H
+#define DOORSTEP_DEVICE_REGISTRY_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/link_protocol.h"
+
+struct mg_connection;
+
+#define DEVICE_REGISTRY_MAX_DEVICES 256
+#define DEVICE_NAME_MAX             65
+#define DEVICE_SNAPSHOT_MAX         (2u * 1024u * 1024u)
+#define DEVICE_SILENT_OFFLINE_MS    30000
+
+/* Counters of one link connection's video, reset when the doorbell reconnects. */
+struct device_video_stats {
+    int width, height;
+    uint64_t frames, keyframes, bytes;
+    uint64_t gaps;       /* frames missing between consecutive sequence numbers */
+    uint64_t duplicates; /* a sequence number seen twice in a row */
+    uint64_t reordered;  /* a sequence number lower than the previous one */
+    uint32_t last_sequence;
+    int64_t last_keyframe_at;  /* ms since epoch */
+    int64_t last_capture_us;
+    double fps, bitrate_kbps;  /* over the last housekeeping interval */
+    uint64_t rate_frames, rate_bytes; /* counters at the last rate update */
+    int64_t rate_at_ms;
+};
+
+struct device_entry {
+    pthread_mutex_t lock;
+    char id[LINK_DEVICE_ID_MAX];
+    char name[DEVICE_NAME_MAX];
+    int online;
+    int revoked;                       /* set on delete: the link closes at its next message */
+    struct mg_connection *connection;  /* NULL when offline; written under lock */
+    uint64_t connection_serial;        /* which connection owns the entry */
+    char remote_address[48];
+    char firmware[LINK_TEXT_MAX];
+    int64_t connected_since, last_seen_at; /* ms since epoch */
+    struct device_video_stats video;
+    struct link_telemetry telemetry;
+    int has_telemetry;
+    uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
+    size_t snapshot_size;
+    int64_t snapshot_at;
+    uint32_t next_command_id;
+};
+
+struct device_registry;
+
+/* Create an empty registry; NULL if out of memory. */
+struct device_registry *device_registry_create(void);
+
+/* Free the registry and every entry (after all link threads have stopped). */
+void device_registry_destroy(struct device_registry *registry);
+
+/*
+ * Find or create the entry for id, returning it *locked* (caller unlocks with
+ * device_entry_unlock). NULL if the table is full.
+ */
+struct device_entry *device_registry_acquire(struct device_registry *registry, const char *id,
+                                             int create);
+
+/* Unlock an entry returned by device_registry_acquire(). */
+void device_entry_unlock(struct device_entry *entry);
+
+/* Remove the entry for id (device deleted). Returns 1 if it existed. */
+int device_registry_remove(struct device_registry *registry, const char *id);
+
+/* Describe one entry as the API's DEVICE object (caller deletes). Entry must be locked. */
+cJSON *device_entry_to_json(const struct device_entry *entry);
+
+/*
+ * Send one encoded link message to the device if it is connected. Takes and
+ * releases the entry lock itself (the entry must NOT be locked by the caller).
+ * Returns 0 if written, -1 if offline or the write failed.
+ */
+int device_registry_send(struct device_registry *registry, const char *id, const uint8_t *message,
+                         size_t size);
+
+/* Send a command (type + optional parameters) to the device. 0 if sent. */
+int device_registry_send_command(struct device_registry *registry, const char *id,
+                                 const struct link_command *command);
+
+/* Housekeeping: recompute fps/bitrate for every entry. */
+void device_registry_update_rates(struct device_registry *registry, int64_t now_ms);
+
+/* Number of entries currently online. */
+int device_registry_online_count(struct device_registry *registry);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * link_server.c - the hub's end of the device link (docs/protocol.md): the
+ * civetweb WebSocket handlers for /link/v1.
+ *
+ * Threads: civetweb gives each link connection its own worker thread, which
+ * runs every handler below for that connection; so a struct link_session is
+ * touched by one thread only and needs no lock. What other threads see (the
+ * device's entry in the registry) is updated under the entry's lock.
+ *
+ * A connection must authenticate before anything else is accepted:
+ *   doorbell HELLO -> hub CHALLENGE -> doorbell AUTH -> hub WELCOME
+ * Any protocol error, wrong secret or unknown device gets a LINK_ERROR and
+ * the connection is closed; nothing from it reaches the rest of the hub.
+ */
+#define LOG_MODULE "link"
+
+#include "devices/link_server.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "civetweb.h"
+#include "common/log.h"
+#include "core/hub.h"
+#include "devices/device_registry.h"
+#include "devices/device_store.h"
+#include "storage/database.h"
+
+enum link_state {
+    LINK_STATE_AWAIT_HELLO,
+    LINK_STATE_AWAIT_AUTH,
+    LINK_STATE_STREAMING,
+};
+
+/* Per-connection state; owned by the connection's thread, freed on close. */
+struct link_session {
+    struct hub *hub;
+    enum link_state state;
+    uint64_t serial; /* distinguishes this connection from a newer one of the same device */
+    char remote_address[48];
+    struct link_hello hello;
+    struct device_record device;
+    int device_known;
+    uint8_t secret[LINK_SECRET_SIZE];
+    uint8_t nonce[LINK_NONCE_SIZE];
+    int first_frame_seen;
+};
+
+static atomic_uint_fast64_t link_next_serial = 1;
+
+/* Microseconds since the epoch, for the timestamp of messages we send. */
+static uint64_t link_now_us(void)
+{
+    return (uint64_t)database_now_ms() * 1000u;
+}
+
+/* Send one JSON-payload message on this connection. 0 ok, -1 failed. */
+static int link_send_json(struct mg_connection *connection, uint8_t type, uint32_t sequence,
+                          cJSON *json)
+{
+    size_t size = 0;
+    uint8_t *message = link_message_encode_json(type, sequence, link_now_us(), json, 0, &size);
+    int rc = -1;
+
+    if (message != NULL)
+        rc = mg_websocket_write(connection, MG_WEBSOCKET_OPCODE_BINARY, (const char *)message,
+                                size) > 0
+                 ? 0
+                 : -1;
+    free(message);
+    return rc;
+}
+
+/* Tell the peer why we are closing. Returns 0: the value that closes the link. */
+static int link_refuse(struct mg_connection *connection, struct link_session *session,
+                       const char *code, const char *reason)
+{
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "code", code);
+    cJSON_AddStringToObject(json, "reason", reason);
+    link_send_json(connection, LINK_ERROR, 0, json);
+    cJSON_Delete(json);
+    log_warn("closing link from %s (device '%s'): %s: %s", session->remote_address,
+             session->hello.device_id[0] ? session->hello.device_id : "?", code, reason);
+    return 0;
+}
+
+/* civetweb: a client asks to upgrade to a device link. */
+static int link_on_connect(const struct mg_connection *connection, void *data)
+{
+    struct link_session *session = calloc(1, sizeof(*session));
+    const struct mg_request_info *info = mg_get_request_info(connection);
+
+    if (session == NULL)
+        return 1; /* non-zero refuses the upgrade */
+    session->hub = data;
+    session->serial = atomic_fetch_add(&link_next_serial, 1);
+    snprintf(session->remote_address, sizeof(session->remote_address), "%s", info->remote_addr);
+    mg_set_user_connection_data(connection, session);
+    log_debug("link connection from %s", session->remote_address);
+    return 0;
+}
+
+/* HELLO: remember who the peer claims to be and challenge it. An unknown id
+ * gets a challenge too, so the answer does not reveal which ids exist. */
+static int link_on_hello(struct mg_connection *connection, struct link_session *session,
+                         const struct link_message *message)
+{
+    char reason[128];
+    char nonce_hex[LINK_NONCE_SIZE * 2 + 1];
+    cJSON *json;
+    int found;
+
+    if (link_parse_hello(message->json, &session->hello, reason, sizeof(reason)) != 0)
+        return link_refuse(connection, session, "protocol_error", reason);
+    if (session->hello.protocol != LINK_PROTOCOL_VERSION)
+        return link_refuse(connection, session, "unsupported_version",
+                           "this hub speaks device link v1");
+    found = device_store_find(database_thread_connection(), session->hello.device_id,
+                              &session->device, session->secret);
+    if (found < 0)
+        return link_refuse(connection, session, "internal", "database unavailable");
+    session->device_known = found;
+    if (getrandom(session->nonce, sizeof(session->nonce), 0) != (ssize_t)sizeof(session->nonce))
+        return link_refuse(connection, session, "internal", "no random numbers");
+    link_hex_encode(session->nonce, sizeof(session->nonce), nonce_hex);
+    json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "nonce", nonce_hex);
+    found = link_send_json(connection, LINK_CHALLENGE, 0, json);
+    cJSON_Delete(json);
+    session->state = LINK_STATE_AWAIT_AUTH;
+    return found == 0 ? 1 : 0;
+}
+
+/* Take over the registry entry for this device: the newest connection wins. */
+static void link_attach(struct mg_connection *connection, struct link_session *session)
+{
+    struct device_entry *entry =
+        device_registry_acquire(session->hub->registry, session->device.id, 1);
+    int64_t now = database_now_ms();
+
+    if (entry == NULL)
+        return;
+    if (entry->connection != NULL && entry->connection_serial != session->serial)
+        log_info("doorbell %s reconnected; the older link will be closed", entry->id);
+    snprintf(entry->name, sizeof(entry->name), "%s", session->device.name);
+    snprintf(entry->firmware, sizeof(entry->firmware), "%s", session->hello.firmware);
+    snprintf(entry->remote_address, sizeof(entry->remote_address), "%s",
+             session->remote_address);
+    entry->connection = connection;
+    entry->connection_serial = session->serial;
+    entry->online = 1;
+    entry->revoked = 0;
+    entry->connected_since = entry->last_seen_at = now;
+    memset(&entry->video, 0, sizeof(entry->video));
+    entry->video.width = session->hello.width;
+    entry->video.height = session->hello.height;
+    entry->video.rate_at_ms = now;
+    device_entry_unlock(entry);
+}
+
+/* AUTH: check the HMAC over our nonce; on success the link is live. */
+static int link_on_auth(struct mg_connection *connection, struct link_session *session,
+                        const struct link_message *message)
+{
+    const cJSON *mac_item = cJSON_GetObjectItemCaseSensitive(message->json, "mac");
+    uint8_t claimed[LINK_MAC_SIZE], expected[LINK_MAC_SIZE];
+    struct link_command snapshot_command;
+    cJSON *json;
+    int valid;
+
+    if (!cJSON_IsString(mac_item) ||
+        link_hex_decode(mac_item->valuestring, claimed, sizeof(claimed)) != 0)
+        return link_refuse(connection, session, "protocol_error", "auth.mac must be 64 hex");
+    if (link_auth_compute_mac(session->secret, session->nonce, session->hello.device_id,
+                              expected) != 0)
+        return link_refuse(connection, session, "internal", "crypto failure");
+    valid = session->device_known &&
+            link_constant_time_compare(claimed, expected, sizeof(expected)) == 0;
+    mbedtls_platform_zeroize(session->secret, sizeof(session->secret));
+    if (!valid)
+        return link_refuse(connection, session, "auth_failed",
+                           "unknown device or wrong secret");
+
+    device_store_touch(database_thread_connection(), session->device.id, database_now_ms(),
+                       session->hello.firmware);
+    link_attach(connection, session);
+    session->state = LINK_STATE_STREAMING;
+    log_info("doorbell %s (%s) connected from %s, firmware '%s', %dx%d@%d", session->device.id,
+             session->device.name, session->remote_address, session->hello.firmware,
+             session->hello.width, session->hello.height, session->hello.fps);
+
+    json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "name", session->device.name);
+    cJSON_AddObjectToObject(json, "settings");
+    if (link_send_json(connection, LINK_WELCOME, 0, json) != 0) {
+        cJSON_Delete(json);
+        return 0;
+    }
+    cJSON_Delete(json);
+
+    /* Ask for a fresh snapshot so the UI has a picture at once. */
+    memset(&snapshot_command, 0, sizeof(snapshot_command));
+    snapshot_command.type = LINK_COMMAND_SNAPSHOT;
+    json = link_build_command(&snapshot_command);
+    if (json != NULL) {
+        link_send_json(connection, LINK_COMMAND, 0, json);
+        cJSON_Delete(json);
+    }
+    return 1;
+}
+
+/* Account one video access unit in the device's statistics. */
+static void link_count_video(struct device_entry *entry, struct link_session *session,
+                             const struct link_message *message, int64_t now)
+{
+    struct device_video_stats *stats = &entry->video;
+    uint32_t sequence = message->header.sequence;
+
+    if (session->first_frame_seen) {
+        if (sequence == stats->last_sequence)
+            stats->duplicates++;
+        else if ((int32_t)(sequence - stats->last_sequence) < 0)
+            stats->reordered++;
+        else
+            stats->gaps += (uint32_t)(sequence - stats->last_sequence - 1);
+    }
+    session->first_frame_seen = 1;
+    stats->last_sequence = sequence;
+    stats->frames++;
+    stats->bytes += message->payload_size;
+    stats->last_capture_us = (int64_t)message->header.timestamp_us;
+    if (message->header.flags & LINK_FLAG_KEYFRAME) {
+        stats->keyframes++;
+        stats->last_keyframe_at = now;
+    }
+}
+
+/* A JPEG starts with SOI (FF D8 FF) and ends with EOI (FF D9). */
+static int link_looks_like_jpeg(const uint8_t *data, size_t size)
+{
+    return size >= 4 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff &&
+           data[size - 2] == 0xff && data[size - 1] == 0xd9;
+}
+
+/* A message on an authenticated link. Returns 1 to keep the link, 0 to close. */
+static int link_on_streaming(struct mg_connection *connection, struct link_session *session,
+                             const struct link_message *message)
+{
+    struct device_entry *entry;
+    char reason[128];
+    int64_t now = database_now_ms();
+    int keep = 1;
+
+    entry = device_registry_acquire(session->hub->registry, session->device.id, 0);
+    if (entry == NULL)
+        return link_refuse(connection, session, "revoked", "this doorbell was removed");
+    if (entry->revoked || entry->connection_serial != session->serial) {
+        int revoked = entry->revoked;
+        device_entry_unlock(entry);
+        return link_refuse(connection, session, revoked ? "revoked" : "replaced",
+                           revoked ? "this doorbell was removed"
+                                   : "a newer connection of this doorbell took over");
+    }
+    entry->last_seen_at = now;
+    entry->online = 1;
+
+    switch (message->header.type) {
+    case LINK_VIDEO:
+        link_count_video(entry, session, message, now);
+        break;
+    case LINK_AUDIO:
+        break;
+    case LINK_SNAPSHOT:
+        if (!link_looks_like_jpeg(message->payload, message->payload_size) ||
+            message->payload_size > DEVICE_SNAPSHOT_MAX) {
+            log_warn("doorbell %s sent a snapshot that is not a JPEG (%zu bytes); ignored",
+                     entry->id, message->payload_size);
+            break;
+        }
+        {
+            uint8_t *copy = malloc(message->payload_size);
+            if (copy == NULL)
+                break;
+            memcpy(copy, message->payload, message->payload_size);
+            free(entry->snapshot);
+            entry->snapshot = copy;
+            entry->snapshot_size = message->payload_size;
+            entry->snapshot_at = now;
+        }
+        break;
+    case LINK_TELEMETRY:
+        if (link_parse_telemetry(message->json, &entry->telemetry, reason, sizeof(reason)) == 0)
+            entry->has_telemetry = 1;
+        else
+            keep = -1;
+        break;
+    case LINK_EVENT: {
+        struct link_event event;
+        if (link_parse_event(message->json, &event, reason, sizeof(reason)) == 0)
+            log_info("doorbell %s: %s event %u (score %.2f, %d boxes, %s)", entry->id,
+                     link_event_type_name(event.type), event.id, event.score, event.box_count,
+                     event.active ? "active" : "ended");
+        else
+            keep = -1;
+        break;
+    }
+    case LINK_COMMAND_RESULT:
+        log_debug("doorbell %s: command result", entry->id);
+        break;
+    case LINK_ERROR:
+        log_warn("doorbell %s reports an error: %.200s", entry->id,
+                 cJSON_IsString(cJSON_GetObjectItemCaseSensitive(message->json, "reason"))
+                     ? cJSON_GetObjectItemCaseSensitive(message->json, "reason")->valuestring
+                     : "?");
+        break;
+    default:
+        snprintf(reason, sizeof(reason), "a doorbell may not send %s",
+                 link_type_name(message->header.type));
+        keep = -1;
+        break;
+    }
+    device_entry_unlock(entry);
+    if (keep < 0)
+        return link_refuse(connection, session, "protocol_error", reason);
+    return keep;
+}
+
+/* civetweb: one WebSocket frame arrived. Returns 1 to keep the link, 0 to close. */
+static int link_on_data(struct mg_connection *connection, int bits, char *data, size_t size,
+                        void *callback_data)
+{
+    struct link_session *session = mg_get_user_connection_data(connection);
+    struct link_message message;
+    char reason[160];
+    int opcode = bits & 0x0f;
+    int keep;
+
+    (void)callback_data;
+    if (session == NULL)
+        return 0;
+    if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+        return 0;
+    if (opcode == MG_WEBSOCKET_OPCODE_PING || opcode == MG_WEBSOCKET_OPCODE_PONG)
+        return 1;
+    if (opcode != MG_WEBSOCKET_OPCODE_BINARY || !(bits & 0x80))
+        return link_refuse(connection, session, "protocol_error",
+                           "link messages are single unfragmented binary frames");
+    if (link_message_decode((const uint8_t *)data, size, &message, reason, sizeof(reason)) != 0)
+        return link_refuse(connection, session, "protocol_error", reason);
+
+    switch (session->state) {
+    case LINK_STATE_AWAIT_HELLO:
+        keep = message.header.type == LINK_HELLO
+                   ? link_on_hello(connection, session, &message)
+                   : link_refuse(connection, session, "protocol_error", "expected hello");
+        break;
+    case LINK_STATE_AWAIT_AUTH:
+        keep = message.header.type == LINK_AUTH
+                   ? link_on_auth(connection, session, &message)
+                   : link_refuse(connection, session, "protocol_error", "expected auth");
+        break;
+    default:
+        keep = link_on_streaming(connection, session, &message);
+        break;
+    }
+    link_message_clear(&message);
+    return keep;
+}
+
+/* civetweb: the connection is gone. Mark the device offline if this link was
+ * the current one, drop a revoked entry, free the session. */
+static void link_on_close(const struct mg_connection *connection, void *callback_data)
+{
+    struct link_session *session = mg_get_user_connection_data(connection);
+    struct device_entry *entry;
+    int revoked = 0;
+
+    (void)callback_data;
+    if (session == NULL)
+        return;
+    if (session->state == LINK_STATE_STREAMING) {
+        entry = device_registry_acquire(session->hub->registry, session->device.id, 0);
+        if (entry != NULL) {
+            if (entry->connection_serial == session->serial) {
+                entry->connection = NULL;
+                entry->online = 0;
+                entry->connected_since = 0;
+                revoked = entry->revoked;
+                log_info("doorbell %s disconnected", entry->id);
+            }
+            device_entry_unlock(entry);
+        }
+        if (revoked)
+            device_registry_remove(session->hub->registry, session->device.id);
+    }
+    mbedtls_platform_zeroize(session, sizeof(*session));
+    free(session);
+    mg_set_user_connection_data(connection, NULL);
+}
+
+void link_server_register(struct hub *hub)
+{
+    mg_set_websocket_handler(hub->server, LINK_WEBSOCKET_PATH, link_on_connect, NULL, link_on_data,
+                             link_on_close, hub);
+}

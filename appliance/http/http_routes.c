@@ -1,0 +1,22 @@
+/*
+ * http_routes.c - the table of every /api/v1 route. The gate has run before
+ * any of these (session + CSRF); the flags add role and per-doorbell checks.
+ * A new route is added here and nowhere else.
+ */
+#include "http/http_router.h"
+#include "http/routes.h"
+
+const struct http_route http_api_routes[] = {
+    {"GET", "/api/v1/me", routes_users_me, 0},
+    {"GET", "/api/v1/devices", routes_devices_list, 0},
+    {"POST", "/api/v1/devices", routes_devices_add, HTTP_ROUTE_ADMIN},
+    {"GET", "/api/v1/devices/{id}", routes_devices_get, HTTP_ROUTE_DEVICE},
+    {"DELETE", "/api/v1/devices/{id}", routes_devices_delete, HTTP_ROUTE_ADMIN | HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/devices/{id}/snapshot.jpg", routes_devices_snapshot, HTTP_ROUTE_DEVICE},
+    {"POST", "/api/v1/devices/{id}/snapshot", routes_devices_request_snapshot, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/users", routes_users_list, HTTP_ROUTE_ADMIN},
+    {"POST", "/api/v1/users", routes_users_add, HTTP_ROUTE_ADMIN},
+    {"DELETE", "/api/v1/users/{id}", routes_users_delete, HTTP_ROUTE_ADMIN},
+};
+
+const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

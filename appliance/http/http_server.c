@@ -1,0 +1,135 @@
+/*
+ * http_server.c - civetweb set-up and the top-level request dispatcher (see
+ * http_server.h).
+ *
+ * Every HTTP request goes through http_server_handle(): Host check, then
+ * health, /auth (pre-session), /api (the gate, then the route table), or a UI
+ * file. The device link WebSocket is registered by link_server.c.
+ * civetweb runs a fixed pool of worker threads; each request and each
+ * WebSocket connection occupies one for its lifetime.
+ */
+#define LOG_MODULE "http"
+
+#include "http/http_server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "civetweb.h"
+#include "common/log.h"
+#include "core/hub.h"
+#include "devices/link_server.h"
+#include "http/http_gate.h"
+#include "http/http_request.h"
+#include "http/http_router.h"
+#include "http/routes.h"
+
+/* civetweb's own diagnostics go to our log. */
+static int http_server_log(const struct mg_connection *connection, const char *message)
+{
+    (void)connection;
+    log_warn("civetweb: %s", message);
+    return 1;
+}
+
+/* /livez: the process serves. /readyz: database migrated and listening. */
+static int http_server_health(struct http_request *request, int ready_check)
+{
+    int ready = !ready_check || atomic_load(&request->hub->ready);
+    const char *text = ready ? (ready_check ? "ready\n" : "ok\n") : "starting\n";
+    return http_send_bytes(request, ready ? 200 : 503, "text/plain; charset=utf-8", text,
+                           strlen(text));
+}
+
+/* The one entry point for plain HTTP requests. */
+static int http_server_handle(struct mg_connection *connection, void *data)
+{
+    struct http_request request;
+    int status;
+
+    http_request_init(&request, connection, data);
+    if (!http_gate_host_allowed(request.hub, connection)) {
+        status = http_send_error(&request, 421, "misdirected",
+                                 "this hub does not answer to that host name");
+        goto out;
+    }
+    if (strcmp(request.path, "/livez") == 0) {
+        status = http_server_health(&request, 0);
+    } else if (strcmp(request.path, "/readyz") == 0) {
+        status = http_server_health(&request, 1);
+    } else if (strncmp(request.path, "/auth/", 6) == 0) {
+        status = routes_session_dispatch(&request);
+    } else if (strcmp(request.path, "/api") == 0 || strncmp(request.path, "/api/", 5) == 0) {
+        /* Authentication before routing: unknown /api paths answer 401 too. */
+        status = http_gate_api_request(&request)
+                     ? http_router_dispatch(&request, http_api_routes, http_api_route_count)
+                     : 401;
+    } else {
+        status = static_files_serve(&request);
+    }
+out:
+    log_debug("%s %s -> %d (%s)", request.method, request.path, status, request.remote_address);
+    return status > 0 ? status : 500;
+}
+
+/* Port number part of a listen spec ("8443", "127.0.0.1:8443", "[::]:8443"). */
+static const char *http_server_port(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    return colon ? colon + 1 : listen;
+}
+
+int http_server_start(struct hub *hub, char *error, size_t error_size)
+{
+    char ports[160], threads[16];
+    struct mg_callbacks callbacks;
+    int all_interfaces = strchr(hub->config.listen, ':') == NULL;
+
+    /* A bare port listens on IPv6 and IPv4 ("+"); fall back to IPv4 only on
+     * hosts without IPv6. */
+    for (int attempt = 0; attempt < (all_interfaces ? 2 : 1); attempt++) {
+        snprintf(ports, sizeof(ports), "%s%ss", all_interfaces && attempt == 0 ? "+" : "",
+                 hub->config.listen);
+        snprintf(threads, sizeof(threads), "%d", hub->config.http_threads);
+        const char *options[] = {
+            "listening_ports", ports,
+            "ssl_certificate", hub->certificate.server_pem,
+            "num_threads", threads,
+            "request_timeout_ms", "30000",
+            "websocket_timeout_ms", "10000",
+            "enable_websocket_ping_pong", "yes",
+            "enable_keep_alive", "yes",
+            "keep_alive_timeout_ms", "30000",
+            "static_file_cache_control", "no-cache",
+            "additional_header", http_security_headers,
+            "max_request_size", "16384",
+            "enable_directory_listing", "no",
+            "enable_auth_domain_check", "no",
+            NULL,
+        };
+        memset(&callbacks, 0, sizeof(callbacks));
+        callbacks.log_message = http_server_log;
+        hub->server = mg_start(&callbacks, hub, options);
+        if (hub->server != NULL)
+            break;
+    }
+    if (hub->server == NULL) {
+        snprintf(error, error_size,
+                 "cannot start HTTPS on %s (port %s in use, or the certificate %s is unusable)",
+                 hub->config.listen, http_server_port(hub->config.listen),
+                 hub->certificate.server_pem);
+        return -1;
+    }
+    mg_set_request_handler(hub->server, "/", http_server_handle, hub);
+    link_server_register(hub);
+    log_info("HTTPS listening on %s", ports);
+    return 0;
+}
+
+void http_server_stop(struct hub *hub)
+{
+    if (hub->server != NULL) {
+        mg_stop(hub->server);
+        hub->server = NULL;
+    }
+}

@@ -1,0 +1,19 @@
+/*
+ * http_server.h - starting and stopping civetweb (HTTPS on mbedTLS) with the
+ * hub's handlers: health, /auth, /api (behind the gate), the web UI, and the
+ * device link WebSocket. Main thread.
+ */
+#ifndef DOORSTEP_HTTP_SERVER_H
+#define DOORSTEP_HTTP_SERVER_H
+
+#include <stddef.h>
+
+struct hub;
+
+/* Start listening; sets hub->server. 0 ok, -1 with reason. */
+int http_server_start(struct hub *hub, char *error, size_t error_size);
+
+/* Stop accepting, close connections, join civetweb's threads. */
+void http_server_stop(struct hub *hub);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * routes.h - the hub's request handlers, one file per area:
+ * routes_session.c (/auth/...), routes_devices.c and routes_users.c (/api/v1),
+ * static_files.c (the web UI). Shared helpers for them live here too.
+ * All run on civetweb worker threads, after the gate.
+ */
+#ifndef DOORSTEP_ROUTES_H
+#define DOORSTEP_ROUTES_H
+
+#include <cjson/cJSON.h>
+
+#include "accounts/users.h"
+#include "http/http_request.h"
+
+/* /auth/session, /auth/login, /auth/logout, /auth/setup. */
+int routes_session_dispatch(struct http_request *request);
+
+/* {"id","username","role"}; caller deletes. */
+cJSON *routes_user_json(const struct user *user);
+
+/* Answer a users_* failure with the matching status and error code. */
+int routes_users_status_response(struct http_request *request, enum users_status status,
+                                 const char *reason);
+
+/* /api/v1/devices... */
+int routes_devices_list(struct http_request *request);
+int routes_devices_add(struct http_request *request);
+int routes_devices_get(struct http_request *request);
+int routes_devices_delete(struct http_request *request);
+int routes_devices_snapshot(struct http_request *request);
+int routes_devices_request_snapshot(struct http_request *request);
+
+/* /api/v1/me and /api/v1/users... */
+int routes_users_me(struct http_request *request);
+int routes_users_list(struct http_request *request);
+int routes_users_add(struct http_request *request);
+int routes_users_delete(struct http_request *request);
+
+/* GET/HEAD of a file under www_dir; index.html for "/". */
+int static_files_serve(struct http_request *request);
+
+#endif

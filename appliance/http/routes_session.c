@@ -1,0 +1,255 @@
+/*
+ * routes_session.c - /auth/...: session state, login, logout and the one-time
+ * first-admin setup. These run before a session exists, so instead of the
+ * CSRF token they require a same-origin request with a JSON body (a form or
+ * cross-site fetch cannot produce both). civetweb worker threads.
+ */
+#define LOG_MODULE "auth"
+
+#include "http/routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "accounts/audit.h"
+#include "accounts/login_limiter.h"
+#include "accounts/sessions.h"
+#include "accounts/setup_token.h"
+#include "accounts/users.h"
+#include "civetweb.h"
+#include "common/log.h"
+#include "http/http_gate.h"
+#include "storage/database.h"
+
+#define SESSION_COOKIE_MAX_AGE_S (SESSION_ABSOLUTE_LIFETIME_MS / 1000)
+
+/* {"id","username","role"} for a user. Caller deletes. */
+cJSON *routes_user_json(const struct user *user)
+{
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddNumberToObject(json, "id", (double)user->id);
+    cJSON_AddStringToObject(json, "username", user->username);
+    cJSON_AddStringToObject(json, "role", user->role);
+    return json;
+}
+
+/* Start a session for user, set the cookie and answer {user, csrf_token}. */
+static int routes_session_start(struct http_request *request, const struct user *user,
+                                int status)
+{
+    char token[SESSION_TOKEN_SIZE], csrf[SESSION_TOKEN_SIZE];
+    char cookie[256];
+    const char *agent = mg_get_header(request->connection, "User-Agent");
+    cJSON *body;
+    char *text;
+
+    if (session_create(database_thread_connection(), user->id, request->remote_address,
+                       agent ? agent : "", database_now_ms(), token, csrf) != 0)
+        return http_send_error(request, 500, "internal", "cannot create a session");
+    snprintf(cookie, sizeof(cookie),
+             "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%lld\r\n",
+             HTTP_SESSION_COOKIE, token, (long long)SESSION_COOKIE_MAX_AGE_S);
+
+    body = cJSON_CreateObject();
+    cJSON_AddItemToObject(body, "user", routes_user_json(user));
+    cJSON_AddStringToObject(body, "csrf_token", csrf);
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (text == NULL)
+        return http_send_error(request, 500, "internal", "out of memory");
+    http_response_begin(request->connection, status, "application/json", (long long)strlen(text));
+    mg_response_header_add_lines(request->connection, cookie);
+    mg_response_header_send(request->connection);
+    mg_write(request->connection, text, strlen(text));
+    cJSON_free(text);
+    return status;
+}
+
+/* GET /auth/session: is anyone logged in, and does the hub still need setup? */
+static int routes_session_state(struct http_request *request)
+{
+    cJSON *body = cJSON_CreateObject();
+    int64_t admins = users_count_admins(database_thread_connection());
+
+    http_gate_authenticate(request);
+    cJSON_AddBoolToObject(body, "authenticated", request->auth.authenticated);
+    cJSON_AddBoolToObject(body, "setup_required", admins == 0);
+    if (request->auth.authenticated) {
+        cJSON_AddItemToObject(body, "user", routes_user_json(&request->auth.user));
+        cJSON_AddStringToObject(body, "csrf_token", request->auth.csrf_token);
+    }
+    http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return 200;
+}
+
+/* POST /auth/login {"username","password"}. */
+static int routes_session_login(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 4096);
+    const char *username, *password;
+    struct user user;
+    enum users_status status;
+    int retry_after = 0;
+    int result;
+
+    if (body == NULL)
+        return 400;
+    username = http_json_string(body, "username");
+    password = http_json_string(body, "password");
+    if (username == NULL || password == NULL) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "bad_request", "username and password are needed");
+    }
+    if (login_limiter_check(request->remote_address, username, database_now_ms(),
+                            &retry_after) == LOGIN_LIMITER_BLOCKED) {
+        char header[64];
+        snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
+        cJSON *error = cJSON_CreateObject();
+        char *text;
+        cJSON_AddStringToObject(error, "error", "rate_limited");
+        cJSON_AddStringToObject(error, "message", "too many failed logins; try again later");
+        cJSON_AddNumberToObject(error, "retry_after", retry_after);
+        text = cJSON_PrintUnformatted(error);
+        cJSON_Delete(error);
+        http_response_begin(request->connection, 429, "application/json",
+                            text ? (long long)strlen(text) : 0);
+        mg_response_header_add_lines(request->connection, header);
+        mg_response_header_send(request->connection);
+        if (text != NULL)
+            mg_write(request->connection, text, strlen(text));
+        cJSON_free(text);
+        audit_record(database_thread_connection(), 0, username, "login_blocked", "", "",
+                     request->remote_address);
+        cJSON_Delete(body);
+        return 429;
+    }
+    status = users_authenticate(database_thread_connection(), username, password, &user);
+    if (status != USERS_OK) {
+        login_limiter_record_failure(request->remote_address, username, database_now_ms());
+        audit_record(database_thread_connection(), 0, username, "login_failed", "", "",
+                     request->remote_address);
+        cJSON_Delete(body);
+        if (status == USERS_ERROR)
+            return http_send_error(request, 500, "internal", "cannot check the password");
+        return http_send_error(request, 401, "invalid_credentials",
+                               "wrong username or password");
+    }
+    login_limiter_record_success(request->remote_address, username);
+    audit_record(database_thread_connection(), user.id, user.username, "login", "", "",
+                 request->remote_address);
+    result = routes_session_start(request, &user, 200);
+    cJSON_Delete(body);
+    return result;
+}
+
+/* POST /auth/logout: needs the session and its CSRF token. */
+static int routes_session_logout(struct http_request *request)
+{
+    static const char clear[] = "Set-Cookie: " HTTP_SESSION_COOKIE
+                                "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0\r\n";
+
+    http_gate_authenticate(request);
+    if (!request->auth.authenticated)
+        return http_send_empty(request, 204, clear);
+    if (!http_gate_csrf_valid(request))
+        return http_send_error(request, 403, "csrf", "missing or wrong X-CSRF-Token");
+    session_delete(database_thread_connection(), request->auth.session_token);
+    audit_record(database_thread_connection(), request->auth.user.id,
+                 request->auth.user.username, "logout", "", "", request->remote_address);
+    return http_send_empty(request, 204, clear);
+}
+
+int routes_users_status_response(struct http_request *request, enum users_status status,
+                                 const char *reason)
+{
+    switch (status) {
+    case USERS_INVALID_USERNAME:
+    case USERS_INVALID_PASSWORD:
+    case USERS_INVALID_ROLE:
+        return http_send_error(request, 400, "invalid", reason[0] ? reason : "invalid input");
+    case USERS_USERNAME_TAKEN:
+        return http_send_error(request, 409, "username_taken", "that username is taken");
+    case USERS_ALREADY_SET_UP:
+        return http_send_error(request, 409, "already_set_up", "the hub already has an admin");
+    case USERS_NOT_FOUND:
+        return http_send_error(request, 404, "not_found", "no such user");
+    case USERS_LAST_ADMIN:
+        return http_send_error(request, 409, "last_admin", "the last admin cannot be removed");
+    default:
+        return http_send_error(request, 500, "internal", "database error");
+    }
+}
+
+/* POST /auth/setup {"token","username","password"}: the first admin, once. */
+static int routes_session_setup(struct http_request *request)
+{
+    cJSON *body;
+    const char *token, *username, *password;
+    char reason[256] = "";
+    struct user user;
+    enum users_status status;
+    int result;
+
+    if (users_count_admins(database_thread_connection()) != 0)
+        return http_send_error(request, 409, "already_set_up", "the hub already has an admin");
+    body = http_read_json(request, 4096);
+    if (body == NULL)
+        return 400;
+    token = http_json_string(body, "token");
+    username = http_json_string(body, "username");
+    password = http_json_string(body, "password");
+    if (token == NULL || username == NULL || password == NULL) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "bad_request",
+                               "token, username and password are needed");
+    }
+    if (!setup_token_check(token)) {
+        log_warn("setup attempt with a wrong token from %s", request->remote_address);
+        cJSON_Delete(body);
+        return http_send_error(request, 403, "invalid_token",
+                               "the setup link is wrong or was already used");
+    }
+    memset(&user, 0, sizeof(user));
+    status = users_create_first_admin(database_thread_connection(), username, password, &user.id,
+                                      reason, sizeof(reason));
+    if (status != USERS_OK) {
+        cJSON_Delete(body);
+        return routes_users_status_response(request, status, reason);
+    }
+    setup_token_consume();
+    users_find_by_id(database_thread_connection(), user.id, &user);
+    log_info("first admin '%s' created from %s; setup is closed", user.username,
+             request->remote_address);
+    audit_record(database_thread_connection(), user.id, user.username, "setup_admin", "", "",
+                 request->remote_address);
+    result = routes_session_start(request, &user, 201);
+    cJSON_Delete(body);
+    return result;
+}
+
+int routes_session_dispatch(struct http_request *request)
+{
+    int is_post = strcmp(request->method, "POST") == 0;
+
+    if (strcmp(request->path, "/auth/session") == 0) {
+        if (strcmp(request->method, "GET") != 0 && strcmp(request->method, "HEAD") != 0)
+            return http_send_error(request, 405, "method_not_allowed", "use GET");
+        return routes_session_state(request);
+    }
+    if (strcmp(request->path, "/auth/login") != 0 && strcmp(request->path, "/auth/logout") != 0 &&
+        strcmp(request->path, "/auth/setup") != 0)
+        return http_send_error(request, 404, "not_found", "no such path");
+    if (!is_post)
+        return http_send_error(request, 405, "method_not_allowed", "use POST");
+    if (strcmp(request->path, "/auth/logout") == 0)
+        return routes_session_logout(request);
+    if (!http_gate_same_origin(request->connection)) {
+        log_warn("refused %s from %s: not a same-origin request", request->path,
+                 request->remote_address);
+        return http_send_error(request, 403, "origin", "cross-origin requests are refused");
+    }
+    if (strcmp(request->path, "/auth/login") == 0)
+        return routes_session_login(request);
+    return routes_session_setup(request);
+}

@@ -1,0 +1,193 @@
+/*
+ * main.c - doorstepd, the Doorstep hub.
+ *
+ * The main thread loads the settings, opens and migrates the database,
+ * makes sure a TLS certificate exists, prints the first-admin setup link when
+ * no admin exists yet, starts civetweb, and then does housekeeping once a
+ * second (rates, silent links, expired sessions) until SIGTERM or SIGINT.
+ * Everything else runs on civetweb's worker threads (docs/architecture.md).
+ */
+#define LOG_MODULE "doorstepd"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accounts/sessions.h"
+#include "accounts/setup_token.h"
+#include "accounts/users.h"
+#include "civetweb.h"
+#include "common/log.h"
+#include "core/config.h"
+#include "core/hub.h"
+#include "devices/device_registry.h"
+#include "http/http_server.h"
+#include "storage/database.h"
+#include "tls/certificate.h"
+
+#define HOUSEKEEPING_SESSION_PURGE_MS (10 * 60 * 1000)
+
+/* Create the data directory (and parents) if missing; it holds secrets: 0750. */
+static int hub_prepare_data_dir(const char *path)
+{
+    char partial[CONFIG_PATH_MAX];
+    size_t length = strlen(path);
+
+    if (length == 0 || length >= sizeof(partial))
+        return -1;
+    memcpy(partial, path, length + 1);
+    for (char *slash = partial + 1; *slash != '\0'; slash++) {
+        if (*slash != '/')
+            continue;
+        *slash = '\0';
+        if (mkdir(partial, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *slash = '/';
+    }
+    if (mkdir(partial, 0750) != 0 && errno != EEXIST)
+        return -1;
+    return access(partial, W_OK) == 0 ? 0 : -1;
+}
+
+/* https://host:port for printed links. */
+static void hub_make_public_url(struct hub *hub)
+{
+    const char *host = hub->config.public_host;
+    const char *colon = strrchr(hub->config.listen, ':');
+    const char *port = colon ? colon + 1 : hub->config.listen;
+
+    if (host[0] == '\0')
+        host = hub->certificate.name_count > 1 ? hub->certificate.names[1] : "localhost";
+    snprintf(hub->public_url, sizeof(hub->public_url), "https://%s%s%s:%s",
+             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port);
+}
+
+/* When no admin exists, make a one-time setup token and print its link. */
+static int hub_offer_setup(struct hub *hub, sqlite3 *db)
+{
+    char token[128];
+    int64_t admins = users_count_admins(db);
+
+    if (admins < 0)
+        return -1;
+    if (admins > 0) {
+        /* An admin was made (perhaps with the CLI): no link may linger. */
+        char path[CONFIG_PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/setup-token", hub->config.data_dir);
+        unlink(path);
+        return 0;
+    }
+    if (setup_token_generate(hub->config.data_dir, token, sizeof(token)) != 0)
+        return -1;
+    log_info("no admin yet: create the first one at %s/#/setup?token=%s", hub->public_url,
+             token);
+    log_info("(or run: doorstep --data-dir %s user add NAME --role admin)",
+             hub->config.data_dir);
+    return 0;
+}
+
+/* Wait up to one second for SIGTERM/SIGINT; returns the signal or 0. */
+static int hub_wait_signal(const sigset_t *signals)
+{
+    struct timespec timeout = {1, 0};
+    int signal_number = sigtimedwait(signals, NULL, &timeout);
+    return signal_number > 0 ? signal_number : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct hub *hub = calloc(1, sizeof(*hub));
+    const char *extra_names[CONFIG_MAX_HOSTS + 1];
+    int extra_count = 0;
+    char error[1024];
+    sqlite3 *db = NULL;
+    sigset_t signals;
+    int64_t last_purge = 0;
+    int rc, exit_code = 1, signal_number;
+
+    if (hub == NULL)
+        return 1;
+    rc = config_load(&hub->config, argc, argv);
+    if (rc != 0) {
+        free(hub);
+        return rc > 0 ? 0 : 2;
+    }
+    log_set_level(hub->config.log_level);
+    log_info("doorstepd %s starting (data %s)", DOORSTEP_VERSION, hub->config.data_dir);
+
+    /* Signals are taken synchronously by the main thread; block them before
+     * civetweb creates threads so none of those is interrupted. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (hub_prepare_data_dir(hub->config.data_dir) != 0) {
+        log_error("data directory %s is not usable: %s", hub->config.data_dir, strerror(errno));
+        goto out;
+    }
+    snprintf(hub->database_path, sizeof(hub->database_path), "%s/doorstep.db",
+             hub->config.data_dir);
+    if (database_open(hub->database_path, &db, error, sizeof(error)) != 0) {
+        log_error("database: %s", error);
+        goto out;
+    }
+    database_set_path(hub->database_path);
+
+    if (hub->config.public_host[0] != '\0')
+        extra_names[extra_count++] = hub->config.public_host;
+    for (int i = 0; i < hub->config.allowed_host_count; i++)
+        extra_names[extra_count++] = hub->config.allowed_hosts[i];
+    if (certificate_ensure(hub->config.data_dir, hub->config.tls_cert, hub->config.tls_key,
+                           extra_names, extra_count, &hub->certificate, error,
+                           sizeof(error)) != 0) {
+        log_error("TLS: %s", error);
+        goto out;
+    }
+    log_info("hub key SHA-256 %s", hub->certificate.key_sha256);
+    hub_make_public_url(hub);
+
+    hub->registry = device_registry_create();
+    if (hub->registry == NULL)
+        goto out;
+    if (hub_offer_setup(hub, db) != 0) {
+        log_error("cannot prepare the first-admin setup");
+        goto out;
+    }
+
+    mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
+    if (http_server_start(hub, error, sizeof(error)) != 0) {
+        log_error("%s", error);
+        goto out_library;
+    }
+    atomic_store(&hub->ready, 1);
+    log_info("Doorstep is ready at %s/", hub->public_url);
+
+    while ((signal_number = hub_wait_signal(&signals)) == 0) {
+        int64_t now = database_now_ms();
+        device_registry_update_rates(hub->registry, now);
+        if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {
+            session_purge_expired(db, now);
+            last_purge = now;
+        }
+    }
+    log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    atomic_store(&hub->ready, 0);
+    http_server_stop(hub);
+    exit_code = 0;
+out_library:
+    mg_exit_library();
+out:
+    device_registry_destroy(hub->registry);
+    database_close(db);
+    free(hub);
+    if (exit_code == 0)
+        log_info("stopped");
+    return exit_code;
+}

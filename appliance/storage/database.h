@@ -1,0 +1,44 @@
+/*
+ * database.h - the hub's SQLite database: opening in WAL mode, applying the
+ * numbered migrations of db/migrations/ (embedded at build time), and a
+ * per-thread connection for request handlers.
+ *
+ * SQLite connections are not shared between threads: every thread that needs
+ * the database calls database_thread_connection(), which opens (once) and
+ * returns that thread's own connection; it is closed when the thread exits.
+ * WAL mode lets those connections read concurrently while one writes.
+ */
+#ifndef DOORSTEP_DATABASE_H
+#define DOORSTEP_DATABASE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/*
+ * Open (creating if needed) the database at path, set WAL, foreign keys and a
+ * busy timeout, and apply pending migrations in one transaction. A failed
+ * migration rolls back and leaves the old schema intact. 0 ok, -1 with reason.
+ */
+int database_open(const char *path, sqlite3 **db_out, char *error, size_t error_size);
+
+/* Close a connection opened by database_open(); NULL is fine. */
+void database_close(sqlite3 *db);
+
+/* Remember which file database_thread_connection() opens. Call once at start. */
+void database_set_path(const char *path);
+
+/* This thread's connection (opened on first use, migrations already applied
+ * by the main thread). NULL on failure (logged). Never close it yourself. */
+sqlite3 *database_thread_connection(void);
+
+/* Schema version currently applied (PRAGMA user_version). */
+int database_schema_version(sqlite3 *db);
+
+/* Newest migration compiled into this binary. */
+int database_latest_version(void);
+
+/* Milliseconds since the Unix epoch (the unit of every time column). */
+int64_t database_now_ms(void);
+
+#endif

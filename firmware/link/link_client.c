@@ -1,0 +1,662 @@
+/*
+ * link_client.c - the doorbell's device-link client on libwebsockets (see
+ * link_client.h for the threading contract).
+ *
+ * The link thread owns the lws context and the connection (wsi) and is the
+ * only one that touches them. Other threads only append to the send queue
+ * under client->lock and call lws_cancel_service() to wake the link thread,
+ * which then asks lws for a writable callback and sends one message per
+ * callback. Before the hub's WELCOME only the handshake slot (HELLO, AUTH)
+ * is sent; video is never queued while disconnected.
+ */
+#define LOG_MODULE "link"
+
+#include "link/link_client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+
+#include "common/log.h"
+
+#define LINK_CLIENT_DEFAULT_QUEUE_LIMIT (8u * 1024u * 1024u)
+#define LINK_CLIENT_BACKOFF_MIN_US      (500 * LWS_US_PER_MS)
+#define LINK_CLIENT_BACKOFF_MAX_US      (30 * LWS_USEC_PER_SEC)
+#define LINK_CLIENT_AUTH_FAILED_MIN_US  (10 * LWS_USEC_PER_SEC)
+#define LINK_CLIENT_RECEIVE_MAX         (LINK_MAX_JSON_SIZE + LINK_HEADER_SIZE)
+
+enum link_client_state {
+    LINK_CLIENT_DISCONNECTED,
+    LINK_CLIENT_HANDSHAKE, /* TLS + WebSocket up, HELLO/AUTH exchanged */
+    LINK_CLIENT_CONNECTED, /* WELCOME received: streaming */
+};
+
+/* One queued message with LWS_PRE bytes of headroom in front of data. */
+struct link_client_message {
+    struct link_client_message *next;
+    size_t size; /* message bytes after the headroom */
+    int is_video;
+    uint8_t buffer[]; /* LWS_PRE + size */
+};
+
+struct link_client {
+    struct link_client_config config;
+    char hub_url[512];
+    char device_id[LINK_DEVICE_ID_MAX];
+    char firmware[LINK_TEXT_MAX];
+    char hub_key_sha256[65];
+
+    /* Link thread only. */
+    struct lws_context *context;
+    struct lws *wsi;
+    lws_sorted_usec_list_t reconnect_timer;
+    int backoff_attempt;
+    lws_usec_t backoff_floor_us;
+    struct link_client_message *handshake; /* HELLO or AUTH waiting to go out */
+    uint8_t receive[LINK_CLIENT_RECEIVE_MAX];
+    size_t receive_used;
+    int receive_overflow;
+    pthread_t thread;
+
+    /* Shared; guarded by lock. */
+    pthread_mutex_t lock;
+    enum link_client_state state;
+    struct link_client_message *queue_head, *queue_tail;
+    size_t queue_bytes;
+    int waiting_for_keyframe;
+    struct link_client_stats stats;
+
+    atomic_int stopping;
+};
+
+/* Wall-clock microseconds: message timestamps are in Unix time. */
+static uint64_t link_client_now_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+/* Build a queue entry holding a whole encoded message. NULL if out of memory. */
+static struct link_client_message *link_client_message_new(const struct link_header *header,
+                                                           const void *payload, size_t size,
+                                                           int is_video)
+{
+    size_t message_size = 0;
+    uint8_t *encoded = link_message_encode(header, payload, size, LWS_PRE, &message_size);
+    struct link_client_message *message;
+
+    if (encoded == NULL)
+        return NULL;
+    message = malloc(sizeof(*message) + LWS_PRE + message_size);
+    if (message != NULL) {
+        message->next = NULL;
+        message->size = message_size;
+        message->is_video = is_video;
+        memcpy(message->buffer, encoded, LWS_PRE + message_size);
+    }
+    free(encoded);
+    return message;
+}
+
+/* Like link_client_message_new for a JSON payload. */
+static struct link_client_message *link_client_message_json(uint8_t type, uint32_t sequence,
+                                                            const cJSON *json)
+{
+    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence,
+                                 link_client_now_us()};
+    char *text = cJSON_PrintUnformatted(json);
+    struct link_client_message *message;
+
+    if (text == NULL)
+        return NULL;
+    message = link_client_message_new(&header, text, strlen(text), 0);
+    cJSON_free(text);
+    return message;
+}
+
+/* Append to the queue; caller holds client->lock. */
+static void link_client_enqueue_locked(struct link_client *client,
+                                       struct link_client_message *message)
+{
+    if (client->queue_tail != NULL)
+        client->queue_tail->next = message;
+    else
+        client->queue_head = message;
+    client->queue_tail = message;
+    client->queue_bytes += message->size;
+}
+
+/* Drop queued video (after a disconnect); keep events and snapshots. Locked. */
+static void link_client_drop_video_locked(struct link_client *client)
+{
+    struct link_client_message **link = &client->queue_head;
+    client->queue_tail = NULL;
+    while (*link != NULL) {
+        struct link_client_message *message = *link;
+        if (message->is_video) {
+            *link = message->next;
+            client->queue_bytes -= message->size;
+            client->stats.video_dropped++;
+            free(message);
+        } else {
+            client->queue_tail = message;
+            link = &message->next;
+        }
+    }
+}
+
+/* Wake the link thread so it looks at the queue. Any thread. */
+static void link_client_wake(struct link_client *client)
+{
+    if (client->context != NULL)
+        lws_cancel_service(client->context);
+}
+
+int link_client_send_video(struct link_client *client, const uint8_t *data, size_t size,
+                           int keyframe, uint32_t sequence, uint64_t capture_time_us)
+{
+    struct link_header header = {LINK_PROTOCOL_VERSION, LINK_VIDEO,
+                                 keyframe ? LINK_FLAG_KEYFRAME : 0, sequence, capture_time_us};
+    struct link_client_message *message = NULL;
+    int result = 0;
+
+    pthread_mutex_lock(&client->lock);
+    if (client->state != LINK_CLIENT_CONNECTED) {
+        result = -1;
+        goto drop;
+    }
+    if ((client->waiting_for_keyframe && !keyframe) ||
+        client->queue_bytes + size > client->config.queue_limit_bytes)
+        goto drop;
+    pthread_mutex_unlock(&client->lock);
+    message = link_client_message_new(&header, data, size, 1); /* copy outside the lock */
+    pthread_mutex_lock(&client->lock);
+    if (message == NULL || client->state != LINK_CLIENT_CONNECTED)
+        goto drop;
+    link_client_enqueue_locked(client, message);
+    client->waiting_for_keyframe = 0;
+    pthread_mutex_unlock(&client->lock);
+    link_client_wake(client);
+    return 1;
+
+drop:
+    /* The hub must not get a P-frame whose reference it lacks. */
+    client->waiting_for_keyframe = 1;
+    client->stats.video_dropped++;
+    pthread_mutex_unlock(&client->lock);
+    free(message);
+    return result;
+}
+
+/* Queue a non-video message unless the queue is full. */
+static int link_client_enqueue(struct link_client *client, struct link_client_message *message)
+{
+    if (message == NULL)
+        return -1;
+    pthread_mutex_lock(&client->lock);
+    if (client->queue_bytes + message->size > client->config.queue_limit_bytes) {
+        pthread_mutex_unlock(&client->lock);
+        log_warn("send queue full; dropped a %s message",
+                 link_type_name(message->buffer[LWS_PRE + 1]));
+        free(message);
+        return -1;
+    }
+    link_client_enqueue_locked(client, message);
+    pthread_mutex_unlock(&client->lock);
+    link_client_wake(client);
+    return 0;
+}
+
+int link_client_send_binary(struct link_client *client, uint8_t type, uint32_t sequence,
+                            uint64_t timestamp_us, const void *data, size_t size)
+{
+    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, timestamp_us};
+    return link_client_enqueue(client, link_client_message_new(&header, data, size, 0));
+}
+
+int link_client_send_json(struct link_client *client, uint8_t type, uint32_t sequence,
+                          const cJSON *json)
+{
+    return link_client_enqueue(client, link_client_message_json(type, sequence, json));
+}
+
+void link_client_get_stats(struct link_client *client, struct link_client_stats *out)
+{
+    pthread_mutex_lock(&client->lock);
+    *out = client->stats;
+    out->connected = client->state == LINK_CLIENT_CONNECTED;
+    pthread_mutex_unlock(&client->lock);
+}
+
+/* ---- link thread ---------------------------------------------------------- */
+
+static void link_client_connect(lws_sorted_usec_list_t *timer);
+
+/* Schedule the next connection attempt with jittered exponential backoff. */
+static void link_client_schedule_reconnect(struct link_client *client)
+{
+    lws_usec_t delay = LINK_CLIENT_BACKOFF_MIN_US;
+    uint32_t jitter = 0;
+
+    if (atomic_load(&client->stopping))
+        return;
+    for (int i = 0; i < client->backoff_attempt && delay < LINK_CLIENT_BACKOFF_MAX_US; i++)
+        delay *= 2;
+    if (delay > LINK_CLIENT_BACKOFF_MAX_US)
+        delay = LINK_CLIENT_BACKOFF_MAX_US;
+    if (delay < client->backoff_floor_us)
+        delay = client->backoff_floor_us;
+    /* "Equal jitter": half fixed, half random, so many doorbells restarting
+     * together do not hammer the hub in lockstep. */
+    if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
+        jitter = 0;
+    delay = delay / 2 + (lws_usec_t)(jitter % (uint32_t)(delay / 2 + 1));
+    client->backoff_attempt++;
+    log_info("reconnecting to the hub in %.1f s", (double)delay / LWS_USEC_PER_SEC);
+    lws_sul_schedule(client->context, 0, &client->reconnect_timer, link_client_connect, delay);
+}
+
+/* Mark the link down: drop video, forget the handshake, reconnect later. */
+static void link_client_connection_lost(struct link_client *client)
+{
+    int was_up;
+
+    pthread_mutex_lock(&client->lock);
+    was_up = client->state != LINK_CLIENT_DISCONNECTED;
+    client->state = LINK_CLIENT_DISCONNECTED;
+    client->waiting_for_keyframe = 1;
+    if (was_up)
+        client->stats.disconnects++;
+    link_client_drop_video_locked(client);
+    pthread_mutex_unlock(&client->lock);
+    free(client->handshake);
+    client->handshake = NULL;
+    client->wsi = NULL;
+    link_client_schedule_reconnect(client);
+}
+
+/* lws timer callback: open a new connection to the hub. */
+static void link_client_connect(lws_sorted_usec_list_t *timer)
+{
+    struct link_client *client = lws_container_of(timer, struct link_client, reconnect_timer);
+    struct lws_client_connect_info info;
+    char url[sizeof(client->hub_url)];
+    const char *scheme, *address, *path;
+    int port;
+
+    if (atomic_load(&client->stopping))
+        return;
+    memcpy(url, client->hub_url, sizeof(url));
+    if (lws_parse_uri(url, &scheme, &address, &port, &path) != 0) {
+        log_error("cannot parse hub URL %s", client->hub_url);
+        return;
+    }
+    memset(&info, 0, sizeof(info));
+    info.context = client->context;
+    info.address = address;
+    info.port = port;
+    info.path = LINK_WEBSOCKET_PATH;
+    info.host = address;
+    info.local_protocol_name = "doorstep-link";
+    info.pwsi = &client->wsi;
+    info.userdata = client;
+    /* The hub's certificate is self-signed: identity comes from the key pin
+     * (when configured) and, for the doorbell, from the HMAC handshake. */
+    info.ssl_connection = LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
+                          LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED;
+    log_debug("connecting to %s:%d", address, port);
+    if (lws_client_connect_via_info(&info) == NULL) {
+        client->wsi = NULL;
+        link_client_schedule_reconnect(client);
+    }
+}
+
+/* Check the hub's public key against the configured pin. 0 if fine. */
+static int link_client_check_pin(struct link_client *client, struct lws *wsi)
+{
+    char buffer[sizeof(union lws_tls_cert_info_results) + 1024];
+    union lws_tls_cert_info_results *result = (void *)buffer;
+    unsigned char digest[32];
+    char hex[65];
+
+    if (client->hub_key_sha256[0] == '\0')
+        return 0;
+    if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_OPAQUE_PUBLIC_KEY, result, 1024) != 0 ||
+        mbedtls_sha256_ret((const unsigned char *)result->ns.name, (size_t)result->ns.len, digest,
+                           0) != 0)
+        return -1;
+    link_hex_encode(digest, sizeof(digest), hex);
+    if (strcmp(hex, client->hub_key_sha256) != 0) {
+        log_error("the hub's key %s does not match the pinned key %s; refusing", hex,
+                  client->hub_key_sha256);
+        return -1;
+    }
+    return 0;
+}
+
+/* Put a handshake message (HELLO/AUTH) in the priority slot and ask to write. */
+static void link_client_send_handshake(struct link_client *client, uint8_t type, cJSON *json)
+{
+    free(client->handshake);
+    client->handshake = link_client_message_json(type, 0, json);
+    cJSON_Delete(json);
+    if (client->wsi != NULL)
+        lws_callback_on_writable(client->wsi);
+}
+
+/* A whole message from the hub arrived. Returns -1 to close the link. */
+static int link_client_handle(struct link_client *client, const uint8_t *data, size_t size)
+{
+    struct link_message message;
+    struct link_command command;
+    char reason[160];
+    int rc = 0;
+
+    if (link_message_decode(data, size, &message, reason, sizeof(reason)) != 0) {
+        log_warn("bad message from the hub: %s", reason);
+        return -1;
+    }
+    switch (message.header.type) {
+    case LINK_CHALLENGE: {
+        const cJSON *nonce_item = cJSON_GetObjectItemCaseSensitive(message.json, "nonce");
+        uint8_t nonce[LINK_NONCE_SIZE], mac[LINK_MAC_SIZE];
+        char mac_hex[LINK_MAC_SIZE * 2 + 1];
+        cJSON *auth;
+        if (!cJSON_IsString(nonce_item) ||
+            link_hex_decode(nonce_item->valuestring, nonce, sizeof(nonce)) != 0 ||
+            link_auth_compute_mac(client->config.secret, nonce, client->device_id, mac) != 0) {
+            log_warn("bad challenge from the hub");
+            rc = -1;
+            break;
+        }
+        link_hex_encode(mac, sizeof(mac), mac_hex);
+        auth = cJSON_CreateObject();
+        cJSON_AddStringToObject(auth, "mac", mac_hex);
+        link_client_send_handshake(client, LINK_AUTH, auth);
+        break;
+    }
+    case LINK_WELCOME:
+        pthread_mutex_lock(&client->lock);
+        client->state = LINK_CLIENT_CONNECTED;
+        client->waiting_for_keyframe = 1;
+        client->stats.connects++;
+        pthread_mutex_unlock(&client->lock);
+        client->backoff_attempt = 0;
+        client->backoff_floor_us = 0;
+        log_info("connected to the hub as %s", client->device_id);
+        if (client->config.on_connected != NULL)
+            client->config.on_connected(client->config.callback_context);
+        lws_callback_on_writable(client->wsi);
+        break;
+    case LINK_ERROR: {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(message.json, "code");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(message.json, "reason");
+        int auth_failed = cJSON_IsString(code) && strcmp(code->valuestring, "auth_failed") == 0;
+        log_error("the hub closed the link: %.64s: %.200s",
+                  cJSON_IsString(code) ? code->valuestring : "?",
+                  cJSON_IsString(text) ? text->valuestring : "?");
+        if (auth_failed) {
+            pthread_mutex_lock(&client->lock);
+            client->stats.auth_failures++;
+            pthread_mutex_unlock(&client->lock);
+            client->backoff_floor_us = LINK_CLIENT_AUTH_FAILED_MIN_US;
+        }
+        rc = -1;
+        break;
+    }
+    case LINK_COMMAND:
+        if (link_parse_command(message.json, &command, reason, sizeof(reason)) != 0) {
+            log_warn("bad command from the hub: %s", reason);
+            break;
+        }
+        if (client->config.on_command != NULL)
+            client->config.on_command(&command, message.json, client->config.callback_context);
+        break;
+    case LINK_TALK_AUDIO:
+        break; /* talk-back arrives with the audio path */
+    default:
+        log_warn("unexpected %s message from the hub", link_type_name(message.header.type));
+        break;
+    }
+    link_message_clear(&message);
+    return rc;
+}
+
+/* Write the next message: the handshake slot first, the queue once connected. */
+static int link_client_write_next(struct link_client *client, struct lws *wsi)
+{
+    struct link_client_message *message = NULL;
+    int more = 0, is_video = 0;
+
+    if (client->handshake != NULL) {
+        message = client->handshake;
+        client->handshake = NULL;
+    } else {
+        pthread_mutex_lock(&client->lock);
+        if (client->state == LINK_CLIENT_CONNECTED && client->queue_head != NULL) {
+            message = client->queue_head;
+            client->queue_head = message->next;
+            if (client->queue_head == NULL)
+                client->queue_tail = NULL;
+            client->queue_bytes -= message->size;
+        }
+        pthread_mutex_unlock(&client->lock);
+    }
+    if (message == NULL)
+        return 0;
+    is_video = message->is_video;
+    if (lws_write(wsi, message->buffer + LWS_PRE, message->size, LWS_WRITE_BINARY) <
+        (int)message->size) {
+        free(message);
+        log_warn("write to the hub failed");
+        return -1;
+    }
+    free(message);
+    pthread_mutex_lock(&client->lock);
+    client->stats.messages_sent++;
+    if (is_video)
+        client->stats.video_sent++;
+    more = client->queue_head != NULL && client->state == LINK_CLIENT_CONNECTED;
+    pthread_mutex_unlock(&client->lock);
+    if (more || client->handshake != NULL)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Collect a message that may arrive in several pieces; handle it when whole. */
+static int link_client_receive(struct link_client *client, struct lws *wsi, const void *data,
+                               size_t size)
+{
+    int rc = 0;
+
+    if (lws_is_first_fragment(wsi)) {
+        client->receive_used = 0;
+        client->receive_overflow = 0;
+    }
+    if (client->receive_used + size > sizeof(client->receive))
+        client->receive_overflow = 1;
+    else {
+        memcpy(client->receive + client->receive_used, data, size);
+        client->receive_used += size;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+        return 0;
+    if (client->receive_overflow) {
+        log_warn("message from the hub over %zu bytes; closing", sizeof(client->receive));
+        rc = -1;
+    } else {
+        rc = link_client_handle(client, client->receive, client->receive_used);
+    }
+    client->receive_used = 0;
+    return rc;
+}
+
+/* The libwebsockets protocol callback; link thread only. */
+static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                                void *in, size_t length)
+{
+    struct link_client *client = lws_context_user(lws_get_context(wsi));
+    cJSON *hello;
+
+    (void)user;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (link_client_check_pin(client, wsi) != 0) {
+            client->backoff_floor_us = LINK_CLIENT_AUTH_FAILED_MIN_US;
+            return -1;
+        }
+        pthread_mutex_lock(&client->lock);
+        client->state = LINK_CLIENT_HANDSHAKE;
+        pthread_mutex_unlock(&client->lock);
+        hello = cJSON_CreateObject();
+        cJSON_AddStringToObject(hello, "device_id", client->device_id);
+        cJSON_AddStringToObject(hello, "firmware", client->firmware);
+        cJSON_AddNumberToObject(hello, "protocol", LINK_PROTOCOL_VERSION);
+        cJSON_AddNumberToObject(hello, "width", client->config.width);
+        cJSON_AddNumberToObject(hello, "height", client->config.height);
+        cJSON_AddNumberToObject(hello, "fps", client->config.fps);
+        link_client_send_handshake(client, LINK_HELLO, hello);
+        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        log_warn("cannot reach the hub: %.200s", in ? (const char *)in : "unknown error");
+        link_client_connection_lost(client);
+        break;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        log_info("link to the hub closed");
+        link_client_connection_lost(client);
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return link_client_receive(client, wsi, in, length);
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return link_client_write_next(client, wsi);
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* Another thread queued something (or we are stopping). */
+        if (client != NULL && client->wsi != NULL)
+            lws_callback_on_writable(client->wsi);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols link_client_protocols[] = {
+    {"doorstep-link", link_client_callback, 0, 64 * 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Route libwebsockets' own warnings into our log. */
+static void link_client_lws_log(int level, const char *line)
+{
+    char text[512];
+    size_t length;
+
+    snprintf(text, sizeof(text), "%s", line);
+    length = strlen(text);
+    while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r'))
+        text[--length] = '\0';
+    if (level & LLL_ERR)
+        log_message(LOG_LEVEL_WARN, "lws", "%s", text);
+    else
+        log_message(LOG_LEVEL_DEBUG, "lws", "%s", text);
+}
+
+/* The link thread: run libwebsockets until asked to stop. */
+static void *link_client_thread(void *data)
+{
+    struct link_client *client = data;
+
+    lws_sul_schedule(client->context, 0, &client->reconnect_timer, link_client_connect, 1);
+    while (!atomic_load(&client->stopping))
+        if (lws_service(client->context, 0) < 0)
+            break;
+    return NULL;
+}
+
+struct link_client *link_client_start(const struct link_client_config *config, char *error,
+                                      size_t error_size)
+{
+    struct link_client *client = calloc(1, sizeof(*client));
+    struct lws_context_creation_info info;
+
+    if (client == NULL) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    client->config = *config;
+    if (client->config.queue_limit_bytes == 0)
+        client->config.queue_limit_bytes = LINK_CLIENT_DEFAULT_QUEUE_LIMIT;
+    if (strncmp(config->hub_url, "wss://", 6) != 0 ||
+        snprintf(client->hub_url, sizeof(client->hub_url), "%s", config->hub_url) >=
+            (int)sizeof(client->hub_url)) {
+        snprintf(error, error_size, "the hub URL must look like wss://HOST:PORT");
+        goto fail;
+    }
+    snprintf(client->device_id, sizeof(client->device_id), "%s", config->device_id);
+    snprintf(client->firmware, sizeof(client->firmware), "%s", config->firmware);
+    if (config->hub_key_sha256 != NULL)
+        snprintf(client->hub_key_sha256, sizeof(client->hub_key_sha256), "%s",
+                 config->hub_key_sha256);
+    client->config.hub_url = client->hub_url;
+    client->config.device_id = client->device_id;
+    client->config.firmware = client->firmware;
+    client->config.hub_key_sha256 = client->hub_key_sha256;
+    client->waiting_for_keyframe = 1;
+    pthread_mutex_init(&client->lock, NULL);
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, link_client_lws_log);
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = link_client_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = client;
+    info.fd_limit_per_thread = 8;
+    client->context = lws_create_context(&info);
+    if (client->context == NULL) {
+        snprintf(error, error_size, "libwebsockets did not start");
+        goto fail_mutex;
+    }
+    if (pthread_create(&client->thread, NULL, link_client_thread, client) != 0) {
+        snprintf(error, error_size, "cannot start the link thread");
+        lws_context_destroy(client->context);
+        goto fail_mutex;
+    }
+    return client;
+
+fail_mutex:
+    pthread_mutex_destroy(&client->lock);
+fail:
+    mbedtls_platform_zeroize(client, sizeof(*client));
+    free(client);
+    return NULL;
+}
+
+void link_client_stop(struct link_client *client)
+{
+    struct link_client_message *message;
+
+    if (client == NULL)
+        return;
+    atomic_store(&client->stopping, 1);
+    lws_cancel_service(client->context);
+    pthread_join(client->thread, NULL);
+    lws_context_destroy(client->context);
+    free(client->handshake);
+    while ((message = client->queue_head) != NULL) {
+        client->queue_head = message->next;
+        free(message);
+    }
+    pthread_mutex_destroy(&client->lock);
+    mbedtls_platform_zeroize(client->config.secret, sizeof(client->config.secret));
+    free(client);
+}

@@ -1,0 +1,563 @@
+/*
+ * main.c - doorbelld, the Doorstep doorbell firmware.
+ *
+ * Threads:
+ *   capture  - camera -> frame stamp -> x264 -> link queue; JPEG snapshots
+ *              of the current frame when asked. Never waits on the network.
+ *   link     - libwebsockets client to the hub (link_client.c).
+ *   control  - the Unix control socket (button, PIR, scene triggers, stats).
+ *   main     - starts the others, sends telemetry every 10 s, waits for
+ *              SIGTERM/SIGINT and stops everything in reverse order.
+ * Shared state between them is the struct doorbell below: atomics for
+ * requests and counters, the link client's own lock for its queue.
+ *
+ * `doorbelld ctl SOCKET COMMAND...` is the command-line client of the
+ * control socket.
+ */
+#define LOG_MODULE "doorbelld"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "camera/camera.h"
+#include "common/link_protocol.h"
+#include "common/log.h"
+#include "control/control_socket.h"
+#include "encoder/encoder.h"
+#include "link/link_client.h"
+#include "snapshot/snapshot.h"
+
+#define DOORBELL_FIRMWARE_VERSION  "doorbelld 0.1.0"
+#define DOORBELL_TELEMETRY_PERIOD  10
+#define DOORBELL_SNAPSHOT_QUALITY  80
+#define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
+
+struct doorbell_options {
+    const char *hub_url;
+    const char *device_id;
+    const char *secret_hex;
+    const char *secret_file;
+    const char *hub_key_sha256;
+    const char *camera;
+    const char *control_path;
+    const char *preset;
+    int width, height, fps, bitrate_kbps, keyframe_interval;
+    int scripted;
+    uint32_t seed;
+    enum log_level log_level;
+};
+
+struct doorbell {
+    struct doorbell_options options;
+    struct camera *camera;
+    struct encoder *encoder;
+    struct link_client *link;
+    struct control_socket *control;
+    pthread_t capture_thread;
+    atomic_int stopping;
+    /* Requests from other threads to the capture thread. */
+    atomic_uint snapshot_request; /* 0 = none, else request id + 1 */
+    atomic_int reconfigure_bitrate_kbps;
+    /* Counters for `stats`; written by the capture thread. */
+    atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors;
+    atomic_uint last_sequence;
+    atomic_uint next_event_id;
+    time_t started_at;
+};
+
+/* Ask the capture thread for a JPEG of the next frame. Any thread. */
+static void doorbell_request_snapshot(struct doorbell *doorbell, uint32_t request_id)
+{
+    atomic_store(&doorbell->snapshot_request, request_id + 1);
+}
+
+/* Capture thread: take a JPEG of frame and queue it to the hub. */
+static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camera_frame *frame,
+                                   uint32_t request_id)
+{
+    uint8_t *jpeg = NULL;
+    size_t size = 0;
+    char error[160];
+
+    if (snapshot_encode_jpeg(frame, DOORBELL_SNAPSHOT_QUALITY, DOORBELL_SNAPSHOT_MAX_WIDTH, &jpeg,
+                             &size, error, sizeof(error)) != 0) {
+        log_warn("snapshot failed: %s", error);
+        return;
+    }
+    link_client_send_binary(doorbell->link, LINK_SNAPSHOT, request_id, frame->capture_time_us,
+                            jpeg, size);
+    free(jpeg);
+}
+
+/* The capture thread: paced by the camera, one encode per frame. */
+static void *doorbell_capture_thread(void *data)
+{
+    struct doorbell *doorbell = data;
+    struct camera_frame frame;
+    struct encoded_frame encoded;
+
+    while (!atomic_load(&doorbell->stopping)) {
+        unsigned snapshot;
+        int bitrate;
+
+        if (camera_capture(doorbell->camera, &frame) != 0) {
+            usleep(100000); /* camera hiccup: retry, never spin */
+            continue;
+        }
+        atomic_fetch_add(&doorbell->frames_captured, 1);
+        atomic_store(&doorbell->last_sequence, frame.sequence);
+
+        bitrate = atomic_exchange(&doorbell->reconfigure_bitrate_kbps, 0);
+        if (bitrate > 0) {
+            struct encoder_config config = {frame.width, frame.height, doorbell->options.fps,
+                                            bitrate, doorbell->options.keyframe_interval,
+                                            doorbell->options.preset};
+            if (encoder_reconfigure(doorbell->encoder, &config) == 0) {
+                doorbell->options.bitrate_kbps = bitrate;
+                log_info("bitrate now %d kbit/s", bitrate);
+            }
+        }
+        snapshot = atomic_exchange(&doorbell->snapshot_request, 0);
+        if (snapshot != 0)
+            doorbell_send_snapshot(doorbell, &frame, snapshot - 1);
+
+        if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
+            atomic_fetch_add(&doorbell->encode_errors, 1);
+            continue;
+        }
+        atomic_fetch_add(&doorbell->frames_encoded, 1);
+        if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
+                                   encoded.sequence, encoded.capture_time_us) == 0)
+            encoder_request_keyframe(doorbell->encoder);
+    }
+    return NULL;
+}
+
+/* Send an event (ring, pir, ...) now. Any thread. */
+static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type)
+{
+    struct link_event event;
+    cJSON *json;
+
+    memset(&event, 0, sizeof(event));
+    event.type = type;
+    event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
+    event.score = 1.0;
+    event.active = 1;
+    json = link_build_event(&event);
+    if (json != NULL) {
+        link_client_send_json(doorbell->link, LINK_EVENT, event.id, json);
+        cJSON_Delete(json);
+    }
+    log_info("%s event %u", link_event_type_name(type), event.id);
+}
+
+/* Link thread: a command from the hub. */
+static void doorbell_on_command(const struct link_command *command, const cJSON *json,
+                                void *context)
+{
+    struct doorbell *doorbell = context;
+    cJSON *result = cJSON_CreateObject();
+    int ok = 1;
+
+    (void)json;
+    switch (command->type) {
+    case LINK_COMMAND_SNAPSHOT:
+        doorbell_request_snapshot(doorbell, command->request_id);
+        break;
+    case LINK_COMMAND_KEYFRAME:
+        encoder_request_keyframe(doorbell->encoder);
+        break;
+    case LINK_COMMAND_SET_VIDEO:
+        if (command->bitrate_kbps > 0)
+            atomic_store(&doorbell->reconfigure_bitrate_kbps, command->bitrate_kbps);
+        break;
+    default:
+        ok = 0; /* not supported by this firmware yet; the hub is told so */
+        break;
+    }
+    log_debug("command %s: %s", link_command_type_name(command->type), ok ? "done" : "refused");
+    cJSON_AddNumberToObject(result, "id", command->id);
+    cJSON_AddBoolToObject(result, "ok", ok);
+    if (!ok)
+        cJSON_AddStringToObject(result, "reason", "unsupported");
+    link_client_send_json(doorbell->link, LINK_COMMAND_RESULT, command->id, result);
+    cJSON_Delete(result);
+}
+
+/* Link thread: the hub accepted us; start the stream on a keyframe. */
+static void doorbell_on_connected(void *context)
+{
+    struct doorbell *doorbell = context;
+    encoder_request_keyframe(doorbell->encoder);
+}
+
+/* Control thread: one command line. */
+static void doorbell_on_control(const char *command, char *reply, size_t reply_size,
+                                void *context)
+{
+    struct doorbell *doorbell = context;
+    enum camera_trigger trigger;
+    char name[32] = "", argument[32] = "";
+
+    sscanf(command, "%31s %31s", name, argument);
+    if (strcmp(name, "press") == 0 || strcmp(name, "ring") == 0) {
+        doorbell_send_event(doorbell, LINK_EVENT_RING);
+        doorbell_request_snapshot(doorbell, 0);
+        snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "pir") == 0) {
+        doorbell_send_event(doorbell, LINK_EVENT_PIR);
+        snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "snapshot") == 0) {
+        doorbell_request_snapshot(doorbell, 0);
+        snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "keyframe") == 0) {
+        encoder_request_keyframe(doorbell->encoder);
+        snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "light") == 0 || strcmp(name, "night") == 0 ||
+               strcmp(name, "day") == 0 || camera_trigger_parse(name, &trigger) == 0) {
+        char trigger_name[48];
+        if (strcmp(name, "light") == 0)
+            snprintf(trigger_name, sizeof(trigger_name), "light_%s", argument);
+        else
+            snprintf(trigger_name, sizeof(trigger_name), "%s", name);
+        if (camera_trigger_parse(trigger_name, &trigger) != 0 ||
+            camera_trigger(doorbell->camera, trigger) != 0)
+            snprintf(reply, reply_size, "error: this camera cannot do '%s'", trigger_name);
+        else
+            snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "stats") == 0) {
+        struct link_client_stats link;
+        link_client_get_stats(doorbell->link, &link);
+        snprintf(reply, reply_size,
+                 "{\"frames_captured\":%llu,\"frames_encoded\":%llu,\"encode_errors\":%llu,"
+                 "\"last_sequence\":%u,\"video_sent\":%llu,\"video_dropped\":%llu,"
+                 "\"connected\":%s,\"connects\":%llu,\"disconnects\":%llu,"
+                 "\"auth_failures\":%llu,\"width\":%d,\"height\":%d,\"fps\":%d,"
+                 "\"bitrate_kbps\":%d}",
+                 (unsigned long long)atomic_load(&doorbell->frames_captured),
+                 (unsigned long long)atomic_load(&doorbell->frames_encoded),
+                 (unsigned long long)atomic_load(&doorbell->encode_errors),
+                 atomic_load(&doorbell->last_sequence), (unsigned long long)link.video_sent,
+                 (unsigned long long)link.video_dropped, link.connected ? "true" : "false",
+                 (unsigned long long)link.connects, (unsigned long long)link.disconnects,
+                 (unsigned long long)link.auth_failures, doorbell->options.width,
+                 doorbell->options.height, doorbell->options.fps, doorbell->options.bitrate_kbps);
+    } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
+        snprintf(reply, reply_size,
+                 "commands: press, pir, snapshot, keyframe, light on|off, night, day, visitor, "
+                 "car, cat, stats");
+    } else {
+        snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
+    }
+}
+
+/* Main thread: battery/RSSI/temperature/uptime to the hub. */
+static void doorbell_send_telemetry(struct doorbell *doorbell)
+{
+    struct link_telemetry telemetry;
+    FILE *thermal = fopen("/sys/class/thermal/thermal_zone0/temp", "re");
+    long millidegrees = 0;
+    cJSON *json;
+
+    memset(&telemetry, 0, sizeof(telemetry));
+    telemetry.battery_percent = -1; /* wired doorbell */
+    telemetry.rssi_dbm = 0;         /* wired network */
+    if (thermal != NULL) {
+        if (fscanf(thermal, "%ld", &millidegrees) != 1)
+            millidegrees = 0;
+        fclose(thermal);
+    }
+    telemetry.temperature_c = (double)millidegrees / 1000.0;
+    telemetry.uptime_s = (uint64_t)(time(NULL) - doorbell->started_at);
+    snprintf(telemetry.firmware, sizeof(telemetry.firmware), "%s", DOORBELL_FIRMWARE_VERSION);
+    json = link_build_telemetry(&telemetry);
+    if (json != NULL) {
+        link_client_send_json(doorbell->link, LINK_TELEMETRY, 0, json);
+        cJSON_Delete(json);
+    }
+}
+
+static void doorbell_usage(const char *program)
+{
+    printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
+           " [OPTION]...\n"
+           "       %s ctl SOCKET COMMAND...\n"
+           "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button and PIR.\n\n"
+           "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
+           "  --device-id ID         this doorbell's id on the hub\n"
+           "  --secret HEX           the device secret `doorstep device add` printed\n"
+           "  --secret-file FILE     read the secret from FILE instead\n"
+           "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
+           "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
+           "  --size WxH             picture size (default 1280x720)\n"
+           "  --fps N                frame rate (default 30)\n"
+           "  --bitrate KBPS         H.264 bitrate (default 2000)\n"
+           "  --keyframe-interval N  frames between keyframes (default 2 s worth)\n"
+           "  --preset NAME          x264 preset (default veryfast)\n"
+           "  --scripted             play the sim scene's scripted loop\n"
+           "  --seed N               sim scene seed (default 1)\n"
+           "  --control PATH         control socket (default: none)\n"
+           "  --log-level LEVEL      error, warn, info (default), debug\n"
+           "  --help                 show this help\n\n"
+           "Control commands: press, pir, snapshot, keyframe, light on|off, night, day,\n"
+           "visitor, car, cat, stats.\n",
+           program, program);
+}
+
+/* Parse argv into options. 0 run, 1 printed help, -1 error. */
+static int doorbell_parse_options(int argc, char **argv, struct doorbell_options *options)
+{
+    static const struct option long_options[] = {
+        {"hub", required_argument, NULL, 'H'},
+        {"device-id", required_argument, NULL, 'i'},
+        {"secret", required_argument, NULL, 's'},
+        {"secret-file", required_argument, NULL, 'S'},
+        {"hub-key-sha256", required_argument, NULL, 'k'},
+        {"camera", required_argument, NULL, 'c'},
+        {"size", required_argument, NULL, 'z'},
+        {"fps", required_argument, NULL, 'f'},
+        {"bitrate", required_argument, NULL, 'b'},
+        {"keyframe-interval", required_argument, NULL, 'g'},
+        {"preset", required_argument, NULL, 'p'},
+        {"scripted", no_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 'e'},
+        {"control", required_argument, NULL, 'C'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int option;
+
+    memset(options, 0, sizeof(*options));
+    options->camera = "sim";
+    options->width = 1280;
+    options->height = 720;
+    options->fps = 30;
+    options->bitrate_kbps = 2000;
+    options->preset = "veryfast";
+    options->seed = 1;
+    options->log_level = LOG_LEVEL_INFO;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'H': options->hub_url = optarg; break;
+        case 'i': options->device_id = optarg; break;
+        case 's': options->secret_hex = optarg; break;
+        case 'S': options->secret_file = optarg; break;
+        case 'k': options->hub_key_sha256 = optarg; break;
+        case 'c': options->camera = optarg; break;
+        case 'z':
+            if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
+                options->width < 160 || options->height < 90 || options->width > 3840 ||
+                options->height > 2160 || (options->width | options->height) & 1) {
+                fprintf(stderr, "%s: --size wants even WxH between 160x90 and 3840x2160\n",
+                        argv[0]);
+                return -1;
+            }
+            break;
+        case 'f': options->fps = atoi(optarg); break;
+        case 'b': options->bitrate_kbps = atoi(optarg); break;
+        case 'g': options->keyframe_interval = atoi(optarg); break;
+        case 'p': options->preset = optarg; break;
+        case 'r': options->scripted = 1; break;
+        case 'e': options->seed = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'C': options->control_path = optarg; break;
+        case 'v':
+            if (log_parse_level(optarg, &options->log_level) != 0) {
+                fprintf(stderr, "%s: unknown log level '%s'\n", argv[0], optarg);
+                return -1;
+            }
+            break;
+        case 'h': doorbell_usage(argv[0]); return 1;
+        default: fprintf(stderr, "try %s --help\n", argv[0]); return -1;
+        }
+    }
+    if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
+        options->bitrate_kbps > 20000) {
+        fprintf(stderr, "%s: --fps wants 1..60 and --bitrate 50..20000\n", argv[0]);
+        return -1;
+    }
+    if (options->keyframe_interval <= 0)
+        options->keyframe_interval = 2 * options->fps;
+    if (options->hub_url == NULL || options->device_id == NULL ||
+        (options->secret_hex == NULL) == (options->secret_file == NULL)) {
+        fprintf(stderr, "%s: --hub, --device-id and one of --secret/--secret-file are needed\n",
+                argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the 64-hex-digit secret from the option or its file. */
+static int doorbell_load_secret(const struct doorbell_options *options,
+                                uint8_t secret[LINK_SECRET_SIZE])
+{
+    char text[LINK_SECRET_SIZE * 2 + 8] = "";
+    int rc;
+
+    if (options->secret_file != NULL) {
+        FILE *file = fopen(options->secret_file, "re");
+        if (file == NULL || fgets(text, sizeof(text), file) == NULL) {
+            log_error("cannot read %s", options->secret_file);
+            if (file != NULL)
+                fclose(file);
+            return -1;
+        }
+        fclose(file);
+        text[strcspn(text, "\r\n")] = '\0';
+    } else {
+        snprintf(text, sizeof(text), "%s", options->secret_hex);
+    }
+    rc = link_hex_decode(text, secret, LINK_SECRET_SIZE);
+    mbedtls_platform_zeroize(text, sizeof(text));
+    if (rc != 0)
+        log_error("the secret must be %d hex digits", LINK_SECRET_SIZE * 2);
+    return rc;
+}
+
+/* `doorbelld ctl SOCKET COMMAND...` */
+static int doorbell_control_client(int argc, char **argv)
+{
+    char command[CONTROL_LINE_MAX] = "", reply[CONTROL_REPLY_MAX];
+
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s ctl SOCKET COMMAND...\n", argv[0]);
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
+        if (strlen(command) + strlen(argv[i]) + 2 >= sizeof(command)) {
+            fprintf(stderr, "command too long\n");
+            return 2;
+        }
+        if (i > 3)
+            strcat(command, " ");
+        strcat(command, argv[i]);
+    }
+    if (control_socket_request(argv[2], command, reply, sizeof(reply)) != 0) {
+        fprintf(stderr, "%s\n", reply);
+        return 1;
+    }
+    printf("%s\n", reply);
+    return strncmp(reply, "error", 5) == 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct doorbell *doorbell;
+    struct link_client_config link_config;
+    struct camera_config camera_config;
+    struct encoder_config encoder_config;
+    char error[256];
+    sigset_t signals;
+    int rc, exit_code = 1, ticks = 0;
+
+    if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+        return doorbell_control_client(argc, argv);
+    doorbell = calloc(1, sizeof(*doorbell));
+    if (doorbell == NULL)
+        return 1;
+    rc = doorbell_parse_options(argc, argv, &doorbell->options);
+    if (rc != 0) {
+        free(doorbell);
+        return rc > 0 ? 0 : 2;
+    }
+    log_set_level(doorbell->options.log_level);
+    doorbell->started_at = time(NULL);
+
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&camera_config, 0, sizeof(camera_config));
+    camera_config.source = doorbell->options.camera;
+    camera_config.width = doorbell->options.width;
+    camera_config.height = doorbell->options.height;
+    camera_config.fps = doorbell->options.fps;
+    camera_config.seed = doorbell->options.seed;
+    camera_config.scripted = doorbell->options.scripted;
+    doorbell->camera = camera_open(&camera_config, error, sizeof(error));
+    if (doorbell->camera == NULL) {
+        log_error("camera: %s", error);
+        goto out;
+    }
+    encoder_config = (struct encoder_config){doorbell->options.width, doorbell->options.height,
+                                             doorbell->options.fps, doorbell->options.bitrate_kbps,
+                                             doorbell->options.keyframe_interval,
+                                             doorbell->options.preset};
+    doorbell->encoder = encoder_open(&encoder_config, error, sizeof(error));
+    if (doorbell->encoder == NULL) {
+        log_error("encoder: %s", error);
+        goto out;
+    }
+
+    memset(&link_config, 0, sizeof(link_config));
+    if (doorbell_load_secret(&doorbell->options, link_config.secret) != 0)
+        goto out;
+    link_config.hub_url = doorbell->options.hub_url;
+    link_config.device_id = doorbell->options.device_id;
+    link_config.hub_key_sha256 = doorbell->options.hub_key_sha256;
+    link_config.firmware = DOORBELL_FIRMWARE_VERSION;
+    link_config.width = doorbell->options.width;
+    link_config.height = doorbell->options.height;
+    link_config.fps = doorbell->options.fps;
+    link_config.on_command = doorbell_on_command;
+    link_config.on_connected = doorbell_on_connected;
+    link_config.callback_context = doorbell;
+    doorbell->link = link_client_start(&link_config, error, sizeof(error));
+    mbedtls_platform_zeroize(link_config.secret, sizeof(link_config.secret));
+    if (doorbell->link == NULL) {
+        log_error("link: %s", error);
+        goto out;
+    }
+    if (doorbell->options.control_path != NULL) {
+        doorbell->control = control_socket_start(doorbell->options.control_path,
+                                                 doorbell_on_control, doorbell, error,
+                                                 sizeof(error));
+        if (doorbell->control == NULL) {
+            log_error("control: %s", error);
+            goto out;
+        }
+    }
+    if (pthread_create(&doorbell->capture_thread, NULL, doorbell_capture_thread, doorbell) != 0) {
+        log_error("cannot start the capture thread");
+        goto out;
+    }
+    log_info("%s: %s %dx%d@%d, %d kbit/s, hub %s", DOORBELL_FIRMWARE_VERSION,
+             doorbell->options.camera, doorbell->options.width, doorbell->options.height,
+             doorbell->options.fps, doorbell->options.bitrate_kbps, doorbell->options.hub_url);
+
+    for (;;) {
+        struct timespec timeout = {1, 0};
+        int signal_number = sigtimedwait(&signals, NULL, &timeout);
+        if (signal_number > 0) {
+            log_info("received %s, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (++ticks % DOORBELL_TELEMETRY_PERIOD == 1)
+            doorbell_send_telemetry(doorbell);
+    }
+    atomic_store(&doorbell->stopping, 1);
+    pthread_join(doorbell->capture_thread, NULL);
+    exit_code = 0;
+out:
+    control_socket_stop(doorbell->control);
+    link_client_stop(doorbell->link);
+    if (doorbell->encoder != NULL)
+        encoder_close(doorbell->encoder);
+    if (doorbell->camera != NULL)
+        camera_close(doorbell->camera);
+    free(doorbell);
+    return exit_code;
+}

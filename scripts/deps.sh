@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install every Debian package and npm module Doorstep needs. Idempotent: it
+# only calls apt-get when a package is missing and npm when the lock changed.
+# Runs as root, or through sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    build-essential pkg-config dpkg-dev patch clang libclang-rt-14-dev
+    libmbedtls-dev libsqlite3-dev sqlite3 libargon2-dev libcjson-dev
+    libwebsockets-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
+    alsa-utils libopus-dev libcmocka-dev
+    ffmpeg chromium nodejs ca-certificates curl iproute2 util-linux
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "deps: installing ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"
+fi
+
+command -v npm >/dev/null || { echo "deps: npm is missing (install nodejs with npm)" >&2; exit 1; }
+if ! cmp -s tests/package-lock.json tests/node_modules/.doorstep-lock 2>/dev/null; then
+    echo "deps: npm ci in tests/"
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/package-lock.json tests/node_modules/.doorstep-lock
+fi

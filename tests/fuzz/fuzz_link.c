@@ -1,0 +1,178 @@
+/*
+ * fuzz_link.c - libFuzzer harness for the device link v1 decoder and typed
+ * JSON views (appliance/common/link_protocol.c, link_messages.c).
+ *
+ * For each input: decode it; on failure the reason must be a non-empty,
+ * bounded string. On success, re-encoding the decoded header and payload must
+ * reproduce the input byte for byte. For JSON types every typed parser runs on
+ * the tree; whatever a parser accepts must build, and the built JSON must
+ * parse back to the same struct. The tree is also re-encoded as a message,
+ * which must decode to the same header and a tree that prints identically.
+ *
+ * Runs on libFuzzer's single thread; everything allocated per input is freed
+ * before returning. Built only from appliance/common/ (always linked):
+ * FUZZ_SOURCES:
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/link_protocol.h"
+
+#define FUZZ_HEADROOM   3 /* odd on purpose: the codec must not assume alignment */
+#define FUZZ_ERROR_SIZE 128
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Abort (a finding for libFuzzer) when an invariant of the codec does not hold. */
+#define FUZZ_CHECK(condition)                                                                      \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition);          \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* A failed parse or decode must leave a non-empty, NUL-terminated reason. */
+static void fuzz_check_reason(const char *error)
+{
+    size_t length = strnlen(error, FUZZ_ERROR_SIZE);
+    FUZZ_CHECK(length > 0 && length < FUZZ_ERROR_SIZE);
+}
+
+/*
+ * The settings subtree borrowed by a parsed struct: what the parser saw must
+ * equal what the builder wrote (absent is built as {}).
+ */
+static void fuzz_check_settings(const cJSON *parsed, const cJSON *reparsed)
+{
+    FUZZ_CHECK(reparsed != NULL && cJSON_IsObject(reparsed));
+    if (parsed == NULL)
+        FUZZ_CHECK(reparsed->child == NULL);
+    else
+        FUZZ_CHECK(cJSON_Compare(parsed, reparsed, 1));
+}
+
+/*
+ * Run one typed view: parse json into `first`; if accepted, build, parse the
+ * built tree into `second` and require equal structs. Parsers zero the whole
+ * struct first, so memcmp is meaningful; borrowed settings are compared as
+ * trees and then aligned by `align_settings` ((void)0 for views without one).
+ */
+#define FUZZ_VIEW(struct_name, parse, build, align_settings)                                       \
+    do {                                                                                           \
+        struct struct_name first, second;                                                          \
+        char error[FUZZ_ERROR_SIZE];                                                               \
+        cJSON *built;                                                                              \
+        if (parse(json, &first, error, sizeof(error)) != 0) {                                      \
+            fuzz_check_reason(error);                                                              \
+            break;                                                                                 \
+        }                                                                                          \
+        FUZZ_CHECK(error[0] == '\0');                                                              \
+        built = build(&first);                                                                     \
+        FUZZ_CHECK(built != NULL);                                                                 \
+        if (parse(built, &second, error, sizeof(error)) != 0) {                                    \
+            fprintf(stderr, "built %s does not parse: %s\n", #struct_name, error);                 \
+            abort();                                                                               \
+        }                                                                                          \
+        align_settings;                                                                            \
+        FUZZ_CHECK(memcmp(&first, &second, sizeof(first)) == 0);                                   \
+        cJSON_Delete(built);                                                                       \
+    } while (0)
+
+#define FUZZ_ALIGN_SETTINGS                                                                        \
+    do {                                                                                           \
+        if (first.settings != NULL || second.settings != NULL)                                     \
+            fuzz_check_settings(first.settings, second.settings);                                  \
+        second.settings = first.settings;                                                          \
+    } while (0)
+
+/* Every typed parser on one JSON object, each with its build/parse round trip. */
+static void fuzz_typed_views(const cJSON *json)
+{
+    FUZZ_VIEW(link_hello, link_parse_hello, link_build_hello, (void)0);
+    FUZZ_VIEW(link_challenge, link_parse_challenge, link_build_challenge, (void)0);
+    FUZZ_VIEW(link_auth, link_parse_auth, link_build_auth, (void)0);
+    FUZZ_VIEW(link_welcome, link_parse_welcome, link_build_welcome, FUZZ_ALIGN_SETTINGS);
+    FUZZ_VIEW(link_error, link_parse_error, link_build_error, (void)0);
+    FUZZ_VIEW(link_event, link_parse_event, link_build_event, (void)0);
+    FUZZ_VIEW(link_telemetry, link_parse_telemetry, link_build_telemetry, (void)0);
+    FUZZ_VIEW(link_command, link_parse_command, link_build_command, FUZZ_ALIGN_SETTINGS);
+    FUZZ_VIEW(link_command_result, link_parse_command_result, link_build_command_result, (void)0);
+}
+
+/* Re-encode a decoded JSON message from its tree and decode it again. */
+static void fuzz_json_reencode(const struct link_message *message)
+{
+    struct link_message again;
+    char error[FUZZ_ERROR_SIZE];
+    char *printed = cJSON_PrintUnformatted(message->json);
+    char *printed_again = NULL;
+    size_t encoded_size = 0;
+    uint8_t *encoded;
+
+    FUZZ_CHECK(printed != NULL);
+    encoded = link_message_encode_json(message->header.type, message->header.sequence,
+                                       message->header.timestamp_us, message->json, FUZZ_HEADROOM,
+                                       &encoded_size);
+    if (strlen(printed) > LINK_MAX_JSON_SIZE - LINK_HEADER_SIZE) {
+        /* cJSON may print longer than the input ("1e9" -> "1000000000"). */
+        FUZZ_CHECK(encoded == NULL);
+        goto out;
+    }
+    FUZZ_CHECK(encoded != NULL);
+    FUZZ_CHECK(encoded_size == LINK_HEADER_SIZE + strlen(printed));
+    if (link_message_decode(encoded + FUZZ_HEADROOM, encoded_size, &again, error, sizeof(error)) !=
+        0) {
+        fprintf(stderr, "re-encoded JSON message does not decode: %s\n", error);
+        abort();
+    }
+    FUZZ_CHECK(again.header.version == message->header.version);
+    FUZZ_CHECK(again.header.type == message->header.type);
+    FUZZ_CHECK(again.header.flags == 0 && message->header.flags == 0);
+    FUZZ_CHECK(again.header.sequence == message->header.sequence);
+    FUZZ_CHECK(again.header.timestamp_us == message->header.timestamp_us);
+    /* Same text when printed again (cJSON_Compare is unreliable with duplicate keys). */
+    printed_again = cJSON_PrintUnformatted(again.json);
+    FUZZ_CHECK(printed_again != NULL && strcmp(printed_again, printed) == 0);
+    link_message_clear(&again);
+
+out:
+    free(encoded);
+    cJSON_free(printed_again);
+    cJSON_free(printed);
+}
+
+/* libFuzzer entry point: one input, no state kept between calls. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct link_message message;
+    char error[FUZZ_ERROR_SIZE];
+    size_t encoded_size = 0;
+    uint8_t *encoded;
+
+    if (link_message_decode(data, size, &message, error, sizeof(error)) != 0) {
+        fuzz_check_reason(error);
+        FUZZ_CHECK(message.json == NULL && message.payload == NULL);
+        return 0;
+    }
+    FUZZ_CHECK(link_type_is_known(message.header.type));
+    FUZZ_CHECK((message.json != NULL) == (link_type_is_json(message.header.type) != 0));
+    FUZZ_CHECK(message.payload == data + LINK_HEADER_SIZE); /* borrowed, not copied */
+    FUZZ_CHECK(message.payload_size == size - LINK_HEADER_SIZE && message.payload_size > 0);
+
+    encoded = link_message_encode(&message.header, message.payload, message.payload_size,
+                                  FUZZ_HEADROOM, &encoded_size);
+    FUZZ_CHECK(encoded != NULL);
+    FUZZ_CHECK(encoded_size == size);
+    FUZZ_CHECK(memcmp(encoded + FUZZ_HEADROOM, data, size) == 0);
+    free(encoded);
+
+    if (message.json != NULL) {
+        fuzz_typed_views(message.json);
+        fuzz_json_reencode(&message);
+    }
+    link_message_clear(&message);
+    return 0;
+}

@@ -1,0 +1,208 @@
+// Doorstep browser UI entry point: loads the session from the hub, draws the
+// app shell (header, navigation) and routes #/... hashes to the page modules.
+
+import * as api from './js/api.js';
+import { h, replace, icon, toast } from './js/ui.js';
+import * as setupPage from './js/pages/setup.js';
+import * as loginPage from './js/pages/login.js';
+import * as devicesPage from './js/pages/devices.js';
+import * as devicePage from './js/pages/device.js';
+import * as settingsPage from './js/pages/settings.js';
+
+const ROUTES = [
+  { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
+  { pattern: /^\/login$/, page: loginPage, public: true, title: 'Sign in' },
+  { pattern: /^\/devices$/, page: devicesPage, title: 'Doorbells', nav: 'devices' },
+  { pattern: /^\/devices\/([^/?#]+)$/, keys: ['id'], page: devicePage, title: 'Doorbell', nav: 'devices' },
+  { pattern: /^\/settings$/, page: settingsPage, title: 'Settings', nav: 'settings' },
+];
+
+const NAV = [
+  { id: 'devices', href: '#/devices', label: 'Doorbells', icon: 'grid' },
+  { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings' },
+];
+
+const state = { session: null, unmount: null, first: true };
+
+/* ---------- routing ---------- */
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const q = raw.indexOf('?');
+  const path = (q >= 0 ? raw.slice(0, q) : raw) || '/';
+  return { raw, path, query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '') };
+}
+
+export function navigate(to, { replace: replaceEntry = false } = {}) {
+  if (replaceEntry) {
+    history.replaceState(history.state, '', `#${to}`);
+    route();
+  } else if (location.hash === `#${to}`) {
+    route();
+  } else {
+    location.hash = to;
+  }
+}
+
+/** Only same-app routes may be returned to after login. */
+function safeNext(next) {
+  if (!next || !next.startsWith('/') || next.startsWith('//')) return null;
+  if (/^\/(login|setup)\b/.test(next)) return null;
+  return next;
+}
+
+function route() {
+  const s = state.session;
+  if (!s) return;
+  const { raw, path, query } = parseHash();
+  if (path === '/') {
+    navigate(s.authenticated ? '/devices' : s.setup_required ? '/setup' : '/login', { replace: true });
+    return;
+  }
+  let match = null;
+  let params = {};
+  for (const r of ROUTES) {
+    const m = r.pattern.exec(path);
+    if (m) {
+      match = r;
+      (r.keys || []).forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
+      break;
+    }
+  }
+  if (match && match.public) {
+    if (s.authenticated) { navigate(safeNext(query.get('next')) || '/devices', { replace: true }); return; }
+    if (match.page === loginPage && s.setup_required) { navigate('/setup', { replace: true }); return; }
+  } else if (!s.authenticated) {
+    navigate(s.setup_required ? '/setup' : `/login?next=${encodeURIComponent(raw)}`, { replace: true });
+    return;
+  }
+  if (!match) { match = { page: { mount: mountNotFound }, title: 'Not found' }; params = {}; }
+  mount(match, params, query);
+}
+
+function mount(r, params, query) {
+  if (state.unmount) {
+    try { state.unmount(); } catch (e) { console.error(e); }
+    state.unmount = null;
+  }
+  renderShell(r);
+  const main = document.getElementById('main');
+  main.replaceChildren();
+  setTitle(r.title);
+  const ctx = {
+    params, query, navigate, setTitle, logout: doLogout, onAuthenticated,
+    session: state.session,
+    user: state.session && state.session.user,
+    isAdmin: Boolean(state.session && state.session.user && state.session.user.role === 'admin'),
+  };
+  const un = r.page.mount(main, ctx);
+  state.unmount = typeof un === 'function' ? un : null;
+  if (!state.first && !r.public) {
+    const heading = main.querySelector('h1');
+    if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+  }
+  state.first = false;
+  window.scrollTo(0, 0);
+}
+
+function setTitle(title) {
+  document.title = title ? `${title} · Doorstep` : 'Doorstep';
+}
+
+function mountNotFound(main, ctx) {
+  main.append(h('section', { class: 'page narrow' },
+    h('div', { class: 'empty' },
+      icon('alert', 'empty-icon'),
+      h('h1', { text: 'Page not found' }),
+      h('p', { class: 'muted', text: 'There is nothing at this address.' }),
+      h('a', { class: 'btn btn-primary', href: '#/devices' }, h('span', { class: 'btn-label', text: 'Go to doorbells' })))));
+}
+
+/* ---------- shell ---------- */
+
+function renderShell(r) {
+  const header = document.getElementById('app-header');
+  document.body.classList.toggle('is-public', Boolean(r.public));
+  if (r.public) { header.hidden = true; header.replaceChildren(); return; }
+  header.hidden = false;
+  const user = state.session.user || {};
+  const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
+    NAV.map((n) => h('a', {
+      class: 'nav-link', href: n.href, 'data-testid': `nav-${n.id}`,
+      'aria-current': r.nav === n.id ? 'page' : null,
+    }, icon(n.icon), h('span', { class: 'nav-label', text: n.label }))));
+  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost header-logout', 'data-testid': 'logout', title: 'Log out' },
+    icon('logout'), h('span', { class: 'btn-label', text: 'Log out' }));
+  logoutBtn.addEventListener('click', () => doLogout(logoutBtn));
+  replace(header,
+    h('div', { class: 'header-inner' },
+      h('a', { class: 'brand', href: '#/devices', 'aria-label': 'Doorstep home' },
+        h('img', { class: 'brand-logo', src: '/icons/logo.svg', alt: '', width: 28, height: 28 }),
+        h('span', { class: 'brand-name', text: 'Doorstep' })),
+      nav,
+      h('div', { class: 'header-user' },
+        h('span', { class: 'user-chip', title: `${user.username || ''} (${user.role || ''})` },
+          h('span', { class: 'avatar', 'aria-hidden': 'true', text: (user.username || '?').slice(0, 1).toUpperCase() }),
+          h('span', { class: 'user-name', text: user.username || '' })),
+        logoutBtn)));
+}
+
+/* ---------- session changes ---------- */
+
+function onAuthenticated(result, next) {
+  state.session = {
+    authenticated: true, setup_required: false,
+    user: result && result.user, csrf_token: result && result.csrf_token,
+  };
+  navigate(safeNext(next) || '/devices', { replace: true });
+}
+
+async function doLogout(btn) {
+  if (btn) btn.disabled = true;
+  try {
+    await api.logout();
+  } catch (e) {
+    if (e instanceof api.NetworkError) {
+      toast('The hub is unreachable; you are signed out in this browser only.', 'error');
+    }
+  }
+  state.session = { authenticated: false, setup_required: false };
+  navigate('/login', { replace: true });
+  toast('You are signed out.', 'info', 3000);
+}
+
+function onUnauthorized() {
+  if (!state.session || !state.session.authenticated) return;
+  state.session = { authenticated: false, setup_required: false };
+  const { raw, path } = parseHash();
+  if (path === '/login') return;
+  navigate(`/login?next=${encodeURIComponent(raw)}&expired=1`, { replace: true });
+}
+
+/* ---------- boot ---------- */
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function boot() {
+  api.onUnauthorized(onUnauthorized);
+  window.addEventListener('hashchange', route);
+  document.getElementById('skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    const main = document.getElementById('main');
+    (main.querySelector('h1') || main).focus();
+  });
+  let delay = 1000;
+  for (;;) {
+    try {
+      state.session = await api.getSession();
+      break;
+    } catch (e) {
+      if (e instanceof api.ApiError) toast(`The hub answered with an error: ${e.message}`, 'error');
+      await sleep(delay);
+      delay = Math.min(delay * 2, 8000);
+    }
+  }
+  route();
+}
+
+boot();

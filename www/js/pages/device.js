@@ -1,0 +1,138 @@
+// Doorbell detail page (#/devices/ID): large snapshot, connection status,
+// telemetry and video-stream statistics, polled every 2 s while visible,
+// plus the place where live view will play.
+
+import { h, icon, button, busy, fmtAgo, fmtDateTime, fmtDuration, fmtFps, fmtBitrate,
+  fmtResolution, fmtInt, DASH } from '../ui.js';
+import * as api from '../api.js';
+import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
+  temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
+
+export function mount(main, ctx) {
+  const id = ctx.params.id;
+  let device = null;
+
+  const title = h('h1', { class: 'detail-title', 'data-testid': 'device-name', text: 'Doorbell' });
+  const badge = statusBadge();
+  const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
+  const snap = snapshotView({ large: true });
+  const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
+  const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
+  const status = statList('stats stats-rows');
+  const telemetry = statList('stats stats-rows');
+  const video = statList('stats stats-rows');
+
+  refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
+  if (removeBtn) {
+    removeBtn.addEventListener('click', async () => {
+      if (await removeDevice(device)) ctx.navigate('/devices', { replace: true });
+    });
+  }
+
+  const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
+    h('div', { class: 'detail-main' },
+      h('div', { class: 'card card-flush' }, snap.el),
+      h('div', { class: 'card live-card', 'data-testid': 'live-view' },
+        h('div', { class: 'live-icon' }, icon('video')),
+        h('div', {},
+          h('h2', { class: 'section-title', text: 'Live view' }),
+          h('p', { class: 'muted', text: 'Live video with sound and talk-back will play here once live view arrives in a coming release. Meanwhile, refresh the snapshot to see what the doorbell sees.' })))),
+    h('div', { class: 'detail-side' },
+      section('Status', 'info', status.el),
+      section('Telemetry', 'thermometer', telemetry.el),
+      section('Video stream', 'video', video.el)));
+
+  const missing = h('div', { class: 'empty', hidden: true, 'data-testid': 'device-missing' },
+    h('div', { class: 'empty-art' }, icon('doorbell', 'empty-icon')),
+    h('h2', { text: 'Doorbell not found' }),
+    h('p', { class: 'muted', text: 'It may have been removed, or it is not shared with your account.' }),
+    h('a', { class: 'btn btn-primary', href: '#/devices' }, h('span', { class: 'btn-label', text: 'Back to doorbells' })));
+
+  const loading = h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Loading doorbell…' }));
+
+  main.append(h('section', { class: 'page' },
+    h('a', { class: 'back-link', href: '#/devices' }, icon('chevron-left'), h('span', { text: 'Doorbells' })),
+    h('div', { class: 'page-head' },
+      h('div', { class: 'detail-head' }, h('div', { class: 'title-row' }, title, badge.el), seen),
+      h('div', { class: 'page-actions' }, refreshBtn, removeBtn)),
+    loading, body, missing));
+  badge.el.hidden = true;
+  refreshBtn.hidden = true;
+  if (removeBtn) removeBtn.hidden = true;
+
+  function render(d, now = api.serverNow()) {
+    device = d;
+    loading.remove();
+    body.hidden = false;
+    missing.hidden = true;
+    badge.el.hidden = false;
+    refreshBtn.hidden = false;
+    if (removeBtn) removeBtn.hidden = false;
+    const name = d.name || d.id;
+    if (title.textContent !== name) { title.textContent = name; ctx.setTitle(name); }
+    badge.update(d.online);
+    refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
+    snap.update(d);
+    const t = d.telemetry || {};
+    const v = d.video || {};
+    status.set([
+      ['State', d.online ? 'Online' : 'Offline', 'detail-state'],
+      ['Connected since', d.online && d.connected_since ? fmtDateTime(d.connected_since) : DASH],
+      ['Last seen', d.last_seen_at ? fmtAgo(d.last_seen_at, now) : DASH, 'detail-last-seen'],
+      ['Address', d.remote_address || DASH],
+      ['Firmware', d.firmware || DASH, 'detail-firmware'],
+      ['Device ID', d.id, 'detail-id'],
+    ]);
+    telemetry.set([
+      ['Temperature', temperatureText(t), 'detail-temperature'],
+      ['Uptime', typeof t.uptime_s === 'number' ? fmtDuration(t.uptime_s) : DASH, 'detail-uptime'],
+      ['Power', powerText(t), 'detail-power'],
+      ['Network', signalText(t), 'detail-signal'],
+    ]);
+    video.set([
+      ['Resolution', fmtResolution(v), 'detail-resolution'],
+      ['Frame rate', d.online ? fmtFps(v.fps) : DASH, 'detail-fps'],
+      ['Bitrate', d.online ? fmtBitrate(v.bitrate_kbps) : DASH, 'detail-bitrate'],
+      ['Frames', fmtInt(v.frames), 'detail-frames'],
+      ['Keyframes', fmtInt(v.keyframes), 'detail-keyframes'],
+      ['Last keyframe', v.last_keyframe_at ? fmtAgo(v.last_keyframe_at, now) : DASH],
+      ['Gaps', fmtInt(v.gaps), 'detail-gaps'],
+      ['Duplicates', fmtInt(v.duplicates)],
+      ['Reordered', fmtInt(v.reordered)],
+    ]);
+    tick(now);
+  }
+
+  function tick(now) {
+    if (device) { seen.textContent = lastSeenText(device, now); snap.tick(now); }
+  }
+
+  function showMissing() {
+    loading.remove();
+    device = null;
+    body.hidden = true;
+    badge.el.hidden = true;
+    refreshBtn.hidden = true;
+    if (removeBtn) removeBtn.hidden = true;
+    seen.textContent = '';
+    title.textContent = 'Doorbell';
+    missing.hidden = false;
+  }
+
+  const poll = poller(async (signal) => {
+    try {
+      render(await api.get(devicePath(id), { signal }));
+    } catch (e) {
+      if (e instanceof api.ApiError && e.status === 404) showMissing();
+      else throw e;
+    }
+  }, 2000);
+  const ticker = setInterval(() => tick(api.serverNow()), 1000);
+  return () => { poll.stop(); clearInterval(ticker); };
+}
+
+function section(title, iconName, content) {
+  return h('section', { class: 'card panel' },
+    h('h2', { class: 'section-title' }, icon(iconName), h('span', { text: title })),
+    content);
+}
