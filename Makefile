@@ -28,7 +28,10 @@ CIVETWEB_SOURCE := build/src/civetweb
 CIVETWEB_STAMP := $(CIVETWEB_SOURCE)/.fetched
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/include
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/include \
+    -DDOORSTEP_DEFAULT_CONFIG='"$(SYSCONFDIR)/doorstepd.conf"' \
+    -DDOORSTEP_DEFAULT_DATA_DIR='"$(STATEDIR)"' \
+    -DDOORSTEP_DEFAULT_WWW_DIR='"$(PREFIX)/share/doorstep/www"' 
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
@@ -127,7 +130,7 @@ $(BUILD)/doorbelld: $(BUILD)/obj/firmware/main.o $(FIRMWARE_ARCHIVE) $(COMMON_AR
 
 # A unit test is built from its own file, appliance/common/ and the sources it
 # names on a "UNIT_SOURCES:" line, so one module's test never waits on another.
-unit_sources = $(shell sed -n 's/.*UNIT_SOURCES:\(.*\)$$/\1/p' $(1))
+unit_sources = $(shell sed -n 's/.*UNIT_SOURCES:\([^*]*\).*/\1/p' $(1))
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJECT) \
                   $$(call obj,$$(call unit_sources,tests/unit/$$*.c))
@@ -191,6 +194,8 @@ install: all
 	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        -e 's|@STATEDIR@|$(STATEDIR)|g' $$unit \
 	        > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$unit); done
+	install -d $(DESTDIR)$(PREFIX)/share/doc/doorstep
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/doorstep/
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
 
 format:

@@ -4,4 +4,4 @@
 set -euo pipefail
 harness=${1:?usage: fuzz-sources.sh HARNESS.c}
 ls appliance/common/*.c
-sed -n 's/.*FUZZ_SOURCES:\(.*\)$/\1/p' "$harness" | tr ' ' '\n' | sed '/^$/d'
+sed -n 's/.*FUZZ_SOURCES:\([^*]*\).*/\1/p' "$harness" | tr ' ' '\n' | sed '/^$/d'

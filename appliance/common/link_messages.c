@@ -54,11 +54,17 @@ static int link_field_error(char *error, size_t error_size, const char *field, c
     return -1;
 }
 
-/* Clear the caller's error buffer before a parse. */
-static void link_error_reset(char *error, size_t error_size)
+/* Start a parse: zero the caller's struct and error; -1 unless json is an object. */
+static int link_parse_begin(const cJSON *json, void *out, size_t out_size, char *error,
+                            size_t error_size)
 {
+    assert(out != NULL);
+    memset(out, 0, out_size);
     if (error != NULL && error_size > 0)
         error[0] = '\0';
+    if (!cJSON_IsObject(json))
+        return link_field_error(error, error_size, "payload", "not a JSON object");
+    return 0;
 }
 
 /* ---- field rules ---------------------------------------------------------- */
@@ -163,6 +169,20 @@ static int link_settings_is_valid(const cJSON *settings)
     return settings == NULL || cJSON_IsObject(settings);
 }
 
+/* Add "settings": a copy of settings, or {} if NULL; -1 if out of memory. */
+static int link_add_settings(cJSON *json, const cJSON *settings)
+{
+    cJSON *copy = settings != NULL ? cJSON_Duplicate(settings, 1) : cJSON_CreateObject();
+
+    if (copy == NULL)
+        return -1;
+    if (!cJSON_AddItemToObject(json, "settings", copy)) {
+        cJSON_Delete(copy);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- JSON field extraction -------------------------------------------------- */
 
 /* Round to 15 significant digits, the form cJSON prints exactly; -0 becomes +0. */
@@ -176,7 +196,7 @@ static double link_number_canonical(double value)
     return strtod(text, NULL) + 0.0;
 }
 
-/* Find a member; a missing required one (or a non-object json) is an error. */
+/* Find a member of an object; a missing required one is an error. */
 static int link_json_member(const cJSON *json, const char *field, enum link_field_presence presence,
                             const cJSON **item_out, char *error, size_t error_size)
 {
@@ -302,16 +322,9 @@ static int link_json_object(const cJSON *json, const char *field, enum link_fiel
     return 0;
 }
 
-/* Reject a payload that is not a JSON object. */
-static int link_json_require_object(const cJSON *json, char *error, size_t error_size)
-{
-    if (!cJSON_IsObject(json))
-        return link_field_error(error, error_size, "payload", "not a JSON object");
-    return 0;
-}
-
 /* ---- hello ------------------------------------------------------------------ */
 
+/* Range rules of HELLO, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_hello(const struct link_hello *hello, char *error, size_t error_size)
 {
     if (!link_device_id_is_valid(hello->device_id, sizeof(hello->device_id)))
@@ -326,10 +339,7 @@ static int link_check_hello(const struct link_hello *hello, char *error, size_t 
 /* Parse HELLO into the caller's struct. */
 int link_parse_hello(const cJSON *json, struct link_hello *out, char *error, size_t error_size)
 {
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
-    if (link_json_require_object(json, error, error_size) != 0 ||
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
         link_json_string(json, "device_id", LINK_FIELD_REQUIRED, out->device_id,
                          sizeof(out->device_id), error, error_size) != 0 ||
         link_json_string(json, "firmware", LINK_FIELD_REQUIRED, out->firmware,
@@ -371,6 +381,7 @@ fail:
 
 /* ---- event ------------------------------------------------------------------ */
 
+/* One box lies inside the frame and has a size; 0 or -1 with reason. */
 static int link_check_box(const struct link_box *box, char *error, size_t error_size)
 {
     if (!(box->x >= 0 && box->x <= 1) || !(box->y >= 0 && box->y <= 1))
@@ -382,6 +393,7 @@ static int link_check_box(const struct link_box *box, char *error, size_t error_
     return 0;
 }
 
+/* Range rules of EVENT, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_event(const struct link_event *event, char *error, size_t error_size)
 {
     if ((unsigned)event->type > (unsigned)LINK_EVENT_TAMPER)
@@ -418,13 +430,11 @@ int link_parse_event(const cJSON *json, struct link_event *out, char *error, siz
     const cJSON *boxes = NULL;
     const cJSON *item;
 
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0)
+        return -1;
     out->score = 1.0;
     out->active = 1;
-    if (link_json_require_object(json, error, error_size) != 0 ||
-        link_json_string(json, "type", LINK_FIELD_REQUIRED, type_name, sizeof(type_name), error,
+    if (link_json_string(json, "type", LINK_FIELD_REQUIRED, type_name, sizeof(type_name), error,
                          error_size) != 0)
         return -1;
     if (link_event_type_from_name(type_name, &out->type) != 0)
@@ -504,6 +514,7 @@ fail:
 
 /* ---- telemetry -------------------------------------------------------------- */
 
+/* Range rules of TELEMETRY, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_telemetry(const struct link_telemetry *telemetry, char *error,
                                 size_t error_size)
 {
@@ -526,13 +537,11 @@ int link_parse_telemetry(const cJSON *json, struct link_telemetry *out, char *er
 {
     int64_t uptime = 0;
 
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0)
+        return -1;
     out->battery_percent = -1;
     out->rssi_dbm = 0;
-    if (link_json_require_object(json, error, error_size) != 0 ||
-        link_json_int(json, "battery_percent", LINK_FIELD_OPTIONAL, -1, 100, &out->battery_percent,
+    if (link_json_int(json, "battery_percent", LINK_FIELD_OPTIONAL, -1, 100, &out->battery_percent,
                       error, error_size) != 0 ||
         link_json_int(json, "rssi_dbm", LINK_FIELD_OPTIONAL, -150, 0, &out->rssi_dbm, error,
                       error_size) != 0 ||
@@ -577,6 +586,7 @@ fail:
 
 /* ---- command ---------------------------------------------------------------- */
 
+/* Parameter rules of each COMMAND, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_command(const struct link_command *command, char *error, size_t error_size)
 {
     switch (command->type) {
@@ -662,10 +672,7 @@ int link_parse_command(const cJSON *json, struct link_command *out, char *error,
 {
     char command_name[32] = "";
 
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
-    if (link_json_require_object(json, error, error_size) != 0 ||
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
         link_json_string(json, "cmd", LINK_FIELD_REQUIRED, command_name, sizeof(command_name),
                          error, error_size) != 0)
         return -1;
@@ -680,8 +687,6 @@ int link_parse_command(const cJSON *json, struct link_command *out, char *error,
 /* Add the parameters that belong to command->type to json; -1 if out of memory. */
 static int link_build_command_parameters(const struct link_command *command, cJSON *json)
 {
-    cJSON *settings;
-
     switch (command->type) {
     case LINK_COMMAND_SET_VIDEO:
         if (cJSON_AddNumberToObject(json, "bitrate_kbps", command->bitrate_kbps) == NULL ||
@@ -695,15 +700,7 @@ static int link_build_command_parameters(const struct link_command *command, cJS
     case LINK_COMMAND_QUICK_REPLY:
         return cJSON_AddNumberToObject(json, "reply_id", command->reply_id) == NULL ? -1 : 0;
     case LINK_COMMAND_SETTINGS:
-        settings = command->settings != NULL ? cJSON_Duplicate(command->settings, 1)
-                                             : cJSON_CreateObject();
-        if (settings == NULL)
-            return -1;
-        if (!cJSON_AddItemToObject(json, "settings", settings)) {
-            cJSON_Delete(settings);
-            return -1;
-        }
-        return 0;
+        return link_add_settings(json, command->settings);
     case LINK_COMMAND_FIRMWARE_UPDATE:
         if (cJSON_AddStringToObject(json, "url", command->url) == NULL ||
             cJSON_AddStringToObject(json, "sha256", command->sha256) == NULL)
@@ -742,6 +739,7 @@ fail:
 
 /* ---- welcome, error, command_result ------------------------------------------ */
 
+/* Rules of WELCOME, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_welcome(const struct link_welcome *welcome, char *error, size_t error_size)
 {
     if (welcome->name[0] == '\0' || !link_text_is_safe(welcome->name, sizeof(welcome->name)))
@@ -754,10 +752,7 @@ static int link_check_welcome(const struct link_welcome *welcome, char *error, s
 /* Parse WELCOME; settings is borrowed from json (NULL if absent, meaning {}). */
 int link_parse_welcome(const cJSON *json, struct link_welcome *out, char *error, size_t error_size)
 {
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
-    if (link_json_require_object(json, error, error_size) != 0 ||
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
         link_json_string(json, "name", LINK_FIELD_REQUIRED, out->name, sizeof(out->name), error,
                          error_size) != 0 ||
         link_json_object(json, "settings", LINK_FIELD_OPTIONAL, &out->settings, error,
@@ -769,29 +764,21 @@ int link_parse_welcome(const cJSON *json, struct link_welcome *out, char *error,
 /* Build WELCOME (settings copied, {} if NULL); the caller deletes the tree. */
 cJSON *link_build_welcome(const struct link_welcome *welcome)
 {
-    cJSON *json, *settings;
+    cJSON *json;
 
     assert(welcome != NULL);
     if (link_check_welcome(welcome, NULL, 0) != 0)
         return NULL;
     json = cJSON_CreateObject();
-    if (json == NULL || cJSON_AddStringToObject(json, "name", welcome->name) == NULL)
-        goto fail;
-    settings =
-        welcome->settings != NULL ? cJSON_Duplicate(welcome->settings, 1) : cJSON_CreateObject();
-    if (settings == NULL)
-        goto fail;
-    if (!cJSON_AddItemToObject(json, "settings", settings)) {
-        cJSON_Delete(settings);
-        goto fail;
+    if (json == NULL || cJSON_AddStringToObject(json, "name", welcome->name) == NULL ||
+        link_add_settings(json, welcome->settings) != 0) {
+        cJSON_Delete(json);
+        return NULL;
     }
     return json;
-
-fail:
-    cJSON_Delete(json);
-    return NULL;
 }
 
+/* Rules of ERROR, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_error(const struct link_error *link_error, char *error, size_t error_size)
 {
     if (!link_error_code_is_valid(link_error->code))
@@ -804,10 +791,7 @@ static int link_check_error(const struct link_error *link_error, char *error, si
 /* Parse ERROR; reason defaults to "". */
 int link_parse_error(const cJSON *json, struct link_error *out, char *error, size_t error_size)
 {
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
-    if (link_json_require_object(json, error, error_size) != 0 ||
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
         link_json_string(json, "code", LINK_FIELD_REQUIRED, out->code, sizeof(out->code), error,
                          error_size) != 0 ||
         link_json_string(json, "reason", LINK_FIELD_OPTIONAL, out->reason, sizeof(out->reason),
@@ -833,6 +817,7 @@ cJSON *link_build_error(const struct link_error *link_error)
     return json;
 }
 
+/* Rules of COMMAND_RESULT, shared by parser and builder; 0 or -1 with reason. */
 static int link_check_command_result(const struct link_command_result *result, char *error,
                                      size_t error_size)
 {
@@ -847,10 +832,7 @@ static int link_check_command_result(const struct link_command_result *result, c
 int link_parse_command_result(const cJSON *json, struct link_command_result *out, char *error,
                               size_t error_size)
 {
-    assert(out != NULL);
-    memset(out, 0, sizeof(*out));
-    link_error_reset(error, error_size);
-    if (link_json_require_object(json, error, error_size) != 0 ||
+    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
         link_json_uint32(json, "id", LINK_FIELD_REQUIRED, &out->id, error, error_size) != 0 ||
         link_json_bool(json, "ok", LINK_FIELD_REQUIRED, &out->ok, error, error_size) != 0 ||
         link_json_string(json, "reason", LINK_FIELD_OPTIONAL, out->reason, sizeof(out->reason),

@@ -220,6 +220,7 @@ int link_utf8_is_valid(const uint8_t *data, size_t size)
     return 1;
 }
 
+/* Big-endian readers for the header fields. */
 static uint16_t link_read_be16(const uint8_t *in)
 {
     return (uint16_t)((uint16_t)in[0] << 8 | in[1]);

@@ -103,7 +103,7 @@ int link_utf8_is_valid(const uint8_t *data, size_t size);
  * JSON types UTF-8 that parses as exactly one JSON object. On success fills
  * *out and returns 0; on failure returns -1, leaves *out cleared and writes a
  * short human-readable reason into error (always NUL-terminated; never
- * contains input bytes). A caller that must tell an unsupported version apart
+ * quotes input text, so it is safe to log). A caller that must tell an unsupported version apart
  * (LINK_ERROR_CODE_UNSUPPORTED_VERSION) checks size >= 1 && data[0] != 1.
  */
 int link_message_decode(const uint8_t *data, size_t size, struct link_message *out, char *error,

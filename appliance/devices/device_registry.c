@@ -139,6 +139,7 @@ cJSON *device_entry_to_json(const struct device_entry *entry)
         cJSON_AddNumberToObject(video, "frames", (double)stats->frames);
         cJSON_AddNumberToObject(video, "keyframes", (double)stats->keyframes);
         cJSON_AddNumberToObject(video, "bytes", (double)stats->bytes);
+        cJSON_AddNumberToObject(video, "first_sequence", stats->first_sequence);
         cJSON_AddNumberToObject(video, "last_sequence", stats->last_sequence);
         if (stats->last_keyframe_at > 0)
             cJSON_AddNumberToObject(video, "last_keyframe_at", (double)stats->last_keyframe_at);

@@ -36,6 +36,7 @@ struct device_video_stats {
     uint64_t gaps;       /* frames missing between consecutive sequence numbers */
     uint64_t duplicates; /* a sequence number seen twice in a row */
     uint64_t reordered;  /* a sequence number lower than the previous one */
+    uint32_t first_sequence; /* of this connection: with gaps == 0, frames == last - first + 1 */
     uint32_t last_sequence;
     int64_t last_keyframe_at;  /* ms since epoch */
     int64_t last_capture_us;

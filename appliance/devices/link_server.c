@@ -229,6 +229,8 @@ static void link_count_video(struct device_entry *entry, struct link_session *se
             stats->reordered++;
         else
             stats->gaps += (uint32_t)(sequence - stats->last_sequence - 1);
+    } else {
+        stats->first_sequence = sequence;
     }
     session->first_frame_seen = 1;
     stats->last_sequence = sequence;

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "accounts/audit.h"
 #include "accounts/login_limiter.h"
@@ -22,6 +23,14 @@
 #include "storage/database.h"
 
 #define SESSION_COOKIE_MAX_AGE_S (SESSION_ABSOLUTE_LIFETIME_MS / 1000)
+
+/* The login limiter counts on a clock that never jumps back. */
+static int64_t routes_monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 /* {"id","username","role"} for a user. Caller deletes. */
 cJSON *routes_user_json(const struct user *user)
@@ -101,7 +110,7 @@ static int routes_session_login(struct http_request *request)
         cJSON_Delete(body);
         return http_send_error(request, 400, "bad_request", "username and password are needed");
     }
-    if (login_limiter_check(request->remote_address, username, database_now_ms(),
+    if (login_limiter_check(request->remote_address, username, routes_monotonic_ms(),
                             &retry_after) == LOGIN_LIMITER_BLOCKED) {
         char header[64];
         snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
@@ -126,7 +135,7 @@ static int routes_session_login(struct http_request *request)
     }
     status = users_authenticate(database_thread_connection(), username, password, &user);
     if (status != USERS_OK) {
-        login_limiter_record_failure(request->remote_address, username, database_now_ms());
+        login_limiter_record_failure(request->remote_address, username, routes_monotonic_ms());
         audit_record(database_thread_connection(), 0, username, "login_failed", "", "",
                      request->remote_address);
         cJSON_Delete(body);

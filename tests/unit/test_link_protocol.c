@@ -732,6 +732,13 @@ static void test_event_rules(void **state)
     assert_int_equal(event.box_count, 0);
     cJSON_Delete(json);
 
+    /* Numbers are taken to 15 significant digits; a duplicate field: the first counts. */
+    json = test_json("{\"type\":\"motion\",\"id\":5,\"id\":6,\"score\":0.12345678901234567}");
+    assert_int_equal(link_parse_event(json, &event, error, sizeof(error)), 0);
+    assert_true(event.score == 0.123456789012346);
+    assert_int_equal(event.id, 5);
+    cJSON_Delete(json);
+
     assert_parse(test_parse_event, "{\"id\":1}", "type: missing");
     assert_parse(test_parse_event, "{\"type\":\"person\",\"id\":1}", "type: unknown");
     assert_parse(test_parse_event, "{\"type\":\"ring\"}", "id: missing");
@@ -799,6 +806,10 @@ static void test_telemetry_rules(void **state)
                  "uptime_s");
     assert_parse(test_parse_telemetry,
                  "{\"temperature_c\":20,\"uptime_s\":1e300,\"firmware\":\"x\"}", "uptime_s");
+    assert_parse(test_parse_telemetry,
+                 "{\"temperature_c\":20,\"uptime_s\":1e15,\"firmware\":\"x\"}", "uptime_s");
+    assert_parse(test_parse_telemetry,
+                 "{\"temperature_c\":20,\"uptime_s\":999999999999999,\"firmware\":\"x\"}", NULL);
     assert_parse(test_parse_telemetry, "{\"temperature_c\":20,\"uptime_s\":1}",
                  "firmware: missing");
     assert_parse(test_parse_telemetry, "{\"uptime_s\":1,\"firmware\":\"x\"}",

@@ -1,0 +1,100 @@
+// Browser end-to-end: Debian's Chromium, driven by Playwright, against the
+// real hub and a real simulated doorbell. Sets up the first admin from the
+// printed link, logs out and in again, and sees the doorbell online with a
+// snapshot.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+const data = tempDir('doorstep-e2e-');
+let hub;
+let doorbell;
+let browser;
+let device;
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--ignore-certificate-errors',
+    ],
+  });
+}
+
+before(async () => {
+  hub = await Hub.start({ dataDir: data.dir });
+  device = hub.addDevice('Front door');
+  doorbell = await Doorbell.start({ hub, ...device, fps: 15 });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (doorbell) await doorbell.stop();
+  if (hub) await hub.stop();
+  data.cleanup();
+});
+
+test('set up the admin, log in, see the doorbell online with a snapshot', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+
+  // The link the hub printed.
+  const link = hub.log.map((line) => /(https:\/\/\S+\/#\/setup\?token=\S+)/.exec(line)).find(Boolean)[1];
+  await page.goto(link);
+  await page.getByTestId('setup-username').fill('admin');
+  await page.getByTestId('setup-password').fill(PASSWORD);
+  await page.getByTestId('setup-confirm').fill(PASSWORD);
+  await page.getByTestId('setup-submit').click();
+
+  // Straight to the devices page, logged in.
+  const card = page.locator(`[data-testid="device-card"][data-device-id="${device.id}"]`);
+  await card.waitFor({ timeout: 15000 });
+
+  // Log out, and back in.
+  await page.getByTestId('logout').click();
+  await page.getByTestId('login-username').waitFor();
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill('wrong password!!');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('login-error').waitFor();
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await card.waitFor({ timeout: 15000 });
+
+  // Online, with a real JPEG snapshot decoded by the browser.
+  await waitFor(async () => (await card.getByTestId('device-status').textContent()).trim().toLowerCase() === 'online',
+    { what: 'the card to say online' });
+  const snapshot = card.getByTestId('device-snapshot');
+  await waitFor(async () => snapshot.evaluate((img) => img.complete && img.naturalWidth > 0),
+    { timeout: 20000, what: 'the snapshot to load' });
+  const size = await snapshot.evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+  assert.deepEqual(size, [640, 360]);
+  // Network 401s are expected (a poll racing the logout); script errors are not.
+  assert.deepEqual(consoleErrors.filter((text) => !/status of 401/.test(text)), []);
+  await context.close();
+});
+
+test('the UI works on a phone-sized screen', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(`${hub.url}/#/login`);
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  const card = page.locator(`[data-testid="device-card"][data-device-id="${device.id}"]`);
+  await card.waitFor({ timeout: 15000 });
+  const box = await card.boundingBox();
+  assert.ok(box.width <= 390, `the card fits the screen (${box.width}px)`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  await context.close();
+});

@@ -1,0 +1,327 @@
+// harness.mjs - starts the real hub, real simulated doorbells and talks to
+// them the way a browser and an operator would: HTTPS with cookies and CSRF
+// tokens, the `doorstep` CLI, the doorbell control socket. Nothing is mocked.
+//
+// Binaries come from $DOORSTEP_BUILD (make test points it at the ASan build).
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import https from 'node:https';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BUILD = process.env.DOORSTEP_BUILD || join(ROOT, 'build');
+
+const sanitizerEnv = {
+  ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+};
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A fresh temporary directory, removed by the returned cleanup function.
+export function tempDir(prefix = 'doorstep-test-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// A TCP port that was free a moment ago on 127.0.0.1.
+export async function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+// Poll fn until it returns a truthy value or the deadline passes.
+export async function waitFor(fn, { timeout = 20000, interval = 100, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(interval);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
+}
+
+// A child process whose stderr/stdout lines are kept for assertions.
+function spawnLogged(name, command, args, options = {}) {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...sanitizerEnv, ...(options.env || {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = [];
+  const collect = (stream) => {
+    let partial = '';
+    stream.on('data', (chunk) => {
+      partial += chunk.toString();
+      const parts = partial.split('\n');
+      partial = parts.pop();
+      for (const line of parts) {
+        lines.push(line);
+        if (process.env.DOORSTEP_TEST_VERBOSE) process.stderr.write(`[${name}] ${line}\n`);
+      }
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  const exited = new Promise((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal })));
+  return { child, lines, exited, name };
+}
+
+// Stop a process: SIGTERM, then SIGKILL after a grace period. Resolves with its exit.
+async function stopProcess(proc, graceMs = 10000) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.exited;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  const result = await proc.exited;
+  clearTimeout(timer);
+  return result;
+}
+
+// ---- HTTPS client with a cookie jar --------------------------------------
+
+export class Client {
+  constructor(baseUrl) {
+    this.baseUrl = baseUrl;
+    this.cookies = new Map();
+    this.csrf = null;
+  }
+
+  // Send a request; returns { status, headers, body (Buffer), json }.
+  request(method, path, { body, headers = {}, json } = {}) {
+    const url = new URL(path, this.baseUrl);
+    const payload = json !== undefined ? Buffer.from(JSON.stringify(json)) : body;
+    const allHeaders = { ...headers };
+    if (json !== undefined) allHeaders['Content-Type'] = 'application/json';
+    if (this.cookies.size) {
+      allHeaders.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+    if (payload) allHeaders['Content-Length'] = payload.length;
+    return new Promise((resolveRequest, reject) => {
+      const request = https.request(
+        url,
+        { method, headers: allHeaders, rejectUnauthorized: false, agent: false },
+        (response) => {
+          const chunks = [];
+          response.on('data', (c) => chunks.push(c));
+          response.on('end', () => {
+            for (const cookie of response.headers['set-cookie'] || []) {
+              const [pair] = cookie.split(';');
+              const [name, ...rest] = pair.split('=');
+              const value = rest.join('=');
+              if (/max-age=0/i.test(cookie) || value === '') this.cookies.delete(name.trim());
+              else this.cookies.set(name.trim(), value);
+            }
+            const bodyBuffer = Buffer.concat(chunks);
+            let parsed;
+            try {
+              parsed = JSON.parse(bodyBuffer.toString());
+            } catch {
+              parsed = undefined;
+            }
+            resolveRequest({ status: response.statusCode, headers: response.headers, body: bodyBuffer, json: parsed });
+          });
+        },
+      );
+      request.on('error', reject);
+      if (payload) request.write(payload);
+      request.end();
+    });
+  }
+
+  // Same-origin headers a browser would send for the hub's own pages.
+  originHeaders() {
+    return { Origin: new URL(this.baseUrl).origin };
+  }
+
+  async setup(token, username, password) {
+    const response = await this.request('POST', '/auth/setup', {
+      json: { token, username, password },
+      headers: this.originHeaders(),
+    });
+    if (response.json && response.json.csrf_token) this.csrf = response.json.csrf_token;
+    return response;
+  }
+
+  async login(username, password) {
+    const response = await this.request('POST', '/auth/login', {
+      json: { username, password },
+      headers: this.originHeaders(),
+    });
+    if (response.json && response.json.csrf_token) this.csrf = response.json.csrf_token;
+    return response;
+  }
+
+  // An API call with the CSRF token on unsafe methods.
+  api(method, path, options = {}) {
+    const headers = { ...(options.headers || {}) };
+    if (method !== 'GET' && this.csrf) headers['X-CSRF-Token'] = this.csrf;
+    return this.request(method, path, { ...options, headers });
+  }
+}
+
+// ---- the hub ---------------------------------------------------------------
+
+export class Hub {
+  constructor({ dataDir, port }) {
+    this.dataDir = dataDir;
+    this.port = port;
+    this.url = `https://localhost:${port}`;
+    this.proc = null;
+  }
+
+  static async start(options = {}) {
+    const dataDir = options.dataDir || tempDir('doorstep-hub-').dir;
+    const hub = new Hub({ dataDir, port: options.port || (await freePort()) });
+    await hub.launch();
+    return hub;
+  }
+
+  async launch() {
+    this.proc = spawnLogged('hub', join(BUILD, 'doorstepd'), [
+      '--data-dir', this.dataDir,
+      '--listen', `127.0.0.1:${this.port}`,
+      '--www-dir', join(ROOT, 'www'),
+      '--public-host', 'localhost',
+      '--log-level', 'debug',
+    ]);
+    await waitFor(async () => {
+      if (this.proc.child.exitCode !== null) throw new Error(`hub exited: ${this.proc.lines.slice(-5).join(' | ')}`);
+      const response = await new Client(this.url).request('GET', '/readyz');
+      return response.status === 200;
+    }, { what: 'hub /readyz' });
+  }
+
+  get log() {
+    return this.proc.lines;
+  }
+
+  setupToken() {
+    const path = join(this.dataDir, 'setup-token');
+    return existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
+  }
+
+  // Run the admin CLI against this hub's data directory.
+  cli(args, input) {
+    return execFileSync(join(BUILD, 'doorstep'), ['--data-dir', this.dataDir, ...args], {
+      input,
+      env: { ...process.env, ...sanitizerEnv },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }).toString();
+  }
+
+  addDevice(name) {
+    const out = this.cli(['device', 'add', name]);
+    const id = /^id (\S+)/m.exec(out)[1];
+    const secret = /^secret (\S+)/m.exec(out)[1];
+    return { id, secret };
+  }
+
+  // A logged-in admin client (creating the admin through the setup link once).
+  async admin(username = 'admin', password = 'correct horse battery staple') {
+    const client = new Client(this.url);
+    const token = this.setupToken();
+    if (token) {
+      const response = await client.setup(token, username, password);
+      if (response.status !== 201) throw new Error(`setup failed: ${response.status} ${response.body}`);
+    } else {
+      const response = await client.login(username, password);
+      if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.body}`);
+    }
+    return client;
+  }
+
+  async stop() {
+    if (this.proc) return stopProcess(this.proc);
+  }
+
+  async kill() {
+    this.proc.child.kill('SIGKILL');
+    return this.proc.exited;
+  }
+}
+
+// ---- a simulated doorbell --------------------------------------------------
+
+export class Doorbell {
+  constructor(proc, controlPath) {
+    this.proc = proc;
+    this.controlPath = controlPath;
+  }
+
+  static async start({ hub, id, secret, size = '640x360', fps = 30, bitrate = 600, scripted = false, extra = [] }) {
+    const controlPath = join(mkdtempSync(join(tmpdir(), 'doorbell-')), 'control.sock');
+    const args = [
+      '--hub', `wss://127.0.0.1:${hub.port}`,
+      '--device-id', id,
+      '--secret', secret,
+      '--size', size,
+      '--fps', String(fps),
+      '--bitrate', String(bitrate),
+      '--control', controlPath,
+      '--preset', 'ultrafast',
+      ...(scripted ? ['--scripted'] : []),
+      ...extra,
+    ];
+    const proc = spawnLogged(`doorbell-${id}`, join(BUILD, 'doorbelld'), args);
+    const doorbell = new Doorbell(proc, controlPath);
+    await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { what: 'control socket' });
+    if (proc.child.exitCode !== null) throw new Error(`doorbell exited: ${proc.lines.join(' | ')}`);
+    return doorbell;
+  }
+
+  // Send one control command; resolves with the reply line.
+  control(command) {
+    return new Promise((resolveReply, reject) => {
+      const socket = net.createConnection(this.controlPath);
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString();
+        if (data.includes('\n')) {
+          socket.end();
+          resolveReply(data.trim());
+        }
+      });
+      socket.on('error', reject);
+      socket.write(`${command}\n`);
+    });
+  }
+
+  async stats() {
+    return JSON.parse(await this.control('stats'));
+  }
+
+  get log() {
+    return this.proc.lines;
+  }
+
+  async stop() {
+    return stopProcess(this.proc);
+  }
+}
+
+// Decode the SPEC §3 frame stamp from a grey (luma) picture buffer.
+export function decodeFrameStamp(luma, stride) {
+  const at = (x, y) => luma[y * stride + x];
+  for (let x = 0; x < 528; x += 4) if (at(x, 2) > 60 || at(x, 20) > 60) return null;
+  let value = 0n;
+  for (let i = 0; i < 64; i++) {
+    let sum = 0;
+    for (let dy = 10; dy < 14; dy++) for (let dx = 2; dx < 6; dx++) sum += at(8 + 8 * i + dx, dy);
+    value = (value << 1n) | (sum / 16 > 126 ? 1n : 0n);
+  }
+  return { timeMs: Number(value >> 16n), sequence: Number(value & 0xffffn) };
+}
