@@ -106,7 +106,10 @@ static void encoder_param_rate(x264_param_t *param, int bitrate_kbps, int fps)
 static int encoder_param_build(const struct encoder_config *config, x264_param_t *param,
                                char *error, size_t error_size)
 {
-    if (x264_param_default_preset(param, config->preset, "zerolatency") < 0) {
+    int known = 0;
+    for (int i = 0; x264_preset_names[i] != NULL; i++)
+        known |= strcmp(x264_preset_names[i], config->preset) == 0;
+    if (!known || x264_param_default_preset(param, config->preset, "zerolatency") < 0) {
         snprintf(error, error_size, "unknown x264 preset \"%s\"", config->preset);
         return -1;
     }

@@ -16,7 +16,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BUILD = process.env.DOORSTEP_BUILD || join(ROOT, 'build');
 
 const sanitizerEnv = {
-  ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0',
+  ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1',
   UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
 };
 
@@ -81,14 +81,23 @@ function spawnLogged(name, command, args, options = {}) {
   return { child, lines, exited, name };
 }
 
-// Stop a process: SIGTERM, then SIGKILL after a grace period. Resolves with its exit.
+// Stop a process: SIGTERM, then SIGKILL after a grace period. A process that
+// does not exit cleanly with status 0, or that printed a sanitizer report
+// (ASan, UBSan, LeakSanitizer) at any time, fails the test that stops it.
 async function stopProcess(proc, graceMs = 10000) {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.exited;
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-  const result = await proc.exited;
-  clearTimeout(timer);
-  return result;
+  if (proc.child.exitCode === null && proc.child.signalCode === null) {
+    proc.child.kill('SIGTERM');
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+    await proc.exited;
+    clearTimeout(timer);
+  }
+  const { code, signal } = await proc.exited;
+  const report = proc.lines.findIndex((line) => /AddressSanitizer|LeakSanitizer|runtime error:/.test(line));
+  if (report >= 0 || code !== 0) {
+    const context = report >= 0 ? proc.lines.slice(report, report + 30) : proc.lines.slice(-15);
+    throw new Error(`${proc.name} ended badly (code ${code}, signal ${signal}):\n${context.join('\n')}`);
+  }
+  return { code, signal };
 }
 
 // ---- HTTPS client with a cookie jar --------------------------------------
@@ -248,9 +257,14 @@ export class Hub {
     if (this.proc) return stopProcess(this.proc);
   }
 
+  // SIGKILL: a crash on purpose, so its exit status is not checked, but a
+  // sanitizer report before it still fails the test.
   async kill() {
     this.proc.child.kill('SIGKILL');
-    return this.proc.exited;
+    await this.proc.exited;
+    if (this.proc.lines.some((line) => /AddressSanitizer|runtime error:/.test(line))) {
+      throw new Error(`hub reported a sanitizer error before it was killed:\n${this.proc.lines.slice(-30).join('\n')}`);
+    }
   }
 }
 
