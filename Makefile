@@ -18,6 +18,16 @@ SANITIZER_FLAGS :=
 OPTIMIZE := -O2
 endif
 
+# `make V=1` prints whole commands; by default one short line per step.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc/doorstep
@@ -94,39 +104,49 @@ civetweb: $(CIVETWEB_STAMP)
 # our sanitizers so ASan sees buffers it hands us.
 $(CIVETWEB_OBJECT): $(CIVETWEB_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) -c -std=gnu11 -g $(OPTIMIZE) $(SANITIZER_FLAGS) -Wno-cpp \
+	$(call say,CC,$@)
+	$(Q)$(CC) -c -std=gnu11 -g $(OPTIMIZE) $(SANITIZER_FLAGS) -Wno-cpp \
 	    -DUSE_MBEDTLS -DUSE_WEBSOCKET -DUSE_IPV6 -DNO_CGI -DNO_FILES_EXCLUSIVE=0 \
 	    -DDOORSTEP_WEBSOCKET_MAX_FRAME=8388608 \
 	    -I$(CIVETWEB_SOURCE)/include $(CIVETWEB_SOURCE)/src/civetweb.c -o $@
 
 $(BUILD)/obj/%.o: %.c | $(CIVETWEB_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
 
 # The schema travels inside the binary (scripts/embed-migrations.sh).
 $(MIGRATIONS_SOURCE): $(MIGRATION_FILES) scripts/embed-migrations.sh
 	@mkdir -p $(dir $@)
-	scripts/embed-migrations.sh $@ $(MIGRATION_FILES)
+	$(call say,GEN,$@)
+	$(Q)scripts/embed-migrations.sh $@ $(MIGRATION_FILES)
 $(MIGRATIONS_OBJECT): $(MIGRATIONS_SOURCE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
 
 $(COMMON_ARCHIVE): $(COMMON_OBJECTS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(HUB_ARCHIVE): $(HUB_OBJECTS) $(CIVETWEB_OBJECT) $(MIGRATIONS_OBJECT)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(FIRMWARE_ARCHIVE): $(FIRMWARE_OBJECTS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/doorstepd: $(BUILD)/obj/appliance/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
-	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
 $(BUILD)/doorstep: $(BUILD)/obj/appliance/cli/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
-	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
 $(BUILD)/doorbelld: $(BUILD)/obj/firmware/main.o $(FIRMWARE_ARCHIVE) $(COMMON_ARCHIVE)
-	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(FIRMWARE_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(FIRMWARE_LIBS)
 
 # A unit test is built from its own file, appliance/common/ and the sources it
 # names on a "UNIT_SOURCES:" line, so one module's test never waits on another.
@@ -135,7 +155,8 @@ unit_sources = $(shell sed -n 's/.*UNIT_SOURCES:\([^*]*\).*/\1/p' $(1))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJECT) \
                   $$(call obj,$$(call unit_sources,tests/unit/$$*.c))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS)) -lcmocka
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS)) -lcmocka
 
 unit-tests: $(UNIT_TESTS)
 
@@ -144,7 +165,8 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iappliance -Ifirmware \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \
+	$(call say,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \
 	    -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS))
 
 fuzzers: $(FUZZERS)

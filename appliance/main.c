@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
+#include "devices/link_server.h"
 #include "http/http_server.h"
 #include "storage/database.h"
 #include "tls/certificate.h"
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
     while ((signal_number = hub_wait_signal(&signals)) == 0) {
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
+        link_server_drop_removed(hub, db);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {
             session_purge_expired(db, now);
             last_purge = now;
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
     }
     log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&hub->ready, 0);
+    link_server_shutdown(hub);
     http_server_stop(hub);
     exit_code = 0;
 out_library:

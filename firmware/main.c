@@ -68,6 +68,7 @@ struct doorbell {
     /* Requests from other threads to the capture thread. */
     atomic_uint snapshot_request; /* 0 = none, else request id + 1 */
     atomic_int reconfigure_bitrate_kbps;
+    atomic_int streaming; /* 0 after the hub's stream_off, until stream_on */
     /* Counters for `stats`; written by the capture thread. */
     atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors;
     atomic_uint last_sequence;
@@ -136,7 +137,8 @@ static void *doorbell_capture_thread(void *data)
             continue;
         }
         atomic_fetch_add(&doorbell->frames_encoded, 1);
-        if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
+        if (atomic_load(&doorbell->streaming) &&
+            link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
     }
@@ -177,6 +179,15 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
         break;
     case LINK_COMMAND_KEYFRAME:
         encoder_request_keyframe(doorbell->encoder);
+        break;
+    case LINK_COMMAND_STREAM_ON:
+        /* Resume on a keyframe: the hub has no reference frames. */
+        link_client_require_keyframe(doorbell->link);
+        encoder_request_keyframe(doorbell->encoder);
+        atomic_store(&doorbell->streaming, 1);
+        break;
+    case LINK_COMMAND_STREAM_OFF:
+        atomic_store(&doorbell->streaming, 0);
         break;
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
@@ -473,6 +484,7 @@ int main(int argc, char **argv)
     }
     log_set_level(doorbell->options.log_level);
     doorbell->started_at = time(NULL);
+    atomic_store(&doorbell->streaming, 1);
 
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);

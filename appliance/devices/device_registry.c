@@ -187,6 +187,21 @@ int device_registry_send(struct device_registry *registry, const char *id, const
     return rc;
 }
 
+void device_registry_broadcast(struct device_registry *registry, const uint8_t *message,
+                               size_t size)
+{
+    pthread_mutex_lock(&registry->lock);
+    for (int i = 0; i < registry->count; i++) {
+        struct device_entry *entry = registry->entries[i];
+        pthread_mutex_lock(&entry->lock);
+        if (entry->connection != NULL && !entry->revoked)
+            mg_websocket_write(entry->connection, MG_WEBSOCKET_OPCODE_BINARY,
+                               (const char *)message, size);
+        pthread_mutex_unlock(&entry->lock);
+    }
+    pthread_mutex_unlock(&registry->lock);
+}
+
 int device_registry_send_command(struct device_registry *registry, const char *id,
                                  const struct link_command *command)
 {
@@ -234,6 +249,21 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
         pthread_mutex_unlock(&entry->lock);
     }
     pthread_mutex_unlock(&registry->lock);
+}
+
+int device_registry_connected_ids(struct device_registry *registry,
+                                  char ids[][LINK_DEVICE_ID_MAX], int max)
+{
+    int count = 0;
+    pthread_mutex_lock(&registry->lock);
+    for (int i = 0; i < registry->count && count < max; i++) {
+        pthread_mutex_lock(&registry->entries[i]->lock);
+        if (registry->entries[i]->connection != NULL)
+            memcpy(ids[count++], registry->entries[i]->id, LINK_DEVICE_ID_MAX);
+        pthread_mutex_unlock(&registry->entries[i]->lock);
+    }
+    pthread_mutex_unlock(&registry->lock);
+    return count;
 }
 
 int device_registry_online_count(struct device_registry *registry)

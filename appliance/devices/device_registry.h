@@ -97,12 +97,20 @@ cJSON *device_entry_to_json(const struct device_entry *entry);
 int device_registry_send(struct device_registry *registry, const char *id, const uint8_t *message,
                          size_t size);
 
+/* Send one encoded message to every connected device. */
+void device_registry_broadcast(struct device_registry *registry, const uint8_t *message,
+                               size_t size);
+
 /* Send a command (type + optional parameters) to the device. 0 if sent. */
 int device_registry_send_command(struct device_registry *registry, const char *id,
                                  const struct link_command *command);
 
 /* Housekeeping: recompute fps/bitrate for every entry. */
 void device_registry_update_rates(struct device_registry *registry, int64_t now_ms);
+
+/* Copy the ids of connected entries into ids (at most max). Returns the count. */
+int device_registry_connected_ids(struct device_registry *registry,
+                                  char ids[][LINK_DEVICE_ID_MAX], int max);
 
 /* Number of entries currently online. */
 int device_registry_online_count(struct device_registry *registry);

@@ -48,8 +48,11 @@ struct link_session {
     int device_known;
     uint8_t secret[LINK_SECRET_SIZE];
     uint8_t nonce[LINK_NONCE_SIZE];
+    int64_t opened_at; /* ms since epoch; the handshake must finish within LINK_HANDSHAKE_MS */
     int first_frame_seen;
 };
+
+#define LINK_HANDSHAKE_MS 10000
 
 static atomic_uint_fast64_t link_next_serial = 1;
 
@@ -76,14 +79,23 @@ static int link_send_json(struct mg_connection *connection, uint8_t type, uint32
     return rc;
 }
 
+/* The ERROR payload {code, reason}; caller deletes. */
+static cJSON *link_server_error_json(const char *code, const char *reason)
+{
+    struct link_error error;
+    memset(&error, 0, sizeof(error));
+    snprintf(error.code, sizeof(error.code), "%s", code);
+    snprintf(error.reason, sizeof(error.reason), "%s", reason);
+    return link_build_error(&error);
+}
+
 /* Tell the peer why we are closing. Returns 0: the value that closes the link. */
 static int link_refuse(struct mg_connection *connection, struct link_session *session,
                        const char *code, const char *reason)
 {
-    cJSON *json = cJSON_CreateObject();
-    cJSON_AddStringToObject(json, "code", code);
-    cJSON_AddStringToObject(json, "reason", reason);
-    link_send_json(connection, LINK_ERROR, 0, json);
+    cJSON *json = link_server_error_json(code, reason);
+    if (json != NULL)
+        link_send_json(connection, LINK_ERROR, 0, json);
     cJSON_Delete(json);
     log_warn("closing link from %s (device '%s'): %s: %s", session->remote_address,
              session->hello.device_id[0] ? session->hello.device_id : "?", code, reason);
@@ -101,6 +113,7 @@ static int link_on_connect(const struct mg_connection *connection, void *data)
     session->hub = data;
     session->serial = atomic_fetch_add(&link_next_serial, 1);
     snprintf(session->remote_address, sizeof(session->remote_address), "%s", info->remote_addr);
+    session->opened_at = database_now_ms();
     mg_set_user_connection_data(connection, session);
     log_debug("link connection from %s", session->remote_address);
     return 0;
@@ -117,9 +130,9 @@ static int link_on_hello(struct mg_connection *connection, struct link_session *
     int found;
 
     if (link_parse_hello(message->json, &session->hello, reason, sizeof(reason)) != 0)
-        return link_refuse(connection, session, "protocol_error", reason);
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
     if (session->hello.protocol != LINK_PROTOCOL_VERSION)
-        return link_refuse(connection, session, "unsupported_version",
+        return link_refuse(connection, session, LINK_ERROR_CODE_UNSUPPORTED_VERSION,
                            "this hub speaks device link v1");
     found = device_store_find(database_thread_connection(), session->hello.device_id,
                               &session->device, session->secret);
@@ -176,7 +189,7 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
 
     if (!cJSON_IsString(mac_item) ||
         link_hex_decode(mac_item->valuestring, claimed, sizeof(claimed)) != 0)
-        return link_refuse(connection, session, "protocol_error", "auth.mac must be 64 hex");
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, "auth.mac must be 64 hex");
     if (link_auth_compute_mac(session->secret, session->nonce, session->hello.device_id,
                               expected) != 0)
         return link_refuse(connection, session, "internal", "crypto failure");
@@ -184,7 +197,7 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
             link_constant_time_compare(claimed, expected, sizeof(expected)) == 0;
     mbedtls_platform_zeroize(session->secret, sizeof(session->secret));
     if (!valid)
-        return link_refuse(connection, session, "auth_failed",
+        return link_refuse(connection, session, LINK_ERROR_CODE_AUTH_FAILED,
                            "unknown device or wrong secret");
 
     device_store_touch(database_thread_connection(), session->device.id, database_now_ms(),
@@ -261,11 +274,13 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
 
     entry = device_registry_acquire(session->hub->registry, session->device.id, 0);
     if (entry == NULL)
-        return link_refuse(connection, session, "revoked", "this doorbell was removed");
+        return link_refuse(connection, session, LINK_ERROR_CODE_AUTH_FAILED,
+                           "this doorbell was removed");
     if (entry->revoked || entry->connection_serial != session->serial) {
         int revoked = entry->revoked;
         device_entry_unlock(entry);
-        return link_refuse(connection, session, revoked ? "revoked" : "replaced",
+        return link_refuse(connection, session,
+                           revoked ? LINK_ERROR_CODE_AUTH_FAILED : LINK_ERROR_CODE_REPLACED,
                            revoked ? "this doorbell was removed"
                                    : "a newer connection of this doorbell took over");
     }
@@ -329,7 +344,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     }
     device_entry_unlock(entry);
     if (keep < 0)
-        return link_refuse(connection, session, "protocol_error", reason);
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
     return keep;
 }
 
@@ -351,21 +366,28 @@ static int link_on_data(struct mg_connection *connection, int bits, char *data, 
     if (opcode == MG_WEBSOCKET_OPCODE_PING || opcode == MG_WEBSOCKET_OPCODE_PONG)
         return 1;
     if (opcode != MG_WEBSOCKET_OPCODE_BINARY || !(bits & 0x80))
-        return link_refuse(connection, session, "protocol_error",
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL,
                            "link messages are single unfragmented binary frames");
+    if (session->state != LINK_STATE_STREAMING &&
+        database_now_ms() - session->opened_at > LINK_HANDSHAKE_MS)
+        return link_refuse(connection, session, LINK_ERROR_CODE_TIMEOUT,
+                           "the handshake took longer than 10 s");
+    if (size >= 1 && (uint8_t)data[0] != LINK_PROTOCOL_VERSION)
+        return link_refuse(connection, session, LINK_ERROR_CODE_UNSUPPORTED_VERSION,
+                           "this hub speaks device link v1");
     if (link_message_decode((const uint8_t *)data, size, &message, reason, sizeof(reason)) != 0)
-        return link_refuse(connection, session, "protocol_error", reason);
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
 
     switch (session->state) {
     case LINK_STATE_AWAIT_HELLO:
         keep = message.header.type == LINK_HELLO
                    ? link_on_hello(connection, session, &message)
-                   : link_refuse(connection, session, "protocol_error", "expected hello");
+                   : link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, "expected hello");
         break;
     case LINK_STATE_AWAIT_AUTH:
         keep = message.header.type == LINK_AUTH
                    ? link_on_auth(connection, session, &message)
-                   : link_refuse(connection, session, "protocol_error", "expected auth");
+                   : link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, "expected auth");
         break;
     default:
         keep = link_on_streaming(connection, session, &message);
@@ -404,6 +426,35 @@ static void link_on_close(const struct mg_connection *connection, void *callback
     mbedtls_platform_zeroize(session, sizeof(*session));
     free(session);
     mg_set_user_connection_data(connection, NULL);
+}
+
+void link_server_drop_removed(struct hub *hub, sqlite3 *db)
+{
+    char ids[DEVICE_REGISTRY_MAX_DEVICES][LINK_DEVICE_ID_MAX];
+    struct device_record record;
+    int count = device_registry_connected_ids(hub->registry, ids, DEVICE_REGISTRY_MAX_DEVICES);
+
+    for (int i = 0; i < count; i++) {
+        if (device_store_find(db, ids[i], &record, NULL) == 0) {
+            log_info("doorbell %s was removed; closing its link", ids[i]);
+            device_registry_remove(hub->registry, ids[i]);
+        }
+    }
+}
+
+void link_server_shutdown(struct hub *hub)
+{
+    cJSON *json = link_server_error_json(LINK_ERROR_CODE_SHUTDOWN, "the hub is stopping");
+    uint8_t *message;
+    size_t size = 0;
+
+    if (json == NULL)
+        return;
+    message = link_message_encode_json(LINK_ERROR, 0, link_now_us(), json, 0, &size);
+    cJSON_Delete(json);
+    if (message != NULL)
+        device_registry_broadcast(hub->registry, message, size);
+    free(message);
 }
 
 void link_server_register(struct hub *hub)

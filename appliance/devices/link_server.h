@@ -10,4 +10,15 @@ struct hub;
 /* Register the /link/v1 WebSocket handlers on hub->server. Main thread. */
 void link_server_register(struct hub *hub);
 
+#include <sqlite3.h>
+
+/* Close the links of doorbells that are no longer in the database (removed
+ * with the CLI while connected). Main thread, from housekeeping. */
+void link_server_drop_removed(struct hub *hub, sqlite3 *db);
+
+/* Tell every connected doorbell the hub is stopping (ERROR shutdown), so
+ * they reconnect promptly instead of waiting for a timeout. Main thread,
+ * before the server stops. */
+void link_server_shutdown(struct hub *hub);
+
 #endif

@@ -13,36 +13,15 @@
 #include "civetweb.h"
 #include "common/log.h"
 #include "core/hub.h"
+#include "http/http_parse.h"
 #include "storage/database.h"
-
-/* Copy the host part of a Host header ("name:port", "[v6]:port") into out. */
-static int http_gate_host_name(const char *host, char *out, size_t out_size)
-{
-    size_t length;
-
-    if (host[0] == '[') {
-        const char *close = strchr(host, ']');
-        if (close == NULL)
-            return -1;
-        host++;
-        length = (size_t)(close - host);
-    } else {
-        const char *colon = strchr(host, ':');
-        length = colon ? (size_t)(colon - host) : strlen(host);
-    }
-    if (length == 0 || length >= out_size)
-        return -1;
-    memcpy(out, host, length);
-    out[length] = '\0';
-    return 0;
-}
 
 int http_gate_host_allowed(const struct hub *hub, const struct mg_connection *connection)
 {
     const char *host = mg_get_header(connection, "Host");
     char name[CERTIFICATE_NAME_MAX];
 
-    if (host == NULL || http_gate_host_name(host, name, sizeof(name)) != 0)
+    if (host == NULL || http_parse_host_name(host, name, sizeof(name)) != 0)
         return 0;
     for (int i = 0; i < hub->certificate.name_count; i++)
         if (strcasecmp(name, hub->certificate.names[i]) == 0)

@@ -15,13 +15,14 @@
 #include <cjson/cJSON.h>
 
 #include "accounts/users.h"
+#include "http/http_parse.h"
 
 struct mg_connection;
 struct hub;
 
 #define HTTP_MAX_JSON_BODY (64 * 1024)
-#define HTTP_MAX_PARAMS    4
-#define HTTP_PARAM_MAX     64
+#define HTTP_MAX_PARAMS    HTTP_PARSE_MAX_PARAMS
+#define HTTP_PARAM_MAX     HTTP_PARSE_PARAM_MAX
 
 /* Headers on every response: CSP, framing, sniffing, referrer, permissions. */
 extern const char http_security_headers[];

@@ -11,49 +11,8 @@
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
+#include "http/http_parse.h"
 #include "storage/database.h"
-
-/* Characters allowed in a {param} path segment. */
-static int http_router_param_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-}
-
-/* Match path against pattern, capturing {params}. 1 on match. */
-static int http_router_match(const char *pattern, const char *path, struct http_request *request)
-{
-    int count = 0;
-
-    while (*pattern != '\0') {
-        if (*pattern == '{') {
-            size_t length = 0;
-            const char *end = strchr(pattern, '}');
-            if (end == NULL || count >= HTTP_MAX_PARAMS)
-                return 0;
-            while (http_router_param_char(path[length]))
-                length++;
-            /* A segment is never "." or "..", and fits its buffer. */
-            if (length == 0 || length >= HTTP_PARAM_MAX ||
-                (path[0] == '.' && (length == 1 || (length == 2 && path[1] == '.'))))
-                return 0;
-            memcpy(request->params[count], path, length);
-            request->params[count][length] = '\0';
-            count++;
-            path += length;
-            pattern = end + 1;
-            continue;
-        }
-        if (*pattern != *path)
-            return 0;
-        pattern++;
-        path++;
-    }
-    if (*path != '\0')
-        return 0;
-    request->param_count = count;
-    return 1;
-}
 
 int http_router_dispatch(struct http_request *request, const struct http_route *routes,
                          size_t count)
@@ -63,7 +22,8 @@ int http_router_dispatch(struct http_request *request, const struct http_route *
 
     for (size_t i = 0; i < count; i++) {
         const struct http_route *route = &routes[i];
-        if (!http_router_match(route->pattern, request->path, request))
+        if (!http_parse_route_match(route->pattern, request->path, request->params,
+                                    &request->param_count))
             continue;
         path_matched = 1;
         if (strcmp(route->method, method) != 0)

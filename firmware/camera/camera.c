@@ -184,8 +184,7 @@ int camera_reconfigure(struct camera *camera, int width, int height, int fps)
 {
     assert(camera != NULL);
     if (width <= 0 || height <= 0 || fps <= 0 || width > CAMERA_MAX_WIDTH ||
-        height > CAMERA_MAX_HEIGHT || fps > CAMERA_MAX_FPS || width % 2 != 0 ||
-        height % 2 != 0) {
+        height > CAMERA_MAX_HEIGHT || fps > CAMERA_MAX_FPS || width % 2 != 0 || height % 2 != 0) {
         log_error("reconfigure: unsupported size/rate %dx%d@%d", width, height, fps);
         return -1;
     }

@@ -36,13 +36,13 @@ struct camera_config {
 
 /* Interactive triggers (control socket / CLI / GPIO). */
 enum camera_trigger {
-    CAMERA_TRIGGER_LIGHT_ON,  /* porch light on: scene brightens */
+    CAMERA_TRIGGER_LIGHT_ON, /* porch light on: scene brightens */
     CAMERA_TRIGGER_LIGHT_OFF,
-    CAMERA_TRIGGER_NIGHT,     /* dusk: scene darkens, IR look (grey) */
+    CAMERA_TRIGGER_NIGHT, /* dusk: scene darkens, IR look (grey) */
     CAMERA_TRIGGER_DAY,
-    CAMERA_TRIGGER_VISITOR,   /* start a visitor walk-up now */
-    CAMERA_TRIGGER_CAR,       /* a car passes now */
-    CAMERA_TRIGGER_CAT,       /* a cat crosses now */
+    CAMERA_TRIGGER_VISITOR, /* start a visitor walk-up now */
+    CAMERA_TRIGGER_CAR,     /* a car passes now */
+    CAMERA_TRIGGER_CAT,     /* a cat crosses now */
 };
 
 struct camera;

@@ -48,12 +48,11 @@ struct camera_pacer {
 
 /* Back-end constructors. `config` has its defaults resolved by camera.c;
  * the returned camera is freed by camera_close(). */
-struct camera *camera_sim_open(const struct camera_config *config, char *error,
-                               size_t error_size);
+struct camera *camera_sim_open(const struct camera_config *config, char *error, size_t error_size);
 struct camera *camera_y4m_open(const char *path, const struct camera_config *config, char *error,
                                size_t error_size);
-struct camera *camera_v4l2_open(const char *device, const struct camera_config *config,
-                                char *error, size_t error_size);
+struct camera *camera_v4l2_open(const char *device, const struct camera_config *config, char *error,
+                                size_t error_size);
 
 /* Format a reason into a caller's error buffer (error may be NULL). */
 void camera_set_error(char *error, size_t error_size, const char *format, ...)

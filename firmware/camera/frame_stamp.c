@@ -8,14 +8,14 @@
 #include <assert.h>
 #include <string.h>
 
-#define FRAME_STAMP_CELL       8
-#define FRAME_STAMP_CELLS      64
-#define FRAME_STAMP_MARGIN     8
-#define FRAME_STAMP_LUMA_ONE   235
-#define FRAME_STAMP_LUMA_ZERO  16
-#define FRAME_STAMP_CHROMA     128
-#define FRAME_STAMP_THRESHOLD  126
-#define FRAME_STAMP_TIME_MASK  ((UINT64_C(1) << 48) - 1)
+#define FRAME_STAMP_CELL      8
+#define FRAME_STAMP_CELLS     64
+#define FRAME_STAMP_MARGIN    8
+#define FRAME_STAMP_LUMA_ONE  235
+#define FRAME_STAMP_LUMA_ZERO 16
+#define FRAME_STAMP_CHROMA    128
+#define FRAME_STAMP_THRESHOLD 126
+#define FRAME_STAMP_TIME_MASK ((UINT64_C(1) << 48) - 1)
 /* A margin block (8x8) whose mean luma is above this is "not black": the
  * frame carries no stamp. Generous, so that H.264 ringing next to white
  * cells still passes, yet far below the 126 cell threshold. */
@@ -52,8 +52,10 @@ void frame_stamp_draw(uint8_t *y, int stride_y, uint8_t *u, uint8_t *v, int stri
             memset(dst, FRAME_STAMP_LUMA_ZERO, FRAME_STAMP_BAND_WIDTH);
     }
     for (int line = 0; line < FRAME_STAMP_BAND_HEIGHT / 2; line++) {
-        memset(u + (size_t)line * (size_t)stride_uv, FRAME_STAMP_CHROMA, FRAME_STAMP_BAND_WIDTH / 2);
-        memset(v + (size_t)line * (size_t)stride_uv, FRAME_STAMP_CHROMA, FRAME_STAMP_BAND_WIDTH / 2);
+        memset(u + (size_t)line * (size_t)stride_uv, FRAME_STAMP_CHROMA,
+               FRAME_STAMP_BAND_WIDTH / 2);
+        memset(v + (size_t)line * (size_t)stride_uv, FRAME_STAMP_CHROMA,
+               FRAME_STAMP_BAND_WIDTH / 2);
     }
 }
 
@@ -96,8 +98,7 @@ int frame_stamp_read(const uint8_t *y, int stride_y, uint64_t *capture_time_ms_o
             return -1;
     }
     if (frame_stamp_block_mean(y, stride_y, 0, 8) > FRAME_STAMP_MARGIN_MAX ||
-        frame_stamp_block_mean(y, stride_y, FRAME_STAMP_BAND_WIDTH - 8, 8) >
-            FRAME_STAMP_MARGIN_MAX)
+        frame_stamp_block_mean(y, stride_y, FRAME_STAMP_BAND_WIDTH - 8, 8) > FRAME_STAMP_MARGIN_MAX)
         return -1;
 
     uint64_t value = 0;

@@ -31,8 +31,8 @@ struct camera_sim {
     int width, height, fps, unpaced;
     uint8_t *planes; /* I420, stride = width */
     uint32_t sequence;
-    int64_t scene_base_us;  /* scene time when the current rate started */
-    uint64_t scene_frames;  /* frames rendered since then */
+    int64_t scene_base_us; /* scene time when the current rate started */
+    uint64_t scene_frames; /* frames rendered since then */
     struct sim_ground_truth truth;
     int have_truth;
 };

@@ -118,8 +118,7 @@ static int sim_scene_object_of(enum camera_trigger trigger)
 /* Every event at or before t that can still matter: the scripted events of
  * this loop and the previous one, then the interactive triggers (so that on
  * equal times an interactive trigger counts as the later one). */
-static int sim_scene_collect(const struct sim_scene *scene, int64_t t,
-                             struct sim_scene_event *out)
+static int sim_scene_collect(const struct sim_scene *scene, int64_t t, struct sim_scene_event *out)
 {
     int count = 0;
     if (scene->scripted && t >= 0) {
@@ -147,8 +146,8 @@ static int sim_scene_collect(const struct sim_scene *scene, int64_t t,
 /* Level (0..256) of one lighting at t: the latest event's state, ramped
  * linearly from the level just before it over SIM_SCENE_RAMP_US. Sets
  * *changing when a ramp between different levels is in progress. */
-static int sim_scene_lighting_level(const struct sim_scene *scene, int which, int64_t t,
-                                    int depth, int *changing, int *target_out)
+static int sim_scene_lighting_level(const struct sim_scene *scene, int which, int64_t t, int depth,
+                                    int *changing, int *target_out)
 {
     struct sim_scene_event events[SIM_SCENE_CANDIDATES];
     int count = sim_scene_collect(scene, t, events);
@@ -211,14 +210,13 @@ static int sim_scene_pool_weight_at(const struct sim_scene *scene, int x, int y)
 {
     if (x < scene->pool_x0 || x >= scene->pool_x1 || y < scene->pool_y0 || y >= scene->pool_y1)
         return 0;
-    return scene->pool_weight[(size_t)(y - scene->pool_y0) * (size_t)(scene->pool_x1 -
-                                                                       scene->pool_x0) +
-                              (size_t)(x - scene->pool_x0)];
+    return scene
+        ->pool_weight[(size_t)(y - scene->pool_y0) * (size_t)(scene->pool_x1 - scene->pool_x0) +
+                      (size_t)(x - scene->pool_x0)];
 }
 
 /* The light on a surface with porch-light weight `weight` at this moment. */
-static struct sim_scene_light sim_scene_light_for(const struct sim_scene_moment *moment,
-                                                  int weight)
+static struct sim_scene_light sim_scene_light_for(const struct sim_scene_moment *moment, int weight)
 {
     int saturation = 256 - moment->night_q8;
     int lamp = moment->lamp_q8 * weight / 255; /* 0..256 */
@@ -244,7 +242,8 @@ static void sim_scene_truth_fill(const struct sim_scene *scene, int64_t t,
     out->night = moment->night;
     out->light_on = moment->light_on;
     for (int i = 0; i < moment->object_count; i++) {
-        if (moment->kinds[i] == SIM_OBJECT_VISITOR && moment->ages_us[i] >= SIM_SCENE_RING_START_US &&
+        if (moment->kinds[i] == SIM_OBJECT_VISITOR &&
+            moment->ages_us[i] >= SIM_SCENE_RING_START_US &&
             moment->ages_us[i] < SIM_SCENE_RING_END_US)
             out->button_pressed = 1;
         struct sim_object_box box;
@@ -361,13 +360,14 @@ fail:
 }
 
 /* Allocate a scene; see sim_scene.h. The caller frees it with sim_scene_destroy(). */
-struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scripted,
-                                   char *error, size_t error_size)
+struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scripted, char *error,
+                                   size_t error_size)
 {
     if (width < SIM_SCENE_MIN_WIDTH || height < SIM_SCENE_MIN_HEIGHT || width % 2 != 0 ||
         height % 2 != 0) {
         if (error != NULL && error_size > 0)
-            snprintf(error, error_size, "sim camera needs an even size of at least %dx%d, got %dx%d",
+            snprintf(error, error_size,
+                     "sim camera needs an even size of at least %dx%d, got %dx%d",
                      SIM_SCENE_MIN_WIDTH, SIM_SCENE_MIN_HEIGHT, width, height);
         return NULL;
     }
@@ -481,14 +481,14 @@ static void sim_scene_relight(struct sim_scene *scene, const struct sim_scene_mo
             if (tint == 0 || 2 * y < scene->pool_y0 || 2 * y >= scene->pool_y1)
                 continue;
             for (int x = scene->pool_x0 / 2; x < scene->pool_x1 / 2; x++)
-                out[x] = (uint8_t)(out[x] + tint * sim_scene_pool_weight_at(scene, 2 * x, 2 * y) / 255);
+                out[x] =
+                    (uint8_t)(out[x] + tint * sim_scene_pool_weight_at(scene, 2 * x, 2 * y) / 255);
         }
     }
 
     /* The lamp globe itself glows with the light level. */
-    struct sim_scene_canvas canvas =
-        sim_scene_canvas_make(target, width, target + luma_size, target + luma_size * 5 / 4,
-                              width / 2, width, height);
+    struct sim_scene_canvas canvas = sim_scene_canvas_make(
+        target, width, target + luma_size, target + luma_size * 5 / 4, width / 2, width, height);
     int lamp_x = sim_scene_px(SIM_LAYOUT_LAMP_X, width);
     int lamp_y = sim_scene_px(SIM_LAYOUT_LAMP_Y, height);
     int radius = sim_scene_px(SIM_LAYOUT_LAMP_RADIUS, height);
@@ -564,8 +564,8 @@ void sim_scene_render(struct sim_scene *scene, int64_t scene_time_us, uint8_t *y
     /* Sensor noise: each row adds the table from a random offset. Luma is
      * within [20, 231] here, so a byte add of -4..4 cannot wrap. */
     for (int row = 0; row < height; row++) {
-        const uint8_t *noise = scene->noise + (sim_scene_random(&scene->noise_state) &
-                                               (SIM_SCENE_NOISE_SPAN - 1));
+        const uint8_t *noise =
+            scene->noise + (sim_scene_random(&scene->noise_state) & (SIM_SCENE_NOISE_SPAN - 1));
         uint8_t *line = y + (size_t)row * (size_t)stride_y;
         for (int x = 0; x < width; x++)
             line[x] = (uint8_t)(line[x] + noise[x]);

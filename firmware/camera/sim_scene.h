@@ -78,8 +78,8 @@ struct sim_scene;
 /* Build the scene and its static background for a width x height I420 frame
  * (even, >= 640x360). Deterministic for a given seed. NULL with a reason on
  * failure; free with sim_scene_destroy(). */
-struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scripted,
-                                   char *error, size_t error_size);
+struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scripted, char *error,
+                                   size_t error_size);
 
 void sim_scene_destroy(struct sim_scene *scene);
 
@@ -88,8 +88,7 @@ int sim_scene_resize(struct sim_scene *scene, int width, int height);
 
 /* Record a trigger taking effect at scene_time_us. Scene times passed here
  * should not decrease; the scene keeps the most recent 32 triggers. */
-void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger,
-                       int64_t scene_time_us);
+void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int64_t scene_time_us);
 
 /* Describe the scene at scene_time_us without rendering it. */
 void sim_scene_ground_truth(const struct sim_scene *scene, int64_t scene_time_us,

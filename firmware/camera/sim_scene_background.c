@@ -13,8 +13,8 @@
 #include <assert.h>
 
 /* Short-hands: fraction of the width / height in pixels. */
-#define PX(fraction)  sim_scene_px((fraction), canvas->width)
-#define PY(fraction)  sim_scene_px((fraction), canvas->height)
+#define PX(fraction) sim_scene_px((fraction), canvas->width)
+#define PY(fraction) sim_scene_px((fraction), canvas->height)
 
 /* Sky gradient (light blue to pale near the horizon), a hedge and tree
  * crowns behind the street. */
@@ -23,8 +23,8 @@ static void sim_scene_paint_sky(const struct sim_scene_canvas *canvas, uint32_t 
     int horizon = PY(SIM_LAYOUT_STREET_TOP);
     for (int row = 0; row < horizon; row++) {
         int t = row * 256 / horizon;
-        struct sim_scene_colour colour = sim_scene_rgb(120 + (65 * t >> 8), 165 + (45 * t >> 8),
-                                                       215 + (15 * t >> 8));
+        struct sim_scene_colour colour =
+            sim_scene_rgb(120 + (65 * t >> 8), 165 + (45 * t >> 8), 215 + (15 * t >> 8));
         sim_scene_fill_rect(canvas, 0, row, canvas->width, row + 1, colour);
     }
     for (int tree = 0; tree < 16; tree++) {
@@ -51,8 +51,7 @@ static void sim_scene_paint_street(const struct sim_scene_canvas *canvas, uint32
 {
     int top = PY(SIM_LAYOUT_STREET_TOP), bottom = PY(SIM_LAYOUT_STREET_BOTTOM);
     sim_scene_fill_rect(canvas, 0, top, canvas->width, bottom, sim_scene_rgb(78, 78, 84));
-    sim_scene_texture_rect(canvas, 0, top, canvas->width, bottom, 4, 4, PY(0.02) + 1,
-                           random_state);
+    sim_scene_texture_rect(canvas, 0, top, canvas->width, bottom, 4, 4, PY(0.02) + 1, random_state);
     struct sim_scene_colour paint = sim_scene_rgb(225, 222, 200);
     for (double x = 0.0; x < 1.0; x += 0.10)
         sim_scene_fill_rect(canvas, PX(x), PY(0.255), PX(x + 0.05), PY(0.263), paint);
@@ -60,8 +59,7 @@ static void sim_scene_paint_street(const struct sim_scene_canvas *canvas, uint32
     int kerb = PY(0.325), lawn = PY(SIM_LAYOUT_LAWN_TOP);
     sim_scene_fill_rect(canvas, 0, bottom, canvas->width, kerb, sim_scene_rgb(190, 190, 185));
     sim_scene_fill_rect(canvas, 0, kerb, canvas->width, lawn, sim_scene_rgb(172, 168, 160));
-    sim_scene_texture_rect(canvas, 0, kerb, canvas->width, lawn, 3, 5, PY(0.02) + 1,
-                           random_state);
+    sim_scene_texture_rect(canvas, 0, kerb, canvas->width, lawn, 3, 5, PY(0.02) + 1, random_state);
     struct sim_scene_colour joint = sim_scene_rgb(120, 118, 112);
     for (double x = 0.03; x < 1.0; x += 0.06)
         sim_scene_fill_rect(canvas, PX(x), kerb, PX(x) + 2, lawn, joint);

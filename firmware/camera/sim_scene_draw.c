@@ -100,8 +100,7 @@ int sim_scene_px(double fraction, int size)
 }
 
 /* Intersect [*x0, *x1) x [*y0, *y1) with the canvas clip; 0 if empty. */
-static int sim_scene_clip(const struct sim_scene_canvas *canvas, int *x0, int *y0, int *x1,
-                          int *y1)
+static int sim_scene_clip(const struct sim_scene_canvas *canvas, int *x0, int *y0, int *x1, int *y1)
 {
     if (*x0 < canvas->clip_x0)
         *x0 = canvas->clip_x0;
@@ -219,8 +218,8 @@ void sim_scene_texture_rect(const struct sim_scene_canvas *canvas, int x0, int y
             }
             if (fine_amplitude > 0)
                 delta += sim_scene_random_range(random_state, -fine_amplitude, fine_amplitude);
-            line[column] =
-                (uint8_t)sim_scene_clamp(line[column] + delta, SIM_DRAW_LUMA_MIN, SIM_DRAW_LUMA_MAX);
+            line[column] = (uint8_t)sim_scene_clamp(line[column] + delta, SIM_DRAW_LUMA_MIN,
+                                                    SIM_DRAW_LUMA_MAX);
         }
     }
 }

@@ -45,8 +45,8 @@ struct sim_scene_colour {
 
 /* How an object is lit where it stands (Q8 fixed point: 256 = 1.0). */
 struct sim_scene_light {
-    int gain_q8;       /* luma gain around black (16) */
-    int saturation_q8; /* chroma scale around 128 */
+    int gain_q8;        /* luma gain around black (16) */
+    int saturation_q8;  /* chroma scale around 128 */
     int tint_u, tint_v; /* warm porch-light shift added to chroma */
 };
 

@@ -127,8 +127,8 @@ static void sim_scene_build_car(double age_s, int width, int height,
     for (int wheel = 0; wheel < 2; wheel++) {
         double centre = wheel == 0 ? 0.2 : 0.8;
         double radius = 0.022 * h;
-        sim_scene_figure_add(figure, SIM_SHAPE_ELLIPSE, &along, centre - radius,
-                             0.300 * h - radius, centre + radius, 0.300 * h + radius, tyre);
+        sim_scene_figure_add(figure, SIM_SHAPE_ELLIPSE, &along, centre - radius, 0.300 * h - radius,
+                             centre + radius, 0.300 * h + radius, tyre);
         sim_scene_figure_add(figure, SIM_SHAPE_ELLIPSE, &along, centre - radius / 2,
                              0.300 * h - radius / 2, centre + radius / 2, 0.300 * h + radius / 2,
                              hub);

@@ -88,8 +88,7 @@ static const char *camera_v4l2_fourcc(uint32_t format, char text[5])
 static int camera_v4l2_choose_format(struct camera_v4l2 *v4l2, uint32_t *format_out, char *error,
                                      size_t error_size)
 {
-    static const uint32_t preferred[] = {V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_NV12,
-                                         V4L2_PIX_FMT_YUYV};
+    static const uint32_t preferred[] = {V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUYV};
     int offered[3] = {0, 0, 0}, mjpeg = 0;
     for (uint32_t index = 0; index < 64; index++) {
         struct v4l2_fmtdesc description = {.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
@@ -127,8 +126,7 @@ static int camera_v4l2_set_format(struct camera_v4l2 *v4l2, uint32_t pixel_forma
     char fourcc[5];
     if (camera_v4l2_ioctl(v4l2->fd, VIDIOC_S_FMT, &format) != 0) {
         camera_set_error(error, error_size, "%s: VIDIOC_S_FMT %s %dx%d: %s", v4l2->device,
-                         camera_v4l2_fourcc(pixel_format, fourcc), width, height,
-                         strerror(errno));
+                         camera_v4l2_fourcc(pixel_format, fourcc), width, height, strerror(errno));
         return -1;
     }
     const struct v4l2_pix_format *pix = &format.fmt.pix;
@@ -147,8 +145,8 @@ static int camera_v4l2_set_format(struct camera_v4l2 *v4l2, uint32_t pixel_forma
         return -1;
     }
     if ((int)pix->width != width || (int)pix->height != height)
-        log_warn("%s: asked for %dx%d, driver gives %ux%u", v4l2->device, width, height,
-                 pix->width, pix->height);
+        log_warn("%s: asked for %dx%d, driver gives %ux%u", v4l2->device, width, height, pix->width,
+                 pix->height);
     v4l2->pixel_format = pixel_format;
     v4l2->width = (int)pix->width;
     v4l2->height = (int)pix->height;
@@ -190,9 +188,9 @@ static void camera_v4l2_stop(struct camera_v4l2 *v4l2)
  * the I420 output buffer. 0, or -1 with a reason. */
 static int camera_v4l2_start(struct camera_v4l2 *v4l2, char *error, size_t error_size)
 {
-    struct v4l2_requestbuffers request = {
-        .count = CAMERA_V4L2_BUFFERS, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-        .memory = V4L2_MEMORY_MMAP};
+    struct v4l2_requestbuffers request = {.count = CAMERA_V4L2_BUFFERS,
+                                          .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+                                          .memory = V4L2_MEMORY_MMAP};
     if (camera_v4l2_ioctl(v4l2->fd, VIDIOC_REQBUFS, &request) != 0 || request.count < 2) {
         camera_set_error(error, error_size, "%s: cannot get mmap buffers: %s", v4l2->device,
                          strerror(errno));
@@ -225,16 +223,15 @@ static int camera_v4l2_start(struct camera_v4l2 *v4l2, char *error, size_t error
     v4l2->streaming = 1;
     return 0;
 fail_errno:
-    camera_set_error(error, error_size, "%s: starting capture: %s", v4l2->device,
-                     strerror(errno));
+    camera_set_error(error, error_size, "%s: starting capture: %s", v4l2->device, strerror(errno));
 fail:
     camera_v4l2_stop(v4l2);
     return -1;
 }
 
 /* Open and start the device; freed by camera_close(). */
-struct camera *camera_v4l2_open(const char *device, const struct camera_config *config,
-                                char *error, size_t error_size)
+struct camera *camera_v4l2_open(const char *device, const struct camera_config *config, char *error,
+                                size_t error_size)
 {
     struct camera_v4l2 *v4l2 = calloc(1, sizeof(*v4l2));
     if (v4l2 == NULL) {
@@ -256,7 +253,7 @@ struct camera *camera_v4l2_open(const char *device, const struct camera_config *
         goto fail;
     }
     uint32_t caps = (capability.capabilities & V4L2_CAP_DEVICE_CAPS) ? capability.device_caps
-                                                                       : capability.capabilities;
+                                                                     : capability.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
         camera_set_error(error, error_size,
                          (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE)

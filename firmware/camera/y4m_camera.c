@@ -69,8 +69,8 @@ static int camera_y4m_read_line(FILE *file, char *line, size_t size)
 }
 
 /* Parse the stream header's parameters into *y4m; 0, or -1 with a reason. */
-static int camera_y4m_parse_header(struct camera_y4m *y4m, char *line, int default_fps,
-                                   char *error, size_t error_size)
+static int camera_y4m_parse_header(struct camera_y4m *y4m, char *line, int default_fps, char *error,
+                                   size_t error_size)
 {
     if (strncmp(line, "YUV4MPEG2", 9) != 0 || (line[9] != ' ' && line[9] != '\0')) {
         camera_set_error(error, error_size, "%s: not a YUV4MPEG2 file", y4m->path);

@@ -31,13 +31,15 @@
 #define ENCODER_MAX_DIMENSION        4096
 #define ENCODER_MAX_FPS              120
 /* VBV buffer in frames' worth of bitrate: small enough for smooth live
- * delivery, large enough that an IDR does not have to be starved. */
-#define ENCODER_VBV_FRAMES 2
+ * delivery (a keyframe burst is at most ~133 ms of link time at 30 fps),
+ * large enough that periodic IDRs are not starved: with 2 frames the IDRs
+ * visibly lose texture every keyframe interval ("pumping"), with 4 not. */
+#define ENCODER_VBV_FRAMES 4
 
 struct encoder {
     x264_t *x264;
-    x264_param_t param;            /* what x264 was opened / reconfigured with */
-    struct encoder_config config;  /* resolved; config.preset points at preset[] */
+    x264_param_t param;           /* what x264 was opened / reconfigured with */
+    struct encoder_config config; /* resolved; config.preset points at preset[] */
     char preset[32];
     atomic_int keyframe_requested; /* set by any thread, consumed by encode */
     int64_t next_pts;
@@ -46,8 +48,8 @@ struct encoder {
 };
 
 /* Route x264's messages into our log. */
-__attribute__((format(printf, 3, 0))) static void
-encoder_x264_log(void *opaque, int level, const char *format, va_list args)
+__attribute__((format(printf, 3, 0))) static void encoder_x264_log(void *opaque, int level,
+                                                                   const char *format, va_list args)
 {
     (void)opaque;
     char message[512];
@@ -72,8 +74,8 @@ static int encoder_resolve(const struct encoder_config *config, struct encoder_c
         out->bitrate_kbps = ENCODER_DEFAULT_BITRATE_KBPS;
     if (out->fps > 0 && out->keyframe_interval <= 0)
         out->keyframe_interval = 2 * out->fps;
-    const char *name = out->preset != NULL && out->preset[0] != '\0' ? out->preset
-                                                                       : ENCODER_DEFAULT_PRESET;
+    const char *name =
+        out->preset != NULL && out->preset[0] != '\0' ? out->preset : ENCODER_DEFAULT_PRESET;
     if (strlen(name) >= preset_size) {
         snprintf(error, error_size, "unknown x264 preset \"%s\"", name);
         return -1;
@@ -176,15 +178,14 @@ struct encoder *encoder_open(const struct encoder_config *config, char *error, s
     atomic_init(&encoder->keyframe_requested, 0);
     if (encoder_resolve(config, &encoder->config, encoder->preset, sizeof(encoder->preset), error,
                         error_size) != 0 ||
-        encoder_x264_open(&encoder->config, &encoder->param, &encoder->x264, error,
-                          error_size) != 0) {
+        encoder_x264_open(&encoder->config, &encoder->param, &encoder->x264, error, error_size) !=
+            0) {
         free(encoder);
         return NULL;
     }
-    log_info("x264 %dx%d@%d %d kbit/s, IDR every %d frames, preset %s",
-             encoder->config.width, encoder->config.height, encoder->config.fps,
-             encoder->config.bitrate_kbps, encoder->config.keyframe_interval,
-             encoder->config.preset);
+    log_info("x264 %dx%d@%d %d kbit/s, IDR every %d frames, preset %s", encoder->config.width,
+             encoder->config.height, encoder->config.fps, encoder->config.bitrate_kbps,
+             encoder->config.keyframe_interval, encoder->config.preset);
     return encoder;
 }
 
@@ -211,8 +212,8 @@ int encoder_encode(struct encoder *encoder, const struct camera_frame *frame,
 {
     assert(encoder != NULL && frame != NULL && out != NULL);
     if (frame->width != encoder->config.width || frame->height != encoder->config.height) {
-        log_error("frame is %dx%d but the encoder is set up for %dx%d", frame->width,
-                  frame->height, encoder->config.width, encoder->config.height);
+        log_error("frame is %dx%d but the encoder is set up for %dx%d", frame->width, frame->height,
+                  encoder->config.width, encoder->config.height);
         return -1;
     }
     x264_picture_t picture, picture_out;
@@ -307,8 +308,8 @@ int encoder_reconfigure(struct encoder *encoder, const struct encoder_config *co
     encoder->config.preset = encoder->preset;
     encoder->next_pts = 0;
     atomic_store(&encoder->keyframe_requested, 1);
-    log_info("reopened x264 at %dx%d@%d %d kbit/s", resolved.width, resolved.height,
-             resolved.fps, resolved.bitrate_kbps);
+    log_info("reopened x264 at %dx%d@%d %d kbit/s", resolved.width, resolved.height, resolved.fps,
+             resolved.bitrate_kbps);
     return 0;
 }
 

@@ -198,6 +198,13 @@ drop:
     return result;
 }
 
+void link_client_require_keyframe(struct link_client *client)
+{
+    pthread_mutex_lock(&client->lock);
+    client->waiting_for_keyframe = 1;
+    pthread_mutex_unlock(&client->lock);
+}
+
 /* Queue a non-video message unless the queue is full. */
 static int link_client_enqueue(struct link_client *client, struct link_client_message *message)
 {
@@ -285,6 +292,14 @@ static void link_client_connection_lost(struct link_client *client)
     link_client_schedule_reconnect(client);
 }
 
+/* Keepalive: ping the hub after 10 s without a sign of life from it, give
+ * up on the connection after 30 s (a hub that lost power sends no FIN).
+ * Reconnection timing is ours (link_client_schedule_reconnect). */
+static const lws_retry_bo_t link_client_keepalive = {
+    .secs_since_valid_ping = 10,
+    .secs_since_valid_hangup = 30,
+};
+
 /* lws timer callback: open a new connection to the hub. */
 static void link_client_connect(lws_sorted_usec_list_t *timer)
 {
@@ -310,6 +325,7 @@ static void link_client_connect(lws_sorted_usec_list_t *timer)
     info.local_protocol_name = "doorstep-link";
     info.pwsi = &client->wsi;
     info.userdata = client;
+    info.retry_and_idle_policy = &link_client_keepalive;
     /* The hub's certificate is self-signed: identity comes from the key pin
      * (when configured) and, for the doorbell, from the HMAC handshake. */
     info.ssl_connection = LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |

@@ -1,7 +1,9 @@
 /*
  * snapshot.c - JPEG snapshots of I420 camera frames with libjpeg-turbo (see
  * snapshot.h). The planes go in as raw 4:2:0 YCbCr data (no colour
- * conversion), optionally box-downscaled by an integer factor first.
+ * conversion; samples are only stretched from video range to the full
+ * range JFIF decoders assume), optionally box-downscaled by an integer
+ * factor first.
  *
  * Pure function, any thread: all state lives on the caller's stack or in
  * buffers freed before returning, except the JPEG handed to the caller.
@@ -21,8 +23,8 @@
 
 #include "common/log.h"
 
-#define SNAPSHOT_ROWS_Y  16 /* one iMCU row of luma at 2x2 sampling */
-#define SNAPSHOT_ROWS_UV 8
+#define SNAPSHOT_ROWS_Y        16 /* one iMCU row of luma at 2x2 sampling */
+#define SNAPSHOT_ROWS_UV       8
 #define SNAPSHOT_MAX_DIMENSION 8192
 
 /* libjpeg error manager that jumps back instead of exiting. */
@@ -35,10 +37,12 @@ struct snapshot_error_manager {
 /* The picture as fed to libjpeg: source planes, scale factor, row scratch. */
 struct snapshot_source {
     const struct camera_frame *frame;
-    int factor;                       /* integer downscale, >= 1 */
-    int width, height;                /* output (even) */
-    int padded_width, padded_chroma;  /* row lengths libjpeg may read */
-    uint8_t *rows;                    /* 16 luma + 2 x 8 chroma scratch rows */
+    int factor;                      /* integer downscale, >= 1 */
+    int width, height;               /* output (even) */
+    int padded_width, padded_chroma; /* row lengths libjpeg may read */
+    uint8_t *rows;                   /* 16 luma + 2 x 8 chroma scratch rows */
+    uint8_t luma_range[256];         /* video range (16..235) to JFIF full range */
+    uint8_t chroma_range[256];       /* video range (16..240) to JFIF full range */
 };
 
 /* error_exit: remember the message and longjmp to the setjmp in encode. */
@@ -59,8 +63,8 @@ static void snapshot_output_message(j_common_ptr cinfo)
 
 /* Average of a factor x factor block of a plane at (x, y) in output units,
  * clamped to the plane's edges. */
-static uint8_t snapshot_sample(const uint8_t *plane, int stride, int plane_width,
-                               int plane_height, int x, int y, int factor)
+static uint8_t snapshot_sample(const uint8_t *plane, int stride, int plane_width, int plane_height,
+                               int x, int y, int factor)
 {
     int x0 = x * factor, y0 = y * factor;
     if (x0 > plane_width - factor)
@@ -78,19 +82,34 @@ static uint8_t snapshot_sample(const uint8_t *plane, int stride, int plane_width
     return (uint8_t)((sum + factor * factor / 2) / (factor * factor));
 }
 
+/* Fill the range tables: JFIF decoders read YCbCr as full range, cameras
+ * deliver BT.601 video range, so samples are stretched (not colour-converted). */
+static void snapshot_range_init(struct snapshot_source *source)
+{
+    for (int value = 0; value < 256; value++) {
+        int luma = ((value - 16) * 255 + 109) / 219;
+        int offset = (value - 128) * 255;
+        int chroma = 128 + (offset >= 0 ? offset + 112 : offset - 112) / 224;
+        source->luma_range[value] = (uint8_t)(luma < 0 ? 0 : luma > 255 ? 255 : luma);
+        source->chroma_range[value] = (uint8_t)(chroma < 0 ? 0 : chroma > 255 ? 255 : chroma);
+    }
+}
+
 /* Fill one output row (length `padded`, edge-replicated past `width`) of a
- * plane, downscaled by the source's factor. */
-static void snapshot_fill_row(const struct snapshot_source *source, const uint8_t *plane,
-                              int stride, int plane_width, int plane_height, int width,
-                              int height, int padded, int row, uint8_t *out)
+ * plane, downscaled by the source's factor and mapped through `range`. */
+static void snapshot_fill_row(const struct snapshot_source *source, const uint8_t *range,
+                              const uint8_t *plane, int stride, int plane_width, int plane_height,
+                              int width, int height, int padded, int row, uint8_t *out)
 {
     int y = row < height ? row : height - 1;
     if (source->factor == 1 && width <= plane_width) {
-        memcpy(out, plane + (size_t)y * (size_t)stride, (size_t)width);
+        const uint8_t *in = plane + (size_t)y * (size_t)stride;
+        for (int x = 0; x < width; x++)
+            out[x] = range[in[x]];
     } else {
         for (int x = 0; x < width; x++)
-            out[x] = snapshot_sample(plane, stride, plane_width, plane_height, x, y,
-                                     source->factor);
+            out[x] = range[snapshot_sample(plane, stride, plane_width, plane_height, x, y,
+                                           source->factor)];
     }
     memset(out + width, out[width - 1], (size_t)(padded - width));
 }
@@ -115,15 +134,15 @@ static void snapshot_write_rows(struct jpeg_compress_struct *cinfo,
     while (cinfo->next_scanline < cinfo->image_height) {
         int top = (int)cinfo->next_scanline;
         for (int i = 0; i < SNAPSHOT_ROWS_Y; i++)
-            snapshot_fill_row(source, frame->y, frame->stride_y, frame->width, frame->height,
-                              source->width, source->height, source->padded_width, top + i,
-                              luma_rows[i]);
+            snapshot_fill_row(source, source->luma_range, frame->y, frame->stride_y, frame->width,
+                              frame->height, source->width, source->height, source->padded_width,
+                              top + i, luma_rows[i]);
         for (int i = 0; i < SNAPSHOT_ROWS_UV; i++) {
-            snapshot_fill_row(source, frame->u, frame->stride_uv, frame->width / 2,
-                              frame->height / 2, chroma_width, chroma_height,
+            snapshot_fill_row(source, source->chroma_range, frame->u, frame->stride_uv,
+                              frame->width / 2, frame->height / 2, chroma_width, chroma_height,
                               source->padded_chroma, top / 2 + i, cb_rows[i]);
-            snapshot_fill_row(source, frame->v, frame->stride_uv, frame->width / 2,
-                              frame->height / 2, chroma_width, chroma_height,
+            snapshot_fill_row(source, source->chroma_range, frame->v, frame->stride_uv,
+                              frame->width / 2, frame->height / 2, chroma_width, chroma_height,
                               source->padded_chroma, top / 2 + i, cr_rows[i]);
         }
         jpeg_write_raw_data(cinfo, planes, SNAPSHOT_ROWS_Y);
@@ -189,8 +208,8 @@ int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_
     if (frame == NULL || jpeg_out == NULL || size_out == NULL || frame->y == NULL ||
         frame->u == NULL || frame->v == NULL || frame->width < 2 || frame->height < 2 ||
         frame->width > SNAPSHOT_MAX_DIMENSION || frame->height > SNAPSHOT_MAX_DIMENSION ||
-        frame->stride_y < frame->width || frame->stride_uv < frame->width / 2 ||
-        quality < 1 || quality > 100) {
+        frame->stride_y < frame->width || frame->stride_uv < frame->width / 2 || quality < 1 ||
+        quality > 100) {
         snprintf(error, error_size, "invalid frame or quality for a snapshot");
         return -1;
     }
@@ -201,8 +220,8 @@ int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_
     source.width = (frame->width / source.factor) & ~1;
     source.height = (frame->height / source.factor) & ~1;
     if (source.width < 2 || source.height < 2) {
-        snprintf(error, error_size, "snapshot of %dx%d at max width %d is too small",
-                 frame->width, frame->height, max_width);
+        snprintf(error, error_size, "snapshot of %dx%d at max width %d is too small", frame->width,
+                 frame->height, max_width);
         return -1;
     }
     /* libjpeg reads whole 8x8 blocks: round each row up to a multiple of 16
@@ -213,8 +232,7 @@ int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_
                        2u * SNAPSHOT_ROWS_UV * (size_t)source.padded_chroma;
     /* Worst case compressed size, as libjpeg-turbo's tjBufSize() for 4:2:0,
      * so jpeg_mem_dest never has to grow (and can never leak) its buffer. */
-    size_t capacity =
-        (size_t)source.padded_width * (size_t)((source.height + 15) & ~15) * 3 + 2048;
+    size_t capacity = (size_t)source.padded_width * (size_t)((source.height + 15) & ~15) * 3 + 2048;
     int rc = -1;
     unsigned char *output = NULL;
     unsigned long output_size = 0;
@@ -225,6 +243,7 @@ int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_
         goto out;
     }
     source.rows = rows;
+    snapshot_range_init(&source);
     if (snapshot_compress(&source, quality, buffer, capacity, &output, &output_size, error,
                           error_size) != 0)
         goto out;

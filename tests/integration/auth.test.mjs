@@ -203,6 +203,18 @@ test('a doorbell with a wrong secret, or an unknown id, is refused', async () =>
   } finally {
     await genuine.stop();
   }
+  // Removing with the CLI while connected takes effect at once too.
+  const other = hub.addDevice('Garage');
+  const connected = await Doorbell.start({ hub, ...other, fps: 5 });
+  try {
+    await waitFor(async () => (await connected.stats()).connected, { what: 'the garage doorbell online' });
+    hub.cli(['device', 'remove', other.id]);
+    await waitFor(async () => !(await connected.stats()).connected, { what: 'the CLI-removed doorbell to be disconnected' });
+    await waitFor(() => connected.log.some((line) => line.includes('closed the link: auth_failed')),
+      { what: 'the doorbell to be told it was removed' });
+  } finally {
+    await connected.stop();
+  }
   assert.ok(!existsSync(join(data.dir, 'setup-token')));
 });
 

@@ -64,11 +64,8 @@ test('the hub is killed and restarted: both doorbells reconnect by themselves', 
   await hub.launch();
   const admin = await hub.admin();
   await waitFor(async () => {
-    const states = await Promise.all(doorbells.map(async (_, i) => {
-      const response = await admin.api('GET', '/api/v1/devices');
-      return response.json.devices.find((d, j) => j === i);
-    }));
-    return states.every((state) => state && state.online && state.video.frames > 30);
+    const { devices } = (await admin.api('GET', '/api/v1/devices')).json;
+    return devices.length === 2 && devices.every((state) => state.online && state.video.frames > 30);
   }, { timeout: 40000, what: 'both doorbells back online and streaming' });
   const after = await Promise.all(doorbells.map((doorbell) => doorbell.stats()));
   for (let i = 0; i < doorbells.length; i++) {
@@ -79,4 +76,14 @@ test('the hub is killed and restarted: both doorbells reconnect by themselves', 
     assert.equal(device.video.gaps, 0);
     assert.equal(device.video.duplicates, 0);
   }
+});
+
+test('a hub that stops cleanly tells the doorbells, and they come back', async () => {
+  await hub.stop();
+  await waitFor(() => doorbells.every((doorbell) => doorbell.log.some((line) => /closed the link: shutdown/.test(line))),
+    { what: 'doorbells to be told the hub is stopping' });
+  await hub.launch();
+  const admin = await hub.admin();
+  await waitFor(async () => (await admin.api('GET', '/api/v1/devices')).json.devices.every((d) => d.online),
+    { timeout: 40000, what: 'both doorbells back online' });
 });

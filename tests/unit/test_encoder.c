@@ -168,10 +168,10 @@ static void sps_dimensions(const struct encoded_frame *out, int *width, int *hei
     if (profile == 100 || profile == 110 || profile == 122 || profile == 244) {
         chroma_format = read_ue(&bits);
         assert_int_equal(chroma_format, 1);
-        read_ue(&bits);                           /* bit_depth_luma_minus8 */
-        read_ue(&bits);                           /* bit_depth_chroma_minus8 */
-        read_bit(&bits);                          /* qpprime_y_zero_transform_bypass */
-        assert_int_equal(read_bit(&bits), 0);     /* no scaling matrices */
+        read_ue(&bits);                       /* bit_depth_luma_minus8 */
+        read_ue(&bits);                       /* bit_depth_chroma_minus8 */
+        read_bit(&bits);                      /* qpprime_y_zero_transform_bypass */
+        assert_int_equal(read_bit(&bits), 0); /* no scaling matrices */
     }
     read_ue(&bits); /* log2_max_frame_num_minus4 */
     unsigned poc_type = read_ue(&bits);

@@ -4,7 +4,9 @@
  * reconfiguration, and the sim scene's script, determinism and ground truth
  * (boxes must cover exactly what was drawn: the motion tests rely on it).
  */
+/* clang-format off */
 /* UNIT_SOURCES: firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,7 +315,8 @@ static void test_scripted_timeline(void **state)
     sim_scene_ground_truth(scene, 46500000, &truth);
     int car = find_box(&truth, SIM_OBJECT_CAR);
     assert_true(car >= 0);
-    assert_true(truth.objects[car].y >= 0.15 && truth.objects[car].y + truth.objects[car].height < 0.4);
+    assert_true(truth.objects[car].y >= 0.15 &&
+                truth.objects[car].y + truth.objects[car].height < 0.4);
     assert_int_equal(truth.pir_active, 0);
     sim_scene_ground_truth(scene, 72 * SECOND, &truth);
     int cat = find_box(&truth, SIM_OBJECT_CAT);
@@ -360,11 +363,11 @@ static void test_scene_deterministic(void **state)
     int64_t t = 16 * SECOND;
     sim_scene_render(a, t, first, WIDTH, first + WIDTH * HEIGHT, first + WIDTH * HEIGHT * 5 / 4,
                      WIDTH / 2, NULL);
-    sim_scene_render(b, t, second, WIDTH, second + WIDTH * HEIGHT,
-                     second + WIDTH * HEIGHT * 5 / 4, WIDTH / 2, NULL);
+    sim_scene_render(b, t, second, WIDTH, second + WIDTH * HEIGHT, second + WIDTH * HEIGHT * 5 / 4,
+                     WIDTH / 2, NULL);
     assert_memory_equal(first, second, size);
-    sim_scene_render(c, t, second, WIDTH, second + WIDTH * HEIGHT,
-                     second + WIDTH * HEIGHT * 5 / 4, WIDTH / 2, NULL);
+    sim_scene_render(c, t, second, WIDTH, second + WIDTH * HEIGHT, second + WIDTH * HEIGHT * 5 / 4,
+                     WIDTH / 2, NULL);
     assert_true(memcmp(first, second, size) != 0);
     sim_scene_destroy(a);
     sim_scene_destroy(b);
@@ -387,8 +390,8 @@ static void check_box_matches_pixels(int64_t t, enum sim_object_kind kind)
     struct sim_scene *empty = sim_scene_create(WIDTH, HEIGHT, 9, 0, error, sizeof(error));
     assert_true(scripted != NULL && empty != NULL);
     struct sim_ground_truth truth;
-    sim_scene_render(scripted, t, with, WIDTH, with + WIDTH * HEIGHT,
-                     with + WIDTH * HEIGHT * 5 / 4, WIDTH / 2, &truth);
+    sim_scene_render(scripted, t, with, WIDTH, with + WIDTH * HEIGHT, with + WIDTH * HEIGHT * 5 / 4,
+                     WIDTH / 2, &truth);
     sim_scene_render(empty, t, without, WIDTH, without + WIDTH * HEIGHT,
                      without + WIDTH * HEIGHT * 5 / 4, WIDTH / 2, NULL);
     int index = find_box(&truth, kind);
@@ -421,7 +424,7 @@ static void test_ground_truth_matches_pixels(void **state)
     (void)state;
     check_box_matches_pixels(12 * SECOND, SIM_OBJECT_VISITOR);
     check_box_matches_pixels(15300000, SIM_OBJECT_VISITOR); /* arm out to the bell */
-    check_box_matches_pixels(45300000, SIM_OBJECT_CAR); /* partly behind the wall */
+    check_box_matches_pixels(45300000, SIM_OBJECT_CAR);     /* partly behind the wall */
     check_box_matches_pixels(47 * SECOND, SIM_OBJECT_CAR);
     check_box_matches_pixels(72 * SECOND, SIM_OBJECT_CAT);
 }

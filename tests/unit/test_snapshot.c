@@ -1,8 +1,8 @@
 /*
  * test_snapshot.c - unit tests of JPEG snapshots: JPEG framing (SOI/EOI),
  * SOF0 dimensions and 4:2:0 sampling, integer downscaling to a maximum
- * width, awkward sizes and strides, pixel fidelity (decoded with libjpeg),
- * and argument errors.
+ * width, awkward sizes and strides, pixel fidelity (decoded with libjpeg,
+ * video range stretched to JFIF full range), and argument errors.
  */
 /* UNIT_SOURCES: firmware/snapshot/snapshot.c */
 #include <setjmp.h>
@@ -42,7 +42,8 @@ static void picture_init(struct picture *picture, int width, int height, int str
     };
     for (int y = 0; y < height; y++)
         for (int x = 0; x < width; x++)
-            picture->frame.y[y * stride_y + x] = (uint8_t)(30 + (x * 180 / width + y * 20 / height));
+            picture->frame.y[y * stride_y + x] =
+                (uint8_t)(30 + (x * 180 / width + y * 20 / height));
     for (int y = 0; y < (height + 1) / 2; y++) {
         memset(picture->frame.u + y * stride_uv, 90, (size_t)(width + 1) / 2);
         memset(picture->frame.v + y * stride_uv, 200, (size_t)(width + 1) / 2);
@@ -125,11 +126,13 @@ static void encode_and_check(const struct camera_frame *frame, int max_width, in
     for (int y = 2; y < want_height - 2; y += want_height / 7) {
         for (int x = 2; x < want_width - 2; x += want_width / 9) {
             const uint8_t *pixel = pixels + ((size_t)y * want_width + x) * 3;
-            int source = frame->y[(y * factor + factor / 2) * frame->stride_y + x * factor +
-                                  factor / 2];
-            assert_in_range(pixel[0], source - 6, source + 6);
-            assert_in_range(pixel[1], 90 - 4, 90 + 4);
-            assert_in_range(pixel[2], 200 - 4, 200 + 4);
+            int source =
+                frame->y[(y * factor + factor / 2) * frame->stride_y + x * factor + factor / 2];
+            /* Video range in, JFIF full range out. */
+            int luma = ((source - 16) * 255 + 109) / 219;
+            assert_in_range(pixel[0], luma - 6, luma + 6);
+            assert_in_range(pixel[1], 83 - 4, 83 + 4);   /* 128 + (90 - 128) * 255 / 224 */
+            assert_in_range(pixel[2], 210 - 4, 210 + 4); /* 128 + (200 - 128) * 255 / 224 */
         }
     }
     free(pixels);
@@ -182,12 +185,10 @@ static void test_quality_changes_size(void **state)
     uint8_t *low = NULL, *high = NULL;
     size_t low_size = 0, high_size = 0;
     char error[128];
-    assert_int_equal(snapshot_encode_jpeg(&picture.frame, 10, 0, &low, &low_size, error,
-                                          sizeof(error)),
-                     0);
-    assert_int_equal(snapshot_encode_jpeg(&picture.frame, 95, 0, &high, &high_size, error,
-                                          sizeof(error)),
-                     0);
+    assert_int_equal(
+        snapshot_encode_jpeg(&picture.frame, 10, 0, &low, &low_size, error, sizeof(error)), 0);
+    assert_int_equal(
+        snapshot_encode_jpeg(&picture.frame, 95, 0, &high, &high_size, error, sizeof(error)), 0);
     assert_true(high_size > 2 * low_size);
     free(low);
     free(high);
@@ -203,13 +204,11 @@ static void test_errors(void **state)
     size_t size = 7;
     char error[128];
     error[0] = '\0';
-    assert_int_equal(snapshot_encode_jpeg(&picture.frame, 0, 0, &jpeg, &size, error,
-                                          sizeof(error)),
+    assert_int_equal(snapshot_encode_jpeg(&picture.frame, 0, 0, &jpeg, &size, error, sizeof(error)),
                      -1);
     assert_true(strlen(error) > 0);
-    assert_int_equal(snapshot_encode_jpeg(&picture.frame, 101, 0, &jpeg, &size, error,
-                                          sizeof(error)),
-                     -1);
+    assert_int_equal(
+        snapshot_encode_jpeg(&picture.frame, 101, 0, &jpeg, &size, error, sizeof(error)), -1);
     assert_int_equal(snapshot_encode_jpeg(NULL, 80, 0, &jpeg, &size, error, sizeof(error)), -1);
     assert_int_equal(snapshot_encode_jpeg(&picture.frame, 80, 1, &jpeg, &size, NULL, 0), -1);
     struct camera_frame broken = picture.frame;

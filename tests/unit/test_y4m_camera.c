@@ -3,7 +3,9 @@
  * header parsing, looping at the end of the file, stamping, refusal of
  * unsupported files; and the V4L2 back-end's error paths (no device needed).
  */
+/* clang-format off */
 /* UNIT_SOURCES: firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,8 +62,8 @@ static struct camera *open_file(const char *path, char *error, size_t error_size
 static void test_replay_loops(void **state)
 {
     (void)state;
-    const char *path = write_y4m("YUV4MPEG2 W640 H360 F25:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n", 3,
-                                 0);
+    const char *path =
+        write_y4m("YUV4MPEG2 W640 H360 F25:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n", 3, 0);
     char error[256] = "";
     struct camera *camera = open_file(path, error, sizeof(error));
     assert_non_null(camera);

@@ -49,7 +49,7 @@ export function mount(main, ctx) {
     summary.textContent = devices.length
       ? `${devices.length} doorbell${devices.length === 1 ? '' : 's'} · ${online} online`
       : '';
-    renderEmpty(empty, devices.length === 0, ctx, openAdd);
+    renderEmpty(empty, devices.length === 0, ctx);
   }
 
   const poll = poller(load, 2000);
@@ -58,13 +58,13 @@ export function mount(main, ctx) {
   return () => { poll.stop(); clearInterval(ticker); };
 }
 
-function renderEmpty(empty, show, ctx, openAdd) {
+function renderEmpty(empty, show, ctx) {
   empty.hidden = !show;
   if (!show || empty.childElementCount) return;
   const adminText = [
     h('p', { class: 'muted', text: 'Add a doorbell to get its device ID and secret, then start the doorbell software with them:' }),
     h('code', { class: 'block', text: `doorbelld --hub wss://${location.host} --device-id ID --secret SECRET` }),
-    button('Add your first doorbell', { icon: 'plus', variant: 'btn-primary', 'data-testid': 'add-device-empty', onclick: openAdd }),
+    h('p', { class: 'muted small', text: 'Use “Add doorbell” above to begin.' }),
   ];
   const viewerText = [h('p', { class: 'muted', text: 'No doorbells are shared with your account yet. Ask an administrator of this hub for access.' })];
   replace(empty,
