@@ -45,8 +45,8 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/includ
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
-HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -largon2 -lcjson -lpthread -ldl -lm
-FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lcjson -lmbedcrypto -lpthread -lm
+HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -largon2 -lcjson -lopus -lpthread -ldl -lm
+FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
 COMMON_SOURCES := $(sort $(wildcard appliance/common/*.c))

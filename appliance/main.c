@@ -28,6 +28,7 @@
 #include "devices/device_registry.h"
 #include "devices/link_server.h"
 #include "http/http_server.h"
+#include "live/live_server.h"
 #include "storage/database.h"
 #include "tls/certificate.h"
 
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
         link_server_drop_removed(hub, db);
+        live_server_adapt_quality(hub);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {
             session_purge_expired(db, now);
             last_purge = now;

@@ -30,6 +30,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "camera/camera.h"
+#include "camera/sim_scene.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "control/control_socket.h"
@@ -68,12 +69,15 @@ struct doorbell {
     /* Requests from other threads to the capture thread. */
     atomic_uint snapshot_request; /* 0 = none, else request id + 1 */
     atomic_int reconfigure_bitrate_kbps;
+    atomic_int reconfigure_width, reconfigure_height, reconfigure_fps; /* 0 = unchanged */
     atomic_int streaming; /* 0 after the hub's stream_off, until stream_on */
     /* Counters for `stats`; written by the capture thread. */
     atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors;
     atomic_uint last_sequence;
     atomic_uint next_event_id;
     time_t started_at;
+    int encoder_width, encoder_height; /* capture thread: the size x264 is set up for */
+    int sim_button_was_pressed;        /* capture thread: edge detection of the sim's bell */
 };
 
 /* Ask the capture thread for a JPEG of the next frame. Any thread. */
@@ -100,6 +104,50 @@ static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camer
     free(jpeg);
 }
 
+static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type);
+
+/* Capture thread: in the scripted sim scene the visitor presses the bell;
+ * ring exactly as a real button press would. */
+static void doorbell_watch_sim_button(struct doorbell *doorbell)
+{
+    struct sim_ground_truth truth;
+    int pressed;
+
+    if (camera_sim_scene_state(doorbell->camera, &truth) != 0)
+        return;
+    pressed = truth.button_pressed;
+    if (pressed && !doorbell->sim_button_was_pressed) {
+        doorbell_send_event(doorbell, LINK_EVENT_RING);
+        doorbell_request_snapshot(doorbell, 0);
+    }
+    doorbell->sim_button_was_pressed = pressed;
+}
+
+/* Capture thread: a size/rate change asked by the hub. The camera switches;
+ * the encoder follows the new frames' size below. */
+static void doorbell_apply_format_request(struct doorbell *doorbell)
+{
+    int width = atomic_exchange(&doorbell->reconfigure_width, 0);
+    int height = atomic_exchange(&doorbell->reconfigure_height, 0);
+    int fps = atomic_exchange(&doorbell->reconfigure_fps, 0);
+
+    if (width == 0 && fps == 0)
+        return;
+    if (width == 0) {
+        width = doorbell->encoder_width;
+        height = doorbell->encoder_height;
+    }
+    if (fps == 0)
+        fps = doorbell->options.fps;
+    if (camera_reconfigure(doorbell->camera, width, height, fps) != 0) {
+        log_warn("the camera cannot do %dx%d@%d", width, height, fps);
+        return;
+    }
+    doorbell->options.fps = fps;
+    doorbell->options.width = width;
+    doorbell->options.height = height;
+}
+
 /* The capture thread: paced by the camera, one encode per frame. */
 static void *doorbell_capture_thread(void *data)
 {
@@ -118,16 +166,24 @@ static void *doorbell_capture_thread(void *data)
         atomic_fetch_add(&doorbell->frames_captured, 1);
         atomic_store(&doorbell->last_sequence, frame.sequence);
 
+        doorbell_apply_format_request(doorbell);
         bitrate = atomic_exchange(&doorbell->reconfigure_bitrate_kbps, 0);
-        if (bitrate > 0) {
+        /* A file or V4L2 source decides its own size: follow it. */
+        if (bitrate > 0 || frame.width != doorbell->encoder_width ||
+            frame.height != doorbell->encoder_height) {
             struct encoder_config config = {frame.width, frame.height, doorbell->options.fps,
-                                            bitrate, doorbell->options.keyframe_interval,
+                                            bitrate > 0 ? bitrate : doorbell->options.bitrate_kbps,
+                                            doorbell->options.keyframe_interval,
                                             doorbell->options.preset};
             if (encoder_reconfigure(doorbell->encoder, &config) == 0) {
-                doorbell->options.bitrate_kbps = bitrate;
-                log_info("bitrate now %d kbit/s", bitrate);
+                doorbell->options.bitrate_kbps = config.bitrate_kbps;
+                doorbell->encoder_width = frame.width;
+                doorbell->encoder_height = frame.height;
+                log_info("video now %dx%d at %d kbit/s", frame.width, frame.height,
+                         config.bitrate_kbps);
             }
         }
+        doorbell_watch_sim_button(doorbell);
         snapshot = atomic_exchange(&doorbell->snapshot_request, 0);
         if (snapshot != 0)
             doorbell_send_snapshot(doorbell, &frame, snapshot - 1);
@@ -192,6 +248,12 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
             atomic_store(&doorbell->reconfigure_bitrate_kbps, command->bitrate_kbps);
+        if (command->fps > 0)
+            atomic_store(&doorbell->reconfigure_fps, command->fps);
+        if (command->width > 0 && command->height > 0) {
+            atomic_store(&doorbell->reconfigure_height, command->height);
+            atomic_store(&doorbell->reconfigure_width, command->width);
+        }
         break;
     default:
         ok = 0; /* not supported by this firmware yet; the hub is told so */
@@ -513,6 +575,8 @@ int main(int argc, char **argv)
         log_error("encoder: %s", error);
         goto out;
     }
+    doorbell->encoder_width = encoder_config.width;
+    doorbell->encoder_height = encoder_config.height;
 
     memset(&link_config, 0, sizeof(link_config));
     if (doorbell_load_secret(&doorbell->options, link_config.secret) != 0)

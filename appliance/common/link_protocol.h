@@ -140,6 +140,7 @@ struct link_hello {
     char firmware[LINK_TEXT_MAX];
     int protocol;           /* must equal LINK_PROTOCOL_VERSION */
     int width, height, fps; /* current video format, 0 if unknown */
+    int audio_channels;     /* Opus audio it will send: 0 (none), 1 or 2 */
 };
 
 enum link_event_type {

@@ -15,6 +15,7 @@
 
 #include "civetweb.h"
 #include "common/log.h"
+#include "live/live_stream.h"
 #include "storage/database.h"
 
 struct device_registry {
@@ -34,6 +35,10 @@ struct device_registry *device_registry_create(void)
 /* Free one entry and what it owns. */
 static void device_entry_free(struct device_entry *entry)
 {
+    if (entry->live != NULL) {
+        live_stream_close_viewers(entry->live);
+        live_stream_release(entry->live);
+    }
     pthread_mutex_destroy(&entry->lock);
     free(entry->snapshot);
     free(entry);
@@ -64,6 +69,10 @@ struct device_entry *device_registry_acquire(struct device_registry *registry, c
     if (entry == NULL && create && registry->count < DEVICE_REGISTRY_MAX_DEVICES &&
         strlen(id) < sizeof(entry->id)) {
         entry = calloc(1, sizeof(*entry));
+        if (entry != NULL && (entry->live = live_stream_create(id)) == NULL) {
+            free(entry);
+            entry = NULL;
+        }
         if (entry != NULL) {
             pthread_mutex_init(&entry->lock, NULL);
             memcpy(entry->id, id, strlen(id) + 1);
@@ -165,6 +174,20 @@ cJSON *device_entry_to_json(const struct device_entry *entry)
         cJSON_AddNumberToObject(json, "snapshot_at", (double)entry->snapshot_at);
     else
         cJSON_AddNullToObject(json, "snapshot_at");
+    {
+        struct live_stream_stats live;
+        cJSON *object = cJSON_AddObjectToObject(json, "live");
+        live_stream_get_stats(entry->live, &live);
+        if (object != NULL) {
+            cJSON_AddNumberToObject(object, "viewers", live.viewers);
+            cJSON_AddStringToObject(object, "codecs", live.codecs);
+            cJSON_AddNumberToObject(object, "video_frames", (double)live.video_frames);
+            cJSON_AddNumberToObject(object, "audio_packets", (double)live.audio_packets);
+            cJSON_AddNumberToObject(object, "bad_frames", (double)live.bad_frames);
+            cJSON_AddNumberToObject(object, "skipped_frames", (double)live.skipped_frames);
+            cJSON_AddNumberToObject(object, "viewer_skips", (double)live.viewer_skips);
+        }
+    }
     return json;
 }
 

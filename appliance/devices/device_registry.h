@@ -23,6 +23,7 @@
 #include "common/link_protocol.h"
 
 struct mg_connection;
+struct live_stream;
 
 #define DEVICE_REGISTRY_MAX_DEVICES 256
 #define DEVICE_NAME_MAX             65
@@ -63,6 +64,9 @@ struct device_entry {
     size_t snapshot_size;
     int64_t snapshot_at;
     uint32_t next_command_id;
+    struct live_stream *live;      /* the live stream; created with the entry, one reference */
+    uint64_t adapt_seen_skips;     /* viewer skips already acted on (live_server.c) */
+    int64_t adapt_last_change_ms;  /* last automatic bitrate change */
 };
 
 struct device_registry;

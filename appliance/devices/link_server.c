@@ -29,6 +29,7 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
+#include "live/live_stream.h"
 #include "storage/database.h"
 
 enum link_state {
@@ -50,6 +51,7 @@ struct link_session {
     uint8_t nonce[LINK_NONCE_SIZE];
     int64_t opened_at; /* ms since epoch; the handshake must finish within LINK_HANDSHAKE_MS */
     int first_frame_seen;
+    uint64_t bad_media; /* unusable frames/packets, for rate-limited logging */
 };
 
 #define LINK_HANDSHAKE_MS 10000
@@ -174,6 +176,7 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     entry->video.width = session->hello.width;
     entry->video.height = session->hello.height;
     entry->video.rate_at_ms = now;
+    live_stream_begin(entry->live, session->hello.fps, session->hello.audio_channels);
     device_entry_unlock(entry);
 }
 
@@ -263,11 +266,32 @@ static int link_looks_like_jpeg(const uint8_t *data, size_t size)
            data[size - 2] == 0xff && data[size - 1] == 0xd9;
 }
 
+/* Hand a video or audio message to the live stream. Unusable media (corrupt
+ * H.264, not Opus) is dropped with a logged reason; the link stays up. */
+static void link_push_media(struct link_session *session, struct live_stream *live,
+                            const struct link_message *message)
+{
+    char reason[160];
+    int rc = message->header.type == LINK_VIDEO
+                 ? live_stream_push_video(live, message->payload, message->payload_size,
+                                          message->header.timestamp_us, reason, sizeof(reason))
+                 : live_stream_push_audio(live, message->payload, message->payload_size,
+                                          message->header.timestamp_us, reason, sizeof(reason));
+    if (rc == 0)
+        return;
+    /* The first few, then every hundredth: a broken encoder must not flood the log. */
+    if (session->bad_media++ < 5 || session->bad_media % 100 == 0)
+        log_warn("doorbell %s: dropped %s %u: %s (%llu so far)", session->device.id,
+                 link_type_name(message->header.type), message->header.sequence, reason,
+                 (unsigned long long)session->bad_media);
+}
+
 /* A message on an authenticated link. Returns 1 to keep the link, 0 to close. */
 static int link_on_streaming(struct mg_connection *connection, struct link_session *session,
                              const struct link_message *message)
 {
     struct device_entry *entry;
+    struct live_stream *live = NULL;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -290,8 +314,12 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     switch (message->header.type) {
     case LINK_VIDEO:
         link_count_video(entry, session, message, now);
+        live = entry->live;
+        live_stream_retain(live);
         break;
     case LINK_AUDIO:
+        live = entry->live;
+        live_stream_retain(live);
         break;
     case LINK_SNAPSHOT:
         if (!link_looks_like_jpeg(message->payload, message->payload_size) ||
@@ -345,6 +373,12 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     device_entry_unlock(entry);
     if (keep < 0)
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
+    if (live != NULL) {
+        /* Muxing and fan-out happen outside the entry lock: HTTP threads
+         * reading this doorbell's state never wait for them. */
+        link_push_media(session, live, message);
+        live_stream_release(live);
+    }
     return keep;
 }
 

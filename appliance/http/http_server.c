@@ -23,6 +23,7 @@
 #include "http/http_request.h"
 #include "http/http_router.h"
 #include "http/routes.h"
+#include "live/live_server.h"
 
 /* civetweb's own diagnostics go to our log. */
 static int http_server_log(const struct mg_connection *connection, const char *message)
@@ -122,6 +123,7 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
     }
     mg_set_request_handler(hub->server, "/", http_server_handle, hub);
     link_server_register(hub);
+    live_server_register(hub);
     log_info("HTTPS listening on %s", ports);
     return 0;
 }

@@ -173,3 +173,46 @@ int routes_devices_request_snapshot(struct http_request *request)
         return http_send_error(request, 409, "offline", "the doorbell is not connected");
     return http_send_empty(request, 202, NULL);
 }
+
+/* Read an optional integer field in [min, max]; 0 when absent. -1 if invalid. */
+static int routes_devices_optional_int(const cJSON *body, const char *name, int min, int max,
+                                       int *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, name);
+    *out = 0;
+    if (item == NULL)
+        return 0;
+    if (!cJSON_IsNumber(item) || item->valuedouble < min || item->valuedouble > max ||
+        item->valuedouble != (double)(int)item->valuedouble)
+        return -1;
+    *out = (int)item->valuedouble;
+    return 0;
+}
+
+int routes_devices_set_video(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 4096);
+    struct link_command command;
+    int invalid;
+
+    if (body == NULL)
+        return 400;
+    memset(&command, 0, sizeof(command));
+    command.type = LINK_COMMAND_SET_VIDEO;
+    invalid = routes_devices_optional_int(body, "bitrate_kbps", 300, 20000,
+                                          &command.bitrate_kbps) != 0 ||
+              routes_devices_optional_int(body, "width", 320, 3840, &command.width) != 0 ||
+              routes_devices_optional_int(body, "height", 180, 2160, &command.height) != 0 ||
+              routes_devices_optional_int(body, "fps", 1, 60, &command.fps) != 0 ||
+              (command.width | command.height) & 1 || (command.width == 0) != (command.height == 0);
+    cJSON_Delete(body);
+    if (invalid)
+        return http_send_error(request, 400, "invalid",
+                               "bitrate_kbps 300-20000, even width/height together, fps 1-60");
+    if (device_registry_send_command(request->hub->registry, request->params[0], &command) != 0)
+        return http_send_error(request, 409, "offline", "the doorbell is not connected");
+    audit_record(database_thread_connection(), request->auth.user.id,
+                 request->auth.user.username, "video_quality", request->params[0], "",
+                 request->remote_address);
+    return http_send_empty(request, 202, NULL);
+}

@@ -54,6 +54,13 @@ struct camera *camera_y4m_open(const char *path, const struct camera_config *con
 struct camera *camera_v4l2_open(const char *device, const struct camera_config *config, char *error,
                                 size_t error_size);
 
+/* Pixel format conversions of the V4L2 back-end (exposed for unit tests).
+ * Output is I420 with stride = width; width and height are even. */
+void camera_v4l2_convert_yuyv(const uint8_t *source, size_t stride, int width, int height,
+                              uint8_t *y, uint8_t *u, uint8_t *v);
+void camera_v4l2_convert_planar(const uint8_t *source, size_t stride, int width, int height,
+                                int interleaved, uint8_t *y, uint8_t *u, uint8_t *v);
+
 /* Format a reason into a caller's error buffer (error may be NULL). */
 void camera_set_error(char *error, size_t error_size, const char *format, ...)
     __attribute__((format(printf, 3, 4)));

@@ -24,7 +24,8 @@
 #include "camera/sim_scene_internal.h"
 #include "common/log.h"
 
-#define SIM_SCENE_EVENT_CAPACITY 32
+#define SIM_SCENE_EVENT_CAPACITY 32 /* object triggers remembered */
+#define SIM_SCENE_LIGHT_CAPACITY 4  /* triggers remembered per lighting (ramp needs 2-4) */
 #define SIM_SCENE_NOISE_SPAN     65536
 #define SIM_SCENE_NIGHT_GAIN_Q8  112 /* IR look: luma contrast scaled to ~0.44 */
 #define SIM_SCENE_LAMP_GAIN_Q8   128 /* porch light adds up to 0.5 at its centre */
@@ -43,7 +44,8 @@ static const struct sim_script_event sim_scene_script_events[] = {
 
 #define SIM_SCENE_SCRIPT_COUNT                                                                     \
     ((int)(sizeof(sim_scene_script_events) / sizeof(sim_scene_script_events[0])))
-#define SIM_SCENE_CANDIDATES (2 * SIM_SCENE_SCRIPT_COUNT + SIM_SCENE_EVENT_CAPACITY)
+#define SIM_SCENE_CANDIDATES                                                                       \
+    (2 * SIM_SCENE_SCRIPT_COUNT + SIM_SCENE_EVENT_CAPACITY + 2 * SIM_SCENE_LIGHT_CAPACITY)
 
 enum sim_scene_lighting {
     SIM_LIGHTING_AMBIENT, /* day (0) or night (1) */
@@ -53,6 +55,19 @@ enum sim_scene_lighting {
 struct sim_scene_event {
     int64_t at_us;
     enum camera_trigger trigger;
+};
+
+/* The newest `capacity` interactive triggers of one kind, oldest first. */
+struct sim_scene_ring {
+    struct sim_scene_event events[SIM_SCENE_EVENT_CAPACITY];
+    int capacity, count, next;
+};
+
+enum sim_scene_ring_index {
+    SIM_RING_OBJECTS,
+    SIM_RING_AMBIENT,
+    SIM_RING_LAMP,
+    SIM_RING_COUNT,
 };
 
 /* What is going on at one instant: objects with their ages, light levels. */
@@ -68,8 +83,9 @@ struct sim_scene {
     int width, height;
     uint32_t seed;
     int scripted;
-    struct sim_scene_event events[SIM_SCENE_EVENT_CAPACITY]; /* ring of interactive triggers */
-    int event_count, event_next;
+    /* Interactive triggers, kept per kind so that many visitors never push
+     * the last day/night or light switch out of the history. */
+    struct sim_scene_ring rings[SIM_RING_COUNT];
 
     uint8_t *background; /* daylight I420, stride = width: Y, then U, then V */
     uint8_t *lit;        /* background relit for lit_night_q8 / lit_lamp_q8 */
@@ -133,11 +149,13 @@ static int sim_scene_collect(const struct sim_scene *scene, int64_t t, struct si
             }
         }
     }
-    for (int i = 0; i < scene->event_count; i++) {
-        int index = (scene->event_next - scene->event_count + i + SIM_SCENE_EVENT_CAPACITY) %
-                    SIM_SCENE_EVENT_CAPACITY;
-        if (scene->events[index].at_us <= t)
-            out[count++] = scene->events[index];
+    for (int r = 0; r < SIM_RING_COUNT; r++) {
+        const struct sim_scene_ring *ring = &scene->rings[r];
+        for (int i = 0; i < ring->count; i++) {
+            int index = (ring->next - ring->count + i + ring->capacity) % ring->capacity;
+            if (ring->events[index].at_us <= t)
+                out[count++] = ring->events[index];
+        }
     }
     assert(count <= SIM_SCENE_CANDIDATES);
     return count;
@@ -210,9 +228,9 @@ static int sim_scene_pool_weight_at(const struct sim_scene *scene, int x, int y)
 {
     if (x < scene->pool_x0 || x >= scene->pool_x1 || y < scene->pool_y0 || y >= scene->pool_y1)
         return 0;
-    return scene
-        ->pool_weight[(size_t)(y - scene->pool_y0) * (size_t)(scene->pool_x1 - scene->pool_x0) +
-                      (size_t)(x - scene->pool_x0)];
+    size_t pool_width = (size_t)(scene->pool_x1 - scene->pool_x0);
+    size_t row = (size_t)(y - scene->pool_y0), column = (size_t)(x - scene->pool_x0);
+    return scene->pool_weight[row * pool_width + column];
 }
 
 /* The light on a surface with porch-light weight `weight` at this moment. */
@@ -376,6 +394,9 @@ struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scr
         goto fail;
     scene->seed = seed;
     scene->scripted = scripted;
+    scene->rings[SIM_RING_OBJECTS].capacity = SIM_SCENE_EVENT_CAPACITY;
+    scene->rings[SIM_RING_AMBIENT].capacity = SIM_SCENE_LIGHT_CAPACITY;
+    scene->rings[SIM_RING_LAMP].capacity = SIM_SCENE_LIGHT_CAPACITY;
     if (sim_scene_build(scene, width, height) != 0)
         goto fail;
     return scene;
@@ -412,14 +433,24 @@ int sim_scene_resize(struct sim_scene *scene, int width, int height)
     return 0;
 }
 
-/* Remember a trigger (the ring keeps the newest SIM_SCENE_EVENT_CAPACITY). */
-void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger,
-                       int64_t scene_time_us)
+/* Remember a trigger in the ring of its kind (oldest dropped when full). */
+void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int64_t scene_time_us)
 {
-    scene->events[scene->event_next] = (struct sim_scene_event){scene_time_us, trigger};
-    scene->event_next = (scene->event_next + 1) % SIM_SCENE_EVENT_CAPACITY;
-    if (scene->event_count < SIM_SCENE_EVENT_CAPACITY)
-        scene->event_count++;
+    int state;
+    int lighting = sim_scene_lighting_of(trigger, &state);
+    if (lighting < 0 && sim_scene_object_of(trigger) < 0)
+        return;
+    int index = SIM_RING_OBJECTS;
+    if (lighting == SIM_LIGHTING_AMBIENT)
+        index = SIM_RING_AMBIENT;
+    else if (lighting == SIM_LIGHTING_LAMP)
+        index = SIM_RING_LAMP;
+    struct sim_scene_ring *ring = &scene->rings[index];
+    assert(ring->capacity > 0 && ring->capacity <= SIM_SCENE_EVENT_CAPACITY);
+    ring->events[ring->next] = (struct sim_scene_event){scene_time_us, trigger};
+    ring->next = (ring->next + 1) % ring->capacity;
+    if (ring->count < ring->capacity)
+        ring->count++;
 }
 
 /* The static script table. */

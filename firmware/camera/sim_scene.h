@@ -87,7 +87,8 @@ void sim_scene_destroy(struct sim_scene *scene);
 int sim_scene_resize(struct sim_scene *scene, int width, int height);
 
 /* Record a trigger taking effect at scene_time_us. Scene times passed here
- * should not decrease; the scene keeps the most recent 32 triggers. */
+ * should not decrease; the scene keeps the newest 32 object triggers and the
+ * newest 4 of each lighting kind (day/night, porch light). */
 void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int64_t scene_time_us);
 
 /* Describe the scene at scene_time_us without rendering it. */

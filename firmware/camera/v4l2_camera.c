@@ -277,14 +277,15 @@ fail:
     return NULL;
 }
 
-/* YUYV (packed 4:2:2) to I420: chroma of each row pair is averaged. */
-static void camera_v4l2_convert_yuyv(const struct camera_v4l2 *v4l2, const uint8_t *source,
-                                     uint8_t *y, uint8_t *u, uint8_t *v)
+/* YUYV (packed 4:2:2, rows `stride` bytes apart) to I420 with stride =
+ * width; the chroma of each row pair is averaged. */
+void camera_v4l2_convert_yuyv(const uint8_t *source, size_t stride, int width, int height,
+                              uint8_t *y, uint8_t *u, uint8_t *v)
 {
-    int width = v4l2->width;
-    for (int row = 0; row < v4l2->height; row += 2) {
-        const uint8_t *top = source + (size_t)row * v4l2->bytes_per_line;
-        const uint8_t *bottom = top + v4l2->bytes_per_line;
+    assert(width % 2 == 0 && height % 2 == 0 && stride >= 2 * (size_t)width);
+    for (int row = 0; row < height; row += 2) {
+        const uint8_t *top = source + (size_t)row * stride;
+        const uint8_t *bottom = top + stride;
         uint8_t *y_top = y + (size_t)row * (size_t)width, *y_bottom = y_top + width;
         uint8_t *u_row = u + (size_t)(row / 2) * (size_t)(width / 2);
         uint8_t *v_row = v + (size_t)(row / 2) * (size_t)(width / 2);
@@ -300,19 +301,20 @@ static void camera_v4l2_convert_yuyv(const struct camera_v4l2 *v4l2, const uint8
     }
 }
 
-/* NV12 or YUV420 (planar, possibly padded rows) to tightly packed I420. */
-static void camera_v4l2_convert_planar(const struct camera_v4l2 *v4l2, const uint8_t *source,
-                                       uint8_t *y, uint8_t *u, uint8_t *v)
+/* NV12 (interleaved = 1) or YUV420 (interleaved = 0) with luma rows
+ * `stride` bytes apart, chroma following the luma as V4L2 lays it out, to
+ * I420 with stride = width. */
+void camera_v4l2_convert_planar(const uint8_t *source, size_t stride, int width, int height,
+                                int interleaved, uint8_t *y, uint8_t *u, uint8_t *v)
 {
-    int width = v4l2->width, height = v4l2->height;
-    size_t stride = v4l2->bytes_per_line;
+    assert(width % 2 == 0 && height % 2 == 0 && stride >= (size_t)width);
     for (int row = 0; row < height; row++)
         memcpy(y + (size_t)row * (size_t)width, source + (size_t)row * stride, (size_t)width);
     const uint8_t *chroma = source + stride * (size_t)height;
     for (int row = 0; row < height / 2; row++) {
         uint8_t *u_row = u + (size_t)row * (size_t)(width / 2);
         uint8_t *v_row = v + (size_t)row * (size_t)(width / 2);
-        if (v4l2->pixel_format == V4L2_PIX_FMT_NV12) {
+        if (interleaved) {
             const uint8_t *pairs = chroma + (size_t)row * stride;
             for (int x = 0; x < width / 2; x++) {
                 u_row[x] = pairs[2 * x];
@@ -382,9 +384,11 @@ static int camera_v4l2_capture(struct camera *camera, struct camera_frame *frame
     if (rc == 0) {
         const uint8_t *source = v4l2->buffers[buffer.index].start;
         if (v4l2->pixel_format == V4L2_PIX_FMT_YUYV)
-            camera_v4l2_convert_yuyv(v4l2, source, y, u, v);
+            camera_v4l2_convert_yuyv(source, v4l2->bytes_per_line, v4l2->width, v4l2->height, y, u,
+                                     v);
         else
-            camera_v4l2_convert_planar(v4l2, source, y, u, v);
+            camera_v4l2_convert_planar(source, v4l2->bytes_per_line, v4l2->width, v4l2->height,
+                                       v4l2->pixel_format == V4L2_PIX_FMT_NV12, y, u, v);
         *frame = (struct camera_frame){
             .y = y,
             .u = u,

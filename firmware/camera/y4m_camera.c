@@ -171,6 +171,10 @@ struct camera *camera_y4m_open(const char *path, const struct camera_config *con
     if (camera_y4m_parse_header(y4m, line, config->fps, error, error_size) != 0)
         goto fail;
     y4m->data_offset = ftell(y4m->file);
+    if (y4m->data_offset < 0) {
+        camera_set_error(error, error_size, "%s: not seekable: %s", path, strerror(errno));
+        goto fail;
+    }
     y4m->frame_size = (size_t)y4m->width * (size_t)y4m->height * 3 / 2;
     y4m->planes = malloc(y4m->frame_size);
     if (y4m->planes == NULL) {

@@ -348,6 +348,38 @@ static void test_scripted_timeline(void **state)
     sim_scene_destroy(scene);
 }
 
+static void test_interactive_history(void **state)
+{
+    (void)state;
+    char error[128];
+    struct sim_scene *scene = sim_scene_create(WIDTH, HEIGHT, 1, 0, error, sizeof(error));
+    assert_non_null(scene);
+    struct sim_ground_truth truth;
+    sim_scene_trigger(scene, CAMERA_TRIGGER_NIGHT, 0);
+    /* Many visitors later the scene still remembers it is night. */
+    for (int i = 1; i <= 40; i++)
+        sim_scene_trigger(scene, CAMERA_TRIGGER_VISITOR, i * SECOND);
+    sim_scene_ground_truth(scene, 50 * SECOND, &truth);
+    assert_int_equal(truth.night, 1);
+    assert_int_equal(truth.lighting_changing, 0);
+    assert_true(find_box(&truth, SIM_OBJECT_VISITOR) >= 0);
+
+    /* Light switched off in the middle of its switch-on ramp: still a
+     * change in progress, finished one ramp after the last switch. */
+    sim_scene_trigger(scene, CAMERA_TRIGGER_LIGHT_ON, 60 * SECOND);
+    sim_scene_trigger(scene, CAMERA_TRIGGER_LIGHT_OFF, 60 * SECOND + 100000);
+    sim_scene_ground_truth(scene, 60 * SECOND + 200000, &truth);
+    assert_int_equal(truth.lighting_changing, 1);
+    assert_int_equal(truth.light_on, 0);
+    sim_scene_ground_truth(scene, 60 * SECOND + 100000 + SIM_SCENE_RAMP_US, &truth);
+    assert_int_equal(truth.lighting_changing, 0);
+    /* A trigger in the future is not visible yet. */
+    sim_scene_trigger(scene, CAMERA_TRIGGER_CAT, 70 * SECOND);
+    sim_scene_ground_truth(scene, 69 * SECOND, &truth);
+    assert_int_equal(find_box(&truth, SIM_OBJECT_CAT), -1);
+    sim_scene_destroy(scene);
+}
+
 static void test_scene_deterministic(void **state)
 {
     (void)state;
@@ -457,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_triggers),
         cmocka_unit_test(test_script_table),
         cmocka_unit_test(test_scripted_timeline),
+        cmocka_unit_test(test_interactive_history),
         cmocka_unit_test(test_scene_deterministic),
         cmocka_unit_test(test_ground_truth_matches_pixels),
         cmocka_unit_test(test_stamp_drawn_last),

@@ -99,7 +99,9 @@ export function snapshotView({ large = false } = {}) {
     device = d;
     img.alt = `Latest snapshot from ${d.name}`;
     if (!d.online) { showPlaceholder('Offline', true); return; }
-    const next = `${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at || 0)}`;
+    // no snapshot yet: do not ask for one (the hub would answer 404)
+    if (!d.snapshot_at) { src = null; img.removeAttribute('src'); showPlaceholder('No snapshot yet', false); return; }
+    const next = `${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`;
     if (next !== src) {
       src = next;
       failed = false;

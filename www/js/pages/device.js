@@ -2,7 +2,7 @@
 // telemetry and video-stream statistics, polled every 2 s while visible,
 // plus the place where live view will play.
 
-import { h, icon, button, busy, fmtAgo, fmtDateTime, fmtDuration, fmtFps, fmtBitrate,
+import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
@@ -77,7 +77,7 @@ export function mount(main, ctx) {
     const v = d.video || {};
     status.set([
       ['State', d.online ? 'Online' : 'Offline', 'detail-state'],
-      ['Connected since', d.online && d.connected_since ? fmtDateTime(d.connected_since) : DASH],
+      ['Connected for', d.online && d.connected_since ? fmtDuration((now - d.connected_since) / 1000) : DASH, 'detail-connected'],
       ['Last seen', d.last_seen_at ? fmtAgo(d.last_seen_at, now) : DASH, 'detail-last-seen'],
       ['Address', d.remote_address || DASH],
       ['Firmware', d.firmware || DASH, 'detail-firmware'],

@@ -46,9 +46,10 @@ export function mount(main, ctx) {
       if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
     }
     const online = devices.filter((d) => d.online).length;
-    summary.textContent = devices.length
+    const text = devices.length
       ? `${devices.length} doorbell${devices.length === 1 ? '' : 's'} · ${online} online`
       : '';
+    if (summary.textContent !== text) summary.textContent = text;
     renderEmpty(empty, devices.length === 0, ctx);
   }
 

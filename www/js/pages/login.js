@@ -33,12 +33,19 @@ export function mount(main, ctx) {
     error.hidden = false;
   }
 
+  // The error is announced once; the countdown runs on the (disabled) button.
+  const label = submit.querySelector('.btn-label');
   function startCountdown(seconds) {
     stopCountdown();
     let left = Math.max(1, seconds);
+    showError(`Too many sign-in attempts. Try again in ${left} s.`);
     const tick = () => {
-      if (left <= 0) { stopCountdown(); showError(''); submit.disabled = false; return; }
-      showError(`Too many sign-in attempts. Try again in ${left} s.`);
+      if (left <= 0) {
+        stopCountdown();
+        showError('');
+        return;
+      }
+      label.textContent = `Try again in ${left} s`;
       left -= 1;
     };
     submit.disabled = true;
@@ -48,6 +55,8 @@ export function mount(main, ctx) {
 
   function stopCountdown() {
     if (countdown) { clearInterval(countdown); countdown = null; }
+    label.textContent = 'Sign in';
+    submit.disabled = false;
   }
 
   form.addEventListener('submit', async (e) => {

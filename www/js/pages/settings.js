@@ -30,7 +30,7 @@ export function mount(main, ctx) {
       h('dl', { class: 'stats stats-rows' },
         row('Address', location.host),
         row('Connection', location.protocol === 'https:' ? 'Encrypted (HTTPS)' : 'Not encrypted'),
-        row('Appearance', 'Follows this device’s light or dark setting')))));
+        row('Appearance', 'Follows the system’s light or dark mode')))));
 }
 
 function row(label, value) {

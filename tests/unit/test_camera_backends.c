@@ -1,7 +1,8 @@
 /*
- * test_y4m_camera.c - unit tests of the file replay camera ("file:PATH.y4m"):
- * header parsing, looping at the end of the file, stamping, refusal of
- * unsupported files; and the V4L2 back-end's error paths (no device needed).
+ * test_camera_backends.c - unit tests of the non-sim camera back-ends: the
+ * file replay ("file:PATH.y4m": header parsing, looping at the end of the
+ * file, stamping, refusal of unsupported files) and V4L2 (pixel format
+ * conversions to I420 and error paths; no device needed).
  */
 /* clang-format off */
 /* UNIT_SOURCES: firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "camera/camera.h"
+#include "camera/camera_backend.h"
 #include "camera/frame_stamp.h"
 #include "camera/sim_scene.h"
 
@@ -163,6 +165,81 @@ static void test_v4l2_errors(void **state)
     assert_non_null(strstr(error, "not a V4L2 device"));
 }
 
+/* Value of test pixel (x, y) in plane `plane` (0 = Y, 1 = U, 2 = V). */
+static uint8_t sample(int plane, int x, int y)
+{
+    return (uint8_t)(plane * 70 + x * 3 + y * 11);
+}
+
+static void test_v4l2_convert_yuyv(void **state)
+{
+    (void)state;
+    enum { W = 8, H = 4, STRIDE = 2 * W + 6 };
+    uint8_t packed[STRIDE * H];
+    memset(packed, 0xee, sizeof(packed));
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x += 2) {
+            uint8_t *pair = packed + y * STRIDE + 2 * x;
+            pair[0] = sample(0, x, y);
+            pair[1] = sample(1, x / 2, y);
+            pair[2] = sample(0, x + 1, y);
+            pair[3] = sample(2, x / 2, y);
+        }
+    }
+    uint8_t out[W * H * 3 / 2];
+    uint8_t *luma = out, *u = out + W * H, *v = u + W * H / 4;
+    camera_v4l2_convert_yuyv(packed, STRIDE, W, H, luma, u, v);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            assert_int_equal(luma[y * W + x], sample(0, x, y));
+    for (int y = 0; y < H / 2; y++) {
+        for (int x = 0; x < W / 2; x++) {
+            /* 4:2:2 to 4:2:0: the two rows' chroma averaged, rounded up. */
+            assert_int_equal(u[y * W / 2 + x],
+                             (sample(1, x, 2 * y) + sample(1, x, 2 * y + 1) + 1) / 2);
+            assert_int_equal(v[y * W / 2 + x],
+                             (sample(2, x, 2 * y) + sample(2, x, 2 * y + 1) + 1) / 2);
+        }
+    }
+}
+
+static void test_v4l2_convert_planar(void **state)
+{
+    (void)state;
+    enum { W = 8, H = 4, STRIDE = 12 };
+    uint8_t source[STRIDE * H * 3 / 2];
+    uint8_t out[W * H * 3 / 2];
+    uint8_t *luma = out, *u = out + W * H, *v = u + W * H / 4;
+    for (int interleaved = 0; interleaved <= 1; interleaved++) {
+        memset(source, 0xee, sizeof(source));
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                source[y * STRIDE + x] = sample(0, x, y);
+        uint8_t *chroma = source + STRIDE * H;
+        for (int y = 0; y < H / 2; y++) {
+            for (int x = 0; x < W / 2; x++) {
+                if (interleaved) {
+                    chroma[y * STRIDE + 2 * x] = sample(1, x, y);
+                    chroma[y * STRIDE + 2 * x + 1] = sample(2, x, y);
+                } else {
+                    chroma[y * STRIDE / 2 + x] = sample(1, x, y);
+                    chroma[STRIDE / 2 * H / 2 + y * STRIDE / 2 + x] = sample(2, x, y);
+                }
+            }
+        }
+        camera_v4l2_convert_planar(source, STRIDE, W, H, interleaved, luma, u, v);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                assert_int_equal(luma[y * W + x], sample(0, x, y));
+        for (int y = 0; y < H / 2; y++) {
+            for (int x = 0; x < W / 2; x++) {
+                assert_int_equal(u[y * W / 2 + x], sample(1, x, y));
+                assert_int_equal(v[y * W / 2 + x], sample(2, x, y));
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +248,8 @@ int main(void)
         cmocka_unit_test(test_replay_refuses_bad_files),
         cmocka_unit_test(test_truncated_loop_reports_error),
         cmocka_unit_test(test_v4l2_errors),
+        cmocka_unit_test(test_v4l2_convert_yuyv),
+        cmocka_unit_test(test_v4l2_convert_planar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

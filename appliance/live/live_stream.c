@@ -1,0 +1,407 @@
+/*
+ * live_stream.c - ingest, mux-once, GOP cache and fan-out of one doorbell's
+ * live stream (see live_stream.h for threads, locks and ownership).
+ *
+ * Decode times come from the doorbell's capture clock, relative to the first
+ * frame the stream ever saw (kept across reconnects so a viewer's timeline
+ * never goes backwards), in the track timescales (90 kHz video, 48 kHz Opus).
+ */
+#define LOG_MODULE "live"
+
+#include "live/live_stream.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <opus/opus.h>
+
+#include "common/link_protocol.h"
+#include "common/log.h"
+#include "live/live_viewer.h"
+#include "media/fmp4.h"
+#include "media/h264.h"
+
+#define LIVE_STREAM_MAX_VIEWERS 64
+#define LIVE_STREAM_GOP_MAX     1024 /* fragments; a longer GOP is not cached */
+
+struct live_stream {
+    atomic_int references;
+    pthread_mutex_t lock; /* guards everything below */
+    char device_id[LINK_DEVICE_ID_MAX];
+
+    struct live_fragment *init;          /* current init segment, NULL before the first SPS */
+    uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
+    size_t sps_size, pps_size;
+    struct h264_sps_info sps_info;
+    char codecs[48];
+    int audio_channels, fps;
+
+    struct live_fragment *gop[LIVE_STREAM_GOP_MAX]; /* since the last IDR, in order */
+    int gop_count;
+    int gop_overflowed; /* this GOP did not fit: new viewers wait for the next IDR */
+
+    struct live_viewer *viewers[LIVE_STREAM_MAX_VIEWERS];
+    int viewer_count;
+
+    uint32_t fragment_sequence;
+    uint64_t epoch_us;                 /* capture time of decode time 0 */
+    uint64_t last_video_dts, last_audio_dts;
+    uint64_t last_video_capture_us;
+    int have_video_dts, have_audio_dts;
+    struct fmp4_buffer scratch;        /* reused for every fragment */
+    struct live_stream_stats stats;
+};
+
+struct live_fragment *live_fragment_retain(struct live_fragment *fragment)
+{
+    atomic_fetch_add(&fragment->references, 1);
+    return fragment;
+}
+
+void live_fragment_release(struct live_fragment *fragment)
+{
+    if (fragment != NULL && atomic_fetch_sub(&fragment->references, 1) == 1)
+        free(fragment);
+}
+
+/* A new fragment holding the viewer header plus a copy of bytes. */
+static struct live_fragment *live_fragment_new(uint8_t kind, int keyframe, uint64_t capture_us,
+                                               const uint8_t *bytes, size_t size)
+{
+    struct live_fragment *fragment = malloc(sizeof(*fragment) + LIVE_HEADER_SIZE + size);
+
+    if (fragment == NULL)
+        return NULL;
+    memset(fragment, 0, sizeof(*fragment));
+    atomic_init(&fragment->references, 1);
+    fragment->kind = kind;
+    fragment->keyframe = keyframe;
+    fragment->capture_us = capture_us;
+    fragment->size = LIVE_HEADER_SIZE + size;
+    fragment->data[0] = kind;
+    for (int i = 0; i < 8; i++)
+        fragment->data[1 + i] = (uint8_t)(capture_us >> (56 - 8 * i));
+    memcpy(fragment->data + LIVE_HEADER_SIZE, bytes, size);
+    return fragment;
+}
+
+struct live_stream *live_stream_create(const char *device_id)
+{
+    struct live_stream *stream = calloc(1, sizeof(*stream));
+
+    if (stream == NULL)
+        return NULL;
+    atomic_init(&stream->references, 1);
+    pthread_mutex_init(&stream->lock, NULL);
+    snprintf(stream->device_id, sizeof(stream->device_id), "%s", device_id);
+    stream->fps = 30;
+    return stream;
+}
+
+void live_stream_retain(struct live_stream *stream)
+{
+    atomic_fetch_add(&stream->references, 1);
+}
+
+/* Drop the cached GOP; lock held. */
+static void live_stream_clear_gop_locked(struct live_stream *stream)
+{
+    for (int i = 0; i < stream->gop_count; i++)
+        live_fragment_release(stream->gop[i]);
+    stream->gop_count = 0;
+    stream->gop_overflowed = 0;
+}
+
+void live_stream_release(struct live_stream *stream)
+{
+    if (stream == NULL || atomic_fetch_sub(&stream->references, 1) != 1)
+        return;
+    live_stream_clear_gop_locked(stream);
+    live_fragment_release(stream->init);
+    fmp4_buffer_free(&stream->scratch);
+    pthread_mutex_destroy(&stream->lock);
+    free(stream);
+}
+
+void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
+{
+    pthread_mutex_lock(&stream->lock);
+    if (audio_channels != stream->audio_channels) {
+        /* The track list changes: the next IDR brings a new init segment. */
+        live_fragment_release(stream->init);
+        stream->init = NULL;
+        stream->sps_size = stream->pps_size = 0;
+    }
+    stream->audio_channels = audio_channels;
+    stream->fps = fps > 0 ? fps : 30;
+    live_stream_clear_gop_locked(stream);
+    pthread_mutex_unlock(&stream->lock);
+}
+
+/* Queue a fragment to every viewer and collect their skip counts; lock held. */
+static void live_stream_fan_out_locked(struct live_stream *stream, struct live_fragment *fragment)
+{
+    int64_t now = live_monotonic_ms();
+
+    for (int i = 0; i < stream->viewer_count; i++) {
+        uint64_t skipped, skips;
+        live_viewer_push(stream->viewers[i], fragment, now);
+        live_viewer_take_skips(stream->viewers[i], &skipped, &skips);
+        stream->stats.skipped_frames += skipped;
+        stream->stats.viewer_skips += skips;
+    }
+}
+
+/* Keep a fragment in the GOP cache; lock held. */
+static void live_stream_cache_locked(struct live_stream *stream, struct live_fragment *fragment)
+{
+    if (stream->gop_overflowed)
+        return;
+    if (stream->gop_count >= LIVE_STREAM_GOP_MAX) {
+        live_stream_clear_gop_locked(stream);
+        stream->gop_overflowed = 1;
+        return;
+    }
+    stream->gop[stream->gop_count++] = live_fragment_retain(fragment);
+}
+
+/* New SPS/PPS: write a new init segment and announce it; lock held. */
+static int live_stream_new_init_locked(struct live_stream *stream,
+                                       const struct h264_access_unit *unit, char *error,
+                                       size_t error_size)
+{
+    struct h264_sps_info info;
+    struct fmp4_video_config video = {0};
+    struct fmp4_audio_config audio = {0};
+    struct live_fragment *init;
+
+    if (h264_parse_sps(unit->sps, unit->sps_size, &info, error, error_size) != 0)
+        return -1;
+    video.width = info.width;
+    video.height = info.height;
+    video.sps = unit->sps;
+    video.sps_size = unit->sps_size;
+    video.pps = unit->pps;
+    video.pps_size = unit->pps_size;
+    audio.channels = stream->audio_channels;
+    audio.input_sample_rate = 48000;
+    audio.pre_skip = 312; /* libopus' encoder look-ahead at 48 kHz */
+    fmp4_buffer_reset(&stream->scratch);
+    if (fmp4_write_init(&stream->scratch, &video, stream->audio_channels > 0 ? &audio : NULL) != 0) {
+        snprintf(error, error_size, "cannot write the init segment");
+        return -1;
+    }
+    init = live_fragment_new(LIVE_KIND_INIT, 1, 0, stream->scratch.data, stream->scratch.size);
+    if (init == NULL) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    h264_codecs_string(&info, stream->codecs);
+    snprintf(init->mime, sizeof(init->mime), "video/mp4; codecs=\"%s%s\"", stream->codecs,
+             stream->audio_channels > 0 ? ", opus" : "");
+    init->width = info.width;
+    init->height = info.height;
+
+    memcpy(stream->sps, unit->sps, unit->sps_size);
+    memcpy(stream->pps, unit->pps, unit->pps_size);
+    stream->sps_size = unit->sps_size;
+    stream->pps_size = unit->pps_size;
+    stream->sps_info = info;
+    live_fragment_release(stream->init);
+    stream->init = init;
+    live_stream_clear_gop_locked(stream);
+    live_stream_fan_out_locked(stream, init);
+    log_info("doorbell %s: live stream %dx%d, %s", stream->device_id, info.width, info.height,
+             init->mime);
+    return 0;
+}
+
+/* Does this access unit carry parameter sets other than the current ones? */
+static int live_stream_parameters_changed(const struct live_stream *stream,
+                                          const struct h264_access_unit *unit)
+{
+    return unit->sps_size != stream->sps_size || unit->pps_size != stream->pps_size ||
+           memcmp(unit->sps, stream->sps, unit->sps_size) != 0 ||
+           memcmp(unit->pps, stream->pps, unit->pps_size) != 0;
+}
+
+int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, size_t size,
+                           uint64_t capture_us, char *error, size_t error_size)
+{
+    struct h264_access_unit unit;
+    struct fmp4_sample sample = {0};
+    struct live_fragment *fragment = NULL;
+    uint64_t dts, default_duration;
+    int rc = -1;
+
+    if (h264_access_unit_convert(annexb, size, &unit, error, error_size) != 0) {
+        pthread_mutex_lock(&stream->lock);
+        stream->stats.bad_frames++;
+        pthread_mutex_unlock(&stream->lock);
+        return -1;
+    }
+    pthread_mutex_lock(&stream->lock);
+    if (unit.sps != NULL && unit.pps != NULL &&
+        (stream->init == NULL || live_stream_parameters_changed(stream, &unit)) &&
+        live_stream_new_init_locked(stream, &unit, error, error_size) != 0) {
+        stream->stats.bad_frames++;
+        goto out;
+    }
+    rc = 0;
+    /* Before the first IDR of a GOP we have nothing a viewer could decode. */
+    if (stream->init == NULL || (!unit.is_idr && stream->gop_count == 0 && !stream->gop_overflowed))
+        goto out;
+
+    default_duration = FMP4_VIDEO_TIMESCALE / (uint64_t)stream->fps;
+    if (stream->epoch_us == 0)
+        stream->epoch_us = capture_us;
+    dts = capture_us > stream->epoch_us
+              ? (capture_us - stream->epoch_us) * FMP4_VIDEO_TIMESCALE / 1000000u
+              : 0;
+    if (stream->have_video_dts && dts <= stream->last_video_dts)
+        dts = stream->last_video_dts + default_duration; /* the doorbell's clock stepped back */
+    /* A live fragment must go out before the next frame exists, so its
+     * duration is the previous interval (or the nominal one). */
+    sample.duration = (uint32_t)default_duration;
+    if (stream->have_video_dts && dts - stream->last_video_dts < FMP4_VIDEO_TIMESCALE)
+        sample.duration = (uint32_t)(dts - stream->last_video_dts);
+    sample.size = (uint32_t)unit.avcc_size;
+    sample.keyframe = unit.is_idr;
+    fmp4_buffer_reset(&stream->scratch);
+    if (fmp4_write_fragment(&stream->scratch, ++stream->fragment_sequence, FMP4_VIDEO_TRACK, dts,
+                            &sample, 1, unit.avcc, unit.avcc_size) != 0 ||
+        (fragment = live_fragment_new(LIVE_KIND_VIDEO, unit.is_idr, capture_us,
+                                      stream->scratch.data, stream->scratch.size)) == NULL) {
+        snprintf(error, error_size, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    stream->last_video_dts = dts;
+    stream->have_video_dts = 1;
+    stream->last_video_capture_us = capture_us;
+    stream->stats.video_frames++;
+    if (unit.is_idr)
+        live_stream_clear_gop_locked(stream);
+    live_stream_cache_locked(stream, fragment);
+    live_stream_fan_out_locked(stream, fragment);
+out:
+    pthread_mutex_unlock(&stream->lock);
+    live_fragment_release(fragment);
+    h264_access_unit_free(&unit);
+    return rc;
+}
+
+int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, size_t size,
+                           uint64_t capture_us, char *error, size_t error_size)
+{
+    struct fmp4_sample sample = {0};
+    struct live_fragment *fragment = NULL;
+    int samples = opus_packet_get_nb_samples(packet, (opus_int32)size, 48000);
+    uint64_t dts;
+    int rc = 0;
+
+    if (samples <= 0 || samples > 48000 * 120 / 1000) {
+        snprintf(error, error_size, "not an Opus packet");
+        return -1;
+    }
+    pthread_mutex_lock(&stream->lock);
+    if (stream->audio_channels == 0 || stream->init == NULL || stream->epoch_us == 0 ||
+        (stream->gop_count == 0 && !stream->gop_overflowed))
+        goto out; /* audio joins the video timeline once video has started */
+    dts = capture_us > stream->epoch_us
+              ? (capture_us - stream->epoch_us) * FMP4_AUDIO_TIMESCALE / 1000000u
+              : 0;
+    if (stream->have_audio_dts && dts < stream->last_audio_dts + (uint64_t)samples / 2)
+        dts = stream->last_audio_dts + (uint64_t)samples;
+    sample.duration = (uint32_t)samples;
+    sample.size = (uint32_t)size;
+    sample.keyframe = 1;
+    fmp4_buffer_reset(&stream->scratch);
+    if (fmp4_write_fragment(&stream->scratch, ++stream->fragment_sequence, FMP4_AUDIO_TRACK, dts,
+                            &sample, 1, packet, size) != 0 ||
+        (fragment = live_fragment_new(LIVE_KIND_AUDIO, 1, capture_us, stream->scratch.data,
+                                      stream->scratch.size)) == NULL) {
+        snprintf(error, error_size, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    stream->last_audio_dts = dts;
+    stream->have_audio_dts = 1;
+    stream->stats.audio_packets++;
+    live_stream_cache_locked(stream, fragment);
+    live_stream_fan_out_locked(stream, fragment);
+out:
+    pthread_mutex_unlock(&stream->lock);
+    live_fragment_release(fragment);
+    return rc;
+}
+
+void live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
+{
+    int64_t now = live_monotonic_ms();
+
+    pthread_mutex_lock(&stream->lock);
+    if (stream->viewer_count >= LIVE_STREAM_MAX_VIEWERS) {
+        pthread_mutex_unlock(&stream->lock);
+        live_viewer_request_close(viewer);
+        log_warn("doorbell %s: viewer refused, already %d viewers", stream->device_id,
+                 LIVE_STREAM_MAX_VIEWERS);
+        return;
+    }
+    live_stream_retain(stream);
+    stream->viewers[stream->viewer_count++] = viewer;
+    /* The newest picture at once: init segment, then the GOP so far. */
+    if (stream->init != NULL)
+        live_viewer_push(viewer, stream->init, now);
+    for (int i = 0; i < stream->gop_count; i++)
+        live_viewer_push(viewer, stream->gop[i], now);
+    pthread_mutex_unlock(&stream->lock);
+}
+
+void live_stream_detach(struct live_stream *stream, struct live_viewer *viewer)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&stream->lock);
+    for (int i = 0; i < stream->viewer_count; i++) {
+        if (stream->viewers[i] != viewer)
+            continue;
+        uint64_t skipped, skips;
+        live_viewer_take_skips(viewer, &skipped, &skips);
+        stream->stats.skipped_frames += skipped;
+        stream->stats.viewer_skips += skips;
+        stream->viewers[i] = stream->viewers[--stream->viewer_count];
+        found = 1;
+        break;
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (found)
+        live_stream_release(stream);
+}
+
+void live_stream_close_viewers(struct live_stream *stream)
+{
+    pthread_mutex_lock(&stream->lock);
+    for (int i = 0; i < stream->viewer_count; i++)
+        live_viewer_request_close(stream->viewers[i]);
+    pthread_mutex_unlock(&stream->lock);
+}
+
+void live_stream_get_stats(struct live_stream *stream, struct live_stream_stats *out)
+{
+    pthread_mutex_lock(&stream->lock);
+    for (int i = 0; i < stream->viewer_count; i++) {
+        uint64_t skipped, skips;
+        live_viewer_take_skips(stream->viewers[i], &skipped, &skips);
+        stream->stats.skipped_frames += skipped;
+        stream->stats.viewer_skips += skips;
+    }
+    *out = stream->stats;
+    out->viewers = stream->viewer_count;
+    out->width = stream->sps_info.width;
+    out->height = stream->sps_info.height;
+    snprintf(out->codecs, sizeof(out->codecs), "%s", stream->codecs);
+    pthread_mutex_unlock(&stream->lock);
+}

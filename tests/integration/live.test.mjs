@@ -1,0 +1,156 @@
+// Live view over WebSocket: the muxed fMP4 is judged by ffprobe/ffmpeg and
+// its frame stamps must run in order without gaps; a stalled viewer is
+// skipped forward without slowing the doorbell or another viewer; corrupt or
+// oversized input from a doorbell is refused without disturbing others.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hub, Client, Doorbell, sleep, waitFor, tempDir, decodeFrameStamp } from '../lib/harness.mjs';
+import { LiveViewer } from '../lib/live-client.mjs';
+import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
+
+const LIVE_SECONDS = Number(process.env.LIVE_TEST_SECONDS || 60);
+const data = tempDir('doorstep-live-');
+let hub, admin, doorbell, device;
+
+before(async () => {
+  hub = await Hub.start({ dataDir: data.dir });
+  admin = await hub.admin();
+  device = hub.addDevice('Front door');
+  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500 });
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video.frames > 30,
+    { what: 'the doorbell streaming' });
+});
+
+after(async () => {
+  if (doorbell) await doorbell.stop();
+  if (hub) await hub.stop();
+  data.cleanup();
+});
+
+// Frame stamps of every frame of an MP4, decoded from ffmpeg's output.
+function frameStamps(file) {
+  const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'crop=528:24:0:0', '-f', 'rawvideo',
+    '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30 });
+  const frameSize = 528 * 24;
+  const stamps = [];
+  for (let offset = 0; offset + frameSize <= band.length; offset += frameSize) {
+    stamps.push(decodeFrameStamp(band.subarray(offset, offset + frameSize), 528));
+  }
+  return stamps;
+}
+
+test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gaps`, async () => {
+  const viewer = new LiveViewer(admin, device.id);
+  await viewer.opened;
+  await sleep(LIVE_SECONDS * 1000);
+  await viewer.close();
+
+  assert.match(viewer.initText.mime, /^video\/mp4; codecs="avc1\.[0-9A-F]{6}/);
+  assert.equal(viewer.messages[0].kind, 1, 'the init segment comes first');
+  assert.equal(viewer.messages[1].kind, 2);
+  const file = join(data.dir, 'live.mp4');
+  writeFileSync(file, viewer.mp4());
+
+  // The independent judge: no complaint from ffprobe or a full decode.
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', file],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const streams = JSON.parse(probe).streams;
+  assert.equal(streams[0].codec_name, 'h264');
+  assert.equal(streams[0].width, 640);
+  const decode = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(decode, '');
+
+  // Presentation times strictly increase.
+  const packets = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts',
+    '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  for (let i = 1; i < packets.length; i++) assert.ok(packets[i] > packets[i - 1], `pts ${packets[i]} after ${packets[i - 1]}`);
+
+  // Frame stamps: consecutive sequence numbers, capture times moving forward.
+  const stamps = frameStamps(file);
+  const frames = viewer.videoFrames();
+  assert.equal(stamps.length, frames.length, 'ffmpeg decoded every frame received');
+  assert.ok(stamps.length >= LIVE_SECONDS * 30 * 0.8, `${stamps.length} frames`);
+  for (let i = 1; i < stamps.length; i++) {
+    assert.ok(stamps[i] && stamps[i - 1], `frame ${i} has a readable stamp`);
+    assert.equal(stamps[i].sequence, (stamps[i - 1].sequence + 1) & 0xffff, `frame ${i} follows frame ${i - 1}`);
+    assert.ok(stamps[i].timeMs > stamps[i - 1].timeMs);
+  }
+  // The header's capture time is the stamp's capture time.
+  assert.equal(Math.floor(frames[5].captureUs / 1000) % 2 ** 48, stamps[5].timeMs);
+});
+
+test('a stalled viewer is skipped forward; the doorbell and another viewer keep full rate', async () => {
+  const healthy = new LiveViewer(admin, device.id);
+  const stalled = new LiveViewer(admin, device.id);
+  await Promise.all([healthy.opened, stalled.opened]);
+  const before = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
+  stalled.pause();
+  const started = Date.now();
+  const healthyStart = healthy.videoFrames().length;
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.live.viewer_skips > before.live.viewer_skips,
+    { timeout: 60000, what: 'the stalled viewer to be skipped' });
+  await sleep(3000);
+  const seconds = (Date.now() - started) / 1000;
+  const after = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
+  const healthyFps = (healthy.videoFrames().length - healthyStart) / seconds;
+  const ingestFps = (after.video.frames - before.video.frames) / seconds;
+  assert.ok(ingestFps > 25, `ingest ${ingestFps.toFixed(1)} fps`);
+  assert.ok(healthyFps > 25, `healthy viewer ${healthyFps.toFixed(1)} fps`);
+  assert.equal(after.video.gaps, 0, 'the doorbell lost nothing');
+  assert.ok(after.live.skipped_frames > before.live.skipped_frames);
+
+  // It recovers when it reads again: frames flow, starting on a keyframe.
+  const stalledBefore = stalled.videoFrames().length;
+  stalled.resume();
+  await waitFor(() => stalled.videoFrames().length > stalledBefore + 60, { timeout: 30000, what: 'the stalled viewer to recover' });
+  await Promise.all([healthy.close(), stalled.close()]);
+});
+
+test('corrupt H.264 is dropped with a reason; an oversized message closes only that link', async () => {
+  const peerDevice = hub.addDevice('Broken doorbell');
+  const peer = new LinkPeer(hub.port, peerDevice);
+  await peer.welcomed;
+  const before = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video;
+
+  // Garbage without a start code, a truncated NAL, a start code with nothing after it.
+  peer.send(TYPE.VIDEO, Buffer.from('not h264 at all'), { sequence: 1, flags: 1 });
+  peer.send(TYPE.VIDEO, Buffer.from([0, 0, 0, 1, 0x67, 0x64]), { sequence: 2, flags: 1 });
+  peer.send(TYPE.VIDEO, Buffer.from([0, 0, 0, 1]), { sequence: 3 });
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${peerDevice.id}`)).json.live.bad_frames >= 3,
+    { what: 'three bad frames counted' });
+  assert.ok(hub.log.some((line) => line.includes(`doorbell ${peerDevice.id}: dropped video`)), 'the reason is logged');
+  assert.equal((await admin.api('GET', `/api/v1/devices/${peerDevice.id}`)).json.online, true, 'the link stays up');
+
+  // Larger than any link message may be (4 MiB): refused, link closed.
+  peer.send(TYPE.VIDEO, Buffer.alloc(5 * 1024 * 1024, 7), { sequence: 4 });
+  await peer.closed;
+  assert.ok(peer.errors().some((error) => error.code === 'protocol_error'));
+  assert.ok(hub.log.some((line) => line.includes(`closing link`) && line.includes('protocol_error')));
+
+  // The real doorbell never noticed.
+  await sleep(1000);
+  const after = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video;
+  assert.equal(after.gaps, before.gaps);
+  assert.ok(after.frames > before.frames + 20);
+  assert.equal((await admin.api('GET', '/livez')).status, 200);
+});
+
+test('a live WebSocket without a session, from another origin, or for a hidden doorbell is refused', async () => {
+  const anonymous = new LiveViewer({ baseUrl: hub.url, cookies: new Map() }, device.id);
+  await assert.rejects(anonymous.opened);
+  const foreign = new LiveViewer(admin, device.id, { origin: 'https://evil.example' });
+  await assert.rejects(foreign.opened);
+  const response = await admin.api('POST', '/api/v1/users', {
+    json: { username: 'neighbour', password: 'correct horse battery staple', role: 'viewer', devices: [] },
+  });
+  assert.equal(response.status, 201);
+  const neighbour = new Client(hub.url);
+  await neighbour.login('neighbour', 'correct horse battery staple');
+  const hidden = new LiveViewer(neighbour, device.id);
+  await assert.rejects(hidden.opened);
+});
