@@ -25,7 +25,7 @@ struct fmp4_buffer {
     int failed; /* set when an allocation failed; every later write is a no-op */
 };
 
-void fmp4_buffer_reset(struct fmp4_buffer *buffer); /* size = 0, keeps memory */
+void fmp4_buffer_reset(struct fmp4_buffer *buffer); /* size = 0, failed = 0, keeps memory */
 void fmp4_buffer_free(struct fmp4_buffer *buffer);
 
 struct fmp4_video_config {

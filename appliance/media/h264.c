@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define H264_NAL_FILLER 12
-
 /* Sanity limits, far above anything a doorbell sends (level 6.2 is 8192x4320). */
 #define H264_MAX_MBS_PER_SIDE 1024 /* 16384 pixels */
 #define H264_MAX_POC_CYCLE    255
@@ -186,6 +184,18 @@ static int h264_unescape(const uint8_t *payload, size_t size, uint8_t *out, size
     return (int)written;
 }
 
+/* Whether an SPS of this profile codes chroma_format_idc, bit depths and
+ * scaling matrices (the condition in 7.3.2.1.1). */
+static bool h264_profile_has_chroma_info(int profile_idc)
+{
+    static const uint8_t profiles[] = {100, 110, 122, 244, 44,  83, 86,
+                                       118, 128, 138, 139, 134, 135};
+    for (size_t i = 0; i < sizeof(profiles); i++)
+        if (profiles[i] == profile_idc)
+            return true;
+    return false;
+}
+
 /* High-profile branch of the SPS (chroma format, bit depths, scaling lists). */
 static int h264_parse_sps_chroma(struct h264_bits *bits, struct h264_sps_info *out,
                                  int *separate_colour_plane, char *error, size_t error_size)
@@ -300,16 +310,15 @@ static int h264_parse_sps_size(struct h264_bits *bits, struct h264_sps_info *out
 }
 
 /* Parse seq_parameter_set_data() up to the frame cropping (VUI is not
- * needed). Returns 0 and fills *out, or -1 with a reason. */
-int h264_parse_sps(const uint8_t *nal, size_t size, struct h264_sps_info *out, char *error,
-                   size_t error_size)
+ * needed) into a zeroed *out. Returns 0, or -1 with a reason. */
+static int h264_parse_sps_fields(const uint8_t *nal, size_t size, struct h264_sps_info *out,
+                                 char *error, size_t error_size)
 {
     uint8_t rbsp[H264_MAX_PARAMETER_SET];
-    if (nal == NULL || out == NULL || size < 1) {
+    if (nal == NULL || size < 1) {
         h264_error(error, error_size, "SPS: empty");
         return -1;
     }
-    memset(out, 0, sizeof(*out));
     if ((nal[0] & 0x80) != 0 || (nal[0] & 0x1F) != H264_NAL_SPS) {
         h264_error(error, error_size, "SPS: not an SPS NAL unit (header 0x%02X)", nal[0]);
         return -1;
@@ -335,26 +344,9 @@ int h264_parse_sps(const uint8_t *nal, size_t size, struct h264_sps_info *out, c
         return -1;
     }
     int separate_colour_plane = 0;
-    switch (out->profile_idc) {
-    case 100:
-    case 110:
-    case 122:
-    case 244:
-    case 44:
-    case 83:
-    case 86:
-    case 118:
-    case 128:
-    case 138:
-    case 139:
-    case 134:
-    case 135:
-        if (h264_parse_sps_chroma(&bits, out, &separate_colour_plane, error, error_size) != 0)
-            return -1;
-        break;
-    default:
-        break;
-    }
+    if (h264_profile_has_chroma_info(out->profile_idc) &&
+        h264_parse_sps_chroma(&bits, out, &separate_colour_plane, error, error_size) != 0)
+        return -1;
     if (h264_ue(&bits) > 12 || bits.overrun) { /* log2_max_frame_num_minus4 */
         h264_error(error, error_size, "SPS: bad log2_max_frame_num");
         return -1;
@@ -364,6 +356,23 @@ int h264_parse_sps(const uint8_t *nal, size_t size, struct h264_sps_info *out, c
     h264_ue(&bits);  /* max_num_ref_frames */
     h264_bit(&bits); /* gaps_in_frame_num_value_allowed_flag */
     return h264_parse_sps_size(&bits, out, separate_colour_plane, error, error_size);
+}
+
+/* Parse an SPS NAL unit (header byte included). 0 with *out filled, or -1
+ * with a reason and *out zeroed. */
+int h264_parse_sps(const uint8_t *nal, size_t size, struct h264_sps_info *out, char *error,
+                   size_t error_size)
+{
+    if (out == NULL) {
+        h264_error(error, error_size, "SPS: no output");
+        return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    if (h264_parse_sps_fields(nal, size, out, error, error_size) != 0) {
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    return 0;
 }
 
 /* "avc1.PPCCLL" (RFC 6381 3.3): profile, constraint byte, level in hex. */

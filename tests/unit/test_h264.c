@@ -220,10 +220,8 @@ static int run_tool(char *const argv[], const char *stdout_path, const char *std
 {
     posix_spawn_file_actions_t actions;
     assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 1, stdout_path, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_path, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -262,9 +260,10 @@ static uint8_t *ffmpeg_h264(const char *size_arg, const char *pix_fmt, const cha
     snprintf(output, sizeof(output), "%s/clip.h264", directory);
     snprintf(out_log, sizeof(out_log), "%s/stdout", directory);
     snprintf(err_log, sizeof(err_log), "%s/stderr", directory);
-    char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", input,
-                    "-frames:v", "2", "-c:v", "libx264", "-pix_fmt", (char *)pix_fmt,
-                    "-x264-params", (char *)x264_params, "-f", "h264", output, NULL};
+    char *argv[] = {
+        "ffmpeg",       "-nostdin",          "-v", "error", "-f",      "lavfi",    "-i",
+        input,          "-frames:v",         "2",  "-c:v",  "libx264", "-pix_fmt", (char *)pix_fmt,
+        "-x264-params", (char *)x264_params, "-f", "h264",  output,    NULL};
     assert_int_equal(run_tool(argv, out_log, err_log), 0);
     uint8_t *data = read_file(output, out_size);
     unlink(output);
@@ -309,8 +308,8 @@ static void test_nal_start_codes(void **state)
 {
     (void)state;
     /* 4-byte, 3-byte, extra leading zeros and trailing zeros at the end. */
-    static const uint8_t stream[] = {0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0x67, 0x42, 0x1E,
-                                     0, 0, 0, 0, 1, 0x68, 0xCE, 0, 0,    0,    0};
+    static const uint8_t stream[] = {0, 0, 0, 1, 0x09, 0xF0, 0,    0, 1, 0x67, 0x42, 0x1E,
+                                     0, 0, 0, 0, 1,    0x68, 0xCE, 0, 0, 0,    0};
     struct h264_nal nals[4];
     int count;
     assert_int_equal(collect(stream, sizeof(stream), nals, 4, &count), 0);
@@ -452,8 +451,8 @@ static void test_x264_access_units(void **state)
     assert_int_equal(info.bit_depth_chroma, 8);
     char codecs[16], expected[16];
     h264_codecs_string(&info, codecs);
-    snprintf(expected, sizeof(expected), "avc1.%02X%02X%02X", first.idr.sps[1],
-             first.idr.sps[2], first.idr.sps[3]);
+    snprintf(expected, sizeof(expected), "avc1.%02X%02X%02X", first.idr.sps[1], first.idr.sps[2],
+             first.idr.sps[3]);
     assert_string_equal(codecs, expected);
     assert_int_equal(strncmp(codecs, "avc1.64", 7), 0);
 
