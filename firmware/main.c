@@ -29,11 +29,14 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "audio/audio_capture.h"
+#include "audio/audio_playback.h"
 #include "camera/camera.h"
 #include "camera/sim_scene.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "control/control_socket.h"
+#include "core/doorbell_options.h"
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "snapshot/snapshot.h"
@@ -43,20 +46,6 @@
 #define DOORBELL_SNAPSHOT_QUALITY  80
 #define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
 
-struct doorbell_options {
-    const char *hub_url;
-    const char *device_id;
-    const char *secret_hex;
-    const char *secret_file;
-    const char *hub_key_sha256;
-    const char *camera;
-    const char *control_path;
-    const char *preset;
-    int width, height, fps, bitrate_kbps, keyframe_interval;
-    int scripted;
-    uint32_t seed;
-    enum log_level log_level;
-};
 
 struct doorbell {
     struct doorbell_options options;
@@ -64,6 +53,9 @@ struct doorbell {
     struct encoder *encoder;
     struct link_client *link;
     struct control_socket *control;
+    struct audio_capture *microphone; /* NULL without --audio-device */
+    struct audio_playback *speaker;   /* NULL without a speaker device */
+    atomic_uint audio_sequence;
     pthread_t capture_thread;
     atomic_int stopping;
     /* Requests from other threads to the capture thread. */
@@ -105,6 +97,7 @@ static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camer
 }
 
 static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type);
+static void doorbell_ring(struct doorbell *doorbell);
 
 /* Capture thread: in the scripted sim scene the visitor presses the bell;
  * ring exactly as a real button press would. */
@@ -116,10 +109,8 @@ static void doorbell_watch_sim_button(struct doorbell *doorbell)
     if (camera_sim_scene_state(doorbell->camera, &truth) != 0)
         return;
     pressed = truth.button_pressed;
-    if (pressed && !doorbell->sim_button_was_pressed) {
-        doorbell_send_event(doorbell, LINK_EVENT_RING);
-        doorbell_request_snapshot(doorbell, 0);
-    }
+    if (pressed && !doorbell->sim_button_was_pressed)
+        doorbell_ring(doorbell);
     doorbell->sim_button_was_pressed = pressed;
 }
 
@@ -199,6 +190,35 @@ static void *doorbell_capture_thread(void *data)
             encoder_request_keyframe(doorbell->encoder);
     }
     return NULL;
+}
+
+/* Audio capture thread: one Opus packet from the microphone. */
+static void doorbell_on_audio(const uint8_t *packet, size_t size, uint64_t capture_time_us,
+                              void *context)
+{
+    struct doorbell *doorbell = context;
+    link_client_send_binary(doorbell->link, LINK_AUDIO,
+                            atomic_fetch_add(&doorbell->audio_sequence, 1), capture_time_us,
+                            packet, size);
+}
+
+/* Link thread: talk-back from the hub goes to the speaker. */
+static void doorbell_on_talk_audio(const uint8_t *packet, size_t size, uint64_t timestamp_us,
+                                   void *context)
+{
+    struct doorbell *doorbell = context;
+    if (doorbell->speaker != NULL)
+        audio_playback_push(doorbell->speaker, packet, size, timestamp_us);
+}
+
+/* The button: a ring event at once, a snapshot of this moment, and the
+ * doorbell's own ding so the visitor hears it worked. Any thread. */
+static void doorbell_ring(struct doorbell *doorbell)
+{
+    doorbell_send_event(doorbell, LINK_EVENT_RING);
+    doorbell_request_snapshot(doorbell, 0);
+    if (doorbell->speaker != NULL)
+        audio_playback_chime(doorbell->speaker);
 }
 
 /* Send an event (ring, pir, ...) now. Any thread. */
@@ -285,8 +305,7 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
 
     sscanf(command, "%31s %31s", name, argument);
     if (strcmp(name, "press") == 0 || strcmp(name, "ring") == 0) {
-        doorbell_send_event(doorbell, LINK_EVENT_RING);
-        doorbell_request_snapshot(doorbell, 0);
+        doorbell_ring(doorbell);
         snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "pir") == 0) {
         doorbell_send_event(doorbell, LINK_EVENT_PIR);
@@ -361,141 +380,39 @@ static void doorbell_send_telemetry(struct doorbell *doorbell)
     }
 }
 
-static void doorbell_usage(const char *program)
+/* Open the microphone (Opus up the link) and the speaker (ding, talk-back). */
+static int doorbell_start_audio(struct doorbell *doorbell)
 {
-    printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
-           " [OPTION]...\n"
-           "       %s ctl SOCKET COMMAND...\n"
-           "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button and PIR.\n\n"
-           "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
-           "  --device-id ID         this doorbell's id on the hub\n"
-           "  --secret HEX           the device secret `doorstep device add` printed\n"
-           "  --secret-file FILE     read the secret from FILE instead\n"
-           "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
-           "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
-           "  --size WxH             picture size (default 1280x720)\n"
-           "  --fps N                frame rate (default 30)\n"
-           "  --bitrate KBPS         H.264 bitrate (default 2000)\n"
-           "  --keyframe-interval N  frames between keyframes (default 2 s worth)\n"
-           "  --preset NAME          x264 preset (default veryfast)\n"
-           "  --scripted             play the sim scene's scripted loop\n"
-           "  --seed N               sim scene seed (default 1)\n"
-           "  --control PATH         control socket (default: none)\n"
-           "  --log-level LEVEL      error, warn, info (default), debug\n"
-           "  --help                 show this help\n\n"
-           "Control commands: press, pir, snapshot, keyframe, light on|off, night, day,\n"
-           "visitor, car, cat, stats.\n",
-           program, program);
-}
+    const struct doorbell_options *options = &doorbell->options;
+    const char *speaker = options->speaker_device ? options->speaker_device : options->audio_device;
+    char error[256];
 
-/* Parse argv into options. 0 run, 1 printed help, -1 error. */
-static int doorbell_parse_options(int argc, char **argv, struct doorbell_options *options)
-{
-    static const struct option long_options[] = {
-        {"hub", required_argument, NULL, 'H'},
-        {"device-id", required_argument, NULL, 'i'},
-        {"secret", required_argument, NULL, 's'},
-        {"secret-file", required_argument, NULL, 'S'},
-        {"hub-key-sha256", required_argument, NULL, 'k'},
-        {"camera", required_argument, NULL, 'c'},
-        {"size", required_argument, NULL, 'z'},
-        {"fps", required_argument, NULL, 'f'},
-        {"bitrate", required_argument, NULL, 'b'},
-        {"keyframe-interval", required_argument, NULL, 'g'},
-        {"preset", required_argument, NULL, 'p'},
-        {"scripted", no_argument, NULL, 'r'},
-        {"seed", required_argument, NULL, 'e'},
-        {"control", required_argument, NULL, 'C'},
-        {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int option;
-
-    memset(options, 0, sizeof(*options));
-    options->camera = "sim";
-    options->width = 1280;
-    options->height = 720;
-    options->fps = 30;
-    options->bitrate_kbps = 2000;
-    options->preset = "veryfast";
-    options->seed = 1;
-    options->log_level = LOG_LEVEL_INFO;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-        switch (option) {
-        case 'H': options->hub_url = optarg; break;
-        case 'i': options->device_id = optarg; break;
-        case 's': options->secret_hex = optarg; break;
-        case 'S': options->secret_file = optarg; break;
-        case 'k': options->hub_key_sha256 = optarg; break;
-        case 'c': options->camera = optarg; break;
-        case 'z':
-            if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
-                options->width < 160 || options->height < 90 || options->width > 3840 ||
-                options->height > 2160 || (options->width | options->height) & 1) {
-                fprintf(stderr, "%s: --size wants even WxH between 160x90 and 3840x2160\n",
-                        argv[0]);
-                return -1;
-            }
-            break;
-        case 'f': options->fps = atoi(optarg); break;
-        case 'b': options->bitrate_kbps = atoi(optarg); break;
-        case 'g': options->keyframe_interval = atoi(optarg); break;
-        case 'p': options->preset = optarg; break;
-        case 'r': options->scripted = 1; break;
-        case 'e': options->seed = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'C': options->control_path = optarg; break;
-        case 'v':
-            if (log_parse_level(optarg, &options->log_level) != 0) {
-                fprintf(stderr, "%s: unknown log level '%s'\n", argv[0], optarg);
-                return -1;
-            }
-            break;
-        case 'h': doorbell_usage(argv[0]); return 1;
-        default: fprintf(stderr, "try %s --help\n", argv[0]); return -1;
-        }
-    }
-    if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
-        options->bitrate_kbps > 20000) {
-        fprintf(stderr, "%s: --fps wants 1..60 and --bitrate 50..20000\n", argv[0]);
-        return -1;
-    }
-    if (options->keyframe_interval <= 0)
-        options->keyframe_interval = 2 * options->fps;
-    if (options->hub_url == NULL || options->device_id == NULL ||
-        (options->secret_hex == NULL) == (options->secret_file == NULL)) {
-        fprintf(stderr, "%s: --hub, --device-id and one of --secret/--secret-file are needed\n",
-                argv[0]);
-        return -1;
-    }
-    return 0;
-}
-
-/* Read the 64-hex-digit secret from the option or its file. */
-static int doorbell_load_secret(const struct doorbell_options *options,
-                                uint8_t secret[LINK_SECRET_SIZE])
-{
-    char text[LINK_SECRET_SIZE * 2 + 8] = "";
-    int rc;
-
-    if (options->secret_file != NULL) {
-        FILE *file = fopen(options->secret_file, "re");
-        if (file == NULL || fgets(text, sizeof(text), file) == NULL) {
-            log_error("cannot read %s", options->secret_file);
-            if (file != NULL)
-                fclose(file);
+    if (options->audio_device != NULL) {
+        struct audio_capture_config config = {0};
+        config.device = options->audio_device;
+        config.alsa_config = options->alsa_config;
+        config.channels = 1;
+        config.pacing = options->audio_pacing;
+        doorbell->microphone = audio_capture_start(&config, doorbell_on_audio, doorbell, error,
+                                                   sizeof(error));
+        if (doorbell->microphone == NULL) {
+            log_error("microphone: %s", error);
             return -1;
         }
-        fclose(file);
-        text[strcspn(text, "\r\n")] = '\0';
-    } else {
-        snprintf(text, sizeof(text), "%s", options->secret_hex);
     }
-    rc = link_hex_decode(text, secret, LINK_SECRET_SIZE);
-    mbedtls_platform_zeroize(text, sizeof(text));
-    if (rc != 0)
-        log_error("the secret must be %d hex digits", LINK_SECRET_SIZE * 2);
-    return rc;
+    if (speaker != NULL) {
+        struct audio_playback_config config = {0};
+        config.device = speaker;
+        config.alsa_config = options->alsa_config;
+        config.channels = 1;
+        config.pacing = options->audio_pacing;
+        doorbell->speaker = audio_playback_start(&config, error, sizeof(error));
+        if (doorbell->speaker == NULL) {
+            log_error("speaker: %s", error);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* `doorbelld ctl SOCKET COMMAND...` */
@@ -590,6 +507,8 @@ int main(int argc, char **argv)
     link_config.fps = doorbell->options.fps;
     link_config.on_command = doorbell_on_command;
     link_config.on_connected = doorbell_on_connected;
+    link_config.on_talk_audio = doorbell_on_talk_audio;
+    link_config.audio_channels = doorbell->options.audio_device != NULL ? 1 : 0;
     link_config.callback_context = doorbell;
     doorbell->link = link_client_start(&link_config, error, sizeof(error));
     mbedtls_platform_zeroize(link_config.secret, sizeof(link_config.secret));
@@ -597,6 +516,8 @@ int main(int argc, char **argv)
         log_error("link: %s", error);
         goto out;
     }
+    if (doorbell_start_audio(doorbell) != 0)
+        goto out;
     if (doorbell->options.control_path != NULL) {
         doorbell->control = control_socket_start(doorbell->options.control_path,
                                                  doorbell_on_control, doorbell, error,
@@ -629,7 +550,11 @@ int main(int argc, char **argv)
     exit_code = 0;
 out:
     control_socket_stop(doorbell->control);
+    if (doorbell->microphone != NULL)
+        audio_capture_stop(doorbell->microphone);
     link_client_stop(doorbell->link);
+    if (doorbell->speaker != NULL)
+        audio_playback_stop(doorbell->speaker);
     if (doorbell->encoder != NULL)
         encoder_close(doorbell->encoder);
     if (doorbell->camera != NULL)

@@ -439,7 +439,11 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
             client->config.on_command(&command, message.json, client->config.callback_context);
         break;
     case LINK_TALK_AUDIO:
-        break; /* talk-back arrives with the audio path */
+        if (client->config.on_talk_audio != NULL)
+            client->config.on_talk_audio(message.payload, message.payload_size,
+                                         message.header.timestamp_us,
+                                         client->config.callback_context);
+        break;
     default:
         log_warn("unexpected %s message from the hub", link_type_name(message.header.type));
         break;
@@ -541,6 +545,7 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
         cJSON_AddNumberToObject(hello, "width", client->config.width);
         cJSON_AddNumberToObject(hello, "height", client->config.height);
         cJSON_AddNumberToObject(hello, "fps", client->config.fps);
+        cJSON_AddNumberToObject(hello, "audio_channels", client->config.audio_channels);
         link_client_send_handshake(client, LINK_HELLO, hello);
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:

@@ -20,7 +20,7 @@ before(async () => {
   hub = await Hub.start({ dataDir: data.dir });
   admin = await hub.admin();
   device = hub.addDevice('Front door');
-  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500 });
+  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500, audio: true });
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video.frames > 30,
     { what: 'the doorbell streaming' });
 });
@@ -49,7 +49,7 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   await sleep(LIVE_SECONDS * 1000);
   await viewer.close();
 
-  assert.match(viewer.initText.mime, /^video\/mp4; codecs="avc1\.[0-9A-F]{6}/);
+  assert.match(viewer.initText.mime, /^video\/mp4; codecs="avc1\.[0-9A-F]{6}, opus"$/);
   assert.equal(viewer.messages[0].kind, 1, 'the init segment comes first');
   assert.equal(viewer.messages[1].kind, 2);
   const file = join(data.dir, 'live.mp4');
@@ -61,6 +61,23 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   const streams = JSON.parse(probe).streams;
   assert.equal(streams[0].codec_name, 'h264');
   assert.equal(streams[0].width, 640);
+  assert.equal(streams[1].codec_name, 'opus');
+  assert.equal(streams[1].sample_rate, '48000');
+  // 50 Opus packets a second, interleaved with the video in capture order.
+  const audio = viewer.audioPackets();
+  assert.ok(audio.length >= LIVE_SECONDS * 50 * 0.9, `${audio.length} audio packets`);
+  for (let i = 1; i < audio.length; i++) assert.ok(audio[i].captureUs > audio[i - 1].captureUs);
+  // And it is the tone the microphone heard (440 Hz): count zero crossings
+  // over the decoded audio, skipping the first second.
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '48000', '-'],
+    { maxBuffer: 1 << 30 });
+  let crossings = 0;
+  const first = 48000, last = pcm.length / 2 - 1;
+  for (let i = first + 1; i <= last; i++) {
+    if ((pcm.readInt16LE((i - 1) * 2) < 0) !== (pcm.readInt16LE(i * 2) < 0)) crossings++;
+  }
+  const frequency = crossings / 2 / ((last - first) / 48000);
+  assert.ok(Math.abs(frequency - 440) < 5, `the audio is ${frequency.toFixed(1)} Hz`);
   const decode = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.equal(decode, '');

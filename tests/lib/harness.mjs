@@ -5,7 +5,7 @@
 // Binaries come from $DOORSTEP_BUILD (make test points it at the ASan build).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -276,8 +276,10 @@ export class Doorbell {
     this.controlPath = controlPath;
   }
 
-  static async start({ hub, id, secret, size = '640x360', fps = 30, bitrate = 600, scripted = false, extra = [] }) {
-    const controlPath = join(mkdtempSync(join(tmpdir(), 'doorbell-')), 'control.sock');
+  static async start({ hub, id, secret, size = '640x360', fps = 30, bitrate = 600, scripted = false, audio = false, extra = [] }) {
+    const dir = mkdtempSync(join(tmpdir(), 'doorbell-'));
+    const controlPath = join(dir, 'control.sock');
+    const audioArgs = audio ? Doorbell.audioDevice(dir, typeof audio === 'object' ? audio : {}) : [];
     const args = [
       '--hub', `wss://127.0.0.1:${hub.port}`,
       '--device-id', id,
@@ -288,13 +290,34 @@ export class Doorbell {
       '--control', controlPath,
       '--preset', 'ultrafast',
       ...(scripted ? ['--scripted'] : []),
+      ...audioArgs,
       ...extra,
     ];
     const proc = spawnLogged(`doorbell-${id}`, join(BUILD, 'doorbelld'), args);
     const doorbell = new Doorbell(proc, controlPath);
+    doorbell.dir = dir;
     await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { what: 'control socket' });
     if (proc.child.exitCode !== null) throw new Error(`doorbell exited: ${proc.lines.join(' | ')}`);
     return doorbell;
+  }
+
+  // An ALSA `file` device pair in dir (SPEC §1): the microphone reads a
+  // generated tone from mic.raw, the speaker writes to speaker.raw.
+  // Returns the doorbelld arguments that select it.
+  static audioDevice(dir, { frequency = 440, seconds = 90, amplitude = 8000 } = {}) {
+    const rate = 48000;
+    const samples = Buffer.alloc(rate * seconds * 2);
+    for (let i = 0; i < rate * seconds; i++) {
+      samples.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)), i * 2);
+    }
+    writeFileSync(join(dir, 'mic.raw'), samples);
+    writeFileSync(join(dir, 'asoundrc'), [
+      `pcm.doorstep_mic { type file; slave.pcm "null"; file "/dev/null"; infile "${dir}/mic.raw"; format "raw" }`,
+      `pcm.doorstep_speaker { type file; slave.pcm "null"; file "${dir}/speaker.raw"; format "raw" }`,
+      'pcm.doorstep_sim { type asym; capture.pcm "doorstep_mic"; playback.pcm "doorstep_speaker" }',
+      '',
+    ].join('\n'));
+    return ['--audio-device', 'doorstep_sim', '--alsa-config', join(dir, 'asoundrc')];
   }
 
   // Send one control command; resolves with the reply line.

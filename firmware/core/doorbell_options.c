@@ -1,0 +1,168 @@
+/*
+ * doorbell_options.c - doorbelld's command line (see doorbell_options.h).
+ */
+#define LOG_MODULE "doorbelld"
+
+#include "core/doorbell_options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/platform_util.h>
+
+static void doorbell_usage(const char *program)
+{
+    printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
+           " [OPTION]...\n"
+           "       %s ctl SOCKET COMMAND...\n"
+           "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button and PIR.\n\n"
+           "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
+           "  --device-id ID         this doorbell's id on the hub\n"
+           "  --secret HEX           the device secret `doorstep device add` printed\n"
+           "  --secret-file FILE     read the secret from FILE instead\n"
+           "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
+           "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
+           "  --size WxH             picture size (default 1280x720)\n"
+           "  --fps N                frame rate (default 30)\n"
+           "  --bitrate KBPS         H.264 bitrate (default 2000)\n"
+           "  --keyframe-interval N  frames between keyframes (default 2 s worth)\n"
+           "  --preset NAME          x264 preset (default veryfast)\n"
+           "  --scripted             play the sim scene's scripted loop\n"
+           "  --seed N               sim scene seed (default 1)\n"
+           "  --control PATH         control socket (default: none)\n"
+           "  --audio-device PCM     ALSA microphone (and speaker) device; none = no audio\n"
+           "  --speaker-device PCM   ALSA speaker device, if not the microphone's\n"
+           "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
+           "  --audio-pacing MODE    auto (default), device or clock\n"
+           "  --log-level LEVEL      error, warn, info (default), debug\n"
+           "  --help                 show this help\n\n"
+           "Control commands: press, pir, snapshot, keyframe, light on|off, night, day,\n"
+           "visitor, car, cat, stats.\n",
+           program, program);
+}
+
+/* Parse argv into options. 0 run, 1 printed help, -1 error. */
+int doorbell_parse_options(int argc, char **argv, struct doorbell_options *options)
+{
+    static const struct option long_options[] = {
+        {"hub", required_argument, NULL, 'H'},
+        {"device-id", required_argument, NULL, 'i'},
+        {"secret", required_argument, NULL, 's'},
+        {"secret-file", required_argument, NULL, 'S'},
+        {"hub-key-sha256", required_argument, NULL, 'k'},
+        {"camera", required_argument, NULL, 'c'},
+        {"size", required_argument, NULL, 'z'},
+        {"fps", required_argument, NULL, 'f'},
+        {"bitrate", required_argument, NULL, 'b'},
+        {"keyframe-interval", required_argument, NULL, 'g'},
+        {"preset", required_argument, NULL, 'p'},
+        {"scripted", no_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 'e'},
+        {"control", required_argument, NULL, 'C'},
+        {"log-level", required_argument, NULL, 'v'},
+        {"audio-device", required_argument, NULL, 'a'},
+        {"speaker-device", required_argument, NULL, 'A'},
+        {"alsa-config", required_argument, NULL, 'L'},
+        {"audio-pacing", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int option;
+
+    memset(options, 0, sizeof(*options));
+    options->camera = "sim";
+    options->width = 1280;
+    options->height = 720;
+    options->fps = 30;
+    options->bitrate_kbps = 2000;
+    options->preset = "veryfast";
+    options->seed = 1;
+    options->log_level = LOG_LEVEL_INFO;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'H': options->hub_url = optarg; break;
+        case 'i': options->device_id = optarg; break;
+        case 's': options->secret_hex = optarg; break;
+        case 'S': options->secret_file = optarg; break;
+        case 'k': options->hub_key_sha256 = optarg; break;
+        case 'c': options->camera = optarg; break;
+        case 'z':
+            if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
+                options->width < 160 || options->height < 90 || options->width > 3840 ||
+                options->height > 2160 || (options->width | options->height) & 1) {
+                fprintf(stderr, "%s: --size wants even WxH between 160x90 and 3840x2160\n",
+                        argv[0]);
+                return -1;
+            }
+            break;
+        case 'f': options->fps = atoi(optarg); break;
+        case 'b': options->bitrate_kbps = atoi(optarg); break;
+        case 'g': options->keyframe_interval = atoi(optarg); break;
+        case 'p': options->preset = optarg; break;
+        case 'r': options->scripted = 1; break;
+        case 'e': options->seed = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'C': options->control_path = optarg; break;
+        case 'a': options->audio_device = optarg; break;
+        case 'A': options->speaker_device = optarg; break;
+        case 'L': options->alsa_config = optarg; break;
+        case 'P':
+            if (audio_pacing_parse(optarg, &options->audio_pacing) != 0) {
+                fprintf(stderr, "%s: --audio-pacing wants auto, device or clock\n", argv[0]);
+                return -1;
+            }
+            break;
+        case 'v':
+            if (log_parse_level(optarg, &options->log_level) != 0) {
+                fprintf(stderr, "%s: unknown log level '%s'\n", argv[0], optarg);
+                return -1;
+            }
+            break;
+        case 'h': doorbell_usage(argv[0]); return 1;
+        default: fprintf(stderr, "try %s --help\n", argv[0]); return -1;
+        }
+    }
+    if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
+        options->bitrate_kbps > 20000) {
+        fprintf(stderr, "%s: --fps wants 1..60 and --bitrate 50..20000\n", argv[0]);
+        return -1;
+    }
+    if (options->keyframe_interval <= 0)
+        options->keyframe_interval = 2 * options->fps;
+    if (options->hub_url == NULL || options->device_id == NULL ||
+        (options->secret_hex == NULL) == (options->secret_file == NULL)) {
+        fprintf(stderr, "%s: --hub, --device-id and one of --secret/--secret-file are needed\n",
+                argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the 64-hex-digit secret from the option or its file. */
+int doorbell_load_secret(const struct doorbell_options *options,
+                                uint8_t secret[LINK_SECRET_SIZE])
+{
+    char text[LINK_SECRET_SIZE * 2 + 8] = "";
+    int rc;
+
+    if (options->secret_file != NULL) {
+        FILE *file = fopen(options->secret_file, "re");
+        if (file == NULL || fgets(text, sizeof(text), file) == NULL) {
+            log_error("cannot read %s", options->secret_file);
+            if (file != NULL)
+                fclose(file);
+            return -1;
+        }
+        fclose(file);
+        text[strcspn(text, "\r\n")] = '\0';
+    } else {
+        snprintf(text, sizeof(text), "%s", options->secret_hex);
+    }
+    rc = link_hex_decode(text, secret, LINK_SECRET_SIZE);
+    mbedtls_platform_zeroize(text, sizeof(text));
+    if (rc != 0)
+        log_error("the secret must be %d hex digits", LINK_SECRET_SIZE * 2);
+    return rc;
+}
+

@@ -1,0 +1,40 @@
+/*
+ * doorbell_options.h - doorbelld's command line: defaults, parsing, --help,
+ * and loading the device secret. Main thread, at start-up.
+ */
+#ifndef DOORSTEP_DOORBELL_OPTIONS_H
+#define DOORSTEP_DOORBELL_OPTIONS_H
+
+#include <stdint.h>
+
+#include "audio/audio_alsa.h"
+#include "common/link_protocol.h"
+#include "common/log.h"
+
+struct doorbell_options {
+    const char *hub_url;
+    const char *device_id;
+    const char *secret_hex;
+    const char *secret_file;
+    const char *hub_key_sha256;
+    const char *camera;
+    const char *control_path;
+    const char *preset;
+    int width, height, fps, bitrate_kbps, keyframe_interval;
+    int scripted;
+    uint32_t seed;
+    const char *audio_device;   /* ALSA PCM for the microphone; NULL = no audio */
+    const char *speaker_device; /* ALSA PCM for the speaker; default: audio_device */
+    const char *alsa_config;    /* extra asoundrc read after alsa.conf */
+    enum audio_pacing audio_pacing;
+    enum log_level log_level;
+};
+
+/* Fill options from argv. 0 run, 1 printed --help (exit 0), -1 error (printed). */
+int doorbell_parse_options(int argc, char **argv, struct doorbell_options *options);
+
+/* Decode the 64-hex-digit secret from --secret or --secret-file. 0 or -1 (logged). */
+int doorbell_load_secret(const struct doorbell_options *options,
+                         uint8_t secret[LINK_SECRET_SIZE]);
+
+#endif
