@@ -95,7 +95,8 @@ programs: $(PROGRAMS)
 deps:
 	@scripts/deps.sh
 
-$(CIVETWEB_STAMP):
+# Re-fetched (and re-patched) when our patches or the script change.
+$(CIVETWEB_STAMP): scripts/fetch-civetweb.sh $(wildcard scripts/civetweb-patches/*.patch)
 	@scripts/fetch-civetweb.sh $(CIVETWEB_SOURCE)
 
 civetweb: $(CIVETWEB_STAMP)

@@ -41,11 +41,25 @@ if [ ! -s "$bell_dir/secret" ]; then
     sed -n 's/^id //p' <<<"$out" > "$bell_dir/id"
     sed -n 's/^secret //p' <<<"$out" > "$bell_dir/secret"
 fi
+# The simulated doorbell's microphone and speaker: ALSA `file` devices (no
+# sound card needed). The microphone hears two minutes of quiet street noise
+# on a loop of the file; the speaker (ding, talk-back) goes nowhere.
+if [ ! -s "$bell_dir/mic.raw" ]; then
+    ffmpeg -v error -f lavfi -i "anoisesrc=c=brown:a=0.05:d=120" -f s16le -ar 48000 -ac 1 \
+        "$bell_dir/mic.raw"
+fi
+cat > "$bell_dir/asoundrc" <<ALSA
+pcm.doorstep_mic { type file; slave.pcm "null"; file "/dev/null"; infile "$bell_dir/mic.raw"; format "raw" }
+pcm.doorstep_speaker { type file; slave.pcm "null"; file "/dev/null"; format "raw" }
+pcm.doorstep_sim { type asym; capture.pcm "doorstep_mic"; playback.pcm "doorstep_speaker" }
+ALSA
+
 # Pin the hub's key, as a paired doorbell does.
 pin=$(openssl pkey -in "$hub_dir/tls/hub.key" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
 
 "$build/doorbelld" --hub "wss://127.0.0.1:$port" --device-id "$(cat "$bell_dir/id")" \
     --secret-file "$bell_dir/secret" --hub-key-sha256 "$pin" --scripted \
+    --audio-device doorstep_sim --alsa-config "$bell_dir/asoundrc" \
     --control "$bell_dir/control.sock" 2> >(tee "$var/doorbell.log" >&2) &
 pids+=($!)
 

@@ -8,17 +8,20 @@ import * as loginPage from './js/pages/login.js';
 import * as devicesPage from './js/pages/devices.js';
 import * as devicePage from './js/pages/device.js';
 import * as settingsPage from './js/pages/settings.js';
+import * as livePage from './js/pages/live.js';
 
 const ROUTES = [
   { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
   { pattern: /^\/login$/, page: loginPage, public: true, title: 'Sign in' },
   { pattern: /^\/devices$/, page: devicesPage, title: 'Doorbells', nav: 'devices' },
   { pattern: /^\/devices\/([^/?#]+)$/, keys: ['id'], page: devicePage, title: 'Doorbell', nav: 'devices' },
+  { pattern: /^\/live$/, page: livePage, title: 'Live', nav: 'live' },
   { pattern: /^\/settings$/, page: settingsPage, title: 'Settings', nav: 'settings' },
 ];
 
 const NAV = [
   { id: 'devices', href: '#/devices', label: 'Doorbells', icon: 'grid' },
+  { id: 'live', href: '#/live', label: 'Live', icon: 'video' },
   { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings' },
 ];
 

@@ -30,7 +30,9 @@ void config_defaults(struct config *config)
     snprintf(config->www_dir, sizeof(config->www_dir), "%s", DOORSTEP_DEFAULT_WWW_DIR);
     snprintf(config->listen, sizeof(config->listen), "8443");
     config->log_level = LOG_LEVEL_INFO;
-    config->http_threads = 32;
+    /* Every WebSocket (doorbell link or live viewer) holds a civetweb worker
+     * thread for its life: room for 100 doorbells and their viewers. */
+    config->http_threads = 256;
 }
 
 /* Accept "PORT", "ADDR:PORT" or "[V6ADDR]:PORT" with a port in 1..65535. */
@@ -85,8 +87,8 @@ int config_set(struct config *config, const char *key, const char *value, char *
     if (strcmp(key, "http_threads") == 0) {
         char *end = NULL;
         long threads = strtol(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || threads < 4 || threads > 512) {
-            snprintf(error, error_size, "http_threads: expected 4..512");
+        if (*value == '\0' || *end != '\0' || threads < 4 || threads > 1024) {
+            snprintf(error, error_size, "http_threads: expected 4..1024");
             return -1;
         }
         config->http_threads = (int)threads;

@@ -1,18 +1,14 @@
 // Hub CPU for live fan-out: one doorbell (1280x720, 30 fps, 4 Mbit/s) and
 // 0, 1, 10 and 50 WebSocket viewers that read and discard. CPU is the
-// doorstepd process's user + system time from /proc over a fixed window.
+// doorstepd threads' run time from /proc schedstat (ns) over a fixed window.
 // Prints JSON lines; asserts nothing.
 
-import { readFileSync } from 'node:fs';
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { cpuSeconds, rssMegabytes } from '../lib/proc.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
 
 const WINDOW = Number(process.env.BENCH_SECONDS || 15);
 
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const data = tempDir('doorstep-bench-');
 const hub = await Hub.start({ dataDir: data.dir });

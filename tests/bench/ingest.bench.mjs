@@ -1,24 +1,15 @@
 // Hub cost of ingesting doorbell streams over the device link: CPU time of
-// the doorstepd process (from /proc, user + system) and its resident memory
+// the doorstepd process (/proc schedstat, ns) and its resident memory
 // while N simulated doorbells stream for a fixed time. Prints JSON lines.
 // Not a test: it asserts nothing, it measures.
 
-import { readFileSync } from 'node:fs';
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { cpuSeconds, rssMegabytes } from '../lib/proc.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 20);
 const DOORBELLS = Number(process.env.BENCH_DOORBELLS || 2);
-const ticksPerSecond = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond; // utime + stime
-}
 
-function rssMegabytes(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
 
 const data = tempDir('doorstep-bench-');
 const hub = await Hub.start({ dataDir: data.dir });

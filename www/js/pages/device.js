@@ -1,10 +1,11 @@
-// Doorbell detail page (#/devices/ID): large snapshot, connection status,
-// telemetry and video-stream statistics, polled every 2 s while visible,
-// plus the place where live view will play.
+// Doorbell detail page (#/devices/ID): live view (js/live/view.js) with the
+// latest snapshot as its poster, the snapshot itself, connection status,
+// telemetry and video-stream statistics, polled every 2 s while visible.
 
 import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
+import { createLiveView } from '../live/view.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
@@ -16,6 +17,7 @@ export function mount(main, ctx) {
   const badge = statusBadge();
   const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
   const snap = snapshotView({ large: true });
+  const live = createLiveView({ deviceId: id });
   const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
   const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
   const status = statList('stats stats-rows');
@@ -31,12 +33,8 @@ export function mount(main, ctx) {
 
   const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
     h('div', { class: 'detail-main' },
-      h('div', { class: 'card card-flush' }, snap.el),
-      h('div', { class: 'card live-card', 'data-testid': 'live-view' },
-        h('div', { class: 'live-icon' }, icon('video')),
-        h('div', {},
-          h('h2', { class: 'section-title', text: 'Live view' }),
-          h('p', { class: 'muted', text: 'Live video with sound and talk-back will play here once live view arrives in a coming release. Meanwhile, refresh the snapshot to see what the doorbell sees.' })))),
+      h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
+      h('div', { class: 'card card-flush' }, snap.el)),
     h('div', { class: 'detail-side' },
       section('Status', 'info', status.el),
       section('Telemetry', 'thermometer', telemetry.el),
@@ -73,6 +71,7 @@ export function mount(main, ctx) {
     badge.update(d.online);
     refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
     snap.update(d);
+    if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     const t = d.telemetry || {};
     const v = d.video || {};
     status.set([
@@ -117,6 +116,7 @@ export function mount(main, ctx) {
     seen.textContent = '';
     title.textContent = 'Doorbell';
     missing.hidden = false;
+    live.stop();
   }
 
   const poll = poller(async (signal) => {
@@ -128,7 +128,7 @@ export function mount(main, ctx) {
     }
   }, 2000);
   const ticker = setInterval(() => tick(api.serverNow()), 1000);
-  return () => { poll.stop(); clearInterval(ticker); };
+  return () => { poll.stop(); clearInterval(ticker); live.stop(); };
 }
 
 function section(title, iconName, content) {

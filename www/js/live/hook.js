@@ -1,0 +1,31 @@
+// Test and diagnostics hook of the live player, always on and bounded:
+// window.doorstepLive = { players: [{ deviceId, frames: [{ sequence,
+// captureMs, presentedMs }], firstFrameMs, openedMs, state, mime }] }.
+// Each player keeps its last 2000 presented frames; the list keeps every
+// running player plus the 10 most recently stopped ones.
+
+const MAX_FRAMES = 2000;
+const MAX_STOPPED = 10;
+
+function root() {
+  if (!window.doorstepLive) window.doorstepLive = { players: [] };
+  return window.doorstepLive;
+}
+
+/** A new entry for a player of deviceId; addFrame() and retire() are not enumerable. */
+export function registerPlayer(deviceId) {
+  const entry = { deviceId, frames: [], firstFrameMs: null, openedMs: Date.now(), state: 'connecting', mime: null };
+  Object.defineProperties(entry, {
+    addFrame: {
+      value(sequence, captureMs, presentedMs) {
+        entry.frames.push({ sequence, captureMs, presentedMs });
+        if (entry.frames.length > MAX_FRAMES) entry.frames.shift();   // 2000 entries: a cheap move
+      },
+    },
+  });
+  const players = root().players;
+  players.push(entry);
+  const stopped = players.filter((p) => p.state === 'stopped' || p.state === 'error');
+  for (const p of stopped.slice(0, Math.max(0, stopped.length - MAX_STOPPED))) players.splice(players.indexOf(p), 1);
+  return entry;
+}

@@ -1,0 +1,163 @@
+// Live view media helpers: a tiny ISO-BMFF box reader for the hub's fMP4
+// (track timescales from the init segment; track, decode time and duration of
+// each moof+mdat fragment, so the player knows where every frame lands on the
+// MSE timeline), and the MIME adjustment that finds a codecs string this
+// browser's MediaSource accepts.
+
+/** Iterate the boxes in bytes[start, end): yields { type, start (of content), end }. */
+function* boxes(bytes, start = 0, end = bytes.length) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = start;
+  while (at + 8 <= end) {
+    let size = view.getUint32(at);
+    let header = 8;
+    if (size === 1) {
+      if (at + 16 > end) return;
+      size = view.getUint32(at + 8) * 2 ** 32 + view.getUint32(at + 12);
+      header = 16;
+    } else if (size === 0) {
+      size = end - at;
+    }
+    if (size < header || at + size > end) return;
+    const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    yield { type, start: at + header, end: at + size, view };
+    at += size;
+  }
+}
+
+function child(bytes, parent, type) {
+  for (const b of boxes(bytes, parent.start, parent.end)) if (b.type === type) return b;
+  return null;
+}
+
+/** Init segment (ftyp+moov) -> Map(trackId -> { timescale, handler: 'vide'|'soun'|... }). */
+export function parseInit(bytes) {
+  const tracks = new Map();
+  for (const moov of boxes(bytes)) {
+    if (moov.type !== 'moov') continue;
+    for (const trak of boxes(bytes, moov.start, moov.end)) {
+      if (trak.type !== 'trak') continue;
+      const tkhd = child(bytes, trak, 'tkhd');
+      const mdia = child(bytes, trak, 'mdia');
+      const mdhd = mdia && child(bytes, mdia, 'mdhd');
+      const hdlr = mdia && child(bytes, mdia, 'hdlr');
+      if (!tkhd || !mdhd) continue;
+      const v = tkhd.view;
+      const id = v.getUint32(tkhd.start + (bytes[tkhd.start] === 1 ? 20 : 12));
+      const timescale = v.getUint32(mdhd.start + (bytes[mdhd.start] === 1 ? 20 : 12));
+      const handler = hdlr ? String.fromCharCode(...bytes.subarray(hdlr.start + 8, hdlr.start + 12)) : '';
+      if (timescale > 0) tracks.set(id, { timescale, handler });
+    }
+  }
+  return tracks;
+}
+
+/**
+ * moof+mdat -> { trackId, baseTime (in track timescale), duration (sum of
+ * sample durations), keyframe } or null when it is not a fragment we know.
+ */
+export function parseFragment(bytes) {
+  for (const moof of boxes(bytes)) {
+    if (moof.type !== 'moof') continue;
+    const traf = child(bytes, moof, 'traf');
+    if (!traf) return null;
+    let trackId = 0;
+    let baseTime = 0;
+    let duration = 0;
+    let defaultDuration = 0;
+    let keyframe = true;
+    for (const b of boxes(bytes, traf.start, traf.end)) {
+      const v = b.view;
+      const flags = v.getUint32(b.start) & 0xffffff;
+      if (b.type === 'tfhd') {
+        trackId = v.getUint32(b.start + 4);
+        let at = b.start + 8;
+        if (flags & 0x01) at += 8;   // base_data_offset
+        if (flags & 0x02) at += 4;   // sample_description_index
+        if (flags & 0x08) defaultDuration = v.getUint32(at);
+      } else if (b.type === 'tfdt') {
+        baseTime = bytes[b.start] === 1
+          ? v.getUint32(b.start + 4) * 2 ** 32 + v.getUint32(b.start + 8)
+          : v.getUint32(b.start + 4);
+      } else if (b.type === 'trun') {
+        const count = v.getUint32(b.start + 4);
+        let at = b.start + 8;
+        if (flags & 0x001) at += 4;  // data_offset
+        let firstFlags = null;
+        if (flags & 0x004) { firstFlags = v.getUint32(at); at += 4; }
+        const perSample = ((flags & 0x100) ? 4 : 0) + ((flags & 0x200) ? 4 : 0) + ((flags & 0x400) ? 4 : 0) + ((flags & 0x800) ? 4 : 0);
+        for (let i = 0; i < count && at + perSample <= b.end; i++) {
+          let p = at;
+          duration += (flags & 0x100) ? v.getUint32(p) : defaultDuration;
+          if (flags & 0x100) p += 4;
+          if (flags & 0x200) p += 4;
+          const sampleFlags = (flags & 0x400) ? v.getUint32(p) : (i === 0 ? firstFlags : null);
+          if (i === 0 && sampleFlags !== null) keyframe = (sampleFlags & 0x10000) === 0;
+          at += perSample;
+        }
+      }
+    }
+    return trackId ? { trackId, baseTime, duration, keyframe } : null;
+  }
+  return null;
+}
+
+/*
+ * Codecs string case. The hub writes RFC 6381 strings: `avc1.64001F` (upper-
+ * case hex, as h264_codecs_string prints it) and `opus`. What browsers accept
+ * in MediaSource.isTypeSupported / addSourceBuffer for MP4:
+ *  - avc1: the sample-entry fourcc must be lowercase `avc1`; the six hex
+ *    digits are parsed case-insensitively by Chromium (ParseAVCCodecId uses
+ *    HexStringToUInt), Firefox (ExtractH264CodecDetails) and Safari, so
+ *    `avc1.64001F` and `avc1.64001f` are equivalent. We still try the given
+ *    form, then lowercase, then uppercase hex, in case an embedded WebView is
+ *    stricter.
+ *  - Opus in MP4: Chromium and Firefox want lowercase `opus` (they answer
+ *    false for `Opus`); Safari (17+, MSE and ManagedMediaSource) wants the
+ *    sample-entry spelling `Opus` and answers false for `opus` in audio/mp4
+ *    (while it wants `opus` in WebM) — shaka-player PR 6607, hls.js
+ *    getCodecCompatibleName tries ['opus', 'Opus'] for the same reason.
+ *    Verified here: Debian Chromium accepts `opus` and `avc1.64001F`/`f`.
+ * So each codec gets a short list of spellings, and the first full MIME the
+ * browser says yes to wins. If none does and the stream has audio, the video
+ * alone is tried (an init segment with an extra track then fails, so the
+ * caller reports "unsupported" instead of playing without sound silently).
+ */
+function spellings(codec) {
+  const c = codec.trim();
+  const m = /^(avc[13])\.([0-9a-f]{6})$/i.exec(c);
+  if (m) {
+    const fourcc = m[1].toLowerCase();
+    return [...new Set([`${fourcc}.${m[2]}`, `${fourcc}.${m[2].toLowerCase()}`, `${fourcc}.${m[2].toUpperCase()}`])];
+  }
+  if (/^opus$/i.test(c)) return ['opus', 'Opus'];
+  if (/^flac$/i.test(c)) return ['flac', 'fLaC'];
+  return [c];
+}
+
+/** The MIME type, respelled if needed so `MS.isTypeSupported` says yes; null if none works. */
+export function supportedMime(mime, MS) {
+  if (!MS || typeof MS.isTypeSupported !== 'function') return null;
+  const m = /^([^;]+);\s*codecs\s*=\s*"?([^"]*)"?/i.exec(mime || '');
+  if (!m) return MS.isTypeSupported(mime) ? mime : null;
+  const container = m[1].trim();
+  const lists = m[2].split(',').map(spellings);
+  // Cartesian product; at most 3 x 2 candidates here.
+  let combos = [[]];
+  for (const list of lists) combos = combos.flatMap((prefix) => list.map((s) => [...prefix, s]));
+  for (const combo of combos) {
+    const candidate = `${container}; codecs="${combo.join(', ')}"`;
+    if (MS.isTypeSupported(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** A fresh Uint8Array holding all parts one after another. */
+export function concat(parts) {
+  let size = 0;
+  for (const p of parts) size += p.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  return out;
+}
