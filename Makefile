@@ -178,7 +178,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=1 all unit-tests
 	$(MAKE) fuzzers
-	$(MAKE) test-unit test-fuzz test-integration test-e2e
+	$(MAKE) -k test-unit test-fuzz test-integration test-e2e
 
 test-unit:
 	@scripts/run-unit-tests.sh build/asan/tests

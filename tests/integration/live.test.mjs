@@ -33,7 +33,8 @@ after(async () => {
 
 // Frame stamps of every frame of an MP4, decoded from ffmpeg's output.
 function frameStamps(file) {
-  const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'crop=528:24:0:0', '-f', 'rawvideo',
+  // passthrough: one output picture per input frame (no rate conversion).
+  const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'crop=528:24:0:0', '-f', 'rawvideo',
     '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30 });
   const frameSize = 528 * 24;
   const stamps = [];

@@ -29,8 +29,10 @@ const KIND_INIT = 1;
 const KIND_VIDEO = 2;
 const KIND_AUDIO = 3;
 export const WEBKIT = /Apple/.test(navigator.vendor || '');
-const TARGET = WEBKIT ? { start: 0.15, min: 0.1, max: 0.4 } : { start: 0.1, min: 0.07, max: 0.3 };
-const JUMP_BEHIND = 0.4;
+// Seconds. Rates: WebKit never changes playbackRate.
+const TUNING = WEBKIT
+  ? { start: 0.15, min: 0.1, max: 0.4, adapt: true, jump: 0.4, minRate: 1, maxRate: 1 }
+  : { start: 0.1, min: 0.07, max: 0.3, adapt: true, jump: 0.4, minRate: 0.95, maxRate: 1.1 };
 const KEEP_SECONDS = 10;
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
@@ -58,7 +60,9 @@ export class LivePlayer {
     this.media = null;           // { ms, sb, url, mime }
     this.queue = [];
     this.removeRange = null;
-    this.target = TARGET.start;
+    // window.doorstepLiveTuning (benchmarks, diagnostics) may override TUNING.
+    this.tuning = { ...TUNING, ...(typeof window.doorstepLiveTuning === 'object' ? window.doorstepLiveTuning : {}) };
+    this.target = this.tuning.start;
     this.counters = { videoBytes: 0, videoFrames: 0, presented: 0, jumps: 0, underflows: 0, reconnects: 0, rebuilds: 0 };
     this.hubStats = null;
     this.latencies = [];         // [{ at, ms, est }] of presented frames, last ~2 s
@@ -75,7 +79,7 @@ export class LivePlayer {
     this.onWaiting = () => {
       if (this.started && !video.seeking && !this.settling) {
         this.counters.underflows++;
-        this.target = Math.min(TARGET.max, this.target + 0.025);
+        if (this.tuning.adapt) this.target = Math.min(this.tuning.max, this.target + 0.025);
         this.calmSince = performance.now();
       }
     };
@@ -232,12 +236,12 @@ export class LivePlayer {
     const mime = info.mime || (this.media && this.media.mime);
     if (!mime) return;
     this.hook.mime = mime;
-    this.tracks = parseInit(body);
     // Same track list: append the new init segment as is (a resolution
     // change). Another list (audio came or went): rebuild the MediaSource.
     if (!this.media || this.media.mime !== mime) {
       if (!this.buildMedia(mime)) return;
     }
+    this.tracks = parseInit(body);
     this.queue.push({ kind: KIND_INIT, data: body });
     this.pump();
   }
@@ -398,21 +402,23 @@ export class LivePlayer {
     const behind = end - t;
     const stuck = !v.paused && !v.seeking && this.lastT === t && now - this.lastTAt > 500 && behind > 0.1;
     if (this.lastT !== t) { this.lastT = t; this.lastTAt = now; }
-    if (behind > JUMP_BEHIND || t < start - 0.02 || stuck) {
+    if (behind > this.tuning.jump || t < start - 0.02 || stuck) {
       if (!v.seeking) this.jump(start, end);
       return;
     }
     if (!periodic) return;
     this.behind.push(behind);
     if (this.behind.length > 10) this.behind.shift();
-    if (now - (this.calmSince || 0) > 5000) {
+    if (this.tuning.adapt && now - (this.calmSince || 0) > 5000) {
       this.calmSince = now;
-      this.target = Math.max(TARGET.min, this.target - 0.005);
+      this.target = Math.max(this.tuning.min, this.target - 0.005);
     }
-    if (!WEBKIT && this.behind.length >= 5) {
-      const avg = this.behind.reduce((s, x) => s + x, 0) / this.behind.length;
-      const excess = avg - this.target;
-      const rate = excess > 0.015 ? 1 + Math.min(0.1, Math.round(excess * 100) / 100) : 1;
+    if (this.behind.length >= 5 && this.tuning.maxRate > this.tuning.minRate) {
+      // Average over the last second (the buffer saw-tooths by a frame
+      // period); outside a 15 ms dead band, steer by 1 % per 10 ms of error.
+      const error = this.behind.reduce((sum, x) => sum + x, 0) / this.behind.length - this.target;
+      const rate = Math.abs(error) > 0.015
+        ? Math.min(this.tuning.maxRate, Math.max(this.tuning.minRate, 1 + Math.round(error * 100) / 100)) : 1;
       if (v.playbackRate !== rate) v.playbackRate = rate;
     }
     // Keep ~10 s behind the playhead.
@@ -428,7 +434,7 @@ export class LivePlayer {
     this.video.currentTime = to;
     this.counters.jumps++;
     this.behind = [];
-    if (!WEBKIT && this.video.playbackRate !== 1) this.video.playbackRate = 1;
+    if (this.video.playbackRate !== 1) this.video.playbackRate = 1;
   }
 
   play() {
@@ -477,6 +483,11 @@ export class LivePlayer {
     while (this.history.length > 8) this.history.shift();
     // No video for 3 s on an open socket: the doorbell is away or stalled.
     if (this.state === 'live' && now - (this.lastVideoAt || 0) > 3000) this.setState('waiting');
-    if (this.onStats) this.onStats(this.getStats());
+    const stats = this.getStats();
+    const c = this.counters;
+    this.hook.stats = { jumps: c.jumps, underflows: c.underflows, reconnects: c.reconnects, rebuilds: c.rebuilds,
+      targetMs: Math.round(stats.targetMs), bufferMs: stats.bufferMs === null ? null : Math.round(stats.bufferMs),
+      dropped: stats.dropped, skipped: stats.skipped };
+    if (this.onStats) this.onStats(stats);
   }
 }
