@@ -150,6 +150,9 @@ static void *doorbell_capture_thread(void *data)
         unsigned snapshot;
         int bitrate;
 
+        /* Before capturing: a reconfigured camera frees the planes of the
+         * frame it returned last. */
+        doorbell_apply_format_request(doorbell);
         if (camera_capture(doorbell->camera, &frame) != 0) {
             usleep(100000); /* camera hiccup: retry, never spin */
             continue;
@@ -157,7 +160,6 @@ static void *doorbell_capture_thread(void *data)
         atomic_fetch_add(&doorbell->frames_captured, 1);
         atomic_store(&doorbell->last_sequence, frame.sequence);
 
-        doorbell_apply_format_request(doorbell);
         bitrate = atomic_exchange(&doorbell->reconfigure_bitrate_kbps, 0);
         /* A file or V4L2 source decides its own size: follow it. */
         if (bitrate > 0 || frame.width != doorbell->encoder_width ||

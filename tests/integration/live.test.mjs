@@ -122,11 +122,46 @@ test('a stalled viewer is skipped forward; the doorbell and another viewer keep 
   assert.equal(after.video.gaps, 0, 'the doorbell lost nothing');
   assert.ok(after.live.skipped_frames > before.live.skipped_frames);
 
+  // The hub noticed by itself and asked the doorbell for a lower bitrate,
+  // which x264 applied without the doorbell reconnecting.
+  const connectsBefore = (await doorbell.stats()).connects;
+  await waitFor(() => doorbell.log.some((line) => /video now 640x360 at \d+ kbit\/s/.test(line) && !/at 1500 kbit/.test(line)),
+    { timeout: 10000, what: 'the doorbell to lower its bitrate' });
+  assert.ok(hub.log.some((line) => /keep falling behind: asking for \d+ kbit\/s/.test(line)));
+  assert.equal((await doorbell.stats()).connects, connectsBefore, 'no reconnection');
+  assert.ok((await doorbell.stats()).bitrate_kbps < 1500);
+
   // It recovers when it reads again: frames flow, starting on a keyframe.
   const stalledBefore = stalled.videoFrames().length;
   stalled.resume();
   await waitFor(() => stalled.videoFrames().length > stalledBefore + 60, { timeout: 30000, what: 'the stalled viewer to recover' });
   await Promise.all([healthy.close(), stalled.close()]);
+});
+
+test('asking for another resolution re-configures the doorbell live: a new init segment, no reconnection', async () => {
+  const viewer = new LiveViewer(admin, device.id);
+  await viewer.opened;
+  await waitFor(() => viewer.videoFrames().length > 10, { what: 'frames before the change' });
+  const connects = (await doorbell.stats()).connects;
+  const response = await admin.api('POST', `/api/v1/devices/${device.id}/video`, { json: { width: 800, height: 450, bitrate_kbps: 1500 } });
+  assert.equal(response.status, 202);
+  await waitFor(() => viewer.texts.some((t) => t.type === 'init' && t.width === 800 && t.height === 450),
+    { what: 'a new init segment for 800x450' });
+  const inits = viewer.messages.filter((m) => m.kind === 1).length;
+  assert.equal(inits, 2);
+  // Right after the new init segment comes a keyframe, and frames keep flowing.
+  const index = viewer.messages.findLastIndex((m) => m.kind === 1);
+  await waitFor(() => viewer.messages.slice(index + 1).filter((m) => m.kind === 2).length > 30, { what: 'frames after the change' });
+  const after = viewer.messages.slice(index + 1);
+  const file = join(data.dir, 'resized.mp4');
+  writeFileSync(file, Buffer.concat([viewer.messages[index].bytes, ...after.map((m) => m.bytes)]));
+  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', file], { encoding: 'utf8' }));
+  assert.equal(probe.streams[0].width, 800);
+  assert.equal((await doorbell.stats()).connects, connects, 'the doorbell did not reconnect');
+  await viewer.close();
+  // Back to the test size for the other tests.
+  assert.equal((await admin.api('POST', `/api/v1/devices/${device.id}/video`, { json: { width: 640, height: 360 } })).status, 202);
+  await waitFor(() => doorbell.log.some((line) => /video now 640x360/.test(line)), { what: 'back to 640x360' });
 });
 
 test('corrupt H.264 is dropped with a reason; an oversized message closes only that link', async () => {
