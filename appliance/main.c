@@ -86,10 +86,8 @@ static int hub_offer_setup(struct hub *hub, sqlite3 *db)
     }
     if (setup_token_generate(hub->config.data_dir, token, sizeof(token)) != 0)
         return -1;
-    log_info("no admin yet: create the first one at %s/#/setup?token=%s", hub->public_url,
-             token);
-    log_info("(or run: doorstep --data-dir %s user add NAME --role admin)",
-             hub->config.data_dir);
+    log_info("no admin yet: create the first one at %s/#/setup?token=%s", hub->public_url, token);
+    log_info("(or run: doorstep --data-dir %s user add NAME --role admin)", hub->config.data_dir);
     return 0;
 }
 

@@ -41,11 +41,10 @@
 #include "link/link_client.h"
 #include "snapshot/snapshot.h"
 
-#define DOORBELL_FIRMWARE_VERSION  "doorbelld 0.1.0"
-#define DOORBELL_TELEMETRY_PERIOD  10
-#define DOORBELL_SNAPSHOT_QUALITY  80
+#define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
+#define DOORBELL_TELEMETRY_PERIOD   10
+#define DOORBELL_SNAPSHOT_QUALITY   80
 #define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
-
 
 struct doorbell {
     struct doorbell_options options;
@@ -91,8 +90,8 @@ static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camer
         log_warn("snapshot failed: %s", error);
         return;
     }
-    link_client_send_binary(doorbell->link, LINK_SNAPSHOT, request_id, frame->capture_time_us,
-                            jpeg, size);
+    link_client_send_binary(doorbell->link, LINK_SNAPSHOT, request_id, frame->capture_time_us, jpeg,
+                            size);
     free(jpeg);
 }
 
@@ -164,7 +163,9 @@ static void *doorbell_capture_thread(void *data)
         /* A file or V4L2 source decides its own size: follow it. */
         if (bitrate > 0 || frame.width != doorbell->encoder_width ||
             frame.height != doorbell->encoder_height) {
-            struct encoder_config config = {frame.width, frame.height, doorbell->options.fps,
+            struct encoder_config config = {frame.width,
+                                            frame.height,
+                                            doorbell->options.fps,
                                             bitrate > 0 ? bitrate : doorbell->options.bitrate_kbps,
                                             doorbell->options.keyframe_interval,
                                             doorbell->options.preset};
@@ -200,8 +201,8 @@ static void doorbell_on_audio(const uint8_t *packet, size_t size, uint64_t captu
 {
     struct doorbell *doorbell = context;
     link_client_send_binary(doorbell->link, LINK_AUDIO,
-                            atomic_fetch_add(&doorbell->audio_sequence, 1), capture_time_us,
-                            packet, size);
+                            atomic_fetch_add(&doorbell->audio_sequence, 1), capture_time_us, packet,
+                            size);
 }
 
 /* Link thread: talk-back from the hub goes to the speaker. */
@@ -298,8 +299,7 @@ static void doorbell_on_connected(void *context)
 }
 
 /* Control thread: one command line. */
-static void doorbell_on_control(const char *command, char *reply, size_t reply_size,
-                                void *context)
+static void doorbell_on_control(const char *command, char *reply, size_t reply_size, void *context)
 {
     struct doorbell *doorbell = context;
     enum camera_trigger trigger;
@@ -395,8 +395,8 @@ static int doorbell_start_audio(struct doorbell *doorbell)
         config.alsa_config = options->alsa_config;
         config.channels = 1;
         config.pacing = options->audio_pacing;
-        doorbell->microphone = audio_capture_start(&config, doorbell_on_audio, doorbell, error,
-                                                   sizeof(error));
+        doorbell->microphone =
+            audio_capture_start(&config, doorbell_on_audio, doorbell, error, sizeof(error));
         if (doorbell->microphone == NULL) {
             log_error("microphone: %s", error);
             return -1;
@@ -485,8 +485,10 @@ int main(int argc, char **argv)
         log_error("camera: %s", error);
         goto out;
     }
-    encoder_config = (struct encoder_config){doorbell->options.width, doorbell->options.height,
-                                             doorbell->options.fps, doorbell->options.bitrate_kbps,
+    encoder_config = (struct encoder_config){doorbell->options.width,
+                                             doorbell->options.height,
+                                             doorbell->options.fps,
+                                             doorbell->options.bitrate_kbps,
                                              doorbell->options.keyframe_interval,
                                              doorbell->options.preset};
     doorbell->encoder = encoder_open(&encoder_config, error, sizeof(error));
@@ -521,9 +523,8 @@ int main(int argc, char **argv)
     if (doorbell_start_audio(doorbell) != 0)
         goto out;
     if (doorbell->options.control_path != NULL) {
-        doorbell->control = control_socket_start(doorbell->options.control_path,
-                                                 doorbell_on_control, doorbell, error,
-                                                 sizeof(error));
+        doorbell->control = control_socket_start(
+            doorbell->options.control_path, doorbell_on_control, doorbell, error, sizeof(error));
         if (doorbell->control == NULL) {
             log_error("control: %s", error);
             goto out;

@@ -195,7 +195,9 @@ static int cli_user(sqlite3 *db, int argc, char **argv)
     }
     if (status != USERS_OK) {
         fprintf(stderr, "doorstep: %s\n",
-                error[0] ? error : status == USERS_NOT_FOUND ? "no such user" : "failed");
+                error[0]                    ? error
+                : status == USERS_NOT_FOUND ? "no such user"
+                                            : "failed");
         goto out;
     }
     printf("%s %s\n", argv[0][0] == 'a' ? "added" : "password changed for", argv[1]);

@@ -23,8 +23,7 @@ int link_field_error(char *error, size_t error_size, const char *field, const ch
 }
 
 /* Start a parse: zero the caller's struct and error; -1 unless json is an object. */
-int link_parse_begin(const cJSON *json, void *out, size_t out_size, char *error,
-                            size_t error_size)
+int link_parse_begin(const cJSON *json, void *out, size_t out_size, char *error, size_t error_size)
 {
     assert(out != NULL);
     memset(out, 0, out_size);
@@ -166,7 +165,7 @@ double link_number_canonical(double value)
 
 /* Find a member of an object; a missing required one is an error. */
 int link_json_member(const cJSON *json, const char *field, enum link_field_presence presence,
-                            const cJSON **item_out, char *error, size_t error_size)
+                     const cJSON **item_out, char *error, size_t error_size)
 {
     *item_out = cJSON_GetObjectItemCaseSensitive(json, field);
     if (*item_out == NULL && presence == LINK_FIELD_REQUIRED)
@@ -176,7 +175,7 @@ int link_json_member(const cJSON *json, const char *field, enum link_field_prese
 
 /* Read a finite number in [min, max]; an absent optional field leaves *out alone. */
 int link_json_number(const cJSON *json, const char *field, enum link_field_presence presence,
-                            double min, double max, double *out, char *error, size_t error_size)
+                     double min, double max, double *out, char *error, size_t error_size)
 {
     const cJSON *item;
     double value;
@@ -195,9 +194,8 @@ int link_json_number(const cJSON *json, const char *field, enum link_field_prese
 }
 
 /* Read an integral number in [min, max] (both below 10^15 in magnitude). */
-int link_json_integer(const cJSON *json, const char *field,
-                             enum link_field_presence presence, double min, double max,
-                             int64_t *out, char *error, size_t error_size)
+int link_json_integer(const cJSON *json, const char *field, enum link_field_presence presence,
+                      double min, double max, int64_t *out, char *error, size_t error_size)
 {
     double value = 0;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, field);
@@ -214,8 +212,8 @@ int link_json_integer(const cJSON *json, const char *field,
 }
 
 /* Read an int in [min, max]; an absent optional field leaves *out alone. */
-int link_json_int(const cJSON *json, const char *field, enum link_field_presence presence,
-                         int min, int max, int *out, char *error, size_t error_size)
+int link_json_int(const cJSON *json, const char *field, enum link_field_presence presence, int min,
+                  int max, int *out, char *error, size_t error_size)
 {
     int64_t value = *out;
 
@@ -227,7 +225,7 @@ int link_json_int(const cJSON *json, const char *field, enum link_field_presence
 
 /* Read a uint32 (0..2^32-1); an absent optional field leaves *out alone. */
 int link_json_uint32(const cJSON *json, const char *field, enum link_field_presence presence,
-                            uint32_t *out, char *error, size_t error_size)
+                     uint32_t *out, char *error, size_t error_size)
 {
     int64_t value = *out;
 
@@ -240,7 +238,7 @@ int link_json_uint32(const cJSON *json, const char *field, enum link_field_prese
 
 /* Read a JSON boolean as 0/1; an absent optional field leaves *out alone. */
 int link_json_bool(const cJSON *json, const char *field, enum link_field_presence presence,
-                          int *out, char *error, size_t error_size)
+                   int *out, char *error, size_t error_size)
 {
     const cJSON *item;
 
@@ -257,7 +255,7 @@ int link_json_bool(const cJSON *json, const char *field, enum link_field_presenc
 /* Copy a string member into out (out_size bytes); too long is an error, never truncated.
  * An absent optional field leaves out alone. */
 int link_json_string(const cJSON *json, const char *field, enum link_field_presence presence,
-                            char *out, size_t out_size, char *error, size_t error_size)
+                     char *out, size_t out_size, char *error, size_t error_size)
 {
     const cJSON *item;
     size_t length;
@@ -278,7 +276,7 @@ int link_json_string(const cJSON *json, const char *field, enum link_field_prese
 
 /* Borrow an object member (e.g. "settings"); an absent optional field gives NULL. */
 int link_json_object(const cJSON *json, const char *field, enum link_field_presence presence,
-                            const cJSON **out, char *error, size_t error_size)
+                     const cJSON **out, char *error, size_t error_size)
 {
     const cJSON *item;
 

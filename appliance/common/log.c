@@ -60,10 +60,10 @@ void log_message(enum log_level level, const char *module, const char *format, .
         struct tm utc;
         clock_gettime(CLOCK_REALTIME, &now);
         gmtime_r(&now.tv_sec, &utc);
-        written = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s: ",
-                           utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                           utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000L,
-                           log_level_names[level], module);
+        written = snprintf(line, sizeof(line),
+                           "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s: ", utc.tm_year + 1900,
+                           utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                           now.tv_nsec / 1000000L, log_level_names[level], module);
     }
     if (written > 0)
         used = (size_t)written < sizeof(line) ? (size_t)written : sizeof(line) - 1;

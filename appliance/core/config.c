@@ -59,14 +59,12 @@ int config_set(struct config *config, const char *key, const char *value, char *
         return config_copy(config->data_dir, sizeof(config->data_dir), key, value, error,
                            error_size);
     if (strcmp(key, "www_dir") == 0)
-        return config_copy(config->www_dir, sizeof(config->www_dir), key, value, error,
-                           error_size);
+        return config_copy(config->www_dir, sizeof(config->www_dir), key, value, error, error_size);
     if (strcmp(key, "tls_cert") == 0)
         return config_copy(config->tls_cert, sizeof(config->tls_cert), key, value, error,
                            error_size);
     if (strcmp(key, "tls_key") == 0)
-        return config_copy(config->tls_key, sizeof(config->tls_key), key, value, error,
-                           error_size);
+        return config_copy(config->tls_key, sizeof(config->tls_key), key, value, error, error_size);
     if (strcmp(key, "public_host") == 0)
         return config_copy(config->public_host, sizeof(config->public_host), key, value, error,
                            error_size);
@@ -105,8 +103,8 @@ int config_set(struct config *config, const char *key, const char *value, char *
                 snprintf(error, error_size, "%s: at most %d hosts", key, CONFIG_MAX_HOSTS);
                 return -1;
             }
-            if (config_copy(config->allowed_hosts[config->allowed_host_count],
-                            CONFIG_HOST_MAX, key, host, error, error_size) != 0)
+            if (config_copy(config->allowed_hosts[config->allowed_host_count], CONFIG_HOST_MAX, key,
+                            host, error, error_size) != 0)
                 return -1;
             config->allowed_host_count++;
         }
@@ -194,18 +192,22 @@ void config_print_usage(const char *program)
 int config_load(struct config *config, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},   {"www-dir", required_argument, NULL, 'w'},
-        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+        {"config", required_argument, NULL, 'c'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"www-dir", required_argument, NULL, 'w'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"public-host", required_argument, NULL, 'P'},
         {"allowed-host", required_argument, NULL, 'A'},
-        {"log-level", required_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
+        {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
-        ['d'] = "data_dir", ['l'] = "listen",      ['w'] = "www_dir",
-        ['C'] = "tls_cert", ['K'] = "tls_key",     ['P'] = "public_host",
-        ['A'] = "allowed_host", ['v'] = "log_level",
+        ['d'] = "data_dir", ['l'] = "listen",      ['w'] = "www_dir",      ['C'] = "tls_cert",
+        ['K'] = "tls_key",  ['P'] = "public_host", ['A'] = "allowed_host", ['v'] = "log_level",
     };
     const char *config_file = NULL;
     char error[1024];

@@ -12,9 +12,9 @@
 
 #include "common/log.h"
 
-#define CONFIG_PATH_MAX     4096
-#define CONFIG_MAX_HOSTS    16
-#define CONFIG_HOST_MAX     256
+#define CONFIG_PATH_MAX  4096
+#define CONFIG_MAX_HOSTS 16
+#define CONFIG_HOST_MAX  256
 
 #ifndef DOORSTEP_DEFAULT_CONFIG
 #define DOORSTEP_DEFAULT_CONFIG "/etc/doorstep/doorstepd.conf"
@@ -32,9 +32,9 @@ struct config {
     char config_file[CONFIG_PATH_MAX]; /* "" if none was read */
     char data_dir[CONFIG_PATH_MAX];
     char www_dir[CONFIG_PATH_MAX];
-    char listen[128];     /* civetweb port spec without the 's': "8443", "127.0.0.1:8443" */
-    char tls_cert[CONFIG_PATH_MAX]; /* user-supplied PEM certificate, "" = generate */
-    char tls_key[CONFIG_PATH_MAX];  /* its private key */
+    char listen[128]; /* civetweb port spec without the 's': "8443", "127.0.0.1:8443" */
+    char tls_cert[CONFIG_PATH_MAX];    /* user-supplied PEM certificate, "" = generate */
+    char tls_key[CONFIG_PATH_MAX];     /* its private key */
     char public_host[CONFIG_HOST_MAX]; /* host name used in printed links; "" = hostname */
     char allowed_hosts[CONFIG_MAX_HOSTS][CONFIG_HOST_MAX]; /* extra Host header names */
     int allowed_host_count;

@@ -161,8 +161,7 @@ cJSON *device_entry_to_json(const struct device_entry *entry)
     if (entry->has_telemetry) {
         telemetry = cJSON_AddObjectToObject(json, "telemetry");
         if (telemetry != NULL) {
-            cJSON_AddNumberToObject(telemetry, "battery_percent",
-                                    entry->telemetry.battery_percent);
+            cJSON_AddNumberToObject(telemetry, "battery_percent", entry->telemetry.battery_percent);
             cJSON_AddNumberToObject(telemetry, "rssi_dbm", entry->telemetry.rssi_dbm);
             cJSON_AddNumberToObject(telemetry, "temperature_c", entry->telemetry.temperature_c);
             cJSON_AddNumberToObject(telemetry, "uptime_s", (double)entry->telemetry.uptime_s);
@@ -218,8 +217,8 @@ void device_registry_broadcast(struct device_registry *registry, const uint8_t *
         struct device_entry *entry = registry->entries[i];
         pthread_mutex_lock(&entry->lock);
         if (entry->connection != NULL && !entry->revoked)
-            mg_websocket_write(entry->connection, MG_WEBSOCKET_OPCODE_BINARY,
-                               (const char *)message, size);
+            mg_websocket_write(entry->connection, MG_WEBSOCKET_OPCODE_BINARY, (const char *)message,
+                               size);
         pthread_mutex_unlock(&entry->lock);
     }
     pthread_mutex_unlock(&registry->lock);
@@ -257,8 +256,8 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
         if (stats->rate_at_ms > 0 && now_ms > stats->rate_at_ms) {
             double seconds = (double)(now_ms - stats->rate_at_ms) / 1000.0;
             stats->fps = (double)(stats->frames - stats->rate_frames) / seconds;
-            stats->bitrate_kbps = (double)(stats->bytes - stats->rate_bytes) * 8.0 / 1000.0 /
-                                  seconds;
+            stats->bitrate_kbps =
+                (double)(stats->bytes - stats->rate_bytes) * 8.0 / 1000.0 / seconds;
         }
         /* A link that has said nothing for 30 s is as good as gone, even
          * before TCP notices; the next message brings it back online. */
@@ -274,8 +273,8 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
     pthread_mutex_unlock(&registry->lock);
 }
 
-int device_registry_connected_ids(struct device_registry *registry,
-                                  char ids[][LINK_DEVICE_ID_MAX], int max)
+int device_registry_connected_ids(struct device_registry *registry, char ids[][LINK_DEVICE_ID_MAX],
+                                  int max)
 {
     int count = 0;
     pthread_mutex_lock(&registry->lock);

@@ -34,14 +34,14 @@ struct live_stream;
 struct device_video_stats {
     int width, height;
     uint64_t frames, keyframes, bytes;
-    uint64_t gaps;       /* frames missing between consecutive sequence numbers */
-    uint64_t duplicates; /* a sequence number seen twice in a row */
-    uint64_t reordered;  /* a sequence number lower than the previous one */
+    uint64_t gaps;           /* frames missing between consecutive sequence numbers */
+    uint64_t duplicates;     /* a sequence number seen twice in a row */
+    uint64_t reordered;      /* a sequence number lower than the previous one */
     uint32_t first_sequence; /* of this connection: with gaps == 0, frames == last - first + 1 */
     uint32_t last_sequence;
-    int64_t last_keyframe_at;  /* ms since epoch */
+    int64_t last_keyframe_at; /* ms since epoch */
     int64_t last_capture_us;
-    double fps, bitrate_kbps;  /* over the last housekeeping interval */
+    double fps, bitrate_kbps;         /* over the last housekeeping interval */
     uint64_t rate_frames, rate_bytes; /* counters at the last rate update */
     int64_t rate_at_ms;
 };
@@ -51,9 +51,9 @@ struct device_entry {
     char id[LINK_DEVICE_ID_MAX];
     char name[DEVICE_NAME_MAX];
     int online;
-    int revoked;                       /* set on delete: the link closes at its next message */
-    struct mg_connection *connection;  /* NULL when offline; written under lock */
-    uint64_t connection_serial;        /* which connection owns the entry */
+    int revoked;                      /* set on delete: the link closes at its next message */
+    struct mg_connection *connection; /* NULL when offline; written under lock */
+    uint64_t connection_serial;       /* which connection owns the entry */
     char remote_address[48];
     char firmware[LINK_TEXT_MAX];
     int64_t connected_since, last_seen_at; /* ms since epoch */
@@ -64,9 +64,9 @@ struct device_entry {
     size_t snapshot_size;
     int64_t snapshot_at;
     uint32_t next_command_id;
-    struct live_stream *live;      /* the live stream; created with the entry, one reference */
-    uint64_t adapt_seen_skips;     /* viewer skips already acted on (live_server.c) */
-    int64_t adapt_last_change_ms;  /* last automatic bitrate change */
+    struct live_stream *live;     /* the live stream; created with the entry, one reference */
+    uint64_t adapt_seen_skips;    /* viewer skips already acted on (live_server.c) */
+    int64_t adapt_last_change_ms; /* last automatic bitrate change */
 };
 
 struct device_registry;
@@ -113,8 +113,8 @@ int device_registry_send_command(struct device_registry *registry, const char *i
 void device_registry_update_rates(struct device_registry *registry, int64_t now_ms);
 
 /* Copy the ids of connected entries into ids (at most max). Returns the count. */
-int device_registry_connected_ids(struct device_registry *registry,
-                                  char ids[][LINK_DEVICE_ID_MAX], int max);
+int device_registry_connected_ids(struct device_registry *registry, char ids[][LINK_DEVICE_ID_MAX],
+                                  int max);
 
 /* Number of entries currently online. */
 int device_registry_online_count(struct device_registry *registry);

@@ -183,8 +183,8 @@ int device_store_touch(sqlite3 *db, const char *id, int64_t now_ms, const char *
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (sqlite3_prepare_v2(db, "UPDATE devices SET last_seen_at = ?, firmware = ? WHERE id = ?",
-                           -1, &statement, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "UPDATE devices SET last_seen_at = ?, firmware = ? WHERE id = ?", -1,
+                           &statement, NULL) != SQLITE_OK)
         goto out;
     sqlite3_bind_int64(statement, 1, now_ms);
     sqlite3_bind_text(statement, 2, firmware, -1, SQLITE_STATIC);

@@ -165,8 +165,7 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
         log_info("doorbell %s reconnected; the older link will be closed", entry->id);
     snprintf(entry->name, sizeof(entry->name), "%s", session->device.name);
     snprintf(entry->firmware, sizeof(entry->firmware), "%s", session->hello.firmware);
-    snprintf(entry->remote_address, sizeof(entry->remote_address), "%s",
-             session->remote_address);
+    snprintf(entry->remote_address, sizeof(entry->remote_address), "%s", session->remote_address);
     entry->connection = connection;
     entry->connection_serial = session->serial;
     entry->online = 1;
@@ -192,7 +191,8 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
 
     if (!cJSON_IsString(mac_item) ||
         link_hex_decode(mac_item->valuestring, claimed, sizeof(claimed)) != 0)
-        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, "auth.mac must be 64 hex");
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL,
+                           "auth.mac must be 64 hex");
     if (link_auth_compute_mac(session->secret, session->nonce, session->hello.device_id,
                               expected) != 0)
         return link_refuse(connection, session, "internal", "crypto failure");

@@ -116,14 +116,13 @@ int http_gate_websocket(const struct hub *hub, const struct mg_connection *conne
 
     memset(auth, 0, sizeof(*auth));
     if (!http_gate_host_allowed(hub, connection) || !http_gate_same_origin(connection)) {
-        log_warn("refused WebSocket %s from %s: Host or Origin is not this hub",
-                 info->local_uri, info->remote_addr);
+        log_warn("refused WebSocket %s from %s: Host or Origin is not this hub", info->local_uri,
+                 info->remote_addr);
         return 0;
     }
     http_gate_resolve(connection, auth);
     if (!auth->authenticated) {
-        log_warn("refused WebSocket %s from %s: not logged in", info->local_uri,
-                 info->remote_addr);
+        log_warn("refused WebSocket %s from %s: not logged in", info->local_uri, info->remote_addr);
         return 0;
     }
     return 1;

@@ -29,8 +29,8 @@ int http_parse_host_name(const char *host, char *out, size_t out_size)
 /* Characters allowed in a {param} path segment. */
 static int http_parse_param_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 int http_parse_route_match(const char *pattern, const char *path,

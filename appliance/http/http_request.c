@@ -83,8 +83,7 @@ int http_send_json(struct http_request *request, int status, const cJSON *json)
     return status;
 }
 
-int http_send_error(struct http_request *request, int status, const char *code,
-                    const char *message)
+int http_send_error(struct http_request *request, int status, const char *code, const char *message)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "error", code);
@@ -151,8 +150,7 @@ out:
     return json;
 }
 
-int http_get_cookie(struct mg_connection *connection, const char *name, char *out,
-                    size_t out_size)
+int http_get_cookie(struct mg_connection *connection, const char *name, char *out, size_t out_size)
 {
     const char *cookies = mg_get_header(connection, "Cookie");
     if (cookies == NULL)

@@ -77,8 +77,7 @@ void http_response_begin(struct mg_connection *connection, int status, const cha
                          long long content_length);
 
 /* Look up a cookie by name in the request into out. Returns 0 if found. */
-int http_get_cookie(struct mg_connection *connection, const char *name, char *out,
-                    size_t out_size);
+int http_get_cookie(struct mg_connection *connection, const char *name, char *out, size_t out_size);
 
 /* JSON helpers: string field or NULL if missing/not a string. */
 const char *http_json_string(const cJSON *object, const char *name);

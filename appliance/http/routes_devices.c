@@ -103,17 +103,15 @@ int routes_devices_add(struct http_request *request)
     name = http_json_string(body, "name");
     if (name == NULL || device_store_add(database_thread_connection(), name, &record, secret,
                                          reason, sizeof(reason)) != 0) {
-        status = http_send_error(request, 400, "invalid",
-                                 name ? reason : "a name is needed");
+        status = http_send_error(request, 400, "invalid", name ? reason : "a name is needed");
         cJSON_Delete(body);
         return status;
     }
     cJSON_Delete(body);
     link_hex_encode(secret, sizeof(secret), secret_hex);
     mbedtls_platform_zeroize(secret, sizeof(secret));
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "device_add", record.id, record.name,
-                 request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "device_add", record.id, record.name, request->remote_address);
 
     answer = cJSON_CreateObject();
     cJSON_AddItemToObject(answer, "device", routes_devices_describe(request->hub, &record));
@@ -133,16 +131,15 @@ int routes_devices_delete(struct http_request *request)
     if (deleted == 0)
         return http_send_error(request, 404, "not_found", "no such doorbell");
     device_registry_remove(request->hub->registry, request->params[0]);
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "device_delete", request->params[0], "",
-                 request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "device_delete", request->params[0], "", request->remote_address);
     return http_send_empty(request, 204, NULL);
 }
 
 int routes_devices_snapshot(struct http_request *request)
 {
-    struct device_entry *entry = device_registry_acquire(request->hub->registry,
-                                                         request->params[0], 0);
+    struct device_entry *entry =
+        device_registry_acquire(request->hub->registry, request->params[0], 0);
     uint8_t *copy = NULL;
     size_t size = 0;
     int status;
@@ -199,20 +196,19 @@ int routes_devices_set_video(struct http_request *request)
         return 400;
     memset(&command, 0, sizeof(command));
     command.type = LINK_COMMAND_SET_VIDEO;
-    invalid = routes_devices_optional_int(body, "bitrate_kbps", 300, 20000,
-                                          &command.bitrate_kbps) != 0 ||
-              routes_devices_optional_int(body, "width", 320, 3840, &command.width) != 0 ||
-              routes_devices_optional_int(body, "height", 180, 2160, &command.height) != 0 ||
-              routes_devices_optional_int(body, "fps", 1, 60, &command.fps) != 0 ||
-              (command.width | command.height) & 1 || (command.width == 0) != (command.height == 0);
+    invalid =
+        routes_devices_optional_int(body, "bitrate_kbps", 300, 20000, &command.bitrate_kbps) != 0 ||
+        routes_devices_optional_int(body, "width", 320, 3840, &command.width) != 0 ||
+        routes_devices_optional_int(body, "height", 180, 2160, &command.height) != 0 ||
+        routes_devices_optional_int(body, "fps", 1, 60, &command.fps) != 0 ||
+        (command.width | command.height) & 1 || (command.width == 0) != (command.height == 0);
     cJSON_Delete(body);
     if (invalid)
         return http_send_error(request, 400, "invalid",
                                "bitrate_kbps 300-20000, even width/height together, fps 1-60");
     if (device_registry_send_command(request->hub->registry, request->params[0], &command) != 0)
         return http_send_error(request, 409, "offline", "the doorbell is not connected");
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "video_quality", request->params[0], "",
-                 request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "video_quality", request->params[0], "", request->remote_address);
     return http_send_empty(request, 202, NULL);
 }

@@ -43,8 +43,7 @@ cJSON *routes_user_json(const struct user *user)
 }
 
 /* Start a session for user, set the cookie and answer {user, csrf_token}. */
-static int routes_session_start(struct http_request *request, const struct user *user,
-                                int status)
+static int routes_session_start(struct http_request *request, const struct user *user, int status)
 {
     char token[SESSION_TOKEN_SIZE], csrf[SESSION_TOKEN_SIZE];
     char cookie[256];
@@ -141,8 +140,7 @@ static int routes_session_login(struct http_request *request)
         cJSON_Delete(body);
         if (status == USERS_ERROR)
             return http_send_error(request, 500, "internal", "cannot check the password");
-        return http_send_error(request, 401, "invalid_credentials",
-                               "wrong username or password");
+        return http_send_error(request, 401, "invalid_credentials", "wrong username or password");
     }
     login_limiter_record_success(request->remote_address, username);
     audit_record(database_thread_connection(), user.id, user.username, "login", "", "",
@@ -164,8 +162,8 @@ static int routes_session_logout(struct http_request *request)
     if (!http_gate_csrf_valid(request))
         return http_send_error(request, 403, "csrf", "missing or wrong X-CSRF-Token");
     session_delete(database_thread_connection(), request->auth.session_token);
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "logout", "", "", request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "logout", "", "", request->remote_address);
     return http_send_empty(request, 204, clear);
 }
 

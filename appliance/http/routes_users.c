@@ -33,8 +33,7 @@ static int routes_users_add_one(const struct user *user, void *data)
 {
     cJSON *json = routes_user_json(user);
     cJSON *devices = cJSON_AddArrayToObject(json, "devices");
-    users_list_devices(database_thread_connection(), user->id, routes_users_add_device_id,
-                       devices);
+    users_list_devices(database_thread_connection(), user->id, routes_users_add_device_id, devices);
     cJSON_AddItemToArray(data, json);
     return 0;
 }
@@ -76,8 +75,8 @@ int routes_users_add(struct http_request *request)
                                "username, password, role (and optionally devices[]) are needed");
     }
     memset(&user, 0, sizeof(user));
-    status = users_create(database_thread_connection(), username, password, role, &user.id,
-                          reason, sizeof(reason));
+    status = users_create(database_thread_connection(), username, password, role, &user.id, reason,
+                          sizeof(reason));
     if (status != USERS_OK) {
         cJSON_Delete(body);
         return routes_users_status_response(request, status, reason);
@@ -88,9 +87,8 @@ int routes_users_add(struct http_request *request)
             users_grant_device(database_thread_connection(), user.id, device->valuestring);
     }
     users_find_by_id(database_thread_connection(), user.id, &user);
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "user_add", user.username, user.role,
-                 request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "user_add", user.username, user.role, request->remote_address);
     cJSON_Delete(body);
     body = routes_user_json(&user);
     result = http_send_json(request, 201, body);
@@ -109,8 +107,7 @@ int routes_users_delete(struct http_request *request)
     status = users_delete(database_thread_connection(), id);
     if (status != USERS_OK)
         return routes_users_status_response(request, status, "");
-    audit_record(database_thread_connection(), request->auth.user.id,
-                 request->auth.user.username, "user_delete", request->params[0], "",
-                 request->remote_address);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "user_delete", request->params[0], "", request->remote_address);
     return http_send_empty(request, 204, NULL);
 }

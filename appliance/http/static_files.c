@@ -73,8 +73,7 @@ int static_files_serve(struct http_request *request)
         return http_send_error(request, 404, "not_found", "no such file");
     if ((size_t)snprintf(wanted, sizeof(wanted), "%s%s", request->hub->config.www_dir, path) >=
             sizeof(wanted) ||
-        realpath(request->hub->config.www_dir, root) == NULL ||
-        realpath(wanted, resolved) == NULL)
+        realpath(request->hub->config.www_dir, root) == NULL || realpath(wanted, resolved) == NULL)
         return http_send_error(request, 404, "not_found", "no such file");
     /* Symlinks are fine only if they stay inside the UI directory. */
     root_length = strlen(root);

@@ -28,7 +28,7 @@
 #include "live/live_viewer.h"
 #include "storage/database.h"
 
-#define LIVE_SERVER_PATTERN "/api/v1/devices/{id}/live"
+#define LIVE_SERVER_PATTERN    "/api/v1/devices/{id}/live"
 #define LIVE_ADAPT_INTERVAL_MS 20000
 #define LIVE_ADAPT_MIN_KBPS    300
 

@@ -31,7 +31,7 @@ struct live_stream {
     pthread_mutex_t lock; /* guards everything below */
     char device_id[LINK_DEVICE_ID_MAX];
 
-    struct live_fragment *init;          /* current init segment, NULL before the first SPS */
+    struct live_fragment *init; /* current init segment, NULL before the first SPS */
     uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
     size_t sps_size, pps_size;
     struct h264_sps_info sps_info;
@@ -46,11 +46,11 @@ struct live_stream {
     int viewer_count;
 
     uint32_t fragment_sequence;
-    uint64_t epoch_us;                 /* capture time of decode time 0 */
+    uint64_t epoch_us; /* capture time of decode time 0 */
     uint64_t last_video_dts, last_audio_dts;
     uint64_t last_video_capture_us;
     int have_video_dts, have_audio_dts;
-    struct fmp4_buffer scratch;        /* reused for every fragment */
+    struct fmp4_buffer scratch; /* reused for every fragment */
     struct live_stream_stats stats;
 };
 
@@ -189,7 +189,8 @@ static int live_stream_new_init_locked(struct live_stream *stream,
     audio.input_sample_rate = 48000;
     audio.pre_skip = 312; /* libopus' encoder look-ahead at 48 kHz */
     fmp4_buffer_reset(&stream->scratch);
-    if (fmp4_write_init(&stream->scratch, &video, stream->audio_channels > 0 ? &audio : NULL) != 0) {
+    if (fmp4_write_init(&stream->scratch, &video, stream->audio_channels > 0 ? &audio : NULL) !=
+        0) {
         snprintf(error, error_size, "cannot write the init segment");
         return -1;
     }

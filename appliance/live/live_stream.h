@@ -30,9 +30,9 @@ struct live_fragment {
     uint8_t kind;
     int keyframe;
     uint64_t capture_us;
-    char mime[128];     /* INIT only: video/mp4; codecs="avc1.PPCCLL[, opus]" */
-    int width, height;  /* INIT only */
-    size_t size;        /* bytes in data: header + fMP4 */
+    char mime[128];    /* INIT only: video/mp4; codecs="avc1.PPCCLL[, opus]" */
+    int width, height; /* INIT only */
+    size_t size;       /* bytes in data: header + fMP4 */
     uint8_t data[];
 };
 

@@ -60,7 +60,8 @@ static int live_viewer_flush_locked(struct live_viewer *viewer)
     int kept_count = 0, dropped_video = 0;
 
     for (int i = 0; i < viewer->count; i++) {
-        struct live_viewer_entry *entry = &viewer->queue[(viewer->head + i) % LIVE_VIEWER_QUEUE_SLOTS];
+        struct live_viewer_entry *entry =
+            &viewer->queue[(viewer->head + i) % LIVE_VIEWER_QUEUE_SLOTS];
         struct live_fragment *fragment = entry->fragment;
         if (fragment->kind == LIVE_KIND_INIT) {
             kept[kept_count++] = *entry;
@@ -129,8 +130,7 @@ out:
     pthread_mutex_unlock(&viewer->lock);
 }
 
-void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames,
-                            uint64_t *skips)
+void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames, uint64_t *skips)
 {
     pthread_mutex_lock(&viewer->lock);
     *skipped_frames = viewer->skipped_frames - viewer->reported_skipped_frames;
@@ -177,9 +177,8 @@ static int live_viewer_send_stats(struct live_viewer *viewer)
     snprintf(text, sizeof(text),
              "{\"type\":\"stats\",\"sent_frames\":%llu,\"skipped_frames\":%llu,\"skips\":%llu}",
              (unsigned long long)sent, (unsigned long long)skipped, (unsigned long long)skips);
-    return viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text)) > 0
-               ? 0
-               : -1;
+    return viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text)) > 0 ? 0
+                                                                                               : -1;
 }
 
 /* The sender thread: pop, write, release; stats once a second. */
@@ -218,7 +217,8 @@ static void *live_viewer_sender(void *data)
         pthread_mutex_unlock(&viewer->lock);
 
         if (fragment != NULL) {
-            if (fragment->kind == LIVE_KIND_INIT && live_viewer_send_init_text(viewer, fragment) != 0)
+            if (fragment->kind == LIVE_KIND_INIT &&
+                live_viewer_send_init_text(viewer, fragment) != 0)
                 failed = 1;
             else if (viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_BINARY, fragment->data,
                                    fragment->size) <= 0)

@@ -40,8 +40,7 @@ struct live_viewer *live_viewer_start(void *connection, live_viewer_write write,
 void live_viewer_push(struct live_viewer *viewer, struct live_fragment *fragment, int64_t now_ms);
 
 /* Skips counted since the last call (the stream sums them). Under the stream lock. */
-void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames,
-                            uint64_t *skips);
+void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames, uint64_t *skips);
 
 /* Ask the sender to stop; it sends a close frame if it can. Any thread. */
 void live_viewer_request_close(struct live_viewer *viewer);

@@ -21,26 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error_text.h"
+
 /* Sanity limits, far above anything a doorbell sends (level 6.2 is 8192x4320). */
 #define H264_MAX_MBS_PER_SIDE 1024 /* 16384 pixels */
 #define H264_MAX_POC_CYCLE    255
 #define H264_MAX_NAL_SIZE     0xFFFFFFFFu /* what a 4-byte AVCC length can hold */
 #define H264_MIN_SPS_SIZE     4           /* header + profile + constraints + level */
 #define H264_MIN_PPS_SIZE     2
-
-/* Write a formatted reason into a caller's buffer, if it gave one. */
-static void h264_error(char *error, size_t error_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void h264_error(char *error, size_t error_size, const char *format, ...)
-{
-    if (error == NULL || error_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
 
 /*
  * Iterate over NAL units (Annex B B.2). A start code is two or more zero
@@ -202,7 +190,7 @@ static int h264_parse_sps_chroma(struct h264_bits *bits, struct h264_sps_info *o
 {
     uint32_t chroma_format_idc = h264_ue(bits);
     if (bits->overrun || chroma_format_idc > 3) {
-        h264_error(error, error_size, "SPS: bad chroma_format_idc");
+        error_text_set(error, error_size, "SPS: bad chroma_format_idc");
         return -1;
     }
     if (chroma_format_idc == 3)
@@ -210,7 +198,7 @@ static int h264_parse_sps_chroma(struct h264_bits *bits, struct h264_sps_info *o
     uint32_t depth_luma = h264_ue(bits);
     uint32_t depth_chroma = h264_ue(bits);
     if (bits->overrun || depth_luma > 6 || depth_chroma > 6) {
-        h264_error(error, error_size, "SPS: bad bit depth");
+        error_text_set(error, error_size, "SPS: bad bit depth");
         return -1;
     }
     h264_bit(bits);       /* qpprime_y_zero_transform_bypass_flag */
@@ -218,13 +206,13 @@ static int h264_parse_sps_chroma(struct h264_bits *bits, struct h264_sps_info *o
         int lists = chroma_format_idc != 3 ? 8 : 12;
         for (int i = 0; i < lists; i++) {
             if (h264_bit(bits) && h264_skip_scaling_list(bits, i < 6 ? 16 : 64) != 0) {
-                h264_error(error, error_size, "SPS: bad scaling list");
+                error_text_set(error, error_size, "SPS: bad scaling list");
                 return -1;
             }
         }
     }
     if (bits->overrun) {
-        h264_error(error, error_size, "SPS: truncated");
+        error_text_set(error, error_size, "SPS: truncated");
         return -1;
     }
     out->chroma_format_idc = (int)chroma_format_idc;
@@ -238,12 +226,12 @@ static int h264_parse_sps_poc(struct h264_bits *bits, char *error, size_t error_
 {
     uint32_t type = h264_ue(bits);
     if (bits->overrun || type > 2) {
-        h264_error(error, error_size, "SPS: bad pic_order_cnt_type");
+        error_text_set(error, error_size, "SPS: bad pic_order_cnt_type");
         return -1;
     }
     if (type == 0) {
         if (h264_ue(bits) > 12 || bits->overrun) { /* log2_max_pic_order_cnt_lsb_minus4 */
-            h264_error(error, error_size, "SPS: bad log2_max_pic_order_cnt_lsb");
+            error_text_set(error, error_size, "SPS: bad log2_max_pic_order_cnt_lsb");
             return -1;
         }
     } else if (type == 1) {
@@ -252,14 +240,14 @@ static int h264_parse_sps_poc(struct h264_bits *bits, char *error, size_t error_
         h264_se(bits);  /* offset_for_top_to_bottom_field */
         uint32_t cycle = h264_ue(bits);
         if (bits->overrun || cycle > H264_MAX_POC_CYCLE) {
-            h264_error(error, error_size, "SPS: bad num_ref_frames_in_pic_order_cnt_cycle");
+            error_text_set(error, error_size, "SPS: bad num_ref_frames_in_pic_order_cnt_cycle");
             return -1;
         }
         for (uint32_t i = 0; i < cycle && !bits->overrun; i++)
             h264_se(bits); /* offset_for_ref_frame[i] */
     }
     if (bits->overrun) {
-        h264_error(error, error_size, "SPS: truncated");
+        error_text_set(error, error_size, "SPS: truncated");
         return -1;
     }
     return 0;
@@ -276,11 +264,11 @@ static int h264_parse_sps_size(struct h264_bits *bits, struct h264_sps_info *out
         h264_bit(bits); /* mb_adaptive_frame_field_flag */
     h264_bit(bits);     /* direct_8x8_inference_flag */
     if (bits->overrun) {
-        h264_error(error, error_size, "SPS: truncated");
+        error_text_set(error, error_size, "SPS: truncated");
         return -1;
     }
     if (width_mbs > H264_MAX_MBS_PER_SIDE || height_map_units > H264_MAX_MBS_PER_SIDE) {
-        h264_error(error, error_size, "SPS: picture size out of range");
+        error_text_set(error, error_size, "SPS: picture size out of range");
         return -1;
     }
     int64_t width = (int64_t)width_mbs * 16;
@@ -297,11 +285,11 @@ static int h264_parse_sps_size(struct h264_bits *bits, struct h264_sps_info *out
         height -= unit_y * (top + bottom);
     }
     if (bits->overrun) {
-        h264_error(error, error_size, "SPS: truncated");
+        error_text_set(error, error_size, "SPS: truncated");
         return -1;
     }
     if (width <= 0 || height <= 0) {
-        h264_error(error, error_size, "SPS: cropping removes the whole picture");
+        error_text_set(error, error_size, "SPS: cropping removes the whole picture");
         return -1;
     }
     out->width = (int)width;
@@ -316,20 +304,21 @@ static int h264_parse_sps_fields(const uint8_t *nal, size_t size, struct h264_sp
 {
     uint8_t rbsp[H264_MAX_PARAMETER_SET];
     if (nal == NULL || size < 1) {
-        h264_error(error, error_size, "SPS: empty");
+        error_text_set(error, error_size, "SPS: empty");
         return -1;
     }
     if ((nal[0] & 0x80) != 0 || (nal[0] & 0x1F) != H264_NAL_SPS) {
-        h264_error(error, error_size, "SPS: not an SPS NAL unit (header 0x%02X)", nal[0]);
+        error_text_set(error, error_size, "SPS: not an SPS NAL unit (header 0x%02X)", nal[0]);
         return -1;
     }
     if (size > H264_MAX_PARAMETER_SET) {
-        h264_error(error, error_size, "SPS: %zu bytes, more than %d", size, H264_MAX_PARAMETER_SET);
+        error_text_set(error, error_size, "SPS: %zu bytes, more than %d", size,
+                       H264_MAX_PARAMETER_SET);
         return -1;
     }
     int rbsp_size = h264_unescape(nal + 1, size - 1, rbsp, sizeof(rbsp));
     if (rbsp_size < 3) {
-        h264_error(error, error_size, "SPS: truncated");
+        error_text_set(error, error_size, "SPS: truncated");
         return -1;
     }
     struct h264_bits bits = {.data = rbsp, .size_bits = (size_t)rbsp_size * 8};
@@ -340,7 +329,7 @@ static int h264_parse_sps_fields(const uint8_t *nal, size_t size, struct h264_sp
     out->bit_depth_luma = 8;
     out->bit_depth_chroma = 8;
     if (h264_ue(&bits) > 31 || bits.overrun) {
-        h264_error(error, error_size, "SPS: bad seq_parameter_set_id");
+        error_text_set(error, error_size, "SPS: bad seq_parameter_set_id");
         return -1;
     }
     int separate_colour_plane = 0;
@@ -348,7 +337,7 @@ static int h264_parse_sps_fields(const uint8_t *nal, size_t size, struct h264_sp
         h264_parse_sps_chroma(&bits, out, &separate_colour_plane, error, error_size) != 0)
         return -1;
     if (h264_ue(&bits) > 12 || bits.overrun) { /* log2_max_frame_num_minus4 */
-        h264_error(error, error_size, "SPS: bad log2_max_frame_num");
+        error_text_set(error, error_size, "SPS: bad log2_max_frame_num");
         return -1;
     }
     if (h264_parse_sps_poc(&bits, error, error_size) != 0)
@@ -364,7 +353,7 @@ int h264_parse_sps(const uint8_t *nal, size_t size, struct h264_sps_info *out, c
                    size_t error_size)
 {
     if (out == NULL) {
-        h264_error(error, error_size, "SPS: no output");
+        error_text_set(error, error_size, "SPS: no output");
         return -1;
     }
     memset(out, 0, sizeof(*out));
@@ -407,9 +396,9 @@ static int h264_scan_access_unit(const uint8_t *annexb, size_t size, struct h264
         if (nal.type == H264_NAL_SPS || nal.type == H264_NAL_PPS) {
             size_t minimum = nal.type == H264_NAL_SPS ? H264_MIN_SPS_SIZE : H264_MIN_PPS_SIZE;
             if (nal.size > H264_MAX_PARAMETER_SET || nal.size < minimum) {
-                h264_error(error, error_size, "%s of %zu bytes (allowed %zu..%d)",
-                           nal.type == H264_NAL_SPS ? "SPS" : "PPS", nal.size, minimum,
-                           H264_MAX_PARAMETER_SET);
+                error_text_set(error, error_size, "%s of %zu bytes (allowed %zu..%d)",
+                               nal.type == H264_NAL_SPS ? "SPS" : "PPS", nal.size, minimum,
+                               H264_MAX_PARAMETER_SET);
                 return -1;
             }
             /* The first of each is what avcC gets. */
@@ -427,26 +416,26 @@ static int h264_scan_access_unit(const uint8_t *annexb, size_t size, struct h264
             other_slices++;
         if (h264_nal_in_sample(nal.type)) {
             if (nal.size > H264_MAX_NAL_SIZE || total > SIZE_MAX - 4 - nal.size) {
-                h264_error(error, error_size, "NAL unit too large");
+                error_text_set(error, error_size, "NAL unit too large");
                 return -1;
             }
             total += 4 + nal.size;
         }
     }
     if (result < 0) {
-        h264_error(error, error_size, "malformed Annex B stream (NAL %d)", nals + 1);
+        error_text_set(error, error_size, "malformed Annex B stream (NAL %d)", nals + 1);
         return -1;
     }
     if (idr_slices + other_slices == 0) {
-        h264_error(error, error_size, "access unit holds no slice");
+        error_text_set(error, error_size, "access unit holds no slice");
         return -1;
     }
     if (idr_slices > 0 && other_slices > 0) {
-        h264_error(error, error_size, "access unit mixes IDR and non-IDR slices");
+        error_text_set(error, error_size, "access unit mixes IDR and non-IDR slices");
         return -1;
     }
     if (idr_slices > 0 && (out->sps == NULL || out->pps == NULL)) {
-        h264_error(error, error_size, "IDR access unit without SPS and PPS");
+        error_text_set(error, error_size, "IDR access unit without SPS and PPS");
         return -1;
     }
     out->is_idr = idr_slices > 0;
@@ -468,7 +457,7 @@ int h264_access_unit_convert(const uint8_t *annexb, size_t size, struct h264_acc
         return -1;
     memset(out, 0, sizeof(*out));
     if (annexb == NULL || size == 0) {
-        h264_error(error, error_size, "empty access unit");
+        error_text_set(error, error_size, "empty access unit");
         return -1;
     }
     size_t avcc_size = 0;
@@ -477,7 +466,7 @@ int h264_access_unit_convert(const uint8_t *annexb, size_t size, struct h264_acc
     assert(avcc_size > 0);
     out->avcc = malloc(avcc_size);
     if (out->avcc == NULL) {
-        h264_error(error, error_size, "out of memory (%zu bytes)", avcc_size);
+        error_text_set(error, error_size, "out of memory (%zu bytes)", avcc_size);
         goto fail;
     }
     size_t offset = 0, written = 0;

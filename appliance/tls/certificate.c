@@ -36,10 +36,10 @@
 #include "common/link_protocol.h"
 #include "common/log.h"
 
-#define CERTIFICATE_PEM_MAX       8192
-#define CERTIFICATE_VALID_DAYS    3650
-#define CERTIFICATE_RENEW_DAYS    30
-#define CERTIFICATE_SAN_DER_MAX   4096
+#define CERTIFICATE_PEM_MAX     8192
+#define CERTIFICATE_VALID_DAYS  3650
+#define CERTIFICATE_RENEW_DAYS  30
+#define CERTIFICATE_SAN_DER_MAX 4096
 
 /* Random source shared by key and certificate generation in one call. */
 struct certificate_random {
@@ -328,8 +328,8 @@ static int certificate_issue(const char *cert_path, mbedtls_pk_context *key,
     /* A host name with a comma would need escaping; CN is informational
      * only (clients check the SANs), so fall back to a fixed name. */
     if (strpbrk(names[count > 1 ? 1 : 0], ",+=\\\"<>;") != NULL ||
-        snprintf(subject, sizeof(subject), "CN=%s,O=Doorstep hub",
-                 names[count > 1 ? 1 : 0]) >= (int)sizeof(subject))
+        snprintf(subject, sizeof(subject), "CN=%s,O=Doorstep hub", names[count > 1 ? 1 : 0]) >=
+            (int)sizeof(subject))
         snprintf(subject, sizeof(subject), "CN=doorstep,O=Doorstep hub");
     certificate_format_time(now - 86400, not_before);
     certificate_format_time(now + (time_t)CERTIFICATE_VALID_DAYS * 86400, not_after);
@@ -347,8 +347,8 @@ static int certificate_issue(const char *cert_path, mbedtls_pk_context *key,
         mbedtls_x509write_crt_set_key_usage(&writer, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0 ||
         mbedtls_x509write_crt_set_subject_key_identifier(&writer) != 0 ||
         mbedtls_x509write_crt_set_extension(&writer, MBEDTLS_OID_SUBJECT_ALT_NAME,
-                                            MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
-                                            san, (size_t)san_length) != 0 ||
+                                            MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san,
+                                            (size_t)san_length) != 0 ||
         mbedtls_x509write_crt_set_extension(&writer, MBEDTLS_OID_EXTENDED_KEY_USAGE,
                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
                                             server_auth, sizeof(server_auth)) != 0 ||

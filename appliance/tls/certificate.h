@@ -16,11 +16,11 @@
 #define CERTIFICATE_NAME_MAX  256
 
 struct certificate_info {
-    char server_pem[4096];  /* key + certificate in one PEM file, for civetweb */
+    char server_pem[4096]; /* key + certificate in one PEM file, for civetweb */
     char names[CERTIFICATE_MAX_NAMES][CERTIFICATE_NAME_MAX]; /* DNS names and IPs it is valid for */
     int name_count;
-    char key_sha256[65];    /* hex SHA-256 of the public key (SubjectPublicKeyInfo DER) */
-    int generated;          /* 1 = our self-signed certificate */
+    char key_sha256[65]; /* hex SHA-256 of the public key (SubjectPublicKeyInfo DER) */
+    int generated;       /* 1 = our self-signed certificate */
 };
 
 /*

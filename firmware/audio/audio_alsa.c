@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define AUDIO_NS_PER_SECOND 1000000000LL
@@ -92,18 +93,6 @@ static void audio_alsa_init(void)
     snd_lib_error_set_handler(audio_alsa_error_handler);
 }
 
-/* snprintf into error if there is one. */
-__attribute__((format(printf, 3, 4))) static void audio_alsa_error(char *error, size_t error_size,
-                                                                   const char *format, ...)
-{
-    if (error == NULL || error_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
-
 /* Build a private configuration: alsa.conf (with its hooks: /etc/asound.conf,
  * ~/.asoundrc, ...) followed by `path`. Fills *top and *update (the caller
  * frees them with snd_config_delete / snd_config_update_free). 0 or -1. */
@@ -113,22 +102,22 @@ static int audio_alsa_load_config(const char *path, snd_config_t **top,
     char files[1024];
     /* snd_config_update_r() splits its list at ':' and ' '. */
     if (strpbrk(path, ": \t") != NULL) {
-        audio_alsa_error(error, error_size,
-                         "ALSA config path \"%s\" must not contain ':' or spaces", path);
+        error_text_set(error, error_size, "ALSA config path \"%s\" must not contain ':' or spaces",
+                       path);
         return -1;
     }
     if (access(path, R_OK) != 0) {
-        audio_alsa_error(error, error_size, "ALSA config %s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "ALSA config %s: %s", path, strerror(errno));
         return -1;
     }
     int length = snprintf(files, sizeof(files), "%s/alsa.conf:%s", snd_config_topdir(), path);
     if (length < 0 || (size_t)length >= sizeof(files)) {
-        audio_alsa_error(error, error_size, "ALSA config path too long");
+        error_text_set(error, error_size, "ALSA config path too long");
         return -1;
     }
     int err = snd_config_update_r(top, update, files);
     if (err < 0) {
-        audio_alsa_error(error, error_size, "ALSA config %s: %s", path, snd_strerror(err));
+        error_text_set(error, error_size, "ALSA config %s: %s", path, snd_strerror(err));
         if (*update != NULL)
             snd_config_update_free(*update);
         if (*top != NULL)
@@ -191,7 +180,7 @@ static int audio_alsa_configure(snd_pcm_t *pcm, unsigned int channels,
     }
 out:
     if (err < 0)
-        audio_alsa_error(error, error_size, "cannot set %s: %s", step, snd_strerror(err));
+        error_text_set(error, error_size, "cannot set %s: %s", step, snd_strerror(err));
     return err < 0 ? -1 : 0;
 }
 
@@ -221,11 +210,11 @@ snd_pcm_t *audio_alsa_open(const struct audio_alsa_request *request, struct audi
     char reason[160] = "";
 
     if (request->channels < 1 || request->channels > AUDIO_MAX_CHANNELS) {
-        audio_alsa_error(error, error_size, "unsupported channel count %u", request->channels);
+        error_text_set(error, error_size, "unsupported channel count %u", request->channels);
         goto out;
     }
     if (strlen(device) + sizeof("plug:\"\"") > sizeof(setup->name)) {
-        audio_alsa_error(error, error_size, "ALSA device name too long");
+        error_text_set(error, error_size, "ALSA device name too long");
         goto out;
     }
     if (request->alsa_config != NULL && request->alsa_config[0] != '\0' &&
@@ -235,8 +224,8 @@ snd_pcm_t *audio_alsa_open(const struct audio_alsa_request *request, struct audi
     int err = audio_alsa_open_name(&pcm, device, request->stream, top);
     if (err < 0) {
         pcm = NULL;
-        audio_alsa_error(error, error_size, "ALSA %s device \"%s\": %s", direction, device,
-                         snd_strerror(err));
+        error_text_set(error, error_size, "ALSA %s device \"%s\": %s", direction, device,
+                       snd_strerror(err));
         goto out;
     }
     snprintf(setup->name, sizeof(setup->name), "%s", device);
@@ -248,15 +237,15 @@ snd_pcm_t *audio_alsa_open(const struct audio_alsa_request *request, struct audi
     snd_pcm_close(pcm);
     pcm = NULL;
     if (strncmp(device, "plug", 4) == 0 || strchr(device, '"') != NULL) {
-        audio_alsa_error(error, error_size, "ALSA %s device \"%s\": %s", direction, device, reason);
+        error_text_set(error, error_size, "ALSA %s device \"%s\": %s", direction, device, reason);
         goto out;
     }
     snprintf(setup->name, sizeof(setup->name), "plug:\"%s\"", device);
     err = audio_alsa_open_name(&pcm, setup->name, request->stream, top);
     if (err < 0) {
         pcm = NULL;
-        audio_alsa_error(error, error_size, "ALSA %s device \"%s\": %s; %s: %s", direction, device,
-                         reason, setup->name, snd_strerror(err));
+        error_text_set(error, error_size, "ALSA %s device \"%s\": %s; %s: %s", direction, device,
+                       reason, setup->name, snd_strerror(err));
         goto out;
     }
     char plug_reason[160] = "";
@@ -264,8 +253,8 @@ snd_pcm_t *audio_alsa_open(const struct audio_alsa_request *request, struct audi
         0) {
         snd_pcm_close(pcm);
         pcm = NULL;
-        audio_alsa_error(error, error_size, "ALSA %s device \"%s\": %s; through plug: %s",
-                         direction, device, reason, plug_reason);
+        error_text_set(error, error_size, "ALSA %s device \"%s\": %s; through plug: %s", direction,
+                       device, reason, plug_reason);
         goto out;
     }
     setup->plug = 1;

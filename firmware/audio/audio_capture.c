@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define AUDIO_CAPTURE_WAIT_MS      100
@@ -63,18 +64,6 @@ struct audio_capture {
     struct audio_capture_stats stats;
 };
 
-/* snprintf into error if there is one. */
-__attribute__((format(printf, 3, 4))) static void
-audio_capture_error(char *error, size_t error_size, const char *format, ...)
-{
-    if (error == NULL || error_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
-
 /* Open and configure the PCM (avail_min one period, for snd_pcm_wait).
  * 0, or -1 with a reason in error. */
 static int audio_capture_open_device(struct audio_capture *capture, char *error, size_t error_size)
@@ -96,9 +85,8 @@ static int audio_capture_open_device(struct audio_capture *capture, char *error,
     if (err >= 0)
         err = snd_pcm_sw_params(pcm, sw);
     if (err < 0) {
-        audio_capture_error(error, error_size,
-                            "ALSA capture device \"%s\": software parameters: %s", capture->device,
-                            snd_strerror(err));
+        error_text_set(error, error_size, "ALSA capture device \"%s\": software parameters: %s",
+                       capture->device, snd_strerror(err));
         snd_pcm_close(pcm);
         return -1;
     }
@@ -306,7 +294,7 @@ static OpusEncoder *audio_capture_encoder(int channels, int bitrate, char *error
     OpusEncoder *encoder = opus_encoder_create(AUDIO_SAMPLE_RATE, channels,
                                                OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
     if (encoder == NULL || err != OPUS_OK) {
-        audio_capture_error(error, error_size, "opus_encoder_create: %s", opus_strerror(err));
+        error_text_set(error, error_size, "opus_encoder_create: %s", opus_strerror(err));
         return NULL;
     }
     if (opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitrate)) != OPUS_OK ||
@@ -314,7 +302,7 @@ static OpusEncoder *audio_capture_encoder(int channels, int bitrate, char *error
         opus_encoder_ctl(encoder, OPUS_SET_INBAND_FEC(0)) != OPUS_OK ||
         opus_encoder_ctl(encoder, OPUS_SET_DTX(0)) != OPUS_OK ||
         opus_encoder_ctl(encoder, OPUS_SET_PACKET_LOSS_PERC(0)) != OPUS_OK) {
-        audio_capture_error(error, error_size, "opus_encoder_ctl refused the settings");
+        error_text_set(error, error_size, "opus_encoder_ctl refused the settings");
         opus_encoder_destroy(encoder);
         return NULL;
     }
@@ -341,20 +329,20 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
         resolved.bitrate_bps < AUDIO_CAPTURE_MIN_BITRATE ||
         resolved.bitrate_bps > AUDIO_CAPTURE_MAX_BITRATE || resolved.pacing < AUDIO_PACING_AUTO ||
         resolved.pacing > AUDIO_PACING_CLOCK) {
-        audio_capture_error(error, error_size,
-                            "invalid capture settings (channels %d, bitrate %d, pacing %d)",
-                            resolved.channels, resolved.bitrate_bps, (int)resolved.pacing);
+        error_text_set(error, error_size,
+                       "invalid capture settings (channels %d, bitrate %d, pacing %d)",
+                       resolved.channels, resolved.bitrate_bps, (int)resolved.pacing);
         return NULL;
     }
     if (strlen(resolved.device) >= AUDIO_CAPTURE_NAME_SIZE ||
         strlen(resolved.alsa_config) >= AUDIO_CAPTURE_NAME_SIZE) {
-        audio_capture_error(error, error_size, "capture device or ALSA config name too long");
+        error_text_set(error, error_size, "capture device or ALSA config name too long");
         return NULL;
     }
 
     struct audio_capture *capture = calloc(1, sizeof(*capture));
     if (capture == NULL) {
-        audio_capture_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     snprintf(capture->device, sizeof(capture->device), "%s", resolved.device);
@@ -376,7 +364,7 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
         goto fail;
     int err = pthread_create(&capture->thread, NULL, audio_capture_main, capture);
     if (err != 0) {
-        audio_capture_error(error, error_size, "pthread_create: %s", strerror(err));
+        error_text_set(error, error_size, "pthread_create: %s", strerror(err));
         goto fail;
     }
     pthread_setname_np(capture->thread, "audio-mic");

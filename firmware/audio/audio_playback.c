@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define AUDIO_PLAYBACK_POOL          32   /* packets in the jitter buffer at most */
@@ -88,18 +89,6 @@ struct audio_playback {
     struct audio_playback_stats stats;
 };
 
-/* snprintf into error if there is one. */
-__attribute__((format(printf, 3, 4))) static void
-audio_playback_error(char *error, size_t error_size, const char *format, ...)
-{
-    if (error == NULL || error_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
-
 /* Open and configure the PCM: start once fill_frames are queued, wake
  * snd_pcm_wait when the device holds at most fill_frames. 0 or -1. */
 static int audio_playback_open_device(struct audio_playback *playback, char *error,
@@ -132,9 +121,8 @@ static int audio_playback_open_device(struct audio_playback *playback, char *err
     if (err >= 0)
         err = snd_pcm_sw_params(pcm, sw);
     if (err < 0) {
-        audio_playback_error(error, error_size,
-                             "ALSA playback device \"%s\": software parameters: %s",
-                             playback->device, snd_strerror(err));
+        error_text_set(error, error_size, "ALSA playback device \"%s\": software parameters: %s",
+                       playback->device, snd_strerror(err));
         snd_pcm_close(pcm);
         return -1;
     }
@@ -451,20 +439,20 @@ struct audio_playback *audio_playback_start(const struct audio_playback_config *
         resolved.jitter_max_ms < resolved.jitter_target_ms + AUDIO_FRAME_MS ||
         resolved.jitter_max_ms > 2000 || resolved.pacing < AUDIO_PACING_AUTO ||
         resolved.pacing > AUDIO_PACING_CLOCK) {
-        audio_playback_error(error, error_size,
-                             "invalid playback settings (channels %d, jitter %d/%d ms)",
-                             resolved.channels, resolved.jitter_target_ms, resolved.jitter_max_ms);
+        error_text_set(error, error_size,
+                       "invalid playback settings (channels %d, jitter %d/%d ms)",
+                       resolved.channels, resolved.jitter_target_ms, resolved.jitter_max_ms);
         return NULL;
     }
     if (strlen(resolved.device) >= AUDIO_PLAYBACK_NAME_SIZE ||
         strlen(resolved.alsa_config) >= AUDIO_PLAYBACK_NAME_SIZE) {
-        audio_playback_error(error, error_size, "playback device or ALSA config name too long");
+        error_text_set(error, error_size, "playback device or ALSA config name too long");
         return NULL;
     }
 
     struct audio_playback *playback = calloc(1, sizeof(*playback));
     if (playback == NULL) {
-        audio_playback_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     snprintf(playback->device, sizeof(playback->device), "%s", resolved.device);
@@ -485,19 +473,19 @@ struct audio_playback *audio_playback_start(const struct audio_playback_config *
                                sizeof(*playback->decoded));
     playback->ring = calloc(AUDIO_PLAYBACK_RING_FRAMES, sizeof(*playback->ring));
     if (playback->decoded == NULL || playback->ring == NULL) {
-        audio_playback_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         goto fail;
     }
     playback->decoder = opus_decoder_create(AUDIO_SAMPLE_RATE, playback->channels, &err);
     if (playback->decoder == NULL || err != OPUS_OK) {
-        audio_playback_error(error, error_size, "opus_decoder_create: %s", opus_strerror(err));
+        error_text_set(error, error_size, "opus_decoder_create: %s", opus_strerror(err));
         goto fail;
     }
     if (audio_playback_open_device(playback, error, error_size) != 0)
         goto fail;
     err = pthread_create(&playback->thread, NULL, audio_playback_main, playback);
     if (err != 0) {
-        audio_playback_error(error, error_size, "pthread_create: %s", strerror(err));
+        error_text_set(error, error_size, "pthread_create: %s", strerror(err));
         goto fail;
     }
     pthread_setname_np(playback->thread, "audio-spk");

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "camera/camera_backend.h"
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define CAMERA_NS_PER_SECOND 1000000000LL
@@ -32,17 +33,6 @@ static const char *const camera_trigger_names[] = {
 };
 
 #define CAMERA_TRIGGER_COUNT ((int)(sizeof(camera_trigger_names) / sizeof(camera_trigger_names[0])))
-
-/* snprintf into the caller's error buffer, if there is one. */
-void camera_set_error(char *error, size_t error_size, const char *format, ...)
-{
-    if (error == NULL || error_size == 0)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
 
 /* CLOCK_REALTIME now, in microseconds. */
 uint64_t camera_realtime_us(void)
@@ -117,8 +107,8 @@ struct camera *camera_open(const struct camera_config *config, char *error, size
         resolved.fps = CAMERA_DEFAULT_FPS;
     if (resolved.width > CAMERA_MAX_WIDTH || resolved.height > CAMERA_MAX_HEIGHT ||
         resolved.fps > CAMERA_MAX_FPS || resolved.width % 2 != 0 || resolved.height % 2 != 0) {
-        camera_set_error(error, error_size, "unsupported size/rate %dx%d@%d", resolved.width,
-                         resolved.height, resolved.fps);
+        error_text_set(error, error_size, "unsupported size/rate %dx%d@%d", resolved.width,
+                       resolved.height, resolved.fps);
         return NULL;
     }
 
@@ -131,9 +121,9 @@ struct camera *camera_open(const struct camera_config *config, char *error, size
     else if (strncmp(source, "file:", 5) == 0 && source[5] != '\0')
         camera = camera_y4m_open(source + 5, &resolved, error, error_size);
     else
-        camera_set_error(error, error_size,
-                         "unknown camera source \"%s\" (want sim, v4l2:DEVICE or file:PATH.y4m)",
-                         source);
+        error_text_set(error, error_size,
+                       "unknown camera source \"%s\" (want sim, v4l2:DEVICE or file:PATH.y4m)",
+                       source);
     if (camera != NULL)
         log_info("opened %s camera (%s)", camera->backend->name, source);
     return camera;

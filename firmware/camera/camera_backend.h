@@ -61,10 +61,6 @@ void camera_v4l2_convert_yuyv(const uint8_t *source, size_t stride, int width, i
 void camera_v4l2_convert_planar(const uint8_t *source, size_t stride, int width, int height,
                                 int interleaved, uint8_t *y, uint8_t *u, uint8_t *v);
 
-/* Format a reason into a caller's error buffer (error may be NULL). */
-void camera_set_error(char *error, size_t error_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Wall-clock time (CLOCK_REALTIME) in microseconds since the epoch. */
 uint64_t camera_realtime_us(void);
 

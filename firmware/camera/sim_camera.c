@@ -19,6 +19,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/error_text.h"
 #include "camera/frame_stamp.h"
 #include "camera/sim_scene.h"
 #include "common/log.h"
@@ -69,7 +70,7 @@ struct camera *camera_sim_open(const struct camera_config *config, char *error, 
 {
     struct camera_sim *sim = calloc(1, sizeof(*sim));
     if (sim == NULL) {
-        camera_set_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     sim->base.backend = &camera_sim_backend;
@@ -84,8 +85,8 @@ struct camera *camera_sim_open(const struct camera_config *config, char *error, 
         goto fail;
     sim->planes = malloc((size_t)config->width * (size_t)config->height * 3 / 2);
     if (sim->planes == NULL) {
-        camera_set_error(error, error_size, "out of memory for %dx%d frames", config->width,
-                         config->height);
+        error_text_set(error, error_size, "out of memory for %dx%d frames", config->width,
+                       config->height);
         goto fail;
     }
     camera_pacer_start(&sim->pacer, sim->fps, sim->unpaced);

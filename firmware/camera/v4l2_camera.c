@@ -24,6 +24,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define CAMERA_V4L2_BUFFERS       4
@@ -105,11 +106,11 @@ static int camera_v4l2_choose_format(struct camera_v4l2 *v4l2, uint32_t *format_
             return 0;
         }
     }
-    camera_set_error(error, error_size,
-                     mjpeg ? "%s: device only offers MJPEG, which is not supported yet "
-                             "(need YUV420, NV12 or YUYV)"
-                           : "%s: device offers none of YUV420, NV12, YUYV",
-                     v4l2->device);
+    error_text_set(error, error_size,
+                   mjpeg ? "%s: device only offers MJPEG, which is not supported yet "
+                           "(need YUV420, NV12 or YUYV)"
+                         : "%s: device offers none of YUV420, NV12, YUYV",
+                   v4l2->device);
     return -1;
 }
 
@@ -125,8 +126,8 @@ static int camera_v4l2_set_format(struct camera_v4l2 *v4l2, uint32_t pixel_forma
     format.fmt.pix.field = V4L2_FIELD_NONE;
     char fourcc[5];
     if (camera_v4l2_ioctl(v4l2->fd, VIDIOC_S_FMT, &format) != 0) {
-        camera_set_error(error, error_size, "%s: VIDIOC_S_FMT %s %dx%d: %s", v4l2->device,
-                         camera_v4l2_fourcc(pixel_format, fourcc), width, height, strerror(errno));
+        error_text_set(error, error_size, "%s: VIDIOC_S_FMT %s %dx%d: %s", v4l2->device,
+                       camera_v4l2_fourcc(pixel_format, fourcc), width, height, strerror(errno));
         return -1;
     }
     const struct v4l2_pix_format *pix = &format.fmt.pix;
@@ -139,9 +140,8 @@ static int camera_v4l2_set_format(struct camera_v4l2 *v4l2, uint32_t pixel_forma
         pix->width < CAMERA_V4L2_MIN_DIMENSION || pix->height < CAMERA_V4L2_MIN_DIMENSION ||
         pix->width > CAMERA_MAX_WIDTH || pix->height > CAMERA_MAX_HEIGHT ||
         (pix->field != V4L2_FIELD_NONE && pix->field != V4L2_FIELD_ANY)) {
-        camera_set_error(error, error_size, "%s: driver chose unusable format %s %ux%u",
-                         v4l2->device, camera_v4l2_fourcc(pix->pixelformat, fourcc), pix->width,
-                         pix->height);
+        error_text_set(error, error_size, "%s: driver chose unusable format %s %ux%u", v4l2->device,
+                       camera_v4l2_fourcc(pix->pixelformat, fourcc), pix->width, pix->height);
         return -1;
     }
     if ((int)pix->width != width || (int)pix->height != height)
@@ -192,8 +192,8 @@ static int camera_v4l2_start(struct camera_v4l2 *v4l2, char *error, size_t error
                                           .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
                                           .memory = V4L2_MEMORY_MMAP};
     if (camera_v4l2_ioctl(v4l2->fd, VIDIOC_REQBUFS, &request) != 0 || request.count < 2) {
-        camera_set_error(error, error_size, "%s: cannot get mmap buffers: %s", v4l2->device,
-                         strerror(errno));
+        error_text_set(error, error_size, "%s: cannot get mmap buffers: %s", v4l2->device,
+                       strerror(errno));
         return -1;
     }
     uint32_t count = request.count < CAMERA_V4L2_BUFFERS ? request.count : CAMERA_V4L2_BUFFERS;
@@ -213,7 +213,7 @@ static int camera_v4l2_start(struct camera_v4l2 *v4l2, char *error, size_t error
     }
     uint8_t *planes = realloc(v4l2->planes, (size_t)v4l2->width * (size_t)v4l2->height * 3 / 2);
     if (planes == NULL) {
-        camera_set_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         goto fail;
     }
     v4l2->planes = planes;
@@ -223,7 +223,7 @@ static int camera_v4l2_start(struct camera_v4l2 *v4l2, char *error, size_t error
     v4l2->streaming = 1;
     return 0;
 fail_errno:
-    camera_set_error(error, error_size, "%s: starting capture: %s", v4l2->device, strerror(errno));
+    error_text_set(error, error_size, "%s: starting capture: %s", v4l2->device, strerror(errno));
 fail:
     camera_v4l2_stop(v4l2);
     return -1;
@@ -235,31 +235,31 @@ struct camera *camera_v4l2_open(const char *device, const struct camera_config *
 {
     struct camera_v4l2 *v4l2 = calloc(1, sizeof(*v4l2));
     if (v4l2 == NULL) {
-        camera_set_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     v4l2->base.backend = &camera_v4l2_backend;
     v4l2->device = strdup(device);
     v4l2->fd = v4l2->device == NULL ? -1 : open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (v4l2->fd < 0) {
-        camera_set_error(error, error_size, "%s: %s", device,
-                         v4l2->device == NULL ? "out of memory" : strerror(errno));
+        error_text_set(error, error_size, "%s: %s", device,
+                       v4l2->device == NULL ? "out of memory" : strerror(errno));
         goto fail;
     }
     struct v4l2_capability capability;
     memset(&capability, 0, sizeof(capability));
     if (camera_v4l2_ioctl(v4l2->fd, VIDIOC_QUERYCAP, &capability) != 0) {
-        camera_set_error(error, error_size, "%s: not a V4L2 device: %s", device, strerror(errno));
+        error_text_set(error, error_size, "%s: not a V4L2 device: %s", device, strerror(errno));
         goto fail;
     }
     uint32_t caps = (capability.capabilities & V4L2_CAP_DEVICE_CAPS) ? capability.device_caps
                                                                      : capability.capabilities;
     if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
-        camera_set_error(error, error_size,
-                         (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE)
-                             ? "%s: multi-planar capture devices are not supported"
-                             : "%s: not a streaming video capture device",
-                         device);
+        error_text_set(error, error_size,
+                       (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE)
+                           ? "%s: multi-planar capture devices are not supported"
+                           : "%s: not a streaming video capture device",
+                       device);
         goto fail;
     }
     uint32_t format;

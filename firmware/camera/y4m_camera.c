@@ -19,6 +19,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/error_text.h"
 #include "camera/frame_stamp.h"
 #include "common/log.h"
 
@@ -73,7 +74,7 @@ static int camera_y4m_parse_header(struct camera_y4m *y4m, char *line, int defau
                                    size_t error_size)
 {
     if (strncmp(line, "YUV4MPEG2", 9) != 0 || (line[9] != ' ' && line[9] != '\0')) {
-        camera_set_error(error, error_size, "%s: not a YUV4MPEG2 file", y4m->path);
+        error_text_set(error, error_size, "%s: not a YUV4MPEG2 file", y4m->path);
         return -1;
     }
     long rate_num = 0, rate_den = 0;
@@ -94,9 +95,9 @@ static int camera_y4m_parse_header(struct camera_y4m *y4m, char *line, int defau
         case 'C':
             if (strcmp(token, "C420") != 0 && strcmp(token, "C420jpeg") != 0 &&
                 strcmp(token, "C420paldv") != 0 && strcmp(token, "C420mpeg2") != 0) {
-                camera_set_error(error, error_size,
-                                 "%s: colour space %s not supported (8-bit 4:2:0 only)", y4m->path,
-                                 token);
+                error_text_set(error, error_size,
+                               "%s: colour space %s not supported (8-bit 4:2:0 only)", y4m->path,
+                               token);
                 return -1;
             }
             break;
@@ -106,8 +107,8 @@ static int camera_y4m_parse_header(struct camera_y4m *y4m, char *line, int defau
     }
     if (y4m->width <= 0 || y4m->height <= 0 || y4m->width > CAMERA_MAX_WIDTH ||
         y4m->height > CAMERA_MAX_HEIGHT || y4m->width % 2 != 0 || y4m->height % 2 != 0) {
-        camera_set_error(error, error_size, "%s: unsupported picture size %dx%d", y4m->path,
-                         y4m->width, y4m->height);
+        error_text_set(error, error_size, "%s: unsupported picture size %dx%d", y4m->path,
+                       y4m->width, y4m->height);
         return -1;
     }
     y4m->fps = default_fps;
@@ -148,42 +149,42 @@ struct camera *camera_y4m_open(const char *path, const struct camera_config *con
 {
     struct camera_y4m *y4m = calloc(1, sizeof(*y4m));
     if (y4m == NULL) {
-        camera_set_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     y4m->base.backend = &camera_y4m_backend;
     y4m->unpaced = config->unpaced;
     y4m->path = strdup(path);
     if (y4m->path == NULL) {
-        camera_set_error(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         goto fail;
     }
     y4m->file = fopen(path, "rb");
     if (y4m->file == NULL) {
-        camera_set_error(error, error_size, "%s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "%s: %s", path, strerror(errno));
         goto fail;
     }
     char line[Y4M_LINE_MAX];
     if (camera_y4m_read_line(y4m->file, line, sizeof(line)) < 0) {
-        camera_set_error(error, error_size, "%s: missing or overlong YUV4MPEG2 header", path);
+        error_text_set(error, error_size, "%s: missing or overlong YUV4MPEG2 header", path);
         goto fail;
     }
     if (camera_y4m_parse_header(y4m, line, config->fps, error, error_size) != 0)
         goto fail;
     y4m->data_offset = ftell(y4m->file);
     if (y4m->data_offset < 0) {
-        camera_set_error(error, error_size, "%s: not seekable: %s", path, strerror(errno));
+        error_text_set(error, error_size, "%s: not seekable: %s", path, strerror(errno));
         goto fail;
     }
     y4m->frame_size = (size_t)y4m->width * (size_t)y4m->height * 3 / 2;
     y4m->planes = malloc(y4m->frame_size);
     if (y4m->planes == NULL) {
-        camera_set_error(error, error_size, "out of memory for %dx%d frames", y4m->width,
-                         y4m->height);
+        error_text_set(error, error_size, "out of memory for %dx%d frames", y4m->width,
+                       y4m->height);
         goto fail;
     }
     if (camera_y4m_read_frame(y4m) != 0 || fseek(y4m->file, y4m->data_offset, SEEK_SET) != 0) {
-        camera_set_error(error, error_size, "%s: no complete frame", path);
+        error_text_set(error, error_size, "%s: no complete frame", path);
         goto fail;
     }
     camera_pacer_start(&y4m->pacer, y4m->fps, y4m->unpaced);

@@ -90,7 +90,8 @@ static void *control_socket_thread(void *data)
     struct control_socket *control = data;
 
     for (;;) {
-        struct pollfd fds[2] = {{control->listen_fd, POLLIN, 0}, {control->wake_pipe[0], POLLIN, 0}};
+        struct pollfd fds[2] = {{control->listen_fd, POLLIN, 0},
+                                {control->wake_pipe[0], POLLIN, 0}};
         int client;
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
@@ -174,8 +175,7 @@ void control_socket_stop(struct control_socket *control)
     free(control);
 }
 
-int control_socket_request(const char *path, const char *command, char *reply,
-                           size_t reply_size)
+int control_socket_request(const char *path, const char *command, char *reply, size_t reply_size)
 {
     struct sockaddr_un address;
     size_t used = 0;

@@ -18,8 +18,7 @@
 #define CONTROL_REPLY_MAX 2048
 
 /* Handle one command line (no newline); write a one-line reply (no newline). */
-typedef void (*control_handler)(const char *command, char *reply, size_t reply_size,
-                                void *context);
+typedef void (*control_handler)(const char *command, char *reply, size_t reply_size, void *context);
 
 struct control_socket;
 
@@ -32,7 +31,6 @@ void control_socket_stop(struct control_socket *control);
 
 /* Client side: send one command to the socket at path and read the reply.
  * 0 ok, -1 with the reason in reply. */
-int control_socket_request(const char *path, const char *command, char *reply,
-                           size_t reply_size);
+int control_socket_request(const char *path, const char *command, char *reply, size_t reply_size);
 
 #endif

@@ -82,12 +82,24 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     options->log_level = LOG_LEVEL_INFO;
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (option) {
-        case 'H': options->hub_url = optarg; break;
-        case 'i': options->device_id = optarg; break;
-        case 's': options->secret_hex = optarg; break;
-        case 'S': options->secret_file = optarg; break;
-        case 'k': options->hub_key_sha256 = optarg; break;
-        case 'c': options->camera = optarg; break;
+        case 'H':
+            options->hub_url = optarg;
+            break;
+        case 'i':
+            options->device_id = optarg;
+            break;
+        case 's':
+            options->secret_hex = optarg;
+            break;
+        case 'S':
+            options->secret_file = optarg;
+            break;
+        case 'k':
+            options->hub_key_sha256 = optarg;
+            break;
+        case 'c':
+            options->camera = optarg;
+            break;
         case 'z':
             if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
                 options->width < 160 || options->height < 90 || options->width > 3840 ||
@@ -97,16 +109,36 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
                 return -1;
             }
             break;
-        case 'f': options->fps = atoi(optarg); break;
-        case 'b': options->bitrate_kbps = atoi(optarg); break;
-        case 'g': options->keyframe_interval = atoi(optarg); break;
-        case 'p': options->preset = optarg; break;
-        case 'r': options->scripted = 1; break;
-        case 'e': options->seed = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'C': options->control_path = optarg; break;
-        case 'a': options->audio_device = optarg; break;
-        case 'A': options->speaker_device = optarg; break;
-        case 'L': options->alsa_config = optarg; break;
+        case 'f':
+            options->fps = atoi(optarg);
+            break;
+        case 'b':
+            options->bitrate_kbps = atoi(optarg);
+            break;
+        case 'g':
+            options->keyframe_interval = atoi(optarg);
+            break;
+        case 'p':
+            options->preset = optarg;
+            break;
+        case 'r':
+            options->scripted = 1;
+            break;
+        case 'e':
+            options->seed = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'C':
+            options->control_path = optarg;
+            break;
+        case 'a':
+            options->audio_device = optarg;
+            break;
+        case 'A':
+            options->speaker_device = optarg;
+            break;
+        case 'L':
+            options->alsa_config = optarg;
+            break;
         case 'P':
             if (audio_pacing_parse(optarg, &options->audio_pacing) != 0) {
                 fprintf(stderr, "%s: --audio-pacing wants auto, device or clock\n", argv[0]);
@@ -119,8 +151,12 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
                 return -1;
             }
             break;
-        case 'h': doorbell_usage(argv[0]); return 1;
-        default: fprintf(stderr, "try %s --help\n", argv[0]); return -1;
+        case 'h':
+            doorbell_usage(argv[0]);
+            return 1;
+        default:
+            fprintf(stderr, "try %s --help\n", argv[0]);
+            return -1;
         }
     }
     if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
@@ -140,8 +176,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
 }
 
 /* Read the 64-hex-digit secret from the option or its file. */
-int doorbell_load_secret(const struct doorbell_options *options,
-                                uint8_t secret[LINK_SECRET_SIZE])
+int doorbell_load_secret(const struct doorbell_options *options, uint8_t secret[LINK_SECRET_SIZE])
 {
     char text[LINK_SECRET_SIZE * 2 + 8] = "";
     int rc;
@@ -165,4 +200,3 @@ int doorbell_load_secret(const struct doorbell_options *options,
         log_error("the secret must be %d hex digits", LINK_SECRET_SIZE * 2);
     return rc;
 }
-

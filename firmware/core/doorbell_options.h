@@ -34,7 +34,6 @@ struct doorbell_options {
 int doorbell_parse_options(int argc, char **argv, struct doorbell_options *options);
 
 /* Decode the 64-hex-digit secret from --secret or --secret-file. 0 or -1 (logged). */
-int doorbell_load_secret(const struct doorbell_options *options,
-                         uint8_t secret[LINK_SECRET_SIZE]);
+int doorbell_load_secret(const struct doorbell_options *options, uint8_t secret[LINK_SECRET_SIZE]);
 
 #endif

@@ -17,9 +17,9 @@
 
 struct encoder_config {
     int width, height, fps;
-    int bitrate_kbps;       /* default 2000 */
-    int keyframe_interval;  /* frames between IDRs; default 2 * fps */
-    const char *preset;     /* x264 preset name; default "veryfast" */
+    int bitrate_kbps;      /* default 2000 */
+    int keyframe_interval; /* frames between IDRs; default 2 * fps */
+    const char *preset;    /* x264 preset name; default "veryfast" */
 };
 
 /* One encoded access unit; data is owned by the encoder and valid until the next call. */

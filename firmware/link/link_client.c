@@ -112,8 +112,7 @@ static struct link_client_message *link_client_message_new(const struct link_hea
 static struct link_client_message *link_client_message_json(uint8_t type, uint32_t sequence,
                                                             const cJSON *json)
 {
-    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence,
-                                 link_client_now_us()};
+    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, link_client_now_us()};
     char *text = cJSON_PrintUnformatted(json);
     struct link_client_message *message;
 

@@ -23,25 +23,25 @@
 struct link_client;
 
 /* Called on the link thread for each command from the hub. */
-typedef void (*link_client_command_callback)(const struct link_command *command,
-                                             const cJSON *json, void *context);
+typedef void (*link_client_command_callback)(const struct link_command *command, const cJSON *json,
+                                             void *context);
 
 /* Called on the link thread when the hub accepted us (WELCOME). */
 typedef void (*link_client_connected_callback)(void *context);
 
 /* Called on the link thread for each talk-back Opus packet from the hub. */
-typedef void (*link_client_talk_callback)(const uint8_t *packet, size_t size,
-                                          uint64_t timestamp_us, void *context);
+typedef void (*link_client_talk_callback)(const uint8_t *packet, size_t size, uint64_t timestamp_us,
+                                          void *context);
 
 struct link_client_config {
-    const char *hub_url;        /* wss://host:port */
+    const char *hub_url; /* wss://host:port */
     const char *device_id;
     uint8_t secret[LINK_SECRET_SIZE];
     const char *hub_key_sha256; /* optional pin: hex SHA-256 of the hub's public key */
     const char *firmware;       /* version string for HELLO */
     int width, height, fps;
-    int audio_channels;         /* announced in HELLO: 0 = no microphone */
-    size_t queue_limit_bytes;   /* default 8 MiB */
+    int audio_channels;       /* announced in HELLO: 0 = no microphone */
+    size_t queue_limit_bytes; /* default 8 MiB */
     link_client_command_callback on_command;
     link_client_connected_callback on_connected;
     link_client_talk_callback on_talk_audio;
