@@ -34,6 +34,13 @@ SYSCONFDIR ?= /etc/doorstep
 STATEDIR ?= /var/lib/doorstep
 
 CC ?= gcc
+
+# The install paths are compiled into the programs as defaults: remember them,
+# and rebuild what uses them when they change (`make install PREFIX=/usr`).
+BUILD_SETTINGS := $(BUILD)/install-paths.txt
+BUILD_SETTINGS_TEXT := $(PREFIX) $(SYSCONFDIR) $(STATEDIR)
+$(shell mkdir -p $(BUILD) && (echo '$(BUILD_SETTINGS_TEXT)' | cmp -s - $(BUILD_SETTINGS) || \
+    echo '$(BUILD_SETTINGS_TEXT)' > $(BUILD_SETTINGS)))
 CIVETWEB_SOURCE := build/src/civetweb
 CIVETWEB_STAMP := $(CIVETWEB_SOURCE)/.fetched
 
@@ -125,6 +132,8 @@ $(MIGRATIONS_OBJECT): $(MIGRATIONS_SOURCE)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/appliance/core/config.o $(BUILD)/obj/appliance/cli/main.o: $(BUILD_SETTINGS)
 
 $(COMMON_ARCHIVE): $(COMMON_OBJECTS)
 	@mkdir -p $(dir $@)
