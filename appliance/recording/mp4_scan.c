@@ -1,0 +1,813 @@
+/*
+ * mp4_scan.c - strict, bounded scanner of fragmented MP4 files (see
+ * mp4_scan.h): what start-up recovery trusts to say how much of a segment
+ * survived a crash.
+ *
+ * Section numbers refer to ISO/IEC 14496-12:2015; avcC is 14496-15 5.3.3.1,
+ * dOps the Opus-in-ISOBMFF encapsulation 4.3.2. The bytes are untrusted: a
+ * crash leaves a fragment cut anywhere (or, on some filesystems, a tail of
+ * zeros), and a damaged disk leaves anything. So every box size is checked
+ * against its parent and the file before anything is read, 64-bit sizes and
+ * sums are guarded against overflow, the boxes parsed in memory are bounded
+ * (MP4_SCAN_MAX_*), and each parsed field goes through a cursor that cannot
+ * read past its box (recording/mp4_box.c). The first inconsistency stops
+ * the scan with a reason; nothing is guessed around. Fuzzed by
+ * tests/fuzz/fuzz_mp4.c.
+ *
+ * Threads: no shared state; any thread, one result per scan.
+ * Ownership: a scan owns one read buffer (freed before it returns) and the
+ * result's fragment array (freed by mp4_scan_result_free()).
+ */
+#include "recording/mp4_scan.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recording/mp4_box.h"
+
+#define MP4_SCAN_READ_CHUNK     (1 << 20) /* bytes per pread() */
+#define MP4_SCAN_FIRST_CAPACITY 4096
+
+/* tfhd tf_flags (8.8.7.1) */
+#define MP4_TFHD_BASE_DATA_OFFSET  0x000001u
+#define MP4_TFHD_DESCRIPTION_INDEX 0x000002u
+#define MP4_TFHD_DEFAULT_DURATION  0x000008u
+#define MP4_TFHD_DEFAULT_SIZE      0x000010u
+#define MP4_TFHD_DEFAULT_FLAGS     0x000020u
+/* trun tr_flags (8.8.8.1) */
+#define MP4_TRUN_DATA_OFFSET 0x000001u
+#define MP4_TRUN_FIRST_FLAGS 0x000004u
+#define MP4_TRUN_DURATION    0x000100u
+#define MP4_TRUN_SIZE        0x000200u
+#define MP4_TRUN_FLAGS       0x000400u
+#define MP4_TRUN_COMPOSITION 0x000800u
+/* sample_flags: sample_is_non_sync_sample (8.8.3.1) */
+#define MP4_SAMPLE_NON_SYNC 0x00010000u
+
+/* Outcome of a step: go on, stop at this box (reason set), or fail (I/O). */
+enum mp4_step { MP4_OK = 0, MP4_STOP = 1, MP4_FAIL = -1 };
+
+/* A top-level box header: where it is, how big (header included), its type. */
+struct mp4_header {
+    uint64_t offset, size;
+    uint32_t header_size;
+    char type[5];
+};
+
+/* One scan in progress: its source and result, the reusable buffer for the
+ * box being parsed, and what the boxes so far have established. */
+struct mp4_scanner {
+    const struct mp4_scan_source *source;
+    struct mp4_scan_result *result;
+    uint8_t *buffer;
+    size_t capacity;
+    size_t fragment_capacity;
+    bool have_ftyp, have_moov, have_sequence;
+    uint32_t last_sequence;
+};
+
+/* The index of the track with this id in result->tracks, or -1. */
+static int mp4_track_index(const struct mp4_scan_result *result, uint32_t track_id)
+{
+    for (int i = 0; i < result->track_count && i < MP4_SCAN_MAX_TRACKS; i++)
+        if (result->tracks[i].track_id == track_id)
+            return i;
+    return -1;
+}
+
+/* ---- scanner plumbing ------------------------------------------------------ */
+
+/* Record why the scan stops (the first reason wins). Returns MP4_STOP. */
+static int mp4_stop(struct mp4_scanner *scanner, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int mp4_stop(struct mp4_scanner *scanner, const char *format, ...)
+{
+    struct mp4_scan_result *result = scanner->result;
+    if (result->reason[0] == '\0') {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(result->reason, sizeof(result->reason), format, args);
+        va_end(args);
+    }
+    return MP4_STOP;
+}
+
+/* Read exactly size bytes at offset into out. MP4_STOP if the source ends
+ * early (the file shrank under us), MP4_FAIL on an I/O error. */
+static int mp4_read(struct mp4_scanner *scanner, uint64_t offset, void *out, size_t size)
+{
+    const struct mp4_scan_source *source = scanner->source;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t got =
+            source->read(source->context, offset + done, (uint8_t *)out + done, size - done);
+        if (got < 0 || (size_t)got > size - done) {
+            int saved_errno = got < 0 ? errno : EIO;
+            scanner->result->io_error = 1;
+            mp4_stop(scanner, "read error at %" PRIu64 ": %s", offset + done,
+                     strerror(saved_errno));
+            errno = saved_errno;
+            return MP4_FAIL;
+        }
+        if (got == 0)
+            return mp4_stop(scanner, "file ends at %" PRIu64 " while reading", offset + done);
+        done += (size_t)got;
+    }
+    return MP4_OK;
+}
+
+/* Read a box body (header excluded) into the scanner's buffer; the caller
+ * has bounded its size. */
+static int mp4_read_body(struct mp4_scanner *scanner, const struct mp4_header *box,
+                         const uint8_t **body, size_t *size)
+{
+    assert(box->size >= box->header_size && box->size - box->header_size <= MP4_SCAN_MAX_MOOV);
+    size_t needed = (size_t)(box->size - box->header_size);
+    if (needed > scanner->capacity) {
+        size_t capacity = scanner->capacity > 0 ? scanner->capacity : MP4_SCAN_FIRST_CAPACITY;
+        while (capacity < needed)
+            capacity *= 2;
+        uint8_t *buffer = realloc(scanner->buffer, capacity);
+        if (buffer == NULL) {
+            mp4_stop(scanner, "out of memory");
+            errno = ENOMEM;
+            return MP4_FAIL;
+        }
+        scanner->buffer = buffer;
+        scanner->capacity = capacity;
+    }
+    *body = scanner->buffer;
+    *size = needed;
+    return mp4_read(scanner, box->offset + box->header_size, scanner->buffer, needed);
+}
+
+/* Read the top-level box header at offset (4.2): 32-bit size, or 1 and a
+ * 64-bit size, or 0 for "to the end of the file". */
+static int mp4_read_header(struct mp4_scanner *scanner, uint64_t offset, struct mp4_header *box)
+{
+    uint64_t total = scanner->source->size;
+    uint8_t header[16];
+    assert(offset < total);
+    if (total - offset < 8)
+        return mp4_stop(scanner, "box header cut short at %" PRIu64, offset);
+    int step = mp4_read(scanner, offset, header, 8);
+    if (step != MP4_OK)
+        return step;
+    struct mp4_box_cursor cursor = mp4_box_cursor(header, sizeof(header));
+    uint64_t size = mp4_box_u32(&cursor);
+    box->offset = offset;
+    box->header_size = 8;
+    mp4_box_fourcc(box->type, header + 4);
+    if (!mp4_box_printable(header + 4))
+        return mp4_stop(scanner, "invalid box type at %" PRIu64, offset);
+    if (size == 1) {
+        if (total - offset < 16)
+            return mp4_stop(scanner, "box header cut short at %" PRIu64, offset);
+        step = mp4_read(scanner, offset + 8, header + 8, 8);
+        if (step != MP4_OK)
+            return step;
+        cursor.at = 8;
+        size = mp4_box_u64(&cursor);
+        box->header_size = 16;
+    } else if (size == 0) {
+        size = total - offset;
+    }
+    if (size < box->header_size)
+        return mp4_stop(scanner, "%s box at %" PRIu64 " smaller than its header", box->type,
+                        offset);
+    if (size > total - offset)
+        return mp4_stop(scanner,
+                        "%s box at %" PRIu64 " cut short: %" PRIu64 " of %" PRIu64 " bytes",
+                        box->type, offset, total - offset, size);
+    box->size = size;
+    return MP4_OK;
+}
+
+/* ---- init segment ---------------------------------------------------------- */
+
+/* ftyp (4.3): major brand, minor version, compatible brands. */
+static int mp4_parse_ftyp(struct mp4_scanner *scanner, const struct mp4_header *box)
+{
+    if (box->offset != 0)
+        return mp4_stop(scanner, "ftyp at %" PRIu64 " is not the first box", box->offset);
+    if (box->size - box->header_size > MP4_SCAN_MAX_FTYP || box->size - box->header_size < 8)
+        return mp4_stop(scanner, "ftyp of %" PRIu64 " bytes", box->size);
+    const uint8_t *body;
+    size_t size;
+    int step = mp4_read_body(scanner, box, &body, &size);
+    if (step != MP4_OK)
+        return step;
+    mp4_box_fourcc(scanner->result->major_brand, body);
+    scanner->have_ftyp = true;
+    return MP4_OK;
+}
+
+/* avcC (14496-15 5.3.3.1): the first SPS and PPS, and the SPS parsed. */
+static int mp4_parse_avcc(struct mp4_scanner *scanner, const struct mp4_box_child *avcc,
+                          struct mp4_scan_track *track)
+{
+    struct mp4_box_cursor cursor = mp4_box_cursor(avcc->body, avcc->size);
+    if (mp4_box_u8(&cursor) != 1)
+        return mp4_stop(scanner, "avcC version is not 1");
+    mp4_box_skip(&cursor, 4); /* profile, compatibility, level, length size */
+    for (int set = 0; set < 2; set++) {
+        uint32_t count = mp4_box_u8(&cursor) & (set == 0 ? 0x1F : 0xFF);
+        if (!cursor.ok)
+            break;
+        if (count == 0)
+            return mp4_stop(scanner, "avcC without %s", set == 0 ? "SPS" : "PPS");
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t length = mp4_box_u16(&cursor);
+            size_t start = cursor.at;
+            mp4_box_skip(&cursor, length);
+            if (!cursor.ok)
+                break;
+            if (i > 0)
+                continue;
+            if (length < 1 || length > H264_MAX_PARAMETER_SET)
+                return mp4_stop(scanner, "avcC parameter set of %" PRIu32 " bytes", length);
+            memcpy(set == 0 ? track->sps : track->pps, avcc->body + start, length);
+            *(set == 0 ? &track->sps_size : &track->pps_size) = length;
+        }
+    }
+    if (!cursor.ok)
+        return mp4_stop(scanner, "avcC cut short");
+    if (h264_parse_sps(track->sps, track->sps_size, &track->sps_info, NULL, 0) == 0) {
+        track->sps_parsed = 1;
+        track->width = track->sps_info.width;
+        track->height = track->sps_info.height;
+    }
+    return MP4_OK;
+}
+
+/* dOps (Opus in ISOBMFF 4.3.2): version 0, channels, pre-skip, rate. */
+static int mp4_parse_dops(struct mp4_scanner *scanner, const struct mp4_box_child *dops,
+                          struct mp4_scan_track *track)
+{
+    struct mp4_box_cursor cursor = mp4_box_cursor(dops->body, dops->size);
+    uint32_t version = mp4_box_u8(&cursor);
+    track->channels = (int)mp4_box_u8(&cursor);
+    track->pre_skip = (int)mp4_box_u16(&cursor);
+    track->input_sample_rate = mp4_box_u32(&cursor);
+    mp4_box_skip(&cursor, 3); /* OutputGain, ChannelMappingFamily */
+    if (!cursor.ok || version != 0 || track->channels == 0)
+        return mp4_stop(scanner, "bad dOps");
+    return MP4_OK;
+}
+
+/* stsd (8.5.2): the first sample entry, and its avcC or dOps. */
+static int mp4_parse_stsd(struct mp4_scanner *scanner, const struct mp4_box_child *stsd,
+                          struct mp4_scan_track *track)
+{
+    struct mp4_box_cursor cursor = mp4_box_cursor(stsd->body, stsd->size);
+    mp4_box_skip(&cursor, 4); /* version, flags */
+    uint32_t entries = mp4_box_u32(&cursor);
+    size_t at = cursor.at;
+    struct mp4_box_child entry, child;
+    if (!cursor.ok || entries == 0 || mp4_box_next_child(stsd->body, stsd->size, &at, &entry) != 1)
+        return mp4_stop(scanner, "stsd without a sample entry");
+    memcpy(track->sample_entry, entry.type, sizeof(track->sample_entry));
+    bool video = strcmp(entry.type, "avc1") == 0 || strcmp(entry.type, "avc3") == 0;
+    bool opus = strcmp(entry.type, "Opus") == 0;
+    if (!video && !opus)
+        return MP4_OK;               /* a codec we do not look into */
+    size_t fields = video ? 78 : 28; /* Visual/AudioSampleEntry fields (12.1.3, 12.2.3) */
+    if (entry.size < fields)
+        return mp4_stop(scanner, "%s sample entry cut short", entry.type);
+    if (video) {
+        cursor = mp4_box_cursor(entry.body, entry.size);
+        mp4_box_skip(&cursor, 24);
+        track->width = (int)mp4_box_u16(&cursor);
+        track->height = (int)mp4_box_u16(&cursor);
+    }
+    at = fields;
+    int found;
+    while ((found = mp4_box_next_child(entry.body, entry.size, &at, &child)) == 1) {
+        if (video && strcmp(child.type, "avcC") == 0)
+            return mp4_parse_avcc(scanner, &child, track);
+        if (opus && strcmp(child.type, "dOps") == 0)
+            return mp4_parse_dops(scanner, &child, track);
+    }
+    if (found < 0)
+        return mp4_stop(scanner, "malformed box in %s", entry.type);
+    return mp4_stop(scanner, "%s without %s", entry.type, video ? "avcC" : "dOps");
+}
+
+/* trak (8.3.1): tkhd track_ID, mdia/mdhd timescale, mdia/hdlr handler,
+ * mdia/minf/stbl/stsd sample entry. */
+static int mp4_parse_trak(struct mp4_scanner *scanner, const struct mp4_box_child *trak,
+                          struct mp4_scan_track *track)
+{
+    struct mp4_box_child tkhd, mdia, mdhd, hdlr, minf, stbl, stsd;
+    memset(track, 0, sizeof(*track));
+    if (mp4_box_find_child(trak->body, trak->size, "tkhd", &tkhd) != 1 ||
+        mp4_box_find_child(trak->body, trak->size, "mdia", &mdia) != 1 ||
+        mp4_box_find_child(mdia.body, mdia.size, "mdhd", &mdhd) != 1 ||
+        mp4_box_find_child(mdia.body, mdia.size, "hdlr", &hdlr) != 1 ||
+        mp4_box_find_child(mdia.body, mdia.size, "minf", &minf) != 1 ||
+        mp4_box_find_child(minf.body, minf.size, "stbl", &stbl) != 1 ||
+        mp4_box_find_child(stbl.body, stbl.size, "stsd", &stsd) != 1)
+        return mp4_stop(scanner, "trak lacks tkhd, mdhd, hdlr or stsd");
+
+    struct mp4_box_cursor cursor = mp4_box_cursor(tkhd.body, tkhd.size); /* 8.3.2 */
+    uint32_t version = mp4_box_u8(&cursor);
+    mp4_box_skip(&cursor, 3 + (version == 1 ? 16 : 8));
+    track->track_id = mp4_box_u32(&cursor);
+    if (!cursor.ok || version > 1 || track->track_id == 0)
+        return mp4_stop(scanner, "bad tkhd");
+
+    cursor = mp4_box_cursor(mdhd.body, mdhd.size); /* 8.4.2 */
+    version = mp4_box_u8(&cursor);
+    mp4_box_skip(&cursor, 3 + (version == 1 ? 16 : 8));
+    track->timescale = mp4_box_u32(&cursor);
+    if (!cursor.ok || version > 1 || track->timescale == 0)
+        return mp4_stop(scanner, "bad mdhd in track %" PRIu32, track->track_id);
+
+    cursor = mp4_box_cursor(hdlr.body, hdlr.size); /* 8.4.3 */
+    mp4_box_skip(&cursor, 8);
+    mp4_box_skip(&cursor, 4);
+    if (!cursor.ok)
+        return mp4_stop(scanner, "bad hdlr in track %" PRIu32, track->track_id);
+    mp4_box_fourcc(track->handler, hdlr.body + 8);
+    return mp4_parse_stsd(scanner, &stsd, track);
+}
+
+/* mvex/trex (8.8.3): per-track sample defaults. */
+static int mp4_parse_mvex(struct mp4_scanner *scanner, const struct mp4_box_child *mvex)
+{
+    struct mp4_scan_result *result = scanner->result;
+    struct mp4_box_child trex;
+    size_t at = 0;
+    int found;
+    while ((found = mp4_box_next_child(mvex->body, mvex->size, &at, &trex)) == 1) {
+        if (strcmp(trex.type, "trex") != 0)
+            continue;
+        struct mp4_box_cursor cursor = mp4_box_cursor(trex.body, trex.size);
+        mp4_box_skip(&cursor, 4); /* version, flags */
+        uint32_t track_id = mp4_box_u32(&cursor);
+        mp4_box_skip(&cursor, 4); /* default_sample_description_index */
+        uint32_t duration = mp4_box_u32(&cursor);
+        uint32_t size = mp4_box_u32(&cursor);
+        uint32_t flags = mp4_box_u32(&cursor);
+        if (!cursor.ok)
+            return mp4_stop(scanner, "trex cut short");
+        int index = mp4_track_index(result, track_id);
+        struct mp4_scan_track *track = index >= 0 ? &result->tracks[index] : NULL;
+        if (track == NULL || track->has_trex)
+            return mp4_stop(scanner, "trex for unknown or repeated track %" PRIu32, track_id);
+        track->has_trex = 1;
+        track->default_duration = duration;
+        track->default_size = size;
+        track->default_flags = flags;
+    }
+    return found < 0 ? mp4_stop(scanner, "malformed box in mvex") : MP4_OK;
+}
+
+/* moov (8.2.1): its tracks, then mvex (which may come in any order). */
+static int mp4_parse_moov(struct mp4_scanner *scanner, const struct mp4_header *box)
+{
+    struct mp4_scan_result *result = scanner->result;
+    if (!scanner->have_ftyp)
+        return mp4_stop(scanner, "moov before ftyp");
+    if (box->size - box->header_size > MP4_SCAN_MAX_MOOV)
+        return mp4_stop(scanner, "moov of %" PRIu64 " bytes", box->size);
+    const uint8_t *body;
+    size_t size;
+    int step = mp4_read_body(scanner, box, &body, &size);
+    if (step != MP4_OK)
+        return step;
+
+    struct mp4_box_child child, mvex = {.body = NULL};
+    size_t at = 0;
+    int found;
+    while ((found = mp4_box_next_child(body, size, &at, &child)) == 1) {
+        if (strcmp(child.type, "mvex") == 0 && mvex.body == NULL)
+            mvex = child;
+        if (strcmp(child.type, "trak") != 0)
+            continue;
+        if (result->track_count == MP4_SCAN_MAX_TRACKS)
+            return mp4_stop(scanner, "more than %d tracks", MP4_SCAN_MAX_TRACKS);
+        struct mp4_scan_track *track = &result->tracks[result->track_count];
+        step = mp4_parse_trak(scanner, &child, track);
+        if (step != MP4_OK)
+            return step;
+        for (int i = 0; i < result->track_count; i++)
+            if (result->tracks[i].track_id == track->track_id)
+                return mp4_stop(scanner, "track %" PRIu32 " twice", track->track_id);
+        result->track_count++;
+    }
+    if (found < 0)
+        return mp4_stop(scanner, "malformed box in moov");
+    if (result->track_count == 0)
+        return mp4_stop(scanner, "moov without tracks");
+    if (mvex.body != NULL && (step = mp4_parse_mvex(scanner, &mvex)) != MP4_OK)
+        return step;
+    scanner->have_moov = true;
+    result->init_length = box->offset + box->size;
+    result->valid_length = result->init_length;
+    return MP4_OK;
+}
+
+/* ---- fragments ------------------------------------------------------------- */
+
+/* What traf says about its run of samples. */
+struct mp4_run {
+    uint32_t track_id, sequence;
+    uint64_t base_offset;
+    bool has_decode_time;
+    uint64_t decode_time;
+    uint32_t sample_count;
+    bool has_data_offset;
+    int32_t data_offset;
+    uint64_t duration, bytes;
+    uint32_t first_flags;
+};
+
+/* tfhd (8.8.7) into run; returns the track's defaults through the track. */
+static int mp4_parse_tfhd(struct mp4_scanner *scanner, const struct mp4_box_child *tfhd,
+                          uint64_t moof_offset, struct mp4_run *run, uint32_t defaults[3])
+{
+    struct mp4_box_cursor cursor = mp4_box_cursor(tfhd->body, tfhd->size);
+    mp4_box_skip(&cursor, 1); /* version */
+    uint32_t flags = (uint32_t)mp4_box_get(&cursor, 3);
+    run->track_id = mp4_box_u32(&cursor);
+    const struct mp4_scan_track *track = mp4_scan_find_track(scanner->result, run->track_id);
+    if (!cursor.ok || track == NULL)
+        return mp4_stop(scanner, "fragment at %" PRIu64 " of unknown track", moof_offset);
+    /* Without base-data-offset, the only traf's base is the moof (8.8.7.1),
+     * whether default-base-is-moof is set or not. */
+    run->base_offset = flags & MP4_TFHD_BASE_DATA_OFFSET ? mp4_box_u64(&cursor) : moof_offset;
+    if (flags & MP4_TFHD_DESCRIPTION_INDEX)
+        mp4_box_skip(&cursor, 4);
+    defaults[0] =
+        flags & MP4_TFHD_DEFAULT_DURATION ? mp4_box_u32(&cursor) : track->default_duration;
+    defaults[1] = flags & MP4_TFHD_DEFAULT_SIZE ? mp4_box_u32(&cursor) : track->default_size;
+    defaults[2] = flags & MP4_TFHD_DEFAULT_FLAGS ? mp4_box_u32(&cursor) : track->default_flags;
+    if (!cursor.ok || cursor.at != cursor.size)
+        return mp4_stop(scanner, "bad tfhd at %" PRIu64, moof_offset);
+    return MP4_OK;
+}
+
+/* trun (8.8.8): count, data offset, per-sample fields as its flags say;
+ * sums durations and sizes; the box must hold exactly its samples. */
+static int mp4_parse_trun(struct mp4_scanner *scanner, const struct mp4_box_child *trun,
+                          uint64_t moof_offset, const uint32_t defaults[3], struct mp4_run *run)
+{
+    struct mp4_box_cursor cursor = mp4_box_cursor(trun->body, trun->size);
+    uint32_t version = mp4_box_u8(&cursor);
+    uint32_t flags = (uint32_t)mp4_box_get(&cursor, 3);
+    run->sample_count = mp4_box_u32(&cursor);
+    run->has_data_offset = (flags & MP4_TRUN_DATA_OFFSET) != 0;
+    if (run->has_data_offset)
+        run->data_offset = (int32_t)mp4_box_u32(&cursor);
+    bool has_first_flags = (flags & MP4_TRUN_FIRST_FLAGS) != 0;
+    uint32_t first_flags = has_first_flags ? mp4_box_u32(&cursor) : 0;
+    uint64_t per_sample = 0;
+    for (uint32_t bit = MP4_TRUN_DURATION; bit <= MP4_TRUN_COMPOSITION; bit <<= 1)
+        per_sample += flags & bit ? 4 : 0;
+    if (!cursor.ok || version > 1 || run->sample_count == 0)
+        return mp4_stop(scanner, "bad trun at %" PRIu64, moof_offset);
+    if (per_sample * run->sample_count != cursor.size - cursor.at)
+        return mp4_stop(scanner, "trun at %" PRIu64 " does not hold its %" PRIu32 " samples",
+                        moof_offset, run->sample_count);
+    /* At most 2^32 samples of at most 2^32 - 1: the sums fit in 64 bits.
+     * Without per-sample fields the count costs no bytes, so the totals
+     * are multiplied out rather than looped over (up to 2^32 times). */
+    if (per_sample == 0) {
+        run->duration = (uint64_t)run->sample_count * defaults[0];
+        run->bytes = (uint64_t)run->sample_count * defaults[1];
+        run->first_flags = has_first_flags ? first_flags : defaults[2];
+        return MP4_OK;
+    }
+    for (uint32_t i = 0; i < run->sample_count; i++) { /* < MP4_SCAN_MAX_MOOF / 4 times */
+        uint64_t duration = flags & MP4_TRUN_DURATION ? mp4_box_u32(&cursor) : defaults[0];
+        uint64_t size = flags & MP4_TRUN_SIZE ? mp4_box_u32(&cursor) : defaults[1];
+        uint32_t sample_flags = flags & MP4_TRUN_FLAGS ? mp4_box_u32(&cursor) : defaults[2];
+        if (flags & MP4_TRUN_COMPOSITION)
+            mp4_box_skip(&cursor, 4);
+        if (i == 0)
+            run->first_flags = has_first_flags ? first_flags : sample_flags;
+        run->duration += duration;
+        run->bytes += size;
+    }
+    assert(cursor.ok && cursor.at == cursor.size);
+    return MP4_OK;
+}
+
+/* moof (8.8.4): exactly one mfhd and one traf, which holds exactly one
+ * tfhd and one trun and at most one tfdt; other boxes are skipped. */
+static int mp4_parse_moof(struct mp4_scanner *scanner, const uint8_t *body, size_t size,
+                          uint64_t moof_offset, struct mp4_run *run)
+{
+    struct mp4_box_child child, traf = {.body = NULL}, tfhd = {.body = NULL}, trun = {.body = NULL};
+    int mfhds = 0, trafs = 0, tfhds = 0, truns = 0, tfdts = 0;
+    size_t at = 0;
+    int found;
+    memset(run, 0, sizeof(*run));
+    while ((found = mp4_box_next_child(body, size, &at, &child)) == 1) {
+        if (strcmp(child.type, "mfhd") == 0 && mfhds++ == 0) {
+            struct mp4_box_cursor cursor = mp4_box_cursor(child.body, child.size);
+            mp4_box_skip(&cursor, 4);
+            run->sequence = mp4_box_u32(&cursor);
+            if (!cursor.ok)
+                return mp4_stop(scanner, "bad mfhd at %" PRIu64, moof_offset);
+        } else if (strcmp(child.type, "traf") == 0 && trafs++ == 0) {
+            traf = child;
+        }
+    }
+    if (found < 0 || mfhds != 1 || trafs != 1)
+        return mp4_stop(scanner, "moof at %" PRIu64 " is not one mfhd and one traf", moof_offset);
+    at = 0;
+    while ((found = mp4_box_next_child(traf.body, traf.size, &at, &child)) == 1) {
+        if (strcmp(child.type, "tfhd") == 0 && tfhds++ == 0) {
+            tfhd = child;
+        } else if (strcmp(child.type, "trun") == 0 && truns++ == 0) {
+            trun = child;
+        } else if (strcmp(child.type, "tfdt") == 0 && tfdts++ == 0) { /* 8.8.12 */
+            struct mp4_box_cursor cursor = mp4_box_cursor(child.body, child.size);
+            uint32_t version = mp4_box_u8(&cursor);
+            mp4_box_skip(&cursor, 3);
+            run->decode_time = version == 1 ? mp4_box_u64(&cursor) : mp4_box_u32(&cursor);
+            if (!cursor.ok || version > 1 || cursor.at != cursor.size)
+                return mp4_stop(scanner, "bad tfdt at %" PRIu64, moof_offset);
+            run->has_decode_time = true;
+        }
+    }
+    if (found < 0 || tfhds != 1 || truns != 1 || tfdts > 1)
+        return mp4_stop(scanner, "traf at %" PRIu64 " is not one tfhd, one trun, tfdt",
+                        moof_offset);
+    uint32_t defaults[3] = {0, 0, 0};
+    int step = mp4_parse_tfhd(scanner, &tfhd, moof_offset, run, defaults);
+    if (step != MP4_OK)
+        return step;
+    return mp4_parse_trun(scanner, &trun, moof_offset, defaults, run);
+}
+
+/* Keep a fragment that passed every check and advance valid_length. */
+static int mp4_accept(struct mp4_scanner *scanner, const struct mp4_scan_fragment *fragment)
+{
+    struct mp4_scan_result *result = scanner->result;
+    if (result->fragment_count == scanner->fragment_capacity &&
+        scanner->fragment_capacity < MP4_SCAN_MAX_FRAGMENTS) {
+        size_t capacity = scanner->fragment_capacity > 0 ? scanner->fragment_capacity * 2 : 64;
+        if (capacity > MP4_SCAN_MAX_FRAGMENTS)
+            capacity = MP4_SCAN_MAX_FRAGMENTS;
+        struct mp4_scan_fragment *fragments =
+            realloc(result->fragments, capacity * sizeof(*fragments));
+        if (fragments == NULL) {
+            mp4_stop(scanner, "out of memory");
+            errno = ENOMEM;
+            return MP4_FAIL;
+        }
+        result->fragments = fragments;
+        scanner->fragment_capacity = capacity;
+    }
+    if (result->fragment_count < scanner->fragment_capacity)
+        result->fragments[result->fragment_count++] = *fragment;
+    else
+        result->fragments_dropped++;
+    int index = mp4_track_index(result, fragment->track_id);
+    assert(index >= 0);
+    struct mp4_scan_track *track = &result->tracks[index];
+    if (track->samples == 0)
+        track->first_decode_time = fragment->base_decode_time;
+    track->fragments++;
+    track->samples += fragment->sample_count;
+    track->bytes += fragment->bytes;
+    track->end_decode_time = fragment->base_decode_time + fragment->duration;
+    scanner->have_sequence = true;
+    scanner->last_sequence = fragment->sequence;
+    result->valid_length = fragment->offset + fragment->moof_size + fragment->mdat_size;
+    return MP4_OK;
+}
+
+/* One moof and the mdat that must follow it: parse, check the samples lie
+ * inside the mdat, the sequence and decode times increase, then accept. */
+static int mp4_scan_fragment(struct mp4_scanner *scanner, const struct mp4_header *moof)
+{
+    if (!scanner->have_moov)
+        return mp4_stop(scanner, "moof at %" PRIu64 " before moov", moof->offset);
+    if (moof->size > MP4_SCAN_MAX_MOOF)
+        return mp4_stop(scanner, "moof at %" PRIu64 " of %" PRIu64 " bytes", moof->offset,
+                        moof->size);
+    const uint8_t *body;
+    size_t size;
+    struct mp4_run run;
+    int step = mp4_read_body(scanner, moof, &body, &size);
+    if (step != MP4_OK ||
+        (step = mp4_parse_moof(scanner, body, size, moof->offset, &run)) != MP4_OK)
+        return step;
+
+    uint64_t mdat_offset = moof->offset + moof->size;
+    struct mp4_header mdat;
+    if (mdat_offset == scanner->source->size)
+        return mp4_stop(scanner, "moof at %" PRIu64 " without its mdat", moof->offset);
+    if ((step = mp4_read_header(scanner, mdat_offset, &mdat)) != MP4_OK)
+        return step;
+    if (strcmp(mdat.type, "mdat") != 0)
+        return mp4_stop(scanner, "moof at %" PRIu64 " followed by %s", moof->offset, mdat.type);
+
+    uint64_t data_start = run.base_offset; /* tfhd's explicit base may be anything */
+    if (data_start > scanner->source->size)
+        return mp4_stop(scanner, "base data offset past the file at %" PRIu64, moof->offset);
+    if (run.has_data_offset && run.data_offset >= 0) {
+        data_start += (uint64_t)run.data_offset; /* < 2^31 past an offset inside the file */
+    } else if (run.has_data_offset) {
+        uint64_t back = (uint64_t)(-(int64_t)run.data_offset);
+        if (back > data_start)
+            return mp4_stop(scanner, "data offset before the file at %" PRIu64, moof->offset);
+        data_start -= back;
+    }
+    uint64_t payload_start = mdat.offset + mdat.header_size, mdat_end = mdat.offset + mdat.size;
+    if (data_start < payload_start || data_start > mdat_end || run.bytes > mdat_end - data_start)
+        return mp4_stop(scanner, "samples of the moof at %" PRIu64 " lie outside its mdat",
+                        moof->offset);
+    if (scanner->have_sequence && run.sequence <= scanner->last_sequence)
+        return mp4_stop(scanner, "sequence %" PRIu32 " after %" PRIu32 " at %" PRIu64, run.sequence,
+                        scanner->last_sequence, moof->offset);
+    const struct mp4_scan_track *track = mp4_scan_find_track(scanner->result, run.track_id);
+    uint64_t decode_time = run.has_decode_time ? run.decode_time : track->end_decode_time;
+    if (track->samples > 0 && decode_time < track->end_decode_time)
+        return mp4_stop(scanner, "decode time goes back in track %" PRIu32 " at %" PRIu64,
+                        run.track_id, moof->offset);
+    if (run.duration > UINT64_MAX - decode_time)
+        return mp4_stop(scanner, "decode time overflows at %" PRIu64, moof->offset);
+
+    struct mp4_scan_fragment fragment = {
+        .offset = moof->offset,
+        .moof_size = (uint32_t)moof->size,
+        .mdat_size = mdat.size,
+        .sequence = run.sequence,
+        .track_id = run.track_id,
+        .base_decode_time = decode_time,
+        .duration = run.duration,
+        .sample_count = run.sample_count,
+        .keyframe = (run.first_flags & MP4_SAMPLE_NON_SYNC) == 0,
+        .data_offset = data_start,
+        .bytes = run.bytes,
+    };
+    return mp4_accept(scanner, &fragment);
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+/* Walk the top-level boxes (see mp4_scan.h). */
+int mp4_scan(const struct mp4_scan_source *source, struct mp4_scan_result *result)
+{
+    if (source == NULL || source->read == NULL || result == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(result, 0, sizeof(*result));
+    result->total_length = source->size;
+    struct mp4_scanner scanner = {.source = source, .result = result};
+    uint64_t at = 0;
+    int step = MP4_OK;
+    while (at < source->size && step == MP4_OK) {
+        struct mp4_header box;
+        if ((step = mp4_read_header(&scanner, at, &box)) != MP4_OK)
+            break;
+        if (strcmp(box.type, "ftyp") == 0) {
+            step = mp4_parse_ftyp(&scanner, &box);
+        } else if (strcmp(box.type, "moov") == 0) {
+            step = scanner.have_moov ? mp4_stop(&scanner, "second moov at %" PRIu64, at)
+                                     : mp4_parse_moov(&scanner, &box);
+        } else if (strcmp(box.type, "moof") == 0) {
+            step = mp4_scan_fragment(&scanner, &box);
+            if (step == MP4_OK)
+                at = result->valid_length;
+            continue;
+        } else if (strcmp(box.type, "mdat") == 0) {
+            step = mp4_stop(&scanner, "mdat at %" PRIu64 " without a moof", at);
+        } else if (!scanner.have_ftyp) {
+            step = mp4_stop(&scanner, "%s box before ftyp", box.type);
+        }
+        if (step != MP4_OK)
+            break;
+        at = box.offset + box.size;
+        if (scanner.have_moov)
+            result->valid_length = at; /* a whole box we have no use for (free, sidx, ...) */
+    }
+    int saved_errno = errno;
+    free(scanner.buffer);
+    if (step == MP4_FAIL) {
+        errno = saved_errno;
+        return -1;
+    }
+    if (!scanner.have_moov)
+        mp4_stop(&scanner, "no moov");
+    result->complete = scanner.have_moov && result->valid_length == result->total_length &&
+                       result->reason[0] == '\0';
+    return 0;
+}
+
+/* pread() source over a file descriptor, in chunks of at most 1 MiB. */
+static ssize_t mp4_scan_pread(void *context, uint64_t offset, void *buffer, size_t size)
+{
+    int fd = *(const int *)context;
+    size_t done = 0;
+    if (offset > INT64_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    while (done < size) {
+        size_t chunk = size - done < MP4_SCAN_READ_CHUNK ? size - done : MP4_SCAN_READ_CHUNK;
+        ssize_t got = pread(fd, (uint8_t *)buffer + done, chunk, (off_t)(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        done += (size_t)got;
+    }
+    return (ssize_t)done;
+}
+
+int mp4_scan_fd(int fd, struct mp4_scan_result *result)
+{
+    struct stat status;
+    if (result == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(result, 0, sizeof(*result));
+    if (fstat(fd, &status) != 0) {
+        result->io_error = 1;
+        snprintf(result->reason, sizeof(result->reason), "fstat: %s", strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(status.st_mode)) {
+        snprintf(result->reason, sizeof(result->reason), "not a regular file");
+        errno = EINVAL;
+        return -1;
+    }
+    struct mp4_scan_source source = {
+        .read = mp4_scan_pread, .context = &fd, .size = (uint64_t)status.st_size};
+    return mp4_scan(&source, result);
+}
+
+const struct mp4_scan_track *mp4_scan_find_track(const struct mp4_scan_result *result,
+                                                 uint32_t track_id)
+{
+    int index = result != NULL ? mp4_track_index(result, track_id) : -1;
+    return index >= 0 ? &result->tracks[index] : NULL;
+}
+
+void mp4_scan_result_free(struct mp4_scan_result *result)
+{
+    if (result == NULL)
+        return;
+    free(result->fragments);
+    memset(result, 0, sizeof(*result));
+}
+
+/* Truncate to valid_length and make the new length durable (see header). */
+int mp4_scan_truncate(const char *path, uint64_t valid_length)
+{
+    struct stat status;
+    int saved_errno = 0;
+    if (path == NULL || valid_length == 0 || valid_length > INT64_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &status) != 0) {
+        saved_errno = errno;
+        goto out;
+    }
+    if (!S_ISREG(status.st_mode) || (uint64_t)status.st_size < valid_length) {
+        saved_errno = EINVAL;
+        goto out;
+    }
+    if ((uint64_t)status.st_size > valid_length) {
+        int result;
+        while ((result = ftruncate(fd, (off_t)valid_length)) != 0 && errno == EINTR)
+            ;
+        if (result != 0) {
+            saved_errno = errno;
+            goto out;
+        }
+    }
+    /* fsync, not fdatasync: the new size is the point. Not retried on
+     * failure (an error may already have dropped the dirty state). */
+    if (fsync(fd) != 0)
+        saved_errno = errno;
+out:
+    if (close(fd) != 0 && saved_errno == 0)
+        saved_errno = errno;
+    errno = saved_errno;
+    return saved_errno == 0 ? 0 : -1;
+}
