@@ -29,6 +29,7 @@
 #include "devices/link_server.h"
 #include "http/http_server.h"
 #include "live/live_server.h"
+#include "recording/reconcile.h"
 #include "storage/database.h"
 #include "tls/certificate.h"
 
@@ -139,6 +140,19 @@ int main(int argc, char **argv)
         goto out;
     }
     database_set_path(hub->database_path);
+
+    /* Recordings: make the index and the disk agree before anything records. */
+    snprintf(hub->recordings_dir, sizeof(hub->recordings_dir), "%s/recordings",
+             hub->config.data_dir);
+    if (mkdir(hub->recordings_dir, 0750) != 0 && errno != EEXIST) {
+        log_error("cannot create %s: %s", hub->recordings_dir, strerror(errno));
+        goto out;
+    }
+    {
+        struct reconcile_report report;
+        if (reconcile_recordings(db, hub->recordings_dir, &report) != 0)
+            log_warn("reconciling recordings failed; continuing with the index as it is");
+    }
 
     if (hub->config.public_host[0] != '\0')
         extra_names[extra_count++] = hub->config.public_host;

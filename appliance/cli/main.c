@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "core/config.h"
 #include "devices/device_store.h"
+#include "recording/reconcile.h"
 #include "storage/database.h"
 
 #define CLI_PASSWORD_MAX 257
@@ -37,7 +38,8 @@ static void cli_usage(const char *program)
            "  user list                       list users\n"
            "  user remove NAME                remove a user\n"
            "  user passwd NAME [--password-stdin]\n"
-           "                                  set a new password; ends that user's sessions\n\n"
+           "                                  set a new password; ends that user's sessions\n"
+           "  check                           verify the recordings index against the disk\n\n"
            "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
            "  -c, --config FILE    hub settings file (default %s if present)\n",
            program, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_CONFIG);
@@ -207,6 +209,24 @@ out:
     return rc;
 }
 
+/* `doorstep check`: index vs disk, read-only. Exit 0 when consistent. */
+static int cli_check(sqlite3 *db, const char *data_dir)
+{
+    char directory[CONFIG_PATH_MAX + 32];
+    struct reconcile_report report;
+    int problems;
+
+    snprintf(directory, sizeof(directory), "%s/recordings", data_dir);
+    problems = reconcile_check(db, directory, &report);
+    if (problems < 0) {
+        fprintf(stderr, "doorstep: cannot read the recordings index\n");
+        return 2;
+    }
+    printf("%s: %d problem%s\n", problems == 0 ? "ok" : "inconsistent", problems,
+           problems == 1 ? "" : "s");
+    return problems == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -260,6 +280,8 @@ int main(int argc, char **argv)
         rc = cli_device(db, argc - optind - 1, argv + optind + 1);
     else if (strcmp(argv[optind], "user") == 0)
         rc = cli_user(db, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(argv[optind], "check") == 0)
+        rc = cli_check(db, data_dir);
     else {
         fprintf(stderr, "doorstep: unknown command '%s' (try --help)\n", argv[optind]);
         rc = 2;

@@ -33,6 +33,7 @@ void config_defaults(struct config *config)
     /* Every WebSocket (doorbell link or live viewer) holds a civetweb worker
      * thread for its life: room for 100 doorbells and their viewers. */
     config->http_threads = 256;
+    config->segment_seconds = 60;
 }
 
 /* Accept "PORT", "ADDR:PORT" or "[V6ADDR]:PORT" with a port in 1..65535. */
@@ -90,6 +91,16 @@ int config_set(struct config *config, const char *key, const char *value, char *
             return -1;
         }
         config->http_threads = (int)threads;
+        return 0;
+    }
+    if (strcmp(key, "segment_seconds") == 0) {
+        char *end = NULL;
+        long seconds = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || seconds < 2 || seconds > 3600) {
+            snprintf(error, error_size, "segment_seconds: expected 2..3600");
+            return -1;
+        }
+        config->segment_seconds = (int)seconds;
         return 0;
     }
     if (strcmp(key, "allowed_host") == 0 || strcmp(key, "allowed_hosts") == 0) {
@@ -181,11 +192,12 @@ void config_print_usage(const char *program)
            "      --tls-key FILE     private key of --tls-cert\n"
            "      --public-host NAME host name shown in printed links\n"
            "      --allowed-host NAME  also accept this Host header (repeatable)\n"
+           "      --segment-seconds N  recording segment length (default 60)\n"
            "  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
-           "allowed_hosts, log_level, http_threads.\n",
+           "allowed_hosts, log_level, http_threads, segment_seconds.\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
 }
 
@@ -203,11 +215,13 @@ int config_load(struct config *config, int argc, char **argv)
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"segment-seconds", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
         ['d'] = "data_dir", ['l'] = "listen",      ['w'] = "www_dir",      ['C'] = "tls_cert",
         ['K'] = "tls_key",  ['P'] = "public_host", ['A'] = "allowed_host", ['v'] = "log_level",
+        ['S'] = "segment_seconds",
     };
     const char *config_file = NULL;
     char error[1024];

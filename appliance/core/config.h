@@ -40,6 +40,7 @@ struct config {
     int allowed_host_count;
     enum log_level log_level;
     int http_threads;
+    int segment_seconds; /* recording segment length, cut on a keyframe */
 };
 
 /* Fill with defaults. */

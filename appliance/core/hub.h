@@ -24,6 +24,7 @@ struct hub {
     struct device_registry *registry;
     struct mg_context *server;
     char database_path[CONFIG_PATH_MAX + 32];
+    char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512]; /* https://host:port, for printed links */
     atomic_int ready;     /* 1 once the database is migrated and the server listens */
 };

@@ -16,6 +16,7 @@
 #include "civetweb.h"
 #include "common/log.h"
 #include "live/live_stream.h"
+#include "recording/recorder.h"
 #include "storage/database.h"
 
 struct device_registry {
@@ -35,6 +36,7 @@ struct device_registry *device_registry_create(void)
 /* Free one entry and what it owns. */
 static void device_entry_free(struct device_entry *entry)
 {
+    recorder_stop(entry->recorder); /* writes what is queued, closes the segment */
     if (entry->live != NULL) {
         live_stream_close_viewers(entry->live);
         live_stream_release(entry->live);

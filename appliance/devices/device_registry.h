@@ -24,6 +24,7 @@
 
 struct mg_connection;
 struct live_stream;
+struct recorder;
 
 #define DEVICE_REGISTRY_MAX_DEVICES 256
 #define DEVICE_NAME_MAX             65
@@ -65,6 +66,8 @@ struct device_entry {
     int64_t snapshot_at;
     uint32_t next_command_id;
     struct live_stream *live;     /* the live stream; created with the entry, one reference */
+    struct recorder *recorder;    /* 24/7 recorder; started at the first connection, stopped
+                                     when the entry is freed (after its link thread ended) */
     uint64_t adapt_seen_skips;    /* viewer skips already acted on (live_server.c) */
     int64_t adapt_last_change_ms; /* last automatic bitrate change */
 };

@@ -30,6 +30,10 @@
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
 #include "live/live_stream.h"
+#include "media/h264.h"
+#include "recording/recorder.h"
+
+#include <opus/opus.h>
 #include "storage/database.h"
 
 enum link_state {
@@ -176,6 +180,11 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     entry->video.height = session->hello.height;
     entry->video.rate_at_ms = now;
     live_stream_begin(entry->live, session->hello.fps, session->hello.audio_channels);
+    if (entry->recorder == NULL)
+        entry->recorder = recorder_start(session->hub->recordings_dir, entry->id,
+                                         session->hub->config.segment_seconds);
+    if (entry->recorder != NULL)
+        recorder_set_audio(entry->recorder, session->hello.audio_channels);
     device_entry_unlock(entry);
 }
 
@@ -266,17 +275,37 @@ static int link_looks_like_jpeg(const uint8_t *data, size_t size)
            data[size - 2] == 0xff && data[size - 1] == 0xd9;
 }
 
-/* Hand a video or audio message to the live stream. Unusable media (corrupt
- * H.264, not Opus) is dropped with a logged reason; the link stays up. */
+/* Hand a video or audio message to live view and the recorder: converted
+ * once here, then shared. Unusable media (corrupt H.264, not Opus) is
+ * dropped with a logged reason; the link stays up. */
 static void link_push_media(struct link_session *session, struct live_stream *live,
-                            const struct link_message *message)
+                            struct recorder *recorder, const struct link_message *message)
 {
     char reason[160];
-    int rc = message->header.type == LINK_VIDEO
-                 ? live_stream_push_video(live, message->payload, message->payload_size,
-                                          message->header.timestamp_us, reason, sizeof(reason))
-                 : live_stream_push_audio(live, message->payload, message->payload_size,
-                                          message->header.timestamp_us, reason, sizeof(reason));
+    uint64_t capture_us = message->header.timestamp_us;
+    int rc;
+
+    if (message->header.type == LINK_VIDEO) {
+        struct h264_access_unit unit;
+        rc = h264_access_unit_convert(message->payload, message->payload_size, &unit, reason,
+                                      sizeof(reason));
+        if (rc == 0) {
+            rc = live_stream_push_unit(live, &unit, capture_us, reason, sizeof(reason));
+            if (rc == 0 && recorder != NULL)
+                recorder_push_video(recorder, &unit, capture_us);
+            h264_access_unit_free(&unit);
+        } else {
+            live_stream_count_bad_frame(live);
+        }
+    } else {
+        int samples = opus_packet_get_nb_samples(message->payload,
+                                                 (opus_int32)message->payload_size, 48000);
+        rc = live_stream_push_audio(live, message->payload, message->payload_size, capture_us,
+                                    reason, sizeof(reason));
+        if (rc == 0 && recorder != NULL && samples > 0)
+            recorder_push_audio(recorder, message->payload, message->payload_size, samples,
+                                capture_us);
+    }
     if (rc == 0)
         return;
     /* The first few, then every hundredth: a broken encoder must not flood the log. */
@@ -292,6 +321,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
 {
     struct device_entry *entry;
     struct live_stream *live = NULL;
+    struct recorder *recorder = NULL;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -316,10 +346,12 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         link_count_video(entry, session, message, now);
         live = entry->live;
         live_stream_retain(live);
+        recorder = entry->recorder; /* lives until the entry is freed, after this link */
         break;
     case LINK_AUDIO:
         live = entry->live;
         live_stream_retain(live);
+        recorder = entry->recorder;
         break;
     case LINK_SNAPSHOT:
         if (!link_looks_like_jpeg(message->payload, message->payload_size) ||
@@ -376,7 +408,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */
-        link_push_media(session, live, message);
+        link_push_media(session, live, recorder, message);
         live_stream_release(live);
     }
     return keep;
@@ -449,6 +481,8 @@ static void link_on_close(const struct mg_connection *connection, void *callback
                 entry->connection = NULL;
                 entry->online = 0;
                 entry->connected_since = 0;
+                if (entry->recorder != NULL)
+                    recorder_end_segment(entry->recorder);
                 revoked = entry->revoked;
                 log_info("doorbell %s disconnected", entry->id);
             }

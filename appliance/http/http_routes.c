@@ -15,6 +15,7 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/devices/{id}/snapshot.jpg", routes_devices_snapshot, HTTP_ROUTE_DEVICE},
     {"POST", "/api/v1/devices/{id}/snapshot", routes_devices_request_snapshot, HTTP_ROUTE_DEVICE},
     {"POST", "/api/v1/devices/{id}/video", routes_devices_set_video, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/devices/{id}/recordings", routes_recordings_list, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/users", routes_users_list, HTTP_ROUTE_ADMIN},
     {"POST", "/api/v1/users", routes_users_add, HTTP_ROUTE_ADMIN},
     {"DELETE", "/api/v1/users/{id}", routes_users_delete, HTTP_ROUTE_ADMIN},

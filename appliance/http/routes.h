@@ -31,6 +31,9 @@ int routes_devices_snapshot(struct http_request *request);
 int routes_devices_request_snapshot(struct http_request *request);
 int routes_devices_set_video(struct http_request *request);
 
+/* /api/v1/devices/{id}/recordings */
+int routes_recordings_list(struct http_request *request);
+
 /* /api/v1/me and /api/v1/users... */
 int routes_users_me(struct http_request *request);
 int routes_users_list(struct http_request *request);

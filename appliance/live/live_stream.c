@@ -232,17 +232,33 @@ int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, si
                            uint64_t capture_us, char *error, size_t error_size)
 {
     struct h264_access_unit unit;
+    int rc;
+
+    if (h264_access_unit_convert(annexb, size, &unit, error, error_size) != 0) {
+        live_stream_count_bad_frame(stream);
+        return -1;
+    }
+    rc = live_stream_push_unit(stream, &unit, capture_us, error, error_size);
+    h264_access_unit_free(&unit);
+    return rc;
+}
+
+void live_stream_count_bad_frame(struct live_stream *stream)
+{
+    pthread_mutex_lock(&stream->lock);
+    stream->stats.bad_frames++;
+    pthread_mutex_unlock(&stream->lock);
+}
+
+int live_stream_push_unit(struct live_stream *stream, const struct h264_access_unit *unit_in,
+                          uint64_t capture_us, char *error, size_t error_size)
+{
+    const struct h264_access_unit unit = *unit_in; /* read-only view; the caller frees */
     struct fmp4_sample sample = {0};
     struct live_fragment *fragment = NULL;
     uint64_t dts, default_duration;
     int rc = -1;
 
-    if (h264_access_unit_convert(annexb, size, &unit, error, error_size) != 0) {
-        pthread_mutex_lock(&stream->lock);
-        stream->stats.bad_frames++;
-        pthread_mutex_unlock(&stream->lock);
-        return -1;
-    }
     pthread_mutex_lock(&stream->lock);
     if (unit.sps != NULL && unit.pps != NULL &&
         (stream->init == NULL || live_stream_parameters_changed(stream, &unit)) &&
@@ -290,7 +306,6 @@ int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, si
 out:
     pthread_mutex_unlock(&stream->lock);
     live_fragment_release(fragment);
-    h264_access_unit_free(&unit);
     return rc;
 }
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/h264.h"
+
 /* Each binary WebSocket message to a viewer: kind (1 byte), capture time in
  * microseconds since the epoch (8 bytes, big-endian), then fMP4 bytes. */
 #define LIVE_HEADER_SIZE 9
@@ -70,6 +72,14 @@ void live_stream_begin(struct live_stream *stream, int fps, int audio_channels);
  */
 int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, size_t size,
                            uint64_t capture_us, char *error, size_t error_size);
+
+/* As live_stream_push_video, for an access unit the caller already converted
+ * (and frees). */
+int live_stream_push_unit(struct live_stream *stream, const struct h264_access_unit *unit,
+                          uint64_t capture_us, char *error, size_t error_size);
+
+/* Count a frame the caller found unusable. */
+void live_stream_count_bad_frame(struct live_stream *stream);
 
 /* Link thread: one Opus packet. 0, or -1 with a reason. */
 int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, size_t size,

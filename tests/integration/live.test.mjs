@@ -35,7 +35,7 @@ after(async () => {
 function frameStamps(file) {
   // passthrough: one output picture per input frame (no rate conversion).
   const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'crop=528:24:0:0', '-f', 'rawvideo',
-    '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30 });
+    '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
   const frameSize = 528 * 24;
   const stamps = [];
   for (let offset = 0; offset + frameSize <= band.length; offset += frameSize) {

@@ -185,16 +185,17 @@ export class Client {
 // ---- the hub ---------------------------------------------------------------
 
 export class Hub {
-  constructor({ dataDir, port }) {
+  constructor({ dataDir, port, extra = [] }) {
     this.dataDir = dataDir;
     this.port = port;
+    this.extra = extra;
     this.url = `https://localhost:${port}`;
     this.proc = null;
   }
 
   static async start(options = {}) {
     const dataDir = options.dataDir || tempDir('doorstep-hub-').dir;
-    const hub = new Hub({ dataDir, port: options.port || (await freePort()) });
+    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [] });
     await hub.launch();
     return hub;
   }
@@ -206,6 +207,7 @@ export class Hub {
       '--www-dir', join(ROOT, 'www'),
       '--public-host', 'localhost',
       '--log-level', 'debug',
+      ...this.extra,
     ]);
     await waitFor(async () => {
       if (this.proc.child.exitCode !== null) throw new Error(`hub exited: ${this.proc.lines.slice(-5).join(' | ')}`);

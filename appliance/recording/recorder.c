@@ -1,0 +1,589 @@
+/*
+ * recorder.c - one doorbell's 24/7 recorder (see recorder.h for threads,
+ * locks and the crash-safety order).
+ *
+ * The recorder thread gathers frames until the next keyframe or for at most
+ * a second, then writes them as one video fragment (and the Opus packets of
+ * the same time as one audio fragment). Sample durations come from the
+ * capture times of consecutive frames, so they are exact, and decode times
+ * count from the segment's first keyframe (a file always starts at 0; the
+ * wall-clock start is in the index).
+ */
+#define LOG_MODULE "recording"
+
+#include "recording/recorder.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/link_protocol.h"
+#include "common/log.h"
+#include "media/fmp4.h"
+#include "recording/recording_store.h"
+#include "recording/segment_index.h"
+#include "recording/segment_writer.h"
+#include "storage/database.h"
+
+#define RECORDER_MAX_PENDING    512 /* samples per track in one fragment */
+#define RECORDER_FRAGMENT_US    1000000
+#define RECORDER_SYNC_MS        1000
+#define RECORDER_RETRY_MS       1000
+#define RECORDER_PATH_MAX       4096
+
+/* A queued frame or packet; parameter sets (video) follow the payload. */
+struct recorder_item {
+    struct recorder_item *next;
+    int is_video, is_end, keyframe, samples; /* is_end: close the segment (link lost) */
+    uint64_t capture_us;
+    size_t size, sps_size, pps_size;
+    uint8_t data[]; /* payload, then SPS, then PPS */
+};
+
+/* Samples gathered for the next fragment of one track. */
+struct recorder_pending {
+    struct fmp4_sample samples[RECORDER_MAX_PENDING];
+    uint64_t capture_us[RECORDER_MAX_PENDING];
+    int count;
+    struct fmp4_buffer data;
+};
+
+struct recorder {
+    pthread_mutex_t lock; /* guards the queue, counters, audio_channels, stopping */
+    pthread_cond_t wake;
+    struct recorder_item *head, *tail;
+    size_t queued_bytes;
+    int waiting_for_keyframe;
+    int stopping;
+    int audio_channels;
+    struct recorder_stats stats;
+
+    /* Constant after start. */
+    char directory[RECORDER_PATH_MAX];
+    char device_id[LINK_DEVICE_ID_MAX];
+    int segment_seconds;
+    pthread_t thread;
+
+    /* Recorder thread only. */
+    struct segment_writer *writer;
+    struct recording_row row;
+    uint64_t segment_start_us;
+    uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
+    size_t sps_size, pps_size;
+    int segment_audio;
+    struct recorder_pending video, audio;
+    uint64_t video_end_dts, audio_end_dts;
+    int64_t last_sync_ms, retry_after_ms;
+};
+
+static int64_t recorder_monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Queue an item unless the queue is full; link thread. Takes ownership. */
+static void recorder_enqueue(struct recorder *recorder, struct recorder_item *item)
+{
+    pthread_mutex_lock(&recorder->lock);
+    if (item->is_end) {
+        recorder->waiting_for_keyframe = 1; /* a new segment starts on a keyframe */
+    } else if (item->is_video) {
+        if (recorder->waiting_for_keyframe && !item->keyframe)
+            goto drop;
+        if (recorder->queued_bytes + item->size > RECORDER_QUEUE_BYTES) {
+            /* The disk cannot keep up: skip to the next keyframe. */
+            recorder->waiting_for_keyframe = 1;
+            goto drop;
+        }
+        recorder->waiting_for_keyframe = 0;
+    } else if (recorder->queued_bytes + item->size > RECORDER_QUEUE_BYTES) {
+        pthread_mutex_unlock(&recorder->lock);
+        free(item);
+        return;
+    }
+    if (recorder->tail != NULL)
+        recorder->tail->next = item;
+    else
+        recorder->head = item;
+    recorder->tail = item;
+    recorder->queued_bytes += item->size;
+    pthread_cond_signal(&recorder->wake);
+    pthread_mutex_unlock(&recorder->lock);
+    return;
+drop:
+    recorder->stats.dropped_frames++;
+    pthread_mutex_unlock(&recorder->lock);
+    free(item);
+}
+
+void recorder_push_video(struct recorder *recorder, const struct h264_access_unit *unit,
+                         uint64_t capture_us)
+{
+    size_t sps = unit->sps ? unit->sps_size : 0, pps = unit->pps ? unit->pps_size : 0;
+    struct recorder_item *item = malloc(sizeof(*item) + unit->avcc_size + sps + pps);
+
+    if (item == NULL)
+        return;
+    memset(item, 0, sizeof(*item));
+    item->is_video = 1;
+    item->keyframe = unit->is_idr;
+    item->capture_us = capture_us;
+    item->size = unit->avcc_size;
+    item->sps_size = sps;
+    item->pps_size = pps;
+    memcpy(item->data, unit->avcc, unit->avcc_size);
+    if (sps > 0)
+        memcpy(item->data + unit->avcc_size, unit->sps, sps);
+    if (pps > 0)
+        memcpy(item->data + unit->avcc_size + sps, unit->pps, pps);
+    recorder_enqueue(recorder, item);
+}
+
+void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size,
+                         int samples, uint64_t capture_us)
+{
+    struct recorder_item *item = malloc(sizeof(*item) + size);
+
+    if (item == NULL)
+        return;
+    memset(item, 0, sizeof(*item));
+    item->samples = samples;
+    item->capture_us = capture_us;
+    item->size = size;
+    memcpy(item->data, packet, size);
+    recorder_enqueue(recorder, item);
+}
+
+void recorder_end_segment(struct recorder *recorder)
+{
+    struct recorder_item *item = calloc(1, sizeof(*item));
+    if (item == NULL)
+        return;
+    item->is_end = 1;
+    recorder_enqueue(recorder, item);
+}
+
+void recorder_set_audio(struct recorder *recorder, int channels)
+{
+    pthread_mutex_lock(&recorder->lock);
+    recorder->audio_channels = channels;
+    pthread_mutex_unlock(&recorder->lock);
+}
+
+void recorder_get_stats(struct recorder *recorder, struct recorder_stats *out)
+{
+    pthread_mutex_lock(&recorder->lock);
+    *out = recorder->stats;
+    pthread_mutex_unlock(&recorder->lock);
+}
+
+/* Note a failure for the stats and the log. Recorder thread. */
+static void recorder_fail(struct recorder *recorder, const char *what, int error)
+{
+    pthread_mutex_lock(&recorder->lock);
+    recorder->stats.write_errors++;
+    snprintf(recorder->stats.last_error, sizeof(recorder->stats.last_error), "%s: %s", what,
+             strerror(error));
+    pthread_mutex_unlock(&recorder->lock);
+    log_error("doorbell %s: recording: %s: %s", recorder->device_id, what, strerror(error));
+}
+
+/* Fill the row's progress fields from a writer summary; the caller frees the blob. */
+static uint8_t *recorder_row_from_summary(struct recorder *recorder,
+                                          const struct segment_summary *summary, int closed)
+{
+    uint8_t *index = NULL;
+    size_t index_size = 0, capacity = segment_index_max_size(summary->keyframe_count);
+
+    recorder->row.bytes = (int64_t)(closed && summary->ok ? summary->bytes : summary->durable_bytes);
+    recorder->row.end_ms =
+        recorder->row.start_ms + (int64_t)(summary->video.end_decode_time * 1000 / FMP4_VIDEO_TIMESCALE);
+    recorder->row.video_frames = (int64_t)summary->video.samples;
+    recorder->row.audio_packets = (int64_t)summary->audio.samples;
+    if (capacity > 0 && (index = malloc(capacity)) != NULL &&
+        segment_index_encode(summary->keyframes, summary->keyframe_count, index, capacity,
+                             &index_size) != 0)
+        index_size = 0;
+    recorder->row.keyframe_index = index;
+    recorder->row.keyframe_index_size = index_size;
+    return index;
+}
+
+/* Record the durable progress of the open segment in its row. */
+static void recorder_update_row(struct recorder *recorder, const struct segment_summary *summary,
+                                int closed)
+{
+    uint8_t *index = recorder_row_from_summary(recorder, summary, closed);
+    sqlite3 *db = database_thread_connection();
+    if (db == NULL || recording_store_update(db, &recorder->row, closed) != 0)
+        log_warn("doorbell %s: could not update the index of %s", recorder->device_id,
+                 recorder->row.path);
+    free(index);
+    recorder->row.keyframe_index = NULL;
+}
+
+/* Close the open segment (after a final sync) and mark its row closed. */
+static void recorder_close_segment(struct recorder *recorder)
+{
+    struct segment_summary summary;
+
+    if (recorder->writer == NULL)
+        return;
+    if (segment_writer_close(recorder->writer, &summary) != 0)
+        recorder_fail(recorder, "closing the segment", summary.error ? summary.error : EIO);
+    recorder->writer = NULL;
+    recorder_update_row(recorder, &summary, 1);
+    segment_summary_free(&summary);
+    recorder->video.count = recorder->audio.count = 0;
+    pthread_mutex_lock(&recorder->lock);
+    recorder->stats.recording = 0;
+    pthread_mutex_unlock(&recorder->lock);
+}
+
+/* A write or sync failed: keep what is durable, stop this segment, try a new
+ * one at a later keyframe. Never fatal for the hub (ENOSPC included). */
+static void recorder_abandon_segment(struct recorder *recorder, const char *what)
+{
+    const struct segment_summary *progress = segment_writer_progress(recorder->writer);
+    recorder_fail(recorder, what, progress && progress->error ? progress->error : EIO);
+    recorder_close_segment(recorder);
+    recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+}
+
+/* Open a segment that starts with this keyframe. 0 ok, -1 (retry later). */
+static int recorder_open_segment(struct recorder *recorder, const struct recorder_item *item)
+{
+    struct fmp4_video_config video = {0};
+    struct fmp4_audio_config audio = {0};
+    struct h264_sps_info sps_info;
+    char error[256], date[32], absolute[RECORDER_PATH_MAX + RECORDING_PATH_MAX];
+    time_t seconds = (time_t)(item->capture_us / 1000000u);
+    struct tm utc;
+    int64_t id;
+    sqlite3 *db;
+
+    if (h264_parse_sps(item->data + item->size, item->sps_size, &sps_info, error, sizeof(error)) !=
+        0)
+        return -1;
+    gmtime_r(&seconds, &utc);
+    strftime(date, sizeof(date), "%Y-%m-%d/%H", &utc);
+    memset(&recorder->row, 0, sizeof(recorder->row));
+    snprintf(recorder->row.device_id, sizeof(recorder->row.device_id), "%s", recorder->device_id);
+    snprintf(recorder->row.path, sizeof(recorder->row.path), "%s/%s/%llu.mp4", recorder->device_id,
+             date, (unsigned long long)(item->capture_us / 1000u));
+    snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, recorder->row.path);
+
+    video.width = sps_info.width;
+    video.height = sps_info.height;
+    video.sps = item->data + item->size;
+    video.sps_size = item->sps_size;
+    video.pps = item->data + item->size + item->sps_size;
+    video.pps_size = item->pps_size;
+    video.chroma_format_idc = sps_info.chroma_format_idc;
+    video.bit_depth_luma = sps_info.bit_depth_luma;
+    video.bit_depth_chroma = sps_info.bit_depth_chroma;
+    pthread_mutex_lock(&recorder->lock);
+    recorder->segment_audio = recorder->audio_channels;
+    pthread_mutex_unlock(&recorder->lock);
+    audio.channels = recorder->segment_audio;
+    audio.input_sample_rate = 48000;
+    audio.pre_skip = 312;
+
+    recorder->writer = segment_writer_create(absolute, &video,
+                                             recorder->segment_audio > 0 ? &audio : NULL, error,
+                                             sizeof(error));
+    if (recorder->writer == NULL) {
+        log_error("doorbell %s: cannot start a segment: %s", recorder->device_id, error);
+        recorder_fail(recorder, "starting a segment", errno ? errno : EIO);
+        return -1;
+    }
+    /* The file and its init segment are durable: now index it. */
+    recorder->row.start_ms = recorder->row.end_ms = (int64_t)(item->capture_us / 1000u);
+    recorder->row.width = sps_info.width;
+    recorder->row.height = sps_info.height;
+    recorder->row.bytes = (int64_t)segment_writer_progress(recorder->writer)->durable_bytes;
+    db = database_thread_connection();
+    if (db == NULL || recording_store_insert(db, &recorder->row, &id) != 0) {
+        /* Unindexed, the file would be an orphan until start-up: give up on it now. */
+        struct segment_summary summary;
+        segment_writer_close(recorder->writer, &summary);
+        segment_summary_free(&summary);
+        recorder->writer = NULL;
+        remove(absolute);
+        return -1;
+    }
+    recorder->row.id = id;
+    recorder->segment_start_us = item->capture_us;
+    recorder->video_end_dts = recorder->audio_end_dts = 0;
+    recorder->last_sync_ms = recorder_monotonic_ms();
+    memcpy(recorder->sps, video.sps, video.sps_size);
+    memcpy(recorder->pps, video.pps, video.pps_size);
+    recorder->sps_size = video.sps_size;
+    recorder->pps_size = video.pps_size;
+    pthread_mutex_lock(&recorder->lock);
+    recorder->stats.segments++;
+    recorder->stats.recording = 1;
+    pthread_mutex_unlock(&recorder->lock);
+    log_info("doorbell %s: recording to %s", recorder->device_id, recorder->row.path);
+    return 0;
+}
+
+/* Decode time of a capture instant in this segment, in `timescale` units. */
+static uint64_t recorder_decode_time(const struct recorder *recorder, uint64_t capture_us,
+                                     uint32_t timescale)
+{
+    if (capture_us <= recorder->segment_start_us)
+        return 0;
+    return (capture_us - recorder->segment_start_us) * timescale / 1000000u;
+}
+
+/* Write the gathered samples as one fragment per track; the next video frame
+ * (captured at next_us) fixes the last frame's duration. 0, or -1 on failure. */
+static int recorder_flush(struct recorder *recorder, uint64_t next_us)
+{
+    struct recorder_pending *video = &recorder->video, *audio = &recorder->audio;
+    uint64_t dts;
+
+    if (video->count > 0) {
+        dts = recorder_decode_time(recorder, video->capture_us[0], FMP4_VIDEO_TIMESCALE);
+        if (dts < recorder->video_end_dts)
+            dts = recorder->video_end_dts; /* the doorbell's clock stepped back */
+        for (int i = 0; i < video->count; i++) {
+            uint64_t end = i + 1 < video->count ? video->capture_us[i + 1] : next_us;
+            uint64_t ticks = end > video->capture_us[i]
+                                 ? (end - video->capture_us[i]) * FMP4_VIDEO_TIMESCALE / 1000000u
+                                 : 0;
+            video->samples[i].duration = ticks > 0 && ticks < FMP4_VIDEO_TIMESCALE * 2u
+                                             ? (uint32_t)ticks
+                                             : FMP4_VIDEO_TIMESCALE / 30u;
+        }
+        if (segment_writer_append(recorder->writer, FMP4_VIDEO_TRACK, dts, video->samples,
+                                  video->count, video->data.data, video->data.size) != 0)
+            return -1;
+        for (int i = 0; i < video->count; i++)
+            dts += video->samples[i].duration;
+        recorder->video_end_dts = dts;
+        pthread_mutex_lock(&recorder->lock);
+        recorder->stats.video_frames += (uint64_t)video->count;
+        pthread_mutex_unlock(&recorder->lock);
+    }
+    if (audio->count > 0 && recorder->segment_audio > 0) {
+        dts = recorder_decode_time(recorder, audio->capture_us[0], FMP4_AUDIO_TIMESCALE);
+        if (dts < recorder->audio_end_dts)
+            dts = recorder->audio_end_dts;
+        if (segment_writer_append(recorder->writer, FMP4_AUDIO_TRACK, dts, audio->samples,
+                                  audio->count, audio->data.data, audio->data.size) != 0)
+            return -1;
+        for (int i = 0; i < audio->count; i++)
+            dts += audio->samples[i].duration;
+        recorder->audio_end_dts = dts;
+        pthread_mutex_lock(&recorder->lock);
+        recorder->stats.audio_packets += (uint64_t)audio->count;
+        pthread_mutex_unlock(&recorder->lock);
+    }
+    video->count = audio->count = 0;
+    fmp4_buffer_reset(&video->data);
+    fmp4_buffer_reset(&audio->data);
+    return 0;
+}
+
+/* Once a second: make the written fragments durable, then say so in the row. */
+static void recorder_sync(struct recorder *recorder, int force)
+{
+    int64_t now = recorder_monotonic_ms();
+
+    if (recorder->writer == NULL || (!force && now - recorder->last_sync_ms < RECORDER_SYNC_MS))
+        return;
+    recorder->last_sync_ms = now;
+    if (segment_writer_sync(recorder->writer) != 0) {
+        recorder_abandon_segment(recorder, "fsync");
+        return;
+    }
+    recorder_update_row(recorder, segment_writer_progress(recorder->writer), 0);
+}
+
+/* Add one sample's bytes to a pending fragment. */
+static void recorder_gather(struct recorder_pending *pending, const struct recorder_item *item,
+                            uint32_t duration)
+{
+    struct fmp4_sample *sample = &pending->samples[pending->count];
+
+    sample->size = (uint32_t)item->size;
+    sample->keyframe = item->is_video ? item->keyframe : 1;
+    sample->duration = duration;
+    pending->capture_us[pending->count++] = item->capture_us;
+    if (pending->data.size + item->size > pending->data.capacity) {
+        size_t capacity = pending->data.capacity ? pending->data.capacity : 65536;
+        uint8_t *grown;
+        while (capacity < pending->data.size + item->size)
+            capacity *= 2;
+        grown = realloc(pending->data.data, capacity);
+        if (grown == NULL) {
+            pending->data.failed = 1;
+            return;
+        }
+        pending->data.data = grown;
+        pending->data.capacity = capacity;
+    }
+    memcpy(pending->data.data + pending->data.size, item->data, item->size);
+    pending->data.size += item->size;
+}
+
+/* Recorder thread: one video frame. */
+static void recorder_take_video(struct recorder *recorder, const struct recorder_item *item)
+{
+    struct recorder_pending *video = &recorder->video;
+    int new_parameters = item->sps_size > 0 && item->pps_size > 0 &&
+                         (item->sps_size != recorder->sps_size ||
+                          item->pps_size != recorder->pps_size ||
+                          memcmp(item->data + item->size, recorder->sps, item->sps_size) != 0 ||
+                          memcmp(item->data + item->size + item->sps_size, recorder->pps,
+                                 item->pps_size) != 0);
+
+    if (recorder->writer != NULL && item->keyframe &&
+        (new_parameters || item->capture_us - recorder->segment_start_us >=
+                               (uint64_t)recorder->segment_seconds * 1000000u)) {
+        /* Cut here: the next segment starts with this keyframe. */
+        if (recorder_flush(recorder, item->capture_us) != 0)
+            recorder_abandon_segment(recorder, "writing");
+        else
+            recorder_close_segment(recorder);
+    } else if (recorder->writer != NULL && video->count > 0 &&
+               (item->keyframe || video->count >= RECORDER_MAX_PENDING ||
+                item->capture_us - video->capture_us[0] >= RECORDER_FRAGMENT_US)) {
+        if (recorder_flush(recorder, item->capture_us) != 0) {
+            recorder_abandon_segment(recorder, "writing");
+            return;
+        }
+    }
+    if (recorder->writer == NULL) {
+        if (!item->keyframe || item->sps_size == 0 || item->pps_size == 0 ||
+            recorder_monotonic_ms() < recorder->retry_after_ms ||
+            recorder_open_segment(recorder, item) != 0) {
+            if (item->keyframe)
+                recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+            return;
+        }
+    }
+    recorder_gather(video, item, 0);
+    recorder_sync(recorder, 0);
+}
+
+/* Recorder thread: one Opus packet. Audio joins the segment's timeline. */
+static void recorder_take_audio(struct recorder *recorder, const struct recorder_item *item)
+{
+    if (recorder->writer == NULL || recorder->segment_audio == 0 ||
+        item->capture_us < recorder->segment_start_us ||
+        recorder->audio.count >= RECORDER_MAX_PENDING)
+        return;
+    recorder_gather(&recorder->audio, item, (uint32_t)item->samples);
+}
+
+/* Write what is gathered and close the segment; the last frame gets the
+ * nominal duration (no next frame tells its real one). */
+static void recorder_finish_segment(struct recorder *recorder, uint64_t last_capture)
+{
+    if (recorder->writer == NULL)
+        return;
+    if (recorder_flush(recorder, last_capture + 1000000u / 30u) != 0)
+        recorder_abandon_segment(recorder, "writing");
+    else
+        recorder_close_segment(recorder);
+}
+
+/* The recorder thread. */
+static void *recorder_thread(void *data)
+{
+    struct recorder *recorder = data;
+    uint64_t last_capture = 0;
+
+    for (;;) {
+        struct recorder_item *item;
+        struct timespec deadline;
+
+        pthread_mutex_lock(&recorder->lock);
+        while (recorder->head == NULL && !recorder->stopping) {
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += 1;
+            if (pthread_cond_timedwait(&recorder->wake, &recorder->lock, &deadline) == ETIMEDOUT)
+                break;
+        }
+        item = recorder->head;
+        if (item != NULL) {
+            recorder->head = item->next;
+            if (recorder->head == NULL)
+                recorder->tail = NULL;
+            recorder->queued_bytes -= item->size;
+        }
+        if (item == NULL && recorder->stopping) {
+            pthread_mutex_unlock(&recorder->lock);
+            break;
+        }
+        pthread_mutex_unlock(&recorder->lock);
+
+        if (item == NULL) {
+            recorder_sync(recorder, 0); /* quiet doorbell: still make data durable */
+            continue;
+        }
+        if (item->is_end) {
+            recorder_finish_segment(recorder, last_capture);
+        } else if (item->is_video) {
+            recorder_take_video(recorder, item);
+            last_capture = item->capture_us;
+        } else {
+            recorder_take_audio(recorder, item);
+        }
+        free(item);
+    }
+    recorder_finish_segment(recorder, last_capture);
+    return NULL;
+}
+
+struct recorder *recorder_start(const char *recordings_dir, const char *device_id,
+                                int segment_seconds)
+{
+    struct recorder *recorder = calloc(1, sizeof(*recorder));
+
+    if (recorder == NULL)
+        return NULL;
+    pthread_mutex_init(&recorder->lock, NULL);
+    pthread_cond_init(&recorder->wake, NULL);
+    snprintf(recorder->directory, sizeof(recorder->directory), "%s", recordings_dir);
+    snprintf(recorder->device_id, sizeof(recorder->device_id), "%s", device_id);
+    recorder->segment_seconds = segment_seconds > 0 ? segment_seconds : RECORDER_SEGMENT_SECONDS;
+    recorder->waiting_for_keyframe = 1;
+    if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
+        pthread_cond_destroy(&recorder->wake);
+        pthread_mutex_destroy(&recorder->lock);
+        free(recorder);
+        return NULL;
+    }
+    return recorder;
+}
+
+void recorder_stop(struct recorder *recorder)
+{
+    struct recorder_item *item;
+
+    if (recorder == NULL)
+        return;
+    pthread_mutex_lock(&recorder->lock);
+    recorder->stopping = 1;
+    pthread_cond_signal(&recorder->wake);
+    pthread_mutex_unlock(&recorder->lock);
+    pthread_join(recorder->thread, NULL);
+    while ((item = recorder->head) != NULL) {
+        recorder->head = item->next;
+        free(item);
+    }
+    fmp4_buffer_free(&recorder->video.data);
+    fmp4_buffer_free(&recorder->audio.data);
+    pthread_cond_destroy(&recorder->wake);
+    pthread_mutex_destroy(&recorder->lock);
+    free(recorder);
+}

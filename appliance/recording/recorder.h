@@ -1,0 +1,64 @@
+/*
+ * recorder.h - 24/7 recording of one doorbell: its access units and Opus
+ * packets become fragmented-MP4 segment files under data_dir/recordings,
+ * indexed in the recordings table.
+ *
+ * Threads: the doorbell's link thread pushes media (copied into a bounded
+ * queue, never blocking); the recorder's own thread writes, fsyncs and
+ * updates the index, so slow disks never slow the link or live view.
+ * recorder->lock guards the queue and the counters.
+ *
+ * Crash safety: create file + init segment, fsync file and directory, insert
+ * the 'open' row; append a fragment at each keyframe or each second, fdatasync
+ * once a second and only then record the durable length in the row; close
+ * with a final sync and mark the row 'closed'. A crash loses at most the
+ * last unsynced second (plus the one being gathered); reconcile.c repairs the
+ * rest at start-up.
+ */
+#ifndef DOORSTEP_RECORDER_H
+#define DOORSTEP_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media/h264.h"
+
+#define RECORDER_SEGMENT_SECONDS 60 /* default segment length, cut on a keyframe */
+#define RECORDER_QUEUE_BYTES     (16u * 1024u * 1024u)
+
+struct recorder;
+
+struct recorder_stats {
+    uint64_t video_frames, audio_packets; /* written */
+    uint64_t dropped_frames;              /* the queue was full or a write failed */
+    uint64_t segments;                    /* opened since start */
+    uint64_t write_errors;
+    int recording;                        /* a segment is open */
+    char last_error[128];
+};
+
+/* Start recording a doorbell into recordings_dir/<device>/... NULL on failure. */
+struct recorder *recorder_start(const char *recordings_dir, const char *device_id,
+                                int segment_seconds);
+
+/* Link thread: the doorbell (re)connected and will send this many Opus channels. */
+void recorder_set_audio(struct recorder *recorder, int channels);
+
+/* Link thread: queue one converted access unit (copied). */
+void recorder_push_video(struct recorder *recorder, const struct h264_access_unit *unit,
+                         uint64_t capture_us);
+
+/* Link thread: queue one Opus packet of `samples` 48 kHz samples (copied). */
+void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size,
+                         int samples, uint64_t capture_us);
+
+/* Link thread: the doorbell went away; close the segment (the gap is real).
+ * The next segment starts at its next keyframe. */
+void recorder_end_segment(struct recorder *recorder);
+
+void recorder_get_stats(struct recorder *recorder, struct recorder_stats *out);
+
+/* Write what is queued, close the segment, stop the thread, free. */
+void recorder_stop(struct recorder *recorder);
+
+#endif
