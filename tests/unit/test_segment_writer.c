@@ -25,7 +25,7 @@
  * also unmounts the tmpfs if a test left it mounted.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +52,7 @@
 #include "encoder/encoder.h"
 #include "media/fmp4.h"
 #include "media/h264.h"
+#include "support/media_clip.h"
 #include "recording/mp4_scan.h"
 #include "recording/segment_index.h"
 #include "recording/segment_writer.h"
@@ -136,89 +137,32 @@ int ftruncate(int fd, off_t length)
 
 /* ---- the clip ------------------------------------------------------------ */
 
-struct clip_frame {
-    struct h264_access_unit unit; /* sps/pps cleared: they pointed into the encoder */
-    uint64_t capture_ms;
-    uint32_t sequence;
-};
-
-static struct {
-    struct clip_frame frames[FRAMES];
-    uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
-    size_t sps_size, pps_size;
-    struct h264_sps_info info;
-} clip;
+/* The clip, filmed once for every test. */
+static struct media_clip clip;
 
 static int clip_setup(void **state)
 {
+    const struct media_clip_settings settings = {.width = WIDTH,
+                                                 .height = HEIGHT,
+                                                 .fps = FPS,
+                                                 .gop = GOP,
+                                                 .frames = FRAMES,
+                                                 .bitrate_kbps = BITRATE_KBPS,
+                                                 .seed = 5};
     (void)state;
-    char error[256] = "";
-    struct camera_config camera_config = {.source = "sim",
-                                          .width = WIDTH,
-                                          .height = HEIGHT,
-                                          .fps = FPS,
-                                          .seed = 5,
-                                          .scripted = 1,
-                                          .unpaced = 1};
-    struct camera *camera = camera_open(&camera_config, error, sizeof(error));
-    struct encoder_config encoder_config = {.width = WIDTH,
-                                            .height = HEIGHT,
-                                            .fps = FPS,
-                                            .bitrate_kbps = BITRATE_KBPS,
-                                            .keyframe_interval = GOP};
-    struct encoder *encoder = encoder_open(&encoder_config, error, sizeof(error));
-    if (camera == NULL || encoder == NULL) {
-        fprintf(stderr, "set-up: %s\n", error);
-        return -1;
-    }
-    for (int i = 0; i < FRAMES; i++) {
-        struct camera_frame frame;
-        struct encoded_frame encoded;
-        struct clip_frame *out = &clip.frames[i];
-        if (camera_capture(camera, &frame) != 0 || encoder_encode(encoder, &frame, &encoded) != 0)
-            return -1;
-        if (h264_access_unit_convert(encoded.data, encoded.size, &out->unit, error,
-                                     sizeof(error)) != 0 ||
-            out->unit.is_idr != (i % GOP == 0)) {
-            fprintf(stderr, "frame %d: %s\n", i, error);
-            return -1;
-        }
-        if (i == 0) {
-            memcpy(clip.sps, out->unit.sps, out->unit.sps_size);
-            memcpy(clip.pps, out->unit.pps, out->unit.pps_size);
-            clip.sps_size = out->unit.sps_size;
-            clip.pps_size = out->unit.pps_size;
-            if (h264_parse_sps(clip.sps, clip.sps_size, &clip.info, error, sizeof(error)) != 0)
-                return -1;
-        }
-        out->unit.sps = out->unit.pps = NULL;
-        out->capture_ms = encoded.capture_time_us / 1000;
-        out->sequence = encoded.sequence;
-    }
-    encoder_close(encoder);
-    camera_close(camera);
-    return 0;
+    return media_clip_record(&clip, &settings);
 }
 
 static int clip_teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < FRAMES; i++)
-        h264_access_unit_free(&clip.frames[i].unit);
+    media_clip_free(&clip);
     return 0;
 }
 
 static struct fmp4_video_config video_config(void)
 {
-    return (struct fmp4_video_config){.width = clip.info.width,
-                                      .height = clip.info.height,
-                                      .sps = clip.sps,
-                                      .sps_size = clip.sps_size,
-                                      .pps = clip.pps,
-                                      .pps_size = clip.pps_size,
-                                      .chroma_format_idc = clip.info.chroma_format_idc,
-                                      .bit_depth_luma = clip.info.bit_depth_luma,
-                                      .bit_depth_chroma = clip.info.bit_depth_chroma};
+    return media_clip_video_config(&clip);
 }
 
 static const struct fmp4_audio_config mono_audio = {
