@@ -178,10 +178,6 @@ static void *doorbell_capture_thread(void *data)
             }
         }
         doorbell_watch_sim_button(doorbell);
-        snapshot = atomic_exchange(&doorbell->snapshot_request, 0);
-        if (snapshot != 0)
-            doorbell_send_snapshot(doorbell, &frame, snapshot - 1);
-
         if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
             atomic_fetch_add(&doorbell->encode_errors, 1);
             continue;
@@ -191,6 +187,10 @@ static void *doorbell_capture_thread(void *data)
             link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
+        /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
+        snapshot = atomic_exchange(&doorbell->snapshot_request, 0);
+        if (snapshot != 0)
+            doorbell_send_snapshot(doorbell, &frame, snapshot - 1);
     }
     return NULL;
 }

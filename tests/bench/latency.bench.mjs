@@ -9,7 +9,11 @@
 //
 //   cd tests && DOORSTEP_BUILD=../build node bench/latency.bench.mjs
 //   BENCH_SECONDS (default 30), BENCH_OPENINGS (default 12),
-//   BENCH_PRESET (x264 preset of the doorbell, default ultrafast)
+//   BENCH_PRESET (x264 preset of the doorbell, default ultrafast),
+//   BENCH_AUDIO=1 (the doorbell also sends Opus audio from a test tone; the
+//   page unmutes before (ii), so the player plays the audio track too),
+//   BENCH_TUNING='{"start":0.08,"min":0.08,"adapt":false}' (override the
+//   player's buffer policy, see www/js/live/latency.js)
 
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
 import { launchChromium, loggedInContext, activePlayer, summariseFrames, percentile } from '../lib/browser.mjs';
@@ -17,15 +21,16 @@ import { launchChromium, loggedInContext, activePlayer, summariseFrames, percent
 const SECONDS = Number(process.env.BENCH_SECONDS || 30);
 const OPENINGS = Number(process.env.BENCH_OPENINGS || 12);
 const PRESET = process.env.BENCH_PRESET || 'ultrafast';
+const AUDIO = process.env.BENCH_AUDIO === '1';
 const FPS = 30;
 
 const data = tempDir('doorstep-bench-');
 const hub = await Hub.start({ dataDir: data.dir });
 const admin = await hub.admin();
 const device = hub.addDevice('Bench');
-const doorbell = await Doorbell.start({ hub, ...device, size: '1280x720', fps: FPS, bitrate: 2000, extra: ['--preset', PRESET] });
+const doorbell = await Doorbell.start({ hub, ...device, size: '1280x720', fps: FPS, bitrate: 2000, audio: AUDIO, extra: ['--preset', PRESET] });
 const browser = await launchChromium();
-const print = (figure) => console.log(JSON.stringify({ ...figure, preset: PRESET, size: '1280x720', fps: FPS, bitrate_kbps: 2000 }));
+const print = (figure) => console.log(JSON.stringify({ ...figure, preset: PRESET, audio: AUDIO, size: '1280x720', fps: FPS, bitrate_kbps: 2000 }));
 
 try {
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video.frames > 60,
@@ -46,7 +51,7 @@ try {
       const p = await activePlayer(page, device.id);
       return p && p.firstFrameMs !== null ? p : null;
     }, { timeout: 15000, what: 'the first frame' });
-    if (i > 0) firsts.push(player.firstFrameMs - player.openedMs);   // the first opening warms caches
+    if (i > 0) firsts.push(Math.round(player.firstFrameMs - player.openedMs));   // the first opening warms caches
     await sleep(300 + Math.random() * 700);                        // land anywhere in the GOP
     await page.evaluate(() => { location.hash = '#/devices'; });
     await page.getByTestId('device-grid').waitFor();
@@ -62,6 +67,13 @@ try {
     const p = await activePlayer(page, device.id);
     return p && p.firstFrameMs !== null;
   }, { timeout: 15000, what: 'live view' });
+  if (AUDIO) {   // sound plays only when unmuted (the player then reopens with the audio track)
+    await page.getByTestId('live-mute').click();
+    await waitFor(async () => {
+      const p = await activePlayer(page, device.id);
+      return p && p.audio && p.state === 'live';
+    }, { timeout: 15000, what: 'live view with sound' });
+  }
   await sleep(3000);                                                // settle (target adapts)
   const startMs = Date.now();
   const statsBefore = (await activePlayer(page, device.id)).stats;

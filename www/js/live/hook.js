@@ -1,6 +1,7 @@
 // Test and diagnostics hook of the live player, always on and bounded:
 // window.doorstepLive = { players: [{ deviceId, frames: [{ sequence,
-// captureMs, presentedMs }], firstFrameMs, openedMs, state, mime }] }.
+// captureMs, presentedMs }], firstFrameMs, openedMs, state, mime (the
+// stream's), audio (whether its sound is being played), stats }] }.
 // Each player keeps its last 2000 presented frames; the list keeps every
 // running player plus the 10 most recently stopped ones.
 
@@ -14,7 +15,7 @@ function root() {
 
 /** A new entry for a player of deviceId; addFrame() and retire() are not enumerable. */
 export function registerPlayer(deviceId) {
-  const entry = { deviceId, frames: [], firstFrameMs: null, openedMs: Date.now(), state: 'connecting', mime: null };
+  const entry = { deviceId, frames: [], firstFrameMs: null, openedMs: Date.now(), state: 'connecting', mime: null, audio: false };
   Object.defineProperties(entry, {
     addFrame: {
       value(sequence, captureMs, presentedMs) {

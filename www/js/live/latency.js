@@ -1,44 +1,69 @@
 // Latency control of the live player: how far behind the newest buffered
-// frame playback runs, and what to do about it. Measured on this project's
+// frame playback runs, and what to do about it. Measured on the project's
 // 2-core test machine with tests/bench/latency.bench.mjs (Chromium 156,
-// 1280x720 @ 30 fps, 2 Mbit/s, per-frame fMP4):
-//   fixed buffer 80 ms: p50 76 ms glass-to-glass, 12 underflows / 30 s
-//   fixed buffer 90 ms: p50 85 ms, 3 underflows / 30 s
-//   fixed buffer 100 ms: p50 103 ms, p95 104 ms, no underflow, no late frame
+// 1280x720 @ 30 fps, 2 Mbit/s, x264 ultrafast, per-frame fMP4), buffer held
+// fixed, 30 s each:
+//   video only:  60 ms -> glass-to-glass p50 73 ms but underflows (stutter);
+//                80 ms -> 12 underflows; 90 ms -> 3; 100 ms -> p50 ~105 ms,
+//                p95 ~110 ms, no underflow, no late frame.
+//   with sound: 150 ms -> video falls behind the audio clock (p95 490 ms);
+//                200 ms -> p50 ~225 ms, smooth.
 // Chromium plays an MP4 without duration as a live stream in low-delay mode,
-// but its decoder still needs about two frame periods plus jitter in hand;
-// 100 ms is the smallest buffer that does not stutter here. So:
-//  - target buffer (buffered end - currentTime): Chromium/Firefox 100 ms,
-//    WebKit 150 ms (no rate steering there, so more margin);
+// yet its decode/render path still wants ~70 ms in hand; with an audio track
+// the audio renderer drives the clock and needs more. So the player feeds
+// audio only when unmuted (player.js), and:
+//  - target buffer (buffered end - currentTime): 100 ms video only, 200 ms
+//    with sound (WebKit: 150 / 250 ms, as it cannot steer the rate);
 //  - after an underflow ("waiting" while playing, not right after a seek)
-//    the target grows by 20 ms (at most every 2 s, up to 300/400 ms); after
-//    10 s without one it shrinks by 10 ms, back to the minimum;
-//  - jump (currentTime = end - target) when behind by more than 400 ms, when
-//    currentTime is before the newest buffered range (a gap: the hub skipped
-//    us forward, or a reconnect), or when playback is stuck with data ahead;
-//  - Chromium/Firefox steer small errors with playbackRate in [0.95, 1.1]:
-//    outside a 15 ms dead band, 1 % per 10 ms of error of the last second's
-//    average. WebKit (Safari and every iOS browser): playbackRate stays 1,
-//    only jumps (SPEC §5: no playbackRate games on Safari).
+//    the target grows by 20 ms (30 with sound; at most every 2 s, up to
+//    300/500 ms); after 10 s without one it shrinks by 10 ms to the start;
+//  - jump (currentTime = end - target) when behind by more than 400 ms
+//    (600 with sound), when currentTime is before the newest buffered range
+//    (a gap: the hub skipped us forward, or a reconnect), past its end, or
+//    stuck although data is buffered;
+//  - Chromium/Firefox steer small errors with playbackRate: video only in
+//    [0.95, 1.1], 1 % per 10 ms of error of the last second's average
+//    (sampled every 100 ms; the buffer saw-tooths by one frame) outside a
+//    10 ms dead band; with sound only speeding up, to 1.05, outside 30 ms
+//    (time-stretching audio needs data in hand). WebKit (Safari and every
+//    iOS browser): playbackRate stays 1, only jumps (SPEC §5: no
+//    playbackRate games on Safari).
 
 export const WEBKIT = /Apple/.test(navigator.vendor || '');
 
-const DEFAULTS = WEBKIT
-  ? { start: 0.15, min: 0.15, max: 0.4, step: 0.02, adapt: true, jump: 0.4, minRate: 1, maxRate: 1 }
-  : { start: 0.1, min: 0.1, max: 0.3, step: 0.02, adapt: true, jump: 0.4, minRate: 0.95, maxRate: 1.1 };
+// band: dead band of the rate steering; step: target growth per underflow.
+const PROFILES = {
+  video: WEBKIT
+    ? { start: 0.15, min: 0.15, max: 0.4, step: 0.02, jump: 0.4, minRate: 1, maxRate: 1, band: 0.01, adapt: true }
+    : { start: 0.1, min: 0.1, max: 0.3, step: 0.02, jump: 0.4, minRate: 0.95, maxRate: 1.1, band: 0.01, adapt: true },
+  audio: WEBKIT
+    ? { start: 0.25, min: 0.25, max: 0.6, step: 0.03, jump: 0.6, minRate: 1, maxRate: 1, band: 0.03, adapt: true }
+    : { start: 0.2, min: 0.2, max: 0.5, step: 0.03, jump: 0.6, minRate: 1, maxRate: 1.05, band: 0.03, adapt: true },
+};
 
 export class LatencyController {
-  /** overrides: window.doorstepLiveTuning (benchmarks and diagnostics). */
+  /**
+   * overrides: window.doorstepLiveTuning (benchmarks and diagnostics): keys
+   * of a profile, applied to both, and an `audio: {...}` object for sound.
+   */
   constructor(video, overrides = null) {
     this.video = video;
-    this.tuning = { ...DEFAULTS, ...(overrides && typeof overrides === 'object' ? overrides : {}) };
-    this.target = this.tuning.start;
+    this.overrides = overrides && typeof overrides === 'object' ? overrides : {};
     this.samples = [];
     this.quietSince = performance.now();
     this.lastRaise = 0;
     this.lastJump = 0;
     this.lastT = -1;
     this.lastTAt = 0;
+    this.setAudio(false);
+  }
+
+  /** Sound on (the audio track is in the SourceBuffer) or off: another profile. */
+  setAudio(audio) {
+    const { audio: audioOverrides, ...common } = this.overrides;
+    this.tuning = { ...PROFILES[audio ? 'audio' : 'video'], ...common, ...(audio ? audioOverrides : {}) };
+    this.target = this.tuning.start;
+    this.samples = [];
   }
 
   /** A "waiting" event from the video. Returns true if it counts as an underflow. */
@@ -74,7 +99,8 @@ export class LatencyController {
     const behind = end - t;
     const stuck = !v.paused && !v.seeking && t === this.lastT && now - this.lastTAt > 500 && behind > 0.1;
     if (t !== this.lastT) { this.lastT = t; this.lastTAt = now; }
-    if (behind > this.tuning.jump || t < start - 0.02 || stuck) return !v.seeking;
+    // Behind, before the newest range (a gap), past its end (evicted), or stuck.
+    if (behind > this.tuning.jump || t < start - 0.02 || behind < -0.5 || stuck) return !v.seeking;
     if (!periodic) return false;
     if (this.tuning.adapt && now - this.quietSince > 10000) {
       this.quietSince = now;
@@ -84,7 +110,7 @@ export class LatencyController {
     if (this.samples.length > 10) this.samples.shift();
     if (this.samples.length >= 5 && this.tuning.maxRate > this.tuning.minRate) {
       const error = this.samples.reduce((sum, x) => sum + x, 0) / this.samples.length - this.target;
-      const rate = Math.abs(error) > 0.015
+      const rate = Math.abs(error) > this.tuning.band
         ? Math.min(this.tuning.maxRate, Math.max(this.tuning.minRate, 1 + Math.round(error * 100) / 100)) : 1;
       if (v.playbackRate !== rate) v.playbackRate = rate;
     }

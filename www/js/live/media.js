@@ -103,25 +103,23 @@ export function parseFragment(bytes) {
 }
 
 /*
- * Codecs string case. The hub writes RFC 6381 strings: `avc1.64001F` (upper-
+ * Codecs string case. The hub writes RFC 6381 strings: `avc1.42C01F` (upper-
  * case hex, as h264_codecs_string prints it) and `opus`. What browsers accept
  * in MediaSource.isTypeSupported / addSourceBuffer for MP4:
- *  - avc1: the sample-entry fourcc must be lowercase `avc1`; the six hex
- *    digits are parsed case-insensitively by Chromium (ParseAVCCodecId uses
- *    HexStringToUInt), Firefox (ExtractH264CodecDetails) and Safari, so
- *    `avc1.64001F` and `avc1.64001f` are equivalent. We still try the given
- *    form, then lowercase, then uppercase hex, in case an embedded WebView is
- *    stricter.
- *  - Opus in MP4: Chromium and Firefox want lowercase `opus` (they answer
- *    false for `Opus`); Safari (17+, MSE and ManagedMediaSource) wants the
- *    sample-entry spelling `Opus` and answers false for `opus` in audio/mp4
- *    (while it wants `opus` in WebM) — shaka-player PR 6607, hls.js
+ *  - avc1: the sample-entry fourcc must be lowercase (Chromium 156 here says
+ *    no to `AVC1.42C01F`); the six hex digits are read case-insensitively by
+ *    Chromium (ParseAVCCodecId), Firefox (ExtractH264CodecDetails) and Safari,
+ *    so `avc1.42C01F` = `avc1.42c01f`. We still try the given form, then
+ *    lowercase, then uppercase hex, for stricter embedded WebViews.
+ *  - Opus in MP4: Firefox wants lowercase `opus` and says no to `Opus` (gpac
+ *    issue 1462); Safari 17+ (MediaSource and ManagedMediaSource) wants the
+ *    sample-entry spelling `Opus` in audio/video mp4 and says no to `opus`
+ *    there (while it wants `opus` in WebM) — shaka-player PR 6607; hls.js
  *    getCodecCompatibleName tries ['opus', 'Opus'] for the same reason.
- *    Verified here: Debian Chromium accepts `opus` and `avc1.64001F`/`f`.
+ *    Chromium 156 (Debian) accepts both spellings.
  * So each codec gets a short list of spellings, and the first full MIME the
- * browser says yes to wins. If none does and the stream has audio, the video
- * alone is tried (an init segment with an extra track then fails, so the
- * caller reports "unsupported" instead of playing without sound silently).
+ * browser says yes to wins; null means this browser cannot play the stream
+ * (the player then plays the video track alone when that is supported).
  */
 function spellings(codec) {
   const c = codec.trim();
@@ -159,5 +157,60 @@ export function concat(parts) {
   const out = new Uint8Array(size);
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  return out;
+}
+
+/*
+ * Video-only variant of an init segment: the moov without its sound tracks
+ * (and their trex in mvex). While the player is muted it feeds MSE only the
+ * video track, so the audio renderer neither sets the clock nor needs its
+ * larger buffer (see latency.js); audio fragments are then simply skipped.
+ */
+export function videoOnlyInit(bytes) {
+  const parts = [];
+  for (const box of boxes(bytes)) {
+    if (box.type !== 'moov') { parts.push(bytes.subarray(box.start - 8, box.end)); continue; }
+    const keep = [];
+    const kept = new Set();
+    for (const b of boxes(bytes, box.start, box.end)) {
+      if (b.type === 'trak') {
+        const tracks = parseInit(wrap('moov', [bytes.subarray(b.start - 8, b.end)]));
+        const [id, info] = [...tracks][0] || [];
+        if (info && info.handler === 'soun') continue;
+        if (id) kept.add(id);
+      }
+      keep.push(b);
+    }
+    const children = keep.map((b) => {
+      if (b.type !== 'mvex') return bytes.subarray(b.start - 8, b.end);
+      const inner = [];
+      for (const e of boxes(bytes, b.start, b.end)) {
+        if (e.type === 'trex' && !kept.has(e.view.getUint32(e.start + 4))) continue;
+        inner.push(bytes.subarray(e.start - 8, e.end));
+      }
+      return wrap('mvex', inner);
+    });
+    parts.push(wrap('moov', children));
+  }
+  return concat(parts);
+}
+
+/** The MIME type without its audio codecs. */
+export function videoOnlyMime(mime) {
+  return mime.replace(/codecs\s*=\s*"([^"]*)"/i, (all, list) =>
+    `codecs="${list.split(',').map((c) => c.trim()).filter((c) => !/^(opus|mp4a|flac|ac-3|ec-3)/i.test(c)).join(', ')}"`);
+}
+
+/** Whether the MIME type lists an audio codec. */
+export function hasAudio(mime) {
+  return videoOnlyMime(mime || '') !== (mime || '');
+}
+
+function wrap(type, children) {
+  const body = concat(children);
+  const out = new Uint8Array(8 + body.byteLength);
+  new DataView(out.buffer).setUint32(0, out.byteLength);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(body, 8);
   return out;
 }

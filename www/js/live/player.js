@@ -1,17 +1,22 @@
 // Low-latency live view player (SPEC §5, docs/api.md "Live view"): reads the
 // hub's per-frame fMP4 from wss://HOST/api/v1/devices/{id}/live into one MSE
 // SourceBuffer ("segments" mode) and plays a small, explicit distance behind
-// the newest frame (policy and measurements in latency.js). Reconnects by
-// itself with backoff (0.5 s doubling to 10 s), keeping its MediaSource:
-// each new connection's timeline is mapped (timestampOffset) just after what
-// is buffered, so a hub restart that starts its timeline over does not
-// matter. Closes while the tab is hidden. Records presented frames for the
-// stats overlay and the tests (hook.js).
+// the newest frame (policy and measurements in latency.js; MSE in sink.js).
+// While muted it feeds MSE only the video track (a video-only copy of the
+// init segment; audio fragments skipped): with audio the audio renderer
+// drives the clock and needs twice the buffer. Unmuting reopens with sound.
+// Reconnects by itself with backoff (0.5 s doubling to 10 s), keeping its
+// MediaSource: each connection's timeline is mapped (timestampOffset) just
+// after what is buffered, so a hub restart that starts its timeline over
+// does not matter. Closes while the tab is hidden. Records presented frames
+// for the stats overlay (stats.js) and the tests (hook.js).
 
-import { parseInit, parseFragment, supportedMime, concat } from './media.js';
+import { parseInit, parseFragment, supportedMime, videoOnlyInit, videoOnlyMime, hasAudio } from './media.js';
+import { MediaSink } from './sink.js';
 import { FrameMonitor } from './stamp.js';
 import { registerPlayer } from './hook.js';
 import { LatencyController } from './latency.js';
+import { PlayerStats } from './stats.js';
 
 const KIND_INIT = 1;
 const KIND_VIDEO = 2;
@@ -19,7 +24,6 @@ const KIND_AUDIO = 3;
 const KEEP_SECONDS = 10;            // buffer kept behind the playhead
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
-const COALESCE_BYTES = 1 << 20;     // queued fragments are appended together up to this
 const REMAP_GAP = 0.1;              // s between the old and a remapped timeline
 
 export class LivePlayer {
@@ -40,15 +44,12 @@ export class LivePlayer {
     this.ws = null;
     this.backoff = BACKOFF_MIN;
     this.retryTimer = null;
-    this.media = null;              // { ms, url, sb, mime, type }
-    this.queue = [];                // { kind, data, offset }
-    this.removeRange = null;
+    this.media = null;              // the MediaSink, one per MediaSource
+    this.withAudio = false;         // feed the audio track to MSE (only when unmuted)
     this.latency = new LatencyController(video, window.doorstepLiveTuning);
-    this.counters = { videoBytes: 0, videoFrames: 0, presented: 0, jumps: 0, underflows: 0, reconnects: 0, rebuilds: 0 };
-    this.hubStats = null;
-    this.latencies = [];            // { at, ms, est } of recently presented frames
+    this.stats = new PlayerStats();
+    this.counters = this.stats.counters;
     this.captureByTime = new Map(); // media time (ms) -> capture time (ms) from the headers
-    this.history = [];              // counter snapshots, for rates
     video.muted = true;
     video.playsInline = true;
     video.disableRemotePlayback = true;   // ManagedMediaSource requires it (or an AirPlay source)
@@ -85,41 +86,34 @@ export class LivePlayer {
     this.setState('stopped');
   }
 
+  /** Mute/unmute; the first unmute of a stream with sound reopens it with its audio track. */
   setMuted(muted) {
     this.video.muted = muted;
+    if (this.withAudio !== !muted) {
+      this.withAudio = !muted;
+      if (this.streamHasAudio && this.media && !this.stopped && this.state !== 'paused') this.reopen();
+    }
     if (!muted && this.video.paused && this.started) this.play();
   }
 
-  /** Figures for the stats overlay. */
-  getStats() {
-    const now = performance.now();
+  /** Start over at once with a fresh connection (new track set); the last picture stays as poster. */
+  reopen() {
     const v = this.video;
-    const recent = this.latencies.filter((l) => now - l.at < 1000);
-    const median = (list) => { const s = list.map((l) => l.ms).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
-    let latencyMs = median(recent.filter((l) => !l.est));
-    let estimated = false;
-    if (latencyMs === null) {
-      latencyMs = median(recent);
-      if (latencyMs === null && this.lastVideoCaptureMs && this.state === 'live') latencyMs = Date.now() - this.lastVideoCaptureMs;
-      estimated = latencyMs !== null;
+    if (v.videoWidth && v.readyState >= 2) {
+      try {
+        const canvas = document.createElement('canvas');
+        canvas.width = v.videoWidth;
+        canvas.height = v.videoHeight;
+        canvas.getContext('2d').drawImage(v, 0, 0);
+        v.poster = canvas.toDataURL('image/jpeg', 0.85);
+      } catch { /* keep the old poster */ }
     }
-    const old = this.history.find((s) => now - s.at <= 1100);
-    const span = old ? (now - old.at) / 1000 : 0;
-    const rate = (key) => (span > 0.2 ? (this.counters[key] - old[key]) / span : null);
-    const quality = typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality() : null;
-    const end = this.bufferedEnd();
-    const bitrate = rate('videoBytes');
-    return {
-      state: this.state, latencyMs, estimated,
-      bitrateKbps: bitrate === null ? null : (bitrate * 8) / 1000,
-      fps: this.counters.presented ? rate('presented') : rate('videoFrames'),
-      dropped: quality ? quality.droppedVideoFrames : (v.webkitDroppedFrameCount ?? null),
-      skipped: this.hubStats ? this.hubStats.skipped_frames : null,
-      bufferMs: end === null || !this.started ? null : Math.max(0, (end - v.currentTime) * 1000),
-      targetMs: this.latency.target * 1000,
-      width: v.videoWidth, height: v.videoHeight,
-      jumps: this.counters.jumps, underflows: this.counters.underflows,
-    };
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.closeSocket();
+    this.teardownMedia();
+    this.backoff = BACKOFF_MIN;
+    this.connect();
   }
 
   /* ---------- connection ---------- */
@@ -136,6 +130,8 @@ export class LivePlayer {
     this.pendingInit = null;
     this.needRemap = true;    // this connection's timeline goes after what we have
     this.settling = true;     // no jumps until the cached GOP is in
+    this.socketOpenAt = 0;
+    ws.onopen = () => { this.socketOpenAt = performance.now(); };
     ws.onmessage = (e) => this.onMessage(e.data);
     ws.onclose = () => this.onSocketGone(ws);
     ws.onerror = () => this.onSocketGone(ws);
@@ -146,7 +142,7 @@ export class LivePlayer {
     const ws = this.ws;
     this.ws = null;
     if (!ws) return;
-    ws.onmessage = ws.onclose = ws.onerror = null;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     try { ws.close(1000); } catch { /* already closed */ }
   }
 
@@ -190,7 +186,7 @@ export class LivePlayer {
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
       if (msg.type === 'init') this.pendingInit = msg;
-      else if (msg.type === 'stats') this.hubStats = msg;
+      else if (msg.type === 'stats') this.stats.hub = msg;
       return;
     }
     if (data.byteLength < 9) return;
@@ -203,34 +199,37 @@ export class LivePlayer {
   }
 
   onInit(body) {
-    const mime = (this.pendingInit && this.pendingInit.mime) || (this.media && this.media.mime);
+    const full = (this.pendingInit && this.pendingInit.mime) || this.streamMime;
     this.pendingInit = null;
-    if (!mime) return;
-    this.hook.mime = mime;
+    if (!full) return;
+    this.streamMime = full;
+    this.hook.mime = full;
+    this.streamHasAudio = hasAudio(full);
+    const MS = window.MediaSource || window.ManagedMediaSource;
+    // Sound only when unmuted and playable here; otherwise the video track alone.
+    const av = this.streamHasAudio && this.withAudio && supportedMime(full, MS) !== null;
+    const mime = av || !this.streamHasAudio ? full : videoOnlyMime(full);
+    const init = av || !this.streamHasAudio ? body : videoOnlyInit(body);
+    this.hook.audio = av;
     // The same tracks: append the new init segment as is (new resolution).
     // Other tracks (audio came or went): a new MediaSource.
     if (this.media && this.media.mime && this.media.mime !== mime) this.teardownMedia();
     const media = this.ensureMediaSource();
     if (!media.mime) {
       media.mime = mime;
-      media.type = supportedMime(mime, window.MediaSource || window.ManagedMediaSource);
-      if (!media.type) {
-        this.fatal = true;    // retrying cannot help
-        this.closeSocket();
-        this.setState('error', `This browser cannot play ${mime}.`);
-        return;
-      }
+      media.type = supportedMime(mime, MS);
+      this.latency.setAudio(av);
+      if (!media.type) { this.fail(`This browser cannot play ${mime}.`, true); return; }
     }
-    this.tracks = parseInit(body);
-    this.queue.push({ kind: KIND_INIT, data: body });
-    this.pump();
+    this.tracks = parseInit(init);
+    media.append(init);
   }
 
   onFragment(kind, captureUs, body) {
     if (!this.media || !this.tracks) return;
     const frag = parseFragment(body);
     const track = frag && this.tracks.get(frag.trackId);
-    if (!track) return;
+    if (!track) return;   // e.g. audio while muted
     const raw = frag.baseTime / track.timescale;
     if (kind === KIND_VIDEO) {
       const last = this.lastVideoEnd;
@@ -251,8 +250,7 @@ export class LivePlayer {
     } else if (this.needRemap) {
       return;   // audio before this connection's first video frame: no place for it yet
     }
-    this.queue.push({ kind, data: body, offset: this.offset });
-    this.pump();
+    this.media.append(body, this.offset);
   }
 
   /* The hub sends init + the cached GOP at once, then frames as they come.
@@ -269,84 +267,36 @@ export class LivePlayer {
 
   ensureMediaSource() {
     if (this.media) return this.media;
-    const MS = window.MediaSource || window.ManagedMediaSource;   // iOS Safari: Managed only
-    const ms = new MS();
-    const media = { ms, url: URL.createObjectURL(ms), sb: null, mime: null, type: null };
-    this.media = media;
+    this.media = new MediaSink(this.video, {
+      onUpdate: () => this.control(false),
+      onFail: (reason, fatal) => this.fail(reason, fatal),
+    });
     this.offset = 0;
     this.lastVideoEnd = null;
     this.started = false;
-    this.quotaErrors = 0;
-    ms.addEventListener('sourceopen', () => {
-      if (media.url) { URL.revokeObjectURL(media.url); media.url = null; }
-      if (this.media === media) this.pump();
-    }, { once: true });
-    this.video.src = media.url;
-    return media;
+    return this.media;
   }
 
   teardownMedia() {
     const media = this.media;
     this.media = null;
-    this.queue = [];
-    this.removeRange = null;
     this.tracks = null;
     this.lastVideoEnd = null;
     this.started = false;
     this.captureByTime.clear();
-    if (!media) return;
-    if (media.url) URL.revokeObjectURL(media.url);
-    this.video.removeAttribute('src');
-    this.video.load();   // detaches the MediaSource; the poster shows again
+    if (media) media.close();
   }
 
-  /** Append what is queued (consecutive fragments in one call), or run a pending removal. */
-  pump() {
-    const media = this.media;
-    if (!media || media.ms.readyState !== 'open') return;
-    if (!media.sb) {
-      if (!media.type) return;
-      try {
-        media.sb = media.ms.addSourceBuffer(media.type);
-        media.sb.mode = 'segments';
-      } catch (e) {
-        this.fatal = true;
-        this.closeSocket();
-        this.setState('error', `Cannot play ${media.type}: ${e.message}`);
-        return;
-      }
-      media.sb.addEventListener('updateend', () => { this.pump(); this.control(false); });
-      media.sb.addEventListener('error', () => this.restart('SourceBuffer error'));
+  /** The MediaSink gave up: start over through the backoff, or stop for good. */
+  fail(reason, fatal) {
+    if (fatal) {
+      this.fatal = true;    // retrying cannot help
+      this.closeSocket();
+      this.teardownMedia();
+      this.setState('error', reason);
+      return;
     }
-    const sb = media.sb;
-    if (sb.updating) return;
-    if (this.removeRange) {
-      const [from, to] = this.removeRange;
-      this.removeRange = null;
-      if (to > from) { sb.remove(from, to); return; }
-    }
-    if (!this.queue.length) return;
-    const first = this.queue[0];
-    let n = 1;
-    let size = first.data.byteLength;
-    if (first.kind !== KIND_INIT) {
-      if (sb.timestampOffset !== first.offset) sb.timestampOffset = first.offset;
-      while (n < this.queue.length && this.queue[n].kind !== KIND_INIT && this.queue[n].offset === first.offset &&
-             size < COALESCE_BYTES) size += this.queue[n++].data.byteLength;
-    }
-    try {
-      sb.appendBuffer(n === 1 ? first.data : concat(this.queue.slice(0, n).map((q) => q.data)));
-      this.queue.splice(0, n);
-      this.quotaErrors = 0;
-    } catch (e) {
-      if (e.name !== 'QuotaExceededError') { this.restart(`appendBuffer: ${e.message}`); return; }
-      // Full: evict all but the last second before the playhead, then retry.
-      const t = this.video.currentTime;
-      const from = sb.buffered.length ? sb.buffered.start(0) : 0;
-      if (++this.quotaErrors > 3 || t - 1 <= from) { this.restart('the buffer is full'); return; }
-      this.removeRange = [from, t - 1];
-      setTimeout(() => this.pump(), 0);
-    }
+    this.restart(reason);
   }
 
   bufferedEnd() {
@@ -360,23 +310,20 @@ export class LivePlayer {
   control(periodic) {
     const media = this.media;
     const v = this.video;
-    if (!media || !media.sb || this.settling) return;
+    if (!media || !media.ready || this.settling) return;
     const b = v.buffered;
     if (!b.length) return;
     const start = b.start(b.length - 1);
     const end = b.end(b.length - 1);
     if (!this.started) {
-      if (this.queue.length || media.sb.updating) return;
+      if (media.busy) return;
       this.started = true;
       this.jump(start, end);
       this.play();
       return;
     }
     if (this.latency.update(start, end, periodic)) { this.jump(start, end); return; }
-    if (periodic && !this.removeRange && b.start(0) < v.currentTime - KEEP_SECONDS - 2) {
-      this.removeRange = [b.start(0), v.currentTime - KEEP_SECONDS];
-      this.pump();
-    }
+    if (periodic && b.start(0) < v.currentTime - KEEP_SECONDS - 2) media.remove(b.start(0), v.currentTime - KEEP_SECONDS);
   }
 
   jump(start, end) {
@@ -408,10 +355,7 @@ export class LivePlayer {
       captureMs = this.captureByTime.get(Math.round(f.mediaTime * 1000)) ?? null;
       est = true;
     }
-    if (captureMs !== null) {
-      this.latencies.push({ at: performance.now(), ms: f.presentedMs - captureMs, est });
-      if (this.latencies.length > 120) this.latencies.splice(0, this.latencies.length - 120);
-    }
+    if (captureMs !== null) this.stats.latency(f.presentedMs - captureMs, est);
     this.hook.addFrame(f.stamp ? f.stamp.sequence : null, captureMs, f.presentedMs);
     if (this.hook.firstFrameMs === null) this.hook.firstFrameMs = f.presentedMs;
     this.backoff = BACKOFF_MIN;
@@ -428,16 +372,12 @@ export class LivePlayer {
   }
 
   emitStats() {
-    const now = performance.now();
-    this.history.push({ at: now, ...this.counters });
-    while (this.history.length > 8) this.history.shift();
-    // No video for 3 s on an open socket: the doorbell is away or stalled.
-    if (this.state === 'live' && now - (this.lastVideoAt || 0) > 3000) this.setState('waiting');
-    const stats = this.getStats();
-    const c = this.counters;
-    this.hook.stats = { jumps: c.jumps, underflows: c.underflows, reconnects: c.reconnects, rebuilds: c.rebuilds,
-      targetMs: Math.round(stats.targetMs), bufferMs: stats.bufferMs === null ? null : Math.round(stats.bufferMs),
-      dropped: stats.dropped, skipped: stats.skipped };
-    if (this.onStats) this.onStats(stats);
+    // No video for 3 s on an open socket: the doorbell is offline or stalled.
+    const quiet = performance.now() - Math.max(this.lastVideoAt || 0, this.socketOpenAt || 0);
+    if (this.ws && this.socketOpenAt && quiet > 3000 && this.state !== 'waiting') this.setState('waiting');
+    const figures = this.stats.figures({ video: this.video, state: this.state, started: this.started,
+      target: this.latency.target, bufferedEnd: this.bufferedEnd(), lastCaptureMs: this.lastVideoCaptureMs });
+    this.hook.stats = this.stats.summary(figures);
+    if (this.onStats) this.onStats(figures);
   }
 }

@@ -31,7 +31,7 @@ function iconButton(label, name, testid) {
 }
 
 /**
- * createLiveView({ deviceId, compact }) -> { el, video, player, setPoster(url), stop() }.
+ * createLiveView({ deviceId, compact, name }) -> { el, video, player, setPoster(url), setOffline(bool), stop() }.
  * The player starts at once; stop() closes its WebSocket and releases the media.
  */
 export function createLiveView({ deviceId, compact = false, name = '' }) {
@@ -44,11 +44,13 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
   const overlay = compact ? null : statsOverlay();
   const box = h('div', { class: ['live-box', compact && 'live-box-compact'] }, video, badge, message, playBtn, overlay && overlay.el);
 
+  let offline = false;
+  const label = (state) => (state !== 'live' && offline ? 'Offline' : STATE_TEXT[state] || state);
   const player = new LivePlayer(video, {
     deviceId,
     onState(state, text) {
       badge.dataset.state = state;
-      badge.textContent = STATE_TEXT[state] || state;
+      badge.textContent = label(state);
       message.hidden = !text;
       message.textContent = text || '';
       if (state === 'live') playBtn.hidden = true;
@@ -119,6 +121,11 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
     setPoster(url) {
       // Only until the first frame: afterwards the video shows pictures itself.
       if (url && player.state !== 'live' && video.getAttribute('poster') !== url) video.poster = url;
+    },
+    /** The hub says the doorbell is offline: say so instead of "Connecting…". */
+    setOffline(value) {
+      offline = Boolean(value);
+      badge.textContent = label(player.state);
     },
     stop() { player.stop(); },
   };

@@ -71,6 +71,7 @@ export function mount(main, ctx) {
     badge.update(d.online);
     refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
     snap.update(d);
+    live.setOffline(!d.online);
     if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     const t = d.telemetry || {};
     const v = d.video || {};

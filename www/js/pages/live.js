@@ -73,6 +73,7 @@ function liveTile(device, ctx) {
       if (name.textContent !== text) name.textContent = text;
       el.setAttribute('aria-label', `${text}: open the doorbell`);
       el.classList.toggle('is-offline', !d.online);
+      view.setOffline(!d.online);
       if (d.snapshot_at) view.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     },
   };
