@@ -107,6 +107,10 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
             "yes",
             "enable_keep_alive",
             "yes",
+            /* Small WebSocket writes (one video frame) must not wait for the
+             * browser's delayed ACK (Nagle): that cost ~40 ms per opening. */
+            "tcp_nodelay",
+            "1",
             "keep_alive_timeout_ms",
             "30000",
             "static_file_cache_control",
