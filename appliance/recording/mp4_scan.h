@@ -12,7 +12,7 @@
  * consistent moof + mdat pair (or of the moov when no fragment is).
  *
  * Used at start-up to repair the segment a crash cut short (scan, then
- * mp4_scan_truncate to valid_length), to index a segment the database does
+ * mp4_repair_truncate() to valid_length), to index a segment the database does
  * not know, and by tests. The file is never read whole: boxes are read one
  * at a time, and the ones parsed in memory (ftyp, moov, moof) are bounded.
  *
@@ -123,13 +123,5 @@ const struct mp4_scan_track *mp4_scan_find_track(const struct mp4_scan_result *r
 
 /* Free the result's fragment array and zero it. NULL is a no-op. */
 void mp4_scan_result_free(struct mp4_scan_result *result);
-
-/*
- * Cut the file at path to valid_length and fsync it: the repair of a segment
- * a crash cut short. Refuses (EINVAL) to grow a file, or a valid_length of 0
- * (such a file holds nothing: delete it instead). Does not follow a symlink
- * in the last path component. 0 ok, -1 with errno.
- */
-int mp4_scan_truncate(const char *path, uint64_t valid_length);
 
 #endif

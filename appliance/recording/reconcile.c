@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "media/fmp4.h"
+#include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 #include "recording/recording_store.h"
 #include "recording/segment_index.h"
@@ -187,7 +188,7 @@ static void reconcile_open_row(sqlite3 *db, const char *directory, const struct 
         goto out;
     }
     if (!scan.complete) {
-        if (mp4_scan_truncate(absolute, scan.valid_length) != 0) {
+        if (mp4_repair_truncate(absolute, scan.valid_length) != 0) {
             log_warn("reconcile: cannot repair %s: %s", row->path, strerror(errno));
             goto out;
         }
@@ -301,7 +302,7 @@ static void reconcile_orphan(sqlite3 *db, const char *directory, const char *pat
             reconcile_quarantine(directory, path, report);
         goto out;
     }
-    if (!scan.complete && mp4_scan_truncate(absolute, scan.valid_length) != 0)
+    if (!scan.complete && mp4_repair_truncate(absolute, scan.valid_length) != 0)
         goto out;
     memcpy(device, path, (size_t)(slash - path));
     device[slash - path] = '\0';

@@ -29,7 +29,7 @@
  *     and the summary of what the file holds.
  *   - after a crash, everything up to the last fdatasync is on disk; the
  *     tail may be cut anywhere (or be zeros): mp4_scan() finds the end of
- *     the last whole fragment and mp4_scan_truncate() cuts there.
+ *     the last whole fragment and mp4_repair_truncate() cuts there.
  *
  * Paths come from the recorder (built from ids it made), never from user
  * input. Threads: a writer belongs to one thread at a time (the recorder's);

@@ -1,6 +1,6 @@
 /*
  * fuzz_mp4.c - libFuzzer harness for the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c and its box reader mp4_box.c), fed what a
+ * (appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c and its box reader mp4_box.c), fed what a
  * damaged disk or a crash could leave in a segment file.
  *
  * Each input is scanned through the read callback (the bytes are the whole
@@ -10,7 +10,7 @@
  * each inside valid_length with its samples inside its mdat, of a known
  * track; per-track totals add up; and the repair is idempotent: the prefix
  * [0, valid_length) scans as complete with the same fragments, which is
- * what mp4_scan_truncate() relies on.
+ * what mp4_repair_truncate() relies on.
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
  * before returning.
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 /*
  * test_mp4_scan.c - unit tests of the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c, mp4_box.c) on small files built here:
+ * (appliance/recording/mp4_scan.c, mp4_box.c; mp4_repair.c) on small files built here:
  * what media/fmp4.c writes (a real 64x48 baseline SPS/PPS, so the avcC's
  * SPS is parsed), and hand-built fragments exercising what ISO BMFF allows
  * and we do not write ourselves: tfdt version 0 or absent, sample fields
@@ -10,13 +10,13 @@
  * fragment (or 0 without a usable init) and a reason; read errors (never a
  * repair), the file-descriptor path, the fragment cap (a generated file of
  * more than 2^20 fragments), a trun of 2^32 - 1 samples without per-sample
- * fields (which must not be looped over), and mp4_scan_truncate()'s
+ * fields (which must not be looped over), and mp4_repair_truncate()'s
  * refusals.
  *
  * Single-threaded; files live in a mkdtemp() directory removed at the end.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_box.c appliance/media/fmp4.c appliance/media/h264.c */
+/* UNIT_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/fmp4.c appliance/media/h264.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "media/fmp4.h"
+#include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 
 /* The parameter sets of a 64x48 x264 baseline stream (tests/fuzz/corpus/h264). */
@@ -833,17 +834,17 @@ static void test_truncate(void **state)
     assert_int_equal(write(fd, file.data, file.size), (ssize_t)file.size);
     close(fd);
 
-    assert_int_equal(mp4_scan_truncate(path, file.size + 1), -1); /* never grows */
+    assert_int_equal(mp4_repair_truncate(path, file.size + 1), -1); /* never grows */
     assert_int_equal(errno, EINVAL);
-    assert_int_equal(mp4_scan_truncate(path, 0), -1);
+    assert_int_equal(mp4_repair_truncate(path, 0), -1);
     assert_int_equal(errno, EINVAL);
-    assert_int_equal(mp4_scan_truncate(NULL, 5), -1);
+    assert_int_equal(mp4_repair_truncate(NULL, 5), -1);
     assert_int_equal(symlink(path, link), 0);
-    assert_int_equal(mp4_scan_truncate(link, good), -1);
+    assert_int_equal(mp4_repair_truncate(link, good), -1);
     assert_int_equal(errno, ELOOP);
-    assert_int_equal(mp4_scan_truncate(directory, good), -1);
+    assert_int_equal(mp4_repair_truncate(directory, good), -1);
     snprintf(link, sizeof(link), "%s/missing.mp4", directory);
-    assert_int_equal(mp4_scan_truncate(link, good), -1);
+    assert_int_equal(mp4_repair_truncate(link, good), -1);
     assert_int_equal(errno, ENOENT);
     struct stat status;
     assert_int_equal(stat(path, &status), 0);
@@ -854,8 +855,8 @@ static void test_truncate(void **state)
     assert_int_equal(mp4_scan_fd(fd, &result), 0);
     close(fd);
     assert_int_equal(result.valid_length, good);
-    assert_int_equal(mp4_scan_truncate(path, result.valid_length), 0);
-    assert_int_equal(mp4_scan_truncate(path, result.valid_length), 0); /* already there */
+    assert_int_equal(mp4_repair_truncate(path, result.valid_length), 0);
+    assert_int_equal(mp4_repair_truncate(path, result.valid_length), 0); /* already there */
     mp4_scan_result_free(&result);
     assert_int_equal(stat(path, &status), 0);
     assert_int_equal((uint64_t)status.st_size, good);

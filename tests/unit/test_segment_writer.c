@@ -12,7 +12,7 @@
  * agree on every fragment, time and keyframe; the keyframe index round-trips
  * through its BLOB encoding; a copy cut at every byte offset of the last two
  * fragments scans to the end of the previous whole fragment, and once
- * mp4_scan_truncate() has cut it there it probes and decodes again; a full
+ * mp4_repair_truncate() has cut it there it probes and decodes again; a full
  * filesystem (a 256 KiB tmpfs, when this runs as root) fails an append with
  * ENOSPC and leaves a valid file; short writes, EINTR, a write failing half
  * way, a failed ftruncate and a failed fdatasync are injected by defining
@@ -25,7 +25,7 @@
  * also unmounts the tmpfs if a test left it mounted.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,6 +53,7 @@
 #include "media/fmp4.h"
 #include "media/h264.h"
 #include "support/media_clip.h"
+#include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 #include "recording/segment_index.h"
 #include "recording/segment_writer.h"
@@ -642,7 +643,7 @@ static void test_truncated_at_every_byte(void **state)
         uint64_t valid = scan.valid_length;
         print_message("cut at %llu: %s\n", (unsigned long long)cuts[i], scan.reason);
         mp4_scan_result_free(&scan);
-        assert_int_equal(mp4_scan_truncate(cut_path, valid), 0);
+        assert_int_equal(mp4_repair_truncate(cut_path, valid), 0);
         scan_path(cut_path, &scan);
         assert_true(scan.complete);
         assert_int_equal(scan.valid_length, valid);
@@ -894,7 +895,7 @@ static void test_write_fails_half_way(void **state)
         assert_int_equal(scan.complete, !cut_fails);
         mp4_scan_result_free(&scan);
         if (cut_fails)
-            assert_int_equal(mp4_scan_truncate(path, good), 0);
+            assert_int_equal(mp4_repair_truncate(path, good), 0);
         judge_file(path, 3 * GOP, 3 * PACKETS_PER_S);
         segment_summary_free(&summary);
     }
