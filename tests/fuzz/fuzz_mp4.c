@@ -1,6 +1,6 @@
 /*
  * fuzz_mp4.c - libFuzzer harness for the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c and its box reader mp4_box.c), fed what a
+ * (appliance/recording/mp4_scan.c and its box reader mp4_box.c), fed what a
  * damaged disk or a crash could leave in a segment file.
  *
  * Each input is scanned through the read callback (the bytes are the whole
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
