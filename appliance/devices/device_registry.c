@@ -289,16 +289,3 @@ int device_registry_connected_ids(struct device_registry *registry, char ids[][L
     pthread_mutex_unlock(&registry->lock);
     return count;
 }
-
-int device_registry_online_count(struct device_registry *registry)
-{
-    int online = 0;
-    pthread_mutex_lock(&registry->lock);
-    for (int i = 0; i < registry->count; i++) {
-        pthread_mutex_lock(&registry->entries[i]->lock);
-        online += registry->entries[i]->online;
-        pthread_mutex_unlock(&registry->entries[i]->lock);
-    }
-    pthread_mutex_unlock(&registry->lock);
-    return online;
-}

@@ -119,7 +119,4 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
 int device_registry_connected_ids(struct device_registry *registry, char ids[][LINK_DEVICE_ID_MAX],
                                   int max);
 
-/* Number of entries currently online. */
-int device_registry_online_count(struct device_registry *registry);
-
 #endif

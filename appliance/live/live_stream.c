@@ -228,21 +228,6 @@ static int live_stream_parameters_changed(const struct live_stream *stream,
            memcmp(unit->pps, stream->pps, unit->pps_size) != 0;
 }
 
-int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, size_t size,
-                           uint64_t capture_us, char *error, size_t error_size)
-{
-    struct h264_access_unit unit;
-    int rc;
-
-    if (h264_access_unit_convert(annexb, size, &unit, error, error_size) != 0) {
-        live_stream_count_bad_frame(stream);
-        return -1;
-    }
-    rc = live_stream_push_unit(stream, &unit, capture_us, error, error_size);
-    h264_access_unit_free(&unit);
-    return rc;
-}
-
 void live_stream_count_bad_frame(struct live_stream *stream)
 {
     pthread_mutex_lock(&stream->lock);

@@ -66,15 +66,11 @@ void live_stream_release(struct live_stream *stream);
 void live_stream_begin(struct live_stream *stream, int fps, int audio_channels);
 
 /*
- * Link thread: one H.264 Annex B access unit. Converted, muxed and fanned
- * out. Returns 0, or -1 with a reason when the data is not usable H.264
+ * Link thread: one access unit, already converted by the caller (who frees
+ * it; the link converts once for live view and the recorder). Muxed and fanned
+ * out. Returns 0, or -1 with a reason when its parameter sets are unusable
  * (then nothing is published and the stream state is unchanged).
  */
-int live_stream_push_video(struct live_stream *stream, const uint8_t *annexb, size_t size,
-                           uint64_t capture_us, char *error, size_t error_size);
-
-/* As live_stream_push_video, for an access unit the caller already converted
- * (and frees). */
 int live_stream_push_unit(struct live_stream *stream, const struct h264_access_unit *unit,
                           uint64_t capture_us, char *error, size_t error_size);
 
