@@ -351,6 +351,7 @@ static void fmp4_stsd_audio(struct fmp4_buffer *buffer, const struct fmp4_audio_
 static void fmp4_trak(struct fmp4_buffer *buffer, const struct fmp4_video_config *video,
                       const struct fmp4_audio_config *audio)
 {
+    assert((video == NULL) != (audio == NULL)); /* exactly one track per trak */
     size_t trak = fmp4_box(buffer, "trak");
     if (video != NULL)
         fmp4_tkhd(buffer, FMP4_VIDEO_TRACK, 0, (uint32_t)video->width, (uint32_t)video->height);
