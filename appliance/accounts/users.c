@@ -12,31 +12,18 @@
 #include "accounts/users.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
 
 #include "accounts/password.h"
+#include "common/error_text.h"
 #include "common/log.h"
 #include "storage/database.h"
 
 /* Room for any stored argon2 encoding, including stronger future parameters. */
 #define USERS_STORED_HASH_SIZE 256
-
-/* Put a formatted human reason into error, if the caller gave a buffer. */
-__attribute__((format(printf, 3, 4))) static void users_reason(char *error, size_t error_size,
-                                                               const char *format, ...)
-{
-    va_list args;
-
-    if (error == NULL || error_size == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
 
 /* Prepare one statement, logging the failure. Caller finalizes *statement. */
 static int users_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
@@ -158,20 +145,21 @@ static enum users_status users_prepare_account(const char *username, const char 
     enum password_policy policy;
 
     if (!users_username_valid(username)) {
-        users_reason(error, error_size, "username must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
+        error_text_set(error, error_size,
+                       "username must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
         return USERS_INVALID_USERNAME;
     }
     if (!users_role_valid(role)) {
-        users_reason(error, error_size, "role must be \"admin\" or \"viewer\"");
+        error_text_set(error, error_size, "role must be \"admin\" or \"viewer\"");
         return USERS_INVALID_ROLE;
     }
     policy = password_policy_check(password);
     if (policy != PASSWORD_POLICY_OK) {
-        users_reason(error, error_size, "%s", password_policy_message(policy));
+        error_text_set(error, error_size, "%s", password_policy_message(policy));
         return USERS_INVALID_PASSWORD;
     }
     if (password_hash(password, hash_out, PASSWORD_HASH_SIZE) != 0) {
-        users_reason(error, error_size, "could not hash the password");
+        error_text_set(error, error_size, "could not hash the password");
         return USERS_ERROR;
     }
     return USERS_OK;
@@ -211,9 +199,9 @@ static enum users_status users_insert(sqlite3 *db, const char *username, const c
     }
 out:
     if (status == USERS_USERNAME_TAKEN)
-        users_reason(error, error_size, "username is already taken");
+        error_text_set(error, error_size, "username is already taken");
     else if (status == USERS_ERROR)
-        users_reason(error, error_size, "database error");
+        error_text_set(error, error_size, "database error");
     sqlite3_finalize(statement);
     return status;
 }
@@ -277,8 +265,8 @@ enum users_status users_create_first_admin(sqlite3 *db, const char *username, co
     admins = users_count_admins(db);
     if (admins != 0) {
         status = admins < 0 ? USERS_ERROR : USERS_ALREADY_SET_UP;
-        users_reason(error, error_size, "%s",
-                     admins < 0 ? "database error" : "an administrator already exists");
+        error_text_set(error, error_size, "%s",
+                       admins < 0 ? "database error" : "an administrator already exists");
         return status;
     }
     status = users_prepare_account(username, password, USERS_ROLE_ADMIN, hash, error, error_size);
@@ -287,14 +275,14 @@ enum users_status users_create_first_admin(sqlite3 *db, const char *username, co
 
     status = USERS_ERROR;
     if (users_begin(db, &began) != 0) {
-        users_reason(error, error_size, "database busy or failing");
+        error_text_set(error, error_size, "database busy or failing");
         goto out;
     }
     admins = users_count_admins(db);
     if (admins != 0) {
         status = admins < 0 ? USERS_ERROR : USERS_ALREADY_SET_UP;
-        users_reason(error, error_size, "%s",
-                     admins < 0 ? "database error" : "an administrator already exists");
+        error_text_set(error, error_size, "%s",
+                       admins < 0 ? "database error" : "an administrator already exists");
         goto out;
     }
     status = users_insert(db, username, hash, USERS_ROLE_ADMIN, id_out, error, error_size);
@@ -302,7 +290,7 @@ enum users_status users_create_first_admin(sqlite3 *db, const char *username, co
         goto out;
     if (users_run(db, "COMMIT") != 0) {
         status = USERS_ERROR;
-        users_reason(error, error_size, "database error");
+        error_text_set(error, error_size, "database error");
         goto out;
     }
     log_info("created first admin account \"%s\"", username);
@@ -607,27 +595,27 @@ enum users_status users_set_password(sqlite3 *db, int64_t user_id, const char *p
     assert(db != NULL);
     policy = password_policy_check(password);
     if (policy != PASSWORD_POLICY_OK) {
-        users_reason(error, error_size, "%s", password_policy_message(policy));
+        error_text_set(error, error_size, "%s", password_policy_message(policy));
         status = USERS_INVALID_PASSWORD;
         goto out;
     }
     if (password_hash(password, hash, sizeof(hash)) != 0) {
-        users_reason(error, error_size, "could not hash the password");
+        error_text_set(error, error_size, "could not hash the password");
         goto out;
     }
     if (users_begin(db, &began) != 0) {
-        users_reason(error, error_size, "database busy or failing");
+        error_text_set(error, error_size, "database busy or failing");
         goto out;
     }
     status = users_update_hash(db, user_id, hash);
     if (status == USERS_NOT_FOUND)
-        users_reason(error, error_size, "no such user");
+        error_text_set(error, error_size, "no such user");
     if (status != USERS_OK)
         goto out;
     status = USERS_ERROR;
     if (users_run_for_user(db, "DELETE FROM sessions WHERE user_id = ?1", user_id, NULL) != 0 ||
         users_run(db, "COMMIT") != 0) {
-        users_reason(error, error_size, "database error");
+        error_text_set(error, error_size, "database error");
         goto out;
     }
     status = USERS_OK;

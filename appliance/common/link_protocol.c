@@ -14,30 +14,16 @@
 #include "common/link_protocol.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/md.h>
 
+#include "common/error_text.h"
+
 #define LINK_AUTH_CONTEXT      "doorstep-link-v1"
 #define LINK_AUTH_CONTEXT_SIZE (sizeof(LINK_AUTH_CONTEXT) - 1)
-
-/* Write a formatted reason into error if the caller gave a buffer. */
-static void link_set_error(char *error, size_t error_size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void link_set_error(char *error, size_t error_size, const char *format, ...)
-{
-    va_list args;
-
-    if (error == NULL || error_size == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(error, error_size, format, args);
-    va_end(args);
-}
 
 /* Wire name of a type; NULL for an unknown type. */
 static const char *link_type_lookup(uint8_t type)
@@ -243,31 +229,31 @@ static int link_header_validate(const struct link_header *header, size_t size, c
     size_t limit;
 
     if (header->version != LINK_PROTOCOL_VERSION) {
-        link_set_error(error, error_size, "unsupported version %u", header->version);
+        error_text_set(error, error_size, "unsupported version %u", header->version);
         return -1;
     }
     if (!link_type_is_known(header->type)) {
-        link_set_error(error, error_size, "unknown message type 0x%02x", header->type);
+        error_text_set(error, error_size, "unknown message type 0x%02x", header->type);
         return -1;
     }
     limit = link_type_max_message_size(header->type);
     if (size > limit) {
-        link_set_error(error, error_size, "%s message of %zu bytes exceeds limit of %zu",
+        error_text_set(error, error_size, "%s message of %zu bytes exceeds limit of %zu",
                        link_type_name(header->type), size, limit);
         return -1;
     }
     if (header->type == LINK_VIDEO) {
         if ((header->flags & ~LINK_FLAG_KEYFRAME) != 0) {
-            link_set_error(error, error_size, "video: undefined flags 0x%04x", header->flags);
+            error_text_set(error, error_size, "video: undefined flags 0x%04x", header->flags);
             return -1;
         }
     } else if (header->flags != 0) {
-        link_set_error(error, error_size, "%s: flags 0x%04x not allowed",
+        error_text_set(error, error_size, "%s: flags 0x%04x not allowed",
                        link_type_name(header->type), header->flags);
         return -1;
     }
     if (size == LINK_HEADER_SIZE) {
-        link_set_error(error, error_size, "%s: empty payload", link_type_name(header->type));
+        error_text_set(error, error_size, "%s: empty payload", link_type_name(header->type));
         return -1;
     }
     return 0;
@@ -287,28 +273,28 @@ static cJSON *link_json_payload_parse(const uint8_t *payload, size_t payload_siz
     for (size_t i = 0; i < payload_size; i++) {
         uint8_t byte = payload[i];
         if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') {
-            link_set_error(error, error_size, "json: control character at offset %zu", i);
+            error_text_set(error, error_size, "json: control character at offset %zu", i);
             return NULL;
         }
     }
     if (!link_utf8_is_valid(payload, payload_size)) {
-        link_set_error(error, error_size, "json: invalid UTF-8");
+        error_text_set(error, error_size, "json: invalid UTF-8");
         return NULL;
     }
     json = cJSON_ParseWithLengthOpts((const char *)payload, payload_size, &parse_end, 0);
     if (json == NULL) {
-        link_set_error(error, error_size, "json: syntax error");
+        error_text_set(error, error_size, "json: syntax error");
         return NULL;
     }
     if (!cJSON_IsObject(json)) {
-        link_set_error(error, error_size, "json: payload is not an object");
+        error_text_set(error, error_size, "json: payload is not an object");
         goto fail;
     }
     assert(parse_end != NULL);
     assert(parse_end >= (const char *)payload);
     for (const char *p = parse_end; p < (const char *)payload + payload_size; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            link_set_error(error, error_size, "json: trailing data after object");
+            error_text_set(error, error_size, "json: trailing data after object");
             goto fail;
         }
     }
@@ -330,9 +316,9 @@ int link_message_decode(const uint8_t *data, size_t size, struct link_message *o
 
     assert(out != NULL);
     memset(out, 0, sizeof(*out));
-    link_set_error(error, error_size, "%s", "");
+    error_text_set(error, error_size, "%s", "");
     if (data == NULL || size < LINK_HEADER_SIZE) {
-        link_set_error(error, error_size, "message of %zu bytes is shorter than the header",
+        error_text_set(error, error_size, "message of %zu bytes is shorter than the header",
                        data == NULL ? (size_t)0 : size);
         return -1;
     }
@@ -350,7 +336,7 @@ int link_message_decode(const uint8_t *data, size_t size, struct link_message *o
         char json_error[96] = "";
         json = link_json_payload_parse(payload, payload_size, json_error, sizeof(json_error));
         if (json == NULL) {
-            link_set_error(error, error_size, "%s: %s", link_type_name(header.type), json_error);
+            error_text_set(error, error_size, "%s: %s", link_type_name(header.type), json_error);
             return -1;
         }
     }
@@ -538,20 +524,20 @@ static int link_json_hex_field(const cJSON *json, const char *field, uint8_t *ou
     const cJSON *item;
 
     if (!cJSON_IsObject(json)) {
-        link_set_error(error, error_size, "payload: not a JSON object");
+        error_text_set(error, error_size, "payload: not a JSON object");
         return -1;
     }
     item = cJSON_GetObjectItemCaseSensitive(json, field);
     if (item == NULL) {
-        link_set_error(error, error_size, "%s: missing", field);
+        error_text_set(error, error_size, "%s: missing", field);
         return -1;
     }
     if (!cJSON_IsString(item) || item->valuestring == NULL) {
-        link_set_error(error, error_size, "%s: not a string", field);
+        error_text_set(error, error_size, "%s: not a string", field);
         return -1;
     }
     if (link_hex_decode(item->valuestring, out, size) != 0) {
-        link_set_error(error, error_size, "%s: must be %zu hex digits", field, 2 * size);
+        error_text_set(error, error_size, "%s: must be %zu hex digits", field, 2 * size);
         return -1;
     }
     return 0;
@@ -563,7 +549,7 @@ int link_parse_challenge(const cJSON *json, struct link_challenge *out, char *er
 {
     assert(out != NULL);
     memset(out, 0, sizeof(*out));
-    link_set_error(error, error_size, "%s", "");
+    error_text_set(error, error_size, "%s", "");
     return link_json_hex_field(json, "nonce", out->nonce, sizeof(out->nonce), error, error_size);
 }
 
@@ -572,7 +558,7 @@ int link_parse_auth(const cJSON *json, struct link_auth *out, char *error, size_
 {
     assert(out != NULL);
     memset(out, 0, sizeof(*out));
-    link_set_error(error, error_size, "%s", "");
+    error_text_set(error, error_size, "%s", "");
     return link_json_hex_field(json, "mac", out->mac, sizeof(out->mac), error, error_size);
 }
 
