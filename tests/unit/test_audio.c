@@ -14,7 +14,7 @@
  */
 /* clang-format off */
 /*
- * UNIT_SOURCES: firmware/audio/audio_capture.c firmware/audio/audio_playback.c firmware/audio/audio_alsa.c
+ * UNIT_SOURCES: tests/unit/support/test_files.c firmware/audio/audio_capture.c firmware/audio/audio_playback.c firmware/audio/audio_alsa.c
  */
 /* clang-format on */
 #include <setjmp.h>
@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "support/test_files.h"
 
 #include <alsa/asoundlib.h>
 #include <math.h>
@@ -108,20 +110,12 @@ static void write_sine(const char *path, double hz, double amplitude, double sec
     assert_int_equal(fclose(file), 0);
 }
 
-/* Read a whole raw S16 file; *frames gets the sample count. Caller frees. */
+/* Read a whole raw S16 file; *samples gets the sample count. Caller frees. */
 static int16_t *read_raw(const char *path, size_t *samples)
 {
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    assert_int_equal(fseek(file, 0, SEEK_END), 0);
-    long size = ftell(file);
-    assert_true(size >= 0);
-    rewind(file);
-    int16_t *data = malloc((size_t)size + 2);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
-    fclose(file);
-    *samples = (size_t)size / 2;
+    size_t bytes = 0;
+    int16_t *data = test_read_file(path, &bytes);
+    *samples = bytes / 2;
     return data;
 }
 

@@ -16,7 +16,7 @@
  * each test removes.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support/test_files.h"
 
 #include "camera/camera.h"
 #include "camera/frame_stamp.h"
@@ -199,25 +201,6 @@ static void judge_close(struct judge *judge)
     assert_int_equal(rmdir(judge->directory), 0);
 }
 
-/* Read a whole file (malloc'd and NUL-terminated, caller frees). */
-static char *read_file(const char *path, size_t *size_out)
-{
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    assert_int_equal(fseek(file, 0, SEEK_END), 0);
-    long size = ftell(file);
-    assert_true(size >= 0);
-    rewind(file);
-    char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
-    data[size] = '\0';
-    fclose(file);
-    if (size_out != NULL)
-        *size_out = (size_t)size;
-    return data;
-}
-
 /* Run a tool without a shell; it must exit 0 with nothing on stderr.
  * Returns its stdout (malloc'd, caller frees). */
 static char *judge_run(struct judge *judge, char *const argv[])
@@ -232,11 +215,11 @@ static char *judge_run(struct judge *judge, char *const argv[])
     posix_spawn_file_actions_destroy(&actions);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = read_file(judge->err, NULL);
+    char *errors = test_read_file(judge->err, NULL);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
         fail_msg("%s failed (status %d): %s", argv[0], status, errors);
     free(errors);
-    return read_file(judge->out, NULL);
+    return test_read_file(judge->out, NULL);
 }
 
 /* Expect a "key=value" line in ffprobe's default output. */
@@ -363,7 +346,7 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
                          "-pix_fmt", "gray",     judge.gray,  NULL};
     free(judge_run(&judge, argv_gray));
     size_t size = 0;
-    uint8_t *gray = (uint8_t *)read_file(judge.gray, &size);
+    uint8_t *gray = (uint8_t *)test_read_file(judge.gray, &size);
     assert_int_equal(size, (size_t)frames * WIDTH * HEIGHT);
     for (int i = 0; i < frames; i++) {
         const struct media_clip_frame *in = &clip.frames[plan->first_frame + i];

@@ -12,7 +12,7 @@
  * test removes.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/media/h264.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/media/h264.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support/test_files.h"
 
 #include "camera/camera.h"
 #include "encoder/encoder.h"
@@ -231,24 +233,6 @@ static int run_tool(char *const argv[], const char *stdout_path, const char *std
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Read a whole file (malloc'd, caller frees). */
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    assert_int_equal(fseek(file, 0, SEEK_END), 0);
-    long length = ftell(file);
-    assert_true(length >= 0);
-    rewind(file);
-    uint8_t *data = malloc((size_t)length + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)length, file), (size_t)length);
-    fclose(file);
-    data[length] = 0;
-    *size = (size_t)length;
-    return data;
-}
-
 /* Encode a 2-frame clip with ffmpeg's libx264 and return its Annex B bytes. */
 static uint8_t *ffmpeg_h264(const char *size_arg, const char *pix_fmt, const char *x264_params,
                             size_t *out_size)
@@ -265,7 +249,7 @@ static uint8_t *ffmpeg_h264(const char *size_arg, const char *pix_fmt, const cha
         input,          "-frames:v",         "2",  "-c:v",  "libx264", "-pix_fmt", (char *)pix_fmt,
         "-x264-params", (char *)x264_params, "-f", "h264",  output,    NULL};
     assert_int_equal(run_tool(argv, out_log, err_log), 0);
-    uint8_t *data = read_file(output, out_size);
+    uint8_t *data = test_read_file(output, out_size);
     unlink(output);
     unlink(out_log);
     unlink(err_log);

@@ -25,7 +25,7 @@
  * also unmounts the tmpfs if a test left it mounted.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +46,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support/test_files.h"
 
 #include "camera/camera.h"
 #include "camera/frame_stamp.h"
@@ -277,25 +279,6 @@ static struct segment_summary write_segment(const char *path)
     return summary;
 }
 
-/* Read a whole file (malloc'd, NUL-terminated; the caller frees it). */
-static uint8_t *read_file(const char *path, size_t *size_out)
-{
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    assert_int_equal(fseek(file, 0, SEEK_END), 0);
-    long size = ftell(file);
-    assert_true(size >= 0);
-    rewind(file);
-    uint8_t *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
-    data[size] = '\0';
-    fclose(file);
-    if (size_out != NULL)
-        *size_out = (size_t)size;
-    return data;
-}
-
 static void write_file(const char *path, const uint8_t *data, size_t size)
 {
     FILE *file = fopen(path, "wb");
@@ -323,11 +306,11 @@ static char *judge_run(char *const argv[])
     posix_spawn_file_actions_destroy(&actions);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = (char *)read_file(err, NULL);
+    char *errors = (char *)test_read_file(err, NULL);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
         fail_msg("%s failed (status %d): %s", argv[0], status, errors);
     free(errors);
-    return (char *)read_file(out, NULL);
+    return (char *)test_read_file(out, NULL);
 }
 
 /* Expect a "key=value" line in ffprobe's default output. */
@@ -407,7 +390,7 @@ static void judge_file(const char *path, int frames, int packets)
                          "rawvideo",   "-pix_fmt", "gray",  gray_path,   NULL};
     free(judge_run(gray_argv));
     size_t size = 0;
-    uint8_t *gray = read_file(gray_path, &size);
+    uint8_t *gray = test_read_file(gray_path, &size);
     assert_int_equal(size, (size_t)frames * WIDTH * HEIGHT);
     for (int i = 0; i < frames; i++) {
         uint64_t capture_ms = 0;
@@ -597,7 +580,7 @@ static void test_truncated_at_every_byte(void **state)
     scratch_path(cut_path, sizeof(cut_path), "cut.mp4");
     struct segment_summary summary = write_segment(path);
     size_t size = 0;
-    uint8_t *data = read_file(path, &size);
+    uint8_t *data = test_read_file(path, &size);
     struct mp4_scan_result scan;
     scan_memory(data, size, &scan);
     assert_true(scan.complete);
@@ -680,7 +663,7 @@ static void test_create_refuses(void **state)
     write_file(target, (const uint8_t *)"keep", 4);
     assert_null(segment_writer_create(link, &video, NULL, error, sizeof(error)));
     size_t size = 0;
-    free(read_file(target, &size));
+    free(test_read_file(target, &size));
     assert_int_equal(size, 4);
 
     /* Bad configs or paths leave nothing behind. */
@@ -852,7 +835,7 @@ static void test_short_writes_and_eintr(void **state)
     assert_true(inject.pwrite_calls > 2 * (int)(summary.bytes / 1000));
     inject = (struct injection){.pwrite_budget = -1};
     size_t plain_size = 0, choppy_size = 0;
-    uint8_t *a = read_file(plain, &plain_size), *b = read_file(choppy, &choppy_size);
+    uint8_t *a = test_read_file(plain, &plain_size), *b = test_read_file(choppy, &choppy_size);
     assert_int_equal(plain_size, choppy_size);
     assert_memory_equal(a, b, plain_size);
     free(a);
