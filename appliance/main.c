@@ -30,6 +30,7 @@
 #include "http/http_server.h"
 #include "live/live_server.h"
 #include "recording/reconcile.h"
+#include "recording/retention.h"
 #include "storage/database.h"
 #include "tls/certificate.h"
 
@@ -150,8 +151,15 @@ int main(int argc, char **argv)
     }
     {
         struct reconcile_report report;
+        struct retention_limits limits = {.budget = hub->config.storage_budget,
+                                          .min_free = hub->config.min_free};
         if (reconcile_recordings(db, hub->recordings_dir, &report) != 0)
             log_warn("reconciling recordings failed; continuing with the index as it is");
+        hub->retention = retention_start(hub->recordings_dir, &limits);
+        if (hub->retention == NULL) {
+            log_error("cannot start the retention thread");
+            goto out;
+        }
     }
 
     if (hub->config.public_host[0] != '\0')
@@ -201,6 +209,7 @@ int main(int argc, char **argv)
 out_library:
     mg_exit_library();
 out:
+    retention_stop(hub->retention);
     device_registry_destroy(hub->registry);
     database_close(db);
     free(hub);

@@ -678,11 +678,14 @@ bool users_can_see_device(sqlite3 *db, const struct user *user, const char *devi
     assert(db != NULL && user != NULL);
     if (device_id == NULL)
         return false;
-    if (users_is_admin(user))
-        return true;
-    if (strcmp(user->role, USERS_ROLE_VIEWER) != 0)
+    if (!users_is_admin(user) && strcmp(user->role, USERS_ROLE_VIEWER) != 0)
         return false;
-    if (users_prepare(db, "SELECT 1 FROM user_devices WHERE user_id = ?1 AND device_id = ?2",
+    /* Admins see every doorbell that exists; viewers those granted to them. */
+    if (users_prepare(db,
+                      users_is_admin(user)
+                          ? "SELECT 1 FROM devices WHERE ?1 = ?1 AND id = ?2 AND revoked_at IS NULL"
+                          : "SELECT 1 FROM user_devices g JOIN devices d ON d.id = g.device_id "
+                            "WHERE g.user_id = ?1 AND g.device_id = ?2 AND d.revoked_at IS NULL",
                       &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||

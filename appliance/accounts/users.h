@@ -117,8 +117,9 @@ enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *d
 /* Withdraw a grant. Idempotent: USERS_OK also when there was none. */
 enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *device_id);
 
-/* May user see device_id? Admins always; viewers only with a grant. A
- * database error answers false (logged): failing closed. */
+/* May user see device_id? It must exist (and not be revoked); then admins
+ * always, viewers only with a grant. A database error answers false
+ * (logged): failing closed. */
 bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id);
 
 #endif

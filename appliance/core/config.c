@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ void config_defaults(struct config *config)
      * thread for its life: room for 100 doorbells and their viewers. */
     config->http_threads = 256;
     config->segment_seconds = 60;
+    config->storage_budget = 0;
+    config->min_free = -1;
 }
 
 /* Accept "PORT", "ADDR:PORT" or "[V6ADDR]:PORT" with a port in 1..65535. */
@@ -51,6 +54,47 @@ static int config_listen_valid(const char *value)
     if (errno != 0 || *end != '\0' || number < 1 || number > 65535)
         return 0;
     return strspn(value, "0123456789abcdefABCDEF.:[]") == strlen(value);
+}
+
+/* A byte count: digits with an optional K, M, G or T suffix (powers of 1024). */
+static int config_parse_bytes(const char *value, long long *out)
+{
+    char *end = NULL;
+    long long number = strtoll(value, &end, 10);
+    int shift = 0;
+
+    if (value[0] < '0' || value[0] > '9' || number < 0)
+        return -1;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'K':
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+    case 't':
+        shift = 40;
+        end++;
+        break;
+    default:
+        return -1;
+    }
+    if (*end != '\0' || number > (LLONG_MAX >> shift))
+        return -1;
+    *out = number << shift;
+    return 0;
 }
 
 int config_set(struct config *config, const char *key, const char *value, char *error,
@@ -101,6 +145,15 @@ int config_set(struct config *config, const char *key, const char *value, char *
             return -1;
         }
         config->segment_seconds = (int)seconds;
+        return 0;
+    }
+    if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
+        long long bytes;
+        if (config_parse_bytes(value, &bytes) != 0) {
+            snprintf(error, error_size, "%s: expected a size like 500G, 800M or 1048576", key);
+            return -1;
+        }
+        *(strcmp(key, "min_free") == 0 ? &config->min_free : &config->storage_budget) = bytes;
         return 0;
     }
     if (strcmp(key, "allowed_host") == 0 || strcmp(key, "allowed_hosts") == 0) {
@@ -193,11 +246,15 @@ void config_print_usage(const char *program)
            "      --public-host NAME host name shown in printed links\n"
            "      --allowed-host NAME  also accept this Host header (repeatable)\n"
            "      --segment-seconds N  recording segment length (default 60)\n"
+           "      --storage-budget SIZE  disk all recordings may use, e.g. 500G (default: no\n"
+           "                         budget, only --min-free)\n"
+           "      --min-free SIZE    free space to keep on the recordings' disk\n"
+           "                         (default 5 %% of it, at most 2G)\n"
            "  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
-           "allowed_hosts, log_level, http_threads, segment_seconds.\n",
+           "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free.\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
 }
 
@@ -216,12 +273,15 @@ int config_load(struct config *config, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"segment-seconds", required_argument, NULL, 'S'},
+        {"storage-budget", required_argument, NULL, 'B'},
+        {"min-free", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
-        ['d'] = "data_dir", ['l'] = "listen",      ['w'] = "www_dir",      ['C'] = "tls_cert",
-        ['K'] = "tls_key",  ['P'] = "public_host", ['A'] = "allowed_host", ['v'] = "log_level",
-        ['S'] = "segment_seconds",
+        ['d'] = "data_dir",       ['l'] = "listen",    ['w'] = "www_dir",
+        ['C'] = "tls_cert",       ['K'] = "tls_key",   ['P'] = "public_host",
+        ['A'] = "allowed_host",   ['v'] = "log_level", ['S'] = "segment_seconds",
+        ['B'] = "storage_budget", ['F'] = "min_free",
     };
     const char *config_file = NULL;
     char error[1024];

@@ -16,6 +16,7 @@
 #include "tls/certificate.h"
 
 struct device_registry;
+struct retention;
 struct mg_context;
 
 struct hub {
@@ -23,6 +24,7 @@ struct hub {
     struct certificate_info certificate;
     struct device_registry *registry;
     struct mg_context *server;
+    struct retention *retention; /* deletes recordings past their limits; own thread */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512]; /* https://host:port, for printed links */

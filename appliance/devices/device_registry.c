@@ -189,6 +189,22 @@ cJSON *device_entry_to_json(const struct device_entry *entry)
             cJSON_AddNumberToObject(object, "viewer_skips", (double)live.viewer_skips);
         }
     }
+    if (entry->recorder != NULL) {
+        struct recorder_stats recording;
+        cJSON *object = cJSON_AddObjectToObject(json, "recorder");
+        recorder_get_stats(entry->recorder, &recording);
+        if (object != NULL) {
+            cJSON_AddBoolToObject(object, "recording", recording.recording);
+            cJSON_AddNumberToObject(object, "video_frames", (double)recording.video_frames);
+            cJSON_AddNumberToObject(object, "audio_packets", (double)recording.audio_packets);
+            cJSON_AddNumberToObject(object, "dropped_frames", (double)recording.dropped_frames);
+            cJSON_AddNumberToObject(object, "segments", (double)recording.segments);
+            cJSON_AddNumberToObject(object, "write_errors", (double)recording.write_errors);
+            cJSON_AddStringToObject(object, "last_error", recording.last_error);
+        }
+    } else {
+        cJSON_AddNullToObject(json, "recorder");
+    }
     return json;
 }
 

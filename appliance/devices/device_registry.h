@@ -64,6 +64,8 @@ struct device_entry {
     uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
     size_t snapshot_size;
     int64_t snapshot_at;
+    int64_t snapshot_event_id;          /* event waiting for the next snapshot, 0 if none */
+    int64_t snapshot_event_deadline_ms; /* ... if it comes before this */
     uint32_t next_command_id;
     struct live_stream *live;     /* the live stream; created with the entry, one reference */
     struct recorder *recorder;    /* 24/7 recorder; started at the first connection, stopped

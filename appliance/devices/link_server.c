@@ -29,9 +29,11 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
+#include "events/event_intake.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
 #include "recording/recorder.h"
+#include "recording/recording_settings.h"
 
 #include <opus/opus.h>
 #include "storage/database.h"
@@ -180,9 +182,14 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     entry->video.height = session->hello.height;
     entry->video.rate_at_ms = now;
     live_stream_begin(entry->live, session->hello.fps, session->hello.audio_channels);
-    if (entry->recorder == NULL)
+    if (entry->recorder == NULL) {
+        struct recording_settings settings;
+        sqlite3 *db = database_thread_connection();
+        if (db == NULL || recording_settings_load(db, entry->id, &settings) != 0)
+            recording_settings_defaults(&settings);
         entry->recorder = recorder_start(session->hub->recordings_dir, entry->id,
-                                         session->hub->config.segment_seconds);
+                                         session->hub->config.segment_seconds, &settings.recorder);
+    }
     if (entry->recorder != NULL)
         recorder_set_audio(entry->recorder, session->hello.audio_channels);
     device_entry_unlock(entry);
@@ -315,6 +322,31 @@ static void link_push_media(struct link_session *session, struct live_stream *li
                  (unsigned long long)session->bad_media);
 }
 
+/* An event from the doorbell, outside the entry lock: store it, drive the
+ * recorder, and have the doorbell's next snapshot attached to it (asking for
+ * one unless the doorbell sends it by itself, as it does on a ring). */
+static void link_take_event(struct link_session *session, struct recorder *recorder,
+                            const struct link_event *event, int64_t now)
+{
+    struct device_entry *entry;
+    struct link_command command;
+    int64_t event_id = event_intake_on_event(session->device.id, recorder, event, now);
+
+    if (event_id <= 0)
+        return;
+    entry = device_registry_acquire(session->hub->registry, session->device.id, 0);
+    if (entry == NULL)
+        return;
+    entry->snapshot_event_id = event_id;
+    entry->snapshot_event_deadline_ms = now + EVENT_SNAPSHOT_WAIT_MS;
+    device_entry_unlock(entry);
+    if (event->type != LINK_EVENT_RING) {
+        memset(&command, 0, sizeof(command));
+        command.type = LINK_COMMAND_SNAPSHOT;
+        device_registry_send_command(session->hub->registry, session->device.id, &command);
+    }
+}
+
 /* A message on an authenticated link. Returns 1 to keep the link, 0 to close. */
 static int link_on_streaming(struct mg_connection *connection, struct link_session *session,
                              const struct link_message *message)
@@ -322,6 +354,9 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     struct device_entry *entry;
     struct live_stream *live = NULL;
     struct recorder *recorder = NULL;
+    struct link_event event;
+    int have_event = 0;
+    int64_t snapshot_event_id = 0;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -369,6 +404,9 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
             entry->snapshot = copy;
             entry->snapshot_size = message->payload_size;
             entry->snapshot_at = now;
+            if (entry->snapshot_event_id > 0 && now <= entry->snapshot_event_deadline_ms)
+                snapshot_event_id = entry->snapshot_event_id;
+            entry->snapshot_event_id = 0;
         }
         break;
     case LINK_TELEMETRY:
@@ -377,16 +415,17 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         else
             keep = -1;
         break;
-    case LINK_EVENT: {
-        struct link_event event;
-        if (link_parse_event(message->json, &event, reason, sizeof(reason)) == 0)
+    case LINK_EVENT:
+        if (link_parse_event(message->json, &event, reason, sizeof(reason)) == 0) {
             log_info("doorbell %s: %s event %u (score %.2f, %d boxes, %s)", entry->id,
                      link_event_type_name(event.type), event.id, event.score, event.box_count,
                      event.active ? "active" : "ended");
-        else
+            have_event = 1;
+            recorder = entry->recorder; /* lives until the entry is freed, after this link */
+        } else {
             keep = -1;
+        }
         break;
-    }
     case LINK_COMMAND_RESULT:
         log_debug("doorbell %s: command result", entry->id);
         break;
@@ -405,6 +444,10 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     device_entry_unlock(entry);
     if (keep < 0)
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
+    if (have_event)
+        link_take_event(session, recorder, &event, now);
+    if (snapshot_event_id > 0)
+        event_intake_on_snapshot(snapshot_event_id, message->payload, message->payload_size);
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */

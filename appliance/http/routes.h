@@ -34,6 +34,22 @@ int routes_devices_set_video(struct http_request *request);
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
 
+/* A non-negative integer query parameter (ms since the epoch, counts);
+ * *out = fallback when absent. 0, or -1 when malformed. */
+int routes_query_int64(struct http_request *request, const char *name, int64_t fallback,
+                       int64_t *out);
+
+/* /api/v1/devices/{id}/events... (routes_events.c) */
+int routes_events_list(struct http_request *request);
+int routes_events_get(struct http_request *request);
+int routes_events_snapshot(struct http_request *request);
+int routes_events_star(struct http_request *request);
+
+/* /api/v1/storage and /api/v1/devices/{id}/recording-settings (routes_storage.c) */
+int routes_storage_get(struct http_request *request);
+int routes_storage_settings_get(struct http_request *request);
+int routes_storage_settings_put(struct http_request *request);
+
 /* /api/v1/me and /api/v1/users... */
 int routes_users_me(struct http_request *request);
 int routes_users_list(struct http_request *request);

@@ -15,9 +15,8 @@
 
 #define ROUTES_RECORDINGS_DEFAULT_WINDOW_MS (24LL * 3600 * 1000)
 
-/* A query parameter as milliseconds; fallback when absent. -1 if malformed. */
-static int routes_recordings_time(struct http_request *request, const char *name,
-                                  int64_t fallback, int64_t *out)
+int routes_query_int64(struct http_request *request, const char *name, int64_t fallback,
+                       int64_t *out)
 {
     char text[32];
     char *end = NULL;
@@ -46,6 +45,7 @@ static int routes_recordings_add(const struct recording_row *row, void *data)
     cJSON_AddNumberToObject(item, "width", row->width);
     cJSON_AddNumberToObject(item, "height", row->height);
     cJSON_AddBoolToObject(item, "recording", row->open);
+    cJSON_AddStringToObject(item, "class", row->is_event ? "event" : "continuous");
     cJSON_AddItemToArray(data, item);
     return 0;
 }
@@ -56,9 +56,8 @@ int routes_recordings_list(struct http_request *request)
     cJSON *body, *array;
     int status;
 
-    if (routes_recordings_time(request, "to", now, &to) != 0 ||
-        routes_recordings_time(request, "from", to - ROUTES_RECORDINGS_DEFAULT_WINDOW_MS, &from) !=
-            0 ||
+    if (routes_query_int64(request, "to", now, &to) != 0 ||
+        routes_query_int64(request, "from", to - ROUTES_RECORDINGS_DEFAULT_WINDOW_MS, &from) != 0 ||
         from > to)
         return http_send_error(request, 400, "invalid", "from and to are ms since the epoch");
     body = cJSON_CreateObject();

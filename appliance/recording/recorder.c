@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/link_protocol.h"
 #include "common/log.h"
@@ -28,11 +29,11 @@
 #include "recording/segment_writer.h"
 #include "storage/database.h"
 
-#define RECORDER_MAX_PENDING    512 /* samples per track in one fragment */
-#define RECORDER_FRAGMENT_US    1000000
-#define RECORDER_SYNC_MS        1000
-#define RECORDER_RETRY_MS       1000
-#define RECORDER_PATH_MAX       4096
+#define RECORDER_MAX_PENDING 512 /* samples per track in one fragment */
+#define RECORDER_FRAGMENT_US 1000000
+#define RECORDER_SYNC_MS     1000
+#define RECORDER_RETRY_MS    1000
+#define RECORDER_PATH_MAX    4096
 
 /* A queued frame or packet; parameter sets (video) follow the payload. */
 struct recorder_item {
@@ -52,7 +53,8 @@ struct recorder_pending {
 };
 
 struct recorder {
-    pthread_mutex_t lock; /* guards the queue, counters, audio_channels, stopping */
+    pthread_mutex_t lock; /* guards the queue, counters, audio_channels, stopping,
+                             settings, trigger_pending */
     pthread_cond_t wake;
     struct recorder_item *head, *tail;
     size_t queued_bytes;
@@ -60,6 +62,8 @@ struct recorder {
     int stopping;
     int audio_channels;
     struct recorder_stats stats;
+    struct recorder_settings settings;
+    int trigger_pending; /* recorder_trigger_event() since the recorder thread last looked */
 
     /* Constant after start. */
     char directory[RECORDER_PATH_MAX];
@@ -77,6 +81,11 @@ struct recorder {
     struct recorder_pending video, audio;
     uint64_t video_end_dts, audio_end_dts;
     int64_t last_sync_ms, retry_after_ms;
+    int segment_is_event;                        /* the open segment is an event clip */
+    int next_segment_is_event;                   /* class of the next segment opened */
+    uint64_t clip_until_us;                      /* events mode: record until this capture time */
+    struct recorder_item *ring_head, *ring_tail; /* pre-roll, starts on a keyframe */
+    size_t ring_bytes;
 };
 
 static int64_t recorder_monotonic_ms(void)
@@ -144,8 +153,8 @@ void recorder_push_video(struct recorder *recorder, const struct h264_access_uni
     recorder_enqueue(recorder, item);
 }
 
-void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size,
-                         int samples, uint64_t capture_us)
+void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size, int samples,
+                         uint64_t capture_us)
 {
     struct recorder_item *item = malloc(sizeof(*item) + size);
 
@@ -200,9 +209,10 @@ static uint8_t *recorder_row_from_summary(struct recorder *recorder,
     uint8_t *index = NULL;
     size_t index_size = 0, capacity = segment_index_max_size(summary->keyframe_count);
 
-    recorder->row.bytes = (int64_t)(closed && summary->ok ? summary->bytes : summary->durable_bytes);
-    recorder->row.end_ms =
-        recorder->row.start_ms + (int64_t)(summary->video.end_decode_time * 1000 / FMP4_VIDEO_TIMESCALE);
+    recorder->row.bytes =
+        (int64_t)(closed && summary->ok ? summary->bytes : summary->durable_bytes);
+    recorder->row.end_ms = recorder->row.start_ms +
+                           (int64_t)(summary->video.end_decode_time * 1000 / FMP4_VIDEO_TIMESCALE);
     recorder->row.video_frames = (int64_t)summary->video.samples;
     recorder->row.audio_packets = (int64_t)summary->audio.samples;
     if (capacity > 0 && (index = malloc(capacity)) != NULL &&
@@ -237,9 +247,23 @@ static void recorder_close_segment(struct recorder *recorder)
     if (segment_writer_close(recorder->writer, &summary) != 0)
         recorder_fail(recorder, "closing the segment", summary.error ? summary.error : EIO);
     recorder->writer = NULL;
-    recorder_update_row(recorder, &summary, 1);
+    if (summary.video.samples == 0) {
+        /* Nothing but an init segment (its first write failed): not worth
+         * keeping. File first, then row, as every deletion. */
+        char absolute[RECORDER_PATH_MAX + RECORDING_PATH_MAX];
+        sqlite3 *db = database_thread_connection();
+        snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, recorder->row.path);
+        if ((unlink(absolute) == 0 || errno == ENOENT) && db != NULL)
+            recording_store_delete(db, recorder->row.path);
+    } else {
+        recorder_update_row(recorder, &summary, 1);
+    }
     segment_summary_free(&summary);
+    /* What was gathered for this segment goes with it (after a failed
+     * write too: its bytes must not prefix the next segment's first fragment). */
     recorder->video.count = recorder->audio.count = 0;
+    fmp4_buffer_reset(&recorder->video.data);
+    fmp4_buffer_reset(&recorder->audio.data);
     pthread_mutex_lock(&recorder->lock);
     recorder->stats.recording = 0;
     pthread_mutex_unlock(&recorder->lock);
@@ -273,6 +297,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     gmtime_r(&seconds, &utc);
     strftime(date, sizeof(date), "%Y-%m-%d/%H", &utc);
     memset(&recorder->row, 0, sizeof(recorder->row));
+    recorder->row.is_event = recorder->next_segment_is_event;
     snprintf(recorder->row.device_id, sizeof(recorder->row.device_id), "%s", recorder->device_id);
     snprintf(recorder->row.path, sizeof(recorder->row.path), "%s/%s/%llu.mp4", recorder->device_id,
              date, (unsigned long long)(item->capture_us / 1000u));
@@ -294,9 +319,8 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     audio.input_sample_rate = 48000;
     audio.pre_skip = 312;
 
-    recorder->writer = segment_writer_create(absolute, &video,
-                                             recorder->segment_audio > 0 ? &audio : NULL, error,
-                                             sizeof(error));
+    recorder->writer = segment_writer_create(
+        absolute, &video, recorder->segment_audio > 0 ? &audio : NULL, error, sizeof(error));
     if (recorder->writer == NULL) {
         log_error("doorbell %s: cannot start a segment: %s", recorder->device_id, error);
         recorder_fail(recorder, "starting a segment", errno ? errno : EIO);
@@ -318,6 +342,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
         return -1;
     }
     recorder->row.id = id;
+    recorder->segment_is_event = recorder->row.is_event;
     recorder->segment_start_us = item->capture_us;
     recorder->video_end_dts = recorder->audio_end_dts = 0;
     recorder->last_sync_ms = recorder_monotonic_ms();
@@ -329,7 +354,8 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     recorder->stats.segments++;
     recorder->stats.recording = 1;
     pthread_mutex_unlock(&recorder->lock);
-    log_info("doorbell %s: recording to %s", recorder->device_id, recorder->row.path);
+    log_info("doorbell %s: recording %s to %s", recorder->device_id,
+             recorder->row.is_event ? "an event clip" : "24/7", recorder->row.path);
     return 0;
 }
 
@@ -438,12 +464,11 @@ static void recorder_gather(struct recorder_pending *pending, const struct recor
 static void recorder_take_video(struct recorder *recorder, const struct recorder_item *item)
 {
     struct recorder_pending *video = &recorder->video;
-    int new_parameters = item->sps_size > 0 && item->pps_size > 0 &&
-                         (item->sps_size != recorder->sps_size ||
-                          item->pps_size != recorder->pps_size ||
-                          memcmp(item->data + item->size, recorder->sps, item->sps_size) != 0 ||
-                          memcmp(item->data + item->size + item->sps_size, recorder->pps,
-                                 item->pps_size) != 0);
+    int new_parameters =
+        item->sps_size > 0 && item->pps_size > 0 &&
+        (item->sps_size != recorder->sps_size || item->pps_size != recorder->pps_size ||
+         memcmp(item->data + item->size, recorder->sps, item->sps_size) != 0 ||
+         memcmp(item->data + item->size + item->sps_size, recorder->pps, item->pps_size) != 0);
 
     if (recorder->writer != NULL && item->keyframe &&
         (new_parameters || item->capture_us - recorder->segment_start_us >=
@@ -496,6 +521,145 @@ static void recorder_finish_segment(struct recorder *recorder, uint64_t last_cap
         recorder_close_segment(recorder);
 }
 
+/* ---- event mode: the pre-roll ring ------------------------------------------ */
+
+/* Free the first item of the ring. Recorder thread. */
+static void recorder_ring_drop_head(struct recorder *recorder)
+{
+    struct recorder_item *item = recorder->ring_head;
+    recorder->ring_head = item->next;
+    if (recorder->ring_head == NULL)
+        recorder->ring_tail = NULL;
+    recorder->ring_bytes -= item->size;
+    free(item);
+}
+
+static void recorder_ring_clear(struct recorder *recorder)
+{
+    while (recorder->ring_head != NULL)
+        recorder_ring_drop_head(recorder);
+}
+
+/* Drop whatever precedes the ring's first keyframe. */
+static void recorder_ring_align(struct recorder *recorder)
+{
+    while (recorder->ring_head != NULL &&
+           !(recorder->ring_head->is_video && recorder->ring_head->keyframe &&
+             recorder->ring_head->sps_size > 0 && recorder->ring_head->pps_size > 0))
+        recorder_ring_drop_head(recorder);
+}
+
+/*
+ * Keep item (the ring owns it now) and trim the ring to start at the latest
+ * keyframe at least pre_roll before the newest frame, so a clip opened now
+ * begins pre_roll early, on a frame a decoder can start from. Past the byte
+ * cap, whole GOPs go from the front.
+ */
+static void recorder_ring_keep(struct recorder *recorder, struct recorder_item *item,
+                               uint64_t pre_roll_us)
+{
+    struct recorder_item *cut = NULL;
+
+    item->next = NULL;
+    if (recorder->ring_tail != NULL)
+        recorder->ring_tail->next = item;
+    else
+        recorder->ring_head = item;
+    recorder->ring_tail = item;
+    recorder->ring_bytes += item->size;
+    recorder_ring_align(recorder);
+    if (recorder->ring_head == NULL || !item->is_video)
+        return;
+    for (struct recorder_item *at = recorder->ring_head; at != NULL; at = at->next)
+        if (at->is_video && at->keyframe && at->sps_size > 0 &&
+            at->capture_us + pre_roll_us <= item->capture_us)
+            cut = at;
+    while (cut != NULL && recorder->ring_head != cut)
+        recorder_ring_drop_head(recorder);
+    while (recorder->ring_bytes > RECORDER_PRE_ROLL_MAX_BYTES && recorder->ring_head != NULL) {
+        recorder_ring_drop_head(recorder); /* the keyframe, then up to the next one */
+        recorder_ring_align(recorder);
+    }
+}
+
+/* Recorder thread: record one frame or packet into the open segment (or
+ * open one at a keyframe). */
+static void recorder_take(struct recorder *recorder, const struct recorder_item *item,
+                          uint64_t *last_capture)
+{
+    if (item->is_video) {
+        recorder_take_video(recorder, item);
+        *last_capture = item->capture_us;
+    } else {
+        recorder_take_audio(recorder, item);
+    }
+}
+
+/*
+ * Recorder thread: what to do with one queued item, by mode. Returns 1 when
+ * the item went into the pre-roll ring (which owns it now), 0 when the
+ * caller frees it.
+ */
+static int recorder_route(struct recorder *recorder, struct recorder_item *item,
+                          uint64_t *last_capture)
+{
+    struct recorder_settings settings;
+    int triggered;
+
+    pthread_mutex_lock(&recorder->lock);
+    settings = recorder->settings;
+    triggered = recorder->trigger_pending;
+    recorder->trigger_pending = 0;
+    pthread_mutex_unlock(&recorder->lock);
+
+    if (item->is_end) { /* the link is gone: so is the clip */
+        recorder_finish_segment(recorder, *last_capture);
+        recorder_ring_clear(recorder);
+        recorder->clip_until_us = 0;
+        return 0;
+    }
+    recorder->next_segment_is_event = settings.mode == RECORDER_EVENTS;
+    if (recorder->writer != NULL && (settings.mode == RECORDER_OFF ||
+                                     recorder->segment_is_event != recorder->next_segment_is_event))
+        recorder_finish_segment(recorder, *last_capture); /* the mode changed */
+    if (settings.mode == RECORDER_OFF) {
+        recorder_ring_clear(recorder);
+        return 0;
+    }
+    if (settings.mode == RECORDER_CONTINUOUS) {
+        recorder_ring_clear(recorder);
+        recorder_take(recorder, item, last_capture);
+        return 0;
+    }
+
+    if (triggered) {
+        uint64_t until = item->capture_us + (uint64_t)settings.post_roll_seconds * 1000000u;
+        if (until > recorder->clip_until_us)
+            recorder->clip_until_us = until;
+    }
+    if (recorder->writer != NULL) {
+        /* In a clip: it ends at the first keyframe after its post-roll, which
+         * then starts the next pre-roll. */
+        if (!(item->is_video && item->keyframe && item->capture_us > recorder->clip_until_us)) {
+            recorder_take(recorder, item, last_capture);
+            return 0;
+        }
+        recorder_finish_segment(recorder, *last_capture);
+    }
+    if (recorder->clip_until_us > item->capture_us) {
+        /* A clip starts: first the pre-roll, then this item. */
+        while (recorder->ring_head != NULL) {
+            struct recorder_item *held = recorder->ring_head;
+            recorder_take(recorder, held, last_capture);
+            recorder_ring_drop_head(recorder);
+        }
+        recorder_take(recorder, item, last_capture);
+        return 0;
+    }
+    recorder_ring_keep(recorder, item, (uint64_t)settings.pre_roll_seconds * 1000000u);
+    return 1;
+}
+
 /* The recorder thread. */
 static void *recorder_thread(void *data)
 {
@@ -530,22 +694,30 @@ static void *recorder_thread(void *data)
             recorder_sync(recorder, 0); /* quiet doorbell: still make data durable */
             continue;
         }
-        if (item->is_end) {
-            recorder_finish_segment(recorder, last_capture);
-        } else if (item->is_video) {
-            recorder_take_video(recorder, item);
-            last_capture = item->capture_us;
-        } else {
-            recorder_take_audio(recorder, item);
-        }
-        free(item);
+        if (!recorder_route(recorder, item, &last_capture))
+            free(item);
     }
     recorder_finish_segment(recorder, last_capture);
+    recorder_ring_clear(recorder);
     return NULL;
 }
 
+void recorder_configure(struct recorder *recorder, const struct recorder_settings *settings)
+{
+    pthread_mutex_lock(&recorder->lock);
+    recorder->settings = *settings;
+    pthread_mutex_unlock(&recorder->lock);
+}
+
+void recorder_trigger_event(struct recorder *recorder)
+{
+    pthread_mutex_lock(&recorder->lock);
+    recorder->trigger_pending = 1;
+    pthread_mutex_unlock(&recorder->lock);
+}
+
 struct recorder *recorder_start(const char *recordings_dir, const char *device_id,
-                                int segment_seconds)
+                                int segment_seconds, const struct recorder_settings *settings)
 {
     struct recorder *recorder = calloc(1, sizeof(*recorder));
 
@@ -557,6 +729,7 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     snprintf(recorder->device_id, sizeof(recorder->device_id), "%s", device_id);
     recorder->segment_seconds = segment_seconds > 0 ? segment_seconds : RECORDER_SEGMENT_SECONDS;
     recorder->waiting_for_keyframe = 1;
+    recorder->settings = *settings;
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
         pthread_cond_destroy(&recorder->wake);
         pthread_mutex_destroy(&recorder->lock);

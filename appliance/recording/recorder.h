@@ -14,6 +14,11 @@
  * with a final sync and mark the row 'closed'. A crash loses at most the
  * last unsynced second (plus the one being gathered); reconcile.c repairs the
  * rest at start-up.
+ *
+ * Event mode: between clips the recorder thread keeps the last pre-roll
+ * seconds of compressed packets in a ring that starts on a keyframe (never
+ * decoded frames); a trigger opens an 'event' segment that starts with the
+ * ring and ends post-roll seconds after the last trigger.
  */
 #ifndef DOORSTEP_RECORDER_H
 #define DOORSTEP_RECORDER_H
@@ -28,6 +33,21 @@
 
 struct recorder;
 
+/* What a recorder keeps (table recording_settings). */
+enum recorder_mode {
+    RECORDER_CONTINUOUS, /* 24/7; events only reference the footage */
+    RECORDER_EVENTS,     /* event clips only: pre-roll + event + post-roll */
+    RECORDER_OFF,
+};
+
+struct recorder_settings {
+    enum recorder_mode mode;
+    int pre_roll_seconds;  /* held as compressed packets, from a keyframe */
+    int post_roll_seconds; /* after the last trigger of the event */
+};
+
+#define RECORDER_PRE_ROLL_MAX_BYTES (32u * 1024u * 1024u) /* cap on the pre-roll ring */
+
 struct recorder_stats {
     uint64_t video_frames, audio_packets; /* written */
     uint64_t dropped_frames;              /* the queue was full or a write failed */
@@ -39,7 +59,15 @@ struct recorder_stats {
 
 /* Start recording a doorbell into recordings_dir/<device>/... NULL on failure. */
 struct recorder *recorder_start(const char *recordings_dir, const char *device_id,
-                                int segment_seconds);
+                                int segment_seconds, const struct recorder_settings *settings);
+
+/* Any thread: change the mode or the pre/post-roll; applies from the next frame. */
+void recorder_configure(struct recorder *recorder, const struct recorder_settings *settings);
+
+/* Link thread: an event is happening now. In events mode a clip starts with
+ * the pre-roll (or goes on) and lasts until post-roll after the latest
+ * frame at the time of the newest trigger; other modes ignore it. */
+void recorder_trigger_event(struct recorder *recorder);
 
 /* Link thread: the doorbell (re)connected and will send this many Opus channels. */
 void recorder_set_audio(struct recorder *recorder, int channels);

@@ -35,8 +35,8 @@ int recording_store_insert(sqlite3 *db, const struct recording_row *row, int64_t
 {
     sqlite3_stmt *statement = recording_store_prepare(
         db, "INSERT INTO recordings (device_id, path, state, start_ms, end_ms, bytes, "
-            "video_frames, audio_packets, width, height, keyframe_index) "
-            "VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)");
+            "video_frames, audio_packets, width, height, keyframe_index, class) "
+            "VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, row->device_id, -1, SQLITE_STATIC);
@@ -50,6 +50,7 @@ int recording_store_insert(sqlite3 *db, const struct recording_row *row, int64_t
     sqlite3_bind_int(statement, 9, row->height);
     sqlite3_bind_blob(statement, 10, row->keyframe_index ? (const void *)row->keyframe_index : "",
                       (int)row->keyframe_index_size, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 11, row->is_event ? "event" : "continuous", -1, SQLITE_STATIC);
     if (recording_store_finish(db, statement, "insert") != 0)
         return -1;
     *id_out = sqlite3_last_insert_rowid(db);
@@ -91,7 +92,7 @@ int recording_store_list(sqlite3 *db, const char *device_id, int64_t from_ms, in
     int step, rc = -1;
     sqlite3_stmt *statement = recording_store_prepare(
         db, "SELECT id, device_id, path, state, start_ms, end_ms, bytes, video_frames, "
-            "audio_packets, width, height, keyframe_index FROM recordings "
+            "audio_packets, width, height, keyframe_index, class FROM recordings "
             "WHERE (?1 IS NULL OR device_id = ?1) AND start_ms < ?3 AND end_ms >= ?2 "
             "AND (?4 IS NULL OR state = ?4) ORDER BY start_ms, id");
 
@@ -119,6 +120,7 @@ int recording_store_list(sqlite3 *db, const char *device_id, int64_t from_ms, in
         row.height = sqlite3_column_int(statement, 10);
         row.keyframe_index = sqlite3_column_blob(statement, 11);
         row.keyframe_index_size = (size_t)sqlite3_column_bytes(statement, 11);
+        row.is_event = strcmp((const char *)sqlite3_column_text(statement, 12), "event") == 0;
         if (callback(&row, context) != 0)
             break;
     }

@@ -19,6 +19,7 @@ struct recording_row {
     char device_id[LINK_DEVICE_ID_MAX];
     char path[RECORDING_PATH_MAX]; /* relative to data_dir/recordings */
     int open;                      /* state 'open' */
+    int is_event;                  /* class 'event' (an event clip), else 'continuous' */
     int64_t start_ms, end_ms, bytes;
     int64_t video_frames, audio_packets;
     int width, height;

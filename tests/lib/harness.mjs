@@ -4,7 +4,7 @@
 //
 // Binaries come from $DOORSTEP_BUILD (make test points it at the ASan build).
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -363,4 +363,20 @@ export function decodeFrameStamp(luma, stride) {
     value = (value << 1n) | (sum / 16 > 126 ? 1n : 0n);
   }
   return { timeMs: Number(value >> 16n), sequence: Number(value & 0xffffn) };
+}
+
+// The frame stamps of every video frame of a media file, decoded by ffmpeg
+// (only the stamp's band of each picture is read).
+export function videoFrameStamps(file) {
+  const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'crop=528:24:0:0',
+    '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = [];
+  for (let offset = 0; offset + 528 * 24 <= band.length; offset += 528 * 24) out.push(decodeFrameStamp(band.subarray(offset, offset + 528 * 24), 528));
+  return out;
+}
+
+// ffmpeg's complaints while decoding a whole media file ('' when it is clean).
+export function decodeErrors(file) {
+  const result = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  return `${result.stderr}${result.status === 0 ? '' : `ffmpeg exited with ${result.status}`}`;
 }

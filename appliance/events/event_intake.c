@@ -1,0 +1,103 @@
+/*
+ * event_intake.c - a doorbell's events into the events table and its
+ * recorder (see event_intake.h).
+ *
+ * An event with active = 1 starts (or, with the same device counter,
+ * continues) an event; active = 0 ends it. A ring is instantaneous: it
+ * starts and ends at once. The clip an event refers to runs from pre-roll
+ * before its start to post-roll after its end, with the doorbell's
+ * recording settings.
+ */
+#define LOG_MODULE "events"
+
+#include "events/event_intake.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/log.h"
+#include "events/event_store.h"
+#include "recording/recorder.h"
+#include "recording/recording_settings.h"
+#include "storage/database.h"
+
+/* The boxes of a link event as JSON text into out (always terminated). */
+static void event_intake_boxes(const struct link_event *event, char *out, size_t size)
+{
+    cJSON *array = cJSON_CreateArray();
+    char *text = NULL;
+
+    snprintf(out, size, "[]");
+    if (array == NULL)
+        return;
+    for (int i = 0; i < event->box_count && i < LINK_MAX_BOXES; i++) {
+        cJSON *box = cJSON_CreateObject();
+        if (box == NULL)
+            break;
+        cJSON_AddNumberToObject(box, "x", event->boxes[i].x);
+        cJSON_AddNumberToObject(box, "y", event->boxes[i].y);
+        cJSON_AddNumberToObject(box, "w", event->boxes[i].w);
+        cJSON_AddNumberToObject(box, "h", event->boxes[i].h);
+        cJSON_AddItemToArray(array, box);
+    }
+    text = cJSON_PrintUnformatted(array);
+    if (text != NULL && strlen(text) < size)
+        snprintf(out, size, "%s", text);
+    cJSON_free(text);
+    cJSON_Delete(array);
+}
+
+int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
+                              const struct link_event *event, int64_t now_ms)
+{
+    sqlite3 *db = database_thread_connection();
+    struct recording_settings settings;
+    struct event_row row;
+    const char *type = link_event_type_name(event->type);
+    int instantaneous = event->type == LINK_EVENT_RING;
+    int64_t pre_ms, post_ms, id = 0;
+    int found;
+
+    if (db == NULL)
+        return -1;
+    recording_settings_load(db, device_id, &settings);
+    pre_ms = (int64_t)settings.recorder.pre_roll_seconds * 1000;
+    post_ms = (int64_t)settings.recorder.post_roll_seconds * 1000;
+    if (recorder != NULL)
+        recorder_trigger_event(recorder); /* the post-roll counts from now */
+
+    found = instantaneous ? 0 : event_store_find_active(db, device_id, type, event->id, &row);
+    if (found < 0)
+        return -1;
+    if (found) {
+        if (event_store_extend(db, row.id, now_ms, now_ms + post_ms, event->active) != 0)
+            return -1;
+        return 0;
+    }
+    if (!event->active)
+        return 0; /* the end of an event we never saw start (hub restarted) */
+
+    memset(&row, 0, sizeof(row));
+    snprintf(row.device_id, sizeof(row.device_id), "%s", device_id);
+    snprintf(row.type, sizeof(row.type), "%s", type);
+    row.device_event_id = event->id;
+    row.active = !instantaneous;
+    row.start_ms = row.end_ms = now_ms;
+    row.clip_start_ms = now_ms - pre_ms;
+    row.clip_end_ms = now_ms + post_ms;
+    row.score = event->score;
+    event_intake_boxes(event, row.boxes, sizeof(row.boxes));
+    if (event_store_insert(db, &row, &id) != 0)
+        return -1;
+    log_info("doorbell %s: %s event %lld stored", device_id, type, (long long)id);
+    return id;
+}
+
+void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size)
+{
+    sqlite3 *db = database_thread_connection();
+    if (db != NULL)
+        event_store_set_snapshot(db, event_id, jpeg, size);
+}

@@ -1,0 +1,33 @@
+/*
+ * event_intake.h - what the hub does when a doorbell reports an event:
+ * store it (or extend the ongoing one), tell the doorbell's recorder (event
+ * clips with pre- and post-roll), and say whether the event still needs a
+ * snapshot. Issue 5's engine (cooldowns, modes, notifications) hooks in here.
+ *
+ * Link thread of the doorbell (one civetweb worker), outside the registry
+ * entry lock; uses that thread's SQLite connection.
+ */
+#ifndef DOORSTEP_EVENT_INTAKE_H
+#define DOORSTEP_EVENT_INTAKE_H
+
+#include <stdint.h>
+
+#include "common/link_protocol.h"
+
+struct recorder;
+
+#define EVENT_SNAPSHOT_WAIT_MS 3000 /* a snapshot this soon after an event belongs to it */
+
+/*
+ * Record one LINK_EVENT of device_id received at now_ms. recorder may be
+ * NULL. Returns the id of a new event that has no snapshot yet (the caller
+ * attaches the doorbell's next snapshot to it), 0 when there is none, -1 on
+ * a database error (logged; the link goes on).
+ */
+int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
+                              const struct link_event *event, int64_t now_ms);
+
+/* Link thread: a snapshot arrived while event_id waited for one. */
+void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size);
+
+#endif

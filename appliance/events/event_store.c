@@ -1,0 +1,265 @@
+/*
+ * event_store.c - the events table (see event_store.h). The list query is
+ * built from fixed fragments only; every value is a bound parameter.
+ */
+#define LOG_MODULE "events"
+
+#include "events/event_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define EVENT_COLUMNS                                                                              \
+    "id, device_id, type, device_event_id, active, start_ms, end_ms, clip_start_ms, "              \
+    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL"
+
+/* Prepare sql or log why not. */
+static sqlite3_stmt *event_store_prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, NULL) != SQLITE_OK) {
+        log_error("events: %s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    return statement;
+}
+
+/* Step a statement that returns no rows and finalize it. 0 or -1 (logged). */
+static int event_store_finish(sqlite3 *db, sqlite3_stmt *statement, const char *what)
+{
+    int rc = sqlite3_step(statement) == SQLITE_DONE ? 0 : -1;
+    if (rc != 0)
+        log_error("events: %s: %s", what, sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    return rc;
+}
+
+/* Copy a text column into a fixed buffer (truncating). */
+static void event_store_text(sqlite3_stmt *statement, int column, char *out, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(statement, column);
+    snprintf(out, size, "%s", text != NULL ? (const char *)text : "");
+}
+
+/* The current row of a SELECT EVENT_COLUMNS statement. */
+static void event_store_read_row(sqlite3_stmt *statement, struct event_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->id = sqlite3_column_int64(statement, 0);
+    event_store_text(statement, 1, row->device_id, sizeof(row->device_id));
+    event_store_text(statement, 2, row->type, sizeof(row->type));
+    row->device_event_id = sqlite3_column_int64(statement, 3);
+    row->active = sqlite3_column_int(statement, 4);
+    row->start_ms = sqlite3_column_int64(statement, 5);
+    row->end_ms = sqlite3_column_int64(statement, 6);
+    row->clip_start_ms = sqlite3_column_int64(statement, 7);
+    row->clip_end_ms = sqlite3_column_int64(statement, 8);
+    row->score = sqlite3_column_double(statement, 9);
+    event_store_text(statement, 10, row->boxes, sizeof(row->boxes));
+    row->starred = sqlite3_column_int(statement, 11);
+    row->has_snapshot = sqlite3_column_int(statement, 12);
+}
+
+int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out)
+{
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "INSERT INTO events (device_id, type, device_event_id, active, start_ms, end_ms, "
+            "clip_start_ms, clip_end_ms, score, boxes, starred) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, row->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, row->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, row->device_event_id);
+    sqlite3_bind_int(statement, 4, row->active != 0);
+    sqlite3_bind_int64(statement, 5, row->start_ms);
+    sqlite3_bind_int64(statement, 6, row->end_ms);
+    sqlite3_bind_int64(statement, 7, row->clip_start_ms);
+    sqlite3_bind_int64(statement, 8, row->clip_end_ms);
+    sqlite3_bind_double(statement, 9, row->score);
+    sqlite3_bind_text(statement, 10, row->boxes[0] ? row->boxes : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(statement, 11, row->starred != 0);
+    if (event_store_finish(db, statement, "insert") != 0)
+        return -1;
+    *id_out = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+int event_store_find_active(sqlite3 *db, const char *device_id, const char *type,
+                            int64_t device_event_id, struct event_row *out)
+{
+    int step, found = -1;
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND type = ? AND "
+            "device_event_id = ? AND active ORDER BY id DESC LIMIT 1");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, device_event_id);
+    step = sqlite3_step(statement);
+    if (step == SQLITE_ROW) {
+        event_store_read_row(statement, out);
+        found = 1;
+    } else if (step == SQLITE_DONE) {
+        found = 0;
+    } else {
+        log_error("events: find: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(statement);
+    return found;
+}
+
+int event_store_extend(sqlite3 *db, int64_t id, int64_t end_ms, int64_t clip_end_ms, int active)
+{
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "UPDATE events SET end_ms = max(end_ms, ?1), clip_end_ms = max(clip_end_ms, ?2), "
+            "active = ?3 WHERE id = ?4");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, end_ms);
+    sqlite3_bind_int64(statement, 2, clip_end_ms);
+    sqlite3_bind_int(statement, 3, active != 0);
+    sqlite3_bind_int64(statement, 4, id);
+    return event_store_finish(db, statement, "extend");
+}
+
+int event_store_set_snapshot(sqlite3 *db, int64_t id, const uint8_t *jpeg, size_t size)
+{
+    sqlite3_stmt *statement =
+        event_store_prepare(db, "UPDATE events SET snapshot = ? WHERE id = ? AND snapshot IS NULL");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_blob(statement, 1, jpeg, (int)size, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, id);
+    return event_store_finish(db, statement, "snapshot");
+}
+
+/* Bind the WHERE clause shared by the list and its count (parameters 1..). */
+static void event_store_bind_query(sqlite3_stmt *statement, const struct event_query *query)
+{
+    sqlite3_bind_text(statement, 1, query->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, query->from_ms);
+    sqlite3_bind_int64(statement, 3, query->to_ms);
+    sqlite3_bind_int(statement, 4, query->starred_only != 0);
+    sqlite3_bind_int(statement, 5, query->type_count);
+    for (int i = 0; i < EVENT_QUERY_TYPES; i++)
+        if (i < query->type_count)
+            sqlite3_bind_text(statement, 6 + i, query->types[i], -1, SQLITE_STATIC);
+}
+
+/* Types are matched against eight fixed parameters; unused ones stay NULL. */
+#define EVENT_WHERE                                                                                \
+    " FROM events WHERE device_id = ?1 AND start_ms >= ?2 AND start_ms < ?3 AND "                  \
+    "(?4 = 0 OR starred) AND (?5 = 0 OR type IN (?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))"
+
+int event_store_list(sqlite3 *db, const struct event_query *query, event_store_callback callback,
+                     void *context, int64_t *total_out)
+{
+    struct event_row *row = NULL;
+    sqlite3_stmt *statement = NULL;
+    int step, rc = -1;
+
+    if (query->type_count < 0 || query->type_count > EVENT_QUERY_TYPES)
+        return -1;
+    if (total_out != NULL) {
+        statement = event_store_prepare(db, "SELECT count(*)" EVENT_WHERE);
+        if (statement == NULL)
+            goto out;
+        event_store_bind_query(statement, query);
+        if (sqlite3_step(statement) != SQLITE_ROW)
+            goto out;
+        *total_out = sqlite3_column_int64(statement, 0);
+        sqlite3_finalize(statement);
+    }
+    statement = event_store_prepare(db, "SELECT " EVENT_COLUMNS EVENT_WHERE
+                                        " ORDER BY start_ms DESC, id DESC LIMIT ?14 OFFSET ?15");
+    row = malloc(sizeof(*row));
+    if (statement == NULL || row == NULL)
+        goto out;
+    event_store_bind_query(statement, query);
+    sqlite3_bind_int(statement, 14, query->limit);
+    sqlite3_bind_int(statement, 15, query->offset);
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+        event_store_read_row(statement, row);
+        if (callback(row, context) != 0)
+            break;
+    }
+    rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+out:
+    if (rc != 0)
+        log_error("events: list: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    free(row);
+    return rc;
+}
+
+int event_store_get(sqlite3 *db, const char *device_id, int64_t id, struct event_row *out)
+{
+    int step, found = -1;
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND id = ?");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, id);
+    step = sqlite3_step(statement);
+    if (step == SQLITE_ROW) {
+        event_store_read_row(statement, out);
+        found = 1;
+    } else if (step == SQLITE_DONE) {
+        found = 0;
+    }
+    sqlite3_finalize(statement);
+    return found;
+}
+
+int event_store_snapshot(sqlite3 *db, const char *device_id, int64_t id, uint8_t **jpeg_out,
+                         size_t *size_out)
+{
+    int step, found = -1;
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "SELECT snapshot FROM events WHERE device_id = ? AND id = ? AND snapshot IS NOT NULL");
+
+    *jpeg_out = NULL;
+    *size_out = 0;
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, id);
+    step = sqlite3_step(statement);
+    if (step == SQLITE_ROW) {
+        size_t size = (size_t)sqlite3_column_bytes(statement, 0);
+        const void *blob = sqlite3_column_blob(statement, 0);
+        *jpeg_out = malloc(size > 0 ? size : 1);
+        if (*jpeg_out != NULL && blob != NULL) {
+            memcpy(*jpeg_out, blob, size);
+            *size_out = size;
+            found = 1;
+        } else {
+            free(*jpeg_out);
+            *jpeg_out = NULL;
+        }
+    } else if (step == SQLITE_DONE) {
+        found = 0;
+    }
+    sqlite3_finalize(statement);
+    return found;
+}
+
+int event_store_set_starred(sqlite3 *db, const char *device_id, int64_t id, int starred)
+{
+    sqlite3_stmt *statement =
+        event_store_prepare(db, "UPDATE events SET starred = ? WHERE device_id = ? AND id = ?");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int(statement, 1, starred != 0);
+    sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, id);
+    if (event_store_finish(db, statement, "star") != 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}

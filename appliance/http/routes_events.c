@@ -1,0 +1,209 @@
+/*
+ * routes_events.c - /api/v1/devices/{id}/events: a doorbell's events of a
+ * time window (filtered by type and star, paginated), one event, its
+ * snapshot, and starring (which protects its footage from retention).
+ * The router has checked that the user may see the doorbell. civetweb
+ * worker threads.
+ */
+#define LOG_MODULE "events"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accounts/audit.h"
+#include "civetweb.h"
+#include "events/event_store.h"
+#include "http/routes.h"
+#include "storage/database.h"
+
+#define ROUTES_EVENTS_DEFAULT_WINDOW_MS (7LL * 24 * 3600 * 1000)
+#define ROUTES_EVENTS_DEFAULT_LIMIT     50
+
+/* An event as the API shows it (docs/api.md). */
+static cJSON *routes_event_json(const struct event_row *row)
+{
+    cJSON *item = cJSON_CreateObject(), *boxes;
+    char text[256];
+    time_t seconds = (time_t)(row->start_ms / 1000);
+    struct tm utc;
+
+    cJSON_AddNumberToObject(item, "event_id", (double)row->id);
+    cJSON_AddStringToObject(item, "device_id", row->device_id);
+    cJSON_AddStringToObject(item, "event_type", row->type);
+    gmtime_r(&seconds, &utc);
+    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03dZ",
+             (int)(row->start_ms % 1000));
+    cJSON_AddStringToObject(item, "timestamp", text);
+    cJSON_AddNumberToObject(item, "start_ms", (double)row->start_ms);
+    cJSON_AddNumberToObject(item, "end_ms", (double)row->end_ms);
+    cJSON_AddNumberToObject(item, "clip_start_ms", (double)row->clip_start_ms);
+    cJSON_AddNumberToObject(item, "clip_end_ms", (double)row->clip_end_ms);
+    cJSON_AddNumberToObject(item, "duration_seconds",
+                            (double)(row->clip_end_ms - row->clip_start_ms) / 1000.0);
+    cJSON_AddNumberToObject(item, "pre_roll_seconds",
+                            (double)(row->start_ms - row->clip_start_ms) / 1000.0);
+    cJSON_AddBoolToObject(item, "active", row->active);
+    cJSON_AddNumberToObject(item, "score", row->score);
+    boxes = cJSON_Parse(row->boxes);
+    cJSON_AddItemToObject(item, "boxes", boxes != NULL ? boxes : cJSON_CreateArray());
+    cJSON_AddBoolToObject(item, "starred", row->starred);
+    cJSON_AddBoolToObject(item, "has_snapshot", row->has_snapshot);
+    if (row->has_snapshot) {
+        snprintf(text, sizeof(text), "/api/v1/devices/%s/events/%lld/snapshot.jpg", row->device_id,
+                 (long long)row->id);
+        cJSON_AddStringToObject(item, "thumbnail_url", text);
+    } else {
+        cJSON_AddNullToObject(item, "thumbnail_url");
+    }
+    snprintf(text, sizeof(text), "/api/v1/devices/%s/export?from=%lld&to=%lld", row->device_id,
+             (long long)row->clip_start_ms, (long long)row->clip_end_ms);
+    cJSON_AddStringToObject(item, "video_url", text);
+    return item;
+}
+
+/* event_store_list callback: append to the array. */
+static int routes_events_add(const struct event_row *row, void *array)
+{
+    cJSON_AddItemToArray(array, routes_event_json(row));
+    return 0;
+}
+
+/* The "type" query parameter: comma-separated names, split in place into
+ * query->types. 0, or -1 if there are too many or one is not a plain name. */
+static int routes_events_types(char *list, struct event_query *query)
+{
+    char *save = NULL;
+    for (char *name = strtok_r(list, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
+        if (query->type_count == EVENT_QUERY_TYPES || strlen(name) >= EVENT_TYPE_MAX ||
+            strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
+            return -1;
+        query->types[query->type_count++] = name;
+    }
+    return 0;
+}
+
+int routes_events_list(struct http_request *request)
+{
+    struct event_query query = {.device_id = request->params[0]};
+    int64_t now = database_now_ms(), limit, offset, starred, total = 0;
+    char types[256] = "";
+    cJSON *body = NULL, *array, *page;
+    int status;
+
+    if (routes_query_int64(request, "to", now + 1, &query.to_ms) != 0 ||
+        routes_query_int64(request, "from", query.to_ms - ROUTES_EVENTS_DEFAULT_WINDOW_MS,
+                           &query.from_ms) != 0 ||
+        routes_query_int64(request, "limit", ROUTES_EVENTS_DEFAULT_LIMIT, &limit) != 0 ||
+        routes_query_int64(request, "offset", 0, &offset) != 0 ||
+        routes_query_int64(request, "starred", 0, &starred) != 0 || query.from_ms > query.to_ms ||
+        limit < 1 || limit > EVENT_LIST_MAX || offset > 1000000 || starred > 1)
+        return http_send_error(request, 400, "invalid",
+                               "from/to are ms since the epoch, limit 1..500, starred 0 or 1");
+    if (request->query != NULL &&
+        mg_get_var(request->query, strlen(request->query), "type", types, sizeof(types)) >= 0 &&
+        routes_events_types(types, &query) != 0)
+        return http_send_error(request, 400, "invalid", "type: up to 8 comma-separated names");
+    query.limit = (int)limit;
+    query.offset = (int)offset;
+    query.starred_only = (int)starred;
+
+    body = cJSON_CreateObject();
+    array = cJSON_AddArrayToObject(body, "events");
+    if (event_store_list(database_thread_connection(), &query, routes_events_add, array, &total) !=
+        0) {
+        status = http_send_error(request, 500, "internal", "database error");
+        goto out;
+    }
+    page = cJSON_AddObjectToObject(body, "pagination");
+    cJSON_AddNumberToObject(page, "total", (double)total);
+    cJSON_AddNumberToObject(page, "limit", (double)limit);
+    cJSON_AddNumberToObject(page, "offset", (double)offset);
+    cJSON_AddBoolToObject(page, "has_more", offset + cJSON_GetArraySize(array) < total);
+    status = http_send_json(request, 200, body);
+out:
+    cJSON_Delete(body);
+    return status;
+}
+
+/* The {event} route parameter as an id; 0 if it is not one. */
+static int64_t routes_events_id(const struct http_request *request)
+{
+    char *end = NULL;
+    long long id = strtoll(request->params[1], &end, 10);
+    return request->params[1][0] != '\0' && *end == '\0' && id > 0 ? id : 0;
+}
+
+/* Send one event (after a lookup or a change). */
+static int routes_events_send(struct http_request *request, int64_t id)
+{
+    struct event_row row;
+    cJSON *json;
+    int status,
+        found = id > 0 ? event_store_get(database_thread_connection(), request->params[0], id, &row)
+                       : 0;
+    if (found < 0)
+        return http_send_error(request, 500, "internal", "database error");
+    if (found == 0)
+        return http_send_error(request, 404, "not_found", "no such event");
+    json = routes_event_json(&row);
+    status = http_send_json(request, 200, json);
+    cJSON_Delete(json);
+    return status;
+}
+
+int routes_events_get(struct http_request *request)
+{
+    return routes_events_send(request, routes_events_id(request));
+}
+
+int routes_events_snapshot(struct http_request *request)
+{
+    uint8_t *jpeg = NULL;
+    size_t size = 0;
+    int64_t id = routes_events_id(request);
+    int status, found = id > 0 ? event_store_snapshot(database_thread_connection(),
+                                                      request->params[0], id, &jpeg, &size)
+                               : 0;
+    if (found < 0)
+        status = http_send_error(request, 500, "internal", "database error");
+    else if (found == 0)
+        status = http_send_error(request, 404, "not_found", "no snapshot for this event");
+    else
+        status = http_send_bytes(request, 200, "image/jpeg", jpeg, size);
+    free(jpeg);
+    return status;
+}
+
+int routes_events_star(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 1024);
+    const cJSON *starred;
+    int64_t id = routes_events_id(request);
+    int done;
+    char detail[64];
+
+    if (body == NULL)
+        return 400;
+    starred = cJSON_GetObjectItemCaseSensitive(body, "starred");
+    if (!cJSON_IsBool(starred)) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "invalid", "body: {\"starred\": true|false}");
+    }
+    done = id > 0 ? event_store_set_starred(database_thread_connection(), request->params[0], id,
+                                            cJSON_IsTrue(starred))
+                  : 0;
+    if (done == 1) {
+        snprintf(detail, sizeof(detail), "event %lld %s", (long long)id,
+                 cJSON_IsTrue(starred) ? "starred" : "unstarred");
+        audit_record(database_thread_connection(), request->auth.user.id,
+                     request->auth.user.username, "event.star", request->params[0], detail,
+                     request->remote_address);
+    }
+    cJSON_Delete(body);
+    if (done < 0)
+        return http_send_error(request, 500, "internal", "database error");
+    return routes_events_send(request, done == 1 ? id : 0);
+}

@@ -1,0 +1,204 @@
+/*
+ * routes_storage.c - what recordings use and may use: GET /api/v1/storage
+ * (admin: disk, budget, usage per doorbell, retention cut short), and each
+ * doorbell's recording settings (GET for whoever may see the doorbell, PUT
+ * for admins), applied to its recorder at once. civetweb worker threads.
+ */
+#define LOG_MODULE "recording"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "accounts/audit.h"
+#include "core/hub.h"
+#include "devices/device_registry.h"
+#include "http/routes.h"
+#include "recording/recording_settings.h"
+#include "recording/retention.h"
+#include "storage/database.h"
+
+#define ROUTES_STORAGE_CUT_WINDOW_MS (7LL * 24 * 3600 * 1000) /* how long a cut is shown */
+
+/* Usage of every doorbell, newest retention cut included. */
+static const char routes_storage_devices_sql[] =
+    "SELECT d.id, d.name, "
+    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id AND "
+    "r.class = 'event'), "
+    "(SELECT count(*) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT min(start_ms) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT max(at) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1), "
+    "(SELECT max(footage_to_ms) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1) "
+    "FROM devices d WHERE d.revoked_at IS NULL ORDER BY d.name, d.id";
+
+/* Add a doorbell's settings to a JSON object. */
+static void routes_storage_add_settings(cJSON *object, const struct recording_settings *settings)
+{
+    cJSON_AddStringToObject(object, "mode", recording_mode_name(settings->recorder.mode));
+    cJSON_AddNumberToObject(object, "continuous_days", settings->continuous_days);
+    cJSON_AddNumberToObject(object, "event_days", settings->event_days);
+    cJSON_AddNumberToObject(object, "pre_roll_seconds", settings->recorder.pre_roll_seconds);
+    cJSON_AddNumberToObject(object, "post_roll_seconds", settings->recorder.post_roll_seconds);
+}
+
+/* The per-doorbell array and its warnings. 0 or -1. */
+static int routes_storage_devices(sqlite3 *db, cJSON *devices, cJSON *warnings, int64_t now)
+{
+    sqlite3_stmt *statement = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(db, routes_storage_devices_sql, -1, &statement, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(statement, 1, now - ROUTES_STORAGE_CUT_WINDOW_MS);
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(statement, 0);
+        const char *name = (const char *)sqlite3_column_text(statement, 1);
+        long long bytes = sqlite3_column_int64(statement, 2);
+        long long event_bytes = sqlite3_column_int64(statement, 3);
+        int cut = sqlite3_column_type(statement, 6) != SQLITE_NULL;
+        struct recording_settings settings;
+        cJSON *item = cJSON_CreateObject();
+
+        recording_settings_load(db, id, &settings);
+        cJSON_AddStringToObject(item, "device_id", id);
+        cJSON_AddStringToObject(item, "name", name);
+        cJSON_AddNumberToObject(item, "bytes", (double)bytes);
+        cJSON_AddNumberToObject(item, "continuous_bytes", (double)(bytes - event_bytes));
+        cJSON_AddNumberToObject(item, "event_bytes", (double)event_bytes);
+        cJSON_AddNumberToObject(item, "segments", sqlite3_column_int(statement, 4));
+        if (sqlite3_column_type(statement, 5) == SQLITE_NULL)
+            cJSON_AddNullToObject(item, "oldest_ms");
+        else
+            cJSON_AddNumberToObject(item, "oldest_ms", (double)sqlite3_column_int64(statement, 5));
+        routes_storage_add_settings(item, &settings);
+        cJSON_AddBoolToObject(item, "retention_cut_short", cut);
+        if (cut) {
+            char warning[256];
+            cJSON_AddNumberToObject(item, "retention_cut_short_at_ms",
+                                    (double)sqlite3_column_int64(statement, 6));
+            cJSON_AddNumberToObject(item, "cut_footage_to_ms",
+                                    (double)sqlite3_column_int64(statement, 7));
+            snprintf(warning, sizeof(warning),
+                     "Recordings of %s were deleted before their retention days ran out to "
+                     "stay within the disk limits.",
+                     name);
+            cJSON_AddItemToArray(warnings, cJSON_CreateString(warning));
+        } else {
+            cJSON_AddNullToObject(item, "retention_cut_short_at_ms");
+        }
+        cJSON_AddItemToArray(devices, item);
+    }
+    sqlite3_finalize(statement);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int routes_storage_get(struct http_request *request)
+{
+    struct retention_status status;
+    sqlite3 *db = database_thread_connection();
+    cJSON *body = cJSON_CreateObject(), *devices, *warnings;
+    int code;
+
+    retention_get_status(request->hub->retention, &status);
+    cJSON_AddNumberToObject(body, "budget_bytes", (double)status.budget);
+    cJSON_AddNumberToObject(body, "min_free_bytes", (double)status.min_free);
+    cJSON_AddNumberToObject(body, "free_bytes", (double)status.free_bytes);
+    cJSON_AddNumberToObject(body, "total_bytes", (double)status.total_bytes);
+    cJSON_AddNumberToObject(body, "used_bytes", (double)status.used_bytes);
+    cJSON_AddNumberToObject(body, "checked_at_ms", (double)status.last_pass_ms);
+    devices = cJSON_AddArrayToObject(body, "devices");
+    warnings = cJSON_AddArrayToObject(body, "warnings");
+    if (status.stuck)
+        cJSON_AddItemToArray(warnings,
+                             cJSON_CreateString("The disk limits cannot be kept: everything "
+                                                "left is starred or still recording."));
+    if (db == NULL || routes_storage_devices(db, devices, warnings, database_now_ms()) != 0)
+        code = http_send_error(request, 500, "internal", "database error");
+    else
+        code = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return code;
+}
+
+int routes_storage_settings_get(struct http_request *request)
+{
+    struct recording_settings settings;
+    cJSON *body;
+    int code;
+
+    if (recording_settings_load(database_thread_connection(), request->params[0], &settings) != 0)
+        return http_send_error(request, 500, "internal", "database error");
+    body = cJSON_CreateObject();
+    routes_storage_add_settings(body, &settings);
+    code = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return code;
+}
+
+/* An optional integer member into *out. 0 (absent or set), -1 not an integer. */
+static int routes_storage_int(const cJSON *body, const char *name, int *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, name);
+    if (item == NULL)
+        return 0;
+    if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int)item->valuedouble)
+        return -1;
+    *out = (int)item->valuedouble;
+    return 0;
+}
+
+int routes_storage_settings_put(struct http_request *request)
+{
+    struct recording_settings settings;
+    struct device_entry *entry;
+    const cJSON *mode;
+    const char *invalid = NULL;
+    cJSON *body = http_read_json(request, 4096);
+    sqlite3 *db = database_thread_connection();
+    char detail[160];
+
+    if (body == NULL)
+        return 400;
+    if (recording_settings_load(db, request->params[0], &settings) != 0) {
+        cJSON_Delete(body);
+        return http_send_error(request, 500, "internal", "database error");
+    }
+    mode = cJSON_GetObjectItemCaseSensitive(body, "mode");
+    if (mode != NULL &&
+        (!cJSON_IsString(mode) || recording_mode_parse(mode->valuestring, &settings.recorder.mode)))
+        invalid = "mode";
+    else if (routes_storage_int(body, "continuous_days", &settings.continuous_days) != 0)
+        invalid = "continuous_days";
+    else if (routes_storage_int(body, "event_days", &settings.event_days) != 0)
+        invalid = "event_days";
+    else if (routes_storage_int(body, "pre_roll_seconds", &settings.recorder.pre_roll_seconds))
+        invalid = "pre_roll_seconds";
+    else if (routes_storage_int(body, "post_roll_seconds", &settings.recorder.post_roll_seconds))
+        invalid = "post_roll_seconds";
+    else
+        invalid = recording_settings_invalid(&settings);
+    cJSON_Delete(body);
+    if (invalid != NULL) {
+        snprintf(detail, sizeof(detail),
+                 "%s is out of range (mode continuous|events|off, days 1..3650, pre-roll 0..30 s, "
+                 "post-roll 0..300 s)",
+                 invalid);
+        return http_send_error(request, 400, "invalid", detail);
+    }
+    if (recording_settings_save(db, request->params[0], &settings) != 0)
+        return http_send_error(request, 500, "internal", "database error");
+    /* The recorder lives as long as the entry; configure it under the entry lock. */
+    entry = device_registry_acquire(request->hub->registry, request->params[0], 0);
+    if (entry != NULL) {
+        if (entry->recorder != NULL)
+            recorder_configure(entry->recorder, &settings.recorder);
+        device_entry_unlock(entry);
+    }
+    snprintf(detail, sizeof(detail), "mode=%s;continuous_days=%d;event_days=%d;pre=%d;post=%d",
+             recording_mode_name(settings.recorder.mode), settings.continuous_days,
+             settings.event_days, settings.recorder.pre_roll_seconds,
+             settings.recorder.post_roll_seconds);
+    audit_record(db, request->auth.user.id, request->auth.user.username, "recording.settings",
+                 request->params[0], detail, request->remote_address);
+    return routes_storage_settings_get(request);
+}
