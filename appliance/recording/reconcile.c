@@ -372,6 +372,20 @@ int reconcile_recordings(sqlite3 *db, const char *recordings_dir, struct reconci
     return 0;
 }
 
+/* Is path in pending_deletions (retention is deleting it right now)? */
+static int reconcile_is_pending(sqlite3 *db, const char *path)
+{
+    sqlite3_stmt *statement = NULL;
+    int pending = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pending_deletions WHERE path = ?", -1, &statement,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(statement, 1, path, -1, SQLITE_STATIC);
+        pending = sqlite3_step(statement) == SQLITE_ROW;
+    }
+    sqlite3_finalize(statement);
+    return pending;
+}
+
 int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_report *report)
 {
     struct reconcile_rows rows = {0};
@@ -387,8 +401,10 @@ int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_re
         memset(&scan, 0, sizeof(scan));
         snprintf(absolute, sizeof(absolute), "%s/%s", recordings_dir, row->path);
         if (reconcile_scan(absolute, &scan) != 0) {
-            printf("missing file: %s\n", row->path);
-            report->problems++;
+            if (!reconcile_is_pending(db, row->path)) { /* else: a deletion under way */
+                printf("missing file: %s\n", row->path);
+                report->problems++;
+            }
         } else if ((int64_t)scan.valid_length < row->bytes) {
             printf("shorter than indexed: %s (%llu whole bytes, index says %lld: %s)\n",
                    row->path, (unsigned long long)scan.valid_length, (long long)row->bytes,
