@@ -9,12 +9,14 @@ import * as devicesPage from './js/pages/devices.js';
 import * as devicePage from './js/pages/device.js';
 import * as settingsPage from './js/pages/settings.js';
 import * as livePage from './js/pages/live.js';
+import * as recordingsPage from './js/pages/recordings.js';
 
 const ROUTES = [
   { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
   { pattern: /^\/login$/, page: loginPage, public: true, title: 'Sign in' },
   { pattern: /^\/devices$/, page: devicesPage, title: 'Doorbells', nav: 'devices' },
   { pattern: /^\/devices\/([^/?#]+)$/, keys: ['id'], page: devicePage, title: 'Doorbell', nav: 'devices' },
+  { pattern: /^\/devices\/([^/?#]+)\/recordings$/, keys: ['id'], page: recordingsPage, title: 'Recordings', nav: 'devices' },
   { pattern: /^\/live$/, page: livePage, title: 'Live', nav: 'live' },
   { pattern: /^\/settings$/, page: settingsPage, title: 'Settings', nav: 'settings' },
 ];

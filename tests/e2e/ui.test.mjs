@@ -98,3 +98,28 @@ test('the UI works on a phone-sized screen', async () => {
   assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
   await context.close();
 });
+
+test('an admin changes a doorbell to event recording and the setting is kept', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${hub.url}/#/login`);
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.locator(`[data-testid="device-card"][data-device-id="${device.id}"]`).waitFor({ timeout: 15000 });
+  await page.goto(`${hub.url}/#/devices/${device.id}`);
+  const form = page.getByTestId('recording-settings');
+  await waitFor(async () => (await form.getByTestId('recording-mode').inputValue()) === 'continuous', { what: 'the settings loaded' });
+  await form.getByTestId('recording-mode').selectOption('events');
+  await form.locator('input[name="pre_roll_seconds"]').fill('7');
+  await form.getByTestId('recording-save').click();
+  await page.getByText('Recording settings saved').waitFor();
+  await page.reload();
+  await waitFor(async () => (await form.getByTestId('recording-mode').inputValue()) === 'events', { what: 'the saved mode after a reload' });
+  assert.equal(await form.locator('input[name="pre_roll_seconds"]').inputValue(), '7');
+  // Out of range: the browser refuses it and nothing is sent.
+  await form.locator('input[name="post_roll_seconds"]').fill('9999');
+  await form.getByTestId('recording-save').click();
+  assert.equal(await form.locator('input[name="post_roll_seconds"]').evaluate((input) => input.validity.valid), false);
+  await context.close();
+});

@@ -114,6 +114,7 @@ export async function request(method, path, { body, signal, timeout = 15000, ret
 
 export const get = (path, opts) => request('GET', path, opts);
 export const post = (path, body, opts) => request('POST', path, { ...opts, body });
+export const put = (path, body, opts) => request('PUT', path, { ...opts, body });
 export const del = (path, opts) => request('DELETE', path, opts);
 
 /* ---------- session (/auth/*) ---------- */

@@ -1,8 +1,10 @@
-// Live view media helpers: a tiny ISO-BMFF box reader for the hub's fMP4
-// (track timescales from the init segment; track, decode time and duration of
-// each moof+mdat fragment, so the player knows where every frame lands on the
-// MSE timeline), and the MIME adjustment that finds a codecs string this
-// browser's MediaSource accepts.
+// Media helpers of the live and recording players: a tiny ISO-BMFF box
+// reader for the hub's fMP4 (track timescales from the init segment; track,
+// decode time and duration of each moof+mdat fragment, so a player knows
+// where every frame lands on the MSE timeline), the codecs string of an init
+// segment (recordings come without the live view's "init" message), a
+// splitter that cuts a byte stream into whole boxes, and the MIME adjustment
+// that finds a codecs string this browser's MediaSource accepts.
 
 /** Iterate the boxes in bytes[start, end): yields { type, start (of content), end }. */
 function* boxes(bytes, start = 0, end = bytes.length) {
@@ -100,6 +102,98 @@ export function parseFragment(bytes) {
     return trackId ? { trackId, baseTime, duration, keyframe } : null;
   }
   return null;
+}
+
+/** The sample entry of a trak (first entry of its stsd), or null. */
+function sampleEntry(bytes, trak) {
+  let box = trak;
+  for (const type of ['mdia', 'minf', 'stbl', 'stsd']) {
+    box = child(bytes, box, type);
+    if (!box) return null;
+  }
+  // stsd: version/flags (4) and entry_count (4), then the entries.
+  for (const entry of boxes(bytes, box.start + 8, box.end)) return entry;
+  return null;
+}
+
+/*
+ * RFC 6381 codecs of an init segment, in track order: `avc1.PPCCLL` from the
+ * avcC record (upper-case hex, as the hub's h264_codecs_string prints it),
+ * `opus` for an Opus sample entry, the sample-entry fourcc otherwise.
+ */
+export function codecsFromInit(bytes) {
+  const codecs = [];
+  for (const moov of boxes(bytes)) {
+    if (moov.type !== 'moov') continue;
+    for (const trak of boxes(bytes, moov.start, moov.end)) {
+      if (trak.type !== 'trak') continue;
+      const entry = sampleEntry(bytes, trak);
+      if (!entry) continue;
+      if (entry.type === 'avc1' || entry.type === 'avc3') {
+        // VisualSampleEntry fields take 78 bytes before the child boxes.
+        const avcc = child(bytes, { start: entry.start + 78, end: entry.end }, 'avcC');
+        if (!avcc || avcc.end - avcc.start < 4) continue;
+        const hex = [1, 2, 3].map((i) => bytes[avcc.start + i].toString(16).padStart(2, '0').toUpperCase()).join('');
+        codecs.push(`${entry.type}.${hex}`);
+      } else if (entry.type === 'Opus') {
+        codecs.push('opus');
+      } else if (entry.type === 'mp4a') {
+        codecs.push('mp4a.40.2');
+      } else {
+        codecs.push(entry.type);
+      }
+    }
+  }
+  return codecs;
+}
+
+/** The MIME type of an init segment, in the live view's "init" message form; null without tracks. */
+export function mimeFromInit(bytes) {
+  const codecs = codecsFromInit(bytes);
+  return codecs.length ? `video/mp4; codecs="${codecs.join(', ')}"` : null;
+}
+
+/**
+ * Cuts a byte stream (fetch() chunks) into whole top-level boxes:
+ * push(chunk) returns [{ type, bytes }] for the boxes it completed. Throws on
+ * a box larger than maxBytes or of unknown length (size 0), which a stream of
+ * fragments never has.
+ */
+export class BoxSplitter {
+  constructor(maxBytes = 64 << 20) {
+    this.maxBytes = maxBytes;
+    this.parts = [];            // chunks not cut yet
+    this.size = 0;              // their bytes
+    this.need = 8;              // bytes needed before the next box can be cut
+  }
+
+  push(chunk) {
+    this.parts.push(chunk);
+    this.size += chunk.byteLength;
+    if (this.size < this.need) return [];   // a large mdat: copy it once, when whole
+    const bytes = this.parts.length === 1 ? this.parts[0] : concat(this.parts);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out = [];
+    let at = 0;
+    this.need = 8;
+    while (at + 8 <= bytes.byteLength) {
+      let size = view.getUint32(at);
+      if (size === 1) {
+        if (at + 16 > bytes.byteLength) { this.need = 16; break; }
+        size = view.getUint32(at + 8) * 2 ** 32 + view.getUint32(at + 12);
+      }
+      if (size < 8 || size > this.maxBytes) throw new Error(`bad box size ${size}`);
+      if (at + size > bytes.byteLength) { this.need = size; break; }
+      const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+      out.push({ type, bytes: bytes.subarray(at, at + size) });
+      at += size;
+    }
+    // Copy the tail: a subarray would pin the whole buffer until its box is complete.
+    const rest = bytes.slice(at);
+    this.parts = rest.byteLength ? [rest] : [];
+    this.size = rest.byteLength;
+    return out;
+  }
 }
 
 /*

@@ -1,11 +1,14 @@
 // Doorbell detail page (#/devices/ID): live view (js/live/view.js) with the
 // latest snapshot as its poster, the snapshot itself, connection status,
-// telemetry and video-stream statistics, polled every 2 s while visible.
+// telemetry and video-stream statistics, polled every 2 s while visible, its
+// recording settings (js/recording-settings.js), and the way to its
+// recordings (#/devices/ID/recordings).
 
 import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
+import { createRecordingSettings } from '../recording-settings.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
@@ -19,10 +22,13 @@ export function mount(main, ctx) {
   const snap = snapshotView({ large: true });
   const live = createLiveView({ deviceId: id });
   const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
+  const recordingsLink = h('a', { class: 'btn btn-secondary', href: `#/devices/${encodeURIComponent(id)}/recordings`, 'data-testid': 'device-recordings' },
+    icon('history'), h('span', { class: 'btn-label', text: 'Recordings' }));
   const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
   const status = statList('stats stats-rows');
   const telemetry = statList('stats stats-rows');
   const video = statList('stats stats-rows');
+  const recording = createRecordingSettings({ deviceId: id, editable: ctx.isAdmin });
 
   refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
   if (removeBtn) {
@@ -38,7 +44,8 @@ export function mount(main, ctx) {
     h('div', { class: 'detail-side' },
       section('Status', 'info', status.el),
       section('Telemetry', 'thermometer', telemetry.el),
-      section('Video stream', 'video', video.el)));
+      section('Video stream', 'video', video.el),
+      section('Recording', 'history', recording.el)));
 
   const missing = h('div', { class: 'empty', hidden: true, 'data-testid': 'device-missing' },
     h('div', { class: 'empty-art' }, icon('doorbell', 'empty-icon')),
@@ -52,7 +59,7 @@ export function mount(main, ctx) {
     h('a', { class: 'back-link', href: '#/devices' }, icon('chevron-left'), h('span', { text: 'Doorbells' })),
     h('div', { class: 'page-head' },
       h('div', { class: 'detail-head' }, h('div', { class: 'title-row' }, title, badge.el), seen),
-      h('div', { class: 'page-actions' }, refreshBtn, removeBtn)),
+      h('div', { class: 'page-actions' }, recordingsLink, refreshBtn, removeBtn)),
     loading, body, missing));
   badge.el.hidden = true;
   refreshBtn.hidden = true;
@@ -128,6 +135,7 @@ export function mount(main, ctx) {
       else throw e;
     }
   }, 2000);
+  recording.load();
   const ticker = setInterval(() => tick(api.serverNow()), 1000);
   return () => { poll.stop(); clearInterval(ticker); live.stop(); };
 }

@@ -1,6 +1,7 @@
 // Doorbell list (#/devices): a card per doorbell with snapshot, status and
-// stream figures, polled every 2 s while the tab is visible. Admins can add a
-// doorbell (shows its id and one-time secret) and remove one.
+// stream figures and a link to its recordings, polled every 2 s while the tab
+// is visible. Admins can add a doorbell (shows its id and one-time secret)
+// and remove one.
 
 import { h, icon, button, busy, field, replace, openDialog, copyable, toast,
   fmtFps, fmtBitrate, fmtResolution, DASH } from '../ui.js';
@@ -83,6 +84,7 @@ function deviceCard(ctx, onChanged) {
   const stats = statList('stats stats-grid');
   const seen = h('span', { class: 'card-seen muted', 'data-testid': 'device-last-seen' });
   const refreshBtn = button('Refresh snapshot', { icon: 'refresh', iconOnly: true, variant: 'btn-ghost', 'data-testid': 'device-refresh' });
+  const recordingsLink = h('a', { class: 'btn btn-ghost btn-icon', title: 'Recordings', 'data-testid': 'device-recordings' }, icon('history'));
   const removeBtn = ctx.isAdmin ? button('Remove doorbell', { icon: 'trash', iconOnly: true, variant: 'btn-ghost btn-danger-ghost', 'data-testid': 'device-remove' }) : null;
 
   refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, (d) => update(d))));
@@ -97,7 +99,7 @@ function deviceCard(ctx, onChanged) {
     h('div', { class: 'card-body' },
       h('div', { class: 'card-title-row' }, h('h2', { class: 'card-title' }, name), badge.el),
       stats.el,
-      h('div', { class: 'card-foot' }, seen, h('div', { class: 'card-actions' }, refreshBtn, removeBtn))));
+      h('div', { class: 'card-foot' }, seen, h('div', { class: 'card-actions' }, recordingsLink, refreshBtn, removeBtn))));
 
   function update(d, now = api.serverNow()) {
     device = d;
@@ -106,6 +108,8 @@ function deviceCard(ctx, onChanged) {
     el.classList.toggle('is-offline', !d.online);
     name.href = href;
     media.href = href;
+    recordingsLink.href = `${href}/recordings`;
+    recordingsLink.setAttribute('aria-label', `Recordings of ${d.name || d.id}`);
     if (name.textContent !== d.name) name.textContent = d.name || d.id;
     badge.update(d.online);
     snap.update(d);

@@ -1,0 +1,215 @@
+// Event list of the recordings page: filters (types, starred only), one row
+// per event newest first (thumbnail with its detection boxes, type, time,
+// length, star toggle, play, download of its clip), 50 at a time with "Load
+// more". Reads GET /api/v1/devices/{id}/events and stars through
+// POST .../events/{event_id}/star; rows are kept by event id so a refresh
+// does not reload their thumbnails.
+
+import { h, icon, button, replace, toast, DASH } from '../ui.js';
+import * as api from '../api.js';
+import { devicePath } from '../device-ui.js';
+import { fmtClock, fmtRelativeDay, fmtLength, eventName, exportFileName } from './format.js';
+
+const PAGE = 50;
+const TYPES = ['ring', 'motion', 'person', 'pir'];
+
+/** The events query string for filters { types: Set, starred } and a window. */
+export function eventsQuery({ types, starred }, { from = 0, to, limit = PAGE, offset = 0 }) {
+  const q = new URLSearchParams({ from: String(Math.max(0, Math.floor(from))), to: String(Math.ceil(to)), limit: String(limit), offset: String(offset) });
+  if (types.size) q.set('type', [...types].join(','));
+  if (starred) q.set('starred', '1');
+  return q.toString();
+}
+
+/** The export link of an event's clip (the hub gives one; built from the clip times otherwise). */
+export function clipUrl(deviceId, e) {
+  if (e.video_url) return e.video_url;
+  const from = e.clip_start_ms ?? e.start_ms;
+  const to = e.clip_end_ms ?? e.end_ms ?? from + 30000;
+  return `${devicePath(deviceId)}/export?from=${Math.floor(from)}&to=${Math.ceil(to)}`;
+}
+
+/**
+ * createEventList({ deviceId, deviceName(), onPlay(event), onFilters(filters),
+ * onStarred(event) }) -> { el, filters, refresh(), stop() }.
+ */
+export function createEventList({ deviceId, deviceName, onPlay, onFilters, onStarred, now = Date.now }) {
+  const filters = { types: new Set(), starred: false };
+  const rows = new Map();           // event_id -> row controller
+  let loaded = 0;                   // rows shown (pages fetched * PAGE)
+  let ctrl = null;
+
+  const chips = new Map();
+  const allChip = chip('All', 'event-filter-all', () => { filters.types.clear(); changed(); });
+  for (const type of TYPES) {
+    chips.set(type, chip(eventName(type), `event-filter-${type}`, () => {
+      if (filters.types.has(type)) filters.types.delete(type); else filters.types.add(type);
+      changed();
+    }));
+  }
+  const starredChip = chip('Starred', 'event-filter-starred', () => { filters.starred = !filters.starred; changed(); }, 'star');
+  const list = h('ul', { class: 'ev-list', 'data-testid': 'event-list', 'aria-label': 'Events' });
+  const status = h('p', { class: 'ev-status muted', role: 'status' });
+  const more = button('Load more', { variant: 'btn-secondary btn-sm', 'data-testid': 'event-more', hidden: true });
+  more.addEventListener('click', () => load(loaded, PAGE));
+
+  const el = h('section', { class: 'card panel ev-panel', 'aria-labelledby': 'ev-title' },
+    h('div', { class: 'ev-head' },
+      h('h2', { class: 'section-title', id: 'ev-title' }, icon('alert'), h('span', { text: 'Events' }))),
+    h('div', { class: 'chips', role: 'group', 'aria-label': 'Show events of type' }, allChip, [...chips.values()], starredChip),
+    list, status, more);
+
+  function chip(label, testid, onclick, iconName = null) {
+    return h('button', { type: 'button', class: 'chip', 'aria-pressed': 'false', 'data-testid': testid, onclick },
+      iconName ? icon(iconName) : null, h('span', { text: label }));
+  }
+
+  function renderChips() {
+    allChip.setAttribute('aria-pressed', String(filters.types.size === 0));
+    for (const [type, c] of chips) c.setAttribute('aria-pressed', String(filters.types.has(type)));
+    starredChip.setAttribute('aria-pressed', String(filters.starred));
+  }
+
+  function changed() {
+    renderChips();
+    for (const row of rows.values()) row.el.remove();
+    rows.clear();
+    loaded = 0;
+    load(0, PAGE);
+    if (onFilters) onFilters(filters);
+  }
+
+  /* Fetch rows [offset, offset + limit); offset 0 replaces the list. */
+  async function load(offset, limit) {
+    if (ctrl) ctrl.abort();
+    const mine = new AbortController();
+    ctrl = mine;
+    if (!rows.size) status.textContent = 'Loading events…';
+    let data;
+    try {
+      data = await api.get(`${devicePath(deviceId)}/events?${eventsQuery(filters, { to: now() + 60000, limit, offset })}`, { signal: mine.signal });
+    } catch (e) {
+      if (api.isAbort(e) || e.handled) return;
+      if (ctrl === mine) ctrl = null;
+      if (!rows.size) {
+        status.textContent = e instanceof api.NetworkError ? 'The hub is unreachable.'
+          : e instanceof api.ApiError && e.status === 404 ? 'Events are not available on this hub.' : `Could not load events: ${e.message}`;
+      }
+      return;
+    }
+    if (ctrl !== mine) return;
+    ctrl = null;
+    const events = (data && data.events) || [];
+    const page = (data && data.pagination) || {};
+    show(events, offset);
+    loaded = offset + events.length;
+    more.hidden = !page.has_more;
+    status.textContent = rows.size ? '' : filters.starred || filters.types.size ? 'No events match these filters.' : 'No events yet.';
+  }
+
+  /* Put events at positions offset.. of the list, reusing rows by id. From
+   * offset 0 (a refresh fetches all that is shown) rows not in it go. */
+  function show(events, offset) {
+    if (offset === 0) {
+      const keep = new Set(events.map((e) => e.event_id));
+      for (const [eventId, row] of rows) if (!keep.has(eventId)) { row.el.remove(); rows.delete(eventId); }
+    }
+    events.forEach((e, i) => {
+      let row = rows.get(e.event_id);
+      if (!row) { row = eventRow(e); rows.set(e.event_id, row); }
+      row.update(e);
+      const at = list.children[offset + i] || null;
+      if (at !== row.el) list.insertBefore(row.el, at);
+    });
+  }
+
+  function eventRow(initial) {
+    let ev = initial;
+    const img = h('img', { class: 'ev-img', alt: '', loading: 'lazy', decoding: 'async', 'data-testid': 'event-thumbnail' });
+    const noImg = h('span', { class: 'ev-noimg' }, icon('camera-off'));
+    const boxes = h('span', { class: 'ev-boxes', 'aria-hidden': 'true' });
+    const length = h('span', { class: 'ev-length' });
+    const thumb = h('button', { type: 'button', class: 'ev-thumb', 'data-testid': 'event-thumb' }, img, noImg, boxes, length);
+    const type = h('span', { class: 'ev-type', 'data-testid': 'event-type' });
+    const time = h('time', { class: 'ev-time', 'data-testid': 'event-time' });
+    const day = h('span', { class: 'ev-day muted' });
+    const star = h('button', { type: 'button', class: 'btn btn-ghost btn-icon ev-star', 'data-testid': 'event-star' }, icon('star'));
+    const play = button('Play', { icon: 'play', iconOnly: true, variant: 'btn-ghost', 'data-testid': 'event-play' });
+    const download = h('a', { class: 'btn btn-ghost btn-icon', 'data-testid': 'event-download' }, icon('download'));
+    const el = h('li', { class: 'ev', 'data-testid': 'event-item' },
+      thumb,
+      h('div', { class: 'ev-body' }, time, h('div', { class: 'ev-line' }, type), day),
+      h('div', { class: 'ev-actions' }, star, play, download));
+
+    img.addEventListener('error', () => { img.hidden = true; noImg.hidden = false; });
+    img.addEventListener('load', () => { noImg.hidden = true; });
+    const playIt = () => onPlay(ev);
+    thumb.addEventListener('click', playIt);
+    play.addEventListener('click', playIt);
+    star.addEventListener('click', () => toggleStar());
+
+    async function toggleStar() {
+      const want = !ev.starred;
+      update({ ...ev, starred: want });
+      star.disabled = true;
+      try {
+        const result = await api.post(`${devicePath(deviceId)}/events/${encodeURIComponent(ev.event_id)}/star`, { starred: want });
+        update(result && result.event_id !== undefined ? result : { ...ev, starred: want });
+        if (onStarred) onStarred(ev);
+      } catch (e) {
+        update({ ...ev, starred: !want });
+        if (!e.handled) toast(e instanceof api.NetworkError ? 'The hub is unreachable.' : `Could not ${want ? 'star' : 'unstar'} the event: ${e.message}`, 'error');
+      } finally {
+        star.disabled = false;
+      }
+    }
+
+    function update(e) {
+      ev = e;
+      const name = eventName(e.event_type);
+      const at = e.start_ms ?? Date.parse(e.timestamp);
+      el.dataset.eventId = String(e.event_id);
+      el.dataset.eventType = e.event_type;
+      el.classList.toggle('is-starred', Boolean(e.starred));
+      type.textContent = name;
+      type.className = `ev-type ev-type-${/^[a-z_]+$/.test(e.event_type) ? e.event_type : 'other'}`;
+      time.textContent = fmtClock(at);
+      time.dateTime = new Date(at).toISOString();
+      const seconds = e.duration_seconds ?? (e.end_ms > e.start_ms ? (e.end_ms - e.start_ms) / 1000 : null);
+      day.textContent = `${fmtRelativeDay(at, now())}${seconds ? ` · ${fmtLength(seconds * 1000)}` : ''}${e.score && e.event_type !== 'ring' ? ` · ${Math.round(e.score * 100)} %` : ''}`;
+      length.textContent = seconds ? fmtLength(seconds * 1000) : DASH;
+      length.hidden = !seconds;
+      if (e.has_snapshot && e.thumbnail_url) {
+        if (img.getAttribute('src') !== e.thumbnail_url) img.src = e.thumbnail_url;
+        img.hidden = false;
+      } else {
+        img.hidden = true;
+        noImg.hidden = false;
+      }
+      replace(boxes, (e.boxes || []).slice(0, 8).map((b) => h('span', { class: 'ev-box', style: {
+        left: `${pct(b.x)}%`, top: `${pct(b.y)}%`, width: `${pct(b.w)}%`, height: `${pct(b.h)}%` } })));
+      thumb.setAttribute('aria-label', `Play ${name.toLowerCase()} at ${fmtClock(at)}`);
+      star.setAttribute('aria-pressed', String(Boolean(e.starred)));
+      star.title = e.starred ? 'Unstar (recording may be deleted by retention)' : 'Star (keep this recording)';
+      star.setAttribute('aria-label', e.starred ? `Unstar ${name.toLowerCase()} at ${fmtClock(at)}` : `Star ${name.toLowerCase()} at ${fmtClock(at)}`);
+      replace(star, icon(e.starred ? 'star-filled' : 'star'));
+      download.href = clipUrl(deviceId, e);
+      download.setAttribute('download', exportFileName(deviceName(), e.clip_start_ms ?? at));
+      download.title = 'Download the clip';
+      download.setAttribute('aria-label', `Download the clip of ${name.toLowerCase()} at ${fmtClock(at)}`);
+    }
+    return { el, update };
+  }
+
+  renderChips();
+  load(0, PAGE);
+  return {
+    el,
+    filters,
+    /** Fetch again what is shown (new events come in at the top). */
+    refresh() { if (!ctrl) load(0, Math.max(PAGE, loaded)); },
+    stop() { if (ctrl) ctrl.abort(); },
+  };
+}
+
+const pct = (v) => Math.round(Math.min(1, Math.max(0, Number(v) || 0)) * 1000) / 10;
