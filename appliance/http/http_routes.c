@@ -16,6 +16,7 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/devices/{id}/snapshot", routes_devices_request_snapshot, HTTP_ROUTE_DEVICE},
     {"POST", "/api/v1/devices/{id}/video", routes_devices_set_video, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/recordings", routes_recordings_list, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/devices/{id}/playback", routes_playback_stream, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/recording-settings", routes_storage_settings_get,
      HTTP_ROUTE_DEVICE},
     {"PUT", "/api/v1/devices/{id}/recording-settings", routes_storage_settings_put,

@@ -33,6 +33,7 @@ int routes_devices_set_video(struct http_request *request);
 
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
+int routes_playback_stream(struct http_request *request); /* .../playback (routes_playback.c) */
 
 /* A non-negative integer query parameter (ms since the epoch, counts);
  * *out = fallback when absent. 0, or -1 when malformed. */
