@@ -17,6 +17,7 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/devices/{id}/video", routes_devices_set_video, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/recordings", routes_recordings_list, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/playback", routes_playback_stream, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/devices/{id}/export", routes_export_download, HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/recording-settings", routes_storage_settings_get,
      HTTP_ROUTE_DEVICE},
     {"PUT", "/api/v1/devices/{id}/recording-settings", routes_storage_settings_put,

@@ -34,6 +34,7 @@ int routes_devices_set_video(struct http_request *request);
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
 int routes_playback_stream(struct http_request *request); /* .../playback (routes_playback.c) */
+int routes_export_download(struct http_request *request); /* .../export (routes_export.c) */
 
 /* A non-negative integer query parameter (ms since the epoch, counts);
  * *out = fallback when absent. 0, or -1 when malformed. */

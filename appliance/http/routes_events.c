@@ -199,7 +199,7 @@ int routes_events_star(struct http_request *request)
         snprintf(detail, sizeof(detail), "event %lld %s", (long long)id,
                  cJSON_IsTrue(starred) ? "starred" : "unstarred");
         audit_record(database_thread_connection(), request->auth.user.id,
-                     request->auth.user.username, "event.star", request->params[0], detail,
+                     request->auth.user.username, "event_star", request->params[0], detail,
                      request->remote_address);
     }
     cJSON_Delete(body);

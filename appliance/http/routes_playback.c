@@ -104,7 +104,7 @@ int routes_playback_stream(struct http_request *request)
     if (strcmp(request->method, "HEAD") == 0)
         goto out;
     snprintf(detail, sizeof(detail), "from=%" PRId64, wanted.from_ms);
-    audit_record(db, request->auth.user.id, request->auth.user.username, "recording.play",
+    audit_record(db, request->auth.user.id, request->auth.user.username, "recording_play",
                  request->params[0], detail, request->remote_address);
 
     end = playback_run(playback, db, routes_playback_write, &output);

@@ -198,7 +198,7 @@ int routes_storage_settings_put(struct http_request *request)
              recording_mode_name(settings.recorder.mode), settings.continuous_days,
              settings.event_days, settings.recorder.pre_roll_seconds,
              settings.recorder.post_roll_seconds);
-    audit_record(db, request->auth.user.id, request->auth.user.username, "recording.settings",
+    audit_record(db, request->auth.user.id, request->auth.user.username, "recording_settings",
                  request->params[0], detail, request->remote_address);
     return routes_storage_settings_get(request);
 }

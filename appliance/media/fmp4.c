@@ -63,7 +63,7 @@ static bool fmp4_reserve(struct fmp4_buffer *buffer, size_t extra)
 }
 
 /* Append bytes (no-op once failed). */
-static void fmp4_put(struct fmp4_buffer *buffer, const void *bytes, size_t count)
+void fmp4_put(struct fmp4_buffer *buffer, const void *bytes, size_t count)
 {
     if (count == 0 || !fmp4_reserve(buffer, count))
         return;
@@ -71,7 +71,7 @@ static void fmp4_put(struct fmp4_buffer *buffer, const void *bytes, size_t count
     buffer->size += count;
 }
 
-static void fmp4_zeros(struct fmp4_buffer *buffer, size_t count)
+void fmp4_zeros(struct fmp4_buffer *buffer, size_t count)
 {
     if (count == 0 || !fmp4_reserve(buffer, count))
         return;
@@ -79,26 +79,26 @@ static void fmp4_zeros(struct fmp4_buffer *buffer, size_t count)
     buffer->size += count;
 }
 
-static void fmp4_u8(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u8(struct fmp4_buffer *buffer, uint32_t value)
 {
     uint8_t byte = (uint8_t)value;
     fmp4_put(buffer, &byte, 1);
 }
 
-static void fmp4_u16(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u16(struct fmp4_buffer *buffer, uint32_t value)
 {
     uint8_t bytes[2] = {(uint8_t)(value >> 8), (uint8_t)value};
     fmp4_put(buffer, bytes, sizeof(bytes));
 }
 
-static void fmp4_u32(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u32(struct fmp4_buffer *buffer, uint32_t value)
 {
     uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8),
                         (uint8_t)value};
     fmp4_put(buffer, bytes, sizeof(bytes));
 }
 
-static void fmp4_u64(struct fmp4_buffer *buffer, uint64_t value)
+void fmp4_u64(struct fmp4_buffer *buffer, uint64_t value)
 {
     fmp4_u32(buffer, (uint32_t)(value >> 32));
     fmp4_u32(buffer, (uint32_t)value);
@@ -118,7 +118,7 @@ static void fmp4_patch_u32(struct fmp4_buffer *buffer, size_t offset, uint32_t v
 }
 
 /* Start a Box (4.2): size placeholder and type. Returns its offset. */
-static size_t fmp4_box(struct fmp4_buffer *buffer, const char type[4])
+size_t fmp4_box(struct fmp4_buffer *buffer, const char type[4])
 {
     size_t start = buffer->size;
     fmp4_u32(buffer, 0);
@@ -127,8 +127,8 @@ static size_t fmp4_box(struct fmp4_buffer *buffer, const char type[4])
 }
 
 /* Start a FullBox (4.2): Box plus version(8) and flags(24). */
-static size_t fmp4_full_box(struct fmp4_buffer *buffer, const char type[4], uint32_t version,
-                            uint32_t flags)
+size_t fmp4_full_box(struct fmp4_buffer *buffer, const char type[4], uint32_t version,
+                     uint32_t flags)
 {
     size_t start = fmp4_box(buffer, type);
     fmp4_u32(buffer, (version << 24) | (flags & 0xFFFFFFu));
@@ -136,7 +136,7 @@ static size_t fmp4_full_box(struct fmp4_buffer *buffer, const char type[4], uint
 }
 
 /* Finish the box started at start: patch its size. */
-static void fmp4_box_end(struct fmp4_buffer *buffer, size_t start)
+void fmp4_box_end(struct fmp4_buffer *buffer, size_t start)
 {
     if (buffer->failed)
         return;
@@ -179,17 +179,18 @@ static void fmp4_ftyp(struct fmp4_buffer *buffer)
     fmp4_box_end(buffer, box);
 }
 
-/* mvhd (8.2.2) version 0: no duration (it is all in fragments). */
-static void fmp4_mvhd(struct fmp4_buffer *buffer)
+/* mvhd (8.2.2) version 0, timescale 1000; duration 0 when it is all in
+ * fragments. */
+void fmp4_mvhd(struct fmp4_buffer *buffer, uint32_t duration_ms)
 {
     size_t box = fmp4_full_box(buffer, "mvhd", 0, 0);
-    fmp4_u32(buffer, 0);          /* creation_time */
-    fmp4_u32(buffer, 0);          /* modification_time */
-    fmp4_u32(buffer, 1000);       /* timescale */
-    fmp4_u32(buffer, 0);          /* duration */
-    fmp4_u32(buffer, 0x00010000); /* rate 1.0 */
-    fmp4_u16(buffer, 0x0100);     /* volume 1.0 */
-    fmp4_zeros(buffer, 2 + 8);    /* reserved */
+    fmp4_u32(buffer, 0);           /* creation_time */
+    fmp4_u32(buffer, 0);           /* modification_time */
+    fmp4_u32(buffer, 1000);        /* timescale */
+    fmp4_u32(buffer, duration_ms); /* duration */
+    fmp4_u32(buffer, 0x00010000);  /* rate 1.0 */
+    fmp4_u16(buffer, 0x0100);      /* volume 1.0 */
+    fmp4_zeros(buffer, 2 + 8);     /* reserved */
     fmp4_matrix(buffer);
     fmp4_zeros(buffer, 24); /* pre_defined */
     fmp4_u32(buffer, 3);    /* next_track_ID */
@@ -197,41 +198,50 @@ static void fmp4_mvhd(struct fmp4_buffer *buffer)
 }
 
 /* tkhd (8.3.2) version 0, flags track_enabled | track_in_movie. */
-static void fmp4_tkhd(struct fmp4_buffer *buffer, uint32_t track_id, uint32_t volume,
-                      uint32_t width, uint32_t height)
+void fmp4_tkhd(struct fmp4_buffer *buffer, uint32_t track_id, uint32_t duration_ms, uint32_t volume,
+               uint32_t width, uint32_t height)
 {
     size_t box = fmp4_full_box(buffer, "tkhd", 0, 3);
-    fmp4_u32(buffer, 0);        /* creation_time */
-    fmp4_u32(buffer, 0);        /* modification_time */
-    fmp4_u32(buffer, track_id); /* track_ID */
-    fmp4_u32(buffer, 0);        /* reserved */
-    fmp4_u32(buffer, 0);        /* duration */
-    fmp4_zeros(buffer, 8);      /* reserved */
-    fmp4_u16(buffer, 0);        /* layer */
-    fmp4_u16(buffer, 0);        /* alternate_group */
-    fmp4_u16(buffer, volume);   /* 8.8 fixed point */
-    fmp4_u16(buffer, 0);        /* reserved */
+    fmp4_u32(buffer, 0);           /* creation_time */
+    fmp4_u32(buffer, 0);           /* modification_time */
+    fmp4_u32(buffer, track_id);    /* track_ID */
+    fmp4_u32(buffer, 0);           /* reserved */
+    fmp4_u32(buffer, duration_ms); /* duration, movie timescale */
+    fmp4_zeros(buffer, 8);         /* reserved */
+    fmp4_u16(buffer, 0);           /* layer */
+    fmp4_u16(buffer, 0);           /* alternate_group */
+    fmp4_u16(buffer, volume);      /* 8.8 fixed point */
+    fmp4_u16(buffer, 0);           /* reserved */
     fmp4_matrix(buffer);
     fmp4_u32(buffer, width << 16); /* 16.16 fixed point */
     fmp4_u32(buffer, height << 16);
     fmp4_box_end(buffer, box);
 }
 
-/* mdhd (8.4.2) version 0, language "und" (ISO 639-2/T, 5 bits per letter). */
-static void fmp4_mdhd(struct fmp4_buffer *buffer, uint32_t timescale)
+/* mdhd (8.4.2), language "und" (ISO 639-2/T, 5 bits per letter); version 1
+ * only for a duration that needs 64 bits. */
+void fmp4_mdhd(struct fmp4_buffer *buffer, uint32_t timescale, uint64_t duration)
 {
-    size_t box = fmp4_full_box(buffer, "mdhd", 0, 0);
-    fmp4_u32(buffer, 0); /* creation_time */
-    fmp4_u32(buffer, 0); /* modification_time */
-    fmp4_u32(buffer, timescale);
-    fmp4_u32(buffer, 0); /* duration */
+    uint32_t version = duration > UINT32_MAX ? 1 : 0;
+    size_t box = fmp4_full_box(buffer, "mdhd", version, 0);
+    if (version == 1) {
+        fmp4_u64(buffer, 0); /* creation_time */
+        fmp4_u64(buffer, 0); /* modification_time */
+        fmp4_u32(buffer, timescale);
+        fmp4_u64(buffer, duration);
+    } else {
+        fmp4_u32(buffer, 0); /* creation_time */
+        fmp4_u32(buffer, 0); /* modification_time */
+        fmp4_u32(buffer, timescale);
+        fmp4_u32(buffer, (uint32_t)duration);
+    }
     fmp4_u16(buffer, (('u' - 0x60) << 10) | (('n' - 0x60) << 5) | ('d' - 0x60));
     fmp4_u16(buffer, 0); /* pre_defined */
     fmp4_box_end(buffer, box);
 }
 
 /* hdlr (8.4.3): handler type and a null-terminated name. */
-static void fmp4_hdlr(struct fmp4_buffer *buffer, const char type[4], const char *name)
+void fmp4_hdlr(struct fmp4_buffer *buffer, const char type[4], const char *name)
 {
     size_t box = fmp4_full_box(buffer, "hdlr", 0, 0);
     fmp4_u32(buffer, 0); /* pre_defined */
@@ -241,8 +251,22 @@ static void fmp4_hdlr(struct fmp4_buffer *buffer, const char type[4], const char
     fmp4_box_end(buffer, box);
 }
 
+/* vmhd (12.1.2) for video, smhd (12.2.2) for sound. */
+void fmp4_media_header(struct fmp4_buffer *buffer, int video)
+{
+    if (video) {
+        size_t vmhd = fmp4_full_box(buffer, "vmhd", 0, 1);
+        fmp4_zeros(buffer, 8); /* graphicsmode, opcolor */
+        fmp4_box_end(buffer, vmhd);
+    } else {
+        size_t smhd = fmp4_full_box(buffer, "smhd", 0, 0);
+        fmp4_zeros(buffer, 4); /* balance, reserved */
+        fmp4_box_end(buffer, smhd);
+    }
+}
+
 /* dinf/dref (8.7.1, 8.7.2) with one "url " entry flagged self-contained. */
-static void fmp4_dinf(struct fmp4_buffer *buffer)
+void fmp4_dinf(struct fmp4_buffer *buffer)
 {
     size_t dinf = fmp4_box(buffer, "dinf");
     size_t dref = fmp4_full_box(buffer, "dref", 0, 0);
@@ -297,88 +321,112 @@ static void fmp4_avcc(struct fmp4_buffer *buffer, const struct fmp4_video_config
     fmp4_box_end(buffer, box);
 }
 
-/* stsd with one avc1 VisualSampleEntry (8.5.2, 14496-15 5.4.2.1). */
-static void fmp4_stsd_video(struct fmp4_buffer *buffer, const struct fmp4_video_config *video)
+/* Whether a video config can be written: sizes that fit their fields, and
+ * parameter sets that are what they claim to be. */
+static bool fmp4_video_config_valid(const struct fmp4_video_config *video)
 {
-    size_t stsd = fmp4_full_box(buffer, "stsd", 0, 0);
-    fmp4_u32(buffer, 1); /* entry_count */
-    size_t avc1 = fmp4_box(buffer, "avc1");
-    fmp4_zeros(buffer, 6);  /* SampleEntry reserved */
-    fmp4_u16(buffer, 1);    /* data_reference_index */
-    fmp4_zeros(buffer, 16); /* pre_defined, reserved, pre_defined[3] */
-    fmp4_u16(buffer, (uint32_t)video->width);
-    fmp4_u16(buffer, (uint32_t)video->height);
-    fmp4_u32(buffer, 0x00480000); /* horizresolution 72 dpi */
-    fmp4_u32(buffer, 0x00480000); /* vertresolution 72 dpi */
-    fmp4_u32(buffer, 0);          /* reserved */
-    fmp4_u16(buffer, 1);          /* frame_count */
-    fmp4_zeros(buffer, 32);       /* compressorname: empty Pascal string */
-    fmp4_u16(buffer, 0x0018);     /* depth */
-    fmp4_u16(buffer, 0xFFFF);     /* pre_defined = -1 */
-    fmp4_avcc(buffer, video);
-    fmp4_box_end(buffer, avc1);
-    fmp4_box_end(buffer, stsd);
+    if (video == NULL || video->sps == NULL || video->pps == NULL)
+        return false;
+    if (video->width <= 0 || video->width > 0xFFFF || video->height <= 0 || video->height > 0xFFFF)
+        return false;
+    if (video->sps_size < 4 || video->sps_size > 0xFFFF || video->pps_size < 1 ||
+        video->pps_size > 0xFFFF)
+        return false;
+    if ((video->sps[0] & 0x1F) != 7 || (video->pps[0] & 0x1F) != 8)
+        return false;
+    if (video->chroma_format_idc < 0 || video->chroma_format_idc > 3 || video->bit_depth_luma < 0 ||
+        video->bit_depth_luma > 14 || (video->bit_depth_luma > 0 && video->bit_depth_luma < 8) ||
+        video->bit_depth_chroma < 0 || video->bit_depth_chroma > 14 ||
+        (video->bit_depth_chroma > 0 && video->bit_depth_chroma < 8))
+        return false;
+    return true;
 }
 
-/* stsd with one "Opus" AudioSampleEntry and its dOps (Opus in ISOBMFF
- * 4.3.1, 4.3.2): version 0, mapping family 0 (mono/stereo), gain 0. */
-static void fmp4_stsd_audio(struct fmp4_buffer *buffer, const struct fmp4_audio_config *audio)
+/* Whether an audio config fits the dOps fields (mapping family 0). */
+static bool fmp4_audio_config_valid(const struct fmp4_audio_config *audio)
 {
-    size_t stsd = fmp4_full_box(buffer, "stsd", 0, 0);
-    fmp4_u32(buffer, 1); /* entry_count */
-    size_t opus = fmp4_box(buffer, "Opus");
-    fmp4_zeros(buffer, 6); /* SampleEntry reserved */
-    fmp4_u16(buffer, 1);   /* data_reference_index */
-    fmp4_zeros(buffer, 8); /* reserved */
-    fmp4_u16(buffer, (uint32_t)audio->channels);
-    fmp4_u16(buffer, 16); /* samplesize */
-    fmp4_u16(buffer, 0);  /* pre_defined */
-    fmp4_u16(buffer, 0);  /* reserved */
-    fmp4_u32(buffer, (uint32_t)FMP4_AUDIO_TIMESCALE << 16);
-    size_t dops = fmp4_box(buffer, "dOps");
-    fmp4_u8(buffer, 0); /* Version */
-    fmp4_u8(buffer, (uint32_t)audio->channels);
-    fmp4_u16(buffer, (uint32_t)audio->pre_skip);
-    fmp4_u32(buffer, (uint32_t)audio->input_sample_rate);
-    fmp4_u16(buffer, 0); /* OutputGain */
-    fmp4_u8(buffer, 0);  /* ChannelMappingFamily */
-    fmp4_box_end(buffer, dops);
-    fmp4_box_end(buffer, opus);
-    fmp4_box_end(buffer, stsd);
+    return audio != NULL && audio->channels >= 1 && audio->channels <= 2 && audio->pre_skip >= 0 &&
+           audio->pre_skip <= 0xFFFF && audio->input_sample_rate >= 0;
 }
 
-/* One trak (8.3.1) for the video or (video == NULL) the audio track. */
+/* One avc1 VisualSampleEntry with its avcC (8.5.2, 14496-15 5.4.2.1). */
+int fmp4_write_video_entry(struct fmp4_buffer *out, const struct fmp4_video_config *video)
+{
+    if (out == NULL || !fmp4_video_config_valid(video))
+        return -1;
+    size_t avc1 = fmp4_box(out, "avc1");
+    fmp4_zeros(out, 6);  /* SampleEntry reserved */
+    fmp4_u16(out, 1);    /* data_reference_index */
+    fmp4_zeros(out, 16); /* pre_defined, reserved, pre_defined[3] */
+    fmp4_u16(out, (uint32_t)video->width);
+    fmp4_u16(out, (uint32_t)video->height);
+    fmp4_u32(out, 0x00480000); /* horizresolution 72 dpi */
+    fmp4_u32(out, 0x00480000); /* vertresolution 72 dpi */
+    fmp4_u32(out, 0);          /* reserved */
+    fmp4_u16(out, 1);          /* frame_count */
+    fmp4_zeros(out, 32);       /* compressorname: empty Pascal string */
+    fmp4_u16(out, 0x0018);     /* depth */
+    fmp4_u16(out, 0xFFFF);     /* pre_defined = -1 */
+    fmp4_avcc(out, video);
+    fmp4_box_end(out, avc1);
+    return 0;
+}
+
+/* One "Opus" AudioSampleEntry and its dOps (Opus in ISOBMFF 4.3.1, 4.3.2):
+ * version 0, mapping family 0 (mono/stereo), gain 0. */
+int fmp4_write_audio_entry(struct fmp4_buffer *out, const struct fmp4_audio_config *audio)
+{
+    if (out == NULL || !fmp4_audio_config_valid(audio))
+        return -1;
+    size_t opus = fmp4_box(out, "Opus");
+    fmp4_zeros(out, 6); /* SampleEntry reserved */
+    fmp4_u16(out, 1);   /* data_reference_index */
+    fmp4_zeros(out, 8); /* reserved */
+    fmp4_u16(out, (uint32_t)audio->channels);
+    fmp4_u16(out, 16); /* samplesize */
+    fmp4_u16(out, 0);  /* pre_defined */
+    fmp4_u16(out, 0);  /* reserved */
+    fmp4_u32(out, (uint32_t)FMP4_AUDIO_TIMESCALE << 16);
+    size_t dops = fmp4_box(out, "dOps");
+    fmp4_u8(out, 0); /* Version */
+    fmp4_u8(out, (uint32_t)audio->channels);
+    fmp4_u16(out, (uint32_t)audio->pre_skip);
+    fmp4_u32(out, (uint32_t)audio->input_sample_rate);
+    fmp4_u16(out, 0); /* OutputGain */
+    fmp4_u8(out, 0);  /* ChannelMappingFamily */
+    fmp4_box_end(out, dops);
+    fmp4_box_end(out, opus);
+    return 0;
+}
+
+/* One trak (8.3.1) for the video or (video == NULL) the audio track; the
+ * configs were validated by the caller. */
 static void fmp4_trak(struct fmp4_buffer *buffer, const struct fmp4_video_config *video,
                       const struct fmp4_audio_config *audio)
 {
     assert((video == NULL) != (audio == NULL)); /* exactly one track per trak */
     size_t trak = fmp4_box(buffer, "trak");
     if (video != NULL)
-        fmp4_tkhd(buffer, FMP4_VIDEO_TRACK, 0, (uint32_t)video->width, (uint32_t)video->height);
+        fmp4_tkhd(buffer, FMP4_VIDEO_TRACK, 0, 0, (uint32_t)video->width, (uint32_t)video->height);
     else
-        fmp4_tkhd(buffer, FMP4_AUDIO_TRACK, 0x0100, 0, 0);
+        fmp4_tkhd(buffer, FMP4_AUDIO_TRACK, 0, 0x0100, 0, 0);
     size_t mdia = fmp4_box(buffer, "mdia");
-    fmp4_mdhd(buffer, video != NULL ? FMP4_VIDEO_TIMESCALE : FMP4_AUDIO_TIMESCALE);
+    fmp4_mdhd(buffer, video != NULL ? FMP4_VIDEO_TIMESCALE : FMP4_AUDIO_TIMESCALE, 0);
     if (video != NULL)
         fmp4_hdlr(buffer, "vide", "VideoHandler");
     else
         fmp4_hdlr(buffer, "soun", "SoundHandler");
     size_t minf = fmp4_box(buffer, "minf");
-    if (video != NULL) {
-        size_t vmhd = fmp4_full_box(buffer, "vmhd", 0, 1); /* 12.1.2 */
-        fmp4_zeros(buffer, 8);                             /* graphicsmode, opcolor */
-        fmp4_box_end(buffer, vmhd);
-    } else {
-        size_t smhd = fmp4_full_box(buffer, "smhd", 0, 0); /* 12.2.2 */
-        fmp4_zeros(buffer, 4);                             /* balance, reserved */
-        fmp4_box_end(buffer, smhd);
-    }
+    fmp4_media_header(buffer, video != NULL);
     fmp4_dinf(buffer);
     size_t stbl = fmp4_box(buffer, "stbl");
+    size_t stsd = fmp4_full_box(buffer, "stsd", 0, 0); /* 8.5.2 */
+    fmp4_u32(buffer, 1);                               /* entry_count */
     if (video != NULL)
-        fmp4_stsd_video(buffer, video);
+        fmp4_write_video_entry(buffer, video);
     else
-        fmp4_stsd_audio(buffer, audio);
+        fmp4_write_audio_entry(buffer, audio);
+    fmp4_box_end(buffer, stsd);
     fmp4_empty_tables(buffer);
     fmp4_box_end(buffer, stbl);
     fmp4_box_end(buffer, minf);
@@ -398,42 +446,18 @@ static void fmp4_trex(struct fmp4_buffer *buffer, uint32_t track_id)
     fmp4_box_end(buffer, box);
 }
 
-/* Whether the configs can be written: sizes that fit their fields, and
- * parameter sets that are what they claim to be. */
-static bool fmp4_configs_valid(const struct fmp4_video_config *video,
-                               const struct fmp4_audio_config *audio)
-{
-    if (video == NULL || video->sps == NULL || video->pps == NULL)
-        return false;
-    if (video->width <= 0 || video->width > 0xFFFF || video->height <= 0 || video->height > 0xFFFF)
-        return false;
-    if (video->sps_size < 4 || video->sps_size > 0xFFFF || video->pps_size < 1 ||
-        video->pps_size > 0xFFFF)
-        return false;
-    if ((video->sps[0] & 0x1F) != 7 || (video->pps[0] & 0x1F) != 8)
-        return false;
-    if (video->chroma_format_idc < 0 || video->chroma_format_idc > 3 || video->bit_depth_luma < 0 ||
-        video->bit_depth_luma > 14 || (video->bit_depth_luma > 0 && video->bit_depth_luma < 8) ||
-        video->bit_depth_chroma < 0 || video->bit_depth_chroma > 14 ||
-        (video->bit_depth_chroma > 0 && video->bit_depth_chroma < 8))
-        return false;
-    if (audio != NULL && (audio->channels < 1 || audio->channels > 2 || audio->pre_skip < 0 ||
-                          audio->pre_skip > 0xFFFF || audio->input_sample_rate < 0))
-        return false;
-    return true;
-}
-
 /* Append the init segment: ftyp, then moov (8.2.1) with mvhd, one trak per
  * track and mvex (8.8.1) with a trex per track. 0 ok, -1 on bad
  * configs (nothing written) or out of memory (buffer failed). */
 int fmp4_write_init(struct fmp4_buffer *out, const struct fmp4_video_config *video,
                     const struct fmp4_audio_config *audio)
 {
-    if (out == NULL || out->failed || !fmp4_configs_valid(video, audio))
+    if (out == NULL || out->failed || !fmp4_video_config_valid(video) ||
+        (audio != NULL && !fmp4_audio_config_valid(audio)))
         return -1;
     fmp4_ftyp(out);
     size_t moov = fmp4_box(out, "moov");
-    fmp4_mvhd(out);
+    fmp4_mvhd(out, 0);
     fmp4_trak(out, video, NULL);
     if (audio != NULL)
         fmp4_trak(out, NULL, audio);

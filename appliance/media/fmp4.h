@@ -5,6 +5,8 @@
  * mfhd/traf/tfhd/tfdt/trun, then mdat) of one or more samples of one track.
  *
  * Track 1 is H.264 video (timescale 90 kHz), track 2 Opus audio (48 kHz).
+ * The box writers and sample entries are also used by the progressive MP4
+ * export (recording/export.c), so both describe a track the same way.
  * Pure writers into a growable buffer owned by the caller; any thread.
  */
 #ifndef DOORSTEP_FMP4_H
@@ -63,5 +65,43 @@ struct fmp4_sample {
 int fmp4_write_fragment(struct fmp4_buffer *out, uint32_t sequence, uint32_t track_id,
                         uint64_t base_decode_time, const struct fmp4_sample *samples,
                         int sample_count, const uint8_t *payload, size_t payload_size);
+
+/*
+ * Box writers shared with recording/export.c. Each appends to out and is a
+ * no-op once out has failed (an allocation failed): check out->failed when
+ * done. Integers are written big-endian.
+ */
+void fmp4_put(struct fmp4_buffer *out, const void *bytes, size_t count);
+void fmp4_zeros(struct fmp4_buffer *out, size_t count);
+void fmp4_u8(struct fmp4_buffer *out, uint32_t value);
+void fmp4_u16(struct fmp4_buffer *out, uint32_t value);
+void fmp4_u32(struct fmp4_buffer *out, uint32_t value);
+void fmp4_u64(struct fmp4_buffer *out, uint64_t value);
+
+/* Start a box (or a full box with version and flags); returns its offset,
+ * which fmp4_box_end() needs to patch in its size. */
+size_t fmp4_box(struct fmp4_buffer *out, const char type[4]);
+size_t fmp4_full_box(struct fmp4_buffer *out, const char type[4], uint32_t version, uint32_t flags);
+void fmp4_box_end(struct fmp4_buffer *out, size_t start);
+
+/* mvhd with timescale 1000 (ms); duration 0 when the samples are in fragments. */
+void fmp4_mvhd(struct fmp4_buffer *out, uint32_t duration_ms);
+/* tkhd of an enabled track; duration in ms, volume 8.8 fixed point (0x0100
+ * for sound, 0 for video), width and height in pixels (0 for sound). */
+void fmp4_tkhd(struct fmp4_buffer *out, uint32_t track_id, uint32_t duration_ms, uint32_t volume,
+               uint32_t width, uint32_t height);
+/* mdhd: timescale and duration in it (version 1 when that needs 64 bits). */
+void fmp4_mdhd(struct fmp4_buffer *out, uint32_t timescale, uint64_t duration);
+/* hdlr: handler type ("vide", "soun") and a name. */
+void fmp4_hdlr(struct fmp4_buffer *out, const char type[4], const char *name);
+/* vmhd (video != 0) or smhd. */
+void fmp4_media_header(struct fmp4_buffer *out, int video);
+/* dinf with a self-contained data reference. */
+void fmp4_dinf(struct fmp4_buffer *out);
+
+/* One sample entry, the box a stsd lists: avc1 with avcC, or Opus with dOps.
+ * -1 (nothing written) for a config fmp4_write_init() would refuse, else 0. */
+int fmp4_write_video_entry(struct fmp4_buffer *out, const struct fmp4_video_config *video);
+int fmp4_write_audio_entry(struct fmp4_buffer *out, const struct fmp4_audio_config *audio);
 
 #endif

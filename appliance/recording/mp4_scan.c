@@ -433,6 +433,13 @@ struct mp4_run {
     uint32_t first_flags;
 };
 
+/* Where the trun parser puts each sample when asked (NULL: totals only);
+ * decode times and offsets come out relative to the run's start. */
+struct mp4_sample_table {
+    struct mp4_scan_sample *samples;
+    size_t capacity;
+};
+
 /* tfhd (8.8.7) into run; returns the track's defaults through the track. */
 static int mp4_parse_tfhd(struct mp4_scanner *scanner, const struct mp4_box_child *tfhd,
                           uint64_t moof_offset, struct mp4_run *run, uint32_t defaults[3])
@@ -458,10 +465,28 @@ static int mp4_parse_tfhd(struct mp4_scanner *scanner, const struct mp4_box_chil
     return MP4_OK;
 }
 
+/* Record sample index of a run in table (if any): its fields, and its
+ * decode time and offset relative to the run's first sample. */
+static void mp4_table_put(const struct mp4_sample_table *table, uint32_t index, uint64_t time,
+                          uint64_t offset, uint32_t duration, uint32_t size, uint32_t flags)
+{
+    if (table == NULL)
+        return;
+    assert(index < table->capacity);
+    table->samples[index] =
+        (struct mp4_scan_sample){.decode_time = time,
+                                 .offset = offset,
+                                 .size = size,
+                                 .duration = duration,
+                                 .keyframe = (flags & MP4_SAMPLE_NON_SYNC) == 0};
+}
+
 /* trun (8.8.8): count, data offset, per-sample fields as its flags say;
- * sums durations and sizes; the box must hold exactly its samples. */
+ * sums durations and sizes (and fills table, if any); the box must hold
+ * exactly its samples. */
 static int mp4_parse_trun(struct mp4_scanner *scanner, const struct mp4_box_child *trun,
-                          uint64_t moof_offset, const uint32_t defaults[3], struct mp4_run *run)
+                          uint64_t moof_offset, const uint32_t defaults[3], struct mp4_run *run,
+                          const struct mp4_sample_table *table)
 {
     struct mp4_box_cursor cursor = mp4_box_cursor(trun->body, trun->size);
     uint32_t version = mp4_box_u8(&cursor);
@@ -480,23 +505,31 @@ static int mp4_parse_trun(struct mp4_scanner *scanner, const struct mp4_box_chil
     if (per_sample * run->sample_count != cursor.size - cursor.at)
         return mp4_stop(scanner, "trun at %" PRIu64 " does not hold its %" PRIu32 " samples",
                         moof_offset, run->sample_count);
+    if (table != NULL && run->sample_count > table->capacity)
+        return mp4_stop(scanner, "trun at %" PRIu64 " has %" PRIu32 " samples, room for %zu",
+                        moof_offset, run->sample_count, table->capacity);
     /* At most 2^32 samples of at most 2^32 - 1: the sums fit in 64 bits.
      * Without per-sample fields the count costs no bytes, so the totals
-     * are multiplied out rather than looped over (up to 2^32 times). */
+     * are multiplied out rather than looped over (up to 2^32 times); a
+     * table, when asked for, bounds the loop by its capacity. */
     if (per_sample == 0) {
         run->duration = (uint64_t)run->sample_count * defaults[0];
         run->bytes = (uint64_t)run->sample_count * defaults[1];
         run->first_flags = has_first_flags ? first_flags : defaults[2];
+        for (uint32_t i = 0; table != NULL && i < run->sample_count; i++)
+            mp4_table_put(table, i, (uint64_t)i * defaults[0], (uint64_t)i * defaults[1],
+                          defaults[0], defaults[1], i == 0 ? run->first_flags : defaults[2]);
         return MP4_OK;
     }
     for (uint32_t i = 0; i < run->sample_count; i++) { /* < MP4_SCAN_MAX_MOOF / 4 times */
-        uint64_t duration = flags & MP4_TRUN_DURATION ? mp4_box_u32(&cursor) : defaults[0];
-        uint64_t size = flags & MP4_TRUN_SIZE ? mp4_box_u32(&cursor) : defaults[1];
+        uint32_t duration = flags & MP4_TRUN_DURATION ? mp4_box_u32(&cursor) : defaults[0];
+        uint32_t size = flags & MP4_TRUN_SIZE ? mp4_box_u32(&cursor) : defaults[1];
         uint32_t sample_flags = flags & MP4_TRUN_FLAGS ? mp4_box_u32(&cursor) : defaults[2];
         if (flags & MP4_TRUN_COMPOSITION)
             mp4_box_skip(&cursor, 4);
         if (i == 0)
-            run->first_flags = has_first_flags ? first_flags : sample_flags;
+            run->first_flags = sample_flags = has_first_flags ? first_flags : sample_flags;
+        mp4_table_put(table, i, run->duration, run->bytes, duration, size, sample_flags);
         run->duration += duration;
         run->bytes += size;
     }
@@ -505,9 +538,11 @@ static int mp4_parse_trun(struct mp4_scanner *scanner, const struct mp4_box_chil
 }
 
 /* moof (8.8.4): exactly one mfhd and one traf, which holds exactly one
- * tfhd and one trun and at most one tfdt; other boxes are skipped. */
+ * tfhd and one trun and at most one tfdt; other boxes are skipped. The
+ * samples go to table when it is not NULL. */
 static int mp4_parse_moof(struct mp4_scanner *scanner, const uint8_t *body, size_t size,
-                          uint64_t moof_offset, struct mp4_run *run)
+                          uint64_t moof_offset, struct mp4_run *run,
+                          const struct mp4_sample_table *table)
 {
     struct mp4_box_child child, traf = {.body = NULL}, tfhd = {.body = NULL}, trun = {.body = NULL};
     int mfhds = 0, trafs = 0, tfhds = 0, truns = 0, tfdts = 0;
@@ -550,7 +585,7 @@ static int mp4_parse_moof(struct mp4_scanner *scanner, const uint8_t *body, size
     int step = mp4_parse_tfhd(scanner, &tfhd, moof_offset, run, defaults);
     if (step != MP4_OK)
         return step;
-    return mp4_parse_trun(scanner, &trun, moof_offset, defaults, run);
+    return mp4_parse_trun(scanner, &trun, moof_offset, defaults, run, table);
 }
 
 /* Keep a fragment that passed every check and advance valid_length. */
@@ -591,6 +626,26 @@ static int mp4_accept(struct mp4_scanner *scanner, const struct mp4_scan_fragmen
     return MP4_OK;
 }
 
+/* Where the run's first sample starts in the file: the base (tfhd's, or
+ * the moof) moved by trun's signed data offset (8.8.7.1, 8.8.8.1). */
+static int mp4_run_data_start(struct mp4_scanner *scanner, const struct mp4_run *run,
+                              uint64_t moof_offset, uint64_t *start)
+{
+    uint64_t data_start = run->base_offset; /* tfhd's explicit base may be anything */
+    if (data_start > scanner->source->size)
+        return mp4_stop(scanner, "base data offset past the file at %" PRIu64, moof_offset);
+    if (run->has_data_offset && run->data_offset >= 0) {
+        data_start += (uint64_t)run->data_offset; /* < 2^31 past an offset inside the file */
+    } else if (run->has_data_offset) {
+        uint64_t back = (uint64_t)(-(int64_t)run->data_offset);
+        if (back > data_start)
+            return mp4_stop(scanner, "data offset before the file at %" PRIu64, moof_offset);
+        data_start -= back;
+    }
+    *start = data_start;
+    return MP4_OK;
+}
+
 /* One moof and the mdat that must follow it: parse, check the samples lie
  * inside the mdat, the sequence and decode times increase, then accept. */
 static int mp4_scan_fragment(struct mp4_scanner *scanner, const struct mp4_header *moof)
@@ -605,7 +660,7 @@ static int mp4_scan_fragment(struct mp4_scanner *scanner, const struct mp4_heade
     struct mp4_run run;
     int step = mp4_read_body(scanner, moof, &body, &size);
     if (step != MP4_OK ||
-        (step = mp4_parse_moof(scanner, body, size, moof->offset, &run)) != MP4_OK)
+        (step = mp4_parse_moof(scanner, body, size, moof->offset, &run, NULL)) != MP4_OK)
         return step;
 
     uint64_t mdat_offset = moof->offset + moof->size;
@@ -617,17 +672,9 @@ static int mp4_scan_fragment(struct mp4_scanner *scanner, const struct mp4_heade
     if (strcmp(mdat.type, "mdat") != 0)
         return mp4_stop(scanner, "moof at %" PRIu64 " followed by %s", moof->offset, mdat.type);
 
-    uint64_t data_start = run.base_offset; /* tfhd's explicit base may be anything */
-    if (data_start > scanner->source->size)
-        return mp4_stop(scanner, "base data offset past the file at %" PRIu64, moof->offset);
-    if (run.has_data_offset && run.data_offset >= 0) {
-        data_start += (uint64_t)run.data_offset; /* < 2^31 past an offset inside the file */
-    } else if (run.has_data_offset) {
-        uint64_t back = (uint64_t)(-(int64_t)run.data_offset);
-        if (back > data_start)
-            return mp4_stop(scanner, "data offset before the file at %" PRIu64, moof->offset);
-        data_start -= back;
-    }
+    uint64_t data_start;
+    if ((step = mp4_run_data_start(scanner, &run, moof->offset, &data_start)) != MP4_OK)
+        return step;
     uint64_t payload_start = mdat.offset + mdat.header_size, mdat_end = mdat.offset + mdat.size;
     if (data_start < payload_start || data_start > mdat_end || run.bytes > mdat_end - data_start)
         return mp4_stop(scanner, "samples of the moof at %" PRIu64 " lie outside its mdat",
@@ -734,6 +781,11 @@ static ssize_t mp4_scan_pread(void *context, uint64_t offset, void *buffer, size
     return (ssize_t)done;
 }
 
+struct mp4_scan_source mp4_scan_fd_source(int *fd, uint64_t size)
+{
+    return (struct mp4_scan_source){.read = mp4_scan_pread, .context = fd, .size = size};
+}
+
 int mp4_scan_fd(int fd, struct mp4_scan_result *result)
 {
     struct stat status;
@@ -752,9 +804,72 @@ int mp4_scan_fd(int fd, struct mp4_scan_result *result)
         errno = EINVAL;
         return -1;
     }
-    struct mp4_scan_source source = {
-        .read = mp4_scan_pread, .context = &fd, .size = (uint64_t)status.st_size};
+    struct mp4_scan_source source = mp4_scan_fd_source(&fd, (uint64_t)status.st_size);
     return mp4_scan(&source, result);
+}
+
+/* Re-read one fragment's moof and list its samples (see mp4_scan.h). */
+int mp4_scan_read_samples(const struct mp4_scan_source *source,
+                          const struct mp4_scan_result *result, size_t fragment_index,
+                          struct mp4_scan_sample *out, size_t capacity, size_t *count_out)
+{
+    if (count_out != NULL)
+        *count_out = 0;
+    if (source == NULL || source->read == NULL || result == NULL || count_out == NULL ||
+        fragment_index >= result->fragment_count || (out == NULL && capacity > 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    const struct mp4_scan_fragment *fragment = &result->fragments[fragment_index];
+    if (fragment->sample_count > capacity) {
+        *count_out = fragment->sample_count;
+        errno = ERANGE;
+        return -1;
+    }
+    /* The parsers find tracks in, and write their reasons to, a result: a
+     * copy of the caller's, which stays untouched. */
+    struct mp4_scan_result scratch = *result;
+    scratch.fragments = NULL;
+    scratch.fragment_count = 0;
+    scratch.reason[0] = '\0';
+    scratch.io_error = 0;
+    struct mp4_scanner scanner = {.source = source, .result = &scratch};
+    struct mp4_sample_table table = {.samples = out, .capacity = capacity};
+    struct mp4_header moof;
+    struct mp4_run run;
+    const uint8_t *body;
+    size_t size;
+    uint64_t data_start = 0;
+    int step = fragment->offset < source->size ? mp4_read_header(&scanner, fragment->offset, &moof)
+                                               : MP4_STOP;
+    if (step == MP4_OK && (strcmp(moof.type, "moof") != 0 || moof.size != fragment->moof_size ||
+                           moof.size > MP4_SCAN_MAX_MOOF))
+        step = MP4_STOP;
+    if (step == MP4_OK)
+        step = mp4_read_body(&scanner, &moof, &body, &size);
+    if (step == MP4_OK)
+        step = mp4_parse_moof(&scanner, body, size, moof.offset, &run, &table);
+    if (step == MP4_OK)
+        step = mp4_run_data_start(&scanner, &run, moof.offset, &data_start);
+    /* The same bytes must say what they said to the scan; else the file changed. */
+    if (step == MP4_OK &&
+        (run.track_id != fragment->track_id || run.sequence != fragment->sequence ||
+         run.sample_count != fragment->sample_count || run.duration != fragment->duration ||
+         run.bytes != fragment->bytes || data_start != fragment->data_offset ||
+         ((run.first_flags & MP4_SAMPLE_NON_SYNC) == 0) != (fragment->keyframe != 0)))
+        step = MP4_STOP;
+    int saved_errno = errno;
+    free(scanner.buffer);
+    if (step != MP4_OK) {
+        errno = step == MP4_FAIL ? saved_errno : EINVAL;
+        return -1;
+    }
+    for (uint32_t i = 0; i < run.sample_count; i++) {
+        out[i].decode_time += fragment->base_decode_time;
+        out[i].offset += data_start;
+    }
+    *count_out = run.sample_count;
+    return 0;
 }
 
 const struct mp4_scan_track *mp4_scan_find_track(const struct mp4_scan_result *result,

@@ -13,8 +13,10 @@
  *
  * Used at start-up to repair the segment a crash cut short (scan, then
  * mp4_repair_truncate() to valid_length), to index a segment the database does
- * not know, and by tests. The file is never read whole: boxes are read one
- * at a time, and the ones parsed in memory (ftyp, moov, moof) are bounded.
+ * not know, by the export (recording/export.c, which asks for the samples of
+ * each fragment with mp4_scan_read_samples()), and by tests. The file is never
+ * read whole: boxes are read one at a time, and the ones parsed in memory
+ * (ftyp, moov, moof) are bounded.
  *
  * Pure functions apart from the reads they make; any thread, one scan per
  * result at a time. The result's fragment array is malloc'd; free it with
@@ -116,6 +118,33 @@ int mp4_scan(const struct mp4_scan_source *source, struct mp4_scan_result *resul
 /* Scan an open file with pread() in bounded chunks; the length comes from
  * fstat(). Returns as mp4_scan(). The descriptor stays the caller's. */
 int mp4_scan_fd(int fd, struct mp4_scan_result *result);
+
+/* A source of the first size bytes of the file open on *fd, read with
+ * pread() in bounded chunks (what mp4_scan_fd() uses, with the whole
+ * length). *fd must stay open while the source is in use. */
+struct mp4_scan_source mp4_scan_fd_source(int *fd, uint64_t size);
+
+/* One sample of a fragment. */
+struct mp4_scan_sample {
+    uint64_t decode_time; /* in the track's timescale */
+    uint64_t offset;      /* of its bytes in the file */
+    uint32_t size, duration;
+    int keyframe; /* a sync sample */
+};
+
+/*
+ * The samples of result->fragments[fragment_index], in decode order, from
+ * its moof read again (bounded, MP4_SCAN_MAX_MOOF) from source, the one the
+ * result was scanned from, and parsed by the same code as the scan. The
+ * result is not changed. Returns 0 with *count_out samples in out; or -1
+ * with errno: ERANGE if capacity is less than the fragment's sample count
+ * (*count_out then says how many), EINVAL for bad arguments or a moof that
+ * no longer says what the scan found (the file changed), or the read's
+ * error (EIO, ...).
+ */
+int mp4_scan_read_samples(const struct mp4_scan_source *source,
+                          const struct mp4_scan_result *result, size_t fragment_index,
+                          struct mp4_scan_sample *out, size_t capacity, size_t *count_out);
 
 /* The track with this id in the result, or NULL. */
 const struct mp4_scan_track *mp4_scan_find_track(const struct mp4_scan_result *result,

@@ -122,9 +122,9 @@ test(`play from 17.3 s into a ${RECORD_SECONDS} s recording, across a segment bo
   }
 
   const audit = execFileSync('sqlite3', [join(data.dir, 'doorstep.db'),
-    "SELECT action || ' ' || target || ' ' || detail FROM audit_log WHERE action = 'recording.play'"],
+    "SELECT action || ' ' || target || ' ' || detail FROM audit_log WHERE action = 'recording_play'"],
   { encoding: 'utf8' });
-  assert.ok(audit.includes(`recording.play ${device.id} from=${instant}`), audit);
+  assert.ok(audit.includes(`recording_play ${device.id} from=${instant}`), audit);
 });
 
 test('follow mode: from 3 s before the live edge, new frames keep coming', async () => {

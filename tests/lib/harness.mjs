@@ -376,7 +376,10 @@ export function videoFrameStamps(file) {
 }
 
 // ffmpeg's complaints while decoding a whole media file ('' when it is clean).
+// -enc_time_base -1 keeps the null muxer on the file's own time base: on the
+// default 1/fps grid two frames captured close together (a loaded machine)
+// collide there, and ffmpeg complains about its own output, not the file.
 export function decodeErrors(file) {
-  const result = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  const result = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-enc_time_base', '-1', '-f', 'null', '-'], { encoding: 'utf8' });
   return `${result.stderr}${result.status === 0 ? '' : `ffmpeg exited with ${result.status}`}`;
 }
