@@ -1,6 +1,6 @@
 /*
  * test_mp4_scan.c - unit tests of the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c, mp4_box.c; mp4_repair.c) on small files built here:
+ * (appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c, mp4_box.c; mp4_repair.c) on small files built here:
  * what media/fmp4.c writes (a real 64x48 baseline SPS/PPS, so the avcC's
  * SPS is parsed), and hand-built fragments exercising what ISO BMFF allows
  * and we do not write ourselves: tfdt version 0 or absent, sample fields
@@ -16,7 +16,7 @@
  * Single-threaded; files live in a mkdtemp() directory removed at the end.
  */
 /* clang-format off */
-/* UNIT_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/fmp4.c appliance/media/h264.c */
+/* UNIT_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/fmp4.c appliance/media/h264.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
