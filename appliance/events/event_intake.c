@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/log.h"
+#include "events/event_engine.h"
 #include "events/event_store.h"
 #include "recording/recorder.h"
 #include "recording/recording_settings.h"
@@ -57,6 +58,7 @@ int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
     struct event_row row;
     const char *type = link_event_type_name(event->type);
     int instantaneous = event->type == LINK_EVENT_RING;
+    enum event_notify decision;
     int64_t pre_ms, post_ms, id = 0;
     int found;
 
@@ -91,7 +93,10 @@ int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
     event_intake_boxes(event, row.boxes, sizeof(row.boxes));
     if (event_store_insert(db, &row, &id) != 0)
         return -1;
-    log_info("doorbell %s: %s event %lld stored", device_id, type, (long long)id);
+    row.id = id;
+    event_engine_decide(db, &row, &decision);
+    log_info("doorbell %s: %s event %lld stored (notification: %s)", device_id, type,
+             (long long)id, event_notify_name(decision));
     return id;
 }
 

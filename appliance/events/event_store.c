@@ -14,7 +14,7 @@
 
 #define EVENT_COLUMNS                                                                              \
     "id, device_id, type, device_event_id, active, start_ms, end_ms, clip_start_ms, "              \
-    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL"
+    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL, notify"
 
 /* Prepare sql or log why not. */
 static sqlite3_stmt *event_store_prepare(sqlite3 *db, const char *sql)
@@ -61,6 +61,7 @@ static void event_store_read_row(sqlite3_stmt *statement, struct event_row *row)
     event_store_text(statement, 10, row->boxes, sizeof(row->boxes));
     row->starred = sqlite3_column_int(statement, 11);
     row->has_snapshot = sqlite3_column_int(statement, 12);
+    event_store_text(statement, 13, row->notify, sizeof(row->notify));
 }
 
 int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out)

@@ -32,6 +32,7 @@ struct event_row {
     char boxes[EVENT_BOXES_MAX]; /* JSON array */
     int starred;
     int has_snapshot;
+    char notify[16]; /* event_engine's decision: "sent", "cooldown", "mode", "" */
 };
 
 /* Insert a row (id is ignored); *id_out gets the new id. 0 or -1 (logged). */

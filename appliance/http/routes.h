@@ -46,6 +46,10 @@ int routes_events_list(struct http_request *request);
 int routes_events_get(struct http_request *request);
 int routes_events_snapshot(struct http_request *request);
 int routes_events_star(struct http_request *request);
+int routes_events_mode_get(struct http_request *request);
+int routes_events_mode_put(struct http_request *request);
+int routes_events_settings_get(struct http_request *request);
+int routes_events_settings_put(struct http_request *request);
 
 /* /api/v1/storage and /api/v1/devices/{id}/recording-settings (routes_storage.c) */
 int routes_storage_get(struct http_request *request);

@@ -1,7 +1,9 @@
 /*
  * routes_events.c - /api/v1/devices/{id}/events: a doorbell's events of a
  * time window (filtered by type and star, paginated), one event, its
- * snapshot, and starring (which protects its footage from retention).
+ * snapshot, and starring (which protects its footage from retention); and
+ * what notifies: the hub's mode (/api/v1/mode) and each doorbell's
+ * cooldowns (/api/v1/devices/{id}/event-settings).
  * The router has checked that the user may see the doorbell. civetweb
  * worker threads.
  */
@@ -14,6 +16,7 @@
 
 #include "accounts/audit.h"
 #include "civetweb.h"
+#include "events/event_engine.h"
 #include "events/event_store.h"
 #include "http/routes.h"
 #include "storage/database.h"
@@ -51,6 +54,7 @@ static cJSON *routes_event_json(const struct event_row *row)
     cJSON_AddItemToObject(item, "boxes", boxes != NULL ? boxes : cJSON_CreateArray());
     cJSON_AddBoolToObject(item, "starred", row->starred);
     cJSON_AddBoolToObject(item, "has_snapshot", row->has_snapshot);
+    cJSON_AddStringToObject(item, "notify", row->notify);
     if (row->has_snapshot) {
         snprintf(text, sizeof(text), "/api/v1/devices/%s/events/%lld/snapshot.jpg", row->device_id,
                  (long long)row->id);
@@ -206,4 +210,112 @@ int routes_events_star(struct http_request *request)
     if (done < 0)
         return http_send_error(request, 500, "internal", "database error");
     return routes_events_send(request, done == 1 ? id : 0);
+}
+
+/* ---- what notifies: the mode and the cooldowns ------------------------------- */
+
+/* The event types a cooldown can be set for (docs/api.md). */
+static const char *const routes_events_cooldown_types[] = {
+    "ring", "motion", "pir", "person", "package", "tamper", "offline", "online", "low_battery"};
+
+int routes_events_mode_get(struct http_request *request)
+{
+    char mode[EVENT_MODE_MAX];
+    cJSON *body;
+    int status;
+
+    if (event_engine_get_mode(database_thread_connection(), mode, sizeof(mode)) != 0)
+        return http_send_error(request, 500, "internal", "database error");
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "mode", mode);
+    status = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return status;
+}
+
+int routes_events_mode_put(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 1024);
+    const cJSON *mode;
+    sqlite3 *db = database_thread_connection();
+
+    if (body == NULL)
+        return 400;
+    mode = cJSON_GetObjectItemCaseSensitive(body, "mode");
+    if (!cJSON_IsString(mode) || event_engine_set_mode(db, mode->valuestring) != 0) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "invalid", "mode: home, away or disarmed");
+    }
+    audit_record(db, request->auth.user.id, request->auth.user.username, "mode_change", "",
+                 mode->valuestring, request->remote_address);
+    cJSON_Delete(body);
+    return routes_events_mode_get(request);
+}
+
+int routes_events_settings_get(struct http_request *request)
+{
+    cJSON *body = cJSON_CreateObject(), *cooldowns = cJSON_AddObjectToObject(body, "cooldowns");
+    sqlite3 *db = database_thread_connection();
+    int status = 0;
+
+    for (size_t i = 0; i < sizeof(routes_events_cooldown_types) / sizeof(char *); i++) {
+        int seconds;
+        if (event_engine_cooldown(db, request->params[0], routes_events_cooldown_types[i],
+                                  &seconds) != 0) {
+            status = http_send_error(request, 500, "internal", "database error");
+            break;
+        }
+        cJSON_AddNumberToObject(cooldowns, routes_events_cooldown_types[i], seconds);
+    }
+    if (status == 0)
+        status = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return status;
+}
+
+/* Is name one of the cooldown types? */
+static int routes_events_known_type(const char *name)
+{
+    for (size_t i = 0; i < sizeof(routes_events_cooldown_types) / sizeof(char *); i++)
+        if (strcmp(name, routes_events_cooldown_types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int routes_events_settings_put(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 4096);
+    const cJSON *cooldowns, *item;
+    sqlite3 *db = database_thread_connection();
+
+    if (body == NULL)
+        return 400;
+    cooldowns = cJSON_GetObjectItemCaseSensitive(body, "cooldowns");
+    /* All or nothing: check every member before changing any. */
+    cJSON_ArrayForEach(item, cooldowns)
+    {
+        if (!routes_events_known_type(item->string) || !cJSON_IsNumber(item) ||
+            item->valuedouble < 0 || item->valuedouble > 86400 ||
+            item->valuedouble != (double)(int)item->valuedouble) {
+            cJSON_Delete(body);
+            return http_send_error(request, 400, "invalid",
+                                   "cooldowns: {type: seconds 0..86400} for known event types");
+        }
+    }
+    if (!cJSON_IsObject(cooldowns)) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "invalid", "body: {\"cooldowns\": {...}}");
+    }
+    cJSON_ArrayForEach(item, cooldowns)
+    {
+        if (event_engine_set_cooldown(db, request->params[0], item->string,
+                                      (int)item->valuedouble) != 0) {
+            cJSON_Delete(body);
+            return http_send_error(request, 500, "internal", "database error");
+        }
+    }
+    audit_record(db, request->auth.user.id, request->auth.user.username, "event_settings",
+                 request->params[0], "cooldowns", request->remote_address);
+    cJSON_Delete(body);
+    return routes_events_settings_get(request);
 }

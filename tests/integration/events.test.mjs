@@ -1,0 +1,79 @@
+// Events and what notifies: rings and PIR from the real doorbell become
+// events; the hub's mode and the per-doorbell cooldowns decide which of them
+// notify (events.notify), through the mode and event-settings routes.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+
+const data = tempDir('doorstep-events-');
+let hub, admin, device, doorbell;
+
+before(async () => {
+  hub = await Hub.start({ dataDir: data.dir });
+  admin = await hub.admin();
+  device = hub.addDevice('Front door');
+  doorbell = await Doorbell.start({ hub, ...device, fps: 15 });
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.online, { what: 'online' });
+});
+
+after(async () => {
+  if (doorbell) await doorbell.stop();
+  if (hub) await hub.stop();
+  data.cleanup();
+});
+
+// Trigger one event with a control command; resolves with the new event.
+async function trigger(command) {
+  const before = (await admin.api('GET', `/api/v1/devices/${device.id}/events?limit=500`)).json.pagination.total;
+  assert.equal(await doorbell.control(command), 'ok');
+  let newest;
+  await waitFor(async () => {
+    const list = (await admin.api('GET', `/api/v1/devices/${device.id}/events?limit=1`)).json;
+    newest = list.events[0];
+    return list.pagination.total === before + 1 && newest.notify !== '';
+  }, { what: `the ${command} event` });
+  return newest;
+}
+
+test('the mode decides which types notify; cooldowns hold back repeats', async () => {
+  assert.deepEqual((await admin.api('GET', '/api/v1/mode')).json, { mode: 'home' });
+  const ring = await trigger('press');
+  assert.equal(ring.event_type, 'ring');
+  assert.equal(ring.notify, 'sent');
+  assert.equal((await trigger('pir')).notify, 'mode', 'at home, motion does not notify');
+
+  assert.equal((await admin.api('PUT', '/api/v1/mode', { json: { mode: 'away' } })).json.mode, 'away');
+  assert.equal((await trigger('pir')).notify, 'sent');
+  assert.equal((await trigger('pir')).notify, 'cooldown', 'a second PIR within 60 s is held back');
+  assert.equal((await trigger('press')).notify, 'sent', 'rings have no cooldown');
+
+  const settings = await admin.api('PUT', `/api/v1/devices/${device.id}/event-settings`, { json: { cooldowns: { pir: 0 } } });
+  assert.equal(settings.status, 200);
+  assert.equal(settings.json.cooldowns.pir, 0);
+  assert.equal(settings.json.cooldowns.motion, 60);
+  assert.equal((await trigger('pir')).notify, 'sent', 'no cooldown once set to 0');
+
+  await admin.api('PUT', '/api/v1/mode', { json: { mode: 'disarmed' } });
+  assert.equal((await trigger('press')).notify, 'mode', 'disarmed: even a ring is only recorded');
+  await admin.api('PUT', '/api/v1/mode', { json: { mode: 'home' } });
+});
+
+test('bad mode and cooldown requests are refused and change nothing', async () => {
+  assert.equal((await admin.api('PUT', '/api/v1/mode', { json: { mode: 'party' } })).status, 400);
+  assert.equal((await admin.api('PUT', '/api/v1/mode', { json: {} })).status, 400);
+  const path = `/api/v1/devices/${device.id}/event-settings`;
+  for (const cooldowns of [{ pir: -1 }, { pir: 1.5 }, { pir: '5' }, { nonsense: 5 }, { motion: 5, pir: 99999 }]) {
+    assert.equal((await admin.api('PUT', path, { json: { cooldowns } })).status, 400, JSON.stringify(cooldowns));
+  }
+  assert.equal((await admin.api('GET', path)).json.cooldowns.motion, 60, 'all or nothing');
+  assert.equal((await admin.api('PUT', path, { json: { other: 1 } })).status, 400);
+  assert.equal((await new Client(hub.url).request('GET', '/api/v1/mode')).status, 401);
+
+  hub.cli(['user', 'add', 'guest', '--role', 'viewer'], 'a viewer password 123\na viewer password 123\n');
+  const viewer = new Client(hub.url);
+  assert.equal((await viewer.login('guest', 'a viewer password 123')).status, 200);
+  assert.equal((await viewer.api('GET', '/api/v1/mode')).status, 200);
+  assert.equal((await viewer.api('PUT', '/api/v1/mode', { json: { mode: 'away' } })).status, 403);
+  assert.equal((await viewer.api('GET', path)).status, 404, 'a doorbell not shared with the viewer');
+});
