@@ -27,6 +27,7 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/link_server.h"
+#include "events/event_intake.h"
 #include "http/http_server.h"
 #include "live/live_server.h"
 #include "recording/reconcile.h"
@@ -99,6 +100,23 @@ static int hub_wait_signal(const sigset_t *signals)
     struct timespec timeout = {1, 0};
     int signal_number = sigtimedwait(signals, NULL, &timeout);
     return signal_number > 0 ? signal_number : 0;
+}
+
+/* Housekeeping: doorbells that went offline (for offline_event_seconds),
+ * came back, or run low on battery become events. */
+static void hub_report_state_changes(struct hub *hub, int64_t now)
+{
+    static const char *const names[] = {
+        [DEVICE_STATE_OFFLINE] = "offline",
+        [DEVICE_STATE_ONLINE] = "online",
+        [DEVICE_STATE_LOW_BATTERY] = "low_battery",
+    };
+    struct device_state_change changes[DEVICE_STATE_MAX_CHANGES];
+    int count = device_registry_take_state_changes(
+        hub->registry, now, (int64_t)hub->config.offline_event_seconds * 1000, changes,
+        DEVICE_STATE_MAX_CHANGES);
+    for (int i = 0; i < count; i++)
+        event_intake_state_event(changes[i].id, names[changes[i].what], now);
 }
 
 int main(int argc, char **argv)
@@ -194,6 +212,7 @@ int main(int argc, char **argv)
     while ((signal_number = hub_wait_signal(&signals)) == 0) {
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
+        hub_report_state_changes(hub, now);
         link_server_drop_removed(hub, db);
         live_server_adapt_quality(hub);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {

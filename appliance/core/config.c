@@ -37,6 +37,7 @@ void config_defaults(struct config *config)
     config->segment_seconds = 60;
     config->storage_budget = 0;
     config->min_free = -1;
+    config->offline_event_seconds = 60;
 }
 
 /* Accept "PORT", "ADDR:PORT" or "[V6ADDR]:PORT" with a port in 1..65535. */
@@ -147,6 +148,16 @@ int config_set(struct config *config, const char *key, const char *value, char *
         config->segment_seconds = (int)seconds;
         return 0;
     }
+    if (strcmp(key, "offline_event_seconds") == 0) {
+        char *end = NULL;
+        long seconds = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || seconds < 1 || seconds > 86400) {
+            snprintf(error, error_size, "offline_event_seconds: expected 1..86400");
+            return -1;
+        }
+        config->offline_event_seconds = (int)seconds;
+        return 0;
+    }
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
         if (config_parse_bytes(value, &bytes) != 0) {
@@ -250,11 +261,14 @@ void config_print_usage(const char *program)
            "                         budget, only --min-free)\n"
            "      --min-free SIZE    free space to keep on the recordings' disk\n"
            "                         (default 5 %% of it, at most 2G)\n"
+           "      --offline-event-seconds N  a doorbell offline this long is an event\n"
+           "                         (default 60)\n"
            "  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
-           "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free.\n",
+           "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free,\n"
+           "offline_event_seconds.\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
 }
 
@@ -275,13 +289,14 @@ int config_load(struct config *config, int argc, char **argv)
         {"segment-seconds", required_argument, NULL, 'S'},
         {"storage-budget", required_argument, NULL, 'B'},
         {"min-free", required_argument, NULL, 'F'},
+        {"offline-event-seconds", required_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
         ['d'] = "data_dir",       ['l'] = "listen",    ['w'] = "www_dir",
         ['C'] = "tls_cert",       ['K'] = "tls_key",   ['P'] = "public_host",
         ['A'] = "allowed_host",   ['v'] = "log_level", ['S'] = "segment_seconds",
-        ['B'] = "storage_budget", ['F'] = "min_free",
+        ['B'] = "storage_budget", ['F'] = "min_free",  ['O'] = "offline_event_seconds",
     };
     const char *config_file = NULL;
     char error[1024];

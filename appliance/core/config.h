@@ -40,10 +40,11 @@ struct config {
     int allowed_host_count;
     enum log_level log_level;
     int http_threads;
-    int segment_seconds; /* recording segment length, cut on a keyframe */
-    long long storage_budget; /* bytes all recordings may use; 0 = no budget */
-    long long min_free;       /* bytes to keep free on the recordings' filesystem;
-                                 -1 = 5 % of it, at most 2 GiB */
+    int segment_seconds;       /* recording segment length, cut on a keyframe */
+    long long storage_budget;  /* bytes all recordings may use; 0 = no budget */
+    int offline_event_seconds; /* a doorbell offline this long is an "offline" event */
+    long long min_free;        /* bytes to keep free on the recordings' filesystem;
+                                  -1 = 5 % of it, at most 2 GiB */
 };
 
 /* Fill with defaults. */

@@ -280,7 +280,7 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
         /* A link that has said nothing for 30 s is as good as gone, even
          * before TCP notices; the next message brings it back online. */
         if (entry->online && now_ms - entry->last_seen_at > DEVICE_SILENT_OFFLINE_MS)
-            entry->online = 0;
+            device_entry_mark_offline(entry, now_ms);
         if (!entry->online)
             stats->fps = stats->bitrate_kbps = 0;
         stats->rate_frames = stats->frames;
@@ -289,6 +289,62 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
         pthread_mutex_unlock(&entry->lock);
     }
     pthread_mutex_unlock(&registry->lock);
+}
+
+void device_entry_mark_online(struct device_entry *entry)
+{
+    entry->online = 1;
+    entry->offline_since = 0;
+    if (entry->offline_reported) {
+        entry->offline_reported = 0;
+        entry->state_events |= DEVICE_STATE_ONLINE;
+    }
+}
+
+void device_entry_mark_offline(struct device_entry *entry, int64_t now_ms)
+{
+    entry->online = 0;
+    if (entry->offline_since == 0)
+        entry->offline_since = now_ms;
+}
+
+void device_entry_note_battery(struct device_entry *entry, int battery_percent)
+{
+    if (battery_percent < 0) /* mains powered */
+        return;
+    if (battery_percent <= DEVICE_LOW_BATTERY && !entry->low_battery_reported) {
+        entry->low_battery_reported = 1;
+        entry->state_events |= DEVICE_STATE_LOW_BATTERY;
+    } else if (battery_percent >= DEVICE_BATTERY_RECOVERED) {
+        entry->low_battery_reported = 0;
+    }
+}
+
+int device_registry_take_state_changes(struct device_registry *registry, int64_t now_ms,
+                                       int64_t offline_after_ms, struct device_state_change *out,
+                                       int max)
+{
+    int count = 0;
+    pthread_mutex_lock(&registry->lock);
+    for (int i = 0; i < registry->count; i++) {
+        struct device_entry *entry = registry->entries[i];
+        pthread_mutex_lock(&entry->lock);
+        if (!entry->online && entry->offline_since > 0 && !entry->offline_reported &&
+            now_ms - entry->offline_since >= offline_after_ms) {
+            entry->offline_reported = 1;
+            entry->state_events |= DEVICE_STATE_OFFLINE;
+        }
+        for (unsigned bit = DEVICE_STATE_OFFLINE; bit <= DEVICE_STATE_LOW_BATTERY; bit <<= 1) {
+            if (!(entry->state_events & bit) || count == max)
+                continue;
+            memcpy(out[count].id, entry->id, LINK_DEVICE_ID_MAX);
+            out[count++].what = (enum device_state_event)bit;
+            entry->state_events &= ~bit;
+        }
+        pthread_mutex_unlock(&entry->lock);
+    }
+    pthread_mutex_unlock(&registry->lock);
+    return count;
 }
 
 int device_registry_connected_ids(struct device_registry *registry, char ids[][LINK_DEVICE_ID_MAX],

@@ -64,6 +64,10 @@ struct device_entry {
     uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
     size_t snapshot_size;
     int64_t snapshot_at;
+    int64_t offline_since;              /* when it went offline (ms), 0 while online */
+    unsigned state_events;              /* DEVICE_STATE_* events to report (housekeeping) */
+    int offline_reported;               /* an offline event went out for this outage */
+    int low_battery_reported;           /* ... a low_battery event for this discharge */
     int64_t snapshot_event_id;          /* event waiting for the next snapshot, 0 if none */
     int64_t snapshot_event_deadline_ms; /* ... if it comes before this */
     uint32_t next_command_id;
@@ -75,6 +79,39 @@ struct device_entry {
 };
 
 struct device_registry;
+
+#define DEVICE_OFFLINE_EVENT_MS  60000 /* offline this long before it is an event */
+#define DEVICE_LOW_BATTERY       15    /* percent at or below which it is an event ... */
+#define DEVICE_BATTERY_RECOVERED 25    /* ... until it is charged past this again */
+#define DEVICE_STATE_MAX_CHANGES DEVICE_REGISTRY_MAX_DEVICES
+
+enum device_state_event {
+    DEVICE_STATE_OFFLINE = 1u << 0,
+    DEVICE_STATE_ONLINE = 1u << 1,
+    DEVICE_STATE_LOW_BATTERY = 1u << 2,
+};
+
+/* A doorbell state change that becomes an event. */
+struct device_state_change {
+    char id[LINK_DEVICE_ID_MAX];
+    enum device_state_event what;
+};
+
+/* Entry lock held: the doorbell is (again) connected / has gone / reported
+ * its battery. They set the state events the housekeeping reports. */
+void device_entry_mark_online(struct device_entry *entry);
+void device_entry_mark_offline(struct device_entry *entry, int64_t now_ms);
+void device_entry_note_battery(struct device_entry *entry, int battery_percent);
+
+/*
+ * Main thread (housekeeping): take the state changes to report as events:
+ * doorbells offline for offline_after_ms (once per outage), back online
+ * after such an outage, and low on battery. Returns how many were written
+ * to out (at most max).
+ */
+int device_registry_take_state_changes(struct device_registry *registry, int64_t now_ms,
+                                       int64_t offline_after_ms, struct device_state_change *out,
+                                       int max);
 
 /* Create an empty registry; NULL if out of memory. */
 struct device_registry *device_registry_create(void);

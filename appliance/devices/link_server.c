@@ -174,7 +174,7 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     snprintf(entry->remote_address, sizeof(entry->remote_address), "%s", session->remote_address);
     entry->connection = connection;
     entry->connection_serial = session->serial;
-    entry->online = 1;
+    device_entry_mark_online(entry);
     entry->revoked = 0;
     entry->connected_since = entry->last_seen_at = now;
     memset(&entry->video, 0, sizeof(entry->video));
@@ -305,8 +305,8 @@ static void link_push_media(struct link_session *session, struct live_stream *li
             live_stream_count_bad_frame(live);
         }
     } else {
-        int samples = opus_packet_get_nb_samples(message->payload,
-                                                 (opus_int32)message->payload_size, 48000);
+        int samples =
+            opus_packet_get_nb_samples(message->payload, (opus_int32)message->payload_size, 48000);
         rc = live_stream_push_audio(live, message->payload, message->payload_size, capture_us,
                                     reason, sizeof(reason));
         if (rc == 0 && recorder != NULL && samples > 0)
@@ -374,7 +374,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
                                    : "a newer connection of this doorbell took over");
     }
     entry->last_seen_at = now;
-    entry->online = 1;
+    device_entry_mark_online(entry); /* after a silence, a message brings it back */
 
     switch (message->header.type) {
     case LINK_VIDEO:
@@ -410,10 +410,12 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         }
         break;
     case LINK_TELEMETRY:
-        if (link_parse_telemetry(message->json, &entry->telemetry, reason, sizeof(reason)) == 0)
+        if (link_parse_telemetry(message->json, &entry->telemetry, reason, sizeof(reason)) == 0) {
             entry->has_telemetry = 1;
-        else
+            device_entry_note_battery(entry, entry->telemetry.battery_percent);
+        } else {
             keep = -1;
+        }
         break;
     case LINK_EVENT:
         if (link_parse_event(message->json, &event, reason, sizeof(reason)) == 0) {
@@ -522,7 +524,7 @@ static void link_on_close(const struct mg_connection *connection, void *callback
         if (entry != NULL) {
             if (entry->connection_serial == session->serial) {
                 entry->connection = NULL;
-                entry->online = 0;
+                device_entry_mark_offline(entry, database_now_ms());
                 entry->connected_since = 0;
                 if (entry->recorder != NULL)
                     recorder_end_segment(entry->recorder);

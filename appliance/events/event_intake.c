@@ -50,6 +50,35 @@ static void event_intake_boxes(const struct link_event *event, char *out, size_t
     cJSON_Delete(array);
 }
 
+/* Store a new event and let the engine decide on it; row->id is set. 0 or -1. */
+static int event_intake_store(sqlite3 *db, struct event_row *row)
+{
+    enum event_notify decision;
+    int64_t id;
+    if (event_store_insert(db, row, &id) != 0)
+        return -1;
+    row->id = id;
+    event_engine_decide(db, row, &decision);
+    log_info("doorbell %s: %s event %lld stored (notification: %s)", row->device_id, row->type,
+             (long long)id, event_notify_name(decision));
+    return 0;
+}
+
+int64_t event_intake_state_event(const char *device_id, const char *type, int64_t now_ms)
+{
+    sqlite3 *db = database_thread_connection();
+    struct event_row row;
+
+    if (db == NULL)
+        return -1;
+    memset(&row, 0, sizeof(row));
+    snprintf(row.device_id, sizeof(row.device_id), "%s", device_id);
+    snprintf(row.type, sizeof(row.type), "%s", type);
+    row.start_ms = row.end_ms = row.clip_start_ms = row.clip_end_ms = now_ms;
+    row.score = 1.0;
+    return event_intake_store(db, &row) == 0 ? row.id : -1;
+}
+
 int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
                               const struct link_event *event, int64_t now_ms)
 {
@@ -58,8 +87,7 @@ int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
     struct event_row row;
     const char *type = link_event_type_name(event->type);
     int instantaneous = event->type == LINK_EVENT_RING;
-    enum event_notify decision;
-    int64_t pre_ms, post_ms, id = 0;
+    int64_t pre_ms, post_ms;
     int found;
 
     if (db == NULL)
@@ -91,13 +119,9 @@ int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
     row.clip_end_ms = now_ms + post_ms;
     row.score = event->score;
     event_intake_boxes(event, row.boxes, sizeof(row.boxes));
-    if (event_store_insert(db, &row, &id) != 0)
+    if (event_intake_store(db, &row) != 0)
         return -1;
-    row.id = id;
-    event_engine_decide(db, &row, &decision);
-    log_info("doorbell %s: %s event %lld stored (notification: %s)", device_id, type,
-             (long long)id, event_notify_name(decision));
-    return id;
+    return row.id;
 }
 
 void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size)

@@ -27,6 +27,11 @@ struct recorder;
 int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
                               const struct link_event *event, int64_t now_ms);
 
+/* Housekeeping (main thread): a state event of a doorbell ("offline",
+ * "online", "low_battery"): stored as an instantaneous event and decided
+ * on like any other. Returns its id, or -1 (logged). */
+int64_t event_intake_state_event(const char *device_id, const char *type, int64_t now_ms);
+
 /* Link thread: a snapshot arrived while event_id waited for one. */
 void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size);
 

@@ -1,6 +1,7 @@
 // Events and what notifies: rings and PIR from the real doorbell become
-// events; the hub's mode and the per-doorbell cooldowns decide which of them
-// notify (events.notify), through the mode and event-settings routes.
+// events, and so do its going offline and coming back; the hub's mode and
+// the per-doorbell cooldowns decide which of them notify (events.notify),
+// through the mode and event-settings routes.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ const data = tempDir('doorstep-events-');
 let hub, admin, device, doorbell;
 
 before(async () => {
-  hub = await Hub.start({ dataDir: data.dir });
+  hub = await Hub.start({ dataDir: data.dir, extra: ['--offline-event-seconds', '2'] });
   admin = await hub.admin();
   device = hub.addDevice('Front door');
   doorbell = await Doorbell.start({ hub, ...device, fps: 15 });
@@ -76,4 +77,21 @@ test('bad mode and cooldown requests are refused and change nothing', async () =
   assert.equal((await viewer.api('GET', '/api/v1/mode')).status, 200);
   assert.equal((await viewer.api('PUT', '/api/v1/mode', { json: { mode: 'away' } })).status, 403);
   assert.equal((await viewer.api('GET', path)).status, 404, 'a doorbell not shared with the viewer');
+});
+
+test('a doorbell offline for offline_event_seconds is an event, once; so is its return', async () => {
+  const events = async () => (await admin.api('GET', `/api/v1/devices/${device.id}/events?type=offline,online`)).json.events;
+  assert.deepEqual(await events(), []);
+  await doorbell.stop();
+  await waitFor(async () => (await events()).length === 1, { what: 'the offline event' });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const [offline] = await events();
+  assert.equal(offline.event_type, 'offline');
+  assert.equal(offline.notify, 'sent', 'at home, offline doorbells are reported');
+  assert.equal((await events()).length, 1, 'one event per outage');
+  doorbell = await Doorbell.start({ hub, ...device, fps: 15 });
+  await waitFor(async () => (await events()).length === 2, { what: 'the online event' });
+  const [online] = await events();
+  assert.equal(online.event_type, 'online');
+  assert.equal(online.notify, 'mode', 'at home, coming back is only recorded');
 });
