@@ -39,6 +39,7 @@
 #include "core/doorbell_options.h"
 #include "encoder/encoder.h"
 #include "link/link_client.h"
+#include "replay/replay.h"
 #include "snapshot/snapshot.h"
 
 #define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
@@ -464,6 +465,12 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     log_set_level(doorbell->options.log_level);
+    if (doorbell->options.replay_path != NULL) {
+        /* A pre-encoded file instead of camera and encoder (firmware/replay). */
+        exit_code = replay_run(&doorbell->options, DOORBELL_FIRMWARE_VERSION);
+        free(doorbell);
+        return exit_code;
+    }
     doorbell->started_at = time(NULL);
     atomic_store(&doorbell->streaming, 1);
 

@@ -36,6 +36,10 @@ static void doorbell_usage(const char *program)
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
+           "  --replay FILE.h264     send this H.264 Annex B file in a loop at --fps instead\n"
+           "                         of a camera (bench doorbells; --size should match it)\n"
+           "  --replay-devices FILE  with --replay: one more device link per\n"
+           "                         \"DEVICE_ID SECRET\" line, all in this process\n"
            "  --log-level LEVEL      error, warn, info (default), debug\n"
            "  --help                 show this help\n\n"
            "Control commands: press, pir, snapshot, keyframe, light on|off, night, day,\n"
@@ -66,10 +70,12 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"speaker-device", required_argument, NULL, 'A'},
         {"alsa-config", required_argument, NULL, 'L'},
         {"audio-pacing", required_argument, NULL, 'P'},
+        {"replay", required_argument, NULL, 'R'},
+        {"replay-devices", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int option;
+    int option, secrets;
 
     memset(options, 0, sizeof(*options));
     options->camera = "sim";
@@ -145,6 +151,12 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
                 return -1;
             }
             break;
+        case 'R':
+            options->replay_path = optarg;
+            break;
+        case 'D':
+            options->replay_devices = optarg;
+            break;
         case 'v':
             if (log_parse_level(optarg, &options->log_level) != 0) {
                 fprintf(stderr, "%s: unknown log level '%s'\n", argv[0], optarg);
@@ -166,8 +178,16 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     }
     if (options->keyframe_interval <= 0)
         options->keyframe_interval = 2 * options->fps;
-    if (options->hub_url == NULL || options->device_id == NULL ||
-        (options->secret_hex == NULL) == (options->secret_file == NULL)) {
+    if (options->replay_devices != NULL && options->replay_path == NULL) {
+        fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
+        return -1;
+    }
+    /* One secret for --device-id; a replay doorbell may list all its devices
+     * in --replay-devices instead. */
+    secrets = (options->secret_hex != NULL) + (options->secret_file != NULL);
+    if (options->hub_url == NULL ||
+        (options->device_id != NULL ? secrets != 1
+                                    : secrets != 0 || options->replay_devices == NULL)) {
         fprintf(stderr, "%s: --hub, --device-id and one of --secret/--secret-file are needed\n",
                 argv[0]);
         return -1;

@@ -28,6 +28,8 @@ struct doorbell_options {
     const char *alsa_config;    /* extra asoundrc read after alsa.conf */
     enum audio_pacing audio_pacing;
     enum log_level log_level;
+    const char *replay_path;    /* --replay: send this H.264 file, no camera (firmware/replay) */
+    const char *replay_devices; /* --replay-devices: more links, "ID SECRET" per line */
 };
 
 /* Fill options from argv. 0 run, 1 printed --help (exit 0), -1 error (printed). */
