@@ -28,8 +28,10 @@
 #include "devices/device_registry.h"
 #include "devices/link_server.h"
 #include "events/event_intake.h"
+#include "events/event_push.h"
 #include "http/http_server.h"
 #include "live/live_server.h"
+#include "notify/notify.h"
 #include "recording/reconcile.h"
 #include "recording/retention.h"
 #include "storage/database.h"
@@ -116,7 +118,7 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
         hub->registry, now, (int64_t)hub->config.offline_event_seconds * 1000, changes,
         DEVICE_STATE_MAX_CHANGES);
     for (int i = 0; i < count; i++)
-        event_intake_state_event(changes[i].id, names[changes[i].what], now);
+        event_intake_state_event(hub, changes[i].id, names[changes[i].what], now);
 }
 
 int main(int argc, char **argv)
@@ -192,6 +194,9 @@ int main(int argc, char **argv)
     }
     log_info("hub key SHA-256 %s", hub->certificate.key_sha256);
     hub_make_public_url(hub);
+    hub->notify = notify_start(hub->public_url);
+    if (hub->notify == NULL)
+        goto out;
 
     hub->registry = device_registry_create();
     if (hub->registry == NULL)
@@ -204,6 +209,11 @@ int main(int argc, char **argv)
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
         log_error("%s", error);
+        goto out_library;
+    }
+    if (event_push_start(hub) == NULL) {
+        log_error("cannot start the event feed");
+        http_server_stop(hub);
         goto out_library;
     }
     atomic_store(&hub->ready, 1);
@@ -223,11 +233,14 @@ int main(int argc, char **argv)
     log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&hub->ready, 0);
     link_server_shutdown(hub);
+    event_push_stop(hub);
     http_server_stop(hub);
+    event_push_free(hub);
     exit_code = 0;
 out_library:
     mg_exit_library();
 out:
+    notify_stop(hub->notify);
     retention_stop(hub->retention);
     device_registry_destroy(hub->registry);
     database_close(db);

@@ -3,6 +3,7 @@
 
 import * as api from './js/api.js';
 import { h, replace, icon, toast } from './js/ui.js';
+import { startEventFeed, stopEventFeed } from './js/event-feed.js';
 import * as setupPage from './js/pages/setup.js';
 import * as loginPage from './js/pages/login.js';
 import * as devicesPage from './js/pages/devices.js';
@@ -130,6 +131,7 @@ function renderShell(r) {
   document.body.classList.toggle('is-public', Boolean(r.public));
   if (r.public) { header.hidden = true; header.replaceChildren(); return; }
   header.hidden = false;
+  startEventFeed();
   const user = state.session.user || {};
   const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
     NAV.map((n) => h('a', {
@@ -172,6 +174,7 @@ async function doLogout(btn) {
     }
   }
   state.session = { authenticated: false, setup_required: false };
+  stopEventFeed();
   navigate('/login', { replace: true });
   toast('You are signed out.', 'info', 3000);
 }
@@ -179,6 +182,7 @@ async function doLogout(btn) {
 function onUnauthorized() {
   if (!state.session || !state.session.authenticated) return;
   state.session = { authenticated: false, setup_required: false };
+  stopEventFeed();
   const { raw, path } = parseHash();
   if (path === '/login') return;
   navigate(`/login?next=${encodeURIComponent(raw)}&expired=1`, { replace: true });

@@ -17,6 +17,8 @@
 
 struct device_registry;
 struct retention;
+struct event_push;
+struct notify;
 struct mg_context;
 
 struct hub {
@@ -25,6 +27,8 @@ struct hub {
     struct device_registry *registry;
     struct mg_context *server;
     struct retention *retention; /* deletes recordings past their limits; own thread */
+    struct event_push *event_push; /* events to the open web UIs; own thread */
+    struct notify *notify;       /* ntfy and webhook notifications; own thread */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512]; /* https://host:port, for printed links */

@@ -330,7 +330,8 @@ static void link_take_event(struct link_session *session, struct recorder *recor
 {
     struct device_entry *entry;
     struct link_command command;
-    int64_t event_id = event_intake_on_event(session->device.id, recorder, event, now);
+    int64_t event_id =
+        event_intake_on_event(session->hub, session->device.id, recorder, event, now);
 
     if (event_id <= 0)
         return;
@@ -449,7 +450,8 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     if (have_event)
         link_take_event(session, recorder, &event, now);
     if (snapshot_event_id > 0)
-        event_intake_on_snapshot(snapshot_event_id, message->payload, message->payload_size);
+        event_intake_on_snapshot(session->hub, snapshot_event_id, message->payload,
+                                 message->payload_size);
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */

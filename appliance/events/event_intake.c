@@ -18,8 +18,11 @@
 #include <cjson/cJSON.h>
 
 #include "common/log.h"
+#include "core/hub.h"
 #include "events/event_engine.h"
+#include "events/event_push.h"
 #include "events/event_store.h"
+#include "notify/notify.h"
 #include "recording/recorder.h"
 #include "recording/recording_settings.h"
 #include "storage/database.h"
@@ -50,8 +53,14 @@ static void event_intake_boxes(const struct link_event *event, char *out, size_t
     cJSON_Delete(array);
 }
 
-/* Store a new event and let the engine decide on it; row->id is set. 0 or -1. */
-static int event_intake_store(sqlite3 *db, struct event_row *row)
+/*
+ * Store a new event and let the engine decide on it; row->id is set. What
+ * notifies is queued for the targets, due once its snapshot is there (or
+ * after EVENT_SNAPSHOT_WAIT_MS when wants_snapshot), and every event goes to
+ * the open UIs. 0 or -1.
+ */
+static int event_intake_store(struct hub *hub, sqlite3 *db, struct event_row *row,
+                              int wants_snapshot)
 {
     enum event_notify decision;
     int64_t id;
@@ -59,12 +68,20 @@ static int event_intake_store(sqlite3 *db, struct event_row *row)
         return -1;
     row->id = id;
     event_engine_decide(db, row, &decision);
+    snprintf(row->notify, sizeof(row->notify), "%s", event_notify_name(decision));
     log_info("doorbell %s: %s event %lld stored (notification: %s)", row->device_id, row->type,
-             (long long)id, event_notify_name(decision));
+             (long long)id, row->notify);
+    if (decision == EVENT_NOTIFY_SEND &&
+        notify_enqueue_event(db, row,
+                             row->start_ms + (wants_snapshot ? EVENT_SNAPSHOT_WAIT_MS : 0)) == 0 &&
+        !wants_snapshot)
+        notify_wake(hub->notify);
+    event_push_broadcast(hub->event_push, row);
     return 0;
 }
 
-int64_t event_intake_state_event(const char *device_id, const char *type, int64_t now_ms)
+int64_t event_intake_state_event(struct hub *hub, const char *device_id, const char *type,
+                                 int64_t now_ms)
 {
     sqlite3 *db = database_thread_connection();
     struct event_row row;
@@ -76,10 +93,10 @@ int64_t event_intake_state_event(const char *device_id, const char *type, int64_
     snprintf(row.type, sizeof(row.type), "%s", type);
     row.start_ms = row.end_ms = row.clip_start_ms = row.clip_end_ms = now_ms;
     row.score = 1.0;
-    return event_intake_store(db, &row) == 0 ? row.id : -1;
+    return event_intake_store(hub, db, &row, 0) == 0 ? row.id : -1;
 }
 
-int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
+int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct recorder *recorder,
                               const struct link_event *event, int64_t now_ms)
 {
     sqlite3 *db = database_thread_connection();
@@ -119,14 +136,14 @@ int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
     row.clip_end_ms = now_ms + post_ms;
     row.score = event->score;
     event_intake_boxes(event, row.boxes, sizeof(row.boxes));
-    if (event_intake_store(db, &row) != 0)
+    if (event_intake_store(hub, db, &row, 1) != 0)
         return -1;
     return row.id;
 }
 
-void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size)
+void event_intake_on_snapshot(struct hub *hub, int64_t event_id, const uint8_t *jpeg, size_t size)
 {
     sqlite3 *db = database_thread_connection();
-    if (db != NULL)
-        event_store_set_snapshot(db, event_id, jpeg, size);
+    if (db != NULL && event_store_set_snapshot(db, event_id, jpeg, size) == 0)
+        notify_event_ready(hub->notify, db, event_id);
 }

@@ -1,8 +1,11 @@
 /*
  * event_intake.h - what the hub does when a doorbell reports an event:
  * store it (or extend the ongoing one), tell the doorbell's recorder (event
- * clips with pre- and post-roll), and say whether the event still needs a
- * snapshot. Issue 5's engine (cooldowns, modes, notifications) hooks in here.
+ * clips with pre- and post-roll), let the engine decide whether it notifies
+ * (event_engine.h), and if so queue it for the notification targets
+ * (notify.h) and the open UIs (event_push.h); and say whether the event
+ * still needs a snapshot (notifications wait up to EVENT_SNAPSHOT_WAIT_MS
+ * for it, so it rides along).
  *
  * Link thread of the doorbell (one civetweb worker), outside the registry
  * entry lock; uses that thread's SQLite connection.
@@ -14,6 +17,7 @@
 
 #include "common/link_protocol.h"
 
+struct hub;
 struct recorder;
 
 #define EVENT_SNAPSHOT_WAIT_MS 3000 /* a snapshot this soon after an event belongs to it */
@@ -24,15 +28,16 @@ struct recorder;
  * attaches the doorbell's next snapshot to it), 0 when there is none, -1 on
  * a database error (logged; the link goes on).
  */
-int64_t event_intake_on_event(const char *device_id, struct recorder *recorder,
+int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct recorder *recorder,
                               const struct link_event *event, int64_t now_ms);
 
 /* Housekeeping (main thread): a state event of a doorbell ("offline",
  * "online", "low_battery"): stored as an instantaneous event and decided
  * on like any other. Returns its id, or -1 (logged). */
-int64_t event_intake_state_event(const char *device_id, const char *type, int64_t now_ms);
+int64_t event_intake_state_event(struct hub *hub, const char *device_id, const char *type,
+                                 int64_t now_ms);
 
 /* Link thread: a snapshot arrived while event_id waited for one. */
-void event_intake_on_snapshot(int64_t event_id, const uint8_t *jpeg, size_t size);
+void event_intake_on_snapshot(struct hub *hub, int64_t event_id, const uint8_t *jpeg, size_t size);
 
 #endif

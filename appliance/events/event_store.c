@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -263,4 +264,48 @@ int event_store_set_starred(sqlite3 *db, const char *device_id, int64_t id, int 
     if (event_store_finish(db, statement, "star") != 0)
         return -1;
     return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
+/* An event as the API shows it (docs/api.md). */
+cJSON *event_store_json(const struct event_row *row)
+{
+    cJSON *item = cJSON_CreateObject(), *boxes;
+    char text[256];
+    time_t seconds = (time_t)(row->start_ms / 1000);
+    struct tm utc;
+
+    cJSON_AddNumberToObject(item, "event_id", (double)row->id);
+    cJSON_AddStringToObject(item, "device_id", row->device_id);
+    cJSON_AddStringToObject(item, "event_type", row->type);
+    gmtime_r(&seconds, &utc);
+    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03dZ",
+             (int)(row->start_ms % 1000));
+    cJSON_AddStringToObject(item, "timestamp", text);
+    cJSON_AddNumberToObject(item, "start_ms", (double)row->start_ms);
+    cJSON_AddNumberToObject(item, "end_ms", (double)row->end_ms);
+    cJSON_AddNumberToObject(item, "clip_start_ms", (double)row->clip_start_ms);
+    cJSON_AddNumberToObject(item, "clip_end_ms", (double)row->clip_end_ms);
+    cJSON_AddNumberToObject(item, "duration_seconds",
+                            (double)(row->clip_end_ms - row->clip_start_ms) / 1000.0);
+    cJSON_AddNumberToObject(item, "pre_roll_seconds",
+                            (double)(row->start_ms - row->clip_start_ms) / 1000.0);
+    cJSON_AddBoolToObject(item, "active", row->active);
+    cJSON_AddNumberToObject(item, "score", row->score);
+    boxes = cJSON_Parse(row->boxes);
+    cJSON_AddItemToObject(item, "boxes", boxes != NULL ? boxes : cJSON_CreateArray());
+    cJSON_AddBoolToObject(item, "starred", row->starred);
+    cJSON_AddBoolToObject(item, "has_snapshot", row->has_snapshot);
+    cJSON_AddStringToObject(item, "notify", row->notify);
+    if (row->has_snapshot) {
+        snprintf(text, sizeof(text), "/api/v1/devices/%s/events/%lld/snapshot.jpg", row->device_id,
+                 (long long)row->id);
+        cJSON_AddStringToObject(item, "thumbnail_url", text);
+    } else {
+        cJSON_AddNullToObject(item, "thumbnail_url");
+    }
+    snprintf(text, sizeof(text), "/api/v1/devices/%s/export?from=%lld&to=%lld", row->device_id,
+             (long long)row->clip_start_ms, (long long)row->clip_end_ms);
+    cJSON_AddStringToObject(item, "video_url", text);
+    return item;
 }

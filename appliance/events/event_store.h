@@ -9,6 +9,7 @@
 #ifndef DOORSTEP_EVENT_STORE_H
 #define DOORSTEP_EVENT_STORE_H
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,5 +76,9 @@ int event_store_snapshot(sqlite3 *db, const char *device_id, int64_t id, uint8_t
 
 /* Star or unstar. 1 done, 0 no such event, -1 error. */
 int event_store_set_starred(sqlite3 *db, const char *device_id, int64_t id, int starred);
+
+/* An event as the API and the UI's event feed show it (docs/api.md); the
+ * caller deletes it. */
+cJSON *event_store_json(const struct event_row *row);
 
 #endif

@@ -56,6 +56,15 @@ int routes_storage_get(struct http_request *request);
 int routes_storage_settings_get(struct http_request *request);
 int routes_storage_settings_put(struct http_request *request);
 
+/* /api/v1/notifications/... (routes_notify.c) */
+int routes_notify_targets_list(struct http_request *request);
+int routes_notify_targets_add(struct http_request *request);
+int routes_notify_targets_get(struct http_request *request);
+int routes_notify_targets_update(struct http_request *request);
+int routes_notify_targets_delete(struct http_request *request);
+int routes_notify_targets_test(struct http_request *request);
+int routes_notify_deliveries(struct http_request *request);
+
 /* /api/v1/me and /api/v1/users... */
 int routes_users_me(struct http_request *request);
 int routes_users_list(struct http_request *request);

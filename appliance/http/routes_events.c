@@ -24,54 +24,10 @@
 #define ROUTES_EVENTS_DEFAULT_WINDOW_MS (7LL * 24 * 3600 * 1000)
 #define ROUTES_EVENTS_DEFAULT_LIMIT     50
 
-/* An event as the API shows it (docs/api.md). */
-static cJSON *routes_event_json(const struct event_row *row)
-{
-    cJSON *item = cJSON_CreateObject(), *boxes;
-    char text[256];
-    time_t seconds = (time_t)(row->start_ms / 1000);
-    struct tm utc;
-
-    cJSON_AddNumberToObject(item, "event_id", (double)row->id);
-    cJSON_AddStringToObject(item, "device_id", row->device_id);
-    cJSON_AddStringToObject(item, "event_type", row->type);
-    gmtime_r(&seconds, &utc);
-    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
-    snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03dZ",
-             (int)(row->start_ms % 1000));
-    cJSON_AddStringToObject(item, "timestamp", text);
-    cJSON_AddNumberToObject(item, "start_ms", (double)row->start_ms);
-    cJSON_AddNumberToObject(item, "end_ms", (double)row->end_ms);
-    cJSON_AddNumberToObject(item, "clip_start_ms", (double)row->clip_start_ms);
-    cJSON_AddNumberToObject(item, "clip_end_ms", (double)row->clip_end_ms);
-    cJSON_AddNumberToObject(item, "duration_seconds",
-                            (double)(row->clip_end_ms - row->clip_start_ms) / 1000.0);
-    cJSON_AddNumberToObject(item, "pre_roll_seconds",
-                            (double)(row->start_ms - row->clip_start_ms) / 1000.0);
-    cJSON_AddBoolToObject(item, "active", row->active);
-    cJSON_AddNumberToObject(item, "score", row->score);
-    boxes = cJSON_Parse(row->boxes);
-    cJSON_AddItemToObject(item, "boxes", boxes != NULL ? boxes : cJSON_CreateArray());
-    cJSON_AddBoolToObject(item, "starred", row->starred);
-    cJSON_AddBoolToObject(item, "has_snapshot", row->has_snapshot);
-    cJSON_AddStringToObject(item, "notify", row->notify);
-    if (row->has_snapshot) {
-        snprintf(text, sizeof(text), "/api/v1/devices/%s/events/%lld/snapshot.jpg", row->device_id,
-                 (long long)row->id);
-        cJSON_AddStringToObject(item, "thumbnail_url", text);
-    } else {
-        cJSON_AddNullToObject(item, "thumbnail_url");
-    }
-    snprintf(text, sizeof(text), "/api/v1/devices/%s/export?from=%lld&to=%lld", row->device_id,
-             (long long)row->clip_start_ms, (long long)row->clip_end_ms);
-    cJSON_AddStringToObject(item, "video_url", text);
-    return item;
-}
-
 /* event_store_list callback: append to the array. */
 static int routes_events_add(const struct event_row *row, void *array)
 {
-    cJSON_AddItemToArray(array, routes_event_json(row));
+    cJSON_AddItemToArray(array, event_store_json(row));
     return 0;
 }
 
@@ -152,7 +108,7 @@ static int routes_events_send(struct http_request *request, int64_t id)
         return http_send_error(request, 500, "internal", "database error");
     if (found == 0)
         return http_send_error(request, 404, "not_found", "no such event");
-    json = routes_event_json(&row);
+    json = event_store_json(&row);
     status = http_send_json(request, 200, json);
     cJSON_Delete(json);
     return status;

@@ -123,3 +123,21 @@ test('an admin changes a doorbell to event recording and the setting is kept', a
   assert.equal(await form.locator('input[name="post_roll_seconds"]').evaluate((input) => input.validity.valid), false);
   await context.close();
 });
+
+test('a ring shows a toast in an open UI, linking to that moment', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${hub.url}/#/login`);
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.locator(`[data-testid="device-card"][data-device-id="${device.id}"]`).waitFor({ timeout: 15000 });
+  // A press before the feed is open would be missed: wait for it.
+  await page.waitForFunction(() => document.documentElement.dataset.eventFeed === 'open');
+  assert.equal(await doorbell.control('press'), 'ok');
+  const toast = page.getByTestId('event-toast');
+  await toast.waitFor({ timeout: 5000 });
+  assert.match(await toast.textContent(), /Front door: Someone rang the doorbell/);
+  assert.match(await toast.getAttribute('href'), new RegExp(`^#/devices/${device.id}/recordings\\?t=\\d+$`));
+  await context.close();
+});

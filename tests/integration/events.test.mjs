@@ -5,6 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 
 const data = tempDir('doorstep-events-');
@@ -94,4 +95,38 @@ test('a doorbell offline for offline_event_seconds is an event, once; so is its 
   const [online] = await events();
   assert.equal(online.event_type, 'online');
   assert.equal(online.notify, 'mode', 'at home, coming back is only recorded');
+});
+
+// Open the event feed as client (its cookie); resolves when open, rejects when refused.
+function openFeed(client, origin = new URL(hub.url).origin) {
+  const headers = { Origin: origin, Cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+  const socket = new WebSocket(`wss://localhost:${hub.port}/api/v1/events/live`, { headers, rejectUnauthorized: false });
+  const messages = [];
+  socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket, messages }));
+    socket.once('error', reject);
+    socket.once('unexpected-response', (request, response) => reject(new Error(`refused: ${response.statusCode}`)));
+  });
+}
+
+test('the event feed: each new event reaches the open UIs allowed to see it, and no one else', async () => {
+  const feed = await openFeed(admin);
+  await assert.rejects(openFeed(new Client(hub.url)), 'no session, no feed');
+  await assert.rejects(openFeed(admin, 'https://evil.example'), 'another origin, no feed');
+  const guest = new Client(hub.url);
+  assert.equal((await guest.login('guest', 'a viewer password 123')).status, 200);
+  const guestFeed = await openFeed(guest);
+
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const ring = await trigger('press');
+  await waitFor(() => feed.messages.some((m) => m.event.event_id === ring.event_id), { what: 'the ring on the feed' });
+  const pushed = feed.messages.find((m) => m.event.event_id === ring.event_id);
+  assert.equal(pushed.type, 'event');
+  assert.equal(pushed.event.event_type, 'ring');
+  assert.equal(pushed.event.notify, 'sent');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(guestFeed.messages, [], 'a viewer without this doorbell hears nothing of it');
+  feed.socket.close();
+  guestFeed.socket.close();
 });

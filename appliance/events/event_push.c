@@ -1,0 +1,279 @@
+/*
+ * event_push.c - events to the open web UIs, as they happen: the WebSocket
+ * /api/v1/events/live (see event_push.h).
+ *
+ * Threads: civetweb runs connect/ready/data/close on each client's
+ * connection thread; event_push_broadcast() is called by link threads and
+ * the housekeeping; one push thread does every write, so a stalled browser
+ * can only ever hold up that thread, never a doorbell's link.
+ * push->lock guards the client list and the queue.
+ */
+#define LOG_MODULE "events"
+
+#include "events/event_push.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accounts/users.h"
+#include "civetweb.h"
+#include "common/log.h"
+#include "core/hub.h"
+#include "http/http_gate.h"
+#include "storage/database.h"
+
+#define EVENT_PUSH_PATH      "/api/v1/events/live"
+#define EVENT_PUSH_QUEUE_MAX 256 /* messages waiting; more are dropped (and logged) */
+
+/* One open UI. Owned by the list; freed on close, never while the push
+ * thread writes to it (it holds a reference while writing). */
+struct event_push_client {
+    struct event_push_client *next;
+    struct mg_connection *connection;
+    struct user user;
+    int references; /* the list's, plus one while the push thread writes */
+    int closed;
+};
+
+/* One queued event: its device (for the right to see it) and its JSON text. */
+struct event_push_message {
+    struct event_push_message *next;
+    char device_id[LINK_DEVICE_ID_MAX];
+    char *text;
+};
+
+struct event_push {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct event_push_client *clients;
+    struct event_push_message *head, *tail;
+    int queued, stopping;
+    pthread_t thread;
+};
+
+/* Drop a reference; the last one frees. Lock held. */
+static void event_push_client_release(struct event_push_client *client)
+{
+    if (--client->references == 0)
+        free(client);
+}
+
+/* civetweb: upgrade request; the gate (Host, Origin, session). 0 accepts. */
+static int event_push_on_connect(const struct mg_connection *connection, void *data)
+{
+    struct hub *hub = data;
+    struct event_push_client *client = calloc(1, sizeof(*client));
+    struct http_auth auth;
+
+    if (client == NULL)
+        return 1;
+    if (!http_gate_websocket(hub, connection, &auth)) {
+        free(client);
+        return 1;
+    }
+    client->user = auth.user;
+    client->connection = (struct mg_connection *)connection;
+    client->references = 1;
+    mg_set_user_connection_data(connection, client);
+    return 0;
+}
+
+/* civetweb: open; join the list. */
+static void event_push_on_ready(struct mg_connection *connection, void *data)
+{
+    struct hub *hub = data;
+    struct event_push_client *client = mg_get_user_connection_data(connection);
+    if (client == NULL || hub->event_push == NULL)
+        return;
+    pthread_mutex_lock(&hub->event_push->lock);
+    client->next = hub->event_push->clients;
+    hub->event_push->clients = client;
+    pthread_mutex_unlock(&hub->event_push->lock);
+}
+
+/* civetweb: the UI sends nothing but control frames. */
+static int event_push_on_data(struct mg_connection *connection, int bits, char *data, size_t size,
+                              void *callback_data)
+{
+    (void)connection, (void)data, (void)size, (void)callback_data;
+    return (bits & 0x0f) != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE;
+}
+
+/* civetweb: gone; leave the list (freed once the push thread lets go). */
+static void event_push_on_close(const struct mg_connection *connection, void *data)
+{
+    struct hub *hub = data;
+    struct event_push_client *client = mg_get_user_connection_data(connection);
+    struct event_push_client **at;
+
+    if (client == NULL)
+        return;
+    mg_set_user_connection_data(connection, NULL);
+    if (hub->event_push == NULL) {
+        free(client);
+        return;
+    }
+    pthread_mutex_lock(&hub->event_push->lock);
+    for (at = &hub->event_push->clients; *at != NULL; at = &(*at)->next)
+        if (*at == client) {
+            *at = client->next;
+            break;
+        }
+    client->closed = 1;
+    event_push_client_release(client);
+    pthread_mutex_unlock(&hub->event_push->lock);
+}
+
+/* Push thread: write one message to every client allowed to see its doorbell. */
+static void event_push_deliver(struct event_push *push, const struct event_push_message *message)
+{
+    struct event_push_client *targets[64];
+    int count = 0;
+    sqlite3 *db = database_thread_connection();
+
+    pthread_mutex_lock(&push->lock);
+    for (struct event_push_client *client = push->clients; client != NULL && count < 64;
+         client = client->next) {
+        client->references++;
+        targets[count++] = client;
+    }
+    pthread_mutex_unlock(&push->lock);
+    for (int i = 0; i < count; i++) {
+        if (!targets[i]->closed && db != NULL &&
+            users_can_see_device(db, &targets[i]->user, message->device_id))
+            mg_websocket_write(targets[i]->connection, MG_WEBSOCKET_OPCODE_TEXT, message->text,
+                               strlen(message->text));
+    }
+    pthread_mutex_lock(&push->lock);
+    for (int i = 0; i < count; i++)
+        event_push_client_release(targets[i]);
+    pthread_mutex_unlock(&push->lock);
+}
+
+static void *event_push_thread(void *data)
+{
+    struct event_push *push = data;
+    for (;;) {
+        struct event_push_message *message;
+        pthread_mutex_lock(&push->lock);
+        while (push->head == NULL && !push->stopping)
+            pthread_cond_wait(&push->wake, &push->lock);
+        if (push->stopping) {
+            pthread_mutex_unlock(&push->lock);
+            break;
+        }
+        message = push->head;
+        push->head = message->next;
+        if (push->head == NULL)
+            push->tail = NULL;
+        push->queued--;
+        pthread_mutex_unlock(&push->lock);
+        event_push_deliver(push, message);
+        free(message->text);
+        free(message);
+    }
+    return NULL;
+}
+
+struct event_push *event_push_start(struct hub *hub)
+{
+    struct event_push *push = calloc(1, sizeof(*push));
+    if (push == NULL)
+        return NULL;
+    pthread_mutex_init(&push->lock, NULL);
+    pthread_cond_init(&push->wake, NULL);
+    if (pthread_create(&push->thread, NULL, event_push_thread, push) != 0) {
+        pthread_cond_destroy(&push->wake);
+        pthread_mutex_destroy(&push->lock);
+        free(push);
+        return NULL;
+    }
+    hub->event_push = push;
+    mg_set_websocket_handler(hub->server, EVENT_PUSH_PATH, event_push_on_connect,
+                             event_push_on_ready, event_push_on_data, event_push_on_close, hub);
+    return push;
+}
+
+void event_push_broadcast(struct event_push *push, const struct event_row *event)
+{
+    struct event_push_message *message;
+    cJSON *json, *wrapper;
+
+    if (push == NULL)
+        return;
+    message = calloc(1, sizeof(*message));
+    wrapper = cJSON_CreateObject();
+    json = event_store_json(event);
+    if (message == NULL || wrapper == NULL || json == NULL)
+        goto fail;
+    cJSON_AddStringToObject(wrapper, "type", "event");
+    cJSON_AddItemToObject(wrapper, "event", json);
+    json = NULL;
+    message->text = cJSON_PrintUnformatted(wrapper);
+    if (message->text == NULL)
+        goto fail;
+    memcpy(message->device_id, event->device_id, sizeof(message->device_id));
+    cJSON_Delete(wrapper);
+    pthread_mutex_lock(&push->lock);
+    if (push->queued >= EVENT_PUSH_QUEUE_MAX || push->stopping) {
+        pthread_mutex_unlock(&push->lock);
+        log_warn("event feed: queue full, event %lld not pushed", (long long)event->id);
+        free(message->text);
+        free(message);
+        return;
+    }
+    if (push->tail != NULL)
+        push->tail->next = message;
+    else
+        push->head = message;
+    push->tail = message;
+    push->queued++;
+    pthread_cond_signal(&push->wake);
+    pthread_mutex_unlock(&push->lock);
+    return;
+fail:
+    cJSON_Delete(json);
+    cJSON_Delete(wrapper);
+    if (message != NULL)
+        free(message->text);
+    free(message);
+}
+
+void event_push_stop(struct hub *hub)
+{
+    struct event_push *push = hub->event_push;
+    struct event_push_message *message;
+
+    if (push == NULL)
+        return;
+    pthread_mutex_lock(&push->lock);
+    push->stopping = 1;
+    pthread_cond_signal(&push->wake);
+    pthread_mutex_unlock(&push->lock);
+    pthread_join(push->thread, NULL);
+    while ((message = push->head) != NULL) {
+        push->head = message->next;
+        free(message->text);
+        free(message);
+    }
+    /* Clients left in the list are freed by their close handlers, which
+     * civetweb runs when the server stops; after that nothing refers here. */
+}
+
+void event_push_free(struct hub *hub)
+{
+    struct event_push *push = hub->event_push;
+    if (push == NULL)
+        return;
+    hub->event_push = NULL;
+    while (push->clients != NULL) {
+        struct event_push_client *client = push->clients;
+        push->clients = client->next;
+        event_push_client_release(client);
+    }
+    pthread_cond_destroy(&push->wake);
+    pthread_mutex_destroy(&push->lock);
+    free(push);
+}
