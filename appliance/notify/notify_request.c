@@ -25,6 +25,21 @@
 #define NOTIFY_TEXT_MAX   512
 #define NOTIFY_LINK_MAX   (NOTIFY_URL_MAX + 128)
 
+/* The key bytes of a "whsec_<base64>" secret (see notify_request.h). */
+int notify_secret_key(const char *secret, uint8_t *key, size_t key_size)
+{
+    size_t prefix = strlen(NOTIFY_SECRET_PREFIX), length, written = 0;
+
+    length = strnlen(secret, NOTIFY_SECRET_MAX);
+    if (length >= NOTIFY_SECRET_MAX || strncmp(secret, NOTIFY_SECRET_PREFIX, prefix) != 0)
+        return -1;
+    if (mbedtls_base64_decode(key, key_size, &written, (const unsigned char *)secret + prefix,
+                              length - prefix) != 0 ||
+        written < NOTIFY_SECRET_KEY_MIN || written > NOTIFY_SECRET_KEY_MAX)
+        return -1;
+    return (int)written;
+}
+
 /* How each event type reads in a notification; ntfy priority 5 is urgent. */
 struct notify_type_text {
     const char *type;

@@ -130,4 +130,8 @@ int64_t notify_backoff_ms(int attempts, uint32_t jitter);
 /* "2026-11-21T08:15:00.123Z" for ms since the epoch. */
 void notify_iso_time(int64_t ms, char *out, size_t out_size);
 
+/* The key bytes of a "whsec_<base64>" secret into key (NOTIFY_SECRET_KEY_MAX
+ * bytes). Returns the key length, or -1 if the secret is malformed. */
+int notify_secret_key(const char *secret, uint8_t *key, size_t key_size);
+
 #endif

@@ -18,9 +18,8 @@
 #include "accounts/random_bytes.h"
 #include "common/error_text.h"
 #include "common/log.h"
+#include "notify/notify_request.h"
 #include "storage/database.h"
-
-#define NOTIFY_SECRET_PREFIX "whsec_"
 
 /* Event types a target may filter on (SPEC §7, plus the PIR's own). */
 static const char *const notify_event_types[] = {
@@ -173,20 +172,6 @@ int notify_check_text(const char *name, const char *text, size_t max, int allow_
         }
     }
     return 0;
-}
-
-int notify_secret_key(const char *secret, uint8_t *key, size_t key_size)
-{
-    size_t prefix = strlen(NOTIFY_SECRET_PREFIX), length, written = 0;
-
-    length = strnlen(secret, NOTIFY_SECRET_MAX);
-    if (length >= NOTIFY_SECRET_MAX || strncmp(secret, NOTIFY_SECRET_PREFIX, prefix) != 0)
-        return -1;
-    if (mbedtls_base64_decode(key, key_size, &written, (const unsigned char *)secret + prefix,
-                              length - prefix) != 0 ||
-        written < NOTIFY_SECRET_KEY_MIN || written > NOTIFY_SECRET_KEY_MAX)
-        return -1;
-    return (int)written;
 }
 
 int notify_check_secret(const char *secret, char *error, size_t error_size)

@@ -21,6 +21,7 @@
 #define NOTIFY_TOKEN_MAX      257
 #define NOTIFY_USERNAME_MAX   129
 #define NOTIFY_PASSWORD_MAX   257
+#define NOTIFY_SECRET_PREFIX  "whsec_"
 #define NOTIFY_SECRET_MAX     96 /* "whsec_" + base64 of up to 64 bytes */
 #define NOTIFY_SECRET_KEY_MIN 24 /* Standard Webhooks: 24..64 random bytes */
 #define NOTIFY_SECRET_KEY_MAX 64
@@ -81,10 +82,6 @@ int notify_check_topic(const char *topic, char *error, size_t error_size);
 int notify_check_text(const char *name, const char *text, size_t max, int allow_empty, char *error,
                       size_t error_size);
 int notify_check_secret(const char *secret, char *error, size_t error_size);
-
-/* The key bytes of a "whsec_<base64>" secret into key (NOTIFY_SECRET_KEY_MAX
- * bytes). Returns the key length, or -1 if the secret is malformed. */
-int notify_secret_key(const char *secret, uint8_t *key, size_t key_size);
 
 /* A fresh "whsec_" secret of NOTIFY_SECRET_KEY_NEW random bytes. 0 or -1. */
 int notify_secret_generate(char *out, size_t out_size);

@@ -4,7 +4,8 @@
  * text, windows past midnight), the type and doorbell filters, and the
  * table round trip on a real SQLite file.
  *
- * UNIT_SOURCES: appliance/notify/notify_target.c appliance/accounts/random_bytes.c
+ * UNIT_SOURCES: appliance/notify/notify_target.c appliance/notify/notify_request.c
+ * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/events/event_store.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "notify/notify_request.h"
 #include "notify/notify_target.h"
 #include "storage/database.h"
 
