@@ -52,13 +52,17 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/includ
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
-HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lwebsockets -lsqlite3 -largon2 -lcjson -lopus -lpthread -ldl -lm
+HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lwebsockets -lsqlite3 -largon2 -lcjson -lopus -lasound -lpthread -ldl -lm
 FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
 COMMON_SOURCES := $(sort $(wildcard appliance/common/*.c))
+# The hub also builds the doorbell's pieces it shares rather than copies: the
+# motion settings parser (to validate what it sends), ALSA output and the chime.
+HUB_SHARED_FIRMWARE := firmware/motion/motion_config.c firmware/audio/audio_alsa.c \
+                       firmware/audio/audio_chime.c
 HUB_SOURCES := $(sort $(filter-out appliance/common/% appliance/main.c appliance/cli/main.c,\
-                 $(wildcard appliance/*/*.c)))
+                 $(wildcard appliance/*/*.c) $(HUB_SHARED_FIRMWARE)))
 FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -23,6 +23,7 @@
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
+#include "chime/chime.h"
 #include "core/config.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
@@ -194,6 +195,9 @@ int main(int argc, char **argv)
     }
     log_info("hub key SHA-256 %s", hub->certificate.key_sha256);
     hub_make_public_url(hub);
+    hub->chime = chime_start(hub->config.chime_device, hub->config.alsa_config);
+    if (hub->config.chime_device[0] != '\0' && hub->chime == NULL)
+        log_warn("the indoor chime could not start; rings will not chime");
     hub->notify = notify_start(hub->public_url);
     if (hub->notify == NULL)
         goto out;
@@ -241,6 +245,7 @@ out_library:
     mg_exit_library();
 out:
     notify_stop(hub->notify);
+    chime_stop(hub->chime);
     retention_stop(hub->retention);
     device_registry_destroy(hub->registry);
     database_close(db);

@@ -148,6 +148,12 @@ int config_set(struct config *config, const char *key, const char *value, char *
         config->segment_seconds = (int)seconds;
         return 0;
     }
+    if (strcmp(key, "chime_device") == 0)
+        return config_copy(config->chime_device, sizeof(config->chime_device), key, value, error,
+                           error_size);
+    if (strcmp(key, "alsa_config") == 0)
+        return config_copy(config->alsa_config, sizeof(config->alsa_config), key, value, error,
+                           error_size);
     if (strcmp(key, "offline_event_seconds") == 0) {
         char *end = NULL;
         long seconds = strtol(value, &end, 10);
@@ -263,12 +269,14 @@ void config_print_usage(const char *program)
            "                         (default 5 %% of it, at most 2G)\n"
            "      --offline-event-seconds N  a doorbell offline this long is an event\n"
            "                         (default 60)\n"
+           "      --chime-device PCM play the chime on this ALSA output when someone rings\n"
+           "      --alsa-config FILE extra ALSA configuration for it\n"
            "  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
            "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free,\n"
-           "offline_event_seconds.\n",
+           "offline_event_seconds, chime_device, alsa_config.\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
 }
 
@@ -290,13 +298,16 @@ int config_load(struct config *config, int argc, char **argv)
         {"storage-budget", required_argument, NULL, 'B'},
         {"min-free", required_argument, NULL, 'F'},
         {"offline-event-seconds", required_argument, NULL, 'O'},
+        {"chime-device", required_argument, NULL, 'M'},
+        {"alsa-config", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
-        ['d'] = "data_dir",       ['l'] = "listen",    ['w'] = "www_dir",
-        ['C'] = "tls_cert",       ['K'] = "tls_key",   ['P'] = "public_host",
-        ['A'] = "allowed_host",   ['v'] = "log_level", ['S'] = "segment_seconds",
-        ['B'] = "storage_budget", ['F'] = "min_free",  ['O'] = "offline_event_seconds",
+        ['d'] = "data_dir",       ['l'] = "listen",      ['w'] = "www_dir",
+        ['C'] = "tls_cert",       ['K'] = "tls_key",     ['P'] = "public_host",
+        ['A'] = "allowed_host",   ['v'] = "log_level",   ['S'] = "segment_seconds",
+        ['B'] = "storage_budget", ['F'] = "min_free",    ['O'] = "offline_event_seconds",
+        ['M'] = "chime_device",   ['L'] = "alsa_config",
     };
     const char *config_file = NULL;
     char error[1024];

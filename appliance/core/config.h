@@ -40,11 +40,13 @@ struct config {
     int allowed_host_count;
     enum log_level log_level;
     int http_threads;
-    int segment_seconds;       /* recording segment length, cut on a keyframe */
-    long long storage_budget;  /* bytes all recordings may use; 0 = no budget */
-    int offline_event_seconds; /* a doorbell offline this long is an "offline" event */
-    long long min_free;        /* bytes to keep free on the recordings' filesystem;
-                                  -1 = 5 % of it, at most 2 GiB */
+    int segment_seconds;               /* recording segment length, cut on a keyframe */
+    long long storage_budget;          /* bytes all recordings may use; 0 = no budget */
+    int offline_event_seconds;         /* a doorbell offline this long is an "offline" event */
+    char chime_device[256];            /* ALSA PCM of the indoor chime; "" = none */
+    char alsa_config[CONFIG_PATH_MAX]; /* extra asoundrc for it; "" = none */
+    long long min_free;                /* bytes to keep free on the recordings' filesystem;
+                                          -1 = 5 % of it, at most 2 GiB */
 };
 
 /* Fill with defaults. */

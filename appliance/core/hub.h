@@ -18,6 +18,7 @@
 struct device_registry;
 struct retention;
 struct event_push;
+struct chime;
 struct notify;
 struct mg_context;
 
@@ -28,6 +29,7 @@ struct hub {
     struct mg_context *server;
     struct retention *retention; /* deletes recordings past their limits; own thread */
     struct event_push *event_push; /* events to the open web UIs; own thread */
+    struct chime *chime;           /* indoor chime, NULL when none; own thread */
     struct notify *notify;       /* ntfy and webhook notifications; own thread */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chime/chime.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "events/event_engine.h"
@@ -76,6 +77,8 @@ static int event_intake_store(struct hub *hub, sqlite3 *db, struct event_row *ro
                              row->start_ms + (wants_snapshot ? EVENT_SNAPSHOT_WAIT_MS : 0)) == 0 &&
         !wants_snapshot)
         notify_wake(hub->notify);
+    if (decision == EVENT_NOTIFY_SEND && strcmp(row->type, "ring") == 0)
+        chime_ring(hub->chime); /* the mode and cooldown silence it too */
     event_push_broadcast(hub->event_push, row);
     return 0;
 }

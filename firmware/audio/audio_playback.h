@@ -22,15 +22,11 @@
 #include <stdint.h>
 
 #include "audio/audio_alsa.h"
+#include "audio/audio_chime.h"
 
 #define AUDIO_PLAYBACK_DEFAULT_TARGET_MS 60
 #define AUDIO_PLAYBACK_DEFAULT_MAX_MS    160
 #define AUDIO_PLAYBACK_MAX_PACKET        1500
-
-/* The chime: "ding" then "dong", 0.4 s each. */
-#define AUDIO_CHIME_DING_HZ 659.25 /* E5 */
-#define AUDIO_CHIME_DONG_HZ 523.25 /* C5 */
-#define AUDIO_CHIME_FRAMES  (AUDIO_SAMPLE_RATE * 8 / 10)
 
 struct audio_playback_config {
     const char *device;       /* ALSA PCM name; NULL = "default" */
@@ -86,10 +82,6 @@ int audio_playback_play_pcm(struct audio_playback *playback, const int16_t *samp
 
 /* Queue the ding-dong (AUDIO_CHIME_FRAMES frames). 0 or -1 as play_pcm. */
 int audio_playback_chime(struct audio_playback *playback);
-
-/* Write the chime as mono 48 kHz PCM into out. Returns the number of frames
- * (AUDIO_CHIME_FRAMES), or 0 if max_frames is too small. */
-size_t audio_chime_generate(int16_t *out, size_t max_frames);
 
 /* Copy the counters. Thread-safe. */
 void audio_playback_get_stats(struct audio_playback *playback, struct audio_playback_stats *stats);

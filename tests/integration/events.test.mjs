@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 
 const data = tempDir('doorstep-events-');
@@ -129,4 +131,37 @@ test('the event feed: each new event reaches the open UIs allowed to see it, and
   assert.deepEqual(guestFeed.messages, [], 'a viewer without this doorbell hears nothing of it');
   feed.socket.close();
   guestFeed.socket.close();
+});
+
+test('the indoor chime plays the ding-dong on the hub\'s ALSA output when someone rings', async () => {
+  const chimeData = tempDir('doorstep-chime-');
+  const output = join(chimeData.dir, 'chime.raw');
+  const asoundrc = join(chimeData.dir, 'asoundrc');
+  writeFileSync(asoundrc, `pcm.doorstep_chime { type file; slave.pcm "null"; file "${output}"; format "raw" }\n`);
+  const chimeHub = await Hub.start({ dataDir: join(chimeData.dir, 'hub'), extra: ['--chime-device', 'doorstep_chime', '--alsa-config', asoundrc] });
+  const chimeAdmin = await chimeHub.admin();
+  const bell = chimeHub.addDevice('Porch');
+  const porch = await Doorbell.start({ hub: chimeHub, ...bell, fps: 15 });
+  try {
+    await waitFor(async () => (await chimeAdmin.api('GET', `/api/v1/devices/${bell.id}`)).json.online, { what: 'online' });
+    assert.equal(existsSync(output), false, 'silent until someone rings');
+    assert.equal(await porch.control('press'), 'ok');
+    const frames = 48000 * 8 / 10; // the ding-dong: 0.8 s of mono 48 kHz
+    await waitFor(() => existsSync(output) && readFileSync(output).length >= frames * 2, { timeout: 10000, what: 'the chime played' });
+    const pcm = readFileSync(output);
+    let crossings = 0, energy = 0;
+    for (let i = 1; i < frames; i++) {
+      const value = pcm.readInt16LE(i * 2);
+      energy += value * value;
+      if ((pcm.readInt16LE((i - 1) * 2) < 0) !== (value < 0)) crossings++;
+    }
+    const rms = Math.sqrt(energy / frames);
+    const hz = crossings / 2 / 0.8;
+    assert.ok(rms > 1000, `the chime is audible (rms ${rms.toFixed(0)})`);
+    assert.ok(hz > 500 && hz < 700, `a ding-dong between C5 and E5 (${hz.toFixed(0)} Hz)`);
+  } finally {
+    await porch.stop();
+    await chimeHub.stop();
+    chimeData.cleanup();
+  }
 });

@@ -15,6 +15,7 @@
 /* clang-format off */
 /*
  * UNIT_SOURCES: tests/unit/support/test_files.c firmware/audio/audio_capture.c firmware/audio/audio_playback.c firmware/audio/audio_alsa.c
+ * UNIT_SOURCES: firmware/audio/audio_chime.c
  */
 /* clang-format on */
 #include <setjmp.h>
