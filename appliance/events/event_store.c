@@ -90,10 +90,26 @@ int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out
     return 0;
 }
 
+/* Step a bound SELECT EVENT_COLUMNS statement once into *out and finalize
+ * it: 1 found, 0 none, -1 error (logged). */
+static int event_store_fetch_one(sqlite3 *db, sqlite3_stmt *statement, struct event_row *out)
+{
+    int step = sqlite3_step(statement), found = -1;
+    if (step == SQLITE_ROW) {
+        event_store_read_row(statement, out);
+        found = 1;
+    } else if (step == SQLITE_DONE) {
+        found = 0;
+    } else {
+        log_error("events: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(statement);
+    return found;
+}
+
 int event_store_find_active(sqlite3 *db, const char *device_id, const char *type,
                             int64_t device_event_id, struct event_row *out)
 {
-    int step, found = -1;
     sqlite3_stmt *statement = event_store_prepare(
         db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND type = ? AND "
             "device_event_id = ? AND active ORDER BY id DESC LIMIT 1");
@@ -102,17 +118,7 @@ int event_store_find_active(sqlite3 *db, const char *device_id, const char *type
     sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, device_event_id);
-    step = sqlite3_step(statement);
-    if (step == SQLITE_ROW) {
-        event_store_read_row(statement, out);
-        found = 1;
-    } else if (step == SQLITE_DONE) {
-        found = 0;
-    } else {
-        log_error("events: find: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_finalize(statement);
-    return found;
+    return event_store_fetch_one(db, statement, out);
 }
 
 int event_store_extend(sqlite3 *db, int64_t id, int64_t end_ms, int64_t clip_end_ms, int active)
@@ -201,22 +207,13 @@ out:
 
 int event_store_get(sqlite3 *db, const char *device_id, int64_t id, struct event_row *out)
 {
-    int step, found = -1;
     sqlite3_stmt *statement = event_store_prepare(
         db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND id = ?");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 2, id);
-    step = sqlite3_step(statement);
-    if (step == SQLITE_ROW) {
-        event_store_read_row(statement, out);
-        found = 1;
-    } else if (step == SQLITE_DONE) {
-        found = 0;
-    }
-    sqlite3_finalize(statement);
-    return found;
+    return event_store_fetch_one(db, statement, out);
 }
 
 int event_store_snapshot(sqlite3 *db, const char *device_id, int64_t id, uint8_t **jpeg_out,

@@ -508,10 +508,8 @@ int mp4_scan(const struct mp4_scan_source *source, struct mp4_scan_result *resul
     return 0;
 }
 
-/* pread() source over a file descriptor, in chunks of at most 1 MiB. */
-static ssize_t mp4_scan_pread(void *context, uint64_t offset, void *buffer, size_t size)
+ssize_t mp4_scan_pread(int fd, uint64_t offset, void *buffer, size_t size)
 {
-    int fd = *(const int *)context;
     size_t done = 0;
     if (offset > INT64_MAX) {
         errno = EINVAL;
@@ -531,9 +529,15 @@ static ssize_t mp4_scan_pread(void *context, uint64_t offset, void *buffer, size
     return (ssize_t)done;
 }
 
+/* The mp4_scan_source read over a file descriptor. */
+static ssize_t mp4_scan_fd_read(void *context, uint64_t offset, void *buffer, size_t size)
+{
+    return mp4_scan_pread(*(const int *)context, offset, buffer, size);
+}
+
 struct mp4_scan_source mp4_scan_fd_source(int *fd, uint64_t size)
 {
-    return (struct mp4_scan_source){.read = mp4_scan_pread, .context = fd, .size = size};
+    return (struct mp4_scan_source){.read = mp4_scan_fd_read, .context = fd, .size = size};
 }
 
 int mp4_scan_fd(int fd, struct mp4_scan_result *result)

@@ -124,6 +124,11 @@ int mp4_scan_fd(int fd, struct mp4_scan_result *result);
  * length). *fd must stay open while the source is in use. */
 struct mp4_scan_source mp4_scan_fd_source(int *fd, uint64_t size);
 
+/* pread() size bytes at offset, in chunks of at most 1 MiB, retrying on
+ * EINTR. Returns the bytes read (fewer than size only at the end of the
+ * file), or -1 with errno. */
+ssize_t mp4_scan_pread(int fd, uint64_t offset, void *buffer, size_t size);
+
 /* One sample of a fragment. */
 struct mp4_scan_sample {
     uint64_t decode_time; /* in the track's timescale */

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,34 +121,6 @@ static void playback_sleep_ms(int ms)
         ;
 }
 
-/* pread() until size bytes or the end of the file. Returns the bytes read
- * (fewer than size only at the end), or -1 with errno. */
-static ssize_t playback_pread(int fd, uint64_t offset, void *buffer, size_t size)
-{
-    size_t done = 0;
-    if (offset > INT64_MAX || size > SSIZE_MAX) {
-        errno = EINVAL;
-        return -1;
-    }
-    while (done < size) {
-        ssize_t got = pread(fd, (uint8_t *)buffer + done, size - done, (off_t)(offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            break;
-        done += (size_t)got;
-    }
-    return (ssize_t)done;
-}
-
-/* mp4_scan source over the playback's file descriptor. */
-static ssize_t playback_scan_read(void *context, uint64_t offset, void *buffer, size_t size)
-{
-    return playback_pread(*(const int *)context, offset, buffer, size);
-}
-
 static void playback_put_u32(uint8_t *at, uint32_t value)
 {
     at[0] = (uint8_t)(value >> 24);
@@ -174,7 +145,7 @@ static void playback_file_release(struct playback_file *file)
 static int playback_file_scan(struct playback_file *file, uint64_t bytes)
 {
     int fd = file->fd;
-    struct mp4_scan_source source = {.read = playback_scan_read, .context = &fd, .size = bytes};
+    struct mp4_scan_source source = mp4_scan_fd_source(&fd, bytes);
 
     mp4_scan_result_free(&file->scan);
     if (mp4_scan(&source, &file->scan) != 0) {
@@ -504,7 +475,7 @@ static int playback_send_fragment(struct playback *playback,
     if (fragment->moof_size > PLAYBACK_BUFFER_SIZE - playback->used && playback_flush(playback))
         return -1;
     moof = playback->buffer + playback->used;
-    if (playback_pread(file->fd, fragment->offset, moof, fragment->moof_size) !=
+    if (mp4_scan_pread(file->fd, fragment->offset, moof, fragment->moof_size) !=
             (ssize_t)fragment->moof_size ||
         playback_patch_moof(moof, fragment->moof_size, fragment, ++playback->sequence,
                             decode_time) != 0) {
@@ -521,7 +492,7 @@ static int playback_send_fragment(struct playback *playback,
                 return -1;
             continue;
         }
-        ssize_t got = playback_pread(file->fd, offset, playback->buffer + playback->used, chunk);
+        ssize_t got = mp4_scan_pread(file->fd, offset, playback->buffer + playback->used, chunk);
         if (got != (ssize_t)chunk) {
             log_warn("playback: %s: cannot read at %" PRIu64 ": %s", file->row.path, offset,
                      got < 0 ? strerror(errno) : "the file is shorter than its index");
