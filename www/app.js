@@ -1,5 +1,6 @@
 // Doorstep browser UI entry point: loads the session from the hub, draws the
-// app shell (header, navigation) and routes #/... hashes to the page modules.
+// app shell (header, navigation, the hub's mode switch) and routes #/...
+// hashes to the page modules.
 
 import * as api from './js/api.js';
 import { h, replace, icon, toast } from './js/ui.js';
@@ -11,6 +12,7 @@ import * as devicePage from './js/pages/device.js';
 import * as settingsPage from './js/pages/settings.js';
 import * as livePage from './js/pages/live.js';
 import * as recordingsPage from './js/pages/recordings.js';
+import * as notificationsPage from './js/pages/notifications.js';
 
 const ROUTES = [
   { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
@@ -19,16 +21,25 @@ const ROUTES = [
   { pattern: /^\/devices\/([^/?#]+)$/, keys: ['id'], page: devicePage, title: 'Doorbell', nav: 'devices' },
   { pattern: /^\/devices\/([^/?#]+)\/recordings$/, keys: ['id'], page: recordingsPage, title: 'Recordings', nav: 'devices' },
   { pattern: /^\/live$/, page: livePage, title: 'Live', nav: 'live' },
+  { pattern: /^\/notifications$/, page: notificationsPage, title: 'Notifications', nav: 'notifications' },
   { pattern: /^\/settings$/, page: settingsPage, title: 'Settings', nav: 'settings' },
 ];
 
 const NAV = [
   { id: 'devices', href: '#/devices', label: 'Doorbells', icon: 'grid' },
   { id: 'live', href: '#/live', label: 'Live', icon: 'video' },
+  { id: 'notifications', href: '#/notifications', label: 'Notifications', icon: 'bell', admin: true },
   { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings' },
 ];
 
-const state = { session: null, unmount: null, first: true };
+// The hub's mode decides what notifies (docs/api.md, PUT /api/v1/mode).
+const MODES = [
+  { id: 'home', label: 'Home', title: 'Home: rings, tamper alarms, offline and low battery notify' },
+  { id: 'away', label: 'Away', title: 'Away: every event notifies' },
+  { id: 'disarmed', label: 'Disarmed', title: 'Disarmed: nothing notifies (events are still recorded)' },
+];
+
+const state = { session: null, unmount: null, first: true, mode: null };
 
 /* ---------- routing ---------- */
 
@@ -133,12 +144,13 @@ function renderShell(r) {
   header.hidden = false;
   startEventFeed();
   const user = state.session.user || {};
+  const admin = user.role === 'admin';
   const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
-    NAV.map((n) => h('a', {
-      class: 'nav-link', href: n.href, 'data-testid': `nav-${n.id}`,
+    NAV.filter((n) => admin || !n.admin).map((n) => h('a', {
+      class: 'nav-link', href: n.href, 'data-testid': `nav-${n.id}`, title: n.label, 'aria-label': n.label,
       'aria-current': r.nav === n.id ? 'page' : null,
     }, icon(n.icon), h('span', { class: 'nav-label', text: n.label }))));
-  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost header-logout', 'data-testid': 'logout', title: 'Log out' },
+  const logoutBtn = h('button', { type: 'button', class: 'btn btn-ghost header-logout', 'data-testid': 'logout', title: 'Log out', 'aria-label': 'Log out' },
     icon('logout'), h('span', { class: 'btn-label', text: 'Log out' }));
   logoutBtn.addEventListener('click', () => doLogout(logoutBtn));
   replace(header,
@@ -147,11 +159,72 @@ function renderShell(r) {
         h('img', { class: 'brand-logo', src: '/icons/logo.svg', alt: '', width: 28, height: 28 }),
         h('span', { class: 'brand-name', text: 'Doorstep' })),
       nav,
+      modeControl(admin),
       h('div', { class: 'header-user' },
         h('span', { class: 'user-chip', title: `${user.username || ''} (${user.role || ''})` },
           h('span', { class: 'avatar', 'aria-hidden': 'true', text: (user.username || '?').slice(0, 1).toUpperCase() }),
           h('span', { class: 'user-name', text: user.username || '' })),
         logoutBtn)));
+}
+
+/*
+ * The mode in the header: a segmented switch for admins, a badge for
+ * viewers. Drawn from the last known mode at once, then refreshed from the
+ * hub (another tab or user may have changed it).
+ */
+function modeControl(admin) {
+  const wrap = h('div', { class: 'mode', 'data-testid': 'mode' });
+  const buttons = new Map();
+  const badge = h('span', { class: 'badge badge-neutral mode-badge', 'data-testid': 'mode-badge' });
+  if (admin) {
+    const seg = h('div', { class: 'seg mode-switch', role: 'group', 'aria-label': 'Mode', 'data-testid': 'mode-switch' });
+    for (const m of MODES) {
+      const b = h('button', { type: 'button', class: 'seg-btn', 'data-testid': `mode-${m.id}`, 'aria-pressed': 'false',
+        title: m.title, text: m.label, onclick: () => choose(m.id) });
+      buttons.set(m.id, b);
+      seg.append(b);
+    }
+    wrap.append(seg);
+  } else {
+    wrap.append(badge);
+  }
+
+  function show(mode) {
+    const known = MODES.find((m) => m.id === mode);
+    wrap.hidden = !known;
+    wrap.dataset.mode = mode || '';
+    for (const [id, b] of buttons) b.setAttribute('aria-pressed', String(id === mode));
+    if (known) {
+      badge.textContent = known.label;
+      badge.title = known.title;
+    }
+  }
+
+  async function choose(mode) {
+    if (mode === state.mode) return;
+    const before = state.mode;
+    show(mode);
+    for (const b of buttons.values()) b.disabled = true;
+    try {
+      const result = await api.put('/api/v1/mode', { mode });
+      state.mode = (result && result.mode) || mode;
+      show(state.mode);
+      toast(MODES.find((m) => m.id === state.mode).title, 'success', 3000);
+    } catch (e) {
+      show(before);
+      if (!e.handled) toast(e instanceof api.NetworkError ? 'The hub is unreachable.' : `Could not change the mode: ${e.message}`, 'error');
+    } finally {
+      for (const b of buttons.values()) b.disabled = false;
+    }
+  }
+
+  show(state.mode);
+  api.get('/api/v1/mode').then((result) => {
+    if (!result || !result.mode || !wrap.isConnected) return;
+    state.mode = result.mode;
+    show(state.mode);
+  }, () => { /* an old hub without modes, or offline: keep what is shown */ });
+  return wrap;
 }
 
 /* ---------- session changes ---------- */

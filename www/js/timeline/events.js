@@ -1,11 +1,14 @@
 // Event list of the recordings page: filters (types, starred only), one row
 // per event newest first (thumbnail with its detection boxes, type, time,
 // length, star toggle, play, download of its clip), 50 at a time with "Load
-// more". Reads GET /api/v1/devices/{id}/events and stars through
-// POST .../events/{event_id}/star; rows are kept by event id so a refresh
-// does not reload their thumbnails.
+// more"; a click on the thumbnail opens the event's detail (its snapshot
+// with the boxes drawn over it, type, time, score, what the event engine
+// decided about notifying, star, play, download). Reads GET
+// /api/v1/devices/{id}/events and stars through POST
+// .../events/{event_id}/star; rows are kept by event id so a refresh does
+// not reload their thumbnails.
 
-import { h, icon, button, replace, toast, DASH } from '../ui.js';
+import { h, icon, button, replace, toast, openDialog, fmtDateTime, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { devicePath } from '../device-ui.js';
 import { fmtClock, fmtRelativeDay, fmtLength, eventName, exportFileName } from './format.js';
@@ -130,6 +133,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
     const boxes = h('span', { class: 'ev-boxes', 'aria-hidden': 'true' });
     const length = h('span', { class: 'ev-length' });
     const thumb = h('button', { type: 'button', class: 'ev-thumb', 'data-testid': 'event-thumb' }, img, noImg, boxes, length);
+    let detail = null;               // the open detail dialog of this event
     const type = h('span', { class: 'ev-type', 'data-testid': 'event-type' });
     const time = h('time', { class: 'ev-time', 'data-testid': 'event-time' });
     const day = h('span', { class: 'ev-day muted' });
@@ -144,7 +148,12 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
     img.addEventListener('error', () => { img.hidden = true; noImg.hidden = false; });
     img.addEventListener('load', () => { noImg.hidden = true; });
     const playIt = () => onPlay(ev);
-    thumb.addEventListener('click', playIt);
+    thumb.addEventListener('click', () => {
+      detail = openEventDetail(ev, {
+        deviceId, deviceName, onPlay: playIt, onStar: () => toggleStar(),
+        onClose: () => { detail = null; },
+      });
+    });
     play.addEventListener('click', playIt);
     star.addEventListener('click', () => toggleStar());
 
@@ -166,6 +175,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
 
     function update(e) {
       ev = e;
+      if (detail) detail.update(e);
       const name = eventName(e.event_type);
       const at = e.start_ms ?? Date.parse(e.timestamp);
       el.dataset.eventId = String(e.event_id);
@@ -188,7 +198,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       }
       replace(boxes, (e.boxes || []).slice(0, 8).map((b) => h('span', { class: 'ev-box', style: {
         left: `${pct(b.x)}%`, top: `${pct(b.y)}%`, width: `${pct(b.w)}%`, height: `${pct(b.h)}%` } })));
-      thumb.setAttribute('aria-label', `Play ${name.toLowerCase()} at ${fmtClock(at)}`);
+      thumb.setAttribute('aria-label', `Details of ${name.toLowerCase()} at ${fmtClock(at)}`);
       star.setAttribute('aria-pressed', String(Boolean(e.starred)));
       star.title = e.starred ? 'Unstar (recording may be deleted by retention)' : 'Star (keep this recording)';
       star.setAttribute('aria-label', e.starred ? `Unstar ${name.toLowerCase()} at ${fmtClock(at)}` : `Star ${name.toLowerCase()} at ${fmtClock(at)}`);
@@ -198,7 +208,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       download.title = 'Download the clip';
       download.setAttribute('aria-label', `Download the clip of ${name.toLowerCase()} at ${fmtClock(at)}`);
     }
-    return { el, update };
+    return { el, update, closeDetail: () => { if (detail) detail.close(); } };
   }
 
   renderChips();
@@ -208,8 +218,107 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
     filters,
     /** Fetch again what is shown (new events come in at the top). */
     refresh() { if (!ctrl) load(0, Math.max(PAGE, loaded)); },
-    stop() { if (ctrl) ctrl.abort(); },
+    stop() {
+      if (ctrl) ctrl.abort();
+      for (const row of rows.values()) row.closeDetail();
+    },
   };
+}
+
+const NOTIFY_TEXT = {
+  sent: 'Sent',
+  cooldown: 'Not sent: within the cooldown',
+  mode: 'Not sent: the mode leaves it out',
+  '': 'Not decided yet',
+};
+
+/**
+ * Draw normalised boxes ({x, y, w, h} in 0..1 of the picture) into layer as
+ * absolutely positioned elements; label names each box. Returns how many
+ * were drawn (malformed boxes are skipped).
+ */
+export function drawBoxes(layer, boxes, label = '') {
+  const valid = (Array.isArray(boxes) ? boxes : []).filter((b) => b && [b.x, b.y, b.w, b.h].every((v) => Number.isFinite(Number(v))) && b.w > 0 && b.h > 0);
+  replace(layer, valid.slice(0, 32).map((b) => h('div', { class: 'evd-box', 'data-testid': 'event-detail-box', style: {
+    left: `${pct(b.x)}%`, top: `${pct(b.y)}%`,
+    width: `${Math.min(pct(b.w), 100 - pct(b.x))}%`, height: `${Math.min(pct(b.h), 100 - pct(b.y))}%` } },
+  label ? h('span', { class: 'evd-box-label', text: label }) : null)));
+  return Math.min(valid.length, 32);
+}
+
+/**
+ * The snapshot of event e with its boxes over it: { el, update(e) }. The
+ * figure takes the picture's own aspect ratio, so the boxes (fractions of
+ * the picture) land where they belong.
+ */
+export function eventFigure(e) {
+  const img = h('img', { class: 'evd-img', alt: '', decoding: 'async', 'data-testid': 'event-detail-image' });
+  const noImg = h('div', { class: 'evd-noimg', 'data-testid': 'event-detail-noimage' }, icon('camera-off'), h('span', { text: 'No snapshot of this event' }));
+  const layer = h('div', { class: 'evd-boxes', 'aria-hidden': 'true', 'data-testid': 'event-detail-boxes' });
+  const el = h('figure', { class: 'evd-figure', 'data-testid': 'event-detail-figure' }, img, noImg, layer);
+  img.addEventListener('load', () => {
+    if (img.naturalWidth && img.naturalHeight) el.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`;
+    noImg.hidden = true;
+  });
+  img.addEventListener('error', () => { img.hidden = true; noImg.hidden = false; });
+  function update(ev) {
+    const has = Boolean(ev.has_snapshot && ev.thumbnail_url);
+    if (has && img.getAttribute('src') !== ev.thumbnail_url) img.src = ev.thumbnail_url;
+    img.hidden = !has;
+    noImg.hidden = has;
+    img.alt = has ? `Snapshot of the ${eventName(ev.event_type).toLowerCase()} event` : '';
+    const count = drawBoxes(layer, ev.boxes, ev.event_type === 'ring' ? '' : eventName(ev.event_type));
+    layer.dataset.boxes = String(count);
+  }
+  update(e);
+  return { el, update };
+}
+
+/*
+ * The detail dialog of an event: its figure, facts, and star / play /
+ * download. onStar() toggles the star (the row does the request and calls
+ * update() with the result); onPlay() plays it after the dialog closes.
+ * Returns { update(e), close() }.
+ */
+export function openEventDetail(initial, { deviceId, deviceName, onPlay, onStar, onClose }) {
+  let ev = initial;
+  const { body, close } = openDialog({ title: 'Event', testid: 'event-detail', wide: true, onClose });
+  const figure = eventFigure(ev);
+  const facts = h('dl', { class: 'evd-facts', 'data-testid': 'event-detail-facts' });
+  const star = button('Star', { icon: 'star', variant: 'btn-secondary evd-star', 'data-testid': 'event-detail-star' });
+  const play = button('Play', { icon: 'play', variant: 'btn-primary', 'data-testid': 'event-detail-play' });
+  const download = h('a', { class: 'btn btn-secondary', 'data-testid': 'event-detail-download' }, icon('download'), h('span', { class: 'btn-label', text: 'Download clip' }));
+  star.addEventListener('click', () => onStar());
+  play.addEventListener('click', () => { close(); onPlay(); });
+  body.append(h('div', { class: 'evd' }, figure.el, facts, h('div', { class: 'evd-actions' }, play, download, star)));
+  const title = body.parentElement.querySelector('.dialog-head h2');
+
+  function fact(label, value, testid) {
+    return h('div', {}, h('dt', { text: label }), h('dd', { 'data-testid': testid, text: value }));
+  }
+
+  function update(e) {
+    ev = e;
+    const at = e.start_ms ?? Date.parse(e.timestamp);
+    const seconds = e.duration_seconds ?? (e.end_ms > e.start_ms ? (e.end_ms - e.start_ms) / 1000 : null);
+    const boxes = Array.isArray(e.boxes) ? e.boxes.length : 0;
+    title.textContent = `${eventName(e.event_type)} at ${fmtClock(at)}`;
+    figure.update(e);
+    replace(facts,
+      fact('Type', eventName(e.event_type), 'event-detail-type'),
+      fact('Time', fmtDateTime(at), 'event-detail-time'),
+      fact('Length', seconds ? fmtLength(seconds * 1000) : e.active ? 'Going on' : DASH, 'event-detail-length'),
+      fact('Score', typeof e.score === 'number' ? `${Math.round(e.score * 100)} %` : DASH, 'event-detail-score'),
+      fact('Notification', NOTIFY_TEXT[e.notify ?? ''] || e.notify, 'event-detail-notify'),
+      fact('Detections', boxes ? `${boxes} ${boxes === 1 ? 'box' : 'boxes'}` : 'none', 'event-detail-detections'));
+    star.setAttribute('aria-pressed', String(Boolean(e.starred)));
+    replace(star, icon(e.starred ? 'star-filled' : 'star'), h('span', { class: 'btn-label', text: e.starred ? 'Starred' : 'Star' }));
+    star.title = e.starred ? 'Unstar (the recording may be deleted by retention)' : 'Star (keep this recording)';
+    download.href = clipUrl(deviceId, e);
+    download.setAttribute('download', exportFileName(deviceName(), e.clip_start_ms ?? at));
+  }
+  update(ev);
+  return { update, close };
 }
 
 const pct = (v) => Math.round(Math.min(1, Math.max(0, Number(v) || 0)) * 1000) / 10;
