@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -24,7 +25,8 @@
 #include "recording/segment_index.h"
 #include "storage/database.h"
 
-#define RECONCILE_QUARANTINE "quarantine"
+#define RECONCILE_QUARANTINE       "quarantine"
+#define RECONCILE_CREATING_SECONDS 10 /* see reconcile_being_created() */
 
 static void reconcile_quarantine(const char *directory, const char *path,
                                  struct reconcile_report *report);
@@ -110,8 +112,8 @@ static uint8_t *reconcile_row_from_scan(const struct mp4_scan_result *scan,
             const struct mp4_scan_fragment *fragment = &scan->fragments[i];
             if (fragment->track_id == video->track_id && fragment->keyframe &&
                 (count == 0 || fragment->base_decode_time > entries[count - 1].decode_time))
-                entries[count++] = (struct segment_index_entry){fragment->base_decode_time,
-                                                                fragment->offset};
+                entries[count++] =
+                    (struct segment_index_entry){fragment->base_decode_time, fragment->offset};
         }
     }
     capacity = segment_index_max_size(count);
@@ -160,6 +162,17 @@ static void reconcile_pending_deletions(sqlite3 *db, const char *directory,
                  NULL, NULL, NULL);
 }
 
+/* Video frames in the whole fragments of a scan: a segment without any (a
+ * crash between its init segment and its first fragment) plays nothing. */
+static uint64_t reconcile_video_frames(const struct mp4_scan_result *scan)
+{
+    uint64_t frames = 0;
+    for (int i = 0; i < scan->track_count && i < MP4_SCAN_MAX_TRACKS; i++)
+        if (strcmp(scan->tracks[i].handler, "vide") == 0)
+            frames += scan->tracks[i].samples;
+    return frames;
+}
+
 /* An open row left by a crash (or a closed one whose file changed size): cut
  * the file back to its last whole fragment and record what it holds. */
 static void reconcile_open_row(sqlite3 *db, const char *directory, const struct reconcile_row *row,
@@ -184,6 +197,11 @@ static void reconcile_open_row(sqlite3 *db, const char *directory, const struct 
     if (scan.valid_length == 0) {
         log_info("reconcile: %s holds nothing usable (%s)", row->path, scan.reason);
         reconcile_quarantine(directory, row->path, report);
+        reconcile_drop(db, directory, row->path, report);
+        goto out;
+    }
+    if (reconcile_video_frames(&scan) == 0) {
+        log_info("reconcile: %s holds no whole frame; removed", row->path);
         reconcile_drop(db, directory, row->path, report);
         goto out;
     }
@@ -217,8 +235,7 @@ static struct {
 } reconcile_walk;
 
 /* nftw callback: collect *.mp4 files outside the quarantine. */
-static int reconcile_walk_one(const char *path, const struct stat *info, int type,
-                              struct FTW *ftw)
+static int reconcile_walk_one(const char *path, const struct stat *info, int type, struct FTW *ftw)
 {
     const char *relative = path + strlen(reconcile_walk.root);
     size_t length = strlen(path);
@@ -302,6 +319,12 @@ static void reconcile_orphan(sqlite3 *db, const char *directory, const char *pat
             reconcile_quarantine(directory, path, report);
         goto out;
     }
+    if (reconcile_video_frames(&scan) == 0) {
+        log_info("reconcile: %s, which had no row, holds no whole frame; removed", path);
+        if (unlink(absolute) != 0)
+            log_warn("cannot remove %s: %s", absolute, strerror(errno));
+        goto out;
+    }
     if (!scan.complete && mp4_repair_truncate(absolute, scan.valid_length) != 0)
         goto out;
     memcpy(device, path, (size_t)(slash - path));
@@ -339,8 +362,8 @@ int reconcile_recordings(sqlite3 *db, const char *recordings_dir, struct reconci
 
     memset(report, 0, sizeof(*report));
     reconcile_pending_deletions(db, recordings_dir, report);
-    if (recording_store_list(db, NULL, INT64_MIN, INT64_MAX, NULL, reconcile_collect_row,
-                             &rows) != 0)
+    if (recording_store_list(db, NULL, INT64_MIN, INT64_MAX, NULL, reconcile_collect_row, &rows) !=
+        0)
         return -1;
     for (size_t i = 0; i < rows.count; i++) {
         const struct reconcile_row *row = &rows.rows[i];
@@ -372,6 +395,17 @@ int reconcile_recordings(sqlite3 *db, const char *recordings_dir, struct reconci
     return 0;
 }
 
+/* A running hub creates a segment's file (and makes it durable) before its
+ * row: a file without a row that changed in the last few seconds is one
+ * being created, not an orphan. A crash leaves orphans that stay old. */
+static int reconcile_being_created(const char *directory, const char *path)
+{
+    char absolute[8192];
+    struct stat info;
+    snprintf(absolute, sizeof(absolute), "%s/%s", directory, path);
+    return stat(absolute, &info) == 0 && time(NULL) - info.st_mtime < RECONCILE_CREATING_SECONDS;
+}
+
 /* Is path in pending_deletions (retention is deleting it right now)? */
 static int reconcile_is_pending(sqlite3 *db, const char *path)
 {
@@ -392,8 +426,8 @@ int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_re
     char absolute[8192];
 
     memset(report, 0, sizeof(*report));
-    if (recording_store_list(db, NULL, INT64_MIN, INT64_MAX, NULL, reconcile_collect_row,
-                             &rows) != 0)
+    if (recording_store_list(db, NULL, INT64_MIN, INT64_MAX, NULL, reconcile_collect_row, &rows) !=
+        0)
         return -1;
     for (size_t i = 0; i < rows.count; i++) {
         const struct reconcile_row *row = &rows.rows[i];
@@ -406,9 +440,8 @@ int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_re
                 report->problems++;
             }
         } else if ((int64_t)scan.valid_length < row->bytes) {
-            printf("shorter than indexed: %s (%llu whole bytes, index says %lld: %s)\n",
-                   row->path, (unsigned long long)scan.valid_length, (long long)row->bytes,
-                   scan.reason);
+            printf("shorter than indexed: %s (%llu whole bytes, index says %lld: %s)\n", row->path,
+                   (unsigned long long)scan.valid_length, (long long)row->bytes, scan.reason);
             report->problems++;
         } else if (!row->open && (!scan.complete || (int64_t)scan.total_length != row->bytes)) {
             printf("closed segment differs from its index: %s (%llu bytes, %llu whole, index "
@@ -421,7 +454,8 @@ int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_re
     }
     if (reconcile_list_files(recordings_dir) == 0) {
         for (size_t i = 0; i < reconcile_walk.count; i++) {
-            if (!reconcile_has_row(&rows, reconcile_walk.paths[i])) {
+            if (!reconcile_has_row(&rows, reconcile_walk.paths[i]) &&
+                !reconcile_being_created(recordings_dir, reconcile_walk.paths[i])) {
                 printf("file without an index row: %s\n", reconcile_walk.paths[i]);
                 report->problems++;
             }

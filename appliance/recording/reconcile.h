@@ -27,7 +27,9 @@ int reconcile_recordings(sqlite3 *db, const char *recordings_dir, struct reconci
 
 /* Check only: every row has its file with at least `bytes` whole bytes
  * (exactly, for closed rows), and every file has a row. Each problem is
- * printed to stdout. Returns the number of problems, or -1 on error. */
+ * printed to stdout. Safe beside a running hub: a file a deletion is under
+ * way for, or one changed in the last 10 s without its row yet (being
+ * created), is not a problem. Returns the number of problems, or -1. */
 int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_report *report);
 
 #endif
