@@ -113,7 +113,7 @@ static cJSON *routes_notify_target_json(sqlite3 *db, const struct notify_target 
     cJSON_AddBoolToObject(item, "secret_set", target->secret[0] != '\0');
     cJSON_AddItemToObject(item, "event_types", routes_notify_list_json(target->event_types));
     cJSON_AddItemToObject(item, "device_ids", routes_notify_list_json(target->device_ids));
-    notify_schedule_format(&target->schedule, text, sizeof(text));
+    weekly_schedule_format(&target->schedule, text, sizeof(text));
     schedule = text[0] != '\0' ? cJSON_Parse(text) : NULL;
     cJSON_AddItemToObject(item, "schedule", schedule != NULL ? schedule : cJSON_CreateNull());
     cJSON_AddBoolToObject(item, "actions", target->actions);
@@ -240,7 +240,7 @@ static int routes_notify_names(sqlite3 *db, const cJSON *body, const char *name,
 }
 
 /* An optional schedule member (object or null). 0 absent or set, -1 invalid. */
-static int routes_notify_schedule(const cJSON *body, struct notify_schedule *out, char *error,
+static int routes_notify_schedule(const cJSON *body, struct weekly_schedule *out, char *error,
                                   size_t error_size)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "schedule");
@@ -254,7 +254,7 @@ static int routes_notify_schedule(const cJSON *body, struct notify_schedule *out
         return 0;
     }
     text = cJSON_IsObject(item) ? cJSON_PrintUnformatted(item) : NULL;
-    rc = notify_schedule_parse(text != NULL ? text : "{", out, error, error_size);
+    rc = weekly_schedule_parse(text != NULL ? text : "{", out, error, error_size);
     cJSON_free(text);
     return rc;
 }

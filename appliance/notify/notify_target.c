@@ -18,6 +18,7 @@
 #include "accounts/random_bytes.h"
 #include "common/error_text.h"
 #include "common/log.h"
+#include "events/weekly_schedule.h"
 #include "notify/notify_request.h"
 #include "storage/database.h"
 
@@ -206,104 +207,6 @@ out:
     return rc;
 }
 
-/* "HH:MM" into minutes after midnight, or -1. */
-static int notify_schedule_time(const cJSON *item)
-{
-    const char *text = cJSON_IsString(item) ? item->valuestring : NULL;
-
-    if (text == NULL || strlen(text) != 5 || text[2] != ':' || strspn(text, "0123456789:") != 5 ||
-        strchr(text + 3, ':') != NULL)
-        return -1;
-    int hours = (text[0] - '0') * 10 + (text[1] - '0');
-    int minutes = (text[3] - '0') * 10 + (text[4] - '0');
-    return hours < 24 && minutes < 60 ? hours * 60 + minutes : -1;
-}
-
-int notify_schedule_parse(const char *json, struct notify_schedule *out, char *error,
-                          size_t error_size)
-{
-    cJSON *root = NULL;
-    const cJSON *days, *member;
-    int rc = -1;
-
-    memset(out, 0, sizeof(*out));
-    if (json[0] == '\0')
-        return 0;
-    root = cJSON_Parse(json);
-    days = cJSON_GetObjectItemCaseSensitive(root, "days");
-    if (!cJSON_IsObject(root) || !cJSON_IsArray(days) || cJSON_GetArraySize(days) < 1 ||
-        cJSON_GetArraySize(days) > 7)
-        goto invalid;
-    cJSON_ArrayForEach(member, root)
-    {
-        if (member->string == NULL ||
-            (strcmp(member->string, "days") != 0 && strcmp(member->string, "from") != 0 &&
-             strcmp(member->string, "to") != 0))
-            goto invalid;
-    }
-    cJSON_ArrayForEach(member, days)
-    {
-        if (!cJSON_IsNumber(member) || member->valuedouble < 0 || member->valuedouble > 6 ||
-            member->valuedouble != (double)(int)member->valuedouble)
-            goto invalid;
-        out->days |= 1u << (int)member->valuedouble;
-    }
-    out->from_minute = notify_schedule_time(cJSON_GetObjectItemCaseSensitive(root, "from"));
-    out->to_minute = notify_schedule_time(cJSON_GetObjectItemCaseSensitive(root, "to"));
-    if (out->from_minute < 0 || out->to_minute < 0)
-        goto invalid;
-    out->set = 1;
-    rc = 0;
-    goto out;
-invalid:
-    memset(out, 0, sizeof(*out));
-    error_text_set(error, error_size,
-                   "schedule: {\"days\":[0..6, 0 = Sunday],\"from\":\"HH:MM\",\"to\":\"HH:MM\"} "
-                   "in the hub's local time, or null");
-out:
-    cJSON_Delete(root);
-    return rc;
-}
-
-void notify_schedule_format(const struct notify_schedule *schedule, char *out, size_t out_size)
-{
-    size_t used;
-
-    if (!schedule->set) {
-        snprintf(out, out_size, "%s", "");
-        return;
-    }
-    used = (size_t)snprintf(out, out_size, "{\"days\":[");
-    for (int day = 0, first = 1; day < 7 && used < out_size; day++) {
-        if (schedule->days & (1u << day)) {
-            used += (size_t)snprintf(out + used, out_size - used, "%s%d", first ? "" : ",", day);
-            first = 0;
-        }
-    }
-    if (used < out_size)
-        snprintf(out + used, out_size - used, "],\"from\":\"%02d:%02d\",\"to\":\"%02d:%02d\"}",
-                 schedule->from_minute / 60, schedule->from_minute % 60, schedule->to_minute / 60,
-                 schedule->to_minute % 60);
-}
-
-int notify_schedule_allows(const struct notify_schedule *schedule, int weekday, int minute)
-{
-    int yesterday = (weekday + 6) % 7;
-
-    if (!schedule->set)
-        return 1;
-    if (schedule->from_minute == schedule->to_minute)
-        return (schedule->days >> weekday) & 1u;
-    if (schedule->from_minute < schedule->to_minute)
-        return ((schedule->days >> weekday) & 1u) && minute >= schedule->from_minute &&
-               minute < schedule->to_minute;
-    /* Past midnight: the evening part is today's window, the morning part
-     * belongs to the window that started yesterday. */
-    if (minute >= schedule->from_minute)
-        return (schedule->days >> weekday) & 1u;
-    return minute < schedule->to_minute && ((schedule->days >> yesterday) & 1u);
-}
-
 int notify_list_allows(const char *list, const char *item)
 {
     size_t length = strlen(item);
@@ -325,18 +228,9 @@ int notify_list_allows(const char *list, const char *item)
 int notify_target_matches(const struct notify_target *target, const char *type,
                           const char *device_id, int64_t time_ms)
 {
-    time_t seconds = (time_t)(time_ms / 1000);
-    struct tm local;
-
-    if (!notify_list_allows(target->event_types, type) ||
-        !notify_list_allows(target->device_ids, device_id))
-        return 0;
-    if (!target->schedule.set)
-        return 1;
-    if (localtime_r(&seconds, &local) == NULL)
-        return 1;
-    return notify_schedule_allows(&target->schedule, local.tm_wday,
-                                  local.tm_hour * 60 + local.tm_min);
+    return notify_list_allows(target->event_types, type) &&
+           notify_list_allows(target->device_ids, device_id) &&
+           weekly_schedule_allows_at(&target->schedule, time_ms);
 }
 
 /* Copy text column index into out (always terminated). */
@@ -365,7 +259,7 @@ static void notify_target_from_row(sqlite3_stmt *statement, struct notify_target
     notify_target_column(statement, 9, out->event_types, sizeof(out->event_types));
     notify_target_column(statement, 10, out->device_ids, sizeof(out->device_ids));
     notify_target_column(statement, 11, text, sizeof(text));
-    if (notify_schedule_parse(text, &out->schedule, NULL, 0) != 0)
+    if (weekly_schedule_parse(text, &out->schedule, NULL, 0) != 0)
         log_warn("target %lld: ignoring a malformed schedule", (long long)out->id);
     out->actions = sqlite3_column_int(statement, 12);
     out->insecure_tls = sqlite3_column_int(statement, 13);
@@ -432,7 +326,7 @@ static void notify_target_bind(sqlite3_stmt *statement, const struct notify_targ
 {
     char schedule[NOTIFY_SCHEDULE_MAX];
 
-    notify_schedule_format(&target->schedule, schedule, sizeof(schedule));
+    weekly_schedule_format(&target->schedule, schedule, sizeof(schedule));
     sqlite3_bind_text(statement, 1, target->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, notify_kind_name(target->kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, target->url, -1, SQLITE_STATIC);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events/weekly_schedule.h"
+
 #define NOTIFY_NAME_MAX       65  /* 64 bytes + NUL */
 #define NOTIFY_URL_MAX        513 /* 512 */
 #define NOTIFY_URL_MIN        8   /* "http://x" */
@@ -36,15 +38,6 @@ enum notify_kind {
     NOTIFY_KIND_WEBHOOK,
 };
 
-/* When a target is told: on these weekdays (bit 0 = Sunday), from `from` to
- * `to` minutes after local midnight. A window with to < from runs past
- * midnight and belongs to the day it starts on; from == to is the whole day. */
-struct notify_schedule {
-    int set;       /* 0: always */
-    unsigned days; /* bit mask, bit d = weekday d (0 Sunday .. 6 Saturday) */
-    int from_minute, to_minute;
-};
-
 struct notify_target {
     int64_t id;
     char name[NOTIFY_NAME_MAX];
@@ -57,7 +50,7 @@ struct notify_target {
     char secret[NOTIFY_SECRET_MAX];
     char event_types[NOTIFY_LIST_MAX]; /* "" = every type */
     char device_ids[NOTIFY_LIST_MAX];  /* "" = every doorbell */
-    struct notify_schedule schedule;
+    struct weekly_schedule schedule;
     int actions; /* ntfy action buttons */
     int insecure_tls;
     int enabled;
@@ -85,19 +78,6 @@ int notify_check_secret(const char *secret, char *error, size_t error_size);
 
 /* A fresh "whsec_" secret of NOTIFY_SECRET_KEY_NEW random bytes. 0 or -1. */
 int notify_secret_generate(char *out, size_t out_size);
-
-/*
- * Parse a schedule object {"days":[0..6,...],"from":"HH:MM","to":"HH:MM"}
- * (JSON text). 0, or -1 with a sentence in error. "" means always.
- */
-int notify_schedule_parse(const char *json, struct notify_schedule *out, char *error,
-                          size_t error_size);
-
-/* The normalised JSON text of a schedule ("" when not set). */
-void notify_schedule_format(const struct notify_schedule *schedule, char *out, size_t out_size);
-
-/* Does the schedule allow weekday (0 Sunday) at minute (0..1439) local time? */
-int notify_schedule_allows(const struct notify_schedule *schedule, int weekday, int minute);
 
 /* True if the comma-separated list is empty or holds item. */
 int notify_list_allows(const char *list, const char *item);

@@ -9,6 +9,7 @@
  * UNIT_SOURCES: appliance/notify/notify_outbox.c appliance/notify/notify_target.c
  * UNIT_SOURCES: appliance/notify/notify_request.c appliance/events/event_store.c
  * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/storage/database.c
+ * UNIT_SOURCES: appliance/events/weekly_schedule.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,7 +81,7 @@ static int64_t add_target(sqlite3 *db, const char *name, const char *types, cons
     snprintf(target.topic, sizeof(target.topic), "t");
     snprintf(target.event_types, sizeof(target.event_types), "%s", types);
     snprintf(target.device_ids, sizeof(target.device_ids), "%s", devices);
-    assert_int_equal(notify_schedule_parse(schedule, &target.schedule, NULL, 0), 0);
+    assert_int_equal(weekly_schedule_parse(schedule, &target.schedule, NULL, 0), 0);
     target.enabled = enabled;
     assert_int_equal(notify_target_insert(db, &target), 0);
     return target.id;

@@ -8,6 +8,7 @@
  *
  * UNIT_SOURCES: appliance/notify/notify_request.c appliance/notify/notify_target.c
  * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/storage/database.c
+ * UNIT_SOURCES: appliance/events/weekly_schedule.c
  */
 #include <setjmp.h>
 #include <stdarg.h>

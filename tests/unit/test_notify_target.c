@@ -7,6 +7,7 @@
  * UNIT_SOURCES: appliance/notify/notify_target.c appliance/notify/notify_request.c
  * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/events/event_store.c
  * UNIT_SOURCES: appliance/storage/database.c
+ * UNIT_SOURCES: appliance/events/weekly_schedule.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,43 +104,43 @@ static void test_topics_texts_and_secrets(void **state)
 
 static void test_schedules(void **state)
 {
-    struct notify_schedule schedule;
+    struct weekly_schedule schedule;
     char error[NOTIFY_ERROR_MAX], text[NOTIFY_SCHEDULE_MAX];
 
     (void)state;
     /* Weeknights 22:00 to 07:00: Monday 23:00 and Tuesday 06:59 (Monday's
      * window) yes; Monday 07:00, Sunday 23:00 and Saturday 03:00 (the
      * window of Friday runs into Saturday morning, so yes) */
-    assert_int_equal(notify_schedule_parse("{\"days\":[5,1,2,3,4,1],\"from\":\"22:00\","
+    assert_int_equal(weekly_schedule_parse("{\"days\":[5,1,2,3,4,1],\"from\":\"22:00\","
                                            "\"to\":\"07:00\"}",
                                            &schedule, error, sizeof(error)),
                      0);
-    notify_schedule_format(&schedule, text, sizeof(text));
+    weekly_schedule_format(&schedule, text, sizeof(text));
     assert_string_equal(text, "{\"days\":[1,2,3,4,5],\"from\":\"22:00\",\"to\":\"07:00\"}");
-    assert_true(notify_schedule_allows(&schedule, 1, 23 * 60));
-    assert_true(notify_schedule_allows(&schedule, 2, 6 * 60 + 59));
-    assert_false(notify_schedule_allows(&schedule, 1, 7 * 60));
-    assert_false(notify_schedule_allows(&schedule, 1, 12 * 60));
-    assert_false(notify_schedule_allows(&schedule, 0, 23 * 60));
-    assert_true(notify_schedule_allows(&schedule, 6, 3 * 60));
-    assert_false(notify_schedule_allows(&schedule, 1, 3 * 60)); /* Sunday had no window */
+    assert_true(weekly_schedule_allows(&schedule, 1, 23 * 60));
+    assert_true(weekly_schedule_allows(&schedule, 2, 6 * 60 + 59));
+    assert_false(weekly_schedule_allows(&schedule, 1, 7 * 60));
+    assert_false(weekly_schedule_allows(&schedule, 1, 12 * 60));
+    assert_false(weekly_schedule_allows(&schedule, 0, 23 * 60));
+    assert_true(weekly_schedule_allows(&schedule, 6, 3 * 60));
+    assert_false(weekly_schedule_allows(&schedule, 1, 3 * 60)); /* Sunday had no window */
     /* Daytime window, weekend only. */
-    assert_int_equal(notify_schedule_parse("{\"days\":[0,6],\"from\":\"08:30\",\"to\":\"17:00\"}",
+    assert_int_equal(weekly_schedule_parse("{\"days\":[0,6],\"from\":\"08:30\",\"to\":\"17:00\"}",
                                            &schedule, error, sizeof(error)),
                      0);
-    assert_true(notify_schedule_allows(&schedule, 6, 8 * 60 + 30));
-    assert_false(notify_schedule_allows(&schedule, 6, 17 * 60));
-    assert_false(notify_schedule_allows(&schedule, 3, 12 * 60));
+    assert_true(weekly_schedule_allows(&schedule, 6, 8 * 60 + 30));
+    assert_false(weekly_schedule_allows(&schedule, 6, 17 * 60));
+    assert_false(weekly_schedule_allows(&schedule, 3, 12 * 60));
     /* from == to: the whole day. */
-    assert_int_equal(notify_schedule_parse("{\"days\":[3],\"from\":\"00:00\",\"to\":\"00:00\"}",
+    assert_int_equal(weekly_schedule_parse("{\"days\":[3],\"from\":\"00:00\",\"to\":\"00:00\"}",
                                            &schedule, error, sizeof(error)),
                      0);
-    assert_true(notify_schedule_allows(&schedule, 3, 0));
-    assert_true(notify_schedule_allows(&schedule, 3, 1439));
-    assert_false(notify_schedule_allows(&schedule, 4, 0));
+    assert_true(weekly_schedule_allows(&schedule, 3, 0));
+    assert_true(weekly_schedule_allows(&schedule, 3, 1439));
+    assert_false(weekly_schedule_allows(&schedule, 4, 0));
     /* Empty: always. */
-    assert_int_equal(notify_schedule_parse("", &schedule, error, sizeof(error)), 0);
-    assert_true(notify_schedule_allows(&schedule, 4, 100));
+    assert_int_equal(weekly_schedule_parse("", &schedule, error, sizeof(error)), 0);
+    assert_true(weekly_schedule_allows(&schedule, 4, 100));
     /* Malformed ones are refused with a sentence. */
     static const char *const bad[] = {
         "{}",
@@ -156,7 +157,7 @@ static void test_schedules(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         error[0] = '\0';
-        if (notify_schedule_parse(bad[i], &schedule, error, sizeof(error)) == 0)
+        if (weekly_schedule_parse(bad[i], &schedule, error, sizeof(error)) == 0)
             fail_msg("accepted %s", bad[i]);
         assert_non_null(strstr(error, "schedule"));
         assert_false(schedule.set);
@@ -188,7 +189,7 @@ static void test_filters(void **state)
     assert_false(notify_target_matches(&target, "motion", "door2", wednesday_noon));
     assert_false(notify_target_matches(&target, "ring", "door3", wednesday_noon));
     /* Schedules use the hub's local time (TZ). */
-    assert_int_equal(notify_schedule_parse("{\"days\":[3],\"from\":\"11:00\",\"to\":\"13:00\"}",
+    assert_int_equal(weekly_schedule_parse("{\"days\":[3],\"from\":\"11:00\",\"to\":\"13:00\"}",
                                            &target.schedule, error, sizeof(error)),
                      0);
     assert_true(notify_target_matches(&target, "ring", "door1", wednesday_noon));
@@ -217,7 +218,7 @@ static void test_table_round_trip(void **state)
     snprintf(target.url, sizeof(target.url), "https://h.example/in");
     notify_secret_generate(target.secret, sizeof(target.secret));
     snprintf(target.event_types, sizeof(target.event_types), "ring,motion");
-    notify_schedule_parse("{\"days\":[1],\"from\":\"22:00\",\"to\":\"06:00\"}", &target.schedule,
+    weekly_schedule_parse("{\"days\":[1],\"from\":\"22:00\",\"to\":\"06:00\"}", &target.schedule,
                           NULL, 0);
     target.enabled = 1;
     target.insecure_tls = 1;
