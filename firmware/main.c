@@ -2,14 +2,19 @@
  * main.c - doorbelld, the Doorstep doorbell firmware.
  *
  * Threads:
- *   capture  - camera -> frame stamp -> x264 -> link queue; JPEG snapshots
- *              of the current frame when asked. Never waits on the network.
+ *   capture  - camera -> privacy blackout -> x264 -> link queue; motion
+ *              detection on about 10 frames a second (motion_runner.c);
+ *              JPEG snapshots of the current frame when asked. Never waits
+ *              on the network.
  *   link     - libwebsockets client to the hub (link_client.c).
  *   control  - the Unix control socket (button, PIR, scene triggers, stats).
- *   main     - starts the others, sends telemetry every 10 s, waits for
- *              SIGTERM/SIGINT and stops everything in reverse order.
+ *   main     - starts the others, sends telemetry every 10 s, watches for a
+ *              long button press, waits for SIGTERM/SIGINT and stops
+ *              everything in reverse order.
  * Shared state between them is the struct doorbell below: atomics for
- * requests and counters, the link client's own lock for its queue.
+ * requests and counters, the link client's own lock for its queue, `lock`
+ * for the button and the published sim ground truth, and the motion
+ * runner's own lock for its settings.
  *
  * `doorbelld ctl SOCKET COMMAND...` is the command-line client of the
  * control socket.
@@ -39,6 +44,8 @@
 #include "core/doorbell_options.h"
 #include "encoder/encoder.h"
 #include "link/link_client.h"
+#include "motion/motion_config.h"
+#include "motion/motion_runner.h"
 #include "replay/replay.h"
 #include "snapshot/snapshot.h"
 
@@ -46,6 +53,10 @@
 #define DOORBELL_TELEMETRY_PERIOD   10
 #define DOORBELL_SNAPSHOT_QUALITY   80
 #define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
+#define DOORBELL_DEBOUNCE_US        50000LL    /* contact bounce after a press */
+#define DOORBELL_LONG_PRESS_US      10000000LL /* held this long: pairing mode */
+#define DOORBELL_SIM_PRESS_US       600000LL   /* the scripted visitor's press */
+#define DOORBELL_MAX_HOLD_S         60
 
 struct doorbell {
     struct doorbell_options options;
@@ -53,6 +64,7 @@ struct doorbell {
     struct encoder *encoder;
     struct link_client *link;
     struct control_socket *control;
+    struct motion_runner *motion;
     struct audio_capture *microphone; /* NULL without --audio-device */
     struct audio_playback *speaker;   /* NULL without a speaker device */
     atomic_uint audio_sequence;
@@ -70,7 +82,23 @@ struct doorbell {
     time_t started_at;
     int encoder_width, encoder_height; /* capture thread: the size x264 is set up for */
     int sim_button_was_pressed;        /* capture thread: edge detection of the sim's bell */
+    /* Guarded by lock. */
+    pthread_mutex_t lock;
+    int64_t button_pressed_at_us; /* monotonic; last accepted press, 0 = never */
+    int64_t button_held_since_us; /* 0 = released */
+    int64_t button_release_at_us;
+    int button_long_reported;
+    int have_truth;
+    struct sim_ground_truth truth; /* of the newest sim frame, for the `scene` command */
 };
+
+/* Monotonic clock in microseconds. */
+static int64_t doorbell_now_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+}
 
 /* Ask the capture thread for a JPEG of the next frame. Any thread. */
 static void doorbell_request_snapshot(struct doorbell *doorbell, uint32_t request_id)
@@ -99,19 +127,27 @@ static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camer
 static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type);
 static void doorbell_ring(struct doorbell *doorbell);
 
+static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us);
+
 /* Capture thread: in the scripted sim scene the visitor presses the bell;
- * ring exactly as a real button press would. */
-static void doorbell_watch_sim_button(struct doorbell *doorbell)
+ * ring exactly as a real button press would. Publishes the ground truth for
+ * the `scene` command and returns the sim's PIR level (0 for other cameras). */
+static int doorbell_watch_sim(struct doorbell *doorbell)
 {
     struct sim_ground_truth truth;
     int pressed;
 
     if (camera_sim_scene_state(doorbell->camera, &truth) != 0)
-        return;
+        return 0;
     pressed = truth.button_pressed;
     if (pressed && !doorbell->sim_button_was_pressed)
-        doorbell_ring(doorbell);
+        doorbell_button_press(doorbell, DOORBELL_SIM_PRESS_US);
     doorbell->sim_button_was_pressed = pressed;
+    pthread_mutex_lock(&doorbell->lock);
+    doorbell->truth = truth;
+    doorbell->have_truth = 1;
+    pthread_mutex_unlock(&doorbell->lock);
+    return truth.pir_active;
 }
 
 /* Capture thread: a size/rate change asked by the hub. The camera switches;
@@ -148,7 +184,7 @@ static void *doorbell_capture_thread(void *data)
 
     while (!atomic_load(&doorbell->stopping)) {
         unsigned snapshot;
-        int bitrate;
+        int bitrate, pir_level;
 
         /* Before capturing: a reconfigured camera frees the planes of the
          * frame it returned last. */
@@ -178,7 +214,10 @@ static void *doorbell_capture_thread(void *data)
                          config.bitrate_kbps);
             }
         }
-        doorbell_watch_sim_button(doorbell);
+        /* Masks go before the encoder and the snapshot: masked pixels never leave. */
+        motion_runner_blackout(doorbell->motion, &frame);
+        pir_level = doorbell_watch_sim(doorbell);
+        motion_runner_process(doorbell->motion, &frame, doorbell_now_us(), pir_level);
         if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
             atomic_fetch_add(&doorbell->encode_errors, 1);
             continue;
@@ -225,6 +264,72 @@ static void doorbell_ring(struct doorbell *doorbell)
         audio_playback_chime(doorbell->speaker);
 }
 
+/*
+ * The button went down, to be held for hold_us (the sim's commands say how
+ * long; GPIO would report the release). A press within DOORBELL_DEBOUNCE_US
+ * of the last one is contact bounce and ignored. It rings at once: waiting
+ * for the release would delay every ring, so a long press rings too and
+ * only adds pairing mode (doorbell_watch_long_press). 1 if it rang. Any thread.
+ */
+static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us)
+{
+    int64_t now = doorbell_now_us();
+    int bounce;
+
+    pthread_mutex_lock(&doorbell->lock);
+    bounce = doorbell->button_pressed_at_us != 0 &&
+             now - doorbell->button_pressed_at_us < DOORBELL_DEBOUNCE_US;
+    if (!bounce) {
+        doorbell->button_pressed_at_us = now;
+        doorbell->button_held_since_us = now;
+        doorbell->button_release_at_us = now + hold_us;
+        doorbell->button_long_reported = 0;
+    }
+    pthread_mutex_unlock(&doorbell->lock);
+    if (bounce)
+        return 0;
+    doorbell_ring(doorbell);
+    return 1;
+}
+
+/* Main thread, every second: a press held for DOORBELL_LONG_PRESS_US asks
+ * for pairing mode. Pairing is not built yet, so it is only logged; nothing
+ * goes to the hub. */
+static void doorbell_watch_long_press(struct doorbell *doorbell)
+{
+    int64_t now = doorbell_now_us(), held_until;
+    int long_press = 0;
+
+    pthread_mutex_lock(&doorbell->lock);
+    if (doorbell->button_held_since_us != 0) {
+        held_until = now < doorbell->button_release_at_us ? now : doorbell->button_release_at_us;
+        if (!doorbell->button_long_reported &&
+            held_until - doorbell->button_held_since_us >= DOORBELL_LONG_PRESS_US) {
+            doorbell->button_long_reported = 1;
+            long_press = 1;
+        }
+        if (now >= doorbell->button_release_at_us)
+            doorbell->button_held_since_us = 0;
+    }
+    pthread_mutex_unlock(&doorbell->lock);
+    if (long_press)
+        log_info("button held for 10 s: pairing mode requested (not available in this firmware)");
+}
+
+/* Capture thread: a motion event from the motion runner, to the hub. */
+static void doorbell_on_motion(const struct link_event *event, void *context)
+{
+    struct doorbell *doorbell = context;
+    cJSON *json = link_build_event(event);
+
+    if (json == NULL) {
+        log_warn("motion event %u could not be encoded", event->id);
+        return;
+    }
+    link_client_send_json(doorbell->link, LINK_EVENT, event->id, json);
+    cJSON_Delete(json);
+}
+
 /* Send an event (ring, pir, ...) now. Any thread. */
 static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type)
 {
@@ -250,10 +355,21 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
 {
     struct doorbell *doorbell = context;
     cJSON *result = cJSON_CreateObject();
+    struct motion_config motion;
+    char reason[128] = "unsupported";
     int ok = 1;
 
     (void)json;
     switch (command->type) {
+    case LINK_COMMAND_SET_MOTION:
+        /* The same parser as the hub's; a refused config leaves the old one. */
+        if (motion_config_from_json(command->motion, &motion, reason, sizeof(reason)) != 0) {
+            log_warn("motion settings refused: %s", reason);
+            ok = 0;
+            break;
+        }
+        motion_runner_set_config(doorbell->motion, &motion);
+        break;
     case LINK_COMMAND_SNAPSHOT:
         doorbell_request_snapshot(doorbell, command->request_id);
         break;
@@ -287,7 +403,7 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
     cJSON_AddNumberToObject(result, "id", command->id);
     cJSON_AddBoolToObject(result, "ok", ok);
     if (!ok)
-        cJSON_AddStringToObject(result, "reason", "unsupported");
+        cJSON_AddStringToObject(result, "reason", reason);
     link_client_send_json(doorbell->link, LINK_COMMAND_RESULT, command->id, result);
     cJSON_Delete(result);
 }
@@ -299,6 +415,61 @@ static void doorbell_on_connected(void *context)
     encoder_request_keyframe(doorbell->encoder);
 }
 
+/* Control thread: the motion settings in force, as JSON (or an error). */
+static void doorbell_reply_motion(struct doorbell *doorbell, char *reply, size_t reply_size)
+{
+    struct motion_config config;
+    cJSON *json;
+    char *text = NULL;
+
+    motion_runner_get_config(doorbell->motion, &config);
+    json = motion_config_to_json(&config);
+    if (json != NULL)
+        text = cJSON_PrintUnformatted(json);
+    if (text != NULL && strlen(text) < reply_size)
+        snprintf(reply, reply_size, "%s", text);
+    else
+        snprintf(reply, reply_size, "error: motion settings do not fit the reply");
+    cJSON_free(text);
+    cJSON_Delete(json);
+}
+
+/* Control thread: the sim's ground truth of the newest frame as JSON, for
+ * tests that compare the hub's events with the scene. */
+static void doorbell_reply_scene(struct doorbell *doorbell, char *reply, size_t reply_size)
+{
+    static const char *const kinds[] = {"visitor", "car", "cat"};
+    struct sim_ground_truth truth;
+    size_t used;
+    int have;
+
+    pthread_mutex_lock(&doorbell->lock);
+    have = doorbell->have_truth;
+    truth = doorbell->truth;
+    pthread_mutex_unlock(&doorbell->lock);
+    if (!have) {
+        snprintf(reply, reply_size, "error: no sim scene frame yet");
+        return;
+    }
+    used = (size_t)snprintf(reply, reply_size,
+                            "{\"scene_time_us\":%lld,\"night\":%d,\"light_on\":%d,"
+                            "\"lighting_changing\":%d,\"pir\":%d,\"objects\":[",
+                            (long long)truth.scene_time_us, truth.night, truth.light_on,
+                            truth.lighting_changing, truth.pir_active);
+    for (int i = 0; i < truth.object_count && used < reply_size; i++) {
+        const struct sim_object_box *box = &truth.objects[i];
+        used += (size_t)snprintf(reply + used, reply_size - used,
+                                 "%s{\"kind\":\"%s\",\"x\":%.4f,\"y\":%.4f,\"w\":%.4f,"
+                                 "\"h\":%.4f}",
+                                 i > 0 ? "," : "", (unsigned)box->kind < 3 ? kinds[box->kind] : "?",
+                                 box->x, box->y, box->width, box->height);
+    }
+    if (used < reply_size)
+        snprintf(reply + used, reply_size - used, "]}");
+    if (used + 2 >= reply_size)
+        snprintf(reply, reply_size, "error: scene does not fit the reply");
+}
+
 /* Control thread: one command line. */
 static void doorbell_on_control(const char *command, char *reply, size_t reply_size, void *context)
 {
@@ -308,11 +479,27 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
 
     sscanf(command, "%31s %31s", name, argument);
     if (strcmp(name, "press") == 0 || strcmp(name, "ring") == 0) {
-        doorbell_ring(doorbell);
-        snprintf(reply, reply_size, "ok");
+        if (doorbell_button_press(doorbell, 0))
+            snprintf(reply, reply_size, "ok");
+        else
+            snprintf(reply, reply_size, "ok: ignored (contact bounce)");
+    } else if (strcmp(name, "hold") == 0) {
+        char *end = NULL;
+        double seconds = strtod(argument, &end);
+        if (end == argument || *end != '\0' || !(seconds >= 0.0 && seconds <= DOORBELL_MAX_HOLD_S))
+            snprintf(reply, reply_size, "error: hold SECONDS, 0 to %d", DOORBELL_MAX_HOLD_S);
+        else if (doorbell_button_press(doorbell, (int64_t)(seconds * 1e6)))
+            snprintf(reply, reply_size, "ok");
+        else
+            snprintf(reply, reply_size, "ok: ignored (contact bounce)");
     } else if (strcmp(name, "pir") == 0) {
+        motion_runner_pir(doorbell->motion);
         doorbell_send_event(doorbell, LINK_EVENT_PIR);
         snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "motion") == 0) {
+        doorbell_reply_motion(doorbell, reply, reply_size);
+    } else if (strcmp(name, "scene") == 0) {
+        doorbell_reply_scene(doorbell, reply, reply_size);
     } else if (strcmp(name, "snapshot") == 0) {
         doorbell_request_snapshot(doorbell, 0);
         snprintf(reply, reply_size, "ok");
@@ -350,8 +537,8 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
                  doorbell->options.height, doorbell->options.fps, doorbell->options.bitrate_kbps);
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
-                 "commands: press, pir, snapshot, keyframe, light on|off, night, day, visitor, "
-                 "car, cat, stats");
+                 "commands: press, hold SECONDS, pir, snapshot, keyframe, light on|off, night, "
+                 "day, visitor, car, cat, stats, motion, scene");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
     }
@@ -473,6 +660,10 @@ int main(int argc, char **argv)
     }
     doorbell->started_at = time(NULL);
     atomic_store(&doorbell->streaming, 1);
+    if (pthread_mutex_init(&doorbell->lock, NULL) != 0) {
+        free(doorbell);
+        return 1;
+    }
 
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
@@ -505,6 +696,20 @@ int main(int argc, char **argv)
     }
     doorbell->encoder_width = encoder_config.width;
     doorbell->encoder_height = encoder_config.height;
+    {
+        /* Only the sim camera stamps its frames (camera.h). */
+        struct motion_runner_config motion_config = {
+            .stamp_band = strncmp(doorbell->options.camera, "sim", 3) == 0,
+            .next_event_id = &doorbell->next_event_id,
+            .on_event = doorbell_on_motion,
+            .context = doorbell,
+        };
+        doorbell->motion = motion_runner_create(&motion_config, error, sizeof(error));
+        if (doorbell->motion == NULL) {
+            log_error("motion detection: %s", error);
+            goto out;
+        }
+    }
 
     memset(&link_config, 0, sizeof(link_config));
     if (doorbell_load_secret(&doorbell->options, link_config.secret) != 0)
@@ -554,6 +759,7 @@ int main(int argc, char **argv)
         }
         if (++ticks % DOORBELL_TELEMETRY_PERIOD == 1)
             doorbell_send_telemetry(doorbell);
+        doorbell_watch_long_press(doorbell);
     }
     atomic_store(&doorbell->stopping, 1);
     pthread_join(doorbell->capture_thread, NULL);
@@ -569,6 +775,8 @@ out:
         encoder_close(doorbell->encoder);
     if (doorbell->camera != NULL)
         camera_close(doorbell->camera);
+    motion_runner_destroy(doorbell->motion);
+    pthread_mutex_destroy(&doorbell->lock);
     free(doorbell);
     return exit_code;
 }

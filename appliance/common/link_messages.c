@@ -305,6 +305,10 @@ static int link_check_command(const struct link_command *command, char *error, s
         if (!link_settings_is_valid(command->settings))
             return link_field_error(error, error_size, "settings", "not an object");
         return 0;
+    case LINK_COMMAND_SET_MOTION:
+        if (command->motion == NULL || !cJSON_IsObject(command->motion))
+            return link_field_error(error, error_size, "motion", "not an object");
+        return 0;
     case LINK_COMMAND_FIRMWARE_UPDATE:
         if (!link_url_is_valid(command->url, sizeof(command->url)))
             return link_field_error(error, error_size, "url",
@@ -351,6 +355,9 @@ static int link_parse_command_parameters(const cJSON *json, struct link_command 
     case LINK_COMMAND_SETTINGS:
         return link_json_object(json, "settings", LINK_FIELD_REQUIRED, &out->settings, error,
                                 error_size);
+    case LINK_COMMAND_SET_MOTION:
+        return link_json_object(json, "motion", LINK_FIELD_REQUIRED, &out->motion, error,
+                                error_size);
     case LINK_COMMAND_FIRMWARE_UPDATE:
         if (link_json_string(json, "url", LINK_FIELD_REQUIRED, out->url, sizeof(out->url), error,
                              error_size) != 0 ||
@@ -389,6 +396,20 @@ int link_parse_command(const cJSON *json, struct link_command *out, char *error,
     return link_check_command(out, error, error_size);
 }
 
+/* Add "motion": a copy of the (already checked) motion object; -1 if out of memory. */
+static int link_add_motion(cJSON *json, const cJSON *motion)
+{
+    cJSON *copy = cJSON_Duplicate(motion, 1);
+
+    if (copy == NULL)
+        return -1;
+    if (!cJSON_AddItemToObject(json, "motion", copy)) {
+        cJSON_Delete(copy);
+        return -1;
+    }
+    return 0;
+}
+
 /* Add the parameters that belong to command->type to json; -1 if out of memory. */
 static int link_build_command_parameters(const struct link_command *command, cJSON *json)
 {
@@ -406,6 +427,8 @@ static int link_build_command_parameters(const struct link_command *command, cJS
         return cJSON_AddNumberToObject(json, "reply_id", command->reply_id) == NULL ? -1 : 0;
     case LINK_COMMAND_SETTINGS:
         return link_add_settings(json, command->settings);
+    case LINK_COMMAND_SET_MOTION:
+        return link_add_motion(json, command->motion);
     case LINK_COMMAND_FIRMWARE_UPDATE:
         if (cJSON_AddStringToObject(json, "url", command->url) == NULL ||
             cJSON_AddStringToObject(json, "sha256", command->sha256) == NULL)

@@ -116,6 +116,7 @@ static const char *const link_command_type_names[] = {
     [LINK_COMMAND_SNAPSHOT] = "snapshot",       [LINK_COMMAND_SETTINGS] = "settings",
     [LINK_COMMAND_QUICK_REPLY] = "quick_reply", [LINK_COMMAND_CHIME] = "chime",
     [LINK_COMMAND_REBOOT] = "reboot",           [LINK_COMMAND_FIRMWARE_UPDATE] = "firmware_update",
+    [LINK_COMMAND_SET_MOTION] = "set_motion",
 };
 #define LINK_COMMAND_TYPE_COUNT                                                                    \
     (sizeof(link_command_type_names) / sizeof(link_command_type_names[0]))

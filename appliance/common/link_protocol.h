@@ -184,6 +184,7 @@ enum link_command_type {
     LINK_COMMAND_CHIME,
     LINK_COMMAND_REBOOT,
     LINK_COMMAND_FIRMWARE_UPDATE, /* url, sha256 */
+    LINK_COMMAND_SET_MOTION, /* motion: motion settings object (firmware/motion/motion_config.h) */
 };
 
 struct link_command {
@@ -197,6 +198,9 @@ struct link_command {
     /* LINK_COMMAND_SETTINGS: parse points it into the message's tree (borrowed, valid
      * until link_message_clear); build copies it, NULL meaning {}. */
     const cJSON *settings;
+    /* LINK_COMMAND_SET_MOTION: the motion settings object, borrowed and copied as settings;
+     * the firmware validates its contents. */
+    const cJSON *motion;
 };
 
 struct link_welcome {

@@ -30,6 +30,7 @@
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
 #include "events/event_intake.h"
+#include "http/routes.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
 #include "recording/recorder.h"
@@ -235,6 +236,13 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
         return 0;
     }
     cJSON_Delete(json);
+
+    /* Its motion settings: the doorbell starts with defaults after every restart. */
+    json = routes_motion_command(database_thread_connection(), session->device.id);
+    if (json != NULL) {
+        link_send_json(connection, LINK_COMMAND, 0, json);
+        cJSON_Delete(json);
+    }
 
     /* Ask for a fresh snapshot so the UI has a picture at once. */
     memset(&snapshot_command, 0, sizeof(snapshot_command));

@@ -27,6 +27,8 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/devices/{id}/events/{event}/snapshot.jpg", routes_events_snapshot,
      HTTP_ROUTE_DEVICE},
     {"POST", "/api/v1/devices/{id}/events/{event}/star", routes_events_star, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/devices/{id}/motion", routes_motion_get, HTTP_ROUTE_DEVICE},
+    {"PUT", "/api/v1/devices/{id}/motion", routes_motion_put, HTTP_ROUTE_ADMIN | HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/event-settings", routes_events_settings_get, HTTP_ROUTE_DEVICE},
     {"PUT", "/api/v1/devices/{id}/event-settings", routes_events_settings_put,
      HTTP_ROUTE_ADMIN | HTTP_ROUTE_DEVICE},

@@ -17,7 +17,8 @@ static void doorbell_usage(const char *program)
     printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
            " [OPTION]...\n"
            "       %s ctl SOCKET COMMAND...\n"
-           "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button and PIR.\n\n"
+           "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button, PIR and\n"
+           "motion detection (settings from the hub).\n\n"
            "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
            "  --device-id ID         this doorbell's id on the hub\n"
            "  --secret HEX           the device secret `doorstep device add` printed\n"
@@ -42,8 +43,9 @@ static void doorbell_usage(const char *program)
            "                         \"DEVICE_ID SECRET\" line, all in this process\n"
            "  --log-level LEVEL      error, warn, info (default), debug\n"
            "  --help                 show this help\n\n"
-           "Control commands: press, pir, snapshot, keyframe, light on|off, night, day,\n"
-           "visitor, car, cat, stats.\n",
+           "Control commands: press, hold SECONDS (10 s or more: pairing mode), pir,\n"
+           "snapshot, keyframe, light on|off, night, day, visitor, car, cat, stats,\n"
+           "motion (the motion settings in force), scene (the sim's ground truth).\n",
            program, program);
 }
 

@@ -88,6 +88,15 @@ static void fuzz_check_settings(const cJSON *parsed, const cJSON *reparsed)
         second.settings = first.settings;                                                          \
     } while (0)
 
+/* COMMAND borrows two trees: settings and, for set_motion, motion. */
+#define FUZZ_ALIGN_COMMAND                                                                         \
+    do {                                                                                           \
+        FUZZ_ALIGN_SETTINGS;                                                                       \
+        if (first.motion != NULL || second.motion != NULL)                                         \
+            fuzz_check_settings(first.motion, second.motion);                                      \
+        second.motion = first.motion;                                                              \
+    } while (0)
+
 /* Every typed parser on one JSON object, each with its build/parse round trip. */
 static void fuzz_typed_views(const cJSON *json)
 {
@@ -98,7 +107,7 @@ static void fuzz_typed_views(const cJSON *json)
     FUZZ_VIEW(link_error, link_parse_error, link_build_error, (void)0);
     FUZZ_VIEW(link_event, link_parse_event, link_build_event, (void)0);
     FUZZ_VIEW(link_telemetry, link_parse_telemetry, link_build_telemetry, (void)0);
-    FUZZ_VIEW(link_command, link_parse_command, link_build_command, FUZZ_ALIGN_SETTINGS);
+    FUZZ_VIEW(link_command, link_parse_command, link_build_command, FUZZ_ALIGN_COMMAND);
     FUZZ_VIEW(link_command_result, link_parse_command_result, link_build_command_result, (void)0);
 }
 

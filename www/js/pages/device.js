@@ -9,6 +9,7 @@ import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
 import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
 import { createRecordingSettings } from '../recording-settings.js';
+import { createMotionSettings } from '../motion-settings.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
@@ -40,7 +41,8 @@ export function mount(main, ctx) {
   const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
     h('div', { class: 'detail-main' },
       h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
-      h('div', { class: 'card card-flush' }, snap.el)),
+      h('div', { class: 'card card-flush' }, snap.el),
+      section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
       section('Status', 'info', status.el),
       section('Telemetry', 'thermometer', telemetry.el),
