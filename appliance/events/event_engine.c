@@ -172,3 +172,52 @@ int event_engine_decide(sqlite3 *db, const struct event_row *event, enum event_n
     sqlite3_bind_int64(statement, 2, event->id);
     return event_engine_step(db, statement, NULL) < 0 ? -1 : 0;
 }
+
+int event_engine_is_motion(const char *type)
+{
+    return strcmp(type, "motion") == 0 || strcmp(type, "pir") == 0 || strcmp(type, "person") == 0;
+}
+
+int event_engine_motion_schedule(sqlite3 *db, const char *device_id, struct weekly_schedule *out)
+{
+    sqlite3_stmt *statement =
+        event_engine_prepare(db, "SELECT schedule FROM motion_schedules WHERE device_id = ?");
+    int step, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    step = sqlite3_step(statement);
+    if (step == SQLITE_DONE)
+        rc = 0;
+    else if (step == SQLITE_ROW)
+        rc = weekly_schedule_parse((const char *)sqlite3_column_text(statement, 0), out, NULL, 0);
+    else
+        log_error("motion schedule: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(statement);
+    return rc;
+}
+
+int event_engine_set_motion_schedule(sqlite3 *db, const char *device_id,
+                                     const struct weekly_schedule *schedule)
+{
+    char text[128];
+    sqlite3_stmt *statement;
+
+    if (schedule == NULL || !schedule->set) {
+        statement = event_engine_prepare(db, "DELETE FROM motion_schedules WHERE device_id = ?");
+        if (statement == NULL)
+            return -1;
+        sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+        return event_engine_step(db, statement, NULL) < 0 ? -1 : 0;
+    }
+    weekly_schedule_format(schedule, text, sizeof(text));
+    statement = event_engine_prepare(
+        db, "INSERT OR REPLACE INTO motion_schedules (device_id, schedule) VALUES (?, ?)");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, text, -1, SQLITE_TRANSIENT);
+    return event_engine_step(db, statement, NULL) < 0 ? -1 : 0;
+}

@@ -4,7 +4,8 @@
  * (home / away / disarmed, table mode_notifications) leaves the type out,
  * and not within the doorbell's cooldown for the type since the last event
  * that did notify (table event_cooldowns, '*' = every doorbell). The
- * decision is written to events.notify.
+ * decision is written to events.notify. Motion (motion, pir, person) only
+ * counts within the doorbell's motion schedule: outside it, no event at all.
  *
  * Any thread, with its own SQLite connection; no state of its own.
  */
@@ -15,6 +16,7 @@
 #include <stddef.h>
 
 #include "events/event_store.h"
+#include "events/weekly_schedule.h"
 
 #define EVENT_MODE_MAX 16
 
@@ -44,5 +46,15 @@ int event_engine_cooldown(sqlite3 *db, const char *device_id, const char *type, 
 /* Set (seconds >= 0) a doorbell's own cooldown for a type; device_id "*"
  * sets the default. 0 or -1. */
 int event_engine_set_cooldown(sqlite3 *db, const char *device_id, const char *type, int seconds);
+
+/* The doorbell's motion schedule into *out (unset: always). 0 or -1. */
+int event_engine_motion_schedule(sqlite3 *db, const char *device_id, struct weekly_schedule *out);
+
+/* Set it (NULL or unset: always). 0 or -1. */
+int event_engine_set_motion_schedule(sqlite3 *db, const char *device_id,
+                                     const struct weekly_schedule *schedule);
+
+/* Is this a motion-like type (motion, pir, person) the schedule governs? */
+int event_engine_is_motion(const char *type);
 
 #endif

@@ -112,6 +112,14 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
 
     if (db == NULL)
         return -1;
+    if (event_engine_is_motion(type)) {
+        struct weekly_schedule schedule;
+        if (event_engine_motion_schedule(db, device_id, &schedule) == 0 &&
+            !weekly_schedule_allows_at(&schedule, now_ms)) {
+            log_debug("doorbell %s: %s outside its motion schedule; ignored", device_id, type);
+            return 0;
+        }
+    }
     recording_settings_load(db, device_id, &settings);
     pre_ms = (int64_t)settings.recorder.pre_roll_seconds * 1000;
     post_ms = (int64_t)settings.recorder.post_roll_seconds * 1000;

@@ -3,7 +3,7 @@
  * time window (filtered by type and star, paginated), one event, its
  * snapshot, and starring (which protects its footage from retention); and
  * what notifies: the hub's mode (/api/v1/mode) and each doorbell's
- * cooldowns (/api/v1/devices/{id}/event-settings).
+ * cooldowns and motion schedule (/api/v1/devices/{id}/event-settings).
  * The router has checked that the user may see the doorbell. civetweb
  * worker threads.
  */
@@ -18,6 +18,7 @@
 #include "civetweb.h"
 #include "events/event_engine.h"
 #include "events/event_store.h"
+#include "events/weekly_schedule.h"
 #include "http/routes.h"
 #include "storage/database.h"
 
@@ -223,8 +224,18 @@ int routes_events_settings_get(struct http_request *request)
         }
         cJSON_AddNumberToObject(cooldowns, routes_events_cooldown_types[i], seconds);
     }
-    if (status == 0)
-        status = http_send_json(request, 200, body);
+    if (status == 0) {
+        struct weekly_schedule schedule;
+        char text[128];
+        if (event_engine_motion_schedule(db, request->params[0], &schedule) != 0) {
+            status = http_send_error(request, 500, "internal", "database error");
+        } else {
+            weekly_schedule_format(&schedule, text, sizeof(text));
+            cJSON_AddItemToObject(body, "motion_schedule",
+                                  schedule.set ? cJSON_Parse(text) : cJSON_CreateNull());
+            status = http_send_json(request, 200, body);
+        }
+    }
     cJSON_Delete(body);
     return status;
 }
@@ -241,37 +252,61 @@ static int routes_events_known_type(const char *name)
 int routes_events_settings_put(struct http_request *request)
 {
     cJSON *body = http_read_json(request, 4096);
-    const cJSON *cooldowns, *item;
+    const cJSON *cooldowns, *schedule_item, *item;
+    struct weekly_schedule schedule = {0};
     sqlite3 *db = database_thread_connection();
+    char error[256], *text = NULL;
+    int status = 0;
 
     if (body == NULL)
         return 400;
     cooldowns = cJSON_GetObjectItemCaseSensitive(body, "cooldowns");
+    schedule_item = cJSON_GetObjectItemCaseSensitive(body, "motion_schedule");
     /* All or nothing: check every member before changing any. */
+    if ((cooldowns == NULL && schedule_item == NULL) ||
+        (cooldowns != NULL && !cJSON_IsObject(cooldowns))) {
+        status = http_send_error(request, 400, "invalid",
+                                 "body: {\"cooldowns\": {...}, \"motion_schedule\": {...}|null}");
+        goto out;
+    }
     cJSON_ArrayForEach(item, cooldowns)
     {
         if (!routes_events_known_type(item->string) || !cJSON_IsNumber(item) ||
             item->valuedouble < 0 || item->valuedouble > 86400 ||
             item->valuedouble != (double)(int)item->valuedouble) {
-            cJSON_Delete(body);
-            return http_send_error(request, 400, "invalid",
-                                   "cooldowns: {type: seconds 0..86400} for known event types");
+            status = http_send_error(request, 400, "invalid",
+                                     "cooldowns: {type: seconds 0..86400} for known event types");
+            goto out;
         }
     }
-    if (!cJSON_IsObject(cooldowns)) {
-        cJSON_Delete(body);
-        return http_send_error(request, 400, "invalid", "body: {\"cooldowns\": {...}}");
+    if (schedule_item != NULL && !cJSON_IsNull(schedule_item)) {
+        text = cJSON_PrintUnformatted(schedule_item);
+        if (text == NULL || weekly_schedule_parse(text, &schedule, error, sizeof(error)) != 0 ||
+            !schedule.set) {
+            status =
+                http_send_error(request, 400, "invalid", text == NULL ? "motion_schedule" : error);
+            goto out;
+        }
     }
     cJSON_ArrayForEach(item, cooldowns)
     {
         if (event_engine_set_cooldown(db, request->params[0], item->string,
                                       (int)item->valuedouble) != 0) {
-            cJSON_Delete(body);
-            return http_send_error(request, 500, "internal", "database error");
+            status = http_send_error(request, 500, "internal", "database error");
+            goto out;
         }
     }
+    if (schedule_item != NULL &&
+        event_engine_set_motion_schedule(db, request->params[0], &schedule) != 0) {
+        status = http_send_error(request, 500, "internal", "database error");
+        goto out;
+    }
     audit_record(db, request->auth.user.id, request->auth.user.username, "event_settings",
-                 request->params[0], "cooldowns", request->remote_address);
+                 request->params[0],
+                 schedule_item != NULL ? "cooldowns, motion schedule" : "cooldowns",
+                 request->remote_address);
+out:
+    cJSON_free(text);
     cJSON_Delete(body);
-    return routes_events_settings_get(request);
+    return status != 0 ? status : routes_events_settings_get(request);
 }

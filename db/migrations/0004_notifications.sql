@@ -32,6 +32,13 @@ CREATE TABLE event_cooldowns (
 INSERT INTO event_cooldowns (device_id, type, seconds) VALUES
     ('*', 'motion', 60), ('*', 'pir', 60), ('*', 'person', 60), ('*', 'low_battery', 3600);
 
+-- When a doorbell's motion counts (motion, pir, person events): a weekly
+-- schedule as JSON (events/weekly_schedule.h); no row = always.
+CREATE TABLE motion_schedules (
+    device_id TEXT PRIMARY KEY,
+    schedule  TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- What became of each event's notification: '' (not decided yet), 'sent'
 -- (queued for the targets and the open UIs), 'cooldown', 'mode'.
 ALTER TABLE events ADD COLUMN notify TEXT NOT NULL DEFAULT '';

@@ -165,3 +165,29 @@ test('the indoor chime plays the ding-dong on the hub\'s ALSA output when someon
     chimeData.cleanup();
   }
 });
+
+test('the motion schedule: outside it a doorbell\'s motion is no event at all; rings are not affected', async () => {
+  const path = `/api/v1/devices/${device.id}/event-settings`;
+  await admin.api('PUT', '/api/v1/mode', { json: { mode: 'away' } });
+  assert.equal((await admin.api('GET', path)).json.motion_schedule, null, 'always, by default');
+  // A window that excludes now: every day, starting two hours from now for one hour.
+  const now = new Date();
+  const hhmm = (date) => `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+  const window = { days: [0, 1, 2, 3, 4, 5, 6], from: hhmm(new Date(now.getTime() + 2 * 3600e3)), to: hhmm(new Date(now.getTime() + 3 * 3600e3)) };
+  const saved = await admin.api('PUT', path, { json: { motion_schedule: window } });
+  assert.equal(saved.status, 200, JSON.stringify(saved.json));
+  assert.deepEqual(saved.json.motion_schedule, window);
+  const total = async () => (await admin.api('GET', `/api/v1/devices/${device.id}/events?limit=1`)).json.pagination.total;
+  const before = await total();
+  assert.equal(await doorbell.control('pir'), 'ok');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(await total(), before, 'no motion event outside the schedule');
+  assert.equal((await trigger('press')).event_type, 'ring', 'a ring is always an event');
+
+  for (const bad of [{ days: [] }, { days: [7], from: '00:00', to: '01:00' }, { days: [1], from: '25:00', to: '01:00' }, 'always']) {
+    assert.equal((await admin.api('PUT', path, { json: { motion_schedule: bad } })).status, 400, JSON.stringify(bad));
+  }
+  assert.equal((await admin.api('PUT', path, { json: { motion_schedule: null } })).json.motion_schedule, null);
+  assert.equal((await trigger('pir')).event_type, 'pir', 'always again');
+  await admin.api('PUT', '/api/v1/mode', { json: { mode: 'home' } });
+});

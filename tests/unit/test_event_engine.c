@@ -1,11 +1,11 @@
 /*
  * test_event_engine.c - which events notify (appliance/events/event_engine.c):
  * modes against their types, cooldowns per doorbell and type with the '*'
- * default, and the decision written to the event. Real SQLite in memory
- * with the real migrations.
+ * default, the decision written to the event, and the motion schedule.
+ * Real SQLite in memory with the real migrations.
  *
  * UNIT_SOURCES: appliance/events/event_engine.c appliance/events/event_store.c
- * UNIT_SOURCES: appliance/storage/database.c
+ * UNIT_SOURCES: appliance/storage/database.c appliance/events/weekly_schedule.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,11 +104,45 @@ static void test_cooldowns(void **state)
     assert_int_equal(event_engine_set_cooldown(db, "front", "ring", 86401), -1);
 }
 
+static void test_motion_schedule(void **state)
+{
+    sqlite3 *db = *state;
+    struct weekly_schedule schedule, stored;
+
+    assert_true(event_engine_is_motion("motion"));
+    assert_true(event_engine_is_motion("pir"));
+    assert_false(event_engine_is_motion("ring"));
+    assert_int_equal(event_engine_motion_schedule(db, "front", &stored), 0);
+    assert_false(stored.set); /* always */
+    assert_int_equal(
+        weekly_schedule_parse("{\"days\":[1,2,3,4,5],\"from\":\"22:00\",\"to\":\"06:30\"}",
+                              &schedule, NULL, 0),
+        0);
+    assert_int_equal(event_engine_set_motion_schedule(db, "front", &schedule), 0);
+    assert_int_equal(event_engine_motion_schedule(db, "front", &stored), 0);
+    assert_true(stored.set);
+    assert_int_equal(stored.days, schedule.days);
+    assert_int_equal(stored.from_minute, 22 * 60);
+    assert_int_equal(stored.to_minute, 6 * 60 + 30);
+    /* Monday 23:00 yes; Saturday 05:00 belongs to Friday's night: yes; Sunday 05:00 no. */
+    assert_true(weekly_schedule_allows(&stored, 1, 23 * 60));
+    assert_true(weekly_schedule_allows(&stored, 6, 5 * 60));
+    assert_false(weekly_schedule_allows(&stored, 0, 5 * 60));
+    assert_false(weekly_schedule_allows(&stored, 1, 12 * 60));
+    /* Another doorbell is unaffected; unsetting means always again. */
+    assert_int_equal(event_engine_motion_schedule(db, "back", &stored), 0);
+    assert_false(stored.set);
+    assert_int_equal(event_engine_set_motion_schedule(db, "front", NULL), 0);
+    assert_int_equal(event_engine_motion_schedule(db, "front", &stored), 0);
+    assert_false(stored.set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cooldowns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_motion_schedule, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
