@@ -30,6 +30,7 @@
 #include "devices/link_server.h"
 #include "events/event_intake.h"
 #include "events/event_push.h"
+#include "events/event_store.h"
 #include "http/http_server.h"
 #include "live/live_server.h"
 #include "notify/notify.h"
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
         hub_report_state_changes(hub, now);
+        event_store_end_stale(db, now - EVENT_ACTIVE_STALE_MS);
         link_server_drop_removed(hub, db);
         live_server_adapt_quality(hub);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {

@@ -79,6 +79,7 @@ struct doorbell {
     atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors;
     atomic_uint last_sequence;
     atomic_uint next_event_id;
+    atomic_int battery_percent; /* -1 = mains; the sim sets it with `battery N` */
     time_t started_at;
     int encoder_width, encoder_height; /* capture thread: the size x264 is set up for */
     int sim_button_was_pressed;        /* capture thread: edge detection of the sim's bell */
@@ -125,6 +126,7 @@ static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camer
 }
 
 static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type);
+static void doorbell_send_telemetry(struct doorbell *doorbell);
 static void doorbell_ring(struct doorbell *doorbell);
 
 static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us);
@@ -496,6 +498,17 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
         motion_runner_pir(doorbell->motion);
         doorbell_send_event(doorbell, LINK_EVENT_PIR);
         snprintf(reply, reply_size, "ok");
+    } else if (strcmp(name, "battery") == 0) {
+        /* The sim's battery: -1 (mains) or a percentage, reported at once. */
+        char *end = NULL;
+        long percent = strtol(argument, &end, 10);
+        if (argument[0] == '\0' || *end != '\0' || percent < -1 || percent > 100) {
+            snprintf(reply, reply_size, "error: battery takes -1 (mains) or 0..100");
+        } else {
+            atomic_store(&doorbell->battery_percent, (int)percent);
+            doorbell_send_telemetry(doorbell);
+            snprintf(reply, reply_size, "ok");
+        }
     } else if (strcmp(name, "motion") == 0) {
         doorbell_reply_motion(doorbell, reply, reply_size);
     } else if (strcmp(name, "scene") == 0) {
@@ -537,8 +550,8 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
                  doorbell->options.height, doorbell->options.fps, doorbell->options.bitrate_kbps);
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
-                 "commands: press, hold SECONDS, pir, snapshot, keyframe, light on|off, night, "
-                 "day, visitor, car, cat, stats, motion, scene");
+                 "commands: press, hold SECONDS, pir, battery N, snapshot, keyframe, light on|off, "
+                 "night, day, visitor, car, cat, stats, motion, scene");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
     }
@@ -553,7 +566,7 @@ static void doorbell_send_telemetry(struct doorbell *doorbell)
     cJSON *json;
 
     memset(&telemetry, 0, sizeof(telemetry));
-    telemetry.battery_percent = -1; /* wired doorbell */
+    telemetry.battery_percent = atomic_load(&doorbell->battery_percent); /* -1: wired */
     telemetry.rssi_dbm = 0;         /* wired network */
     if (thermal != NULL) {
         if (fscanf(thermal, "%ld", &millidegrees) != 1)
@@ -659,6 +672,7 @@ int main(int argc, char **argv)
         return exit_code;
     }
     doorbell->started_at = time(NULL);
+    atomic_store(&doorbell->battery_percent, -1);
     atomic_store(&doorbell->streaming, 1);
     if (pthread_mutex_init(&doorbell->lock, NULL) != 0) {
         free(doorbell);

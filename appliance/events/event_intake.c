@@ -106,7 +106,8 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
     struct recording_settings settings;
     struct event_row row;
     const char *type = link_event_type_name(event->type);
-    int instantaneous = event->type == LINK_EVENT_RING;
+    /* A ring and a PIR trigger are moments; motion starts, goes on and ends. */
+    int instantaneous = event->type == LINK_EVENT_RING || event->type == LINK_EVENT_PIR;
     int64_t pre_ms, post_ms;
     int found;
 
@@ -126,7 +127,9 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
     if (recorder != NULL)
         recorder_trigger_event(recorder); /* the post-roll counts from now */
 
-    found = instantaneous ? 0 : event_store_find_active(db, device_id, type, event->id, &row);
+    found = instantaneous ? 0
+                          : event_store_find_active(db, device_id, type, event->id,
+                                                    now_ms - EVENT_ACTIVE_STALE_MS, &row);
     if (found < 0)
         return -1;
     if (found) {

@@ -20,7 +20,8 @@
 struct hub;
 struct recorder;
 
-#define EVENT_SNAPSHOT_WAIT_MS 3000 /* a snapshot this soon after an event belongs to it */
+#define EVENT_SNAPSHOT_WAIT_MS 3000  /* a snapshot this soon after an event belongs to it */
+#define EVENT_ACTIVE_STALE_MS  30000 /* an ongoing event silent this long is over */
 
 /*
  * Record one LINK_EVENT of device_id received at now_ms. recorder may be

@@ -108,17 +108,30 @@ static int event_store_fetch_one(sqlite3 *db, sqlite3_stmt *statement, struct ev
 }
 
 int event_store_find_active(sqlite3 *db, const char *device_id, const char *type,
-                            int64_t device_event_id, struct event_row *out)
+                            int64_t device_event_id, int64_t since_ms, struct event_row *out)
 {
     sqlite3_stmt *statement = event_store_prepare(
         db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND type = ? AND "
-            "device_event_id = ? AND active ORDER BY id DESC LIMIT 1");
+            "device_event_id = ? AND active AND end_ms >= ? ORDER BY id DESC LIMIT 1");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, device_event_id);
+    sqlite3_bind_int64(statement, 4, since_ms);
     return event_store_fetch_one(db, statement, out);
+}
+
+int event_store_end_stale(sqlite3 *db, int64_t before_ms)
+{
+    sqlite3_stmt *statement =
+        event_store_prepare(db, "UPDATE events SET active = 0 WHERE active AND end_ms < ?");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, before_ms);
+    if (event_store_finish(db, statement, "end stale") != 0)
+        return -1;
+    return sqlite3_changes(db);
 }
 
 int event_store_extend(sqlite3 *db, int64_t id, int64_t end_ms, int64_t clip_end_ms, int active)

@@ -39,10 +39,16 @@ struct event_row {
 /* Insert a row (id is ignored); *id_out gets the new id. 0 or -1 (logged). */
 int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out);
 
-/* The newest active event of this device, type and device counter. 1 found
- * (*out filled), 0 none, -1 error. */
+/* The newest active event of this device, type and device counter that
+ * was still going on at or after since_ms (a doorbell restarts its counter,
+ * and one that vanished never said "ended"). 1 found (*out filled), 0 none,
+ * -1 error. */
 int event_store_find_active(sqlite3 *db, const char *device_id, const char *type,
-                            int64_t device_event_id, struct event_row *out);
+                            int64_t device_event_id, int64_t since_ms, struct event_row *out);
+
+/* Mark ended the active events silent since before before_ms (their
+ * doorbell went away without saying so). Returns how many, or -1. */
+int event_store_end_stale(sqlite3 *db, int64_t before_ms);
 
 /* The event goes on (active) or ended at end_ms; its clip reaches clip_end_ms. 0 or -1. */
 int event_store_extend(sqlite3 *db, int64_t id, int64_t end_ms, int64_t clip_end_ms, int active);

@@ -42,6 +42,8 @@ CREATE TABLE motion_schedules (
 -- What became of each event's notification: '' (not decided yet), 'sent'
 -- (queued for the targets and the open UIs), 'cooldown', 'mode'.
 ALTER TABLE events ADD COLUMN notify TEXT NOT NULL DEFAULT '';
+-- The few events still going on, for the housekeeping that ends silent ones.
+CREATE INDEX events_active ON events(end_ms) WHERE active;
 
 -- Where notifications go.
 CREATE TABLE notification_targets (

@@ -191,3 +191,22 @@ test('the motion schedule: outside it a doorbell\'s motion is no event at all; r
   assert.equal((await trigger('pir')).event_type, 'pir', 'always again');
   await admin.api('PUT', '/api/v1/mode', { json: { mode: 'home' } });
 });
+
+test('a low battery is an event once per discharge; charging past 25 % re-arms it', async () => {
+  const events = async () => (await admin.api('GET', `/api/v1/devices/${device.id}/events?type=low_battery`)).json.events;
+  assert.equal(await doorbell.control('battery 40'), 'ok');
+  assert.equal(await doorbell.control('battery 15'), 'ok');
+  await waitFor(async () => (await events()).length === 1, { what: 'the low_battery event' });
+  assert.equal((await events())[0].notify, 'sent', 'at home, a low battery is reported');
+  assert.equal(await doorbell.control('battery 9'), 'ok');
+  assert.equal(await doorbell.control('battery 20'), 'ok');
+  assert.equal(await doorbell.control('battery 10'), 'ok');
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal((await events()).length, 1, 'one event until it is charged past 25 %');
+  assert.equal(await doorbell.control('battery 80'), 'ok');
+  assert.equal(await doorbell.control('battery 14'), 'ok');
+  await waitFor(async () => (await events()).length === 2, { what: 'the next discharge' });
+  assert.match(await doorbell.control('battery 101'), /^error/);
+  assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}`)).json.telemetry.battery_percent, 14);
+  await doorbell.control('battery -1');
+});
