@@ -6,7 +6,8 @@
  * connection thread; event_push_broadcast() is called by link threads and
  * the housekeeping; one push thread does every write, so a stalled browser
  * can only ever hold up that thread, never a doorbell's link.
- * push->lock guards the client list and the queue.
+ * push->lock guards the client list, the references and the queue; each
+ * client->lock its writes and its closing (never taken with push->lock).
  */
 #define LOG_MODULE "events"
 
@@ -27,10 +28,13 @@
 #define EVENT_PUSH_PATH      "/api/v1/events/live"
 #define EVENT_PUSH_QUEUE_MAX 256 /* messages waiting; more are dropped (and logged) */
 
-/* One open UI. Owned by the list; freed on close, never while the push
- * thread writes to it (it holds a reference while writing). */
+/* One open UI. Owned by the list; freed once the close handler and the
+ * push thread have both let go (references, under push->lock). civetweb may
+ * reuse the connection as soon as the close handler returns, so writes and
+ * the close take client->lock: after the close, nothing is written. */
 struct event_push_client {
     struct event_push_client *next;
+    pthread_mutex_t lock; /* guards closed and every write to connection */
     struct mg_connection *connection;
     struct user user;
     int references; /* the list's, plus one while the push thread writes */
@@ -56,8 +60,10 @@ struct event_push {
 /* Drop a reference; the last one frees. Lock held. */
 static void event_push_client_release(struct event_push_client *client)
 {
-    if (--client->references == 0)
+    if (--client->references == 0) {
+        pthread_mutex_destroy(&client->lock);
         free(client);
+    }
 }
 
 /* civetweb: upgrade request; the gate (Host, Origin, session). 0 accepts. */
@@ -76,6 +82,7 @@ static int event_push_on_connect(const struct mg_connection *connection, void *d
     client->user = auth.user;
     client->connection = (struct mg_connection *)connection;
     client->references = 1;
+    pthread_mutex_init(&client->lock, NULL);
     mg_set_user_connection_data(connection, client);
     return 0;
 }
@@ -111,8 +118,12 @@ static void event_push_on_close(const struct mg_connection *connection, void *da
     if (client == NULL)
         return;
     mg_set_user_connection_data(connection, NULL);
+    /* Wait for a write in progress; none follows. */
+    pthread_mutex_lock(&client->lock);
+    client->closed = 1;
+    pthread_mutex_unlock(&client->lock);
     if (hub->event_push == NULL) {
-        free(client);
+        event_push_client_release(client);
         return;
     }
     pthread_mutex_lock(&hub->event_push->lock);
@@ -121,7 +132,6 @@ static void event_push_on_close(const struct mg_connection *connection, void *da
             *at = client->next;
             break;
         }
-    client->closed = 1;
     event_push_client_release(client);
     pthread_mutex_unlock(&hub->event_push->lock);
 }
@@ -141,10 +151,13 @@ static void event_push_deliver(struct event_push *push, const struct event_push_
     }
     pthread_mutex_unlock(&push->lock);
     for (int i = 0; i < count; i++) {
-        if (!targets[i]->closed && db != NULL &&
-            users_can_see_device(db, &targets[i]->user, message->device_id))
+        if (db == NULL || !users_can_see_device(db, &targets[i]->user, message->device_id))
+            continue;
+        pthread_mutex_lock(&targets[i]->lock);
+        if (!targets[i]->closed)
             mg_websocket_write(targets[i]->connection, MG_WEBSOCKET_OPCODE_TEXT, message->text,
                                strlen(message->text));
+        pthread_mutex_unlock(&targets[i]->lock);
     }
     pthread_mutex_lock(&push->lock);
     for (int i = 0; i < count; i++)

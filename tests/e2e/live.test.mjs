@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
-import { launchChromium, loggedInContext, watchErrors, activePlayer, summariseFrames } from '../lib/browser.mjs';
+import { launchChromium, activePlayer, summariseFrames, withPage as openPage } from '../lib/browser.mjs';
 
 const FPS = 30;
 const data = tempDir('doorstep-e2e-live-');
@@ -44,19 +44,8 @@ after(async () => {
   data.cleanup();
 });
 
-// Run fn({ page, errors }) in a fresh logged-in browser context at #path;
-// the context (and so every player in it) is closed whatever happens.
-async function withPage(path, fn) {
-  const context = await loggedInContext(browser, hub, admin);
-  try {
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${hub.url}/#${path}`);
-    await fn({ page, errors });
-  } finally {
-    await context.close();
-  }
-}
+// A page at #path, logged in as the admin.
+const withPage = (path, fn) => openPage({ browser, hub, client: admin }, path, fn);
 
 // The <video> plays: its currentTime moves on by `seconds` within a few seconds.
 async function assertPlays(video, seconds = 1) {

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hub, Client, Doorbell, tempDir, waitFor, freePort } from '../lib/harness.mjs';
-import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
+import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 import { NotifyReceiver, verifyStandardWebhook } from '../lib/notify-receiver.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -38,19 +38,9 @@ after(async () => {
   data.cleanup();
 });
 
-// Run fn({ page, errors }) in a fresh logged-in context at #path; the
-// context is closed whatever happens.
-async function withPage(path, fn, options = {}, client = admin) {
-  const context = await loggedInContext(browser, hub, client, options);
-  try {
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${hub.url}/#${path}`);
-    await fn({ page, errors });
-  } finally {
-    await context.close();
-  }
-}
+// A page at #path, logged in as client (the admin by default).
+const withPage = (path, fn, options = {}, client = admin) =>
+  openPage({ browser, hub, client }, path, fn, options);
 
 // Script errors fail a test; failed requests the page expects do not.
 function scriptErrors(errors) {

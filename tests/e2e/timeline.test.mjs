@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Hub, Client, Doorbell, sleep, tempDir, waitFor, decodeErrors } from '../lib/harness.mjs';
-import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
+import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 
 const FPS = 15;
 const GOP_MS = 2000;            // doorbelld's default keyframe interval: 2 s worth of frames
@@ -49,19 +49,9 @@ async function recordings() {
   return (response.json.recordings || []).sort((a, b) => a.start_ms - b.start_ms);
 }
 
-// Run fn({ page, errors }) in a fresh logged-in context at #path; the
-// context is closed whatever happens.
-async function withPage(path, fn, options = {}, client = admin) {
-  const context = await loggedInContext(browser, hub, client, { acceptDownloads: true, ...options });
-  try {
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${hub.url}/#${path}`);
-    await fn({ page, errors });
-  } finally {
-    await context.close();
-  }
-}
+// A page at #path, logged in as client (the admin by default), downloads allowed.
+const withPage = (path, fn, options = {}, client = admin) =>
+  openPage({ browser, hub, client }, path, fn, { acceptDownloads: true, ...options });
 
 const recordingsPath = () => `/devices/${device.id}/recordings`;
 

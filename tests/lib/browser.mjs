@@ -29,6 +29,21 @@ export async function loggedInContext(browser, hub, client, options = {}) {
   return context;
 }
 
+// Run fn({ page, errors }) in a fresh context logged in as client, at
+// #path of the hub; the context (and every player in it) is closed
+// whatever happens. options go to browser.newContext().
+export async function withPage({ browser, hub, client }, path, fn, options = {}) {
+  const context = await loggedInContext(browser, hub, client, options);
+  try {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${hub.url}/#${path}`);
+    await fn({ page, errors });
+  } finally {
+    await context.close();
+  }
+}
+
 // Collect console errors and page errors of a page.
 export function watchErrors(page) {
   const errors = [];
