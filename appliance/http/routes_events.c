@@ -46,6 +46,36 @@ static int routes_events_types(char *list, struct event_query *query)
     return 0;
 }
 
+/* A time given as ms since the epoch (name_ms) or, as the seed design has
+ * it, ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (iso_name). *out keeps
+ * fallback when neither is there. 0, or -1 when malformed. */
+static int routes_events_time(struct http_request *request, const char *name_ms,
+                              const char *iso_name, int64_t fallback, int64_t *out)
+{
+    char text[40], *rest;
+    struct tm utc;
+    int milliseconds = 0;
+
+    if (routes_query_int64(request, name_ms, fallback, out) != 0)
+        return -1;
+    if (request->query == NULL ||
+        mg_get_var(request->query, strlen(request->query), iso_name, text, sizeof(text)) < 0)
+        return 0;
+    memset(&utc, 0, sizeof(utc));
+    rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &utc);
+    if (rest == NULL)
+        return -1;
+    if (rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
+        rest[3] >= '0' && rest[3] <= '9') {
+        milliseconds = (rest[1] - '0') * 100 + (rest[2] - '0') * 10 + (rest[3] - '0');
+        rest += 4;
+    }
+    if (strcmp(rest, "Z") != 0)
+        return -1;
+    *out = (int64_t)timegm(&utc) * 1000 + milliseconds;
+    return *out >= 0 ? 0 : -1;
+}
+
 int routes_events_list(struct http_request *request)
 {
     struct event_query query = {.device_id = request->params[0]};
@@ -54,17 +84,20 @@ int routes_events_list(struct http_request *request)
     cJSON *body = NULL, *array, *page;
     int status;
 
-    if (routes_query_int64(request, "to", now + 1, &query.to_ms) != 0 ||
-        routes_query_int64(request, "from", query.to_ms - ROUTES_EVENTS_DEFAULT_WINDOW_MS,
-                           &query.from_ms) != 0 ||
+    if (routes_events_time(request, "to", "end_time", now + 1, &query.to_ms) != 0 ||
+        routes_events_time(request, "from", "start_time",
+                           query.to_ms - ROUTES_EVENTS_DEFAULT_WINDOW_MS, &query.from_ms) != 0 ||
         routes_query_int64(request, "limit", ROUTES_EVENTS_DEFAULT_LIMIT, &limit) != 0 ||
         routes_query_int64(request, "offset", 0, &offset) != 0 ||
         routes_query_int64(request, "starred", 0, &starred) != 0 || query.from_ms > query.to_ms ||
         limit < 1 || limit > EVENT_LIST_MAX || offset > 1000000 || starred > 1)
         return http_send_error(request, 400, "invalid",
-                               "from/to are ms since the epoch, limit 1..500, starred 0 or 1");
+                               "from/to are ms since the epoch (or start_time/end_time in ISO "
+                               "8601 UTC), limit 1..500, starred 0 or 1");
     if (request->query != NULL &&
-        mg_get_var(request->query, strlen(request->query), "type", types, sizeof(types)) >= 0 &&
+        (mg_get_var(request->query, strlen(request->query), "type", types, sizeof(types)) >= 0 ||
+         mg_get_var(request->query, strlen(request->query), "event_type", types, sizeof(types)) >=
+             0) &&
         routes_events_types(types, &query) != 0)
         return http_send_error(request, 400, "invalid", "type: up to 8 comma-separated names");
     query.limit = (int)limit;

@@ -100,6 +100,14 @@ test('events mode: a ring records its pre-roll and post-roll and nothing else; t
   const onlyStarred = (await admin.api('GET', `/api/v1/devices/${device.id}/events?starred=1&type=ring,motion`)).json;
   assert.deepEqual(onlyStarred.events.map((e) => e.event_id), [event.event_id]);
   assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events?type=pir`)).json.events.length, 0);
+  // The seed design's parameter names work too.
+  const iso = (ms) => new Date(ms).toISOString();
+  const seedShape = (await admin.api('GET', `/api/v1/devices/${device.id}/events?start_time=${iso(pressedAt - 60000)}` +
+    `&end_time=${iso(pressedAt + 60000)}&event_type=ring&limit=50&offset=0`)).json;
+  assert.deepEqual(seedShape.events.map((e) => e.event_id), [event.event_id]);
+  assert.deepEqual(seedShape.pagination, { total: 1, limit: 50, offset: 0, has_more: false });
+  assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events?end_time=${iso(pressedAt - 60000)}`)).json.events.length, 0);
+  assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events?start_time=yesterday`)).status, 400);
   assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events?type=x;drop`)).status, 400);
   assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events?limit=0`)).status, 400);
   assert.equal((await admin.api('GET', `/api/v1/devices/${device.id}/events/999999`)).status, 404);
