@@ -57,6 +57,20 @@ static int config_listen_valid(const char *value)
     return strspn(value, "0123456789abcdefABCDEF.:[]") == strlen(value);
 }
 
+/* A whole number in [min, max] into *out; 0, or -1 with a reason. */
+static int config_int(const char *key, const char *value, long min, long max, int *out, char *error,
+                      size_t error_size)
+{
+    char *end = NULL;
+    long number = strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || number < min || number > max) {
+        snprintf(error, error_size, "%s: expected %ld..%ld", key, min, max);
+        return -1;
+    }
+    *out = (int)number;
+    return 0;
+}
+
 /* A byte count: digits with an optional K, M, G or T suffix (powers of 1024). */
 static int config_parse_bytes(const char *value, long long *out)
 {
@@ -128,42 +142,18 @@ int config_set(struct config *config, const char *key, const char *value, char *
         }
         return 0;
     }
-    if (strcmp(key, "http_threads") == 0) {
-        char *end = NULL;
-        long threads = strtol(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || threads < 4 || threads > 1024) {
-            snprintf(error, error_size, "http_threads: expected 4..1024");
-            return -1;
-        }
-        config->http_threads = (int)threads;
-        return 0;
-    }
-    if (strcmp(key, "segment_seconds") == 0) {
-        char *end = NULL;
-        long seconds = strtol(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || seconds < 2 || seconds > 3600) {
-            snprintf(error, error_size, "segment_seconds: expected 2..3600");
-            return -1;
-        }
-        config->segment_seconds = (int)seconds;
-        return 0;
-    }
+    if (strcmp(key, "http_threads") == 0)
+        return config_int(key, value, 4, 1024, &config->http_threads, error, error_size);
+    if (strcmp(key, "segment_seconds") == 0)
+        return config_int(key, value, 2, 3600, &config->segment_seconds, error, error_size);
     if (strcmp(key, "chime_device") == 0)
         return config_copy(config->chime_device, sizeof(config->chime_device), key, value, error,
                            error_size);
     if (strcmp(key, "alsa_config") == 0)
         return config_copy(config->alsa_config, sizeof(config->alsa_config), key, value, error,
                            error_size);
-    if (strcmp(key, "offline_event_seconds") == 0) {
-        char *end = NULL;
-        long seconds = strtol(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || seconds < 1 || seconds > 86400) {
-            snprintf(error, error_size, "offline_event_seconds: expected 1..86400");
-            return -1;
-        }
-        config->offline_event_seconds = (int)seconds;
-        return 0;
-    }
+    if (strcmp(key, "offline_event_seconds") == 0)
+        return config_int(key, value, 1, 86400, &config->offline_event_seconds, error, error_size);
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
         if (config_parse_bytes(value, &bytes) != 0) {
