@@ -8,7 +8,7 @@
  * so the mdat interleaves video and audio a second at a time, as the
  * segments do. The head (ftyp, moov, mdat header) is then built once to
  * learn its size, which fixes where the mdat starts, and again with the
- * real chunk offsets; the tables are freed. Writing sends the head and
+ * real chunk offsets (export_moov.c); the tables are freed. Writing sends the head and
  * copies each chunk's bytes from its segment file.
  *
  * Times: a sample's wall-clock time, in its track's timescale, is
@@ -41,63 +41,16 @@
 
 #include "common/log.h"
 #include "media/fmp4.h"
+#include "recording/export_plan.h"
 #include "recording/mp4_scan.h"
 
 #define EXPORT_MAX_FRAGMENT_SAMPLES 4096 /* the recorder writes at most 512 */
 #define EXPORT_COPY_SIZE            (256 * 1024)
 #define EXPORT_OVERLAP_MS           1000 /* a segment starting this long before the last ended */
-#define EXPORT_DIRECTORY_MAX        4096
 #define EXPORT_MAX_START_MS         (1LL << 43) /* year 2248: keeps tick arithmetic in 64 bits */
 
-enum { EXPORT_VIDEO, EXPORT_AUDIO, EXPORT_TRACKS };
-
-/* One track being built: its sample descriptions and tables, the sample
- * whose duration the next one decides, and its edit list. */
-struct export_track {
-    uint32_t track_id, timescale;
-    struct mp4_scan_track entries[EXPORT_MAX_SAMPLE_ENTRIES]; /* from each segment's moov */
-    int entry_count;
-    struct fmp4_buffer stts, stss, stsc, stsz; /* table entries, without box headers */
-    uint32_t stts_count, stss_count, stsc_count;
-    uint32_t run_length, run_delta;      /* the stts entry still being counted */
-    uint32_t chunk_samples, chunk_entry; /* of the last stsc entry */
-    uint32_t samples, chunks;
-    int started, closed;
-    uint64_t base;     /* wall-clock time of the first sample */
-    uint64_t time;     /* export decode time of the last sample, or the end once closed */
-    uint32_t duration; /* the last sample's own duration */
-    int present;       /* written to the moov */
-    int64_t empty_ms, edit_ms;
-    uint64_t media_time; /* where the edit starts, in the track's timescale */
-};
-
-struct export_chunk {
-    uint32_t segment, track;
-    uint64_t offset, size; /* of its bytes in the segment file */
-};
-
-struct export_plan {
-    char directory[EXPORT_DIRECTORY_MAX];
-    struct export_segment *segments;
-    size_t segment_count;
-    int64_t from_ms, to_ms; /* the request, then what the file presents */
-    int have_start;
-    uint64_t video_start; /* wall-clock time (90 kHz) of the first video sample */
-    struct export_track tracks[EXPORT_TRACKS];
-    struct export_chunk *chunks;
-    size_t chunk_count, chunk_capacity;
-    uint64_t payload;                /* bytes inside the mdat */
-    struct fmp4_buffer head;         /* ftyp, moov and the mdat header */
-    struct mp4_scan_sample *samples; /* one fragment's, while planning */
-    char *error;
-    size_t error_size;
-};
-
 /* Set errno to code and the reason in the plan's error buffer. Returns -1. */
-static int export_fail(struct export_plan *plan, int code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int export_fail(struct export_plan *plan, int code, const char *format, ...)
+int export_fail(struct export_plan *plan, int code, const char *format, ...)
 {
     if (plan->error != NULL && plan->error_size > 0) {
         va_list args;
@@ -117,7 +70,7 @@ static uint64_t export_wall_time(int64_t start_ms, uint32_t timescale, uint64_t 
 
 /* ---- sample descriptions ---------------------------------------------------- */
 
-static struct fmp4_video_config export_video_config(const struct mp4_scan_track *track)
+struct fmp4_video_config export_video_config(const struct mp4_scan_track *track)
 {
     return (struct fmp4_video_config){
         .width = track->width,
@@ -131,7 +84,7 @@ static struct fmp4_video_config export_video_config(const struct mp4_scan_track 
         .bit_depth_chroma = track->sps_parsed ? track->sps_info.bit_depth_chroma : 0};
 }
 
-static struct fmp4_audio_config export_audio_config(const struct mp4_scan_track *track)
+struct fmp4_audio_config export_audio_config(const struct mp4_scan_track *track)
 {
     return (struct fmp4_audio_config){.channels = track->channels,
                                       .pre_skip = track->pre_skip,
@@ -473,155 +426,6 @@ static int export_plan_edits(struct export_plan *plan)
         audio_end = plan->to_ms;
     audio->edit_ms = audio_end - plan->from_ms - audio->empty_ms;
     audio->present = audio->edit_ms > 0; /* else its bytes stay unreferenced in the mdat */
-    return 0;
-}
-
-/* ---- the head ---------------------------------------------------------------- */
-
-/* One edit list entry, version 0 or 1 (8.6.6.2); media_time -1 is empty. */
-static void export_write_edit(struct fmp4_buffer *out, int version, uint64_t duration_ms,
-                              int64_t media_time)
-{
-    if (version == 1) {
-        fmp4_u64(out, duration_ms);
-        fmp4_u64(out, (uint64_t)media_time);
-    } else {
-        fmp4_u32(out, (uint32_t)duration_ms);
-        fmp4_u32(out, (uint32_t)(int32_t)media_time);
-    }
-    fmp4_u16(out, 1); /* media_rate_integer */
-    fmp4_u16(out, 0); /* media_rate_fraction */
-}
-
-/* A table box: full box, entry count, then the entries built while planning. */
-static void export_write_table(struct fmp4_buffer *out, const char type[4], uint32_t count,
-                               const struct fmp4_buffer *entries)
-{
-    size_t box = fmp4_full_box(out, type, 0, 0);
-    fmp4_u32(out, count);
-    fmp4_put(out, entries->data, entries->size);
-    fmp4_box_end(out, box);
-}
-
-/* The sample tables (8.5, 8.6, 8.7) of one track; chunk offsets count from
- * payload_start, where the mdat's contents begin. */
-static void export_write_stbl(const struct export_plan *plan, int kind, struct fmp4_buffer *out,
-                              int co64, uint64_t payload_start)
-{
-    const struct export_track *track = &plan->tracks[kind];
-    size_t stbl = fmp4_box(out, "stbl");
-    size_t stsd = fmp4_full_box(out, "stsd", 0, 0);
-    fmp4_u32(out, (uint32_t)track->entry_count);
-    for (int i = 0; i < track->entry_count; i++) {
-        struct fmp4_video_config video = export_video_config(&track->entries[i]);
-        struct fmp4_audio_config audio = export_audio_config(&track->entries[i]);
-        if (kind == EXPORT_VIDEO)
-            fmp4_write_video_entry(out, &video); /* checked by export_entry() */
-        else
-            fmp4_write_audio_entry(out, &audio);
-    }
-    fmp4_box_end(out, stsd);
-    export_write_table(out, "stts", track->stts_count, &track->stts);
-    if (kind == EXPORT_VIDEO) /* without stss every sample is a sync sample, as Opus's are */
-        export_write_table(out, "stss", track->stss_count, &track->stss);
-    export_write_table(out, "stsc", track->stsc_count, &track->stsc);
-    size_t stsz = fmp4_full_box(out, "stsz", 0, 0);
-    fmp4_u32(out, 0); /* sample_size: they differ */
-    fmp4_u32(out, track->samples);
-    fmp4_put(out, track->stsz.data, track->stsz.size);
-    fmp4_box_end(out, stsz);
-    size_t offsets = fmp4_full_box(out, co64 ? "co64" : "stco", 0, 0);
-    fmp4_u32(out, track->chunks);
-    uint64_t at = payload_start;
-    for (size_t i = 0; i < plan->chunk_count; i++) {
-        if (plan->chunks[i].track == (uint32_t)kind && co64)
-            fmp4_u64(out, at);
-        else if (plan->chunks[i].track == (uint32_t)kind)
-            fmp4_u32(out, (uint32_t)at);
-        at += plan->chunks[i].size;
-    }
-    fmp4_box_end(out, offsets);
-    fmp4_box_end(out, stbl);
-}
-
-/* One trak (8.3.1): tkhd, edts, mdia with the track's tables. */
-static void export_write_trak(const struct export_plan *plan, int kind, struct fmp4_buffer *out,
-                              int co64, uint64_t payload_start)
-{
-    const struct export_track *track = &plan->tracks[kind];
-    int video = kind == EXPORT_VIDEO;
-    int version = track->media_time > INT32_MAX ? 1 : 0;
-    size_t trak = fmp4_box(out, "trak");
-    fmp4_tkhd(out, track->track_id, (uint32_t)(track->empty_ms + track->edit_ms),
-              video ? 0 : 0x0100, video ? (uint32_t)track->entries[0].width : 0,
-              video ? (uint32_t)track->entries[0].height : 0);
-    size_t edts = fmp4_box(out, "edts");
-    size_t elst = fmp4_full_box(out, "elst", (uint32_t)version, 0);
-    fmp4_u32(out, track->empty_ms > 0 ? 2 : 1);
-    if (track->empty_ms > 0)
-        export_write_edit(out, version, (uint64_t)track->empty_ms, -1);
-    export_write_edit(out, version, (uint64_t)track->edit_ms, (int64_t)track->media_time);
-    fmp4_box_end(out, elst);
-    fmp4_box_end(out, edts);
-    size_t mdia = fmp4_box(out, "mdia");
-    fmp4_mdhd(out, track->timescale, track->time);
-    fmp4_hdlr(out, video ? "vide" : "soun", video ? "VideoHandler" : "SoundHandler");
-    size_t minf = fmp4_box(out, "minf");
-    fmp4_media_header(out, video);
-    fmp4_dinf(out);
-    export_write_stbl(plan, kind, out, co64, payload_start);
-    fmp4_box_end(out, minf);
-    fmp4_box_end(out, mdia);
-    fmp4_box_end(out, trak);
-}
-
-/* ftyp (4.3), moov (8.2.1) and the mdat header (8.1.1; a 64-bit size when
- * it needs one). */
-static void export_write_head(const struct export_plan *plan, struct fmp4_buffer *out, int co64,
-                              uint64_t payload_start)
-{
-    size_t ftyp = fmp4_box(out, "ftyp");
-    fmp4_put(out, "isom", 4);              /* major_brand */
-    fmp4_u32(out, 0x200);                  /* minor_version */
-    fmp4_put(out, "isomiso2avc1mp41", 16); /* iso2 for Opus (Opus in ISOBMFF 4.1) */
-    fmp4_box_end(out, ftyp);
-    size_t moov = fmp4_box(out, "moov");
-    fmp4_mvhd(out, (uint32_t)(plan->to_ms - plan->from_ms));
-    for (int kind = 0; kind < EXPORT_TRACKS; kind++)
-        if (plan->tracks[kind].present)
-            export_write_trak(plan, kind, out, co64, payload_start);
-    fmp4_box_end(out, moov);
-    if (plan->payload <= UINT32_MAX - 8u) {
-        fmp4_u32(out, (uint32_t)(plan->payload + 8));
-        fmp4_put(out, "mdat", 4);
-    } else {
-        fmp4_u32(out, 1);
-        fmp4_put(out, "mdat", 4);
-        fmp4_u64(out, plan->payload + 16);
-    }
-}
-
-/* Build the head: once to learn its size (and whether 32-bit chunk offsets
- * reach the end of the file), then with the offsets where the mdat is. */
-static int export_build_head(struct export_plan *plan)
-{
-    int co64 = 0;
-    for (int kind = 0; kind < EXPORT_TRACKS; kind++) {
-        const struct export_track *track = &plan->tracks[kind];
-        if (track->stts.failed || track->stss.failed || track->stsc.failed || track->stsz.failed)
-            return export_fail(plan, ENOMEM, "out of memory");
-    }
-    export_write_head(plan, &plan->head, co64, 0);
-    if (plan->head.size + plan->payload > UINT32_MAX) {
-        co64 = 1;
-        fmp4_buffer_reset(&plan->head);
-        export_write_head(plan, &plan->head, co64, 0);
-    }
-    size_t size = plan->head.size;
-    fmp4_buffer_reset(&plan->head);
-    export_write_head(plan, &plan->head, co64, size);
-    if (plan->head.failed)
-        return export_fail(plan, ENOMEM, "out of memory");
     return 0;
 }
 
