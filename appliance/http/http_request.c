@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "civetweb.h"
 #include "common/log.h"
+#include "http/http_json.h"
 
 /*
  * One policy for every response. 'self' only: the UI has no inline script or
@@ -113,7 +113,9 @@ cJSON *http_read_json(struct http_request *request, size_t max_size)
     size_t used = 0;
     cJSON *json = NULL;
 
-    if (content_type == NULL || strncasecmp(content_type, "application/json", 16) != 0) {
+    enum http_json_result parsed;
+
+    if (!http_json_content_type_ok(content_type)) {
         http_send_error(request, 415, "unsupported_media_type",
                         "the body must be application/json");
         return NULL;
@@ -139,12 +141,9 @@ cJSON *http_read_json(struct http_request *request, size_t max_size)
         }
     }
     body[used] = '\0';
-    json = cJSON_ParseWithLength(body, used);
-    if (json == NULL || !cJSON_IsObject(json)) {
-        cJSON_Delete(json);
-        json = NULL;
-        http_send_error(request, 400, "bad_json", "the body is not a JSON object");
-    }
+    parsed = http_json_parse(body, used, &json);
+    if (parsed != HTTP_JSON_OK)
+        http_send_error(request, 400, "bad_json", http_json_result_message(parsed));
 out:
     free(body);
     return json;

@@ -53,8 +53,10 @@ void http_request_init(struct http_request *request, struct mg_connection *conne
                        struct hub *hub);
 
 /*
- * Read a JSON object body of at most max_size bytes. Returns the parsed
- * object (caller cJSON_Delete()s) or NULL after sending 400/413/415 itself.
+ * Read a JSON object body of at most max_size bytes: Content-Type must be
+ * application/json (415), the body one JSON object with nothing after it
+ * and no NUL (400; http_json.c). Returns the parsed object (caller
+ * cJSON_Delete()s) or NULL after sending 400/413/415 itself.
  */
 cJSON *http_read_json(struct http_request *request, size_t max_size);
 

@@ -12,10 +12,14 @@
 #include "storage/database.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "storage/migrations.h"
@@ -145,11 +149,48 @@ static int database_connect(const char *path, sqlite3 **db_out, char *error, siz
     return 0;
 }
 
+/*
+ * Make the database file exist with mode 0600 (creating it empty if need
+ * be) and take group and other access from an existing one and from its
+ * -wal and -shm. SQLite gives the -wal and -shm it creates the mode of the
+ * database file, so all three stay 0600 whatever the umask. 0, or -1 with
+ * the reason in error.
+ */
+static int database_secure_files(const char *path, char *error, size_t error_size)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    char side[sizeof(database_path) + 8];
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0) {
+        snprintf(error, error_size, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, 0600) != 0) {
+        snprintf(error, error_size, "cannot make %s private: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        if (snprintf(side, sizeof(side), "%s%s", path, suffixes[i]) >= (int)sizeof(side))
+            continue;
+        if (chmod(side, 0600) != 0 && errno != ENOENT) {
+            snprintf(error, error_size, "cannot make %s private: %s", side, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int database_open(const char *path, sqlite3 **db_out, char *error, size_t error_size)
 {
     sqlite3 *db = NULL;
 
     assert(path != NULL && db_out != NULL);
+    *db_out = NULL;
+    if (strcmp(path, ":memory:") != 0 && database_secure_files(path, error, error_size) != 0)
+        return -1;
     if (database_connect(path, &db, error, error_size) != 0)
         return -1;
     if (database_migrate(db, error, error_size) != 0) {
