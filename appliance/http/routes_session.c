@@ -8,11 +8,13 @@
 
 #include "http/routes.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "accounts/audit.h"
+#include "accounts/known_device.h"
 #include "accounts/login_limiter.h"
 #include "accounts/sessions.h"
 #include "accounts/setup_token.h"
@@ -46,7 +48,9 @@ cJSON *routes_user_json(const struct user *user)
 static int routes_session_start(struct http_request *request, const struct user *user, int status)
 {
     char token[SESSION_TOKEN_SIZE], csrf[SESSION_TOKEN_SIZE];
-    char cookie[256];
+    char device[KNOWN_DEVICE_VALUE_MAX];
+    char cookie[512];
+    int length;
     const char *agent = mg_get_header(request->connection, "User-Agent");
     cJSON *body;
     char *text;
@@ -54,9 +58,17 @@ static int routes_session_start(struct http_request *request, const struct user 
     if (session_create(database_thread_connection(), user->id, request->remote_address,
                        agent ? agent : "", database_now_ms(), token, csrf) != 0)
         return http_send_error(request, 500, "internal", "cannot create a session");
-    snprintf(cookie, sizeof(cookie),
-             "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%lld\r\n",
-             HTTP_SESSION_COOKIE, token, (long long)SESSION_COOKIE_MAX_AGE_S);
+    length = snprintf(cookie, sizeof(cookie),
+                      "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; "
+                      "Max-Age=%lld\r\n",
+                      HTTP_SESSION_COOKIE, token, (long long)SESSION_COOKIE_MAX_AGE_S);
+    /* This browser is now a known device of the user (login_limiter.h). */
+    if (known_device_issue(database_thread_connection(), user->id, database_now_ms(), device,
+                           sizeof(device)) == 0)
+        snprintf(cookie + length, sizeof(cookie) - (size_t)length,
+                 "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; "
+                 "Max-Age=%lld\r\n",
+                 KNOWN_DEVICE_COOKIE, device, (long long)(KNOWN_DEVICE_LIFETIME_MS / 1000));
 
     body = cJSON_CreateObject();
     cJSON_AddItemToObject(body, "user", routes_user_json(user));
@@ -91,11 +103,52 @@ static int routes_session_state(struct http_request *request)
     return 200;
 }
 
-/* POST /auth/login {"username","password"}. */
+/* True if the request carries a known-device cookie for username. */
+static bool routes_session_known_device(struct http_request *request, const char *username)
+{
+    char value[KNOWN_DEVICE_VALUE_MAX];
+    struct user user;
+    sqlite3 *db = database_thread_connection();
+
+    if (http_get_cookie(request->connection, KNOWN_DEVICE_COOKIE, value, sizeof(value)) != 0 ||
+        users_find_by_username(db, username, &user) != USERS_OK)
+        return false;
+    return known_device_check(db, value, user.id, database_now_ms());
+}
+
+/* Answer 429 with Retry-After for a login the limiter refused. */
+static int routes_session_rate_limited(struct http_request *request, const char *username,
+                                       int retry_after)
+{
+    char header[64];
+    cJSON *error = cJSON_CreateObject();
+    char *text;
+
+    snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
+    cJSON_AddStringToObject(error, "error", "rate_limited");
+    cJSON_AddStringToObject(error, "message", "too many failed logins; try again later");
+    cJSON_AddNumberToObject(error, "retry_after", retry_after);
+    text = cJSON_PrintUnformatted(error);
+    cJSON_Delete(error);
+    http_response_begin(request->connection, 429, "application/json",
+                        text ? (long long)strlen(text) : 0);
+    mg_response_header_add_lines(request->connection, header);
+    mg_response_header_send(request->connection);
+    if (text != NULL)
+        mg_write(request->connection, text, strlen(text));
+    cJSON_free(text);
+    audit_record(database_thread_connection(), 0, username, "login_blocked", "", "",
+                 request->remote_address);
+    return 429;
+}
+
+/* POST /auth/login {"username","password"}. The attempt is reserved with
+ * the limiter before the password is hashed and settled after. */
 static int routes_session_login(struct http_request *request)
 {
     cJSON *body = http_read_json(request, 4096);
     const char *username, *password;
+    struct login_limiter_attempt attempt;
     struct user user;
     enum users_status status;
     int retry_after = 0;
@@ -109,40 +162,30 @@ static int routes_session_login(struct http_request *request)
         cJSON_Delete(body);
         return http_send_error(request, 400, "bad_request", "username and password are needed");
     }
-    if (login_limiter_check(request->remote_address, username, routes_monotonic_ms(),
-                            &retry_after) == LOGIN_LIMITER_BLOCKED) {
-        char header[64];
-        snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
-        cJSON *error = cJSON_CreateObject();
-        char *text;
-        cJSON_AddStringToObject(error, "error", "rate_limited");
-        cJSON_AddStringToObject(error, "message", "too many failed logins; try again later");
-        cJSON_AddNumberToObject(error, "retry_after", retry_after);
-        text = cJSON_PrintUnformatted(error);
-        cJSON_Delete(error);
-        http_response_begin(request->connection, 429, "application/json",
-                            text ? (long long)strlen(text) : 0);
-        mg_response_header_add_lines(request->connection, header);
-        mg_response_header_send(request->connection);
-        if (text != NULL)
-            mg_write(request->connection, text, strlen(text));
-        cJSON_free(text);
-        audit_record(database_thread_connection(), 0, username, "login_blocked", "", "",
-                     request->remote_address);
+    if (login_limiter_begin(request->remote_address, username,
+                            routes_session_known_device(request, username), routes_monotonic_ms(),
+                            &retry_after, &attempt) == LOGIN_LIMITER_BLOCKED) {
+        result = routes_session_rate_limited(request, username, retry_after);
         cJSON_Delete(body);
-        return 429;
+        return result;
     }
     status = users_authenticate(database_thread_connection(), username, password, &user);
+    if (status == USERS_ERROR) {
+        login_limiter_release(&attempt, routes_monotonic_ms());
+        cJSON_Delete(body);
+        return http_send_error(request, 500, "internal", "cannot check the password");
+    }
     if (status != USERS_OK) {
-        login_limiter_record_failure(request->remote_address, username, routes_monotonic_ms());
+        login_limiter_fail(&attempt, routes_monotonic_ms());
+        log_info("wrong password for \"%s\" from %s",
+                 users_username_valid(username) ? username : "(not a valid username)",
+                 request->remote_address);
         audit_record(database_thread_connection(), 0, username, "login_failed", "", "",
                      request->remote_address);
         cJSON_Delete(body);
-        if (status == USERS_ERROR)
-            return http_send_error(request, 500, "internal", "cannot check the password");
         return http_send_error(request, 401, "invalid_credentials", "wrong username or password");
     }
-    login_limiter_record_success(request->remote_address, username);
+    login_limiter_succeed(&attempt, routes_monotonic_ms());
     audit_record(database_thread_connection(), user.id, user.username, "login", "", "",
                  request->remote_address);
     result = routes_session_start(request, &user, 200);

@@ -103,8 +103,11 @@ async function stopProcess(proc, graceMs = 10000) {
 // ---- HTTPS client with a cookie jar --------------------------------------
 
 export class Client {
-  constructor(baseUrl) {
+  // localAddress: connect from this loopback address (127.0.0.2...), so a
+  // test can be several clients at once.
+  constructor(baseUrl, { localAddress } = {}) {
     this.baseUrl = baseUrl;
+    this.localAddress = localAddress;
     this.cookies = new Map();
     this.csrf = null;
   }
@@ -122,7 +125,13 @@ export class Client {
     return new Promise((resolveRequest, reject) => {
       const request = https.request(
         url,
-        { method, headers: allHeaders, rejectUnauthorized: false, agent: false },
+        {
+          method,
+          headers: allHeaders,
+          rejectUnauthorized: false,
+          agent: false,
+          ...(this.localAddress ? { localAddress: this.localAddress, family: 4 } : {}),
+        },
         (response) => {
           const chunks = [];
           response.on('data', (c) => chunks.push(c));
