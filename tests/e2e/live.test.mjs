@@ -13,9 +13,6 @@ import { launchChromium, activePlayer, summariseFrames, withPage as openPage } f
 
 const FPS = 30;
 const data = tempDir('doorstep-e2e-live-');
-// Doorbell.start({ audio: true }) gives the sim doorbell a microphone (an
-// ALSA file device playing a tone). Older harnesses lack it: skip (b) then.
-const AUDIO_SUPPORTED = typeof Doorbell.audioDevice === 'function';
 let hub;
 let admin;
 let browser;
@@ -29,7 +26,7 @@ before(async () => {
   front = hub.addDevice('Front door');
   back = hub.addDevice('Back door');
   doorbells.push(await Doorbell.start({ hub, ...front, size: '640x360', fps: FPS, bitrate: 800 }));
-  doorbells.push(await Doorbell.start({ hub, ...back, size: '640x360', fps: 15, bitrate: 500, ...(AUDIO_SUPPORTED ? { audio: true } : {}) }));
+  doorbells.push(await Doorbell.start({ hub, ...back, size: '640x360', fps: 15, bitrate: 500, audio: true }));
   await waitFor(async () => {
     const devices = (await admin.api('GET', '/api/v1/devices')).json.devices;
     return devices.length === 2 && devices.every((d) => d.online && d.video && d.video.frames > 30);
@@ -141,7 +138,7 @@ test('(a2) the quality select asks the doorbell for a bitrate', { timeout: 60000
   });
 });
 
-test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: 90000, skip: AUDIO_SUPPORTED ? false : 'Doorbell.start has no audio option yet' }, async () => {
+test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: 90000}, async () => {
   await withPage(`/devices/${back.id}`, async ({ page, errors }) => {
     let player = await waitLive(page, back.id);
     assert.match(player.mime, /opus/i, `the init message announces Opus (${player.mime})`);
