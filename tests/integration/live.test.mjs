@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, sleep, waitFor, tempDir, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, waitFor, tempDir, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
 import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 
@@ -33,9 +33,12 @@ after(async () => {
 
 // Frame stamps of every frame of an MP4, decoded from ffmpeg's output.
 test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gaps`, async () => {
+  // LIVE_SECONDS of video as the doorbell captured it (30 fps), however long
+  // the wall clock takes on a loaded machine.
   const viewer = new LiveViewer(admin, device.id);
   await viewer.opened;
-  await sleep(LIVE_SECONDS * 1000);
+  await waitFor(() => viewer.videoFrames().length >= LIVE_SECONDS * 30,
+    { timeout: LIVE_SECONDS * 1000 * 5, interval: 500, what: `${LIVE_SECONDS * 30} frames` });
   await viewer.close();
 
   assert.match(viewer.initText.mime, /^video\/mp4; codecs="avc1\.[0-9A-F]{6}, opus"$/);
@@ -52,9 +55,11 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   assert.equal(streams[0].width, 640);
   assert.equal(streams[1].codec_name, 'opus');
   assert.equal(streams[1].sample_rate, '48000');
-  // 50 Opus packets a second, interleaved with the video in capture order.
+  // 50 Opus packets a second of what the camera captured, interleaved with
+  // the video in capture order.
   const audio = viewer.audioPackets();
-  assert.ok(audio.length >= LIVE_SECONDS * 50 * 0.9, `${audio.length} audio packets`);
+  const videoSeconds = (viewer.videoFrames().at(-1).captureUs - viewer.videoFrames()[0].captureUs) / 1e6;
+  assert.ok(audio.length >= videoSeconds * 50 * 0.9, `${audio.length} audio packets over ${videoSeconds.toFixed(1)} s of video`);
   for (let i = 1; i < audio.length; i++) assert.ok(audio[i].captureUs > audio[i - 1].captureUs);
   // And it is the tone the microphone heard (440 Hz): count zero crossings
   // over the decoded audio, skipping the first second.
@@ -78,7 +83,7 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   const stamps = videoFrameStamps(file);
   const frames = viewer.videoFrames();
   assert.equal(stamps.length, frames.length, 'ffmpeg decoded every frame received');
-  assert.ok(stamps.length >= LIVE_SECONDS * 30 * 0.8, `${stamps.length} frames`);
+  assert.ok(stamps.length >= LIVE_SECONDS * 30, `${stamps.length} frames`);
   for (let i = 1; i < stamps.length; i++) {
     assert.ok(stamps[i] && stamps[i - 1], `frame ${i} has a readable stamp`);
     assert.equal(stamps[i].sequence, (stamps[i - 1].sequence + 1) & 0xffff, `frame ${i} follows frame ${i - 1}`);
@@ -89,22 +94,38 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
 });
 
 test('a stalled viewer is skipped forward; the doorbell and another viewer keep full rate', async () => {
+  // "Full rate" is what the doorbell really sent, not 30 fps of wall clock:
+  // on a loaded machine the doorbell may capture fewer frames, and that is
+  // not the hub's doing. Counters are read viewer, hub, doorbell in that
+  // order, so each later party has sent at least what the earlier one got.
+  const videoOf = async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
   const healthy = new LiveViewer(admin, device.id);
   const stalled = new LiveViewer(admin, device.id);
   await Promise.all([healthy.opened, stalled.opened]);
-  const before = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
-  stalled.pause();
-  const started = Date.now();
+  await waitFor(() => healthy.videoFrames().length > 0, { what: 'the healthy viewer playing' });
   const healthyStart = healthy.videoFrames().length;
-  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.live.viewer_skips > before.live.viewer_skips,
+  const before = await videoOf();
+  const doorbellBefore = await doorbell.stats();
+  stalled.pause();
+  await waitFor(async () => (await videoOf()).live.viewer_skips > before.live.viewer_skips,
     { timeout: 60000, what: 'the stalled viewer to be skipped' });
-  await sleep(3000);
-  const seconds = (Date.now() - started) / 1000;
-  const after = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
-  const healthyFps = (healthy.videoFrames().length - healthyStart) / seconds;
-  const ingestFps = (after.video.frames - before.video.frames) / seconds;
-  assert.ok(ingestFps > 25, `ingest ${ingestFps.toFixed(1)} fps`);
-  assert.ok(healthyFps > 25, `healthy viewer ${healthyFps.toFixed(1)} fps`);
+  // Another 90 frames (3 s at 30 fps) from the doorbell with the viewer still stalled.
+  const skipped = await doorbell.stats();
+  const doorbellAfter = await waitFor(async () => {
+    const stats = await doorbell.stats();
+    return stats.video_sent >= skipped.video_sent + 90 ? stats : null;
+  }, { timeout: 60000, what: '90 more frames from the doorbell' });
+  const sent = doorbellAfter.video_sent - doorbellBefore.video_sent;
+  // The hub takes every frame the doorbell sent, and the healthy viewer
+  // gets every frame the hub took (a skip would cost it a GOP of frames).
+  const after = await waitFor(async () => {
+    const device_ = await videoOf();
+    return device_.video.frames - before.video.frames >= sent ? device_ : null;
+  }, { timeout: 30000, what: `the hub to receive the ${sent} frames the doorbell sent` });
+  const ingested = after.video.frames - before.video.frames;
+  await waitFor(() => healthy.videoFrames().length - healthyStart >= ingested - 5,
+    { timeout: 30000, what: `the healthy viewer to receive the ${ingested} frames the hub received (has ${healthy.videoFrames().length - healthyStart})` });
+  assert.equal(doorbellAfter.video_dropped, doorbellBefore.video_dropped, 'the doorbell dropped nothing');
   assert.equal(after.video.gaps, 0, 'the doorbell lost nothing');
   assert.ok(after.live.skipped_frames > before.live.skipped_frames);
 
@@ -113,7 +134,9 @@ test('a stalled viewer is skipped forward; the doorbell and another viewer keep 
   const connectsBefore = (await doorbell.stats()).connects;
   await waitFor(() => doorbell.log.some((line) => /video now 640x360 at \d+ kbit\/s/.test(line) && !/at 1500 kbit/.test(line)),
     { timeout: 10000, what: 'the doorbell to lower its bitrate' });
-  assert.ok(hub.log.some((line) => /keep falling behind: asking for \d+ kbit\/s/.test(line)));
+  // The hub's and the doorbell's stderr are read separately: wait for the line.
+  await waitFor(() => hub.log.some((line) => /keep falling behind: asking for \d+ kbit\/s/.test(line)),
+    { what: 'the hub to log its request' });
   assert.equal((await doorbell.stats()).connects, connectsBefore, 'no reconnection');
   assert.ok((await doorbell.stats()).bitrate_kbps < 1500);
 
@@ -162,20 +185,25 @@ test('corrupt H.264 is dropped with a reason; an oversized message closes only t
   peer.send(TYPE.VIDEO, Buffer.from([0, 0, 0, 1]), { sequence: 3 });
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${peerDevice.id}`)).json.live.bad_frames >= 3,
     { what: 'three bad frames counted' });
-  assert.ok(hub.log.some((line) => line.includes(`doorbell ${peerDevice.id}: dropped video`)), 'the reason is logged');
+  await waitFor(() => hub.log.some((line) => line.includes(`doorbell ${peerDevice.id}: dropped video`)),
+    { what: 'the reason to be logged' });
   assert.equal((await admin.api('GET', `/api/v1/devices/${peerDevice.id}`)).json.online, true, 'the link stays up');
 
   // Larger than any link message may be (4 MiB): refused, link closed.
   peer.send(TYPE.VIDEO, Buffer.alloc(5 * 1024 * 1024, 7), { sequence: 4 });
   await peer.closed;
   assert.ok(peer.errors().some((error) => error.code === 'protocol_error'));
-  assert.ok(hub.log.some((line) => line.includes(`closing link`) && line.includes('protocol_error')));
+  // The peer sees the close before the hub's log line is written (or read
+  // from its stderr): wait for the line.
+  await waitFor(() => hub.log.some((line) => line.includes(`closing link`) && line.includes('protocol_error')),
+    { what: 'the hub to log why it closed the link' });
 
-  // The real doorbell never noticed.
-  await sleep(1000);
-  const after = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video;
+  // The real doorbell never noticed: it goes on streaming without a gap.
+  const after = await waitFor(async () => {
+    const video = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video;
+    return video.frames > before.frames + 20 ? video : null;
+  }, { what: 'more frames from the real doorbell' });
   assert.equal(after.gaps, before.gaps);
-  assert.ok(after.frames > before.frames + 20);
   assert.equal((await admin.api('GET', '/livez')).status, 200);
 });
 

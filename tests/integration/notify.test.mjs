@@ -4,22 +4,17 @@
 // JPEG at its size). Retries with backoff and Retry-After, exactly one
 // delivery after failures, restarts (SIGTERM and kill -9) that lose nothing
 // and send nothing twice, and bad targets that are reported without
-// holding up good ones. The ring test runs once the event engine queues
-// notifications (appliance/events/ calls notify_enqueue_event).
+// holding up good ones. A ring through the event engine notifies both.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { Hub, Client, Doorbell, ROOT, freePort, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, freePort, sleep, tempDir, waitFor } from '../lib/harness.mjs';
 import { NotifyReceiver, makeCertificate, verifyStandardWebhook, jpegSize, readNtfy } from '../lib/notify-receiver.mjs';
-
-// Whether the hub's event path (appliance/events/) queues notifications yet.
-const engineQueues = readdirSync(join(ROOT, 'appliance/events')).filter((name) => name.endsWith('.c'))
-  .some((name) => readFileSync(join(ROOT, 'appliance/events', name), 'utf8').includes('notify_enqueue_event'));
 
 const cleanups = [];
 after(async () => {
@@ -410,7 +405,7 @@ test('bad targets are reported in the deliveries and never hold up a good one', 
   assert.equal(rows.good.attempts, 1);
 });
 
-test('ring: one ntfy message and one webhook, each with the snapshot taken at the press', { skip: !engineQueues && 'the event engine does not queue notifications yet' }, async () => {
+test('ring: one ntfy message and one webhook, each with the snapshot taken at the press', async () => {
   const { hub, admin } = await startHub();
   const device = hub.addDevice('Front door');
   const server = await receiver();

@@ -11,6 +11,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import https from 'node:https';
+import { patience } from './patience.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = process.env.DOORSTEP_BUILD || join(ROOT, 'build');
@@ -84,7 +85,10 @@ function spawnLogged(name, command, args, options = {}) {
 // Stop a process: SIGTERM, then SIGKILL after a grace period. A process that
 // does not exit cleanly with status 0, or that printed a sanitizer report
 // (ASan, UBSan, LeakSanitizer) at any time, fails the test that stops it.
-async function stopProcess(proc, graceMs = 10000) {
+// The grace period is generous and grows with the machine's load: an ASan
+// build's exit (leak check over the whole heap) takes seconds on a busy
+// machine, and a slow clean exit is no fault.
+async function stopProcess(proc, graceMs = patience(30000)) {
   if (proc.child.exitCode === null && proc.child.signalCode === null) {
     proc.child.kill('SIGTERM');
     const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
@@ -222,7 +226,7 @@ export class Hub {
       if (this.proc.child.exitCode !== null) throw new Error(`hub exited: ${this.proc.lines.slice(-5).join(' | ')}`);
       const response = await new Client(this.url).request('GET', '/readyz');
       return response.status === 200;
-    }, { what: 'hub /readyz' });
+    }, { timeout: patience(20000), what: 'hub /readyz' });
   }
 
   get log() {
@@ -307,7 +311,7 @@ export class Doorbell {
     const proc = spawnLogged(`doorbell-${id}`, join(BUILD, 'doorbelld'), args);
     const doorbell = new Doorbell(proc, controlPath);
     doorbell.dir = dir;
-    await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { what: 'control socket' });
+    await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { timeout: patience(20000), what: 'control socket' });
     if (proc.child.exitCode !== null) throw new Error(`doorbell exited: ${proc.lines.join(' | ')}`);
     return doorbell;
   }
