@@ -37,6 +37,7 @@
 #include "recording/reconcile.h"
 #include "recording/retention.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 #include "tls/certificate.h"
 
 #define HOUSEKEEPING_SESSION_PURGE_MS (10 * 60 * 1000)
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
         goto out;
     }
     database_set_path(hub->database_path);
+    database_reserve_init(hub->database_path);
 
     /* Recordings: make the index and the disk agree before anything records. */
     snprintf(hub->recordings_dir, sizeof(hub->recordings_dir), "%s/recordings",

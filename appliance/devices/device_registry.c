@@ -201,6 +201,14 @@ cJSON *device_entry_to_json(const struct device_entry *entry)
             cJSON_AddNumberToObject(object, "segments", (double)recording.segments);
             cJSON_AddNumberToObject(object, "write_errors", (double)recording.write_errors);
             cJSON_AddStringToObject(object, "last_error", recording.last_error);
+            cJSON_AddStringToObject(object, "state",
+                                    recording.recording         ? "recording"
+                                    : recording.problem[0] != 0 ? "stopped"
+                                                                : "idle");
+            if (recording.problem[0] != '\0')
+                cJSON_AddStringToObject(object, "problem", recording.problem);
+            else
+                cJSON_AddNullToObject(object, "problem");
         }
     } else {
         cJSON_AddNullToObject(json, "recorder");

@@ -2,7 +2,9 @@
  * routes_storage.c - what recordings use and may use: GET /api/v1/storage
  * (admin: disk, budget, usage per doorbell, retention cut short), and each
  * doorbell's recording settings (GET for whoever may see the doorbell, PUT
- * for admins), applied to its recorder at once. civetweb worker threads.
+ * for admins), applied to its recorder at once; the failing states
+ * ("conditions": disk or database full, recording stopped). civetweb worker
+ * threads.
  */
 #define LOG_MODULE "recording"
 
@@ -16,8 +18,10 @@
 #include "recording/recording_settings.h"
 #include "recording/retention.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 
 #define ROUTES_STORAGE_CUT_WINDOW_MS (7LL * 24 * 3600 * 1000) /* how long a cut is shown */
+#define ROUTES_STORAGE_FULL_BYTES    (1LL << 20)              /* less free than this: "disk_full" */
 
 /* Usage of every doorbell, newest retention cut included. */
 static const char routes_storage_devices_sql[] =
@@ -92,6 +96,71 @@ static int routes_storage_devices(sqlite3 *db, cJSON *devices, cJSON *warnings, 
     return step == SQLITE_DONE ? 0 : -1;
 }
 
+/* Add one condition (code and message) to conditions and its message to warnings. */
+static void routes_storage_condition(cJSON *conditions, cJSON *warnings, const char *code,
+                                     const char *device_id, const char *message)
+{
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "code", code);
+    if (device_id != NULL)
+        cJSON_AddStringToObject(item, "device_id", device_id);
+    else
+        cJSON_AddNullToObject(item, "device_id");
+    cJSON_AddStringToObject(item, "message", message);
+    cJSON_AddItemToArray(conditions, item);
+    cJSON_AddItemToArray(warnings, cJSON_CreateString(message));
+}
+
+/*
+ * The failing states, worst first: a full recordings disk, a full database,
+ * and each doorbell whose recording stopped (its recorder's problem). A
+ * doorbell's recorder is read under its entry lock.
+ */
+static void routes_storage_conditions(struct http_request *request, const cJSON *devices,
+                                      const struct retention_status *status, cJSON *conditions,
+                                      cJSON *warnings)
+{
+    const cJSON *device;
+    int disk_full = status->total_bytes > 0 && status->free_bytes < ROUTES_STORAGE_FULL_BYTES;
+    int database_full = database_reserve_full(database_now_ms());
+    char message[256];
+
+    cJSON_ArrayForEach(device, devices)
+    {
+        const char *id =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(device, "device_id"));
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(device, "name"));
+        struct device_entry *entry = device_registry_acquire(request->hub->registry, id, 0);
+        struct recorder_stats stats;
+
+        if (entry == NULL)
+            continue;
+        memset(&stats, 0, sizeof(stats));
+        if (entry->recorder != NULL)
+            recorder_get_stats(entry->recorder, &stats);
+        device_entry_unlock(entry);
+        if (stats.problem[0] == '\0' || stats.recording)
+            continue;
+        disk_full |= strcmp(stats.problem, "disk_full") == 0;
+        database_full |= strcmp(stats.problem, "database_full") == 0;
+        snprintf(message, sizeof(message),
+                 "Recording of %s stopped: %s (%s). It resumes by itself.", name,
+                 strcmp(stats.problem, "disk_full") == 0       ? "disk full"
+                 : strcmp(stats.problem, "database_full") == 0 ? "database full"
+                                                               : "write error",
+                 stats.last_error);
+        routes_storage_condition(conditions, warnings, "recording_stopped", id, message);
+    }
+    if (database_full)
+        routes_storage_condition(conditions, warnings, "database_full", NULL,
+                                 "The database's disk is full: new events, recordings and "
+                                 "sessions cannot all be saved. Free some space.");
+    if (disk_full)
+        routes_storage_condition(conditions, warnings, "disk_full", NULL,
+                                 "The recordings disk is full and nothing more can be deleted "
+                                 "to make room. Free some space.");
+}
+
 int routes_storage_get(struct http_request *request)
 {
     struct retention_status status;
@@ -112,10 +181,13 @@ int routes_storage_get(struct http_request *request)
         cJSON_AddItemToArray(warnings,
                              cJSON_CreateString("The disk limits cannot be kept: everything "
                                                 "left is starred or still recording."));
-    if (db == NULL || routes_storage_devices(db, devices, warnings, database_now_ms()) != 0)
+    if (db == NULL || routes_storage_devices(db, devices, warnings, database_now_ms()) != 0) {
         code = http_send_error(request, 500, "internal", "database error");
-    else
+    } else {
+        cJSON *conditions = cJSON_AddArrayToObject(body, "conditions");
+        routes_storage_conditions(request, devices, &status, conditions, warnings);
         code = http_send_json(request, 200, body);
+    }
     cJSON_Delete(body);
     return code;
 }

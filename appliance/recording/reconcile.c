@@ -397,7 +397,9 @@ int reconcile_recordings(sqlite3 *db, const char *recordings_dir, struct reconci
 
 /* A running hub creates a segment's file (and makes it durable) before its
  * row: a file without a row that changed in the last few seconds is one
- * being created, not an orphan. A crash leaves orphans that stay old. */
+ * being created, not an orphan. A crash leaves orphans that stay old. The
+ * same test tells an open row that is being recorded (its file grows every
+ * fragment) from one left behind. */
 static int reconcile_being_created(const char *directory, const char *path)
 {
     char absolute[8192];
@@ -442,6 +444,12 @@ int reconcile_check(sqlite3 *db, const char *recordings_dir, struct reconcile_re
         } else if ((int64_t)scan.valid_length < row->bytes) {
             printf("shorter than indexed: %s (%llu whole bytes, index says %lld: %s)\n", row->path,
                    (unsigned long long)scan.valid_length, (long long)row->bytes, scan.reason);
+            report->problems++;
+        } else if (row->open && !reconcile_being_created(recordings_dir, row->path)) {
+            /* Not written for a while: no recorder has it open (a crash, or
+             * its final update failed); start-up reconciliation closes it. */
+            printf("open segment that is not being recorded: %s (%llu bytes, index says %lld)\n",
+                   row->path, (unsigned long long)scan.total_length, (long long)row->bytes);
             report->problems++;
         } else if (!row->open && (!scan.complete || (int64_t)scan.total_length != row->bytes)) {
             printf("closed segment differs from its index: %s (%llu bytes, %llu whole, index "

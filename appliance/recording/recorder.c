@@ -24,25 +24,18 @@
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "media/fmp4.h"
+#include "recording/recorder_ring.h"
 #include "recording/recording_store.h"
 #include "recording/segment_index.h"
 #include "recording/segment_writer.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 
-#define RECORDER_MAX_PENDING 512 /* samples per track in one fragment */
-#define RECORDER_FRAGMENT_US 1000000
+#define RECORDER_MAX_PENDING 512    /* samples per track in one fragment */
+#define RECORDER_FRAGMENT_US 500000 /* at most this much is in memory only (kill -9 bound) */
 #define RECORDER_SYNC_MS     1000
 #define RECORDER_RETRY_MS    1000
 #define RECORDER_PATH_MAX    4096
-
-/* A queued frame or packet; parameter sets (video) follow the payload. */
-struct recorder_item {
-    struct recorder_item *next;
-    int is_video, is_end, keyframe, samples; /* is_end: close the segment (link lost) */
-    uint64_t capture_us;
-    size_t size, sps_size, pps_size;
-    uint8_t data[]; /* payload, then SPS, then PPS */
-};
 
 /* Samples gathered for the next fragment of one track. */
 struct recorder_pending {
@@ -81,11 +74,14 @@ struct recorder {
     struct recorder_pending video, audio;
     uint64_t video_end_dts, audio_end_dts;
     int64_t last_sync_ms, retry_after_ms;
-    int segment_is_event;                        /* the open segment is an event clip */
-    int next_segment_is_event;                   /* class of the next segment opened */
-    uint64_t clip_until_us;                      /* events mode: record until this capture time */
-    struct recorder_item *ring_head, *ring_tail; /* pre-roll, starts on a keyframe */
-    size_t ring_bytes;
+    char forget_path[RECORDING_PATH_MAX]; /* an empty segment whose row could not go yet */
+    struct recording_row unclosed;        /* a closed segment whose row could not say so yet */
+    uint8_t *unclosed_index;              /* its keyframe index (owned) */
+    int has_unclosed;
+    int segment_is_event;      /* the open segment is an event clip */
+    int next_segment_is_event; /* class of the next segment opened */
+    uint64_t clip_until_us;    /* events mode: record until this capture time */
+    struct recorder_ring ring; /* pre-roll, starts on a keyframe */
 };
 
 static int64_t recorder_monotonic_ms(void)
@@ -191,15 +187,84 @@ void recorder_get_stats(struct recorder *recorder, struct recorder_stats *out)
     pthread_mutex_unlock(&recorder->lock);
 }
 
-/* Note a failure for the stats and the log. Recorder thread. */
-static void recorder_fail(struct recorder *recorder, const char *what, int error)
+/* Note a failure for the stats and the log: what failed, why (text) and the
+ * problem it is (see struct recorder_stats). Recorder thread. */
+static void recorder_fail_because(struct recorder *recorder, const char *what, const char *reason,
+                                  const char *problem)
 {
     pthread_mutex_lock(&recorder->lock);
     recorder->stats.write_errors++;
     snprintf(recorder->stats.last_error, sizeof(recorder->stats.last_error), "%s: %s", what,
-             strerror(error));
+             reason);
+    snprintf(recorder->stats.problem, sizeof(recorder->stats.problem), "%s", problem);
     pthread_mutex_unlock(&recorder->lock);
-    log_error("doorbell %s: recording: %s: %s", recorder->device_id, what, strerror(error));
+    log_error("doorbell %s: recording: %s: %s", recorder->device_id, what, reason);
+}
+
+/* A file operation failed with errno error. Recorder thread. */
+static void recorder_fail(struct recorder *recorder, const char *what, int error)
+{
+    recorder_fail_because(recorder, what, strerror(error),
+                          error == ENOSPC ? "disk_full" : "write_error");
+}
+
+/* A statement on db failed (db may be NULL). A full database releases its
+ * reserve (database_reserve.h). Recorder thread. */
+static void recorder_fail_database(struct recorder *recorder, const char *what, sqlite3 *db)
+{
+    int full = db != NULL && database_reserve_note(sqlite3_extended_errcode(db));
+    recorder_fail_because(recorder, what,
+                          full ? "the database is full"
+                               : (db != NULL ? sqlite3_errmsg(db) : "no database connection"),
+                          full ? "database_full" : "database_error");
+}
+
+/* Forget an empty segment: its row first, then its file, so that no row is
+ * ever left for a missing file (a file left without its row is what start-up
+ * reconciliation removes). 0 or -1 (the row could not be deleted; the file
+ * is kept). Recorder thread. */
+static int recorder_forget(struct recorder *recorder, const char *path)
+{
+    char absolute[RECORDER_PATH_MAX + RECORDING_PATH_MAX];
+    sqlite3 *db = database_thread_connection();
+
+    if (db == NULL || recording_store_delete(db, path) != 0) {
+        recorder_fail_database(recorder, "forgetting an empty segment", db);
+        return -1;
+    }
+    snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, path);
+    if (unlink(absolute) != 0 && errno != ENOENT)
+        log_warn("doorbell %s: cannot remove %s: %s", recorder->device_id, absolute,
+                 strerror(errno));
+    return 0;
+}
+
+/*
+ * Finish what a full database left undone: the final update of a closed
+ * segment's row, or forgetting an empty segment. 0 when nothing is left to
+ * do (then a new segment may open), -1 to try again later. Recorder thread.
+ */
+static int recorder_tidy(struct recorder *recorder)
+{
+    sqlite3 *db;
+
+    if (recorder->has_unclosed) {
+        db = database_thread_connection();
+        if (db == NULL || recording_store_update(db, &recorder->unclosed, 1) != 0) {
+            recorder_fail_database(recorder, "closing a segment's row", db);
+            return -1;
+        }
+        log_info("doorbell %s: %s is closed in the index at last", recorder->device_id,
+                 recorder->unclosed.path);
+        free(recorder->unclosed_index);
+        recorder->has_unclosed = 0;
+    }
+    if (recorder->forget_path[0] != '\0') {
+        if (recorder_forget(recorder, recorder->forget_path) != 0)
+            return -1;
+        recorder->forget_path[0] = '\0';
+    }
+    return 0;
 }
 
 /* Fill the row's progress fields from a writer summary; the caller frees the blob. */
@@ -224,15 +289,24 @@ static uint8_t *recorder_row_from_summary(struct recorder *recorder,
     return index;
 }
 
-/* Record the durable progress of the open segment in its row. */
+/* Record the durable progress of the open segment in its row. When the
+ * final update (closed) fails, the row is kept to be written by
+ * recorder_tidy(): a row must not stay open and shorter than its file. */
 static void recorder_update_row(struct recorder *recorder, const struct segment_summary *summary,
                                 int closed)
 {
     uint8_t *index = recorder_row_from_summary(recorder, summary, closed);
     sqlite3 *db = database_thread_connection();
-    if (db == NULL || recording_store_update(db, &recorder->row, closed) != 0)
-        log_warn("doorbell %s: could not update the index of %s", recorder->device_id,
-                 recorder->row.path);
+    if (db == NULL || recording_store_update(db, &recorder->row, closed) != 0) {
+        recorder_fail_database(recorder, closed ? "closing a segment's row" : "indexing progress",
+                               db);
+        if (closed && !recorder->has_unclosed) {
+            recorder->unclosed = recorder->row;
+            recorder->unclosed_index = index; /* unclosed.keyframe_index, owned */
+            recorder->has_unclosed = 1;
+            index = NULL;
+        }
+    }
     free(index);
     recorder->row.keyframe_index = NULL;
 }
@@ -249,12 +323,10 @@ static void recorder_close_segment(struct recorder *recorder)
     recorder->writer = NULL;
     if (summary.video.samples == 0) {
         /* Nothing but an init segment (its first write failed): not worth
-         * keeping. File first, then row, as every deletion. */
-        char absolute[RECORDER_PATH_MAX + RECORDING_PATH_MAX];
-        sqlite3 *db = database_thread_connection();
-        snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, recorder->row.path);
-        if ((unlink(absolute) == 0 || errno == ENOENT) && db != NULL)
-            recording_store_delete(db, recorder->row.path);
+         * keeping. Row first, then file; a failure is retried by tidy. */
+        if (recorder_forget(recorder, recorder->row.path) != 0)
+            snprintf(recorder->forget_path, sizeof(recorder->forget_path), "%s",
+                     recorder->row.path);
     } else {
         recorder_update_row(recorder, &summary, 1);
     }
@@ -333,8 +405,10 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     recorder->row.bytes = (int64_t)segment_writer_progress(recorder->writer)->durable_bytes;
     db = database_thread_connection();
     if (db == NULL || recording_store_insert(db, &recorder->row, &id) != 0) {
-        /* Unindexed, the file would be an orphan until start-up: give up on it now. */
+        /* Unindexed, the file would be an orphan until start-up: give up on
+         * it now; the next keyframe a second later tries again. */
         struct segment_summary summary;
+        recorder_fail_database(recorder, "indexing a new segment", db);
         segment_writer_close(recorder->writer, &summary);
         segment_summary_free(&summary);
         recorder->writer = NULL;
@@ -353,6 +427,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     pthread_mutex_lock(&recorder->lock);
     recorder->stats.segments++;
     recorder->stats.recording = 1;
+    recorder->stats.problem[0] = '\0';
     pthread_mutex_unlock(&recorder->lock);
     log_info("doorbell %s: recording %s to %s", recorder->device_id,
              recorder->row.is_event ? "an event clip" : "24/7", recorder->row.path);
@@ -488,7 +563,7 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
     }
     if (recorder->writer == NULL) {
         if (!item->keyframe || item->sps_size == 0 || item->pps_size == 0 ||
-            recorder_monotonic_ms() < recorder->retry_after_ms ||
+            recorder_monotonic_ms() < recorder->retry_after_ms || recorder_tidy(recorder) != 0 ||
             recorder_open_segment(recorder, item) != 0) {
             if (item->keyframe)
                 recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
@@ -519,67 +594,6 @@ static void recorder_finish_segment(struct recorder *recorder, uint64_t last_cap
         recorder_abandon_segment(recorder, "writing");
     else
         recorder_close_segment(recorder);
-}
-
-/* ---- event mode: the pre-roll ring ------------------------------------------ */
-
-/* Free the first item of the ring. Recorder thread. */
-static void recorder_ring_drop_head(struct recorder *recorder)
-{
-    struct recorder_item *item = recorder->ring_head;
-    recorder->ring_head = item->next;
-    if (recorder->ring_head == NULL)
-        recorder->ring_tail = NULL;
-    recorder->ring_bytes -= item->size;
-    free(item);
-}
-
-static void recorder_ring_clear(struct recorder *recorder)
-{
-    while (recorder->ring_head != NULL)
-        recorder_ring_drop_head(recorder);
-}
-
-/* Drop whatever precedes the ring's first keyframe. */
-static void recorder_ring_align(struct recorder *recorder)
-{
-    while (recorder->ring_head != NULL &&
-           !(recorder->ring_head->is_video && recorder->ring_head->keyframe &&
-             recorder->ring_head->sps_size > 0 && recorder->ring_head->pps_size > 0))
-        recorder_ring_drop_head(recorder);
-}
-
-/*
- * Keep item (the ring owns it now) and trim the ring to start at the latest
- * keyframe at least pre_roll before the newest frame, so a clip opened now
- * begins pre_roll early, on a frame a decoder can start from. Past the byte
- * cap, whole GOPs go from the front.
- */
-static void recorder_ring_keep(struct recorder *recorder, struct recorder_item *item,
-                               uint64_t pre_roll_us)
-{
-    struct recorder_item *cut = NULL;
-
-    item->next = NULL;
-    if (recorder->ring_tail != NULL)
-        recorder->ring_tail->next = item;
-    else
-        recorder->ring_head = item;
-    recorder->ring_tail = item;
-    recorder->ring_bytes += item->size;
-    recorder_ring_align(recorder);
-    if (recorder->ring_head == NULL || !item->is_video)
-        return;
-    for (struct recorder_item *at = recorder->ring_head; at != NULL; at = at->next)
-        if (at->is_video && at->keyframe && at->sps_size > 0 &&
-            at->capture_us + pre_roll_us <= item->capture_us)
-            cut = at;
-    while (cut != NULL && recorder->ring_head != cut)
-        recorder_ring_drop_head(recorder);
-    while (recorder->ring_bytes > RECORDER_PRE_ROLL_MAX_BYTES && recorder->ring_head != NULL) {
-        recorder_ring_drop_head(recorder); /* the keyframe, then up to the next one */
-        recorder_ring_align(recorder);
-    }
 }
 
 /* Recorder thread: record one frame or packet into the open segment (or
@@ -614,7 +628,7 @@ static int recorder_route(struct recorder *recorder, struct recorder_item *item,
 
     if (item->is_end) { /* the link is gone: so is the clip */
         recorder_finish_segment(recorder, *last_capture);
-        recorder_ring_clear(recorder);
+        recorder_ring_clear(&recorder->ring);
         recorder->clip_until_us = 0;
         return 0;
     }
@@ -623,11 +637,11 @@ static int recorder_route(struct recorder *recorder, struct recorder_item *item,
                                      recorder->segment_is_event != recorder->next_segment_is_event))
         recorder_finish_segment(recorder, *last_capture); /* the mode changed */
     if (settings.mode == RECORDER_OFF) {
-        recorder_ring_clear(recorder);
+        recorder_ring_clear(&recorder->ring);
         return 0;
     }
     if (settings.mode == RECORDER_CONTINUOUS) {
-        recorder_ring_clear(recorder);
+        recorder_ring_clear(&recorder->ring);
         recorder_take(recorder, item, last_capture);
         return 0;
     }
@@ -648,15 +662,15 @@ static int recorder_route(struct recorder *recorder, struct recorder_item *item,
     }
     if (recorder->clip_until_us > item->capture_us) {
         /* A clip starts: first the pre-roll, then this item. */
-        while (recorder->ring_head != NULL) {
-            struct recorder_item *held = recorder->ring_head;
+        while (recorder->ring.head != NULL) {
+            struct recorder_item *held = recorder->ring.head;
             recorder_take(recorder, held, last_capture);
-            recorder_ring_drop_head(recorder);
+            recorder_ring_drop_head(&recorder->ring);
         }
         recorder_take(recorder, item, last_capture);
         return 0;
     }
-    recorder_ring_keep(recorder, item, (uint64_t)settings.pre_roll_seconds * 1000000u);
+    recorder_ring_keep(&recorder->ring, item, (uint64_t)settings.pre_roll_seconds * 1000000u);
     return 1;
 }
 
@@ -698,7 +712,9 @@ static void *recorder_thread(void *data)
             free(item);
     }
     recorder_finish_segment(recorder, last_capture);
-    recorder_ring_clear(recorder);
+    recorder_ring_clear(&recorder->ring);
+    if (recorder_tidy(recorder) != 0 && recorder->has_unclosed) /* start-up will repair it */
+        free(recorder->unclosed_index);
     return NULL;
 }
 

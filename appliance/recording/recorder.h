@@ -53,8 +53,10 @@ struct recorder_stats {
     uint64_t dropped_frames;              /* the queue was full or a write failed */
     uint64_t segments;                    /* opened since start */
     uint64_t write_errors;
-    int recording;                        /* a segment is open */
+    int recording; /* a segment is open */
     char last_error[128];
+    char problem[24]; /* why recording is failing now: "disk_full", "database_full",
+                         "write_error", "database_error"; "" once a segment opens again */
 };
 
 /* Start recording a doorbell into recordings_dir/<device>/... NULL on failure. */
@@ -77,8 +79,8 @@ void recorder_push_video(struct recorder *recorder, const struct h264_access_uni
                          uint64_t capture_us);
 
 /* Link thread: queue one Opus packet of `samples` 48 kHz samples (copied). */
-void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size,
-                         int samples, uint64_t capture_us);
+void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size, int samples,
+                         uint64_t capture_us);
 
 /* Link thread: the doorbell went away; close the segment (the gap is real).
  * The next segment starts at its next keyframe. */

@@ -29,6 +29,7 @@
 #include "recording/recording_settings.h"
 #include "recording/recording_store.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 
 #define RETENTION_BATCH        64
 #define RETENTION_PATH_MAX     8192
@@ -133,13 +134,21 @@ static int retention_exec(sqlite3 *db, sqlite3_stmt *statement, const char *what
  * Delete one segment: pending row, file, then recordings row and pending row
  * together. Removes the hour and date directories once empty. 0 or -1 (the
  * pending row, if written, lets start-up finish the job).
+ *
+ * At 0 bytes free the pending row cannot be written (SQLITE_FULL): the
+ * database's reserve is released and the row tried once more. Should even
+ * that fail, the file goes first and its row after it: the unlink needs no
+ * space and frees some, so the row's delete can be written. A crash between
+ * the two leaves a row whose file is missing, which start-up reconciliation
+ * drops; a failed row delete is retried by the next pass, which picks the
+ * same oldest row again.
  */
 static int retention_delete_segment(sqlite3 *db, const char *directory, const char *path,
                                     int64_t now_ms)
 {
     sqlite3_stmt *pending = NULL, *forget = NULL, *done = NULL;
     char absolute[RETENTION_PATH_MAX];
-    int rc = -1;
+    int rc = -1, have_pending = 1;
 
     if (sqlite3_prepare_v2(db,
                            "INSERT OR REPLACE INTO pending_deletions (path, requested_at) "
@@ -154,8 +163,16 @@ static int retention_delete_segment(sqlite3 *db, const char *directory, const ch
     }
     sqlite3_bind_text(pending, 1, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(pending, 2, now_ms);
-    if (retention_exec(db, pending, "pending deletion") != 0)
-        goto out;
+    if (retention_exec(db, pending, "pending deletion") != 0) {
+        if (!database_reserve_note(sqlite3_extended_errcode(db)))
+            goto out;
+        sqlite3_bind_text(pending, 1, path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(pending, 2, now_ms);
+        if (retention_exec(db, pending, "pending deletion, with the reserve released") != 0) {
+            log_warn("the database is full: deleting %s before its row", path);
+            have_pending = 0;
+        }
+    }
     snprintf(absolute, sizeof(absolute), "%s/%s", directory, path);
     if (unlink(absolute) != 0 && errno != ENOENT) {
         log_error("cannot delete %s: %s", absolute, strerror(errno));
@@ -166,8 +183,9 @@ static int retention_delete_segment(sqlite3 *db, const char *directory, const ch
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     if (retention_exec(db, forget, "forgetting a segment") != 0 ||
-        retention_exec(db, done, "finishing a deletion") != 0 ||
+        (have_pending && retention_exec(db, done, "finishing a deletion") != 0) ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        database_reserve_note(sqlite3_extended_errcode(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         goto out;
     }
@@ -439,6 +457,7 @@ static void *retention_thread(void *data)
         if (tick % RETENTION_AGE_EVERY == 0)
             checks |= RETENTION_CHECK_AGE;
         memset(&report, 0, sizeof(report));
+        database_reserve_tend();
         if (db != NULL) {
             int64_t now = database_now_ms();
             retention_run(db, retention->directory, &limits, checks, now, &report);
