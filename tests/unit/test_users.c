@@ -4,7 +4,7 @@
  * a file database), authentication, listing, deletion, password changes and
  * per-doorbell grants.
  *
- * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/sessions.c
+ * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/user_devices.c appliance/accounts/sessions.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
