@@ -4,7 +4,8 @@
  * injected time, the once-a-minute touch, deletion, purging, the per-user
  * cap and CSRF comparison.
  *
- * UNIT_SOURCES: appliance/accounts/sessions.c appliance/accounts/users.c appliance/accounts/user_devices.c
+ * UNIT_SOURCES: appliance/accounts/sessions.c appliance/accounts/users.c
+ * UNIT_SOURCES: appliance/accounts/user_devices.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
