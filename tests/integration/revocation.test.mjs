@@ -9,6 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import WebSocket from 'ws';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
@@ -72,6 +73,31 @@ async function openLive(client) {
   return viewer;
 }
 
+// A playback stream of the doorbell from `from` (ms), open and receiving;
+// .closedAt is set when the body ends, complete or cut.
+async function openPlayback(client, from) {
+  const playback = { bytes: 0, closedAt: null };
+  await new Promise((resolve, reject) => {
+    const request = https.request(new URL(`/api/v1/devices/${device.id}/playback?from=${from}`, client.baseUrl), {
+      headers: { Cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      rejectUnauthorized: false, agent: false,
+    }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`playback answered ${response.statusCode}`));
+        return;
+      }
+      const ended = () => { if (playback.closedAt === null) playback.closedAt = Date.now(); };
+      response.on('data', (chunk) => { playback.bytes += chunk.length; resolve(); });
+      response.on('end', ended);
+      response.on('error', ended);
+      response.on('close', ended);
+    });
+    request.on('error', (error) => { if (playback.closedAt === null) playback.closedAt = Date.now(); reject(error); });
+    request.end();
+  });
+  return playback;
+}
+
 // A fresh viewer account granted the doorbell, logged in (optionally twice).
 async function freshViewer(role = 'viewer') {
   const username = `person${++serial}`;
@@ -84,13 +110,13 @@ async function freshViewer(role = 'viewer') {
   return { username, id: created.json.id, client };
 }
 
-// Wait for the connections to close with 1008; record the latency from
+// Wait for the connections to close (WebSockets with 1008); record the latency from
 // `since` (the change asked for) and from `done` (its answer received, or
 // the CLI exited; negative when the close came first).
 async function expectClosed(t, what, since, connections, done = Date.now()) {
   for (const connection of connections) {
     await waitFor(() => connection.closedAt !== null, { timeout: 10000, what: `${what}: the connection to close` });
-    assert.equal(connection.code, 1008, `${what}: closed with 1008`);
+    if ('code' in connection) assert.equal(connection.code, 1008, `${what}: closed with 1008`);
     latencies.push(connection.closedAt - done);
     t.diagnostic(`${what}: closed ${connection.closedAt - since} ms after the change was asked for, ` +
       `${connection.closedAt - done} ms after it was done`);
@@ -188,4 +214,19 @@ test('changes made with the doorstep CLI close connections too', async (t) => {
   const since = Date.now();
   hub.cli(['user', 'revoke', person.username, device.id]);
   await expectClosed(t, 'CLI revoke after CLI grant', since, [live]);
+});
+
+test('withdrawing the grant ends a playback stream that is running', async (t) => {
+  const person = await freshViewer();
+  const recorded = await waitFor(async () => {
+    const rows = (await admin.api('GET', `/api/v1/devices/${device.id}/recordings`)).json.recordings || [];
+    return rows.length > 0 && rows[0];
+  }, { what: 'a recording to play' });
+  const playback = await openPlayback(person.client, recorded.start_ms);
+  const bytes = playback.bytes;
+  await waitFor(() => playback.bytes > bytes, { what: 'the playback to keep streaming' });
+  assert.equal(playback.closedAt, null);
+  const since = Date.now();
+  assert.equal((await admin.api('PUT', `/api/v1/users/${person.id}`, { json: { devices: [] } })).status, 200);
+  await expectClosed(t, 'grant withdrawn (playback)', since, [playback]);
 });
