@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts/authority.h"
 #include "accounts/sessions.h"
 #include "accounts/setup_token.h"
 #include "accounts/users.h"
@@ -213,6 +214,9 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    hub->authority = authority_start();
+    if (hub->authority == NULL)
+        goto out;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
         log_error("%s", error);
@@ -248,6 +252,9 @@ int main(int argc, char **argv)
 out_library:
     mg_exit_library();
 out:
+    /* After the server: its close handlers unregister their connections. */
+    authority_stop(hub->authority);
+    hub->authority = NULL;
     notify_stop(hub->notify);
     chime_stop(hub->chime);
     retention_stop(hub->retention);

@@ -460,41 +460,6 @@ out:
     return status;
 }
 
-enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
-                                     void *context)
-{
-    sqlite3_stmt *statement = NULL;
-    enum users_status status = USERS_ERROR;
-    int rc;
-
-    assert(db != NULL && callback != NULL);
-    if (users_prepare(db,
-                      "SELECT device_id FROM user_devices WHERE user_id = ?1 ORDER BY device_id",
-                      &statement) != 0)
-        goto out;
-    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
-        log_error("binding user id: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        const unsigned char *device_id = sqlite3_column_text(statement, 0);
-        if (device_id == NULL) {
-            log_error("listing devices of user %lld: out of memory", (long long)user_id);
-            goto out;
-        }
-        if (callback((const char *)device_id, context) != 0)
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("listing devices of user %lld: %s", (long long)user_id, sqlite3_errmsg(db));
-        goto out;
-    }
-    status = USERS_OK;
-out:
-    sqlite3_finalize(statement);
-    return status;
-}
-
 /* Run a statement whose only parameter ?1 is user_id and which returns no
  * rows; *changes_out (may be NULL) gets the number of rows changed. */
 static int users_run_for_user(sqlite3 *db, const char *sql, int64_t user_id, int *changes_out)
@@ -627,78 +592,53 @@ out:
     return status;
 }
 
-/* Run a user_devices statement with ?1 = user_id and ?2 = device_id. */
-static enum users_status users_device_statement(sqlite3 *db, const char *sql, int64_t user_id,
-                                                const char *device_id)
+enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role)
 {
-    sqlite3_stmt *statement = NULL;
     enum users_status status = USERS_ERROR;
+    sqlite3_stmt *statement = NULL;
+    struct user user;
+    bool began = false;
+    int64_t admins;
 
     assert(db != NULL);
-    if (device_id == NULL)
-        return USERS_NOT_FOUND;
-    if (users_prepare(db, sql, &statement) != 0)
+    if (!users_role_valid(role))
+        return USERS_INVALID_ROLE;
+    if (users_begin(db, &began) != 0)
         goto out;
-    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
-        sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
-        log_error("binding device grant: %s", sqlite3_errmsg(db));
+    status = users_find_by_id(db, user_id, &user);
+    if (status != USERS_OK)
         goto out;
-    }
-    if (sqlite3_step(statement) == SQLITE_DONE) {
+    status = USERS_ERROR;
+    if (strcmp(user.role, role) == 0) {
         status = USERS_OK;
-    } else if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        status = USERS_NOT_FOUND;
-    } else {
-        log_error("changing device grant: %s", sqlite3_errmsg(db));
+        goto out;
     }
-out:
-    sqlite3_finalize(statement);
-    return status;
-}
-
-enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *device_id)
-{
-    return users_device_statement(
-        db, "INSERT OR IGNORE INTO user_devices (user_id, device_id) VALUES (?1, ?2)", user_id,
-        device_id);
-}
-
-enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *device_id)
-{
-    return users_device_statement(
-        db, "DELETE FROM user_devices WHERE user_id = ?1 AND device_id = ?2", user_id, device_id);
-}
-
-bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id)
-{
-    sqlite3_stmt *statement = NULL;
-    bool allowed = false;
-    int rc;
-
-    assert(db != NULL && user != NULL);
-    if (device_id == NULL)
-        return false;
-    if (!users_is_admin(user) && strcmp(user->role, USERS_ROLE_VIEWER) != 0)
-        return false;
-    /* Admins see every doorbell that exists; viewers those granted to them. */
-    if (users_prepare(db,
-                      users_is_admin(user)
-                          ? "SELECT 1 FROM devices WHERE ?1 = ?1 AND id = ?2 AND revoked_at IS NULL"
-                          : "SELECT 1 FROM user_devices g JOIN devices d ON d.id = g.device_id "
-                            "WHERE g.user_id = ?1 AND g.device_id = ?2 AND d.revoked_at IS NULL",
+    if (users_is_admin(&user)) {
+        admins = users_count_admins(db);
+        if (admins < 0)
+            goto out;
+        if (admins <= 1) {
+            status = USERS_LAST_ADMIN;
+            goto out;
+        }
+    }
+    if (users_prepare(db, "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
                       &statement) != 0)
         goto out;
-    if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||
-        sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
-        log_error("binding device permission check: %s", sqlite3_errmsg(db));
+    if (sqlite3_bind_text(statement, 1, role, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(statement, 2, database_now_ms()) != SQLITE_OK ||
+        sqlite3_bind_int64(statement, 3, user_id) != SQLITE_OK ||
+        sqlite3_step(statement) != SQLITE_DONE) {
+        log_error("changing the role of user %lld: %s", (long long)user_id, sqlite3_errmsg(db));
         goto out;
     }
-    rc = sqlite3_step(statement);
-    if (rc == SQLITE_ROW)
-        allowed = true;
-    else if (rc != SQLITE_DONE)
-        log_error("checking device permission: %s", sqlite3_errmsg(db));
+    if (users_run(db, "COMMIT") != 0)
+        goto out;
+    status = USERS_OK;
+    log_info("user \"%s\" is now %s", user.username, role);
 out:
     sqlite3_finalize(statement);
-    return allowed;
+    if (status != USERS_OK)
+        users_rollback(db, began);
+    return status;
 }

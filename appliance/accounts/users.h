@@ -1,7 +1,8 @@
 /*
  * users.h - hub accounts in the users table: creating (including the
  * one-time first admin), authenticating, listing, deleting, changing
- * passwords, and which doorbells a viewer may see (user_devices).
+ * passwords and roles (users.c), and which doorbells a viewer may see
+ * (user_devices.c).
  *
  * Any thread may call these with its own SQLite connection
  * (database_thread_connection()); all shared state lives in the database,
@@ -110,6 +111,17 @@ enum users_status users_delete(sqlite3 *db, int64_t user_id);
 enum users_status users_set_password(sqlite3 *db, int64_t user_id, const char *password,
                                      char *error, size_t error_size);
 
+/* Change a user's role ("admin" or "viewer"). Refuses to demote the last
+ * admin (USERS_LAST_ADMIN); USERS_INVALID_ROLE, USERS_NOT_FOUND or
+ * USERS_ERROR otherwise. Setting the role a user has is USERS_OK. */
+enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role);
+
+/* Replace a user's doorbell grants with device_ids (count of them), in one
+ * transaction (user_devices.c). USERS_NOT_FOUND if the user or one of the
+ * doorbells does not exist (nothing changes). */
+enum users_status users_set_devices(sqlite3 *db, int64_t user_id, const char *const *device_ids,
+                                    size_t count);
+
 /* Let a viewer see a doorbell. Idempotent. USERS_NOT_FOUND if the user or
  * the device does not exist. */
 enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *device_id);
@@ -117,9 +129,10 @@ enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *d
 /* Withdraw a grant. Idempotent: USERS_OK also when there was none. */
 enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *device_id);
 
-/* May user see device_id? It must exist (and not be revoked); then admins
- * always, viewers only with a grant. A database error answers false
- * (logged): failing closed. */
+/* May user see device_id? Only user->id is used: the user's current row is
+ * read, so a removed user or a changed role counts at once. The doorbell
+ * must exist (and not be revoked); then admins always, viewers only with a
+ * grant. A database error answers false (logged): failing closed. */
 bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id);
 
 #endif

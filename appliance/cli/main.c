@@ -39,6 +39,9 @@ static void cli_usage(const char *program)
            "  user remove NAME                remove a user\n"
            "  user passwd NAME [--password-stdin]\n"
            "                                  set a new password; ends that user's sessions\n"
+           "  user role NAME admin|viewer     change a user's role\n"
+           "  user grant NAME DEVICE_ID       let a viewer see a doorbell\n"
+           "  user revoke NAME DEVICE_ID      withdraw that again\n"
            "  check                           verify the recordings index against the disk\n\n"
            "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
            "  -c, --config FILE    hub settings file (default %s if present)\n",
@@ -142,6 +145,34 @@ static int cli_print_user(const struct user *user, void *context)
     return 0;
 }
 
+/* `doorstep user role NAME ROLE | grant NAME DEVICE | revoke NAME DEVICE`.
+ * The running hub sees the change in the database and closes the user's
+ * open connections that lost their authority. */
+static int cli_user_access(sqlite3 *db, char **argv)
+{
+    struct user user;
+    enum users_status status = users_find_by_username(db, argv[1], &user);
+
+    if (status == USERS_OK) {
+        if (strcmp(argv[0], "role") == 0)
+            status = users_set_role(db, user.id, argv[2]);
+        else if (strcmp(argv[0], "grant") == 0)
+            status = users_grant_device(db, user.id, argv[2]);
+        else
+            status = users_revoke_device(db, user.id, argv[2]);
+    }
+    if (status != USERS_OK) {
+        fprintf(stderr, "doorstep: %s\n",
+                status == USERS_NOT_FOUND      ? "no such user or doorbell"
+                : status == USERS_INVALID_ROLE ? "the role is admin or viewer"
+                : status == USERS_LAST_ADMIN   ? "the last admin must stay an admin"
+                                               : "database error");
+        return 1;
+    }
+    printf("%s %s %s\n", argv[0], argv[1], argv[2]);
+    return 0;
+}
+
 static int cli_user(sqlite3 *db, int argc, char **argv)
 {
     char password[CLI_PASSWORD_MAX];
@@ -151,6 +182,9 @@ static int cli_user(sqlite3 *db, int argc, char **argv)
     struct user user;
     enum users_status status;
 
+    if (argc == 3 && (strcmp(argv[0], "role") == 0 || strcmp(argv[0], "grant") == 0 ||
+                      strcmp(argv[0], "revoke") == 0))
+        return cli_user_access(db, argv);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--password-stdin") == 0)
             password_stdin = 1;
@@ -166,7 +200,8 @@ static int cli_user(sqlite3 *db, int argc, char **argv)
     if (argc >= 1 && strcmp(argv[0], "list") == 0)
         return users_list(db, cli_print_user, NULL) == USERS_OK ? 0 : 1;
     if (argc < 2) {
-        fprintf(stderr, "doorstep: user add NAME | list | remove NAME | passwd NAME\n");
+        fprintf(stderr, "doorstep: user add NAME | list | remove NAME | passwd NAME | role NAME "
+                        "ROLE | grant NAME DEVICE | revoke NAME DEVICE\n");
         return 2;
     }
     if (strcmp(argv[0], "remove") == 0) {

@@ -20,6 +20,7 @@ struct retention;
 struct event_push;
 struct chime;
 struct notify;
+struct authority;
 struct mg_context;
 
 struct hub {
@@ -27,14 +28,15 @@ struct hub {
     struct certificate_info certificate;
     struct device_registry *registry;
     struct mg_context *server;
-    struct retention *retention; /* deletes recordings past their limits; own thread */
+    struct retention *retention;   /* deletes recordings past their limits; own thread */
     struct event_push *event_push; /* events to the open web UIs; own thread */
     struct chime *chime;           /* indoor chime, NULL when none; own thread */
-    struct notify *notify;       /* ntfy and webhook notifications; own thread */
+    struct notify *notify;         /* ntfy and webhook notifications; own thread */
+    struct authority *authority;   /* closes connections whose authority is gone; own thread */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
-    char public_url[512]; /* https://host:port, for printed links */
-    atomic_int ready;     /* 1 once the database is migrated and the server listens */
+    char public_url[512];                      /* https://host:port, for printed links */
+    atomic_int ready; /* 1 once the database is migrated and the server listens */
 };
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts/authority.h"
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
@@ -37,8 +38,11 @@ struct event_push_client {
     pthread_mutex_t lock; /* guards closed and every write to connection */
     struct mg_connection *connection;
     struct user user;
-    int references; /* the list's, plus one while the push thread writes */
+    char session_token[AUTHORITY_TOKEN_MAX];
+    uint64_t authority_handle; /* registered from ready to close */
+    int references;            /* the list's, plus one while the push thread writes */
     int closed;
+    int revoked; /* a 1008 close was sent: nothing more is written */
 };
 
 /* One queued event: its device (for the right to see it) and its JSON text. */
@@ -80,6 +84,7 @@ static int event_push_on_connect(const struct mg_connection *connection, void *d
         return 1;
     }
     client->user = auth.user;
+    memcpy(client->session_token, auth.session_token, sizeof(client->session_token));
     client->connection = (struct mg_connection *)connection;
     client->references = 1;
     pthread_mutex_init(&client->lock, NULL);
@@ -87,25 +92,66 @@ static int event_push_on_connect(const struct mg_connection *connection, void *d
     return 0;
 }
 
-/* civetweb: open; join the list. */
+/* authority.h close callback (authority thread): send a 1008 close frame
+ * and write nothing more; the client's answering close ends the connection. */
+static void event_push_revoke(void *context, const char *reason)
+{
+    struct event_push_client *client = context;
+    char payload[2 + sizeof(AUTHORITY_CLOSE_REASON)];
+
+    (void)reason;
+    payload[0] = (char)((AUTHORITY_CLOSE_CODE >> 8) & 0xff);
+    payload[1] = (char)(AUTHORITY_CLOSE_CODE & 0xff);
+    memcpy(payload + 2, AUTHORITY_CLOSE_REASON, sizeof(AUTHORITY_CLOSE_REASON) - 1);
+    pthread_mutex_lock(&client->lock);
+    if (!client->closed && !client->revoked)
+        mg_websocket_write(client->connection, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, payload,
+                           sizeof(payload) - 1);
+    client->revoked = 1;
+    pthread_mutex_unlock(&client->lock);
+}
+
+/* civetweb: open; join the list and the authority registry. */
 static void event_push_on_ready(struct mg_connection *connection, void *data)
 {
     struct hub *hub = data;
     struct event_push_client *client = mg_get_user_connection_data(connection);
+    struct authority_grant grant;
+
     if (client == NULL || hub->event_push == NULL)
         return;
+    grant = (struct authority_grant){.kind = AUTHORITY_EVENT_FEED,
+                                     .user_id = client->user.id,
+                                     .role = client->user.role,
+                                     .session_token = client->session_token};
+    client->authority_handle =
+        authority_register(hub->authority, &grant, event_push_revoke, client);
+    if (client->authority_handle == 0) {
+        log_warn("cannot watch the authority of an event feed; closing it");
+        event_push_revoke(client, "no registry");
+        return;
+    }
     pthread_mutex_lock(&hub->event_push->lock);
     client->next = hub->event_push->clients;
     hub->event_push->clients = client;
     pthread_mutex_unlock(&hub->event_push->lock);
 }
 
-/* civetweb: the UI sends nothing but control frames. */
+/* civetweb: the UI sends nothing but control frames; after a revocation,
+ * any frame (the answering close, a pong) ends the connection. */
 static int event_push_on_data(struct mg_connection *connection, int bits, char *data, size_t size,
                               void *callback_data)
 {
-    (void)connection, (void)data, (void)size, (void)callback_data;
-    return (bits & 0x0f) != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE;
+    struct event_push_client *client = mg_get_user_connection_data(connection);
+    int revoked = 0;
+
+    (void)data, (void)size, (void)callback_data;
+    if (client != NULL) {
+        pthread_mutex_lock(&client->lock);
+        revoked = client->revoked;
+        pthread_mutex_unlock(&client->lock);
+    }
+    return !revoked && (bits & 0x0f) != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE;
 }
 
 /* civetweb: gone; leave the list (freed once the push thread lets go). */
@@ -118,6 +164,8 @@ static void event_push_on_close(const struct mg_connection *connection, void *da
     if (client == NULL)
         return;
     mg_set_user_connection_data(connection, NULL);
+    /* After this the authority thread no longer touches the client. */
+    authority_unregister(hub->authority, client->authority_handle);
     /* Wait for a write in progress; none follows. */
     pthread_mutex_lock(&client->lock);
     client->closed = 1;
@@ -154,7 +202,7 @@ static void event_push_deliver(struct event_push *push, const struct event_push_
         if (db == NULL || !users_can_see_device(db, &targets[i]->user, message->device_id))
             continue;
         pthread_mutex_lock(&targets[i]->lock);
-        if (!targets[i]->closed)
+        if (!targets[i]->closed && !targets[i]->revoked)
             mg_websocket_write(targets[i]->connection, MG_WEBSOCKET_OPCODE_TEXT, message->text,
                                strlen(message->text));
         pthread_mutex_unlock(&targets[i]->lock);

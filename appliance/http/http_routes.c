@@ -8,6 +8,7 @@
 
 const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/me", routes_users_me, 0},
+    {"POST", "/api/v1/me/password", routes_users_me_password, 0},
     {"GET", "/api/v1/devices", routes_devices_list, 0},
     {"POST", "/api/v1/devices", routes_devices_add, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/devices/{id}", routes_devices_get, HTTP_ROUTE_DEVICE},
@@ -47,7 +48,9 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/notifications/deliveries", routes_notify_deliveries, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/users", routes_users_list, HTTP_ROUTE_ADMIN},
     {"POST", "/api/v1/users", routes_users_add, HTTP_ROUTE_ADMIN},
+    {"PUT", "/api/v1/users/{id}", routes_users_update, HTTP_ROUTE_ADMIN},
     {"DELETE", "/api/v1/users/{id}", routes_users_delete, HTTP_ROUTE_ADMIN},
+    {"PUT", "/api/v1/users/{id}/password", routes_users_set_password, HTTP_ROUTE_ADMIN},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

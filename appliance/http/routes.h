@@ -52,7 +52,8 @@ int routes_events_settings_get(struct http_request *request);
 int routes_events_settings_put(struct http_request *request);
 
 /* /api/v1/devices/{id}/motion (routes_motion.c); routes_motion_command() is the set_motion
- * command with a doorbell's saved settings, for link_server.c (caller deletes; NULL if no memory). */
+ * command with a doorbell's saved settings, for link_server.c (caller deletes; NULL if no memory).
+ */
 int routes_motion_get(struct http_request *request);
 int routes_motion_put(struct http_request *request);
 cJSON *routes_motion_command(sqlite3 *db, const char *device_id);
@@ -76,6 +77,9 @@ int routes_users_me(struct http_request *request);
 int routes_users_list(struct http_request *request);
 int routes_users_add(struct http_request *request);
 int routes_users_delete(struct http_request *request);
+int routes_users_update(struct http_request *request);
+int routes_users_set_password(struct http_request *request);
+int routes_users_me_password(struct http_request *request);
 
 /* GET/HEAD of a file under www_dir; index.html for "/". */
 int static_files_serve(struct http_request *request);

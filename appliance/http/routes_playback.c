@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/authority.h"
 #include "civetweb.h"
 #include "common/log.h"
 #include "core/hub.h"
@@ -37,7 +38,16 @@ static atomic_int routes_playback_streams; /* streams running now, all doorbells
 struct routes_playback_output {
     struct mg_connection *connection;
     int chunked;
+    atomic_int revoked; /* set by the authority thread: stop writing */
 };
+
+/* authority.h close callback: the next write fails and the stream ends. */
+static void routes_playback_revoke(void *context, const char *reason)
+{
+    struct routes_playback_output *output = context;
+    (void)reason;
+    atomic_store(&output->revoked, 1);
+}
 
 /* playback_write_callback: one piece of the body. -1 once the client is gone
  * (mg_write fails on a closed socket, or after request_timeout_ms without
@@ -46,6 +56,8 @@ static int routes_playback_write(void *context, const uint8_t *data, size_t size
 {
     struct routes_playback_output *output = context;
 
+    if (atomic_load(&output->revoked))
+        return -1;
     if (output->chunked)
         return mg_send_chunk(output->connection, (const char *)data, (unsigned int)size) > 0 ? 0
                                                                                              : -1;
@@ -65,6 +77,8 @@ int routes_playback_stream(struct http_request *request)
     char header[32], detail[64];
     int limit = request->hub->config.http_threads / 4, opened, status;
     int64_t to_ms;
+    struct authority_grant grant;
+    uint64_t authority_handle;
     sqlite3 *db = database_thread_connection();
 
     /* Absent is -1 (values are never negative); far future instants are
@@ -107,7 +121,17 @@ int routes_playback_stream(struct http_request *request)
     audit_record(db, request->auth.user.id, request->auth.user.username, "recording_play",
                  request->params[0], detail, request->remote_address);
 
+    grant = (struct authority_grant){.kind = AUTHORITY_PLAYBACK,
+                                     .user_id = request->auth.user.id,
+                                     .role = request->auth.user.role,
+                                     .session_token = request->auth.session_token,
+                                     .device_id = request->params[0]};
+    authority_handle =
+        authority_register(request->hub->authority, &grant, routes_playback_revoke, &output);
+    if (authority_handle == 0)
+        atomic_store(&output.revoked, 1);
     end = playback_run(playback, db, routes_playback_write, &output);
+    authority_unregister(request->hub->authority, authority_handle);
     if (end == PLAYBACK_END_DONE || end == PLAYBACK_END_IDLE) {
         if (output.chunked)
             mg_send_chunk(request->connection, "", 0); /* the last chunk: a whole body */

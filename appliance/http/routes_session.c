@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "accounts/audit.h"
+#include "accounts/authority.h"
 #include "accounts/known_device.h"
 #include "accounts/login_limiter.h"
 #include "accounts/sessions.h"
@@ -21,6 +22,7 @@
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
+#include "core/hub.h"
 #include "http/http_gate.h"
 #include "storage/database.h"
 
@@ -205,6 +207,7 @@ static int routes_session_logout(struct http_request *request)
     if (!http_gate_csrf_valid(request))
         return http_send_error(request, 403, "csrf", "missing or wrong X-CSRF-Token");
     session_delete(database_thread_connection(), request->auth.session_token);
+    authority_changed(request->hub->authority);
     audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
                  "logout", "", "", request->remote_address);
     return http_send_empty(request, 204, clear);

@@ -1,6 +1,10 @@
 /*
- * routes_users.c - /api/v1/me and the admin's user management: list, add
- * (with the doorbells a viewer may see), delete. civetweb worker threads.
+ * routes_users.c - /api/v1/me (and changing one's own password) and the
+ * admin's user management: list, add (with the doorbells a viewer may see),
+ * change role, grants or password, delete. Every change that can take
+ * authority away tells the authority thread (authority.h), which closes the
+ * user's open live views, event feeds and playbacks. civetweb worker
+ * threads.
  */
 #define LOG_MODULE "auth"
 
@@ -9,7 +13,9 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/authority.h"
 #include "accounts/sessions.h"
+#include "core/hub.h"
 #include "http/routes.h"
 #include "storage/database.h"
 
@@ -96,18 +102,157 @@ int routes_users_add(struct http_request *request)
     return result;
 }
 
-int routes_users_delete(struct http_request *request)
+/* The {id} route parameter as a user id; 0 if it is not a positive number. */
+static int64_t routes_users_param_id(const struct http_request *request)
 {
     char *end = NULL;
     long long id = strtoll(request->params[0], &end, 10);
-    enum users_status status;
 
     if (*request->params[0] == '\0' || *end != '\0' || id <= 0)
+        return 0;
+    return id;
+}
+
+int routes_users_delete(struct http_request *request)
+{
+    int64_t id = routes_users_param_id(request);
+    enum users_status status;
+
+    if (id == 0)
         return http_send_error(request, 404, "not_found", "no such user");
     status = users_delete(database_thread_connection(), id);
     if (status != USERS_OK)
         return routes_users_status_response(request, status, "");
+    authority_changed(request->hub->authority);
     audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
                  "user_delete", request->params[0], "", request->remote_address);
     return http_send_empty(request, 204, NULL);
+}
+
+/* PUT /api/v1/users/{id} {"role"?, "devices"?: [ids]}: change a user's role
+ * and/or replace their doorbell grants. Answers the user as it now is. */
+int routes_users_update(struct http_request *request)
+{
+    int64_t id = routes_users_param_id(request);
+    cJSON *body = NULL, *answer = NULL;
+    const cJSON *devices, *device;
+    const char *role, *ids[256];
+    size_t count = 0;
+    enum users_status status;
+    struct user user;
+    int result;
+
+    if (id == 0)
+        return http_send_error(request, 404, "not_found", "no such user");
+    body = http_read_json(request, 16384);
+    if (body == NULL)
+        return 400;
+    role = http_json_string(body, "role");
+    devices = cJSON_GetObjectItemCaseSensitive(body, "devices");
+    if ((role == NULL && cJSON_GetObjectItemCaseSensitive(body, "role") != NULL) ||
+        (devices != NULL && (!cJSON_IsArray(devices) ||
+                             (size_t)cJSON_GetArraySize(devices) > sizeof(ids) / sizeof(ids[0]))) ||
+        (role == NULL && devices == NULL)) {
+        result = http_send_error(request, 400, "bad_request",
+                                 "role (a string) and/or devices (an array of ids) are needed");
+        goto out;
+    }
+    cJSON_ArrayForEach(device, devices)
+    {
+        if (!cJSON_IsString(device)) {
+            result = http_send_error(request, 400, "bad_request", "devices holds doorbell ids");
+            goto out;
+        }
+        ids[count++] = device->valuestring;
+    }
+    status = role != NULL ? users_set_role(database_thread_connection(), id, role) : USERS_OK;
+    if (status == USERS_OK && devices != NULL)
+        status = users_set_devices(database_thread_connection(), id, ids, count);
+    authority_changed(request->hub->authority);
+    if (status == USERS_OK)
+        status = users_find_by_id(database_thread_connection(), id, &user);
+    if (status != USERS_OK) {
+        result = routes_users_status_response(request, status, "");
+        goto out;
+    }
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "user_update", user.username, user.role, request->remote_address);
+    answer = routes_user_json(&user);
+    devices = cJSON_AddArrayToObject(answer, "devices");
+    users_list_devices(database_thread_connection(), user.id, routes_users_add_device_id,
+                       (void *)devices);
+    result = http_send_json(request, 200, answer);
+out:
+    cJSON_Delete(answer);
+    cJSON_Delete(body);
+    return result;
+}
+
+/* Set user_id's password from body's "password" and answer 204; the user's
+ * sessions end (users_set_password) and so do their open connections. */
+static int routes_users_password_reply(struct http_request *request, int64_t user_id,
+                                       const cJSON *body, const char *action)
+{
+    const char *password = http_json_string(body, "password");
+    char reason[256] = "";
+    enum users_status status;
+
+    if (password == NULL)
+        return http_send_error(request, 400, "bad_request", "password is needed");
+    status =
+        users_set_password(database_thread_connection(), user_id, password, reason, sizeof(reason));
+    if (status != USERS_OK)
+        return routes_users_status_response(request, status, reason);
+    authority_changed(request->hub->authority);
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 action, "", "", request->remote_address);
+    return http_send_empty(request, 204, NULL);
+}
+
+/* PUT /api/v1/users/{id}/password {"password"}: an admin sets a password. */
+int routes_users_set_password(struct http_request *request)
+{
+    int64_t id = routes_users_param_id(request);
+    cJSON *body;
+    int result;
+
+    if (id == 0)
+        return http_send_error(request, 404, "not_found", "no such user");
+    body = http_read_json(request, 4096);
+    if (body == NULL)
+        return 400;
+    result = routes_users_password_reply(request, id, body, "user_password");
+    cJSON_Delete(body);
+    return result;
+}
+
+/* POST /api/v1/me/password {"current_password","password"}: change one's own
+ * password. Every session of the user ends, this one too. */
+int routes_users_me_password(struct http_request *request)
+{
+    cJSON *body = http_read_json(request, 4096);
+    const char *current;
+    struct user checked;
+    enum users_status status;
+    int result;
+
+    if (body == NULL)
+        return 400;
+    current = http_json_string(body, "current_password");
+    if (current == NULL) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "bad_request", "current_password is needed");
+    }
+    status = users_authenticate(database_thread_connection(), request->auth.user.username, current,
+                                &checked);
+    if (status != USERS_OK || checked.id != request->auth.user.id) {
+        cJSON_Delete(body);
+        return status == USERS_ERROR
+                   ? http_send_error(request, 500, "internal", "cannot check the password")
+                   : http_send_error(request, 403, "wrong_password",
+                                     "the current password is wrong");
+    }
+    result = routes_users_password_reply(request, request->auth.user.id, body, "password_change");
+    cJSON_Delete(body);
+    return result;
 }

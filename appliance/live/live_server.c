@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/authority.h"
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
@@ -40,7 +41,15 @@ struct live_session {
     char remote_address[48];
     struct live_stream *stream;
     struct live_viewer *viewer;
+    uint64_t authority_handle; /* registered while the viewer runs */
 };
+
+/* authority.h close callback: the viewer's sender ends with a 1008 close. */
+static void live_server_revoke(void *context, const char *reason)
+{
+    (void)reason;
+    live_viewer_revoke(context);
+}
 
 /* The viewer's writer: civetweb serialises writes per connection. */
 static int live_server_write(void *connection, int opcode, const void *data, size_t size)
@@ -98,6 +107,20 @@ static void live_server_on_ready(struct mg_connection *connection, void *data)
     if (session->viewer == NULL)
         return;
     live_stream_attach(session->stream, session->viewer);
+    {
+        struct authority_grant grant = {.kind = AUTHORITY_LIVE_VIEW,
+                                        .user_id = session->auth.user.id,
+                                        .role = session->auth.user.role,
+                                        .session_token = session->auth.session_token,
+                                        .device_id = session->device_id};
+        session->authority_handle = authority_register(session->hub->authority, &grant,
+                                                       live_server_revoke, session->viewer);
+        if (session->authority_handle == 0) {
+            log_warn("cannot watch the authority of a live view; closing it");
+            live_viewer_revoke(session->viewer);
+            return;
+        }
+    }
     audit_record(database_thread_connection(), session->auth.user.id, session->auth.user.username,
                  "live_view", session->device_id, "", session->remote_address);
     log_info("%s watches %s live from %s", session->auth.user.username, session->device_id,
@@ -124,6 +147,8 @@ static void live_server_on_close(const struct mg_connection *connection, void *d
     (void)data;
     if (session == NULL)
         return;
+    /* First: after this the authority thread no longer touches the viewer. */
+    authority_unregister(session->hub->authority, session->authority_handle);
     if (session->viewer != NULL) {
         live_stream_detach(session->stream, session->viewer);
         live_viewer_stop(session->viewer);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts/authority.h"
 #include "civetweb.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
@@ -36,6 +37,7 @@ struct live_viewer {
     size_t queued_bytes;
     int waiting_for_keyframe; /* after a skip or a new init: drop until an IDR */
     int closing, closed;
+    int close_code; /* nonzero: the sender ends with a close frame of this code */
     uint64_t sent_frames, skipped_frames, skips;
     uint64_t reported_skipped_frames, reported_skips; /* already summed by the stream */
 
@@ -181,6 +183,18 @@ static int live_viewer_send_stats(struct live_viewer *viewer)
                                                                                                : -1;
 }
 
+/* Sender: a close frame with code and the authority's reason. */
+static void live_viewer_send_close(struct live_viewer *viewer, int code)
+{
+    char payload[2 + sizeof(AUTHORITY_CLOSE_REASON)];
+
+    payload[0] = (char)((code >> 8) & 0xff);
+    payload[1] = (char)(code & 0xff);
+    memcpy(payload + 2, AUTHORITY_CLOSE_REASON, sizeof(AUTHORITY_CLOSE_REASON) - 1);
+    viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, payload,
+                  sizeof(payload) - 1);
+}
+
 /* The sender thread: pop, write, release; stats once a second. */
 static void *live_viewer_sender(void *data)
 {
@@ -205,7 +219,10 @@ static void *live_viewer_sender(void *data)
                 break;
         }
         if (viewer->closing) {
+            int close_code = viewer->close_code;
             pthread_mutex_unlock(&viewer->lock);
+            if (close_code != 0)
+                live_viewer_send_close(viewer, close_code);
             break;
         }
         if (viewer->count > 0) {
@@ -270,6 +287,16 @@ struct live_viewer *live_viewer_start(void *connection, live_viewer_write write,
 void live_viewer_request_close(struct live_viewer *viewer)
 {
     pthread_mutex_lock(&viewer->lock);
+    viewer->closing = 1;
+    pthread_cond_signal(&viewer->wake);
+    pthread_mutex_unlock(&viewer->lock);
+}
+
+void live_viewer_revoke(struct live_viewer *viewer)
+{
+    pthread_mutex_lock(&viewer->lock);
+    if (!viewer->closing)
+        viewer->close_code = AUTHORITY_CLOSE_CODE;
     viewer->closing = 1;
     pthread_cond_signal(&viewer->wake);
     pthread_mutex_unlock(&viewer->lock);

@@ -45,6 +45,11 @@ void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames
 /* Ask the sender to stop; it sends a close frame if it can. Any thread. */
 void live_viewer_request_close(struct live_viewer *viewer);
 
+/* The viewer lost its authority (authority.h): the sender stops and ends
+ * with a close frame, code AUTHORITY_CLOSE_CODE. Any thread; never blocks
+ * on the network. */
+void live_viewer_revoke(struct live_viewer *viewer);
+
 /* True once the sender gave up (write failed or close requested). */
 int live_viewer_closed(struct live_viewer *viewer);
 

@@ -5,6 +5,7 @@
  * cap and CSRF comparison.
  *
  * UNIT_SOURCES: appliance/accounts/sessions.c appliance/accounts/users.c
+ * UNIT_SOURCES: appliance/accounts/user_devices.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */

@@ -1,10 +1,12 @@
 /*
  * test_users.c - accounts in SQLite (appliance/accounts/users.c): creation
  * and validation, the one-time first admin (also under a two-thread race on
- * a file database), authentication, listing, deletion, password changes and
- * per-doorbell grants.
+ * a file database), authentication, listing, deletion, password changes,
+ * roles, per-doorbell grants (appliance/accounts/user_devices.c) and the
+ * permission check reading the user's current row.
  *
  * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/sessions.c
+ * UNIT_SOURCES: appliance/accounts/user_devices.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
@@ -480,6 +482,55 @@ static void test_devices(void **state)
     assert_int_equal(users_revoke_device(db, viewer_id, "front"), USERS_OK);
 }
 
+/* The permission check reads the user's current row: a removed admin or a
+ * demoted one loses the doorbells at once, whatever copy of the user the
+ * caller still holds; a promoted viewer gains them. Roles and grants can be
+ * changed; the last admin stays an admin. */
+static void test_current_row_and_roles(void **state)
+{
+    sqlite3 *db = *state;
+    struct user first, second, viewer;
+    int64_t first_id = 0, second_id = 0, viewer_id = 0;
+    const char *both[] = {"front", "back"};
+    const char *unknown[] = {"front", "nonexistent"};
+
+    assert_int_equal(users_create(db, "first", TEST_PASSWORD, "admin", &first_id, NULL, 0),
+                     USERS_OK);
+    assert_int_equal(users_create(db, "second", TEST_PASSWORD, "admin", &second_id, NULL, 0),
+                     USERS_OK);
+    assert_int_equal(users_create(db, "viewer", TEST_PASSWORD, "viewer", &viewer_id, NULL, 0),
+                     USERS_OK);
+    assert_int_equal(users_find_by_id(db, first_id, &first), USERS_OK);
+    assert_int_equal(users_find_by_id(db, second_id, &second), USERS_OK);
+    assert_int_equal(users_find_by_id(db, viewer_id, &viewer), USERS_OK);
+    add_device(db, "front");
+    add_device(db, "back");
+
+    assert_true(users_can_see_device(db, &second, "front"));
+    assert_int_equal(users_delete(db, second_id), USERS_OK);
+    assert_false(users_can_see_device(db, &second, "front")); /* the copy says "admin" */
+
+    assert_false(users_can_see_device(db, &viewer, "front"));
+    assert_int_equal(users_set_role(db, viewer_id, "admin"), USERS_OK);
+    assert_true(users_can_see_device(db, &viewer, "front")); /* the copy says "viewer" */
+    assert_int_equal(users_set_role(db, viewer_id, "viewer"), USERS_OK);
+    assert_false(users_can_see_device(db, &viewer, "front"));
+
+    assert_int_equal(users_set_role(db, first_id, "viewer"), USERS_LAST_ADMIN);
+    assert_int_equal(users_set_role(db, first_id, "root"), USERS_INVALID_ROLE);
+    assert_int_equal(users_set_role(db, 9999, "viewer"), USERS_NOT_FOUND);
+    assert_true(users_can_see_device(db, &first, "back"));
+
+    assert_int_equal(users_set_devices(db, viewer_id, both, 2), USERS_OK);
+    assert_true(users_can_see_device(db, &viewer, "back"));
+    assert_int_equal(users_set_devices(db, viewer_id, unknown, 2), USERS_NOT_FOUND);
+    assert_true(users_can_see_device(db, &viewer, "back")); /* nothing changed */
+    assert_int_equal(users_set_devices(db, viewer_id, NULL, 0), USERS_OK);
+    assert_false(users_can_see_device(db, &viewer, "front"));
+    assert_false(users_can_see_device(db, &viewer, "back"));
+    assert_int_equal(users_set_devices(db, 9999, NULL, 0), USERS_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_set_password, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_devices, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_current_row_and_roles, setup_db, teardown_db),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,355 @@
+/*
+ * authority.c - ending open connections whose authority is gone (see
+ * authority.h).
+ *
+ * Threads: the authority thread (authority_thread) polls the database and
+ * runs the close callbacks; civetweb worker threads register and unregister
+ * connections. authority->lock guards the list, next_handle, in_callback,
+ * changed and stopping; authority->callback_done is signalled when a
+ * callback returns. The entries are owned by the list and freed by
+ * authority_unregister() or authority_stop().
+ */
+#define LOG_MODULE "accounts"
+
+#include "accounts/authority.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accounts/sessions.h"
+#include "accounts/users.h"
+#include "common/link_protocol.h"
+#include "common/log.h"
+#include "storage/database.h"
+
+/* Revalidate at least this often even when nothing changed (sessions expire
+ * with time, not with a write). */
+#define AUTHORITY_IDLE_CHECK_MS 5000
+
+struct authority_entry {
+    struct authority_entry *next;
+    uint64_t handle;
+    enum authority_kind kind;
+    int64_t user_id;
+    char role[8];
+    char session_token[AUTHORITY_TOKEN_MAX];
+    char device_id[LINK_DEVICE_ID_MAX]; /* "" for none */
+    uint64_t grants_signature;          /* event feed of a viewer: its grants when opened */
+    authority_close_callback close;
+    void *context;
+    bool closing; /* the callback ran or runs: never again */
+};
+
+struct authority {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;          /* the thread waits on it between polls */
+    pthread_cond_t callback_done; /* a close callback returned */
+    struct authority_entry *entries;
+    uint64_t next_handle;
+    uint64_t in_callback; /* handle whose callback runs now, 0 if none */
+    uint64_t closed_count;
+    bool changed, stopping;
+    pthread_t thread;
+};
+
+/* users_list_devices callback: fold a device id into an FNV-1a hash. */
+static int authority_hash_device(const char *device_id, void *context)
+{
+    uint64_t *hash = context;
+
+    for (const unsigned char *p = (const unsigned char *)device_id; *p != '\0'; p++)
+        *hash = (*hash ^ *p) * 1099511628211ULL;
+    *hash = (*hash ^ 0xffu) * 1099511628211ULL; /* separator */
+    return 0;
+}
+
+/* A hash of the doorbells granted to user_id (viewers); 0 on error. */
+static uint64_t authority_grants_signature(sqlite3 *db, int64_t user_id)
+{
+    uint64_t hash = 14695981039346656037ULL;
+
+    if (db == NULL || users_list_devices(db, user_id, authority_hash_device, &hash) != USERS_OK)
+        return 0;
+    return hash;
+}
+
+/* Does entry still hold its authority? NULL if so, else why not. A database
+ * error in the session lookup keeps the connection until the next check; a
+ * failing permission check closes it (users_can_see_device fails closed). */
+static const char *authority_revoked_reason(sqlite3 *db, const struct authority_entry *entry)
+{
+    struct session session;
+    enum session_status status =
+        session_lookup(db, entry->session_token, database_now_ms(), &session);
+
+    if (status == SESSION_ERROR)
+        return NULL;
+    if (status != SESSION_OK || session.user.id != entry->user_id)
+        return "the session ended (logout, password change, removal or expiry)";
+    if (strcmp(session.user.role, entry->role) != 0)
+        return "the user's role changed";
+    if (entry->device_id[0] != '\0' && !users_can_see_device(db, &session.user, entry->device_id))
+        return "the doorbell is no longer granted";
+    if (entry->kind == AUTHORITY_EVENT_FEED && !users_is_admin(&session.user) &&
+        authority_grants_signature(db, entry->user_id) != entry->grants_signature)
+        return "the user's doorbell grants changed";
+    return NULL;
+}
+
+/* Run the close callback of handle, unless it is gone or already closing. */
+static void authority_close(struct authority *authority, uint64_t handle, const char *reason)
+{
+    struct authority_entry *entry;
+    authority_close_callback close = NULL;
+    void *context = NULL;
+    int64_t user_id = 0;
+    enum authority_kind kind = AUTHORITY_LIVE_VIEW;
+
+    pthread_mutex_lock(&authority->lock);
+    for (entry = authority->entries; entry != NULL; entry = entry->next)
+        if (entry->handle == handle && !entry->closing) {
+            entry->closing = true;
+            authority->in_callback = handle;
+            authority->closed_count++;
+            close = entry->close;
+            context = entry->context;
+            user_id = entry->user_id;
+            kind = entry->kind;
+            break;
+        }
+    pthread_mutex_unlock(&authority->lock);
+    if (close == NULL)
+        return;
+    log_info("closing a %s of user %lld: %s",
+             kind == AUTHORITY_LIVE_VIEW    ? "live view"
+             : kind == AUTHORITY_EVENT_FEED ? "event feed"
+                                            : "playback",
+             (long long)user_id, reason);
+    close(context, reason);
+    pthread_mutex_lock(&authority->lock);
+    authority->in_callback = 0;
+    pthread_cond_broadcast(&authority->callback_done);
+    pthread_mutex_unlock(&authority->lock);
+}
+
+/* Check every registered connection against the database; close the ones
+ * that lost their authority. Authority thread. */
+static void authority_revalidate(struct authority *authority, sqlite3 *db)
+{
+    struct authority_entry *copies = NULL;
+    size_t count = 0, used = 0;
+
+    pthread_mutex_lock(&authority->lock);
+    for (struct authority_entry *entry = authority->entries; entry != NULL; entry = entry->next)
+        if (!entry->closing)
+            count++;
+    if (count > 0)
+        copies = calloc(count, sizeof(*copies));
+    for (struct authority_entry *entry = authority->entries;
+         entry != NULL && copies != NULL && used < count; entry = entry->next)
+        if (!entry->closing)
+            copies[used++] = *entry;
+    pthread_mutex_unlock(&authority->lock);
+    if (count > 0 && copies == NULL) {
+        log_error("out of memory checking open connections");
+        return;
+    }
+    for (size_t i = 0; i < used; i++) {
+        const char *reason = authority_revoked_reason(db, &copies[i]);
+        if (reason != NULL)
+            authority_close(authority, copies[i].handle, reason);
+    }
+    free(copies);
+}
+
+/* PRAGMA data_version of db: changes whenever another connection commits. */
+static int64_t authority_data_version(sqlite3 *db)
+{
+    sqlite3_stmt *statement = NULL;
+    int64_t version = -1;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &statement, NULL) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW)
+        version = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return version;
+}
+
+/* Monotonic milliseconds. */
+static int64_t authority_monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The authority thread: wait up to AUTHORITY_POLL_MS for a change notice,
+ * look at data_version, revalidate when anything changed. */
+static void *authority_thread(void *data)
+{
+    struct authority *authority = data;
+    sqlite3 *db = database_thread_connection();
+    int64_t last_version = -1, last_check_ms = 0;
+
+    for (;;) {
+        struct timespec deadline;
+        bool changed;
+        int64_t version, now_ms;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += AUTHORITY_POLL_MS * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&authority->lock);
+        while (!authority->changed && !authority->stopping)
+            if (pthread_cond_timedwait(&authority->wake, &authority->lock, &deadline) == ETIMEDOUT)
+                break;
+        changed = authority->changed;
+        authority->changed = false;
+        if (authority->stopping) {
+            pthread_mutex_unlock(&authority->lock);
+            break;
+        }
+        pthread_mutex_unlock(&authority->lock);
+        if (db == NULL && (db = database_thread_connection()) == NULL)
+            continue;
+        version = authority_data_version(db);
+        now_ms = authority_monotonic_ms();
+        if (!changed && version == last_version && now_ms - last_check_ms < AUTHORITY_IDLE_CHECK_MS)
+            continue;
+        last_version = version;
+        last_check_ms = now_ms;
+        authority_revalidate(authority, db);
+    }
+    return NULL;
+}
+
+struct authority *authority_start(void)
+{
+    struct authority *authority = calloc(1, sizeof(*authority));
+    pthread_condattr_t attributes;
+
+    if (authority == NULL) {
+        log_error("out of memory starting the authority thread");
+        return NULL;
+    }
+    pthread_mutex_init(&authority->lock, NULL);
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&authority->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
+    pthread_cond_init(&authority->callback_done, NULL);
+    authority->next_handle = 1;
+    if (pthread_create(&authority->thread, NULL, authority_thread, authority) != 0) {
+        log_error("cannot start the authority thread");
+        pthread_cond_destroy(&authority->callback_done);
+        pthread_cond_destroy(&authority->wake);
+        pthread_mutex_destroy(&authority->lock);
+        free(authority);
+        return NULL;
+    }
+    return authority;
+}
+
+void authority_stop(struct authority *authority)
+{
+    if (authority == NULL)
+        return;
+    pthread_mutex_lock(&authority->lock);
+    authority->stopping = true;
+    pthread_cond_signal(&authority->wake);
+    pthread_mutex_unlock(&authority->lock);
+    pthread_join(authority->thread, NULL);
+    while (authority->entries != NULL) {
+        struct authority_entry *entry = authority->entries;
+        authority->entries = entry->next;
+        free(entry);
+    }
+    pthread_cond_destroy(&authority->callback_done);
+    pthread_cond_destroy(&authority->wake);
+    pthread_mutex_destroy(&authority->lock);
+    free(authority);
+}
+
+uint64_t authority_register(struct authority *authority, const struct authority_grant *grant,
+                            authority_close_callback close, void *context)
+{
+    struct authority_entry *entry;
+    uint64_t handle;
+
+    if (authority == NULL || grant == NULL || close == NULL)
+        return 0;
+    entry = calloc(1, sizeof(*entry));
+    if (entry == NULL)
+        return 0;
+    entry->kind = grant->kind;
+    entry->user_id = grant->user_id;
+    snprintf(entry->role, sizeof(entry->role), "%s", grant->role ? grant->role : "");
+    snprintf(entry->session_token, sizeof(entry->session_token), "%s",
+             grant->session_token ? grant->session_token : "");
+    snprintf(entry->device_id, sizeof(entry->device_id), "%s",
+             grant->device_id ? grant->device_id : "");
+    if (grant->kind == AUTHORITY_EVENT_FEED)
+        entry->grants_signature =
+            authority_grants_signature(database_thread_connection(), grant->user_id);
+    entry->close = close;
+    entry->context = context;
+    pthread_mutex_lock(&authority->lock);
+    handle = authority->next_handle++;
+    entry->handle = handle;
+    entry->next = authority->entries;
+    authority->entries = entry;
+    /* Check it once: a change between the gate and now is not missed. */
+    authority->changed = true;
+    pthread_cond_signal(&authority->wake);
+    pthread_mutex_unlock(&authority->lock);
+    return handle;
+}
+
+void authority_unregister(struct authority *authority, uint64_t handle)
+{
+    struct authority_entry **at;
+
+    if (authority == NULL || handle == 0)
+        return;
+    pthread_mutex_lock(&authority->lock);
+    while (authority->in_callback == handle)
+        pthread_cond_wait(&authority->callback_done, &authority->lock);
+    for (at = &authority->entries; *at != NULL; at = &(*at)->next)
+        if ((*at)->handle == handle) {
+            struct authority_entry *entry = *at;
+            *at = entry->next;
+            free(entry);
+            break;
+        }
+    pthread_mutex_unlock(&authority->lock);
+}
+
+void authority_changed(struct authority *authority)
+{
+    if (authority == NULL)
+        return;
+    pthread_mutex_lock(&authority->lock);
+    authority->changed = true;
+    pthread_cond_signal(&authority->wake);
+    pthread_mutex_unlock(&authority->lock);
+}
+
+uint64_t authority_closed_count(struct authority *authority)
+{
+    uint64_t count;
+
+    if (authority == NULL)
+        return 0;
+    pthread_mutex_lock(&authority->lock);
+    count = authority->closed_count;
+    pthread_mutex_unlock(&authority->lock);
+    return count;
+}

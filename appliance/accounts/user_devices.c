@@ -1,0 +1,186 @@
+/*
+ * user_devices.c - which doorbells a user may see: the user_devices grants
+ * of viewers, and the permission check every doorbell route, live view and
+ * event push runs (see users.h).
+ *
+ * Called from HTTP handler threads, the event push thread, the authority
+ * thread and the CLI, each with its own SQLite connection. No state of its
+ * own: the users, devices and user_devices tables are the shared state.
+ * The permission check reads the user's current row, never a copy taken at
+ * login, so a removed user or a changed role counts at once.
+ */
+#define LOG_MODULE "accounts"
+
+#include <assert.h>
+#include <string.h>
+
+#include "accounts/users.h"
+#include "common/log.h"
+
+/* Prepare one statement, logging the failure. Caller finalizes *statement. */
+static int user_devices_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, statement, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
+        *statement = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
+                                     void *context)
+{
+    sqlite3_stmt *statement = NULL;
+    enum users_status status = USERS_ERROR;
+    int rc;
+
+    assert(db != NULL && callback != NULL);
+    if (user_devices_prepare(
+            db, "SELECT device_id FROM user_devices WHERE user_id = ?1 ORDER BY device_id",
+            &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
+        log_error("binding user id: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const unsigned char *device_id = sqlite3_column_text(statement, 0);
+        if (device_id == NULL) {
+            log_error("listing devices of user %lld: out of memory", (long long)user_id);
+            goto out;
+        }
+        if (callback((const char *)device_id, context) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("listing devices of user %lld: %s", (long long)user_id, sqlite3_errmsg(db));
+        goto out;
+    }
+    status = USERS_OK;
+out:
+    sqlite3_finalize(statement);
+    return status;
+}
+
+/* Run a user_devices statement with ?1 = user_id and ?2 = device_id. */
+static enum users_status user_devices_statement(sqlite3 *db, const char *sql, int64_t user_id,
+                                                const char *device_id)
+{
+    sqlite3_stmt *statement = NULL;
+    enum users_status status = USERS_ERROR;
+
+    assert(db != NULL);
+    if (device_id == NULL)
+        return USERS_NOT_FOUND;
+    if (user_devices_prepare(db, sql, &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
+        sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
+        log_error("binding device grant: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (sqlite3_step(statement) == SQLITE_DONE) {
+        status = USERS_OK;
+    } else if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        status = USERS_NOT_FOUND;
+    } else {
+        log_error("changing device grant: %s", sqlite3_errmsg(db));
+    }
+out:
+    sqlite3_finalize(statement);
+    return status;
+}
+
+enum users_status users_grant_device(sqlite3 *db, int64_t user_id, const char *device_id)
+{
+    return user_devices_statement(
+        db, "INSERT OR IGNORE INTO user_devices (user_id, device_id) VALUES (?1, ?2)", user_id,
+        device_id);
+}
+
+enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *device_id)
+{
+    return user_devices_statement(
+        db, "DELETE FROM user_devices WHERE user_id = ?1 AND device_id = ?2", user_id, device_id);
+}
+
+bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id)
+{
+    sqlite3_stmt *statement = NULL;
+    bool allowed = false;
+    int rc;
+
+    assert(db != NULL && user != NULL);
+    if (device_id == NULL)
+        return false;
+    /* The user's row as it is now: admins see every doorbell that exists,
+     * viewers those granted to them; a removed user sees nothing. */
+    if (user_devices_prepare(db,
+                             "SELECT 1 FROM users u JOIN devices d ON d.id = ?2 "
+                             "WHERE u.id = ?1 AND d.revoked_at IS NULL AND (u.role = 'admin' OR "
+                             "(u.role = 'viewer' AND EXISTS (SELECT 1 FROM user_devices g "
+                             "WHERE g.user_id = u.id AND g.device_id = d.id)))",
+                             &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||
+        sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
+        log_error("binding device permission check: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW)
+        allowed = true;
+    else if (rc != SQLITE_DONE)
+        log_error("checking device permission: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(statement);
+    return allowed;
+}
+
+/* Withdraw every grant of user_id, inside the caller's transaction. */
+static enum users_status user_devices_clear(sqlite3 *db, int64_t user_id)
+{
+    sqlite3_stmt *statement = NULL;
+    enum users_status status = USERS_ERROR;
+
+    if (user_devices_prepare(db, "DELETE FROM user_devices WHERE user_id = ?1", &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
+        sqlite3_step(statement) != SQLITE_DONE) {
+        log_error("withdrawing grants: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    status = USERS_OK;
+out:
+    sqlite3_finalize(statement);
+    return status;
+}
+
+enum users_status users_set_devices(sqlite3 *db, int64_t user_id, const char *const *device_ids,
+                                    size_t count)
+{
+    enum users_status status = USERS_ERROR;
+    struct user user;
+
+    assert(db != NULL && (count == 0 || device_ids != NULL));
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        log_error("setting grants: %s", sqlite3_errmsg(db));
+        return USERS_ERROR;
+    }
+    status = users_find_by_id(db, user_id, &user);
+    if (status != USERS_OK)
+        goto out;
+    status = user_devices_clear(db, user_id);
+    for (size_t i = 0; i < count && status == USERS_OK; i++)
+        status = users_grant_device(db, user_id, device_ids[i]);
+    if (status == USERS_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        log_error("setting grants: %s", sqlite3_errmsg(db));
+        status = USERS_ERROR;
+    }
+out:
+    if (status != USERS_OK && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
