@@ -16,6 +16,10 @@ const FPS = 30;
 // waitFor with its timeout (20 s by default) scaled by the machine's load.
 const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
 const WINDOW = 4 * FPS;           // frames judged in (a)
+// Frames one jump to the live edge may skip: it jumps when more than 400 ms
+// behind and lands 100 ms behind (www/js/live/latency.js), so ~300 ms; a
+// stalled decoder may let it fall further behind before the jump.
+const FRAMES_PER_JUMP = FPS;
 // Glass-to-glass latency only for sanity (a loaded machine adds to it).
 const LATENCY_SANITY_MS = 5000;
 const data = tempDir('doorstep-e2e-live-');
@@ -84,7 +88,7 @@ const framesAfter = (sequence, first) => (sequence - first + 65536) % 65536;
 const playhead = (page, deviceId) => page.evaluate((id) => {
   const player = window.doorstepLive.players.filter((p) => p.deviceId === id && p.state !== 'stopped').pop();
   const frame = player.frames.filter((f) => f.captureMs !== null).at(-1);
-  return { currentTime: document.querySelector('[data-testid="live-player"]').currentTime, captureMs: frame.captureMs };
+  return { currentTime: document.querySelector('[data-testid="live-player"]').currentTime, captureMs: frame.captureMs, stats: player.stats };
 }, deviceId);
 
 // Script errors fail a test; a failed request while the hub is down does not.
@@ -115,10 +119,15 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
     }, { timeout: 30000, interval: 250, what: `the player to present the doorbell's next ${WINDOW} frames` });
     const end = await playhead(page, front.id);
     const s = summariseFrames(frames, { fps: FPS });
-    assert.equal(s.outOfOrder, 0, 'sequence numbers only go forward');
-    assert.equal(s.repeated, 0, 'no frame presented twice');
-    const absent = WINDOW + 1 - s.frames;
-    assert.ok(absent <= Math.max(6, WINDOW * 0.05), `at most a few frames not presented (${absent} of ${WINDOW + 1})`);
+    // A jump to the live edge (the player's policy when it falls behind, as
+    // it may on a busy machine) skips frames and presents the frame it lands
+    // on once more; nothing else may.
+    const jumps = end.stats.jumps - start.stats.jumps;
+    const how = `${JSON.stringify(s)}; player before ${JSON.stringify(start.stats)}, after ${JSON.stringify(end.stats)}`;
+    assert.equal(s.outOfOrder, 0, `sequence numbers only go forward (${how})`);
+    assert.ok(s.repeated <= jumps, `no frame presented twice but where the player jumped (${how})`);
+    const absent = WINDOW + 1 - new Set(frames.map((f) => f.sequence)).size;
+    assert.ok(absent <= Math.max(6, WINDOW * 0.05) + jumps * FRAMES_PER_JUMP, `at most a few frames not presented (${absent} of ${WINDOW + 1}; ${how})`);
     // currentTime moved on as far as the capture time of what was presented
     // (a jump to the live edge moves both), give or take sampling.
     const played = end.currentTime - start.currentTime;
@@ -173,26 +182,36 @@ test('(a2) the quality select asks the doorbell for a bitrate', { timeout: patie
   });
 });
 
-test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async () => {
+test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async (t) => {
+  const began = Date.now();
+  const phases = [];
+  const phase = async (name, page) => {
+    const p = await activePlayer(page, back.id);
+    phases.push(`${name} +${Date.now() - began} ms ${JSON.stringify(p && p.stats)}`);
+  };
   await withPage(`/devices/${back.id}`, async ({ page, errors }) => {
     let player = await waitLive(page, back.id);
     assert.match(player.mime, /opus/i, `the init message announces Opus (${player.mime})`);
     const video = page.getByTestId('live-player');
     assert.equal(await video.evaluate((v) => v.muted), true, 'starts muted');
     // Muted, the player feeds only the video track; unmuting reopens with sound.
+    await phase('live muted', page);
     await page.getByTestId('live-mute').click();
     assert.equal(await video.evaluate((v) => v.muted), false);
     player = await wait(async () => {
       const p = await activePlayer(page, back.id);
       return p && p.audio && p.state === 'live' ? p : null;
     }, { timeout: 20000, what: 'live view with sound' });
+    await phase('live with sound', page);
     await wait(() => video.evaluate((v) => v.webkitAudioDecodedByteCount > 0), { timeout: 15000, what: 'decoded audio' });
+    await phase('audio decoded', page);
     await assertPlays(video, 1.5, { page, deviceId: back.id });
+    await phase('played 1.5 s', page);
     const before = await video.evaluate((v) => v.webkitAudioDecodedByteCount);
     await wait(async () => (await video.evaluate((v) => v.webkitAudioDecodedByteCount)) > before,
       { timeout: 10000, what: 'audio to keep being decoded' });
     assert.deepEqual(scriptErrors(errors), []);
-  });
+  }).finally(() => t.diagnostic(`phases: ${phases.join('; ')}`));
 });
 
 test('(c) the live grid plays every doorbell; a tile opens its doorbell', { timeout: patience(90000) }, async () => {
