@@ -83,6 +83,43 @@ const videoTime = (locator) => locator.evaluate((v) => v.currentTime);
 // How many frames sequence is after first (16-bit stamp sequence numbers).
 const framesAfter = (sequence, first) => (sequence - first + 65536) % 65536;
 
+// Judge the frames presented from the last one at or before sequence
+// `first` to the first one `count` or more after it. A test on a busy
+// machine cannot demand every frame on screen: the compositor may show
+// several frames between two frame callbacks (presentedFrames counts them),
+// the browser may drop frames it could not show in time (dropped), and the
+// player jumps to the live edge when it falls behind (jumps), skipping
+// frames and showing the one it lands on again. Anything else is a fault:
+// the picture going back in media time, a frame shown twice without a jump,
+// and frames that vanished (lost: sequence steps not accounted for by the
+// browser's counters, across pairs without a jump; the frame callback may
+// read the next picture early, so steps are summed, not judged one by one).
+function judgeWindow(frames, first, count) {
+  const at = (f) => framesAfter(f.sequence, first);
+  const startIndex = frames.findLastIndex((f) => at(f) === 0 || at(f) >= 30000);
+  const endIndex = frames.findIndex((f, i) => i > startIndex && at(f) >= count && at(f) < 30000);
+  const window = frames.slice(Math.max(0, startIndex), endIndex + 1);
+  let backwards = 0, repeated = 0, steps = 0, shown = 0, jumps = 0, skippedByJumps = 0;
+  for (let i = 1; i < window.length; i++) {
+    const [a, b] = [window[i - 1], window[i]];
+    const step = framesAfter(b.sequence, a.sequence);
+    if (b.mediaTime < a.mediaTime) backwards++;
+    if (b.jumps !== a.jumps) {
+      jumps += b.jumps - a.jumps;
+      if (step < 30000) skippedByJumps += Math.max(0, step - 1);
+      continue;
+    }
+    if (b.mediaTime === a.mediaTime) repeated++;
+    if (step >= 30000) { backwards++; continue; }
+    steps += step;
+    shown += (b.presentedFrames - a.presentedFrames) + (b.dropped - a.dropped);
+  }
+  const result = { observed: window.length, from: window[0]?.sequence, to: window.at(-1)?.sequence,
+    backwards, repeated, jumps, skippedByJumps, lost: steps - shown };
+  Object.defineProperty(result, 'frames', { value: window });   // not in the JSON of messages
+  return result;
+}
+
 // The page's live <video> currentTime and the capture time of the newest
 // frame its player presented, read together.
 const playhead = (page, deviceId) => page.evaluate((id) => {
@@ -115,19 +152,15 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
       const p = await activePlayer(page, front.id);
       const stamped = p.frames.filter((f) => f.sequence !== null);
       const done = stamped.some((f) => framesAfter(f.sequence, firstSequence) >= WINDOW && framesAfter(f.sequence, firstSequence) < 30000);
-      return done ? stamped.filter((f) => framesAfter(f.sequence, firstSequence) <= WINDOW) : null;
+      return done ? stamped : null;
     }, { timeout: 30000, interval: 250, what: `the player to present the doorbell's next ${WINDOW} frames` });
     const end = await playhead(page, front.id);
-    const s = summariseFrames(frames, { fps: FPS });
-    // A jump to the live edge (the player's policy when it falls behind, as
-    // it may on a busy machine) skips frames and presents the frame it lands
-    // on once more; nothing else may.
-    const jumps = end.stats.jumps - start.stats.jumps;
-    const how = `${JSON.stringify(s)}; player before ${JSON.stringify(start.stats)}, after ${JSON.stringify(end.stats)}`;
-    assert.equal(s.outOfOrder, 0, `sequence numbers only go forward (${how})`);
-    assert.ok(s.repeated <= jumps, `no frame presented twice but where the player jumped (${how})`);
-    const absent = WINDOW + 1 - new Set(frames.map((f) => f.sequence)).size;
-    assert.ok(absent <= Math.max(6, WINDOW * 0.05) + jumps * FRAMES_PER_JUMP, `at most a few frames not presented (${absent} of ${WINDOW + 1}; ${how})`);
+    const judged = judgeWindow(frames, firstSequence, WINDOW);
+    const how = `${JSON.stringify(judged)}; player before ${JSON.stringify(start.stats)}, after ${JSON.stringify(end.stats)}`;
+    assert.equal(judged.backwards, 0, `the picture only goes forward (${how})`);
+    assert.equal(judged.repeated, 0, `no frame presented twice but where the player jumped (${how})`);
+    assert.ok(judged.lost <= 3, `every frame is presented, dropped by the browser or skipped by a jump (${how})`);
+    const s = summariseFrames(judged.frames, { fps: FPS });
     // currentTime moved on as far as the capture time of what was presented
     // (a jump to the live edge moves both), give or take sampling.
     const played = end.currentTime - start.currentTime;
