@@ -133,7 +133,7 @@ function scriptErrors(errors) {
   return errors.filter((text) => !/status of (401|502|503)|net::ERR_|WebSocket connection/.test(text));
 }
 
-test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: patience(90000) }, async () => {
+test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: patience(90000) }, async (t) => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await page.getByTestId('live-view').waitFor();
     const video = page.getByTestId('live-player');
@@ -157,6 +157,7 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
     const end = await playhead(page, front.id);
     const judged = judgeWindow(frames, firstSequence, WINDOW);
     const how = `${JSON.stringify(judged)}; player before ${JSON.stringify(start.stats)}, after ${JSON.stringify(end.stats)}`;
+    t.diagnostic(`window: ${how}`);
     assert.equal(judged.backwards, 0, `the picture only goes forward (${how})`);
     assert.equal(judged.repeated, 0, `no frame presented twice but where the player jumped (${how})`);
     assert.ok(judged.lost <= 3, `every frame is presented, dropped by the browser or skipped by a jump (${how})`);
