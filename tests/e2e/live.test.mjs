@@ -16,6 +16,10 @@ const FPS = 30;
 // waitFor with its timeout (20 s by default) scaled by the machine's load.
 const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
 const WINDOW = 4 * FPS;           // frames judged in (a)
+// Frames one jump to the live edge may skip: it jumps when more than 400 ms
+// behind and lands 100 ms behind (www/js/live/latency.js), so ~300 ms; a
+// stalled decoder may let it fall further behind before the jump.
+const FRAMES_PER_JUMP = FPS;
 // Glass-to-glass latency only for sanity (a loaded machine adds to it).
 const LATENCY_SANITY_MS = 5000;
 const data = tempDir('doorstep-e2e-live-');
@@ -79,12 +83,49 @@ const videoTime = (locator) => locator.evaluate((v) => v.currentTime);
 // How many frames sequence is after first (16-bit stamp sequence numbers).
 const framesAfter = (sequence, first) => (sequence - first + 65536) % 65536;
 
+// Judge the frames presented from the last one at or before sequence
+// `first` to the first one `count` or more after it. A test on a busy
+// machine cannot demand every frame on screen: the compositor may show
+// several frames between two frame callbacks (presentedFrames counts them),
+// the browser may drop frames it could not show in time (dropped), and the
+// player jumps to the live edge when it falls behind (jumps), skipping
+// frames and showing the one it lands on again. Anything else is a fault:
+// the picture going back in media time, a frame shown twice without a jump,
+// and frames that vanished (lost: sequence steps not accounted for by the
+// browser's counters, across pairs without a jump; the frame callback may
+// read the next picture early, so steps are summed, not judged one by one).
+function judgeWindow(frames, first, count) {
+  const at = (f) => framesAfter(f.sequence, first);
+  const startIndex = frames.findLastIndex((f) => at(f) === 0 || at(f) >= 30000);
+  const endIndex = frames.findIndex((f, i) => i > startIndex && at(f) >= count && at(f) < 30000);
+  const window = frames.slice(Math.max(0, startIndex), endIndex + 1);
+  let backwards = 0, repeated = 0, steps = 0, shown = 0, jumps = 0, skippedByJumps = 0;
+  for (let i = 1; i < window.length; i++) {
+    const [a, b] = [window[i - 1], window[i]];
+    const step = framesAfter(b.sequence, a.sequence);
+    if (b.mediaTime < a.mediaTime) backwards++;
+    if (b.jumps !== a.jumps) {
+      jumps += b.jumps - a.jumps;
+      if (step < 30000) skippedByJumps += Math.max(0, step - 1);
+      continue;
+    }
+    if (b.mediaTime === a.mediaTime) repeated++;
+    if (step >= 30000) { backwards++; continue; }
+    steps += step;
+    shown += (b.presentedFrames - a.presentedFrames) + (b.dropped - a.dropped);
+  }
+  const result = { observed: window.length, from: window[0]?.sequence, to: window.at(-1)?.sequence,
+    backwards, repeated, jumps, skippedByJumps, lost: steps - shown };
+  Object.defineProperty(result, 'frames', { value: window });   // not in the JSON of messages
+  return result;
+}
+
 // The page's live <video> currentTime and the capture time of the newest
 // frame its player presented, read together.
 const playhead = (page, deviceId) => page.evaluate((id) => {
   const player = window.doorstepLive.players.filter((p) => p.deviceId === id && p.state !== 'stopped').pop();
   const frame = player.frames.filter((f) => f.captureMs !== null).at(-1);
-  return { currentTime: document.querySelector('[data-testid="live-player"]').currentTime, captureMs: frame.captureMs };
+  return { currentTime: document.querySelector('[data-testid="live-player"]').currentTime, captureMs: frame.captureMs, stats: player.stats };
 }, deviceId);
 
 // Script errors fail a test; a failed request while the hub is down does not.
@@ -92,7 +133,7 @@ function scriptErrors(errors) {
   return errors.filter((text) => !/status of (401|502|503)|net::ERR_|WebSocket connection/.test(text));
 }
 
-test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: patience(90000) }, async () => {
+test('(a) a doorbell page plays live video, frames in order, latency sane', { timeout: patience(90000) }, async (t) => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await page.getByTestId('live-view').waitFor();
     const video = page.getByTestId('live-player');
@@ -111,14 +152,16 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
       const p = await activePlayer(page, front.id);
       const stamped = p.frames.filter((f) => f.sequence !== null);
       const done = stamped.some((f) => framesAfter(f.sequence, firstSequence) >= WINDOW && framesAfter(f.sequence, firstSequence) < 30000);
-      return done ? stamped.filter((f) => framesAfter(f.sequence, firstSequence) <= WINDOW) : null;
+      return done ? stamped : null;
     }, { timeout: 30000, interval: 250, what: `the player to present the doorbell's next ${WINDOW} frames` });
     const end = await playhead(page, front.id);
-    const s = summariseFrames(frames, { fps: FPS });
-    assert.equal(s.outOfOrder, 0, 'sequence numbers only go forward');
-    assert.equal(s.repeated, 0, 'no frame presented twice');
-    const absent = WINDOW + 1 - s.frames;
-    assert.ok(absent <= Math.max(6, WINDOW * 0.05), `at most a few frames not presented (${absent} of ${WINDOW + 1})`);
+    const judged = judgeWindow(frames, firstSequence, WINDOW);
+    const how = `${JSON.stringify(judged)}; player before ${JSON.stringify(start.stats)}, after ${JSON.stringify(end.stats)}`;
+    t.diagnostic(`window: ${how}`);
+    assert.equal(judged.backwards, 0, `the picture only goes forward (${how})`);
+    assert.equal(judged.repeated, 0, `no frame presented twice but where the player jumped (${how})`);
+    assert.ok(judged.lost <= 3, `every frame is presented, dropped by the browser or skipped by a jump (${how})`);
+    const s = summariseFrames(judged.frames, { fps: FPS });
     // currentTime moved on as far as the capture time of what was presented
     // (a jump to the live edge moves both), give or take sampling.
     const played = end.currentTime - start.currentTime;
@@ -173,26 +216,36 @@ test('(a2) the quality select asks the doorbell for a bitrate', { timeout: patie
   });
 });
 
-test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async () => {
+test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async (t) => {
+  const began = Date.now();
+  const phases = [];
+  const phase = async (name, page) => {
+    const p = await activePlayer(page, back.id);
+    phases.push(`${name} +${Date.now() - began} ms ${JSON.stringify(p && p.stats)}`);
+  };
   await withPage(`/devices/${back.id}`, async ({ page, errors }) => {
     let player = await waitLive(page, back.id);
     assert.match(player.mime, /opus/i, `the init message announces Opus (${player.mime})`);
     const video = page.getByTestId('live-player');
     assert.equal(await video.evaluate((v) => v.muted), true, 'starts muted');
     // Muted, the player feeds only the video track; unmuting reopens with sound.
+    await phase('live muted', page);
     await page.getByTestId('live-mute').click();
     assert.equal(await video.evaluate((v) => v.muted), false);
     player = await wait(async () => {
       const p = await activePlayer(page, back.id);
       return p && p.audio && p.state === 'live' ? p : null;
     }, { timeout: 20000, what: 'live view with sound' });
+    await phase('live with sound', page);
     await wait(() => video.evaluate((v) => v.webkitAudioDecodedByteCount > 0), { timeout: 15000, what: 'decoded audio' });
+    await phase('audio decoded', page);
     await assertPlays(video, 1.5, { page, deviceId: back.id });
+    await phase('played 1.5 s', page);
     const before = await video.evaluate((v) => v.webkitAudioDecodedByteCount);
     await wait(async () => (await video.evaluate((v) => v.webkitAudioDecodedByteCount)) > before,
       { timeout: 10000, what: 'audio to keep being decoded' });
     assert.deepEqual(scriptErrors(errors), []);
-  });
+  }).finally(() => t.diagnostic(`phases: ${phases.join('; ')}`));
 });
 
 test('(c) the live grid plays every doorbell; a tile opens its doorbell', { timeout: patience(90000) }, async () => {

@@ -10,7 +10,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Client, Doorbell, tempDir, waitFor, sleep } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 
 const LOOP_S = 120;
 const data = tempDir('doorstep-motion-');
@@ -78,8 +78,11 @@ function judge(event) {
 
 test('the scripted scene: the visitor and the car make motion events where they are; lighting makes none', async () => {
   await sampleUntil((s) => s.scene >= 116, 'the first scene loop up to 116 s');
-  await sleep(1000); // the last event's end reaches the hub
-  const events = await motionEvents();
+  // The last event's end reaches the hub.
+  const events = await waitFor(async () => {
+    const list = await motionEvents();
+    return list.every((event) => !event.active) ? list : null;
+  }, { timeout: 30000, what: 'every motion event to have ended' });
   const judged = events.map((event) => ({ event, ...judge(event) }));
   const correct = judged.filter((j) => j.kinds.size > 0);
   const summary = judged.map((j) => `${j.loop.toFixed(1)}s:${[...j.kinds].join('+') || 'none'}`).join(', ');

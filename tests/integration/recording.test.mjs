@@ -199,7 +199,7 @@ test('damaged and foreign files found at start-up are repaired or quarantined', 
   const stray = join(data.dir, 'recordings', device.id, 'stray.mp4');
   writeFileSync(stray, 'not an mp4 at all');
   await hub.launch();
-  assert.ok(hub.log.some((line) => line.includes('cut from')), 'the damaged segment was repaired');
+  await waitFor(() => hub.log.some((line) => line.includes('cut from')), { what: 'the hub to log the repair of the damaged segment' });
   assert.ok(existsSync(join(data.dir, 'recordings', 'quarantine')), 'the stray file was quarantined');
   assert.ok(!existsSync(stray));
   assert.ok(check().ok, check().output);

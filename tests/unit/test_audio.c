@@ -211,7 +211,25 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* Wait up to timeout_ms for `count` packets; returns how many arrived. */
+/* How long to wait for something that takes well under a second on an idle
+ * machine, and the bound on a callback's delay that only catches a wrong
+ * clock: a loaded 2-core machine can hold a thread back for seconds. */
+#define PATIENCE_MS     30000
+#define CLOCK_SANITY_US 5000000
+
+/* Wait until the speaker has played out its queue (or PATIENCE_MS); stats
+ * gets its last figures. */
+static void wait_played_out(struct audio_playback *playback, struct audio_playback_stats *stats)
+{
+    int64_t start = audio_monotonic_ns();
+    do {
+        sleep_ms(20);
+        audio_playback_get_stats(playback, stats);
+    } while (stats->playing && seconds_since(start) * 1000 < PATIENCE_MS);
+}
+
+/* Wait up to timeout_ms for `count` packets; returns how many arrived (more
+ * may have come in meanwhile). */
 static int wait_packets(struct collector *collector, int count, int timeout_ms)
 {
     int64_t start = audio_monotonic_ns();
@@ -273,16 +291,17 @@ static void test_capture_sine(void **state)
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
-    assert_int_equal(wait_packets(collector, 100, 5000), 100);
+    assert_true(wait_packets(collector, 100, PATIENCE_MS) >= 100);
     double elapsed = seconds_since(start);
     struct audio_capture_stats stats;
     audio_capture_get_stats(capture, &stats);
     audio_capture_stop(capture);
 
-    /* 100 packets of 20 ms take 2 s, not the ~10 ms the device alone needs. */
+    /* 100 packets of 20 ms take 2 s, not the ~10 ms the device alone needs
+     * (at least 2 s: a loaded machine may take longer, which is no fault). */
     print_message("capture: 100 packets in %.3f s, pacing %s, latency %.1f ms, rms %.3f\n", elapsed,
                   audio_pacing_name(stats.pacing), stats.latency_us / 1000.0, stats.rms);
-    assert_true(elapsed > 1.9 && elapsed < 2.6);
+    assert_true(elapsed > 1.9);
     assert_int_equal(stats.pacing, AUDIO_PACING_CLOCK);
     assert_true(stats.packets >= 100);
     assert_int_equal(stats.overruns, 0);
@@ -292,11 +311,14 @@ static void test_capture_sine(void **state)
     for (int i = 1; i < 100; i++) {
         int64_t step = (int64_t)(collector->capture_us[i] - collector->capture_us[i - 1]);
         assert_true(step >= 19000 && step <= 21000);
+        /* Stamped when its first sample was taken: at least a frame before
+         * the callback, and on the same clock (a busy machine may run the
+         * callback late, so the upper bound only catches another clock). */
         int64_t latency = (int64_t)(collector->called_us[i] - collector->capture_us[i]);
-        assert_true(latency >= 15000 && latency <= 100000);
+        assert_true(latency >= 15000 && latency <= CLOCK_SANITY_US);
     }
     int64_t skew = (int64_t)collector->capture_us[0] - (int64_t)collector->called_us[0];
-    assert_true(skew < 0 && skew > -100000);
+    assert_true(skew < 0 && skew > -CLOCK_SANITY_US);
 
     size_t frames = 0;
     int16_t *pcm = decode_packets(collector, 1, 5, 100, &frames);
@@ -332,7 +354,7 @@ static void test_capture_config_path_and_input_end(void **state)
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
-    assert_int_equal(wait_packets(collector, 15, 3000), 15);
+    assert_true(wait_packets(collector, 15, PATIENCE_MS) >= 15);
     struct audio_capture_stats stats;
     audio_capture_get_stats(capture, &stats);
     audio_capture_stop(capture);
@@ -371,11 +393,11 @@ static void test_capture_plug_fallback(void **state)
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
-    assert_int_equal(wait_packets(collector, 10, 3000), 10);
+    assert_true(wait_packets(collector, 10, PATIENCE_MS) >= 10);
     double elapsed = seconds_since(start);
     audio_capture_stop(capture);
 
-    assert_true(elapsed > 0.18 && elapsed < 0.5);
+    assert_true(elapsed > 0.18); /* real time, not as fast as the device reads */
     size_t frames = 0;
     int16_t *pcm = decode_packets(collector, 1, 2, 10, &frames);
     assert_true(rms(pcm, frames) > 0.5 * SINE_AMPLITUDE / sqrt(2.0));
@@ -469,8 +491,16 @@ static void test_playback_tone(void **state)
             audio_playback_get_stats(playback, &stats);
     }
     uint64_t latency_us = stats.latency_us;
-    sleep_ms(400);
-    audio_playback_get_stats(playback, &stats);
+    wait_played_out(playback, &stats);
+    /* And the device has written 1.5 s from the push position: the tone
+     * (at most 140 ms in), its concealment and some silence after it. */
+    struct audio_playback_stats later = stats;
+    int64_t waited = audio_monotonic_ns();
+    while (later.frames_written < written_at_push + RATE * 3 / 2 &&
+           seconds_since(waited) * 1000 < PATIENCE_MS) {
+        sleep_ms(20);
+        audio_playback_get_stats(playback, &later);
+    }
     audio_playback_stop(playback);
 
     size_t samples = 0;
@@ -537,7 +567,7 @@ static void test_playback_jitter_rules(void **state)
     do {
         sleep_ms(5);
         audio_playback_get_stats(playback, &stats);
-    } while (!stats.playing && seconds_since(start) < 1.0);
+    } while (!stats.playing && seconds_since(start) * 1000 < PATIENCE_MS);
     assert_true(stats.playing);
     /* Older than what is already playing, and a duplicate of a queued one. */
     assert_int_equal(audio_playback_push(playback, packets[0], sizes[0], base), -1);
@@ -548,8 +578,7 @@ static void test_playback_jitter_rules(void **state)
     audio_playback_get_stats(playback, &stats);
     assert_int_equal(stats.packets_late, 2);
 
-    sleep_ms(400);
-    audio_playback_get_stats(playback, &stats);
+    wait_played_out(playback, &stats);
     assert_int_equal(stats.playing, 0);
     assert_int_equal(stats.packets_played + stats.packets_overflow, COUNT + 1);
     audio_playback_stop(playback);
@@ -569,6 +598,8 @@ static void test_playback_chime(void **state)
     audio_playback_get_stats(playback, &stats);
     uint64_t written_before = stats.frames_written;
     assert_int_equal(audio_playback_chime(playback), 0);
+    audio_playback_get_stats(playback, &stats);
+    uint64_t written_after = stats.frames_written;
     /* A second chime fits (4 s queue), five more do not all fit. */
     int refused = 0;
     for (int i = 0; i < 6; i++)
@@ -582,7 +613,10 @@ static void test_playback_chime(void **state)
     size_t begin = onset(out, samples, 0, 500.0);
     print_message("chime: starts at %zu, %.1f ms after the call's write position\n", begin,
                   ((double)begin - (double)written_before) * 1000.0 / RATE);
-    assert_true(begin >= written_before && begin < written_before + RATE / 10);
+    /* It starts with the first write after the call: between the write
+     * positions around it, give or take a device period (not a wall-clock
+     * bound: the test thread may be descheduled on a busy machine). */
+    assert_true(begin >= written_before && begin < written_after + RATE / 10);
     assert_true(begin + AUDIO_CHIME_FRAMES <= samples);
     const size_t window = RATE * 3 / 10;
     const int16_t *ding = out + begin + RATE / 50;

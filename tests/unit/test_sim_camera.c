@@ -154,9 +154,11 @@ static void test_pacing(void **state)
     for (int i = 0; i < 9; i++)
         assert_int_equal(camera_capture(camera, &frame), 0);
     double elapsed = monotonic_s() - start;
-    /* 9 periods of 1/30 s = 0.3 s; allow slack for a loaded machine. */
+    /* 9 periods of 1/30 s = 0.3 s: paced, not as fast as it can render. A
+     * loaded machine may take longer; the upper bound only catches a pacer
+     * that waits for good. */
     assert_true(elapsed > 0.28);
-    assert_true(elapsed < 1.5);
+    assert_true(elapsed < 30.0);
     assert_true(frame.capture_time_us - first_us > 280000);
 
     /* A new rate takes effect at once. */

@@ -356,7 +356,16 @@ export class LivePlayer {
       est = true;
     }
     if (captureMs !== null) this.stats.latency(f.presentedMs - captureMs, est);
-    this.hook.addFrame(f.stamp ? f.stamp.sequence : null, captureMs, f.presentedMs);
+    // With what the browser and the player did so far, so a test can tell a
+    // frame lost from frames the compositor showed between two callbacks,
+    // frames the browser dropped, and frames a jump skipped.
+    const quality = typeof this.video.getVideoPlaybackQuality === 'function' ? this.video.getVideoPlaybackQuality() : null;
+    this.hook.addFrame(f.stamp ? f.stamp.sequence : null, captureMs, f.presentedMs, {
+      mediaTime: f.mediaTime ?? null,
+      presentedFrames: f.presentedFrames ?? null,
+      dropped: quality ? quality.droppedVideoFrames : null,
+      jumps: this.counters.jumps,
+    });
     if (this.hook.firstFrameMs === null) this.hook.firstFrameMs = f.presentedMs;
     this.backoff = BACKOFF_MIN;
     if (this.state !== 'live') this.setState('live');
