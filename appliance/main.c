@@ -108,7 +108,8 @@ static int hub_wait_signal(const sigset_t *signals)
 }
 
 /* Housekeeping: doorbells that went offline (for offline_event_seconds),
- * came back, or run low on battery become events. */
+ * came back, run low on battery, or whose recording stopped (a full disk)
+ * become events, and so notifications. */
 static void hub_report_state_changes(struct hub *hub, int64_t now)
 {
     static const char *const names[] = {
@@ -120,8 +121,22 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
     int count = device_registry_take_state_changes(
         hub->registry, now, (int64_t)hub->config.offline_event_seconds * 1000, changes,
         DEVICE_STATE_MAX_CHANGES);
-    for (int i = 0; i < count; i++)
-        event_intake_state_event(hub, changes[i].id, names[changes[i].what], now);
+    for (int i = 0; i < count; i++) {
+        const char *type = names[changes[i].what & 7];
+        if (changes[i].what == DEVICE_STATE_RECORDING_STOPPED) /* "recording stopped: disk full" */
+            type = strcmp(changes[i].detail, "disk_full") == 0       ? "disk_full"
+                   : strcmp(changes[i].detail, "database_full") == 0 ? "database_full"
+                                                                     : "recording_stopped";
+        if (event_intake_state_event(hub, changes[i].id, type, now) < 0 &&
+            changes[i].what == DEVICE_STATE_RECORDING_STOPPED) {
+            /* Not stored (the database is full too): tell it on a later pass. */
+            struct device_entry *entry = device_registry_acquire(hub->registry, changes[i].id, 0);
+            if (entry != NULL) {
+                entry->recording_stop_reported = 0;
+                device_entry_unlock(entry);
+            }
+        }
+    }
 }
 
 int main(int argc, char **argv)
