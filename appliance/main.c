@@ -127,15 +127,8 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
             type = strcmp(changes[i].detail, "disk_full") == 0       ? "disk_full"
                    : strcmp(changes[i].detail, "database_full") == 0 ? "database_full"
                                                                      : "recording_stopped";
-        if (event_intake_state_event(hub, changes[i].id, type, now) < 0 &&
-            changes[i].what == DEVICE_STATE_RECORDING_STOPPED) {
-            /* Not stored (the database is full too): tell it on a later pass. */
-            struct device_entry *entry = device_registry_acquire(hub->registry, changes[i].id, 0);
-            if (entry != NULL) {
-                entry->recording_stop_reported = 0;
-                device_entry_unlock(entry);
-            }
-        }
+        /* Not stored (the database is full too): kept, written later. */
+        event_intake_state_event(hub, changes[i].id, type, now);
     }
 }
 
@@ -244,6 +237,7 @@ int main(int argc, char **argv)
     while ((signal_number = hub_wait_signal(&signals)) == 0) {
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
+        event_intake_flush_backlog(hub);
         hub_report_state_changes(hub, now);
         event_store_end_stale(db, now - EVENT_ACTIVE_STALE_MS);
         link_server_drop_removed(hub, db);

@@ -8,8 +8,9 @@
 //   apart: the database on its own filesystem, filled to 0 bytes. The
 //     recorder must say so (write_errors, last_error, its state, the storage
 //     conditions), `doorstep check` must call a segment left open a problem,
-//     a login must not answer 500, and once the filler goes recording
-//     resumes by itself.
+//     a login must not answer 500, a ring is kept until it can be written,
+//     and once the filler goes recording resumes by itself and the admins
+//     get a "recording stopped: database full" event (and notification).
 // Each ends with `doorstep check` clean and PRAGMA integrity_check ok.
 
 import { test, after } from 'node:test';
@@ -154,6 +155,12 @@ test('apart: a full database disk stops recording visibly; a login is not a 500;
   assert.equal((await new Client(context.hub.url).request('GET', '/livez')).status, 200);
   const login = await new Client(context.hub.url).login('admin', 'correct horse battery staple');
   assert.ok(login.status === 200 || (login.status === 503 && login.json.error === 'storage_full'), `login answered ${login.status}`);
+  // A ring while the database is full is kept, not lost.
+  fill(fd);
+  const pressedAt = Date.now();
+  assert.equal(await context.doorbell.control('press'), 'ok');
+  await waitFor(() => context.hub.log.some((line) => /ring event kept in memory/.test(line)),
+    { what: 'the ring kept in memory' });
 
   // The segment that was open when the database filled could not be marked
   // closed: check must not call that consistent.
@@ -167,5 +174,13 @@ test('apart: a full database disk stops recording visibly; a login is not a 500;
   await waitFor(() => recordingSince(context, freedAt), { timeout: 30000, what: 'recording resumed' });
   await waitFor(async () => (await context.recorder()).problem === null, { what: 'the recorder problem cleared' });
   await waitFor(async () => (await context.storage()).conditions.length === 0, { timeout: 30000, what: 'the conditions cleared' });
+  // The ring is there now, and so is the admins' notice that recording
+  // stopped (an event that notifies in every mode).
+  const events = (await context.admin.api('GET', `/api/v1/devices/${device.id}/events?from=${pressedAt - 120000}`)).json.events;
+  const ring = events.find((event) => event.event_type === 'ring');
+  assert.ok(ring && Math.abs(ring.start_ms - pressedAt) < 2000, JSON.stringify(events));
+  const notice = events.find((event) => event.event_type === 'database_full');
+  assert.ok(notice, JSON.stringify(events));
+  assert.equal(notice.notify, 'sent');
   await finish(context, data.dir);
 });
