@@ -109,7 +109,8 @@ static int hub_wait_signal(const sigset_t *signals)
 }
 
 /* Housekeeping: doorbells that went offline (for offline_event_seconds),
- * came back, or run low on battery become events. */
+ * came back, run low on battery, or whose recording stopped (a full disk)
+ * become events, and so notifications. */
 static void hub_report_state_changes(struct hub *hub, int64_t now)
 {
     static const char *const names[] = {
@@ -121,8 +122,15 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
     int count = device_registry_take_state_changes(
         hub->registry, now, (int64_t)hub->config.offline_event_seconds * 1000, changes,
         DEVICE_STATE_MAX_CHANGES);
-    for (int i = 0; i < count; i++)
-        event_intake_state_event(hub, changes[i].id, names[changes[i].what], now);
+    for (int i = 0; i < count; i++) {
+        const char *type = names[changes[i].what & 7];
+        if (changes[i].what == DEVICE_STATE_RECORDING_STOPPED) /* "recording stopped: disk full" */
+            type = strcmp(changes[i].detail, "disk_full") == 0       ? "disk_full"
+                   : strcmp(changes[i].detail, "database_full") == 0 ? "database_full"
+                                                                     : "recording_stopped";
+        /* Not stored (the database is full too): kept, written later. */
+        event_intake_state_event(hub, changes[i].id, type, now);
+    }
 }
 
 int main(int argc, char **argv)
@@ -233,6 +241,7 @@ int main(int argc, char **argv)
     while ((signal_number = hub_wait_signal(&signals)) == 0) {
         int64_t now = database_now_ms();
         device_registry_update_rates(hub->registry, now);
+        event_intake_flush_backlog(hub);
         hub_report_state_changes(hub, now);
         event_store_end_stale(db, now - EVENT_ACTIVE_STALE_MS);
         link_server_drop_removed(hub, db);

@@ -5,6 +5,7 @@
 import * as api from './js/api.js';
 import { h, replace, icon, toast } from './js/ui.js';
 import { startEventFeed, stopEventFeed } from './js/event-feed.js';
+import { startStorageBanner, stopStorageBanner } from './js/storage-banner.js';
 import * as setupPage from './js/pages/setup.js';
 import * as loginPage from './js/pages/login.js';
 import * as devicesPage from './js/pages/devices.js';
@@ -145,6 +146,7 @@ function renderShell(r) {
   startEventFeed();
   const user = state.session.user || {};
   const admin = user.role === 'admin';
+  startStorageBanner(admin);
   const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
     NAV.filter((n) => admin || !n.admin).map((n) => h('a', {
       class: 'nav-link', href: n.href, 'data-testid': `nav-${n.id}`, title: n.label, 'aria-label': n.label,
@@ -248,6 +250,7 @@ async function doLogout(btn) {
   }
   state.session = { authenticated: false, setup_required: false };
   stopEventFeed();
+  stopStorageBanner();
   navigate('/login', { replace: true });
   toast('You are signed out.', 'info', 3000);
 }
@@ -256,6 +259,7 @@ function onUnauthorized() {
   if (!state.session || !state.session.authenticated) return;
   state.session = { authenticated: false, setup_required: false };
   stopEventFeed();
+  stopStorageBanner();
   const { raw, path } = parseHash();
   if (path === '/login') return;
   navigate(`/login?next=${encodeURIComponent(raw)}&expired=1`, { replace: true });

@@ -342,10 +342,26 @@ int device_registry_take_state_changes(struct device_registry *registry, int64_t
             entry->offline_reported = 1;
             entry->state_events |= DEVICE_STATE_OFFLINE;
         }
-        for (unsigned bit = DEVICE_STATE_OFFLINE; bit <= DEVICE_STATE_LOW_BATTERY; bit <<= 1) {
+        if (entry->recorder != NULL) {
+            /* Recording that stops on its own (a full disk) is told once
+             * per failure; it is a failure again after it recorded. */
+            struct recorder_stats stats;
+            recorder_get_stats(entry->recorder, &stats);
+            if (!stats.recording && stats.problem[0] != '\0' && !entry->recording_stop_reported) {
+                entry->recording_stop_reported = 1;
+                snprintf(entry->recording_problem, sizeof(entry->recording_problem), "%s",
+                         stats.problem);
+                entry->state_events |= DEVICE_STATE_RECORDING_STOPPED;
+            } else if (stats.recording) {
+                entry->recording_stop_reported = 0;
+            }
+        }
+        for (unsigned bit = DEVICE_STATE_OFFLINE; bit <= DEVICE_STATE_RECORDING_STOPPED;
+             bit <<= 1) {
             if (!(entry->state_events & bit) || count == max)
                 continue;
             memcpy(out[count].id, entry->id, LINK_DEVICE_ID_MAX);
+            snprintf(out[count].detail, sizeof(out[count].detail), "%s", entry->recording_problem);
             out[count++].what = (enum device_state_event)bit;
             entry->state_events &= ~bit;
         }

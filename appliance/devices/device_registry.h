@@ -67,6 +67,8 @@ struct device_entry {
     int64_t offline_since;              /* when it went offline (ms), 0 while online */
     unsigned state_events;              /* DEVICE_STATE_* events to report (housekeeping) */
     int offline_reported;               /* an offline event went out for this outage */
+    int recording_stop_reported;        /* ... and a recording_stopped one for this failure */
+    char recording_problem[24];         /* the recorder's problem when it was reported */
     int low_battery_reported;           /* ... a low_battery event for this discharge */
     int64_t snapshot_event_id;          /* event waiting for the next snapshot, 0 if none */
     int64_t snapshot_event_deadline_ms; /* ... if it comes before this */
@@ -89,12 +91,14 @@ enum device_state_event {
     DEVICE_STATE_OFFLINE = 1u << 0,
     DEVICE_STATE_ONLINE = 1u << 1,
     DEVICE_STATE_LOW_BATTERY = 1u << 2,
+    DEVICE_STATE_RECORDING_STOPPED = 1u << 3, /* detail: the recorder's problem */
 };
 
 /* A doorbell state change that becomes an event. */
 struct device_state_change {
     char id[LINK_DEVICE_ID_MAX];
     enum device_state_event what;
+    char detail[24]; /* DEVICE_STATE_RECORDING_STOPPED: "disk_full", "database_full", ... */
 };
 
 /* Entry lock held: the doorbell is (again) connected / has gone / reported

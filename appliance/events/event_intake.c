@@ -6,7 +6,9 @@
  * continues) an event; active = 0 ends it. A ring is instantaneous: it
  * starts and ends at once. The clip an event refers to runs from pre-roll
  * before its start to post-roll after its end, with the doorbell's
- * recording settings.
+ * recording settings. A new event the database cannot take (its disk is
+ * full) is kept in memory (event_backlog.h) and written, and notified, by
+ * housekeeping once there is room.
  */
 #define LOG_MODULE "events"
 
@@ -20,6 +22,7 @@
 #include "chime/chime.h"
 #include "common/log.h"
 #include "core/hub.h"
+#include "events/event_backlog.h"
 #include "events/event_engine.h"
 #include "events/event_push.h"
 #include "events/event_store.h"
@@ -27,6 +30,7 @@
 #include "recording/recorder.h"
 #include "recording/recording_settings.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 
 /* The boxes of a link event as JSON text into out (always terminated). */
 static void event_intake_boxes(const struct link_event *event, char *out, size_t size)
@@ -54,6 +58,15 @@ static void event_intake_boxes(const struct link_event *event, char *out, size_t
     cJSON_Delete(array);
 }
 
+/* The database cannot take a new event: keep it in memory until it can
+ * (housekeeping writes it, and then notifies), never lose it. */
+static void event_intake_keep(const struct event_row *row)
+{
+    event_backlog_keep(row);
+    log_warn("doorbell %s: %s event kept in memory until the database has room (%d kept)",
+             row->device_id, row->type, event_backlog_count());
+}
+
 /*
  * Store a new event and let the engine decide on it; row->id is set. What
  * notifies is queued for the targets, due once its snapshot is there (or
@@ -61,11 +74,14 @@ static void event_intake_boxes(const struct link_event *event, char *out, size_t
  * the open UIs. 0 or -1.
  */
 static int event_intake_store(struct hub *hub, sqlite3 *db, struct event_row *row,
-                              int wants_snapshot)
+                              int wants_snapshot, int late)
 {
     enum event_notify decision;
     int64_t id;
-    if (event_store_insert(db, row, &id) != 0)
+    /* A full database releases its reserve (database_reserve.h): try once more. */
+    if (event_store_insert(db, row, &id) != 0 &&
+        (!database_reserve_note(sqlite3_extended_errcode(db)) ||
+         event_store_insert(db, row, &id) != 0))
         return -1;
     row->id = id;
     event_engine_decide(db, row, &decision);
@@ -77,7 +93,7 @@ static int event_intake_store(struct hub *hub, sqlite3 *db, struct event_row *ro
                              row->start_ms + (wants_snapshot ? EVENT_SNAPSHOT_WAIT_MS : 0)) == 0 &&
         !wants_snapshot)
         notify_wake(hub->notify);
-    if (decision == EVENT_NOTIFY_SEND && strcmp(row->type, "ring") == 0)
+    if (decision == EVENT_NOTIFY_SEND && !late && strcmp(row->type, "ring") == 0)
         chime_ring(hub->chime); /* the mode and cooldown silence it too */
     event_push_broadcast(hub->event_push, row);
     return 0;
@@ -96,7 +112,29 @@ int64_t event_intake_state_event(struct hub *hub, const char *device_id, const c
     snprintf(row.type, sizeof(row.type), "%s", type);
     row.start_ms = row.end_ms = row.clip_start_ms = row.clip_end_ms = now_ms;
     row.score = 1.0;
-    return event_intake_store(hub, db, &row, 0) == 0 ? row.id : -1;
+    if (event_intake_store(hub, db, &row, 0, 0) != 0) {
+        event_intake_keep(&row);
+        return -1;
+    }
+    return row.id;
+}
+
+void event_intake_flush_backlog(struct hub *hub)
+{
+    sqlite3 *db = database_thread_connection();
+    struct event_row row;
+    int written = 0;
+
+    while (db != NULL && event_backlog_peek(&row)) {
+        row.id = 0;
+        if (event_intake_store(hub, db, &row, 0, 1) != 0)
+            break;
+        event_backlog_pop();
+        written++;
+    }
+    if (written > 0)
+        log_info("%d events kept while the database was full are written now (%d left)", written,
+                 event_backlog_count());
 }
 
 int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct recorder *recorder,
@@ -150,8 +188,10 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
     row.clip_end_ms = now_ms + post_ms;
     row.score = event->score;
     event_intake_boxes(event, row.boxes, sizeof(row.boxes));
-    if (event_intake_store(hub, db, &row, 1) != 0)
-        return -1;
+    if (event_intake_store(hub, db, &row, 1, 0) != 0) {
+        event_intake_keep(&row);
+        return 0; /* kept: written (and notified) once there is room; no snapshot */
+    }
     return row.id;
 }
 

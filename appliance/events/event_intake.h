@@ -39,6 +39,11 @@ int64_t event_intake_state_event(struct hub *hub, const char *device_id, const c
                                  int64_t now_ms);
 
 /* Link thread: a snapshot arrived while event_id waited for one. */
+/* Housekeeping (main thread): write the events kept while the database was
+ * full, oldest first, and queue their notifications; stops at the first
+ * that still cannot be written. */
+void event_intake_flush_backlog(struct hub *hub);
+
 void event_intake_on_snapshot(struct hub *hub, int64_t event_id, const uint8_t *jpeg, size_t size);
 
 #endif

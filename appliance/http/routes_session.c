@@ -25,6 +25,7 @@
 #include "core/hub.h"
 #include "http/http_gate.h"
 #include "storage/database.h"
+#include "storage/database_reserve.h"
 
 #define SESSION_COOKIE_MAX_AGE_S (SESSION_ABSOLUTE_LIFETIME_MS / 1000)
 
@@ -57,15 +58,24 @@ static int routes_session_start(struct http_request *request, const struct user 
     cJSON *body;
     char *text;
 
-    if (session_create(database_thread_connection(), user->id, request->remote_address,
-                       agent ? agent : "", database_now_ms(), token, csrf) != 0)
+    sqlite3 *db = database_thread_connection();
+
+    if (session_create(db, user->id, request->remote_address, agent ? agent : "", database_now_ms(),
+                       token, csrf) != 0) {
+        /* A full disk is no server fault: say so, and the released reserve
+         * (database_reserve.h) lets the next try through. */
+        if (db != NULL && database_reserve_note(sqlite3_extended_errcode(db)))
+            return http_send_error(request, 503, "storage_full",
+                                   "the hub's disk is full: the session cannot be saved; "
+                                   "try again in a moment");
         return http_send_error(request, 500, "internal", "cannot create a session");
+    }
     length = snprintf(cookie, sizeof(cookie),
                       "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; "
                       "Max-Age=%lld\r\n",
                       HTTP_SESSION_COOKIE, token, (long long)SESSION_COOKIE_MAX_AGE_S);
     /* This browser is now a known device of the user (login_limiter.h). */
-    if (known_device_issue(database_thread_connection(), user->id, database_now_ms(), device,
+    if (known_device_issue(db, user->id, database_now_ms(), device,
                            sizeof(device)) == 0)
         snprintf(cookie + length, sizeof(cookie) - (size_t)length,
                  "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; "

@@ -59,6 +59,12 @@ static const struct notify_type_text notify_type_texts[] = {
     {"offline", "offline", "The doorbell went offline", "warning", 4},
     {"online", "back online", "The doorbell came back online", "white_check_mark", 2},
     {"low_battery", "battery low", "The battery ran low", "battery", 3},
+    {"disk_full", "recording stopped: disk full", "Recording stopped: the disk is full", "warning",
+     5},
+    {"database_full", "recording stopped: database full",
+     "Recording stopped: the database's disk is full", "warning", 5},
+    {"recording_stopped", "recording stopped", "Recording stopped after a write error", "warning",
+     5},
 };
 
 static const struct notify_type_text notify_type_other = {"", "event", "An event happened", "bell",

@@ -32,7 +32,7 @@
 #include "storage/database_reserve.h"
 
 #define RECORDER_MAX_PENDING 512    /* samples per track in one fragment */
-#define RECORDER_FRAGMENT_US 500000 /* at most this much is in memory only (kill -9 bound) */
+#define RECORDER_FRAGMENT_US 250000 /* at most this much is in memory only (kill -9 bound) */
 #define RECORDER_SYNC_MS     1000
 #define RECORDER_RETRY_MS    1000
 #define RECORDER_PATH_MAX    4096

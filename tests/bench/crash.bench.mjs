@@ -23,6 +23,7 @@ const HOGS = Number(process.env.CRASH_BENCH_HOGS || 2);
 
 const hogs = [];
 for (let i = 0; i < HOGS; i++) hogs.push(spawn('sh', ['-c', 'exec yes > /dev/null'], { stdio: 'ignore' }));
+process.on('exit', () => { for (const hog of hogs) hog.kill('SIGKILL'); });
 const data = tempDir('doorstep-crash-bench-');
 let hub, doorbell;
 try {

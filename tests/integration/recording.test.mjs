@@ -3,7 +3,7 @@
 // between two frames in the middle of a GOP and crossing a segment boundary,
 // is a standard MP4 of that length whose first picture is the one captured
 // then; kill -9 of the hub at random moments never corrupts the index and
-// loses at most ~2 s; damaged files found at start-up are repaired or
+// loses at most 0.99 s; damaged files found at start-up are repaired or
 // quarantined.
 
 import { test, before, after } from 'node:test';
@@ -165,7 +165,7 @@ test('export of 37 s from between two frames mid-GOP: exact length, clean decode
   assert.deepEqual(JSON.parse(audit), [{ username: 'admin', action: 'recording_export', target: device.id, detail: `from=${from};to=${to}` }]);
 });
 
-test(`kill -9 of the hub ${CRASHES} times while recording: index consistent, at most ~2 s lost per crash`, async () => {
+test(`kill -9 of the hub ${CRASHES} times while recording: index consistent, at most 0.99 s lost per crash`, async () => {
   doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 800, audio: true });
   const losses = [];
   for (let i = 0; i < CRASHES; i++) {
@@ -184,7 +184,9 @@ test(`kill -9 of the hub ${CRASHES} times while recording: index consistent, at 
   }
   const worst = Math.max(...losses);
   console.log(`# footage lost per crash (ms): max ${worst}, mean ${Math.round(losses.reduce((a, b) => a + b, 0) / losses.length)}`);
-  assert.ok(worst <= 2000, `lost up to ${worst} ms`);
+  // What the hub received but holds only in memory is at most one fragment
+  // (0.5 s) and what waits in its queue; docs/storage.md has the distribution.
+  assert.ok(worst <= 990, `lost up to ${worst} ms: ${losses.join(' ')}`);
 });
 
 test('damaged and foreign files found at start-up are repaired or quarantined', async () => {
