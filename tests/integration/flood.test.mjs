@@ -40,7 +40,7 @@ async function deviceState() {
 }
 
 // The flood: `count` sockets, each reopened when the hub closes it, until
-// stop() is called. Half stay silent, half send one byte a second (the start
+// stop() is called (250 ms after each close). Half stay silent, half send one byte a second (the start
 // of a TLS record, then filler). Returns counters and stop().
 function flood(port, count) {
   const sockets = new Set();
@@ -65,7 +65,7 @@ function flood(port, count) {
       if (!running) return;
       counters.closedByHub++;
       // Reopen at once, but not in the same tick (a refused connect loops).
-      setTimeout(() => open(index), 100);
+      setTimeout(() => open(index), 250);
     });
   };
   for (let i = 0; i < count; i++) open(i);
