@@ -21,7 +21,7 @@
  */
 const char http_security_headers[] =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' wss:; "
+    "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
     "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'\r\n"
     "X-Content-Type-Options: nosniff\r\n"

@@ -28,6 +28,11 @@ int http_router_dispatch(struct http_request *request, const struct http_route *
         path_matched = 1;
         if (strcmp(route->method, method) != 0)
             continue;
+        /* A streamed answer writes its body itself (and an export is
+         * audited): HEAD must not run it. */
+        if ((route->flags & HTTP_ROUTE_NO_HEAD) && strcmp(request->method, "HEAD") == 0)
+            return http_send_error(request, 405, "method_not_allowed",
+                                   "this path streams its answer; use GET");
         if ((route->flags & HTTP_ROUTE_ADMIN) && !users_is_admin(&request->auth.user))
             return http_send_error(request, 403, "forbidden", "only an admin may do this");
         if ((route->flags & HTTP_ROUTE_DEVICE) &&

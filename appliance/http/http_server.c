@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "civetweb.h"
 #include "common/log.h"
@@ -73,6 +74,14 @@ out:
     return status > 0 ? status : 500;
 }
 
+/* How many connections one client address may hold open at once: a tenth of
+ * the worker pool (at least 4), so ten hostile addresses still leave workers
+ * for the doorbells and the UI. */
+int http_server_connections_per_address(int http_threads)
+{
+    return http_threads / 10 > 4 ? http_threads / 10 : 4;
+}
+
 /* Port number part of a listen spec ("8443", "127.0.0.1:8443", "[::]:8443"). */
 static const char *http_server_port(const char *listen)
 {
@@ -80,11 +89,26 @@ static const char *http_server_port(const char *listen)
     return colon ? colon + 1 : listen;
 }
 
+/* Each connection is a descriptor: raise the soft limit to the hard one so
+ * that a connection flood meets the per-address bound, not EMFILE. */
+static void http_server_raise_file_limit(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+        return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        log_warn("cannot raise the open-file limit to %llu", (unsigned long long)limit.rlim_max);
+}
+
 int http_server_start(struct hub *hub, char *error, size_t error_size)
 {
-    char ports[160], threads[16];
+    char ports[160], threads[16], per_address[16];
     struct mg_callbacks callbacks;
     int all_interfaces = strchr(hub->config.listen, ':') == NULL;
+
+    http_server_raise_file_limit();
 
     /* A bare port listens on IPv6 and IPv4 ("+"); fall back to IPv4 only on
      * hosts without IPv6. */
@@ -92,6 +116,8 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
         snprintf(ports, sizeof(ports), "%s%ss", all_interfaces && attempt == 0 ? "+" : "",
                  hub->config.listen);
         snprintf(threads, sizeof(threads), "%d", hub->config.http_threads);
+        snprintf(per_address, sizeof(per_address), "%d",
+                 http_server_connections_per_address(hub->config.http_threads));
         const char *options[] = {
             "listening_ports",
             ports,
@@ -99,8 +125,21 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
             hub->certificate.server_pem,
             "num_threads",
             threads,
+            /* A flood from a few addresses cannot take every worker: each
+             * address may hold a tenth of them (docs/architecture.md,
+             * "Connection lifecycle"). */
+            "connections_per_address",
+            per_address,
+            /* A TLS handshake, and a request's head, must arrive within a few
+             * seconds: idle and byte-a-second clients let go of their worker. */
+            "tls_handshake_timeout_ms",
+            "5000",
             "request_timeout_ms",
-            "30000",
+            "10000",
+            /* The kernel's queue of connections not yet accepted: room for a
+             * flood's SYNs so that a real client's is not dropped. */
+            "listen_backlog",
+            "4096",
             "websocket_timeout_ms",
             "10000",
             "enable_websocket_ping_pong",
@@ -112,7 +151,7 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
             "tcp_nodelay",
             "1",
             "keep_alive_timeout_ms",
-            "30000",
+            "10000",
             "static_file_cache_control",
             "no-cache",
             "additional_header",

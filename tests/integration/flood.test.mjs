@@ -1,0 +1,127 @@
+// Connection flood: 1,000 TCP connections from 127.0.0.2…127.0.0.9 that send
+// nothing, or one byte a second, for 60 s (each one reopened 1 s after the
+// hub closes it), from a separate process. Meanwhile /livez answers within 1 s every time, the
+// doorbell's link never drops, and its recording over that minute has no
+// missing frame (frame stamps decoded from the segment files).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { fork } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hub, Doorbell, ROOT, waitFor, tempDir, videoFrameStamps } from '../lib/harness.mjs';
+
+const FLOOD_SECONDS = Number(process.env.FLOOD_TEST_SECONDS || 60);
+const FLOOD_CONNECTIONS = 1000;
+const LIVEZ_LIMIT_MS = 1000;
+
+const data = tempDir('doorstep-flood-');
+let hub, admin, doorbell, device;
+
+before(async () => {
+  hub = await Hub.start({ dataDir: data.dir, extra: ['--segment-seconds', '20'] });
+  admin = await hub.admin();
+  device = hub.addDevice('Front door');
+  doorbell = await Doorbell.start({ hub, ...device, fps: 15, bitrate: 400 });
+});
+
+after(async () => {
+  if (doorbell) await doorbell.stop();
+  if (hub) await hub.stop();
+  data.cleanup();
+});
+
+async function deviceState() {
+  const response = await admin.api('GET', `/api/v1/devices/${device.id}`);
+  assert.equal(response.status, 200);
+  return response.json;
+}
+
+// The flood, in its own process (tests/lib/flood-client.mjs). Resolves
+// with its counters when it has run for `seconds`.
+function flood(port, count, seconds) {
+  const child = fork(join(ROOT, 'tests', 'lib', 'flood-client.mjs'), [String(port), String(count), String(seconds)]);
+  return new Promise((resolve, reject) => {
+    let counters = null;
+    child.on('message', (message) => { counters = message; });
+    child.on('exit', (code) => (code === 0 && counters ? resolve(counters) : reject(new Error(`flood client exited with ${code}`))));
+  });
+}
+
+// One GET /livez on a new TLS connection; resolves with its time in ms, or
+// Infinity when it failed or took longer than 5 s.
+function livez(port) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const request = https.get({ host: '127.0.0.1', port, path: '/livez', rejectUnauthorized: false, agent: false,
+      headers: { Host: `localhost:${port}` }, timeout: 5000 }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode === 200 ? performance.now() - started : Infinity));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', () => resolve(Infinity));
+  });
+}
+
+function segmentFiles() {
+  const files = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) { if (name !== 'quarantine') walk(path); } else if (name.endsWith('.mp4')) files.push(path);
+    }
+  };
+  walk(join(data.dir, 'recordings'));
+  return files.sort((a, b) => Number(/(\d+)\.mp4$/.exec(a)[1]) - Number(/(\d+)\.mp4$/.exec(b)[1]));
+}
+
+test(`${FLOOD_CONNECTIONS} idle and byte-a-second connections for ${FLOOD_SECONDS} s: /livez, the doorbell and its recording carry on`, async () => {
+  await waitFor(async () => (await deviceState()).video.frames > 0, { what: 'first frame' });
+  // Recording has started: a segment is open.
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/recordings?from=0`)).json.recordings.length > 0,
+    { what: 'first segment' });
+  const before = await deviceState();
+  assert.equal(before.online, true);
+
+  const floodStart = Date.now();
+  const attack = flood(hub.port, FLOOD_CONNECTIONS, FLOOD_SECONDS);
+  const times = [];
+  while (Date.now() - floodStart < (FLOOD_SECONDS - 1) * 1000) {
+    times.push(await livez(hub.port));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const floodEnd = Date.now();
+  const during = await deviceState();
+  const counters = await attack;
+
+  const slow = times.filter((ms) => ms > LIVEZ_LIMIT_MS);
+  const worst = Math.max(...times);
+  process.stderr.write(`flood: ${counters.opened} connections opened, ${counters.closedByHub} closed by the hub; ` +
+    `/livez ${times.length} probes, median ${[...times].sort((a, b) => a - b)[times.length >> 1].toFixed(0)} ms, ` +
+    `worst ${worst.toFixed(0)} ms, ${slow.length} over ${LIVEZ_LIMIT_MS} ms\n`);
+  assert.ok(counters.opened >= FLOOD_CONNECTIONS, 'the flood ran');
+  assert.equal(slow.length, 0, `/livez over ${LIVEZ_LIMIT_MS} ms (or failed) ${slow.length} of ${times.length} times, worst ${worst} ms`);
+
+  // The link never dropped: same session, online, no frame missing.
+  assert.equal(during.online, true, 'the doorbell is online after the flood');
+  assert.equal(during.connected_since, before.connected_since, 'the doorbell never reconnected');
+  assert.equal(during.video.gaps, 0, 'no frame missing on the link');
+  const sent = await doorbell.stats();
+  assert.equal(sent.connected, true);
+
+  // The recording of the flood minute has every frame.
+  await doorbell.stop();
+  doorbell = null;
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/recordings?from=0`)).json.recordings
+    .every((r) => !r.recording), { what: 'the last segment closed' });
+  const stamps = segmentFiles().flatMap((file) => videoFrameStamps(file))
+    .filter((s) => s && s.timeMs >= floodStart % 2 ** 48 && s.timeMs <= floodEnd % 2 ** 48);
+  assert.ok(stamps.length >= FLOOD_SECONDS * 15 * 0.8, `${stamps.length} frames recorded during the flood`);
+  for (let i = 1; i < stamps.length; i++) {
+    assert.equal(stamps[i].sequence, (stamps[i - 1].sequence + 1) & 0xffff, `frame ${i} of the flood minute follows its predecessor`);
+    assert.ok(stamps[i].timeMs - stamps[i - 1].timeMs < 1000, `no second without a frame at ${stamps[i].timeMs}`);
+  }
+  assert.ok(stamps[0].timeMs - floodStart % 2 ** 48 < 1000 && floodEnd % 2 ** 48 - stamps.at(-1).timeMs < 1000,
+    'the recording covers the whole flood');
+});
