@@ -41,7 +41,8 @@ struct routes_playback_output {
     atomic_int revoked; /* set by the authority thread: stop writing */
 };
 
-/* authority.h close callback: the next write fails and the stream ends. */
+/* authority.h close callback: the stream ends at its next write or poll
+ * (PLAYBACK_POLL_MS at the live edge), whichever comes first. */
 static void routes_playback_revoke(void *context, const char *reason)
 {
     struct routes_playback_output *output = context;
@@ -67,10 +68,11 @@ static int routes_playback_write(void *context, const uint8_t *data, size_t size
 int routes_playback_stream(struct http_request *request)
 {
     const struct mg_request_info *info = mg_get_request_info(request->connection);
+    struct routes_playback_output output = {.connection = request->connection};
     struct playback_request wanted = {.recordings_dir = request->hub->recordings_dir,
                                       .device_id = request->params[0],
-                                      .running = &request->hub->ready};
-    struct routes_playback_output output = {.connection = request->connection};
+                                      .running = &request->hub->ready,
+                                      .cancelled = &output.revoked};
     struct playback *playback = NULL;
     struct playback_stats stats;
     enum playback_end end;
@@ -146,7 +148,7 @@ int routes_playback_stream(struct http_request *request)
               end == PLAYBACK_END_DONE      ? "done"
               : end == PLAYBACK_END_IDLE    ? "idle"
               : end == PLAYBACK_END_CLIENT  ? "client gone"
-              : end == PLAYBACK_END_STOPPED ? "shutting down"
+              : end == PLAYBACK_END_STOPPED ? "stopped: shutdown or access withdrawn"
                                             : "error",
               stats.bytes, stats.video_fragments, stats.audio_fragments, stats.files);
 out:

@@ -86,6 +86,7 @@ struct playback {
     int64_t to_ms; /* 0: no end */
     int poll_ms, idle_ms;
     const atomic_int *running;
+    const atomic_int *cancelled;
 
     struct playback_file file;
     unsigned file_serial;  /* counts files opened, so the stream notices a new one */
@@ -606,6 +607,7 @@ int playback_open(sqlite3 *db, const struct playback_request *request,
     playback->poll_ms = request->poll_ms > 0 ? request->poll_ms : PLAYBACK_POLL_MS;
     playback->idle_ms = request->idle_ms > 0 ? request->idle_ms : PLAYBACK_IDLE_MS;
     playback->running = request->running;
+    playback->cancelled = request->cancelled;
 
     if (recording_store_list(db, playback->device_id, request->from_ms,
                              request->to_ms > 0 ? request->to_ms : INT64_MAX, NULL,
@@ -702,6 +704,10 @@ enum playback_end playback_run(struct playback *playback, sqlite3 *db,
         int sent = 0, news, rc;
         enum playback_step step;
 
+        if (playback->cancelled != NULL && atomic_load(playback->cancelled) != 0) {
+            end = PLAYBACK_END_STOPPED;
+            break;
+        }
         if (playback->file.fd >= 0 && playback->file_serial != checked_serial) {
             checked_serial = playback->file_serial;
             if (playback_config_changed(playback) &&

@@ -54,11 +54,12 @@ struct playback;
 struct playback_request {
     const char *recordings_dir; /* hub->recordings_dir: rows' paths are relative to it */
     const char *device_id;
-    int64_t from_ms;           /* wall clock, ms since the epoch */
-    int64_t to_ms;             /* stop before footage at or after this; 0: no end */
-    int poll_ms;               /* 0: PLAYBACK_POLL_MS */
-    int idle_ms;               /* 0: PLAYBACK_IDLE_MS */
-    const atomic_int *running; /* NULL, or the stream stops when it reads 0 (shutdown) */
+    int64_t from_ms;             /* wall clock, ms since the epoch */
+    int64_t to_ms;               /* stop before footage at or after this; 0: no end */
+    int poll_ms;                 /* 0: PLAYBACK_POLL_MS */
+    int idle_ms;                 /* 0: PLAYBACK_IDLE_MS */
+    const atomic_int *running;   /* NULL, or the stream stops when it reads 0 (shutdown) */
+    const atomic_int *cancelled; /* NULL, or the stream stops when it reads nonzero */
 };
 
 enum playback_open_status {
@@ -73,7 +74,7 @@ enum playback_end {
     PLAYBACK_END_IDLE,    /* nothing new for idle_ms */
     PLAYBACK_END_CLIENT,  /* the write callback failed: the client went away */
     PLAYBACK_END_ERROR,   /* a file could not be read or patched (logged) */
-    PLAYBACK_END_STOPPED, /* request->running turned 0 */
+    PLAYBACK_END_STOPPED, /* request->running turned 0, or request->cancelled nonzero */
 };
 
 /* Counters of one stream, for logs and tests. */
