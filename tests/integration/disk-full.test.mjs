@@ -7,7 +7,7 @@
 //     recording goes on by itself.
 //   apart: the database on its own filesystem, filled to 0 bytes. The
 //     recorder must say so (write_errors, last_error, its state, the storage
-//     conditions), `doorstep check` must call a segment left open a problem,
+//     conditions, the UI's banner), `doorstep check` must call a segment left open a problem,
 //     a login must not answer 500, a ring is kept until it can be written,
 //     and once the filler goes recording resumes by itself and the admins
 //     get a "recording stopped: database full" event (and notification).
@@ -18,7 +18,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, openSync, writeSync, closeSync, existsSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, sleep, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { launchChromium, withPage } from '../lib/browser.mjs';
 
 const cleanups = [];
 after(async () => {
@@ -152,6 +153,18 @@ test('apart: a full database disk stops recording visibly; a login is not a 500;
   assert.ok(codes.includes('database_full'), JSON.stringify(storage.conditions));
   assert.ok(storage.conditions.some((c) => c.code === 'recording_stopped' && c.device_id === device.id), JSON.stringify(storage.conditions));
   assert.ok(storage.warnings.length >= 2);
+  // The web UI shows it to admins in a banner.
+  const browser = await launchChromium();
+  try {
+    await withPage({ browser, hub: context.hub, client: context.admin }, '/devices', async ({ page }) => {
+      const banner = page.getByTestId('storage-banner');
+      await banner.locator('li[data-code="database_full"]').waitFor({ timeout: 20000 });
+      await banner.locator('li[data-code="recording_stopped"]').waitFor({ timeout: 20000 });
+      assert.match(await banner.innerText(), /Recording of Porch stopped: database full/);
+    });
+  } finally {
+    await browser.close();
+  }
   assert.equal((await new Client(context.hub.url).request('GET', '/livez')).status, 200);
   const login = await new Client(context.hub.url).login('admin', 'correct horse battery staple');
   assert.ok(login.status === 200 || (login.status === 503 && login.json.error === 'storage_full'), `login answered ${login.status}`);
