@@ -1,7 +1,8 @@
-// Full disks on real small filesystems (tmpfs, mounted here: needs root;
-// under CI=true a run without root fails rather than skips).
+// Full disks on real small filesystems (tmpfs, and a loop-mounted ext4
+// image, mounted here: needs root; under CI=true a run without root fails
+// rather than skips).
 //
-//   together: the database and the recordings on one filesystem, filled to
+//   together (tmpfs, ext4): the database and the recordings on one filesystem, filled to
 //     0 bytes free by another file. The emergency purge must still free
 //     space (it must write to the database to delete anything) and
 //     recording goes on by itself.
@@ -38,6 +39,16 @@ function mountTmpfs(dir, size) {
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'doorstep-test', dir]);
   cleanups.push(() => { spawnSync('umount', ['-l', dir]); });
+}
+
+// A loop-mounted ext4 image of size (no blocks reserved for root: the hub runs as root here).
+function mountExt4(dir, size) {
+  const image = `${dir}.img`;
+  execFileSync('truncate', ['-s', size, image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-o', 'loop', image, dir]);
+  cleanups.push(() => { spawnSync('umount', [dir]); rmSync(image, { force: true }); });
 }
 
 function check(dataDir) {
@@ -87,11 +98,13 @@ async function finish(context, dataDir) {
   await context.hub.launch();
 }
 
-test('together: database and recordings on one full disk; the purge frees space at 0 bytes free and recording goes on', needsRoot, async () => {
+for (const filesystem of ['tmpfs', 'ext4']) {
+test(`together (${filesystem}): database and recordings on one full disk; the purge frees space at 0 bytes free and recording goes on`, needsRoot, async () => {
   requireRoot();
   const data = tempDir('doorstep-diskfull-together-');
   cleanups.push(() => data.cleanup());
-  mountTmpfs(data.dir, '20m');
+  if (filesystem === 'tmpfs') mountTmpfs(data.dir, '20m');
+  else mountExt4(data.dir, '24M');
   const context = await startHub(data.dir, ['--segment-seconds', '2', '--min-free', '3M']);
   context.doorbell = await Doorbell.start({ hub: context.hub, ...context.device, fps: 30, bitrate: 2000, extra: ['--keyframe-interval', '30'] });
   assert.ok(existsSync(join(data.dir, 'doorstep.db-reserve')), 'the database reserve is made at start');
@@ -121,6 +134,7 @@ test('together: database and recordings on one full disk; the purge frees space 
   await waitFor(() => existsSync(join(data.dir, 'doorstep.db-reserve')), { timeout: 30000, what: 'the reserve made again' });
   await finish(context, data.dir);
 });
+}
 
 test('apart: a full database disk stops recording visibly; a login is not a 500; check reports the open row; recording resumes by itself', needsRoot, async () => {
   requireRoot();
