@@ -1,13 +1,14 @@
-// Full disks on real small filesystems (tmpfs, mounted here: needs root;
-// under CI=true a run without root fails rather than skips).
+// Full disks on real small filesystems (tmpfs, and a loop-mounted ext4
+// image, mounted here: needs root; under CI=true a run without root fails
+// rather than skips).
 //
-//   together: the database and the recordings on one filesystem, filled to
+//   together (tmpfs, ext4): the database and the recordings on one filesystem, filled to
 //     0 bytes free by another file. The emergency purge must still free
 //     space (it must write to the database to delete anything) and
 //     recording goes on by itself.
 //   apart: the database on its own filesystem, filled to 0 bytes. The
 //     recorder must say so (write_errors, last_error, its state, the storage
-//     conditions), `doorstep check` must call a segment left open a problem,
+//     conditions, the UI's banner), `doorstep check` must call a segment left open a problem,
 //     a login must not answer 500, a ring is kept until it can be written,
 //     and once the filler goes recording resumes by itself and the admins
 //     get a "recording stopped: database full" event (and notification).
@@ -18,7 +19,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, openSync, writeSync, closeSync, existsSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, sleep, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { launchChromium, withPage } from '../lib/browser.mjs';
 
 const cleanups = [];
 after(async () => {
@@ -37,6 +39,16 @@ function mountTmpfs(dir, size) {
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'doorstep-test', dir]);
   cleanups.push(() => { spawnSync('umount', ['-l', dir]); });
+}
+
+// A loop-mounted ext4 image of size (no blocks reserved for root: the hub runs as root here).
+function mountExt4(dir, size) {
+  const image = `${dir}.img`;
+  execFileSync('truncate', ['-s', size, image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-o', 'loop', image, dir]);
+  cleanups.push(() => { spawnSync('umount', [dir]); rmSync(image, { force: true }); });
 }
 
 function check(dataDir) {
@@ -86,11 +98,13 @@ async function finish(context, dataDir) {
   await context.hub.launch();
 }
 
-test('together: database and recordings on one full disk; the purge frees space at 0 bytes free and recording goes on', needsRoot, async () => {
+for (const filesystem of ['tmpfs', 'ext4']) {
+test(`together (${filesystem}): database and recordings on one full disk; the purge frees space at 0 bytes free and recording goes on`, needsRoot, async () => {
   requireRoot();
   const data = tempDir('doorstep-diskfull-together-');
   cleanups.push(() => data.cleanup());
-  mountTmpfs(data.dir, '20m');
+  if (filesystem === 'tmpfs') mountTmpfs(data.dir, '20m');
+  else mountExt4(data.dir, '24M');
   const context = await startHub(data.dir, ['--segment-seconds', '2', '--min-free', '3M']);
   context.doorbell = await Doorbell.start({ hub: context.hub, ...context.device, fps: 30, bitrate: 2000, extra: ['--keyframe-interval', '30'] });
   assert.ok(existsSync(join(data.dir, 'doorstep.db-reserve')), 'the database reserve is made at start');
@@ -120,6 +134,7 @@ test('together: database and recordings on one full disk; the purge frees space 
   await waitFor(() => existsSync(join(data.dir, 'doorstep.db-reserve')), { timeout: 30000, what: 'the reserve made again' });
   await finish(context, data.dir);
 });
+}
 
 test('apart: a full database disk stops recording visibly; a login is not a 500; check reports the open row; recording resumes by itself', needsRoot, async () => {
   requireRoot();
@@ -152,6 +167,18 @@ test('apart: a full database disk stops recording visibly; a login is not a 500;
   assert.ok(codes.includes('database_full'), JSON.stringify(storage.conditions));
   assert.ok(storage.conditions.some((c) => c.code === 'recording_stopped' && c.device_id === device.id), JSON.stringify(storage.conditions));
   assert.ok(storage.warnings.length >= 2);
+  // The web UI shows it to admins in a banner.
+  const browser = await launchChromium();
+  try {
+    await withPage({ browser, hub: context.hub, client: context.admin }, '/devices', async ({ page }) => {
+      const banner = page.getByTestId('storage-banner');
+      await banner.locator('li[data-code="database_full"]').waitFor({ timeout: 20000 });
+      await banner.locator('li[data-code="recording_stopped"]').waitFor({ timeout: 20000 });
+      assert.match(await banner.innerText(), /Recording of Porch stopped: database full/);
+    });
+  } finally {
+    await browser.close();
+  }
   assert.equal((await new Client(context.hub.url).request('GET', '/livez')).status, 200);
   const login = await new Client(context.hub.url).login('admin', 'correct horse battery staple');
   assert.ok(login.status === 200 || (login.status === 503 && login.json.error === 'storage_full'), `login answered ${login.status}`);

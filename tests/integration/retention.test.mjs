@@ -223,5 +223,6 @@ test('a filling disk: the free-space floor purges first; ENOSPC is survived and 
   context.doorbell = null;
   await context.hub.stop();
   assert.ok(check(data.dir).ok, check(data.dir).output);
+  assert.equal(execFileSync('sqlite3', [join(data.dir, 'doorstep.db'), 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim(), 'ok');
   await context.hub.launch();
 });
