@@ -183,6 +183,9 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWA
 	$(Q)clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \
 	    -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS))
 
+# The civetweb harness compiles civetweb.c itself: rebuilt with its patches.
+build/fuzz/fuzz_civetweb: $(CIVETWEB_STAMP)
+
 fuzzers: $(FUZZERS)
 
 # ---- tests ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 // Hostile requests that need no login: every number civetweb reads from a
 // request (Content-Length, chunk sizes, Range, Sec-WebSocket-Version) at its
-// limits, each followed by a pipelined request on the same connection; an
-// unmasked WebSocket frame from a client; and the Content-Security-Policy.
+// limits, each followed by a pipelined request on the same connection; a body
+// sent a byte a second; an unmasked WebSocket frame from a client; and the
+// Content-Security-Policy.
 // Run on the ASan+UBSan hub, where a signed overflow aborts the process: after
 // every case the hub must still be running and answer.
 
@@ -73,6 +74,24 @@ for (const size of ['7ffffffffffffff0', 'ffffffffffffffffffff', '100001']) {
     await assertAlive(`chunk ${size}`);
   });
 }
+
+// A body sent a byte a second: the request's deadline (10 s from its first
+// byte) covers the body too, so the hub lets go long before the 60 bytes
+// announced have arrived.
+test('a body sent a byte a second is cut off by the request deadline', async () => {
+  const socket = await rawConnect(hub.port);
+  const reading = readUntilClose(socket, 90000);
+  const started = Date.now();
+  socket.write(login('Content-Length: 60\r\n'));
+  let sent = 0;
+  const timer = setInterval(() => { if (sent++ < 60) socket.write(' '); }, 1000);
+  const { data, timedOut } = await reading;
+  clearInterval(timer);
+  assert.equal(timedOut, false);
+  assert.ok(sent < 60, `the hub closed the connection after ${sent} of 60 bytes (${Date.now() - started} ms)`);
+  assert.match(data.toString('latin1'), /^HTTP\/1\.1 400 /, 'the incomplete body is refused');
+  await assertAlive('slow body');
+});
 
 test('a well-formed chunked body still works', async () => {
   const body = '{"username":"nobody","password":"wrong password"}';

@@ -1,7 +1,7 @@
 // flood-client.mjs - a connection flood in its own process (so that its
 // thousands of sockets do not slow down the test's own event loop): COUNT
 // TCP connections to 127.0.0.1:PORT from 127.0.0.2…127.0.0.9, half silent,
-// half sending one byte a second, each reopened 1 s after the hub closes
+// half sending one byte a second, each reopened 2 s after the hub closes
 // it. Runs until SECONDS have passed, then sends its counters to the parent
 // (process.send) and exits.
 //
@@ -34,7 +34,7 @@ function open(index) {
     sockets.delete(socket);
     if (!running) return;
     counters.closedByHub++;
-    setTimeout(() => open(index), 1000);
+    setTimeout(() => open(index), 2000);
   });
 }
 
