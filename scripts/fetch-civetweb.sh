@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch Debian's civetweb source package into the build directory (never
 # committed) and apply Doorstep's small patches. Debian's civetweb *binary*
-# cannot serve HTTPS with OpenSSL 3 (SPEC §1), so we compile the source with
+# cannot serve HTTPS with OpenSSL 3 (docs/dependencies.md), so we compile the source with
 # USE_MBEDTLS. A private apt configuration with deb-src entries is used so the
 # system's apt sources are left untouched.
 #

@@ -22,7 +22,7 @@
 #include "notify/notify_request.h"
 #include "storage/database.h"
 
-/* Event types a target may filter on (SPEC §7, plus the PIR's own). */
+/* Event types a target may filter on (those of docs/api.md, plus the PIR's own). */
 static const char *const notify_event_types[] = {
     "ring", "motion", "pir", "person", "package", "tamper", "online", "offline", "low_battery",
 };

@@ -1,5 +1,5 @@
 /*
- * frame_stamp.c - draws and reads the 64-bit frame stamp (SPEC §3, see
+ * frame_stamp.c - draws and reads the 64-bit frame stamp (see
  * frame_stamp.h for the exact pixel layout, which tools outside the firmware
  * decode). Pure functions on caller-owned planes; safe from any thread.
  */

@@ -1,5 +1,5 @@
 /*
- * motion_config.h - the settings of on-device motion detection (SPEC §7) and
+ * motion_config.h - the settings of on-device motion detection and
  * their JSON form, as the hub sends them inside the doorbell settings:
  *
  *   {"sensitivity": "low" | "medium" | "high",      default "medium"

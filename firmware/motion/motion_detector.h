@@ -1,5 +1,5 @@
 /*
- * motion_detector.h - on-device motion detection (SPEC §7): camera frames in,
+ * motion_detector.h - on-device motion detection: camera frames in,
  * per frame a verdict (motion event active or not, score, boxes) out, fused
  * with the PIR sensor. The algorithm is described at the top of
  * motion_detector.c; settings and privacy blackout are in motion_config.h.

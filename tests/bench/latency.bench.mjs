@@ -1,4 +1,4 @@
-// Live view latency in Chromium over MSE (SPEC §9): the hub, one simulated
+// Live view latency in Chromium over MSE: the hub, one simulated
 // doorbell (1280x720, 30 fps, 2000 kbit/s) and headless Chromium on the
 // doorbell's page. Measures (i) time from opening live view (the player's
 // openedMs) to its first presented frame over repeated openings, and

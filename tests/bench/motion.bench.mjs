@@ -1,4 +1,4 @@
-// Motion detection cost per frame in the firmware (SPEC §9: <= 1 ms at the
+// Motion detection cost per frame in the firmware (target: <= 1 ms at the
 // 320x180 analysis size) and, for comparison, the CPU Debian's `motion`
 // daemon needs on the same input.
 //

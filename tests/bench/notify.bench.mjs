@@ -1,4 +1,4 @@
-// Button press -> notification received (SPEC §9, target p99 <= 250 ms):
+// Button press -> notification received (target p99 <= 250 ms):
 // the hub, one simulated doorbell (640x360) and a local receiver with an
 // ntfy target and a Standard Webhooks target. Each press is timestamped in
 // node just before 'press' is written to the doorbell's control socket; the

@@ -1,4 +1,4 @@
-// Recording cost (SPEC §9) measured with replay doorbells (`doorbelld
+// Recording cost measured with replay doorbells (`doorbelld
 // --replay`, firmware/replay/): a 1920x1080, 30 fps, 4 Mbit/s clip is encoded
 // once by ffmpeg's libx264 (GOP 1 s, no B-frames, SPS/PPS on every IDR) and
 // sent by device links that have no camera and no encoder, so the sender

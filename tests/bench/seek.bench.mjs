@@ -1,4 +1,4 @@
-// Seek in a recording -> first picture (SPEC §9, target <= 200 ms), in
+// Seek in a recording -> first picture (target <= 200 ms), in
 // headless Chromium over MSE. The hub records a simulated doorbell (1280x720,
 // 30 fps, 2000 kbit/s, a keyframe every 2 s, Opus audio) for
 // BENCH_RECORD_SECONDS, the doorbell stops (its encoder would otherwise share

@@ -3,7 +3,7 @@
 // real simulated doorbell playing its scripted scene (a visitor rings 15 s
 // into each 120 s loop). The recording player's test hook
 // (window.doorstepPlayback) reports every presented frame with the frame
-// stamp decoded from the picture itself (SPEC §3), so a seek is judged by the
+// stamp decoded from the picture itself, so a seek is judged by the
 // capture time drawn in the frame on screen, not by what the page believes.
 
 import { test, before, after } from 'node:test';

@@ -316,7 +316,7 @@ export class Doorbell {
     return doorbell;
   }
 
-  // An ALSA `file` device pair in dir (SPEC §1): the microphone reads a
+  // An ALSA `file` device pair in dir: the microphone reads a
   // generated tone from mic.raw, the speaker writes to speaker.raw.
   // Returns the doorbelld arguments that select it.
   static audioDevice(dir, { frequency = 440, seconds = 90, amplitude = 8000 } = {}) {
@@ -365,7 +365,7 @@ export class Doorbell {
   }
 }
 
-// Decode the SPEC §3 frame stamp from a grey (luma) picture buffer.
+// Decode the frame stamp from a grey (luma) picture buffer.
 export function decodeFrameStamp(luma, stride) {
   const at = (x, y) => luma[y * stride + x];
   for (let x = 0; x < 528; x += 4) if (at(x, 2) > 60 || at(x, 20) > 60) return null;

@@ -1,5 +1,5 @@
 /*
- * test_frame_stamp.c - unit tests of the frame stamp (SPEC §3): value layout,
+ * test_frame_stamp.c - unit tests of the frame stamp: value layout,
  * exact pixel layout of the band, draw/read round trips at the edges, and
  * that reading refuses pictures without the black margin.
  */

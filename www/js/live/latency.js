@@ -26,7 +26,7 @@
 //    (sampled every 100 ms; the buffer saw-tooths by one frame) outside a
 //    10 ms dead band; with sound only speeding up, to 1.05, outside 30 ms
 //    (time-stretching audio needs data in hand). WebKit (Safari and every
-//    iOS browser): playbackRate stays 1, only jumps (SPEC §5: no
+//    iOS browser): playbackRate stays 1, only jumps (no
 //    playbackRate games on Safari).
 
 export const WEBKIT = /Apple/.test(navigator.vendor || '');

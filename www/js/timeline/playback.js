@@ -1,4 +1,4 @@
-// Recording player of the timeline page (SPEC §6 "Playback"): reads
+// Recording player of the timeline page: reads
 // GET /api/v1/devices/{id}/playback?from=MS — fMP4, init segment then
 // moof+mdat fragments from the keyframe at or before `from`; header
 // X-Playback-Start-Ms is the wall time of media time 0 — with fetch() and a
