@@ -93,7 +93,8 @@ static int event_push_on_connect(const struct mg_connection *connection, void *d
 }
 
 /* authority.h close callback (authority thread): send a 1008 close frame
- * and write nothing more; the client's answering close ends the connection. */
+ * and write nothing more; civetweb then ends the connection without
+ * waiting for the client's answering close (scripts/civetweb-patches/0008). */
 static void event_push_revoke(void *context, const char *reason)
 {
     struct event_push_client *client = context;
@@ -138,7 +139,8 @@ static void event_push_on_ready(struct mg_connection *connection, void *data)
 }
 
 /* civetweb: the UI sends nothing but control frames; after a revocation,
- * any frame (the answering close, a pong) ends the connection. */
+ * any frame that still arrives (the answering close, a pong) ends the
+ * connection. */
 static int event_push_on_data(struct mg_connection *connection, int bits, char *data, size_t size,
                               void *callback_data)
 {

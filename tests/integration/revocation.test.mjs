@@ -13,6 +13,7 @@ import https from 'node:https';
 import WebSocket from 'ws';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
+import { rawConnect } from '../lib/raw-http.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'another long enough password';
@@ -137,6 +138,33 @@ test('logout closes that session\'s live view and event feed, not another sessio
   await waitFor(() => otherLive.videoFrames().length > frames + 5, { what: 'the other session still streaming' });
   assert.equal(otherLive.closedAt, null);
   await otherLive.close();
+});
+
+test('a client that ignores the close frame still loses the connection at once', async (t) => {
+  const person = await freshViewer();
+  // The event feed opened by hand: this client never answers a close frame
+  // nor a ping, as a hostile or broken one would.
+  const socket = await rawConnect(hub.port);
+  const connection = { closedAt: null, data: Buffer.alloc(0) };
+  socket.on('data', (chunk) => { connection.data = Buffer.concat([connection.data, chunk]); });
+  socket.on('close', () => { connection.closedAt = Date.now(); });
+  socket.on('error', () => {});
+  socket.write(`GET /api/v1/events/live HTTP/1.1\r\nHost: localhost:${hub.port}\r\n` +
+    `Origin: ${new URL(hub.url).origin}\r\n` +
+    `Cookie: ${[...person.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ')}\r\n` +
+    'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  await waitFor(() => connection.data.includes('\r\n\r\n'), { what: 'the upgrade answer' });
+  assert.match(connection.data.toString('latin1'), /^HTTP\/1\.1 101/);
+  const since = Date.now();
+  assert.equal((await person.client.api('POST', '/auth/logout')).status, 204);
+  await expectClosed(t, 'logout, close ignored', since, [connection]);
+  // What came before the end is a close frame (opcode 8) carrying 1008.
+  const frames = connection.data.subarray(connection.data.indexOf('\r\n\r\n') + 4);
+  const close = frames.lastIndexOf(Buffer.from([0x88]));
+  assert.ok(close >= 0, `a close frame: ${frames.toString('hex')}`);
+  assert.equal(frames.readUInt16BE(close + 2), 1008);
+  assert.equal(hub.proc.child.exitCode, null, 'the hub is running');
 });
 
 test('changing one\'s own password closes every connection of the user', async (t) => {
