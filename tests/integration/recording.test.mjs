@@ -61,13 +61,11 @@ function check() {
 // which recordings keep) land on one output timestamp and ffmpeg's own null
 // muxer complains about its output, which says nothing about the file.
 test(`${RECORD_SECONDS} s of 24/7 recording: valid segments, no gap or duplicate across boundaries`, async () => {
-  // RECORD_SECONDS of frames as the doorbell captured them (30 fps): on a
-  // loaded machine it may capture fewer a second, which is not the
-  // recorder's doing, so the wait is for the frames, not for the time.
-  const { video_sent: sent } = await waitFor(async () => {
-    const stats = await doorbell.stats();
-    return stats.video_sent >= RECORD_SECONDS * 30 ? stats : null;
-  }, { timeout: RECORD_SECONDS * 1000 * 8, interval: 1000, what: `${RECORD_SECONDS * 30} frames sent` });
+  // Record for RECORD_SECONDS, then judge what was recorded against what
+  // the doorbell sent in that time: on a loaded machine it may capture
+  // fewer than 30 frames a second, which is not the recorder's doing.
+  await sleep(RECORD_SECONDS * 1000);
+  const { video_sent: sent } = await doorbell.stats();
   await doorbell.stop();
   doorbell = null;
   await waitFor(async () => (await recordings()).every((r) => !r.recording), { what: 'the last segment closed' });
