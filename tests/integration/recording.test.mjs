@@ -82,9 +82,15 @@ test(`${RECORD_SECONDS} s of 24/7 recording: valid segments, no gap or duplicate
     assert.equal(decodeErrors(file), '', `${file} decodes cleanly`);
     const frameStamps = videoFrameStamps(file);
     assert.equal(frameStamps.length, rows[i].video_frames, `${file}: every indexed frame decodes`);
-    // The file starts at decode time 0 and lasts what the index says (within a frame).
+    // The file starts at decode time 0 and lasts what the index says (within
+    // a frame or two: on a busy machine the doorbell's frames come further
+    // apart than 1/30 s, so a frame is as long as the longest interval).
     const duration = Number(probe.format.duration);
-    assert.ok(Math.abs(duration * 1000 - (rows[i].end_ms - rows[i].start_ms)) < 70, `${file}: ${duration} s vs index`);
+    const indexed = rows[i].end_ms - rows[i].start_ms;
+    let longestFrameMs = 34;
+    for (let k = 1; k < frameStamps.length; k++) longestFrameMs = Math.max(longestFrameMs, frameStamps[k].timeMs - frameStamps[k - 1].timeMs);
+    assert.ok(Math.abs(duration * 1000 - indexed) < 2 * longestFrameMs,
+      `${file}: ${duration} s vs ${indexed} ms in the index (longest frame ${longestFrameMs} ms)`);
     assert.equal(frameStamps[0].timeMs, rows[i].start_ms % 2 ** 48, 'the index start is the first frame');
     all = all.concat(frameStamps);
   }
