@@ -16,10 +16,6 @@ const FPS = 30;
 // waitFor with its timeout (20 s by default) scaled by the machine's load.
 const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
 const WINDOW = 4 * FPS;           // frames judged in (a)
-// Frames one jump to the live edge may skip: it jumps when more than 400 ms
-// behind and lands 100 ms behind (www/js/live/latency.js), so ~300 ms; a
-// stalled decoder may let it fall further behind before the jump.
-const FRAMES_PER_JUMP = FPS;
 // Glass-to-glass latency only for sanity (a loaded machine adds to it).
 const LATENCY_SANITY_MS = 5000;
 const data = tempDir('doorstep-e2e-live-');
