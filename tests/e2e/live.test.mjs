@@ -1,7 +1,7 @@
 // Browser end-to-end tests of live view: Debian's Chromium (headless,
 // through playwright-core) plays real simulated doorbells from the real hub.
 // The player's test hook (window.doorstepLive) reports every presented frame
-// with the frame stamp decoded from the picture itself (SPEC §3), so these
+// with the frame stamp decoded from the picture itself, so these
 // tests see order, gaps and glass-to-glass latency of what was on screen.
 // Latency is only checked for sanity here; tests/bench/latency.bench.mjs
 // measures it.

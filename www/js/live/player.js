@@ -1,4 +1,4 @@
-// Low-latency live view player (SPEC §5, docs/api.md "Live view"): reads the
+// Low-latency live view player (docs/api.md "Live view"): reads the
 // hub's per-frame fMP4 from wss://HOST/api/v1/devices/{id}/live into one MSE
 // SourceBuffer ("segments" mode) and plays a small, explicit distance behind
 // the newest frame (policy and measurements in latency.js; MSE in sink.js).
