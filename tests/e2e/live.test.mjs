@@ -16,10 +16,6 @@ const FPS = 30;
 // waitFor with its timeout (20 s by default) scaled by the machine's load.
 const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
 const WINDOW = 4 * FPS;           // frames judged in (a)
-// Frames one jump to the live edge may skip: it jumps when more than 400 ms
-// behind and lands 100 ms behind (www/js/live/latency.js), so ~300 ms; a
-// stalled decoder may let it fall further behind before the jump.
-const FRAMES_PER_JUMP = FPS;
 // Glass-to-glass latency only for sanity (a loaded machine adds to it).
 const LATENCY_SANITY_MS = 5000;
 const data = tempDir('doorstep-e2e-live-');
@@ -176,10 +172,17 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
     assert.equal(await stats.isVisible(), false);
     await page.getByTestId('live-stats-toggle').click();
     await stats.waitFor({ state: 'visible' });
-    const latency = Number(await wait(() => stats.getAttribute('data-latency-ms'), { what: 'data-latency-ms' }));
+    // A figure measured from the frame stamp, once a stamped frame was shown
+    // in the last second (on a busy machine the overlay may say "est." for
+    // a while: few frames shown, or a picture read between two frames).
+    const overlay = /Latency\d+ ms.*Bitrate.*(k|M)bit\/s.*fps.*640×360/;
+    const shown = await wait(async () => {
+      const now = await stats.evaluate((element) => ({ text: element.textContent,
+        latency: element.getAttribute('data-latency-ms'), estimated: element.getAttribute('data-estimated') }));
+      return now.estimated === 'false' && now.latency && overlay.test(now.text) ? now : null;
+    }, { what: `the overlay to show a measured latency and match ${overlay}` });
+    const latency = Number(shown.latency);
     assert.ok(latency > 0 && latency < LATENCY_SANITY_MS, `overlay latency ${latency} ms`);
-    assert.match(await stats.textContent(), /Latency\d+ ms.*Bitrate.*(k|M)bit\/s.*fps.*640×360/);
-    assert.equal(await stats.getAttribute('data-estimated'), 'false', 'measured from the frame stamp');
 
     // Controls are there and labelled.
     for (const id of ['live-mute', 'live-fullscreen', 'live-quality']) assert.ok(await page.getByTestId(id).isVisible(), id);

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, waitFor, tempDir, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, sleep, waitFor, tempDir, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
+import { patience } from '../lib/patience.mjs';
 import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 
 const LIVE_SECONDS = Number(process.env.LIVE_TEST_SECONDS || 60);
@@ -33,12 +34,17 @@ after(async () => {
 
 // Frame stamps of every frame of an MP4, decoded from ffmpeg's output.
 test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gaps`, async () => {
-  // LIVE_SECONDS of video as the doorbell captured it (30 fps), however long
-  // the wall clock takes on a loaded machine.
+  // Watch for LIVE_SECONDS, then judge what arrived against what the
+  // doorbell sent meanwhile: on a loaded machine it may capture fewer than
+  // 30 frames a second, which is not the live path's doing.
   const viewer = new LiveViewer(admin, device.id);
   await viewer.opened;
-  await waitFor(() => viewer.videoFrames().length >= LIVE_SECONDS * 30,
-    { timeout: LIVE_SECONDS * 1000 * 5, interval: 500, what: `${LIVE_SECONDS * 30} frames` });
+  const sentBefore = (await doorbell.stats()).video_sent;
+  await sleep(LIVE_SECONDS * 1000);
+  const sent = (await doorbell.stats()).video_sent - sentBefore;
+  // What was sent before the close has arrived (the viewer is a reader
+  // the hub never skips: its frames run without a gap, checked below).
+  await waitFor(() => viewer.videoFrames().length >= sent, { what: `the ${sent} frames the doorbell sent` });
   await viewer.close();
 
   assert.match(viewer.initText.mime, /^video\/mp4; codecs="avc1\.[0-9A-F]{6}, opus"$/);
@@ -91,7 +97,7 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   const stamps = videoFrameStamps(file);
   const frames = viewer.videoFrames();
   assert.equal(stamps.length, frames.length, 'ffmpeg decoded every frame received');
-  assert.ok(stamps.length >= LIVE_SECONDS * 30, `${stamps.length} frames`);
+  assert.ok(sent > 0 && stamps.length >= sent, `${stamps.length} frames received, ${sent} sent while watching`);
   for (let i = 1; i < stamps.length; i++) {
     assert.ok(stamps[i] && stamps[i - 1], `frame ${i} has a readable stamp`);
     assert.equal(stamps[i].sequence, (stamps[i - 1].sequence + 1) & 0xffff, `frame ${i} follows frame ${i - 1}`);
@@ -116,7 +122,9 @@ test('a stalled viewer is skipped forward; the doorbell and another viewer keep 
   const doorbellBefore = await doorbell.stats();
   stalled.pause();
   await waitFor(async () => (await videoOf()).live.viewer_skips > before.live.viewer_skips,
-    { timeout: 60000, what: 'the stalled viewer to be skipped' });
+    // How soon depends on how fast the doorbell fills the stalled socket's
+    // buffers: fewer frames a second on a busy machine, so a longer wait.
+    { timeout: patience(60000), what: 'the stalled viewer to be skipped' });
   // Another 90 frames (3 s at 30 fps) from the doorbell with the viewer still stalled.
   const skipped = await doorbell.stats();
   const doorbellAfter = await waitFor(async () => {

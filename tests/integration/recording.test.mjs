@@ -62,13 +62,11 @@ function check() {
 // which recordings keep) land on one output timestamp and ffmpeg's own null
 // muxer complains about its output, which says nothing about the file.
 test(`${RECORD_SECONDS} s of 24/7 recording: valid segments, no gap or duplicate across boundaries`, async () => {
-  // RECORD_SECONDS of frames as the doorbell captured them (30 fps): on a
-  // loaded machine it may capture fewer a second, which is not the
-  // recorder's doing, so the wait is for the frames, not for the time.
-  const { video_sent: sent } = await waitFor(async () => {
-    const stats = await doorbell.stats();
-    return stats.video_sent >= RECORD_SECONDS * 30 ? stats : null;
-  }, { timeout: RECORD_SECONDS * 1000 * 8, interval: 1000, what: `${RECORD_SECONDS * 30} frames sent` });
+  // Record for RECORD_SECONDS, then judge what was recorded against what
+  // the doorbell sent in that time: on a loaded machine it may capture
+  // fewer than 30 frames a second, which is not the recorder's doing.
+  await sleep(RECORD_SECONDS * 1000);
+  const { video_sent: sent } = await doorbell.stats();
   await doorbell.stop();
   doorbell = null;
   await waitFor(async () => (await recordings()).every((r) => !r.recording), { what: 'the last segment closed' });
@@ -85,9 +83,15 @@ test(`${RECORD_SECONDS} s of 24/7 recording: valid segments, no gap or duplicate
     assert.equal(decodeErrors(file), '', `${file} decodes cleanly`);
     const frameStamps = videoFrameStamps(file);
     assert.equal(frameStamps.length, rows[i].video_frames, `${file}: every indexed frame decodes`);
-    // The file starts at decode time 0 and lasts what the index says (within a frame).
+    // The file starts at decode time 0 and lasts what the index says (within
+    // a frame or two: on a busy machine the doorbell's frames come further
+    // apart than 1/30 s, so a frame is as long as the longest interval).
     const duration = Number(probe.format.duration);
-    assert.ok(Math.abs(duration * 1000 - (rows[i].end_ms - rows[i].start_ms)) < 70, `${file}: ${duration} s vs index`);
+    const indexed = rows[i].end_ms - rows[i].start_ms;
+    let longestFrameMs = 34;
+    for (let k = 1; k < frameStamps.length; k++) longestFrameMs = Math.max(longestFrameMs, frameStamps[k].timeMs - frameStamps[k - 1].timeMs);
+    assert.ok(Math.abs(duration * 1000 - indexed) < 2 * longestFrameMs,
+      `${file}: ${duration} s vs ${indexed} ms in the index (longest frame ${longestFrameMs} ms)`);
     assert.equal(frameStamps[0].timeMs, rows[i].start_ms % 2 ** 48, 'the index start is the first frame');
     all = all.concat(frameStamps);
   }
