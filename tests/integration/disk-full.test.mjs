@@ -21,6 +21,7 @@ import { mkdirSync, rmSync, openSync, writeSync, closeSync, existsSync, statfsSy
 import { join } from 'node:path';
 import { Hub, Client, Doorbell, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
 import { launchChromium, withPage } from '../lib/browser.mjs';
+import { requireOrSkip } from '../lib/requirements.mjs';
 
 const cleanups = [];
 after(async () => {
@@ -28,12 +29,8 @@ after(async () => {
 });
 
 const root = process.getuid && process.getuid() === 0;
-const ci = process.env.CI === 'true';
-// Without root: skip, except under CI=true, where the test runs and fails.
-const needsRoot = root || ci ? {} : { skip: 'needs root to mount tmpfs filesystems' };
-function requireRoot() {
-  assert.ok(root, 'this test needs root to mount tmpfs filesystems (CI=true: it may not be skipped)');
-}
+// Without root: skipped, except under CI=true, where it fails.
+const needsRoot = { skip: requireOrSkip(root, 'needs root to mount tmpfs filesystems') };
 
 function mountTmpfs(dir, size) {
   mkdirSync(dir, { recursive: true });
@@ -100,7 +97,6 @@ async function finish(context, dataDir) {
 
 for (const filesystem of ['tmpfs', 'ext4']) {
 test(`together (${filesystem}): database and recordings on one full disk; the purge frees space at 0 bytes free and recording goes on`, needsRoot, async () => {
-  requireRoot();
   const data = tempDir('doorstep-diskfull-together-');
   cleanups.push(() => data.cleanup());
   if (filesystem === 'tmpfs') mountTmpfs(data.dir, '20m');
@@ -137,7 +133,6 @@ test(`together (${filesystem}): database and recordings on one full disk; the pu
 }
 
 test('apart: a full database disk stops recording visibly; a login is not a 500; check reports the open row; recording resumes by itself', needsRoot, async () => {
-  requireRoot();
   const data = tempDir('doorstep-diskfull-apart-');
   cleanups.push(() => data.cleanup());
   mountTmpfs(data.dir, '8m');

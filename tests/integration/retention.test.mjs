@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, Client, Doorbell, sleep, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
+import { requireOrSkip } from '../lib/requirements.mjs';
 
 const cleanups = [];
 after(async () => {
@@ -176,9 +177,8 @@ test('a small disk budget: oldest first, starred footage kept, usage within the 
 });
 
 const root = process.getuid && process.getuid() === 0;
-// Without root: skipped, except under CI=true, where it runs and fails.
-test('a filling disk: the free-space floor purges first; ENOSPC is survived and recording resumes', { skip: !root && process.env.CI !== 'true' && 'needs root to mount a tmpfs' }, async () => {
-  assert.ok(root, 'this test needs root to mount a tmpfs (CI=true: it may not be skipped)');
+// Without root: skipped, except under CI=true, where it fails.
+test('a filling disk: the free-space floor purges first; ENOSPC is survived and recording resumes', { skip: requireOrSkip(root, 'needs root to mount a tmpfs') }, async () => {
   const data = tempDir('doorstep-enospc-');
   const recordingsDir = join(data.dir, 'recordings');
   mkdirSync(recordingsDir);
