@@ -257,7 +257,6 @@ enum users_status users_create_first_admin(sqlite3 *db, const char *username, co
     char hash[PASSWORD_HASH_SIZE];
     enum users_status status;
     bool began = false;
-    int64_t admins;
 
     assert(db != NULL);
     /* Cheap early answer so a finished setup costs no argon2 time; the
@@ -485,12 +484,26 @@ out:
     return result;
 }
 
+/* USERS_LAST_ADMIN when user is the only administrator (removing or
+ * demoting them would leave the hub without one), USERS_ERROR when the count
+ * cannot be read, else USERS_OK. Runs inside the caller's transaction. */
+static enum users_status users_check_not_last_admin(sqlite3 *db, const struct user *user)
+{
+    int64_t admins;
+
+    if (!users_is_admin(user))
+        return USERS_OK;
+    admins = users_count_admins(db);
+    if (admins < 0)
+        return USERS_ERROR;
+    return admins <= 1 ? USERS_LAST_ADMIN : USERS_OK;
+}
+
 enum users_status users_delete(sqlite3 *db, int64_t user_id)
 {
     enum users_status status = USERS_ERROR;
     struct user user;
     bool began = false;
-    int64_t admins;
 
     assert(db != NULL);
     if (users_begin(db, &began) != 0)
@@ -498,16 +511,10 @@ enum users_status users_delete(sqlite3 *db, int64_t user_id)
     status = users_find_by_id(db, user_id, &user);
     if (status != USERS_OK)
         goto out;
+    status = users_check_not_last_admin(db, &user);
+    if (status != USERS_OK)
+        goto out;
     status = USERS_ERROR;
-    if (users_is_admin(&user)) {
-        admins = users_count_admins(db);
-        if (admins < 0)
-            goto out;
-        if (admins <= 1) {
-            status = USERS_LAST_ADMIN;
-            goto out;
-        }
-    }
     /* Foreign keys cascade too; deleting explicitly keeps this correct even
      * on a connection opened without PRAGMA foreign_keys. */
     if (users_run_for_user(db, "DELETE FROM sessions WHERE user_id = ?1", user_id, NULL) != 0 ||
@@ -598,7 +605,6 @@ enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role)
     sqlite3_stmt *statement = NULL;
     struct user user;
     bool began = false;
-    int64_t admins;
 
     assert(db != NULL);
     if (!users_role_valid(role))
@@ -613,15 +619,10 @@ enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role)
         status = USERS_OK;
         goto out;
     }
-    if (users_is_admin(&user)) {
-        admins = users_count_admins(db);
-        if (admins < 0)
-            goto out;
-        if (admins <= 1) {
-            status = USERS_LAST_ADMIN;
-            goto out;
-        }
-    }
+    status = users_check_not_last_admin(db, &user);
+    if (status != USERS_OK)
+        goto out;
+    status = USERS_ERROR;
     if (users_prepare(db, "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
                       &statement) != 0)
         goto out;

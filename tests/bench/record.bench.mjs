@@ -26,10 +26,10 @@
 //   temp dir; /dev/shm for tmpfs)
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, sleep, tempDir, waitFor, segmentFiles } from '../lib/harness.mjs';
 import { cpuSeconds } from '../lib/proc.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
 
@@ -70,19 +70,6 @@ function filesystemType(dir) {
   return execFileSync('df', ['--output=fstype', dir], { encoding: 'utf8' }).trim().split('\n').pop();
 }
 
-// Segment files under a hub's recordings directory for one doorbell.
-function segmentFiles(dataDir, id) {
-  const files = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.mp4')) files.push(path);
-    }
-  };
-  walk(join(dataDir, 'recordings', id));
-  return files;
-}
 
 // A hub recording into a fresh directory under DATA_ROOT.
 async function startHub() {

@@ -9,9 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { fork } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, ROOT, waitFor, tempDir, videoFrameStamps } from '../lib/harness.mjs';
+import { Hub, Doorbell, ROOT, waitFor, tempDir, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
 
 const FLOOD_SECONDS = Number(process.env.FLOOD_TEST_SECONDS || 60);
 const FLOOD_CONNECTIONS = 1000;
@@ -71,17 +70,6 @@ function livez(port) {
   });
 }
 
-function segmentFiles() {
-  const files = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) { if (name !== 'quarantine') walk(path); } else if (name.endsWith('.mp4')) files.push(path);
-    }
-  };
-  walk(join(data.dir, 'recordings'));
-  return files.sort((a, b) => Number(/(\d+)\.mp4$/.exec(a)[1]) - Number(/(\d+)\.mp4$/.exec(b)[1]));
-}
 
 test(`${FLOOD_CONNECTIONS} idle and byte-a-second connections for ${FLOOD_SECONDS} s: /livez, the doorbell and its recording carry on`, async () => {
   await waitFor(async () => (await deviceState()).video.frames > 0, { what: 'first frame' });
@@ -124,7 +112,7 @@ test(`${FLOOD_CONNECTIONS} idle and byte-a-second connections for ${FLOOD_SECOND
   doorbell = null;
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/recordings?from=0`)).json.recordings
     .every((r) => !r.recording), { what: 'the last segment closed' });
-  const stamps = segmentFiles().flatMap((file) => videoFrameStamps(file))
+  const stamps = segmentFiles(data.dir).flatMap((file) => videoFrameStamps(file))
     .filter((s) => s && s.timeMs >= floodStart % 2 ** 48 && s.timeMs <= floodEnd % 2 ** 48);
   assert.ok(stamps.length >= FLOOD_SECONDS * 15 * 0.8, `${stamps.length} frames recorded during the flood`);
   for (let i = 1; i < stamps.length; i++) {

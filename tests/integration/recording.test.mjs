@@ -9,10 +9,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import { statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { killWhileWatched, footageLost } from '../lib/crash.mjs';
-import { Hub, Doorbell, Client, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps } from '../lib/harness.mjs';
+import { Hub, Doorbell, Client, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
 
 const RECORD_SECONDS = Number(process.env.RECORD_TEST_SECONDS || 120);
 const SEGMENT_SECONDS = 30;
@@ -37,17 +37,6 @@ after(async () => {
 const recordings = async (from = 0) =>
   (await admin.api('GET', `/api/v1/devices/${device.id}/recordings?from=${from}`)).json.recordings;
 
-function segmentFiles() {
-  const files = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) { if (name !== 'quarantine') walk(path); } else if (name.endsWith('.mp4')) files.push(path);
-    }
-  };
-  walk(join(data.dir, 'recordings'));
-  return files.sort((a, b) => Number(/(\d+)\.mp4$/.exec(a)[1]) - Number(/(\d+)\.mp4$/.exec(b)[1]));
-}
 
 function check() {
   const result = spawnSync(join(BUILD, 'doorstep'), ['--data-dir', data.dir, 'check'], {
@@ -72,7 +61,7 @@ test(`${RECORD_SECONDS} s of 24/7 recording: valid segments, no gap or duplicate
   await waitFor(async () => (await recordings()).every((r) => !r.recording), { what: 'the last segment closed' });
   const rows = await recordings();
   assert.ok(rows.length >= Math.floor(RECORD_SECONDS / SEGMENT_SECONDS), `${rows.length} segments`);
-  const files = segmentFiles();
+  const files = segmentFiles(data.dir);
   assert.equal(files.length, rows.length, 'one file per index row');
   assert.ok(check().ok, check().output);
 
@@ -114,7 +103,7 @@ function videoPackets(file) {
 
 test('export of 37 s from between two frames mid-GOP: exact length, clean decode, first frame, audited', async () => {
   const rows = await recordings();
-  const files = segmentFiles();
+  const files = segmentFiles(data.dir);
   assert.ok(rows.length >= 2 && rows[1].end_ms - rows[0].start_ms > 50000, 'two segments to export across');
   // An instant half-way between two non-key frames of the first segment, 12 s in.
   const packets = videoPackets(files[0]);
@@ -200,7 +189,7 @@ test('damaged and foreign files found at start-up are repaired or quarantined', 
   doorbell = null;
   await hub.stop();
   // The newest segment with a few fragments, so that something survives the cut.
-  const files = segmentFiles();
+  const files = segmentFiles(data.dir);
   const victim = files.filter((file) => statSync(file).size > 200000).at(-1);
   const size = statSync(victim).size;
   truncateSync(victim, size - 777);                       // cut inside the last fragment

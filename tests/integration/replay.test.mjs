@@ -7,9 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { Hub, Doorbell, waitFor, tempDir, BUILD, segmentFiles } from '../lib/harness.mjs';
 
 const FRAMES = 300; // 10 s at 30 fps: the 4-s clip loops twice
 const data = tempDir('doorstep-replay-');
@@ -32,19 +32,6 @@ function pictureHashes(file) {
   return out.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(',').pop().trim());
 }
 
-// A doorbell's segment files, oldest first (names are start times in ms).
-function segmentFiles(id) {
-  const files = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.mp4')) files.push(path);
-    }
-  };
-  walk(join(hubData.dir, 'recordings', id));
-  return files.sort((a, b) => Number(/(\d+)\.mp4$/.exec(a)[1]) - Number(/(\d+)\.mp4$/.exec(b)[1]));
-}
 
 const device = async (id) => (await admin.api('GET', `/api/v1/devices/${id}`)).json;
 const recordings = async (id) => (await admin.api('GET', `/api/v1/devices/${id}/recordings?from=0`)).json.recordings;
@@ -112,7 +99,7 @@ test('two replay links of one process: every frame arrives, in order, and is rec
     assert.equal(rows.reduce((n, r) => n + r.video_frames, 0), state.video.frames, 'every received frame is recorded');
 
     // The recorded pictures are the clip's, from its first frame on, looped.
-    const recorded = segmentFiles(id).flatMap(pictureHashes);
+    const recorded = segmentFiles(hubData.dir, id).flatMap(pictureHashes);
     assert.equal(recorded.length, state.video.frames);
     const mismatch = recorded.findIndex((hash, i) => hash !== clipHashes[i % clipHashes.length]);
     assert.equal(mismatch, -1, `recorded picture ${mismatch} is not clip frame ${mismatch % clipHashes.length}`);

@@ -5,7 +5,7 @@
 // Binaries come from $DOORSTEP_BUILD (make test points it at the ASan build).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -380,6 +380,21 @@ export function decodeFrameStamp(luma, stride) {
 
 // The frame stamps of every video frame of a media file, decoded by ffmpeg
 // (only the stamp's band of each picture is read).
+// Segment files under a hub's data directory (of one doorbell when `id` is
+// given), oldest first: names are start times in ms. Quarantined files are
+// left out.
+export function segmentFiles(dataDir, id) {
+  const files = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) { if (name !== 'quarantine') walk(path); } else if (name.endsWith('.mp4')) files.push(path);
+    }
+  };
+  walk(id ? join(dataDir, 'recordings', id) : join(dataDir, 'recordings'));
+  return files.sort((a, b) => Number(/(\d+)\.mp4$/.exec(a)[1]) - Number(/(\d+)\.mp4$/.exec(b)[1]));
+}
+
 export function videoFrameStamps(file) {
   const band = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'crop=528:24:0:0',
     '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
