@@ -257,6 +257,7 @@ enum users_status users_create_first_admin(sqlite3 *db, const char *username, co
     char hash[PASSWORD_HASH_SIZE];
     enum users_status status;
     bool began = false;
+    int64_t admins;
 
     assert(db != NULL);
     /* Cheap early answer so a finished setup costs no argon2 time; the
