@@ -1,6 +1,6 @@
 // Login limits under attack, with clients on several loopback addresses:
 // racing wrong passwords are reserved before hashing (40 at once, 5
-// checked); five failures lock only that (username, address) pair, so the
+// checked, the rest 429 or, past the per-address connection bound, reset); five failures lock only that (username, address) pair, so the
 // owner logs in from elsewhere; one address gets 20 failures an hour across
 // accounts; an account gets 10 an hour from unknown devices across
 // addresses, while the owner's known device (the __Host-doorstep_device
@@ -39,10 +39,16 @@ function failedChecks() {
 test('40 parallel wrong passwords: at most 5 are checked, the rest get 429', async () => {
   const attacker = from('127.0.0.2');
   const before = failedChecks();
-  const responses = await Promise.all(Array.from({ length: 40 }, () => attacker.login('admin', 'wrong password!')));
+  // Each login is its own connection. One address may hold only so many at
+  // once (a tenth of the worker pool, docs/security.md): connections past
+  // that are reset before TLS and reach no login code at all.
+  const responses = await Promise.all(Array.from({ length: 40 }, () =>
+    attacker.login('admin', 'wrong password!').catch((error) => ({ status: error.code, headers: {} }))));
   const statuses = responses.map((r) => r.status);
   const checked = statuses.filter((s) => s === 401).length;
-  assert.equal(statuses.filter((s) => s !== 401 && s !== 429).length, 0, statuses.join(','));
+  assert.equal(statuses.filter((s) => s !== 401 && s !== 429 && s !== 'ECONNRESET').length, 0, statuses.join(','));
+  assert.ok(statuses.filter((s) => s === 401 || s === 429).length >= 20,
+    `at least 20 logins raced in the hub: ${statuses.join(',')}`);
   assert.equal(checked, 5, `401s: ${checked} of ${statuses.join(',')}`);
   assert.equal(failedChecks() - before, 5, 'five passwords were hashed and checked');
   for (const response of responses.filter((r) => r.status === 429)) {
