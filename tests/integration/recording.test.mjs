@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { killWhileWatched, footageLost } from '../lib/crash.mjs';
-import { Hub, Doorbell, Client, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
+import { Hub, Doorbell, Client, sleep, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
 
 const RECORD_SECONDS = Number(process.env.RECORD_TEST_SECONDS || 120);
 const SEGMENT_SECONDS = 30;
