@@ -167,19 +167,6 @@ static void authority_revalidate(struct authority *authority, sqlite3 *db)
     free(copies);
 }
 
-/* PRAGMA data_version of db: changes whenever another connection commits. */
-static int64_t authority_data_version(sqlite3 *db)
-{
-    sqlite3_stmt *statement = NULL;
-    int64_t version = -1;
-
-    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &statement, NULL) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_ROW)
-        version = sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    return version;
-}
-
 /* Monotonic milliseconds. */
 static int64_t authority_monotonic_ms(void)
 {
@@ -220,7 +207,7 @@ static void *authority_thread(void *data)
         pthread_mutex_unlock(&authority->lock);
         if (db == NULL && (db = database_thread_connection()) == NULL)
             continue;
-        version = authority_data_version(db);
+        version = database_pragma_integer(db, "PRAGMA data_version");
         now_ms = authority_monotonic_ms();
         if (!changed && version == last_version && now_ms - last_check_ms < AUTHORITY_IDLE_CHECK_MS)
             continue;

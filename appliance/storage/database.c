@@ -43,16 +43,22 @@ int database_latest_version(void)
                                         : 0;
 }
 
-int database_schema_version(sqlite3 *db)
+int64_t database_pragma_integer(sqlite3 *db, const char *pragma)
 {
     sqlite3_stmt *statement = NULL;
-    int version = -1;
+    int64_t value = -1;
 
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, NULL) == SQLITE_OK &&
+    assert(db != NULL && pragma != NULL);
+    if (sqlite3_prepare_v2(db, pragma, -1, &statement, NULL) == SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_ROW)
-        version = sqlite3_column_int(statement, 0);
+        value = sqlite3_column_int64(statement, 0);
     sqlite3_finalize(statement);
-    return version;
+    return value;
+}
+
+int database_schema_version(sqlite3 *db)
+{
+    return (int)database_pragma_integer(db, "PRAGMA user_version");
 }
 
 /* Run one SQL text that returns no rows; on failure copy SQLite's reason. */

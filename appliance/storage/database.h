@@ -32,6 +32,10 @@ void database_set_path(const char *path);
  * by the main thread). NULL on failure (logged). Never close it yourself. */
 sqlite3 *database_thread_connection(void);
 
+/* The integer a one-value pragma statement such as "PRAGMA data_version"
+ * answers, or -1 when it fails. */
+int64_t database_pragma_integer(sqlite3 *db, const char *pragma);
+
 /* Schema version currently applied (PRAGMA user_version). */
 int database_schema_version(sqlite3 *db);
 

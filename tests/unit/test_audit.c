@@ -2,6 +2,7 @@
  * test_audit.c - the audit log (appliance/accounts/audit.c): bound
  * parameters, NULL handling, cut fields, and failing quietly.
  *
+ * UNIT_SOURCES: tests/unit/support/test_database.c
  * UNIT_SOURCES: appliance/accounts/audit.c appliance/storage/database.c
  */
 #include <setjmp.h>
@@ -15,23 +16,7 @@
 
 #include "accounts/audit.h"
 #include "storage/database.h"
-
-static int setup_db(void **state)
-{
-    sqlite3 *db = NULL;
-    char error[256];
-
-    if (database_open(":memory:", &db, error, sizeof(error)) != 0)
-        return -1;
-    *state = db;
-    return 0;
-}
-
-static int teardown_db(void **state)
-{
-    database_close(*state);
-    return 0;
-}
+#include "support/test_database.h"
 
 static void test_record(void **state)
 {
@@ -103,8 +88,9 @@ static void test_fails_quietly(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_record, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_long_fields_cut, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_record, test_database_setup, test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_long_fields_cut, test_database_setup,
+                                        test_database_teardown),
         cmocka_unit_test(test_fails_quietly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * that user only, within its lifetime; forged, altered, malformed or
  * another hub's cookies do not; the key is made once and kept.
  *
+ * UNIT_SOURCES: tests/unit/support/test_database.c
  * UNIT_SOURCES: appliance/accounts/known_device.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
@@ -18,25 +19,9 @@
 
 #include "accounts/known_device.h"
 #include "storage/database.h"
+#include "support/test_database.h"
 
 #define NOW 1800000000000LL
-
-static int setup_db(void **state)
-{
-    sqlite3 *db = NULL;
-    char error[256];
-
-    if (database_open(":memory:", &db, error, sizeof(error)) != 0)
-        return -1;
-    *state = db;
-    return 0;
-}
-
-static int teardown_db(void **state)
-{
-    database_close(*state);
-    return 0;
-}
 
 static void test_issue_and_check(void **state)
 {
@@ -107,9 +92,12 @@ static void test_other_hub(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_issue_and_check, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_forgeries, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_other_hub, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_issue_and_check, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_forgeries, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_other_hub, test_database_setup,
+                                        test_database_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * roles, per-doorbell grants (appliance/accounts/user_devices.c) and the
  * permission check reading the user's current row.
  *
+ * UNIT_SOURCES: tests/unit/support/test_database.c
  * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/sessions.c
  * UNIT_SOURCES: appliance/accounts/user_devices.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
@@ -26,27 +27,9 @@
 #include "accounts/sessions.h"
 #include "accounts/users.h"
 #include "storage/database.h"
+#include "support/test_database.h"
 
 #define TEST_PASSWORD "a long enough password"
-
-static int setup_db(void **state)
-{
-    sqlite3 *db = NULL;
-    char error[256];
-
-    if (database_open(":memory:", &db, error, sizeof(error)) != 0) {
-        fprintf(stderr, "database_open: %s\n", error);
-        return -1;
-    }
-    *state = db;
-    return 0;
-}
-
-static int teardown_db(void **state)
-{
-    database_close(*state);
-    return 0;
-}
 
 static void add_device(sqlite3 *db, const char *id)
 {
@@ -534,17 +517,24 @@ static void test_current_row_and_roles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_validation, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_create_and_find, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_first_admin, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_validation, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_create_and_find, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_first_admin, test_database_setup,
+                                        test_database_teardown),
         cmocka_unit_test(test_first_admin_race),
-        cmocka_unit_test_setup_teardown(test_authenticate, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_authenticate_corrupt_hash, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_list, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_delete, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_set_password, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_devices, setup_db, teardown_db),
-        cmocka_unit_test_setup_teardown(test_current_row_and_roles, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_authenticate, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_authenticate_corrupt_hash, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_list, test_database_setup, test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_delete, test_database_setup, test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_set_password, test_database_setup,
+                                        test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_devices, test_database_setup, test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_current_row_and_roles, test_database_setup,
+                                        test_database_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
