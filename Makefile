@@ -213,7 +213,8 @@ test-e2e:
 run: deps all
 	@scripts/run.sh
 
-bench: deps all
+bench: all
+	@DOORSTEP_BENCH_DEPS=1 scripts/deps.sh
 	@scripts/bench.sh
 
 install: all

@@ -12,6 +12,8 @@ packages=(
     alsa-utils libopus-dev libcmocka-dev
     ffmpeg chromium nodejs ca-certificates curl iproute2 util-linux
 )
+# `make bench` also runs Debian's `motion` beside our detector, as a peer.
+[ "${DOORSTEP_BENCH_DEPS:-0}" = 1 ] && packages+=(motion)
 
 missing=()
 for package in "${packages[@]}"; do
