@@ -86,6 +86,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SOURCES))
 FUZZ_SOURCES := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SOURCES))
 FUZZ_SECONDS ?= 30
+# Builds inside `make test` use every core (the suites themselves run one at a time).
+JOBS ?= $(shell nproc)
 
 .PHONY: all help deps civetweb programs unit-tests fuzzers test test-unit test-fuzz \
         test-integration test-e2e run bench install clean format
@@ -191,9 +193,9 @@ fuzzers: $(FUZZERS)
 # ---- tests ----------------------------------------------------------------
 
 test: deps
-	$(MAKE) all
-	$(MAKE) SANITIZE=1 all unit-tests
-	$(MAKE) fuzzers
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SANITIZE=1 all unit-tests
+	$(MAKE) -j$(JOBS) fuzzers
 	$(MAKE) -k test-unit test-fuzz test-integration test-e2e
 
 test-unit:
