@@ -31,6 +31,14 @@
 
 export const WEBKIT = /Apple/.test(navigator.vendor || '');
 
+// A "waiting" with more than this many frames buffered past the playhead is
+// a stall of the decoder or compositor (a busy CPU), not a buffer underflow.
+const STALL_FRAMES = 1.5;
+// Playing, data past the playhead, yet currentTime still for this long: jump.
+// A seek restarts decoding at the keyframe, so jumping out of a stall of a
+// busy decoder makes it worse; only a long one is worth it.
+const STUCK_MS = 1500;
+
 // band: dead band of the rate steering; step: target growth per underflow.
 const PROFILES = {
   video: WEBKIT
@@ -66,15 +74,22 @@ export class LatencyController {
     this.samples = [];
   }
 
-  /** A "waiting" event from the video. Returns true if it counts as an underflow. */
-  underflow(now = performance.now()) {
-    if (this.video.seeking || now - this.lastJump < 1000) return false;   // a seek's own wait
+  /**
+   * A "waiting" event from the video with `ahead` seconds buffered past the
+   * playhead and frames of `frame` seconds. Returns 'underflow' (the data
+   * ran out: the target grows), 'stall' (frames were there but not decoded
+   * or shown in time: a busy CPU; more buffer would not have helped, so the
+   * target stays) or null (a seek's own wait).
+   */
+  underflow(ahead, frame = 1 / 30, now = performance.now()) {
+    if (this.video.seeking || now - this.lastJump < 1000) return null;   // a seek's own wait
+    if (ahead > STALL_FRAMES * frame) return 'stall';
     this.quietSince = now;
     if (this.tuning.adapt && now - this.lastRaise > 2000) {
       this.lastRaise = now;
       this.target = Math.min(this.tuning.max, this.target + this.tuning.step);
     }
-    return true;
+    return 'underflow';
   }
 
   /** Where a jump lands for the newest range [start, end]. */
@@ -97,7 +112,7 @@ export class LatencyController {
     const v = this.video;
     const t = v.currentTime;
     const behind = end - t;
-    const stuck = !v.paused && !v.seeking && t === this.lastT && now - this.lastTAt > 500 && behind > 0.1;
+    const stuck = !v.paused && !v.seeking && t === this.lastT && now - this.lastTAt > STUCK_MS && behind > 0.1;
     if (t !== this.lastT) { this.lastT = t; this.lastTAt = now; }
     // Behind, before the newest range (a gap), past its end (evicted), or stuck.
     if (behind > this.tuning.jump || t < start - 0.02 || behind < -0.5 || stuck) return !v.seeking;
