@@ -310,3 +310,41 @@ test('(e) a hidden tab closes the stream and resumes when visible', { timeout: p
     assert.deepEqual(scriptErrors(errors), []);
   });
 });
+
+// A doorbell that misses captures for a moment (a busy CPU, Wi-Fi) leaves a
+// gap in the decode times. MSE takes a gap of more than two frame durations
+// for a discontinuity and drops every frame up to the next keyframe; with a
+// keyframe every 20 s that would be 20 s of a frozen picture and a jump.
+// The player closes such gaps, so only the frames never captured are
+// missing. The gap is made by stopping the doorbell (SIGSTOP) for a while:
+// its camera pacer then starts its schedule over at the current time.
+test('(f) a pause in capture costs only the frames not captured', { timeout: patience(150000) }, async () => {
+  const side = hub.addDevice('Side door');
+  const doorbell = await Doorbell.start({ hub, ...side, size: '640x360', fps: FPS, bitrate: 600,
+    extra: ['--keyframe-interval', String(20 * FPS)] });
+  try {
+    await withPage(`/devices/${side.id}`, async ({ page, errors }) => {
+      await waitLive(page, side.id);
+      for (const pauseMs of [150, 400]) {
+        const before = await activePlayer(page, side.id);
+        const from = before.frames.filter((f) => f.sequence !== null).at(-1).sequence;
+        doorbell.proc.child.kill('SIGSTOP');
+        await sleep(pauseMs);   // the length of the gap, not a wait for anything
+        doorbell.proc.child.kill('SIGCONT');
+        // Two seconds of frames captured after the pause on screen (an old
+        // player shows them only after the next keyframe, if at all).
+        const player = await wait(async () => {
+          const p = await activePlayer(page, side.id);
+          return p.frames.some((f) => f.sequence !== null && framesAfter(f.sequence, from) >= 3 * FPS && framesAfter(f.sequence, from) < 30000) ? p : null;
+        }, { timeout: 60000, what: `frames after a ${pauseMs} ms pause` });
+        const judged = judgeWindow(player.frames.filter((f) => f.sequence !== null), from, 3 * FPS);
+        assert.equal(judged.backwards, 0, `after a ${pauseMs} ms pause: ${JSON.stringify(judged)}`);
+        assert.ok(judged.lost + judged.skippedByJumps < FPS,
+          `after a ${pauseMs} ms pause the frames up to the next keyframe were lost: ${JSON.stringify(judged)}; player ${JSON.stringify(player.stats)}`);
+      }
+      assert.deepEqual(scriptErrors(errors), []);
+    });
+  } finally {
+    await doorbell.stop();
+  }
+});
