@@ -14,13 +14,18 @@
 // audio only when unmuted (player.js), and:
 //  - target buffer (buffered end - currentTime): 100 ms video only, 200 ms
 //    with sound (WebKit: 150 / 250 ms, as it cannot steer the rate);
-//  - after an underflow ("waiting" while playing, not right after a seek)
-//    the target grows by 20 ms (30 with sound; at most every 2 s, up to
-//    300/500 ms); after 10 s without one it shrinks by 10 ms to the start;
+//  - after an underflow ("waiting" while playing, not right after a seek,
+//    with less than 1.5 frames buffered past the playhead) the target grows
+//    by 20 ms (30 with sound; at most every 2 s, up to 300/500 ms); after
+//    10 s without one it shrinks by 10 ms to the start. A "waiting" with
+//    more in hand is a stall: the decoder or compositor of a busy machine
+//    was late, more buffer would not have prevented it, the target stays
+//    (it used to grow on those too and crept up from 100 to 120-260 ms);
 //  - jump (currentTime = end - target) when behind by more than 400 ms
 //    (600 with sound), when currentTime is before the newest buffered range
 //    (a gap: the hub skipped us forward, or a reconnect), past its end, or
-//    stuck although data is buffered;
+//    stuck for 1.5 s although data is buffered (a seek restarts decoding at
+//    the keyframe, so jumping out of a short stall only made it longer);
 //  - Chromium/Firefox steer small errors with playbackRate: video only in
 //    [0.95, 1.1], 1 % per 10 ms of error of the last second's average
 //    (sampled every 100 ms; the buffer saw-tooths by one frame) outside a
