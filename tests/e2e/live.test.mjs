@@ -348,3 +348,43 @@ test('(f) a pause in capture costs only the frames not captured', { timeout: pat
     await doorbell.stop();
   }
 });
+
+// The buffer policy (www/js/live/latency.js, loaded in the page) on a
+// simulated steady feed: 60 s of one frame every 33 ms, with a "waiting"
+// every 3 s while three frames are in hand (a busy decoder, as on a loaded
+// machine) must not raise the target (it crept from 100 to 120-260 ms), and
+// leaves the playhead alone; a "waiting" with the buffer empty still does.
+test('(g) the buffer target grows on an underflow, not on a stall of the decoder', { timeout: patience(60000) }, async () => {
+  await withPage('/devices', async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { LatencyController } = await import('/js/live/latency.js');
+      const video = { currentTime: 10, paused: false, seeking: false, playbackRate: 1 };
+      const policy = new LatencyController(video);
+      const frame = 1 / 30;
+      let now = performance.now() + 5000;
+      let end = 10 + policy.target;
+      const kinds = [];
+      let jumps = 0;
+      for (let step = 1; step <= 1800; step++) {   // 60 s in frames
+        now += 1000 * frame;
+        end += frame;
+        video.currentTime += frame * video.playbackRate;
+        if (policy.update(end - 10, end, step % 3 === 0, now)) {
+          jumps++;
+          video.currentTime = policy.jumpTime(end - 10, end);
+          policy.jumped(now);
+        }
+        if (step % 90 === 45) kinds.push(policy.underflow(3 * frame, frame, now));
+      }
+      const steady = { target: policy.target, kinds, jumps };
+      now += 3000;
+      const empty = policy.underflow(0, frame, now);
+      return { steady, empty, after: policy.target };
+    });
+    assert.equal(result.steady.target, 0.1, `target after 60 s with stalls: ${JSON.stringify(result)}`);
+    assert.ok(result.steady.kinds.length === 20 && result.steady.kinds.every((k) => k === 'stall'), JSON.stringify(result.steady.kinds));
+    assert.equal(result.steady.jumps, 0);
+    assert.equal(result.empty, 'underflow');
+    assert.ok(result.after > 0.1, 'an empty buffer raises the target');
+  });
+});
