@@ -106,7 +106,13 @@ static void live_server_on_ready(struct mg_connection *connection, void *data)
     session->viewer = live_viewer_start(connection, live_server_write, session->device_id);
     if (session->viewer == NULL)
         return;
-    live_stream_attach(session->stream, session->viewer);
+    if (live_stream_attach(session->stream, session->viewer)) {
+        /* A long GOP cached: a fresh keyframe is the quicker first picture. */
+        struct link_command command;
+        memset(&command, 0, sizeof(command));
+        command.type = LINK_COMMAND_KEYFRAME;
+        device_registry_send_command(session->hub->registry, session->device_id, &command);
+    }
     {
         struct authority_grant grant = {.kind = AUTHORITY_LIVE_VIEW,
                                         .user_id = session->auth.user.id,

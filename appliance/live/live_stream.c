@@ -25,6 +25,13 @@
 
 #define LIVE_STREAM_MAX_VIEWERS 64
 #define LIVE_STREAM_GOP_MAX     1024 /* fragments; a longer GOP is not cached */
+/* A new viewer's first picture costs decoding the cached GOP up to its
+ * newest frame. Up to this many video frames it gets the cache at once;
+ * with more, the doorbell is asked for a keyframe and the viewer waits for
+ * it, at most LIVE_STREAM_KEYFRAME_WAIT_MS (then it gets the cache). */
+#define LIVE_STREAM_SHORT_GOP           6
+#define LIVE_STREAM_KEYFRAME_WAIT_MS    250
+#define LIVE_STREAM_KEYFRAME_REQUEST_MS 250 /* at most one request per this */
 
 struct live_stream {
     atomic_int references;
@@ -43,7 +50,9 @@ struct live_stream {
     int gop_overflowed; /* this GOP did not fit: new viewers wait for the next IDR */
 
     struct live_viewer *viewers[LIVE_STREAM_MAX_VIEWERS];
+    int64_t viewer_deadline_ms[LIVE_STREAM_MAX_VIEWERS]; /* nonzero: waits for a keyframe */
     int viewer_count;
+    int64_t keyframe_requested_ms;
 
     uint32_t fragment_sequence;
     uint64_t epoch_us; /* capture time of decode time 0 */
@@ -140,14 +149,33 @@ void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
     pthread_mutex_unlock(&stream->lock);
 }
 
-/* Queue a fragment to every viewer and collect their skip counts; lock held. */
+/* Queue the cached GOP to viewer i; lock held. */
+static void live_stream_send_gop_locked(struct live_stream *stream, int i, int64_t now)
+{
+    for (int j = 0; j < stream->gop_count; j++)
+        live_viewer_push(stream->viewers[i], stream->gop[j], now);
+}
+
+/*
+ * Queue a fragment to every viewer and collect their skip counts; lock held.
+ * A viewer waiting for a keyframe gets the next one, or the cached GOP
+ * (which already holds this fragment) once its wait is over.
+ */
 static void live_stream_fan_out_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
     int64_t now = live_monotonic_ms();
 
     for (int i = 0; i < stream->viewer_count; i++) {
         uint64_t skipped, skips;
-        live_viewer_push(stream->viewers[i], fragment, now);
+        if (stream->viewer_deadline_ms[i] == 0 || fragment->kind == LIVE_KIND_INIT) {
+            live_viewer_push(stream->viewers[i], fragment, now);
+        } else if (fragment->kind == LIVE_KIND_VIDEO && fragment->keyframe) {
+            stream->viewer_deadline_ms[i] = 0;
+            live_viewer_push(stream->viewers[i], fragment, now);
+        } else if (now >= stream->viewer_deadline_ms[i]) {
+            stream->viewer_deadline_ms[i] = 0;
+            live_stream_send_gop_locked(stream, i, now);
+        }
         live_viewer_take_skips(stream->viewers[i], &skipped, &skips);
         stream->stats.skipped_frames += skipped;
         stream->stats.viewer_skips += skips;
@@ -339,9 +367,10 @@ out:
     return rc;
 }
 
-void live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
+int live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
 {
     int64_t now = live_monotonic_ms();
+    int video_frames = 0, request = 0, i;
 
     pthread_mutex_lock(&stream->lock);
     if (stream->viewer_count >= LIVE_STREAM_MAX_VIEWERS) {
@@ -349,16 +378,29 @@ void live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
         live_viewer_request_close(viewer);
         log_warn("doorbell %s: viewer refused, already %d viewers", stream->device_id,
                  LIVE_STREAM_MAX_VIEWERS);
-        return;
+        return 0;
     }
     live_stream_retain(stream);
-    stream->viewers[stream->viewer_count++] = viewer;
-    /* The newest picture at once: init segment, then the GOP so far. */
+    i = stream->viewer_count++;
+    stream->viewers[i] = viewer;
+    stream->viewer_deadline_ms[i] = 0;
+    /* The newest picture soon: init segment, then the GOP so far, or (a
+     * long GOP) a fresh keyframe. */
     if (stream->init != NULL)
         live_viewer_push(viewer, stream->init, now);
-    for (int i = 0; i < stream->gop_count; i++)
-        live_viewer_push(viewer, stream->gop[i], now);
+    for (int j = 0; j < stream->gop_count; j++)
+        video_frames += stream->gop[j]->kind == LIVE_KIND_VIDEO;
+    if (video_frames <= LIVE_STREAM_SHORT_GOP) {
+        live_stream_send_gop_locked(stream, i, now);
+    } else {
+        stream->viewer_deadline_ms[i] = now + LIVE_STREAM_KEYFRAME_WAIT_MS;
+        if (now - stream->keyframe_requested_ms >= LIVE_STREAM_KEYFRAME_REQUEST_MS) {
+            stream->keyframe_requested_ms = now;
+            request = 1;
+        }
+    }
     pthread_mutex_unlock(&stream->lock);
+    return request;
 }
 
 void live_stream_detach(struct live_stream *stream, struct live_viewer *viewer)
@@ -373,7 +415,9 @@ void live_stream_detach(struct live_stream *stream, struct live_viewer *viewer)
         live_viewer_take_skips(viewer, &skipped, &skips);
         stream->stats.skipped_frames += skipped;
         stream->stats.viewer_skips += skips;
-        stream->viewers[i] = stream->viewers[--stream->viewer_count];
+        stream->viewer_count--;
+        stream->viewers[i] = stream->viewers[stream->viewer_count];
+        stream->viewer_deadline_ms[i] = stream->viewer_deadline_ms[stream->viewer_count];
         found = 1;
         break;
     }

@@ -81,8 +81,14 @@ void live_stream_count_bad_frame(struct live_stream *stream);
 int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, size_t size,
                            uint64_t capture_us, char *error, size_t error_size);
 
-/* Viewer threads: start receiving (init + cached GOP first) / stop. */
-void live_stream_attach(struct live_stream *stream, struct live_viewer *viewer);
+/*
+ * Viewer threads: start receiving / stop. A new viewer gets the init segment
+ * and the cached GOP; when that GOP is long (decoding it all would delay the
+ * first picture), the next keyframe instead, or the GOP after 250 ms without
+ * one. attach returns 1 when the caller should ask the doorbell for a
+ * keyframe now (at most every 250 ms per doorbell).
+ */
+int live_stream_attach(struct live_stream *stream, struct live_viewer *viewer);
 void live_stream_detach(struct live_stream *stream, struct live_viewer *viewer);
 
 /* Ask every attached viewer to go away (device removed). */

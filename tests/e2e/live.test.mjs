@@ -310,3 +310,81 @@ test('(e) a hidden tab closes the stream and resumes when visible', { timeout: p
     assert.deepEqual(scriptErrors(errors), []);
   });
 });
+
+// A doorbell that misses captures for a moment (a busy CPU, Wi-Fi) leaves a
+// gap in the decode times. MSE takes a gap of more than two frame durations
+// for a discontinuity and drops every frame up to the next keyframe; with a
+// keyframe every 20 s that would be 20 s of a frozen picture and a jump.
+// The player closes such gaps, so only the frames never captured are
+// missing. The gap is made by stopping the doorbell (SIGSTOP) for a while:
+// its camera pacer then starts its schedule over at the current time.
+test('(f) a pause in capture costs only the frames not captured', { timeout: patience(150000) }, async () => {
+  const side = hub.addDevice('Side door');
+  const doorbell = await Doorbell.start({ hub, ...side, size: '640x360', fps: FPS, bitrate: 600,
+    extra: ['--keyframe-interval', String(20 * FPS)] });
+  try {
+    await withPage(`/devices/${side.id}`, async ({ page, errors }) => {
+      await waitLive(page, side.id);
+      for (const pauseMs of [150, 400]) {
+        const before = await activePlayer(page, side.id);
+        const from = before.frames.filter((f) => f.sequence !== null).at(-1).sequence;
+        doorbell.proc.child.kill('SIGSTOP');
+        await sleep(pauseMs);   // the length of the gap, not a wait for anything
+        doorbell.proc.child.kill('SIGCONT');
+        // Two seconds of frames captured after the pause on screen (an old
+        // player shows them only after the next keyframe, if at all).
+        const player = await wait(async () => {
+          const p = await activePlayer(page, side.id);
+          return p.frames.some((f) => f.sequence !== null && framesAfter(f.sequence, from) >= 3 * FPS && framesAfter(f.sequence, from) < 30000) ? p : null;
+        }, { timeout: 60000, what: `frames after a ${pauseMs} ms pause` });
+        const judged = judgeWindow(player.frames.filter((f) => f.sequence !== null), from, 3 * FPS);
+        assert.equal(judged.backwards, 0, `after a ${pauseMs} ms pause: ${JSON.stringify(judged)}`);
+        assert.ok(judged.lost + judged.skippedByJumps < FPS,
+          `after a ${pauseMs} ms pause the frames up to the next keyframe were lost: ${JSON.stringify(judged)}; player ${JSON.stringify(player.stats)}`);
+      }
+      assert.deepEqual(scriptErrors(errors), []);
+    });
+  } finally {
+    await doorbell.stop();
+  }
+});
+
+// The buffer policy (www/js/live/latency.js, loaded in the page) on a
+// simulated steady feed: 60 s of one frame every 33 ms, with a "waiting"
+// every 3 s while three frames are in hand (a busy decoder, as on a loaded
+// machine) must not raise the target (it crept from 100 to 120-260 ms), and
+// leaves the playhead alone; a "waiting" with the buffer empty still does.
+test('(g) the buffer target grows on an underflow, not on a stall of the decoder', { timeout: patience(60000) }, async () => {
+  await withPage('/devices', async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { LatencyController } = await import('/js/live/latency.js');
+      const video = { currentTime: 10, paused: false, seeking: false, playbackRate: 1 };
+      const policy = new LatencyController(video);
+      const frame = 1 / 30;
+      let now = performance.now() + 5000;
+      let end = 10 + policy.target;
+      const kinds = [];
+      let jumps = 0;
+      for (let step = 1; step <= 1800; step++) {   // 60 s in frames
+        now += 1000 * frame;
+        end += frame;
+        video.currentTime += frame * video.playbackRate;
+        if (policy.update(end - 10, end, step % 3 === 0, now)) {
+          jumps++;
+          video.currentTime = policy.jumpTime(end - 10, end);
+          policy.jumped(now);
+        }
+        if (step % 90 === 45) kinds.push(policy.underflow(3 * frame, frame, now));
+      }
+      const steady = { target: policy.target, kinds, jumps };
+      now += 3000;
+      const empty = policy.underflow(0, frame, now);
+      return { steady, empty, after: policy.target };
+    });
+    assert.equal(result.steady.target, 0.1, `target after 60 s with stalls: ${JSON.stringify(result)}`);
+    assert.ok(result.steady.kinds.length === 20 && result.steady.kinds.every((k) => k === 'stall'), JSON.stringify(result.steady.kinds));
+    assert.equal(result.steady.jumps, 0);
+    assert.equal(result.empty, 'underflow');
+    assert.ok(result.after > 0.1, 'an empty buffer raises the target');
+  });
+});

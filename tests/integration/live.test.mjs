@@ -39,6 +39,9 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   // 30 frames a second, which is not the live path's doing.
   const viewer = new LiveViewer(admin, device.id);
   await viewer.opened;
+  // A new viewer starts at a keyframe (the cached one, or a fresh one the hub
+  // asks for): count what the doorbell sends from its first frame on.
+  await waitFor(() => viewer.videoFrames().length > 0, { what: 'the first frame' });
   const sentBefore = (await doorbell.stats()).video_sent;
   await sleep(LIVE_SECONDS * 1000);
   const sent = (await doorbell.stats()).video_sent - sentBefore;
@@ -236,4 +239,43 @@ test('a live WebSocket without a session, from another origin, or for a hidden d
   await neighbour.login('neighbour', 'correct horse battery staple');
   const hidden = new LiveViewer(neighbour, device.id);
   await assert.rejects(hidden.opened);
+});
+
+// The sample flags of the first sample of a live fragment (moof/traf/trun): a keyframe?
+function isKeyframe(bytes) {
+  const at = bytes.indexOf('trun');
+  if (at < 0) return false;
+  const flags = bytes.readUInt32BE(at + 4) & 0xffffff;
+  let p = at + 12;            // after version/flags and sample_count
+  if (flags & 0x001) p += 4;  // data_offset
+  const sampleFlags = flags & 0x004 ? bytes.readUInt32BE(p)
+    : flags & 0x400 ? bytes.readUInt32BE(p + (flags & 0x100 ? 4 : 0) + (flags & 0x200 ? 4 : 0)) : null;
+  return sampleFlags !== null && (sampleFlags & 0x10000) === 0;
+}
+
+// Decoding a long cached GOP up to its newest frame delays a new viewer's
+// first picture by as much as the GOP is long; the hub asks the doorbell for
+// a keyframe instead. With a keyframe every 60 s, the old way gives a
+// viewer no keyframe captured after it connected for up to a minute.
+test('a new viewer of a long GOP gets a fresh keyframe soon', async () => {
+  const side = hub.addDevice('Long GOP');
+  const bell = await Doorbell.start({ hub, ...side, fps: 30, bitrate: 600, extra: ['--keyframe-interval', '1800'] });
+  try {
+    await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${side.id}`)).json.video.frames > 60,
+      { what: 'two seconds of the doorbell streaming' });
+    for (let i = 0; i < 3; i++) {
+      const connectUs = Date.now() * 1000;
+      const viewer = new LiveViewer(admin, side.id);
+      await viewer.opened;
+      const fresh = await waitFor(() => viewer.videoFrames().find((m) => m.captureUs >= connectUs && isKeyframe(m.bytes)),
+        { timeout: patience(20000), what: 'a keyframe captured after the viewer connected' });
+      // Not the doorbell's own next keyframe, a minute after its start.
+      assert.ok(fresh.captureUs - connectUs < 30e6, `the first fresh keyframe came ${(fresh.captureUs - connectUs) / 1e6} s later`);
+      assert.ok(isKeyframe(viewer.videoFrames()[0].bytes), 'the first frame is a keyframe');
+      await viewer.close();
+      await sleep(300);   // the hub asks for a keyframe at most every 250 ms
+    }
+  } finally {
+    await bell.stop();
+  }
 });

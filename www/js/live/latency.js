@@ -14,13 +14,18 @@
 // audio only when unmuted (player.js), and:
 //  - target buffer (buffered end - currentTime): 100 ms video only, 200 ms
 //    with sound (WebKit: 150 / 250 ms, as it cannot steer the rate);
-//  - after an underflow ("waiting" while playing, not right after a seek)
-//    the target grows by 20 ms (30 with sound; at most every 2 s, up to
-//    300/500 ms); after 10 s without one it shrinks by 10 ms to the start;
+//  - after an underflow ("waiting" while playing, not right after a seek,
+//    with less than 1.5 frames buffered past the playhead) the target grows
+//    by 20 ms (30 with sound; at most every 2 s, up to 300/500 ms); after
+//    10 s without one it shrinks by 10 ms to the start. A "waiting" with
+//    more in hand is a stall: the decoder or compositor of a busy machine
+//    was late, more buffer would not have prevented it, the target stays
+//    (it used to grow on those too and crept up from 100 to 120-260 ms);
 //  - jump (currentTime = end - target) when behind by more than 400 ms
 //    (600 with sound), when currentTime is before the newest buffered range
 //    (a gap: the hub skipped us forward, or a reconnect), past its end, or
-//    stuck although data is buffered;
+//    stuck for 1.5 s although data is buffered (a seek restarts decoding at
+//    the keyframe, so jumping out of a short stall only made it longer);
 //  - Chromium/Firefox steer small errors with playbackRate: video only in
 //    [0.95, 1.1], 1 % per 10 ms of error of the last second's average
 //    (sampled every 100 ms; the buffer saw-tooths by one frame) outside a
@@ -30,6 +35,14 @@
 //    playbackRate games on Safari).
 
 export const WEBKIT = /Apple/.test(navigator.vendor || '');
+
+// A "waiting" with more than this many frames buffered past the playhead is
+// a stall of the decoder or compositor (a busy CPU), not a buffer underflow.
+const STALL_FRAMES = 1.5;
+// Playing, data past the playhead, yet currentTime still for this long: jump.
+// A seek restarts decoding at the keyframe, so jumping out of a stall of a
+// busy decoder makes it worse; only a long one is worth it.
+const STUCK_MS = 1500;
 
 // band: dead band of the rate steering; step: target growth per underflow.
 const PROFILES = {
@@ -66,15 +79,22 @@ export class LatencyController {
     this.samples = [];
   }
 
-  /** A "waiting" event from the video. Returns true if it counts as an underflow. */
-  underflow(now = performance.now()) {
-    if (this.video.seeking || now - this.lastJump < 1000) return false;   // a seek's own wait
+  /**
+   * A "waiting" event from the video with `ahead` seconds buffered past the
+   * playhead and frames of `frame` seconds. Returns 'underflow' (the data
+   * ran out: the target grows), 'stall' (frames were there but not decoded
+   * or shown in time: a busy CPU; more buffer would not have helped, so the
+   * target stays) or null (a seek's own wait).
+   */
+  underflow(ahead, frame = 1 / 30, now = performance.now()) {
+    if (this.video.seeking || now - this.lastJump < 1000) return null;   // a seek's own wait
+    if (ahead > STALL_FRAMES * frame) return 'stall';
     this.quietSince = now;
     if (this.tuning.adapt && now - this.lastRaise > 2000) {
       this.lastRaise = now;
       this.target = Math.min(this.tuning.max, this.target + this.tuning.step);
     }
-    return true;
+    return 'underflow';
   }
 
   /** Where a jump lands for the newest range [start, end]. */
@@ -97,7 +117,7 @@ export class LatencyController {
     const v = this.video;
     const t = v.currentTime;
     const behind = end - t;
-    const stuck = !v.paused && !v.seeking && t === this.lastT && now - this.lastTAt > 500 && behind > 0.1;
+    const stuck = !v.paused && !v.seeking && t === this.lastT && now - this.lastTAt > STUCK_MS && behind > 0.1;
     if (t !== this.lastT) { this.lastT = t; this.lastTAt = now; }
     // Behind, before the newest range (a gap), past its end (evicted), or stuck.
     if (behind > this.tuning.jump || t < start - 0.02 || behind < -0.5 || stuck) return !v.seeking;

@@ -25,6 +25,7 @@ const KEEP_SECONDS = 10;            // buffer kept behind the playhead
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
 const REMAP_GAP = 0.1;              // s between the old and a remapped timeline
+const DISCONTINUITY = 1.8;          // frame durations between two frames' starts that MSE still takes as one run (it allows 2)
 
 export class LivePlayer {
   /**
@@ -56,7 +57,11 @@ export class LivePlayer {
     this.monitor = new FrameMonitor(video, (f) => this.onPresented(f));
     this.onVisibility = () => (document.visibilityState === 'visible' ? this.resume() : this.suspend());
     this.onWaiting = () => {
-      if (this.started && !this.settling && this.latency.underflow()) this.counters.underflows++;
+      if (!this.started || this.settling) return;
+      const end = this.bufferedEnd();
+      const kind = this.latency.underflow(end === null ? 0 : end - video.currentTime, this.lastVideoDuration || 1 / 30);
+      if (kind === 'underflow') this.counters.underflows++;
+      else if (kind === 'stall') this.counters.stalls++;
     };
     this.onError = () => { if (this.media) this.restart(`media error ${video.error && video.error.message}`); };
     document.addEventListener('visibilitychange', this.onVisibility);
@@ -236,10 +241,21 @@ export class LivePlayer {
       const t = raw + this.offset;
       // A new connection, or a timeline that went back (hub restart) or far
       // ahead: map this frame just after the newest one we have.
-      if (last !== null && (this.needRemap || t < last - 0.5 || t > last + 5)) this.offset = last + REMAP_GAP - raw;
+      if (last !== null && (this.needRemap || t < last - 0.5 || t > last + 5)) {
+        this.offset = last + REMAP_GAP - raw;
+      } else if (last !== null && t - this.lastVideoStart > DISCONTINUITY * this.lastVideoDuration) {
+        // A capture gap (the doorbell or the hub missed frames). MSE takes a
+        // decode time more than twice the previous frame's duration after it
+        // for a discontinuity and drops every frame up to the next keyframe
+        // (up to a GOP of stutter): close the gap to half a frame instead.
+        this.offset -= t - (last + this.lastVideoDuration / 2);
+        this.counters.gapsClosed++;
+      }
       this.needRemap = false;
       const start = raw + this.offset;
-      this.lastVideoEnd = start + frag.duration / track.timescale;
+      this.lastVideoStart = start;
+      this.lastVideoDuration = Math.max(0.001, frag.duration / track.timescale);
+      this.lastVideoEnd = start + this.lastVideoDuration;
       this.lastVideoCaptureMs = captureUs / 1000;
       this.lastVideoAt = performance.now();
       this.captureByTime.set(Math.round(start * 1000), captureUs / 1000);
@@ -249,6 +265,12 @@ export class LivePlayer {
       if (this.settling) this.noteBurst(captureUs);
     } else if (this.needRemap) {
       return;   // audio before this connection's first video frame: no place for it yet
+    } else {
+      // Audio never goes back (a closed video gap moved the offset back): a
+      // decode time before the previous one is a discontinuity for MSE too.
+      const start = frag.baseTime / track.timescale + this.offset;
+      if (this.lastAudioEnd !== null && start < this.lastAudioEnd - 0.002) return;
+      this.lastAudioEnd = start + frag.duration / track.timescale;
     }
     this.media.append(body, this.offset);
   }
@@ -273,6 +295,7 @@ export class LivePlayer {
     });
     this.offset = 0;
     this.lastVideoEnd = null;
+    this.lastAudioEnd = null;
     this.started = false;
     return this.media;
   }

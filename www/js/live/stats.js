@@ -6,7 +6,7 @@
 
 export class PlayerStats {
   constructor() {
-    this.counters = { videoBytes: 0, videoFrames: 0, presented: 0, jumps: 0, underflows: 0, reconnects: 0, rebuilds: 0 };
+    this.counters = { videoBytes: 0, videoFrames: 0, presented: 0, jumps: 0, underflows: 0, stalls: 0, gapsClosed: 0, reconnects: 0, rebuilds: 0 };
     this.latencies = [];   // { at, ms, est } of recently presented frames
     this.history = [];     // counter snapshots, 4 a second
     this.hub = null;       // the hub's last {"type":"stats"}
@@ -53,7 +53,7 @@ export class PlayerStats {
   /** The short form kept in the test hook. */
   summary(f) {
     const c = this.counters;
-    return { jumps: c.jumps, underflows: c.underflows, reconnects: c.reconnects, rebuilds: c.rebuilds,
+    return { jumps: c.jumps, underflows: c.underflows, stalls: c.stalls, gapsClosed: c.gapsClosed, reconnects: c.reconnects, rebuilds: c.rebuilds,
       targetMs: Math.round(f.targetMs), bufferMs: f.bufferMs === null ? null : Math.round(f.bufferMs),
       dropped: f.dropped, skipped: f.skipped };
   }
