@@ -51,6 +51,13 @@ static int64_t live_timeline_ticks(int64_t us, uint32_t timescale)
     return seconds * timescale + rest * timescale / 1000000;
 }
 
+/* A capture time from the doorbell as a signed number, limited to 2^62 µs
+ * (beyond year 100000) so differences cannot overflow. */
+static int64_t live_timeline_capture_us(uint64_t capture_us)
+{
+    return capture_us > (UINT64_C(1) << 62) ? INT64_C(1) << 62 : (int64_t)capture_us;
+}
+
 /* Ticks as microseconds, rounded down; ticks >= 0. */
 static int64_t live_timeline_us(int64_t ticks, uint32_t timescale)
 {
@@ -83,7 +90,8 @@ uint64_t live_timeline_capture_time(const struct live_timeline *timeline, uint64
 
     if (!timeline->have_epoch)
         return 0;
-    ticks = live_timeline_ticks((int64_t)capture_us - timeline->epoch_us, timescale);
+    ticks =
+        live_timeline_ticks(live_timeline_capture_us(capture_us) - timeline->epoch_us, timescale);
     return ticks > 0 ? (uint64_t)ticks : 0;
 }
 
@@ -140,13 +148,13 @@ void live_timeline_place(struct live_timeline *timeline, uint64_t capture_us, ui
                          uint32_t *duration_out)
 {
     uint32_t timescale = timeline->timescale;
-    int64_t capture, dts, low, high;
+    int64_t capture, dts, low, high, now_us = live_timeline_capture_us(capture_us);
 
     if (!timeline->have_epoch) {
-        timeline->epoch_us = (int64_t)capture_us;
+        timeline->epoch_us = now_us;
         timeline->have_epoch = 1;
     }
-    capture = live_timeline_ticks((int64_t)capture_us - timeline->epoch_us, timescale);
+    capture = live_timeline_ticks(now_us - timeline->epoch_us, timescale);
     if (!timeline->have_frame) {
         dts = capture > 0 ? capture : 0;
         timeline->have_frame = 1;
@@ -161,7 +169,7 @@ void live_timeline_place(struct live_timeline *timeline, uint64_t capture_us, ui
             dts = timeline->dts + timeline->expected;
             if (dts < low || dts > high)
                 dts = low;
-            timeline->epoch_us = (int64_t)capture_us - live_timeline_us(dts, timescale);
+            timeline->epoch_us = now_us - live_timeline_us(dts, timescale);
             capture = dts;
             timeline->clock_steps++;
             timeline->block_frames = 0;

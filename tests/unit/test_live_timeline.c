@@ -263,6 +263,21 @@ static void test_rate_change(void **state)
     assert_int_equal(run.timeline.interval, 3000);
 }
 
+/* Capture times a broken doorbell could send (0, the largest number,
+ * back and forth between them): every frame still lands in its window. */
+static void test_absurd_capture_times(void **state)
+{
+    static const uint64_t times[] = {0, UINT64_MAX, 1,        UINT64_MAX / 2, UINT64_C(1) << 62,
+                                     0, START_US,   START_US, UINT64_MAX,     START_US + 1};
+    struct run run;
+    (void)state;
+    run_start(&run, 30);
+    for (int round = 0; round < 20; round++)
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+            run_frame(&run, times[i]);
+    assert_true(run.frames == 200);
+}
+
 /* Audio before the first frame has no epoch; after it, capture times map on
  * the same epoch, 0 before it. */
 static void test_audio_epoch(void **state)
@@ -294,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_clock_steps),
         cmocka_unit_test(test_small_step_back),
         cmocka_unit_test(test_rate_change),
+        cmocka_unit_test(test_absurd_capture_times),
         cmocka_unit_test(test_audio_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
