@@ -3,9 +3,9 @@
  * live_timeline.h for why every next frame must land inside a window).
  *
  * After placing a frame at dts we know how far the video timeline is from
- * the capture clock (drift = dts - capture-clock dts) and the frame rate
- * (the doorbell's nominal rate, re-measured when it changes). The next frame is aimed at
- * expected = interval - gain * drift ticks after dts, and this frame
+ * the capture clock (drift = dts - capture-clock dts) and the frame interval
+ * (the doorbell's nominal rate, re-measured when it changes). The next frame
+ * is aimed at expected = interval - gain * drift ticks after dts, and this frame
  * declares duration = 2/3 of expected, so the window [dts + duration,
  * dts + 2 * duration) runs from 2/3 to 4/3 of expected: a capture interval
  * 1/3 off the average still lands inside without clamping. The next frame
