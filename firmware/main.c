@@ -692,6 +692,7 @@ int main(int argc, char **argv)
     camera_config.fps = doorbell->options.fps;
     camera_config.seed = doorbell->options.seed;
     camera_config.scripted = doorbell->options.scripted;
+    camera_config.capture_jitter_ms = doorbell->options.capture_jitter_ms;
     doorbell->camera = camera_open(&camera_config, error, sizeof(error));
     if (doorbell->camera == NULL) {
         log_error("camera: %s", error);

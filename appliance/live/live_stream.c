@@ -5,6 +5,9 @@
  * Decode times come from the doorbell's capture clock, relative to the first
  * frame the stream ever saw (kept across reconnects so a viewer's timeline
  * never goes backwards), in the track timescales (90 kHz video, 48 kHz Opus).
+ * Video decode times and durations are placed by live_timeline.c, which keeps
+ * jittered capture times from making Chromium drop frames; audio reads the
+ * capture clock on the same epoch.
  */
 #define LOG_MODULE "live"
 
@@ -19,6 +22,7 @@
 
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "live/live_timeline.h"
 #include "live/live_viewer.h"
 #include "media/fmp4.h"
 #include "media/h264.h"
@@ -55,10 +59,9 @@ struct live_stream {
     int64_t keyframe_requested_ms;
 
     uint32_t fragment_sequence;
-    uint64_t epoch_us; /* capture time of decode time 0 */
-    uint64_t last_video_dts, last_audio_dts;
-    uint64_t last_video_capture_us;
-    int have_video_dts, have_audio_dts;
+    struct live_timeline timeline; /* video decode times and durations; the epoch */
+    uint64_t last_audio_dts;
+    int have_audio_dts;
     struct fmp4_buffer scratch; /* reused for every fragment */
     struct live_stream_stats stats;
 };
@@ -106,6 +109,7 @@ struct live_stream *live_stream_create(const char *device_id)
     pthread_mutex_init(&stream->lock, NULL);
     snprintf(stream->device_id, sizeof(stream->device_id), "%s", device_id);
     stream->fps = 30;
+    live_timeline_init(&stream->timeline, FMP4_VIDEO_TIMESCALE, stream->fps);
     return stream;
 }
 
@@ -145,6 +149,7 @@ void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
     }
     stream->audio_channels = audio_channels;
     stream->fps = fps > 0 ? fps : 30;
+    live_timeline_set_rate(&stream->timeline, stream->fps);
     live_stream_clear_gop_locked(stream);
     pthread_mutex_unlock(&stream->lock);
 }
@@ -269,7 +274,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     const struct h264_access_unit unit = *unit_in; /* read-only view; the caller frees */
     struct fmp4_sample sample = {0};
     struct live_fragment *fragment = NULL;
-    uint64_t dts, default_duration;
+    uint64_t dts;
     int rc = -1;
 
     pthread_mutex_lock(&stream->lock);
@@ -284,19 +289,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     if (stream->init == NULL || (!unit.is_idr && stream->gop_count == 0 && !stream->gop_overflowed))
         goto out;
 
-    default_duration = FMP4_VIDEO_TIMESCALE / (uint64_t)stream->fps;
-    if (stream->epoch_us == 0)
-        stream->epoch_us = capture_us;
-    dts = capture_us > stream->epoch_us
-              ? (capture_us - stream->epoch_us) * FMP4_VIDEO_TIMESCALE / 1000000u
-              : 0;
-    if (stream->have_video_dts && dts <= stream->last_video_dts)
-        dts = stream->last_video_dts + default_duration; /* the doorbell's clock stepped back */
-    /* A live fragment must go out before the next frame exists, so its
-     * duration is the previous interval (or the nominal one). */
-    sample.duration = (uint32_t)default_duration;
-    if (stream->have_video_dts && dts - stream->last_video_dts < FMP4_VIDEO_TIMESCALE)
-        sample.duration = (uint32_t)(dts - stream->last_video_dts);
+    live_timeline_place(&stream->timeline, capture_us, &dts, &sample.duration);
     sample.size = (uint32_t)unit.avcc_size;
     sample.keyframe = unit.is_idr;
     fmp4_buffer_reset(&stream->scratch);
@@ -308,9 +301,6 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
         rc = -1;
         goto out;
     }
-    stream->last_video_dts = dts;
-    stream->have_video_dts = 1;
-    stream->last_video_capture_us = capture_us;
     stream->stats.video_frames++;
     if (unit.is_idr)
         live_stream_clear_gop_locked(stream);
@@ -336,12 +326,11 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
         return -1;
     }
     pthread_mutex_lock(&stream->lock);
-    if (stream->audio_channels == 0 || stream->init == NULL || stream->epoch_us == 0 ||
+    if (stream->audio_channels == 0 || stream->init == NULL ||
+        !live_timeline_started(&stream->timeline) ||
         (stream->gop_count == 0 && !stream->gop_overflowed))
         goto out; /* audio joins the video timeline once video has started */
-    dts = capture_us > stream->epoch_us
-              ? (capture_us - stream->epoch_us) * FMP4_AUDIO_TIMESCALE / 1000000u
-              : 0;
+    dts = live_timeline_capture_time(&stream->timeline, capture_us, FMP4_AUDIO_TIMESCALE);
     if (stream->have_audio_dts && dts < stream->last_audio_dts + (uint64_t)samples / 2)
         dts = stream->last_audio_dts + (uint64_t)samples;
     sample.duration = (uint32_t)samples;

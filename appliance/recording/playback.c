@@ -539,6 +539,14 @@ static enum playback_step playback_send_file(struct playback *playback, int *sen
             stream = base + file->video_shift;
             if (playback->need_keyframe && !fragment->keyframe)
                 continue;
+            /* The index keeps a segment's start in whole milliseconds: a gap
+             * of at most one after what was sent is that rounding, and the
+             * file moves back to close it (no gap a player would stop at). */
+            if (playback->video_started && stream > playback->video_end &&
+                stream - playback->video_end <= PLAYBACK_VIDEO_TICKS_PER_MS) {
+                file->video_shift -= stream - playback->video_end;
+                stream = playback->video_end;
+            }
             if (stream < 0 ||
                 (playback->video_started && stream < playback->video_end - video_slack)) {
                 playback->need_keyframe = 1; /* earlier than what was sent: overlapping rows */

@@ -5,7 +5,8 @@
  * The recorder thread gathers frames until the next keyframe or for at most
  * a second, then writes them as one video fragment (and the Opus packets of
  * the same time as one audio fragment). Sample durations come from the
- * capture times of consecutive frames, so they are exact, and decode times
+ * capture times of consecutive frames (each sample ends where the next
+ * begins, with jittered capture times too), and decode times
  * count from the segment's first keyframe (a file always starts at 0; the
  * wall-clock start is in the index).
  */
@@ -451,17 +452,24 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
     uint64_t dts;
 
     if (video->count > 0) {
+        /* Each sample lasts from its decode time to the next frame's, both
+         * rounded the same way from the segment start, so consecutive
+         * samples (and fragments) neither overlap nor leave a gap however
+         * the capture times jitter. A frame captured before the one ahead
+         * of it (the clock stepped back) or over a minute after it gets the
+         * nominal duration. */
+        uint64_t start, end;
         dts = recorder_decode_time(recorder, video->capture_us[0], FMP4_VIDEO_TIMESCALE);
         if (dts < recorder->video_end_dts)
             dts = recorder->video_end_dts; /* the doorbell's clock stepped back */
+        start = dts;
         for (int i = 0; i < video->count; i++) {
-            uint64_t end = i + 1 < video->count ? video->capture_us[i + 1] : next_us;
-            uint64_t ticks = end > video->capture_us[i]
-                                 ? (end - video->capture_us[i]) * FMP4_VIDEO_TIMESCALE / 1000000u
-                                 : 0;
-            video->samples[i].duration = ticks > 0 && ticks < FMP4_VIDEO_TIMESCALE * 2u
-                                             ? (uint32_t)ticks
+            uint64_t next = i + 1 < video->count ? video->capture_us[i + 1] : next_us;
+            end = recorder_decode_time(recorder, next, FMP4_VIDEO_TIMESCALE);
+            video->samples[i].duration = end > start && end - start < FMP4_VIDEO_TIMESCALE * 60u
+                                             ? (uint32_t)(end - start)
                                              : FMP4_VIDEO_TIMESCALE / 30u;
+            start += video->samples[i].duration;
         }
         if (segment_writer_append(recorder->writer, FMP4_VIDEO_TRACK, dts, video->samples,
                                   video->count, video->data.data, video->data.size) != 0)

@@ -32,6 +32,9 @@ struct camera_config {
     int scripted;       /* sim: 1 = play the scripted scene loop (visitor, car, cat, light) */
     int unpaced;        /* sim/file: 1 = no pacing, each capture returns at once (tests, bench);
                            scene time still advances by 1/fps per frame */
+    /* sim: move each capture time by up to +-N ms (kept increasing), in the
+     * stamp too, as a busy doorbell or Wi-Fi would; 0 = off */
+    int capture_jitter_ms;
 };
 
 /* Interactive triggers (control socket / CLI / GPIO). */

@@ -7,6 +7,10 @@
  * shows the same instant), independent of pacing. Triggers arrive from any
  * thread as bits in an atomic mask and are applied at the next frame.
  *
+ * With capture_jitter_ms, each capture time (and the stamp drawn from it)
+ * is moved by a pseudo-random amount within +-N ms, kept increasing, to test
+ * the hub against the irregular capture times of a busy or wireless doorbell.
+ *
  * Capture thread only, except camera_sim_trigger(). Owns the scene, the
  * output frame buffer and the ground truth of the last frame.
  */
@@ -36,6 +40,9 @@ struct camera_sim {
     uint64_t scene_frames; /* frames rendered since then */
     struct sim_ground_truth truth;
     int have_truth;
+    int capture_jitter_ms;
+    uint32_t jitter_state;    /* xorshift32 state of the capture-time jitter */
+    uint64_t last_capture_us; /* the last (jittered) capture time */
 };
 
 static int camera_sim_capture(struct camera *camera, struct camera_frame *frame);
@@ -65,6 +72,27 @@ static int64_t camera_sim_scene_time(const struct camera_sim *sim)
     return sim->scene_base_us + (int64_t)(sim->scene_frames * 1000000u / (uint64_t)sim->fps);
 }
 
+/* The frame's capture time, moved by up to +-capture_jitter_ms and at least
+ * 1 ms after the previous one. */
+static uint64_t camera_sim_capture_time(struct camera_sim *sim)
+{
+    uint64_t now = camera_realtime_us(), range;
+    int64_t offset;
+
+    if (sim->capture_jitter_ms <= 0)
+        return now;
+    sim->jitter_state ^= sim->jitter_state << 13;
+    sim->jitter_state ^= sim->jitter_state >> 17;
+    sim->jitter_state ^= sim->jitter_state << 5;
+    range = 2 * (uint64_t)sim->capture_jitter_ms * 1000u + 1;
+    offset = (int64_t)(sim->jitter_state % range) - (int64_t)sim->capture_jitter_ms * 1000;
+    now = (uint64_t)((int64_t)now + offset);
+    if (sim->last_capture_us != 0 && now < sim->last_capture_us + 1000u)
+        now = sim->last_capture_us + 1000u;
+    sim->last_capture_us = now;
+    return now;
+}
+
 /* Open the sim camera; freed by camera_close(). */
 struct camera *camera_sim_open(const struct camera_config *config, char *error, size_t error_size)
 {
@@ -79,6 +107,8 @@ struct camera *camera_sim_open(const struct camera_config *config, char *error, 
     sim->height = config->height;
     sim->fps = config->fps;
     sim->unpaced = config->unpaced;
+    sim->capture_jitter_ms = config->capture_jitter_ms;
+    sim->jitter_state = config->seed * 2654435761u | 1u; /* never 0 */
     sim->scene = sim_scene_create(config->width, config->height, config->seed, config->scripted,
                                   error, error_size);
     if (sim->scene == NULL)
@@ -116,7 +146,7 @@ static int camera_sim_capture(struct camera *camera, struct camera_frame *frame)
                  (double)scene_time / 1e6);
     }
 
-    uint64_t capture_time_us = camera_realtime_us();
+    uint64_t capture_time_us = camera_sim_capture_time(sim);
     size_t luma_size = (size_t)sim->width * (size_t)sim->height;
     uint8_t *y = sim->planes, *u = sim->planes + luma_size, *v = u + luma_size / 4;
     sim_scene_render(sim->scene, scene_time, y, sim->width, u, v, sim->width / 2, &sim->truth);

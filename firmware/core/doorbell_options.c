@@ -32,6 +32,8 @@ static void doorbell_usage(const char *program)
            "  --preset NAME          x264 preset (default veryfast)\n"
            "  --scripted             play the sim scene's scripted loop\n"
            "  --seed N               sim scene seed (default 1)\n"
+           "  --capture-jitter-ms N  sim: move each capture time (and its frame stamp) by\n"
+           "                         up to +-N ms, 0..1000 (default 0): a busy doorbell\n"
            "  --control PATH         control socket (default: none)\n"
            "  --audio-device PCM     ALSA microphone (and speaker) device; none = no audio\n"
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's\n"
@@ -66,6 +68,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"preset", required_argument, NULL, 'p'},
         {"scripted", no_argument, NULL, 'r'},
         {"seed", required_argument, NULL, 'e'},
+        {"capture-jitter-ms", required_argument, NULL, 'j'},
         {"control", required_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'v'},
         {"audio-device", required_argument, NULL, 'a'},
@@ -135,6 +138,13 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         case 'e':
             options->seed = (uint32_t)strtoul(optarg, NULL, 10);
             break;
+        case 'j':
+            options->capture_jitter_ms = atoi(optarg);
+            if (options->capture_jitter_ms < 0 || options->capture_jitter_ms > 1000) {
+                fprintf(stderr, "%s: --capture-jitter-ms wants 0..1000\n", argv[0]);
+                return -1;
+            }
+            break;
         case 'C':
             options->control_path = optarg;
             break;
@@ -180,6 +190,11 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     }
     if (options->keyframe_interval <= 0)
         options->keyframe_interval = 2 * options->fps;
+    if (options->capture_jitter_ms > 0 &&
+        (strncmp(options->camera, "sim", 3) != 0 || options->replay_path != NULL)) {
+        fprintf(stderr, "%s: --capture-jitter-ms is for the sim camera\n", argv[0]);
+        return -1;
+    }
     if (options->replay_devices != NULL && options->replay_path == NULL) {
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;

@@ -22,6 +22,7 @@ struct doorbell_options {
     const char *preset;
     int width, height, fps, bitrate_kbps, keyframe_interval;
     int scripted;
+    int capture_jitter_ms; /* sim camera: +-N ms on every capture time (tests) */
     uint32_t seed;
     const char *audio_device;   /* ALSA PCM for the microphone; NULL = no audio */
     const char *speaker_device; /* ALSA PCM for the speaker; default: audio_device */

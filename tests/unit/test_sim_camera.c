@@ -143,6 +143,47 @@ static void test_sequence_and_stamp(void **state)
     camera_close(camera);
 }
 
+/* --capture-jitter-ms: capture times move by up to +-N ms, keep increasing,
+ * and the stamp in the picture says the same time. */
+static void test_capture_jitter(void **state)
+{
+    (void)state;
+    struct camera_config config = {
+        .source = "sim",
+        .width = WIDTH,
+        .height = HEIGHT,
+        .fps = 30,
+        .seed = 5,
+        .capture_jitter_ms = 20,
+    };
+    char error[256] = "";
+    struct camera *camera = camera_open(&config, error, sizeof(error));
+    assert_non_null(camera);
+    uint64_t previous_us = 0;
+    int64_t least = INT64_MAX, most = INT64_MIN;
+    for (uint32_t i = 0; i < 30; i++) {
+        struct camera_frame frame;
+        uint64_t before = realtime_us();
+        assert_int_equal(camera_capture(camera, &frame), 0);
+        uint64_t after = realtime_us();
+        assert_true(frame.capture_time_us + 20000 >= before);
+        assert_true(frame.capture_time_us <= after + 20000);
+        assert_true(frame.capture_time_us >= previous_us + 1000);
+        previous_us = frame.capture_time_us;
+        int64_t offset = (int64_t)frame.capture_time_us - (int64_t)(before + after) / 2;
+        least = offset < least ? offset : least;
+        most = offset > most ? offset : most;
+
+        uint64_t stamp_ms = 0;
+        uint16_t stamp_sequence = 0;
+        assert_int_equal(frame_stamp_read(frame.y, frame.stride_y, &stamp_ms, &stamp_sequence), 0);
+        assert_true(stamp_ms == (frame.capture_time_us / 1000) % (UINT64_C(1) << 48));
+    }
+    /* The offsets spread over most of the range, both ways. */
+    assert_true(least < -8000 && most > 8000);
+    camera_close(camera);
+}
+
 static void test_pacing(void **state)
 {
     (void)state;
@@ -486,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_trigger_names),
         cmocka_unit_test(test_sequence_and_stamp),
+        cmocka_unit_test(test_capture_jitter),
         cmocka_unit_test(test_pacing),
         cmocka_unit_test(test_reconfigure_size),
         cmocka_unit_test(test_triggers),
