@@ -20,8 +20,9 @@
 // At most 5 % of the frames sent. `share`: frames Chromium presented
 // over frames sent, at least 95 % (75 % with the two hogs). A machine
 // already busier than one runnable process per CPU before the test (other
-// builds, other tests) drops frames as late whatever the hub does, so there
-// the share is reported and not judged; under CI=true it is always judged.
+// builds, a CI machine under load) drops frames as late whatever the hub
+// does: there (a) is held to the loaded bound, 75 %, and (b), which would then
+// run beyond two hogs' worth of load, reports its share without judging it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +30,6 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
-import { CI } from '../lib/requirements.mjs';
 import { launchChromium, activePlayer, withPage as openPage } from '../lib/browser.mjs';
 
 const FPS = 30;
@@ -144,10 +144,13 @@ async function presentedShare(t) {
 
 // Judge a window: no freezes, and at least `least` of the
 // frames sent presented where the machine had the CPU for it.
-function judge(t, result, least) {
+// quiet: the share expected on a machine not already busy; loaded: on a
+// busy one, or null where the share is only reported.
+function judge(t, result, quiet, loaded) {
   const how = JSON.stringify(result);
   assert.ok(result.frozen <= 0.05 * result.sent, `at most 5 % of the frames in freezes of a second or more (${how})`);
-  if (result.loadPerCpu > 1 && !CI) {
+  const least = result.loadPerCpu > 1 ? loaded : quiet;
+  if (least === null) {
     t.diagnostic(`share ${result.share.toFixed(3)} not judged: load ${result.loadPerCpu.toFixed(1)} per CPU before the window`);
     return;
   }
@@ -168,10 +171,10 @@ async function withCpuHogs(count, fn) {
 }
 
 test(`(a) with +-${JITTER_MS} ms capture jitter no freeze and Chromium presents >= 95 %`, { timeout: patience(180000) }, async (t) => {
-  judge(t, await presentedShare(t), 0.95);
+  judge(t, await presentedShare(t), 0.95, 0.75);
 });
 
 test(`(b) with +-${JITTER_MS} ms jitter and two CPU hogs no freeze and Chromium presents >= 75 %`, { timeout: patience(180000) }, async (t) => {
   const loadPerCpu = os.loadavg()[0] / os.cpus().length;   // before the hogs
-  judge(t, { ...(await withCpuHogs(2, () => presentedShare(t))), loadPerCpu }, 0.75);
+  judge(t, { ...(await withCpuHogs(2, () => presentedShare(t))), loadPerCpu }, 0.75, null);
 });
