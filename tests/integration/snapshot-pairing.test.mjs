@@ -16,7 +16,7 @@ import { NotifyReceiver, verifyStandardWebhook } from '../lib/notify-receiver.mj
 import { patience } from '../lib/patience.mjs';
 
 const ROUNDS = 100;
-const MAX_FAILURES = 20; // enough to show a broken pairing without waiting out every round
+const MAX_FAILURES = 5; // enough to show a broken pairing without waiting out every round
 
 const data = tempDir('doorstep-snapshot-pairing-');
 let hub, admin, device, doorbell, server, hook;
