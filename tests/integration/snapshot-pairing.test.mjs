@@ -7,11 +7,14 @@
 // TYPE ID") names that very event, and each ring's webhook notification must
 // carry the ring's own picture. Without the tags the second event took the
 // picture meant for the first (docs/protocol.md, "Event snapshots").
+// A protocol peer then sends the odd pictures a real doorbell should not
+// (a second one, an unknown tag, a late one): each is logged, none is lost.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 import { NotifyReceiver, verifyStandardWebhook } from '../lib/notify-receiver.mjs';
 import { patience } from '../lib/patience.mjs';
 
@@ -145,4 +148,52 @@ test('a ring and a motion event starting together each get their own snapshot, 1
   }
   assert.deepEqual(wrong, [], 'ring notifications without the ring\'s own picture');
   assert.equal(server.to('/hook').length, rings, 'one notification per ring');
+});
+
+// A tiny JPEG (SOI, a COM marker with text, EOI): all the hub checks.
+function tinyJpeg(text) {
+  const comment = Buffer.from(text);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(comment.length + 2);
+  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xfe]), length, comment, Buffer.from([0xff, 0xd9])]);
+}
+
+test('odd pictures (duplicate, unknown tag, late) are logged and kept as the latest picture', async () => {
+  const other = hub.addDevice('Back door');
+  const peer = new LinkPeer(hub.port, { ...other, hello: { event_snapshots: true } });
+  await peer.welcomed;
+  const latest = async () => jpegComment((await admin.api('GET', `/api/v1/devices/${other.id}/snapshot.jpg`)).body);
+  const ringEvent = async (count) => {
+    let list;
+    await waitFor(async () => (list = await admin.api('GET', `/api/v1/devices/${other.id}/events?limit=1`)).json.pagination.total === count, { what: `event ${count}` });
+    return list.json.events[0];
+  };
+  const logged = (pattern) => waitFor(() => hub.log.some((line) => pattern.test(line)), { what: `log ${pattern}` });
+  const eventPicture = async (event) => jpegComment((await admin.api('GET', `/api/v1/devices/${other.id}/events/${event.event_id}/snapshot.jpg`)).body);
+
+  peer.send(TYPE.EVENT, { type: 'ring', id: 1 }, { sequence: 1 });
+  const first = await ringEvent(1);
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('first'), { sequence: 1 });
+  await waitFor(async () => (await latest()) === 'first', { what: 'the first picture' });
+  await waitFor(async () => (await eventPicture(first)) === 'first', { what: 'the ring\'s picture' });
+
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('second'), { sequence: 1 });
+  await logged(new RegExp(`${other.id}: a second picture for its event 1; event ${first.event_id} keeps the first`));
+  assert.equal(await latest(), 'second', 'a duplicate is still the latest picture');
+  assert.equal(await eventPicture(first), 'first', 'the event keeps its own');
+
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('unknown'), { sequence: 99 });
+  await logged(new RegExp(`${other.id}: a picture for its event 99, which it did not report`));
+  assert.equal(await latest(), 'unknown');
+
+  peer.send(TYPE.EVENT, { type: 'ring', id: 2 }, { sequence: 2 });
+  const second = await ringEvent(2);
+  await sleep(3200); // the hub's wait for the picture (3 s) is what this part is about
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('late'), { sequence: 2 });
+  await logged(new RegExp(`${other.id}: the picture of its event 2 came more than 3000 ms after it; event ${second.event_id} gets it`));
+  await waitFor(async () => (await eventPicture(second)) === 'late', { what: 'the late picture with its event' });
+  assert.equal(await latest(), 'late');
+  assert.deepEqual(peer.errors(), [], 'odd pictures do not close the link');
+  peer.socket.close();
+  await peer.closed;
 });
