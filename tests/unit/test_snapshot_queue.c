@@ -6,10 +6,12 @@
  * label each picture carries, written as a JPEG comment
  * (snapshot_encode_labelled_jpeg) that a JPEG reader gives back.
  *
- * Single-threaded; the test frees what it encodes.
- * UNIT_SOURCES: firmware/snapshot/snapshot_queue.c firmware/snapshot/snapshot.c
- * firmware/link/link_client.c
+ * Single-threaded; the test frees what it encodes. Links the link client
+ * for snapshot_queue_send, which these tests do not call.
  */
+/* clang-format off */
+/* UNIT_SOURCES: firmware/snapshot/snapshot_queue.c firmware/snapshot/snapshot.c firmware/link/link_client.c */
+/* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
