@@ -8,7 +8,9 @@
 // carry the ring's own picture. Without the tags the second event took the
 // picture meant for the first (docs/protocol.md, "Event snapshots").
 // A protocol peer then sends the odd pictures a real doorbell should not
-// (a second one, an unknown tag, a late one): each is logged, none is lost.
+// (a second one, an unknown tag, a late one): each is logged, none is lost;
+// and, as an older doorbell that tags nothing, gets asked for the picture
+// of every event but a ring, its pictures going to the oldest waiting event.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -194,6 +196,35 @@ test('odd pictures (duplicate, unknown tag, late) are logged and kept as the lat
   await waitFor(async () => (await eventPicture(second)) === 'late', { what: 'the late picture with its event' });
   assert.equal(await latest(), 'late');
   assert.deepEqual(peer.errors(), [], 'odd pictures do not close the link');
+  peer.socket.close();
+  await peer.closed;
+});
+
+test('an older doorbell (no tags): asked for each picture but a ring\'s, which go to the oldest waiting event', async () => {
+  const old = hub.addDevice('Side door');
+  const peer = new LinkPeer(hub.port, old);
+  await peer.welcomed;
+  const newest = async (count) => {
+    let list;
+    await waitFor(async () => (list = await admin.api('GET', `/api/v1/devices/${old.id}/events?limit=${count}`)).json.pagination.total === count, { what: `${count} events` });
+    return list.json.events.sort((a, b) => a.event_id - b.event_id);
+  };
+  const picture = async (event) => jpegComment((await admin.api('GET', `/api/v1/devices/${old.id}/events/${event.event_id}/snapshot.jpg`)).body);
+  const snapshotCommands = () => peer.received.filter((m) => m.type === 0x30 && m.json.cmd === 'snapshot').length;
+  await waitFor(() => snapshotCommands() === 1, { what: 'the snapshot command every connection gets' });
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('hello'), { sequence: 0 }); // its answer: no event waits
+
+  // Sent back to back: the hub handles one connection's messages in order,
+  // well within its 3 s wait, however busy the machine.
+  peer.send(TYPE.EVENT, { type: 'ring', id: 1 }, { sequence: 1 });
+  peer.send(TYPE.EVENT, { type: 'pir', id: 2 }, { sequence: 2 });
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('one'), { sequence: 0 });
+  peer.send(TYPE.SNAPSHOT, tinyJpeg('two'), { sequence: 0 });
+  const [ring, pir] = await newest(2);
+  assert.deepEqual([ring.event_type, pir.event_type], ['ring', 'pir']);
+  await waitFor(async () => (await picture(ring)) === 'one', { what: 'the first picture with the ring' });
+  await waitFor(async () => (await picture(pir)) === 'two', { what: 'the second picture with the PIR event' });
+  await waitFor(() => snapshotCommands() === 2, { what: 'the hub asking for the PIR picture (not the ring\'s)' });
   peer.socket.close();
   await peer.closed;
 });
