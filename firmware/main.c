@@ -306,8 +306,7 @@ static void doorbell_send_motion(struct doorbell *doorbell, const struct link_ev
     cJSON_Delete(json);
 }
 
-/* Capture thread: a motion event from the motion runner, to the hub; its
- * start (updates repeat its id) owes the hub a picture of this frame. */
+/* Capture thread: a motion event to the hub; a start owes it a picture. */
 static void doorbell_on_motion(const struct link_event *event, void *context)
 {
     struct doorbell *doorbell = context;
@@ -347,8 +346,6 @@ static void doorbell_test_motion_event(struct doorbell *doorbell)
     struct link_event event = {.type = LINK_EVENT_MOTION, .score = 1.0, .active = 1};
 
     event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
-    event.box_count = 1;
-    event.boxes[0] = (struct link_box){0.25, 0.25, 0.5, 0.5};
     doorbell_send_motion(doorbell, &event);
     snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event.id);
     event.active = 0;
