@@ -48,6 +48,7 @@
 #include "motion/motion_runner.h"
 #include "replay/replay.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/snapshot_queue.h"
 
 #define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
 #define DOORBELL_TELEMETRY_PERIOD   10
@@ -71,7 +72,7 @@ struct doorbell {
     pthread_t capture_thread;
     atomic_int stopping;
     /* Requests from other threads to the capture thread. */
-    atomic_uint snapshot_request; /* 0 = none, else request id + 1 */
+    struct snapshot_queue snapshots; /* pictures owed to the hub, taken after each frame */
     atomic_int reconfigure_bitrate_kbps;
     atomic_int reconfigure_width, reconfigure_height, reconfigure_fps; /* 0 = unchanged */
     atomic_int streaming; /* 0 after the hub's stream_off, until stream_on */
@@ -83,6 +84,7 @@ struct doorbell {
     time_t started_at;
     int encoder_width, encoder_height; /* capture thread: the size x264 is set up for */
     int sim_button_was_pressed;        /* capture thread: edge detection of the sim's bell */
+    uint32_t motion_started_id;        /* capture thread: the last motion event given a picture */
     /* Guarded by lock. */
     pthread_mutex_t lock;
     int64_t button_pressed_at_us; /* monotonic; last accepted press, 0 = never */
@@ -99,30 +101,6 @@ static int64_t doorbell_now_us(void)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
-}
-
-/* Ask the capture thread for a JPEG of the next frame. Any thread. */
-static void doorbell_request_snapshot(struct doorbell *doorbell, uint32_t request_id)
-{
-    atomic_store(&doorbell->snapshot_request, request_id + 1);
-}
-
-/* Capture thread: take a JPEG of frame and queue it to the hub. */
-static void doorbell_send_snapshot(struct doorbell *doorbell, const struct camera_frame *frame,
-                                   uint32_t request_id)
-{
-    uint8_t *jpeg = NULL;
-    size_t size = 0;
-    char error[160];
-
-    if (snapshot_encode_jpeg(frame, DOORBELL_SNAPSHOT_QUALITY, DOORBELL_SNAPSHOT_MAX_WIDTH, &jpeg,
-                             &size, error, sizeof(error)) != 0) {
-        log_warn("snapshot failed: %s", error);
-        return;
-    }
-    link_client_send_binary(doorbell->link, LINK_SNAPSHOT, request_id, frame->capture_time_us, jpeg,
-                            size);
-    free(jpeg);
 }
 
 static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type type);
@@ -185,7 +163,6 @@ static void *doorbell_capture_thread(void *data)
     struct encoded_frame encoded;
 
     while (!atomic_load(&doorbell->stopping)) {
-        unsigned snapshot;
         int bitrate, pir_level;
 
         /* Before capturing: a reconfigured camera frees the planes of the
@@ -230,9 +207,8 @@ static void *doorbell_capture_thread(void *data)
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
         /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
-        snapshot = atomic_exchange(&doorbell->snapshot_request, 0);
-        if (snapshot != 0)
-            doorbell_send_snapshot(doorbell, &frame, snapshot - 1);
+        snapshot_queue_send(&doorbell->snapshots, &frame, DOORBELL_SNAPSHOT_QUALITY,
+                            DOORBELL_SNAPSHOT_MAX_WIDTH, doorbell->link);
     }
     return NULL;
 }
@@ -261,7 +237,6 @@ static void doorbell_on_talk_audio(const uint8_t *packet, size_t size, uint64_t 
 static void doorbell_ring(struct doorbell *doorbell)
 {
     doorbell_send_event(doorbell, LINK_EVENT_RING);
-    doorbell_request_snapshot(doorbell, 0);
     if (doorbell->speaker != NULL)
         audio_playback_chime(doorbell->speaker);
 }
@@ -318,10 +293,9 @@ static void doorbell_watch_long_press(struct doorbell *doorbell)
         log_info("button held for 10 s: pairing mode requested (not available in this firmware)");
 }
 
-/* Capture thread: a motion event from the motion runner, to the hub. */
-static void doorbell_on_motion(const struct link_event *event, void *context)
+/* Send a motion event to the hub. Any thread. */
+static void doorbell_send_motion(struct doorbell *doorbell, const struct link_event *event)
 {
-    struct doorbell *doorbell = context;
     cJSON *json = link_build_event(event);
 
     if (json == NULL) {
@@ -330,6 +304,18 @@ static void doorbell_on_motion(const struct link_event *event, void *context)
     }
     link_client_send_json(doorbell->link, LINK_EVENT, event->id, json);
     cJSON_Delete(json);
+}
+
+/* Capture thread: a motion event to the hub; a start owes it a picture. */
+static void doorbell_on_motion(const struct link_event *event, void *context)
+{
+    struct doorbell *doorbell = context;
+
+    doorbell_send_motion(doorbell, event);
+    if (event->active && event->id != doorbell->motion_started_id) {
+        doorbell->motion_started_id = event->id;
+        snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event->id);
+    }
 }
 
 /* Send an event (ring, pir, ...) now. Any thread. */
@@ -348,7 +334,22 @@ static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type 
         link_client_send_json(doorbell->link, LINK_EVENT, event.id, json);
         cJSON_Delete(json);
     }
+    snapshot_queue_add_event(&doorbell->snapshots, type, event.id);
     log_info("%s event %u", link_event_type_name(type), event.id);
+}
+
+/* Control thread, test-only `motion-event`: a motion event that starts and
+ * ends at once, as the detector reports one, so a test can start it within
+ * a millisecond of a ring (two commands in one write). */
+static void doorbell_test_motion_event(struct doorbell *doorbell)
+{
+    struct link_event event = {.type = LINK_EVENT_MOTION, .score = 1.0, .active = 1};
+
+    event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
+    doorbell_send_motion(doorbell, &event);
+    snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event.id);
+    event.active = 0;
+    doorbell_send_motion(doorbell, &event);
 }
 
 /* Link thread: a command from the hub. */
@@ -373,7 +374,7 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
         motion_runner_set_config(doorbell->motion, &motion);
         break;
     case LINK_COMMAND_SNAPSHOT:
-        doorbell_request_snapshot(doorbell, command->request_id);
+        snapshot_queue_add_command(&doorbell->snapshots, command->request_id);
         break;
     case LINK_COMMAND_KEYFRAME:
         encoder_request_keyframe(doorbell->encoder);
@@ -509,12 +510,15 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
             doorbell_send_telemetry(doorbell);
             snprintf(reply, reply_size, "ok");
         }
+    } else if (strcmp(name, "motion-event") == 0) {
+        doorbell_test_motion_event(doorbell);
+        snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "motion") == 0) {
         doorbell_reply_motion(doorbell, reply, reply_size);
     } else if (strcmp(name, "scene") == 0) {
         doorbell_reply_scene(doorbell, reply, reply_size);
     } else if (strcmp(name, "snapshot") == 0) {
-        doorbell_request_snapshot(doorbell, 0);
+        snapshot_queue_add_command(&doorbell->snapshots, 0);
         snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "keyframe") == 0) {
         encoder_request_keyframe(doorbell->encoder);
@@ -551,7 +555,7 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
                  "commands: press, hold SECONDS, pir, battery N, snapshot, keyframe, light on|off, "
-                 "night, day, visitor, car, cat, stats, motion, scene");
+                 "night, day, visitor, car, cat, stats, motion, scene; test-only: motion-event");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
     }
@@ -567,7 +571,7 @@ static void doorbell_send_telemetry(struct doorbell *doorbell)
 
     memset(&telemetry, 0, sizeof(telemetry));
     telemetry.battery_percent = atomic_load(&doorbell->battery_percent); /* -1: wired */
-    telemetry.rssi_dbm = 0;         /* wired network */
+    telemetry.rssi_dbm = 0;                                              /* wired network */
     if (thermal != NULL) {
         if (fscanf(thermal, "%ld", &millidegrees) != 1)
             millidegrees = 0;
@@ -678,6 +682,7 @@ int main(int argc, char **argv)
         free(doorbell);
         return 1;
     }
+    snapshot_queue_init(&doorbell->snapshots);
 
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
@@ -792,6 +797,7 @@ out:
         camera_close(doorbell->camera);
     motion_runner_destroy(doorbell->motion);
     pthread_mutex_destroy(&doorbell->lock);
+    snapshot_queue_destroy(&doorbell->snapshots);
     free(doorbell);
     return exit_code;
 }

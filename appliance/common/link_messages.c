@@ -35,6 +35,8 @@ static int link_check_hello(const struct link_hello *hello, char *error, size_t 
         return link_field_error(error, error_size, "protocol", "unsupported");
     if (hello->audio_channels < 0 || hello->audio_channels > 2)
         return link_field_error(error, error_size, "audio_channels", "must be 0, 1 or 2");
+    if (hello->event_snapshots != 0 && hello->event_snapshots != 1)
+        return link_field_error(error, error_size, "event_snapshots", "must be 0 or 1");
     return link_video_format_check(hello->width, hello->height, hello->fps, error, error_size);
 }
 
@@ -55,7 +57,9 @@ int link_parse_hello(const cJSON *json, struct link_hello *out, char *error, siz
         link_json_int(json, "fps", LINK_FIELD_OPTIONAL, 0, LINK_FPS_MAX, &out->fps, error,
                       error_size) != 0 ||
         link_json_int(json, "audio_channels", LINK_FIELD_OPTIONAL, 0, 2, &out->audio_channels,
-                      error, error_size) != 0)
+                      error, error_size) != 0 ||
+        link_json_bool(json, "event_snapshots", LINK_FIELD_OPTIONAL, &out->event_snapshots, error,
+                       error_size) != 0)
         return -1;
     return link_check_hello(out, error, error_size);
 }
@@ -75,7 +79,8 @@ cJSON *link_build_hello(const struct link_hello *hello)
         cJSON_AddNumberToObject(json, "width", hello->width) == NULL ||
         cJSON_AddNumberToObject(json, "height", hello->height) == NULL ||
         cJSON_AddNumberToObject(json, "fps", hello->fps) == NULL ||
-        cJSON_AddNumberToObject(json, "audio_channels", hello->audio_channels) == NULL)
+        cJSON_AddNumberToObject(json, "audio_channels", hello->audio_channels) == NULL ||
+        cJSON_AddBoolToObject(json, "event_snapshots", hello->event_snapshots) == NULL)
         goto fail;
     return json;
 

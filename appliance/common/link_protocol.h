@@ -51,7 +51,7 @@ enum link_type {
     LINK_ERROR = 0x05,          /* both, JSON: code, reason; the sender closes afterwards */
     LINK_VIDEO = 0x10,          /* up,   H.264 Annex B access unit */
     LINK_AUDIO = 0x11,          /* up,   one Opus packet */
-    LINK_SNAPSHOT = 0x12,       /* up,   JPEG; sequence = request id (0 = unsolicited) */
+    LINK_SNAPSHOT = 0x12,       /* up,   JPEG; sequence = request or event id, see link_hello */
     LINK_EVENT = 0x20,          /* up,   JSON: see struct link_event */
     LINK_TELEMETRY = 0x21,      /* up,   JSON: see struct link_telemetry */
     LINK_COMMAND = 0x30,        /* down, JSON: see struct link_command */
@@ -141,6 +141,7 @@ struct link_hello {
     int protocol;           /* must equal LINK_PROTOCOL_VERSION */
     int width, height, fps; /* current video format, 0 if unknown */
     int audio_channels;     /* Opus audio it will send: 0 (none), 1 or 2 */
+    int event_snapshots;    /* 1: it sends one SNAPSHOT per event start, sequence = event id */
 };
 
 enum link_event_type {

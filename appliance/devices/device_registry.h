@@ -64,14 +64,12 @@ struct device_entry {
     uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
     size_t snapshot_size;
     int64_t snapshot_at;
-    int64_t offline_since;              /* when it went offline (ms), 0 while online */
-    unsigned state_events;              /* DEVICE_STATE_* events to report (housekeeping) */
-    int offline_reported;               /* an offline event went out for this outage */
-    int recording_stop_reported;        /* ... and a recording_stopped one for this failure */
-    char recording_problem[24];         /* the recorder's problem when it was reported */
-    int low_battery_reported;           /* ... a low_battery event for this discharge */
-    int64_t snapshot_event_id;          /* event waiting for the next snapshot, 0 if none */
-    int64_t snapshot_event_deadline_ms; /* ... if it comes before this */
+    int64_t offline_since;       /* when it went offline (ms), 0 while online */
+    unsigned state_events;       /* DEVICE_STATE_* events to report (housekeeping) */
+    int offline_reported;        /* an offline event went out for this outage */
+    int recording_stop_reported; /* ... and a recording_stopped one for this failure */
+    char recording_problem[24];  /* the recorder's problem when it was reported */
+    int low_battery_reported;    /* ... a low_battery event for this discharge */
     uint32_t next_command_id;
     struct live_stream *live;     /* the live stream; created with the entry, one reference */
     struct recorder *recorder;    /* 24/7 recorder; started at the first connection, stopped

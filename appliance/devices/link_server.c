@@ -29,6 +29,7 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
+#include "devices/snapshot_pairing.h"
 #include "events/event_intake.h"
 #include "http/routes.h"
 #include "live/live_stream.h"
@@ -58,7 +59,9 @@ struct link_session {
     uint8_t nonce[LINK_NONCE_SIZE];
     int64_t opened_at; /* ms since epoch; the handshake must finish within LINK_HANDSHAKE_MS */
     int first_frame_seen;
-    uint64_t bad_media; /* unusable frames/packets, for rate-limited logging */
+    uint64_t bad_media;              /* unusable frames/packets, for rate-limited logging */
+    struct snapshot_pairing pairing; /* which event each snapshot belongs to */
+    uint64_t odd_snapshots;          /* late, duplicate or unknown ones, for rate-limited logging */
 };
 
 #define LINK_HANDSHAKE_MS 10000
@@ -143,6 +146,7 @@ static int link_on_hello(struct mg_connection *connection, struct link_session *
     if (session->hello.protocol != LINK_PROTOCOL_VERSION)
         return link_refuse(connection, session, LINK_ERROR_CODE_UNSUPPORTED_VERSION,
                            "this hub speaks device link v1");
+    snapshot_pairing_init(&session->pairing, session->hello.event_snapshots);
     found = device_store_find(database_thread_connection(), session->hello.device_id,
                               &session->device, session->secret);
     if (found < 0)
@@ -224,9 +228,11 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
                        session->hello.firmware);
     link_attach(connection, session);
     session->state = LINK_STATE_STREAMING;
-    log_info("doorbell %s (%s) connected from %s, firmware '%s', %dx%d@%d", session->device.id,
+    log_info("doorbell %s (%s) connected from %s, firmware '%s', %dx%d@%d%s", session->device.id,
              session->device.name, session->remote_address, session->hello.firmware,
-             session->hello.width, session->hello.height, session->hello.fps);
+             session->hello.width, session->hello.height, session->hello.fps,
+             session->hello.event_snapshots ? ", tags its event snapshots"
+                                            : ", untagged snapshots (older firmware)");
 
     json = cJSON_CreateObject();
     cJSON_AddStringToObject(json, "name", session->device.name);
@@ -331,29 +337,90 @@ static void link_push_media(struct link_session *session, struct live_stream *li
 }
 
 /* An event from the doorbell, outside the entry lock: store it, drive the
- * recorder, and have the doorbell's next snapshot attached to it (asking for
- * one unless the doorbell sends it by itself, as it does on a ring). */
+ * recorder, and note that a picture for it is due. A doorbell that tags its
+ * snapshots sends one for every event start by itself; an older one does so
+ * only on a ring and is asked for one otherwise. */
 static void link_take_event(struct link_session *session, struct recorder *recorder,
                             const struct link_event *event, int64_t now)
 {
-    struct device_entry *entry;
     struct link_command command;
     int64_t event_id =
         event_intake_on_event(session->hub, session->device.id, recorder, event, now);
+    int64_t dropped = 0;
 
-    if (event_id <= 0)
-        return;
-    entry = device_registry_acquire(session->hub->registry, session->device.id, 0);
-    if (entry == NULL)
-        return;
-    entry->snapshot_event_id = event_id;
-    entry->snapshot_event_deadline_ms = now + EVENT_SNAPSHOT_WAIT_MS;
-    device_entry_unlock(entry);
-    if (event->type != LINK_EVENT_RING) {
-        memset(&command, 0, sizeof(command));
-        command.type = LINK_COMMAND_SNAPSHOT;
-        device_registry_send_command(session->hub->registry, session->device.id, &command);
+    if (session->pairing.tagged) {
+        if (event->active)
+            dropped =
+                snapshot_pairing_add(&session->pairing, event->id, event_id > 0 ? event_id : 0, now,
+                                     EVENT_SNAPSHOT_WAIT_MS);
+    } else if (event_id > 0) {
+        dropped = snapshot_pairing_add(&session->pairing, event->id, event_id, now,
+                                       EVENT_SNAPSHOT_WAIT_MS);
+        if (event->type != LINK_EVENT_RING) {
+            memset(&command, 0, sizeof(command));
+            command.type = LINK_COMMAND_SNAPSHOT;
+            device_registry_send_command(session->hub->registry, session->device.id, &command);
+        }
     }
+    if (dropped > 0)
+        log_warn("doorbell %s: event %lld gets no picture: %d newer events wait for theirs",
+                 session->device.id, (long long)dropped, SNAPSHOT_PAIRING_SLOTS);
+}
+
+/* Log an odd snapshot: the first few, then every hundredth, so a doorbell
+ * that tags wrongly cannot flood the log. */
+#define LINK_ODD_SNAPSHOT_LOG(session, ...)                                                        \
+    do {                                                                                           \
+        if ((session)->odd_snapshots++ < 5 || (session)->odd_snapshots % 100 == 0)                 \
+            log_warn(__VA_ARGS__);                                                                 \
+    } while (0)
+
+/* A snapshot from the doorbell, already its latest picture for the UI,
+ * outside the entry lock: give it to the event it was taken for, if any.
+ * Nothing is lost: a picture that belongs to no waiting event stays the
+ * doorbell's latest picture, and the reason is logged. */
+static void link_take_snapshot(struct link_session *session, const struct link_message *message,
+                               int64_t now)
+{
+    uint32_t tag = message->header.sequence;
+    int64_t event_id = 0;
+    enum snapshot_pairing_outcome outcome =
+        snapshot_pairing_take(&session->pairing, tag, now, &event_id);
+
+    switch (outcome) {
+    case SNAPSHOT_PAIRING_ATTACH:
+        break;
+    case SNAPSHOT_PAIRING_ATTACH_LATE:
+        LINK_ODD_SNAPSHOT_LOG(session,
+                              "doorbell %s: the picture of its event %u came more than %d ms "
+                              "after it; event %lld gets it, its notification went without",
+                              session->device.id, tag, EVENT_SNAPSHOT_WAIT_MS, (long long)event_id);
+        break;
+    case SNAPSHOT_PAIRING_NO_EVENT:
+        log_debug("doorbell %s: snapshot %u is not for an event", session->device.id, tag);
+        return;
+    case SNAPSHOT_PAIRING_NOT_STORED:
+        log_debug("doorbell %s: snapshot of its event %u, which the hub did not store; kept as "
+                  "the latest picture only",
+                  session->device.id, tag);
+        return;
+    case SNAPSHOT_PAIRING_DUPLICATE:
+        LINK_ODD_SNAPSHOT_LOG(session,
+                              "doorbell %s: a second picture for its event %u; event %lld keeps "
+                              "the first, this one is kept as the latest picture only (%llu odd "
+                              "snapshots)",
+                              session->device.id, tag, (long long)event_id,
+                              (unsigned long long)session->odd_snapshots);
+        return;
+    case SNAPSHOT_PAIRING_UNKNOWN:
+        LINK_ODD_SNAPSHOT_LOG(session,
+                              "doorbell %s: a picture for its event %u, which it did not report "
+                              "on this connection (or too long ago); kept as the latest picture "
+                              "only (%llu odd snapshots)",
+                              session->device.id, tag, (unsigned long long)session->odd_snapshots);
+        return;
+    }
+    event_intake_on_snapshot(session->hub, event_id, message->payload, message->payload_size);
 }
 
 /* A message on an authenticated link. Returns 1 to keep the link, 0 to close. */
@@ -364,8 +431,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     struct live_stream *live = NULL;
     struct recorder *recorder = NULL;
     struct link_event event;
-    int have_event = 0;
-    int64_t snapshot_event_id = 0;
+    int have_event = 0, have_snapshot = 0;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -413,9 +479,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
             entry->snapshot = copy;
             entry->snapshot_size = message->payload_size;
             entry->snapshot_at = now;
-            if (entry->snapshot_event_id > 0 && now <= entry->snapshot_event_deadline_ms)
-                snapshot_event_id = entry->snapshot_event_id;
-            entry->snapshot_event_id = 0;
+            have_snapshot = 1;
         }
         break;
     case LINK_TELEMETRY:
@@ -457,9 +521,8 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
     if (have_event)
         link_take_event(session, recorder, &event, now);
-    if (snapshot_event_id > 0)
-        event_intake_on_snapshot(session->hub, snapshot_event_id, message->payload,
-                                 message->payload_size);
+    if (have_snapshot)
+        link_take_snapshot(session, message, now);
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */

@@ -26,8 +26,8 @@ struct recorder;
 /*
  * Record one LINK_EVENT of device_id received at now_ms. recorder may be
  * NULL. Returns the id of a new event that has no snapshot yet (the caller
- * attaches the doorbell's next snapshot to it), 0 when there is none, -1 on
- * a database error (logged; the link goes on).
+ * attaches the snapshot taken for it, devices/snapshot_pairing.h), 0 when
+ * there is none, -1 on a database error (logged; the link goes on).
  */
 int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct recorder *recorder,
                               const struct link_event *event, int64_t now_ms);
@@ -38,12 +38,13 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
 int64_t event_intake_state_event(struct hub *hub, const char *device_id, const char *type,
                                  int64_t now_ms);
 
-/* Link thread: a snapshot arrived while event_id waited for one. */
 /* Housekeeping (main thread): write the events kept while the database was
  * full, oldest first, and queue their notifications; stops at the first
  * that still cannot be written. */
 void event_intake_flush_backlog(struct hub *hub);
 
+/* Link thread: the snapshot taken for event_id arrived; store it with the
+ * event (if it has none yet) and let its waiting notifications go. */
 void event_intake_on_snapshot(struct hub *hub, int64_t event_id, const uint8_t *jpeg, size_t size);
 
 #endif

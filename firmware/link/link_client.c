@@ -545,6 +545,8 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
         cJSON_AddNumberToObject(hello, "height", client->config.height);
         cJSON_AddNumberToObject(hello, "fps", client->config.fps);
         cJSON_AddNumberToObject(hello, "audio_channels", client->config.audio_channels);
+        /* doorbelld tags the snapshot of every event start (main.c, snapshot_queue.h). */
+        cJSON_AddTrueToObject(hello, "event_snapshots");
         link_client_send_handshake(client, LINK_HELLO, hello);
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:

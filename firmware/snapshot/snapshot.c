@@ -43,6 +43,7 @@ struct snapshot_source {
     uint8_t *rows;                   /* 16 luma + 2 x 8 chroma scratch rows */
     uint8_t luma_range[256];         /* video range (16..235) to JFIF full range */
     uint8_t chroma_range[256];       /* video range (16..240) to JFIF full range */
+    const char *label;               /* text of a COM marker, or NULL */
 };
 
 /* error_exit: remember the message and longjmp to the setjmp in encode. */
@@ -190,6 +191,9 @@ static int snapshot_compress(const struct snapshot_source *source, int quality, 
         cinfo.comp_info[component].v_samp_factor = 1;
     }
     jpeg_start_compress(&cinfo, TRUE);
+    if (source->label != NULL)
+        jpeg_write_marker(&cinfo, JPEG_COM, (const JOCTET *)source->label,
+                          (unsigned)strnlen(source->label, SNAPSHOT_LABEL_MAX));
     snapshot_write_rows(&cinfo, source);
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
@@ -199,6 +203,15 @@ static int snapshot_compress(const struct snapshot_source *source, int quality, 
 /* See snapshot.h. On success *jpeg_out is malloc'd and owned by the caller. */
 int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_width,
                          uint8_t **jpeg_out, size_t *size_out, char *error, size_t error_size)
+{
+    return snapshot_encode_labelled_jpeg(frame, quality, max_width, NULL, jpeg_out, size_out, error,
+                                         error_size);
+}
+
+/* See snapshot.h. On success *jpeg_out is malloc'd and owned by the caller. */
+int snapshot_encode_labelled_jpeg(const struct camera_frame *frame, int quality, int max_width,
+                                  const char *label, uint8_t **jpeg_out, size_t *size_out,
+                                  char *error, size_t error_size)
 {
     char scratch[16];
     if (error == NULL || error_size == 0) {
@@ -214,7 +227,7 @@ int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_
         return -1;
     }
 
-    struct snapshot_source source = {.frame = frame, .factor = 1};
+    struct snapshot_source source = {.frame = frame, .factor = 1, .label = label};
     if (max_width > 0 && frame->width > max_width)
         source.factor = (frame->width + max_width - 1) / max_width;
     source.width = (frame->width / source.factor) & ~1;

@@ -18,4 +18,16 @@
 int snapshot_encode_jpeg(const struct camera_frame *frame, int quality, int max_width,
                          uint8_t **jpeg_out, size_t *size_out, char *error, size_t error_size);
 
+#define SNAPSHOT_LABEL_MAX 64 /* longer labels are cut */
+
+/*
+ * As snapshot_encode_jpeg, with `label` (NULL for none) written as a JPEG
+ * comment (COM marker) after the JFIF header: the doorbell names the event a
+ * picture was taken for ("doorstep event ring 17"), so the picture says so
+ * wherever it ends up.
+ */
+int snapshot_encode_labelled_jpeg(const struct camera_frame *frame, int quality, int max_width,
+                                  const char *label, uint8_t **jpeg_out, size_t *size_out,
+                                  char *error, size_t error_size);
+
 #endif

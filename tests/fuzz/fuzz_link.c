@@ -8,10 +8,14 @@
  * the tree; whatever a parser accepts must build, and the built JSON must
  * parse back to the same struct. The tree is also re-encoded as a message,
  * which must decode to the same header and a tree that prints identically.
+ * The same bytes also drive the hub's snapshot pairing table
+ * (appliance/devices/snapshot_pairing.c) as a script of event starts and
+ * tagged pictures, which must never give a picture to an event of another
+ * tag, nor one event two pictures.
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
- * before returning. Built only from appliance/common/ (always linked):
- * FUZZ_SOURCES:
+ * before returning. Built from appliance/common/ (always linked) and:
+ * FUZZ_SOURCES: appliance/devices/snapshot_pairing.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "common/link_protocol.h"
+#include "devices/snapshot_pairing.h"
 
 #define FUZZ_HEADROOM   3 /* odd on purpose: the codec must not assume alignment */
 #define FUZZ_ERROR_SIZE 128
@@ -153,6 +158,76 @@ out:
     cJSON_free(printed);
 }
 
+#define FUZZ_PAIRING_STEP    4   /* bytes per step: kind, tag, time, stored */
+#define FUZZ_PAIRING_STEPS   512 /* longest script looked at */
+#define FUZZ_PAIRING_WAIT_MS 3000
+
+/*
+ * Read data as a script for one connection's pairing table (first byte:
+ * tagged or not) and check each outcome against what the script did. Step
+ * i: byte 0 odd = an event start, even = a picture; byte 1 = the tag (few
+ * values, so tags repeat); byte 2 = ms that pass, times 40; byte 3 = 0 if
+ * the hub stored no event. Event i's hub id is i + 1.
+ */
+static void fuzz_pairing(const uint8_t *data, size_t size)
+{
+    struct snapshot_pairing pairing;
+    uint32_t tag_of[FUZZ_PAIRING_STEPS + 1];
+    int64_t started_at[FUZZ_PAIRING_STEPS + 1];
+    uint8_t pictured[FUZZ_PAIRING_STEPS + 1];
+    int64_t now = 0;
+    size_t steps;
+
+    if (size < 1)
+        return;
+    snapshot_pairing_init(&pairing, data[0] & 1);
+    data++;
+    size--;
+    steps = size / FUZZ_PAIRING_STEP;
+    if (steps > FUZZ_PAIRING_STEPS)
+        steps = FUZZ_PAIRING_STEPS;
+    memset(pictured, 0, sizeof(pictured));
+    for (size_t i = 0; i < steps; i++) {
+        const uint8_t *step = data + i * FUZZ_PAIRING_STEP;
+        uint32_t tag = step[1] % 8;
+        int64_t event_id = 0;
+        enum snapshot_pairing_outcome outcome;
+
+        now += (int64_t)step[2] * 40;
+        if (step[0] & 1) {
+            int64_t id = step[3] != 0 ? (int64_t)i + 1 : 0;
+            int64_t dropped = snapshot_pairing_add(&pairing, tag, id, now, FUZZ_PAIRING_WAIT_MS);
+            tag_of[i + 1] = tag;
+            started_at[i + 1] = now;
+            FUZZ_CHECK(dropped >= 0 && dropped <= (int64_t)i);
+            continue;
+        }
+        outcome = snapshot_pairing_take(&pairing, tag, now, &event_id);
+        FUZZ_CHECK(event_id >= 0 && event_id <= (int64_t)i);
+        switch (outcome) {
+        case SNAPSHOT_PAIRING_ATTACH:
+        case SNAPSHOT_PAIRING_ATTACH_LATE:
+            FUZZ_CHECK(event_id > 0 && !pictured[event_id]);
+            pictured[event_id] = 1;
+            FUZZ_CHECK(!pairing.tagged || tag_of[event_id] == tag);
+            FUZZ_CHECK((outcome == SNAPSHOT_PAIRING_ATTACH) ==
+                       (now <= started_at[event_id] + FUZZ_PAIRING_WAIT_MS));
+            break;
+        case SNAPSHOT_PAIRING_DUPLICATE:
+            FUZZ_CHECK(pairing.tagged && event_id > 0 && pictured[event_id]);
+            FUZZ_CHECK(tag_of[event_id] == tag);
+            break;
+        case SNAPSHOT_PAIRING_NO_EVENT:
+            FUZZ_CHECK(event_id == 0 && (!pairing.tagged || tag == 0));
+            break;
+        case SNAPSHOT_PAIRING_NOT_STORED:
+        case SNAPSHOT_PAIRING_UNKNOWN:
+            FUZZ_CHECK(event_id == 0 && pairing.tagged && tag != 0);
+            break;
+        }
+    }
+}
+
 /* libFuzzer entry point: one input, no state kept between calls. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -161,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t encoded_size = 0;
     uint8_t *encoded;
 
+    fuzz_pairing(data, size);
     if (link_message_decode(data, size, &message, error, sizeof(error)) != 0) {
         fuzz_check_reason(error);
         FUZZ_CHECK(message.json == NULL && message.payload == NULL);

@@ -21,7 +21,8 @@ export function encodeMessage(type, payload, { sequence = 0, timestampUs = BigIn
 }
 
 export class LinkPeer {
-  constructor(port, { id, secret }) {
+  // hello: more HELLO fields (e.g. { event_snapshots: true }).
+  constructor(port, { id, secret, hello = {} }) {
     this.id = id;
     this.secret = Buffer.from(secret, 'hex');
     this.received = [];
@@ -48,7 +49,7 @@ export class LinkPeer {
         }
       });
     });
-    this.socket.once('open', () => this.send(TYPE.HELLO, { device_id: this.id, firmware: 'link-peer test', protocol: 1, width: 640, height: 360, fps: 30 }));
+    this.socket.once('open', () => this.send(TYPE.HELLO, { device_id: this.id, firmware: 'link-peer test', protocol: 1, width: 640, height: 360, fps: 30, ...hello }));
   }
 
   send(type, payload, options) {

@@ -399,7 +399,8 @@ static void test_hello_round_trip(void **state)
                                .protocol = 1,
                                .width = 1920,
                                .height = 1080,
-                               .fps = 30};
+                               .fps = 30,
+                               .event_snapshots = 1};
     struct link_hello parsed;
     struct link_message message;
     uint8_t *buffer;
@@ -716,6 +717,13 @@ static void test_hello_rules(void **state)
     memset(text + strlen(text), 'v', 128); /* 128 bytes do not fit 128 with the NUL */
     strcat(text, "\"}");
     assert_parse(test_parse_hello, text, "firmware: too long");
+    assert_parse(test_parse_hello,
+                 "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1,\"event_snapshots\":1}",
+                 "event_snapshots: not a boolean");
+    assert_parse(test_parse_hello,
+                 "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1,"
+                 "\"event_snapshots\":true}",
+                 NULL);
 }
 
 static void test_event_rules(void **state)
