@@ -12,6 +12,8 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "audio/audio_capture.h"
+
 static void doorbell_usage(const char *program)
 {
     printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
@@ -34,7 +36,10 @@ static void doorbell_usage(const char *program)
            "  --seed N               sim scene seed (default 1)\n"
            "  --control PATH         control socket (default: none)\n"
            "  --audio-device PCM     ALSA microphone (and speaker) device; none = no audio\n"
-           "  --speaker-device PCM   ALSA speaker device, if not the microphone's\n"
+           "                         (default); sim = a simulated microphone that hears the\n"
+           "                         street, and the sim scene's visitor speaking\n"
+           "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
+           "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --replay FILE.h264     send this H.264 Annex B file in a loop at --fps instead\n"
@@ -180,6 +185,17 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     }
     if (options->keyframe_interval <= 0)
         options->keyframe_interval = 2 * options->fps;
+    /* "none" is no device at all; the simulated microphone has no speaker of
+     * its own, so it plays to ALSA's "null" unless told otherwise. */
+    if (options->audio_device != NULL && strcmp(options->audio_device, "none") == 0)
+        options->audio_device = NULL;
+    if (options->speaker_device == NULL && options->audio_device != NULL &&
+        strcmp(options->audio_device, AUDIO_CAPTURE_SIM_DEVICE) == 0)
+        options->speaker_device = "null";
+    if (options->speaker_device == NULL)
+        options->speaker_device = options->audio_device;
+    else if (strcmp(options->speaker_device, "none") == 0)
+        options->speaker_device = NULL;
     if (options->replay_devices != NULL && options->replay_path == NULL) {
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;
