@@ -5,6 +5,7 @@
 
 #include "core/doorbell_options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,9 @@ static void doorbell_usage(const char *program)
            "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
            "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
            "  --size WxH             picture size (default 1280x720)\n"
-           "  --fps N                frame rate (default 30)\n"
-           "  --bitrate KBPS         H.264 bitrate (default 2000)\n"
-           "  --keyframe-interval N  frames between keyframes (default 2 s worth)\n"
+           "  --fps N                frame rate, 1..60 (default 30)\n"
+           "  --bitrate KBPS         H.264 bitrate, 50..20000 (default 2000)\n"
+           "  --keyframe-interval N  frames between keyframes, 1..600 (default 2 s worth)\n"
            "  --preset NAME          x264 preset (default veryfast)\n"
            "  --scripted             play the sim scene's scripted loop\n"
            "  --seed N               sim scene seed (default 1)\n"
@@ -52,6 +53,23 @@ static void doorbell_usage(const char *program)
            "snapshot, keyframe, light on|off, night, day, visitor, car, cat, stats,\n"
            "motion (the motion settings in force), scene (the sim's ground truth).\n",
            program, program);
+}
+
+/* A whole decimal number in [min, max] into *out: 0, or -1 (printed, naming
+ * the option) if text is not one. */
+static int doorbell_parse_number(const char *program, const char *option, const char *text,
+                                 long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long value = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || value < min || value > max) {
+        fprintf(stderr, "%s: %s wants a whole number from %lld to %lld, not '%s'\n", program,
+                option, min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
 }
 
 /* Parse argv into options. 0 run, 1 printed help, -1 error. */
@@ -83,6 +101,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {NULL, 0, NULL, 0},
     };
     int option, secrets;
+    long long number;
+    char rest;
 
     memset(options, 0, sizeof(*options));
     options->camera = "sim";
@@ -114,7 +134,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             options->camera = optarg;
             break;
         case 'z':
-            if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
+            if (sscanf(optarg, "%dx%d%c", &options->width, &options->height, &rest) != 2 ||
                 options->width < 160 || options->height < 90 || options->width > 3840 ||
                 options->height > 2160 || (options->width | options->height) & 1) {
                 fprintf(stderr, "%s: --size wants even WxH between 160x90 and 3840x2160\n",
@@ -123,13 +143,19 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             }
             break;
         case 'f':
-            options->fps = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--fps", optarg, 1, 60, &number) != 0)
+                return -1;
+            options->fps = (int)number;
             break;
         case 'b':
-            options->bitrate_kbps = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--bitrate", optarg, 50, 20000, &number) != 0)
+                return -1;
+            options->bitrate_kbps = (int)number;
             break;
         case 'g':
-            options->keyframe_interval = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--keyframe-interval", optarg, 1, 600, &number) != 0)
+                return -1;
+            options->keyframe_interval = (int)number;
             break;
         case 'p':
             options->preset = optarg;
@@ -138,7 +164,9 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             options->scripted = 1;
             break;
         case 'e':
-            options->seed = (uint32_t)strtoul(optarg, NULL, 10);
+            if (doorbell_parse_number(argv[0], "--seed", optarg, 0, UINT32_MAX, &number) != 0)
+                return -1;
+            options->seed = (uint32_t)number;
             break;
         case 'C':
             options->control_path = optarg;
@@ -177,11 +205,6 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             fprintf(stderr, "try %s --help\n", argv[0]);
             return -1;
         }
-    }
-    if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
-        options->bitrate_kbps > 20000) {
-        fprintf(stderr, "%s: --fps wants 1..60 and --bitrate 50..20000\n", argv[0]);
-        return -1;
     }
     if (options->keyframe_interval <= 0)
         options->keyframe_interval = 2 * options->fps;
