@@ -68,6 +68,7 @@ struct audio_capture {
     OpusEncoder *encoder;
     struct audio_pacer pacer;
     int retry_ms;
+    uint64_t frames_since_open; /* an input that ends before any frame is empty */
 
     pthread_mutex_t lock; /* guards stats */
     struct audio_capture_stats stats;
@@ -100,6 +101,7 @@ static int audio_capture_open_device(struct audio_capture *capture, char *error,
         return -1;
     }
     capture->pcm = pcm;
+    capture->frames_since_open = 0;
     return 0;
 }
 
@@ -236,6 +238,11 @@ static void audio_capture_emit(struct audio_capture *capture, const int16_t *fra
 static void audio_capture_restart_input(struct audio_capture *capture)
 {
     char error[256];
+    if (capture->frames_since_open == 0) {
+        /* Opening it again would end at once, again and again. */
+        audio_capture_drop_device(capture, "the input is empty");
+        return;
+    }
     pthread_mutex_lock(&capture->lock);
     uint64_t count = ++capture->stats.input_restarts;
     pthread_mutex_unlock(&capture->lock);
@@ -323,6 +330,7 @@ static void *audio_capture_main(void *argument)
             continue;
         }
         idle_ms = 0;
+        capture->frames_since_open += (uint64_t)n;
         got += (snd_pcm_uframes_t)n;
         assert(got <= AUDIO_FRAME_FRAMES);
         if (got < AUDIO_FRAME_FRAMES)
