@@ -591,7 +591,7 @@ static void doorbell_send_telemetry(struct doorbell *doorbell)
 static int doorbell_start_audio(struct doorbell *doorbell)
 {
     const struct doorbell_options *options = &doorbell->options;
-    const char *speaker = options->speaker_device ? options->speaker_device : options->audio_device;
+    const char *speaker = options->speaker_device; /* resolved by doorbell_parse_options */
     char error[256];
 
     if (options->audio_device != NULL) {
@@ -600,6 +600,7 @@ static int doorbell_start_audio(struct doorbell *doorbell)
         config.alsa_config = options->alsa_config;
         config.channels = 1;
         config.pacing = options->audio_pacing;
+        config.sim_voice = camera_sim_visitor_flag(doorbell->camera); /* for "sim" */
         doorbell->microphone =
             audio_capture_start(&config, doorbell_on_audio, doorbell, error, sizeof(error));
         if (doorbell->microphone == NULL) {

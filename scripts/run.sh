@@ -2,13 +2,14 @@
 # `make run`: start a hub and one simulated doorbell paired to it, with all
 # state under ./var, print where to go, and stop both on Ctrl-C.
 #
-# Environment: DOORSTEP_PORT (default 8443), DOORSTEP_BUILD (default build).
+# Environment: DOORSTEP_PORT (default 8443), DOORSTEP_BUILD (default build),
+# DOORSTEP_VAR (default ./var: where the state and the two logs go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${DOORSTEP_PORT:-8443}
 build=${DOORSTEP_BUILD:-build}
-var=$PWD/var
+var=${DOORSTEP_VAR:-$PWD/var}
 hub_dir=$var/hub
 bell_dir=$var/doorbell
 mkdir -p "$hub_dir" "$bell_dir"
@@ -41,25 +42,17 @@ if [ ! -s "$bell_dir/secret" ]; then
     sed -n 's/^id //p' <<<"$out" > "$bell_dir/id"
     sed -n 's/^secret //p' <<<"$out" > "$bell_dir/secret"
 fi
-# The simulated doorbell's microphone and speaker: ALSA `file` devices (no
-# sound card needed). The microphone hears two minutes of quiet street noise
-# on a loop of the file; the speaker (ding, talk-back) goes nowhere.
-if [ ! -s "$bell_dir/mic.raw" ]; then
-    ffmpeg -v error -f lavfi -i "anoisesrc=c=brown:a=0.05:d=120" -f s16le -ar 48000 -ac 1 \
-        "$bell_dir/mic.raw"
-fi
-cat > "$bell_dir/asoundrc" <<ALSA
-pcm.doorstep_mic { type file; slave.pcm "null"; file "/dev/null"; infile "$bell_dir/mic.raw"; format "raw" }
-pcm.doorstep_speaker { type file; slave.pcm "null"; file "/dev/null"; format "raw" }
-pcm.doorstep_sim { type asym; capture.pcm "doorstep_mic"; playback.pcm "doorstep_speaker" }
-ALSA
+# The simulated doorbell's microphone (no sound card needed): `sim`, endless
+# quiet street noise, and the scripted visitor speaking while at the door
+# (firmware/audio/audio_sim.c). Its speaker (ding, talk-back) is ALSA's
+# "null". A real microphone: --audio-device plughw:1 (see README).
 
 # Pin the hub's key, as a paired doorbell does.
 pin=$(openssl pkey -in "$hub_dir/tls/hub.key" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
 
 "$build/doorbelld" --hub "wss://127.0.0.1:$port" --device-id "$(cat "$bell_dir/id")" \
     --secret-file "$bell_dir/secret" --hub-key-sha256 "$pin" --scripted \
-    --audio-device doorstep_sim --alsa-config "$bell_dir/asoundrc" \
+    --audio-device sim \
     --control "$bell_dir/control.sock" 2> >(tee "$var/doorbell.log" >&2) &
 pids+=($!)
 
@@ -74,15 +67,15 @@ MSG
 if [ -s "$hub_dir/setup-token" ]; then
     cat <<MSG
     First admin:   https://localhost:$port/#/setup?token=$(cat "$hub_dir/setup-token")
-                   (or: $build/doorstep --data-dir var/hub user add NAME --role admin)
+                   (or: $build/doorstep --data-dir $hub_dir user add NAME --role admin)
 MSG
 else
     echo "    Log in with the admin you created earlier."
 fi
 cat <<MSG
-    Ring the bell: $build/doorbelld ctl var/doorbell/control.sock press
+    Ring the bell: $build/doorbelld ctl $bell_dir/control.sock press
     The browser will warn about the hub's self-signed certificate; accept it once.
-    Ctrl-C stops the hub and the doorbell. State lives in ./var.
+    Ctrl-C stops the hub and the doorbell. State lives in $var.
 
 MSG
 wait -n "${pids[@]}" || true

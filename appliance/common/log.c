@@ -1,10 +1,15 @@
 /*
  * log.c - levelled logging to stderr (see log.h).
  *
- * Thread-safe without a lock: the threshold is an atomic int and each line is
- * formatted into a stack buffer and emitted with a single write(2).
+ * Thread-safe: the threshold is an atomic int, each line is formatted into a
+ * stack buffer and emitted with a single write(2), and the rate limit's
+ * table (log_limit.h) is guarded by log_limit_lock, held only to look the
+ * message up, never while writing.
  */
 #include "common/log.h"
+
+#include <pthread.h>
+#include <stdint.h>
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -15,7 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log_limit.h"
+
+#define LOG_LINE_SIZE 2048
+
 static atomic_int log_threshold = LOG_LEVEL_INFO;
+
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_limit log_limit_table; /* guarded by log_limit_lock */
+static int log_limit_ready;              /* guarded by log_limit_lock */
 
 static const char *const log_level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 /* syslog priorities for journald: err, warning, info, debug */
@@ -43,15 +56,12 @@ int log_parse_level(const char *text, enum log_level *level_out)
     return -1;
 }
 
-void log_message(enum log_level level, const char *module, const char *format, ...)
+/* Format and write one line: prefix, text, newline, in one write(2). */
+static void log_write_line(enum log_level level, const char *module, const char *text)
 {
-    char line[2048];
+    char line[LOG_LINE_SIZE];
     size_t used = 0;
     int written;
-    va_list args;
-
-    if ((int)level > atomic_load(&log_threshold))
-        return;
 
     if (getenv("JOURNAL_STREAM") != NULL) {
         written = snprintf(line, sizeof(line), "<%d>%s: ", log_syslog_priority[level], module);
@@ -67,10 +77,7 @@ void log_message(enum log_level level, const char *module, const char *format, .
     }
     if (written > 0)
         used = (size_t)written < sizeof(line) ? (size_t)written : sizeof(line) - 1;
-
-    va_start(args, format);
-    written = vsnprintf(line + used, sizeof(line) - used, format, args);
-    va_end(args);
+    written = snprintf(line + used, sizeof(line) - used, "%s", text);
     if (written > 0)
         used += (size_t)written < sizeof(line) - used ? (size_t)written : sizeof(line) - used - 1;
 
@@ -83,4 +90,66 @@ void log_message(enum log_level level, const char *module, const char *format, .
     line[used++] = '\n';
     ssize_t ignored = write(STDERR_FILENO, line, used);
     (void)ignored;
+}
+
+/* Print a group's summary at the level of its lines. */
+static void log_write_summary(const struct log_limit_summary *summary)
+{
+    char text[LOG_LIMIT_TEXT_SIZE + 96];
+    snprintf(text, sizeof(text), "%llu similar lines suppressed in %lld s; the last: %s",
+             (unsigned long long)summary->suppressed,
+             (long long)((summary->window_ms + 999) / 1000), summary->text);
+    log_write_line((enum log_level)summary->level, summary->module, text);
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t log_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* See log.h. */
+void log_set_rate_limit(unsigned burst, int window_ms)
+{
+    pthread_mutex_lock(&log_limit_lock);
+    log_limit_init(&log_limit_table, burst, window_ms);
+    log_limit_ready = 1;
+    pthread_mutex_unlock(&log_limit_lock);
+}
+
+/* See log.h. */
+void log_message(enum log_level level, const char *module, const char *format, ...)
+{
+    char text[LOG_LINE_SIZE];
+    struct log_limit_summary summaries[4], evicted;
+    size_t summary_count;
+    int evicted_count = 0, admitted;
+    va_list args;
+
+    if ((int)level > atomic_load(&log_threshold))
+        return;
+    va_start(args, format);
+    vsnprintf(text, sizeof(text), format, args);
+    va_end(args);
+
+    pthread_mutex_lock(&log_limit_lock);
+    if (!log_limit_ready) {
+        log_limit_init(&log_limit_table, 0, 0);
+        log_limit_ready = 1;
+    }
+    int64_t now = log_now_ms();
+    summary_count = log_limit_expire(&log_limit_table, now, summaries,
+                                     sizeof(summaries) / sizeof(summaries[0]));
+    admitted =
+        log_limit_admit(&log_limit_table, (int)level, module, text, now, &evicted, &evicted_count);
+    pthread_mutex_unlock(&log_limit_lock);
+
+    for (size_t i = 0; i < summary_count; i++)
+        log_write_summary(&summaries[i]);
+    if (evicted_count > 0)
+        log_write_summary(&evicted);
+    if (admitted)
+        log_write_line(level, module, text);
 }

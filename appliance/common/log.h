@@ -5,6 +5,12 @@
  * different threads never interleave. Under systemd (JOURNAL_STREAM set) lines
  * carry "<N>" syslog priority prefixes so journald keeps the level; otherwise
  * they start with an ISO-8601 UTC timestamp and the level name.
+ *
+ * No line repeats unbounded: messages alike (same level, module and text,
+ * digits aside) print at most 10 lines per 10 s; the rest of such a window
+ * is counted and summed up in one line ("N similar lines suppressed in 10 s;
+ * the last: ...") printed with the next log line after the window
+ * (log_limit.h).
  */
 #ifndef DOORSTEP_LOG_H
 #define DOORSTEP_LOG_H
@@ -25,7 +31,12 @@ enum log_level log_get_level(void);
 /* Parse "error", "warn", "info" or "debug". Returns 0, or -1 if unknown. */
 int log_parse_level(const char *text, enum log_level *level_out);
 
-/* Write one line: "<time> LEVEL module: message". Never fails visibly. */
+/* Change the rate limit: `burst` lines per `window_ms` for each group of
+ * alike messages (0: the defaults, 10 per 10000 ms). Resets the counts. */
+void log_set_rate_limit(unsigned burst, int window_ms);
+
+/* Write one line: "<time> LEVEL module: message", unless the rate limit
+ * holds it back (then it is counted). Never fails visibly. */
 void log_message(enum log_level level, const char *module, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 

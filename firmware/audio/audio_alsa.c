@@ -22,8 +22,10 @@
  * flushed on drop/drain). So a `file`-over-`null` device runs as fast as it
  * is driven: `arecord -d 2` on it returns in ~10 ms, and 1.2.8 (bookworm)
  * keeps returning full reads after `infile` is exhausted while leaving the
- * buffer untouched (logging "invalid frames 0" each time); earlier versions
- * returned what read() got from `infile`, so 0 at its end. Real devices (hw, dsnoop/dmix, pulse)
+ * buffer untouched (and reporting "invalid frames 0" through the error
+ * handler on each such read: how the capture module learns that the input
+ * ended, see audio_alsa_take_input_ended); earlier versions returned what
+ * read() got from `infile`, so 0 at its end. Real devices (hw, dsnoop/dmix, pulse)
  * never deliver a sample before it was captured nor take more than a buffer ahead of playback,
  * which is what audio_pacer uses to tell them apart.
  */
@@ -54,19 +56,20 @@
 
 static pthread_once_t audio_alsa_once = PTHREAD_ONCE_INIT;
 
-/* The last alsa-lib message on this thread and how often it came again. */
-static _Thread_local char audio_alsa_last_message[256];
-static _Thread_local unsigned long audio_alsa_repeats;
+/* Set on the thread whose read found a `file` device's infile exhausted;
+ * taken by audio_alsa_take_input_ended(). */
+static _Thread_local int audio_alsa_input_ended;
 
-/* alsa-lib's error messages, into our log. A message repeated word for word
- * (e.g. once per read of an exhausted `infile`) is logged the first time
- * and then every 1000th time. */
+/* alsa-lib's error messages, into our log (whose rate limit keeps a message
+ * repeated on every read down to a few lines). One message is an event,
+ * not an error: the `file` plugin reading its infile at the end copies 0
+ * frames and snd_pcm_areas_copy() complains "invalid frames 0"; the capture
+ * thread that made the read learns of it through the flag above. */
 __attribute__((format(printf, 5, 6))) static void
 audio_alsa_error_handler(const char *file, int line, const char *function, int err,
                          const char *format, ...)
 {
     char text[200];
-    char message[256];
     va_list args;
     va_start(args, format);
     vsnprintf(text, sizeof(text), format, args);
@@ -74,17 +77,22 @@ audio_alsa_error_handler(const char *file, int line, const char *function, int e
     size_t length = strlen(text);
     while (length > 0 && text[length - 1] == '\n')
         text[--length] = '\0';
-    snprintf(message, sizeof(message), "%s:%d (%s): %s%s%s", file, line, function, text,
-             err ? ": " : "", err ? snd_strerror(err) : "");
-    if (strcmp(message, audio_alsa_last_message) == 0) {
-        if (++audio_alsa_repeats % 1000 != 0)
-            return;
-        log_warn("alsa-lib %s (%lu times)", message, audio_alsa_repeats + 1);
+    if (function != NULL && strcmp(function, "snd_pcm_areas_copy") == 0 &&
+        strcmp(text, "invalid frames 0") == 0) {
+        audio_alsa_input_ended = 1;
+        log_debug("alsa-lib %s:%d (%s): %s: the input ended", file, line, function, text);
         return;
     }
-    snprintf(audio_alsa_last_message, sizeof(audio_alsa_last_message), "%s", message);
-    audio_alsa_repeats = 0;
-    log_warn("alsa-lib %s", message);
+    log_warn("alsa-lib %s:%d (%s): %s%s%s", file, line, function, text, err ? ": " : "",
+             err ? snd_strerror(err) : "");
+}
+
+/* See audio_alsa.h. */
+int audio_alsa_take_input_ended(void)
+{
+    int ended = audio_alsa_input_ended;
+    audio_alsa_input_ended = 0;
+    return ended;
 }
 
 /* Install the error handler (pthread_once callback). */

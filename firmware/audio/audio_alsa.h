@@ -53,6 +53,11 @@ struct audio_alsa_setup {
 snd_pcm_t *audio_alsa_open(const struct audio_alsa_request *request, struct audio_alsa_setup *setup,
                            char *error, size_t error_size);
 
+/* 1 if, since the last call on this thread, a read on this thread found a
+ * `file` device's infile exhausted (alsa-lib 1.2.8 then reports a full read
+ * without writing the buffer); clears the flag. */
+int audio_alsa_take_input_ended(void);
+
 /* Parse "auto", "device" or "clock". 0, or -1 if unknown. */
 int audio_pacing_parse(const char *text, enum audio_pacing *out);
 

@@ -8,7 +8,13 @@
  * has no clock of its own (audio_alsa.c explains the null plugin), stamps,
  * measures and encodes each frame and calls the callback. Overruns are
  * recovered with snd_pcm_recover; a device that fails for good (unplugged
- * USB microphone, no data for 2 s) is closed and reopened with backoff.
+ * USB microphone, no data for 2 s) is closed and reopened with backoff. An
+ * ALSA `file` device whose infile ran out is opened again at once, so a
+ * recording plays in a loop (audio_alsa.c says how the end is seen).
+ *
+ * The "sim" device has no PCM: the same thread synthesises 20 ms frames
+ * (audio_sim.c), a voice while the sim scene's visitor is there, and the
+ * pacer in CLOCK mode releases each when real time has caught up with it.
  *
  * `lock` guards `stats` only; everything else belongs to the capture thread
  * between start and stop. The struct, its encoder and its PCM are freed by
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio_sim.h"
 #include "common/error_text.h"
 #include "common/log.h"
 
@@ -52,13 +59,16 @@ struct audio_capture {
     void *context;
     pthread_t thread;
     atomic_bool stop;
+    const atomic_int *sim_voice;
 
     /* The capture thread's, between start and stop. */
-    snd_pcm_t *pcm; /* NULL while waiting to reopen */
+    snd_pcm_t *pcm;        /* NULL while waiting to reopen, and for "sim" */
+    struct audio_sim *sim; /* "sim" only */
     struct audio_alsa_setup setup;
     OpusEncoder *encoder;
     struct audio_pacer pacer;
     int retry_ms;
+    uint64_t frames_since_open; /* an input that ends before any frame is empty */
 
     pthread_mutex_t lock; /* guards stats */
     struct audio_capture_stats stats;
@@ -91,6 +101,7 @@ static int audio_capture_open_device(struct audio_capture *capture, char *error,
         return -1;
     }
     capture->pcm = pcm;
+    capture->frames_since_open = 0;
     return 0;
 }
 
@@ -220,6 +231,54 @@ static void audio_capture_emit(struct audio_capture *capture, const int16_t *fra
     capture->callback(packet, (size_t)size, capture_time_us, capture->context);
 }
 
+/* The infile of a `file` device ran out: close the device and open it again
+ * (which reopens the infile at its start), keeping the pacer's schedule so
+ * the capture times run on without a gap. A device that does not open again
+ * goes to the reopen-with-backoff path. */
+static void audio_capture_restart_input(struct audio_capture *capture)
+{
+    char error[256];
+    if (capture->frames_since_open == 0) {
+        /* Opening it again would end at once, again and again. */
+        audio_capture_drop_device(capture, "the input is empty");
+        return;
+    }
+    pthread_mutex_lock(&capture->lock);
+    uint64_t count = ++capture->stats.input_restarts;
+    pthread_mutex_unlock(&capture->lock);
+    log_info("capture device \"%s\": input ended, playing it again (%llu)", capture->device,
+             (unsigned long long)count);
+    snd_pcm_drop(capture->pcm);
+    snd_pcm_close(capture->pcm);
+    capture->pcm = NULL;
+    if (audio_capture_open_device(capture, error, sizeof(error)) != 0) {
+        log_warn("%s; next try in %d ms", error, capture->retry_ms);
+        return;
+    }
+    int err = snd_pcm_start(capture->pcm);
+    if (err < 0)
+        audio_capture_drop_device(capture, snd_strerror(err));
+}
+
+/* The capture thread for "sim": synthesise, pace, emit until stopped. */
+static void *audio_capture_sim_main(struct audio_capture *capture)
+{
+    int16_t frame[AUDIO_FRAME_FRAMES * AUDIO_MAX_CHANNELS];
+
+    audio_pacer_start(&capture->pacer, AUDIO_PACING_CLOCK, 0);
+    while (!atomic_load(&capture->stop)) {
+        int voice = capture->sim_voice != NULL && atomic_load(capture->sim_voice) != 0;
+        audio_sim_render(capture->sim, frame, AUDIO_FRAME_FRAMES, capture->channels, voice);
+        pthread_mutex_lock(&capture->lock);
+        capture->stats.speaking = audio_sim_speaking(capture->sim);
+        pthread_mutex_unlock(&capture->lock);
+        /* Released when its last sample would have been heard. */
+        audio_pacer_advance(&capture->pacer, AUDIO_FRAME_FRAMES);
+        audio_capture_emit(capture, frame, audio_capture_frame_time(capture));
+    }
+    return NULL;
+}
+
 /* The capture thread: read, pace, emit until stopped. */
 static void *audio_capture_main(void *argument)
 {
@@ -227,8 +286,9 @@ static void *audio_capture_main(void *argument)
     int16_t frame[AUDIO_FRAME_FRAMES * AUDIO_MAX_CHANNELS];
     snd_pcm_uframes_t got = 0;
     int idle_ms = 0;
-    bool input_ended = false;
 
+    if (capture->sim != NULL)
+        return audio_capture_sim_main(capture);
     int err = audio_capture_start_stream(capture);
     if (err < 0)
         audio_capture_drop_device(capture, snd_strerror(err));
@@ -239,13 +299,18 @@ static void *audio_capture_main(void *argument)
             got = 0;
             idle_ms = 0;
         }
-        /* Samples a device does not deliver stay silent: the file plugin
-         * of alsa-lib 1.2.8 reports full reads past the end of `infile`
-         * without writing anything (audio_alsa.c). */
+        /* Samples a device does not deliver stay silent. */
         memset(frame + got * (size_t)capture->channels, 0,
                (AUDIO_FRAME_FRAMES - got) * (size_t)capture->channels * sizeof(frame[0]));
         snd_pcm_sframes_t n = snd_pcm_readi(capture->pcm, frame + got * (size_t)capture->channels,
                                             AUDIO_FRAME_FRAMES - got);
+        /* The `file` plugin's infile ran out: 1.2.8 (bookworm) reports a full
+         * read without writing anything, earlier versions return 0. What
+         * this read got is not sound; play the file again from the start. */
+        if (audio_alsa_take_input_ended() || n == 0) {
+            audio_capture_restart_input(capture);
+            continue;
+        }
         if (n == -EAGAIN) {
             int ready = snd_pcm_wait(capture->pcm, AUDIO_CAPTURE_WAIT_MS);
             if (ready < 0) {
@@ -265,17 +330,7 @@ static void *audio_capture_main(void *argument)
             continue;
         }
         idle_ms = 0;
-        if (n == 0) {
-            /* An exhausted `infile` with earlier alsa-lib versions: the
-             * microphone has gone quiet, keep the stream going. */
-            if (!input_ended)
-                log_info("capture device \"%s\": input ended, sending silence", capture->device);
-            input_ended = true;
-            n = (snd_pcm_sframes_t)(AUDIO_FRAME_FRAMES - got); /* zeroed before the read */
-            pthread_mutex_lock(&capture->lock);
-            capture->stats.frames_padded += (uint64_t)n;
-            pthread_mutex_unlock(&capture->lock);
-        }
+        capture->frames_since_open += (uint64_t)n;
         got += (snd_pcm_uframes_t)n;
         assert(got <= AUDIO_FRAME_FRAMES);
         if (got < AUDIO_FRAME_FRAMES)
@@ -353,6 +408,7 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
     capture->context = context;
     capture->retry_ms = AUDIO_CAPTURE_RETRY_MS;
     capture->pacer.mode = resolved.pacing;
+    capture->sim_voice = resolved.sim_voice;
     atomic_init(&capture->stop, false);
     pthread_mutex_init(&capture->lock, NULL);
 
@@ -360,8 +416,19 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
         audio_capture_encoder(resolved.channels, resolved.bitrate_bps, error, error_size);
     if (capture->encoder == NULL)
         goto fail;
-    if (audio_capture_open_device(capture, error, error_size) != 0)
+    if (strcmp(capture->device, AUDIO_CAPTURE_SIM_DEVICE) == 0) {
+        capture->sim = audio_sim_create(1);
+        if (capture->sim == NULL) {
+            error_text_set(error, error_size, "out of memory");
+            goto fail;
+        }
+        capture->pacing = AUDIO_PACING_CLOCK;
+        snprintf(capture->setup.name, sizeof(capture->setup.name), "synthesised street and voice");
+        capture->setup.period_frames = AUDIO_FRAME_FRAMES;
+        capture->setup.buffer_frames = AUDIO_FRAME_FRAMES;
+    } else if (audio_capture_open_device(capture, error, error_size) != 0) {
         goto fail;
+    }
     int err = pthread_create(&capture->thread, NULL, audio_capture_main, capture);
     if (err != 0) {
         error_text_set(error, error_size, "pthread_create: %s", strerror(err));
@@ -379,6 +446,7 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
 fail:
     if (capture->pcm != NULL)
         snd_pcm_close(capture->pcm);
+    audio_sim_destroy(capture->sim);
     if (capture->encoder != NULL)
         opus_encoder_destroy(capture->encoder);
     pthread_mutex_destroy(&capture->lock);
@@ -398,6 +466,7 @@ void audio_capture_stop(struct audio_capture *capture)
         snd_pcm_close(capture->pcm);
     }
     opus_encoder_destroy(capture->encoder);
+    audio_sim_destroy(capture->sim);
     pthread_mutex_destroy(&capture->lock);
     log_info("capture from \"%s\" stopped: %llu packets, %llu overruns", capture->device,
              (unsigned long long)capture->stats.packets,

@@ -11,6 +11,7 @@
 #ifndef DOORSTEP_AUDIO_CAPTURE_H
 #define DOORSTEP_AUDIO_CAPTURE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,9 @@
 
 #define AUDIO_CAPTURE_DEFAULT_BITRATE 32000
 #define AUDIO_CAPTURE_MAX_PACKET      1275 /* the largest Opus frame */
+/* The device name of the simulated microphone (audio_sim.h): no ALSA, the
+ * capture thread synthesises the sound at real-time pace, endlessly. */
+#define AUDIO_CAPTURE_SIM_DEVICE "sim"
 
 struct audio_capture_config {
     const char *device;       /* ALSA PCM name: "default", "hw:0", "plughw:1", a name from an
@@ -27,6 +31,10 @@ struct audio_capture_config {
     int channels;             /* 1 (default) or 2 */
     int bitrate_bps;          /* default 32000 */
     enum audio_pacing pacing; /* default AUTO (see audio_alsa.h) */
+    /* "sim" only: nonzero while the sim scene's visitor is there (the sim
+     * camera's flag, camera_sim_visitor_flag()); read on the capture thread,
+     * must outlive the capture. NULL: nobody ever speaks. */
+    const atomic_int *sim_voice;
 };
 
 /* One Opus packet (20 ms). `packet` is valid during the call only.
@@ -40,14 +48,15 @@ struct audio_capture_stats {
     uint64_t overruns;        /* ALSA overruns recovered (audio lost) */
     uint64_t read_errors;     /* other read failures (recovered or device reopened) */
     uint64_t reopens;         /* times the device was closed and opened again */
-    uint64_t frames_padded;   /* silence added for reads returning 0 (the file plugin's
-                                 exhausted infile in earlier alsa-lib versions) */
+    uint64_t input_restarts;  /* times an ALSA `file` device's infile ran out and the device
+                                 was opened again to play it from the start */
     uint64_t encode_errors;   /* frames Opus refused (dropped) */
     uint64_t resyncs;         /* clock pacing: stalls skipped over */
     float rms;                /* level of the last frame, 0..1 of full scale (sine 0.707) */
     float peak;               /* its largest |sample|, 0..1 */
     uint64_t latency_us;      /* last packet: its first sample captured -> callback called */
     enum audio_pacing pacing; /* what the pacer settled on (AUTO while undecided) */
+    int speaking;             /* "sim": the synthetic visitor's voice is sounding */
 };
 
 struct audio_capture;

@@ -10,6 +10,7 @@
 #ifndef DOORSTEP_CAMERA_H
 #define DOORSTEP_CAMERA_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,5 +83,10 @@ int camera_sim_ground_truth(struct camera *camera, struct sim_object_box *boxes,
 /* Full ground truth of the last frame (objects, lighting, button, PIR);
  * 0, or -1 if this is not a sim camera or no frame was captured yet. */
 int camera_sim_scene_state(struct camera *camera, struct sim_ground_truth *out);
+
+/* A flag that is 1 while the sim scene's visitor is in the picture (stored
+ * by the capture thread after each frame; any thread may load it while the
+ * camera is open), or NULL if this is not a sim camera. */
+const atomic_int *camera_sim_visitor_flag(struct camera *camera);
 
 #endif

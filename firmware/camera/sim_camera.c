@@ -11,8 +11,10 @@
  * is moved by a pseudo-random amount within +-N ms, kept increasing, to test
  * the hub against the irregular capture times of a busy or wireless doorbell.
  *
- * Capture thread only, except camera_sim_trigger(). Owns the scene, the
- * output frame buffer and the ground truth of the last frame.
+ * Capture thread only, except camera_sim_trigger() and the visitor flag
+ * (an atomic the capture thread stores after each frame and the simulated
+ * microphone's thread loads). Owns the scene, the output frame buffer and
+ * the ground truth of the last frame.
  */
 #define LOG_MODULE "camera"
 
@@ -33,6 +35,7 @@ struct camera_sim {
     struct sim_scene *scene;
     struct camera_pacer pacer;
     atomic_uint pending_triggers; /* bit n = enum camera_trigger n */
+    atomic_int visitor_present;   /* 1 while the last frame shows the visitor */
     int width, height, fps, unpaced;
     uint8_t *planes; /* I420, stride = width */
     uint32_t sequence;
@@ -103,6 +106,7 @@ struct camera *camera_sim_open(const struct camera_config *config, char *error, 
     }
     sim->base.backend = &camera_sim_backend;
     atomic_init(&sim->pending_triggers, 0u);
+    atomic_init(&sim->visitor_present, 0);
     sim->width = config->width;
     sim->height = config->height;
     sim->fps = config->fps;
@@ -152,6 +156,10 @@ static int camera_sim_capture(struct camera *camera, struct camera_frame *frame)
     sim_scene_render(sim->scene, scene_time, y, sim->width, u, v, sim->width / 2, &sim->truth);
     frame_stamp_draw(y, sim->width, u, v, sim->width / 2, capture_time_us / 1000u, sim->sequence);
     sim->have_truth = 1;
+    int visitor = 0;
+    for (int i = 0; i < sim->truth.object_count; i++)
+        visitor |= sim->truth.objects[i].kind == SIM_OBJECT_VISITOR;
+    atomic_store(&sim->visitor_present, visitor);
 
     *frame = (struct camera_frame){
         .y = y,
@@ -240,4 +248,11 @@ int camera_sim_scene_state(struct camera *camera, struct sim_ground_truth *out)
         return -1;
     *out = sim->truth;
     return 0;
+}
+
+/* The visitor flag (see camera.h). */
+const atomic_int *camera_sim_visitor_flag(struct camera *camera)
+{
+    struct camera_sim *sim = camera_sim_from(camera);
+    return sim != NULL ? &sim->visitor_present : NULL;
 }

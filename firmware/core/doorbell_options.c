@@ -5,12 +5,15 @@
 
 #include "core/doorbell_options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
+
+#include "audio/audio_capture.h"
 
 static void doorbell_usage(const char *program)
 {
@@ -26,9 +29,9 @@ static void doorbell_usage(const char *program)
            "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
            "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
            "  --size WxH             picture size (default 1280x720)\n"
-           "  --fps N                frame rate (default 30)\n"
-           "  --bitrate KBPS         H.264 bitrate (default 2000)\n"
-           "  --keyframe-interval N  frames between keyframes (default 2 s worth)\n"
+           "  --fps N                frame rate, 1..60 (default 30)\n"
+           "  --bitrate KBPS         H.264 bitrate, 50..20000 (default 2000)\n"
+           "  --keyframe-interval N  frames between keyframes, 1..600 (default 2 s worth)\n"
            "  --preset NAME          x264 preset (default veryfast)\n"
            "  --scripted             play the sim scene's scripted loop\n"
            "  --seed N               sim scene seed (default 1)\n"
@@ -36,7 +39,10 @@ static void doorbell_usage(const char *program)
            "                         up to +-N ms, 0..1000 (default 0): a busy doorbell\n"
            "  --control PATH         control socket (default: none)\n"
            "  --audio-device PCM     ALSA microphone (and speaker) device; none = no audio\n"
-           "  --speaker-device PCM   ALSA speaker device, if not the microphone's\n"
+           "                         (default); sim = a simulated microphone that hears the\n"
+           "                         street, and the sim scene's visitor speaking\n"
+           "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
+           "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --replay FILE.h264     send this H.264 Annex B file in a loop at --fps instead\n"
@@ -49,6 +55,23 @@ static void doorbell_usage(const char *program)
            "snapshot, keyframe, light on|off, night, day, visitor, car, cat, stats,\n"
            "motion (the motion settings in force), scene (the sim's ground truth).\n",
            program, program);
+}
+
+/* A whole decimal number in [min, max] into *out: 0, or -1 (printed, naming
+ * the option) if text is not one. */
+static int doorbell_parse_number(const char *program, const char *option, const char *text,
+                                 long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long value = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || value < min || value > max) {
+        fprintf(stderr, "%s: %s wants a whole number from %lld to %lld, not '%s'\n", program,
+                option, min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
 }
 
 /* Parse argv into options. 0 run, 1 printed help, -1 error. */
@@ -81,6 +104,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {NULL, 0, NULL, 0},
     };
     int option, secrets;
+    long long number;
+    char rest;
 
     memset(options, 0, sizeof(*options));
     options->camera = "sim";
@@ -112,7 +137,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             options->camera = optarg;
             break;
         case 'z':
-            if (sscanf(optarg, "%dx%d", &options->width, &options->height) != 2 ||
+            if (sscanf(optarg, "%dx%d%c", &options->width, &options->height, &rest) != 2 ||
                 options->width < 160 || options->height < 90 || options->width > 3840 ||
                 options->height > 2160 || (options->width | options->height) & 1) {
                 fprintf(stderr, "%s: --size wants even WxH between 160x90 and 3840x2160\n",
@@ -121,13 +146,19 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             }
             break;
         case 'f':
-            options->fps = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--fps", optarg, 1, 60, &number) != 0)
+                return -1;
+            options->fps = (int)number;
             break;
         case 'b':
-            options->bitrate_kbps = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--bitrate", optarg, 50, 20000, &number) != 0)
+                return -1;
+            options->bitrate_kbps = (int)number;
             break;
         case 'g':
-            options->keyframe_interval = atoi(optarg);
+            if (doorbell_parse_number(argv[0], "--keyframe-interval", optarg, 1, 600, &number) != 0)
+                return -1;
+            options->keyframe_interval = (int)number;
             break;
         case 'p':
             options->preset = optarg;
@@ -136,14 +167,15 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             options->scripted = 1;
             break;
         case 'e':
-            options->seed = (uint32_t)strtoul(optarg, NULL, 10);
+            if (doorbell_parse_number(argv[0], "--seed", optarg, 0, UINT32_MAX, &number) != 0)
+                return -1;
+            options->seed = (uint32_t)number;
             break;
         case 'j':
-            options->capture_jitter_ms = atoi(optarg);
-            if (options->capture_jitter_ms < 0 || options->capture_jitter_ms > 1000) {
-                fprintf(stderr, "%s: --capture-jitter-ms wants 0..1000\n", argv[0]);
+            if (doorbell_parse_number(argv[0], "--capture-jitter-ms", optarg, 0, 1000, &number) !=
+                0)
                 return -1;
-            }
+            options->capture_jitter_ms = (int)number;
             break;
         case 'C':
             options->control_path = optarg;
@@ -183,11 +215,6 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             return -1;
         }
     }
-    if (options->fps < 1 || options->fps > 60 || options->bitrate_kbps < 50 ||
-        options->bitrate_kbps > 20000) {
-        fprintf(stderr, "%s: --fps wants 1..60 and --bitrate 50..20000\n", argv[0]);
-        return -1;
-    }
     if (options->keyframe_interval <= 0)
         options->keyframe_interval = 2 * options->fps;
     if (options->capture_jitter_ms > 0 &&
@@ -195,6 +222,17 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         fprintf(stderr, "%s: --capture-jitter-ms is for the sim camera\n", argv[0]);
         return -1;
     }
+    /* "none" is no device at all; the simulated microphone has no speaker of
+     * its own, so it plays to ALSA's "null" unless told otherwise. */
+    if (options->audio_device != NULL && strcmp(options->audio_device, "none") == 0)
+        options->audio_device = NULL;
+    if (options->speaker_device == NULL && options->audio_device != NULL &&
+        strcmp(options->audio_device, AUDIO_CAPTURE_SIM_DEVICE) == 0)
+        options->speaker_device = "null";
+    if (options->speaker_device == NULL)
+        options->speaker_device = options->audio_device;
+    else if (strcmp(options->speaker_device, "none") == 0)
+        options->speaker_device = NULL;
     if (options->replay_devices != NULL && options->replay_path == NULL) {
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;

@@ -24,8 +24,10 @@ struct doorbell_options {
     int scripted;
     int capture_jitter_ms; /* sim camera: +-N ms on every capture time (tests) */
     uint32_t seed;
-    const char *audio_device;   /* ALSA PCM for the microphone; NULL = no audio */
-    const char *speaker_device; /* ALSA PCM for the speaker; default: audio_device */
+    const char *audio_device;   /* ALSA PCM for the microphone, or AUDIO_CAPTURE_SIM_DEVICE;
+                                   NULL = no microphone ("none") */
+    const char *speaker_device; /* ALSA PCM for the speaker, resolved by parsing: default
+                                   audio_device ("null" for the sim); NULL = no speaker */
     const char *alsa_config;    /* extra asoundrc read after alsa.conf */
     enum audio_pacing audio_pacing;
     enum log_level log_level;

@@ -391,6 +391,34 @@ static void test_scripted_timeline(void **state)
     sim_scene_destroy(scene);
 }
 
+/* The visitor flag the simulated microphone reads: 0 before the scripted
+ * visitor (frame 0..299, scene time < 10 s), 1 while it is in the picture,
+ * 0 again once it has gone; NULL for a camera that is not the sim. */
+static void test_visitor_flag(void **state)
+{
+    (void)state;
+    struct camera *camera = open_sim(1, 1, 1);
+    const atomic_int *flag = camera_sim_visitor_flag(camera);
+    assert_non_null(flag);
+    struct camera_frame frame;
+    int first = -1, last = -1;
+    for (int i = 0; i < 30 * 30; i++) {
+        assert_int_equal(camera_capture(camera, &frame), 0);
+        struct sim_ground_truth truth;
+        assert_int_equal(camera_sim_scene_state(camera, &truth), 0);
+        assert_int_equal(atomic_load(flag), find_box(&truth, SIM_OBJECT_VISITOR) >= 0);
+        if (atomic_load(flag)) {
+            if (first < 0)
+                first = i;
+            last = i;
+        }
+    }
+    camera_close(camera);
+    assert_true(first >= 10 * 30 && first <= 11 * 30); /* enters at 10 s */
+    assert_true(last >= 22 * 30 && last < 26 * 30);    /* gone by 26 s */
+    assert_null(camera_sim_visitor_flag(NULL));
+}
+
 static void test_interactive_history(void **state)
 {
     (void)state;
@@ -531,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_pacing),
         cmocka_unit_test(test_reconfigure_size),
         cmocka_unit_test(test_triggers),
+        cmocka_unit_test(test_visitor_flag),
         cmocka_unit_test(test_script_table),
         cmocka_unit_test(test_scripted_timeline),
         cmocka_unit_test(test_interactive_history),
