@@ -13,8 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
-import { Hub, Doorbell, waitFor, tempDir, freePort, segmentFiles, ROOT, BUILD } from '../lib/harness.mjs';
+import { Hub, Doorbell, waitFor, tempDir, freePort, segmentFiles, ROOT, BUILD, controlCommands } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 
 const temporary = [];
@@ -65,22 +64,8 @@ function worstBurst(lines) {
   return worst;
 }
 
-// One request on a control socket.
-function control(path, command) {
-  return new Promise((resolveReply, reject) => {
-    const socket = net.createConnection(path);
-    let reply = '';
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (reply.includes('\n')) {
-        socket.end();
-        resolveReply(reply.trim());
-      }
-    });
-    socket.on('error', reject);
-    socket.write(`${command}\n`);
-  });
-}
+// One request on a control socket; resolves with the reply line.
+const control = async (path, command) => (await controlCommands(path, [command]))[0];
 
 test('make run: the sim microphone hears the street and the visitor speaking; the logs stay bounded', async () => {
   const state = tempDir('doorstep-make-run-');

@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import net from 'node:net';
-import { Hub, waitFor, tempDir, BUILD } from '../lib/harness.mjs';
+import { Hub, waitFor, tempDir, BUILD, controlCommands } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 
 const DOORBELLD = join(BUILD, 'doorbelld');
@@ -67,22 +66,8 @@ async function stopDoorbell(proc) {
   assert.doesNotMatch(proc.output, /AddressSanitizer|LeakSanitizer|runtime error:/);
 }
 
-// One request on the control socket; resolves with the reply line.
-function control(path, command) {
-  return new Promise((resolveReply, reject) => {
-    const socket = net.createConnection(path);
-    let reply = '';
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (reply.includes('\n')) {
-        socket.end();
-        resolveReply(reply.trim());
-      }
-    });
-    socket.on('error', reject);
-    socket.write(`${command}\n`);
-  });
-}
+// One request on a control socket; resolves with the reply line.
+const control = async (path, command) => (await controlCommands(path, [command]))[0];
 
 const online = async (id) => (await admin.api('GET', `/api/v1/devices/${id}`)).json?.online === true;
 

@@ -14,8 +14,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, sleep, tempDir, waitFor, controlCommands } from '../lib/harness.mjs';
 import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 import { NotifyReceiver, verifyStandardWebhook } from '../lib/notify-receiver.mjs';
 import { patience } from '../lib/patience.mjs';
@@ -47,24 +46,9 @@ after(async () => {
   data.cleanup();
 });
 
-// Send several control commands in one write (so they start within a
+// Several control commands in one write (so they start within a
 // millisecond); resolves with the reply lines.
-function controlAtOnce(commands) {
-  return new Promise((resolveReplies, reject) => {
-    const socket = net.createConnection(doorbell.controlPath);
-    let text = '';
-    socket.on('data', (chunk) => {
-      text += chunk.toString();
-      const lines = text.split('\n').filter((line) => line !== '');
-      if (lines.length >= commands.length) {
-        socket.end();
-        resolveReplies(lines);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(commands.map((command) => `${command}\n`).join(''));
-  });
-}
+const controlAtOnce = (commands) => controlCommands(doorbell.controlPath, commands);
 
 // The text of a JPEG's first COM marker, or null.
 function jpegComment(jpeg) {

@@ -285,6 +285,25 @@ export class Hub {
 
 // ---- a simulated doorbell --------------------------------------------------
 
+// Write commands to a doorbell's control socket in one write (so they start
+// within a millisecond of each other); resolves with one reply line each.
+export function controlCommands(path, commands) {
+  return new Promise((resolveReplies, reject) => {
+    const socket = net.createConnection(path);
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      const lines = text.split('\n').filter((line) => line !== '');
+      if (lines.length >= commands.length) {
+        socket.end();
+        resolveReplies(lines.map((line) => line.trim()));
+      }
+    });
+    socket.on('error', reject);
+    socket.write(commands.map((command) => `${command}\n`).join(''));
+  });
+}
+
 export class Doorbell {
   constructor(proc, controlPath) {
     this.proc = proc;
@@ -336,20 +355,8 @@ export class Doorbell {
   }
 
   // Send one control command; resolves with the reply line.
-  control(command) {
-    return new Promise((resolveReply, reject) => {
-      const socket = net.createConnection(this.controlPath);
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-        if (data.includes('\n')) {
-          socket.end();
-          resolveReply(data.trim());
-        }
-      });
-      socket.on('error', reject);
-      socket.write(`${command}\n`);
-    });
+  async control(command) {
+    return (await controlCommands(this.controlPath, [command]))[0];
   }
 
   async stats() {
