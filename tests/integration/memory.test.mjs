@@ -1,6 +1,6 @@
 // Hub memory stays flat over logins: 20 sequential and 10 parallel logins,
-// twice, each from its own loopback address, against the release build's
-// hub. Every login runs argon2id over a 19 MiB block on whichever civetweb
+// then 50 and 10 more, each from its own loopback address, against the
+// release build's hub. Every login runs argon2id over a 19 MiB block on whichever civetweb
 // worker took the connection; that block must go back to the kernel when
 // the hash is done, and a worker must not keep a database connection or its
 // touched stack after the connection ends. Before that, each login left
@@ -24,7 +24,10 @@ const RELEASE = join(ROOT, 'build');
 const PASSWORD = 'correct horse battery staple';
 // One argon2id block is 19 MiB: growth below that means none was kept.
 const FIRST_ROUND_MAX_MB = 12;
-const SECOND_ROUND_MAX_MB = 6;
+// civetweb hands connections to its 256 workers in turn: a worker that kept
+// its SQLite connection (page cache, schema) and touched stack added about
+// 0.19 MiB per login, 11 MiB over the second round.
+const SECOND_ROUND_MAX_MB = 5;
 // At most two hashes at once (PASSWORD_MAX_CONCURRENT): two blocks, plus
 // the TLS connections waiting for them.
 const PEAK_OVER_IDLE_MAX_MB = 2 * 19 + 12;
@@ -55,8 +58,8 @@ async function login() {
   assert.equal(response.status, 200, response.body.toString());
 }
 
-async function round() {
-  for (let i = 0; i < 20; i++) await login();
+async function round(sequential) {
+  for (let i = 0; i < sequential; i++) await login();
   await Promise.all(Array.from({ length: 10 }, () => login()));
 }
 
@@ -76,20 +79,20 @@ async function settledGrowth(base, limit) {
   return growth;
 }
 
-test('60 logins: no argon2id block is kept, and the second 30 add almost nothing', async () => {
+test('90 logins: no argon2id block is kept, and the last 60 add almost nothing', async () => {
   await login();
   const idle = memoryMegabytes(pid);
-  await round();
+  await round(20);
   const first = await settledGrowth(idle.anon, FIRST_ROUND_MAX_MB);
   const middle = memoryMegabytes(pid);
-  await round();
+  await round(50);
   const second = await settledGrowth(middle.anon, SECOND_ROUND_MAX_MB);
   const end = memoryMegabytes(pid);
   console.log(`# hub memory (MiB): idle anon ${idle.anon.toFixed(1)} rss ${idle.rss.toFixed(1)}; after 30 logins ` +
-    `anon +${first.toFixed(1)}; after 60 anon +${(end.anon - idle.anon).toFixed(1)} rss ${end.rss.toFixed(1)} ` +
+    `anon +${first.toFixed(1)}; after 90 anon +${(end.anon - idle.anon).toFixed(1)} rss ${end.rss.toFixed(1)} ` +
     `peak ${end.peak.toFixed(1)}`);
   assert.ok(first <= FIRST_ROUND_MAX_MB, `30 logins grew the hub by ${first.toFixed(1)} MiB (at most ${FIRST_ROUND_MAX_MB})`);
-  assert.ok(second <= SECOND_ROUND_MAX_MB, `30 more logins grew it by ${second.toFixed(1)} MiB (at most ${SECOND_ROUND_MAX_MB})`);
+  assert.ok(second <= SECOND_ROUND_MAX_MB, `60 more logins grew it by ${second.toFixed(1)} MiB (at most ${SECOND_ROUND_MAX_MB})`);
   assert.ok(end.peak - idle.rss <= PEAK_OVER_IDLE_MAX_MB,
     `peak ${end.peak.toFixed(1)} MiB is ${(end.peak - idle.rss).toFixed(1)} over idle (at most ${PEAK_OVER_IDLE_MAX_MB})`);
 });
