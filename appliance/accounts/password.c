@@ -97,10 +97,13 @@ static void password_slot_release(void)
     (void)rc;
 }
 
-/* argon2's allocate_cbk: the working block from a fresh anonymous mapping. */
+/* argon2's allocate_cbk: the working block from a fresh anonymous mapping,
+ * populated at once (argon2 writes every page of it anyway; one call is
+ * cheaper than a page fault per 4 KiB). */
 static int password_memory_allocate(uint8_t **memory, size_t bytes)
 {
-    void *block = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *block = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
     if (block == MAP_FAILED) {
         log_error("argon2id: cannot map %zu bytes: %s", bytes, strerror(errno));
