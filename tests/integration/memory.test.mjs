@@ -30,7 +30,7 @@ const FIRST_ROUND_MAX_MB = 12;
 const SECOND_ROUND_MAX_MB = 5;
 // At most two hashes at once (PASSWORD_MAX_CONCURRENT): two blocks, plus
 // the TLS connections waiting for them.
-const PEAK_OVER_IDLE_MAX_MB = 2 * 19 + 12;
+const PEAK_OVER_IDLE_MAX_MB = 2 * 19 + 16;
 
 const data = tempDir('doorstep-memory-');
 let hub;
