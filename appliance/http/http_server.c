@@ -9,7 +9,7 @@
  * WebSocket connection occupies one for its lifetime. When a connection
  * ends, its worker closes its SQLite connection and returns its idle stack
  * pages (http_server_connection_closed), so that idle workers hold no
- * memory. The only state is per thread: where that worker's stack begins.
+ * memory. The only state is per thread: where that worker's stack lies.
  */
 #define LOG_MODULE "http"
 
@@ -45,36 +45,39 @@ static int http_server_log(const struct mg_connection *connection, const char *m
 /* Stack this far below the current frame is left alone when releasing. */
 #define HTTP_SERVER_STACK_MARGIN (8 * 1024)
 
-/* The lowest address of this worker's stack, found once per thread. */
+/* This worker's stack, [low, high), found once per thread. */
 static __thread uintptr_t http_server_stack_low;
+static __thread uintptr_t http_server_stack_high;
 
 /* Give the kernel back the pages of this thread's stack below the current
  * frame (less a margin): nothing lives there between connections. A TLS
  * handshake and a request touch about 32 KB of a worker's stack, and
  * touched pages stay resident until released; over hundreds of workers that
- * is megabytes for nothing. The next use faults in zeroed pages. */
+ * is megabytes for nothing. The next use faults in zeroed pages. Nothing is
+ * done when the current frame is not on that stack (ASan's fake stacks). */
 static void http_server_release_stack(void)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     uintptr_t low, high;
 
-    if (http_server_stack_low == 0) {
+    if (http_server_stack_high == 0) {
         pthread_attr_t attributes;
         void *stack_low = NULL;
         size_t stack_size = 0;
 
         if (pthread_getattr_np(pthread_self(), &attributes) != 0)
             return;
-        if (pthread_attr_getstack(&attributes, &stack_low, &stack_size) == 0 &&
-            here > (uintptr_t)stack_low && here < (uintptr_t)stack_low + stack_size)
+        if (pthread_attr_getstack(&attributes, &stack_low, &stack_size) == 0 && stack_size > 0) {
             http_server_stack_low = (uintptr_t)stack_low;
+            http_server_stack_high = (uintptr_t)stack_low + stack_size;
+        }
         pthread_attr_destroy(&attributes);
-        if (http_server_stack_low == 0)
-            return;
     }
+    if (here <= http_server_stack_low + HTTP_SERVER_STACK_MARGIN || here >= http_server_stack_high)
+        return;
     low = (http_server_stack_low + page - 1) & ~(page - 1);
-    high = here > HTTP_SERVER_STACK_MARGIN ? (here - HTTP_SERVER_STACK_MARGIN) & ~(page - 1) : 0;
+    high = (here - HTTP_SERVER_STACK_MARGIN) & ~(page - 1);
     if (high > low)
         (void)madvise((void *)low, high - low, MADV_DONTNEED);
 }
