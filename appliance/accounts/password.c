@@ -48,6 +48,8 @@
 #define PASSWORD_PARALLELISM 1
 #define PASSWORD_SALT_BYTES  16
 #define PASSWORD_HASH_BYTES  32
+/* A transparent huge page on x86-64 and arm64 (4 KiB base pages). */
+#define PASSWORD_HUGE_PAGE ((size_t)2 << 20)
 
 #define PASSWORD_STRING(value)        #value
 #define PASSWORD_EXPAND_STRING(value) PASSWORD_STRING(value)
@@ -97,20 +99,33 @@ static void password_slot_release(void)
     (void)rc;
 }
 
-/* argon2's allocate_cbk: the working block from a fresh anonymous mapping,
- * populated at once (argon2 writes every page of it anyway; one call is
- * cheaper than a page fault per 4 KiB). */
+/* argon2's allocate_cbk: the working block from a fresh anonymous mapping
+ * aligned to PASSWORD_HUGE_PAGE and marked for transparent huge pages, so
+ * the kernel fills it mostly with 2 MiB pages instead of 4,864 small ones
+ * (argon2 writes all of it, and faulting in small pages cost more CPU than
+ * the hash itself: docs/performance.md, "Hub memory"). Where huge pages are
+ * off the mapping simply gets small ones. The mapping is exactly
+ * [*memory, *memory + bytes). */
 static int password_memory_allocate(uint8_t **memory, size_t bytes)
 {
-    void *block = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    size_t mapped = bytes + PASSWORD_HUGE_PAGE;
+    uint8_t *region =
+        mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *aligned;
 
-    if (block == MAP_FAILED) {
-        log_error("argon2id: cannot map %zu bytes: %s", bytes, strerror(errno));
-        *memory = NULL;
+    *memory = NULL;
+    if (region == MAP_FAILED) {
+        log_error("argon2id: cannot map %zu bytes: %s", mapped, strerror(errno));
         return ARGON2_MEMORY_ALLOCATION_ERROR;
     }
-    *memory = block;
+    aligned = region +
+              ((PASSWORD_HUGE_PAGE - (uintptr_t)region % PASSWORD_HUGE_PAGE) % PASSWORD_HUGE_PAGE);
+    /* Give back the unaligned head and the tail beyond bytes. */
+    if (aligned > region)
+        munmap(region, (size_t)(aligned - region));
+    munmap(aligned + bytes, (size_t)(region + mapped - (aligned + bytes)));
+    (void)madvise(aligned, bytes, MADV_HUGEPAGE);
+    *memory = aligned;
     return ARGON2_OK;
 }
 
