@@ -10,6 +10,7 @@
 #define LOG_MODULE "doorstepd"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,9 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
     }
 }
 
+/* At most this many glibc malloc arenas (see main()). */
+#define HUB_MALLOC_ARENAS 2
+
 int main(int argc, char **argv)
 {
     struct hub *hub = calloc(1, sizeof(*hub));
@@ -146,6 +150,15 @@ int main(int argc, char **argv)
 
     if (hub == NULL)
         return 1;
+    /* glibc gives threads up to 8 malloc arenas per core, and an arena keeps
+     * the memory freed into it for its own threads: with hundreds of civetweb
+     * workers taking turns, each arena settles at the peak of its share and
+     * the hub's memory grows with the number of arenas, not with its work.
+     * Two arenas (before any thread starts) let freed memory be reused by
+     * whichever worker runs next; glibc's per-thread cache still serves the
+     * small allocations without the arena lock. docs/performance.md, "Hub
+     * memory", has the figures. ASan's allocator ignores this. */
+    mallopt(M_ARENA_MAX, HUB_MALLOC_ARENAS);
     rc = config_load(&hub->config, argc, argv);
     if (rc != 0) {
         free(hub);

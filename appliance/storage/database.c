@@ -3,7 +3,8 @@
  * (see database.h).
  *
  * The main thread opens the database first and applies migrations; after
- * that every thread uses its own connection from database_thread_connection().
+ * that every thread uses its own connection from database_thread_connection(),
+ * until it exits or calls database_thread_release().
  * database_path is written once before any other thread starts and only read
  * afterwards, so it needs no lock.
  */
@@ -248,4 +249,16 @@ sqlite3 *database_thread_connection(void)
     }
     pthread_setspecific(database_thread_key, db);
     return db;
+}
+
+void database_thread_release(void)
+{
+    sqlite3 *db;
+
+    pthread_once(&database_thread_key_once, database_thread_key_create);
+    db = pthread_getspecific(database_thread_key);
+    if (db == NULL)
+        return;
+    pthread_setspecific(database_thread_key, NULL);
+    database_close(db);
 }

@@ -5,7 +5,9 @@
  *
  * SQLite connections are not shared between threads: every thread that needs
  * the database calls database_thread_connection(), which opens (once) and
- * returns that thread's own connection; it is closed when the thread exits.
+ * returns that thread's own connection; it is closed when the thread exits,
+ * or earlier by database_thread_release() (the HTTP server's worker threads
+ * release theirs when a connection ends, so an idle worker holds none).
  * WAL mode lets those connections read concurrently while one writes.
  */
 #ifndef DOORSTEP_DATABASE_H
@@ -31,6 +33,13 @@ void database_set_path(const char *path);
 /* This thread's connection (opened on first use, migrations already applied
  * by the main thread). NULL on failure (logged). Never close it yourself. */
 sqlite3 *database_thread_connection(void);
+
+/* Close this thread's connection if it has one; the next
+ * database_thread_connection() opens a new one. Call only when nothing of
+ * the connection (no statement) is in use. Each connection holds its own
+ * page cache and schema (about 150 KB once used), so threads that serve
+ * requests in turn must not keep one each. */
+void database_thread_release(void);
 
 /* The integer a one-value pragma statement such as "PRAGMA data_version"
  * answers, or -1 when it fails. */

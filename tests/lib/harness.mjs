@@ -198,8 +198,10 @@ export class Client {
 // ---- the hub ---------------------------------------------------------------
 
 export class Hub {
-  constructor({ dataDir, port, extra = [] }) {
+  // build: the directory of the doorstepd to run (default $DOORSTEP_BUILD).
+  constructor({ dataDir, port, extra = [], build = BUILD }) {
     this.dataDir = dataDir;
+    this.build = build;
     this.port = port;
     this.extra = extra;
     this.url = `https://localhost:${port}`;
@@ -208,13 +210,13 @@ export class Hub {
 
   static async start(options = {}) {
     const dataDir = options.dataDir || tempDir('doorstep-hub-').dir;
-    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [] });
+    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [], build: options.build });
     await hub.launch();
     return hub;
   }
 
   async launch() {
-    this.proc = spawnLogged('hub', join(BUILD, 'doorstepd'), [
+    this.proc = spawnLogged('hub', join(this.build, 'doorstepd'), [
       '--data-dir', this.dataDir,
       '--listen', `127.0.0.1:${this.port}`,
       '--www-dir', join(ROOT, 'www'),

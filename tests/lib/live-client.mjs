@@ -5,8 +5,9 @@
 import WebSocket from 'ws';
 
 export class LiveViewer {
-  // client: a logged-in harness Client; id: the doorbell.
-  constructor(client, id, { paused = false, origin } = {}) {
+  // client: a logged-in harness Client; id: the doorbell. localAddress:
+  // connect from this loopback address (default: the client's).
+  constructor(client, id, { paused = false, origin, localAddress = client.localAddress } = {}) {
     const url = new URL(`/api/v1/devices/${id}/live`, client.baseUrl);
     url.protocol = 'wss:';
     this.messages = [];   // { kind, captureUs, bytes, receivedAt }
@@ -14,6 +15,7 @@ export class LiveViewer {
     this.initText = null;
     this.socket = new WebSocket(url, {
       rejectUnauthorized: false,
+      ...(localAddress ? { localAddress, family: 4 } : {}),
       headers: {
         Origin: origin || new URL(client.baseUrl).origin,
         Cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),

@@ -28,3 +28,12 @@ export function rssMegabytes(pid) {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]) / 1024;
 }
+
+// The memory figures of /proc/PID/status, in MiB: rss (VmRSS), peak (VmHWM,
+// the highest VmRSS so far), anon (RssAnon: the heap, stacks and mappings of
+// the process's own, without the shared libraries' pages).
+export function memoryMegabytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)[1]) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM'), anon: field('RssAnon') };
+}

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <argon2.h>
+
 #include "accounts/password.h"
 #include "accounts/random_bytes.h"
 
@@ -57,6 +59,57 @@ static void test_hash_format_and_verify(void **state)
     assert_int_equal(password_hash("correct horse battery", again, sizeof(again)), 0);
     assert_string_not_equal(encoded, again);
     assert_int_equal(password_verify(again, "correct horse battery"), PASSWORD_MATCH);
+}
+
+/* The PHC strings this file writes and reads are libargon2's: each side
+ * verifies the other's, and strings of our parameters that libargon2 would
+ * refuse are refused. */
+static void test_strings_match_libargon2(void **state)
+{
+    const char *password = "correct horse battery";
+    const uint8_t salt[16] = "0123456789abcdef";
+    char ours[PASSWORD_HASH_SIZE];
+    char theirs[PASSWORD_HASH_SIZE];
+    char broken[PASSWORD_HASH_SIZE + 1];
+    size_t length;
+    (void)state;
+
+    assert_int_equal(password_hash(password, ours, sizeof(ours)), 0);
+    assert_int_equal(argon2id_verify(ours, password, strlen(password)), ARGON2_OK);
+    assert_int_equal(argon2id_verify(ours, "wrong password", 14), ARGON2_VERIFY_MISMATCH);
+
+    assert_int_equal(argon2id_hash_encoded(2, 19456, 1, password, strlen(password), salt,
+                                           sizeof(salt), 32, theirs, sizeof(theirs)),
+                     ARGON2_OK);
+    assert_int_equal(password_verify(theirs, password), PASSWORD_MATCH);
+    assert_int_equal(password_verify(theirs, "wrong password"), PASSWORD_MISMATCH);
+    assert_int_equal(password_verify(password, password), PASSWORD_ERROR);
+
+    /* Other parameters: still verified (by libargon2's own decoder). */
+    assert_int_equal(argon2id_hash_encoded(1, 64, 1, password, strlen(password), salt, sizeof(salt),
+                                           32, theirs, sizeof(theirs)),
+                     ARGON2_OK);
+    assert_int_equal(password_verify(theirs, password), PASSWORD_MATCH);
+    assert_int_equal(password_verify(theirs, "wrong password"), PASSWORD_MISMATCH);
+
+    /* Our prefix, malformed rest: cut short, too long, a bad character, a
+     * missing '$', stray low bits in the last character of the hash. */
+    length = strlen(ours);
+    snprintf(broken, sizeof(broken), "%.*s", (int)length - 1, ours);
+    assert_int_equal(password_verify(broken, password), PASSWORD_ERROR);
+    snprintf(broken, sizeof(broken), "%sA", ours);
+    assert_int_equal(password_verify(broken, password), PASSWORD_ERROR);
+    snprintf(broken, sizeof(broken), "%s", ours);
+    broken[length - 5] = '-';
+    assert_int_equal(password_verify(broken, password), PASSWORD_ERROR);
+    snprintf(broken, sizeof(broken), "%s", ours);
+    broken[length - 44] = 'A';
+    assert_int_equal(password_verify(broken, password), PASSWORD_ERROR);
+    snprintf(broken, sizeof(broken), "%s", ours);
+    /* 43 characters hold 258 bits of which the last 2 must be zero. */
+    broken[length - 1] =
+        (char)(strchr("AEIMQUYcgkosw048", broken[length - 1]) ? broken[length - 1] + 1 : 'B');
+    assert_int_equal(password_verify(broken, password), PASSWORD_ERROR);
 }
 
 static void test_hash_buffer_too_small(void **state)
@@ -223,6 +276,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_format_and_verify),
+        cmocka_unit_test(test_strings_match_libargon2),
         cmocka_unit_test(test_hash_buffer_too_small),
         cmocka_unit_test(test_verify_malformed_hash),
         cmocka_unit_test(test_dummy_costs_like_verify),
