@@ -31,7 +31,7 @@ static void doorbell_usage(const char *program)
            "  --size WxH             picture size (default 1280x720)\n"
            "  --fps N                frame rate, 1..60 (default 30)\n"
            "  --bitrate KBPS         H.264 bitrate, 50..20000 (default 2000)\n"
-           "  --keyframe-interval N  frames between keyframes, 1..600 (default 2 s worth)\n"
+           "  --keyframe-interval N  frames between keyframes, 1..3600 (default 2 s worth)\n"
            "  --preset NAME          x264 preset (default veryfast)\n"
            "  --scripted             play the sim scene's scripted loop\n"
            "  --seed N               sim scene seed (default 1)\n"
@@ -156,7 +156,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             options->bitrate_kbps = (int)number;
             break;
         case 'g':
-            if (doorbell_parse_number(argv[0], "--keyframe-interval", optarg, 1, 600, &number) != 0)
+            if (doorbell_parse_number(argv[0], "--keyframe-interval", optarg, 1, 3600, &number) !=
+                0)
                 return -1;
             options->keyframe_interval = (int)number;
             break;

@@ -208,7 +208,10 @@ const cases = {
     ['the default is 2 s worth', () => runs([], async (proc) => {
       await waitOutput(proc, /IDR every 30 frames/, '30 frames at 15 fps');
     })],
-    ['not a number is refused', () => refuses(['--keyframe-interval', 'often'], 2, /--keyframe-interval wants/)],
+    ['not a number or out of range is refused', async () => {
+      await refuses(['--keyframe-interval', 'often'], 2, /--keyframe-interval wants/);
+      await refuses(['--keyframe-interval', '3601'], 2, /--keyframe-interval wants/);
+    }],
   ] },
   '--preset': { cases: [
     ['NAME is the x264 preset', () => runs(['--preset', 'superfast'], async (proc) => {
