@@ -13,7 +13,7 @@ import { LiveViewer } from '../lib/live-client.mjs';
 import { patience } from '../lib/patience.mjs';
 import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 
-const LIVE_SECONDS = Number(process.env.LIVE_TEST_SECONDS || 60);
+const LIVE_SECONDS = Number(process.env.LIVE_TEST_SECONDS || 30);
 const data = tempDir('doorstep-live-');
 let hub, admin, doorbell, device;
 
