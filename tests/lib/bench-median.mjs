@@ -4,9 +4,10 @@
 // pipes all their JSON lines, each tagged with its `run` number, into this
 // program. It prints every line as it came, then one summary line per
 // figure: lines of different runs belong to the same figure when all their
-// non-numeric fields and their identifying numbers (viewers, doorbells,
-// step, ...) are equal; every other numeric field becomes the median over
-// the runs, with the per-run values kept in `runs_values` for the main one.
+// string and boolean fields and their identifying numbers (viewers,
+// doorbells, step, ...) are equal; every other number, also inside nested
+// objects, becomes the median over the runs, with the per-run values of
+// `value`, `p50` and `p95` kept in `runs_value`, `runs_p50`, `runs_p95`.
 //
 //   node lib/bench-median.mjs < lines.jsonl
 
@@ -16,7 +17,7 @@ import { createInterface } from 'node:readline';
 const IDENTIFYING = new Set(['viewers', 'doorbells', 'step', 'fps', 'bitrate_kbps', 'seconds',
   'openings', 'presses', 'cores', 'target', 'phase_index', 'width', 'height']);
 // Conditions of one run, different in every run and not a figure.
-const CONDITIONS = new Set(['run', 'loadavg', 'loadavg_1m', 'commit', 'started']);
+const CONDITIONS = new Set(['run', 'runs', 'loadavg', 'loadavg_1m', 'loadavg_before', 'commit', 'started']);
 
 /* The median of numbers (the mean of the middle two for an even count). */
 export function median(values) {
@@ -29,14 +30,33 @@ export function median(values) {
 function figureKey(line) {
   const parts = [];
   for (const [name, value] of Object.entries(line).sort(([a], [b]) => a.localeCompare(b))) {
-    if (CONDITIONS.has(name)) continue;
+    if (CONDITIONS.has(name) || (value !== null && typeof value === 'object')) continue;
     if (typeof value === 'number' && !IDENTIFYING.has(name)) continue;
     parts.push(`${name}=${JSON.stringify(value)}`);
   }
   return parts.join(' ');
 }
 
-/* One summary line per figure seen in more than one run. */
+/* The lines of one figure folded into one: numbers become their median. */
+function medianOf(group, path) {
+  const summary = {};
+  for (const [name, value] of Object.entries(group[0])) {
+    if (CONDITIONS.has(name) || IDENTIFYING.has(name) || typeof value === 'string' || typeof value === 'boolean') {
+      summary[name] = value;
+    } else if (typeof value === 'number') {
+      const values = group.map((line) => line[name]).filter((v) => typeof v === 'number');
+      summary[name] = +median(values).toFixed(3);
+      if (!path && (name === 'value' || name === 'p50' || name === 'p95')) summary[`runs_${name}`] = values;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      summary[name] = medianOf(group.map((line) => line[name] || {}), `${path}${name}.`);
+    } else {
+      summary[name] = value;
+    }
+  }
+  return summary;
+}
+
+/* One summary line per figure, over the runs that printed it. */
 export function summarise(lines) {
   const groups = new Map();
   for (const line of lines) {
@@ -47,16 +67,10 @@ export function summarise(lines) {
   }
   const summaries = [];
   for (const group of groups.values()) {
-    const summary = { ...group[0], median_of_runs: group.length };
+    const summary = medianOf(group, '');
+    summary.median_of_runs = group.length;
     delete summary.run; delete summary.loadavg; delete summary.started;
     summary.loadavg_1m = group.map((line) => line.loadavg_1m);
-    for (const [name, value] of Object.entries(group[0])) {
-      if (typeof value !== 'number' || IDENTIFYING.has(name) || CONDITIONS.has(name)) continue;
-      const values = group.map((line) => line[name]).filter((v) => typeof v === 'number');
-      summary[name] = values.length ? +median(values).toFixed(3) : null;
-      if (name === 'value' || name === 'p50' || name === 'p95')
-        summary[`runs_${name}`] = values;
-    }
     summaries.push(summary);
   }
   return summaries;
