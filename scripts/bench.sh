@@ -31,6 +31,7 @@ done
 
 echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)\",\"commit\":\"$commit\",\"runs\":$runs,\"cpu_hogs\":$hogs}"
 cd tests
+failed=()
 for bench in bench/*.bench.mjs; do
     name=$(basename "$bench" .bench.mjs)
     if [ -n "${BENCH_ONLY:-}" ] && [[ " ${BENCH_ONLY//,/ } " != *" $name "* ]]; then continue; fi
@@ -44,5 +45,10 @@ for bench in bench/*.bench.mjs; do
                 try { const line = JSON.parse(text); console.log(JSON.stringify({ ...line, run: +run, loadavg_1m: +load })); }
                 catch { console.log(text); }
             });' "$run" "$load1"
-    done | node lib/bench-median.mjs
+    done | node lib/bench-median.mjs || failed+=("$name")
 done
+# A benchmark that breaks does not stop the others; it is named at the end.
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "bench: failed: ${failed[*]}" >&2
+    exit 1
+fi

@@ -14,7 +14,7 @@
 import { createInterface } from 'node:readline';
 
 // Numbers that name a configuration rather than measure it.
-const IDENTIFYING = new Set(['viewers', 'doorbells', 'step', 'fps', 'bitrate_kbps', 'seconds',
+const IDENTIFYING = new Set(['viewers', 'doorbells', 'step', 'fps', 'seconds',
   'openings', 'presses', 'cores', 'target', 'phase_index', 'width', 'height']);
 // Conditions of one run, different in every run and not a figure.
 const CONDITIONS = new Set(['run', 'runs', 'loadavg', 'loadavg_1m', 'loadavg_before', 'commit', 'started']);
