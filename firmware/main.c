@@ -623,32 +623,6 @@ static int doorbell_start_audio(struct doorbell *doorbell)
     return 0;
 }
 
-/* `doorbelld ctl SOCKET COMMAND...` */
-static int doorbell_control_client(int argc, char **argv)
-{
-    char command[CONTROL_LINE_MAX] = "", reply[CONTROL_REPLY_MAX];
-
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s ctl SOCKET COMMAND...\n", argv[0]);
-        return 2;
-    }
-    for (int i = 3; i < argc; i++) {
-        if (strlen(command) + strlen(argv[i]) + 2 >= sizeof(command)) {
-            fprintf(stderr, "command too long\n");
-            return 2;
-        }
-        if (i > 3)
-            strcat(command, " ");
-        strcat(command, argv[i]);
-    }
-    if (control_socket_request(argv[2], command, reply, sizeof(reply)) != 0) {
-        fprintf(stderr, "%s\n", reply);
-        return 1;
-    }
-    printf("%s\n", reply);
-    return strncmp(reply, "error", 5) == 0 ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
     struct doorbell *doorbell;
@@ -660,7 +634,7 @@ int main(int argc, char **argv)
     int rc, exit_code = 1, ticks = 0;
 
     if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
-        return doorbell_control_client(argc, argv);
+        return control_socket_client_main(argc, argv);
     doorbell = calloc(1, sizeof(*doorbell));
     if (doorbell == NULL)
         return 1;

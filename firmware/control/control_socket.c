@@ -211,3 +211,31 @@ out:
         close(fd);
     return rc;
 }
+
+/* `doorbelld ctl SOCKET COMMAND...`: send the words after SOCKET as one
+ * command and print the reply. The process's exit status: 0, 1 (an error
+ * reply or no answer), 2 (usage). */
+int control_socket_client_main(int argc, char **argv)
+{
+    char command[CONTROL_LINE_MAX] = "", reply[CONTROL_REPLY_MAX];
+
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s ctl SOCKET COMMAND...\n", argv[0]);
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
+        if (strlen(command) + strlen(argv[i]) + 2 >= sizeof(command)) {
+            fprintf(stderr, "command too long\n");
+            return 2;
+        }
+        if (i > 3)
+            strcat(command, " ");
+        strcat(command, argv[i]);
+    }
+    if (control_socket_request(argv[2], command, reply, sizeof(reply)) != 0) {
+        fprintf(stderr, "%s\n", reply);
+        return 1;
+    }
+    printf("%s\n", reply);
+    return strncmp(reply, "error", 5) == 0 ? 1 : 0;
+}

@@ -33,4 +33,7 @@ void control_socket_stop(struct control_socket *control);
  * 0 ok, -1 with the reason in reply. */
 int control_socket_request(const char *path, const char *command, char *reply, size_t reply_size);
 
+/* `doorbelld ctl SOCKET COMMAND...` as a whole program: its exit status. */
+int control_socket_client_main(int argc, char **argv);
+
 #endif

@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, waitFor, tempDir, BUILD, controlCommands } from '../lib/harness.mjs';
@@ -117,6 +117,9 @@ async function refuses(args, code, message, { omit = [] } = {}) {
   assert.match(proc.output, message, args.join(' '));
   assert.doesNotMatch(proc.output, /AddressSanitizer|LeakSanitizer|runtime error:/);
 }
+
+// Run a program to its end: { status, stdout }.
+const spawnSyncText = (file, args) => spawnSync(file, args, { encoding: 'utf8', timeout: patience(30000) });
 
 const waitOutput = (proc, pattern, what) =>
   waitFor(() => pattern.test(proc.output), { timeout: patience(30000), what });
@@ -244,6 +247,12 @@ const cases = {
       return runs(['--control', path], async () => {
         await waitFor(() => existsSync(path), { what: 'control socket' });
         assert.match(await control(path, 'help'), /^commands: press/);
+        // The same through `doorbelld ctl PATH COMMAND...`, and its exit status.
+        const ctl = (...words) => spawnSyncText(join(BUILD, 'doorbelld'), ['ctl', path, ...words]);
+        assert.equal(ctl('help').status, 0);
+        assert.match(ctl('help').stdout, /^commands: press/);
+        assert.equal(ctl('no-such', 'command').status, 1);
+        assert.equal(ctl().status, 2);
       });
     }],
   ] },
