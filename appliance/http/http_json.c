@@ -44,10 +44,12 @@ static bool http_json_has_nul(const char *text, size_t size)
 {
     bool in_string = false;
 
+    /* Any NUL byte first: the walk below skips escaped characters, and a
+     * backslash before a NUL must not hide it. */
+    if (memchr(text, '\0', size) != NULL)
+        return true;
     for (size_t i = 0; i < size; i++) {
         char c = text[i];
-        if (c == '\0')
-            return true;
         if (!in_string) {
             if (c == '"')
                 in_string = true;

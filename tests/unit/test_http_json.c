@@ -76,6 +76,10 @@ static void test_nul(void **state)
     assert_int_equal(PARSE("{\"a\":1}\0"), HTTP_JSON_NUL);
     assert_int_equal(PARSE("{\"a\":\"x\0y\"}"), HTTP_JSON_NUL);
     assert_int_equal(PARSE("{\"a\":\"\\\\\\u0000\"}"), HTTP_JSON_NUL); /* \\ then \u0000 */
+    /* A NUL right after a backslash, found by fuzz_http_json: the escape walk
+     * must not skip it. */
+    assert_int_equal(PARSE("{\"a\":\"\\u\\\0{}0000\"}"), HTTP_JSON_NUL);
+    assert_int_equal(PARSE("{\"a\":\"x\\\0\"}"), HTTP_JSON_NUL);
 }
 
 int main(void)
