@@ -45,7 +45,12 @@ CIVETWEB_SOURCE := build/src/civetweb
 CIVETWEB_STAMP := $(CIVETWEB_SOURCE)/.fetched
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iappliance -Ifirmware -I$(CIVETWEB_SOURCE)/include \
+# Each program sees its own tree and common/ (through $(BUILD)/include/common,
+# a link to it), so an include of the other program's file fails to compile.
+# Tests may include both trees.
+INCLUDE_ROOT := $(BUILD)/include
+COMMON_INCLUDE_LINK := $(INCLUDE_ROOT)/common
+CPPFLAGS_ALL = -D_GNU_SOURCE $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -I$(CIVETWEB_SOURCE)/include \
     -DDOORSTEP_DEFAULT_CONFIG='"$(SYSCONFDIR)/doorstepd.conf"' \
     -DDOORSTEP_DEFAULT_DATA_DIR='"$(STATEDIR)"' \
     -DDOORSTEP_DEFAULT_WWW_DIR='"$(PREFIX)/share/doorstep/www"' 
@@ -56,12 +61,12 @@ HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lwebsockets -lsqlite3 -largon2 -l
 FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
-COMMON_SOURCES := $(sort $(wildcard appliance/common/*.c))
+COMMON_SOURCES := $(sort $(wildcard common/*.c))
 # The hub also builds the doorbell's pieces it shares rather than copies: the
 # motion settings parser (to validate what it sends), ALSA output and the chime.
-HUB_SHARED_FIRMWARE := firmware/motion/motion_config.c firmware/audio/audio_alsa.c \
-                       firmware/audio/audio_chime.c
-HUB_SOURCES := $(sort $(filter-out appliance/common/% appliance/main.c appliance/cli/main.c,\
+HUB_SHARED_FIRMWARE := common/motion_config.c common/audio_alsa.c \
+                       common/audio_chime.c
+HUB_SOURCES := $(sort $(filter-out common/% appliance/main.c appliance/cli/main.c,\
                  $(wildcard appliance/*/*.c) $(HUB_SHARED_FIRMWARE)))
 FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
 
@@ -124,7 +129,16 @@ $(CIVETWEB_OBJECT): $(CIVETWEB_STAMP)
 	    -DDOORSTEP_WEBSOCKET_MAX_FRAME=8388608 -DDOORSTEP_HTTP_MAX_BODY=1048576 \
 	    -I$(CIVETWEB_SOURCE)/include $(CIVETWEB_SOURCE)/src/civetweb.c -o $@
 
-$(BUILD)/obj/%.o: %.c | $(CIVETWEB_STAMP)
+$(BUILD)/obj/appliance/%.o $(BUILD)/obj/gen/%.o: TREE_INCLUDES := -Iappliance
+$(BUILD)/obj/firmware/%.o: TREE_INCLUDES := -Ifirmware
+$(BUILD)/obj/common/%.o: TREE_INCLUDES :=
+$(BUILD)/obj/tests/%.o: TREE_INCLUDES := -Iappliance -Ifirmware
+
+%/include/common:
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn $(CURDIR)/common $@
+
+$(BUILD)/obj/%.o: %.c | $(CIVETWEB_STAMP) $(COMMON_INCLUDE_LINK)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
@@ -134,7 +148,7 @@ $(MIGRATIONS_SOURCE): $(MIGRATION_FILES) scripts/embed-migrations.sh
 	@mkdir -p $(dir $@)
 	$(call say,GEN,$@)
 	$(Q)scripts/embed-migrations.sh $@ $(MIGRATION_FILES)
-$(MIGRATIONS_OBJECT): $(MIGRATIONS_SOURCE)
+$(MIGRATIONS_OBJECT): $(MIGRATIONS_SOURCE) | $(COMMON_INCLUDE_LINK)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
@@ -164,7 +178,7 @@ $(BUILD)/doorbelld: $(BUILD)/obj/firmware/main.o $(FIRMWARE_ARCHIVE) $(COMMON_AR
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(FIRMWARE_LIBS)
 
-# A unit test is built from its own file, appliance/common/ and the sources it
+# A unit test is built from its own file, common/ and the sources it
 # names on a "UNIT_SOURCES:" line, so one module's test never waits on another.
 unit_sources = $(shell sed -n 's/.*UNIT_SOURCES:\([^*]*\).*/\1/p' $(1))
 .SECONDEXPANSION:
@@ -177,9 +191,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJ
 unit-tests: $(UNIT_TESTS)
 
 # libFuzzer harnesses: clang, always with ASan+UBSan, own object set.
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iappliance -Ifirmware \
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iappliance -Ifirmware -Ibuild/include \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP) build/include/common
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \

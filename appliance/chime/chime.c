@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio/audio_alsa.h"
-#include "audio/audio_chime.h"
+#include "common/audio_alsa.h"
+#include "common/audio_chime.h"
 #include "common/log.h"
 
 #define CHIME_NAME_MAX 256

@@ -1,6 +1,6 @@
 /*
  * chime.h - the hub's indoor chime: when someone rings, the hub plays the
- * ding-dong (firmware/audio/audio_chime.c, the same the doorbell plays) on
+ * ding-dong (common/audio_chime.c, the same the doorbell plays) on
  * its own ALSA output, if one is configured (chime_device; none by default).
  *
  * Threads: chime_ring() is called by link threads and returns at once; the

@@ -1,7 +1,7 @@
 /*
  * routes_motion.c - /api/v1/devices/{id}/motion: a doorbell's motion
  * detection settings (zones, privacy masks, sensitivity, mode; the JSON of
- * firmware/motion/motion_config.h), kept in the motion_settings table and
+ * common/motion_config.h), kept in the motion_settings table and
  * sent to the doorbell as the link command set_motion when they change and
  * whenever it connects (routes_motion_command, called by link_server.c).
  *
@@ -25,7 +25,7 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "http/routes.h"
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
 #include "storage/database.h"
 
 #define ROUTES_MOTION_MAX_BODY (32 * 1024) /* 16 polygons of 16 points fit easily */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audio/audio_alsa.h"
+#include "common/audio_alsa.h"
 
 #define AUDIO_CAPTURE_DEFAULT_BITRATE 32000
 #define AUDIO_CAPTURE_MAX_PACKET      1275 /* the largest Opus frame */

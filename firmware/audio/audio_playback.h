@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audio/audio_alsa.h"
-#include "audio/audio_chime.h"
+#include "common/audio_alsa.h"
+#include "common/audio_chime.h"
 
 #define AUDIO_PLAYBACK_DEFAULT_TARGET_MS 60
 #define AUDIO_PLAYBACK_DEFAULT_MAX_MS    160

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "camera/camera.h"
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
 
 /* The analysis picture: luma at this size, chroma at half of it. */
 #define MOTION_ANALYSIS_WIDTH  320

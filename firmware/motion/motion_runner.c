@@ -16,6 +16,7 @@
 #define LOG_MODULE "motion"
 
 #include "motion/motion_runner.h"
+#include "motion/motion_privacy.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

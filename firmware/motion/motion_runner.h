@@ -21,7 +21,7 @@
 
 #include "camera/camera.h"
 #include "common/link_protocol.h"
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
 #include "motion/motion_detector.h"
 
 #define MOTION_RUNNER_ANALYSIS_FPS  10

@@ -19,7 +19,7 @@
 #ifndef DOORSTEP_REPLAY_H
 #define DOORSTEP_REPLAY_H
 
-#include "core/doorbell_options.h"
+#include "doorbell/doorbell_options.h"
 
 /* Run the replay doorbell until SIGTERM/SIGINT. firmware is the version
  * string for HELLO. Returns the process exit status (0 or 1, logged). */

@@ -46,7 +46,7 @@ try {
   const binary = join(work.dir, 'motion_bench');
   execFileSync('gcc', ['-std=c11', '-O2', '-D_GNU_SOURCE', '-Iappliance', '-Ifirmware',
     'tests/bench/motion_bench.c', ...sources('firmware/motion'), ...sources('firmware/camera'),
-    'appliance/common/log.c', 'appliance/common/log_limit.c', 'appliance/common/error_text.c',
+    'common/log.c', 'common/log_limit.c', 'common/error_text.c',
     '-lcjson', '-lm', '-lpthread', '-o', binary], { cwd: root, stdio: 'inherit' });
 
   const lines = execFileSync(binary, [String(FRAMES), String(WIDTH), String(HEIGHT), String(FPS)],

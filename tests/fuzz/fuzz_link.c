@@ -1,6 +1,6 @@
 /*
  * fuzz_link.c - libFuzzer harness for the device link v1 decoder and typed
- * JSON views (appliance/common/link_protocol.c, link_messages.c).
+ * JSON views (common/link_protocol.c, link_messages.c).
  *
  * For each input: decode it; on failure the reason must be a non-empty,
  * bounded string. On success, re-encoding the decoded header and payload must
@@ -14,7 +14,7 @@
  * tag, nor one event two pictures.
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
- * before returning. Built from appliance/common/ (always linked) and:
+ * before returning. Built from common/ (always linked) and:
  * FUZZ_SOURCES: appliance/devices/snapshot_pairing.c
  */
 #include <stdint.h>

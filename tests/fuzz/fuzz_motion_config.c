@@ -1,6 +1,6 @@
 /*
  * fuzz_motion_config.c - libFuzzer harness for the motion detection settings
- * parser (firmware/motion/motion_config.c), fed what a hub could send in a
+ * parser (common/motion_config.c), fed what a hub could send in a
  * `settings` command.
  *
  * For each input: parse it; on failure the reason must be a non-empty,
@@ -11,14 +11,15 @@
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
  * before returning.
- * FUZZ_SOURCES: firmware/motion/motion_config.c
+ * FUZZ_SOURCES: firmware/motion/motion_privacy.c
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
+#include "motion/motion_privacy.h"
 
 #define FUZZ_ERROR_SIZE 128
 #define FUZZ_WIDTH      64

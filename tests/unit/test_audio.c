@@ -14,8 +14,8 @@
  */
 /* clang-format off */
 /*
- * UNIT_SOURCES: tests/unit/support/test_files.c firmware/audio/audio_capture.c firmware/audio/audio_playback.c firmware/audio/audio_alsa.c
- * UNIT_SOURCES: firmware/audio/audio_chime.c firmware/audio/audio_sim.c
+ * UNIT_SOURCES: tests/unit/support/test_files.c firmware/audio/audio_capture.c firmware/audio/audio_playback.c
+ * UNIT_SOURCES: firmware/audio/audio_sim.c
  */
 /* clang-format on */
 #include <setjmp.h>
@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio/audio_alsa.h"
+#include "common/audio_alsa.h"
 #include "audio/audio_capture.h"
 #include "audio/audio_playback.h"
 

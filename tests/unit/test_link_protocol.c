@@ -1,12 +1,12 @@
 /*
  * test_link_protocol.c - cmocka tests of the device link v1 codec
- * (appliance/common/link_protocol.c and link_messages.c): header byte order,
+ * (common/link_protocol.c and link_messages.c): header byte order,
  * round trips of every message type, each decoder rejection rule, truncation
  * at every length, the typed JSON parsers' range checks, the auth MAC against
  * an independently computed vector, hex and constant-time helpers.
  *
  * Single-threaded; every buffer and cJSON tree is freed by the test that made it.
- * Needs only appliance/common/, which is always linked:
+ * Needs only common/, which is always linked:
  * UNIT_SOURCES:
  */
 #include <stdarg.h>

@@ -21,7 +21,7 @@
  *                    during which a motion event was active, over all.
  */
 /* clang-format off */
-/* UNIT_SOURCES: firmware/motion/motion_detector.c firmware/motion/motion_lighting.c firmware/motion/motion_image.c firmware/motion/motion_config.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: firmware/motion/motion_detector.c firmware/motion/motion_lighting.c firmware/motion/motion_image.c firmware/motion/motion_privacy.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <math.h>
 #include <setjmp.h>
@@ -37,7 +37,8 @@
 #include "camera/camera.h"
 #include "camera/frame_stamp.h"
 #include "camera/sim_scene.h"
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
+#include "motion/motion_privacy.h"
 #include "motion/motion_detector.h"
 #include "motion/motion_image.h"
 

@@ -2,7 +2,7 @@
  * link_fields.h - the field-level rules shared by the device-link JSON
  * parsers and builders (link_messages.c): typed member readers with range
  * checks, text and identifier validators, canonical number rounding.
- * Internal to appliance/common/. Pure functions; any thread.
+ * Internal to common/. Pure functions; any thread.
  */
 #ifndef DOORSTEP_LINK_FIELDS_H
 #define DOORSTEP_LINK_FIELDS_H

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audio/audio_alsa.h"
+#include "common/audio_alsa.h"
 
 /* The chime: "ding" then "dong", 0.4 s each. */
 #define AUDIO_CHIME_DING_HZ 659.25 /* E5 */

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "audio/audio_alsa.h"
+#include "common/audio_alsa.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 

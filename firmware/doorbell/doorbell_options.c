@@ -3,7 +3,7 @@
  */
 #define LOG_MODULE "doorbelld"
 
-#include "core/doorbell_options.h"
+#include "doorbell/doorbell_options.h"
 
 #include <errno.h>
 #include <getopt.h>

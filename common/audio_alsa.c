@@ -31,7 +31,7 @@
  */
 #define LOG_MODULE "audio"
 
-#include "audio/audio_alsa.h"
+#include "common/audio_alsa.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * audio_chime.c - the ding-dong, synthesised (see audio_chime.h). Pure; any
  * thread. Used by the doorbell's speaker and the hub's indoor chime.
  */
-#include "audio/audio_chime.h"
+#include "common/audio_chime.h"
 
 #include <math.h>
 

@@ -1,14 +1,15 @@
 /*
  * motion_config.c - motion detection settings (see motion_config.h): the
- * defaults, the JSON parser/validator with cJSON and its inverse, polygon
- * rasterisation and the privacy blackout of full-size frames.
+ * defaults, the JSON parser/validator with cJSON and its inverse, and
+ * polygon rasterisation.
  *
  * Pure functions, any thread. The parser fills a caller-owned struct only
  * once everything validated, so a bad message never half-applies. The
  * rasteriser works one scan line at a time from the polygon's edges: no
- * allocation, which lets the blackout run on every frame before encoding.
+ * allocation, which lets the doorbell's privacy blackout
+ * (firmware/motion/motion_privacy.c) run on every frame before encoding.
  */
-#include "motion/motion_config.h"
+#include "common/motion_config.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,8 +22,6 @@
 #define MOTION_CONFIG_HOLD_S_MAX     60
 #define MOTION_POLYGON_MIN_POINTS    3
 #define MOTION_POLYGON_MIN_AREA      1e-6 /* of the frame: rejects collinear points */
-#define MOTION_BLACK_LUMA            16
-#define MOTION_NEUTRAL_CHROMA        128
 
 static const char *const motion_sensitivity_names[] = {
     [MOTION_SENSITIVITY_LOW] = "low",
@@ -284,13 +283,8 @@ cJSON *motion_config_to_json(const struct motion_config *config)
     return json;
 }
 
-/*
- * The pixel spans [x0, x1) of one raster row inside a polygon (even-odd),
- * for the row whose centre is at normalised height row_y. At most
- * MOTION_MAX_POLYGON_POINTS / 2 spans (one per pair of edge crossings);
- * returns how many.
- */
-static int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width,
+/* The pixel spans of one raster row inside a polygon (see header). */
+int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width,
                                 int *x0_out, int *x1_out)
 {
     double crossings[MOTION_MAX_POLYGON_POINTS];
@@ -336,29 +330,5 @@ void motion_polygon_fill(const struct motion_polygon *polygon, uint8_t *mask, in
         for (int i = 0; i < spans; i++)
             memset(mask + (size_t)y * (size_t)stride + (size_t)x0[i], value,
                    (size_t)(x1[i] - x0[i]));
-    }
-}
-
-/* Black out the privacy masks of a frame in place (see header). */
-void motion_privacy_blackout(const struct motion_config *config, struct camera_frame *frame)
-{
-    int width = frame->width, height = frame->height;
-    int chroma_width = (width + 1) / 2;
-    int x0[MOTION_MAX_POLYGON_POINTS / 2], x1[MOTION_MAX_POLYGON_POINTS / 2];
-    for (int m = 0; m < config->mask_count; m++) {
-        const struct motion_polygon *polygon = &config->masks[m];
-        for (int y = 0; y < height; y++) {
-            int spans = motion_polygon_spans(polygon, (y + 0.5) / height, width, x0, x1);
-            uint8_t *luma = frame->y + (size_t)y * (size_t)frame->stride_y;
-            size_t chroma_row = (size_t)(y / 2) * (size_t)frame->stride_uv;
-            for (int i = 0; i < spans; i++) {
-                memset(luma + x0[i], MOTION_BLACK_LUMA, (size_t)(x1[i] - x0[i]));
-                /* Both luma rows of a chroma row paint it: rounded outward. */
-                int c0 = x0[i] / 2, c1 = (x1[i] + 1) / 2;
-                c1 = c1 > chroma_width ? chroma_width : c1;
-                memset(frame->u + chroma_row + c0, MOTION_NEUTRAL_CHROMA, (size_t)(c1 - c0));
-                memset(frame->v + chroma_row + c0, MOTION_NEUTRAL_CHROMA, (size_t)(c1 - c0));
-            }
-        }
     }
 }

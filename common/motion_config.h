@@ -14,8 +14,7 @@
  * origin top-left). Every key is optional; unknown keys (such as "schedule",
  * which the hub applies) are ignored so that a newer hub can add settings.
  *
- * Also: rasterising polygons into masks and blacking privacy masks out of a
- * full-size I420 frame before it is encoded. Pure functions; any thread.
+ * Also: rasterising polygons into masks. Pure functions; any thread.
  */
 #ifndef DOORSTEP_MOTION_CONFIG_H
 #define DOORSTEP_MOTION_CONFIG_H
@@ -24,8 +23,6 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-
-#include "camera/camera.h"
 
 #define MOTION_MAX_POLYGONS       8
 #define MOTION_MAX_POLYGON_POINTS 16
@@ -88,10 +85,11 @@ cJSON *motion_config_to_json(const struct motion_config *config);
 void motion_polygon_fill(const struct motion_polygon *polygon, uint8_t *mask, int stride, int width,
                          int height, uint8_t value);
 
-/* Paint the privacy masks of config black (luma 16, neutral chroma) into an
- * I420 frame in place, before it is encoded or snapshotted. A pixel is
- * painted when its centre is inside a mask polygon; chroma is painted at
- * its own resolution, rounded outward so no colour of a masked pixel stays. */
-void motion_privacy_blackout(const struct motion_config *config, struct camera_frame *frame);
+/* The pixel spans [x0, x1) of one raster row inside a polygon (even-odd),
+ * for the row whose centre is at normalised height row_y of a raster
+ * `width` pixels wide. x0_out and x1_out hold MOTION_MAX_POLYGON_POINTS / 2
+ * entries (one span per pair of edge crossings); returns how many spans. */
+int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width,
+                         int *x0_out, int *x1_out);
 
 #endif
