@@ -90,6 +90,11 @@ export function summariseFrames(frames, { fps = 30 } = {}) {
     longestGapMs = Math.max(longestGapMs, interval);
   }
   const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
+  // Where the time goes, for frames whose arrival the player noted:
+  // capture -> the browser received it, and received -> presented.
+  const arrived = stamped.filter((f) => typeof f.arrivedMs === 'number');
+  const toArrival = arrived.map((f) => f.arrivedMs - f.captureMs).sort((a, b) => a - b);
+  const toScreen = arrived.map((f) => f.presentedMs - f.arrivedMs).sort((a, b) => a - b);
   return {
     frames: stamped.length,
     missing, outOfOrder, repeated, late,
@@ -99,5 +104,7 @@ export function summariseFrames(frames, { fps = 30 } = {}) {
     p99: round(percentile(latencies, 99)),
     min: round(latencies[0] ?? null),
     max: round(latencies[latencies.length - 1] ?? null),
+    capture_to_arrival_p50: round(percentile(toArrival, 50)),
+    arrival_to_screen_p50: round(percentile(toScreen, 50)),
   };
 }

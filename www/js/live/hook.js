@@ -1,7 +1,8 @@
 // Test and diagnostics hook of the players, always on and bounded:
 // window.doorstepLive (live view) and window.doorstepPlayback (recordings)
 // = { players: [{ deviceId, frames: [{ sequence, captureMs, presentedMs,
-// ...extra (live: mediaTime, presentedFrames, dropped, jumps so far; recordings: wall
+// ...extra (live: mediaTime, arrivedMs (its message's arrival), presentedFrames,
+// dropped, jumps so far; recordings: wall
 // time and seek number) }], firstFrameMs, openedMs, state, mime (the stream's), audio
 // (whether its sound is being played), stats }] }. Each player keeps its last
 // 2000 presented frames; the list keeps every running player plus the 10 most

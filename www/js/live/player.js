@@ -51,6 +51,7 @@ export class LivePlayer {
     this.stats = new PlayerStats();
     this.counters = this.stats.counters;
     this.captureByTime = new Map(); // media time (ms) -> capture time (ms) from the headers
+    this.arrivalByTime = new Map(); // media time (ms) -> when its message arrived (ms, wall clock)
     video.muted = true;
     video.playsInline = true;
     video.disableRemotePlayback = true;   // ManagedMediaSource requires it (or an AirPlay source)
@@ -187,6 +188,7 @@ export class LivePlayer {
   /* ---------- messages ---------- */
 
   onMessage(data) {
+    const arrivedMs = Date.now();
     if (typeof data === 'string') {
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
@@ -200,7 +202,7 @@ export class LivePlayer {
     const captureUs = head.getUint32(1) * 2 ** 32 + head.getUint32(5);
     const body = new Uint8Array(data, 9);
     if (kind === KIND_INIT) this.onInit(body);
-    else if (kind === KIND_VIDEO || kind === KIND_AUDIO) this.onFragment(kind, captureUs, body);
+    else if (kind === KIND_VIDEO || kind === KIND_AUDIO) this.onFragment(kind, captureUs, body, arrivedMs);
   }
 
   onInit(body) {
@@ -230,7 +232,7 @@ export class LivePlayer {
     media.append(init);
   }
 
-  onFragment(kind, captureUs, body) {
+  onFragment(kind, captureUs, body, arrivedMs) {
     if (!this.media || !this.tracks) return;
     const frag = parseFragment(body);
     const track = frag && this.tracks.get(frag.trackId);
@@ -260,6 +262,8 @@ export class LivePlayer {
       this.lastVideoAt = performance.now();
       this.captureByTime.set(Math.round(start * 1000), captureUs / 1000);
       if (this.captureByTime.size > 900) this.captureByTime.delete(this.captureByTime.keys().next().value);
+      this.arrivalByTime.set(Math.round(start * 1000), arrivedMs);
+      if (this.arrivalByTime.size > 900) this.arrivalByTime.delete(this.arrivalByTime.keys().next().value);
       this.counters.videoBytes += body.byteLength;
       this.counters.videoFrames++;
       if (this.settling) this.noteBurst(captureUs);
@@ -307,6 +311,7 @@ export class LivePlayer {
     this.lastVideoEnd = null;
     this.started = false;
     this.captureByTime.clear();
+    this.arrivalByTime.clear();
     if (media) media.close();
   }
 
@@ -385,6 +390,7 @@ export class LivePlayer {
     const quality = typeof this.video.getVideoPlaybackQuality === 'function' ? this.video.getVideoPlaybackQuality() : null;
     this.hook.addFrame(f.stamp ? f.stamp.sequence : null, captureMs, f.presentedMs, {
       mediaTime: f.mediaTime ?? null,
+      arrivedMs: typeof f.mediaTime === 'number' ? this.arrivalByTime.get(Math.round(f.mediaTime * 1000)) ?? null : null,
       presentedFrames: f.presentedFrames ?? null,
       dropped: quality ? quality.droppedVideoFrames : null,
       jumps: this.counters.jumps,
