@@ -24,6 +24,7 @@
 
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "media/fmp4.h"
 #include "recording/recorder_ring.h"
 #include "recording/recording_store.h"
@@ -747,7 +748,7 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
 
     if (recorder == NULL)
         return NULL;
-    pthread_mutex_init(&recorder->lock, NULL);
+    mutex_init_checked(&recorder->lock);
     pthread_cond_init(&recorder->wake, NULL);
     snprintf(recorder->directory, sizeof(recorder->directory), "%s", recordings_dir);
     snprintf(recorder->device_id, sizeof(recorder->device_id), "%s", device_id);
