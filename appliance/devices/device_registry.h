@@ -80,7 +80,6 @@ struct device_entry {
     uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
     size_t snapshot_size;
     int64_t snapshot_at;
-    uint32_t next_command_id;
 
     /* device_registry.c (housekeeping): state changes that become events. */
     int64_t offline_since;       /* when it went offline (ms), 0 while online */
