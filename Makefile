@@ -114,6 +114,7 @@ help:
 	@echo "make deps       install Debian packages and npm modules (idempotent)"
 	@echo "make run        start a hub and one simulated doorbell under ./var"
 	@echo "make test       unit, fuzz, integration and browser tests (ASan+UBSan build)"
+	@echo "make DEBUG=1    debug build into build/debug/ (lock checks, as the ASan build)"
 	@echo "make bench      print performance figures as JSON lines"
 	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
 	@echo "make clean      remove build/"
