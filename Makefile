@@ -2,20 +2,32 @@
 # their tests and tools. `make help` lists the targets.
 #
 # Variants: the default build goes to build/; `make SANITIZE=1` builds the
-# ASan+UBSan variant into build/asan/ (what `make test` runs).
+# ASan+UBSan variant into build/asan/ (what `make test` runs); `make DEBUG=1`
+# a debug build into build/debug/. ASan and debug builds define DOORSTEP_DEBUG:
+# error-checking mutexes and lock-ownership checks (common/mutex.h).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 SANITIZE ?= 0
+DEBUG ?= $(SANITIZE)
 ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
 SANITIZER_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTIMIZE := -O1
+else ifeq ($(DEBUG),1)
+BUILD ?= build/debug
+SANITIZER_FLAGS :=
 OPTIMIZE := -O1
 else
 BUILD ?= build
 SANITIZER_FLAGS :=
 OPTIMIZE := -O2
+endif
+ifeq ($(DEBUG),1)
+DEBUG_FLAGS := -DDOORSTEP_DEBUG
+else
+DEBUG_FLAGS :=
 endif
 
 # `make V=1` prints whole commands; by default one short line per step.
@@ -50,7 +62,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initial
 # Tests may include both trees.
 INCLUDE_ROOT := $(BUILD)/include
 COMMON_INCLUDE_LINK := $(INCLUDE_ROOT)/common
-CPPFLAGS_ALL = -D_GNU_SOURCE $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -I$(CIVETWEB_SOURCE)/include \
+CPPFLAGS_ALL = -D_GNU_SOURCE $(DEBUG_FLAGS) $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -I$(CIVETWEB_SOURCE)/include \
     -DDOORSTEP_DEFAULT_CONFIG='"$(SYSCONFDIR)/doorstepd.conf"' \
     -DDOORSTEP_DEFAULT_DATA_DIR='"$(STATEDIR)"' \
     -DDOORSTEP_DEFAULT_WWW_DIR='"$(PREFIX)/share/doorstep/www"' 
@@ -102,6 +114,7 @@ help:
 	@echo "make deps       install Debian packages and npm modules (idempotent)"
 	@echo "make run        start a hub and one simulated doorbell under ./var"
 	@echo "make test       unit, fuzz, integration and browser tests (ASan+UBSan build)"
+	@echo "make DEBUG=1    debug build into build/debug/ (lock checks, as the ASan build)"
 	@echo "make bench      print performance figures as JSON lines"
 	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
 	@echo "make clean      remove build/"
@@ -191,7 +204,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJ
 unit-tests: $(UNIT_TESTS)
 
 # libFuzzer harnesses: clang, always with ASan+UBSan, own object set.
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iappliance -Ifirmware -Ibuild/include \
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DDOORSTEP_DEBUG -Iappliance -Ifirmware -Ibuild/include \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP) build/include/common
 	@mkdir -p $(dir $@)

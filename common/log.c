@@ -7,6 +7,7 @@
  * message up, never while writing.
  */
 #include "common/log.h"
+#include "common/mutex.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@
 
 static atomic_int log_threshold = LOG_LEVEL_INFO;
 
-static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t log_limit_lock = MUTEX_INITIALIZER;
 static struct log_limit log_limit_table; /* guarded by log_limit_lock */
 static int log_limit_ready;              /* guarded by log_limit_lock */
 

@@ -25,6 +25,7 @@
 #include "accounts/users.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "storage/database.h"
 
 /* Revalidate at least this often even when nothing changed (sessions expire
@@ -227,7 +228,7 @@ struct authority *authority_start(void)
         log_error("out of memory starting the authority thread");
         return NULL;
     }
-    pthread_mutex_init(&authority->lock, NULL);
+    mutex_init_checked(&authority->lock);
     pthread_condattr_init(&attributes);
     pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
     pthread_cond_init(&authority->wake, &attributes);

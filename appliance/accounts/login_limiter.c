@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
 /* A pair key is "username\naddress"; an address never holds a newline. */
 #define LOGIN_LIMITER_KEY_MAX (2 * LOGIN_LIMITER_NAME_MAX + 1)
@@ -43,7 +44,7 @@ struct login_limiter_entry {
     int64_t last_used_ms;    /* for least-recently-used reuse */
 };
 
-static pthread_mutex_t login_limiter_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t login_limiter_mutex = MUTEX_INITIALIZER;
 static struct login_limiter_entry login_limiter_table[LOGIN_LIMITER_SLOTS];
 
 /* Failures allowed in a window, and the window, per kind. */

@@ -22,8 +22,9 @@
 #include <mbedtls/platform_util.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
-static pthread_mutex_t setup_token_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t setup_token_mutex = MUTEX_INITIALIZER;
 static char setup_token_value[SETUP_TOKEN_SIZE];
 static char setup_token_path[PATH_MAX];
 static bool setup_token_is_active;
@@ -75,6 +76,7 @@ out:
 /* Wipe the in-memory token. Caller holds setup_token_mutex. */
 static void setup_token_clear_locked(void)
 {
+    mutex_assert_held(&setup_token_mutex);
     mbedtls_platform_zeroize(setup_token_value, sizeof(setup_token_value));
     setup_token_is_active = false;
 }

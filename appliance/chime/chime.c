@@ -13,6 +13,7 @@
 #include "common/audio_alsa.h"
 #include "common/audio_chime.h"
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define CHIME_NAME_MAX 256
 
@@ -107,7 +108,7 @@ struct chime *chime_start(const char *device, const char *alsa_config)
     snprintf(chime->alsa_config, sizeof(chime->alsa_config), "%s",
              alsa_config != NULL ? alsa_config : "");
     chime->frames = audio_chime_generate(chime->samples, AUDIO_CHIME_FRAMES);
-    pthread_mutex_init(&chime->lock, NULL);
+    mutex_init_checked(&chime->lock);
     pthread_cond_init(&chime->wake, NULL);
     if (pthread_create(&chime->thread, NULL, chime_thread, chime) != 0) {
         pthread_cond_destroy(&chime->wake);

@@ -15,6 +15,7 @@
 
 #include "civetweb.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "live/live_stream.h"
 #include "recording/recorder.h"
 #include "storage/database.h"
@@ -28,12 +29,16 @@ struct device_registry {
 struct device_registry *device_registry_create(void)
 {
     struct device_registry *registry = calloc(1, sizeof(*registry));
-    if (registry != NULL)
-        pthread_mutex_init(&registry->lock, NULL);
+    if (registry != NULL && mutex_init_checked(&registry->lock) != 0) {
+        free(registry);
+        registry = NULL;
+    }
     return registry;
 }
 
-/* Free one entry and what it owns. */
+/* Free one entry and what it owns: stop its recorder (a final write and
+ * sync, then a thread join), close its viewers, drop the live stream. The
+ * entry must be unreachable, and no lock held: this may take seconds. */
 static void device_entry_free(struct device_entry *entry)
 {
     recorder_stop(entry->recorder); /* writes what is queued, closes the segment */
@@ -75,8 +80,12 @@ struct device_entry *device_registry_acquire(struct device_registry *registry, c
             free(entry);
             entry = NULL;
         }
+        if (entry != NULL && mutex_init_checked(&entry->lock) != 0) {
+            live_stream_release(entry->live);
+            free(entry);
+            entry = NULL;
+        }
         if (entry != NULL) {
-            pthread_mutex_init(&entry->lock, NULL);
             memcpy(entry->id, id, strlen(id) + 1);
             registry->entries[registry->count++] = entry;
         }
@@ -94,6 +103,7 @@ void device_entry_unlock(struct device_entry *entry)
 
 int device_registry_remove(struct device_registry *registry, const char *id)
 {
+    struct device_entry *unlinked = NULL;
     int found = 0;
 
     pthread_mutex_lock(&registry->lock);
@@ -106,114 +116,20 @@ int device_registry_remove(struct device_registry *registry, const char *id)
             /* Still connected: keep the entry (its link thread holds it) but
              * mark it revoked so the link closes at the next message. */
             entry->revoked = 1;
-            pthread_mutex_unlock(&entry->lock);
         } else {
-            pthread_mutex_unlock(&entry->lock);
-            device_entry_free(entry);
+            /* Entry locks are only taken under the registry lock, which we
+             * hold: once unlinked nobody can reach the entry again. */
             registry->entries[i] = registry->entries[--registry->count];
+            unlinked = entry;
         }
+        pthread_mutex_unlock(&entry->lock);
         found = 1;
         break;
     }
     pthread_mutex_unlock(&registry->lock);
+    if (unlinked != NULL)
+        device_entry_free(unlinked); /* the recorder's final sync, with no lock held */
     return found;
-}
-
-cJSON *device_entry_to_json(const struct device_entry *entry)
-{
-    cJSON *json = cJSON_CreateObject();
-    cJSON *video, *telemetry;
-
-    if (json == NULL)
-        return NULL;
-    cJSON_AddStringToObject(json, "id", entry->id);
-    cJSON_AddStringToObject(json, "name", entry->name);
-    cJSON_AddBoolToObject(json, "online", entry->online);
-    if (entry->connected_since > 0)
-        cJSON_AddNumberToObject(json, "connected_since", (double)entry->connected_since);
-    else
-        cJSON_AddNullToObject(json, "connected_since");
-    if (entry->last_seen_at > 0)
-        cJSON_AddNumberToObject(json, "last_seen_at", (double)entry->last_seen_at);
-    else
-        cJSON_AddNullToObject(json, "last_seen_at");
-    cJSON_AddStringToObject(json, "firmware", entry->firmware);
-    cJSON_AddStringToObject(json, "remote_address", entry->remote_address);
-
-    video = cJSON_AddObjectToObject(json, "video");
-    if (video != NULL) {
-        const struct device_video_stats *stats = &entry->video;
-        cJSON_AddNumberToObject(video, "width", stats->width);
-        cJSON_AddNumberToObject(video, "height", stats->height);
-        cJSON_AddNumberToObject(video, "fps", stats->fps);
-        cJSON_AddNumberToObject(video, "bitrate_kbps", stats->bitrate_kbps);
-        cJSON_AddNumberToObject(video, "frames", (double)stats->frames);
-        cJSON_AddNumberToObject(video, "keyframes", (double)stats->keyframes);
-        cJSON_AddNumberToObject(video, "bytes", (double)stats->bytes);
-        cJSON_AddNumberToObject(video, "first_sequence", stats->first_sequence);
-        cJSON_AddNumberToObject(video, "last_sequence", stats->last_sequence);
-        if (stats->last_keyframe_at > 0)
-            cJSON_AddNumberToObject(video, "last_keyframe_at", (double)stats->last_keyframe_at);
-        else
-            cJSON_AddNullToObject(video, "last_keyframe_at");
-        cJSON_AddNumberToObject(video, "gaps", (double)stats->gaps);
-        cJSON_AddNumberToObject(video, "duplicates", (double)stats->duplicates);
-        cJSON_AddNumberToObject(video, "reordered", (double)stats->reordered);
-    }
-    if (entry->has_telemetry) {
-        telemetry = cJSON_AddObjectToObject(json, "telemetry");
-        if (telemetry != NULL) {
-            cJSON_AddNumberToObject(telemetry, "battery_percent", entry->telemetry.battery_percent);
-            cJSON_AddNumberToObject(telemetry, "rssi_dbm", entry->telemetry.rssi_dbm);
-            cJSON_AddNumberToObject(telemetry, "temperature_c", entry->telemetry.temperature_c);
-            cJSON_AddNumberToObject(telemetry, "uptime_s", (double)entry->telemetry.uptime_s);
-        }
-    } else {
-        cJSON_AddNullToObject(json, "telemetry");
-    }
-    if (entry->snapshot_at > 0)
-        cJSON_AddNumberToObject(json, "snapshot_at", (double)entry->snapshot_at);
-    else
-        cJSON_AddNullToObject(json, "snapshot_at");
-    {
-        struct live_stream_stats live;
-        cJSON *object = cJSON_AddObjectToObject(json, "live");
-        live_stream_get_stats(entry->live, &live);
-        if (object != NULL) {
-            cJSON_AddNumberToObject(object, "viewers", live.viewers);
-            cJSON_AddStringToObject(object, "codecs", live.codecs);
-            cJSON_AddNumberToObject(object, "video_frames", (double)live.video_frames);
-            cJSON_AddNumberToObject(object, "audio_packets", (double)live.audio_packets);
-            cJSON_AddNumberToObject(object, "bad_frames", (double)live.bad_frames);
-            cJSON_AddNumberToObject(object, "skipped_frames", (double)live.skipped_frames);
-            cJSON_AddNumberToObject(object, "viewer_skips", (double)live.viewer_skips);
-        }
-    }
-    if (entry->recorder != NULL) {
-        struct recorder_stats recording;
-        cJSON *object = cJSON_AddObjectToObject(json, "recorder");
-        recorder_get_stats(entry->recorder, &recording);
-        if (object != NULL) {
-            cJSON_AddBoolToObject(object, "recording", recording.recording);
-            cJSON_AddNumberToObject(object, "video_frames", (double)recording.video_frames);
-            cJSON_AddNumberToObject(object, "audio_packets", (double)recording.audio_packets);
-            cJSON_AddNumberToObject(object, "dropped_frames", (double)recording.dropped_frames);
-            cJSON_AddNumberToObject(object, "segments", (double)recording.segments);
-            cJSON_AddNumberToObject(object, "write_errors", (double)recording.write_errors);
-            cJSON_AddStringToObject(object, "last_error", recording.last_error);
-            cJSON_AddStringToObject(object, "state",
-                                    recording.recording         ? "recording"
-                                    : recording.problem[0] != 0 ? "stopped"
-                                                                : "idle");
-            if (recording.problem[0] != '\0')
-                cJSON_AddStringToObject(object, "problem", recording.problem);
-            else
-                cJSON_AddNullToObject(object, "problem");
-        }
-    } else {
-        cJSON_AddNullToObject(json, "recorder");
-    }
-    return json;
 }
 
 int device_registry_send(struct device_registry *registry, const char *id, const uint8_t *message,
@@ -301,6 +217,7 @@ void device_registry_update_rates(struct device_registry *registry, int64_t now_
 
 void device_entry_mark_online(struct device_entry *entry)
 {
+    mutex_assert_held(&entry->lock);
     entry->online = 1;
     entry->offline_since = 0;
     if (entry->offline_reported) {
@@ -311,6 +228,7 @@ void device_entry_mark_online(struct device_entry *entry)
 
 void device_entry_mark_offline(struct device_entry *entry, int64_t now_ms)
 {
+    mutex_assert_held(&entry->lock);
     entry->online = 0;
     if (entry->offline_since == 0)
         entry->offline_since = now_ms;
@@ -318,6 +236,7 @@ void device_entry_mark_offline(struct device_entry *entry, int64_t now_ms)
 
 void device_entry_note_battery(struct device_entry *entry, int battery_percent)
 {
+    mutex_assert_held(&entry->lock);
     if (battery_percent < 0) /* mains powered */
         return;
     if (battery_percent <= DEVICE_LOW_BATTERY && !entry->low_battery_reported) {

@@ -4,12 +4,23 @@
  * link connection to send it commands.
  *
  * Threads: link connections (one civetweb worker thread each) update their
- * device; HTTP handler threads read snapshots of the state and send commands;
- * the housekeeping thread recomputes rates and times out silent links.
- * Locks: registry->lock guards the table (adding/removing entries); each
- * entry's own `lock` guards its fields and the connection pointer. Lock order:
- * registry lock, then entry lock. Never block on the network while holding
- * the registry lock.
+ * device; HTTP handler threads read the state and send commands; the
+ * housekeeping thread recomputes rates and times out silent links.
+ *
+ * Locks: registry->lock guards the table (adding, finding, unlinking
+ * entries); each entry's own `lock` guards its fields and the connection
+ * pointer. An entry lock is only ever taken while the registry lock is held
+ * (device_registry_acquire and the loops here), so an entry unlinked under
+ * both locks can be reached by nobody and is stopped and freed with no lock
+ * held: a recorder's final fdatasync never holds up another doorbell's link.
+ * The hub's lock order, outermost first:
+ *
+ *     registry->lock -> entry->lock -> stream->lock -> viewer->lock
+ *                                   -> recorder->lock
+ *
+ * (stream and viewer: live/live_stream.h; recorder: recording/recorder.h.)
+ * Later locks are leaves: code holding them never calls back into the
+ * registry. Never block on the network while holding the registry lock.
  */
 #ifndef DOORSTEP_DEVICE_REGISTRY_H
 #define DOORSTEP_DEVICE_REGISTRY_H
@@ -17,8 +28,6 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cjson/cJSON.h>
 
 #include "common/link_protocol.h"
 
@@ -47,35 +56,49 @@ struct device_video_stats {
     int64_t rate_at_ms;
 };
 
+/*
+ * One doorbell. Every field is guarded by `lock`; the comment on each group
+ * names the module that writes it.
+ */
 struct device_entry {
+    /* device_registry.c: the entry itself. */
     pthread_mutex_t lock;
     char id[LINK_DEVICE_ID_MAX];
+    int revoked; /* set on delete: the link closes at its next message */
+
+    /* link_server.c: the connection and what the doorbell reports. */
     char name[DEVICE_NAME_MAX];
     int online;
-    int revoked;                      /* set on delete: the link closes at its next message */
-    struct mg_connection *connection; /* NULL when offline; written under lock */
+    struct mg_connection *connection; /* NULL when offline */
     uint64_t connection_serial;       /* which connection owns the entry */
     char remote_address[48];
     char firmware[LINK_TEXT_MAX];
-    int64_t connected_since, last_seen_at; /* ms since epoch */
+    int64_t connected_since, last_seen_at; /* ms since epoch; 0 before the first link */
     struct device_video_stats video;
     struct link_telemetry telemetry;
     int has_telemetry;
     uint8_t *snapshot; /* latest JPEG, malloc'd, owned by the entry */
     size_t snapshot_size;
     int64_t snapshot_at;
+
+    /* device_registry.c (housekeeping): state changes that become events. */
     int64_t offline_since;       /* when it went offline (ms), 0 while online */
-    unsigned state_events;       /* DEVICE_STATE_* events to report (housekeeping) */
+    unsigned state_events;       /* DEVICE_STATE_* events to report */
     int offline_reported;        /* an offline event went out for this outage */
     int recording_stop_reported; /* ... and a recording_stopped one for this failure */
     char recording_problem[24];  /* the recorder's problem when it was reported */
     int low_battery_reported;    /* ... a low_battery event for this discharge */
-    uint32_t next_command_id;
-    struct live_stream *live;     /* the live stream; created with the entry, one reference */
-    struct recorder *recorder;    /* 24/7 recorder; started at the first connection, stopped
-                                     when the entry is freed (after its link thread ended) */
-    uint64_t adapt_seen_skips;    /* viewer skips already acted on (live_server.c) */
+
+    /* live/: the live stream, created with the entry (one reference), and
+     * live_server.c's automatic bitrate. */
+    struct live_stream *live;
+    uint64_t adapt_seen_skips;    /* viewer skips already acted on */
     int64_t adapt_last_change_ms; /* last automatic bitrate change */
+
+    /* recording/: the 24/7 recorder; started at the first connection
+     * (link_server.c), stopped when the entry is freed (after its link
+     * thread ended). */
+    struct recorder *recorder;
 };
 
 struct device_registry;
@@ -99,8 +122,9 @@ struct device_state_change {
     char detail[24]; /* DEVICE_STATE_RECORDING_STOPPED: "disk_full", "database_full", ... */
 };
 
-/* Entry lock held: the doorbell is (again) connected / has gone / reported
- * its battery. They set the state events the housekeeping reports. */
+/* Entry lock held (checked in debug builds): the doorbell is (again)
+ * connected / has gone / reported its battery. They set the state events
+ * the housekeeping reports. */
 void device_entry_mark_online(struct device_entry *entry);
 void device_entry_mark_offline(struct device_entry *entry, int64_t now_ms);
 void device_entry_note_battery(struct device_entry *entry, int battery_percent);
@@ -131,11 +155,14 @@ struct device_entry *device_registry_acquire(struct device_registry *registry, c
 /* Unlock an entry returned by device_registry_acquire(). */
 void device_entry_unlock(struct device_entry *entry);
 
-/* Remove the entry for id (device deleted). Returns 1 if it existed. */
+/*
+ * Remove the entry for id (device deleted). A connected entry is only marked
+ * revoked (its link closes at its next message and removes it then); an
+ * unconnected one is unlinked under the locks, then its recorder stopped
+ * (final write and sync) and the entry freed with no lock held. Neither
+ * lock may be held by the caller. Returns 1 if it existed.
+ */
 int device_registry_remove(struct device_registry *registry, const char *id);
-
-/* Describe one entry as the API's DEVICE object (caller deletes). Entry must be locked. */
-cJSON *device_entry_to_json(const struct device_entry *entry);
 
 /*
  * Send one encoded link message to the device if it is connected. Takes and

@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
-static pthread_mutex_t event_backlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t event_backlog_lock = MUTEX_INITIALIZER;
 static struct event_row event_backlog_rows[EVENT_BACKLOG_MAX]; /* oldest at first */
 static int event_backlog_first, event_backlog_size;
 

@@ -22,6 +22,7 @@
 #include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "core/hub.h"
 #include "http/http_gate.h"
 #include "storage/database.h"
@@ -87,7 +88,7 @@ static int event_push_on_connect(const struct mg_connection *connection, void *d
     memcpy(client->session_token, auth.session_token, sizeof(client->session_token));
     client->connection = (struct mg_connection *)connection;
     client->references = 1;
-    pthread_mutex_init(&client->lock, NULL);
+    mutex_init_checked(&client->lock);
     mg_set_user_connection_data(connection, client);
     return 0;
 }
@@ -245,7 +246,7 @@ struct event_push *event_push_start(struct hub *hub)
     struct event_push *push = calloc(1, sizeof(*push));
     if (push == NULL)
         return NULL;
-    pthread_mutex_init(&push->lock, NULL);
+    mutex_init_checked(&push->lock);
     pthread_cond_init(&push->wake, NULL);
     if (pthread_create(&push->thread, NULL, event_push_thread, push) != 0) {
         pthread_cond_destroy(&push->wake);

@@ -17,23 +17,146 @@
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
 #include "http/routes.h"
+#include "live/live_stream.h"
+#include "recording/recorder.h"
 #include "storage/database.h"
 
-/* The DEVICE object for a stored doorbell, merged with its live state. */
+/* Add name: milliseconds since the epoch, or null when 0 (never). */
+static void routes_devices_add_time(cJSON *object, const char *name, int64_t ms)
+{
+    if (ms > 0)
+        cJSON_AddNumberToObject(object, name, (double)ms);
+    else
+        cJSON_AddNullToObject(object, name);
+}
+
+/* The "video" member: the link's counters of this connection. */
+static void routes_devices_add_video(cJSON *json, const struct device_video_stats *stats)
+{
+    cJSON *video = cJSON_AddObjectToObject(json, "video");
+
+    if (video == NULL)
+        return;
+    cJSON_AddNumberToObject(video, "width", stats->width);
+    cJSON_AddNumberToObject(video, "height", stats->height);
+    cJSON_AddNumberToObject(video, "fps", stats->fps);
+    cJSON_AddNumberToObject(video, "bitrate_kbps", stats->bitrate_kbps);
+    cJSON_AddNumberToObject(video, "frames", (double)stats->frames);
+    cJSON_AddNumberToObject(video, "keyframes", (double)stats->keyframes);
+    cJSON_AddNumberToObject(video, "bytes", (double)stats->bytes);
+    cJSON_AddNumberToObject(video, "first_sequence", stats->first_sequence);
+    cJSON_AddNumberToObject(video, "last_sequence", stats->last_sequence);
+    routes_devices_add_time(video, "last_keyframe_at", stats->last_keyframe_at);
+    cJSON_AddNumberToObject(video, "gaps", (double)stats->gaps);
+    cJSON_AddNumberToObject(video, "duplicates", (double)stats->duplicates);
+    cJSON_AddNumberToObject(video, "reordered", (double)stats->reordered);
+}
+
+/* The "live" member: the live stream's counters (all 0 without a stream).
+ * Takes the stream lock, inside the entry lock (the order in
+ * device_registry.h). */
+static void routes_devices_add_live(cJSON *json, struct live_stream *stream)
+{
+    struct live_stream_stats live;
+    cJSON *object = cJSON_AddObjectToObject(json, "live");
+
+    memset(&live, 0, sizeof(live));
+    if (stream != NULL)
+        live_stream_get_stats(stream, &live);
+    if (object == NULL)
+        return;
+    cJSON_AddNumberToObject(object, "viewers", live.viewers);
+    cJSON_AddStringToObject(object, "codecs", live.codecs);
+    cJSON_AddNumberToObject(object, "video_frames", (double)live.video_frames);
+    cJSON_AddNumberToObject(object, "audio_packets", (double)live.audio_packets);
+    cJSON_AddNumberToObject(object, "bad_frames", (double)live.bad_frames);
+    cJSON_AddNumberToObject(object, "skipped_frames", (double)live.skipped_frames);
+    cJSON_AddNumberToObject(object, "viewer_skips", (double)live.viewer_skips);
+}
+
+/* The "recorder" member, or null before the doorbell first connected. Takes
+ * the recorder lock, inside the entry lock. */
+static void routes_devices_add_recorder(cJSON *json, struct recorder *recorder)
+{
+    struct recorder_stats recording;
+    cJSON *object;
+
+    if (recorder == NULL) {
+        cJSON_AddNullToObject(json, "recorder");
+        return;
+    }
+    recorder_get_stats(recorder, &recording);
+    object = cJSON_AddObjectToObject(json, "recorder");
+    if (object == NULL)
+        return;
+    cJSON_AddBoolToObject(object, "recording", recording.recording);
+    cJSON_AddNumberToObject(object, "video_frames", (double)recording.video_frames);
+    cJSON_AddNumberToObject(object, "audio_packets", (double)recording.audio_packets);
+    cJSON_AddNumberToObject(object, "dropped_frames", (double)recording.dropped_frames);
+    cJSON_AddNumberToObject(object, "segments", (double)recording.segments);
+    cJSON_AddNumberToObject(object, "write_errors", (double)recording.write_errors);
+    cJSON_AddStringToObject(object, "last_error", recording.last_error);
+    cJSON_AddStringToObject(object, "state",
+                            recording.recording         ? "recording"
+                            : recording.problem[0] != 0 ? "stopped"
+                                                        : "idle");
+    if (recording.problem[0] != '\0')
+        cJSON_AddStringToObject(object, "problem", recording.problem);
+    else
+        cJSON_AddNullToObject(object, "problem");
+}
+
+/*
+ * The API's DEVICE object (caller deletes): the stored record merged with
+ * the registry entry, which is locked by the caller, or NULL when the hub has
+ * no live state for the doorbell (then it reads as never connected).
+ */
+static cJSON *routes_devices_to_json(const struct device_entry *entry,
+                                     const struct device_record *record)
+{
+    static const struct device_entry never_connected;
+    cJSON *json = cJSON_CreateObject();
+
+    if (json == NULL)
+        return NULL;
+    if (entry == NULL)
+        entry = &never_connected;
+    cJSON_AddStringToObject(json, "id", record->id);
+    cJSON_AddStringToObject(json, "name", record->name);
+    cJSON_AddBoolToObject(json, "online", entry->online);
+    routes_devices_add_time(json, "connected_since", entry->connected_since);
+    routes_devices_add_time(json, "last_seen_at",
+                            entry->last_seen_at > 0 ? entry->last_seen_at : record->last_seen_at);
+    cJSON_AddStringToObject(json, "firmware",
+                            entry->firmware[0] != '\0' ? entry->firmware : record->firmware);
+    cJSON_AddStringToObject(json, "remote_address", entry->remote_address);
+    routes_devices_add_video(json, &entry->video);
+    if (entry->has_telemetry) {
+        cJSON *telemetry = cJSON_AddObjectToObject(json, "telemetry");
+        if (telemetry != NULL) {
+            cJSON_AddNumberToObject(telemetry, "battery_percent", entry->telemetry.battery_percent);
+            cJSON_AddNumberToObject(telemetry, "rssi_dbm", entry->telemetry.rssi_dbm);
+            cJSON_AddNumberToObject(telemetry, "temperature_c", entry->telemetry.temperature_c);
+            cJSON_AddNumberToObject(telemetry, "uptime_s", (double)entry->telemetry.uptime_s);
+        }
+    } else {
+        cJSON_AddNullToObject(json, "telemetry");
+    }
+    routes_devices_add_time(json, "snapshot_at", entry->snapshot_at);
+    routes_devices_add_live(json, entry->live);
+    routes_devices_add_recorder(json, entry->recorder);
+    return json;
+}
+
+/* The DEVICE object for a stored doorbell, merged with its live state. A
+ * read: it neither creates a registry entry nor writes one. */
 static cJSON *routes_devices_describe(struct hub *hub, const struct device_record *record)
 {
-    struct device_entry *entry = device_registry_acquire(hub->registry, record->id, 1);
-    cJSON *json;
+    struct device_entry *entry = device_registry_acquire(hub->registry, record->id, 0);
+    cJSON *json = routes_devices_to_json(entry, record);
 
-    if (entry == NULL)
-        return NULL;
-    snprintf(entry->name, sizeof(entry->name), "%s", record->name);
-    if (entry->firmware[0] == '\0')
-        snprintf(entry->firmware, sizeof(entry->firmware), "%s", record->firmware);
-    if (entry->last_seen_at == 0)
-        entry->last_seen_at = record->last_seen_at;
-    json = device_entry_to_json(entry);
-    device_entry_unlock(entry);
+    if (entry != NULL)
+        device_entry_unlock(entry);
     return json;
 }
 

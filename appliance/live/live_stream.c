@@ -22,6 +22,7 @@
 
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "live/live_timeline.h"
 #include "live/live_viewer.h"
 #include "media/fmp4.h"
@@ -106,7 +107,7 @@ struct live_stream *live_stream_create(const char *device_id)
     if (stream == NULL)
         return NULL;
     atomic_init(&stream->references, 1);
-    pthread_mutex_init(&stream->lock, NULL);
+    mutex_init_checked(&stream->lock);
     snprintf(stream->device_id, sizeof(stream->device_id), "%s", device_id);
     stream->fps = 30;
     live_timeline_init(&stream->timeline, FMP4_VIDEO_TIMESCALE, stream->fps);
@@ -121,6 +122,7 @@ void live_stream_retain(struct live_stream *stream)
 /* Drop the cached GOP; lock held. */
 static void live_stream_clear_gop_locked(struct live_stream *stream)
 {
+    mutex_assert_held(&stream->lock);
     for (int i = 0; i < stream->gop_count; i++)
         live_fragment_release(stream->gop[i]);
     stream->gop_count = 0;
@@ -131,7 +133,9 @@ void live_stream_release(struct live_stream *stream)
 {
     if (stream == NULL || atomic_fetch_sub(&stream->references, 1) != 1)
         return;
+    pthread_mutex_lock(&stream->lock); /* the last reference: for the check only */
     live_stream_clear_gop_locked(stream);
+    pthread_mutex_unlock(&stream->lock);
     live_fragment_release(stream->init);
     fmp4_buffer_free(&stream->scratch);
     pthread_mutex_destroy(&stream->lock);
@@ -157,6 +161,7 @@ void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
 /* Queue the cached GOP to viewer i; lock held. */
 static void live_stream_send_gop_locked(struct live_stream *stream, int i, int64_t now)
 {
+    mutex_assert_held(&stream->lock);
     for (int j = 0; j < stream->gop_count; j++)
         live_viewer_push(stream->viewers[i], stream->gop[j], now);
 }
@@ -168,6 +173,7 @@ static void live_stream_send_gop_locked(struct live_stream *stream, int i, int64
  */
 static void live_stream_fan_out_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
+    mutex_assert_held(&stream->lock);
     int64_t now = live_monotonic_ms();
 
     for (int i = 0; i < stream->viewer_count; i++) {
@@ -190,6 +196,7 @@ static void live_stream_fan_out_locked(struct live_stream *stream, struct live_f
 /* Keep a fragment in the GOP cache; lock held. */
 static void live_stream_cache_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
+    mutex_assert_held(&stream->lock);
     if (stream->gop_overflowed)
         return;
     if (stream->gop_count >= LIVE_STREAM_GOP_MAX) {
@@ -205,6 +212,7 @@ static int live_stream_new_init_locked(struct live_stream *stream,
                                        const struct h264_access_unit *unit, char *error,
                                        size_t error_size)
 {
+    mutex_assert_held(&stream->lock);
     struct h264_sps_info info;
     struct fmp4_video_config video = {0};
     struct fmp4_audio_config audio = {0};

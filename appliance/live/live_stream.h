@@ -7,6 +7,10 @@
  * Threads: the doorbell's link thread pushes media; HTTP worker threads of
  * viewers attach and detach; each viewer's sender thread reads fragments.
  * stream->lock guards the init segment, the GOP cache and the viewer list.
+ * In the hub's lock order (devices/device_registry.h) it comes after the
+ * registry entry's lock and before each viewer's lock: HTTP threads read
+ * the counters inside an entry lock; code holding it never calls back into
+ * the registry.
  * Fragments are immutable once published and reference-counted, so viewers
  * share them without copying. A stream is reference-counted too: the
  * registry entry holds one reference and every attached viewer another.

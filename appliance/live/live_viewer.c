@@ -19,6 +19,7 @@
 #include "civetweb.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define LIVE_VIEWER_STATS_PERIOD_MS 1000
 
@@ -58,6 +59,7 @@ int64_t live_monotonic_ms(void)
 /* Drop every queued media fragment (keeping init segments); lock held. */
 static int live_viewer_flush_locked(struct live_viewer *viewer)
 {
+    mutex_assert_held(&viewer->lock);
     struct live_viewer_entry kept[LIVE_VIEWER_QUEUE_SLOTS];
     int kept_count = 0, dropped_video = 0;
 
@@ -84,6 +86,7 @@ static int live_viewer_flush_locked(struct live_viewer *viewer)
 static void live_viewer_append_locked(struct live_viewer *viewer, struct live_fragment *fragment,
                                       int64_t now_ms)
 {
+    mutex_assert_held(&viewer->lock);
     struct live_viewer_entry *entry =
         &viewer->queue[(viewer->head + viewer->count) % LIVE_VIEWER_QUEUE_SLOTS];
     entry->fragment = fragment;
@@ -269,7 +272,7 @@ struct live_viewer *live_viewer_start(void *connection, live_viewer_write write,
 
     if (viewer == NULL)
         return NULL;
-    pthread_mutex_init(&viewer->lock, NULL);
+    mutex_init_checked(&viewer->lock);
     pthread_cond_init(&viewer->wake, NULL);
     viewer->connection = connection;
     viewer->write = write;

@@ -6,7 +6,8 @@
  * Threads: the doorbell's link thread pushes (under the stream's lock, never
  * blocking: it only appends a pointer); the viewer's own sender thread pops
  * and writes, and may block on a slow network without holding anyone up.
- * viewer->lock guards the queue and counters.
+ * viewer->lock guards the queue and counters; it is the innermost lock of
+ * the hub (devices/device_registry.h), taken inside the stream's lock.
  *
  * Slow viewers: when the oldest queued fragment has waited longer than
  * LIVE_VIEWER_MAX_DELAY_MS, or the queue holds more than

@@ -14,6 +14,7 @@
 
 #include "recording/recorder.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "media/fmp4.h"
 #include "recording/recorder_ring.h"
 #include "recording/recording_store.h"
@@ -65,8 +67,9 @@ struct recorder {
     int segment_seconds;
     pthread_t thread;
 
-    /* Recorder thread only. */
-    struct segment_writer *writer;
+    /* Recorder thread only (read by recorder_stop() after the join). */
+    enum recorder_state state;     /* see the diagram in recorder.h */
+    struct segment_writer *writer; /* open exactly in RECORDER_STATE_RECORDING */
     struct recording_row row;
     uint64_t segment_start_us;
     uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
@@ -74,7 +77,7 @@ struct recorder {
     int segment_audio;
     struct recorder_pending video, audio;
     uint64_t video_end_dts, audio_end_dts;
-    int64_t last_sync_ms, retry_after_ms;
+    int64_t last_sync_ms, retry_after_ms; /* the latter ends RECORDER_STATE_BACKOFF */
     char forget_path[RECORDING_PATH_MAX]; /* an empty segment whose row could not go yet */
     struct recording_row unclosed;        /* a closed segment whose row could not say so yet */
     uint8_t *unclosed_index;              /* its keyframe index (owned) */
@@ -90,6 +93,27 @@ static int64_t recorder_monotonic_ms(void)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Recorder thread: move to state next. Debug builds check the arrow against
+ * recorder.h's diagram, and that a writer is open exactly while recording. */
+static void recorder_enter(struct recorder *recorder, enum recorder_state next)
+{
+#ifdef DOORSTEP_DEBUG
+#define RECORDER_ARROW(state) (1u << RECORDER_STATE_##state)
+    static const unsigned arrows[] = {
+        [RECORDER_STATE_WAITING] =
+            RECORDER_ARROW(RECORDING) | RECORDER_ARROW(BACKOFF) | RECORDER_ARROW(STOPPED),
+        [RECORDER_STATE_RECORDING] = RECORDER_ARROW(WAITING) | RECORDER_ARROW(BACKOFF),
+        [RECORDER_STATE_BACKOFF] =
+            RECORDER_ARROW(WAITING) | RECORDER_ARROW(BACKOFF) | RECORDER_ARROW(STOPPED),
+        [RECORDER_STATE_STOPPED] = 0,
+    };
+#undef RECORDER_ARROW
+    assert(arrows[recorder->state] & 1u << next);
+    assert((next == RECORDER_STATE_RECORDING) == (recorder->writer != NULL));
+#endif
+    recorder->state = next;
 }
 
 /* Queue an item unless the queue is full; link thread. Takes ownership. */
@@ -130,39 +154,17 @@ drop:
 void recorder_push_video(struct recorder *recorder, const struct h264_access_unit *unit,
                          uint64_t capture_us)
 {
-    size_t sps = unit->sps ? unit->sps_size : 0, pps = unit->pps ? unit->pps_size : 0;
-    struct recorder_item *item = malloc(sizeof(*item) + unit->avcc_size + sps + pps);
-
-    if (item == NULL)
-        return;
-    memset(item, 0, sizeof(*item));
-    item->is_video = 1;
-    item->keyframe = unit->is_idr;
-    item->capture_us = capture_us;
-    item->size = unit->avcc_size;
-    item->sps_size = sps;
-    item->pps_size = pps;
-    memcpy(item->data, unit->avcc, unit->avcc_size);
-    if (sps > 0)
-        memcpy(item->data + unit->avcc_size, unit->sps, sps);
-    if (pps > 0)
-        memcpy(item->data + unit->avcc_size + sps, unit->pps, pps);
-    recorder_enqueue(recorder, item);
+    struct recorder_item *item = recorder_item_video(unit, capture_us);
+    if (item != NULL)
+        recorder_enqueue(recorder, item);
 }
 
 void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size, int samples,
                          uint64_t capture_us)
 {
-    struct recorder_item *item = malloc(sizeof(*item) + size);
-
-    if (item == NULL)
-        return;
-    memset(item, 0, sizeof(*item));
-    item->samples = samples;
-    item->capture_us = capture_us;
-    item->size = size;
-    memcpy(item->data, packet, size);
-    recorder_enqueue(recorder, item);
+    struct recorder_item *item = recorder_item_audio(packet, size, samples, capture_us);
+    if (item != NULL)
+        recorder_enqueue(recorder, item);
 }
 
 void recorder_end_segment(struct recorder *recorder)
@@ -312,16 +314,17 @@ static void recorder_update_row(struct recorder *recorder, const struct segment_
     recorder->row.keyframe_index = NULL;
 }
 
-/* Close the open segment (after a final sync) and mark its row closed. */
-static void recorder_close_segment(struct recorder *recorder)
+/* Close the open segment (after a final sync), mark its row closed, enter next. */
+static void recorder_close_segment(struct recorder *recorder, enum recorder_state next)
 {
     struct segment_summary summary;
 
-    if (recorder->writer == NULL)
+    if (recorder->state != RECORDER_STATE_RECORDING)
         return;
     if (segment_writer_close(recorder->writer, &summary) != 0)
         recorder_fail(recorder, "closing the segment", summary.error ? summary.error : EIO);
     recorder->writer = NULL;
+    recorder_enter(recorder, next);
     if (summary.video.samples == 0) {
         /* Nothing but an init segment (its first write failed): not worth
          * keeping. Row first, then file; a failure is retried by tidy. */
@@ -348,8 +351,8 @@ static void recorder_abandon_segment(struct recorder *recorder, const char *what
 {
     const struct segment_summary *progress = segment_writer_progress(recorder->writer);
     recorder_fail(recorder, what, progress && progress->error ? progress->error : EIO);
-    recorder_close_segment(recorder);
     recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+    recorder_close_segment(recorder, RECORDER_STATE_BACKOFF);
 }
 
 /* Open a segment that starts with this keyframe. 0 ok, -1 (retry later). */
@@ -417,6 +420,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
         return -1;
     }
     recorder->row.id = id;
+    recorder_enter(recorder, RECORDER_STATE_RECORDING);
     recorder->segment_is_event = recorder->row.is_event;
     recorder->segment_start_us = item->capture_us;
     recorder->video_end_dts = recorder->audio_end_dts = 0;
@@ -506,7 +510,8 @@ static void recorder_sync(struct recorder *recorder, int force)
 {
     int64_t now = recorder_monotonic_ms();
 
-    if (recorder->writer == NULL || (!force && now - recorder->last_sync_ms < RECORDER_SYNC_MS))
+    if (recorder->state != RECORDER_STATE_RECORDING ||
+        (!force && now - recorder->last_sync_ms < RECORDER_SYNC_MS))
         return;
     recorder->last_sync_ms = now;
     if (segment_writer_sync(recorder->writer) != 0) {
@@ -553,15 +558,15 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
          memcmp(item->data + item->size, recorder->sps, item->sps_size) != 0 ||
          memcmp(item->data + item->size + item->sps_size, recorder->pps, item->pps_size) != 0);
 
-    if (recorder->writer != NULL && item->keyframe &&
+    if (recorder->state == RECORDER_STATE_RECORDING && item->keyframe &&
         (new_parameters || item->capture_us - recorder->segment_start_us >=
                                (uint64_t)recorder->segment_seconds * 1000000u)) {
         /* Cut here: the next segment starts with this keyframe. */
         if (recorder_flush(recorder, item->capture_us) != 0)
             recorder_abandon_segment(recorder, "writing");
         else
-            recorder_close_segment(recorder);
-    } else if (recorder->writer != NULL && video->count > 0 &&
+            recorder_close_segment(recorder, RECORDER_STATE_WAITING);
+    } else if (recorder->state == RECORDER_STATE_RECORDING && video->count > 0 &&
                (item->keyframe || video->count >= RECORDER_MAX_PENDING ||
                 item->capture_us - video->capture_us[0] >= RECORDER_FRAGMENT_US)) {
         if (recorder_flush(recorder, item->capture_us) != 0) {
@@ -569,12 +574,17 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
             return;
         }
     }
-    if (recorder->writer == NULL) {
+    if (recorder->state == RECORDER_STATE_BACKOFF &&
+        recorder_monotonic_ms() >= recorder->retry_after_ms)
+        recorder_enter(recorder, RECORDER_STATE_WAITING);
+    if (recorder->state != RECORDER_STATE_RECORDING) {
         if (!item->keyframe || item->sps_size == 0 || item->pps_size == 0 ||
-            recorder_monotonic_ms() < recorder->retry_after_ms || recorder_tidy(recorder) != 0 ||
+            recorder->state == RECORDER_STATE_BACKOFF || recorder_tidy(recorder) != 0 ||
             recorder_open_segment(recorder, item) != 0) {
-            if (item->keyframe)
+            if (item->keyframe) {
                 recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+                recorder_enter(recorder, RECORDER_STATE_BACKOFF);
+            }
             return;
         }
     }
@@ -585,7 +595,7 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
 /* Recorder thread: one Opus packet. Audio joins the segment's timeline. */
 static void recorder_take_audio(struct recorder *recorder, const struct recorder_item *item)
 {
-    if (recorder->writer == NULL || recorder->segment_audio == 0 ||
+    if (recorder->state != RECORDER_STATE_RECORDING || recorder->segment_audio == 0 ||
         item->capture_us < recorder->segment_start_us ||
         recorder->audio.count >= RECORDER_MAX_PENDING)
         return;
@@ -596,12 +606,12 @@ static void recorder_take_audio(struct recorder *recorder, const struct recorder
  * nominal duration (no next frame tells its real one). */
 static void recorder_finish_segment(struct recorder *recorder, uint64_t last_capture)
 {
-    if (recorder->writer == NULL)
+    if (recorder->state != RECORDER_STATE_RECORDING)
         return;
     if (recorder_flush(recorder, last_capture + 1000000u / 30u) != 0)
         recorder_abandon_segment(recorder, "writing");
     else
-        recorder_close_segment(recorder);
+        recorder_close_segment(recorder, RECORDER_STATE_WAITING);
 }
 
 /* Recorder thread: record one frame or packet into the open segment (or
@@ -641,8 +651,9 @@ static int recorder_route(struct recorder *recorder, struct recorder_item *item,
         return 0;
     }
     recorder->next_segment_is_event = settings.mode == RECORDER_EVENTS;
-    if (recorder->writer != NULL && (settings.mode == RECORDER_OFF ||
-                                     recorder->segment_is_event != recorder->next_segment_is_event))
+    if (recorder->state == RECORDER_STATE_RECORDING &&
+        (settings.mode == RECORDER_OFF ||
+         recorder->segment_is_event != recorder->next_segment_is_event))
         recorder_finish_segment(recorder, *last_capture); /* the mode changed */
     if (settings.mode == RECORDER_OFF) {
         recorder_ring_clear(&recorder->ring);
@@ -659,7 +670,7 @@ static int recorder_route(struct recorder *recorder, struct recorder_item *item,
         if (until > recorder->clip_until_us)
             recorder->clip_until_us = until;
     }
-    if (recorder->writer != NULL) {
+    if (recorder->state == RECORDER_STATE_RECORDING) {
         /* In a clip: it ends at the first keyframe after its post-roll, which
          * then starts the next pre-roll. */
         if (!(item->is_video && item->keyframe && item->capture_us > recorder->clip_until_us)) {
@@ -723,6 +734,7 @@ static void *recorder_thread(void *data)
     recorder_ring_clear(&recorder->ring);
     if (recorder_tidy(recorder) != 0 && recorder->has_unclosed) /* start-up will repair it */
         free(recorder->unclosed_index);
+    recorder_enter(recorder, RECORDER_STATE_STOPPED);
     return NULL;
 }
 
@@ -747,13 +759,14 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
 
     if (recorder == NULL)
         return NULL;
-    pthread_mutex_init(&recorder->lock, NULL);
+    mutex_init_checked(&recorder->lock);
     pthread_cond_init(&recorder->wake, NULL);
     snprintf(recorder->directory, sizeof(recorder->directory), "%s", recordings_dir);
     snprintf(recorder->device_id, sizeof(recorder->device_id), "%s", device_id);
     recorder->segment_seconds = segment_seconds > 0 ? segment_seconds : RECORDER_SEGMENT_SECONDS;
     recorder->waiting_for_keyframe = 1;
     recorder->settings = *settings;
+    recorder->state = RECORDER_STATE_WAITING;
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
         pthread_cond_destroy(&recorder->wake);
         pthread_mutex_destroy(&recorder->lock);
@@ -774,6 +787,7 @@ void recorder_stop(struct recorder *recorder)
     pthread_cond_signal(&recorder->wake);
     pthread_mutex_unlock(&recorder->lock);
     pthread_join(recorder->thread, NULL);
+    assert(recorder->state == RECORDER_STATE_STOPPED);
     while ((item = recorder->head) != NULL) {
         recorder->head = item->next;
         free(item);

@@ -6,7 +6,10 @@
  * Threads: the doorbell's link thread pushes media (copied into a bounded
  * queue, never blocking); the recorder's own thread writes, fsyncs and
  * updates the index, so slow disks never slow the link or live view.
- * recorder->lock guards the queue and the counters.
+ * recorder->lock guards the queue and the counters; it is a leaf in the
+ * hub's lock order (devices/device_registry.h): taken inside an entry lock
+ * by HTTP threads reading the counters, never around a call out. The
+ * recorder thread's state (below) is its own and needs no lock.
  *
  * Crash safety: create file + init segment, fsync file and directory, insert
  * the 'open' row; append a fragment at each keyframe or each second, fdatasync
@@ -44,6 +47,43 @@ struct recorder_settings {
     enum recorder_mode mode;
     int pre_roll_seconds;  /* held as compressed packets, from a keyframe */
     int post_roll_seconds; /* after the last trigger of the event */
+};
+
+/*
+ * The recorder thread's states. recorder.c moves between them only through
+ * recorder_enter(), which in debug builds checks each arrow against this
+ * diagram and that a segment file is open exactly while RECORDING.
+ *
+ *               recorder_start()
+ *                      |
+ *                      v
+ *      +---------->  WAITING  --- a keyframe with SPS and PPS: file, ----> RECORDING
+ *      |              |   ^       init segment and 'open' row synced       |     |
+ *      |              |   |                                                |     |
+ *      |              |   +--- cut: segment length, new SPS/PPS, mode -----+     |
+ *      |              |        change, clip over, link lost: flushed,            |
+ *      | RETRY_MS     |        synced, row 'closed'                              |
+ *      | passed       | a keyframe, and no segment could open                    |
+ *      |              v                                                          |
+ *      +----------- BACKOFF  <--- a write or sync failed: what is durable -------+
+ *                    |   ^        stays, the segment is closed
+ *                    +---+ a keyframe before RETRY_MS passed (waits anew)
+ *
+ *      WAITING or BACKOFF --- the thread ends (recorder_stop(); an open
+ *      segment was first written and closed) ---> STOPPED
+ *
+ * WAITING: no segment open; continuous mode opens one at the next keyframe,
+ * events mode keeps the pre-roll ring (recorder_ring.h) until a trigger.
+ * RECORDING: a segment (24/7 or an event clip) is open and written.
+ * BACKOFF: no segment opens before retry_after (a full disk or database is
+ * not retried at every frame). STOPPED: recorder_stop() may free it.
+ * stats.recording mirrors RECORDING for other threads.
+ */
+enum recorder_state {
+    RECORDER_STATE_WAITING,
+    RECORDER_STATE_RECORDING,
+    RECORDER_STATE_BACKOFF,
+    RECORDER_STATE_STOPPED,
 };
 
 #define RECORDER_PRE_ROLL_MAX_BYTES (32u * 1024u * 1024u) /* cap on the pre-roll ring */

@@ -1,12 +1,51 @@
 /*
- * recorder_ring.c - the pre-roll ring of events mode (see recorder_ring.h).
- * Recorder thread only; the ring owns its items.
+ * recorder_ring.c - the recorder's queued items and the pre-roll ring of
+ * events mode (see recorder_ring.h). Items are made on the link thread; the
+ * ring is the recorder thread's only and owns its items.
  */
 #include "recording/recorder_ring.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "recording/recorder.h"
+
+struct recorder_item *recorder_item_video(const struct h264_access_unit *unit, uint64_t capture_us)
+{
+    size_t sps = unit->sps ? unit->sps_size : 0, pps = unit->pps ? unit->pps_size : 0;
+    struct recorder_item *item = malloc(sizeof(*item) + unit->avcc_size + sps + pps);
+
+    if (item == NULL)
+        return NULL;
+    memset(item, 0, sizeof(*item));
+    item->is_video = 1;
+    item->keyframe = unit->is_idr;
+    item->capture_us = capture_us;
+    item->size = unit->avcc_size;
+    item->sps_size = sps;
+    item->pps_size = pps;
+    memcpy(item->data, unit->avcc, unit->avcc_size);
+    if (sps > 0)
+        memcpy(item->data + unit->avcc_size, unit->sps, sps);
+    if (pps > 0)
+        memcpy(item->data + unit->avcc_size + sps, unit->pps, pps);
+    return item;
+}
+
+struct recorder_item *recorder_item_audio(const uint8_t *packet, size_t size, int samples,
+                                          uint64_t capture_us)
+{
+    struct recorder_item *item = malloc(sizeof(*item) + size);
+
+    if (item == NULL)
+        return NULL;
+    memset(item, 0, sizeof(*item));
+    item->samples = samples;
+    item->capture_us = capture_us;
+    item->size = size;
+    memcpy(item->data, packet, size);
+    return item;
+}
 
 /* Free the first item of the ring. Recorder thread. */
 void recorder_ring_drop_head(struct recorder_ring *ring)

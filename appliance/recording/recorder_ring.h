@@ -1,13 +1,17 @@
 /*
- * recorder_ring.h - the pre-roll ring of a doorbell in events mode: the
- * last few seconds of compressed packets, always starting on a keyframe, so
- * that a clip can start before its event. Recorder thread only (no lock).
+ * recorder_ring.h - the recorder's queued items (one frame or packet each,
+ * made by the link thread) and the pre-roll ring of a doorbell in events
+ * mode: the last few seconds of compressed packets, always starting on a
+ * keyframe, so that a clip can start before its event. The ring is the
+ * recorder thread's only (no lock).
  */
 #ifndef DOORSTEP_RECORDER_RING_H
 #define DOORSTEP_RECORDER_RING_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "media/h264.h"
 
 /* A queued frame or packet; parameter sets (video) follow the payload. */
 struct recorder_item {
@@ -17,6 +21,13 @@ struct recorder_item {
     size_t size, sps_size, pps_size;
     uint8_t data[]; /* payload, then SPS, then PPS */
 };
+
+/* Link thread: an item holding a copy of one access unit and its parameter
+ * sets, or of one Opus packet of `samples` 48 kHz samples. malloc'd (the
+ * caller frees it or hands it on); NULL if out of memory. */
+struct recorder_item *recorder_item_video(const struct h264_access_unit *unit, uint64_t capture_us);
+struct recorder_item *recorder_item_audio(const uint8_t *packet, size_t size, int samples,
+                                          uint64_t capture_us);
 
 /* The ring: items in capture order; it owns them. */
 struct recorder_ring {

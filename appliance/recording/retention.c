@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 #include "recording/recording_settings.h"
 #include "recording/recording_store.h"
 #include "storage/database.h"
@@ -503,7 +504,7 @@ struct retention *retention_start(const char *recordings_dir, const struct reten
     struct retention *retention = calloc(1, sizeof(*retention));
     if (retention == NULL)
         return NULL;
-    pthread_mutex_init(&retention->lock, NULL);
+    mutex_init_checked(&retention->lock);
     pthread_cond_init(&retention->wake, NULL);
     snprintf(retention->directory, sizeof(retention->directory), "%s", recordings_dir);
     retention->limits = *limits;

@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 #include "storage/database.h"
 
-static pthread_mutex_t database_reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t database_reserve_lock = MUTEX_INITIALIZER;
 static char database_reserve_path[4200];      /* written once by init */
 static char database_reserve_directory[4200]; /* written once by init */
 static int database_reserve_released;         /* the file is gone for want of room */

@@ -39,6 +39,7 @@
 #include "audio/audio_sim.h"
 #include "common/error_text.h"
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define AUDIO_CAPTURE_WAIT_MS      100
 #define AUDIO_CAPTURE_STALL_MS     2000  /* no data this long: reopen the device */
@@ -410,7 +411,7 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
     capture->pacer.mode = resolved.pacing;
     capture->sim_voice = resolved.sim_voice;
     atomic_init(&capture->stop, false);
-    pthread_mutex_init(&capture->lock, NULL);
+    mutex_init_checked(&capture->lock);
 
     capture->encoder =
         audio_capture_encoder(resolved.channels, resolved.bitrate_bps, error, error_size);

@@ -34,6 +34,7 @@
 
 #include "common/error_text.h"
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define AUDIO_PLAYBACK_POOL          32   /* packets in the jitter buffer at most */
 #define AUDIO_PLAYBACK_MAX_DECODE    5760 /* 120 ms: the longest Opus packet */
@@ -462,7 +463,7 @@ struct audio_playback *audio_playback_start(const struct audio_playback_config *
     playback->retry_ms = AUDIO_PLAYBACK_RETRY_MS;
     playback->pacer.mode = resolved.pacing;
     atomic_init(&playback->stop, false);
-    pthread_mutex_init(&playback->lock, NULL);
+    mutex_init_checked(&playback->lock);
     for (int i = 0; i < AUDIO_PLAYBACK_POOL; i++)
         playback->free_list[playback->free_count++] = &playback->pool[i];
 

@@ -27,6 +27,7 @@
 #include <mbedtls/sha256.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define LINK_CLIENT_DEFAULT_QUEUE_LIMIT (8u * 1024u * 1024u)
 #define LINK_CLIENT_BACKOFF_MIN_US      (500 * LWS_US_PER_MS)
@@ -127,6 +128,7 @@ static struct link_client_message *link_client_message_json(uint8_t type, uint32
 static void link_client_enqueue_locked(struct link_client *client,
                                        struct link_client_message *message)
 {
+    mutex_assert_held(&client->lock);
     if (client->queue_tail != NULL)
         client->queue_tail->next = message;
     else
@@ -138,6 +140,7 @@ static void link_client_enqueue_locked(struct link_client *client,
 /* Drop queued video (after a disconnect); keep events and snapshots. Locked. */
 static void link_client_drop_video_locked(struct link_client *client)
 {
+    mutex_assert_held(&client->lock);
     struct link_client_message **link = &client->queue_head;
     client->queue_tail = NULL;
     while (*link != NULL) {
@@ -634,7 +637,7 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     client->config.firmware = client->firmware;
     client->config.hub_key_sha256 = client->hub_key_sha256;
     client->waiting_for_keyframe = 1;
-    pthread_mutex_init(&client->lock, NULL);
+    mutex_init_checked(&client->lock);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, link_client_lws_log);
     memset(&info, 0, sizeof(info));

@@ -27,6 +27,7 @@
 #include "camera/frame_stamp.h"
 #include "common/error_text.h"
 #include "common/log.h"
+#include "common/mutex.h"
 
 #define MOTION_RUNNER_PERIOD_US   (1000000LL / MOTION_RUNNER_ANALYSIS_FPS)
 #define MOTION_RUNNER_STAMP_WIDTH 1280 /* from this width the opening removes the stamp */
@@ -104,7 +105,7 @@ struct motion_runner *motion_runner_create(const struct motion_runner_config *co
     motion_config_defaults(&runner->applied);
     runner->pending = runner->applied;
     atomic_init(&runner->pir_at_us, 0);
-    if (pthread_mutex_init(&runner->lock, NULL) != 0) {
+    if (mutex_init_checked(&runner->lock) != 0) {
         error_text_set(error, error_size, "cannot create a mutex");
         free(runner);
         return NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mutex.h"
 #include "link/link_client.h"
 #include "snapshot/snapshot.h"
 
@@ -19,7 +20,7 @@
 void snapshot_queue_init(struct snapshot_queue *queue)
 {
     memset(queue, 0, sizeof(*queue));
-    pthread_mutex_init(&queue->lock, NULL);
+    mutex_init_checked(&queue->lock);
 }
 
 /* Free the queue's lock; nothing else is owned. */
