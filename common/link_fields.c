@@ -1,7 +1,7 @@
 /*
  * link_fields.c - field-level rules for the device-link JSON payloads (see
  * link_fields.h): reading typed members with presence and range checks,
- * validating text, ids, URLs and hashes, and rounding numbers to the form
+ * validating text and ids, and rounding numbers to the form
  * cJSON prints exactly. Pure functions; any thread.
  */
 #include "common/link_fields.h"
@@ -86,33 +86,6 @@ int link_error_code_is_valid(const char *text)
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
             return 0;
     }
-    return 1;
-}
-
-/* 1 if text is exactly 64 lower-case hex digits. */
-int link_sha256_is_valid(const char *text, size_t buffer_size)
-{
-    if (strnlen(text, buffer_size) != 64)
-        return 0;
-    for (size_t i = 0; i < 64; i++)
-        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
-/* 1 if url is https://, fits, and holds only visible ASCII (no spaces or controls). */
-int link_url_is_valid(const char *url, size_t buffer_size)
-{
-    size_t length = strnlen(url, buffer_size);
-    size_t prefix_length = strlen(LINK_URL_PREFIX);
-
-    if (length >= buffer_size || length <= prefix_length)
-        return 0;
-    if (strncmp(url, LINK_URL_PREFIX, prefix_length) != 0)
-        return 0;
-    for (size_t i = 0; i < length; i++)
-        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-            return 0;
     return 1;
 }
 

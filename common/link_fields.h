@@ -29,7 +29,6 @@
 #define LINK_HEIGHT_MIN       90
 #define LINK_HEIGHT_MAX       2160
 #define LINK_FPS_MAX          60
-#define LINK_URL_PREFIX       "https://"
 
 enum link_field_presence {
     LINK_FIELD_OPTIONAL,
@@ -43,8 +42,6 @@ int link_text_fits(const char *text, size_t buffer_size);
 int link_text_is_safe(const char *text, size_t buffer_size);
 int link_device_id_is_valid(const char *text, size_t buffer_size);
 int link_error_code_is_valid(const char *text);
-int link_sha256_is_valid(const char *text, size_t buffer_size);
-int link_url_is_valid(const char *url, size_t buffer_size);
 int link_video_format_check(int width, int height, int fps, char *error, size_t error_size);
 int link_settings_is_valid(const cJSON *settings);
 int link_add_settings(cJSON *json, const cJSON *settings);

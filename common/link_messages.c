@@ -306,28 +306,12 @@ static int link_check_command(const struct link_command *command, char *error, s
             return link_field_error(error, error_size, "bitrate_kbps", "must be 0 or 50..20000");
         return link_video_format_check(command->width, command->height, command->fps, error,
                                        error_size);
-    case LINK_COMMAND_SETTINGS:
-        if (!link_settings_is_valid(command->settings))
-            return link_field_error(error, error_size, "settings", "not an object");
-        return 0;
     case LINK_COMMAND_SET_MOTION:
         if (command->motion == NULL || !cJSON_IsObject(command->motion))
             return link_field_error(error, error_size, "motion", "not an object");
         return 0;
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (!link_url_is_valid(command->url, sizeof(command->url)))
-            return link_field_error(error, error_size, "url",
-                                    "must be an https:// URL of visible ASCII, under 512 bytes");
-        if (!link_sha256_is_valid(command->sha256, sizeof(command->sha256)))
-            return link_field_error(error, error_size, "sha256", "must be 64 hex digits");
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
     case LINK_COMMAND_KEYFRAME:
     case LINK_COMMAND_SNAPSHOT:
-    case LINK_COMMAND_QUICK_REPLY:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
         return 0;
     }
     return link_field_error(error, error_size, "cmd", "unknown command");
@@ -337,8 +321,6 @@ static int link_check_command(const struct link_command *command, char *error, s
 static int link_parse_command_parameters(const cJSON *json, struct link_command *out, char *error,
                                          size_t error_size)
 {
-    uint8_t digest[32];
-
     switch (out->type) {
     case LINK_COMMAND_SET_VIDEO:
         if (link_json_int(json, "bitrate_kbps", LINK_FIELD_OPTIONAL, 0, LINK_BITRATE_MAX_KBPS,
@@ -354,37 +336,16 @@ static int link_parse_command_parameters(const cJSON *json, struct link_command 
     case LINK_COMMAND_SNAPSHOT:
         return link_json_uint32(json, "request_id", LINK_FIELD_OPTIONAL, &out->request_id, error,
                                 error_size);
-    case LINK_COMMAND_QUICK_REPLY:
-        return link_json_uint32(json, "reply_id", LINK_FIELD_REQUIRED, &out->reply_id, error,
-                                error_size);
-    case LINK_COMMAND_SETTINGS:
-        return link_json_object(json, "settings", LINK_FIELD_REQUIRED, &out->settings, error,
-                                error_size);
     case LINK_COMMAND_SET_MOTION:
         return link_json_object(json, "motion", LINK_FIELD_REQUIRED, &out->motion, error,
                                 error_size);
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (link_json_string(json, "url", LINK_FIELD_REQUIRED, out->url, sizeof(out->url), error,
-                             error_size) != 0 ||
-            link_json_string(json, "sha256", LINK_FIELD_REQUIRED, out->sha256, sizeof(out->sha256),
-                             error, error_size) != 0)
-            return -1;
-        /* Either case on the wire; stored lower-case as link_hex_encode writes it. */
-        if (link_hex_decode(out->sha256, digest, sizeof(digest)) != 0)
-            return link_field_error(error, error_size, "sha256", "must be 64 hex digits");
-        link_hex_encode(digest, sizeof(digest), out->sha256);
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
     case LINK_COMMAND_KEYFRAME:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
         return 0;
     }
     return link_field_error(error, error_size, "cmd", "unknown command");
 }
 
-/* Parse COMMAND; settings is borrowed from json. */
+/* Parse COMMAND; motion is borrowed from json. */
 int link_parse_command(const cJSON *json, struct link_command *out, char *error, size_t error_size)
 {
     char command_name[32] = "";
@@ -428,22 +389,9 @@ static int link_build_command_parameters(const struct link_command *command, cJS
         return 0;
     case LINK_COMMAND_SNAPSHOT:
         return cJSON_AddNumberToObject(json, "request_id", command->request_id) == NULL ? -1 : 0;
-    case LINK_COMMAND_QUICK_REPLY:
-        return cJSON_AddNumberToObject(json, "reply_id", command->reply_id) == NULL ? -1 : 0;
-    case LINK_COMMAND_SETTINGS:
-        return link_add_settings(json, command->settings);
     case LINK_COMMAND_SET_MOTION:
         return link_add_motion(json, command->motion);
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (cJSON_AddStringToObject(json, "url", command->url) == NULL ||
-            cJSON_AddStringToObject(json, "sha256", command->sha256) == NULL)
-            return -1;
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
     case LINK_COMMAND_KEYFRAME:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
         return 0;
     }
     return -1;

@@ -8,9 +8,8 @@
  *              on the network.
  *   link     - libwebsockets client to the hub (link_client.c).
  *   control  - the Unix control socket (button, PIR, scene triggers, stats).
- *   main     - starts the others, sends telemetry every 10 s, watches for a
- *              long button press, waits for SIGTERM/SIGINT and stops
- *              everything in reverse order.
+ *   main     - starts the others, sends telemetry every 10 s, waits for
+ *              SIGTERM/SIGINT and stops everything in reverse order.
  * Shared state between them is the struct doorbell below: atomics for
  * requests and counters, the link client's own lock for its queue, `lock`
  * for the button and the published sim ground truth, and the motion
@@ -54,10 +53,7 @@
 #define DOORBELL_TELEMETRY_PERIOD   10
 #define DOORBELL_SNAPSHOT_QUALITY   80
 #define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
-#define DOORBELL_DEBOUNCE_US        50000LL    /* contact bounce after a press */
-#define DOORBELL_LONG_PRESS_US      10000000LL /* held this long: pairing mode */
-#define DOORBELL_SIM_PRESS_US       600000LL   /* the scripted visitor's press */
-#define DOORBELL_MAX_HOLD_S         60
+#define DOORBELL_DEBOUNCE_US        50000LL /* contact bounce after a press */
 
 struct doorbell {
     struct doorbell_options options;
@@ -75,7 +71,6 @@ struct doorbell {
     struct snapshot_queue snapshots; /* pictures owed to the hub, taken after each frame */
     atomic_int reconfigure_bitrate_kbps;
     atomic_int reconfigure_width, reconfigure_height, reconfigure_fps; /* 0 = unchanged */
-    atomic_int streaming; /* 0 after the hub's stream_off, until stream_on */
     /* Counters for `stats`; written by the capture thread. */
     atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors;
     atomic_uint last_sequence;
@@ -88,9 +83,6 @@ struct doorbell {
     /* Guarded by lock. */
     pthread_mutex_t lock;
     int64_t button_pressed_at_us; /* monotonic; last accepted press, 0 = never */
-    int64_t button_held_since_us; /* 0 = released */
-    int64_t button_release_at_us;
-    int button_long_reported;
     int have_truth;
     struct sim_ground_truth truth; /* of the newest sim frame, for the `scene` command */
 };
@@ -107,7 +99,7 @@ static void doorbell_send_event(struct doorbell *doorbell, enum link_event_type 
 static void doorbell_send_telemetry(struct doorbell *doorbell);
 static void doorbell_ring(struct doorbell *doorbell);
 
-static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us);
+static int doorbell_button_press(struct doorbell *doorbell);
 
 /* Capture thread: in the scripted sim scene the visitor presses the bell;
  * ring exactly as a real button press would. Publishes the ground truth for
@@ -121,7 +113,7 @@ static int doorbell_watch_sim(struct doorbell *doorbell)
         return 0;
     pressed = truth.button_pressed;
     if (pressed && !doorbell->sim_button_was_pressed)
-        doorbell_button_press(doorbell, DOORBELL_SIM_PRESS_US);
+        doorbell_button_press(doorbell);
     doorbell->sim_button_was_pressed = pressed;
     pthread_mutex_lock(&doorbell->lock);
     doorbell->truth = truth;
@@ -202,8 +194,7 @@ static void *doorbell_capture_thread(void *data)
             continue;
         }
         atomic_fetch_add(&doorbell->frames_encoded, 1);
-        if (atomic_load(&doorbell->streaming) &&
-            link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
+        if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
         /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
@@ -242,13 +233,11 @@ static void doorbell_ring(struct doorbell *doorbell)
 }
 
 /*
- * The button went down, to be held for hold_us (the sim's commands say how
- * long; GPIO would report the release). A press within DOORBELL_DEBOUNCE_US
- * of the last one is contact bounce and ignored. It rings at once: waiting
- * for the release would delay every ring, so a long press rings too and
- * only adds pairing mode (doorbell_watch_long_press). 1 if it rang. Any thread.
+ * The button went down. A press within DOORBELL_DEBOUNCE_US of the last one
+ * is contact bounce and ignored; any other rings at once. 1 if it rang. Any
+ * thread.
  */
-static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us)
+static int doorbell_button_press(struct doorbell *doorbell)
 {
     int64_t now = doorbell_now_us();
     int bounce;
@@ -256,41 +245,13 @@ static int doorbell_button_press(struct doorbell *doorbell, int64_t hold_us)
     pthread_mutex_lock(&doorbell->lock);
     bounce = doorbell->button_pressed_at_us != 0 &&
              now - doorbell->button_pressed_at_us < DOORBELL_DEBOUNCE_US;
-    if (!bounce) {
+    if (!bounce)
         doorbell->button_pressed_at_us = now;
-        doorbell->button_held_since_us = now;
-        doorbell->button_release_at_us = now + hold_us;
-        doorbell->button_long_reported = 0;
-    }
     pthread_mutex_unlock(&doorbell->lock);
     if (bounce)
         return 0;
     doorbell_ring(doorbell);
     return 1;
-}
-
-/* Main thread, every second: a press held for DOORBELL_LONG_PRESS_US asks
- * for pairing mode. Pairing is not built yet, so it is only logged; nothing
- * goes to the hub. */
-static void doorbell_watch_long_press(struct doorbell *doorbell)
-{
-    int64_t now = doorbell_now_us(), held_until;
-    int long_press = 0;
-
-    pthread_mutex_lock(&doorbell->lock);
-    if (doorbell->button_held_since_us != 0) {
-        held_until = now < doorbell->button_release_at_us ? now : doorbell->button_release_at_us;
-        if (!doorbell->button_long_reported &&
-            held_until - doorbell->button_held_since_us >= DOORBELL_LONG_PRESS_US) {
-            doorbell->button_long_reported = 1;
-            long_press = 1;
-        }
-        if (now >= doorbell->button_release_at_us)
-            doorbell->button_held_since_us = 0;
-    }
-    pthread_mutex_unlock(&doorbell->lock);
-    if (long_press)
-        log_info("button held for 10 s: pairing mode requested (not available in this firmware)");
 }
 
 /* Send a motion event to the hub. Any thread. */
@@ -378,15 +339,6 @@ static void doorbell_on_command(const struct link_command *command, const cJSON 
         break;
     case LINK_COMMAND_KEYFRAME:
         encoder_request_keyframe(doorbell->encoder);
-        break;
-    case LINK_COMMAND_STREAM_ON:
-        /* Resume on a keyframe: the hub has no reference frames. */
-        link_client_require_keyframe(doorbell->link);
-        encoder_request_keyframe(doorbell->encoder);
-        atomic_store(&doorbell->streaming, 1);
-        break;
-    case LINK_COMMAND_STREAM_OFF:
-        atomic_store(&doorbell->streaming, 0);
         break;
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
@@ -482,16 +434,7 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
 
     sscanf(command, "%31s %31s", name, argument);
     if (strcmp(name, "press") == 0 || strcmp(name, "ring") == 0) {
-        if (doorbell_button_press(doorbell, 0))
-            snprintf(reply, reply_size, "ok");
-        else
-            snprintf(reply, reply_size, "ok: ignored (contact bounce)");
-    } else if (strcmp(name, "hold") == 0) {
-        char *end = NULL;
-        double seconds = strtod(argument, &end);
-        if (end == argument || *end != '\0' || !(seconds >= 0.0 && seconds <= DOORBELL_MAX_HOLD_S))
-            snprintf(reply, reply_size, "error: hold SECONDS, 0 to %d", DOORBELL_MAX_HOLD_S);
-        else if (doorbell_button_press(doorbell, (int64_t)(seconds * 1e6)))
+        if (doorbell_button_press(doorbell))
             snprintf(reply, reply_size, "ok");
         else
             snprintf(reply, reply_size, "ok: ignored (contact bounce)");
@@ -554,7 +497,7 @@ static void doorbell_on_control(const char *command, char *reply, size_t reply_s
                  doorbell->options.height, doorbell->options.fps, doorbell->options.bitrate_kbps);
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
-                 "commands: press, hold SECONDS, pir, battery N, snapshot, keyframe, light on|off, "
+                 "commands: press, pir, battery N, snapshot, keyframe, light on|off, "
                  "night, day, visitor, car, cat, stats, motion, scene; test-only: motion-event");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
@@ -652,7 +595,6 @@ int main(int argc, char **argv)
     }
     doorbell->started_at = time(NULL);
     atomic_store(&doorbell->battery_percent, -1);
-    atomic_store(&doorbell->streaming, 1);
     if (pthread_mutex_init(&doorbell->lock, NULL) != 0) {
         free(doorbell);
         return 1;
@@ -754,7 +696,6 @@ int main(int argc, char **argv)
         }
         if (++ticks % DOORBELL_TELEMETRY_PERIOD == 1)
             doorbell_send_telemetry(doorbell);
-        doorbell_watch_long_press(doorbell);
     }
     atomic_store(&doorbell->stopping, 1);
     pthread_join(doorbell->capture_thread, NULL);
