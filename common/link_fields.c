@@ -314,6 +314,33 @@ static int link_fields_parse_name(const struct link_field *field, const cJSON *j
                             error_size);
 }
 
+/* 1 if a table entry's member has the size its type reads and writes (a
+ * wrong table is a programming error: asserted in debug builds). */
+static int link_field_size_matches(const struct link_field *field)
+{
+    switch (field->type) {
+    case LINK_FIELD_INT:
+    case LINK_FIELD_BOOL:
+        return field->size == sizeof(int);
+    case LINK_FIELD_UINT32:
+        return field->size == sizeof(uint32_t);
+    case LINK_FIELD_UINT64:
+        return field->size == sizeof(uint64_t);
+    case LINK_FIELD_NUMBER:
+        return field->size == sizeof(double);
+    case LINK_FIELD_OBJECT:
+        return field->size == sizeof(const cJSON *);
+    case LINK_FIELD_TEXT:
+    case LINK_FIELD_EVENT_TYPE:
+    case LINK_FIELD_COMMAND_TYPE:
+        return field->size > 0;
+    case LINK_FIELD_ARRAY:
+        return field->array != NULL &&
+               field->size == (size_t)field->array->max_count * field->array->element_size;
+    }
+    return 0;
+}
+
 /* Read one field of json into its member of out; 0 or -1 with reason. */
 static int link_fields_parse_one(const struct link_field *field, const cJSON *json, void *out,
                                  char *error, size_t error_size)
@@ -322,6 +349,7 @@ static int link_fields_parse_one(const struct link_field *field, const cJSON *js
     char name[LINK_TEXT_MAX];
     int64_t integer;
 
+    assert(link_field_size_matches(field));
     switch (field->type) {
     case LINK_FIELD_TEXT:
         return link_json_string(json, field->key, field->presence, (char *)member, field->size,
@@ -418,9 +446,9 @@ static void link_fields_canonical(const struct link_field *fields, size_t count,
         } else if (field->type == LINK_FIELD_ARRAY) {
             const struct link_field_array *array = field->array;
             int elements = *(const int *)((unsigned char *)inout + array->count_offset);
-            for (int e = 0; e < elements && e < array->max_count; e++)
+            for (int index = 0; index < elements && index < array->max_count; index++)
                 link_fields_canonical(array->fields, array->field_count,
-                                      member + (size_t)e * array->element_size);
+                                      member + (size_t)index * array->element_size);
         }
     }
 }
@@ -438,9 +466,9 @@ static int link_fields_build_array(const struct link_field *field, const void *i
 
     if (items == NULL)
         return -1;
-    for (int e = 0; e < elements; e++) {
+    for (int index = 0; index < elements; index++) {
         const unsigned char *element =
-            (const unsigned char *)in + field->offset + (size_t)e * array->element_size;
+            (const unsigned char *)in + field->offset + (size_t)index * array->element_size;
         cJSON *item = cJSON_CreateObject();
         if (item == NULL)
             return -1;
