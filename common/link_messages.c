@@ -5,28 +5,58 @@
  * into fixed-size structs, and builders that emit exactly what the parsers
  * accept. CHALLENGE and AUTH are in link_protocol.c next to the MAC.
  *
- * Shared by the hub (WebSocket handler threads) and the doorbell (its link
- * thread). Pure functions: no globals, no I/O, no logging. Parsers fill the
- * caller's struct and may borrow "settings" subtrees from the caller's JSON;
- * builders return a new cJSON tree that the caller deletes.
+ * Each payload is one field table (struct link_layout, link_fields.h): the
+ * JSON key, type, range and struct offset of every field, in wire order. The
+ * generic parser and builder in link_fields.c walk it; what is left here is
+ * the tables and one rule set per struct (the link_check_* functions), which
+ * both directions apply: the parser after reading the fields, the builder
+ * before emitting, so a built payload always parses back.
  *
- * One rule set per struct (the link_check_* functions) serves both directions:
- * the parser extracts JSON types, then checks ranges; the builder checks the
- * same ranges before emitting, so a built payload always parses back.
+ * Shared by the hub (WebSocket handler threads) and the doorbell (its link
+ * thread). Pure functions: no globals but constant tables, no I/O, no
+ * logging. Parsers fill the caller's struct and may borrow "settings" and
+ * "motion" subtrees from the caller's JSON; builders return a new cJSON tree
+ * that the caller deletes.
  */
 #include "common/link_protocol.h"
 
 #include <assert.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "common/link_fields.h"
 
+/* One table entry: member of struct type, JSON key, field type, presence,
+ * range (numbers) and, for an optional number or boolean, its value when absent. */
+#define LINK_FIELD(struct_name, member, key_text, field_type, field_presence, minimum, maximum,    \
+                   when_absent)                                                                    \
+    {                                                                                              \
+        .key = (key_text), .type = (field_type), .presence = (field_presence),                     \
+        .offset = offsetof(struct struct_name, member),                                            \
+        .size = sizeof(((struct struct_name *)0)->member), .min = (minimum), .max = (maximum),     \
+        .initial = (when_absent)                                                                   \
+    }
+#define LINK_REQUIRED(struct_name, member, field_type, minimum, maximum)                           \
+    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_REQUIRED, minimum, maximum, 0)
+#define LINK_OPTIONAL(struct_name, member, field_type, minimum, maximum, when_absent)              \
+    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_OPTIONAL, minimum, maximum,    \
+               when_absent)
+#define LINK_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+static_assert(sizeof(struct link_event) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
+static_assert(sizeof(struct link_hello) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
+static_assert(sizeof(struct link_telemetry) <= LINK_LAYOUT_MAX_STRUCT_SIZE,
+              "builder copy too small");
+static_assert(sizeof(enum link_event_type) == sizeof(int) &&
+                  sizeof(enum link_command_type) == sizeof(int),
+              "enum fields are read as int-sized members");
+
+/* ---- hello ------------------------------------------------------------------ */
+
 /* Range rules of HELLO, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_hello(const struct link_hello *hello, char *error, size_t error_size)
+static int link_check_hello(const void *in, char *error, size_t error_size)
 {
+    const struct link_hello *hello = in;
+
     if (!link_device_id_is_valid(hello->device_id, sizeof(hello->device_id)))
         return link_field_error(error, error_size, "device_id", "must be 1-63 of [A-Za-z0-9_-]");
     if (!link_text_is_safe(hello->firmware, sizeof(hello->firmware)))
@@ -40,60 +70,28 @@ static int link_check_hello(const struct link_hello *hello, char *error, size_t 
     return link_video_format_check(hello->width, hello->height, hello->fps, error, error_size);
 }
 
-/* Parse HELLO into the caller's struct. */
-int link_parse_hello(const cJSON *json, struct link_hello *out, char *error, size_t error_size)
-{
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
-        link_json_string(json, "device_id", LINK_FIELD_REQUIRED, out->device_id,
-                         sizeof(out->device_id), error, error_size) != 0 ||
-        link_json_string(json, "firmware", LINK_FIELD_REQUIRED, out->firmware,
-                         sizeof(out->firmware), error, error_size) != 0 ||
-        link_json_int(json, "protocol", LINK_FIELD_REQUIRED, 0, 255, &out->protocol, error,
-                      error_size) != 0 ||
-        link_json_int(json, "width", LINK_FIELD_OPTIONAL, 0, LINK_WIDTH_MAX, &out->width, error,
-                      error_size) != 0 ||
-        link_json_int(json, "height", LINK_FIELD_OPTIONAL, 0, LINK_HEIGHT_MAX, &out->height, error,
-                      error_size) != 0 ||
-        link_json_int(json, "fps", LINK_FIELD_OPTIONAL, 0, LINK_FPS_MAX, &out->fps, error,
-                      error_size) != 0 ||
-        link_json_int(json, "audio_channels", LINK_FIELD_OPTIONAL, 0, 2, &out->audio_channels,
-                      error, error_size) != 0 ||
-        link_json_bool(json, "event_snapshots", LINK_FIELD_OPTIONAL, &out->event_snapshots, error,
-                       error_size) != 0)
-        return -1;
-    return link_check_hello(out, error, error_size);
-}
+static const struct link_field link_hello_fields[] = {
+    LINK_REQUIRED(link_hello, device_id, LINK_FIELD_TEXT, 0, 0),
+    LINK_REQUIRED(link_hello, firmware, LINK_FIELD_TEXT, 0, 0),
+    LINK_REQUIRED(link_hello, protocol, LINK_FIELD_INT, 0, 255),
+    LINK_OPTIONAL(link_hello, width, LINK_FIELD_INT, 0, LINK_WIDTH_MAX, 0),
+    LINK_OPTIONAL(link_hello, height, LINK_FIELD_INT, 0, LINK_HEIGHT_MAX, 0),
+    LINK_OPTIONAL(link_hello, fps, LINK_FIELD_INT, 0, LINK_FPS_MAX, 0),
+    LINK_OPTIONAL(link_hello, audio_channels, LINK_FIELD_INT, 0, 2, 0),
+    LINK_OPTIONAL(link_hello, event_snapshots, LINK_FIELD_BOOL, 0, 1, 0),
+};
 
-/* Build HELLO; NULL if out of memory or invalid. The caller deletes the tree. */
-cJSON *link_build_hello(const struct link_hello *hello)
-{
-    cJSON *json;
-
-    assert(hello != NULL);
-    if (link_check_hello(hello, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL || cJSON_AddStringToObject(json, "device_id", hello->device_id) == NULL ||
-        cJSON_AddStringToObject(json, "firmware", hello->firmware) == NULL ||
-        cJSON_AddNumberToObject(json, "protocol", hello->protocol) == NULL ||
-        cJSON_AddNumberToObject(json, "width", hello->width) == NULL ||
-        cJSON_AddNumberToObject(json, "height", hello->height) == NULL ||
-        cJSON_AddNumberToObject(json, "fps", hello->fps) == NULL ||
-        cJSON_AddNumberToObject(json, "audio_channels", hello->audio_channels) == NULL ||
-        cJSON_AddBoolToObject(json, "event_snapshots", hello->event_snapshots) == NULL)
-        goto fail;
-    return json;
-
-fail:
-    cJSON_Delete(json);
-    return NULL;
-}
+static const struct link_layout link_hello_layout = {
+    link_hello_fields, LINK_COUNT(link_hello_fields), sizeof(struct link_hello), link_check_hello,
+    NULL};
 
 /* ---- event ------------------------------------------------------------------ */
 
 /* One box lies inside the frame and has a size; 0 or -1 with reason. */
-static int link_check_box(const struct link_box *box, char *error, size_t error_size)
+static int link_check_box(const void *in, char *error, size_t error_size)
 {
+    const struct link_box *box = in;
+
     if (!(box->x >= 0 && box->x <= 1) || !(box->y >= 0 && box->y <= 1))
         return link_field_error(error, error_size, "boxes", "x and y must be in 0..1");
     if (!(box->w > 0 && box->w <= 1) || !(box->h > 0 && box->h <= 1))
@@ -104,8 +102,10 @@ static int link_check_box(const struct link_box *box, char *error, size_t error_
 }
 
 /* Range rules of EVENT, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_event(const struct link_event *event, char *error, size_t error_size)
+static int link_check_event(const void *in, char *error, size_t error_size)
 {
+    const struct link_event *event = in;
+
     if ((unsigned)event->type > (unsigned)LINK_EVENT_TAMPER)
         return link_field_error(error, error_size, "type", "unknown event type");
     if (!(event->score >= 0 && event->score <= 1))
@@ -120,114 +120,51 @@ static int link_check_event(const struct link_event *event, char *error, size_t 
     return 0;
 }
 
-/* Parse one {"x","y","w","h"} box; all four are required. */
-static int link_parse_box(const cJSON *item, struct link_box *box, char *error, size_t error_size)
-{
-    if (!cJSON_IsObject(item))
-        return link_field_error(error, error_size, "boxes", "entry is not an object");
-    if (link_json_number(item, "x", LINK_FIELD_REQUIRED, 0, 1, &box->x, error, error_size) != 0 ||
-        link_json_number(item, "y", LINK_FIELD_REQUIRED, 0, 1, &box->y, error, error_size) != 0 ||
-        link_json_number(item, "w", LINK_FIELD_REQUIRED, 0, 1, &box->w, error, error_size) != 0 ||
-        link_json_number(item, "h", LINK_FIELD_REQUIRED, 0, 1, &box->h, error, error_size) != 0)
-        return -1;
-    return link_check_box(box, error, error_size);
-}
+/* {"x","y","w","h"}: all four are required. */
+static const struct link_field link_box_fields[] = {
+    LINK_REQUIRED(link_box, x, LINK_FIELD_NUMBER, 0, 1),
+    LINK_REQUIRED(link_box, y, LINK_FIELD_NUMBER, 0, 1),
+    LINK_REQUIRED(link_box, w, LINK_FIELD_NUMBER, 0, 1),
+    LINK_REQUIRED(link_box, h, LINK_FIELD_NUMBER, 0, 1),
+};
 
-/* Parse EVENT; defaults: score 1, active true, no boxes. */
-int link_parse_event(const cJSON *json, struct link_event *out, char *error, size_t error_size)
-{
-    char type_name[16] = "";
-    const cJSON *boxes = NULL;
-    const cJSON *item;
+static const struct link_field_array link_event_boxes = {link_box_fields,
+                                                         LINK_COUNT(link_box_fields),
+                                                         sizeof(struct link_box),
+                                                         LINK_MAX_BOXES,
+                                                         offsetof(struct link_event, box_count),
+                                                         "at most 16",
+                                                         link_check_box};
 
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0)
-        return -1;
-    out->score = 1.0;
-    out->active = 1;
-    if (link_json_string(json, "type", LINK_FIELD_REQUIRED, type_name, sizeof(type_name), error,
-                         error_size) != 0)
-        return -1;
-    if (link_event_type_from_name(type_name, &out->type) != 0)
-        return link_field_error(error, error_size, "type", "unknown event type");
-    if (link_json_uint32(json, "id", LINK_FIELD_REQUIRED, &out->id, error, error_size) != 0 ||
-        link_json_number(json, "score", LINK_FIELD_OPTIONAL, 0, 1, &out->score, error,
-                         error_size) != 0 ||
-        link_json_bool(json, "active", LINK_FIELD_OPTIONAL, &out->active, error, error_size) != 0 ||
-        link_json_member(json, "boxes", LINK_FIELD_OPTIONAL, &boxes, error, error_size) != 0)
-        return -1;
-    if (boxes != NULL) {
-        if (!cJSON_IsArray(boxes))
-            return link_field_error(error, error_size, "boxes", "not an array");
-        cJSON_ArrayForEach(item, boxes)
-        {
-            if (out->box_count >= LINK_MAX_BOXES)
-                return link_field_error(error, error_size, "boxes", "at most 16");
-            if (link_parse_box(item, &out->boxes[out->box_count], error, error_size) != 0)
-                return -1;
-            out->box_count++;
-        }
-    }
-    return link_check_event(out, error, error_size);
-}
+/* Defaults: score 1, active true, no boxes. */
+static const struct link_field link_event_fields[] = {
+    {.key = "type",
+     .type = LINK_FIELD_EVENT_TYPE,
+     .presence = LINK_FIELD_REQUIRED,
+     .offset = offsetof(struct link_event, type),
+     .size = 16}, /* the name: 15 bytes at most */
+    LINK_REQUIRED(link_event, id, LINK_FIELD_UINT32, 0, UINT32_MAX),
+    LINK_OPTIONAL(link_event, score, LINK_FIELD_NUMBER, 0, 1, 1),
+    LINK_OPTIONAL(link_event, active, LINK_FIELD_BOOL, 0, 1, 1),
+    {.key = "boxes",
+     .type = LINK_FIELD_ARRAY,
+     .presence = LINK_FIELD_OPTIONAL,
+     .offset = offsetof(struct link_event, boxes),
+     .size = sizeof(((struct link_event *)0)->boxes),
+     .array = &link_event_boxes},
+};
 
-/* Build EVENT with numbers in canonical form; NULL if out of memory or invalid.
- * The caller deletes the tree. */
-cJSON *link_build_event(const struct link_event *event_in)
-{
-    struct link_event canonical;
-    const struct link_event *event = &canonical;
-    cJSON *json, *boxes;
-
-    assert(event_in != NULL);
-    canonical = *event_in;
-    canonical.score = link_number_canonical(canonical.score);
-    for (int i = 0; i < canonical.box_count && i < LINK_MAX_BOXES; i++) {
-        struct link_box *box = &canonical.boxes[i];
-        box->x = link_number_canonical(box->x);
-        box->y = link_number_canonical(box->y);
-        box->w = link_number_canonical(box->w);
-        box->h = link_number_canonical(box->h);
-    }
-    if (link_check_event(event, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL ||
-        cJSON_AddStringToObject(json, "type", link_event_type_name(event->type)) == NULL ||
-        cJSON_AddNumberToObject(json, "id", event->id) == NULL ||
-        cJSON_AddNumberToObject(json, "score", event->score) == NULL ||
-        cJSON_AddBoolToObject(json, "active", event->active) == NULL)
-        goto fail;
-    boxes = cJSON_AddArrayToObject(json, "boxes");
-    if (boxes == NULL)
-        goto fail;
-    for (int i = 0; i < event->box_count; i++) {
-        const struct link_box *box = &event->boxes[i];
-        cJSON *item = cJSON_CreateObject();
-        if (item == NULL)
-            goto fail;
-        if (!cJSON_AddItemToArray(boxes, item)) {
-            cJSON_Delete(item);
-            goto fail;
-        }
-        if (cJSON_AddNumberToObject(item, "x", box->x) == NULL ||
-            cJSON_AddNumberToObject(item, "y", box->y) == NULL ||
-            cJSON_AddNumberToObject(item, "w", box->w) == NULL ||
-            cJSON_AddNumberToObject(item, "h", box->h) == NULL)
-            goto fail;
-    }
-    return json;
-
-fail:
-    cJSON_Delete(json);
-    return NULL;
-}
+static const struct link_layout link_event_layout = {
+    link_event_fields, LINK_COUNT(link_event_fields), sizeof(struct link_event), link_check_event,
+    NULL};
 
 /* ---- telemetry -------------------------------------------------------------- */
 
 /* Range rules of TELEMETRY, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_telemetry(const struct link_telemetry *telemetry, char *error,
-                                size_t error_size)
+static int link_check_telemetry(const void *in, char *error, size_t error_size)
 {
+    const struct link_telemetry *telemetry = in;
+
     if (telemetry->battery_percent < -1 || telemetry->battery_percent > 100)
         return link_field_error(error, error_size, "battery_percent", "must be -1..100");
     if (telemetry->rssi_dbm < -150 || telemetry->rssi_dbm > 0)
@@ -241,64 +178,26 @@ static int link_check_telemetry(const struct link_telemetry *telemetry, char *er
     return 0;
 }
 
-/* Parse TELEMETRY; defaults: battery_percent -1 (mains), rssi_dbm 0 (wired). */
-int link_parse_telemetry(const cJSON *json, struct link_telemetry *out, char *error,
-                         size_t error_size)
-{
-    int64_t uptime = 0;
+/* Defaults: battery_percent -1 (mains), rssi_dbm 0 (wired). */
+static const struct link_field link_telemetry_fields[] = {
+    LINK_OPTIONAL(link_telemetry, battery_percent, LINK_FIELD_INT, -1, 100, -1),
+    LINK_OPTIONAL(link_telemetry, rssi_dbm, LINK_FIELD_INT, -150, 0, 0),
+    LINK_REQUIRED(link_telemetry, temperature_c, LINK_FIELD_NUMBER, -100, 200),
+    LINK_REQUIRED(link_telemetry, uptime_s, LINK_FIELD_UINT64, 0, LINK_JSON_MAX_EXACT_INTEGER),
+    LINK_REQUIRED(link_telemetry, firmware, LINK_FIELD_TEXT, 0, 0),
+};
 
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0)
-        return -1;
-    out->battery_percent = -1;
-    out->rssi_dbm = 0;
-    if (link_json_int(json, "battery_percent", LINK_FIELD_OPTIONAL, -1, 100, &out->battery_percent,
-                      error, error_size) != 0 ||
-        link_json_int(json, "rssi_dbm", LINK_FIELD_OPTIONAL, -150, 0, &out->rssi_dbm, error,
-                      error_size) != 0 ||
-        link_json_number(json, "temperature_c", LINK_FIELD_REQUIRED, -100, 200, &out->temperature_c,
-                         error, error_size) != 0 ||
-        link_json_integer(json, "uptime_s", LINK_FIELD_REQUIRED, 0, LINK_JSON_MAX_EXACT_INTEGER,
-                          &uptime, error, error_size) != 0 ||
-        link_json_string(json, "firmware", LINK_FIELD_REQUIRED, out->firmware,
-                         sizeof(out->firmware), error, error_size) != 0)
-        return -1;
-    out->uptime_s = (uint64_t)uptime;
-    return link_check_telemetry(out, error, error_size);
-}
-
-/* Build TELEMETRY with numbers in canonical form; NULL if out of memory or invalid.
- * The caller deletes the tree. */
-cJSON *link_build_telemetry(const struct link_telemetry *telemetry_in)
-{
-    struct link_telemetry canonical;
-    const struct link_telemetry *telemetry = &canonical;
-    cJSON *json;
-
-    assert(telemetry_in != NULL);
-    canonical = *telemetry_in;
-    canonical.temperature_c = link_number_canonical(canonical.temperature_c);
-    if (link_check_telemetry(telemetry, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL ||
-        cJSON_AddNumberToObject(json, "battery_percent", telemetry->battery_percent) == NULL ||
-        cJSON_AddNumberToObject(json, "rssi_dbm", telemetry->rssi_dbm) == NULL ||
-        cJSON_AddNumberToObject(json, "temperature_c", telemetry->temperature_c) == NULL ||
-        cJSON_AddNumberToObject(json, "uptime_s", (double)telemetry->uptime_s) == NULL ||
-        cJSON_AddStringToObject(json, "firmware", telemetry->firmware) == NULL)
-        goto fail;
-    return json;
-
-fail:
-    cJSON_Delete(json);
-    return NULL;
-}
+static const struct link_layout link_telemetry_layout = {
+    link_telemetry_fields, LINK_COUNT(link_telemetry_fields), sizeof(struct link_telemetry),
+    link_check_telemetry, NULL};
 
 /* ---- command ---------------------------------------------------------------- */
 
 /* Parameter rules of each COMMAND, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_command(const struct link_command *command, char *error, size_t error_size)
+static int link_check_command(const void *in, char *error, size_t error_size)
 {
+    const struct link_command *command = in;
+
     switch (command->type) {
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps != 0 && (command->bitrate_kbps < LINK_BITRATE_MIN_KBPS ||
@@ -306,175 +205,76 @@ static int link_check_command(const struct link_command *command, char *error, s
             return link_field_error(error, error_size, "bitrate_kbps", "must be 0 or 50..20000");
         return link_video_format_check(command->width, command->height, command->fps, error,
                                        error_size);
-    case LINK_COMMAND_SETTINGS:
-        if (!link_settings_is_valid(command->settings))
-            return link_field_error(error, error_size, "settings", "not an object");
-        return 0;
     case LINK_COMMAND_SET_MOTION:
         if (command->motion == NULL || !cJSON_IsObject(command->motion))
             return link_field_error(error, error_size, "motion", "not an object");
         return 0;
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (!link_url_is_valid(command->url, sizeof(command->url)))
-            return link_field_error(error, error_size, "url",
-                                    "must be an https:// URL of visible ASCII, under 512 bytes");
-        if (!link_sha256_is_valid(command->sha256, sizeof(command->sha256)))
-            return link_field_error(error, error_size, "sha256", "must be 64 hex digits");
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
     case LINK_COMMAND_KEYFRAME:
     case LINK_COMMAND_SNAPSHOT:
-    case LINK_COMMAND_QUICK_REPLY:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
         return 0;
     }
     return link_field_error(error, error_size, "cmd", "unknown command");
 }
 
-/* Parse the parameters that belong to out->type; others are ignored. */
-static int link_parse_command_parameters(const cJSON *json, struct link_command *out, char *error,
-                                         size_t error_size)
+/* Every command: its name ("cmd", 31 bytes at most) and the hub's id. */
+static const struct link_field link_command_fields[] = {
+    {.key = "cmd",
+     .type = LINK_FIELD_COMMAND_TYPE,
+     .presence = LINK_FIELD_REQUIRED,
+     .offset = offsetof(struct link_command, type),
+     .size = 32},
+    LINK_REQUIRED(link_command, id, LINK_FIELD_UINT32, 0, UINT32_MAX),
+};
+
+static const struct link_field link_set_video_fields[] = {
+    LINK_OPTIONAL(link_command, bitrate_kbps, LINK_FIELD_INT, 0, LINK_BITRATE_MAX_KBPS, 0),
+    LINK_OPTIONAL(link_command, width, LINK_FIELD_INT, 0, LINK_WIDTH_MAX, 0),
+    LINK_OPTIONAL(link_command, height, LINK_FIELD_INT, 0, LINK_HEIGHT_MAX, 0),
+    LINK_OPTIONAL(link_command, fps, LINK_FIELD_INT, 0, LINK_FPS_MAX, 0),
+};
+
+static const struct link_field link_snapshot_fields[] = {
+    LINK_OPTIONAL(link_command, request_id, LINK_FIELD_UINT32, 0, UINT32_MAX, 0),
+};
+
+static const struct link_field link_set_motion_fields[] = {
+    LINK_REQUIRED(link_command, motion, LINK_FIELD_OBJECT, 0, 0),
+};
+
+/* The parameters of the command's type (others are ignored); NULL for a
+ * type this codec does not know. */
+static const struct link_field *link_command_parameters(const void *in, size_t *count_out)
 {
-    uint8_t digest[32];
+    const struct link_command *command = in;
 
-    switch (out->type) {
-    case LINK_COMMAND_SET_VIDEO:
-        if (link_json_int(json, "bitrate_kbps", LINK_FIELD_OPTIONAL, 0, LINK_BITRATE_MAX_KBPS,
-                          &out->bitrate_kbps, error, error_size) != 0 ||
-            link_json_int(json, "width", LINK_FIELD_OPTIONAL, 0, LINK_WIDTH_MAX, &out->width, error,
-                          error_size) != 0 ||
-            link_json_int(json, "height", LINK_FIELD_OPTIONAL, 0, LINK_HEIGHT_MAX, &out->height,
-                          error, error_size) != 0 ||
-            link_json_int(json, "fps", LINK_FIELD_OPTIONAL, 0, LINK_FPS_MAX, &out->fps, error,
-                          error_size) != 0)
-            return -1;
-        return 0;
-    case LINK_COMMAND_SNAPSHOT:
-        return link_json_uint32(json, "request_id", LINK_FIELD_OPTIONAL, &out->request_id, error,
-                                error_size);
-    case LINK_COMMAND_QUICK_REPLY:
-        return link_json_uint32(json, "reply_id", LINK_FIELD_REQUIRED, &out->reply_id, error,
-                                error_size);
-    case LINK_COMMAND_SETTINGS:
-        return link_json_object(json, "settings", LINK_FIELD_REQUIRED, &out->settings, error,
-                                error_size);
-    case LINK_COMMAND_SET_MOTION:
-        return link_json_object(json, "motion", LINK_FIELD_REQUIRED, &out->motion, error,
-                                error_size);
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (link_json_string(json, "url", LINK_FIELD_REQUIRED, out->url, sizeof(out->url), error,
-                             error_size) != 0 ||
-            link_json_string(json, "sha256", LINK_FIELD_REQUIRED, out->sha256, sizeof(out->sha256),
-                             error, error_size) != 0)
-            return -1;
-        /* Either case on the wire; stored lower-case as link_hex_encode writes it. */
-        if (link_hex_decode(out->sha256, digest, sizeof(digest)) != 0)
-            return link_field_error(error, error_size, "sha256", "must be 64 hex digits");
-        link_hex_encode(digest, sizeof(digest), out->sha256);
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
-    case LINK_COMMAND_KEYFRAME:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
-        return 0;
-    }
-    return link_field_error(error, error_size, "cmd", "unknown command");
-}
-
-/* Parse COMMAND; settings is borrowed from json. */
-int link_parse_command(const cJSON *json, struct link_command *out, char *error, size_t error_size)
-{
-    char command_name[32] = "";
-
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
-        link_json_string(json, "cmd", LINK_FIELD_REQUIRED, command_name, sizeof(command_name),
-                         error, error_size) != 0)
-        return -1;
-    if (link_command_type_from_name(command_name, &out->type) != 0)
-        return link_field_error(error, error_size, "cmd", "unknown command");
-    if (link_json_uint32(json, "id", LINK_FIELD_REQUIRED, &out->id, error, error_size) != 0 ||
-        link_parse_command_parameters(json, out, error, error_size) != 0)
-        return -1;
-    return link_check_command(out, error, error_size);
-}
-
-/* Add "motion": a copy of the (already checked) motion object; -1 if out of memory. */
-static int link_add_motion(cJSON *json, const cJSON *motion)
-{
-    cJSON *copy = cJSON_Duplicate(motion, 1);
-
-    if (copy == NULL)
-        return -1;
-    if (!cJSON_AddItemToObject(json, "motion", copy)) {
-        cJSON_Delete(copy);
-        return -1;
-    }
-    return 0;
-}
-
-/* Add the parameters that belong to command->type to json; -1 if out of memory. */
-static int link_build_command_parameters(const struct link_command *command, cJSON *json)
-{
     switch (command->type) {
     case LINK_COMMAND_SET_VIDEO:
-        if (cJSON_AddNumberToObject(json, "bitrate_kbps", command->bitrate_kbps) == NULL ||
-            cJSON_AddNumberToObject(json, "width", command->width) == NULL ||
-            cJSON_AddNumberToObject(json, "height", command->height) == NULL ||
-            cJSON_AddNumberToObject(json, "fps", command->fps) == NULL)
-            return -1;
-        return 0;
+        *count_out = LINK_COUNT(link_set_video_fields);
+        return link_set_video_fields;
     case LINK_COMMAND_SNAPSHOT:
-        return cJSON_AddNumberToObject(json, "request_id", command->request_id) == NULL ? -1 : 0;
-    case LINK_COMMAND_QUICK_REPLY:
-        return cJSON_AddNumberToObject(json, "reply_id", command->reply_id) == NULL ? -1 : 0;
-    case LINK_COMMAND_SETTINGS:
-        return link_add_settings(json, command->settings);
+        *count_out = LINK_COUNT(link_snapshot_fields);
+        return link_snapshot_fields;
     case LINK_COMMAND_SET_MOTION:
-        return link_add_motion(json, command->motion);
-    case LINK_COMMAND_FIRMWARE_UPDATE:
-        if (cJSON_AddStringToObject(json, "url", command->url) == NULL ||
-            cJSON_AddStringToObject(json, "sha256", command->sha256) == NULL)
-            return -1;
-        return 0;
-    case LINK_COMMAND_STREAM_ON:
-    case LINK_COMMAND_STREAM_OFF:
+        *count_out = LINK_COUNT(link_set_motion_fields);
+        return link_set_motion_fields;
     case LINK_COMMAND_KEYFRAME:
-    case LINK_COMMAND_CHIME:
-    case LINK_COMMAND_REBOOT:
-        return 0;
+        *count_out = 0;
+        return link_command_fields; /* no parameters: an empty table */
     }
-    return -1;
-}
-
-/* Build COMMAND; NULL if out of memory or invalid. The caller deletes the tree. */
-cJSON *link_build_command(const struct link_command *command)
-{
-    cJSON *json;
-
-    assert(command != NULL);
-    if (link_check_command(command, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL ||
-        cJSON_AddStringToObject(json, "cmd", link_command_type_name(command->type)) == NULL ||
-        cJSON_AddNumberToObject(json, "id", command->id) == NULL ||
-        link_build_command_parameters(command, json) != 0)
-        goto fail;
-    return json;
-
-fail:
-    cJSON_Delete(json);
     return NULL;
 }
+
+static const struct link_layout link_command_layout = {
+    link_command_fields, LINK_COUNT(link_command_fields), sizeof(struct link_command),
+    link_check_command, link_command_parameters};
 
 /* ---- welcome, error, command_result ------------------------------------------ */
 
 /* Rules of WELCOME, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_welcome(const struct link_welcome *welcome, char *error, size_t error_size)
+static int link_check_welcome(const void *in, char *error, size_t error_size)
 {
+    const struct link_welcome *welcome = in;
+
     if (welcome->name[0] == '\0' || !link_text_is_safe(welcome->name, sizeof(welcome->name)))
         return link_field_error(error, error_size, "name", "must be 1-127 bytes printable UTF-8");
     if (!link_settings_is_valid(welcome->settings))
@@ -482,38 +282,21 @@ static int link_check_welcome(const struct link_welcome *welcome, char *error, s
     return 0;
 }
 
-/* Parse WELCOME; settings is borrowed from json (NULL if absent, meaning {}). */
-int link_parse_welcome(const cJSON *json, struct link_welcome *out, char *error, size_t error_size)
-{
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
-        link_json_string(json, "name", LINK_FIELD_REQUIRED, out->name, sizeof(out->name), error,
-                         error_size) != 0 ||
-        link_json_object(json, "settings", LINK_FIELD_OPTIONAL, &out->settings, error,
-                         error_size) != 0)
-        return -1;
-    return link_check_welcome(out, error, error_size);
-}
+/* settings is borrowed on parse (NULL if absent, meaning {}) and built as a copy or {}. */
+static const struct link_field link_welcome_fields[] = {
+    LINK_REQUIRED(link_welcome, name, LINK_FIELD_TEXT, 0, 0),
+    LINK_OPTIONAL(link_welcome, settings, LINK_FIELD_OBJECT, 0, 0, 0),
+};
 
-/* Build WELCOME (settings copied, {} if NULL); the caller deletes the tree. */
-cJSON *link_build_welcome(const struct link_welcome *welcome)
-{
-    cJSON *json;
-
-    assert(welcome != NULL);
-    if (link_check_welcome(welcome, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL || cJSON_AddStringToObject(json, "name", welcome->name) == NULL ||
-        link_add_settings(json, welcome->settings) != 0) {
-        cJSON_Delete(json);
-        return NULL;
-    }
-    return json;
-}
+static const struct link_layout link_welcome_layout = {
+    link_welcome_fields, LINK_COUNT(link_welcome_fields), sizeof(struct link_welcome),
+    link_check_welcome, NULL};
 
 /* Rules of ERROR, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_error(const struct link_error *link_error, char *error, size_t error_size)
+static int link_check_error(const void *in, char *error, size_t error_size)
 {
+    const struct link_error *link_error = in;
+
     if (!link_error_code_is_valid(link_error->code))
         return link_field_error(error, error_size, "code", "must be 1-63 of [a-z0-9_]");
     if (!link_text_is_safe(link_error->reason, sizeof(link_error->reason)))
@@ -521,39 +304,21 @@ static int link_check_error(const struct link_error *link_error, char *error, si
     return 0;
 }
 
-/* Parse ERROR; reason defaults to "". */
-int link_parse_error(const cJSON *json, struct link_error *out, char *error, size_t error_size)
-{
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
-        link_json_string(json, "code", LINK_FIELD_REQUIRED, out->code, sizeof(out->code), error,
-                         error_size) != 0 ||
-        link_json_string(json, "reason", LINK_FIELD_OPTIONAL, out->reason, sizeof(out->reason),
-                         error, error_size) != 0)
-        return -1;
-    return link_check_error(out, error, error_size);
-}
+/* reason defaults to "". */
+static const struct link_field link_error_fields[] = {
+    LINK_REQUIRED(link_error, code, LINK_FIELD_TEXT, 0, 0),
+    LINK_OPTIONAL(link_error, reason, LINK_FIELD_TEXT, 0, 0, 0),
+};
 
-/* Build ERROR; NULL if out of memory or invalid. The caller deletes the tree. */
-cJSON *link_build_error(const struct link_error *link_error)
-{
-    cJSON *json;
-
-    assert(link_error != NULL);
-    if (link_check_error(link_error, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL || cJSON_AddStringToObject(json, "code", link_error->code) == NULL ||
-        cJSON_AddStringToObject(json, "reason", link_error->reason) == NULL) {
-        cJSON_Delete(json);
-        return NULL;
-    }
-    return json;
-}
+static const struct link_layout link_error_layout = {
+    link_error_fields, LINK_COUNT(link_error_fields), sizeof(struct link_error), link_check_error,
+    NULL};
 
 /* Rules of COMMAND_RESULT, shared by parser and builder; 0 or -1 with reason. */
-static int link_check_command_result(const struct link_command_result *result, char *error,
-                                     size_t error_size)
+static int link_check_command_result(const void *in, char *error, size_t error_size)
 {
+    const struct link_command_result *result = in;
+
     if (result->ok != 0 && result->ok != 1)
         return link_field_error(error, error_size, "ok", "must be 0 or 1");
     if (!link_text_is_safe(result->reason, sizeof(result->reason)))
@@ -561,33 +326,87 @@ static int link_check_command_result(const struct link_command_result *result, c
     return 0;
 }
 
-/* Parse COMMAND_RESULT; reason defaults to "". */
+/* reason defaults to "". */
+static const struct link_field link_command_result_fields[] = {
+    LINK_REQUIRED(link_command_result, id, LINK_FIELD_UINT32, 0, UINT32_MAX),
+    LINK_REQUIRED(link_command_result, ok, LINK_FIELD_BOOL, 0, 1),
+    LINK_OPTIONAL(link_command_result, reason, LINK_FIELD_TEXT, 0, 0, 0),
+};
+
+static const struct link_layout link_command_result_layout = {
+    link_command_result_fields, LINK_COUNT(link_command_result_fields),
+    sizeof(struct link_command_result), link_check_command_result, NULL};
+
+/* ---- the public parsers and builders (link_protocol.h) ----------------------- */
+
+int link_parse_hello(const cJSON *json, struct link_hello *out, char *error, size_t error_size)
+{
+    return link_layout_parse(&link_hello_layout, json, out, error, error_size);
+}
+
+int link_parse_event(const cJSON *json, struct link_event *out, char *error, size_t error_size)
+{
+    return link_layout_parse(&link_event_layout, json, out, error, error_size);
+}
+
+int link_parse_telemetry(const cJSON *json, struct link_telemetry *out, char *error,
+                         size_t error_size)
+{
+    return link_layout_parse(&link_telemetry_layout, json, out, error, error_size);
+}
+
+int link_parse_command(const cJSON *json, struct link_command *out, char *error, size_t error_size)
+{
+    return link_layout_parse(&link_command_layout, json, out, error, error_size);
+}
+
+int link_parse_welcome(const cJSON *json, struct link_welcome *out, char *error, size_t error_size)
+{
+    return link_layout_parse(&link_welcome_layout, json, out, error, error_size);
+}
+
+int link_parse_error(const cJSON *json, struct link_error *out, char *error, size_t error_size)
+{
+    return link_layout_parse(&link_error_layout, json, out, error, error_size);
+}
+
 int link_parse_command_result(const cJSON *json, struct link_command_result *out, char *error,
                               size_t error_size)
 {
-    if (link_parse_begin(json, out, sizeof(*out), error, error_size) != 0 ||
-        link_json_uint32(json, "id", LINK_FIELD_REQUIRED, &out->id, error, error_size) != 0 ||
-        link_json_bool(json, "ok", LINK_FIELD_REQUIRED, &out->ok, error, error_size) != 0 ||
-        link_json_string(json, "reason", LINK_FIELD_OPTIONAL, out->reason, sizeof(out->reason),
-                         error, error_size) != 0)
-        return -1;
-    return link_check_command_result(out, error, error_size);
+    return link_layout_parse(&link_command_result_layout, json, out, error, error_size);
 }
 
-/* Build COMMAND_RESULT; NULL if out of memory or invalid. The caller deletes the tree. */
+cJSON *link_build_hello(const struct link_hello *hello)
+{
+    return link_layout_build(&link_hello_layout, hello);
+}
+
+cJSON *link_build_event(const struct link_event *event)
+{
+    return link_layout_build(&link_event_layout, event);
+}
+
+cJSON *link_build_telemetry(const struct link_telemetry *telemetry)
+{
+    return link_layout_build(&link_telemetry_layout, telemetry);
+}
+
+cJSON *link_build_command(const struct link_command *command)
+{
+    return link_layout_build(&link_command_layout, command);
+}
+
+cJSON *link_build_welcome(const struct link_welcome *welcome)
+{
+    return link_layout_build(&link_welcome_layout, welcome);
+}
+
+cJSON *link_build_error(const struct link_error *link_error)
+{
+    return link_layout_build(&link_error_layout, link_error);
+}
+
 cJSON *link_build_command_result(const struct link_command_result *result)
 {
-    cJSON *json;
-
-    assert(result != NULL);
-    if (link_check_command_result(result, NULL, 0) != 0)
-        return NULL;
-    json = cJSON_CreateObject();
-    if (json == NULL || cJSON_AddNumberToObject(json, "id", result->id) == NULL ||
-        cJSON_AddBoolToObject(json, "ok", result->ok) == NULL ||
-        cJSON_AddStringToObject(json, "reason", result->reason) == NULL) {
-        cJSON_Delete(json);
-        return NULL;
-    }
-    return json;
+    return link_layout_build(&link_command_result_layout, result);
 }

@@ -110,12 +110,11 @@ static const char *const link_event_type_names[] = {
 };
 #define LINK_EVENT_TYPE_COUNT (sizeof(link_event_type_names) / sizeof(link_event_type_names[0]))
 
+/* Indexed by enum link_command_type; reserved numbers have no name. */
 static const char *const link_command_type_names[] = {
-    [LINK_COMMAND_STREAM_ON] = "stream_on",     [LINK_COMMAND_STREAM_OFF] = "stream_off",
-    [LINK_COMMAND_SET_VIDEO] = "set_video",     [LINK_COMMAND_KEYFRAME] = "keyframe",
-    [LINK_COMMAND_SNAPSHOT] = "snapshot",       [LINK_COMMAND_SETTINGS] = "settings",
-    [LINK_COMMAND_QUICK_REPLY] = "quick_reply", [LINK_COMMAND_CHIME] = "chime",
-    [LINK_COMMAND_REBOOT] = "reboot",           [LINK_COMMAND_FIRMWARE_UPDATE] = "firmware_update",
+    [LINK_COMMAND_SET_VIDEO] = "set_video",
+    [LINK_COMMAND_KEYFRAME] = "keyframe",
+    [LINK_COMMAND_SNAPSHOT] = "snapshot",
     [LINK_COMMAND_SET_MOTION] = "set_motion",
 };
 #define LINK_COMMAND_TYPE_COUNT                                                                    \
@@ -132,7 +131,7 @@ const char *link_event_type_name(enum link_event_type type)
 /* Static wire name of a command type, or "unknown". */
 const char *link_command_type_name(enum link_command_type type)
 {
-    if ((unsigned)type >= LINK_COMMAND_TYPE_COUNT)
+    if ((unsigned)type >= LINK_COMMAND_TYPE_COUNT || link_command_type_names[type] == NULL)
         return "unknown";
     return link_command_type_names[type];
 }
@@ -155,7 +154,7 @@ int link_command_type_from_name(const char *name, enum link_command_type *out)
 {
     assert(out != NULL);
     for (size_t i = 0; name != NULL && i < LINK_COMMAND_TYPE_COUNT; i++) {
-        if (strcmp(name, link_command_type_names[i]) == 0) {
+        if (link_command_type_names[i] != NULL && strcmp(name, link_command_type_names[i]) == 0) {
             *out = (enum link_command_type)i;
             return 0;
         }

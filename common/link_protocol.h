@@ -174,18 +174,17 @@ struct link_telemetry {
     char firmware[LINK_TEXT_MAX];
 };
 
+/*
+ * Commands the hub sends and the doorbell carries out; on the wire a command is
+ * its name ("cmd"). The numbers are stable: 0, 1 and 5..9 belonged to commands
+ * that nothing sent (stream_on, stream_off, settings, quick_reply, chime,
+ * reboot, firmware_update) and stay reserved, so a number never changes meaning.
+ */
 enum link_command_type {
-    LINK_COMMAND_STREAM_ON,
-    LINK_COMMAND_STREAM_OFF,
-    LINK_COMMAND_SET_VIDEO, /* bitrate_kbps, width, height, fps (0 = unchanged) */
-    LINK_COMMAND_KEYFRAME,
-    LINK_COMMAND_SNAPSHOT,    /* request_id echoed in LINK_SNAPSHOT.sequence */
-    LINK_COMMAND_SETTINGS,    /* settings object kept as JSON in the message */
-    LINK_COMMAND_QUICK_REPLY, /* reply_id */
-    LINK_COMMAND_CHIME,
-    LINK_COMMAND_REBOOT,
-    LINK_COMMAND_FIRMWARE_UPDATE, /* url, sha256 */
-    LINK_COMMAND_SET_MOTION, /* motion: motion settings object (common/motion_config.h) */
+    LINK_COMMAND_SET_VIDEO = 2,   /* bitrate_kbps, width, height, fps (0 = unchanged) */
+    LINK_COMMAND_KEYFRAME = 3,    /* the next access unit is an IDR */
+    LINK_COMMAND_SNAPSHOT = 4,    /* request_id echoed in LINK_SNAPSHOT.sequence */
+    LINK_COMMAND_SET_MOTION = 10, /* motion: motion settings object (common/motion_config.h) */
 };
 
 struct link_command {
@@ -193,20 +192,16 @@ struct link_command {
     uint32_t id; /* hub-assigned, echoed in LINK_COMMAND_RESULT */
     int bitrate_kbps, width, height, fps;
     uint32_t request_id;
-    uint32_t reply_id;
-    char url[512];
-    char sha256[65]; /* lower-case hex */
-    /* LINK_COMMAND_SETTINGS: parse points it into the message's tree (borrowed, valid
-     * until link_message_clear); build copies it, NULL meaning {}. */
-    const cJSON *settings;
-    /* LINK_COMMAND_SET_MOTION: the motion settings object, borrowed and copied as settings;
-     * the firmware validates its contents. */
+    /* LINK_COMMAND_SET_MOTION: the motion settings object; parse points it into the
+     * message's tree (borrowed, valid until link_message_clear), build copies it.
+     * The firmware validates its contents. */
     const cJSON *motion;
 };
 
 struct link_welcome {
     char name[LINK_TEXT_MAX]; /* the doorbell's name on the hub */
-    const cJSON *settings;    /* borrowed as in struct link_command; NULL = {} */
+    const cJSON *settings;    /* an object; parse borrows it from the message's tree (valid
+                                 until link_message_clear), build copies it; NULL = {} */
 };
 
 #define LINK_ERROR_CODE_MAX 64 /* including NUL */
@@ -222,7 +217,7 @@ struct link_command_result {
     char reason[LINK_TEXT_MAX]; /* optional, "" if absent */
 };
 
-/* Names used on the wire ("ring", "stream_on", ...). */
+/* Names used on the wire ("ring", "set_video", ...). */
 const char *link_event_type_name(enum link_event_type type);
 const char *link_command_type_name(enum link_command_type type);
 

@@ -1,4 +1,4 @@
--- 0005: motion detection settings per doorbell (SPEC §7).
+-- 0005: motion detection settings per doorbell (docs/storage.md).
 
 -- The settings the hub sends to a doorbell (link command set_motion) when
 -- they change and whenever it connects: the JSON object of

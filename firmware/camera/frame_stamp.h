@@ -1,6 +1,7 @@
 /*
  * frame_stamp.h - the 64-bit frame stamp drawn into every sim frame: a fixed
- * interface that tools outside the firmware decode.
+ * interface that tools outside the firmware decode (docs/protocol.md, "Frame
+ * stamp").
  *
  * 64 cells of 8x8 luma in one row: cell i covers x in [8+8i, 16+8i), y in
  * [8, 16); 1 = luma 235, 0 = luma 16; an 8-pixel luma-16 margin surrounds the

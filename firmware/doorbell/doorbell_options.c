@@ -51,9 +51,9 @@ static void doorbell_usage(const char *program)
            "                         \"DEVICE_ID SECRET\" line, all in this process\n"
            "  --log-level LEVEL      error, warn, info (default), debug\n"
            "  --help                 show this help\n\n"
-           "Control commands: press, hold SECONDS (10 s or more: pairing mode), pir,\n"
-           "snapshot, keyframe, light on|off, night, day, visitor, car, cat, stats,\n"
-           "motion (the motion settings in force), scene (the sim's ground truth).\n",
+           "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
+           "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"
+           "scene (the sim's ground truth).\n",
            program, program);
 }
 

@@ -200,13 +200,6 @@ drop:
     return result;
 }
 
-void link_client_require_keyframe(struct link_client *client)
-{
-    pthread_mutex_lock(&client->lock);
-    client->waiting_for_keyframe = 1;
-    pthread_mutex_unlock(&client->lock);
-}
-
 /* Queue a non-video message unless the queue is full. */
 static int link_client_enqueue(struct link_client *client, struct link_client_message *message)
 {

@@ -72,10 +72,6 @@ void link_client_stop(struct link_client *client);
 int link_client_send_video(struct link_client *client, const uint8_t *data, size_t size,
                            int keyframe, uint32_t sequence, uint64_t capture_time_us);
 
-/* Drop video until the next keyframe (the hub lost its references, e.g.
- * after stream_off). Thread-safe. */
-void link_client_require_keyframe(struct link_client *client);
-
 /* Queue a binary message (snapshot, audio). 0 queued, -1 dropped. */
 int link_client_send_binary(struct link_client *client, uint8_t type, uint32_t sequence,
                             uint64_t timestamp_us, const void *data, size_t size);

@@ -48,8 +48,7 @@ enum replay_restart {
 struct replay_link {
     struct link_client *client;
     char device_id[LINK_DEVICE_ID_MAX];
-    atomic_int restart;   /* enum replay_restart; set by any thread, taken by the pacer */
-    atomic_int streaming; /* 0 after the hub's stream_off */
+    atomic_int restart; /* enum replay_restart; set by any thread, taken by the pacer */
     /* Pacer thread only. */
     size_t cursor;
     uint32_t sequence;
@@ -111,15 +110,6 @@ static void replay_on_command(const struct link_command *command, const cJSON *j
     case LINK_COMMAND_KEYFRAME:
         replay_request_keyframe(link);
         break;
-    case LINK_COMMAND_STREAM_ON:
-        /* Resume on a keyframe: the hub has no reference frames. */
-        link_client_require_keyframe(link->client);
-        replay_request_keyframe(link);
-        atomic_store(&link->streaming, 1);
-        break;
-    case LINK_COMMAND_STREAM_OFF:
-        atomic_store(&link->streaming, 0);
-        break;
     default:
         ok = 0; /* no camera for snapshots, no encoder to re-configure */
         break;
@@ -141,8 +131,6 @@ static void replay_send_next(struct replay *replay, struct replay_link *link, ui
     const struct replay_unit *unit;
     int restart, rc;
 
-    if (!atomic_load(&link->streaming))
-        return;
     restart = atomic_exchange(&link->restart, REPLAY_RESTART_NONE);
     if (restart == REPLAY_RESTART_FROM_START)
         link->cursor = 0;
@@ -268,7 +256,6 @@ static int replay_add_link(struct replay *replay, const char *device_id,
     if (link == NULL)
         return -1;
     snprintf(link->device_id, sizeof(link->device_id), "%s", device_id);
-    atomic_store(&link->streaming, 1);
 
     memset(&config, 0, sizeof(config));
     memcpy(config.secret, secret, LINK_SECRET_SIZE);

@@ -148,7 +148,14 @@ static void test_type_names(void **state)
     assert_int_equal(link_type_max_message_size(LINK_EVENT), LINK_MAX_JSON_SIZE);
     assert_string_equal(link_event_type_name(LINK_EVENT_TAMPER), "tamper");
     assert_string_equal(link_event_type_name((enum link_event_type)99), "unknown");
-    assert_string_equal(link_command_type_name(LINK_COMMAND_FIRMWARE_UPDATE), "firmware_update");
+    assert_string_equal(link_command_type_name(LINK_COMMAND_SET_MOTION), "set_motion");
+    /* The numbers of removed commands stay reserved; the others keep theirs. */
+    assert_int_equal(LINK_COMMAND_SET_VIDEO, 2);
+    assert_int_equal(LINK_COMMAND_KEYFRAME, 3);
+    assert_int_equal(LINK_COMMAND_SNAPSHOT, 4);
+    assert_int_equal(LINK_COMMAND_SET_MOTION, 10);
+    for (int reserved = 0; reserved <= 9; reserved = reserved == 1 ? 5 : reserved + 1)
+        assert_string_equal(link_command_type_name((enum link_command_type)reserved), "unknown");
     assert_string_equal(link_command_type_name((enum link_command_type) - 1), "unknown");
 }
 
@@ -547,10 +554,8 @@ static void test_telemetry_round_trip(void **state)
 
 static void test_command_round_trip(void **state)
 {
-    cJSON *settings = test_json("{\"night_vision\":\"auto\",\"zones\":[[0,0,1,1]]}");
+    cJSON *motion = test_json("{\"sensitivity\":50,\"zones\":[[[0,0],[1,0],[1,1]]]}");
     struct link_command commands[] = {
-        {.type = LINK_COMMAND_STREAM_ON, .id = 1},
-        {.type = LINK_COMMAND_STREAM_OFF, .id = 2},
         {.type = LINK_COMMAND_SET_VIDEO,
          .id = 3,
          .bitrate_kbps = 1500,
@@ -560,14 +565,7 @@ static void test_command_round_trip(void **state)
         {.type = LINK_COMMAND_SET_VIDEO, .id = 4, .bitrate_kbps = 50},
         {.type = LINK_COMMAND_KEYFRAME, .id = 5},
         {.type = LINK_COMMAND_SNAPSHOT, .id = 6, .request_id = 99},
-        {.type = LINK_COMMAND_SETTINGS, .id = 7, .settings = settings},
-        {.type = LINK_COMMAND_QUICK_REPLY, .id = 8, .reply_id = 2},
-        {.type = LINK_COMMAND_CHIME, .id = 9},
-        {.type = LINK_COMMAND_REBOOT, .id = 10},
-        {.type = LINK_COMMAND_FIRMWARE_UPDATE,
-         .id = UINT32_MAX,
-         .url = "https://hub.local:8443/firmware/doorbelld-1.5.0.bin",
-         .sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+        {.type = LINK_COMMAND_SET_MOTION, .id = UINT32_MAX, .motion = motion},
     };
 
     (void)state;
@@ -580,14 +578,14 @@ static void test_command_round_trip(void **state)
         test_json_round_trip(LINK_COMMAND, link_build_command(&commands[i]), &message, &buffer);
         if (link_parse_command(message.json, &parsed, error, sizeof(error)) != 0)
             fail_msg("command %zu: %s", i, error);
-        if (commands[i].settings != NULL)
-            assert_true(cJSON_Compare(parsed.settings, commands[i].settings, 1));
-        parsed.settings = commands[i].settings;
+        if (commands[i].motion != NULL)
+            assert_true(cJSON_Compare(parsed.motion, commands[i].motion, 1));
+        parsed.motion = commands[i].motion;
         assert_memory_equal(&parsed, &commands[i], sizeof(parsed));
         link_message_clear(&message);
         free(buffer);
     }
-    cJSON_Delete(settings);
+    cJSON_Delete(motion);
 }
 
 /* ---- typed parser rules ------------------------------------------------------ */
@@ -830,7 +828,6 @@ static void test_command_rules(void **state)
 {
     struct link_command command;
     char error[TEST_ERROR_SIZE];
-    char text[1024];
     cJSON *json =
         test_json("{\"cmd\":\"set_video\",\"id\":1,\"bitrate_kbps\":800,\"stray\":\"x\"}");
 
@@ -839,12 +836,6 @@ static void test_command_rules(void **state)
     assert_int_equal(command.bitrate_kbps, 800);
     assert_int_equal(command.width + command.height + command.fps, 0); /* 0 = unchanged */
     cJSON_Delete(json);
-    json = test_json("{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"https://h/f\",\"sha256\":"
-                     "\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}");
-    assert_int_equal(link_parse_command(json, &command, error, sizeof(error)), 0);
-    assert_string_equal(command.sha256,
-                        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-    cJSON_Delete(json);
     json = test_json("{\"cmd\":\"snapshot\",\"id\":1}");
     assert_int_equal(link_parse_command(json, &command, error, sizeof(error)), 0);
     assert_int_equal(command.request_id, 0);
@@ -852,7 +843,20 @@ static void test_command_rules(void **state)
 
     assert_parse(test_parse_command, "{\"id\":1}", "cmd: missing");
     assert_parse(test_parse_command, "{\"cmd\":\"explode\",\"id\":1}", "cmd: unknown");
-    assert_parse(test_parse_command, "{\"cmd\":\"chime\"}", "id: missing");
+    assert_parse(test_parse_command, "{\"cmd\":\"keyframe\"}", "id: missing");
+    /* Commands nothing sent are gone; their names are unknown now. */
+    assert_parse(test_parse_command, "{\"cmd\":\"stream_on\",\"id\":1}", "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"stream_off\",\"id\":1}", "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"settings\",\"id\":1,\"settings\":{}}",
+                 "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"quick_reply\",\"id\":1,\"reply_id\":2}",
+                 "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"chime\",\"id\":1}", "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"reboot\",\"id\":1}", "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"firmware_update\",\"id\":1}", "cmd: unknown");
+    assert_parse(test_parse_command, "{\"cmd\":\"set_motion\",\"id\":1}", "motion: missing");
+    assert_parse(test_parse_command, "{\"cmd\":\"set_motion\",\"id\":1,\"motion\":[]}",
+                 "motion: not an object");
     assert_parse(test_parse_command, "{\"cmd\":\"set_video\",\"id\":1,\"bitrate_kbps\":49}",
                  "bitrate_kbps");
     assert_parse(test_parse_command, "{\"cmd\":\"set_video\",\"id\":1,\"bitrate_kbps\":20001}",
@@ -869,33 +873,6 @@ static void test_command_rules(void **state)
     assert_parse(test_parse_command,
                  "{\"cmd\":\"set_video\",\"id\":1,\"width\":3842,\"height\":2160}", "width");
     assert_parse(test_parse_command, "{\"cmd\":\"set_video\",\"id\":1,\"fps\":-1}", "fps");
-    assert_parse(test_parse_command, "{\"cmd\":\"quick_reply\",\"id\":1}", "reply_id: missing");
-    assert_parse(test_parse_command, "{\"cmd\":\"settings\",\"id\":1}", "settings: missing");
-    assert_parse(test_parse_command, "{\"cmd\":\"settings\",\"id\":1,\"settings\":[]}",
-                 "settings: not an object");
-#define SHA "\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""
-    assert_parse(test_parse_command,
-                 "{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"http://h/f\"," SHA "}", "url");
-    assert_parse(test_parse_command,
-                 "{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"https://\"," SHA "}", "url");
-    assert_parse(test_parse_command,
-                 "{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"https://h/a b\"," SHA "}", "url");
-    assert_parse(test_parse_command, "{\"cmd\":\"firmware_update\",\"id\":1," SHA "}",
-                 "url: missing");
-#undef SHA
-    assert_parse(
-        test_parse_command,
-        "{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"https://h/f\",\"sha256\":\"abc\"}",
-        "sha256");
-    assert_parse(test_parse_command,
-                 "{\"cmd\":\"firmware_update\",\"id\":1,\"url\":\"https://h/f\",\"sha256\":"
-                 "\"zf86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}",
-                 "sha256");
-    strcpy(text, "{\"cmd\":\"firmware_update\",\"id\":1,\"sha256\":\"9f86d081884c7d659a2feaa0c55ad"
-                 "015a3bf4f1b2b0b822cd15d6c15b0f00a08\",\"url\":\"https://");
-    memset(text + strlen(text), 'u', 504); /* 512 bytes in all: one too many */
-    strcat(text, "\"}");
-    assert_parse(test_parse_command, text, "url: too long");
 }
 
 static void test_other_rules(void **state)
@@ -927,7 +904,7 @@ static void test_builders_refuse_invalid(void **state)
     struct link_hello hello = {.device_id = "bad id", .firmware = "1", .protocol = 1};
     struct link_event event = {.type = LINK_EVENT_MOTION, .score = 2};
     struct link_telemetry telemetry = {.battery_percent = 50, .rssi_dbm = 5, .firmware = "1"};
-    struct link_command command = {.type = LINK_COMMAND_FIRMWARE_UPDATE, .url = "http://x"};
+    struct link_command command = {.type = LINK_COMMAND_SET_MOTION}; /* motion missing */
     struct link_welcome welcome = {.name = ""};
     struct link_error link_error = {.code = "Bad"};
     struct link_command_result result = {.ok = 2};
@@ -947,6 +924,8 @@ static void test_builders_refuse_invalid(void **state)
     assert_null(link_build_telemetry(&telemetry));
     assert_null(link_build_command(&command));
     command.type = (enum link_command_type)42;
+    assert_null(link_build_command(&command));
+    command.type = (enum link_command_type)5; /* reserved: was settings */
     assert_null(link_build_command(&command));
     command.type = LINK_COMMAND_SET_VIDEO;
     command.width = 1280; /* without a height */

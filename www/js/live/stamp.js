@@ -2,7 +2,8 @@
 // The simulated doorbell draws a 64-bit stamp into every frame (64
 // cells of 8x8 luma at x in [8+8i, 16+8i), y in [8, 16), 1 = luma 235,
 // 0 = luma 16, bit 63 leftmost; bits 63..16 = capture ms mod 2^48, bits
-// 15..0 = sequence mod 2^16, inside an 8-pixel black margin). FrameMonitor
+// 15..0 = sequence mod 2^16, inside an 8-pixel black margin; docs/protocol.md,
+// "Frame stamp"). FrameMonitor
 // watches every presented frame (requestVideoFrameCallback, else polling on
 // timeupdate), decodes the stamp from the top-left 528x24 source pixels at
 // native resolution and reports { presentedMs, mediaTime, stamp } so the

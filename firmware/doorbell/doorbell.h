@@ -1,0 +1,127 @@
+/*
+ * doorbell.h - the running doorbell: the state its threads share, and
+ * starting and stopping it (doorbell.c). The concerns around it each have
+ * their own file:
+ *   doorbell_capture.c  capture thread: camera -> privacy blackout -> x264 ->
+ *                       link; motion detection; snapshots after each frame
+ *   doorbell_events.c   the button, the PIR and motion: the events they send
+ *   doorbell_link.c     link thread: commands and talk-back from the hub
+ *   doorbell_control.c  control thread: the control socket's commands
+ *
+ * Threads: capture, link (link_client.c), control (control_socket.c), audio
+ * capture and playback (audio/), and main, which starts and stops the others
+ * and sends telemetry.
+ *
+ * Locks and ownership: struct doorbell belongs to main; it is allocated by
+ * doorbell_start() and freed by doorbell_stop(), after every other thread has
+ * stopped. Its fields are grouped below by who writes them: atomics for
+ * requests and counters, `lock` for the button and the published sim ground
+ * truth, and the link client, the snapshot queue and the motion runner each
+ * guard themselves.
+ */
+#ifndef DOORSTEP_DOORBELL_H
+#define DOORSTEP_DOORBELL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "camera/sim_scene.h"
+#include "common/link_protocol.h"
+#include "doorbell/doorbell_options.h"
+#include "snapshot/snapshot_queue.h"
+
+#define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
+#define DOORBELL_TELEMETRY_PERIOD_S 10
+
+struct camera;
+struct encoder;
+struct link_client;
+struct control_socket;
+struct motion_runner;
+struct audio_capture;
+struct audio_playback;
+
+struct doorbell {
+    /* Set by doorbell_start, read by every thread. The capture thread also
+     * updates width, height, fps and bitrate_kbps after a reconfiguration;
+     * `stats` reads them without a lock (aligned ints, a report only). */
+    struct doorbell_options options;
+    time_t started_at;
+
+    /* Opened by doorbell_start, closed by doorbell_stop; each guards itself. */
+    struct camera *camera;   /* capture thread; triggers from the control thread */
+    struct encoder *encoder; /* capture thread; keyframe requests from any thread */
+    struct link_client *link;
+    struct control_socket *control;   /* NULL without --control */
+    struct motion_runner *motion;     /* the capture thread runs it; settings from any */
+    struct audio_capture *microphone; /* NULL without --audio-device */
+    struct audio_playback *speaker;   /* NULL without a speaker device */
+    pthread_t capture_thread;
+    int capture_started;
+
+    /* Requests to the capture thread (doorbell_capture.c), from any thread. */
+    atomic_int stopping;
+    atomic_int reconfigure_bitrate_kbps;
+    atomic_int reconfigure_width, reconfigure_height, reconfigure_fps; /* 0 = unchanged */
+    struct snapshot_queue snapshots; /* pictures owed to the hub, taken after each frame */
+
+    /* Counters and state for `stats` and telemetry, written by their owners. */
+    atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors; /* capture thread */
+    atomic_uint last_sequence;                                           /* capture thread */
+    atomic_uint audio_sequence;                                          /* audio thread */
+    atomic_uint next_event_id;  /* any thread: the event counter (doorbell_events.c) */
+    atomic_int battery_percent; /* -1 = mains; the sim sets it with `battery N` */
+
+    /* Capture thread only. */
+    int encoder_width, encoder_height; /* the size x264 is set up for */
+    int sim_button_was_pressed;        /* edge detection of the sim's bell */
+    uint32_t motion_started_id;        /* the last motion event given a picture */
+
+    /* Guarded by lock. */
+    pthread_mutex_t lock;
+    int64_t button_pressed_at_us; /* monotonic; last accepted press, 0 = never */
+    int have_truth;
+    struct sim_ground_truth truth; /* of the newest sim frame, for the `scene` command */
+};
+
+/*
+ * Open camera, encoder and motion detection, connect to the hub, open the
+ * audio devices and the control socket, and start the capture thread. Returns
+ * the running doorbell (free it with doorbell_stop), or NULL after logging
+ * why (everything opened so far is closed again). Main thread.
+ */
+struct doorbell *doorbell_start(const struct doorbell_options *options);
+
+/* Stop every thread, close every device and free the doorbell (NULL is
+ * ignored). Main thread. */
+void doorbell_stop(struct doorbell *doorbell);
+
+/* Battery, RSSI, temperature and uptime to the hub. Main and control threads. */
+void doorbell_send_telemetry(struct doorbell *doorbell);
+
+/* Monotonic clock in microseconds. Any thread. */
+int64_t doorbell_now_us(void);
+
+/* doorbell_capture.c: the capture thread's body (data is the doorbell). */
+void *doorbell_capture_thread(void *data);
+
+/* doorbell_events.c; each is documented above its definition. */
+int doorbell_events_button_press(struct doorbell *doorbell);
+void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type);
+void doorbell_events_on_motion(const struct link_event *event, void *context);
+void doorbell_events_test_motion(struct doorbell *doorbell);
+
+/* doorbell_link.c: link_client_config callbacks (context is the doorbell). */
+void doorbell_link_on_command(const struct link_command *command, const cJSON *json, void *context);
+void doorbell_link_on_connected(void *context);
+void doorbell_link_on_talk_audio(const uint8_t *packet, size_t size, uint64_t timestamp_us,
+                                 void *context);
+void doorbell_link_on_audio(const uint8_t *packet, size_t size, uint64_t capture_time_us,
+                            void *context);
+
+/* doorbell_control.c: the control_handler of the control socket. */
+void doorbell_control_handle(const char *command, char *reply, size_t reply_size, void *context);
+
+#endif

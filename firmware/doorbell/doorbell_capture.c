@@ -1,0 +1,138 @@
+/*
+ * doorbell_capture.c - the capture thread: camera -> privacy blackout ->
+ * x264 -> link queue, motion detection on about 10 frames a second
+ * (motion_runner.c), and after each frame the JPEG snapshots owed to the hub.
+ * It never waits on the network.
+ *
+ * Thread: only the capture thread runs this file (doorbell_start creates it,
+ * doorbell_stop joins it). It owns the camera's frames and the encoder's
+ * output, and the capture-thread fields of struct doorbell (doorbell.h);
+ * other threads reach it only through the request atomics and the snapshot
+ * queue.
+ */
+#define LOG_MODULE "doorbelld"
+
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "camera/camera.h"
+#include "common/log.h"
+#include "doorbell/doorbell.h"
+#include "encoder/encoder.h"
+#include "link/link_client.h"
+#include "motion/motion_runner.h"
+#include "snapshot/snapshot_queue.h"
+
+#define DOORBELL_SNAPSHOT_QUALITY   80
+#define DOORBELL_SNAPSHOT_MAX_WIDTH 1280
+#define DOORBELL_CAMERA_RETRY_US    100000 /* after a failed capture: retry, never spin */
+
+/* In the scripted sim scene the visitor presses the bell: ring exactly as a
+ * real button press would. Publishes the ground truth for the `scene`
+ * command and returns the sim's PIR level (0 for other cameras). */
+static int doorbell_capture_watch_sim(struct doorbell *doorbell)
+{
+    struct sim_ground_truth truth;
+    int pressed;
+
+    if (camera_sim_scene_state(doorbell->camera, &truth) != 0)
+        return 0;
+    pressed = truth.button_pressed;
+    if (pressed && !doorbell->sim_button_was_pressed)
+        doorbell_events_button_press(doorbell);
+    doorbell->sim_button_was_pressed = pressed;
+    pthread_mutex_lock(&doorbell->lock);
+    doorbell->truth = truth;
+    doorbell->have_truth = 1;
+    pthread_mutex_unlock(&doorbell->lock);
+    return truth.pir_active;
+}
+
+/* A size/rate change asked by the hub. The camera switches; the encoder
+ * follows the new frames' size (doorbell_capture_follow_format). */
+static void doorbell_capture_apply_format_request(struct doorbell *doorbell)
+{
+    int width = atomic_exchange(&doorbell->reconfigure_width, 0);
+    int height = atomic_exchange(&doorbell->reconfigure_height, 0);
+    int fps = atomic_exchange(&doorbell->reconfigure_fps, 0);
+
+    if (width == 0 && fps == 0)
+        return;
+    if (width == 0) {
+        width = doorbell->encoder_width;
+        height = doorbell->encoder_height;
+    }
+    if (fps == 0)
+        fps = doorbell->options.fps;
+    if (camera_reconfigure(doorbell->camera, width, height, fps) != 0) {
+        log_warn("the camera cannot do %dx%d@%d", width, height, fps);
+        return;
+    }
+    doorbell->options.fps = fps;
+    doorbell->options.width = width;
+    doorbell->options.height = height;
+}
+
+/* Set the encoder up again for a new bitrate asked by the hub, or for frames
+ * of another size (a file or V4L2 source decides its own size). */
+static void doorbell_capture_follow_format(struct doorbell *doorbell,
+                                           const struct camera_frame *frame)
+{
+    int bitrate = atomic_exchange(&doorbell->reconfigure_bitrate_kbps, 0);
+    struct encoder_config config;
+
+    if (bitrate <= 0 && frame->width == doorbell->encoder_width &&
+        frame->height == doorbell->encoder_height)
+        return;
+    config = (struct encoder_config){frame->width,
+                                     frame->height,
+                                     doorbell->options.fps,
+                                     bitrate > 0 ? bitrate : doorbell->options.bitrate_kbps,
+                                     doorbell->options.keyframe_interval,
+                                     doorbell->options.preset};
+    if (encoder_reconfigure(doorbell->encoder, &config) != 0)
+        return;
+    doorbell->options.bitrate_kbps = config.bitrate_kbps;
+    doorbell->encoder_width = frame->width;
+    doorbell->encoder_height = frame->height;
+    log_info("video now %dx%d at %d kbit/s", frame->width, frame->height, config.bitrate_kbps);
+}
+
+/* The capture thread: paced by the camera, one encode per frame. */
+void *doorbell_capture_thread(void *data)
+{
+    struct doorbell *doorbell = data;
+    struct camera_frame frame;
+    struct encoded_frame encoded;
+
+    while (!atomic_load(&doorbell->stopping)) {
+        int pir_level;
+
+        /* Before capturing: a reconfigured camera frees the planes of the
+         * frame it returned last. */
+        doorbell_capture_apply_format_request(doorbell);
+        if (camera_capture(doorbell->camera, &frame) != 0) {
+            usleep(DOORBELL_CAMERA_RETRY_US);
+            continue;
+        }
+        atomic_fetch_add(&doorbell->frames_captured, 1);
+        atomic_store(&doorbell->last_sequence, frame.sequence);
+        doorbell_capture_follow_format(doorbell, &frame);
+        /* Masks go before the encoder and the snapshot: masked pixels never leave. */
+        motion_runner_blackout(doorbell->motion, &frame);
+        pir_level = doorbell_capture_watch_sim(doorbell);
+        motion_runner_process(doorbell->motion, &frame, doorbell_now_us(), pir_level);
+        if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
+            atomic_fetch_add(&doorbell->encode_errors, 1);
+            continue;
+        }
+        atomic_fetch_add(&doorbell->frames_encoded, 1);
+        if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
+                                   encoded.sequence, encoded.capture_time_us) == 0)
+            encoder_request_keyframe(doorbell->encoder);
+        /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
+        snapshot_queue_send(&doorbell->snapshots, &frame, DOORBELL_SNAPSHOT_QUALITY,
+                            DOORBELL_SNAPSHOT_MAX_WIDTH, doorbell->link);
+    }
+    return NULL;
+}

@@ -1,0 +1,105 @@
+/*
+ * doorbell_events.c - the button, the PIR and motion detection as the hub
+ * sees them: link EVENT messages, each new event owed its own snapshot
+ * (docs/protocol.md, "Event snapshots"), and the doorbell's own ding when
+ * the button rings.
+ *
+ * Threads: the button is pressed from the control thread (`press`) or the
+ * capture thread (the sim's scripted visitor); PIR events come from the
+ * control thread; motion events from the capture thread (motion_runner.c).
+ * Event ids come from the doorbell's atomic counter; the button's debounce
+ * time is guarded by the doorbell's lock. Nothing here allocates beyond the
+ * cJSON trees it builds and frees.
+ */
+#define LOG_MODULE "doorbelld"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "audio/audio_playback.h"
+#include "common/log.h"
+#include "doorbell/doorbell.h"
+#include "link/link_client.h"
+#include "snapshot/snapshot_queue.h"
+
+#define DOORBELL_DEBOUNCE_US 50000LL /* contact bounce after a press */
+
+/* Send one EVENT message; a failure to encode is logged. Any thread. */
+static void doorbell_events_send_message(struct doorbell *doorbell, const struct link_event *event)
+{
+    cJSON *json = link_build_event(event);
+
+    if (json == NULL) {
+        log_warn("%s event %u could not be encoded", link_event_type_name(event->type), event->id);
+        return;
+    }
+    link_client_send_json(doorbell->link, LINK_EVENT, event->id, json);
+    cJSON_Delete(json);
+}
+
+/* Send a momentary event (ring, pir, ...) now and owe it a snapshot. Any thread. */
+void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
+{
+    struct link_event event;
+
+    memset(&event, 0, sizeof(event));
+    event.type = type;
+    event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
+    event.score = 1.0;
+    event.active = 1;
+    doorbell_events_send_message(doorbell, &event);
+    snapshot_queue_add_event(&doorbell->snapshots, type, event.id);
+    log_info("%s event %u", link_event_type_name(type), event.id);
+}
+
+/*
+ * The button went down. A press within DOORBELL_DEBOUNCE_US of the last one
+ * is contact bounce and ignored; any other rings at once: a ring event, a
+ * snapshot of this moment, and the doorbell's own ding so the visitor hears
+ * it worked. 1 if it rang. Any thread.
+ */
+int doorbell_events_button_press(struct doorbell *doorbell)
+{
+    int64_t now = doorbell_now_us();
+    int bounce;
+
+    pthread_mutex_lock(&doorbell->lock);
+    bounce = doorbell->button_pressed_at_us != 0 &&
+             now - doorbell->button_pressed_at_us < DOORBELL_DEBOUNCE_US;
+    if (!bounce)
+        doorbell->button_pressed_at_us = now;
+    pthread_mutex_unlock(&doorbell->lock);
+    if (bounce)
+        return 0;
+    doorbell_events_send(doorbell, LINK_EVENT_RING);
+    if (doorbell->speaker != NULL)
+        audio_playback_chime(doorbell->speaker);
+    return 1;
+}
+
+/* The motion runner's callback (capture thread): the event to the hub; a
+ * start owes it a picture. context is the doorbell. */
+void doorbell_events_on_motion(const struct link_event *event, void *context)
+{
+    struct doorbell *doorbell = context;
+
+    doorbell_events_send_message(doorbell, event);
+    if (event->active && event->id != doorbell->motion_started_id) {
+        doorbell->motion_started_id = event->id;
+        snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event->id);
+    }
+}
+
+/* Control thread, test-only `motion-event`: a motion event that starts and
+ * ends at once, as the detector reports one, so a test can start it within
+ * a millisecond of a ring (two commands in one write). */
+void doorbell_events_test_motion(struct doorbell *doorbell)
+{
+    struct link_event event = {.type = LINK_EVENT_MOTION, .score = 1.0, .active = 1};
+
+    event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
+    doorbell_events_send_message(doorbell, &event);
+    snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event.id);
+    event.active = 0;
+    doorbell_events_send_message(doorbell, &event);
+}

@@ -1,0 +1,112 @@
+/*
+ * doorbell_link.c - what the doorbell does with what the hub sends: link
+ * commands (docs/protocol.md, "COMMAND"), each answered with one
+ * COMMAND_RESULT; the start of a connection; talk-back audio for the
+ * speaker. Also the microphone's packets on their way up the link.
+ *
+ * Threads: the link thread (link_client.c) calls the command, connection and
+ * talk-back callbacks; the audio capture thread calls doorbell_link_on_audio.
+ * They only pass requests on (capture-thread atomics, the snapshot queue, the
+ * motion runner's settings, the encoder's keyframe request, the speaker's
+ * queue), each guarded by its owner. Result trees are built and freed here.
+ */
+#define LOG_MODULE "doorbelld"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "audio/audio_playback.h"
+#include "common/log.h"
+#include "common/motion_config.h"
+#include "doorbell/doorbell.h"
+#include "encoder/encoder.h"
+#include "link/link_client.h"
+#include "motion/motion_runner.h"
+#include "snapshot/snapshot_queue.h"
+
+/* Carry out one command; 1 if done, else 0 with the reason written. */
+static int doorbell_link_execute(struct doorbell *doorbell, const struct link_command *command,
+                                 char *reason, size_t reason_size)
+{
+    struct motion_config motion;
+
+    switch (command->type) {
+    case LINK_COMMAND_SET_MOTION:
+        /* The same parser as the hub's; a refused config leaves the old one. */
+        if (motion_config_from_json(command->motion, &motion, reason, reason_size) != 0) {
+            log_warn("motion settings refused: %s", reason);
+            return 0;
+        }
+        motion_runner_set_config(doorbell->motion, &motion);
+        return 1;
+    case LINK_COMMAND_SNAPSHOT:
+        snapshot_queue_add_command(&doorbell->snapshots, command->request_id);
+        return 1;
+    case LINK_COMMAND_KEYFRAME:
+        encoder_request_keyframe(doorbell->encoder);
+        return 1;
+    case LINK_COMMAND_SET_VIDEO:
+        if (command->bitrate_kbps > 0)
+            atomic_store(&doorbell->reconfigure_bitrate_kbps, command->bitrate_kbps);
+        if (command->fps > 0)
+            atomic_store(&doorbell->reconfigure_fps, command->fps);
+        if (command->width > 0 && command->height > 0) {
+            atomic_store(&doorbell->reconfigure_height, command->height);
+            atomic_store(&doorbell->reconfigure_width, command->width);
+        }
+        return 1;
+    }
+    snprintf(reason, reason_size, "unsupported"); /* the parser knows more than this firmware */
+    return 0;
+}
+
+/* Link thread: a command from the hub, answered with one COMMAND_RESULT
+ * {id, ok, reason if refused} (a tree built and freed here). context is the
+ * doorbell. */
+void doorbell_link_on_command(const struct link_command *command, const cJSON *json, void *context)
+{
+    struct doorbell *doorbell = context;
+    char reason[LINK_TEXT_MAX] = "";
+    cJSON *result;
+    int ok;
+
+    (void)json;
+    ok = doorbell_link_execute(doorbell, command, reason, sizeof(reason));
+    log_debug("command %s: %s", link_command_type_name(command->type), ok ? "done" : "refused");
+    result = cJSON_CreateObject();
+    if (result == NULL || cJSON_AddNumberToObject(result, "id", command->id) == NULL ||
+        cJSON_AddBoolToObject(result, "ok", ok) == NULL ||
+        (!ok && cJSON_AddStringToObject(result, "reason", reason) == NULL)) {
+        log_warn("no memory for the result of command %u", command->id);
+        goto out;
+    }
+    link_client_send_json(doorbell->link, LINK_COMMAND_RESULT, command->id, result);
+out:
+    cJSON_Delete(result);
+}
+
+/* Link thread: the hub accepted us; start the stream on a keyframe. */
+void doorbell_link_on_connected(void *context)
+{
+    struct doorbell *doorbell = context;
+    encoder_request_keyframe(doorbell->encoder);
+}
+
+/* Link thread: talk-back from the hub goes to the speaker. */
+void doorbell_link_on_talk_audio(const uint8_t *packet, size_t size, uint64_t timestamp_us,
+                                 void *context)
+{
+    struct doorbell *doorbell = context;
+    if (doorbell->speaker != NULL)
+        audio_playback_push(doorbell->speaker, packet, size, timestamp_us);
+}
+
+/* Audio capture thread: one Opus packet from the microphone up the link. */
+void doorbell_link_on_audio(const uint8_t *packet, size_t size, uint64_t capture_time_us,
+                            void *context)
+{
+    struct doorbell *doorbell = context;
+    link_client_send_binary(doorbell->link, LINK_AUDIO,
+                            atomic_fetch_add(&doorbell->audio_sequence, 1), capture_time_us, packet,
+                            size);
+}
