@@ -19,6 +19,7 @@
 #include "audio/audio_playback.h"
 #include "camera/camera.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "control/control_socket.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
@@ -214,7 +215,7 @@ struct doorbell *doorbell_start(const struct doorbell_options *options)
     doorbell->options = *options;
     doorbell->started_at = time(NULL);
     atomic_store(&doorbell->battery_percent, -1);
-    if (pthread_mutex_init(&doorbell->lock, NULL) != 0) {
+    if (mutex_init_checked(&doorbell->lock) != 0) {
         free(doorbell);
         return NULL;
     }
