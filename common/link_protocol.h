@@ -185,7 +185,7 @@ enum link_command_type {
     LINK_COMMAND_CHIME,
     LINK_COMMAND_REBOOT,
     LINK_COMMAND_FIRMWARE_UPDATE, /* url, sha256 */
-    LINK_COMMAND_SET_MOTION, /* motion: motion settings object (common/motion_config.h) */
+    LINK_COMMAND_SET_MOTION,      /* motion: motion settings object (common/motion_config.h) */
 };
 
 struct link_command {

@@ -77,8 +77,7 @@ int recording_store_update(sqlite3 *db, const struct recording_row *row, int clo
 
 int recording_store_delete(sqlite3 *db, const char *path)
 {
-    sqlite3_stmt *statement =
-        recording_store_prepare(db, "DELETE FROM recordings WHERE path = ?");
+    sqlite3_stmt *statement = recording_store_prepare(db, "DELETE FROM recordings WHERE path = ?");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, path, -1, SQLITE_STATIC);
