@@ -30,7 +30,7 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "http/link_server.h"
-#include "events/event_intake.h"
+#include "devices/event_intake.h"
 #include "http/event_push.h"
 #include "events/event_store.h"
 #include "http/http_server.h"

@@ -7,7 +7,8 @@
 #   common/              common/ only
 #   firmware/*           firmware/ and common/
 #   appliance/storage    storage, common
-#   appliance/<domain>   storage, every domain folder, common
+#   appliance/<domain>   storage, common, itself and the domains before it in
+#                        hub_domains (so the domains have no cycle either)
 #   appliance/http       storage, domains, http, common (routes and WebSocket endpoints)
 #   appliance/main.c, appliance/cli/main.c   anything of the hub, common
 #
@@ -24,12 +25,23 @@ set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
 
-hub_domains="core tls media accounts devices live recording events notify chime"
+# The domain folders, lowest first: each may include those before it.
+hub_domains="tls core media accounts chime recording live events notify devices"
 
 domains=""
 for domain in $hub_domains; do
     domains+=" appliance/$domain"
 done
+
+# Sets below to the domain folders before $1 in hub_domains, as " appliance/x...".
+layers_domains_below() {
+    local domain
+    below=""
+    for domain in $hub_domains; do
+        [ "$domain" = "$1" ] && return
+        below+=" appliance/$domain"
+    done
+}
 
 # Sets allowed to the folders of its program a file may include (space-
 # separated, each "program/folder" or "common"; empty when the file has no
@@ -60,8 +72,9 @@ layers_classify() {
         home=appliance/$folder
         case " $hub_domains " in
         *" $folder "*)
-            allowed="appliance/storage$domains common"
-            rule="a domain includes only storage, the domains ($hub_domains) and common/"
+            layers_domains_below "$folder"
+            allowed="appliance/storage$below appliance/$folder common"
+            rule="a domain includes only storage, common/ and the domains before it in: $hub_domains"
             return
             ;;
         esac

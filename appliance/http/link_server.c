@@ -31,7 +31,7 @@
 #include "devices/device_store.h"
 #include "devices/motion_settings.h"
 #include "devices/snapshot_pairing.h"
-#include "events/event_intake.h"
+#include "devices/event_intake.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
 #include "recording/recorder.h"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # check-layers.test.sh - proves scripts/check-layers.sh catches what it is
 # for: it passes on the real tree, and on a copy of the tree with one wrong
-# include (a domain including http/, storage including a domain, the
-# doorbell including a hub header, common/ including a program's header, a
+# include (a domain including http/, a domain including a later domain,
+# storage including a domain, the doorbell including a hub header, the hub
+# including a doorbell header, common/ including a program's header, a
 # relative include, a folder outside the matrix) it exits 1 and names the
 # file and line. Run by `make check`; prints "ok" or what failed, exits 1
 # on any failure.
@@ -47,6 +48,10 @@ expect_violation appliance/devices/device_store.c http/routes.h \
     "appliance/devices may not include appliance/http"
 expect_violation appliance/live/live_stream.c http/http_gate.h \
     "appliance/live may not include appliance/http"
+expect_violation appliance/events/event_store.c notify/notify.h \
+    "appliance/events may not include appliance/notify"
+expect_violation appliance/recording/recorder.c devices/device_registry.h \
+    "appliance/recording may not include appliance/devices"
 expect_violation appliance/storage/database.c accounts/users.h \
     "appliance/storage may not include appliance/accounts"
 expect_violation firmware/camera/camera.c devices/device_store.h \

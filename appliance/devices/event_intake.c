@@ -12,7 +12,7 @@
  */
 #define LOG_MODULE "events"
 
-#include "events/event_intake.h"
+#include "devices/event_intake.h"
 
 #include <stdio.h>
 #include <string.h>
