@@ -106,14 +106,15 @@ FUZZ_SECONDS ?= 15
 # Builds inside `make test` use every core (the suites themselves run one at a time).
 JOBS ?= $(shell nproc)
 
-.PHONY: all help deps civetweb programs unit-tests fuzzers test test-unit test-fuzz \
+.PHONY: all help deps civetweb programs unit-tests fuzzers check test test-unit test-fuzz \
         test-integration test-e2e run bench install clean format
 
 help:
 	@echo "make            build hub, doorbell and CLI into build/"
 	@echo "make deps       install Debian packages and npm modules (idempotent)"
 	@echo "make run        start a hub and one simulated doorbell under ./var"
-	@echo "make test       unit, fuzz, integration and browser tests (ASan+UBSan build)"
+	@echo "make check      include layers (scripts/check-layers.sh) and clang-format"
+	@echo "make test       check, then unit, fuzz, integration and browser tests (ASan+UBSan build)"
 	@echo "make DEBUG=1    debug build into build/debug/ (lock checks, as the ASan build)"
 	@echo "make bench      print performance figures as JSON lines"
 	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
@@ -219,7 +220,20 @@ fuzzers: $(FUZZERS)
 
 # ---- tests ----------------------------------------------------------------
 
+# The C files clang-format keeps to .clang-format (civetweb, generated code
+# and node_modules are not ours).
+FORMAT_FILES := $(sort $(wildcard appliance/*.c appliance/*/*.[ch] firmware/*.c firmware/*/*.[ch] \
+                  common/*.[ch] tests/unit/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.[ch]))
+
+# Seconds, before anything is built: who may include whom (and a test that
+# the check catches a wrong include), and the formatting.
+check:
+	@scripts/check-layers.sh
+	@tests/layers/check-layers.test.sh
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "clang-format: ok"
+
 test: deps
+	$(MAKE) check
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) SANITIZE=1 all unit-tests
 	$(MAKE) -j$(JOBS) fuzzers
@@ -268,7 +282,7 @@ install: all
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf build

@@ -29,12 +29,12 @@
 #include "core/config.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
-#include "devices/link_server.h"
-#include "events/event_intake.h"
-#include "events/event_push.h"
+#include "http/link_server.h"
+#include "devices/event_intake.h"
+#include "http/event_push.h"
 #include "events/event_store.h"
 #include "http/http_server.h"
-#include "live/live_server.h"
+#include "http/live_server.h"
 #include "notify/notify.h"
 #include "recording/reconcile.h"
 #include "recording/retention.h"
@@ -238,6 +238,7 @@ int main(int argc, char **argv)
     hub->authority = authority_start();
     if (hub->authority == NULL)
         goto out;
+    hub->event_published = event_push_published;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
         log_error("%s", error);

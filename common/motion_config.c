@@ -284,8 +284,8 @@ cJSON *motion_config_to_json(const struct motion_config *config)
 }
 
 /* The pixel spans of one raster row inside a polygon (see header). */
-int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width,
-                                int *x0_out, int *x1_out)
+int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width, int *x0_out,
+                         int *x1_out)
 {
     double crossings[MOTION_MAX_POLYGON_POINTS];
     int count = 0;

@@ -89,7 +89,7 @@ void motion_polygon_fill(const struct motion_polygon *polygon, uint8_t *mask, in
  * for the row whose centre is at normalised height row_y of a raster
  * `width` pixels wide. x0_out and x1_out hold MOTION_MAX_POLYGON_POINTS / 2
  * entries (one span per pair of edge crossings); returns how many spans. */
-int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width,
-                         int *x0_out, int *x1_out);
+int motion_polygon_spans(const struct motion_polygon *polygon, double row_y, int width, int *x0_out,
+                         int *x1_out);
 
 #endif

@@ -21,6 +21,7 @@ struct event_push;
 struct chime;
 struct notify;
 struct authority;
+struct event_row;
 struct mg_context;
 
 struct hub {
@@ -30,9 +31,13 @@ struct hub {
     struct mg_context *server;
     struct retention *retention;   /* deletes recordings past their limits; own thread */
     struct event_push *event_push; /* events to the open web UIs; own thread */
-    struct chime *chime;           /* indoor chime, NULL when none; own thread */
-    struct notify *notify;         /* ntfy and webhook notifications; own thread */
-    struct authority *authority;   /* closes connections whose authority is gone; own thread */
+    /* Told of each event once stored (any thread; never blocks): the web
+     * UIs' feed (http/event_push.c). Set by main.c before the server
+     * starts, so the events domain calls the adapter without including it. */
+    void (*event_published)(struct hub *hub, const struct event_row *event);
+    struct chime *chime;         /* indoor chime, NULL when none; own thread */
+    struct notify *notify;       /* ntfy and webhook notifications; own thread */
+    struct authority *authority; /* closes connections whose authority is gone; own thread */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512];                      /* https://host:port, for printed links */

@@ -33,7 +33,8 @@ int device_store_name_valid(const char *name);
 int device_store_add(sqlite3 *db, const char *name, struct device_record *record_out,
                      uint8_t secret_out[LINK_SECRET_SIZE], char *error, size_t error_size);
 
-/* Find a live (not revoked) device and its secret. 1 found, 0 not found, -1 error. */
+/* Find a live (not revoked) device and its secret (secret_out may be NULL
+ * when only the record is wanted). 1 found, 0 not found, -1 error. */
 int device_store_find(sqlite3 *db, const char *id, struct device_record *record_out,
                       uint8_t secret_out[LINK_SECRET_SIZE]);
 

@@ -26,12 +26,12 @@
 #include "civetweb.h"
 #include "common/log.h"
 #include "core/hub.h"
-#include "devices/link_server.h"
+#include "http/link_server.h"
 #include "http/http_gate.h"
 #include "http/http_request.h"
 #include "http/http_router.h"
 #include "http/routes.h"
-#include "live/live_server.h"
+#include "http/live_server.h"
 #include "storage/database.h"
 
 /* civetweb's own diagnostics go to our log. */

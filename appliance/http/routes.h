@@ -51,12 +51,9 @@ int routes_events_mode_put(struct http_request *request);
 int routes_events_settings_get(struct http_request *request);
 int routes_events_settings_put(struct http_request *request);
 
-/* /api/v1/devices/{id}/motion (routes_motion.c); routes_motion_command() is the set_motion
- * command with a doorbell's saved settings, for link_server.c (caller deletes; NULL if no memory).
- */
+/* /api/v1/devices/{id}/motion (routes_motion.c) */
 int routes_motion_get(struct http_request *request);
 int routes_motion_put(struct http_request *request);
-cJSON *routes_motion_command(sqlite3 *db, const char *device_id);
 
 /* /api/v1/storage and /api/v1/devices/{id}/recording-settings (routes_storage.c) */
 int routes_storage_get(struct http_request *request);

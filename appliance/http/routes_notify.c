@@ -18,6 +18,7 @@
 #include "accounts/audit.h"
 #include "civetweb.h"
 #include "core/hub.h"
+#include "devices/device_store.h"
 #include "http/routes.h"
 #include "notify/notify.h"
 #include "notify/notify_outbox.h"
@@ -176,19 +177,12 @@ static int routes_notify_bool(const cJSON *body, const char *name, int *out, cha
     return 0;
 }
 
-/* Is this a doorbell the hub knows? */
+/* Is this a doorbell the hub knows (not revoked)? */
 static int routes_notify_device_known(sqlite3 *db, const char *id)
 {
-    sqlite3_stmt *statement = NULL;
-    int known = 0;
+    struct device_record record;
 
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM devices WHERE id = ? AND revoked_at IS NULL", -1,
-                           &statement, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(statement, 1, id, -1, SQLITE_STATIC);
-        known = sqlite3_step(statement) == SQLITE_ROW;
-    }
-    sqlite3_finalize(statement);
-    return known;
+    return device_store_find(db, id, &record, NULL) == 1;
 }
 
 /* An optional array of names (event types or doorbell ids) into a

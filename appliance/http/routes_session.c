@@ -75,8 +75,7 @@ static int routes_session_start(struct http_request *request, const struct user 
                       "Max-Age=%lld\r\n",
                       HTTP_SESSION_COOKIE, token, (long long)SESSION_COOKIE_MAX_AGE_S);
     /* This browser is now a known device of the user (login_limiter.h). */
-    if (known_device_issue(db, user->id, database_now_ms(), device,
-                           sizeof(device)) == 0)
+    if (known_device_issue(db, user->id, database_now_ms(), device, sizeof(device)) == 0)
         snprintf(cookie + length, sizeof(cookie) - (size_t)length,
                  "Set-Cookie: %s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; "
                  "Max-Age=%lld\r\n",

@@ -16,24 +16,13 @@
 #include "devices/device_registry.h"
 #include "http/routes.h"
 #include "recording/recording_settings.h"
+#include "recording/recording_store.h"
 #include "recording/retention.h"
 #include "storage/database.h"
 #include "storage/database_reserve.h"
 
 #define ROUTES_STORAGE_CUT_WINDOW_MS (7LL * 24 * 3600 * 1000) /* how long a cut is shown */
 #define ROUTES_STORAGE_FULL_BYTES    (1LL << 20)              /* less free than this: "disk_full" */
-
-/* Usage of every doorbell, newest retention cut included. */
-static const char routes_storage_devices_sql[] =
-    "SELECT d.id, d.name, "
-    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id), "
-    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id AND "
-    "r.class = 'event'), "
-    "(SELECT count(*) FROM recordings r WHERE r.device_id = d.id), "
-    "(SELECT min(start_ms) FROM recordings r WHERE r.device_id = d.id), "
-    "(SELECT max(at) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1), "
-    "(SELECT max(footage_to_ms) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1) "
-    "FROM devices d WHERE d.revoked_at IS NULL ORDER BY d.name, d.id";
 
 /* Add a doorbell's settings to a JSON object. */
 static void routes_storage_add_settings(cJSON *object, const struct recording_settings *settings)
@@ -45,55 +34,57 @@ static void routes_storage_add_settings(cJSON *object, const struct recording_se
     cJSON_AddNumberToObject(object, "post_roll_seconds", settings->recorder.post_roll_seconds);
 }
 
+/* What routes_storage_add_device() adds to. */
+struct routes_storage_usage {
+    sqlite3 *db;
+    cJSON *devices;
+    cJSON *warnings;
+};
+
+/* recording_store_usage() callback: one doorbell's entry, and its warning
+ * when retention cut its recordings short. Always 0 (go on). */
+static int routes_storage_add_device(const struct recording_usage *usage, void *context)
+{
+    struct routes_storage_usage *state = context;
+    struct recording_settings settings;
+    cJSON *item = cJSON_CreateObject();
+
+    recording_settings_load(state->db, usage->device_id, &settings);
+    cJSON_AddStringToObject(item, "device_id", usage->device_id);
+    cJSON_AddStringToObject(item, "name", usage->name);
+    cJSON_AddNumberToObject(item, "bytes", (double)usage->bytes);
+    cJSON_AddNumberToObject(item, "continuous_bytes", (double)(usage->bytes - usage->event_bytes));
+    cJSON_AddNumberToObject(item, "event_bytes", (double)usage->event_bytes);
+    cJSON_AddNumberToObject(item, "segments", usage->segments);
+    if (!usage->has_oldest)
+        cJSON_AddNullToObject(item, "oldest_ms");
+    else
+        cJSON_AddNumberToObject(item, "oldest_ms", (double)usage->oldest_ms);
+    routes_storage_add_settings(item, &settings);
+    cJSON_AddBoolToObject(item, "retention_cut_short", usage->cut_short);
+    if (usage->cut_short) {
+        char warning[256];
+        cJSON_AddNumberToObject(item, "retention_cut_short_at_ms", (double)usage->cut_at_ms);
+        cJSON_AddNumberToObject(item, "cut_footage_to_ms", (double)usage->cut_footage_to_ms);
+        snprintf(warning, sizeof(warning),
+                 "Recordings of %s were deleted before their retention days ran out to "
+                 "stay within the disk limits.",
+                 usage->name);
+        cJSON_AddItemToArray(state->warnings, cJSON_CreateString(warning));
+    } else {
+        cJSON_AddNullToObject(item, "retention_cut_short_at_ms");
+    }
+    cJSON_AddItemToArray(state->devices, item);
+    return 0;
+}
+
 /* The per-doorbell array and its warnings. 0 or -1. */
 static int routes_storage_devices(sqlite3 *db, cJSON *devices, cJSON *warnings, int64_t now)
 {
-    sqlite3_stmt *statement = NULL;
-    int step;
+    struct routes_storage_usage state = {db, devices, warnings};
 
-    if (sqlite3_prepare_v2(db, routes_storage_devices_sql, -1, &statement, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(statement, 1, now - ROUTES_STORAGE_CUT_WINDOW_MS);
-    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(statement, 0);
-        const char *name = (const char *)sqlite3_column_text(statement, 1);
-        long long bytes = sqlite3_column_int64(statement, 2);
-        long long event_bytes = sqlite3_column_int64(statement, 3);
-        int cut = sqlite3_column_type(statement, 6) != SQLITE_NULL;
-        struct recording_settings settings;
-        cJSON *item = cJSON_CreateObject();
-
-        recording_settings_load(db, id, &settings);
-        cJSON_AddStringToObject(item, "device_id", id);
-        cJSON_AddStringToObject(item, "name", name);
-        cJSON_AddNumberToObject(item, "bytes", (double)bytes);
-        cJSON_AddNumberToObject(item, "continuous_bytes", (double)(bytes - event_bytes));
-        cJSON_AddNumberToObject(item, "event_bytes", (double)event_bytes);
-        cJSON_AddNumberToObject(item, "segments", sqlite3_column_int(statement, 4));
-        if (sqlite3_column_type(statement, 5) == SQLITE_NULL)
-            cJSON_AddNullToObject(item, "oldest_ms");
-        else
-            cJSON_AddNumberToObject(item, "oldest_ms", (double)sqlite3_column_int64(statement, 5));
-        routes_storage_add_settings(item, &settings);
-        cJSON_AddBoolToObject(item, "retention_cut_short", cut);
-        if (cut) {
-            char warning[256];
-            cJSON_AddNumberToObject(item, "retention_cut_short_at_ms",
-                                    (double)sqlite3_column_int64(statement, 6));
-            cJSON_AddNumberToObject(item, "cut_footage_to_ms",
-                                    (double)sqlite3_column_int64(statement, 7));
-            snprintf(warning, sizeof(warning),
-                     "Recordings of %s were deleted before their retention days ran out to "
-                     "stay within the disk limits.",
-                     name);
-            cJSON_AddItemToArray(warnings, cJSON_CreateString(warning));
-        } else {
-            cJSON_AddNullToObject(item, "retention_cut_short_at_ms");
-        }
-        cJSON_AddItemToArray(devices, item);
-    }
-    sqlite3_finalize(statement);
-    return step == SQLITE_DONE ? 0 : -1;
+    return recording_store_usage(db, now - ROUTES_STORAGE_CUT_WINDOW_MS, routes_storage_add_device,
+                                 &state);
 }
 
 /* Add one condition (code and message) to conditions and its message to warnings. */

@@ -77,8 +77,7 @@ int recording_store_update(sqlite3 *db, const struct recording_row *row, int clo
 
 int recording_store_delete(sqlite3 *db, const char *path)
 {
-    sqlite3_stmt *statement =
-        recording_store_prepare(db, "DELETE FROM recordings WHERE path = ?");
+    sqlite3_stmt *statement = recording_store_prepare(db, "DELETE FROM recordings WHERE path = ?");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, path, -1, SQLITE_STATIC);
@@ -146,4 +145,50 @@ int recording_store_has_path(sqlite3 *db, const char *path)
         found = 0;
     sqlite3_finalize(statement);
     return found;
+}
+
+/* Usage of every doorbell, newest retention cut included. */
+static const char recording_store_usage_sql[] =
+    "SELECT d.id, d.name, "
+    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT coalesce(sum(bytes), 0) FROM recordings r WHERE r.device_id = d.id AND "
+    "r.class = 'event'), "
+    "(SELECT count(*) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT min(start_ms) FROM recordings r WHERE r.device_id = d.id), "
+    "(SELECT max(at) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1), "
+    "(SELECT max(footage_to_ms) FROM retention_cuts c WHERE c.device_id = d.id AND c.at >= ?1) "
+    "FROM devices d WHERE d.revoked_at IS NULL ORDER BY d.name, d.id";
+
+int recording_store_usage(sqlite3 *db, int64_t cuts_since_ms, recording_usage_callback callback,
+                          void *context)
+{
+    sqlite3_stmt *statement = recording_store_prepare(db, recording_store_usage_sql);
+    int step;
+
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, cuts_since_ms);
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+        struct recording_usage usage;
+        const char *id = (const char *)sqlite3_column_text(statement, 0);
+        const char *name = (const char *)sqlite3_column_text(statement, 1);
+
+        memset(&usage, 0, sizeof(usage));
+        usage.device_id = id != NULL ? id : "";
+        usage.name = name != NULL ? name : "";
+        usage.bytes = sqlite3_column_int64(statement, 2);
+        usage.event_bytes = sqlite3_column_int64(statement, 3);
+        usage.segments = sqlite3_column_int(statement, 4);
+        usage.has_oldest = sqlite3_column_type(statement, 5) != SQLITE_NULL;
+        usage.oldest_ms = sqlite3_column_int64(statement, 5);
+        usage.cut_short = sqlite3_column_type(statement, 6) != SQLITE_NULL;
+        usage.cut_at_ms = sqlite3_column_int64(statement, 6);
+        usage.cut_footage_to_ms = sqlite3_column_int64(statement, 7);
+        if (callback(&usage, context) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(statement);
+    return step == SQLITE_DONE ? 0 : -1;
 }

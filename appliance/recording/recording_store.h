@@ -46,4 +46,27 @@ int recording_store_list(sqlite3 *db, const char *device_id, int64_t from_ms, in
 /* Does a row for path exist? 1, 0, or -1 on error. */
 int recording_store_has_path(sqlite3 *db, const char *path);
 
+/* What one doorbell's recordings use (recording_store_usage). The strings
+ * are valid during the callback only. */
+struct recording_usage {
+    const char *device_id;
+    const char *name; /* the doorbell's name */
+    int64_t bytes;
+    int64_t event_bytes; /* of them, in event clips */
+    int segments;
+    int has_oldest;
+    int64_t oldest_ms;         /* start of the oldest segment, when has_oldest */
+    int cut_short;             /* retention deleted footage early, at or after cuts_since_ms */
+    int64_t cut_at_ms;         /* when cut_short: the newest such cut ... */
+    int64_t cut_footage_to_ms; /* ... and the newest footage any of them deleted */
+};
+
+typedef int (*recording_usage_callback)(const struct recording_usage *usage, void *context);
+
+/* The usage of every doorbell that is not revoked (tables devices,
+ * recordings, retention_cuts), by name; nonzero from the callback stops
+ * early. 0, or -1 on a database error. */
+int recording_store_usage(sqlite3 *db, int64_t cuts_since_ms, recording_usage_callback callback,
+                          void *context);
+
 #endif

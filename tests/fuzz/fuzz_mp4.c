@@ -1,7 +1,7 @@
 /*
  * fuzz_mp4.c - libFuzzer harness for the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c and its box reader mp4_box.c), fed what a
- * damaged disk or a crash could leave in a segment file.
+ * (appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c and its box reader
+ * mp4_box.c), fed what a damaged disk or a crash could leave in a segment file.
  *
  * Each input is scanned through the read callback (the bytes are the whole
  * file). Invariants: the scan succeeds (a memory source never fails) and
@@ -18,7 +18,8 @@
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
  * before returning.
- * FUZZ_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_box.c appliance/media/h264.c
+ * FUZZ_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c
+ * appliance/recording/mp4_box.c appliance/media/h264.c
  */
 #include <errno.h>
 #include <stdint.h>

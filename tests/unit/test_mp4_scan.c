@@ -1,7 +1,7 @@
 /*
  * test_mp4_scan.c - unit tests of the fragmented MP4 scanner
- * (appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c, mp4_box.c; mp4_repair.c) on small files built here:
- * what media/fmp4.c writes (a real 64x48 baseline SPS/PPS, so the avcC's
+ * (appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c, mp4_box.c; mp4_repair.c) on
+ * small files built here: what media/fmp4.c writes (a real 64x48 baseline SPS/PPS, so the avcC's
  * SPS is parsed), and hand-built fragments exercising what ISO BMFF allows
  * and we do not write ourselves: tfdt version 0 or absent, sample fields
  * from tfhd or trex defaults, first-sample flags, composition offsets, an

@@ -14,7 +14,7 @@
  */
 #define LOG_MODULE "link"
 
-#include "devices/link_server.h"
+#include "http/link_server.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,9 +29,9 @@
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
+#include "devices/motion_settings.h"
 #include "devices/snapshot_pairing.h"
-#include "events/event_intake.h"
-#include "http/routes.h"
+#include "devices/event_intake.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
 #include "recording/recorder.h"
@@ -244,7 +244,7 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
     cJSON_Delete(json);
 
     /* Its motion settings: the doorbell starts with defaults after every restart. */
-    json = routes_motion_command(database_thread_connection(), session->device.id);
+    json = motion_settings_command(database_thread_connection(), session->device.id);
     if (json != NULL) {
         link_send_json(connection, LINK_COMMAND, 0, json);
         cJSON_Delete(json);

@@ -9,7 +9,7 @@
  */
 #define LOG_MODULE "live"
 
-#include "live/live_server.h"
+#include "http/live_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,6 +25,10 @@ struct event_push *event_push_start(struct hub *hub);
  * (copied; never blocks on a browser). NULL push: nothing. */
 void event_push_broadcast(struct event_push *push, const struct event_row *event);
 
+/* hub->event_published: event_push_broadcast() to hub->event_push (nothing
+ * before event_push_start() or after event_push_free()). Any thread. */
+void event_push_published(struct hub *hub, const struct event_row *event);
+
 /* Stop the push thread (queued events are dropped). */
 void event_push_stop(struct hub *hub);
 

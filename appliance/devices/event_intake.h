@@ -3,7 +3,7 @@
  * store it (or extend the ongoing one), tell the doorbell's recorder (event
  * clips with pre- and post-roll), let the engine decide whether it notifies
  * (event_engine.h), and if so queue it for the notification targets
- * (notify.h) and the open UIs (event_push.h); and say whether the event
+ * (notify.h) and the open UIs (hub->event_published); and say whether the event
  * still needs a snapshot (notifications wait up to EVENT_SNAPSHOT_WAIT_MS
  * for it, so it rides along).
  *

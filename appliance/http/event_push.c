@@ -11,7 +11,7 @@
  */
 #define LOG_MODULE "events"
 
-#include "events/event_push.h"
+#include "http/event_push.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -303,6 +303,11 @@ fail:
     if (message != NULL)
         free(message->text);
     free(message);
+}
+
+void event_push_published(struct hub *hub, const struct event_row *event)
+{
+    event_push_broadcast(hub->event_push, event);
 }
 
 void event_push_stop(struct hub *hub)

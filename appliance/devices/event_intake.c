@@ -12,7 +12,7 @@
  */
 #define LOG_MODULE "events"
 
-#include "events/event_intake.h"
+#include "devices/event_intake.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,6 @@
 #include "core/hub.h"
 #include "events/event_backlog.h"
 #include "events/event_engine.h"
-#include "events/event_push.h"
 #include "events/event_store.h"
 #include "notify/notify.h"
 #include "recording/recorder.h"
@@ -95,7 +94,8 @@ static int event_intake_store(struct hub *hub, sqlite3 *db, struct event_row *ro
         notify_wake(hub->notify);
     if (decision == EVENT_NOTIFY_SEND && !late && strcmp(row->type, "ring") == 0)
         chime_ring(hub->chime); /* the mode and cooldown silence it too */
-    event_push_broadcast(hub->event_push, row);
+    if (hub->event_published != NULL)
+        hub->event_published(hub, row);
     return 0;
 }
 
