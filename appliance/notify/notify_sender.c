@@ -12,8 +12,9 @@
  * its thread instead of being waited for.
  *
  * Each attempt is HTTP/1.1 on a connection of its own (never reused, so curl
- * never quietly resends a request on a connection that died), without a
- * proxy from the environment, without following redirects. Timeouts: 5 s to
+ * never quietly resends a request on a connection that died), without
+ * following redirects; a proxy named in the environment (http_proxy,
+ * https_proxy, no_proxy) is used as curl does. Timeouts: 5 s to
  * resolve, connect and finish the TLS handshake; 15 s for the whole request.
  * Answers are read and thrown away up to 64 KiB, then the connection is
  * closed.
@@ -333,7 +334,6 @@ static int notify_slot_prepare(struct notify_slot *slot, int verify, char *error
     easy = slot->easy;
     curl_easy_setopt(easy, CURLOPT_CURLU, slot->url);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never one from the environment */
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
