@@ -23,7 +23,6 @@
 
 #include "notify/notify.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -160,10 +159,7 @@ static const char *notify_curl_reason(const struct notify_slot *slot, CURLcode c
 static void notify_describe_failure(const struct notify_slot *slot, CURLcode code, char *out,
                                     size_t size, enum notify_outcome *outcome)
 {
-    long system_error = 0;
-
     *outcome = NOTIFY_OUTCOME_RETRY;
-    curl_easy_getinfo(slot->easy, CURLINFO_OS_ERRNO, &system_error);
     if (slot->error[0] != '\0') {
         snprintf(out, size, "%s", slot->error);
     } else if (code == CURLE_OPERATION_TIMEDOUT && !slot->resolved) {
@@ -183,11 +179,6 @@ static void notify_describe_failure(const struct notify_slot *slot, CURLcode cod
         *outcome = NOTIFY_OUTCOME_FAIL;
     } else if (slot->use_tls && !slot->connected && code != CURLE_COULDNT_CONNECT) {
         snprintf(out, size, "TLS handshake failed (%.180s)", notify_curl_reason(slot, code));
-    } else if (code == CURLE_COULDNT_CONNECT && system_error == ECONNREFUSED) {
-        snprintf(out, size, "connection refused");
-    } else if (code == CURLE_COULDNT_CONNECT &&
-               (system_error == EHOSTUNREACH || system_error == ENETUNREACH)) {
-        snprintf(out, size, "%s", strerror((int)system_error));
     } else if (code == CURLE_COULDNT_CONNECT) {
         snprintf(out, size, "cannot connect (refused or unreachable)");
     } else if (code == CURLE_SEND_ERROR) {
