@@ -69,7 +69,7 @@ CPPFLAGS_ALL = -D_GNU_SOURCE $(DEBUG_FLAGS) $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
-HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lwebsockets -lsqlite3 -largon2 -lcjson -lopus -lasound -lpthread -ldl -lm
+HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopus -lasound -lpthread -ldl -lm
 FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.

@@ -5,15 +5,16 @@
  * The event engine decides whether an event notifies (mode, cooldown) and
  * calls notify_enqueue_event(), which queues one outbox row per enabled
  * target whose filters match. The sender thread (notify_start) owns a
- * libwebsockets client context: it takes due rows, marks them 'sending' in
+ * libcurl multi handle: it takes due rows, marks them 'sending' in
  * the database before each request, and records delivered / retry later
  * (exponential backoff, Retry-After) / failed with the status and a readable
  * error. Rows left 'sending' by a crash become 'unknown' at start-up and
  * are never resent: a notification reaches a target at most once.
  *
  * Every function may be called from any thread; those taking a db use the
- * caller's own connection. struct notify is shared: its fields are
- * constant after start, except what notify->lock guards.
+ * caller's own connection. struct notify is shared: other threads touch
+ * only its two atomic flags (stopping, woken) and curl_multi_wakeup() on
+ * its multi handle; everything else belongs to the sender thread.
  */
 #ifndef DOORSTEP_NOTIFY_H
 #define DOORSTEP_NOTIFY_H

@@ -519,43 +519,6 @@ enum notify_outcome notify_status_outcome(int status)
     return NOTIFY_OUTCOME_FAIL;
 }
 
-int64_t notify_retry_after_ms(const char *value, int64_t now_ms)
-{
-    static const char *const date_formats[] = {
-        "%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate */
-        "%A, %d-%b-%y %H:%M:%S GMT", /* RFC 850 */
-        "%a %b %e %H:%M:%S %Y",      /* asctime */
-    };
-    int64_t delay = -1;
-
-    if (value == NULL)
-        return -1;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    if (*value >= '0' && *value <= '9') {
-        size_t digits = strspn(value, "0123456789");
-        if (value[digits + strspn(value + digits, " \t")] != '\0')
-            return -1;
-        delay = digits > 9 ? NOTIFY_RETRY_AFTER_MAX_MS : (int64_t)atol(value) * 1000;
-    } else {
-        for (size_t i = 0; i < sizeof(date_formats) / sizeof(date_formats[0]); i++) {
-            struct tm when;
-            const char *end;
-            memset(&when, 0, sizeof(when));
-            end = strptime(value, date_formats[i], &when);
-            if (end == NULL || end[strspn(end, " \t")] != '\0')
-                continue;
-            delay = (int64_t)timegm(&when) * 1000 - now_ms;
-            break;
-        }
-        if (delay == -1)
-            return -1;
-    }
-    if (delay < 0)
-        delay = 0;
-    return delay > NOTIFY_RETRY_AFTER_MAX_MS ? NOTIFY_RETRY_AFTER_MAX_MS : delay;
-}
-
 int64_t notify_backoff_ms(int attempts, uint32_t jitter)
 {
     int64_t delay = NOTIFY_BACKOFF_FIRST_MS;

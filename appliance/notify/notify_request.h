@@ -29,7 +29,7 @@
 #define NOTIFY_MAX_ATTEMPTS        10
 #define NOTIFY_BACKOFF_FIRST_MS    2000
 #define NOTIFY_BACKOFF_MAX_MS      (10 * 60 * 1000)
-#define NOTIFY_RETRY_AFTER_MAX_MS  (60 * 60 * 1000)
+#define NOTIFY_RETRY_AFTER_MAX_MS  (60 * 60 * 1000) /* the longest Retry-After obeyed */
 
 /* The event a notification is about; event_id 0 is a test message. */
 struct notify_event_info {
@@ -111,14 +111,6 @@ void notify_header_text(const char *text, char *out, size_t out_size);
 
 /* What an HTTP status means for the delivery. */
 enum notify_outcome notify_status_outcome(int status);
-
-/*
- * The wait a Retry-After value asks for: delay-seconds or an HTTP-date
- * (IMF-fixdate, RFC 850 or asctime form), relative to now_ms, at least 0
- * and capped at NOTIFY_RETRY_AFTER_MAX_MS. -1 if value is missing or
- * malformed.
- */
-int64_t notify_retry_after_ms(const char *value, int64_t now_ms);
 
 /*
  * The wait before attempt attempts + 1 after attempts failed ones:

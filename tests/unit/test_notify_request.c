@@ -3,8 +3,8 @@
  * (appliance/notify/notify_request.c): the Standard Webhooks signature
  * against the specification's published test vector, the webhook body and
  * headers, the ntfy publish request with and without a snapshot, header
- * sanitising (CR/LF, RFC 2047 for non-ASCII), Retry-After in all three
- * date forms and as seconds, the backoff and what a status means.
+ * sanitising (CR/LF, RFC 2047 for non-ASCII), the backoff and what a
+ * status means.
  *
  * UNIT_SOURCES: appliance/notify/notify_request.c appliance/notify/notify_target.c
  * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/storage/database.c
@@ -280,31 +280,6 @@ static void test_header_values_are_sanitised(void **state)
     notify_http_request_clear(&request);
 }
 
-static void test_retry_after(void **state)
-{
-    /* Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's example) in ms. */
-    const int64_t date_ms = 784111777000LL;
-
-    (void)state;
-    assert_int_equal(notify_retry_after_ms("120", 0), 120000);
-    assert_int_equal(notify_retry_after_ms(" 3 ", 0), 3000);
-    assert_int_equal(notify_retry_after_ms("0", 0), 0);
-    assert_int_equal(notify_retry_after_ms("99999999999", 0), NOTIFY_RETRY_AFTER_MAX_MS);
-    assert_int_equal(notify_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date_ms - 5000), 5000);
-    assert_int_equal(notify_retry_after_ms("Sunday, 06-Nov-94 08:49:37 GMT", date_ms - 7000), 7000);
-    assert_int_equal(notify_retry_after_ms("Sun Nov  6 08:49:37 1994", date_ms - 9000), 9000);
-    /* A date in the past means now; far in the future is capped. */
-    assert_int_equal(notify_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date_ms + 5000), 0);
-    assert_int_equal(notify_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 0),
-                     NOTIFY_RETRY_AFTER_MAX_MS);
-    assert_int_equal(notify_retry_after_ms(NULL, 0), -1);
-    assert_int_equal(notify_retry_after_ms("", 0), -1);
-    assert_int_equal(notify_retry_after_ms("-5", 0), -1);
-    assert_int_equal(notify_retry_after_ms("5s", 0), -1);
-    assert_int_equal(notify_retry_after_ms("tomorrow", 0), -1);
-    assert_int_equal(notify_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT junk", 0), -1);
-}
-
 static void test_backoff_and_outcomes(void **state)
 {
     (void)state;
@@ -351,7 +326,6 @@ int main(void)
         cmocka_unit_test(test_webhook_body_and_headers),
         cmocka_unit_test(test_ntfy_with_snapshot),
         cmocka_unit_test(test_header_values_are_sanitised),
-        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_backoff_and_outcomes),
         cmocka_unit_test(test_message_ids_are_fresh),
     };
