@@ -210,14 +210,9 @@ static int live_stream_new_init_locked(struct live_stream *stream,
     struct fmp4_audio_config audio = {0};
     struct live_fragment *init;
 
-    if (h264_parse_sps(unit->sps, unit->sps_size, &info, error, error_size) != 0)
+    if (fmp4_video_config_from_sps(&video, &info, unit->sps, unit->sps_size, unit->pps,
+                                   unit->pps_size, error, error_size) != 0)
         return -1;
-    video.width = info.width;
-    video.height = info.height;
-    video.sps = unit->sps;
-    video.sps_size = unit->sps_size;
-    video.pps = unit->pps;
-    video.pps_size = unit->pps_size;
     audio.channels = stream->audio_channels;
     audio.input_sample_rate = 48000;
     audio.pre_skip = 312; /* libopus' encoder look-ahead at 48 kHz */

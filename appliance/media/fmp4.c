@@ -342,6 +342,33 @@ static bool fmp4_video_config_valid(const struct fmp4_video_config *video)
     return true;
 }
 
+/* See fmp4.h. */
+struct fmp4_video_config fmp4_video_config_describe(const struct h264_sps_info *sps_info,
+                                                    const uint8_t *sps, size_t sps_size,
+                                                    const uint8_t *pps, size_t pps_size)
+{
+    return (struct fmp4_video_config){.width = sps_info->width,
+                                      .height = sps_info->height,
+                                      .sps = sps,
+                                      .sps_size = sps_size,
+                                      .pps = pps,
+                                      .pps_size = pps_size,
+                                      .chroma_format_idc = sps_info->chroma_format_idc,
+                                      .bit_depth_luma = sps_info->bit_depth_luma,
+                                      .bit_depth_chroma = sps_info->bit_depth_chroma};
+}
+
+/* See fmp4.h. */
+int fmp4_video_config_from_sps(struct fmp4_video_config *video, struct h264_sps_info *sps_info,
+                               const uint8_t *sps, size_t sps_size, const uint8_t *pps,
+                               size_t pps_size, char *error, size_t error_size)
+{
+    if (h264_parse_sps(sps, sps_size, sps_info, error, error_size) != 0)
+        return -1;
+    *video = fmp4_video_config_describe(sps_info, sps, sps_size, pps, pps_size);
+    return 0;
+}
+
 /* Whether an audio config fits the dOps fields (mapping family 0). */
 static bool fmp4_audio_config_valid(const struct fmp4_audio_config *audio)
 {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/h264.h"
+
 #define FMP4_VIDEO_TRACK     1
 #define FMP4_AUDIO_TRACK     2
 #define FMP4_VIDEO_TIMESCALE 90000
@@ -39,6 +41,26 @@ struct fmp4_video_config {
     int chroma_format_idc;
     int bit_depth_luma, bit_depth_chroma;
 };
+
+/*
+ * The video config of a stream whose SPS parsed into sps_info: picture size,
+ * chroma format and bit depths from sps_info, parameter sets sps and pps
+ * referenced (not copied: they must outlive the config). Every writer of a
+ * video sample entry (live view, recording, playback, export) describes its
+ * stream with this, so none drops a field the others keep.
+ */
+struct fmp4_video_config fmp4_video_config_describe(const struct h264_sps_info *sps_info,
+                                                    const uint8_t *sps, size_t sps_size,
+                                                    const uint8_t *pps, size_t pps_size);
+
+/*
+ * Parse the SPS of a doorbell's stream into *sps_info and describe the
+ * stream as fmp4_video_config_describe() does into *video. 0, or -1 with a
+ * reason when the SPS does not parse (*video is then untouched).
+ */
+int fmp4_video_config_from_sps(struct fmp4_video_config *video, struct h264_sps_info *sps_info,
+                               const uint8_t *sps, size_t sps_size, const uint8_t *pps,
+                               size_t pps_size, char *error, size_t error_size);
 
 struct fmp4_audio_config {
     int channels;          /* 1 or 2 */

@@ -72,16 +72,10 @@ static uint64_t export_wall_time(int64_t start_ms, uint32_t timescale, uint64_t 
 
 struct fmp4_video_config export_video_config(const struct mp4_scan_track *track)
 {
-    return (struct fmp4_video_config){
-        .width = track->width,
-        .height = track->height,
-        .sps = track->sps,
-        .sps_size = track->sps_size,
-        .pps = track->pps,
-        .pps_size = track->pps_size,
-        .chroma_format_idc = track->sps_parsed ? track->sps_info.chroma_format_idc : 0,
-        .bit_depth_luma = track->sps_parsed ? track->sps_info.bit_depth_luma : 0,
-        .bit_depth_chroma = track->sps_parsed ? track->sps_info.bit_depth_chroma : 0};
+    /* An SPS the scan could not parse: the size tkhd gave, 4:2:0 8-bit. */
+    struct h264_sps_info unparsed = {.width = track->width, .height = track->height};
+    return fmp4_video_config_describe(track->sps_parsed ? &track->sps_info : &unparsed, track->sps,
+                                      track->sps_size, track->pps, track->pps_size);
 }
 
 struct fmp4_audio_config export_audio_config(const struct mp4_scan_track *track)

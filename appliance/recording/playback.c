@@ -186,6 +186,8 @@ static int playback_file_config(struct playback_file *file)
         config->sps_info.profile_idc = video->sps[1];
         config->sps_info.constraint_flags = video->sps[2];
         config->sps_info.level_idc = video->sps[3];
+        config->sps_info.width = video->width;
+        config->sps_info.height = video->height;
     }
     if (audio != NULL && strcmp(audio->handler, "soun") == 0 &&
         strcmp(audio->sample_entry, "Opus") == 0 && audio->timescale == FMP4_AUDIO_TIMESCALE) {
@@ -341,17 +343,8 @@ static int playback_flush(struct playback *playback)
 static int playback_send_init(struct playback *playback, const struct playback_config *config)
 {
     struct fmp4_buffer init = {0};
-    struct fmp4_video_config video = {
-        .width = config->width,
-        .height = config->height,
-        .sps = config->sps,
-        .sps_size = config->sps_size,
-        .pps = config->pps,
-        .pps_size = config->pps_size,
-        .chroma_format_idc = config->sps_info.chroma_format_idc,
-        .bit_depth_luma = config->sps_info.bit_depth_luma,
-        .bit_depth_chroma = config->sps_info.bit_depth_chroma,
-    };
+    struct fmp4_video_config video = fmp4_video_config_describe(
+        &config->sps_info, config->sps, config->sps_size, config->pps, config->pps_size);
     struct fmp4_audio_config audio = {.channels = config->channels,
                                       .input_sample_rate = (int)config->input_sample_rate,
                                       .pre_skip = config->pre_skip};

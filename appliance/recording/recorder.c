@@ -364,8 +364,9 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     int64_t id;
     sqlite3 *db;
 
-    if (h264_parse_sps(item->data + item->size, item->sps_size, &sps_info, error, sizeof(error)) !=
-        0)
+    if (fmp4_video_config_from_sps(&video, &sps_info, item->data + item->size, item->sps_size,
+                                   item->data + item->size + item->sps_size, item->pps_size, error,
+                                   sizeof(error)) != 0)
         return -1;
     gmtime_r(&seconds, &utc);
     strftime(date, sizeof(date), "%Y-%m-%d/%H", &utc);
@@ -376,15 +377,6 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
              date, (unsigned long long)(item->capture_us / 1000u));
     snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, recorder->row.path);
 
-    video.width = sps_info.width;
-    video.height = sps_info.height;
-    video.sps = item->data + item->size;
-    video.sps_size = item->sps_size;
-    video.pps = item->data + item->size + item->sps_size;
-    video.pps_size = item->pps_size;
-    video.chroma_format_idc = sps_info.chroma_format_idc;
-    video.bit_depth_luma = sps_info.bit_depth_luma;
-    video.bit_depth_chroma = sps_info.bit_depth_chroma;
     pthread_mutex_lock(&recorder->lock);
     recorder->segment_audio = recorder->audio_channels;
     pthread_mutex_unlock(&recorder->lock);

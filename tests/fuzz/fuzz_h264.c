@@ -168,16 +168,13 @@ static void fuzz_mux(const struct h264_access_unit *unit)
                                       .pps_size = sizeof(default_pps)};
     if (unit->sps != NULL && unit->pps != NULL) {
         struct h264_sps_info info;
-        video.sps = unit->sps;
-        video.sps_size = unit->sps_size;
-        video.pps = unit->pps;
-        video.pps_size = unit->pps_size;
-        if (h264_parse_sps(unit->sps, unit->sps_size, &info, NULL, 0) == 0) {
-            video.width = info.width;
-            video.height = info.height;
-            video.chroma_format_idc = info.chroma_format_idc;
-            video.bit_depth_luma = info.bit_depth_luma;
-            video.bit_depth_chroma = info.bit_depth_chroma;
+        if (fmp4_video_config_from_sps(&video, &info, unit->sps, unit->sps_size, unit->pps,
+                                       unit->pps_size, NULL, 0) != 0) {
+            /* An SPS that does not parse still goes into avcC, at 64x48. */
+            video.sps = unit->sps;
+            video.sps_size = unit->sps_size;
+            video.pps = unit->pps;
+            video.pps_size = unit->pps_size;
         }
     }
     const struct fmp4_audio_config audio = {.channels = 2, .input_sample_rate = 48000};

@@ -589,6 +589,78 @@ static void test_avcc_high_profile_fields(void **state)
     fmp4_buffer_free(&init);
 }
 
+/* Fail unless two video configs say the same thing, field by field. */
+static void assert_video_config_equal(const struct fmp4_video_config *a,
+                                      const struct fmp4_video_config *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    assert_ptr_equal(a->sps, b->sps);
+    assert_int_equal(a->sps_size, b->sps_size);
+    assert_ptr_equal(a->pps, b->pps);
+    assert_int_equal(a->pps_size, b->pps_size);
+    assert_int_equal(a->chroma_format_idc, b->chroma_format_idc);
+    assert_int_equal(a->bit_depth_luma, b->bit_depth_luma);
+    assert_int_equal(a->bit_depth_chroma, b->bit_depth_chroma);
+}
+
+/* The one place a stream's SPS becomes its video config (live view and
+ * recording both use it): a High 4:2:2 10-bit SPS (x264, in the h264 fuzz
+ * corpus) keeps its chroma format and bit depths up to avcC. */
+static void test_video_config_from_sps(void **state)
+{
+    (void)state;
+    static const uint8_t sps[] = {0x67, 0x7A, 0x00, 0x0A, 0xB6, 0xCD, 0x94, 0x28, 0xDF,
+                                  0x9F, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00,
+                                  0x00, 0x03, 0x00, 0xA0, 0xF1, 0x22, 0x59, 0x60};
+    static const uint8_t pps[] = {0x68, 0xEB, 0xE3, 0xCB, 0x30, 0x02, 0xC0};
+    struct fmp4_video_config video;
+    struct h264_sps_info info;
+    char error[128] = "";
+
+    assert_int_equal(fmp4_video_config_from_sps(&video, &info, sps, sizeof(sps), pps, sizeof(pps),
+                                                error, sizeof(error)),
+                     0);
+    assert_int_equal(info.profile_idc, 122);
+    assert_int_equal(video.width, info.width);
+    assert_int_equal(video.height, info.height);
+    assert_true(video.width > 0 && video.height > 0);
+    assert_ptr_equal(video.sps, sps);
+    assert_int_equal(video.sps_size, sizeof(sps));
+    assert_ptr_equal(video.pps, pps);
+    assert_int_equal(video.pps_size, sizeof(pps));
+    assert_int_equal(video.chroma_format_idc, 2);
+    assert_int_equal(video.bit_depth_luma, 10);
+    assert_int_equal(video.bit_depth_chroma, 10);
+
+    struct fmp4_buffer init = {0};
+    assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
+    struct box avcc = child(init.data, init.size, "moov", 0);
+    avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
+                       0, "stsd"),
+                 8, "avc1");
+    avcc = inner(avcc, 78, "avcC");
+    assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps) + 3 + sizeof(pps) + 4);
+    /* chroma_format 2, bit_depth_luma_minus8 2, bit_depth_chroma_minus8 2 */
+    assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
+    fmp4_buffer_free(&init);
+
+    /* Described from an SPS parsed earlier (playback, export): the same. */
+    struct fmp4_video_config again =
+        fmp4_video_config_describe(&info, sps, sizeof(sps), pps, sizeof(pps));
+    assert_video_config_equal(&again, &video);
+
+    /* An SPS that does not parse: -1 with a reason, the config untouched. */
+    static const uint8_t cut[] = {0x67, 0x7A, 0x00};
+    struct fmp4_video_config untouched = video;
+    error[0] = '\0';
+    assert_int_equal(fmp4_video_config_from_sps(&video, &info, cut, sizeof(cut), pps, sizeof(pps),
+                                                error, sizeof(error)),
+                     -1);
+    assert_true(error[0] != '\0');
+    assert_video_config_equal(&video, &untouched);
+}
+
 static void test_fragment_layout(void **state)
 {
     (void)state;
@@ -724,6 +796,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_layout),
         cmocka_unit_test(test_avcc_high_profile_fields),
+        cmocka_unit_test(test_video_config_from_sps),
         cmocka_unit_test(test_fragment_layout),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_failed_buffer),
