@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "media/fmp4.h"
@@ -37,13 +38,14 @@
 #define RECORDER_SYNC_MS     1000
 #define RECORDER_RETRY_MS    1000
 #define RECORDER_PATH_MAX    4096
+#define RECORDER_PENDING_MAX (64u * 1024u * 1024u) /* bytes per track in one fragment */
 
 /* Samples gathered for the next fragment of one track. */
 struct recorder_pending {
     struct fmp4_sample samples[RECORDER_MAX_PENDING];
     uint64_t capture_us[RECORDER_MAX_PENDING];
     int count;
-    struct fmp4_buffer data;
+    struct byte_buffer data;
 };
 
 struct recorder {
@@ -84,13 +86,6 @@ struct recorder {
     uint64_t clip_until_us;    /* events mode: record until this capture time */
     struct recorder_ring ring; /* pre-roll, starts on a keyframe */
 };
-
-static int64_t recorder_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* Queue an item unless the queue is full; link thread. Takes ownership. */
 static void recorder_enqueue(struct recorder *recorder, struct recorder_item *item)
@@ -335,8 +330,8 @@ static void recorder_close_segment(struct recorder *recorder)
     /* What was gathered for this segment goes with it (after a failed
      * write too: its bytes must not prefix the next segment's first fragment). */
     recorder->video.count = recorder->audio.count = 0;
-    fmp4_buffer_reset(&recorder->video.data);
-    fmp4_buffer_reset(&recorder->audio.data);
+    byte_buffer_reset(&recorder->video.data);
+    byte_buffer_reset(&recorder->audio.data);
     pthread_mutex_lock(&recorder->lock);
     recorder->stats.recording = 0;
     pthread_mutex_unlock(&recorder->lock);
@@ -349,7 +344,7 @@ static void recorder_abandon_segment(struct recorder *recorder, const char *what
     const struct segment_summary *progress = segment_writer_progress(recorder->writer);
     recorder_fail(recorder, what, progress && progress->error ? progress->error : EIO);
     recorder_close_segment(recorder);
-    recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+    recorder->retry_after_ms = clock_monotonic_ms() + RECORDER_RETRY_MS;
 }
 
 /* Open a segment that starts with this keyframe. 0 ok, -1 (retry later). */
@@ -412,7 +407,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     recorder->segment_is_event = recorder->row.is_event;
     recorder->segment_start_us = item->capture_us;
     recorder->video_end_dts = recorder->audio_end_dts = 0;
-    recorder->last_sync_ms = recorder_monotonic_ms();
+    recorder->last_sync_ms = clock_monotonic_ms();
     memcpy(recorder->sps, video.sps, video.sps_size);
     memcpy(recorder->pps, video.pps, video.pps_size);
     recorder->sps_size = video.sps_size;
@@ -464,7 +459,8 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
             start += video->samples[i].duration;
         }
         if (segment_writer_append(recorder->writer, FMP4_VIDEO_TRACK, dts, video->samples,
-                                  video->count, video->data.data, video->data.size) != 0)
+                                  video->count, byte_buffer_data(&video->data),
+                                  byte_buffer_length(&video->data)) != 0)
             return -1;
         for (int i = 0; i < video->count; i++)
             dts += video->samples[i].duration;
@@ -478,7 +474,8 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
         if (dts < recorder->audio_end_dts)
             dts = recorder->audio_end_dts;
         if (segment_writer_append(recorder->writer, FMP4_AUDIO_TRACK, dts, audio->samples,
-                                  audio->count, audio->data.data, audio->data.size) != 0)
+                                  audio->count, byte_buffer_data(&audio->data),
+                                  byte_buffer_length(&audio->data)) != 0)
             return -1;
         for (int i = 0; i < audio->count; i++)
             dts += audio->samples[i].duration;
@@ -488,15 +485,15 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
         pthread_mutex_unlock(&recorder->lock);
     }
     video->count = audio->count = 0;
-    fmp4_buffer_reset(&video->data);
-    fmp4_buffer_reset(&audio->data);
+    byte_buffer_reset(&video->data);
+    byte_buffer_reset(&audio->data);
     return 0;
 }
 
 /* Once a second: make the written fragments durable, then say so in the row. */
 static void recorder_sync(struct recorder *recorder, int force)
 {
-    int64_t now = recorder_monotonic_ms();
+    int64_t now = clock_monotonic_ms();
 
     if (recorder->writer == NULL || (!force && now - recorder->last_sync_ms < RECORDER_SYNC_MS))
         return;
@@ -518,21 +515,9 @@ static void recorder_gather(struct recorder_pending *pending, const struct recor
     sample->keyframe = item->is_video ? item->keyframe : 1;
     sample->duration = duration;
     pending->capture_us[pending->count++] = item->capture_us;
-    if (pending->data.size + item->size > pending->data.capacity) {
-        size_t capacity = pending->data.capacity ? pending->data.capacity : 65536;
-        uint8_t *grown;
-        while (capacity < pending->data.size + item->size)
-            capacity *= 2;
-        grown = realloc(pending->data.data, capacity);
-        if (grown == NULL) {
-            pending->data.failed = 1;
-            return;
-        }
-        pending->data.data = grown;
-        pending->data.capacity = capacity;
-    }
-    memcpy(pending->data.data + pending->data.size, item->data, item->size);
-    pending->data.size += item->size;
+    /* Past RECORDER_PENDING_MAX or out of memory the payload no longer matches
+     * the samples: the fragment is refused and the segment abandoned. */
+    byte_buffer_add(&pending->data, item->data, item->size);
 }
 
 /* Recorder thread: one video frame. */
@@ -563,10 +548,10 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
     }
     if (recorder->writer == NULL) {
         if (!item->keyframe || item->sps_size == 0 || item->pps_size == 0 ||
-            recorder_monotonic_ms() < recorder->retry_after_ms || recorder_tidy(recorder) != 0 ||
+            clock_monotonic_ms() < recorder->retry_after_ms || recorder_tidy(recorder) != 0 ||
             recorder_open_segment(recorder, item) != 0) {
             if (item->keyframe)
-                recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+                recorder->retry_after_ms = clock_monotonic_ms() + RECORDER_RETRY_MS;
             return;
         }
     }
@@ -746,6 +731,8 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     recorder->segment_seconds = segment_seconds > 0 ? segment_seconds : RECORDER_SEGMENT_SECONDS;
     recorder->waiting_for_keyframe = 1;
     recorder->settings = *settings;
+    byte_buffer_init(&recorder->video.data, RECORDER_PENDING_MAX);
+    byte_buffer_init(&recorder->audio.data, RECORDER_PENDING_MAX);
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
         pthread_cond_destroy(&recorder->wake);
         pthread_mutex_destroy(&recorder->lock);
@@ -770,8 +757,8 @@ void recorder_stop(struct recorder *recorder)
         recorder->head = item->next;
         free(item);
     }
-    fmp4_buffer_free(&recorder->video.data);
-    fmp4_buffer_free(&recorder->audio.data);
+    byte_buffer_free(&recorder->video.data);
+    byte_buffer_free(&recorder->audio.data);
     pthread_cond_destroy(&recorder->wake);
     pthread_mutex_destroy(&recorder->lock);
     free(recorder);

@@ -169,20 +169,21 @@ static struct export_segment write_segment(const struct media_clip *c, int first
     assert_int_equal(count % GOP, 0);
     for (int gop = 0; gop < count / GOP; gop++) {
         struct fmp4_sample samples[GOP];
-        struct fmp4_buffer payload = {0};
+        struct byte_buffer payload;
+        byte_buffer_init(&payload, SEGMENT_WRITER_FRAGMENT_MAX);
         for (int i = 0; i < GOP; i++) {
             const struct h264_access_unit *unit = &c->frames[first + gop * GOP + i].unit;
             samples[i] = (struct fmp4_sample){.duration = FRAME_TICKS,
                                               .size = (uint32_t)unit->avcc_size,
                                               .keyframe = unit->is_idr};
-            fmp4_put(&payload, unit->avcc, unit->avcc_size);
+            assert_int_equal(byte_buffer_add(&payload, unit->avcc, unit->avcc_size),
+                             BYTE_BUFFER_OK);
         }
-        assert_false(payload.failed);
-        assert_int_equal(segment_writer_append(writer, FMP4_VIDEO_TRACK,
-                                               (uint64_t)gop * GOP * FRAME_TICKS, samples, GOP,
-                                               payload.data, payload.size),
+        assert_int_equal(segment_writer_append(
+                             writer, FMP4_VIDEO_TRACK, (uint64_t)gop * GOP * FRAME_TICKS, samples,
+                             GOP, byte_buffer_data(&payload), byte_buffer_length(&payload)),
                          0);
-        fmp4_buffer_free(&payload);
+        byte_buffer_free(&payload);
         struct fmp4_sample packets[PACKETS_PER_S];
         uint8_t bytes[PACKETS_PER_S * sizeof(opus_packet)];
         for (int i = 0; i < PACKETS_PER_S; i++) {

@@ -82,6 +82,14 @@ static int clip_teardown(void **state)
     return 0;
 }
 
+/* An empty output buffer with room for every file these tests write. */
+static struct byte_buffer test_buffer(void)
+{
+    struct byte_buffer buffer;
+    byte_buffer_init(&buffer, 64u * 1024u * 1024u);
+    return buffer;
+}
+
 static struct fmp4_video_config video_config(void)
 {
     return media_clip_video_config(&clip);
@@ -101,7 +109,7 @@ struct mux_plan {
 };
 
 /* Append one video fragment of frames [first, first + count). */
-static void mux_video(struct fmp4_buffer *out, uint32_t sequence, uint64_t decode_time, int first,
+static void mux_video(struct byte_buffer *out, uint32_t sequence, uint64_t decode_time, int first,
                       int count)
 {
     struct fmp4_sample samples[GOP];
@@ -128,7 +136,7 @@ static void mux_video(struct fmp4_buffer *out, uint32_t sequence, uint64_t decod
 }
 
 /* Append one audio fragment of count packets. */
-static void mux_audio(struct fmp4_buffer *out, uint32_t sequence, uint64_t decode_time, int count)
+static void mux_audio(struct byte_buffer *out, uint32_t sequence, uint64_t decode_time, int count)
 {
     struct fmp4_sample samples[PACKETS_PER_S];
     uint8_t payload[PACKETS_PER_S * sizeof(opus_packet)];
@@ -143,7 +151,7 @@ static void mux_audio(struct fmp4_buffer *out, uint32_t sequence, uint64_t decod
 }
 
 /* Write init + fragments, interleaved by decode time (video first on ties). */
-static void mux_clip(struct fmp4_buffer *out, const struct mux_plan *plan)
+static void mux_clip(struct byte_buffer *out, const struct mux_plan *plan)
 {
     struct fmp4_video_config video = video_config();
     assert_int_equal(fmp4_write_init(out, &video, plan->audio ? &mono_audio : NULL), 0);
@@ -168,7 +176,7 @@ static void mux_clip(struct fmp4_buffer *out, const struct mux_plan *plan)
             packet += count;
         }
     }
-    assert_false(out->failed);
+    assert_int_equal(byte_buffer_error(out), BYTE_BUFFER_OK);
 }
 
 /* ---- the judge: ffprobe and ffmpeg -------------------------------------- */
@@ -178,7 +186,7 @@ struct judge {
     char file[96], out[96], err[96], gray[96];
 };
 
-static void judge_open(struct judge *judge, const struct fmp4_buffer *mp4)
+static void judge_open(struct judge *judge, const struct byte_buffer *mp4)
 {
     snprintf(judge->directory, sizeof(judge->directory), "/tmp/test_fmp4.XXXXXX");
     assert_non_null(mkdtemp(judge->directory));
@@ -188,7 +196,8 @@ static void judge_open(struct judge *judge, const struct fmp4_buffer *mp4)
     snprintf(judge->gray, sizeof(judge->gray), "%s/frames.gray", judge->directory);
     FILE *file = fopen(judge->file, "wb");
     assert_non_null(file);
-    assert_int_equal(fwrite(mp4->data, 1, mp4->size, file), mp4->size);
+    assert_int_equal(fwrite(byte_buffer_data(mp4), 1, byte_buffer_length(mp4), file),
+                     byte_buffer_length(mp4));
     assert_int_equal(fclose(file), 0);
 }
 
@@ -234,7 +243,7 @@ static void expect_line(const char *text, const char *line)
 }
 
 /* What a muxed file must look like to ffprobe/ffmpeg. */
-static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *plan)
+static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *plan)
 {
     struct judge judge;
     judge_open(&judge, mp4);
@@ -260,8 +269,8 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
     const char *duration = strstr(format, "\nduration=");
     assert_true(start != NULL && duration != NULL);
     double start_s = strtod(start + 12, NULL), end_s = strtod(duration + 10, NULL);
-    print_message("%d frames: %zu bytes, start %.6f s, duration %.6f s\n", frames, mp4->size,
-                  start_s, end_s);
+    print_message("%d frames: %zu bytes, start %.6f s, duration %.6f s\n", frames,
+                  byte_buffer_length(mp4), start_s, end_s);
     double expected_start = (double)plan->video_base / FMP4_VIDEO_TIMESCALE;
     assert_true(start_s > expected_start - 0.001 && start_s < expected_start + 0.001);
     double expected_end = expected_start + frames / (double)FPS;
@@ -367,22 +376,22 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
 static void test_one_fragment_per_sample(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.frames_per_fragment = 1, .packets_per_fragment = 1, .audio = true};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 static void test_one_fragment_per_gop(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {
         .frames_per_fragment = GOP, .packets_per_fragment = PACKETS_PER_S, .audio = true};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 /* A viewer joining at the second GOP of a stream running for ~28 hours:
@@ -390,7 +399,7 @@ static void test_one_fragment_per_gop(void **state)
 static void test_join_late_64bit_time(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.first_frame = GOP,
                             .frames_per_fragment = 1,
                             .packets_per_fragment = 1,
@@ -400,17 +409,17 @@ static void test_join_late_64bit_time(void **state)
     assert_true(plan.audio_base > UINT32_MAX);
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 static void test_video_only(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.frames_per_fragment = 7, .packets_per_fragment = 1};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 /* ---- byte layout --------------------------------------------------------- */
@@ -459,14 +468,14 @@ static struct box inner(struct box parent, size_t skip, const char *type)
 static void test_init_layout(void **state)
 {
     (void)state;
-    struct fmp4_buffer init = {0};
+    struct byte_buffer init = test_buffer();
     struct fmp4_video_config video = video_config();
     assert_int_equal(fmp4_write_init(&init, &video, &mono_audio), 0);
 
-    struct box ftyp = child(init.data, init.size, "ftyp", 0);
+    struct box ftyp = child(byte_buffer_data(&init), byte_buffer_length(&init), "ftyp", 0);
     assert_int_equal(ftyp.size, 28);
     assert_memory_equal(ftyp.body, "isom\0\0\x02\0isomiso6mp41", 20);
-    struct box moov = child(init.data, init.size, "moov", 0);
+    struct box moov = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     struct box mvhd = inner(moov, 0, "mvhd");
     assert_int_equal(mvhd.size, 108);
     assert_int_equal(be32(mvhd.body + 12), 1000); /* timescale */
@@ -544,12 +553,12 @@ static void test_init_layout(void **state)
     }
 
     /* Video only: one trak, one trex. */
-    fmp4_buffer_reset(&init);
+    byte_buffer_reset(&init);
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    moov = child(init.data, init.size, "moov", 0);
+    moov = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     child(moov.body, moov.body_size, "trak", 0);
     assert_int_equal(inner(moov, 0, "mvex").size, 8 + 32);
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
 }
 
 static void test_avcc_high_profile_fields(void **state)
@@ -567,9 +576,9 @@ static void test_avcc_high_profile_fields(void **state)
                                       .chroma_format_idc = 2,
                                       .bit_depth_luma = 10,
                                       .bit_depth_chroma = 10};
-    struct fmp4_buffer init = {0};
+    struct byte_buffer init = test_buffer();
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    struct box avcc = child(init.data, init.size, "moov", 0);
+    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
                        0, "stsd"),
                  8, "avc1");
@@ -577,16 +586,16 @@ static void test_avcc_high_profile_fields(void **state)
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_422) + 3 + sizeof(pps) + 4);
     assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
 
-    fmp4_buffer_reset(&init);
+    byte_buffer_reset(&init);
     video.sps = sps_baseline;
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    avcc = child(init.data, init.size, "moov", 0);
+    avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
                        0, "stsd"),
                  8, "avc1");
     avcc = inner(avcc, 78, "avcC");
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_baseline) + 3 + sizeof(pps));
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
 }
 
 /* Fail unless two video configs say the same thing, field by field. */
@@ -633,9 +642,9 @@ static void test_video_config_from_sps(void **state)
     assert_int_equal(video.bit_depth_luma, 10);
     assert_int_equal(video.bit_depth_chroma, 10);
 
-    struct fmp4_buffer init = {0};
+    struct byte_buffer init = test_buffer();
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    struct box avcc = child(init.data, init.size, "moov", 0);
+    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
                        0, "stsd"),
                  8, "avc1");
@@ -643,7 +652,7 @@ static void test_video_config_from_sps(void **state)
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps) + 3 + sizeof(pps) + 4);
     /* chroma_format 2, bit_depth_luma_minus8 2, bit_depth_chroma_minus8 2 */
     assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
 
     /* Described from an SPS parsed earlier (playback, export): the same. */
     struct fmp4_video_config again =
@@ -664,7 +673,7 @@ static void test_video_config_from_sps(void **state)
 static void test_fragment_layout(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer out = test_buffer();
     static const uint8_t payload[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     const struct fmp4_sample samples[] = {{.duration = 3000, .size = 6, .keyframe = 1},
                                           {.duration = 3003, .size = 4, .keyframe = 0}};
@@ -672,8 +681,8 @@ static void test_fragment_layout(void **state)
     assert_int_equal(
         fmp4_write_fragment(&out, 77, FMP4_VIDEO_TRACK, base, samples, 2, payload, sizeof(payload)),
         0);
-    struct box moof = child(out.data, out.size, "moof", 0);
-    struct box mdat = child(out.data, out.size, "mdat", 0);
+    struct box moof = child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 0);
+    struct box mdat = child(byte_buffer_data(&out), byte_buffer_length(&out), "mdat", 0);
     assert_int_equal(moof.size, 88 + 2 * 12);
     assert_int_equal(mdat.size, 8 + sizeof(payload));
     assert_memory_equal(mdat.body, payload, sizeof(payload));
@@ -697,32 +706,32 @@ static void test_fragment_layout(void **state)
         assert_int_equal(be32(trun.body + 12 + 4 * i), entries[i]);
 
     /* Audio: every sample is a sync sample, whatever keyframe says. */
-    fmp4_buffer_reset(&out);
+    byte_buffer_reset(&out);
     const struct fmp4_sample audio[] = {{.duration = 960, .size = 3}};
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, audio, 1, opus_packet,
                                          sizeof(opus_packet)),
                      0);
-    moof = child(out.data, out.size, "moof", 0);
+    moof = child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 0);
     trun = inner(inner(moof, 0, "traf"), 0, "trun");
     assert_int_equal(be32(trun.body + 20), 0x02000000);
     assert_int_equal(be32(inner(inner(moof, 0, "traf"), 0, "tfhd").body + 4), FMP4_AUDIO_TRACK);
 
     /* An empty sample (size 0) is allowed; the buffer grows across many writes. */
-    fmp4_buffer_reset(&out);
+    byte_buffer_reset(&out);
     const struct fmp4_sample empty[] = {{.duration = 960, .size = 0}};
     for (int i = 0; i < 1000; i++)
         assert_int_equal(
             fmp4_write_fragment(&out, (uint32_t)i, FMP4_AUDIO_TRACK, 0, empty, 1, NULL, 0), 0);
-    assert_int_equal(out.size, 1000 * (88 + 12 + 8));
-    child(out.data, out.size, "moof", 999);
-    fmp4_buffer_free(&out);
-    assert_null(out.data);
+    assert_int_equal(byte_buffer_length(&out), 1000 * (88 + 12 + 8));
+    child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 999);
+    byte_buffer_free(&out);
+    assert_null(byte_buffer_data(&out));
 }
 
 static void test_bad_arguments(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer out = test_buffer();
     static const uint8_t payload[] = {1, 2, 3, 4};
     struct fmp4_sample sample = {.duration = 3000, .size = 4, .keyframe = 1};
     assert_int_equal(fmp4_write_fragment(&out, 1, 3, 0, &sample, 1, payload, 4), -1);
@@ -732,7 +741,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(fmp4_write_fragment(&out, 1, 1, 0, &sample, 1, payload, 3), -1);
     assert_int_equal(fmp4_write_fragment(&out, 1, 1, 0, &sample, 1, NULL, 4), -1);
     assert_int_equal(fmp4_write_fragment(NULL, 1, 1, 0, &sample, 1, payload, 4), -1);
-    assert_int_equal(out.size, 0);
+    assert_int_equal(byte_buffer_length(&out), 0);
 
     struct fmp4_video_config video = video_config();
     struct fmp4_video_config bad = video;
@@ -760,35 +769,42 @@ static void test_bad_arguments(void **state)
     audio = mono_audio;
     audio.pre_skip = 70000;
     assert_int_equal(fmp4_write_init(&out, &video, &audio), -1);
-    assert_int_equal(out.size, 0);
-    fmp4_buffer_free(&out);
+    assert_int_equal(byte_buffer_length(&out), 0);
+    byte_buffer_free(&out);
 }
 
 static void test_failed_buffer(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer measure = test_buffer();
     struct fmp4_video_config video = video_config();
+    assert_int_equal(fmp4_write_init(&measure, &video, NULL), 0);
+    size_t size = byte_buffer_length(&measure);
+    byte_buffer_free(&measure);
+
+    /* A buffer capped at the init segment's size: the init fits, a
+     * fragment would pass the cap and fails, and so does all that follows. */
+    struct byte_buffer out;
+    byte_buffer_init(&out, size);
     assert_int_equal(fmp4_write_init(&out, &video, NULL), 0);
-    size_t size = out.size;
-    out.failed = 1; /* as after an allocation failure */
+    assert_int_equal(byte_buffer_length(&out), size);
     struct fmp4_sample sample = {.duration = 960, .size = 3};
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, &sample, 1, opus_packet,
                                          sizeof(opus_packet)),
                      -1);
+    assert_int_equal(byte_buffer_error(&out), BYTE_BUFFER_TOO_BIG);
     assert_int_equal(fmp4_write_init(&out, &video, &mono_audio), -1);
-    assert_int_equal(out.size, size);
-    fmp4_buffer_reset(&out); /* clears the failure, keeps the memory */
-    assert_int_equal(out.size, 0);
-    assert_false(out.failed);
-    assert_non_null(out.data);
+    assert_int_equal(byte_buffer_length(&out), size);
+    byte_buffer_reset(&out); /* clears the failure, keeps the memory */
+    assert_int_equal(byte_buffer_length(&out), 0);
+    assert_int_equal(byte_buffer_error(&out), BYTE_BUFFER_OK);
+    assert_non_null(byte_buffer_data(&out));
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, &sample, 1, opus_packet,
                                          sizeof(opus_packet)),
                      0);
-    fmp4_buffer_free(&out);
-    fmp4_buffer_free(&out);
-    fmp4_buffer_free(NULL);
-    fmp4_buffer_reset(NULL);
+    byte_buffer_free(&out);
+    byte_buffer_free(&out);
+    assert_null(byte_buffer_data(&out));
 }
 
 int main(void)
