@@ -16,7 +16,7 @@
  * each test removes.
  */
 /* clang-format off */
-/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_judge.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +42,7 @@
 #include "media/fmp4.h"
 #include "media/h264.h"
 #include "support/media_clip.h"
+#include "support/media_judge.h"
 
 extern char **environ;
 
@@ -181,9 +182,10 @@ static void mux_clip(struct byte_buffer *out, const struct mux_plan *plan)
 
 /* ---- the judge: ffprobe and ffmpeg -------------------------------------- */
 
+/* A muxed file written out for the judge, in a directory of its own. */
 struct judge {
     char directory[64];
-    char file[96], out[96], err[96], gray[96];
+    char file[96], gray[96];
 };
 
 static void judge_open(struct judge *judge, const struct byte_buffer *mp4)
@@ -191,8 +193,6 @@ static void judge_open(struct judge *judge, const struct byte_buffer *mp4)
     snprintf(judge->directory, sizeof(judge->directory), "/tmp/test_fmp4.XXXXXX");
     assert_non_null(mkdtemp(judge->directory));
     snprintf(judge->file, sizeof(judge->file), "%s/clip.mp4", judge->directory);
-    snprintf(judge->out, sizeof(judge->out), "%s/stdout", judge->directory);
-    snprintf(judge->err, sizeof(judge->err), "%s/stderr", judge->directory);
     snprintf(judge->gray, sizeof(judge->gray), "%s/frames.gray", judge->directory);
     FILE *file = fopen(judge->file, "wb");
     assert_non_null(file);
@@ -204,42 +204,8 @@ static void judge_open(struct judge *judge, const struct byte_buffer *mp4)
 static void judge_close(struct judge *judge)
 {
     unlink(judge->file);
-    unlink(judge->out);
-    unlink(judge->err);
     unlink(judge->gray);
     assert_int_equal(rmdir(judge->directory), 0);
-}
-
-/* Run a tool without a shell; it must exit 0 with nothing on stderr.
- * Returns its stdout (malloc'd, caller frees). */
-static char *judge_run(struct judge *judge, char *const argv[])
-{
-    posix_spawn_file_actions_t actions;
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, judge->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, judge->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    assert_int_equal(posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = test_read_file(judge->err, NULL);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
-        fail_msg("%s failed (status %d): %s", argv[0], status, errors);
-    free(errors);
-    return test_read_file(judge->out, NULL);
-}
-
-/* Expect a "key=value" line in ffprobe's default output. */
-static void expect_line(const char *text, const char *line)
-{
-    size_t length = strlen(line);
-    for (const char *at = text; (at = strstr(at, line)) != NULL; at += length) {
-        if ((at == text || at[-1] == '\n') && (at[length] == '\n' || at[length] == '\0'))
-            return;
-    }
-    fail_msg("ffprobe output lacks \"%s\":\n%s", line, text);
 }
 
 /* What a muxed file must look like to ffprobe/ffmpeg. */
@@ -252,15 +218,15 @@ static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *pla
 
     char *argv_probe[] = {"ffprobe",      "-v",       "error", "-show_streams",
                           "-show_format", judge.file, NULL};
-    char *text = judge_run(&judge, argv_probe);
-    expect_line(text, "codec_name=h264");
-    expect_line(text, "width=640");
-    expect_line(text, "height=360");
-    expect_line(text, plan->audio ? "nb_streams=2" : "nb_streams=1");
+    char *text = media_judge_run(judge.directory, argv_probe);
+    media_judge_expect_line(text, "codec_name=h264");
+    media_judge_expect_line(text, "width=640");
+    media_judge_expect_line(text, "height=360");
+    media_judge_expect_line(text, plan->audio ? "nb_streams=2" : "nb_streams=1");
     if (plan->audio) {
-        expect_line(text, "codec_name=opus");
-        expect_line(text, "sample_rate=48000");
-        expect_line(text, "channels=1");
+        media_judge_expect_line(text, "codec_name=opus");
+        media_judge_expect_line(text, "sample_rate=48000");
+        media_judge_expect_line(text, "channels=1");
     }
     /* mov reports the end time as the duration (start_time is the first tfdt). */
     const char *format = strstr(text, "\n[FORMAT]");
@@ -279,14 +245,14 @@ static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *pla
 
     char *argv_decode[] = {"ffmpeg",   "-nostdin", "-v",   "error", "-i",
                            judge.file, "-f",       "null", "-",     NULL};
-    free(judge_run(&judge, argv_decode));
+    free(media_judge_run(judge.directory, argv_decode));
 
     char *argv_count[] = {"ffprobe",       "-v",
                           "error",         "-count_frames",
                           "-show_entries", "stream=codec_type,nb_read_frames",
                           "-of",           "csv=p=0",
                           judge.file,      NULL};
-    text = judge_run(&judge, argv_count);
+    text = media_judge_run(judge.directory, argv_count);
     char expected[64];
     snprintf(expected, sizeof(expected), "video,%d\n", frames);
     if (plan->audio)
@@ -299,7 +265,7 @@ static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *pla
     char *argv_packets[] = {
         "ffprobe", "-v",       "error", "-show_entries", "packet=stream_index,pts,dts,flags", "-of",
         "csv=p=0", judge.file, NULL};
-    text = judge_run(&judge, argv_packets);
+    text = media_judge_run(judge.directory, argv_packets);
     int video = 0, audio = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         int stream;
@@ -340,7 +306,7 @@ static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *pla
                          "csv=p=0",
                          judge.file,
                          NULL};
-    text = judge_run(&judge, argv_seek);
+    text = media_judge_run(judge.directory, argv_seek);
     unsigned long long seek_pts = 0;
     char seek_flags[8] = "";
     assert_int_equal(sscanf(text, "%llu,%7s", &seek_pts, seek_flags), 2);
@@ -353,7 +319,7 @@ static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *pla
     char *argv_gray[] = {"ffmpeg",   "-nostdin", "-v",        "error",       "-i", judge.file,
                          "-map",     "0:v:0",    "-fps_mode", "passthrough", "-f", "rawvideo",
                          "-pix_fmt", "gray",     judge.gray,  NULL};
-    free(judge_run(&judge, argv_gray));
+    free(media_judge_run(judge.directory, argv_gray));
     size_t size = 0;
     uint8_t *gray = (uint8_t *)test_read_file(judge.gray, &size);
     assert_int_equal(size, (size_t)frames * WIDTH * HEIGHT);
