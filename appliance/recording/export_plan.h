@@ -16,7 +16,7 @@
 #define EXPORT_DIRECTORY_MAX 4096
 /* Caps on what the index of one export may take in memory: each sample
  * table, and the head (ftyp, moov and the mdat header). EXPORT_MAX_MS of
- * 120 fps video needs less than a tenth of them. */
+ * 120 fps video needs at most a third of each (docs/storage.md, "Export"). */
 #define EXPORT_TABLE_MAX (64u * 1024u * 1024u)
 #define EXPORT_HEAD_MAX  (256u * 1024u * 1024u)
 
