@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 
@@ -304,22 +305,6 @@ const char *audio_pacing_name(enum audio_pacing pacing)
     }
 }
 
-/* CLOCK_REALTIME in microseconds. */
-uint64_t audio_realtime_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t audio_monotonic_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * AUDIO_NS_PER_SECOND + now.tv_nsec;
-}
-
 /* Absolute CLOCK_MONOTONIC sleep, restarted after signals. */
 void audio_sleep_until_ns(int64_t deadline_ns)
 {
@@ -336,8 +321,8 @@ void audio_pacer_start(struct audio_pacer *pacer, enum audio_pacing mode, uint64
     memset(pacer, 0, sizeof(*pacer));
     pacer->mode = mode;
     pacer->lead_frames = lead_frames;
-    pacer->anchor_ns = audio_monotonic_ns();
-    pacer->anchor_realtime_us = audio_realtime_us();
+    pacer->anchor_ns = clock_monotonic_ns();
+    pacer->anchor_realtime_us = clock_realtime_us();
     pacer->resyncs = resyncs;
 }
 
@@ -356,7 +341,7 @@ void audio_pacer_advance(struct audio_pacer *pacer, uint64_t frames)
     uint64_t due_frames =
         pacer->frames > pacer->lead_frames ? pacer->frames - pacer->lead_frames : 0;
     int64_t due_ns = pacer->anchor_ns + audio_frames_ns(due_frames);
-    int64_t now_ns = audio_monotonic_ns();
+    int64_t now_ns = clock_monotonic_ns();
     int64_t early_ns = due_ns - now_ns;
     if (pacer->mode == AUDIO_PACING_AUTO) {
         if (early_ns > AUDIO_PACER_SLACK_NS) {
@@ -384,7 +369,7 @@ void audio_pacer_advance(struct audio_pacer *pacer, uint64_t frames)
 /* See audio_alsa.h. */
 int64_t audio_pacer_ahead(const struct audio_pacer *pacer)
 {
-    int64_t elapsed_ns = audio_monotonic_ns() - pacer->anchor_ns;
+    int64_t elapsed_ns = clock_monotonic_ns() - pacer->anchor_ns;
     int64_t elapsed_frames = elapsed_ns * AUDIO_SAMPLE_RATE / AUDIO_NS_PER_SECOND;
     return (int64_t)pacer->frames - elapsed_frames;
 }

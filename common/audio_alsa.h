@@ -64,10 +64,6 @@ int audio_pacing_parse(const char *text, enum audio_pacing *out);
 /* "auto", "device" or "clock". */
 const char *audio_pacing_name(enum audio_pacing pacing);
 
-/* CLOCK_REALTIME / CLOCK_MONOTONIC now. */
-uint64_t audio_realtime_us(void);
-int64_t audio_monotonic_ns(void);
-
 /* Sleep until CLOCK_MONOTONIC reaches deadline_ns (absolute). */
 void audio_sleep_until_ns(int64_t deadline_ns);
 

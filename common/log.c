@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log_limit.h"
 
 #define LOG_LINE_SIZE 2048
@@ -103,14 +104,6 @@ static void log_write_summary(const struct log_limit_summary *summary)
     log_write_line((enum log_level)summary->level, summary->module, text);
 }
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t log_now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* See log.h. */
 void log_set_rate_limit(unsigned burst, int window_ms)
 {
@@ -140,7 +133,7 @@ void log_message(enum log_level level, const char *module, const char *format, .
         log_limit_init(&log_limit_table, 0, 0);
         log_limit_ready = 1;
     }
-    int64_t now = log_now_ms();
+    int64_t now = clock_monotonic_ms();
     summary_count = log_limit_expire(&log_limit_table, now, summaries,
                                      sizeof(summaries) / sizeof(summaries[0]));
     admitted =

@@ -23,6 +23,7 @@
 
 #include "accounts/sessions.h"
 #include "accounts/users.h"
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -168,14 +169,6 @@ static void authority_revalidate(struct authority *authority, sqlite3 *db)
     free(copies);
 }
 
-/* Monotonic milliseconds. */
-static int64_t authority_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* The authority thread: wait up to AUTHORITY_POLL_MS for a change notice,
  * look at data_version, revalidate when anything changed. */
 static void *authority_thread(void *data)
@@ -189,12 +182,7 @@ static void *authority_thread(void *data)
         bool changed;
         int64_t version, now_ms;
 
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_nsec += AUTHORITY_POLL_MS * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        clock_deadline_ms(CLOCK_MONOTONIC, AUTHORITY_POLL_MS, &deadline);
         pthread_mutex_lock(&authority->lock);
         while (!authority->changed && !authority->stopping)
             if (pthread_cond_timedwait(&authority->wake, &authority->lock, &deadline) == ETIMEDOUT)
@@ -209,7 +197,7 @@ static void *authority_thread(void *data)
         if (db == NULL && (db = database_thread_connection()) == NULL)
             continue;
         version = database_pragma_integer(db, "PRAGMA data_version");
-        now_ms = authority_monotonic_ms();
+        now_ms = clock_monotonic_ms();
         if (!changed && version == last_version && now_ms - last_check_ms < AUTHORITY_IDLE_CHECK_MS)
             continue;
         last_version = version;

@@ -21,6 +21,7 @@
 #include "accounts/setup_token.h"
 #include "accounts/users.h"
 #include "civetweb.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "http/http_gate.h"
@@ -28,14 +29,6 @@
 #include "storage/database_reserve.h"
 
 #define SESSION_COOKIE_MAX_AGE_S (SESSION_ABSOLUTE_LIFETIME_MS / 1000)
-
-/* The login limiter counts on a clock that never jumps back. */
-static int64_t routes_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* {"id","username","role"} for a user. Caller deletes. */
 cJSON *routes_user_json(const struct user *user)
@@ -174,7 +167,7 @@ static int routes_session_login(struct http_request *request)
         return http_send_error(request, 400, "bad_request", "username and password are needed");
     }
     if (login_limiter_begin(request->remote_address, username,
-                            routes_session_known_device(request, username), routes_monotonic_ms(),
+                            routes_session_known_device(request, username), clock_monotonic_ms(),
                             &retry_after, &attempt) == LOGIN_LIMITER_BLOCKED) {
         result = routes_session_rate_limited(request, username, retry_after);
         cJSON_Delete(body);
@@ -182,12 +175,12 @@ static int routes_session_login(struct http_request *request)
     }
     status = users_authenticate(database_thread_connection(), username, password, &user);
     if (status == USERS_ERROR) {
-        login_limiter_release(&attempt, routes_monotonic_ms());
+        login_limiter_release(&attempt, clock_monotonic_ms());
         cJSON_Delete(body);
         return http_send_error(request, 500, "internal", "cannot check the password");
     }
     if (status != USERS_OK) {
-        login_limiter_fail(&attempt, routes_monotonic_ms());
+        login_limiter_fail(&attempt, clock_monotonic_ms());
         log_info("wrong password for \"%s\" from %s",
                  users_username_valid(username) ? username : "(not a valid username)",
                  request->remote_address);
@@ -196,7 +189,7 @@ static int routes_session_login(struct http_request *request)
         cJSON_Delete(body);
         return http_send_error(request, 401, "invalid_credentials", "wrong username or password");
     }
-    login_limiter_succeed(&attempt, routes_monotonic_ms());
+    login_limiter_succeed(&attempt, clock_monotonic_ms());
     audit_record(database_thread_connection(), user.id, user.username, "login", "", "",
                  request->remote_address);
     result = routes_session_start(request, &user, 200);

@@ -20,6 +20,7 @@
 
 #include <opus/opus.h>
 
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -30,6 +31,8 @@
 
 #define LIVE_STREAM_MAX_VIEWERS 64
 #define LIVE_STREAM_GOP_MAX     1024 /* fragments; a longer GOP is not cached */
+/* The scratch buffer holds one fragment: one access unit and its moof. */
+#define LIVE_STREAM_SCRATCH_MAX (LINK_MAX_MESSAGE_SIZE + 64u * 1024u)
 /* A new viewer's first picture costs decoding the cached GOP up to its
  * newest frame. Up to this many video frames it gets the cache at once;
  * with more, the doorbell is asked for a keyframe and the viewer waits for
@@ -63,7 +66,7 @@ struct live_stream {
     struct live_timeline timeline; /* video decode times and durations; the epoch */
     uint64_t last_audio_dts;
     int have_audio_dts;
-    struct fmp4_buffer scratch; /* reused for every fragment */
+    struct byte_buffer scratch; /* reused for every fragment */
     struct live_stream_stats stats;
 };
 
@@ -111,6 +114,7 @@ struct live_stream *live_stream_create(const char *device_id)
     snprintf(stream->device_id, sizeof(stream->device_id), "%s", device_id);
     stream->fps = 30;
     live_timeline_init(&stream->timeline, FMP4_VIDEO_TIMESCALE, stream->fps);
+    byte_buffer_init(&stream->scratch, LIVE_STREAM_SCRATCH_MAX);
     return stream;
 }
 
@@ -137,7 +141,7 @@ void live_stream_release(struct live_stream *stream)
     live_stream_clear_gop_locked(stream);
     pthread_mutex_unlock(&stream->lock);
     live_fragment_release(stream->init);
-    fmp4_buffer_free(&stream->scratch);
+    byte_buffer_free(&stream->scratch);
     pthread_mutex_destroy(&stream->lock);
     free(stream);
 }
@@ -174,7 +178,7 @@ static void live_stream_send_gop_locked(struct live_stream *stream, int i, int64
 static void live_stream_fan_out_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
     mutex_assert_held(&stream->lock);
-    int64_t now = live_monotonic_ms();
+    int64_t now = clock_monotonic_ms();
 
     for (int i = 0; i < stream->viewer_count; i++) {
         uint64_t skipped, skips;
@@ -218,24 +222,20 @@ static int live_stream_new_init_locked(struct live_stream *stream,
     struct fmp4_audio_config audio = {0};
     struct live_fragment *init;
 
-    if (h264_parse_sps(unit->sps, unit->sps_size, &info, error, error_size) != 0)
+    if (fmp4_video_config_from_sps(&video, &info, unit->sps, unit->sps_size, unit->pps,
+                                   unit->pps_size, error, error_size) != 0)
         return -1;
-    video.width = info.width;
-    video.height = info.height;
-    video.sps = unit->sps;
-    video.sps_size = unit->sps_size;
-    video.pps = unit->pps;
-    video.pps_size = unit->pps_size;
     audio.channels = stream->audio_channels;
     audio.input_sample_rate = 48000;
     audio.pre_skip = 312; /* libopus' encoder look-ahead at 48 kHz */
-    fmp4_buffer_reset(&stream->scratch);
+    byte_buffer_reset(&stream->scratch);
     if (fmp4_write_init(&stream->scratch, &video, stream->audio_channels > 0 ? &audio : NULL) !=
         0) {
         snprintf(error, error_size, "cannot write the init segment");
         return -1;
     }
-    init = live_fragment_new(LIVE_KIND_INIT, 1, 0, stream->scratch.data, stream->scratch.size);
+    init = live_fragment_new(LIVE_KIND_INIT, 1, 0, byte_buffer_data(&stream->scratch),
+                             byte_buffer_length(&stream->scratch));
     if (init == NULL) {
         snprintf(error, error_size, "out of memory");
         return -1;
@@ -300,11 +300,12 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     live_timeline_place(&stream->timeline, capture_us, &dts, &sample.duration);
     sample.size = (uint32_t)unit.avcc_size;
     sample.keyframe = unit.is_idr;
-    fmp4_buffer_reset(&stream->scratch);
+    byte_buffer_reset(&stream->scratch);
     if (fmp4_write_fragment(&stream->scratch, ++stream->fragment_sequence, FMP4_VIDEO_TRACK, dts,
                             &sample, 1, unit.avcc, unit.avcc_size) != 0 ||
         (fragment = live_fragment_new(LIVE_KIND_VIDEO, unit.is_idr, capture_us,
-                                      stream->scratch.data, stream->scratch.size)) == NULL) {
+                                      byte_buffer_data(&stream->scratch),
+                                      byte_buffer_length(&stream->scratch))) == NULL) {
         snprintf(error, error_size, "out of memory");
         rc = -1;
         goto out;
@@ -344,11 +345,12 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
     sample.duration = (uint32_t)samples;
     sample.size = (uint32_t)size;
     sample.keyframe = 1;
-    fmp4_buffer_reset(&stream->scratch);
+    byte_buffer_reset(&stream->scratch);
     if (fmp4_write_fragment(&stream->scratch, ++stream->fragment_sequence, FMP4_AUDIO_TRACK, dts,
                             &sample, 1, packet, size) != 0 ||
-        (fragment = live_fragment_new(LIVE_KIND_AUDIO, 1, capture_us, stream->scratch.data,
-                                      stream->scratch.size)) == NULL) {
+        (fragment =
+             live_fragment_new(LIVE_KIND_AUDIO, 1, capture_us, byte_buffer_data(&stream->scratch),
+                               byte_buffer_length(&stream->scratch))) == NULL) {
         snprintf(error, error_size, "out of memory");
         rc = -1;
         goto out;
@@ -366,7 +368,7 @@ out:
 
 int live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
 {
-    int64_t now = live_monotonic_ms();
+    int64_t now = clock_monotonic_ms();
     int video_frames = 0, request = 0, i;
 
     pthread_mutex_lock(&stream->lock);

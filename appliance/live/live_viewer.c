@@ -17,6 +17,7 @@
 
 #include "accounts/authority.h"
 #include "civetweb.h"
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -48,13 +49,6 @@ struct live_viewer {
     char device_id[LINK_DEVICE_ID_MAX];
     pthread_t sender;
 };
-
-int64_t live_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* Drop every queued media fragment (keeping init segments); lock held. */
 static int live_viewer_flush_locked(struct live_viewer *viewer)
@@ -202,7 +196,7 @@ static void live_viewer_send_close(struct live_viewer *viewer, int code)
 static void *live_viewer_sender(void *data)
 {
     struct live_viewer *viewer = data;
-    int64_t last_stats = live_monotonic_ms();
+    int64_t last_stats = clock_monotonic_ms();
 
     for (;;) {
         struct live_fragment *fragment = NULL;
@@ -211,14 +205,9 @@ static void *live_viewer_sender(void *data)
         pthread_mutex_lock(&viewer->lock);
         while (viewer->count == 0 && !viewer->closing) {
             struct timespec deadline;
-            clock_gettime(CLOCK_REALTIME, &deadline);
-            deadline.tv_nsec += 250 * 1000000L;
-            if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-            }
+            clock_deadline_ms(CLOCK_REALTIME, 250, &deadline);
             pthread_cond_timedwait(&viewer->wake, &viewer->lock, &deadline);
-            if (live_monotonic_ms() - last_stats >= LIVE_VIEWER_STATS_PERIOD_MS)
+            if (clock_monotonic_ms() - last_stats >= LIVE_VIEWER_STATS_PERIOD_MS)
                 break;
         }
         if (viewer->closing) {
@@ -250,8 +239,8 @@ static void *live_viewer_sender(void *data)
             }
             live_fragment_release(fragment);
         }
-        if (!failed && live_monotonic_ms() - last_stats >= LIVE_VIEWER_STATS_PERIOD_MS) {
-            last_stats = live_monotonic_ms();
+        if (!failed && clock_monotonic_ms() - last_stats >= LIVE_VIEWER_STATS_PERIOD_MS) {
+            last_stats = clock_monotonic_ms();
             failed = live_viewer_send_stats(viewer) != 0;
         }
         if (failed) {

@@ -57,7 +57,4 @@ int live_viewer_closed(struct live_viewer *viewer);
 /* Stop the sender thread, drop queued fragments, free. Call after detaching. */
 void live_viewer_stop(struct live_viewer *viewer);
 
-/* Monotonic milliseconds (the clock of pushed_ms). */
-int64_t live_monotonic_ms(void);
-
 #endif

@@ -10,8 +10,8 @@
  * that is patched once the box is complete.
  *
  * Threads: pure writers; any thread, one thread per buffer at a time.
- * Ownership: struct fmp4_buffer and its data belong to the caller (free with
- * fmp4_buffer_free); nothing else is allocated or kept.
+ * Ownership: the output struct byte_buffer belongs to the caller (free with
+ * byte_buffer_free); nothing else is allocated or kept.
  */
 #include "media/fmp4.h"
 
@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FMP4_INITIAL_CAPACITY 4096
-#define FMP4_MAX_SAMPLES      (1 << 20) /* per fragment; keeps moof far below 2^31 */
-#define FMP4_MAX_PAYLOAD      (UINT32_MAX - 8u)
+#define FMP4_MAX_SAMPLES (1 << 20) /* per fragment; keeps moof far below 2^31 */
+#define FMP4_MAX_PAYLOAD (UINT32_MAX - 8u)
 
 /* 8.8.3.1 / 8.8.8.1 sample_flags: is_leading(2) depends_on(2)
  * is_depended_on(2) has_redundancy(2) padding(3) non_sync(1) priority(16). */
@@ -36,98 +35,64 @@
 #define FMP4_TRUN_SAMPLE_FLAGS         0x000400u
 #define FMP4_TFHD_DEFAULT_BASE_IS_MOOF 0x020000u
 
-/* Make room for extra more bytes, doubling the capacity; on failure mark
- * the buffer failed. Returns true if the bytes may be written. */
-static bool fmp4_reserve(struct fmp4_buffer *buffer, size_t extra)
-{
-    if (buffer->failed)
-        return false;
-    if (extra <= buffer->capacity - buffer->size)
-        return true;
-    if (extra > SIZE_MAX / 2 - buffer->size) {
-        buffer->failed = 1;
-        return false;
-    }
-    size_t needed = buffer->size + extra;
-    size_t capacity = buffer->capacity > 0 ? buffer->capacity : FMP4_INITIAL_CAPACITY;
-    while (capacity < needed)
-        capacity *= 2;
-    uint8_t *data = realloc(buffer->data, capacity);
-    if (data == NULL) {
-        buffer->failed = 1;
-        return false;
-    }
-    buffer->data = data;
-    buffer->capacity = capacity;
-    return true;
-}
-
 /* Append bytes (no-op once failed). */
-void fmp4_put(struct fmp4_buffer *buffer, const void *bytes, size_t count)
+void fmp4_put(struct byte_buffer *buffer, const void *bytes, size_t count)
 {
-    if (count == 0 || !fmp4_reserve(buffer, count))
-        return;
-    memcpy(buffer->data + buffer->size, bytes, count);
-    buffer->size += count;
+    byte_buffer_add(buffer, bytes, count);
 }
 
-void fmp4_zeros(struct fmp4_buffer *buffer, size_t count)
+/* Append count zero bytes (no-op once failed). */
+void fmp4_zeros(struct byte_buffer *buffer, size_t count)
 {
-    if (count == 0 || !fmp4_reserve(buffer, count))
-        return;
-    memset(buffer->data + buffer->size, 0, count);
-    buffer->size += count;
+    byte_buffer_add_zeros(buffer, count);
 }
 
-void fmp4_u8(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u8(struct byte_buffer *buffer, uint32_t value)
 {
     uint8_t byte = (uint8_t)value;
     fmp4_put(buffer, &byte, 1);
 }
 
-void fmp4_u16(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u16(struct byte_buffer *buffer, uint32_t value)
 {
     uint8_t bytes[2] = {(uint8_t)(value >> 8), (uint8_t)value};
     fmp4_put(buffer, bytes, sizeof(bytes));
 }
 
-void fmp4_u32(struct fmp4_buffer *buffer, uint32_t value)
+void fmp4_u32(struct byte_buffer *buffer, uint32_t value)
 {
     uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8),
                         (uint8_t)value};
     fmp4_put(buffer, bytes, sizeof(bytes));
 }
 
-void fmp4_u64(struct fmp4_buffer *buffer, uint64_t value)
+void fmp4_u64(struct byte_buffer *buffer, uint64_t value)
 {
     fmp4_u32(buffer, (uint32_t)(value >> 32));
     fmp4_u32(buffer, (uint32_t)value);
 }
 
-/* Overwrite a 32-bit field written earlier at offset. */
-static void fmp4_patch_u32(struct fmp4_buffer *buffer, size_t offset, uint32_t value)
+/* Overwrite a 32-bit field written earlier at offset (no-op once failed). */
+static void fmp4_patch_u32(struct byte_buffer *buffer, size_t offset, uint32_t value)
 {
-    if (buffer->failed)
-        return;
-    assert(offset + 4 <= buffer->size);
-    uint8_t *p = buffer->data + offset;
-    p[0] = (uint8_t)(value >> 24);
-    p[1] = (uint8_t)(value >> 16);
-    p[2] = (uint8_t)(value >> 8);
-    p[3] = (uint8_t)value;
+    uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8),
+                        (uint8_t)value};
+    enum byte_buffer_status status = byte_buffer_patch(buffer, offset, bytes, sizeof(bytes));
+    assert(status == BYTE_BUFFER_OK || byte_buffer_error(buffer) != BYTE_BUFFER_OK);
+    (void)status;
 }
 
 /* Start a Box (4.2): size placeholder and type. Returns its offset. */
-size_t fmp4_box(struct fmp4_buffer *buffer, const char type[4])
+size_t fmp4_box(struct byte_buffer *buffer, const char type[4])
 {
-    size_t start = buffer->size;
+    size_t start = byte_buffer_length(buffer);
     fmp4_u32(buffer, 0);
     fmp4_put(buffer, type, 4);
     return start;
 }
 
 /* Start a FullBox (4.2): Box plus version(8) and flags(24). */
-size_t fmp4_full_box(struct fmp4_buffer *buffer, const char type[4], uint32_t version,
+size_t fmp4_full_box(struct byte_buffer *buffer, const char type[4], uint32_t version,
                      uint32_t flags)
 {
     size_t start = fmp4_box(buffer, type);
@@ -136,41 +101,26 @@ size_t fmp4_full_box(struct fmp4_buffer *buffer, const char type[4], uint32_t ve
 }
 
 /* Finish the box started at start: patch its size. */
-void fmp4_box_end(struct fmp4_buffer *buffer, size_t start)
+void fmp4_box_end(struct byte_buffer *buffer, size_t start)
 {
-    if (buffer->failed)
+    size_t size = byte_buffer_length(buffer);
+    if (byte_buffer_error(buffer) != BYTE_BUFFER_OK)
         return;
-    assert(start + 8 <= buffer->size && buffer->size - start <= UINT32_MAX);
-    fmp4_patch_u32(buffer, start, (uint32_t)(buffer->size - start));
+    assert(start + 8 <= size && size - start <= UINT32_MAX);
+    fmp4_patch_u32(buffer, start, (uint32_t)(size - start));
 }
 
 /* The unity transformation matrix of mvhd/tkhd (8.2.2.3). */
-static void fmp4_matrix(struct fmp4_buffer *buffer)
+static void fmp4_matrix(struct byte_buffer *buffer)
 {
     static const uint32_t matrix[9] = {0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000};
     for (int i = 0; i < 9; i++)
         fmp4_u32(buffer, matrix[i]);
 }
 
-void fmp4_buffer_reset(struct fmp4_buffer *buffer)
-{
-    if (buffer == NULL)
-        return;
-    buffer->size = 0;
-    buffer->failed = 0;
-}
-
-void fmp4_buffer_free(struct fmp4_buffer *buffer)
-{
-    if (buffer == NULL)
-        return;
-    free(buffer->data);
-    memset(buffer, 0, sizeof(*buffer));
-}
-
 /* ftyp (4.3): brands every reader of fragmented ISO BMFF knows; iso6
  * covers tfdt and default-base-is-moof, and includes iso2 (Opus 4.1). */
-static void fmp4_ftyp(struct fmp4_buffer *buffer)
+static void fmp4_ftyp(struct byte_buffer *buffer)
 {
     size_t box = fmp4_box(buffer, "ftyp");
     fmp4_put(buffer, "isom", 4); /* major_brand */
@@ -181,7 +131,7 @@ static void fmp4_ftyp(struct fmp4_buffer *buffer)
 
 /* mvhd (8.2.2) version 0, timescale 1000; duration 0 when it is all in
  * fragments. */
-void fmp4_mvhd(struct fmp4_buffer *buffer, uint32_t duration_ms)
+void fmp4_mvhd(struct byte_buffer *buffer, uint32_t duration_ms)
 {
     size_t box = fmp4_full_box(buffer, "mvhd", 0, 0);
     fmp4_u32(buffer, 0);           /* creation_time */
@@ -198,7 +148,7 @@ void fmp4_mvhd(struct fmp4_buffer *buffer, uint32_t duration_ms)
 }
 
 /* tkhd (8.3.2) version 0, flags track_enabled | track_in_movie. */
-void fmp4_tkhd(struct fmp4_buffer *buffer, uint32_t track_id, uint32_t duration_ms, uint32_t volume,
+void fmp4_tkhd(struct byte_buffer *buffer, uint32_t track_id, uint32_t duration_ms, uint32_t volume,
                uint32_t width, uint32_t height)
 {
     size_t box = fmp4_full_box(buffer, "tkhd", 0, 3);
@@ -220,7 +170,7 @@ void fmp4_tkhd(struct fmp4_buffer *buffer, uint32_t track_id, uint32_t duration_
 
 /* mdhd (8.4.2), language "und" (ISO 639-2/T, 5 bits per letter); version 1
  * only for a duration that needs 64 bits. */
-void fmp4_mdhd(struct fmp4_buffer *buffer, uint32_t timescale, uint64_t duration)
+void fmp4_mdhd(struct byte_buffer *buffer, uint32_t timescale, uint64_t duration)
 {
     uint32_t version = duration > UINT32_MAX ? 1 : 0;
     size_t box = fmp4_full_box(buffer, "mdhd", version, 0);
@@ -241,7 +191,7 @@ void fmp4_mdhd(struct fmp4_buffer *buffer, uint32_t timescale, uint64_t duration
 }
 
 /* hdlr (8.4.3): handler type and a null-terminated name. */
-void fmp4_hdlr(struct fmp4_buffer *buffer, const char type[4], const char *name)
+void fmp4_hdlr(struct byte_buffer *buffer, const char type[4], const char *name)
 {
     size_t box = fmp4_full_box(buffer, "hdlr", 0, 0);
     fmp4_u32(buffer, 0); /* pre_defined */
@@ -252,7 +202,7 @@ void fmp4_hdlr(struct fmp4_buffer *buffer, const char type[4], const char *name)
 }
 
 /* vmhd (12.1.2) for video, smhd (12.2.2) for sound. */
-void fmp4_media_header(struct fmp4_buffer *buffer, int video)
+void fmp4_media_header(struct byte_buffer *buffer, int video)
 {
     if (video) {
         size_t vmhd = fmp4_full_box(buffer, "vmhd", 0, 1);
@@ -266,7 +216,7 @@ void fmp4_media_header(struct fmp4_buffer *buffer, int video)
 }
 
 /* dinf/dref (8.7.1, 8.7.2) with one "url " entry flagged self-contained. */
-void fmp4_dinf(struct fmp4_buffer *buffer)
+void fmp4_dinf(struct byte_buffer *buffer)
 {
     size_t dinf = fmp4_box(buffer, "dinf");
     size_t dref = fmp4_full_box(buffer, "dref", 0, 0);
@@ -279,7 +229,7 @@ void fmp4_dinf(struct fmp4_buffer *buffer)
 
 /* The empty sample tables a fragmented file carries (8.6.1.2, 8.7.4,
  * 8.7.3.2, 8.7.5): every sample lives in the fragments. */
-static void fmp4_empty_tables(struct fmp4_buffer *buffer)
+static void fmp4_empty_tables(struct byte_buffer *buffer)
 {
     static const char *const counted[] = {"stts", "stsc", "stco"};
     for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
@@ -294,7 +244,7 @@ static void fmp4_empty_tables(struct fmp4_buffer *buffer)
 }
 
 /* avcC: AVCDecoderConfigurationRecord (14496-15 5.3.3.1). */
-static void fmp4_avcc(struct fmp4_buffer *buffer, const struct fmp4_video_config *video)
+static void fmp4_avcc(struct byte_buffer *buffer, const struct fmp4_video_config *video)
 {
     const uint8_t *sps = video->sps;
     size_t box = fmp4_box(buffer, "avcC");
@@ -342,6 +292,33 @@ static bool fmp4_video_config_valid(const struct fmp4_video_config *video)
     return true;
 }
 
+/* See fmp4.h. */
+struct fmp4_video_config fmp4_video_config_describe(const struct h264_sps_info *sps_info,
+                                                    const uint8_t *sps, size_t sps_size,
+                                                    const uint8_t *pps, size_t pps_size)
+{
+    return (struct fmp4_video_config){.width = sps_info->width,
+                                      .height = sps_info->height,
+                                      .sps = sps,
+                                      .sps_size = sps_size,
+                                      .pps = pps,
+                                      .pps_size = pps_size,
+                                      .chroma_format_idc = sps_info->chroma_format_idc,
+                                      .bit_depth_luma = sps_info->bit_depth_luma,
+                                      .bit_depth_chroma = sps_info->bit_depth_chroma};
+}
+
+/* See fmp4.h. */
+int fmp4_video_config_from_sps(struct fmp4_video_config *video, struct h264_sps_info *sps_info,
+                               const uint8_t *sps, size_t sps_size, const uint8_t *pps,
+                               size_t pps_size, char *error, size_t error_size)
+{
+    if (h264_parse_sps(sps, sps_size, sps_info, error, error_size) != 0)
+        return -1;
+    *video = fmp4_video_config_describe(sps_info, sps, sps_size, pps, pps_size);
+    return 0;
+}
+
 /* Whether an audio config fits the dOps fields (mapping family 0). */
 static bool fmp4_audio_config_valid(const struct fmp4_audio_config *audio)
 {
@@ -350,7 +327,7 @@ static bool fmp4_audio_config_valid(const struct fmp4_audio_config *audio)
 }
 
 /* One avc1 VisualSampleEntry with its avcC (8.5.2, 14496-15 5.4.2.1). */
-int fmp4_write_video_entry(struct fmp4_buffer *out, const struct fmp4_video_config *video)
+int fmp4_write_video_entry(struct byte_buffer *out, const struct fmp4_video_config *video)
 {
     if (out == NULL || !fmp4_video_config_valid(video))
         return -1;
@@ -374,7 +351,7 @@ int fmp4_write_video_entry(struct fmp4_buffer *out, const struct fmp4_video_conf
 
 /* One "Opus" AudioSampleEntry and its dOps (Opus in ISOBMFF 4.3.1, 4.3.2):
  * version 0, mapping family 0 (mono/stereo), gain 0. */
-int fmp4_write_audio_entry(struct fmp4_buffer *out, const struct fmp4_audio_config *audio)
+int fmp4_write_audio_entry(struct byte_buffer *out, const struct fmp4_audio_config *audio)
 {
     if (out == NULL || !fmp4_audio_config_valid(audio))
         return -1;
@@ -401,7 +378,7 @@ int fmp4_write_audio_entry(struct fmp4_buffer *out, const struct fmp4_audio_conf
 
 /* One trak (8.3.1) for the video or (video == NULL) the audio track; the
  * configs were validated by the caller. */
-static void fmp4_trak(struct fmp4_buffer *buffer, const struct fmp4_video_config *video,
+static void fmp4_trak(struct byte_buffer *buffer, const struct fmp4_video_config *video,
                       const struct fmp4_audio_config *audio)
 {
     assert((video == NULL) != (audio == NULL)); /* exactly one track per trak */
@@ -435,7 +412,7 @@ static void fmp4_trak(struct fmp4_buffer *buffer, const struct fmp4_video_config
 }
 
 /* trex (8.8.3): sample description 1, no other defaults. */
-static void fmp4_trex(struct fmp4_buffer *buffer, uint32_t track_id)
+static void fmp4_trex(struct byte_buffer *buffer, uint32_t track_id)
 {
     size_t box = fmp4_full_box(buffer, "trex", 0, 0);
     fmp4_u32(buffer, track_id);
@@ -448,12 +425,12 @@ static void fmp4_trex(struct fmp4_buffer *buffer, uint32_t track_id)
 
 /* Append the init segment: ftyp, then moov (8.2.1) with mvhd, one trak per
  * track and mvex (8.8.1) with a trex per track. 0 ok, -1 on bad
- * configs (nothing written) or out of memory (buffer failed). */
-int fmp4_write_init(struct fmp4_buffer *out, const struct fmp4_video_config *video,
+ * configs (nothing written) or when the buffer failed (too big, out of memory). */
+int fmp4_write_init(struct byte_buffer *out, const struct fmp4_video_config *video,
                     const struct fmp4_audio_config *audio)
 {
-    if (out == NULL || out->failed || !fmp4_video_config_valid(video) ||
-        (audio != NULL && !fmp4_audio_config_valid(audio)))
+    if (out == NULL || byte_buffer_error(out) != BYTE_BUFFER_OK ||
+        !fmp4_video_config_valid(video) || (audio != NULL && !fmp4_audio_config_valid(audio)))
         return -1;
     fmp4_ftyp(out);
     size_t moov = fmp4_box(out, "moov");
@@ -467,7 +444,7 @@ int fmp4_write_init(struct fmp4_buffer *out, const struct fmp4_video_config *vid
         fmp4_trex(out, FMP4_AUDIO_TRACK);
     fmp4_box_end(out, mvex);
     fmp4_box_end(out, moov);
-    return out->failed ? -1 : 0;
+    return byte_buffer_error(out) != BYTE_BUFFER_OK ? -1 : 0;
 }
 
 /* Whether the samples describe the payload exactly. */
@@ -490,16 +467,16 @@ static bool fmp4_samples_valid(uint32_t track_id, const struct fmp4_sample *samp
  * holding tfhd (8.8.7), tfdt (8.8.12) and trun (8.8.8), then mdat (8.1.1).
  * data_offset is relative to the moof start (default-base-is-moof) and
  * points at the first payload byte. 0 ok, -1 on bad arguments (nothing
- * written) or out of memory (buffer failed). */
-int fmp4_write_fragment(struct fmp4_buffer *out, uint32_t sequence, uint32_t track_id,
+ * written) or when the buffer failed (too big, out of memory). */
+int fmp4_write_fragment(struct byte_buffer *out, uint32_t sequence, uint32_t track_id,
                         uint64_t base_decode_time, const struct fmp4_sample *samples,
                         int sample_count, const uint8_t *payload, size_t payload_size)
 {
-    if (out == NULL || out->failed ||
+    if (out == NULL || byte_buffer_error(out) != BYTE_BUFFER_OK ||
         !fmp4_samples_valid(track_id, samples, sample_count, payload, payload_size))
         return -1;
     /* Reserve the whole fragment once: moof is 88 bytes plus 12 per sample, mdat header 8. */
-    if (!fmp4_reserve(out, 96 + 12 * (size_t)sample_count + payload_size))
+    if (byte_buffer_reserve(out, 96 + 12 * (size_t)sample_count + payload_size) != BYTE_BUFFER_OK)
         return -1;
     size_t moof = fmp4_box(out, "moof");
     size_t mfhd = fmp4_full_box(out, "mfhd", 0, 0);
@@ -516,7 +493,7 @@ int fmp4_write_fragment(struct fmp4_buffer *out, uint32_t sequence, uint32_t tra
                                 FMP4_TRUN_DATA_OFFSET | FMP4_TRUN_SAMPLE_DURATION |
                                     FMP4_TRUN_SAMPLE_SIZE | FMP4_TRUN_SAMPLE_FLAGS);
     fmp4_u32(out, (uint32_t)sample_count);
-    size_t data_offset = out->size;
+    size_t data_offset = byte_buffer_length(out);
     fmp4_u32(out, 0); /* data_offset, patched below */
     for (int i = 0; i < sample_count; i++) {
         bool sync = track_id == FMP4_AUDIO_TRACK || samples[i].keyframe;
@@ -527,13 +504,13 @@ int fmp4_write_fragment(struct fmp4_buffer *out, uint32_t sequence, uint32_t tra
     fmp4_box_end(out, trun);
     fmp4_box_end(out, traf);
     fmp4_box_end(out, moof);
-    if (out->failed)
+    if (byte_buffer_error(out) != BYTE_BUFFER_OK)
         return -1;
-    size_t moof_size = out->size - moof;
+    size_t moof_size = byte_buffer_length(out) - moof;
     assert(moof_size == 88 + 12 * (size_t)sample_count);
     fmp4_patch_u32(out, data_offset, (uint32_t)(moof_size + 8));
     fmp4_u32(out, (uint32_t)(payload_size + 8));
     fmp4_put(out, "mdat", 4);
     fmp4_put(out, payload, payload_size);
-    return out->failed ? -1 : 0;
+    return byte_buffer_error(out) != BYTE_BUFFER_OK ? -1 : 0;
 }

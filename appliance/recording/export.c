@@ -72,16 +72,10 @@ static uint64_t export_wall_time(int64_t start_ms, uint32_t timescale, uint64_t 
 
 struct fmp4_video_config export_video_config(const struct mp4_scan_track *track)
 {
-    return (struct fmp4_video_config){
-        .width = track->width,
-        .height = track->height,
-        .sps = track->sps,
-        .sps_size = track->sps_size,
-        .pps = track->pps,
-        .pps_size = track->pps_size,
-        .chroma_format_idc = track->sps_parsed ? track->sps_info.chroma_format_idc : 0,
-        .bit_depth_luma = track->sps_parsed ? track->sps_info.bit_depth_luma : 0,
-        .bit_depth_chroma = track->sps_parsed ? track->sps_info.bit_depth_chroma : 0};
+    /* An SPS the scan could not parse: the size tkhd gave, 4:2:0 8-bit. */
+    struct h264_sps_info unparsed = {.width = track->width, .height = track->height};
+    return fmp4_video_config_describe(track->sps_parsed ? &track->sps_info : &unparsed, track->sps,
+                                      track->sps_size, track->pps, track->pps_size);
 }
 
 struct fmp4_audio_config export_audio_config(const struct mp4_scan_track *track)
@@ -116,13 +110,14 @@ static int export_entry(struct export_plan *plan, int kind, const struct mp4_sca
         return export_fail(plan, ENOTSUP, "more than %d %s configurations in the range",
                            EXPORT_MAX_SAMPLE_ENTRIES, kind == EXPORT_VIDEO ? "video" : "audio");
     /* Write it once now, so that the moov cannot fail on it later. */
-    struct fmp4_buffer scratch = {0};
+    struct byte_buffer scratch;
     struct fmp4_video_config video = export_video_config(scanned);
     struct fmp4_audio_config audio = export_audio_config(scanned);
+    byte_buffer_init(&scratch, EXPORT_TABLE_MAX);
     int written = kind == EXPORT_VIDEO ? fmp4_write_video_entry(&scratch, &video)
                                        : fmp4_write_audio_entry(&scratch, &audio);
-    int failed = scratch.failed;
-    fmp4_buffer_free(&scratch);
+    int failed = byte_buffer_error(&scratch) != BYTE_BUFFER_OK;
+    byte_buffer_free(&scratch);
     if (written != 0)
         return export_fail(plan, EIO, "unusable %s sample entry",
                            kind == EXPORT_VIDEO ? "video" : "audio");
@@ -454,6 +449,13 @@ int export_prepare(const char *recordings_dir, const struct export_segment *segm
         (struct export_track){.track_id = FMP4_VIDEO_TRACK, .timescale = FMP4_VIDEO_TIMESCALE};
     plan->tracks[EXPORT_AUDIO] =
         (struct export_track){.track_id = FMP4_AUDIO_TRACK, .timescale = FMP4_AUDIO_TIMESCALE};
+    for (int kind = 0; kind < EXPORT_TRACKS; kind++) {
+        byte_buffer_init(&plan->tracks[kind].stts, EXPORT_TABLE_MAX);
+        byte_buffer_init(&plan->tracks[kind].stss, EXPORT_TABLE_MAX);
+        byte_buffer_init(&plan->tracks[kind].stsc, EXPORT_TABLE_MAX);
+        byte_buffer_init(&plan->tracks[kind].stsz, EXPORT_TABLE_MAX);
+    }
+    byte_buffer_init(&plan->head, EXPORT_HEAD_MAX);
     if (recordings_dir == NULL || out == NULL || (segments == NULL && count > 0) || from_ms < 0 ||
         to_ms <= from_ms || to_ms > EXPORT_MAX_START_MS) {
         export_fail(plan, EINVAL, "from must be before to, both ms since the epoch");
@@ -508,10 +510,10 @@ int export_prepare(const char *recordings_dir, const struct export_segment *segm
 out:
     /* The tables are in the head now; only the chunk list is still needed. */
     for (int kind = 0; kind < EXPORT_TRACKS; kind++) {
-        fmp4_buffer_free(&plan->tracks[kind].stts);
-        fmp4_buffer_free(&plan->tracks[kind].stss);
-        fmp4_buffer_free(&plan->tracks[kind].stsc);
-        fmp4_buffer_free(&plan->tracks[kind].stsz);
+        byte_buffer_free(&plan->tracks[kind].stts);
+        byte_buffer_free(&plan->tracks[kind].stss);
+        byte_buffer_free(&plan->tracks[kind].stsc);
+        byte_buffer_free(&plan->tracks[kind].stsz);
     }
     free(plan->samples);
     plan->samples = NULL;
@@ -528,7 +530,7 @@ out:
 
 uint64_t export_size(const struct export_plan *plan)
 {
-    return plan->head.size + plan->payload;
+    return byte_buffer_length(&plan->head) + plan->payload;
 }
 
 void export_range(const struct export_plan *plan, int64_t *from_ms, int64_t *to_ms)
@@ -572,7 +574,7 @@ int export_write(struct export_plan *plan, export_write_callback sink, void *con
     }
     plan->error = error;
     plan->error_size = error_size;
-    if (sink(context, plan->head.data, plan->head.size) != 0) {
+    if (sink(context, byte_buffer_data(&plan->head), byte_buffer_length(&plan->head)) != 0) {
         export_fail(plan, ECANCELED, "the receiver stopped");
         goto out;
     }
@@ -611,12 +613,12 @@ void export_free(struct export_plan *plan)
     if (plan == NULL)
         return;
     for (int kind = 0; kind < EXPORT_TRACKS; kind++) {
-        fmp4_buffer_free(&plan->tracks[kind].stts);
-        fmp4_buffer_free(&plan->tracks[kind].stss);
-        fmp4_buffer_free(&plan->tracks[kind].stsc);
-        fmp4_buffer_free(&plan->tracks[kind].stsz);
+        byte_buffer_free(&plan->tracks[kind].stts);
+        byte_buffer_free(&plan->tracks[kind].stss);
+        byte_buffer_free(&plan->tracks[kind].stsc);
+        byte_buffer_free(&plan->tracks[kind].stsz);
     }
-    fmp4_buffer_free(&plan->head);
+    byte_buffer_free(&plan->head);
     free(plan->samples);
     free(plan->segments);
     free(plan->chunks);

@@ -12,7 +12,7 @@
 #include "recording/export_plan.h"
 
 /* One edit list entry, version 0 or 1 (8.6.6.2); media_time -1 is empty. */
-static void export_write_edit(struct fmp4_buffer *out, int version, uint64_t duration_ms,
+static void export_write_edit(struct byte_buffer *out, int version, uint64_t duration_ms,
                               int64_t media_time)
 {
     if (version == 1) {
@@ -27,18 +27,18 @@ static void export_write_edit(struct fmp4_buffer *out, int version, uint64_t dur
 }
 
 /* A table box: full box, entry count, then the entries built while planning. */
-static void export_write_table(struct fmp4_buffer *out, const char type[4], uint32_t count,
-                               const struct fmp4_buffer *entries)
+static void export_write_table(struct byte_buffer *out, const char type[4], uint32_t count,
+                               const struct byte_buffer *entries)
 {
     size_t box = fmp4_full_box(out, type, 0, 0);
     fmp4_u32(out, count);
-    fmp4_put(out, entries->data, entries->size);
+    fmp4_put(out, byte_buffer_data(entries), byte_buffer_length(entries));
     fmp4_box_end(out, box);
 }
 
 /* The sample tables (8.5, 8.6, 8.7) of one track; chunk offsets count from
  * payload_start, where the mdat's contents begin. */
-static void export_write_stbl(const struct export_plan *plan, int kind, struct fmp4_buffer *out,
+static void export_write_stbl(const struct export_plan *plan, int kind, struct byte_buffer *out,
                               int co64, uint64_t payload_start)
 {
     const struct export_track *track = &plan->tracks[kind];
@@ -61,7 +61,7 @@ static void export_write_stbl(const struct export_plan *plan, int kind, struct f
     size_t stsz = fmp4_full_box(out, "stsz", 0, 0);
     fmp4_u32(out, 0); /* sample_size: they differ */
     fmp4_u32(out, track->samples);
-    fmp4_put(out, track->stsz.data, track->stsz.size);
+    fmp4_put(out, byte_buffer_data(&track->stsz), byte_buffer_length(&track->stsz));
     fmp4_box_end(out, stsz);
     size_t offsets = fmp4_full_box(out, co64 ? "co64" : "stco", 0, 0);
     fmp4_u32(out, track->chunks);
@@ -78,7 +78,7 @@ static void export_write_stbl(const struct export_plan *plan, int kind, struct f
 }
 
 /* One trak (8.3.1): tkhd, edts, mdia with the track's tables. */
-static void export_write_trak(const struct export_plan *plan, int kind, struct fmp4_buffer *out,
+static void export_write_trak(const struct export_plan *plan, int kind, struct byte_buffer *out,
                               int co64, uint64_t payload_start)
 {
     const struct export_track *track = &plan->tracks[kind];
@@ -110,7 +110,7 @@ static void export_write_trak(const struct export_plan *plan, int kind, struct f
 
 /* ftyp (4.3), moov (8.2.1) and the mdat header (8.1.1; a 64-bit size when
  * it needs one). */
-static void export_write_head(const struct export_plan *plan, struct fmp4_buffer *out, int co64,
+static void export_write_head(const struct export_plan *plan, struct byte_buffer *out, int co64,
                               uint64_t payload_start)
 {
     size_t ftyp = fmp4_box(out, "ftyp");
@@ -134,6 +134,20 @@ static void export_write_head(const struct export_plan *plan, struct fmp4_buffer
     }
 }
 
+/* 0 while buffer holds everything written to it, else -1 with the
+ * reason: E2BIG past its cap, ENOMEM. */
+static int export_buffer_failed(struct export_plan *plan, const struct byte_buffer *buffer)
+{
+    switch (byte_buffer_error(buffer)) {
+    case BYTE_BUFFER_OK:
+        return 0;
+    case BYTE_BUFFER_TOO_BIG:
+        return export_fail(plan, E2BIG, "the MP4 index of the range is too big");
+    default:
+        return export_fail(plan, ENOMEM, "out of memory");
+    }
+}
+
 /* Build the head: once to learn its size (and whether 32-bit chunk offsets
  * reach the end of the file), then with the offsets where the mdat is. */
 int export_build_head(struct export_plan *plan)
@@ -141,19 +155,21 @@ int export_build_head(struct export_plan *plan)
     int co64 = 0;
     for (int kind = 0; kind < EXPORT_TRACKS; kind++) {
         const struct export_track *track = &plan->tracks[kind];
-        if (track->stts.failed || track->stss.failed || track->stsc.failed || track->stsz.failed)
-            return export_fail(plan, ENOMEM, "out of memory");
+        const struct byte_buffer *tables[] = {&track->stts, &track->stss, &track->stsc,
+                                              &track->stsz};
+        for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+            if (export_buffer_failed(plan, tables[i]) != 0)
+                return -1;
     }
     export_write_head(plan, &plan->head, co64, 0);
-    if (plan->head.size + plan->payload > UINT32_MAX) {
+    if (byte_buffer_length(&plan->head) + plan->payload > UINT32_MAX) {
         co64 = 1;
-        fmp4_buffer_reset(&plan->head);
+        byte_buffer_reset(&plan->head);
         export_write_head(plan, &plan->head, co64, 0);
     }
-    size_t size = plan->head.size;
-    fmp4_buffer_reset(&plan->head);
+    size_t size = byte_buffer_length(&plan->head);
+    byte_buffer_reset(&plan->head);
     export_write_head(plan, &plan->head, co64, size);
-    if (plan->head.failed)
-        return export_fail(plan, ENOMEM, "out of memory");
+    return export_buffer_failed(plan, &plan->head);
     return 0;
 }

@@ -14,6 +14,11 @@
 #include "recording/mp4_scan.h"
 
 #define EXPORT_DIRECTORY_MAX 4096
+/* Caps on what the index of one export may take in memory: each sample
+ * table, and the head (ftyp, moov and the mdat header). EXPORT_MAX_MS of
+ * 120 fps video needs at most a third of each (docs/storage.md, "Export"). */
+#define EXPORT_TABLE_MAX (64u * 1024u * 1024u)
+#define EXPORT_HEAD_MAX  (256u * 1024u * 1024u)
 
 enum { EXPORT_VIDEO, EXPORT_AUDIO, EXPORT_TRACKS };
 
@@ -23,7 +28,7 @@ struct export_track {
     uint32_t track_id, timescale;
     struct mp4_scan_track entries[EXPORT_MAX_SAMPLE_ENTRIES]; /* from each segment's moov */
     int entry_count;
-    struct fmp4_buffer stts, stss, stsc, stsz; /* table entries, without box headers */
+    struct byte_buffer stts, stss, stsc, stsz; /* table entries, without box headers */
     uint32_t stts_count, stss_count, stsc_count;
     uint32_t run_length, run_delta;      /* the stts entry still being counted */
     uint32_t chunk_samples, chunk_entry; /* of the last stsc entry */
@@ -53,7 +58,7 @@ struct export_plan {
     struct export_chunk *chunks;
     size_t chunk_count, chunk_capacity;
     uint64_t payload;                /* bytes inside the mdat */
-    struct fmp4_buffer head;         /* ftyp, moov and the mdat header */
+    struct byte_buffer head;         /* ftyp, moov and the mdat header */
     struct mp4_scan_sample *samples; /* one fragment's, while planning */
     char *error;
     size_t error_size;

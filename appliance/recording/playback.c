@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "media/fmp4.h"
@@ -108,13 +109,6 @@ struct playback {
     struct playback_stats stats;
 };
 
-static int64_t playback_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static void playback_sleep_ms(int ms)
 {
     struct timespec delay = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -186,6 +180,8 @@ static int playback_file_config(struct playback_file *file)
         config->sps_info.profile_idc = video->sps[1];
         config->sps_info.constraint_flags = video->sps[2];
         config->sps_info.level_idc = video->sps[3];
+        config->sps_info.width = video->width;
+        config->sps_info.height = video->height;
     }
     if (audio != NULL && strcmp(audio->handler, "soun") == 0 &&
         strcmp(audio->sample_entry, "Opus") == 0 && audio->timescale == FMP4_AUDIO_TIMESCALE) {
@@ -340,42 +336,37 @@ static int playback_flush(struct playback *playback)
 /* Write the init segment for config. 0, -1 client gone, -2 error. */
 static int playback_send_init(struct playback *playback, const struct playback_config *config)
 {
-    struct fmp4_buffer init = {0};
-    struct fmp4_video_config video = {
-        .width = config->width,
-        .height = config->height,
-        .sps = config->sps,
-        .sps_size = config->sps_size,
-        .pps = config->pps,
-        .pps_size = config->pps_size,
-        .chroma_format_idc = config->sps_info.chroma_format_idc,
-        .bit_depth_luma = config->sps_info.bit_depth_luma,
-        .bit_depth_chroma = config->sps_info.bit_depth_chroma,
-    };
+    struct byte_buffer init;
+    struct fmp4_video_config video = fmp4_video_config_describe(
+        &config->sps_info, config->sps, config->sps_size, config->pps, config->pps_size);
     struct fmp4_audio_config audio = {.channels = config->channels,
                                       .input_sample_rate = (int)config->input_sample_rate,
                                       .pre_skip = config->pre_skip};
     int rc = -2;
 
+    /* Larger than the send buffer it could never be sent: a moov of 256 KiB
+     * is not ours. */
+    byte_buffer_init(&init, PLAYBACK_BUFFER_SIZE);
     if (fmp4_write_init(&init, &video, config->has_audio ? &audio : NULL) != 0) {
         log_warn("playback: cannot write an init segment for %s", playback->file.row.path);
         goto out;
     }
-    if (playback->used + init.size > PLAYBACK_BUFFER_SIZE && playback_flush(playback) != 0) {
+    size_t size = byte_buffer_length(&init);
+    if (playback->used + size > PLAYBACK_BUFFER_SIZE && playback_flush(playback) != 0) {
         rc = -1;
         goto out;
     }
-    if (init.size > PLAYBACK_BUFFER_SIZE - playback->used)
-        goto out; /* a moov of 256 KiB: not ours */
-    memcpy(playback->buffer + playback->used, init.data, init.size);
-    playback->used += init.size;
+    if (size > PLAYBACK_BUFFER_SIZE - playback->used)
+        goto out;
+    memcpy(playback->buffer + playback->used, byte_buffer_data(&init), size);
+    playback->used += size;
     playback->sent_config = *config;
     playback->init_sent = 1;
     playback->need_keyframe = 1; /* new parameter sets apply from a keyframe */
     playback->stats.init_segments++;
     rc = 0;
 out:
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
     return rc;
 }
 
@@ -702,7 +693,7 @@ static int playback_refresh(struct playback *playback, sqlite3 *db)
 enum playback_end playback_run(struct playback *playback, sqlite3 *db,
                                playback_write_callback write, void *context)
 {
-    int64_t last_news_ms = playback_monotonic_ms();
+    int64_t last_news_ms = clock_monotonic_ms();
     unsigned checked_serial = playback->file_serial - 1; /* the file whose tracks were checked */
     enum playback_end end = PLAYBACK_END_ERROR;
 
@@ -746,10 +737,10 @@ enum playback_end playback_run(struct playback *playback, sqlite3 *db,
             break;
         }
         if (news == 1 || sent) {
-            last_news_ms = playback_monotonic_ms();
+            last_news_ms = clock_monotonic_ms();
             continue;
         }
-        if (playback_monotonic_ms() - last_news_ms >= playback->idle_ms) {
+        if (clock_monotonic_ms() - last_news_ms >= playback->idle_ms) {
             end = PLAYBACK_END_IDLE;
             break;
         }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -39,13 +40,14 @@
 #define RECORDER_SYNC_MS     1000
 #define RECORDER_RETRY_MS    1000
 #define RECORDER_PATH_MAX    4096
+#define RECORDER_PENDING_MAX (64u * 1024u * 1024u) /* bytes per track in one fragment */
 
 /* Samples gathered for the next fragment of one track. */
 struct recorder_pending {
     struct fmp4_sample samples[RECORDER_MAX_PENDING];
     uint64_t capture_us[RECORDER_MAX_PENDING];
     int count;
-    struct fmp4_buffer data;
+    struct byte_buffer data;
 };
 
 struct recorder {
@@ -87,13 +89,6 @@ struct recorder {
     uint64_t clip_until_us;    /* events mode: record until this capture time */
     struct recorder_ring ring; /* pre-roll, starts on a keyframe */
 };
-
-static int64_t recorder_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* Recorder thread: move to state next. Debug builds check the arrow against
  * recorder.h's diagram, and that a writer is open exactly while recording. */
@@ -338,8 +333,8 @@ static void recorder_close_segment(struct recorder *recorder, enum recorder_stat
     /* What was gathered for this segment goes with it (after a failed
      * write too: its bytes must not prefix the next segment's first fragment). */
     recorder->video.count = recorder->audio.count = 0;
-    fmp4_buffer_reset(&recorder->video.data);
-    fmp4_buffer_reset(&recorder->audio.data);
+    byte_buffer_reset(&recorder->video.data);
+    byte_buffer_reset(&recorder->audio.data);
     pthread_mutex_lock(&recorder->lock);
     recorder->stats.recording = 0;
     pthread_mutex_unlock(&recorder->lock);
@@ -351,7 +346,7 @@ static void recorder_abandon_segment(struct recorder *recorder, const char *what
 {
     const struct segment_summary *progress = segment_writer_progress(recorder->writer);
     recorder_fail(recorder, what, progress && progress->error ? progress->error : EIO);
-    recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+    recorder->retry_after_ms = clock_monotonic_ms() + RECORDER_RETRY_MS;
     recorder_close_segment(recorder, RECORDER_STATE_BACKOFF);
 }
 
@@ -367,8 +362,9 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     int64_t id;
     sqlite3 *db;
 
-    if (h264_parse_sps(item->data + item->size, item->sps_size, &sps_info, error, sizeof(error)) !=
-        0)
+    if (fmp4_video_config_from_sps(&video, &sps_info, item->data + item->size, item->sps_size,
+                                   item->data + item->size + item->sps_size, item->pps_size, error,
+                                   sizeof(error)) != 0)
         return -1;
     gmtime_r(&seconds, &utc);
     strftime(date, sizeof(date), "%Y-%m-%d/%H", &utc);
@@ -379,15 +375,6 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
              date, (unsigned long long)(item->capture_us / 1000u));
     snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, recorder->row.path);
 
-    video.width = sps_info.width;
-    video.height = sps_info.height;
-    video.sps = item->data + item->size;
-    video.sps_size = item->sps_size;
-    video.pps = item->data + item->size + item->sps_size;
-    video.pps_size = item->pps_size;
-    video.chroma_format_idc = sps_info.chroma_format_idc;
-    video.bit_depth_luma = sps_info.bit_depth_luma;
-    video.bit_depth_chroma = sps_info.bit_depth_chroma;
     pthread_mutex_lock(&recorder->lock);
     recorder->segment_audio = recorder->audio_channels;
     pthread_mutex_unlock(&recorder->lock);
@@ -424,7 +411,7 @@ static int recorder_open_segment(struct recorder *recorder, const struct recorde
     recorder->segment_is_event = recorder->row.is_event;
     recorder->segment_start_us = item->capture_us;
     recorder->video_end_dts = recorder->audio_end_dts = 0;
-    recorder->last_sync_ms = recorder_monotonic_ms();
+    recorder->last_sync_ms = clock_monotonic_ms();
     memcpy(recorder->sps, video.sps, video.sps_size);
     memcpy(recorder->pps, video.pps, video.pps_size);
     recorder->sps_size = video.sps_size;
@@ -476,7 +463,8 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
             start += video->samples[i].duration;
         }
         if (segment_writer_append(recorder->writer, FMP4_VIDEO_TRACK, dts, video->samples,
-                                  video->count, video->data.data, video->data.size) != 0)
+                                  video->count, byte_buffer_data(&video->data),
+                                  byte_buffer_length(&video->data)) != 0)
             return -1;
         for (int i = 0; i < video->count; i++)
             dts += video->samples[i].duration;
@@ -490,7 +478,8 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
         if (dts < recorder->audio_end_dts)
             dts = recorder->audio_end_dts;
         if (segment_writer_append(recorder->writer, FMP4_AUDIO_TRACK, dts, audio->samples,
-                                  audio->count, audio->data.data, audio->data.size) != 0)
+                                  audio->count, byte_buffer_data(&audio->data),
+                                  byte_buffer_length(&audio->data)) != 0)
             return -1;
         for (int i = 0; i < audio->count; i++)
             dts += audio->samples[i].duration;
@@ -500,15 +489,15 @@ static int recorder_flush(struct recorder *recorder, uint64_t next_us)
         pthread_mutex_unlock(&recorder->lock);
     }
     video->count = audio->count = 0;
-    fmp4_buffer_reset(&video->data);
-    fmp4_buffer_reset(&audio->data);
+    byte_buffer_reset(&video->data);
+    byte_buffer_reset(&audio->data);
     return 0;
 }
 
 /* Once a second: make the written fragments durable, then say so in the row. */
 static void recorder_sync(struct recorder *recorder, int force)
 {
-    int64_t now = recorder_monotonic_ms();
+    int64_t now = clock_monotonic_ms();
 
     if (recorder->state != RECORDER_STATE_RECORDING ||
         (!force && now - recorder->last_sync_ms < RECORDER_SYNC_MS))
@@ -531,21 +520,9 @@ static void recorder_gather(struct recorder_pending *pending, const struct recor
     sample->keyframe = item->is_video ? item->keyframe : 1;
     sample->duration = duration;
     pending->capture_us[pending->count++] = item->capture_us;
-    if (pending->data.size + item->size > pending->data.capacity) {
-        size_t capacity = pending->data.capacity ? pending->data.capacity : 65536;
-        uint8_t *grown;
-        while (capacity < pending->data.size + item->size)
-            capacity *= 2;
-        grown = realloc(pending->data.data, capacity);
-        if (grown == NULL) {
-            pending->data.failed = 1;
-            return;
-        }
-        pending->data.data = grown;
-        pending->data.capacity = capacity;
-    }
-    memcpy(pending->data.data + pending->data.size, item->data, item->size);
-    pending->data.size += item->size;
+    /* Past RECORDER_PENDING_MAX or out of memory the payload no longer matches
+     * the samples: the fragment is refused and the segment abandoned. */
+    byte_buffer_add(&pending->data, item->data, item->size);
 }
 
 /* Recorder thread: one video frame. */
@@ -575,14 +552,14 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
         }
     }
     if (recorder->state == RECORDER_STATE_BACKOFF &&
-        recorder_monotonic_ms() >= recorder->retry_after_ms)
+        clock_monotonic_ms() >= recorder->retry_after_ms)
         recorder_enter(recorder, RECORDER_STATE_WAITING);
     if (recorder->state != RECORDER_STATE_RECORDING) {
         if (!item->keyframe || item->sps_size == 0 || item->pps_size == 0 ||
             recorder->state == RECORDER_STATE_BACKOFF || recorder_tidy(recorder) != 0 ||
             recorder_open_segment(recorder, item) != 0) {
             if (item->keyframe) {
-                recorder->retry_after_ms = recorder_monotonic_ms() + RECORDER_RETRY_MS;
+                recorder->retry_after_ms = clock_monotonic_ms() + RECORDER_RETRY_MS;
                 recorder_enter(recorder, RECORDER_STATE_BACKOFF);
             }
             return;
@@ -792,8 +769,8 @@ void recorder_stop(struct recorder *recorder)
         recorder->head = item->next;
         free(item);
     }
-    fmp4_buffer_free(&recorder->video.data);
-    fmp4_buffer_free(&recorder->audio.data);
+    byte_buffer_free(&recorder->video.data);
+    byte_buffer_free(&recorder->audio.data);
     pthread_cond_destroy(&recorder->wake);
     pthread_mutex_destroy(&recorder->lock);
     free(recorder);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/mutex.h"
 #include "recording/recording_settings.h"
@@ -485,8 +486,7 @@ static void *retention_thread(void *data)
         }
         tick++;
         pthread_mutex_lock(&retention->lock);
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += RETENTION_FREE_EVERY;
+        clock_deadline_ms(CLOCK_REALTIME, RETENTION_FREE_EVERY * 1000, &deadline);
         while (!retention->stopping &&
                pthread_cond_timedwait(&retention->wake, &retention->lock, &deadline) == 0)
             ;

@@ -44,7 +44,7 @@ struct segment_writer {
     bool failed;      /* a write or sync failed: no more appends */
     bool sync_failed; /* an fsync/fdatasync failed: never sync again */
     uint32_t sequence;
-    struct fmp4_buffer buffer; /* the fragment being written, reused */
+    struct byte_buffer buffer; /* the fragment being written, reused */
     size_t keyframe_capacity;
     struct segment_summary summary;
 };
@@ -141,6 +141,20 @@ static void segment_writer_fail(struct segment_writer *writer, int error, const 
     }
 }
 
+/* Why fmp4 could not write into buffer, as an errno: EFBIG past its cap,
+ * ENOMEM, else EINVAL (the arguments were refused). */
+static int segment_writer_buffer_errno(const struct byte_buffer *buffer)
+{
+    switch (byte_buffer_error(buffer)) {
+    case BYTE_BUFFER_TOO_BIG:
+        return EFBIG;
+    case BYTE_BUFFER_OUT_OF_MEMORY:
+        return ENOMEM;
+    default:
+        return EINVAL;
+    }
+}
+
 /* Create the file and write the init segment (see segment_writer.h). */
 struct segment_writer *segment_writer_create(const char *path,
                                              const struct fmp4_video_config *video,
@@ -168,12 +182,13 @@ struct segment_writer *segment_writer_create(const char *path,
         return NULL;
     }
     writer->fd = -1;
+    byte_buffer_init(&writer->buffer, SEGMENT_WRITER_FRAGMENT_MAX);
     snprintf(writer->path, sizeof(writer->path), "%s", path);
     writer->has_audio = audio != NULL;
     writer->sequence = 1;
     writer->summary.ok = 1;
     if (fmp4_write_init(&writer->buffer, video, audio) != 0) {
-        saved_errno = writer->buffer.failed ? ENOMEM : EINVAL;
+        saved_errno = segment_writer_buffer_errno(&writer->buffer);
         error_text_set(error, error_size, "%s: bad video or audio config", path);
         goto fail;
     }
@@ -191,17 +206,18 @@ struct segment_writer *segment_writer_create(const char *path,
         goto fail;
     }
     created = true;
-    if (segment_writer_write_all(writer->fd, writer->buffer.data, writer->buffer.size, 0) != 0 ||
+    if (segment_writer_write_all(writer->fd, byte_buffer_data(&writer->buffer),
+                                 byte_buffer_length(&writer->buffer), 0) != 0 ||
         fsync(writer->fd) != 0 || segment_writer_sync_directory(directory) != 0) {
         saved_errno = errno;
         error_text_set(error, error_size, "%s: cannot write the init segment: %s", path,
                        strerror(saved_errno));
         goto fail;
     }
-    writer->summary.bytes = writer->buffer.size;
-    writer->summary.init_size = writer->buffer.size;
-    writer->summary.durable_bytes = writer->buffer.size;
-    fmp4_buffer_reset(&writer->buffer);
+    writer->summary.bytes = byte_buffer_length(&writer->buffer);
+    writer->summary.init_size = byte_buffer_length(&writer->buffer);
+    writer->summary.durable_bytes = byte_buffer_length(&writer->buffer);
+    byte_buffer_reset(&writer->buffer);
     return writer;
 
 fail:
@@ -209,7 +225,7 @@ fail:
         close(writer->fd);
     if (created && unlink(path) != 0)
         log_warn("%s: cannot remove the failed segment: %s", path, strerror(errno));
-    fmp4_buffer_free(&writer->buffer);
+    byte_buffer_free(&writer->buffer);
     free(writer);
     errno = saved_errno;
     return NULL;
@@ -286,17 +302,17 @@ int segment_writer_append(struct segment_writer *writer, uint32_t track_id,
     bool keyframe = track_id == FMP4_VIDEO_TRACK && samples[0].keyframe;
     if (keyframe && segment_writer_reserve_keyframe(writer) != 0)
         return -1;
-    fmp4_buffer_reset(&writer->buffer);
+    byte_buffer_reset(&writer->buffer);
     if (fmp4_write_fragment(&writer->buffer, writer->sequence, track_id, base_decode_time, samples,
                             count, payload, payload_size) != 0) {
-        errno = writer->buffer.failed ? ENOMEM : EINVAL;
+        errno = segment_writer_buffer_errno(&writer->buffer);
         return -1;
     }
 
     struct segment_summary *summary = &writer->summary;
     uint64_t offset = summary->bytes;
-    if (segment_writer_write_all(writer->fd, writer->buffer.data, writer->buffer.size, offset) !=
-        0) {
+    if (segment_writer_write_all(writer->fd, byte_buffer_data(&writer->buffer),
+                                 byte_buffer_length(&writer->buffer), offset) != 0) {
         int saved_errno = errno;
         segment_writer_fail(writer, saved_errno, "write");
         /* Cut off whatever part of the fragment reached the file. Shrinking
@@ -313,7 +329,7 @@ int segment_writer_append(struct segment_writer *writer, uint32_t track_id,
     }
 
     writer->sequence++;
-    summary->bytes += writer->buffer.size;
+    summary->bytes += byte_buffer_length(&writer->buffer);
     if (keyframe)
         summary->keyframes[summary->keyframe_count++] =
             (struct segment_index_entry){.decode_time = base_decode_time, .offset = offset};
@@ -382,7 +398,7 @@ int segment_writer_close(struct segment_writer *writer, struct segment_summary *
         *summary_out = summary;
     else
         free(summary.keyframes);
-    fmp4_buffer_free(&writer->buffer);
+    byte_buffer_free(&writer->buffer);
     free(writer);
     if (!summary.ok) {
         errno = summary.error;

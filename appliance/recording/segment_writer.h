@@ -44,6 +44,9 @@
 #include <stdint.h>
 
 #include "media/fmp4.h"
+
+/* The largest fragment (moof and mdat) a writer serialises. */
+#define SEGMENT_WRITER_FRAGMENT_MAX (80u * 1024u * 1024u)
 #include "recording/segment_index.h"
 
 struct segment_writer;
@@ -91,8 +94,9 @@ struct segment_writer *segment_writer_create(const char *path,
  * the first video fragment must start with one. Decode times may not go
  * back: base_decode_time >= the track's end so far (gaps are fine).
  *
- * Returns 0, or -1 with errno: EINVAL (bad arguments, time going back) or
- * ENOMEM, and nothing was written (the writer goes on); or a write error
+ * Returns 0, or -1 with errno: EINVAL (bad arguments, time going back),
+ * EFBIG (the fragment would pass SEGMENT_WRITER_FRAGMENT_MAX) or ENOMEM,
+ * and nothing was written (the writer goes on); or a write error
  * (ENOSPC, EIO, ...), and the writer is failed (see the contract). After
  * that, and after a failed sync, every append returns -1 with the first
  * error.

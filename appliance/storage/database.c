@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/migrations.h"
 
@@ -33,9 +34,7 @@ static pthread_once_t database_thread_key_once = PTHREAD_ONCE_INIT;
 
 int64_t database_now_ms(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return clock_realtime_ms();
 }
 
 int database_latest_version(void)

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "audio/audio_sim.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -129,7 +130,7 @@ static bool audio_capture_sleep(struct audio_capture *capture, int ms)
     for (int slept = 0; slept < ms; slept += 50) {
         if (atomic_load(&capture->stop))
             return true;
-        audio_sleep_until_ns(audio_monotonic_ns() + 50 * 1000000LL);
+        audio_sleep_until_ns(clock_monotonic_ns() + 50 * 1000000LL);
     }
     return atomic_load(&capture->stop);
 }
@@ -187,7 +188,7 @@ static uint64_t audio_capture_frame_time(struct audio_capture *capture)
     if (snd_pcm_delay(capture->pcm, &delay) < 0 || delay < 0)
         delay = 0;
     uint64_t held_us = ((uint64_t)delay + AUDIO_FRAME_FRAMES) * 1000000u / AUDIO_SAMPLE_RATE;
-    uint64_t now = audio_realtime_us();
+    uint64_t now = clock_realtime_us();
     return now > held_us ? now - held_us : 0;
 }
 
@@ -208,7 +209,7 @@ static void audio_capture_emit(struct audio_capture *capture, const int16_t *fra
     uint8_t packet[AUDIO_CAPTURE_MAX_PACKET];
     opus_int32 size = opus_encode(capture->encoder, frame, AUDIO_FRAME_FRAMES, packet,
                                   (opus_int32)sizeof(packet));
-    uint64_t now = audio_realtime_us();
+    uint64_t now = clock_realtime_us();
 
     pthread_mutex_lock(&capture->lock);
     struct audio_capture_stats *stats = &capture->stats;

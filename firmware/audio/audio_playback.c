@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -147,7 +148,7 @@ static int audio_playback_reopen(struct audio_playback *playback)
     for (int slept = 0; slept < playback->retry_ms; slept += 50) {
         if (atomic_load(&playback->stop))
             return -1;
-        audio_sleep_until_ns(audio_monotonic_ns() + 50 * 1000000LL);
+        audio_sleep_until_ns(clock_monotonic_ns() + 50 * 1000000LL);
     }
     char error[256];
     if (audio_playback_open_device(playback, error, sizeof(error)) != 0) {
@@ -319,7 +320,7 @@ static bool audio_playback_decode_next(struct audio_playback *playback, uint64_t
         playback->stats.packets_invalid++;
     } else {
         playback->stats.packets_played++;
-        uint64_t now = audio_realtime_us();
+        uint64_t now = clock_realtime_us();
         uint64_t wait_us = now > packet.pushed_us ? now - packet.pushed_us : 0;
         playback->stats.latency_us =
             wait_us + (delay_frames + offset) * 1000000u / AUDIO_SAMPLE_RATE;
@@ -541,7 +542,7 @@ int audio_playback_push(struct audio_playback *playback, const uint8_t *packet, 
     int frames = packet != NULL && size > 0 && size <= AUDIO_PLAYBACK_MAX_PACKET
                      ? opus_packet_get_nb_samples(packet, (opus_int32)size, AUDIO_SAMPLE_RATE)
                      : OPUS_BAD_ARG;
-    uint64_t now = audio_realtime_us();
+    uint64_t now = clock_realtime_us();
     int result = -1;
 
     pthread_mutex_lock(&playback->lock);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "camera/camera_backend.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 
@@ -33,20 +34,6 @@ static const char *const camera_trigger_names[] = {
 };
 
 #define CAMERA_TRIGGER_COUNT ((int)(sizeof(camera_trigger_names) / sizeof(camera_trigger_names[0])))
-
-/* CLOCK_REALTIME now, in microseconds. */
-uint64_t camera_realtime_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
-/* Nanoseconds of a CLOCK_MONOTONIC timespec. */
-static int64_t camera_timespec_ns(const struct timespec *time)
-{
-    return (int64_t)time->tv_sec * CAMERA_NS_PER_SECOND + time->tv_nsec;
-}
 
 /* Reset the schedule; the next camera_pacer_wait() returns at once. */
 void camera_pacer_start(struct camera_pacer *pacer, int fps, int unpaced)
@@ -71,9 +58,9 @@ void camera_pacer_wait(struct camera_pacer *pacer)
         return;
     }
     int64_t period_ns = CAMERA_NS_PER_SECOND / pacer->fps;
-    int64_t due_ns = camera_timespec_ns(&pacer->origin) +
+    int64_t due_ns = clock_timespec_ns(&pacer->origin) +
                      (int64_t)pacer->frame_index * CAMERA_NS_PER_SECOND / pacer->fps;
-    int64_t now_ns = camera_timespec_ns(&now);
+    int64_t now_ns = clock_timespec_ns(&now);
     if (now_ns - due_ns > 2 * period_ns) {
         log_debug("pacer: %lld ms behind, restarting schedule",
                   (long long)((now_ns - due_ns) / 1000000));

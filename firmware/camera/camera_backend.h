@@ -61,9 +61,6 @@ void camera_v4l2_convert_yuyv(const uint8_t *source, size_t stride, int width, i
 void camera_v4l2_convert_planar(const uint8_t *source, size_t stride, int width, int height,
                                 int interleaved, uint8_t *y, uint8_t *u, uint8_t *v);
 
-/* Wall-clock time (CLOCK_REALTIME) in microseconds since the epoch. */
-uint64_t camera_realtime_us(void);
-
 /* (Re)start pacing at `fps`; the first wait returns at once. */
 void camera_pacer_start(struct camera_pacer *pacer, int fps, int unpaced);
 

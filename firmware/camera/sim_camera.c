@@ -25,6 +25,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "camera/frame_stamp.h"
 #include "camera/sim_scene.h"
@@ -79,7 +80,7 @@ static int64_t camera_sim_scene_time(const struct camera_sim *sim)
  * 1 ms after the previous one. */
 static uint64_t camera_sim_capture_time(struct camera_sim *sim)
 {
-    uint64_t now = camera_realtime_us(), range;
+    uint64_t now = clock_realtime_us(), range;
     int64_t offset;
 
     if (sim->capture_jitter_ms <= 0)

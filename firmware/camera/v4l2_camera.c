@@ -24,6 +24,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 
@@ -332,12 +333,10 @@ void camera_v4l2_convert_planar(const uint8_t *source, size_t stride, int width,
 /* Capture time on CLOCK_REALTIME for a dequeued buffer. */
 static uint64_t camera_v4l2_capture_time(const struct v4l2_buffer *buffer)
 {
-    uint64_t realtime_us = camera_realtime_us();
+    uint64_t realtime_us = clock_realtime_us();
     if ((buffer->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) != V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
         return realtime_us;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    int64_t now_us = clock_monotonic_us();
     int64_t taken_us = (int64_t)buffer->timestamp.tv_sec * 1000000 + buffer->timestamp.tv_usec;
     int64_t age_us = now_us - taken_us;
     if (age_us < 0 || age_us > 1000000)

@@ -19,6 +19,7 @@
 
 #include "camera/camera.h"
 #include "camera/camera_backend.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "camera/frame_stamp.h"
 #include "common/log.h"
@@ -202,7 +203,7 @@ static int camera_y4m_capture(struct camera *camera, struct camera_frame *frame)
     struct camera_y4m *y4m = (struct camera_y4m *)camera;
     assert(camera->backend == &camera_y4m_backend);
     camera_pacer_wait(&y4m->pacer);
-    uint64_t capture_time_us = camera_realtime_us();
+    uint64_t capture_time_us = clock_realtime_us();
     if (camera_y4m_read_frame(y4m) != 0)
         return -1;
     size_t luma_size = (size_t)y4m->width * (size_t)y4m->height;

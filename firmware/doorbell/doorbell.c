@@ -28,14 +28,6 @@
 
 #define DOORBELL_THERMAL_ZONE "/sys/class/thermal/thermal_zone0/temp"
 
-/* Monotonic clock in microseconds. Any thread. */
-int64_t doorbell_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
-}
-
 /* Battery, RSSI, temperature and uptime to the hub. Main and control threads. */
 void doorbell_send_telemetry(struct doorbell *doorbell)
 {

@@ -101,9 +101,6 @@ void doorbell_stop(struct doorbell *doorbell);
 /* Battery, RSSI, temperature and uptime to the hub. Main and control threads. */
 void doorbell_send_telemetry(struct doorbell *doorbell);
 
-/* Monotonic clock in microseconds. Any thread. */
-int64_t doorbell_now_us(void);
-
 /* doorbell_capture.c: the capture thread's body (data is the doorbell). */
 void *doorbell_capture_thread(void *data);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "camera/camera.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
@@ -121,7 +122,7 @@ void *doorbell_capture_thread(void *data)
         /* Masks go before the encoder and the snapshot: masked pixels never leave. */
         motion_runner_blackout(doorbell->motion, &frame);
         pir_level = doorbell_capture_watch_sim(doorbell);
-        motion_runner_process(doorbell->motion, &frame, doorbell_now_us(), pir_level);
+        motion_runner_process(doorbell->motion, &frame, clock_monotonic_us(), pir_level);
         if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
             atomic_fetch_add(&doorbell->encode_errors, 1);
             continue;

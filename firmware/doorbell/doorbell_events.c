@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "audio/audio_playback.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "doorbell/doorbell.h"
 #include "link/link_client.h"
@@ -60,7 +61,7 @@ void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
  */
 int doorbell_events_button_press(struct doorbell *doorbell)
 {
-    int64_t now = doorbell_now_us();
+    int64_t now = clock_monotonic_us();
     int bounce;
 
     pthread_mutex_lock(&doorbell->lock);

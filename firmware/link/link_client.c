@@ -26,6 +26,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/mutex.h"
 
@@ -79,14 +80,6 @@ struct link_client {
     atomic_int stopping;
 };
 
-/* Wall-clock microseconds: message timestamps are in Unix time. */
-static uint64_t link_client_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
 /* Build a queue entry holding a whole encoded message. NULL if out of memory. */
 static struct link_client_message *link_client_message_new(const struct link_header *header,
                                                            const void *payload, size_t size,
@@ -113,7 +106,7 @@ static struct link_client_message *link_client_message_new(const struct link_hea
 static struct link_client_message *link_client_message_json(uint8_t type, uint32_t sequence,
                                                             const cJSON *json)
 {
-    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, link_client_now_us()};
+    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, clock_realtime_us()};
     char *text = cJSON_PrintUnformatted(json);
     struct link_client_message *message;
 

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "camera/frame_stamp.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -58,14 +59,6 @@ struct motion_runner {
     int boxes_known;                 /* last_boxes holds the newest non-empty boxes */
     struct motion_result last_boxes; /* for updates on frames without boxes */
 };
-
-/* Monotonic clock in microseconds. */
-static int64_t motion_runner_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
-}
 
 /* The detector's settings for frames width pixels wide: the user's, plus the
  * frame-stamp band as an analysis-only mask where it is needed. */
@@ -149,7 +142,7 @@ void motion_runner_get_config(struct motion_runner *runner, struct motion_config
 /* Remember a PIR pulse. Any thread. */
 void motion_runner_pir(struct motion_runner *runner)
 {
-    atomic_store(&runner->pir_at_us, (long long)motion_runner_now_us());
+    atomic_store(&runner->pir_at_us, (long long)clock_monotonic_us());
 }
 
 /* Send a motion link event: start (a new id), update or end, with the boxes

@@ -29,6 +29,7 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "control/control_socket.h"
 #include "link/link_client.h"
@@ -68,21 +69,6 @@ struct replay {
     atomic_uint_fast64_t frames_queued, frames_congested, frames_offline, frames_late;
     atomic_uint_fast64_t max_late_us;
 };
-
-/* Wall-clock microseconds: capture times on the link are Unix time. */
-static uint64_t replay_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
-static uint64_t replay_monotonic_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
 
 /* Link thread: the hub accepted this link; replay the file from its start. */
 static void replay_on_connected(void *context)
@@ -163,10 +149,10 @@ static void *replay_pacer_thread(void *data)
 {
     struct replay *replay = data;
     uint64_t period_ns = 1000000000u / (uint64_t)replay->options->fps;
-    uint64_t start_ns = replay_monotonic_ns();
+    uint64_t start_ns = (uint64_t)clock_monotonic_ns();
     /* Capture times follow the schedule, as a camera's would: a late sender
      * delivers frames late, not frames with squeezed durations. */
-    uint64_t start_us = replay_now_us();
+    uint64_t start_us = clock_realtime_us();
 
     for (uint64_t event = 0; !atomic_load(&replay->stopping); event++) {
         size_t index = (size_t)(event % replay->link_count);
@@ -175,7 +161,7 @@ static void *replay_pacer_thread(void *data)
         uint64_t now_ns;
 
         replay_sleep_until(due_ns);
-        now_ns = replay_monotonic_ns();
+        now_ns = (uint64_t)clock_monotonic_ns();
         if (now_ns > due_ns + period_ns) {
             uint64_t late_us = (now_ns - due_ns) / 1000u;
             atomic_fetch_add(&replay->frames_late, 1);

@@ -168,38 +168,36 @@ static void fuzz_mux(const struct h264_access_unit *unit)
                                       .pps_size = sizeof(default_pps)};
     if (unit->sps != NULL && unit->pps != NULL) {
         struct h264_sps_info info;
-        video.sps = unit->sps;
-        video.sps_size = unit->sps_size;
-        video.pps = unit->pps;
-        video.pps_size = unit->pps_size;
-        if (h264_parse_sps(unit->sps, unit->sps_size, &info, NULL, 0) == 0) {
-            video.width = info.width;
-            video.height = info.height;
-            video.chroma_format_idc = info.chroma_format_idc;
-            video.bit_depth_luma = info.bit_depth_luma;
-            video.bit_depth_chroma = info.bit_depth_chroma;
+        if (fmp4_video_config_from_sps(&video, &info, unit->sps, unit->sps_size, unit->pps,
+                                       unit->pps_size, NULL, 0) != 0) {
+            /* An SPS that does not parse still goes into avcC, at 64x48. */
+            video.sps = unit->sps;
+            video.sps_size = unit->sps_size;
+            video.pps = unit->pps;
+            video.pps_size = unit->pps_size;
         }
     }
     const struct fmp4_audio_config audio = {.channels = 2, .input_sample_rate = 48000};
-    struct fmp4_buffer out = {0};
+    struct byte_buffer out;
+    byte_buffer_init(&out, unit->avcc_size + 64u * 1024u); /* the unit, boxes and a packet */
     FUZZ_CHECK(fmp4_write_init(&out, &video, &audio) == 0);
-    size_t init_size = out.size;
+    size_t init_size = byte_buffer_length(&out);
     const struct fmp4_sample sample = {
         .duration = 3000, .size = (uint32_t)unit->avcc_size, .keyframe = unit->is_idr};
     FUZZ_CHECK(fmp4_write_fragment(&out, 1, FMP4_VIDEO_TRACK, 0, &sample, 1, unit->avcc,
                                    unit->avcc_size) == 0);
-    size_t video_size = out.size - init_size;
+    size_t video_size = byte_buffer_length(&out) - init_size;
     const struct fmp4_sample audio_sample = {.duration = 960, .size = sizeof(opus_packet)};
     FUZZ_CHECK(fmp4_write_fragment(&out, 2, FMP4_AUDIO_TRACK, 0, &audio_sample, 1, opus_packet,
                                    sizeof(opus_packet)) == 0);
-    FUZZ_CHECK(!out.failed);
-    fuzz_check_boxes(out.data, out.size, 0);
-    fuzz_check_fragment(out.data + init_size, video_size, unit->avcc_size);
-    FUZZ_CHECK(memcmp(out.data + init_size + video_size - unit->avcc_size, unit->avcc,
+    FUZZ_CHECK(byte_buffer_error(&out) == BYTE_BUFFER_OK);
+    fuzz_check_boxes(byte_buffer_data(&out), byte_buffer_length(&out), 0);
+    fuzz_check_fragment(byte_buffer_data(&out) + init_size, video_size, unit->avcc_size);
+    FUZZ_CHECK(memcmp(byte_buffer_data(&out) + init_size + video_size - unit->avcc_size, unit->avcc,
                       unit->avcc_size) == 0);
-    fuzz_check_fragment(out.data + init_size + video_size, out.size - init_size - video_size,
-                        sizeof(opus_packet));
-    fmp4_buffer_free(&out);
+    fuzz_check_fragment(byte_buffer_data(&out) + init_size + video_size,
+                        byte_buffer_length(&out) - init_size - video_size, sizeof(opus_packet));
+    byte_buffer_free(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/audio_alsa.h"
+#include "common/clock.h"
 #include "audio/audio_capture.h"
 #include "audio/audio_playback.h"
 
@@ -76,7 +77,7 @@ static void collect(const uint8_t *packet, size_t size, uint64_t capture_time_us
         memcpy(collector->packets[i], packet, size);
         collector->sizes[i] = size;
         collector->capture_us[i] = capture_time_us;
-        collector->called_us[i] = audio_realtime_us();
+        collector->called_us[i] = clock_realtime_us();
     }
     pthread_mutex_unlock(&collector->lock);
 }
@@ -91,12 +92,12 @@ static int collected(struct collector *collector)
 
 static void sleep_ms(int ms)
 {
-    audio_sleep_until_ns(audio_monotonic_ns() + (int64_t)ms * 1000000);
+    audio_sleep_until_ns(clock_monotonic_ns() + (int64_t)ms * 1000000);
 }
 
 static double seconds_since(int64_t start_ns)
 {
-    return (double)(audio_monotonic_ns() - start_ns) / 1e9;
+    return (double)(clock_monotonic_ns() - start_ns) / 1e9;
 }
 
 /* Write `seconds` of a mono S16_LE sine to path. */
@@ -222,7 +223,7 @@ static int group_teardown(void **state)
  * gets its last figures. */
 static void wait_played_out(struct audio_playback *playback, struct audio_playback_stats *stats)
 {
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     do {
         sleep_ms(20);
         audio_playback_get_stats(playback, stats);
@@ -233,7 +234,7 @@ static void wait_played_out(struct audio_playback *playback, struct audio_playba
  * may have come in meanwhile). */
 static int wait_packets(struct collector *collector, int count, int timeout_ms)
 {
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     while (collected(collector) < count && seconds_since(start) * 1000 < timeout_ms)
         sleep_ms(5);
     return collected(collector);
@@ -288,7 +289,7 @@ static void test_capture_sine(void **state)
     struct audio_capture_config config = {.device = "doorstep_mic", .alsa_config = asoundrc};
     char error[256] = "";
 
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
@@ -394,7 +395,7 @@ static void test_capture_sim(void **state)
                                           .sim_voice = &visitor};
     char error[256] = "";
 
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
@@ -403,7 +404,7 @@ static void test_capture_sim(void **state)
     audio_capture_get_stats(capture, &stats);
     assert_int_equal(stats.speaking, 0);
     atomic_store(&visitor, 1);
-    int64_t speaking_since = audio_monotonic_ns();
+    int64_t speaking_since = clock_monotonic_ns();
     int spoke = 0;
     while (!spoke && seconds_since(speaking_since) * 1000 < PATIENCE_MS) {
         audio_capture_get_stats(capture, &stats);
@@ -470,7 +471,7 @@ static void test_capture_plug_fallback(void **state)
     struct audio_capture_config config = {.device = "doorstep_float_mic", .alsa_config = asoundrc};
     char error[256] = "";
 
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     struct audio_capture *capture =
         audio_capture_start(&config, collect, collector, error, sizeof(error));
     assert_non_null(capture);
@@ -561,8 +562,8 @@ static void test_playback_tone(void **state)
     struct audio_playback_stats stats;
     audio_playback_get_stats(playback, &stats);
     uint64_t written_at_push = stats.frames_written;
-    uint64_t first_timestamp = audio_realtime_us();
-    int64_t start = audio_monotonic_ns();
+    uint64_t first_timestamp = clock_realtime_us();
+    int64_t start = clock_monotonic_ns();
     for (int k = 0; k < COUNT; k++) {
         audio_sleep_until_ns(start + (int64_t)k * 20000000);
         assert_int_equal(audio_playback_push(playback, packets[k], sizes[k],
@@ -576,7 +577,7 @@ static void test_playback_tone(void **state)
     /* And the device has written 1.5 s from the push position: the tone
      * (at most 140 ms in), its concealment and some silence after it. */
     struct audio_playback_stats later = stats;
-    int64_t waited = audio_monotonic_ns();
+    int64_t waited = clock_monotonic_ns();
     while (later.frames_written < written_at_push + RATE * 3 / 2 &&
            seconds_since(waited) * 1000 < PATIENCE_MS) {
         sleep_ms(20);
@@ -644,7 +645,7 @@ static void test_playback_jitter_rules(void **state)
     assert_true(stats.packets_overflow >= COUNT - 8);
     assert_true(stats.queued_ms <= 160);
 
-    int64_t start = audio_monotonic_ns();
+    int64_t start = clock_monotonic_ns();
     do {
         sleep_ms(5);
         audio_playback_get_stats(playback, &stats);

@@ -21,7 +21,7 @@
  * works in its own mkdtemp() directory, removed by its teardown.
  */
 /* clang-format off */
-/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/recording/export.c appliance/recording/export_moov.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_judge.c appliance/recording/export.c appliance/recording/export_moov.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,7 @@
 #include "recording/mp4_scan.h"
 #include "recording/segment_writer.h"
 #include "support/media_clip.h"
+#include "support/media_judge.h"
 
 extern char **environ;
 
@@ -169,20 +170,21 @@ static struct export_segment write_segment(const struct media_clip *c, int first
     assert_int_equal(count % GOP, 0);
     for (int gop = 0; gop < count / GOP; gop++) {
         struct fmp4_sample samples[GOP];
-        struct fmp4_buffer payload = {0};
+        struct byte_buffer payload;
+        byte_buffer_init(&payload, SEGMENT_WRITER_FRAGMENT_MAX);
         for (int i = 0; i < GOP; i++) {
             const struct h264_access_unit *unit = &c->frames[first + gop * GOP + i].unit;
             samples[i] = (struct fmp4_sample){.duration = FRAME_TICKS,
                                               .size = (uint32_t)unit->avcc_size,
                                               .keyframe = unit->is_idr};
-            fmp4_put(&payload, unit->avcc, unit->avcc_size);
+            assert_int_equal(byte_buffer_add(&payload, unit->avcc, unit->avcc_size),
+                             BYTE_BUFFER_OK);
         }
-        assert_false(payload.failed);
-        assert_int_equal(segment_writer_append(writer, FMP4_VIDEO_TRACK,
-                                               (uint64_t)gop * GOP * FRAME_TICKS, samples, GOP,
-                                               payload.data, payload.size),
+        assert_int_equal(segment_writer_append(
+                             writer, FMP4_VIDEO_TRACK, (uint64_t)gop * GOP * FRAME_TICKS, samples,
+                             GOP, byte_buffer_data(&payload), byte_buffer_length(&payload)),
                          0);
-        fmp4_buffer_free(&payload);
+        byte_buffer_free(&payload);
         struct fmp4_sample packets[PACKETS_PER_S];
         uint8_t bytes[PACKETS_PER_S * sizeof(opus_packet)];
         for (int i = 0; i < PACKETS_PER_S; i++) {
@@ -251,41 +253,6 @@ static void expect_refused(const struct export_segment *segments, size_t count, 
 
 /* ---- the judge: ffprobe and ffmpeg ------------------------------------------ */
 
-/* Run a tool without a shell; it must exit 0 with nothing on stderr.
- * Returns its stdout (malloc'd, the caller frees it). */
-static char *judge_run(char *const argv[])
-{
-    char out[128], err[128];
-    scratch_path(out, sizeof(out), "judge.out");
-    scratch_path(err, sizeof(err), "judge.err");
-    posix_spawn_file_actions_t actions;
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int status = 0;
-    assert_int_equal(posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = test_read_file(err, NULL);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
-        fail_msg("%s failed (status %d): %s", argv[0], status, errors);
-    free(errors);
-    return test_read_file(out, NULL);
-}
-
-/* The number after "\n<key>=" in text, or fail. */
-static double field(const char *text, const char *key)
-{
-    char pattern[64];
-    snprintf(pattern, sizeof(pattern), "\n%s=", key);
-    const char *at = strstr(text, pattern);
-    if (at == NULL)
-        fail_msg("no %s in:\n%s", key, text);
-    return strtod(at + strlen(pattern), NULL);
-}
-
 /*
  * The export at name must probe with both streams and a duration within one
  * frame of to - from, decode cleanly, and decode to exactly the frames of
@@ -297,24 +264,24 @@ static void judge(const char *name, int64_t from, int64_t to, const struct media
     char path[128], gray_path[128];
     scratch_path(path, sizeof(path), name);
     char *probe[] = {"ffprobe", "-v", "error", "-show_format", "-show_streams", path, NULL};
-    char *text = judge_run(probe);
+    char *text = media_judge_run(scratch, probe);
     const char *format = strstr(text, "[FORMAT]");
     assert_non_null(format);
-    double duration = field(format, "duration"), frame_s = 1.0 / FPS;
+    double duration = media_judge_field(format, "duration"), frame_s = 1.0 / FPS;
     const char *audio = strstr(text, "codec_name=opus");
     assert_non_null(strstr(text, "codec_name=h264"));
     assert_non_null(audio);
     print_message("%s: [%lld, %lld) ms: ffprobe duration %.6f s (asked %.3f s), video stream "
                   "%.6f s, audio stream %.6f s\n",
                   name, (long long)from, (long long)to, duration, (to - from) / 1000.0,
-                  field(text, "duration"), field(audio, "duration"));
-    assert_int_equal(field(format, "nb_streams"), 2);
+                  media_judge_field(text, "duration"), media_judge_field(audio, "duration"));
+    assert_int_equal(media_judge_field(format, "nb_streams"), 2);
     assert_true(duration > (to - from) / 1000.0 - frame_s &&
                 duration < (to - from) / 1000.0 + frame_s);
     free(text);
 
     char *decode[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-", NULL};
-    free(judge_run(decode));
+    free(media_judge_run(scratch, decode));
 
     scratch_path(gray_path, sizeof(gray_path), "frames.gray");
     char *gray[] = {"ffmpeg",
@@ -336,7 +303,7 @@ static void judge(const char *name, int64_t from, int64_t to, const struct media
                     "gray",
                     gray_path,
                     NULL};
-    free(judge_run(gray));
+    free(media_judge_run(scratch, gray));
     size_t size = 0, band = FRAME_STAMP_BAND_WIDTH * FRAME_STAMP_BAND_HEIGHT;
     uint8_t *pictures = test_read_file(gray_path, &size);
     print_message("%s: %zu frames decoded, %d expected\n", name, size / band, count);
@@ -486,11 +453,11 @@ static void test_parameter_sets_change(void **state)
     export_to_file(segments, 2, from, to, "sizes.mp4", range);
     scratch_path(path, sizeof(path), "sizes.mp4");
     char *decode[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-", NULL};
-    free(judge_run(decode));
+    free(media_judge_run(scratch, decode));
     char *heights[] = {
         "ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=height", "-of",
         "csv=p=0", path, NULL};
-    char *text = judge_run(heights);
+    char *text = media_judge_run(scratch, heights);
     int short_frames = 0, tall_frames = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         int height = atoi(line);
@@ -561,7 +528,7 @@ static void test_audio_starts_later(void **state)
                      "csv=p=0",
                      path,
                      NULL};
-    char *text = judge_run(probe);
+    char *text = media_judge_run(scratch, probe);
     double start = 0, duration = 0;
     assert_int_equal(sscanf(text, "%lf,%lf", &start, &duration), 2);
     print_message("late.mp4: audio from %.6f s for %.6f s\n", start, duration);

@@ -16,7 +16,7 @@
  * each test removes.
  */
 /* clang-format off */
-/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_judge.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +42,7 @@
 #include "media/fmp4.h"
 #include "media/h264.h"
 #include "support/media_clip.h"
+#include "support/media_judge.h"
 
 extern char **environ;
 
@@ -82,6 +83,14 @@ static int clip_teardown(void **state)
     return 0;
 }
 
+/* An empty output buffer with room for every file these tests write. */
+static struct byte_buffer test_buffer(void)
+{
+    struct byte_buffer buffer;
+    byte_buffer_init(&buffer, 64u * 1024u * 1024u);
+    return buffer;
+}
+
 static struct fmp4_video_config video_config(void)
 {
     return media_clip_video_config(&clip);
@@ -101,7 +110,7 @@ struct mux_plan {
 };
 
 /* Append one video fragment of frames [first, first + count). */
-static void mux_video(struct fmp4_buffer *out, uint32_t sequence, uint64_t decode_time, int first,
+static void mux_video(struct byte_buffer *out, uint32_t sequence, uint64_t decode_time, int first,
                       int count)
 {
     struct fmp4_sample samples[GOP];
@@ -128,7 +137,7 @@ static void mux_video(struct fmp4_buffer *out, uint32_t sequence, uint64_t decod
 }
 
 /* Append one audio fragment of count packets. */
-static void mux_audio(struct fmp4_buffer *out, uint32_t sequence, uint64_t decode_time, int count)
+static void mux_audio(struct byte_buffer *out, uint32_t sequence, uint64_t decode_time, int count)
 {
     struct fmp4_sample samples[PACKETS_PER_S];
     uint8_t payload[PACKETS_PER_S * sizeof(opus_packet)];
@@ -143,7 +152,7 @@ static void mux_audio(struct fmp4_buffer *out, uint32_t sequence, uint64_t decod
 }
 
 /* Write init + fragments, interleaved by decode time (video first on ties). */
-static void mux_clip(struct fmp4_buffer *out, const struct mux_plan *plan)
+static void mux_clip(struct byte_buffer *out, const struct mux_plan *plan)
 {
     struct fmp4_video_config video = video_config();
     assert_int_equal(fmp4_write_init(out, &video, plan->audio ? &mono_audio : NULL), 0);
@@ -168,73 +177,39 @@ static void mux_clip(struct fmp4_buffer *out, const struct mux_plan *plan)
             packet += count;
         }
     }
-    assert_false(out->failed);
+    assert_int_equal(byte_buffer_error(out), BYTE_BUFFER_OK);
 }
 
 /* ---- the judge: ffprobe and ffmpeg -------------------------------------- */
 
+/* A muxed file written out for the judge, in a directory of its own. */
 struct judge {
     char directory[64];
-    char file[96], out[96], err[96], gray[96];
+    char file[96], gray[96];
 };
 
-static void judge_open(struct judge *judge, const struct fmp4_buffer *mp4)
+static void judge_open(struct judge *judge, const struct byte_buffer *mp4)
 {
     snprintf(judge->directory, sizeof(judge->directory), "/tmp/test_fmp4.XXXXXX");
     assert_non_null(mkdtemp(judge->directory));
     snprintf(judge->file, sizeof(judge->file), "%s/clip.mp4", judge->directory);
-    snprintf(judge->out, sizeof(judge->out), "%s/stdout", judge->directory);
-    snprintf(judge->err, sizeof(judge->err), "%s/stderr", judge->directory);
     snprintf(judge->gray, sizeof(judge->gray), "%s/frames.gray", judge->directory);
     FILE *file = fopen(judge->file, "wb");
     assert_non_null(file);
-    assert_int_equal(fwrite(mp4->data, 1, mp4->size, file), mp4->size);
+    assert_int_equal(fwrite(byte_buffer_data(mp4), 1, byte_buffer_length(mp4), file),
+                     byte_buffer_length(mp4));
     assert_int_equal(fclose(file), 0);
 }
 
 static void judge_close(struct judge *judge)
 {
     unlink(judge->file);
-    unlink(judge->out);
-    unlink(judge->err);
     unlink(judge->gray);
     assert_int_equal(rmdir(judge->directory), 0);
 }
 
-/* Run a tool without a shell; it must exit 0 with nothing on stderr.
- * Returns its stdout (malloc'd, caller frees). */
-static char *judge_run(struct judge *judge, char *const argv[])
-{
-    posix_spawn_file_actions_t actions;
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, judge->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, judge->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    assert_int_equal(posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = test_read_file(judge->err, NULL);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
-        fail_msg("%s failed (status %d): %s", argv[0], status, errors);
-    free(errors);
-    return test_read_file(judge->out, NULL);
-}
-
-/* Expect a "key=value" line in ffprobe's default output. */
-static void expect_line(const char *text, const char *line)
-{
-    size_t length = strlen(line);
-    for (const char *at = text; (at = strstr(at, line)) != NULL; at += length) {
-        if ((at == text || at[-1] == '\n') && (at[length] == '\n' || at[length] == '\0'))
-            return;
-    }
-    fail_msg("ffprobe output lacks \"%s\":\n%s", line, text);
-}
-
 /* What a muxed file must look like to ffprobe/ffmpeg. */
-static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *plan)
+static void judge_clip(const struct byte_buffer *mp4, const struct mux_plan *plan)
 {
     struct judge judge;
     judge_open(&judge, mp4);
@@ -243,15 +218,15 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
 
     char *argv_probe[] = {"ffprobe",      "-v",       "error", "-show_streams",
                           "-show_format", judge.file, NULL};
-    char *text = judge_run(&judge, argv_probe);
-    expect_line(text, "codec_name=h264");
-    expect_line(text, "width=640");
-    expect_line(text, "height=360");
-    expect_line(text, plan->audio ? "nb_streams=2" : "nb_streams=1");
+    char *text = media_judge_run(judge.directory, argv_probe);
+    media_judge_expect_line(text, "codec_name=h264");
+    media_judge_expect_line(text, "width=640");
+    media_judge_expect_line(text, "height=360");
+    media_judge_expect_line(text, plan->audio ? "nb_streams=2" : "nb_streams=1");
     if (plan->audio) {
-        expect_line(text, "codec_name=opus");
-        expect_line(text, "sample_rate=48000");
-        expect_line(text, "channels=1");
+        media_judge_expect_line(text, "codec_name=opus");
+        media_judge_expect_line(text, "sample_rate=48000");
+        media_judge_expect_line(text, "channels=1");
     }
     /* mov reports the end time as the duration (start_time is the first tfdt). */
     const char *format = strstr(text, "\n[FORMAT]");
@@ -260,8 +235,8 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
     const char *duration = strstr(format, "\nduration=");
     assert_true(start != NULL && duration != NULL);
     double start_s = strtod(start + 12, NULL), end_s = strtod(duration + 10, NULL);
-    print_message("%d frames: %zu bytes, start %.6f s, duration %.6f s\n", frames, mp4->size,
-                  start_s, end_s);
+    print_message("%d frames: %zu bytes, start %.6f s, duration %.6f s\n", frames,
+                  byte_buffer_length(mp4), start_s, end_s);
     double expected_start = (double)plan->video_base / FMP4_VIDEO_TIMESCALE;
     assert_true(start_s > expected_start - 0.001 && start_s < expected_start + 0.001);
     double expected_end = expected_start + frames / (double)FPS;
@@ -270,14 +245,14 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
 
     char *argv_decode[] = {"ffmpeg",   "-nostdin", "-v",   "error", "-i",
                            judge.file, "-f",       "null", "-",     NULL};
-    free(judge_run(&judge, argv_decode));
+    free(media_judge_run(judge.directory, argv_decode));
 
     char *argv_count[] = {"ffprobe",       "-v",
                           "error",         "-count_frames",
                           "-show_entries", "stream=codec_type,nb_read_frames",
                           "-of",           "csv=p=0",
                           judge.file,      NULL};
-    text = judge_run(&judge, argv_count);
+    text = media_judge_run(judge.directory, argv_count);
     char expected[64];
     snprintf(expected, sizeof(expected), "video,%d\n", frames);
     if (plan->audio)
@@ -290,7 +265,7 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
     char *argv_packets[] = {
         "ffprobe", "-v",       "error", "-show_entries", "packet=stream_index,pts,dts,flags", "-of",
         "csv=p=0", judge.file, NULL};
-    text = judge_run(&judge, argv_packets);
+    text = media_judge_run(judge.directory, argv_packets);
     int video = 0, audio = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         int stream;
@@ -331,7 +306,7 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
                          "csv=p=0",
                          judge.file,
                          NULL};
-    text = judge_run(&judge, argv_seek);
+    text = media_judge_run(judge.directory, argv_seek);
     unsigned long long seek_pts = 0;
     char seek_flags[8] = "";
     assert_int_equal(sscanf(text, "%llu,%7s", &seek_pts, seek_flags), 2);
@@ -344,7 +319,7 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
     char *argv_gray[] = {"ffmpeg",   "-nostdin", "-v",        "error",       "-i", judge.file,
                          "-map",     "0:v:0",    "-fps_mode", "passthrough", "-f", "rawvideo",
                          "-pix_fmt", "gray",     judge.gray,  NULL};
-    free(judge_run(&judge, argv_gray));
+    free(media_judge_run(judge.directory, argv_gray));
     size_t size = 0;
     uint8_t *gray = (uint8_t *)test_read_file(judge.gray, &size);
     assert_int_equal(size, (size_t)frames * WIDTH * HEIGHT);
@@ -367,22 +342,22 @@ static void judge_clip(const struct fmp4_buffer *mp4, const struct mux_plan *pla
 static void test_one_fragment_per_sample(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.frames_per_fragment = 1, .packets_per_fragment = 1, .audio = true};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 static void test_one_fragment_per_gop(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {
         .frames_per_fragment = GOP, .packets_per_fragment = PACKETS_PER_S, .audio = true};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 /* A viewer joining at the second GOP of a stream running for ~28 hours:
@@ -390,7 +365,7 @@ static void test_one_fragment_per_gop(void **state)
 static void test_join_late_64bit_time(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.first_frame = GOP,
                             .frames_per_fragment = 1,
                             .packets_per_fragment = 1,
@@ -400,17 +375,17 @@ static void test_join_late_64bit_time(void **state)
     assert_true(plan.audio_base > UINT32_MAX);
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 static void test_video_only(void **state)
 {
     (void)state;
-    struct fmp4_buffer mp4 = {0};
+    struct byte_buffer mp4 = test_buffer();
     struct mux_plan plan = {.frames_per_fragment = 7, .packets_per_fragment = 1};
     mux_clip(&mp4, &plan);
     judge_clip(&mp4, &plan);
-    fmp4_buffer_free(&mp4);
+    byte_buffer_free(&mp4);
 }
 
 /* ---- byte layout --------------------------------------------------------- */
@@ -459,14 +434,14 @@ static struct box inner(struct box parent, size_t skip, const char *type)
 static void test_init_layout(void **state)
 {
     (void)state;
-    struct fmp4_buffer init = {0};
+    struct byte_buffer init = test_buffer();
     struct fmp4_video_config video = video_config();
     assert_int_equal(fmp4_write_init(&init, &video, &mono_audio), 0);
 
-    struct box ftyp = child(init.data, init.size, "ftyp", 0);
+    struct box ftyp = child(byte_buffer_data(&init), byte_buffer_length(&init), "ftyp", 0);
     assert_int_equal(ftyp.size, 28);
     assert_memory_equal(ftyp.body, "isom\0\0\x02\0isomiso6mp41", 20);
-    struct box moov = child(init.data, init.size, "moov", 0);
+    struct box moov = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     struct box mvhd = inner(moov, 0, "mvhd");
     assert_int_equal(mvhd.size, 108);
     assert_int_equal(be32(mvhd.body + 12), 1000); /* timescale */
@@ -544,12 +519,12 @@ static void test_init_layout(void **state)
     }
 
     /* Video only: one trak, one trex. */
-    fmp4_buffer_reset(&init);
+    byte_buffer_reset(&init);
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    moov = child(init.data, init.size, "moov", 0);
+    moov = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     child(moov.body, moov.body_size, "trak", 0);
     assert_int_equal(inner(moov, 0, "mvex").size, 8 + 32);
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
 }
 
 static void test_avcc_high_profile_fields(void **state)
@@ -567,9 +542,9 @@ static void test_avcc_high_profile_fields(void **state)
                                       .chroma_format_idc = 2,
                                       .bit_depth_luma = 10,
                                       .bit_depth_chroma = 10};
-    struct fmp4_buffer init = {0};
+    struct byte_buffer init = test_buffer();
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    struct box avcc = child(init.data, init.size, "moov", 0);
+    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
                        0, "stsd"),
                  8, "avc1");
@@ -577,22 +552,94 @@ static void test_avcc_high_profile_fields(void **state)
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_422) + 3 + sizeof(pps) + 4);
     assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
 
-    fmp4_buffer_reset(&init);
+    byte_buffer_reset(&init);
     video.sps = sps_baseline;
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    avcc = child(init.data, init.size, "moov", 0);
+    avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
     avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
                        0, "stsd"),
                  8, "avc1");
     avcc = inner(avcc, 78, "avcC");
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_baseline) + 3 + sizeof(pps));
-    fmp4_buffer_free(&init);
+    byte_buffer_free(&init);
+}
+
+/* Fail unless two video configs say the same thing, field by field. */
+static void assert_video_config_equal(const struct fmp4_video_config *a,
+                                      const struct fmp4_video_config *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    assert_ptr_equal(a->sps, b->sps);
+    assert_int_equal(a->sps_size, b->sps_size);
+    assert_ptr_equal(a->pps, b->pps);
+    assert_int_equal(a->pps_size, b->pps_size);
+    assert_int_equal(a->chroma_format_idc, b->chroma_format_idc);
+    assert_int_equal(a->bit_depth_luma, b->bit_depth_luma);
+    assert_int_equal(a->bit_depth_chroma, b->bit_depth_chroma);
+}
+
+/* The one place a stream's SPS becomes its video config (live view and
+ * recording both use it): a High 4:2:2 10-bit SPS (x264, in the h264 fuzz
+ * corpus) keeps its chroma format and bit depths up to avcC. */
+static void test_video_config_from_sps(void **state)
+{
+    (void)state;
+    static const uint8_t sps[] = {0x67, 0x7A, 0x00, 0x0A, 0xB6, 0xCD, 0x94, 0x28, 0xDF,
+                                  0x9F, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00,
+                                  0x00, 0x03, 0x00, 0xA0, 0xF1, 0x22, 0x59, 0x60};
+    static const uint8_t pps[] = {0x68, 0xEB, 0xE3, 0xCB, 0x30, 0x02, 0xC0};
+    struct fmp4_video_config video;
+    struct h264_sps_info info;
+    char error[128] = "";
+
+    assert_int_equal(fmp4_video_config_from_sps(&video, &info, sps, sizeof(sps), pps, sizeof(pps),
+                                                error, sizeof(error)),
+                     0);
+    assert_int_equal(info.profile_idc, 122);
+    assert_int_equal(video.width, info.width);
+    assert_int_equal(video.height, info.height);
+    assert_true(video.width > 0 && video.height > 0);
+    assert_ptr_equal(video.sps, sps);
+    assert_int_equal(video.sps_size, sizeof(sps));
+    assert_ptr_equal(video.pps, pps);
+    assert_int_equal(video.pps_size, sizeof(pps));
+    assert_int_equal(video.chroma_format_idc, 2);
+    assert_int_equal(video.bit_depth_luma, 10);
+    assert_int_equal(video.bit_depth_chroma, 10);
+
+    struct byte_buffer init = test_buffer();
+    assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
+    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
+    avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
+                       0, "stsd"),
+                 8, "avc1");
+    avcc = inner(avcc, 78, "avcC");
+    assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps) + 3 + sizeof(pps) + 4);
+    /* chroma_format 2, bit_depth_luma_minus8 2, bit_depth_chroma_minus8 2 */
+    assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
+    byte_buffer_free(&init);
+
+    /* Described from an SPS parsed earlier (playback, export): the same. */
+    struct fmp4_video_config again =
+        fmp4_video_config_describe(&info, sps, sizeof(sps), pps, sizeof(pps));
+    assert_video_config_equal(&again, &video);
+
+    /* An SPS that does not parse: -1 with a reason, the config untouched. */
+    static const uint8_t cut[] = {0x67, 0x7A, 0x00};
+    struct fmp4_video_config untouched = video;
+    error[0] = '\0';
+    assert_int_equal(fmp4_video_config_from_sps(&video, &info, cut, sizeof(cut), pps, sizeof(pps),
+                                                error, sizeof(error)),
+                     -1);
+    assert_true(error[0] != '\0');
+    assert_video_config_equal(&video, &untouched);
 }
 
 static void test_fragment_layout(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer out = test_buffer();
     static const uint8_t payload[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     const struct fmp4_sample samples[] = {{.duration = 3000, .size = 6, .keyframe = 1},
                                           {.duration = 3003, .size = 4, .keyframe = 0}};
@@ -600,8 +647,8 @@ static void test_fragment_layout(void **state)
     assert_int_equal(
         fmp4_write_fragment(&out, 77, FMP4_VIDEO_TRACK, base, samples, 2, payload, sizeof(payload)),
         0);
-    struct box moof = child(out.data, out.size, "moof", 0);
-    struct box mdat = child(out.data, out.size, "mdat", 0);
+    struct box moof = child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 0);
+    struct box mdat = child(byte_buffer_data(&out), byte_buffer_length(&out), "mdat", 0);
     assert_int_equal(moof.size, 88 + 2 * 12);
     assert_int_equal(mdat.size, 8 + sizeof(payload));
     assert_memory_equal(mdat.body, payload, sizeof(payload));
@@ -625,32 +672,32 @@ static void test_fragment_layout(void **state)
         assert_int_equal(be32(trun.body + 12 + 4 * i), entries[i]);
 
     /* Audio: every sample is a sync sample, whatever keyframe says. */
-    fmp4_buffer_reset(&out);
+    byte_buffer_reset(&out);
     const struct fmp4_sample audio[] = {{.duration = 960, .size = 3}};
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, audio, 1, opus_packet,
                                          sizeof(opus_packet)),
                      0);
-    moof = child(out.data, out.size, "moof", 0);
+    moof = child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 0);
     trun = inner(inner(moof, 0, "traf"), 0, "trun");
     assert_int_equal(be32(trun.body + 20), 0x02000000);
     assert_int_equal(be32(inner(inner(moof, 0, "traf"), 0, "tfhd").body + 4), FMP4_AUDIO_TRACK);
 
     /* An empty sample (size 0) is allowed; the buffer grows across many writes. */
-    fmp4_buffer_reset(&out);
+    byte_buffer_reset(&out);
     const struct fmp4_sample empty[] = {{.duration = 960, .size = 0}};
     for (int i = 0; i < 1000; i++)
         assert_int_equal(
             fmp4_write_fragment(&out, (uint32_t)i, FMP4_AUDIO_TRACK, 0, empty, 1, NULL, 0), 0);
-    assert_int_equal(out.size, 1000 * (88 + 12 + 8));
-    child(out.data, out.size, "moof", 999);
-    fmp4_buffer_free(&out);
-    assert_null(out.data);
+    assert_int_equal(byte_buffer_length(&out), 1000 * (88 + 12 + 8));
+    child(byte_buffer_data(&out), byte_buffer_length(&out), "moof", 999);
+    byte_buffer_free(&out);
+    assert_null(byte_buffer_data(&out));
 }
 
 static void test_bad_arguments(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer out = test_buffer();
     static const uint8_t payload[] = {1, 2, 3, 4};
     struct fmp4_sample sample = {.duration = 3000, .size = 4, .keyframe = 1};
     assert_int_equal(fmp4_write_fragment(&out, 1, 3, 0, &sample, 1, payload, 4), -1);
@@ -660,7 +707,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(fmp4_write_fragment(&out, 1, 1, 0, &sample, 1, payload, 3), -1);
     assert_int_equal(fmp4_write_fragment(&out, 1, 1, 0, &sample, 1, NULL, 4), -1);
     assert_int_equal(fmp4_write_fragment(NULL, 1, 1, 0, &sample, 1, payload, 4), -1);
-    assert_int_equal(out.size, 0);
+    assert_int_equal(byte_buffer_length(&out), 0);
 
     struct fmp4_video_config video = video_config();
     struct fmp4_video_config bad = video;
@@ -688,35 +735,42 @@ static void test_bad_arguments(void **state)
     audio = mono_audio;
     audio.pre_skip = 70000;
     assert_int_equal(fmp4_write_init(&out, &video, &audio), -1);
-    assert_int_equal(out.size, 0);
-    fmp4_buffer_free(&out);
+    assert_int_equal(byte_buffer_length(&out), 0);
+    byte_buffer_free(&out);
 }
 
 static void test_failed_buffer(void **state)
 {
     (void)state;
-    struct fmp4_buffer out = {0};
+    struct byte_buffer measure = test_buffer();
     struct fmp4_video_config video = video_config();
+    assert_int_equal(fmp4_write_init(&measure, &video, NULL), 0);
+    size_t size = byte_buffer_length(&measure);
+    byte_buffer_free(&measure);
+
+    /* A buffer capped at the init segment's size: the init fits, a
+     * fragment would pass the cap and fails, and so does all that follows. */
+    struct byte_buffer out;
+    byte_buffer_init(&out, size);
     assert_int_equal(fmp4_write_init(&out, &video, NULL), 0);
-    size_t size = out.size;
-    out.failed = 1; /* as after an allocation failure */
+    assert_int_equal(byte_buffer_length(&out), size);
     struct fmp4_sample sample = {.duration = 960, .size = 3};
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, &sample, 1, opus_packet,
                                          sizeof(opus_packet)),
                      -1);
+    assert_int_equal(byte_buffer_error(&out), BYTE_BUFFER_TOO_BIG);
     assert_int_equal(fmp4_write_init(&out, &video, &mono_audio), -1);
-    assert_int_equal(out.size, size);
-    fmp4_buffer_reset(&out); /* clears the failure, keeps the memory */
-    assert_int_equal(out.size, 0);
-    assert_false(out.failed);
-    assert_non_null(out.data);
+    assert_int_equal(byte_buffer_length(&out), size);
+    byte_buffer_reset(&out); /* clears the failure, keeps the memory */
+    assert_int_equal(byte_buffer_length(&out), 0);
+    assert_int_equal(byte_buffer_error(&out), BYTE_BUFFER_OK);
+    assert_non_null(byte_buffer_data(&out));
     assert_int_equal(fmp4_write_fragment(&out, 1, FMP4_AUDIO_TRACK, 0, &sample, 1, opus_packet,
                                          sizeof(opus_packet)),
                      0);
-    fmp4_buffer_free(&out);
-    fmp4_buffer_free(&out);
-    fmp4_buffer_free(NULL);
-    fmp4_buffer_reset(NULL);
+    byte_buffer_free(&out);
+    byte_buffer_free(&out);
+    assert_null(byte_buffer_data(&out));
 }
 
 int main(void)
@@ -724,6 +778,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_layout),
         cmocka_unit_test(test_avcc_high_profile_fields),
+        cmocka_unit_test(test_video_config_from_sps),
         cmocka_unit_test(test_fragment_layout),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_failed_buffer),

@@ -92,70 +92,73 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put(struct fmp4_buffer *out, const void *bytes, size_t size)
+/* A buffer for a test file, large enough for every file built here. */
+static struct byte_buffer file_buffer(void)
 {
-    if (out->capacity - out->size < size) {
-        size_t capacity = out->capacity > 0 ? out->capacity : 4096;
-        while (capacity - out->size < size)
-            capacity *= 2;
-        out->data = realloc(out->data, capacity);
-        assert_non_null(out->data);
-        out->capacity = capacity;
-    }
-    memcpy(out->data + out->size, bytes, size);
-    out->size += size;
+    struct byte_buffer buffer;
+    byte_buffer_init(&buffer, 64u * 1024u * 1024u);
+    return buffer;
 }
 
-static void put_u32(struct fmp4_buffer *out, uint32_t value)
+static void put(struct byte_buffer *out, const void *bytes, size_t size)
+{
+    assert_int_equal(byte_buffer_add(out, bytes, size), BYTE_BUFFER_OK);
+}
+
+/* Overwrite one byte of a file built earlier. */
+static void set_byte(struct byte_buffer *out, size_t at, uint8_t value)
+{
+    assert_int_equal(byte_buffer_patch(out, at, &value, 1), BYTE_BUFFER_OK);
+}
+
+static void put_u32(struct byte_buffer *out, uint32_t value)
 {
     uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8),
                         (uint8_t)value};
     put(out, bytes, 4);
 }
 
-static void put_u64(struct fmp4_buffer *out, uint64_t value)
+static void put_u64(struct byte_buffer *out, uint64_t value)
 {
     put_u32(out, (uint32_t)(value >> 32));
     put_u32(out, (uint32_t)value);
 }
 
-static void patch_u32(struct fmp4_buffer *out, size_t at, uint32_t value)
+static void patch_u32(struct byte_buffer *out, size_t at, uint32_t value)
 {
-    uint8_t *p = out->data + at;
-    p[0] = (uint8_t)(value >> 24);
-    p[1] = (uint8_t)(value >> 16);
-    p[2] = (uint8_t)(value >> 8);
-    p[3] = (uint8_t)value;
+    uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8),
+                        (uint8_t)value};
+    assert_int_equal(byte_buffer_patch(out, at, bytes, 4), BYTE_BUFFER_OK);
 }
 
-static size_t box(struct fmp4_buffer *out, const char *type)
+static size_t box(struct byte_buffer *out, const char *type)
 {
-    size_t start = out->size;
+    size_t start = byte_buffer_length(out);
     put_u32(out, 0);
     put(out, type, 4);
     return start;
 }
 
-static size_t full_box(struct fmp4_buffer *out, const char *type, uint32_t version, uint32_t flags)
+static size_t full_box(struct byte_buffer *out, const char *type, uint32_t version, uint32_t flags)
 {
     size_t start = box(out, type);
     put_u32(out, version << 24 | flags);
     return start;
 }
 
-static void box_end(struct fmp4_buffer *out, size_t start)
+static void box_end(struct byte_buffer *out, size_t start)
 {
-    patch_u32(out, start, (uint32_t)(out->size - start));
+    patch_u32(out, start, (uint32_t)(byte_buffer_length(out) - start));
 }
 
 /* A standard init: ftyp + moov with video and audio. */
-static void init(struct fmp4_buffer *out)
+static void init(struct byte_buffer *out)
 {
     assert_int_equal(fmp4_write_init(out, &video, &audio), 0);
 }
 
 /* A fragment as fmp4.c writes it: count video samples of 10 bytes. */
-static void fragment(struct fmp4_buffer *out, uint32_t sequence, uint32_t track, uint64_t time,
+static void fragment(struct byte_buffer *out, uint32_t sequence, uint32_t track, uint64_t time,
                      int count, int keyframe)
 {
     struct fmp4_sample samples[4];
@@ -187,7 +190,7 @@ struct spec {
 };
 
 /* Build a moof + mdat from spec; returns the moof's offset. */
-static size_t build(struct fmp4_buffer *out, const struct spec *spec)
+static size_t build(struct byte_buffer *out, const struct spec *spec)
 {
     size_t moof = box(out, "moof");
     size_t mfhd = full_box(out, "mfhd", 0, 0);
@@ -199,7 +202,7 @@ static size_t build(struct fmp4_buffer *out, const struct spec *spec)
         size_t tfhd = full_box(out, "tfhd", 0, spec->tfhd_flags);
         put_u32(out, spec->track_id);
         if (spec->tfhd_flags & 0x01) {
-            base_at = out->size;
+            base_at = byte_buffer_length(out);
             put_u64(out, 0);
         }
         if (spec->tfhd_flags & 0x08)
@@ -220,7 +223,7 @@ static size_t build(struct fmp4_buffer *out, const struct spec *spec)
         size_t trun = full_box(out, "trun", (uint32_t)spec->trun_version, spec->trun_flags);
         put_u32(out, (uint32_t)spec->count);
         if (spec->trun_flags & 0x01) {
-            data_offset_at = out->size;
+            data_offset_at = byte_buffer_length(out);
             put_u32(out, 0);
         }
         if (spec->trun_flags & 0x04)
@@ -244,7 +247,7 @@ static size_t build(struct fmp4_buffer *out, const struct spec *spec)
     }
     box_end(out, moof);
     size_t header = spec->large_mdat ? 16 : 8;
-    size_t payload_start = out->size + header;
+    size_t payload_start = byte_buffer_length(out) + header;
     if (base_at > 0) {
         patch_u32(out, base_at, 0);
         patch_u32(out, base_at + 4, (uint32_t)payload_start);
@@ -285,18 +288,18 @@ static struct spec plain_spec(uint32_t sequence, uint64_t time, int count)
 }
 
 /* The scan must stop at valid_length with a reason mentioning why. */
-static void expect_stop(const struct fmp4_buffer *file, uint64_t valid, size_t fragments,
+static void expect_stop(const struct byte_buffer *file, uint64_t valid, size_t fragments,
                         const char *why)
 {
     struct mp4_scan_result result;
-    assert_int_equal(scan(file->data, file->size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(file), byte_buffer_length(file), &result), 0);
     if (result.valid_length != valid || result.fragment_count != fragments || result.complete ||
         strstr(result.reason, why) == NULL || result.io_error)
         fail_msg("valid %llu (expected %llu), %zu fragments (expected %zu), reason \"%s\" "
                  "(expected \"%s\")",
                  (unsigned long long)result.valid_length, (unsigned long long)valid,
                  result.fragment_count, fragments, result.reason, why);
-    assert_int_equal(result.total_length, file->size);
+    assert_int_equal(result.total_length, byte_buffer_length(file));
     mp4_scan_result_free(&result);
 }
 
@@ -305,21 +308,21 @@ static void expect_stop(const struct fmp4_buffer *file, uint64_t valid, size_t f
 static void test_our_files(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     init(&file);
-    size_t init_size = file.size;
+    size_t init_size = byte_buffer_length(&file);
     fragment(&file, 1, FMP4_VIDEO_TRACK, 0, 2, 1);
-    size_t audio_at = file.size;
+    size_t audio_at = byte_buffer_length(&file);
     fragment(&file, 2, FMP4_AUDIO_TRACK, 0, 3, 0);
-    size_t video_at = file.size;
+    size_t video_at = byte_buffer_length(&file);
     fragment(&file, 3, FMP4_VIDEO_TRACK, 6000, 1, 0);
 
     struct mp4_scan_result result;
-    assert_int_equal(scan(file.data, file.size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), byte_buffer_length(&file), &result), 0);
     assert_true(result.complete);
     assert_string_equal(result.reason, "");
-    assert_int_equal(result.valid_length, file.size);
-    assert_int_equal(result.total_length, file.size);
+    assert_int_equal(result.valid_length, byte_buffer_length(&file));
+    assert_int_equal(result.total_length, byte_buffer_length(&file));
     assert_int_equal(result.init_length, init_size);
     assert_string_equal(result.major_brand, "isom");
     assert_int_equal(result.track_count, 2);
@@ -380,7 +383,7 @@ static void test_our_files(void **state)
     mp4_scan_result_free(NULL);
 
     /* An init segment alone is a whole (empty) file. */
-    assert_int_equal(scan(file.data, init_size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), init_size, &result), 0);
     assert_true(result.complete);
     assert_int_equal(result.valid_length, init_size);
     assert_int_equal(result.fragment_count, 0);
@@ -390,21 +393,22 @@ static void test_our_files(void **state)
     char path[] = "/tmp/test_mp4_scan.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, file.data, file.size), (ssize_t)file.size);
+    assert_int_equal(write(fd, byte_buffer_data(&file), byte_buffer_length(&file)),
+                     (ssize_t)byte_buffer_length(&file));
     assert_int_equal(mp4_scan_fd(fd, &result), 0);
     assert_true(result.complete);
     assert_int_equal(result.fragment_count, 3);
     mp4_scan_result_free(&result);
     close(fd);
     unlink(path);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 /* Sample fields from wherever ISO BMFF allows them to come from. */
 static void test_flags_honoured(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     init(&file);
     /* 0: tfdt v0, every sample field from tfhd defaults, data offset only. */
     struct spec spec = {.sequence = 1,
@@ -464,7 +468,7 @@ static void test_flags_honoured(void **state)
     size_t last_at = build(&file, &spec);
 
     struct mp4_scan_result result;
-    assert_int_equal(scan(file.data, file.size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), byte_buffer_length(&file), &result), 0);
     if (!result.complete)
         fail_msg("stopped: %s", result.reason);
     assert_int_equal(result.fragment_count, 8);
@@ -485,26 +489,26 @@ static void test_flags_honoured(void **state)
     assert_int_equal(f[6].mdat_size, 16 + 7);
     assert_int_equal(f[6].data_offset, large_at + f[6].moof_size + 16);
     assert_int_equal(f[7].offset, last_at);
-    assert_int_equal(f[7].mdat_size, file.size - last_at - f[7].moof_size);
+    assert_int_equal(f[7].mdat_size, byte_buffer_length(&file) - last_at - f[7].moof_size);
     const struct mp4_scan_track *v = mp4_scan_find_track(&result, 1);
     assert_int_equal(v->samples, 16);
     assert_int_equal(v->end_decode_time, 56000);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 /* The byte offset of the first box of a type at or after from (searched
  * as bytes). */
-static size_t find_type_from(const struct fmp4_buffer *file, size_t from, const char *type)
+static size_t find_type_from(const struct byte_buffer *file, size_t from, const char *type)
 {
-    for (size_t at = from + 4; at + 4 <= file->size; at++)
-        if (memcmp(file->data + at, type, 4) == 0)
+    for (size_t at = from + 4; at + 4 <= byte_buffer_length(file); at++)
+        if (memcmp(byte_buffer_data(file) + at, type, 4) == 0)
             return at - 4;
     fail_msg("no %s", type);
     return 0;
 }
 
-static size_t find_type(const struct fmp4_buffer *file, const char *type)
+static size_t find_type(const struct byte_buffer *file, const char *type)
 {
     return find_type_from(file, 0, type);
 }
@@ -513,10 +517,10 @@ static size_t find_type(const struct fmp4_buffer *file, const char *type)
 static void test_trex_defaults(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     init(&file);
     size_t trex = find_type(&file, "trex"); /* the video track's */
-    assert_int_equal(be32(file.data + trex + 12), FMP4_VIDEO_TRACK);
+    assert_int_equal(be32(byte_buffer_data(&file) + trex + 12), FMP4_VIDEO_TRACK);
     patch_u32(&file, trex + 20, 1111);        /* default_sample_duration */
     patch_u32(&file, trex + 24, 3);           /* default_sample_size */
     patch_u32(&file, trex + 28, 0x01010000u); /* default_sample_flags: non-sync */
@@ -528,14 +532,14 @@ static void test_trex_defaults(void **state)
                         .trex_size = 3};
     build(&file, &spec);
     struct mp4_scan_result result;
-    assert_int_equal(scan(file.data, file.size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), byte_buffer_length(&file), &result), 0);
     assert_true(result.complete);
     assert_int_equal(result.tracks[0].default_duration, 1111);
     assert_int_equal(result.fragments[0].duration, 4444);
     assert_int_equal(result.fragments[0].bytes, 12);
     assert_false(result.fragments[0].keyframe);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 /* A trun of 2^32 - 1 samples without per-sample fields costs no bytes:
@@ -543,7 +547,7 @@ static void test_trex_defaults(void **state)
 static void test_huge_sample_count(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     init(&file);
     struct spec spec = {.sequence = 1,
                         .track_id = 1,
@@ -556,29 +560,29 @@ static void test_huge_sample_count(void **state)
     size_t moof = build(&file, &spec);
     patch_u32(&file, find_type_from(&file, moof, "trun") + 12, UINT32_MAX);
     struct mp4_scan_result result;
-    assert_int_equal(scan(file.data, file.size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), byte_buffer_length(&file), &result), 0);
     assert_true(result.complete);
     assert_int_equal(result.fragments[0].sample_count, UINT32_MAX);
     assert_int_equal(result.fragments[0].duration, 2ull * UINT32_MAX);
     assert_int_equal(result.fragments[0].bytes, 0);
     assert_true(result.fragments[0].keyframe);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 /* Start a file with init + one good video fragment (ends at *good). */
-static void good_start(struct fmp4_buffer *file, uint64_t *good)
+static void good_start(struct byte_buffer *file, uint64_t *good)
 {
-    fmp4_buffer_reset(file);
+    byte_buffer_reset(file);
     init(file);
     fragment(file, 1, FMP4_VIDEO_TRACK, 0, 2, 1);
-    *good = file->size;
+    *good = byte_buffer_length(file);
 }
 
 static void test_stops_after_good_fragment(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     uint64_t good;
     struct spec spec;
 
@@ -652,15 +656,16 @@ static void test_stops_after_good_fragment(void **state)
     /* A moof followed by something else, or by nothing. */
     good_start(&file, &good);
     fragment(&file, 2, FMP4_VIDEO_TRACK, 6000, 1, 0);
-    size_t mdat = file.size - 18;
-    memcpy(file.data + mdat + 4, "free", 4);
+    size_t mdat = byte_buffer_length(&file) - 18;
+    assert_int_equal(byte_buffer_patch(&file, mdat + 4, "free", 4), BYTE_BUFFER_OK);
     expect_stop(&file, good, 1, "followed by free");
-    file.size = mdat;
-    expect_stop(&file, good, 1, "without its mdat");
-    file.size = mdat + 4;
+    byte_buffer_truncate(&file, mdat + 4);
     expect_stop(&file, good, 1, "box header cut short");
-    memcpy(file.data + mdat + 4, "mdat", 4);
-    file.size = mdat + 17;
+    byte_buffer_truncate(&file, mdat);
+    expect_stop(&file, good, 1, "without its mdat");
+    good_start(&file, &good);
+    fragment(&file, 2, FMP4_VIDEO_TRACK, 6000, 1, 0);
+    byte_buffer_truncate(&file, byte_buffer_length(&file) - 1);
     expect_stop(&file, good, 1, "mdat box at");
 
     /* Top-level headers that do not add up. */
@@ -692,44 +697,45 @@ static void test_stops_after_good_fragment(void **state)
     size_t huge = MP4_SCAN_MAX_MOOF + 16;
     put_u32(&file, (uint32_t)huge);
     put(&file, "moof", 4);
-    while (file.size < good + huge)
+    while (byte_buffer_length(&file) < good + huge)
         put(&file, payload, sizeof(payload));
     expect_stop(&file, good, 1, "moof at");
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 static void test_stops_without_init(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0}, part = {0};
+    struct byte_buffer file = file_buffer(), part = file_buffer();
     expect_stop(&file, 0, 0, "no moov"); /* empty */
     init(&file);
     size_t moov = find_type(&file, "moov");
     size_t ftyp_size = moov;
-    file.size = ftyp_size;
+    byte_buffer_truncate(&file, ftyp_size);
     expect_stop(&file, 0, 0, "no moov");
     fragment(&file, 1, FMP4_VIDEO_TRACK, 0, 1, 1);
     expect_stop(&file, 0, 0, "before moov");
 
-    fmp4_buffer_reset(&file);
+    byte_buffer_reset(&file);
     init(&file);
-    expect_stop(&(struct fmp4_buffer){.data = file.data + moov, .size = file.size - moov}, 0, 0,
-                "moov before ftyp");
+    put(&part, byte_buffer_data(&file) + moov, byte_buffer_length(&file) - moov);
+    expect_stop(&part, 0, 0, "moov before ftyp");
+    byte_buffer_reset(&part);
     put(&part,
         "\0\0\0\x08"
         "free",
         8);
-    put(&part, file.data, file.size);
+    put(&part, byte_buffer_data(&file), byte_buffer_length(&file));
     expect_stop(&part, 0, 0, "free box before ftyp");
 
     /* A moov with no tracks, or a track without stsd. */
-    fmp4_buffer_reset(&part);
-    put(&part, file.data, ftyp_size);
+    byte_buffer_reset(&part);
+    put(&part, byte_buffer_data(&file), ftyp_size);
     size_t box_at = box(&part, "moov");
     box_end(&part, box_at);
     expect_stop(&part, 0, 0, "moov without tracks");
-    fmp4_buffer_reset(&part);
-    put(&part, file.data, ftyp_size);
+    byte_buffer_reset(&part);
+    put(&part, byte_buffer_data(&file), ftyp_size);
     box_at = box(&part, "moov");
     size_t trak = box(&part, "trak");
     size_t tkhd = full_box(&part, "tkhd", 0, 3);
@@ -741,47 +747,49 @@ static void test_stops_without_init(void **state)
     expect_stop(&part, 0, 0, "trak lacks");
 
     /* A moov too large, an avcC without PPS, a bad dOps. */
-    fmp4_buffer_reset(&part);
-    put(&part, file.data, ftyp_size);
+    byte_buffer_reset(&part);
+    put(&part, byte_buffer_data(&file), ftyp_size);
     put_u32(&part, MP4_SCAN_MAX_MOOV + 9);
     put(&part, "moov", 4);
-    while (part.size < ftyp_size + MP4_SCAN_MAX_MOOV + 9)
+    while (byte_buffer_length(&part) < ftyp_size + MP4_SCAN_MAX_MOOV + 9)
         put(&part, payload, 1);
     expect_stop(&part, 0, 0, "moov of");
     size_t avcc = find_type(&file, "avcC");
-    file.data[avcc + 8 + 6 + 2 + sizeof(sps)] = 0; /* numOfPictureParameterSets */
+    set_byte(&file, avcc + 8 + 6 + 2 + sizeof(sps), 0); /* numOfPictureParameterSets */
     expect_stop(&file, 0, 0, "avcC without PPS");
-    fmp4_buffer_reset(&file);
+    byte_buffer_reset(&file);
     init(&file);
-    file.data[find_type(&file, "dOps") + 8] = 1; /* Version */
+    set_byte(&file, find_type(&file, "dOps") + 8, 1); /* Version */
     expect_stop(&file, 0, 0, "bad dOps");
 
     /* An SPS that does not parse is not fatal: the entry's size is used. */
-    fmp4_buffer_reset(&file);
+    byte_buffer_reset(&file);
     init(&file);
-    file.data[avcc + 8 + 8] = 0x68; /* the SPS's NAL header: now a PPS */
+    set_byte(&file, avcc + 8 + 8, 0x68); /* the SPS's NAL header: now a PPS */
     struct mp4_scan_result result;
-    assert_int_equal(scan(file.data, file.size, &result), 0);
+    assert_int_equal(scan(byte_buffer_data(&file), byte_buffer_length(&file), &result), 0);
     assert_true(result.complete);
     assert_false(result.tracks[0].sps_parsed);
     assert_int_equal(result.tracks[0].width, 64);
     assert_int_equal(result.tracks[0].height, 48);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&file);
-    fmp4_buffer_free(&part);
+    byte_buffer_free(&file);
+    byte_buffer_free(&part);
 }
 
 /* A failed read is an I/O error, never a reason to cut the file. */
 static void test_read_errors(void **state)
 {
     (void)state;
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     uint64_t good;
     good_start(&file, &good);
     fragment(&file, 2, FMP4_VIDEO_TRACK, 6000, 1, 0);
     struct mp4_scan_result result;
-    struct memory memory = {.data = file.data, .size = file.size, .fail_at = good + 30};
-    struct mp4_scan_source source = {.read = memory_read, .context = &memory, .size = file.size};
+    struct memory memory = {
+        .data = byte_buffer_data(&file), .size = byte_buffer_length(&file), .fail_at = good + 30};
+    struct mp4_scan_source source = {
+        .read = memory_read, .context = &memory, .size = byte_buffer_length(&file)};
     errno = 0;
     assert_int_equal(mp4_scan(&source, &result), -1);
     assert_int_equal(errno, EIO);
@@ -791,13 +799,14 @@ static void test_read_errors(void **state)
     assert_non_null(strstr(result.reason, "read error"));
     mp4_scan_result_free(&result);
 
-    memory = (struct memory){.data = file.data, .size = file.size, .overdeliver = 1};
+    memory = (struct memory){
+        .data = byte_buffer_data(&file), .size = byte_buffer_length(&file), .overdeliver = 1};
     assert_int_equal(mp4_scan(&source, &result), -1);
     assert_true(result.io_error);
     mp4_scan_result_free(&result);
 
     /* The file shrinks under the scan: a stop, not an I/O error. */
-    memory = (struct memory){.data = file.data, .size = good + 20};
+    memory = (struct memory){.data = byte_buffer_data(&file), .size = good + 20};
     assert_int_equal(mp4_scan(&source, &result), 0);
     assert_false(result.io_error);
     assert_int_equal(result.valid_length, good);
@@ -815,7 +824,7 @@ static void test_read_errors(void **state)
     assert_int_equal(errno, EINVAL);
     close(directory);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 static void test_truncate(void **state)
@@ -825,16 +834,18 @@ static void test_truncate(void **state)
     assert_non_null(mkdtemp(directory));
     snprintf(path, sizeof(path), "%s/segment.mp4", directory);
     snprintf(link, sizeof(link), "%s/link.mp4", directory);
-    struct fmp4_buffer file = {0};
+    struct byte_buffer file = file_buffer();
     uint64_t good;
     good_start(&file, &good);
     put(&file, "\0\0\0\0\0\0\0\0\0\0", 10);
     int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, file.data, file.size), (ssize_t)file.size);
+    assert_int_equal(write(fd, byte_buffer_data(&file), byte_buffer_length(&file)),
+                     (ssize_t)byte_buffer_length(&file));
     close(fd);
 
-    assert_int_equal(mp4_repair_truncate(path, file.size + 1), -1); /* never grows */
+    assert_int_equal(mp4_repair_truncate(path, byte_buffer_length(&file) + 1),
+                     -1); /* never grows */
     assert_int_equal(errno, EINVAL);
     assert_int_equal(mp4_repair_truncate(path, 0), -1);
     assert_int_equal(errno, EINVAL);
@@ -848,7 +859,7 @@ static void test_truncate(void **state)
     assert_int_equal(errno, ENOENT);
     struct stat status;
     assert_int_equal(stat(path, &status), 0);
-    assert_int_equal((uint64_t)status.st_size, file.size);
+    assert_int_equal((uint64_t)status.st_size, byte_buffer_length(&file));
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     struct mp4_scan_result result;
@@ -865,12 +876,12 @@ static void test_truncate(void **state)
     unlink(link);
     unlink(path);
     assert_int_equal(rmdir(directory), 0);
-    fmp4_buffer_free(&file);
+    byte_buffer_free(&file);
 }
 
 /* A generated file of more fragments than a result keeps. */
 struct generated {
-    struct fmp4_buffer init, fragment;
+    struct byte_buffer init, fragment;
     uint64_t fragments;
 };
 
@@ -878,7 +889,8 @@ struct generated {
 static ssize_t generated_read(void *context, uint64_t offset, void *buffer, size_t size)
 {
     const struct generated *generated = context;
-    const size_t init_size = generated->init.size, fragment_size = generated->fragment.size;
+    const size_t init_size = byte_buffer_length(&generated->init),
+                 fragment_size = byte_buffer_length(&generated->fragment);
     uint8_t *out = buffer;
     size_t done = 0;
     uint64_t total = init_size + generated->fragments * fragment_size;
@@ -887,7 +899,7 @@ static ssize_t generated_read(void *context, uint64_t offset, void *buffer, size
         size_t count;
         if (at < init_size) {
             count = init_size - (size_t)at < size - done ? init_size - (size_t)at : size - done;
-            memcpy(out + done, generated->init.data + at, count);
+            memcpy(out + done, byte_buffer_data(&generated->init) + at, count);
             done += count;
             continue;
         }
@@ -895,7 +907,7 @@ static ssize_t generated_read(void *context, uint64_t offset, void *buffer, size
         size_t within = (size_t)((at - init_size) % fragment_size);
         uint8_t current[256];
         assert_true(fragment_size <= sizeof(current));
-        memcpy(current, generated->fragment.data, fragment_size);
+        memcpy(current, byte_buffer_data(&generated->fragment), fragment_size);
         uint32_t sequence = (uint32_t)(index + 1);
         uint64_t time = index * 3000;
         for (int i = 0; i < 4; i++)
@@ -912,11 +924,13 @@ static ssize_t generated_read(void *context, uint64_t offset, void *buffer, size
 static void test_fragment_cap(void **state)
 {
     (void)state;
-    struct generated generated = {.fragments = MP4_SCAN_MAX_FRAGMENTS + 3};
+    struct generated generated = {
+        .init = file_buffer(), .fragment = file_buffer(), .fragments = MP4_SCAN_MAX_FRAGMENTS + 3};
     init(&generated.init);
     fragment(&generated.fragment, 1, FMP4_AUDIO_TRACK, 0, 1, 1);
-    assert_memory_equal(generated.fragment.data + 52, "tfdt", 4);
-    uint64_t total = generated.init.size + generated.fragments * generated.fragment.size;
+    assert_memory_equal(byte_buffer_data(&generated.fragment) + 52, "tfdt", 4);
+    uint64_t total = byte_buffer_length(&generated.init) +
+                     generated.fragments * byte_buffer_length(&generated.fragment);
     struct mp4_scan_source source = {.read = generated_read, .context = &generated, .size = total};
     struct mp4_scan_result result;
     assert_int_equal(mp4_scan(&source, &result), 0);
@@ -930,8 +944,8 @@ static void test_fragment_cap(void **state)
     print_message("%llu fragments scanned, %zu kept\n", (unsigned long long)generated.fragments,
                   result.fragment_count);
     mp4_scan_result_free(&result);
-    fmp4_buffer_free(&generated.init);
-    fmp4_buffer_free(&generated.fragment);
+    byte_buffer_free(&generated.init);
+    byte_buffer_free(&generated.fragment);
 }
 
 int main(void)

@@ -20,12 +20,12 @@
 
 #include "accounts/password.h"
 #include "accounts/random_bytes.h"
+#include "common/clock.h"
 
+/* CLOCK_MONOTONIC in seconds. */
 static double test_seconds(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    return (double)clock_monotonic_ns() / 1e9;
 }
 
 /* CPU time of this thread: unlike wall time, barely affected by a busy machine. */

@@ -19,7 +19,7 @@
  * mkdtemp() directory per test, removed by its teardown.
  */
 /* clang-format off */
-/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_clip.c appliance/recording/playback.c appliance/recording/recording_store.c appliance/storage/database.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_judge.c tests/unit/support/media_clip.c appliance/recording/playback.c appliance/recording/recording_store.c appliance/storage/database.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +42,7 @@
 #include <cmocka.h>
 
 #include "support/media_clip.h"
+#include "support/media_judge.h"
 #include "support/test_files.h"
 
 #include "camera/frame_stamp.h"
@@ -319,32 +320,6 @@ static void play(int64_t from_ms, int64_t to_ms, int idle_ms, struct sink *sink,
 
 /* ---- the judge: ffprobe and ffmpeg ------------------------------------------- */
 
-/* Run a tool without a shell; it must exit 0 with nothing on stderr.
- * Returns its stdout (malloc'd, the caller frees it). */
-static char *judge_run(char *const argv[])
-{
-    char out[128], err[128];
-    posix_spawn_file_actions_t actions;
-    pid_t pid;
-    int status = 0;
-    char *errors;
-
-    snprintf(out, sizeof(out), "%s/judge.out", scratch.directory);
-    snprintf(err, sizeof(err), "%s/judge.err", scratch.directory);
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_int_equal(posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    errors = test_read_file(err, NULL);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
-        fail_msg("%s failed (status %d): %s", argv[0], status, errors);
-    free(errors);
-    return test_read_file(out, NULL);
-}
-
 /* What the judge saw in a stream. */
 struct judged {
     int width, height;
@@ -374,7 +349,7 @@ static struct judged *judge(const uint8_t *data, size_t size, int width, int hei
     assert_int_equal(fclose(file), 0);
 
     char *decode[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-", NULL};
-    free(judge_run(decode));
+    free(media_judge_run(scratch.directory, decode));
 
     char *streams[] = {"ffprobe",
                        "-v",
@@ -387,7 +362,7 @@ static struct judged *judge(const uint8_t *data, size_t size, int width, int hei
                        "csv=p=0",
                        path,
                        NULL};
-    text = judge_run(streams);
+    text = media_judge_run(scratch.directory, streams);
     assert_int_equal(sscanf(text, "%d,%d", &judged->width, &judged->height), 2);
     free(text);
     assert_int_equal(judged->width, width);
@@ -396,7 +371,7 @@ static struct judged *judge(const uint8_t *data, size_t size, int width, int hei
     char *packets[] = {
         "ffprobe", "-v", "error", "-show_entries", "packet=stream_index,pts,flags", "-of",
         "csv=p=0", path, NULL};
-    text = judge_run(packets);
+    text = media_judge_run(scratch.directory, packets);
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         int stream;
         unsigned long long pts;
@@ -416,7 +391,7 @@ static struct judged *judge(const uint8_t *data, size_t size, int width, int hei
     char *gray_argv[] = {"ffmpeg",   "-nostdin", "-y",    "-v",        "error",       "-i",
                          path,       "-map",     "0:v:0", "-fps_mode", "passthrough", "-f",
                          "rawvideo", "-pix_fmt", "gray",  gray_path,   NULL};
-    free(judge_run(gray_argv));
+    free(media_judge_run(scratch.directory, gray_argv));
     gray = test_read_file(gray_path, &gray_size);
     assert_int_equal(gray_size, (size_t)judged->frames * (size_t)(width * height));
     for (int i = 0; i < judged->frames; i++) {

@@ -25,7 +25,7 @@
  * also unmounts the tmpfs if a test left it mounted.
  */
 /* clang-format off */
-/* UNIT_SOURCES: tests/unit/support/test_files.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
+/* UNIT_SOURCES: tests/unit/support/test_files.c tests/unit/support/media_judge.c appliance/recording/segment_writer.c appliance/recording/segment_index.c appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c appliance/recording/mp4_repair.c appliance/recording/mp4_box.c appliance/media/h264.c appliance/media/fmp4.c tests/unit/support/media_clip.c firmware/encoder/encoder.c firmware/camera/camera.c firmware/camera/sim_camera.c firmware/camera/sim_scene.c firmware/camera/sim_scene_draw.c firmware/camera/sim_scene_background.c firmware/camera/sim_scene_objects.c firmware/camera/frame_stamp.c firmware/camera/y4m_camera.c firmware/camera/v4l2_camera.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +55,7 @@
 #include "media/fmp4.h"
 #include "media/h264.h"
 #include "support/media_clip.h"
+#include "support/media_judge.h"
 #include "recording/mp4_repair.h"
 #include "recording/mp4_scan.h"
 #include "recording/segment_index.h"
@@ -289,52 +290,18 @@ static void write_file(const char *path, const uint8_t *data, size_t size)
 
 /* ---- the judge: ffprobe and ffmpeg ---------------------------------------- */
 
-/* Run a tool without a shell; it must exit 0 with nothing on stderr.
- * Returns its stdout (malloc'd, the caller frees it). */
-static char *judge_run(char *const argv[])
-{
-    char out[96], err[96];
-    scratch_path(out, sizeof(out), "judge.out");
-    scratch_path(err, sizeof(err), "judge.err");
-    posix_spawn_file_actions_t actions;
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    assert_int_equal(posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char *errors = (char *)test_read_file(err, NULL);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors[0] != '\0')
-        fail_msg("%s failed (status %d): %s", argv[0], status, errors);
-    free(errors);
-    return (char *)test_read_file(out, NULL);
-}
-
-/* Expect a "key=value" line in ffprobe's default output. */
-static void expect_line(const char *text, const char *line)
-{
-    size_t length = strlen(line);
-    for (const char *at = text; (at = strstr(at, line)) != NULL; at += length)
-        if ((at == text || at[-1] == '\n') && (at[length] == '\n' || at[length] == '\0'))
-            return;
-    fail_msg("ffprobe output lacks \"%s\":\n%s", line, text);
-}
-
 /* The file must probe and decode cleanly with frames video frames (the
  * first ones of the clip) and packets audio packets, as written. */
 static void judge_file(const char *path, int frames, int packets)
 {
     char *probe[] = {"ffprobe", "-v", "error", "-show_streams", "-show_format", (char *)path, NULL};
-    char *text = judge_run(probe);
-    expect_line(text, "codec_name=h264");
-    expect_line(text, "width=640");
-    expect_line(text, "height=360");
-    expect_line(text, "nb_streams=2");
-    expect_line(text, "codec_name=opus");
-    expect_line(text, "channels=1");
+    char *text = media_judge_run(scratch.directory, probe);
+    media_judge_expect_line(text, "codec_name=h264");
+    media_judge_expect_line(text, "width=640");
+    media_judge_expect_line(text, "height=360");
+    media_judge_expect_line(text, "nb_streams=2");
+    media_judge_expect_line(text, "codec_name=opus");
+    media_judge_expect_line(text, "channels=1");
     const char *format = strstr(text, "\n[FORMAT]");
     assert_non_null(format);
     const char *start = strstr(format, "\nstart_time="), *duration = strstr(format, "\nduration=");
@@ -350,7 +317,7 @@ static void judge_file(const char *path, int frames, int packets)
 
     char *decode[] = {"ffmpeg",     "-nostdin", "-v",   "error", "-i",
                       (char *)path, "-f",       "null", "-",     NULL};
-    free(judge_run(decode));
+    free(media_judge_run(scratch.directory, decode));
 
     char *packets_argv[] = {"ffprobe",
                             "-v",
@@ -361,7 +328,7 @@ static void judge_file(const char *path, int frames, int packets)
                             "csv=p=0",
                             (char *)path,
                             NULL};
-    text = judge_run(packets_argv);
+    text = media_judge_run(scratch.directory, packets_argv);
     int video = 0, audio = 0;
     for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         int stream;
@@ -388,7 +355,7 @@ static void judge_file(const char *path, int frames, int packets)
     char *gray_argv[] = {"ffmpeg",     "-nostdin", "-y",    "-v",        "error",       "-i",
                          (char *)path, "-map",     "0:v:0", "-fps_mode", "passthrough", "-f",
                          "rawvideo",   "-pix_fmt", "gray",  gray_path,   NULL};
-    free(judge_run(gray_argv));
+    free(media_judge_run(scratch.directory, gray_argv));
     size_t size = 0;
     uint8_t *gray = test_read_file(gray_path, &size);
     assert_int_equal(size, (size_t)frames * WIDTH * HEIGHT);

@@ -20,6 +20,7 @@
 #include "camera/camera.h"
 #include "camera/frame_stamp.h"
 #include "camera/sim_scene.h"
+#include "common/clock.h"
 
 #define WIDTH  640
 #define HEIGHT 360
@@ -42,18 +43,10 @@ static struct camera *open_sim(int scripted, int unpaced, uint32_t seed)
     return camera;
 }
 
-static uint64_t realtime_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
+/* CLOCK_MONOTONIC in seconds. */
 static double monotonic_s(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    return (double)clock_monotonic_ns() / 1e9;
 }
 
 static void test_open_errors(void **state)
@@ -122,9 +115,9 @@ static void test_sequence_and_stamp(void **state)
     uint64_t previous_us = 0;
     for (uint32_t i = 0; i < 40; i++) {
         struct camera_frame frame;
-        uint64_t before = realtime_us();
+        uint64_t before = clock_realtime_us();
         assert_int_equal(camera_capture(camera, &frame), 0);
-        uint64_t after = realtime_us();
+        uint64_t after = clock_realtime_us();
         assert_int_equal(frame.sequence, i);
         assert_int_equal(frame.width, WIDTH);
         assert_int_equal(frame.height, HEIGHT);
@@ -163,9 +156,9 @@ static void test_capture_jitter(void **state)
     int64_t least = INT64_MAX, most = INT64_MIN;
     for (uint32_t i = 0; i < 30; i++) {
         struct camera_frame frame;
-        uint64_t before = realtime_us();
+        uint64_t before = clock_realtime_us();
         assert_int_equal(camera_capture(camera, &frame), 0);
-        uint64_t after = realtime_us();
+        uint64_t after = clock_realtime_us();
         assert_true(frame.capture_time_us + 20000 >= before);
         assert_true(frame.capture_time_us <= after + 20000);
         assert_true(frame.capture_time_us >= previous_us + 1000);

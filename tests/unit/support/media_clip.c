@@ -79,13 +79,6 @@ void media_clip_free(struct media_clip *clip)
 
 struct fmp4_video_config media_clip_video_config(const struct media_clip *clip)
 {
-    return (struct fmp4_video_config){.width = clip->info.width,
-                                      .height = clip->info.height,
-                                      .sps = clip->sps,
-                                      .sps_size = clip->sps_size,
-                                      .pps = clip->pps,
-                                      .pps_size = clip->pps_size,
-                                      .chroma_format_idc = clip->info.chroma_format_idc,
-                                      .bit_depth_luma = clip->info.bit_depth_luma,
-                                      .bit_depth_chroma = clip->info.bit_depth_chroma};
+    return fmp4_video_config_describe(&clip->info, clip->sps, clip->sps_size, clip->pps,
+                                      clip->pps_size);
 }
