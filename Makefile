@@ -113,7 +113,7 @@ help:
 	@echo "make            build hub, doorbell and CLI into build/"
 	@echo "make deps       install Debian packages and npm modules (idempotent)"
 	@echo "make run        start a hub and one simulated doorbell under ./var"
-	@echo "make check      include layers (scripts/check-layers.sh) and clang-format"
+	@echo "make check      include layers, code idioms (scripts/check-*.sh) and clang-format"
 	@echo "make test       check, then unit, fuzz, integration and browser tests (ASan+UBSan build)"
 	@echo "make DEBUG=1    debug build into build/debug/ (lock checks, as the ASan build)"
 	@echo "make bench      print performance figures as JSON lines"
@@ -230,6 +230,8 @@ FORMAT_FILES := $(sort $(wildcard appliance/*.c appliance/*/*.[ch] firmware/*.c 
 check:
 	@scripts/check-layers.sh
 	@tests/layers/check-layers.test.sh
+	@scripts/check-idioms.sh && echo "check-idioms: ok"
+	@tests/layers/check-idioms.test.sh
 	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "clang-format: ok"
 
 test: deps

@@ -6,6 +6,7 @@
  * table (link_layout_parse, link_layout_build). Pure functions on constant
  * tables; any thread. Builders return trees the caller deletes.
  */
+#include "common/error_text.h"
 #include "common/link_fields.h"
 
 #include <assert.h>
@@ -21,7 +22,7 @@
 int link_field_error(char *error, size_t error_size, const char *field, const char *problem)
 {
     if (error != NULL && error_size > 0)
-        snprintf(error, error_size, "%s: %s", field, problem);
+        error_text_set(error, error_size, "%s: %s", field, problem);
     return -1;
 }
 

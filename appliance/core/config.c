@@ -12,12 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/error_text.h"
+
 /* Copy value into a fixed field, refusing (not truncating) a too-long value. */
 static int config_copy(char *field, size_t field_size, const char *key, const char *value,
                        char *error, size_t error_size)
 {
     if (strlen(value) >= field_size) {
-        snprintf(error, error_size, "%s: value too long (max %zu bytes)", key, field_size - 1);
+        error_text_set(error, error_size, "%s: value too long (max %zu bytes)", key,
+                       field_size - 1);
         return -1;
     }
     memcpy(field, value, strlen(value) + 1);
@@ -64,7 +67,7 @@ static int config_int(const char *key, const char *value, long min, long max, in
     char *end = NULL;
     long number = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || number < min || number > max) {
-        snprintf(error, error_size, "%s: expected %ld..%ld", key, min, max);
+        error_text_set(error, error_size, "%s: expected %ld..%ld", key, min, max);
         return -1;
     }
     *out = (int)number;
@@ -130,14 +133,15 @@ int config_set(struct config *config, const char *key, const char *value, char *
                            error_size);
     if (strcmp(key, "listen") == 0) {
         if (!config_listen_valid(value)) {
-            snprintf(error, error_size, "listen: expected PORT, ADDRESS:PORT or [ADDRESS]:PORT");
+            error_text_set(error, error_size,
+                           "listen: expected PORT, ADDRESS:PORT or [ADDRESS]:PORT");
             return -1;
         }
         return config_copy(config->listen, sizeof(config->listen), key, value, error, error_size);
     }
     if (strcmp(key, "log_level") == 0) {
         if (log_parse_level(value, &config->log_level) != 0) {
-            snprintf(error, error_size, "log_level: expected error, warn, info or debug");
+            error_text_set(error, error_size, "log_level: expected error, warn, info or debug");
             return -1;
         }
         return 0;
@@ -157,7 +161,8 @@ int config_set(struct config *config, const char *key, const char *value, char *
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
         if (config_parse_bytes(value, &bytes) != 0) {
-            snprintf(error, error_size, "%s: expected a size like 500G, 800M or 1048576", key);
+            error_text_set(error, error_size, "%s: expected a size like 500G, 800M or 1048576",
+                           key);
             return -1;
         }
         *(strcmp(key, "min_free") == 0 ? &config->min_free : &config->storage_budget) = bytes;
@@ -171,7 +176,7 @@ int config_set(struct config *config, const char *key, const char *value, char *
             return -1;
         for (char *host = strtok_r(list, ", ", &save); host; host = strtok_r(NULL, ", ", &save)) {
             if (config->allowed_host_count >= CONFIG_MAX_HOSTS) {
-                snprintf(error, error_size, "%s: at most %d hosts", key, CONFIG_MAX_HOSTS);
+                error_text_set(error, error_size, "%s: at most %d hosts", key, CONFIG_MAX_HOSTS);
                 return -1;
             }
             if (config_copy(config->allowed_hosts[config->allowed_host_count], CONFIG_HOST_MAX, key,
@@ -181,7 +186,7 @@ int config_set(struct config *config, const char *key, const char *value, char *
         }
         return 0;
     }
-    snprintf(error, error_size, "unknown setting '%.64s'", key);
+    error_text_set(error, error_size, "unknown setting '%.64s'", key);
     return -1;
 }
 
@@ -206,14 +211,14 @@ int config_read_file(struct config *config, const char *path, char *error, size_
     FILE *file = fopen(path, "re");
 
     if (file == NULL) {
-        snprintf(error, error_size, "%s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "%s: %s", path, strerror(errno));
         return -1;
     }
     while (fgets(line, sizeof(line), file) != NULL) {
         char *key, *value, *equals;
         line_number++;
         if (strchr(line, '\n') == NULL && !feof(file)) {
-            snprintf(error, error_size, "%s:%d: line too long", path, line_number);
+            error_text_set(error, error_size, "%s:%d: line too long", path, line_number);
             goto out;
         }
         key = config_trim(line);
@@ -221,14 +226,14 @@ int config_read_file(struct config *config, const char *path, char *error, size_
             continue;
         equals = strchr(key, '=');
         if (equals == NULL) {
-            snprintf(error, error_size, "%s:%d: expected 'key = value'", path, line_number);
+            error_text_set(error, error_size, "%s:%d: expected 'key = value'", path, line_number);
             goto out;
         }
         *equals = '\0';
         value = config_trim(equals + 1);
         key = config_trim(key);
         if (config_set(config, key, value, reason, sizeof(reason)) != 0) {
-            snprintf(error, error_size, "%s:%d: %s", path, line_number, reason);
+            error_text_set(error, error_size, "%s:%d: %s", path, line_number, reason);
             goto out;
         }
     }

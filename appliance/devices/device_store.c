@@ -12,6 +12,7 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 #include "storage/database.h"
 
@@ -56,13 +57,13 @@ int device_store_add(sqlite3 *db, const char *name, struct device_record *record
 
     memset(record_out, 0, sizeof(*record_out));
     if (!device_store_name_valid(name)) {
-        snprintf(error, error_size, "the name must be 1 to %d printable characters",
-                 DEVICE_NAME_MAX - 1);
+        error_text_set(error, error_size, "the name must be 1 to %d printable characters",
+                       DEVICE_NAME_MAX - 1);
         return -1;
     }
     if (device_store_random(id_bytes, sizeof(id_bytes)) != 0 ||
         device_store_random(secret_out, LINK_SECRET_SIZE) != 0) {
-        snprintf(error, error_size, "no random numbers");
+        error_text_set(error, error_size, "no random numbers");
         return -1;
     }
     link_hex_encode(id_bytes, sizeof(id_bytes), record_out->id);
@@ -83,7 +84,7 @@ int device_store_add(sqlite3 *db, const char *name, struct device_record *record
     goto out;
 
 database_error:
-    snprintf(error, error_size, "database: %s", sqlite3_errmsg(db));
+    error_text_set(error, error_size, "database: %s", sqlite3_errmsg(db));
     mbedtls_platform_zeroize(secret_out, LINK_SECRET_SIZE);
 out:
     sqlite3_finalize(statement);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "civetweb.h"
+#include "common/error_text.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "http/link_server.h"
@@ -235,10 +236,10 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
             break;
     }
     if (hub->server == NULL) {
-        snprintf(error, error_size,
-                 "cannot start HTTPS on %s (port %s in use, or the certificate %s is unusable)",
-                 hub->config.listen, http_server_port(hub->config.listen),
-                 hub->certificate.server_pem);
+        error_text_set(
+            error, error_size,
+            "cannot start HTTPS on %s (port %s in use, or the certificate %s is unusable)",
+            hub->config.listen, http_server_port(hub->config.listen), hub->certificate.server_pem);
         return -1;
     }
     mg_set_request_handler(hub->server, "/", http_server_handle, hub);

@@ -25,6 +25,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "civetweb.h"
+#include "common/error_text.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
@@ -511,8 +512,8 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
                      : "?");
         break;
     default:
-        snprintf(reason, sizeof(reason), "a doorbell may not send %s",
-                 link_type_name(message->header.type));
+        error_text_set(reason, sizeof(reason), "a doorbell may not send %s",
+                       link_type_name(message->header.type));
         keep = -1;
         break;
     }

@@ -17,6 +17,7 @@
 
 #include "accounts/audit.h"
 #include "civetweb.h"
+#include "common/error_text.h"
 #include "core/hub.h"
 #include "devices/device_store.h"
 #include "http/routes.h"
@@ -152,7 +153,7 @@ static int routes_notify_string(const cJSON *body, const char *name, char *out, 
         return 0;
     }
     if (!cJSON_IsString(item)) {
-        snprintf(error, error_size, "%s: must be a string", name);
+        error_text_set(error, error_size, "%s: must be a string", name);
         return -1;
     }
     if (notify_check_text(name, item->valuestring, max, allow_empty, error, error_size) != 0)
@@ -170,7 +171,7 @@ static int routes_notify_bool(const cJSON *body, const char *name, int *out, cha
     if (item == NULL)
         return 0;
     if (!cJSON_IsBool(item)) {
-        snprintf(error, error_size, "%s: must be true or false", name);
+        error_text_set(error, error_size, "%s: must be true or false", name);
         return -1;
     }
     *out = cJSON_IsTrue(item);
@@ -197,8 +198,8 @@ static int routes_notify_names(sqlite3 *db, const cJSON *body, const char *name,
     if (item == NULL)
         return 0;
     if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) > NOTIFY_LIST_ITEMS_MAX) {
-        snprintf(error, error_size, "%s: an array of at most %d names", name,
-                 NOTIFY_LIST_ITEMS_MAX);
+        error_text_set(error, error_size, "%s: an array of at most %d names", name,
+                       NOTIFY_LIST_ITEMS_MAX);
         return -1;
     }
     cJSON_ArrayForEach(entry, item)
@@ -213,17 +214,18 @@ static int routes_notify_names(sqlite3 *db, const cJSON *body, const char *name,
         else if (valid)
             valid = notify_event_type_known(text);
         if (!valid) {
-            snprintf(error, error_size,
-                     devices ? "device_ids: \"%.64s\" is not a doorbell of this hub"
-                             : "event_types: \"%.64s\" is not one of ring, motion, pir, person, "
-                               "package, tamper, online, offline, low_battery",
-                     text != NULL ? text : "?");
+            error_text_set(error, error_size,
+                           devices
+                               ? "device_ids: \"%.64s\" is not a doorbell of this hub"
+                               : "event_types: \"%.64s\" is not one of ring, motion, pir, person, "
+                                 "package, tamper, online, offline, low_battery",
+                           text != NULL ? text : "?");
             return -1;
         }
         if (list[0] != '\0' && notify_list_allows(list, text))
             continue; /* a duplicate */
         if (used + strlen(text) + 2 > sizeof(list)) {
-            snprintf(error, error_size, "%s: too many names", name);
+            error_text_set(error, error_size, "%s: too many names", name);
             return -1;
         }
         used +=
@@ -267,16 +269,16 @@ static int routes_notify_apply(sqlite3 *db, const cJSON *body, struct notify_tar
     if (kind != NULL) {
         enum notify_kind parsed;
         if (!cJSON_IsString(kind) || notify_kind_parse(kind->valuestring, &parsed) != 0) {
-            snprintf(error, error_size, "kind: \"ntfy\" or \"webhook\"");
+            error_text_set(error, error_size, "kind: \"ntfy\" or \"webhook\"");
             return -1;
         }
         if (!creating && parsed != target->kind) {
-            snprintf(error, error_size, "kind: cannot change; add a new target instead");
+            error_text_set(error, error_size, "kind: cannot change; add a new target instead");
             return -1;
         }
         target->kind = parsed;
     } else if (creating) {
-        snprintf(error, error_size, "kind: \"ntfy\" or \"webhook\" is required");
+        error_text_set(error, error_size, "kind: \"ntfy\" or \"webhook\" is required");
         return -1;
     }
     if (routes_notify_string(body, "name", target->name, NOTIFY_NAME_MAX, 0, 0, error,
@@ -304,41 +306,42 @@ static int routes_notify_apply(sqlite3 *db, const cJSON *body, struct notify_tar
         routes_notify_bool(body, "rotate_secret", &rotate, error, error_size) != 0)
         return -1;
     if (creating && target->name[0] == '\0') {
-        snprintf(error, error_size, "name: required, 1 to %d bytes", NOTIFY_NAME_MAX - 1);
+        error_text_set(error, error_size, "name: required, 1 to %d bytes", NOTIFY_NAME_MAX - 1);
         return -1;
     }
     if (notify_check_url(target->url, target->kind, error, error_size) != 0)
         return -1;
     if (strspn(target->token, "!#$%&'*+-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`"
                               "abcdefghijklmnopqrstuvwxyz{|}~") != strlen(target->token)) {
-        snprintf(error, error_size, "token: visible ASCII characters only");
+        error_text_set(error, error_size, "token: visible ASCII characters only");
         return -1;
     }
     if (strchr(target->username, ':') != NULL) {
-        snprintf(error, error_size, "username: no ':'");
+        error_text_set(error, error_size, "username: no ':'");
         return -1;
     }
     if (target->kind == NOTIFY_KIND_NTFY) {
         if (notify_check_topic(target->topic, error, error_size) != 0)
             return -1;
         if (target->token[0] != '\0' && target->username[0] != '\0') {
-            snprintf(error, error_size, "use a token or a username and password, not both");
+            error_text_set(error, error_size, "use a token or a username and password, not both");
             return -1;
         }
         if (cJSON_GetObjectItemCaseSensitive(body, "secret") != NULL || rotate) {
-            snprintf(error, error_size, "secret: only webhooks are signed");
+            error_text_set(error, error_size, "secret: only webhooks are signed");
             return -1;
         }
         return 0;
     }
     if (target->topic[0] != '\0' || target->token[0] != '\0' || target->username[0] != '\0' ||
         target->password[0] != '\0') {
-        snprintf(error, error_size, "topic, token, username and password are for ntfy targets");
+        error_text_set(error, error_size,
+                       "topic, token, username and password are for ntfy targets");
         return -1;
     }
     if (rotate || target->secret[0] == '\0') {
         if (notify_secret_generate(target->secret, sizeof(target->secret)) != 0) {
-            snprintf(error, error_size, "cannot make a secret");
+            error_text_set(error, error_size, "cannot make a secret");
             return -1;
         }
         *rotated = 1;

@@ -20,6 +20,7 @@
 
 #include <opus/opus.h>
 
+#include "common/error_text.h"
 #include "common/clock.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
@@ -231,13 +232,13 @@ static int live_stream_new_init_locked(struct live_stream *stream,
     byte_buffer_reset(&stream->scratch);
     if (fmp4_write_init(&stream->scratch, &video, stream->audio_channels > 0 ? &audio : NULL) !=
         0) {
-        snprintf(error, error_size, "cannot write the init segment");
+        error_text_set(error, error_size, "cannot write the init segment");
         return -1;
     }
     init = live_fragment_new(LIVE_KIND_INIT, 1, 0, byte_buffer_data(&stream->scratch),
                              byte_buffer_length(&stream->scratch));
     if (init == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return -1;
     }
     h264_codecs_string(&info, stream->codecs);
@@ -306,7 +307,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
         (fragment = live_fragment_new(LIVE_KIND_VIDEO, unit.is_idr, capture_us,
                                       byte_buffer_data(&stream->scratch),
                                       byte_buffer_length(&stream->scratch))) == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         rc = -1;
         goto out;
     }
@@ -331,7 +332,7 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
     int rc = 0;
 
     if (samples <= 0 || samples > 48000 * 120 / 1000) {
-        snprintf(error, error_size, "not an Opus packet");
+        error_text_set(error, error_size, "not an Opus packet");
         return -1;
     }
     pthread_mutex_lock(&stream->lock);
@@ -351,7 +352,7 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
         (fragment =
              live_fragment_new(LIVE_KIND_AUDIO, 1, capture_us, byte_buffer_data(&stream->scratch),
                                byte_buffer_length(&stream->scratch))) == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         rc = -1;
         goto out;
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 #include "notify/notify.h"
 #include "storage/database.h"
@@ -329,7 +330,7 @@ int notify_outbox_finish(sqlite3 *db, const struct notify_job *job,
     const char *state;
     int64_t next_ms = 0, delivered_ms = 0;
 
-    snprintf(error, sizeof(error), "%s", result->error);
+    error_text_set(error, sizeof(error), "%s", result->error);
     if (result->outcome == NOTIFY_OUTCOME_DELIVERED) {
         state = "delivered";
         delivered_ms = now_ms;
@@ -342,8 +343,8 @@ int notify_outbox_finish(sqlite3 *db, const struct notify_job *job,
     } else {
         state = "failed";
         if (result->outcome == NOTIFY_OUTCOME_RETRY)
-            snprintf(error, sizeof(error), "%s (gave up after %d attempts)", result->error,
-                     job->attempts);
+            error_text_set(error, sizeof(error), "%s (gave up after %d attempts)", result->error,
+                           job->attempts);
     }
     if (state_out != NULL)
         snprintf(state_out, NOTIFY_STATE_MAX, "%s", state);

@@ -34,6 +34,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "accounts/random_bytes.h"
+#include "common/error_text.h"
 #include "common/log.h"
 #include "notify/notify_outbox.h"
 #include "notify/notify_request.h"
@@ -207,11 +208,11 @@ static void notify_slot_done(struct notify *notify, struct notify_slot *slot, CU
     if (status > 0) {
         outcome = notify_status_outcome((int)status);
         if (failure[0] != '\0')
-            snprintf(reason, sizeof(reason), "HTTP %ld; %.200s", status, failure);
+            error_text_set(reason, sizeof(reason), "HTTP %ld; %.200s", status, failure);
         else if (outcome == NOTIFY_OUTCOME_DELIVERED)
             reason[0] = '\0';
         else
-            snprintf(reason, sizeof(reason), "HTTP %ld", status);
+            error_text_set(reason, sizeof(reason), "HTTP %ld", status);
         /* Retry-After, seconds or an HTTP date, as curl read it; 0 means
          * none (or now): then the backoff decides. */
         if (curl_easy_getinfo(slot->easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
@@ -222,9 +223,10 @@ static void notify_slot_done(struct notify *notify, struct notify_slot *slot, CU
     } else if (notify_slot_sent_in_full(slot)) {
         /* The server may have acted on it: never send it again. */
         outcome = NOTIFY_OUTCOME_UNKNOWN;
-        snprintf(reason, sizeof(reason), "%.200s after the request was sent; not resent", failure);
+        error_text_set(reason, sizeof(reason), "%.200s after the request was sent; not resent",
+                       failure);
     } else {
-        snprintf(reason, sizeof(reason), "%s", failure);
+        error_text_set(reason, sizeof(reason), "%s", failure);
     }
     notify_slot_finish(notify, slot, outcome, (int)status, retry_after_ms, reason);
 }
@@ -313,13 +315,13 @@ static int notify_slot_prepare(struct notify_slot *slot, int verify, char *error
         curl_url_set(slot->url, CURLUPART_URL, slot->request.url, CURLU_PATH_AS_IS) != CURLUE_OK ||
         curl_url_get(slot->url, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(slot->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        snprintf(error, size, "the target URL cannot be parsed");
+        error_text_set(error, size, "the target URL cannot be parsed");
         goto out;
     }
     snprintf(slot->host, sizeof(slot->host), "%s", host);
     slot->use_tls = strcmp(scheme, "https") == 0;
     if (notify_slot_headers(slot) != 0 || (slot->easy = curl_easy_init()) == NULL) {
-        snprintf(error, size, "out of memory");
+        error_text_set(error, size, "out of memory");
         goto out;
     }
     easy = slot->easy;
@@ -388,8 +390,8 @@ static void notify_slot_begin(struct notify *notify, struct notify_slot *slot,
             built = notify_build_ntfy(target, &info, notify->public_url, database_now_ms(),
                                       &slot->request, error, sizeof(error));
     } else {
-        snprintf(error, sizeof(error), "%s",
-                 found == 0 ? "the target or event no longer exists" : "database error");
+        error_text_set(error, sizeof(error), "%s",
+                       found == 0 ? "the target or event no longer exists" : "database error");
     }
     free(snapshot);
     if (target != NULL)
@@ -398,7 +400,7 @@ static void notify_slot_begin(struct notify *notify, struct notify_slot *slot,
     if (built == 0 && notify_slot_prepare(slot, verify, error, sizeof(error)) != 0)
         built = -1;
     if (built == 0 && curl_multi_add_handle(notify->multi, slot->easy) != CURLM_OK) {
-        snprintf(error, sizeof(error), "the request could not be started");
+        error_text_set(error, sizeof(error), "the request could not be started");
         curl_easy_cleanup(slot->easy);
         slot->easy = NULL;
         built = -1;

@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 #include "media/fmp4.h"
 #include "recording/export_plan.h"
@@ -437,7 +438,7 @@ int export_prepare(const char *recordings_dir, const struct export_segment *segm
         *out = NULL;
     if (plan == NULL) {
         if (error != NULL && error_size > 0)
-            snprintf(error, error_size, "out of memory");
+            error_text_set(error, error_size, "out of memory");
         errno = ENOMEM;
         return -1;
     }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error_text.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "storage/migrations.h"
@@ -67,7 +68,7 @@ static int database_exec(sqlite3 *db, const char *sql, char *error, size_t error
     char *message = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &message) == SQLITE_OK)
         return 0;
-    snprintf(error, error_size, "%s", message ? message : sqlite3_errmsg(db));
+    error_text_set(error, error_size, "%s", message ? message : sqlite3_errmsg(db));
     sqlite3_free(message);
     return -1;
 }
@@ -86,14 +87,14 @@ static int database_migrate(sqlite3 *db, char *error, size_t error_size)
     int latest = database_latest_version();
 
     if (current < 0) {
-        snprintf(error, error_size, "cannot read schema version: %s", sqlite3_errmsg(db));
+        error_text_set(error, error_size, "cannot read schema version: %s", sqlite3_errmsg(db));
         return -1;
     }
     if (current > latest) {
-        snprintf(error, error_size,
-                 "database schema version %d is newer than this doorstepd (%d); refusing to "
-                 "downgrade",
-                 current, latest);
+        error_text_set(error, error_size,
+                       "database schema version %d is newer than this doorstepd (%d); refusing to "
+                       "downgrade",
+                       current, latest);
         return -1;
     }
     if (current == latest)
@@ -106,7 +107,7 @@ static int database_migrate(sqlite3 *db, char *error, size_t error_size)
         if (migration->version <= current)
             continue;
         if (database_exec(db, migration->sql, reason, sizeof(reason)) != 0) {
-            snprintf(error, error_size, "migration %s failed: %s", migration->name, reason);
+            error_text_set(error, error_size, "migration %s failed: %s", migration->name, reason);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -122,7 +123,7 @@ static int database_migrate(sqlite3 *db, char *error, size_t error_size)
     return 0;
 
 fail:
-    snprintf(error, error_size, "migration failed: %s", reason);
+    error_text_set(error, error_size, "migration failed: %s", reason);
     return -1;
 }
 
@@ -135,8 +136,8 @@ static int database_connect(const char *path, sqlite3 **db_out, char *error, siz
 
     *db_out = NULL;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-        snprintf(error, error_size, "cannot open %s: %s", path,
-                 db ? sqlite3_errmsg(db) : "out of memory");
+        error_text_set(error, error_size, "cannot open %s: %s", path,
+                       db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return -1;
     }
@@ -147,7 +148,7 @@ static int database_connect(const char *path, sqlite3 **db_out, char *error, siz
     if (database_exec(db, "PRAGMA journal_mode = WAL", reason, sizeof(reason)) != 0 ||
         database_exec(db, "PRAGMA synchronous = NORMAL", reason, sizeof(reason)) != 0 ||
         database_exec(db, "PRAGMA foreign_keys = ON", reason, sizeof(reason)) != 0) {
-        snprintf(error, error_size, "cannot configure %s: %s", path, reason);
+        error_text_set(error, error_size, "cannot configure %s: %s", path, reason);
         sqlite3_close(db);
         return -1;
     }
@@ -169,11 +170,11 @@ static int database_secure_files(const char *path, char *error, size_t error_siz
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
     if (fd < 0) {
-        snprintf(error, error_size, "cannot open %s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     if (fchmod(fd, 0600) != 0) {
-        snprintf(error, error_size, "cannot make %s private: %s", path, strerror(errno));
+        error_text_set(error, error_size, "cannot make %s private: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -182,7 +183,7 @@ static int database_secure_files(const char *path, char *error, size_t error_siz
         if (snprintf(side, sizeof(side), "%s%s", path, suffixes[i]) >= (int)sizeof(side))
             continue;
         if (chmod(side, 0600) != 0 && errno != ENOENT) {
-            snprintf(error, error_size, "cannot make %s private: %s", side, strerror(errno));
+            error_text_set(error, error_size, "cannot make %s private: %s", side, strerror(errno));
             return -1;
         }
     }

@@ -33,6 +33,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "common/error_text.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
 
@@ -74,20 +75,20 @@ static int certificate_write_file(const char *path, const void *data, size_t siz
     snprintf(temporary, sizeof(temporary), "%s.tmp", path);
     fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(error, error_size, "%s: %s", temporary, strerror(errno));
+        error_text_set(error, error_size, "%s: %s", temporary, strerror(errno));
         return -1;
     }
     written = write(fd, data, size);
     if (written != (ssize_t)size || fsync(fd) != 0) {
-        snprintf(error, error_size, "%s: %s", temporary,
-                 written < 0 ? strerror(errno) : "short write");
+        error_text_set(error, error_size, "%s: %s", temporary,
+                       written < 0 ? strerror(errno) : "short write");
         close(fd);
         unlink(temporary);
         return -1;
     }
     close(fd);
     if (rename(temporary, path) != 0) {
-        snprintf(error, error_size, "rename to %s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "rename to %s: %s", path, strerror(errno));
         unlink(temporary);
         return -1;
     }
@@ -275,8 +276,8 @@ static int certificate_load_or_create_key(const char *key_path, mbedtls_pk_conte
     if (access(key_path, F_OK) == 0) {
         rc = mbedtls_pk_parse_keyfile(key, key_path, NULL);
         if (rc != 0 || !mbedtls_pk_can_do(key, MBEDTLS_PK_ECKEY)) {
-            snprintf(error, error_size, "%s: not a usable EC private key (mbedtls %d)", key_path,
-                     rc);
+            error_text_set(error, error_size, "%s: not a usable EC private key (mbedtls %d)",
+                           key_path, rc);
             return -1;
         }
         return 0;
@@ -285,7 +286,7 @@ static int certificate_load_or_create_key(const char *key_path, mbedtls_pk_conte
         (rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key),
                                   mbedtls_ctr_drbg_random, &random->drbg)) != 0 ||
         (rc = mbedtls_pk_write_key_pem(key, pem, sizeof(pem))) != 0) {
-        snprintf(error, error_size, "generating the hub key failed (mbedtls %d)", rc);
+        error_text_set(error, error_size, "generating the hub key failed (mbedtls %d)", rc);
         return -1;
     }
     if (certificate_write_file(key_path, pem, strlen((char *)pem), error, error_size) != 0)
@@ -317,7 +318,7 @@ static int certificate_issue(const char *cert_path, mbedtls_pk_context *key,
 
     san_length = certificate_encode_san(names, count, san, sizeof(san));
     if (san_length < 0) {
-        snprintf(error, error_size, "too many certificate names");
+        error_text_set(error, error_size, "too many certificate names");
         goto out;
     }
     /* Positive 127-bit random serial (RFC 5280 allows up to 20 octets). */
@@ -362,7 +363,7 @@ static int certificate_issue(const char *cert_path, mbedtls_pk_context *key,
     goto out;
 
 crypto_error:
-    snprintf(error, error_size, "writing the certificate failed");
+    error_text_set(error, error_size, "writing the certificate failed");
 out:
     mbedtls_mpi_free(&serial);
     mbedtls_x509write_crt_free(&writer);
@@ -394,13 +395,13 @@ static int certificate_write_combined(const char *server_path, const char *key_p
     int rc = -1;
 
     if (key_pem == NULL || cert_pem == NULL) {
-        snprintf(error, error_size, "cannot read %s", key_pem ? cert_path : key_path);
+        error_text_set(error, error_size, "cannot read %s", key_pem ? cert_path : key_path);
         goto out;
     }
     if (asprintf(&combined, "%s%s%s", key_pem, key_pem[strlen(key_pem) - 1] == '\n' ? "" : "\n",
                  cert_pem) < 0) {
         combined = NULL;
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         goto out;
     }
     rc = certificate_write_file(server_path, combined, strlen(combined), error, error_size);
@@ -456,17 +457,17 @@ int certificate_ensure(const char *data_dir, const char *user_cert, const char *
     memset(info, 0, sizeof(*info));
     mbedtls_pk_init(&key);
     if (certificate_random_init(&random) != 0) {
-        snprintf(error, error_size, "cannot seed the random generator");
+        error_text_set(error, error_size, "cannot seed the random generator");
         goto out;
     }
     snprintf(directory, sizeof(directory), "%s/tls", data_dir);
     if (mkdir(directory, 0700) != 0 && errno != EEXIST) {
-        snprintf(error, error_size, "%s: %s", directory, strerror(errno));
+        error_text_set(error, error_size, "%s: %s", directory, strerror(errno));
         goto out;
     }
     if (snprintf(info->server_pem, sizeof(info->server_pem), "%s/server.pem", directory) >=
         (int)sizeof(info->server_pem)) {
-        snprintf(error, error_size, "data directory path too long");
+        error_text_set(error, error_size, "data directory path too long");
         goto out;
     }
 
@@ -474,7 +475,7 @@ int certificate_ensure(const char *data_dir, const char *user_cert, const char *
         snprintf(key_path, sizeof(key_path), "%s", user_key);
         snprintf(cert_path, sizeof(cert_path), "%s", user_cert);
         if (mbedtls_pk_parse_keyfile(&key, key_path, NULL) != 0) {
-            snprintf(error, error_size, "%s: cannot parse the private key", key_path);
+            error_text_set(error, error_size, "%s: cannot parse the private key", key_path);
             goto out;
         }
     } else {
@@ -494,7 +495,7 @@ int certificate_ensure(const char *data_dir, const char *user_cert, const char *
     if (certificate_write_combined(info->server_pem, key_path, cert_path, error, error_size) != 0)
         goto out;
     if (certificate_key_fingerprint(&key, info->key_sha256) != 0) {
-        snprintf(error, error_size, "cannot fingerprint the hub key");
+        error_text_set(error, error_size, "cannot fingerprint the hub key");
         goto out;
     }
     certificate_collect_names(cert_path, info);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "camera/sim_scene_internal.h"
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define SIM_SCENE_EVENT_CAPACITY 32 /* object triggers remembered */
@@ -384,9 +385,9 @@ struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scr
     if (width < SIM_SCENE_MIN_WIDTH || height < SIM_SCENE_MIN_HEIGHT || width % 2 != 0 ||
         height % 2 != 0) {
         if (error != NULL && error_size > 0)
-            snprintf(error, error_size,
-                     "sim camera needs an even size of at least %dx%d, got %dx%d",
-                     SIM_SCENE_MIN_WIDTH, SIM_SCENE_MIN_HEIGHT, width, height);
+            error_text_set(error, error_size,
+                           "sim camera needs an even size of at least %dx%d, got %dx%d",
+                           SIM_SCENE_MIN_WIDTH, SIM_SCENE_MIN_HEIGHT, width, height);
         return NULL;
     }
     struct sim_scene *scene = calloc(1, sizeof(*scene));
@@ -403,7 +404,7 @@ struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scr
 fail:
     free(scene);
     if (error != NULL && error_size > 0)
-        snprintf(error, error_size, "out of memory for a %dx%d sim scene", width, height);
+        error_text_set(error, error_size, "out of memory for a %dx%d sim scene", width, height);
     return NULL;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define CONTROL_CLIENT_TIMEOUT_MS 5000
@@ -117,33 +118,33 @@ struct control_socket *control_socket_start(const char *path, control_handler ha
     mode_t old_mask;
 
     if (control == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     control->listen_fd = control->wake_pipe[0] = control->wake_pipe[1] = -1;
     control->handler = handler;
     control->context = context;
     if (control_socket_address(path, &address) != 0) {
-        snprintf(error, error_size, "control socket path too long");
+        error_text_set(error, error_size, "control socket path too long");
         goto fail;
     }
     snprintf(control->path, sizeof(control->path), "%s", path);
     control->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (control->listen_fd < 0 || pipe2(control->wake_pipe, O_CLOEXEC) != 0) {
-        snprintf(error, error_size, "socket: %s", strerror(errno));
+        error_text_set(error, error_size, "socket: %s", strerror(errno));
         goto fail;
     }
     unlink(path); /* a stale socket from a previous run */
     old_mask = umask(0077);
     if (bind(control->listen_fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
         umask(old_mask);
-        snprintf(error, error_size, "bind %s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "bind %s: %s", path, strerror(errno));
         goto fail;
     }
     umask(old_mask);
     if (listen(control->listen_fd, 8) != 0 ||
         pthread_create(&control->thread, NULL, control_socket_thread, control) != 0) {
-        snprintf(error, error_size, "listen %s: %s", path, strerror(errno));
+        error_text_set(error, error_size, "listen %s: %s", path, strerror(errno));
         unlink(path);
         goto fail;
     }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "audio/audio_playback.h"
+#include "common/error_text.h"
 #include "common/log.h"
 #include "common/motion_config.h"
 #include "doorbell/doorbell.h"
@@ -56,7 +57,8 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         }
         return 1;
     }
-    snprintf(reason, reason_size, "unsupported"); /* the parser knows more than this firmware */
+    error_text_set(reason, reason_size,
+                   "unsupported"); /* the parser knows more than this firmware */
     return 0;
 }
 

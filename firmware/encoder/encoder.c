@@ -22,6 +22,7 @@
 #include <string.h>
 #include <x264.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define ENCODER_DEFAULT_BITRATE_KBPS 2000
@@ -77,7 +78,7 @@ static int encoder_resolve(const struct encoder_config *config, struct encoder_c
     const char *name =
         out->preset != NULL && out->preset[0] != '\0' ? out->preset : ENCODER_DEFAULT_PRESET;
     if (strlen(name) >= preset_size) {
-        snprintf(error, error_size, "unknown x264 preset \"%s\"", name);
+        error_text_set(error, error_size, "unknown x264 preset \"%s\"", name);
         return -1;
     }
     memcpy(preset, name, strlen(name) + 1);
@@ -87,8 +88,8 @@ static int encoder_resolve(const struct encoder_config *config, struct encoder_c
         out->fps <= 0 || out->fps > ENCODER_MAX_FPS ||
         out->bitrate_kbps < ENCODER_MIN_BITRATE_KBPS ||
         out->bitrate_kbps > ENCODER_MAX_BITRATE_KBPS) {
-        snprintf(error, error_size, "unsupported encoder settings %dx%d@%d %d kbit/s", out->width,
-                 out->height, out->fps, out->bitrate_kbps);
+        error_text_set(error, error_size, "unsupported encoder settings %dx%d@%d %d kbit/s",
+                       out->width, out->height, out->fps, out->bitrate_kbps);
         return -1;
     }
     return 0;
@@ -112,7 +113,7 @@ static int encoder_param_build(const struct encoder_config *config, x264_param_t
     for (int i = 0; x264_preset_names[i] != NULL; i++)
         known |= strcmp(x264_preset_names[i], config->preset) == 0;
     if (!known || x264_param_default_preset(param, config->preset, "zerolatency") < 0) {
-        snprintf(error, error_size, "unknown x264 preset \"%s\"", config->preset);
+        error_text_set(error, error_size, "unknown x264 preset \"%s\"", config->preset);
         return -1;
     }
     param->pf_log = encoder_x264_log;
@@ -141,7 +142,7 @@ static int encoder_param_build(const struct encoder_config *config, x264_param_t
     param->vui.i_colmatrix = 6;
     encoder_param_rate(param, config->bitrate_kbps, config->fps);
     if (x264_param_apply_profile(param, "high") < 0) {
-        snprintf(error, error_size, "x264 rejected the high profile settings");
+        error_text_set(error, error_size, "x264 rejected the high profile settings");
         return -1;
     }
     return 0;
@@ -155,8 +156,8 @@ static int encoder_x264_open(const struct encoder_config *config, x264_param_t *
         return -1;
     *x264_out = x264_encoder_open(param_out);
     if (*x264_out == NULL) {
-        snprintf(error, error_size, "x264_encoder_open failed for %dx%d@%d", config->width,
-                 config->height, config->fps);
+        error_text_set(error, error_size, "x264_encoder_open failed for %dx%d@%d", config->width,
+                       config->height, config->fps);
         return -1;
     }
     return 0;
@@ -172,7 +173,7 @@ struct encoder *encoder_open(const struct encoder_config *config, char *error, s
     }
     struct encoder *encoder = calloc(1, sizeof(*encoder));
     if (encoder == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     atomic_init(&encoder->keyframe_requested, 0);

@@ -26,6 +26,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
+#include "common/error_text.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -601,7 +602,7 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     struct lws_context_creation_info info;
 
     if (client == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     client->config = *config;
@@ -610,7 +611,7 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     if (strncmp(config->hub_url, "wss://", 6) != 0 ||
         snprintf(client->hub_url, sizeof(client->hub_url), "%s", config->hub_url) >=
             (int)sizeof(client->hub_url)) {
-        snprintf(error, error_size, "the hub URL must look like wss://HOST:PORT");
+        error_text_set(error, error_size, "the hub URL must look like wss://HOST:PORT");
         goto fail;
     }
     snprintf(client->device_id, sizeof(client->device_id), "%s", config->device_id);
@@ -634,11 +635,11 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     info.fd_limit_per_thread = 8;
     client->context = lws_create_context(&info);
     if (client->context == NULL) {
-        snprintf(error, error_size, "libwebsockets did not start");
+        error_text_set(error, error_size, "libwebsockets did not start");
         goto fail_mutex;
     }
     if (pthread_create(&client->thread, NULL, link_client_thread, client) != 0) {
-        snprintf(error, error_size, "cannot start the link thread");
+        error_text_set(error, error_size, "cannot start the link thread");
         lws_context_destroy(client->context);
         goto fail_mutex;
     }

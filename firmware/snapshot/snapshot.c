@@ -21,6 +21,7 @@
 
 #include <jpeglib.h>
 
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define SNAPSHOT_ROWS_Y        16 /* one iMCU row of luma at 2x2 sampling */
@@ -170,7 +171,7 @@ static int snapshot_compress(const struct snapshot_source *source, int quality, 
     if (setjmp(errors.escape) != 0) {
         /* Safe on a created or a still-zeroed struct. */
         jpeg_destroy_compress(&cinfo);
-        snprintf(error, error_size, "libjpeg: %s", errors.message);
+        error_text_set(error, error_size, "libjpeg: %s", errors.message);
         return -1;
     }
     jpeg_create_compress(&cinfo);
@@ -223,7 +224,7 @@ int snapshot_encode_labelled_jpeg(const struct camera_frame *frame, int quality,
         frame->width > SNAPSHOT_MAX_DIMENSION || frame->height > SNAPSHOT_MAX_DIMENSION ||
         frame->stride_y < frame->width || frame->stride_uv < frame->width / 2 || quality < 1 ||
         quality > 100) {
-        snprintf(error, error_size, "invalid frame or quality for a snapshot");
+        error_text_set(error, error_size, "invalid frame or quality for a snapshot");
         return -1;
     }
 
@@ -233,8 +234,8 @@ int snapshot_encode_labelled_jpeg(const struct camera_frame *frame, int quality,
     source.width = (frame->width / source.factor) & ~1;
     source.height = (frame->height / source.factor) & ~1;
     if (source.width < 2 || source.height < 2) {
-        snprintf(error, error_size, "snapshot of %dx%d at max width %d is too small", frame->width,
-                 frame->height, max_width);
+        error_text_set(error, error_size, "snapshot of %dx%d at max width %d is too small",
+                       frame->width, frame->height, max_width);
         return -1;
     }
     /* libjpeg reads whole 8x8 blocks: round each row up to a multiple of 16
@@ -252,7 +253,7 @@ int snapshot_encode_labelled_jpeg(const struct camera_frame *frame, int quality,
     uint8_t *rows = malloc(rows_size);
     uint8_t *buffer = malloc(capacity);
     if (rows == NULL || buffer == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         goto out;
     }
     source.rows = rows;
