@@ -18,7 +18,9 @@
 //   1280x720), BENCH_AUDIO=1 (the doorbell also sends Opus audio from a test
 //   tone; the page unmutes before (ii), so the player plays the audio track
 //   too), BENCH_TUNING='{"start":0.08,"min":0.08,"adapt":false}' (override
-//   the player's buffer policy, see www/js/live/latency.js)
+//   the player's buffer policy, see www/js/live/latency.js), BENCH_DUMP=FILE
+//   (write the last run's presented frames, as the player's hook reports
+//   them, to FILE as JSON)
 
 import { Hub, Doorbell, sleep, tempDir, waitFor } from '../lib/harness.mjs';
 import { launchChromium, loggedInContext, activePlayer, summariseFrames, percentile } from '../lib/browser.mjs';
@@ -128,6 +130,7 @@ async function measureWith({ hub, admin, device, browser, print }) {
   });
   const stats = (await activePlayer(page, device.id)).stats;
   for (const key of ['jumps', 'underflows', 'reconnects', 'rebuilds']) stats[key] -= statsBefore[key];
+  if (process.env.BENCH_DUMP) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(frames));
   const summary = summariseFrames(frames, { fps: FPS });
   const state = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
   const glass = print({ figure: 'live_glass_to_glass_ms', seconds: SECONDS, ...summary,

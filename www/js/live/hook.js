@@ -1,7 +1,8 @@
 // Test and diagnostics hook of the players, always on and bounded:
 // window.doorstepLive (live view) and window.doorstepPlayback (recordings)
 // = { players: [{ deviceId, frames: [{ sequence, captureMs, presentedMs,
-// ...extra (live: mediaTime, arrivedMs (its message's arrival), presentedFrames,
+// ...extra (live: mediaTime, arrivedMs (its message's arrival), aheadMs (buffered
+// past the playhead) and targetMs (the player's) when presented, presentedFrames,
 // dropped, jumps so far; recordings: wall
 // time and seek number) }], firstFrameMs, openedMs, state, mime (the stream's), audio
 // (whether its sound is being played), stats }] }. Each player keeps its last

@@ -1,23 +1,31 @@
 // Latency control of the live player: how far behind the newest buffered
-// frame playback runs, and what to do about it. Measured on the project's
-// 2-core test machine with tests/bench/latency.bench.mjs (Chromium 156,
-// 1280x720 @ 30 fps, 2 Mbit/s, x264 ultrafast, per-frame fMP4), buffer held
-// fixed, 30 s each:
-//   video only:  60 ms -> glass-to-glass p50 73 ms but underflows (stutter);
-//                80 ms -> 12 underflows; 90 ms -> 3; 100 ms -> p50 ~105 ms,
-//                p95 ~110 ms, no underflow, no late frame.
-//   with sound: 150 ms -> video falls behind the audio clock (p95 490 ms);
-//                200 ms -> p50 ~225 ms, smooth.
-// Chromium plays an MP4 without duration as a live stream in low-delay mode,
-// yet its decode/render path still wants ~70 ms in hand; with an audio track
-// the audio renderer drives the clock and needs more. So the player feeds
-// audio only when unmuted (player.js), and:
-//  - target buffer (buffered end - currentTime): 100 ms video only, 200 ms
+// frame playback runs, and what to do about it.
+//
+// Measured on the project's 2-core test machine with
+// tests/bench/latency.bench.mjs (headless Chromium 156, the default doorbell:
+// 1280x720 @ 30 fps, 2 Mbit/s, x264 veryfast, per-frame fMP4), three runs of
+// 30 s each, medians (docs/performance.md has the tables):
+//   100 ms target, +20 ms per underflow, 10 s to relax: glass-to-glass p50
+//     113 ms, p95 154 ms, 1 underflow per run, the target at 110-120 ms;
+//   100 ms, +10 ms, 5 s: p50 126 ms (runs 117, 135, 126), 1 underflow;
+//   85 ms, +10 ms, 5 s (what is used): p50 103 ms, p95 137 ms, 4
+//     underflows per run, none presenting a frame more than 2.5 frame
+//     periods after the one before.
+// Glass-to-glass is not the buffer alone: capture to arrival in the browser
+// takes 10-20 ms (x264 veryfast ~10 ms), and from the buffer to the screen
+// Chromium's renderer and compositor add 20-45 ms (it changes after a stall:
+// the same 90 ms in hand gave 106 ms in one second and 139 ms in another).
+// With an audio track the audio renderer drives the clock and needs more:
+// 150 ms -> video falls behind the audio clock (p95 490 ms); 200 ms -> p50
+// ~225 ms, smooth. So the player feeds audio only when unmuted (player.js), and:
+//  - target buffer (buffered end - currentTime): 85 ms video only, 200 ms
 //    with sound (WebKit: 150 / 250 ms, as it cannot steer the rate);
 //  - after an underflow ("waiting" while playing, not right after a seek,
 //    with less than 1.5 frames buffered past the playhead) the target grows
-//    by 20 ms (30 with sound; at most every 2 s, up to 300/500 ms); after
-//    10 s without one it shrinks by 10 ms to the start. A "waiting" with
+//    by 10 ms (30 with sound; at most every 2 s, up to 300/500 ms); after
+//    5 s without one (10 s with sound) it shrinks by 10 ms to the start, so
+//    an occasional underflow (a keyframe late from the encoder, a busy
+//    moment) does not hold the target above its start for long. A "waiting" with
 //    more in hand is a stall: the decoder or compositor of a busy machine
 //    was late, more buffer would not have prevented it, the target stays
 //    (it used to grow on those too and crept up from 100 to 120-260 ms);
@@ -44,14 +52,15 @@ const STALL_FRAMES = 1.5;
 // busy decoder makes it worse; only a long one is worth it.
 const STUCK_MS = 1500;
 
-// band: dead band of the rate steering; step: target growth per underflow.
+// band: dead band of the rate steering; step: target growth per underflow;
+// relaxMs: time without an underflow after which the target shrinks by 10 ms.
 const PROFILES = {
   video: WEBKIT
-    ? { start: 0.15, min: 0.15, max: 0.4, step: 0.02, jump: 0.4, minRate: 1, maxRate: 1, band: 0.01, adapt: true }
-    : { start: 0.1, min: 0.1, max: 0.3, step: 0.02, jump: 0.4, minRate: 0.95, maxRate: 1.1, band: 0.01, adapt: true },
+    ? { start: 0.15, min: 0.15, max: 0.4, step: 0.02, relaxMs: 10000, jump: 0.4, minRate: 1, maxRate: 1, band: 0.01, adapt: true }
+    : { start: 0.085, min: 0.085, max: 0.3, step: 0.01, relaxMs: 5000, jump: 0.4, minRate: 0.95, maxRate: 1.1, band: 0.01, adapt: true },
   audio: WEBKIT
-    ? { start: 0.25, min: 0.25, max: 0.6, step: 0.03, jump: 0.6, minRate: 1, maxRate: 1, band: 0.03, adapt: true }
-    : { start: 0.2, min: 0.2, max: 0.5, step: 0.03, jump: 0.6, minRate: 1, maxRate: 1.05, band: 0.03, adapt: true },
+    ? { start: 0.25, min: 0.25, max: 0.6, step: 0.03, relaxMs: 10000, jump: 0.6, minRate: 1, maxRate: 1, band: 0.03, adapt: true }
+    : { start: 0.2, min: 0.2, max: 0.5, step: 0.03, relaxMs: 10000, jump: 0.6, minRate: 1, maxRate: 1.05, band: 0.03, adapt: true },
 };
 
 export class LatencyController {
@@ -122,7 +131,7 @@ export class LatencyController {
     // Behind, before the newest range (a gap), past its end (evicted), or stuck.
     if (behind > this.tuning.jump || t < start - 0.02 || behind < -0.5 || stuck) return !v.seeking;
     if (!periodic) return false;
-    if (this.tuning.adapt && now - this.quietSince > 10000) {
+    if (this.tuning.adapt && now - this.quietSince > this.tuning.relaxMs) {
       this.quietSince = now;
       this.target = Math.max(this.tuning.min, this.target - 0.01);
     }

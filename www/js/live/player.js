@@ -392,6 +392,8 @@ export class LivePlayer {
       mediaTime: f.mediaTime ?? null,
       arrivedMs: typeof f.mediaTime === 'number' ? this.arrivalByTime.get(Math.round(f.mediaTime * 1000)) ?? null : null,
       presentedFrames: f.presentedFrames ?? null,
+      aheadMs: this.bufferedEnd() !== null ? Math.round((this.bufferedEnd() - this.video.currentTime) * 1000) : null,
+      targetMs: Math.round(this.latency.target * 1000),
       dropped: quality ? quality.droppedVideoFrames : null,
       jumps: this.counters.jumps,
     });
