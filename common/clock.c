@@ -22,36 +22,37 @@ int64_t clock_monotonic_ns(void)
     return clock_timespec_ns(&now);
 }
 
+/* Wall-clock time in nanoseconds since the epoch (what the _ms and _us
+ * forms divide). */
+static int64_t clock_realtime_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return clock_timespec_ns(&now);
+}
+
 /* See clock.h. */
 int64_t clock_monotonic_us(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    return clock_monotonic_ns() / 1000;
 }
 
 /* See clock.h. */
 int64_t clock_monotonic_ms(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return clock_monotonic_ns() / 1000000;
 }
 
 /* See clock.h. */
 int64_t clock_realtime_ms(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return clock_realtime_ns() / 1000000;
 }
 
 /* See clock.h. */
 uint64_t clock_realtime_us(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+    return (uint64_t)(clock_realtime_ns() / 1000);
 }
 
 /* See clock.h. */

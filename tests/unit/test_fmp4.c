@@ -431,6 +431,16 @@ static struct box inner(struct box parent, size_t skip, const char *type)
     return child(parent.body + skip, parent.body_size - skip, type, 0);
 }
 
+/* The avcC box of an init segment's video sample entry. */
+static struct box avcc_of(const struct byte_buffer *init)
+{
+    struct box box = child(byte_buffer_data(init), byte_buffer_length(init), "moov", 0);
+    box = inner(inner(inner(inner(inner(inner(box, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
+                      0, "stsd"),
+                8, "avc1");
+    return inner(box, 78, "avcC");
+}
+
 static void test_init_layout(void **state)
 {
     (void)state;
@@ -544,22 +554,14 @@ static void test_avcc_high_profile_fields(void **state)
                                       .bit_depth_chroma = 10};
     struct byte_buffer init = test_buffer();
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
-    avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
-                       0, "stsd"),
-                 8, "avc1");
-    avcc = inner(avcc, 78, "avcC");
+    struct box avcc = avcc_of(&init);
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_422) + 3 + sizeof(pps) + 4);
     assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
 
     byte_buffer_reset(&init);
     video.sps = sps_baseline;
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
-    avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
-                       0, "stsd"),
-                 8, "avc1");
-    avcc = inner(avcc, 78, "avcC");
+    avcc = avcc_of(&init);
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps_baseline) + 3 + sizeof(pps));
     byte_buffer_free(&init);
 }
@@ -610,11 +612,7 @@ static void test_video_config_from_sps(void **state)
 
     struct byte_buffer init = test_buffer();
     assert_int_equal(fmp4_write_init(&init, &video, NULL), 0);
-    struct box avcc = child(byte_buffer_data(&init), byte_buffer_length(&init), "moov", 0);
-    avcc = inner(inner(inner(inner(inner(inner(avcc, 0, "trak"), 0, "mdia"), 0, "minf"), 0, "stbl"),
-                       0, "stsd"),
-                 8, "avc1");
-    avcc = inner(avcc, 78, "avcC");
+    struct box avcc = avcc_of(&init);
     assert_int_equal(avcc.body_size, 6 + 2 + sizeof(sps) + 3 + sizeof(pps) + 4);
     /* chroma_format 2, bit_depth_luma_minus8 2, bit_depth_chroma_minus8 2 */
     assert_memory_equal(avcc.body + avcc.body_size - 4, "\xFE\xFA\xFA\x00", 4);
