@@ -19,7 +19,7 @@
  * Runs on libFuzzer's single thread; everything allocated per input is freed
  * before returning.
  * FUZZ_SOURCES: appliance/recording/mp4_scan.c appliance/recording/mp4_scan_init.c
- * appliance/recording/mp4_box.c appliance/media/h264.c
+ * FUZZ_SOURCES: appliance/recording/mp4_box.c appliance/media/h264.c
  */
 #include <errno.h>
 #include <stdint.h>
