@@ -73,13 +73,10 @@ HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson 
 FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
+# common/: what both programs run (device link, motion settings, ALSA output,
+# chime, logging, clocks, byte buffers, mutexes).
 COMMON_SOURCES := $(sort $(wildcard common/*.c))
-# The hub also builds the doorbell's pieces it shares rather than copies: the
-# motion settings parser (to validate what it sends), ALSA output and the chime.
-HUB_SHARED_FIRMWARE := common/motion_config.c common/audio_alsa.c \
-                       common/audio_chime.c
-HUB_SOURCES := $(sort $(filter-out common/% appliance/main.c appliance/cli/main.c,\
-                 $(wildcard appliance/*/*.c) $(HUB_SHARED_FIRMWARE)))
+HUB_SOURCES := $(sort $(filter-out appliance/main.c appliance/cli/main.c,$(wildcard appliance/*/*.c)))
 FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
