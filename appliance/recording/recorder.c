@@ -744,6 +744,8 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     recorder->waiting_for_keyframe = 1;
     recorder->settings = *settings;
     recorder->state = RECORDER_STATE_WAITING;
+    byte_buffer_init(&recorder->video.data, RECORDER_PENDING_MAX);
+    byte_buffer_init(&recorder->audio.data, RECORDER_PENDING_MAX);
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
         pthread_cond_destroy(&recorder->wake);
         pthread_mutex_destroy(&recorder->lock);
