@@ -44,9 +44,11 @@ function sources(folder) {
 let daemon = null;
 try {
   const binary = join(work.dir, 'motion_bench');
-  execFileSync('gcc', ['-std=c11', '-O2', '-D_GNU_SOURCE', '-Iappliance', '-Ifirmware',
+  // The doorbell's own include paths: its tree and common/ (build/include/common, made by `make`).
+  execFileSync('gcc', ['-std=c11', '-O2', '-D_GNU_SOURCE', '-Ifirmware', '-Ibuild/include',
     'tests/bench/motion_bench.c', ...sources('firmware/motion'), ...sources('firmware/camera'),
-    'common/log.c', 'common/log_limit.c', 'common/error_text.c',
+    'common/log.c', 'common/log_limit.c', 'common/error_text.c', 'common/motion_config.c',
+    'common/clock.c', 'common/mutex.c',
     '-lcjson', '-lm', '-lpthread', '-o', binary], { cwd: root, stdio: 'inherit' });
 
   const lines = execFileSync(binary, [String(FRAMES), String(WIDTH), String(HEIGHT), String(FPS)],
