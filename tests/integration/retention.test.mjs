@@ -41,7 +41,9 @@ function check(dataDir) {
 }
 
 test('events mode: a ring records its pre-roll and post-roll and nothing else; the event has its snapshot', async () => {
-  const context = await startHub(['--segment-seconds', '10']);
+  // A clip runs 9-11 s (pre-roll back to a keyframe, post-roll up to the next
+  // one): 30 s segments keep it in one file, so "one clip" is what is checked.
+  const context = await startHub(['--segment-seconds', '30']);
   const { admin, device, data } = context;
   const settings = await admin.api('PUT', `/api/v1/devices/${device.id}/recording-settings`,
     { json: { mode: 'events', pre_roll_seconds: 5, post_roll_seconds: 4 } });
@@ -56,10 +58,13 @@ test('events mode: a ring records its pre-roll and post-roll and nothing else; t
   assert.deepEqual(await recordings(context), [], 'nothing is recorded between events');
   const pressedAt = Date.now();
   assert.equal(await context.doorbell.control('press'), 'ok');
+  let seen = [];
   await waitFor(async () => {
-    const rows = await recordings(context);
-    return rows.length === 1 && !rows[0].recording;
-  }, { timeout: 20000, what: 'the clip closed' });
+    seen = await recordings(context);
+    return seen.length === 1 && !seen[0].recording;
+  }, { timeout: 20000, what: 'the clip closed' }).catch((error) => {
+    throw new Error(`${error.message}; recordings: ${JSON.stringify(seen)}`);
+  });
   await sleep(3000);
   const rows = await recordings(context);
   assert.equal(rows.length, 1, 'one clip, and nothing after it');
