@@ -148,6 +148,9 @@ int config_set(struct config *config, const char *key, const char *value, char *
     }
     if (strcmp(key, "http_threads") == 0)
         return config_int(key, value, 4, 1024, &config->http_threads, error, error_size);
+    if (strcmp(key, "connections_per_address") == 0)
+        return config_int(key, value, 1, 1024, &config->connections_per_address, error,
+                          error_size);
     if (strcmp(key, "segment_seconds") == 0)
         return config_int(key, value, 2, 3600, &config->segment_seconds, error, error_size);
     if (strcmp(key, "chime_device") == 0)
@@ -258,6 +261,10 @@ void config_print_usage(const char *program)
            "      --public-host NAME host name shown in printed links\n"
            "      --allowed-host NAME  also accept this Host header (repeatable)\n"
            "      --segment-seconds N  recording segment length (default 60)\n"
+           "      --http-threads N   worker threads; each open WebSocket (a doorbell's link,\n"
+           "                         a live view) holds one (default 256)\n"
+           "      --connections-per-address N  connections one client address may hold\n"
+           "                         (default a tenth of --http-threads, at least 4)\n"
            "      --storage-budget SIZE  disk all recordings may use, e.g. 500G (default: no\n"
            "                         budget, only --min-free)\n"
            "      --min-free SIZE    free space to keep on the recordings' disk\n"
@@ -270,8 +277,8 @@ void config_print_usage(const char *program)
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
-           "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free,\n"
-           "offline_event_seconds, chime_device, alsa_config.\n",
+           "allowed_hosts, log_level, http_threads, connections_per_address, segment_seconds,\n"
+           "storage_budget, min_free, offline_event_seconds, chime_device, alsa_config.\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
 }
 
@@ -295,6 +302,8 @@ int config_load(struct config *config, int argc, char **argv)
         {"offline-event-seconds", required_argument, NULL, 'O'},
         {"chime-device", required_argument, NULL, 'M'},
         {"alsa-config", required_argument, NULL, 'L'},
+        {"http-threads", required_argument, NULL, 'T'},
+        {"connections-per-address", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
@@ -302,7 +311,8 @@ int config_load(struct config *config, int argc, char **argv)
         ['C'] = "tls_cert",       ['K'] = "tls_key",     ['P'] = "public_host",
         ['A'] = "allowed_host",   ['v'] = "log_level",   ['S'] = "segment_seconds",
         ['B'] = "storage_budget", ['F'] = "min_free",    ['O'] = "offline_event_seconds",
-        ['M'] = "chime_device",   ['L'] = "alsa_config",
+        ['M'] = "chime_device",   ['L'] = "alsa_config",   ['T'] = "http_threads",
+        ['N'] = "connections_per_address",
     };
     const char *config_file = NULL;
     char error[1024];

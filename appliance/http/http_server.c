@@ -138,12 +138,14 @@ out:
     return status > 0 ? status : 500;
 }
 
-/* How many connections one client address may hold open at once: a tenth of
- * the worker pool (at least 4), so ten hostile addresses still leave workers
- * for the doorbells and the UI. */
-int http_server_connections_per_address(int http_threads)
+/* How many connections one client address may hold open at once: the
+ * setting, or else a tenth of the worker pool (at least 4), so ten hostile
+ * addresses still leave workers for the doorbells and the UI. */
+int http_server_connections_per_address(const struct config *config)
 {
-    return http_threads / 10 > 4 ? http_threads / 10 : 4;
+    if (config->connections_per_address > 0)
+        return config->connections_per_address;
+    return config->http_threads / 10 > 4 ? config->http_threads / 10 : 4;
 }
 
 /* Port number part of a listen spec ("8443", "127.0.0.1:8443", "[::]:8443"). */
@@ -181,7 +183,7 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
                  hub->config.listen);
         snprintf(threads, sizeof(threads), "%d", hub->config.http_threads);
         snprintf(per_address, sizeof(per_address), "%d",
-                 http_server_connections_per_address(hub->config.http_threads));
+                 http_server_connections_per_address(&hub->config));
         const char *options[] = {
             "listening_ports",
             ports,

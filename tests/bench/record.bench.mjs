@@ -71,10 +71,15 @@ function filesystemType(dir) {
 }
 
 
-// A hub recording into a fresh directory under DATA_ROOT.
+// A hub recording into a fresh directory under DATA_ROOT. Every replay
+// doorbell connects from 127.0.0.1, so the per-address bound (a tenth of the
+// workers, meant for LAN hosts that each hold a few connections) is raised,
+// and the pool holds the largest step's links plus the bench's own requests.
 async function startHub() {
   const dataDir = mkdtempSync(join(DATA_ROOT, 'doorstep-record-bench-'));
-  const hub = await Hub.start({ dataDir, extra: ['--log-level', 'info'] });
+  const threads = Math.max(256, Math.max(...STEPS) + 64);
+  const hub = await Hub.start({ dataDir, extra: ['--log-level', 'info', '--http-threads', String(threads),
+    '--connections-per-address', String(threads)] });
   return { hub, dataDir, admin: await hub.admin() };
 }
 
