@@ -149,8 +149,7 @@ int config_set(struct config *config, const char *key, const char *value, char *
     if (strcmp(key, "http_threads") == 0)
         return config_int(key, value, 4, 1024, &config->http_threads, error, error_size);
     if (strcmp(key, "connections_per_address") == 0)
-        return config_int(key, value, 1, 1024, &config->connections_per_address, error,
-                          error_size);
+        return config_int(key, value, 1, 1024, &config->connections_per_address, error, error_size);
     if (strcmp(key, "segment_seconds") == 0)
         return config_int(key, value, 2, 3600, &config->segment_seconds, error, error_size);
     if (strcmp(key, "chime_device") == 0)
@@ -307,12 +306,14 @@ int config_load(struct config *config, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
-        ['d'] = "data_dir",       ['l'] = "listen",      ['w'] = "www_dir",
-        ['C'] = "tls_cert",       ['K'] = "tls_key",     ['P'] = "public_host",
-        ['A'] = "allowed_host",   ['v'] = "log_level",   ['S'] = "segment_seconds",
-        ['B'] = "storage_budget", ['F'] = "min_free",    ['O'] = "offline_event_seconds",
-        ['M'] = "chime_device",   ['L'] = "alsa_config",   ['T'] = "http_threads",
-        ['N'] = "connections_per_address",
+        ['d'] = "data_dir",        ['l'] = "listen",
+        ['w'] = "www_dir",         ['C'] = "tls_cert",
+        ['K'] = "tls_key",         ['P'] = "public_host",
+        ['A'] = "allowed_host",    ['v'] = "log_level",
+        ['S'] = "segment_seconds", ['B'] = "storage_budget",
+        ['F'] = "min_free",        ['O'] = "offline_event_seconds",
+        ['M'] = "chime_device",    ['L'] = "alsa_config",
+        ['T'] = "http_threads",    ['N'] = "connections_per_address",
     };
     const char *config_file = NULL;
     char error[1024];

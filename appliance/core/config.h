@@ -40,8 +40,8 @@ struct config {
     int allowed_host_count;
     enum log_level log_level;
     int http_threads;
-    int connections_per_address; /* open connections one client address may hold;
-                                    0 = a tenth of http_threads, at least 4 */
+    int connections_per_address;       /* open connections one client address may hold;
+                                          0 = a tenth of http_threads, at least 4 */
     int segment_seconds;               /* recording segment length, cut on a keyframe */
     long long storage_budget;          /* bytes all recordings may use; 0 = no budget */
     int offline_event_seconds;         /* a doorbell offline this long is an "offline" event */
