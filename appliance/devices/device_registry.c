@@ -36,12 +36,14 @@ struct device_registry *device_registry_create(void)
     return registry;
 }
 
-/* Free one entry and what it owns: stop its recorder (a final write and
- * sync, then a thread join), close its viewers, drop the live stream. The
- * entry must be unreachable, and no lock held: this may take seconds. */
+/* Free one entry and what it owns: release its recorder (the last hold
+ * does a final write and sync, then a thread join; a link thread that is
+ * still pushing a frame may hold the last one), close its viewers, drop the
+ * live stream. The entry must be unreachable, and no lock held: this may
+ * take seconds. */
 static void device_entry_free(struct device_entry *entry)
 {
-    recorder_stop(entry->recorder); /* writes what is queued, closes the segment */
+    recorder_release(entry->recorder); /* writes what is queued, closes the segment */
     if (entry->live != NULL) {
         live_stream_close_viewers(entry->live);
         live_stream_release(entry->live);

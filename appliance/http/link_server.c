@@ -457,7 +457,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         link_count_video(entry, session, message, now);
         live = entry->live;
         live_stream_retain(live);
-        recorder = entry->recorder; /* lives until the entry is freed, after this link */
+        recorder = entry->recorder;
         break;
     case LINK_AUDIO:
         live = entry->live;
@@ -497,7 +497,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
                      link_event_type_name(event.type), event.id, event.score, event.box_count,
                      event.active ? "active" : "ended");
             have_event = 1;
-            recorder = entry->recorder; /* lives until the entry is freed, after this link */
+            recorder = entry->recorder;
         } else {
             keep = -1;
         }
@@ -517,9 +517,15 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         keep = -1;
         break;
     }
+    /* The entry may be removed and freed once unlocked (this link replaced,
+     * the newer one gone, the doorbell deleted): hold what is used below. */
+    if (recorder != NULL)
+        recorder_retain(recorder);
     device_entry_unlock(entry);
-    if (keep < 0)
+    if (keep < 0) {
+        recorder_release(recorder);
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
+    }
     if (have_event)
         link_take_event(session, recorder, &event, now);
     if (have_snapshot)
@@ -530,6 +536,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         link_push_media(session, live, recorder, message);
         live_stream_release(live);
     }
+    recorder_release(recorder);
     return keep;
 }
 

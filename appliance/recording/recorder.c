@@ -17,6 +17,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ struct recorder {
     struct recorder_stats stats;
     struct recorder_settings settings;
     int trigger_pending; /* recorder_trigger_event() since the recorder thread last looked */
+    atomic_int holds;    /* recorder_start()'s hold plus one per recorder_retain() */
 
     /* Constant after start. */
     char directory[RECORDER_PATH_MAX];
@@ -69,7 +71,7 @@ struct recorder {
     int segment_seconds;
     pthread_t thread;
 
-    /* Recorder thread only (read by recorder_stop() after the join). */
+    /* Recorder thread only (read by the last recorder_release() after the join). */
     enum recorder_state state;     /* see the diagram in recorder.h */
     struct segment_writer *writer; /* open exactly in RECORDER_STATE_RECORDING */
     struct recording_row row;
@@ -744,6 +746,7 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     recorder->waiting_for_keyframe = 1;
     recorder->settings = *settings;
     recorder->state = RECORDER_STATE_WAITING;
+    atomic_init(&recorder->holds, 1);
     byte_buffer_init(&recorder->video.data, RECORDER_PENDING_MAX);
     byte_buffer_init(&recorder->audio.data, RECORDER_PENDING_MAX);
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
@@ -755,11 +758,16 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     return recorder;
 }
 
-void recorder_stop(struct recorder *recorder)
+void recorder_retain(struct recorder *recorder)
+{
+    atomic_fetch_add(&recorder->holds, 1);
+}
+
+void recorder_release(struct recorder *recorder)
 {
     struct recorder_item *item;
 
-    if (recorder == NULL)
+    if (recorder == NULL || atomic_fetch_sub(&recorder->holds, 1) > 1)
         return;
     pthread_mutex_lock(&recorder->lock);
     recorder->stopping = 1;

@@ -69,14 +69,14 @@ struct recorder_settings {
  *                    |   ^        stays, the segment is closed
  *                    +---+ a keyframe before RETRY_MS passed (waits anew)
  *
- *      WAITING or BACKOFF --- the thread ends (recorder_stop(); an open
+ *      WAITING or BACKOFF --- the thread ends (the last recorder_release(); an open
  *      segment was first written and closed) ---> STOPPED
  *
  * WAITING: no segment open; continuous mode opens one at the next keyframe,
  * events mode keeps the pre-roll ring (recorder_ring.h) until a trigger.
  * RECORDING: a segment (24/7 or an event clip) is open and written.
  * BACKOFF: no segment opens before retry_after (a full disk or database is
- * not retried at every frame). STOPPED: recorder_stop() may free it.
+ * not retried at every frame). STOPPED: the last recorder_release() may free it.
  * stats.recording mirrors RECORDING for other threads.
  */
 enum recorder_state {
@@ -128,7 +128,13 @@ void recorder_end_segment(struct recorder *recorder);
 
 void recorder_get_stats(struct recorder *recorder, struct recorder_stats *out);
 
-/* Write what is queued, close the segment, stop the thread, free. */
-void recorder_stop(struct recorder *recorder);
+/* Any thread: one more hold on the recorder, for a link thread that pushes
+ * to it after letting go of the entry lock. */
+void recorder_retain(struct recorder *recorder);
+
+/* Any thread: drop a hold (recorder_start() returns the first one). The last
+ * one writes what is queued, closes the segment, stops the thread and frees
+ * the recorder; that may take a while, so hold no lock. NULL is a no-op. */
+void recorder_release(struct recorder *recorder);
 
 #endif

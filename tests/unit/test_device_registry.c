@@ -52,11 +52,11 @@ struct live_stream {
 
 static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t test_changed = PTHREAD_COND_INITIALIZER;
-static int stop_entered;   /* recorder_stop() was called */
+static int stop_entered;   /* recorder_release() was called */
 static int stop_may_end;   /* the test lets it return */
 static int lookup_done;    /* the other doorbell's lookup returned */
 static int lookup_found;   /* ... and found its entry */
-static int recorder_stops; /* recorder_stop() calls that returned */
+static int recorder_stops; /* recorder_release() calls that returned */
 
 struct live_stream *live_stream_create(const char *device_id)
 {
@@ -79,7 +79,7 @@ void live_stream_close_viewers(struct live_stream *stream)
 }
 
 /* The slow part of a removal: block until the test says so. */
-void recorder_stop(struct recorder *recorder)
+void recorder_release(struct recorder *recorder)
 {
     if (recorder == NULL)
         return;
