@@ -1,7 +1,8 @@
 // Connection flood: 1,000 TCP connections from 127.0.0.2…127.0.0.9 that send
 // nothing, or one byte a second, for 40 s (each one reopened 2 s after the
 // hub closes it), from a separate process (tests/lib/flood-client.mjs).
-// Meanwhile /livez answers within 1 s every time, the doorbell's link never
+// Meanwhile /livez answers within 1 s every time (stretched by the machine's
+// load, tests/lib/patience.mjs; a starved hub answers never), the doorbell's link never
 // drops, and its recording over that minute has no missing frame (frame
 // stamps decoded from the segment files).
 
@@ -11,6 +12,7 @@ import https from 'node:https';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Hub, Doorbell, ROOT, waitFor, tempDir, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
+import { slowdown } from '../lib/patience.mjs';
 
 const FLOOD_SECONDS = Number(process.env.FLOOD_TEST_SECONDS || 40);
 const FLOOD_CONNECTIONS = 1000;
@@ -82,7 +84,9 @@ test(`${FLOOD_CONNECTIONS} idle and byte-a-second connections for ${FLOOD_SECOND
   const floodStart = Date.now();
   const attack = flood(hub.port, FLOOD_CONNECTIONS, FLOOD_SECONDS);
   const times = [];
+  let busiest = 1; // the largest slowdown() seen while probing
   while (Date.now() - floodStart < (FLOOD_SECONDS - 1) * 1000) {
+    busiest = Math.max(busiest, slowdown());
     times.push(await livez(hub.port));
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -90,15 +94,16 @@ test(`${FLOOD_CONNECTIONS} idle and byte-a-second connections for ${FLOOD_SECOND
   const during = await deviceState();
   const counters = await attack;
 
-  const slowProbes = times.filter((probe) => probe.ms > LIVEZ_LIMIT_MS);
+  const limit = Math.round(LIVEZ_LIMIT_MS * busiest);
+  const slowProbes = times.filter((probe) => probe.ms > limit);
   const slow = slowProbes.map((probe) => `${probe.ms} ms (TCP up at ${probe.connected} ms, TLS at ${probe.secured} ms)`);
   const worst = Math.max(...times.map((probe) => probe.ms));
   const sorted = times.map((probe) => probe.ms).sort((a, b) => a - b);
   process.stderr.write(`flood: ${counters.opened} connections opened, ${counters.closedByHub} closed by the hub; ` +
     `/livez ${times.length} probes, median ${sorted[times.length >> 1].toFixed(0)} ms, ` +
-    `worst ${worst.toFixed(0)} ms, ${slow.length} over ${LIVEZ_LIMIT_MS} ms\n`);
+    `worst ${worst.toFixed(0)} ms, ${slow.length} over ${limit} ms (load slowdown ${busiest.toFixed(1)})\n`);
   assert.ok(counters.opened >= FLOOD_CONNECTIONS, 'the flood ran');
-  assert.equal(slow.length, 0, `/livez over ${LIVEZ_LIMIT_MS} ms (or failed) ${slow.length} of ${times.length} times: ${slow.join('; ')}`);
+  assert.equal(slow.length, 0, `/livez over ${limit} ms (or failed) ${slow.length} of ${times.length} times: ${slow.join('; ')}`);
 
   // The link never dropped: same session, online, no frame missing.
   assert.equal(during.online, true, 'the doorbell is online after the flood');
