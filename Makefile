@@ -104,7 +104,7 @@ FUZZ_SECONDS ?= 15
 JOBS ?= $(shell nproc)
 
 .PHONY: all help deps civetweb programs unit-tests fuzzers check test test-unit test-fuzz \
-        test-integration test-e2e run bench install clean format
+        test-integration test-e2e run bench bench-compare install clean format
 
 help:
 	@echo "make            build hub, doorbell and CLI into build/"
@@ -114,6 +114,7 @@ help:
 	@echo "make test       check, then unit, fuzz, integration and browser tests (ASan+UBSan build)"
 	@echo "make DEBUG=1    debug build into build/debug/ (lock checks, as the ASan build)"
 	@echo "make bench      print performance figures as JSON lines"
+	@echo "make bench-compare OLD=REV  the same benchmarks on REV and here, alternating"
 	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
 	@echo "make clean      remove build/"
 
@@ -255,9 +256,16 @@ test-e2e:
 run: deps all
 	@scripts/run.sh
 
+comma := ,
+
 bench: all
 	@DOORSTEP_BENCH_DEPS=1 scripts/deps.sh
 	@scripts/bench.sh
+
+# make bench-compare OLD=<commit> [BENCHES=ingest,fanout,record] [ROUNDS=3]
+bench-compare: all
+	@DOORSTEP_BENCH_DEPS=1 scripts/deps.sh
+	@scripts/bench-compare.sh $(OLD) $(or $(BENCHES),ingest$(comma)fanout$(comma)record) $(or $(ROUNDS),3)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
