@@ -3,17 +3,21 @@
 // owns everything here). A bounded queue of decoded mono chunks, each with
 // the capture time of its first sample (µs since the epoch, from the
 // doorbell's packet). Plays once `target` frames are in hand; silence when
-// the queue runs dry (an underflow: buffer again up to the target); when it
-// holds more than the target plus a slack, drops the oldest frames down to
-// the target (a skip); never holds more than a second (overflow: the oldest
-// chunk is dropped). A raised target while playing is met by playing that
+// the queue runs dry (an underflow: buffer again up to the target); when
+// the least it held over half a second was more than the target plus a
+// slack, drops that excess, oldest first (a skip: jitter that came and went
+// within the window is left alone), and at once when it holds 200 ms more
+// than the target (a burst after a stall); never holds more than a second
+// (overflow: the oldest chunk is dropped). A raised target while playing is met by playing that
 // much silence at once. Reports counters, the depth, and the capture time of
 // the sample at the head with the context time it is rendered at, every
 // 50 ms, plus every onset (a loud sample after 50 ms of quiet data) for the
 // glass-to-ear bench.
 
 const CAPACITY_SECONDS = 1;
-const SLACK_SECONDS = 0.02;          // over the target by more than this: skip
+const SLACK_SECONDS = 0.01;          // the window's least depth over the target by more than this: skip
+const WINDOW_SECONDS = 0.5;
+const BURST_SECONDS = 0.2;           // over the target by more than this: skip at once
 const REPORT_SECONDS = 0.05;
 const ONSET_LEVEL = 0.05;            // |sample| above this is "loud"
 const ONSET_QUIET_SECONDS = 0.05;    // of quiet data before a loud sample
@@ -29,6 +33,8 @@ class LiveSoundProcessor extends AudioWorkletProcessor {
     this.holdFrames = 0;             // silence still to play for a raised target
     this.quietFrames = 0;            // quiet data frames in a row (onset detection)
     this.sinceReport = 0;
+    this.windowFrames = 0;
+    this.minDepth = Infinity;        // least depth after a block in this window
     this.counters = {
       chunks: 0, framesIn: 0, framesPlayed: 0, silenceFrames: 0, underflows: 0,
       skips: 0, framesSkipped: 0, overflows: 0, framesOverflowed: 0, holds: 0,
@@ -78,6 +84,12 @@ class LiveSoundProcessor extends AudioWorkletProcessor {
     }
   }
 
+  skip(frames) {
+    this.drop(frames);
+    this.counters.skips++;
+    this.counters.framesSkipped += frames;
+  }
+
   process(inputs, outputs) {
     const out = outputs[0];
     const first = out[0];
@@ -85,12 +97,7 @@ class LiveSoundProcessor extends AudioWorkletProcessor {
     let headUs = null;
     let headTime = null;
     if (!this.playing && this.depth >= this.target) this.playing = true;
-    if (this.playing && this.depth > this.target + SLACK_SECONDS * sampleRate) {
-      const excess = this.depth - this.target;
-      this.drop(excess);
-      this.counters.skips++;
-      this.counters.framesSkipped += excess;
-    }
+    if (this.playing && this.depth > this.target + BURST_SECONDS * sampleRate) this.skip(this.depth - this.target);
     for (let i = 0; i < n; i++) {
       if (this.playing && this.holdFrames > 0) {
         this.holdFrames--;
@@ -126,6 +133,14 @@ class LiveSoundProcessor extends AudioWorkletProcessor {
       if (this.readAt >= head.samples.length) { this.chunks.shift(); this.readAt = 0; }
     }
     for (let c = 1; c < out.length; c++) out[c].set(first);
+    this.minDepth = Math.min(this.minDepth, this.playing ? this.depth : 0);
+    this.windowFrames += n;
+    if (this.windowFrames >= WINDOW_SECONDS * sampleRate) {
+      const excess = this.minDepth - this.target - this.holdFrames;
+      if (this.playing && excess > SLACK_SECONDS * sampleRate) this.skip(excess);
+      this.windowFrames = 0;
+      this.minDepth = Infinity;
+    }
     this.sinceReport += n;
     if (this.sinceReport >= REPORT_SECONDS * sampleRate) {
       this.sinceReport = 0;

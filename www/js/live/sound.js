@@ -9,8 +9,8 @@
 // 200 ms, and lets the video keep its video-only buffer policy with sound on.
 //
 // Buffer target, recomputed every 50 ms from the worklet's reports:
-//  - a jitter floor of 40 ms, +10 ms after each underflow (at most 150 ms),
-//    -5 ms after 10 s without one;
+//  - a jitter floor of 40 ms, +10 ms after each underflow (at most 120 ms),
+//    -5 ms after 5 s without one;
 //  - lip sync: the audio's glass-to-ear (the context time its head sample
 //    reaches the output, through getOutputTimestamp, minus that sample's
 //    capture time) should equal the video's glass-to-glass (the player's
@@ -22,11 +22,12 @@
 
 const SAMPLE_RATE = 48000;
 const FLOOR_MIN_MS = 40;
-const FLOOR_MAX_MS = 150;
+const FLOOR_MAX_MS = 120;
 const FLOOR_STEP_MS = 10;
-const FLOOR_RELAX_MS = 10000;
+const FLOOR_RELAX_MS = 5000;
 const TARGET_MAX_MS = 400;
-const TARGET_DEADBAND_MS = 5;
+const TARGET_DEADBAND_MS = 5;       // a floor change moves the target by more
+const SYNC_DEADBAND_MS = 20;         // lip sync moves it only when off by more than this
 const LATENCY_WINDOW = 9;            // reports in the median of the audio latency
 const GAP_RESET_US = 100000;         // capture times jump by more: a new decoder timeline
 const MAX_ONSETS = 200;
@@ -218,9 +219,13 @@ export class LiveSound {
       this.floorMs = Math.max(FLOOR_MIN_MS, this.floorMs - 5);
     }
     let want = this.floorMs;
-    if (fixedMs !== null && this.videoLatencyMs !== null) want = Math.max(want, this.videoLatencyMs - fixedMs);
+    let band = TARGET_DEADBAND_MS;
+    if (fixedMs !== null && this.videoLatencyMs !== null && this.videoLatencyMs - fixedMs > want) {
+      want = this.videoLatencyMs - fixedMs;
+      band = SYNC_DEADBAND_MS;
+    }
     want = Math.min(TARGET_MAX_MS, want);
-    if (Math.abs(want - this.targetMs) > TARGET_DEADBAND_MS) {
+    if (Math.abs(want - this.targetMs) > band) {
       this.targetMs = want;
       this.sendTarget();
     }
