@@ -16,7 +16,8 @@
 //    capture time) should equal the video's glass-to-glass (the player's
 //    median of presented frame minus capture, setVideoLatency): the target
 //    is the video's latency minus the audio's fixed part (glass-to-ear minus
-//    what is queued), never under the floor, at most 400 ms.
+//    what is queued), never under the floor, at most 400 ms; it moves when
+//    20 ms off, at most once a second (each move plays silence or skips).
 // Where AudioDecoder, AudioWorklet or the Opus configuration is missing,
 // start fails and the player falls back to sound through MSE.
 
@@ -27,7 +28,8 @@ const FLOOR_STEP_MS = 10;
 const FLOOR_RELAX_MS = 5000;
 const TARGET_MAX_MS = 400;
 const TARGET_DEADBAND_MS = 5;       // a floor change moves the target by more
-const SYNC_DEADBAND_MS = 20;         // lip sync moves it only when off by more than this
+const SYNC_DEADBAND_MS = 20;         // lip sync moves it only when off by more than this,
+const SYNC_INTERVAL_MS = 1000;       // and at most this often (each move is a gap or a skip)
 const LATENCY_WINDOW = 9;            // reports in the median of the audio latency
 const GAP_RESET_US = 100000;         // capture times jump by more: a new decoder timeline
 const MAX_ONSETS = 200;
@@ -68,6 +70,7 @@ export class LiveSound {
     this.targetMs = FLOOR_MIN_MS;
     this.lastUnderflows = 0;
     this.lastUnderflowAt = performance.now();
+    this.lastSyncAt = 0;
     this.counters = { packets: 0, packetsEarly: 0, decoded: 0, decodeErrors: 0, resets: 0 };
     Object.assign(report, { path: 'webcodecs', state: 'starting', onsets: [], counters: this.counters, worklet: null });
     try {
@@ -219,13 +222,15 @@ export class LiveSound {
       this.floorMs = Math.max(FLOOR_MIN_MS, this.floorMs - 5);
     }
     let want = this.floorMs;
-    let band = TARGET_DEADBAND_MS;
+    let sync = false;
     if (fixedMs !== null && this.videoLatencyMs !== null && this.videoLatencyMs - fixedMs > want) {
       want = this.videoLatencyMs - fixedMs;
-      band = SYNC_DEADBAND_MS;
+      sync = true;
     }
     want = Math.min(TARGET_MAX_MS, want);
-    if (Math.abs(want - this.targetMs) > band) {
+    const off = Math.abs(want - this.targetMs);
+    if (sync ? off > SYNC_DEADBAND_MS && now - this.lastSyncAt >= SYNC_INTERVAL_MS : off > TARGET_DEADBAND_MS) {
+      if (sync) this.lastSyncAt = now;
       this.targetMs = want;
       this.sendTarget();
     }
