@@ -5,7 +5,8 @@
 // www/js/live/sound.js (its counters in the player's test hook advance),
 // MSE keeps the video track alone (no audio decoded by the <video>) with
 // the video-only buffer target, and the sound follows the video within the
-// lip-sync bound; muting stops it and unmuting starts it again. Without
+// lip-sync bound, also when the video runs 300 ms behind (a forced buffer
+// target); muting stops it and unmuting starts it again. Without
 // AudioDecoder (deleted from window by an init script, as in browsers
 // without WebCodecs audio) unmuting plays the sound through MSE instead.
 
@@ -119,6 +120,21 @@ test('(a) unmuted, the sound plays through WebCodecs and the worklet; the video 
     assert.equal(await decodedByVideo(page), 0, 'still no audio through the <video>');
     assert.deepEqual(errors, []);
   });
+});
+
+test('(c) the sound waits for a video that runs late', { timeout: patience(120000) }, async (t) => {
+  // A 300 ms video buffer: left to itself the sound would be heard about
+  // 200 ms before the picture shows it.
+  await withDevicePage(async (page, errors) => {
+    await page.getByTestId('live-mute').click();
+    await waitPlayer(page, (q) => q.sound && q.sound.state === 'playing', 'sound playing');
+    const p = await waitPlayer(page, (q) => q.sound.lipSyncMs !== null && q.sound.videoLatencyMs >= 300 &&
+      Math.abs(q.sound.lipSyncMs) <= LIP_SYNC_MS, `lip sync within ${LIP_SYNC_MS} ms of a late video`);
+    const { onsets, ...figures } = p.sound;
+    t.diagnostic(`sound ${JSON.stringify(figures)}`);
+    assert.ok(p.sound.targetMs >= 150, `the sound's target grew to meet the video (${p.sound.targetMs} ms)`);
+    assert.deepEqual(errors, []);
+  }, 'window.doorstepLiveTuning = { start: 0.3, min: 0.3, max: 0.5, adapt: false };');
 });
 
 test('(b) without AudioDecoder, unmuting plays the sound through MSE', { timeout: patience(120000) }, async () => {

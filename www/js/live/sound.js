@@ -65,6 +65,7 @@ export class LiveSound {
     this.nextUs = null;              // capture time the next packet should have
     this.latencies = [];             // recent audio glass-to-ear figures (ms)
     this.fixed = [];                 // recent glass-to-ear minus what was queued (ms)
+    this.arrivals = [];              // recent packets' capture-to-arrival (ms)
     this.videoLatencyMs = null;
     this.floorMs = FLOOR_MIN_MS;
     this.targetMs = FLOOR_MIN_MS;
@@ -148,6 +149,8 @@ export class LiveSound {
   /** One Opus packet (Uint8Array) captured at captureUs (µs since the epoch). */
   push(packet, captureUs, durationUs = 20000) {
     this.counters.packets++;
+    this.arrivals.push(Date.now() - captureUs / 1000);
+    if (this.arrivals.length > 50) this.arrivals.shift();
     if (!this.ready) { this.counters.packetsEarly++; return; }
     if (!this.decoder || this.decoder.state === 'closed') this.configure();
     // The decoder counts its output timestamps on from the first input: a
@@ -203,15 +206,15 @@ export class LiveSound {
     }
     if (msg.type !== 'stats') return;
     const depthMs = (msg.depth / SAMPLE_RATE) * 1000;
-    let fixedMs = null;
     if (msg.headUs !== null && msg.headTime !== null) {
       const latency = this.contextToWallMs(msg.headTime) - msg.headUs / 1000;
       this.latencies.push(latency);
       if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
       this.fixed.push(latency - depthMs);
       if (this.fixed.length > LATENCY_WINDOW) this.fixed.shift();
-      fixedMs = median(this.fixed);
     }
+    // A report without a sample played (an underflow) keeps the last figures.
+    const fixedMs = median(this.fixed);
     const now = performance.now();
     if (msg.counters.underflows > this.lastUnderflows) {
       this.lastUnderflows = msg.counters.underflows;
@@ -238,6 +241,8 @@ export class LiveSound {
     Object.assign(this.report, {
       worklet: msg.counters,
       depthMs: Math.round(depthMs),
+      arrivalMs: { p50: Math.round(median(this.arrivals)), max: Math.round(Math.max(...this.arrivals, 0)) },
+      fixedMs: fixedMs === null ? null : Math.round(fixedMs),
       targetMs: Math.round(this.targetMs),
       floorMs: this.floorMs,
       audioLatencyMs: audioLatency === null ? null : Math.round(audioLatency),
