@@ -138,6 +138,7 @@ export class LivePlayer {
 
   /** WebCodecs sound cannot start here: sound through MSE from now on. */
   soundFailed(why) {
+    if (this.soundPath !== 'webcodecs') return;
     console.warn(`live view of ${this.deviceId}: sound over WebCodecs: ${why}; using MSE`);
     this.stopSound();
     this.soundPath = 'mse';
@@ -263,7 +264,7 @@ export class LivePlayer {
     const av = this.streamHasAudio && this.withAudio && supportedMime(full, MS) !== null;
     const mime = av || !this.streamHasAudio ? full : videoOnlyMime(full);
     const init = av || !this.streamHasAudio ? body : videoOnlyInit(body);
-    this.hook.audio = av || (this.sound !== null && this.streamHasAudio);
+    this.hook.audio = av || (this.soundPath === 'webcodecs' && this.sound !== null && this.streamHasAudio);
     this.hook.mseAudio = av;
     // The same tracks: append the new init segment as is (new resolution).
     // Other tracks (audio came or went): a new MediaSource.

@@ -120,7 +120,8 @@ export class LiveSound {
     this.failed = true;
     this.report.state = 'failed';
     this.report.error = reason;
-    if (this.onFail) this.onFail(reason);
+    // Later, never from inside the constructor: the caller holds this object by then.
+    if (this.onFail) queueMicrotask(() => this.onFail(reason));
   }
 
   stop() {
