@@ -8,7 +8,8 @@
 // lip-sync bound, also when the video runs 300 ms behind (a forced buffer
 // target); muting stops it and unmuting starts it again. Without
 // AudioDecoder (deleted from window by an init script, as in browsers
-// without WebCodecs audio) unmuting plays the sound through MSE instead.
+// without WebCodecs audio), or when it says it cannot decode Opus, unmuting
+// plays the sound through MSE instead.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,4 +150,16 @@ test('(b) without AudioDecoder, unmuting plays the sound through MSE', { timeout
     assert.equal(p.sound, null, 'no WebCodecs sound');
     assert.deepEqual(errors, []);
   }, 'delete window.AudioDecoder;');
+});
+
+test('(d) when AudioDecoder cannot decode Opus, unmuting falls back to MSE', { timeout: patience(120000) }, async () => {
+  await withDevicePage(async (page, errors) => {
+    assert.equal((await player(page)).soundPath, 'webcodecs');
+    await page.getByTestId('live-mute').click();
+    const p = await waitPlayer(page, (q) => q.soundPath === 'mse' && q.audio && q.mseAudio && q.state === 'live',
+      'live view with sound through MSE');
+    assert.equal(p.sound.state, 'failed');
+    await wait(async () => (await decodedByVideo(page)) > 0, { what: 'audio decoded by the <video>' });
+    assert.deepEqual(errors, []);
+  }, 'AudioDecoder.isConfigSupported = async () => ({ supported: false });');
 });

@@ -17,7 +17,10 @@
 //    median of presented frame minus capture, setVideoLatency): the target
 //    is the video's latency minus the audio's fixed part (glass-to-ear minus
 //    what is queued), never under the floor, at most 400 ms; it moves when
-//    20 ms off, at most once a second (each move plays silence or skips).
+//    20 ms off, at most once a second (each move plays silence or skips);
+//  - and the floor gives way when it would make the sound more than 40 ms
+//    later than the video (down to 40 ms): on a busy machine, rather a few
+//    more underflows than sound behind the picture.
 // Where AudioDecoder, AudioWorklet or the Opus configuration is missing,
 // start fails and the player falls back to sound through MSE.
 
@@ -27,6 +30,7 @@ const FLOOR_MAX_MS = 120;
 const FLOOR_STEP_MS = 10;
 const FLOOR_RELAX_MS = 5000;
 const TARGET_MAX_MS = 400;
+const LATE_MAX_MS = 40;              // the floor may make the sound this much later than the video, no more
 const TARGET_DEADBAND_MS = 5;       // a floor change moves the target by more
 const SYNC_DEADBAND_MS = 20;         // lip sync moves it only when off by more than this,
 const SYNC_INTERVAL_MS = 1000;       // and at most this often (each move is a gap or a skip)
@@ -227,9 +231,16 @@ export class LiveSound {
     }
     let want = this.floorMs;
     let sync = false;
-    if (fixedMs !== null && this.videoLatencyMs !== null && this.videoLatencyMs - fixedMs > want) {
-      want = this.videoLatencyMs - fixedMs;
-      sync = true;
+    if (fixedMs !== null && this.videoLatencyMs !== null) {
+      const synced = this.videoLatencyMs - fixedMs;
+      if (synced > want) {
+        want = synced;
+        sync = true;
+      } else {
+        // A floor grown by underflows would put the sound behind the picture:
+        // lip sync wins over smoothness, down to the least floor.
+        want = Math.min(want, Math.max(FLOOR_MIN_MS, synced + LATE_MAX_MS));
+      }
     }
     want = Math.min(TARGET_MAX_MS, want);
     const off = Math.abs(want - this.targetMs);
