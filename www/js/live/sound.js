@@ -9,18 +9,18 @@
 // 200 ms, and lets the video keep its video-only buffer policy with sound on.
 //
 // Buffer target, recomputed every 50 ms from the worklet's reports:
-//  - a jitter floor of 40 ms, +10 ms after each underflow (at most 120 ms),
-//    -5 ms after 5 s without one;
-//  - lip sync: the audio's glass-to-ear (the context time its head sample
-//    reaches the output, through getOutputTimestamp, minus that sample's
-//    capture time) should equal the video's glass-to-glass (the player's
-//    median of presented frame minus capture, setVideoLatency): the target
-//    is the video's latency minus the audio's fixed part (glass-to-ear minus
-//    what is queued), never under the floor, at most 400 ms; it moves when
-//    20 ms off, at most once a second (each move plays silence or skips);
-//  - and the floor gives way when it would make the sound more than 40 ms
-//    later than the video (down to 40 ms): on a busy machine, rather a few
-//    more underflows than sound behind the picture.
+//  - lip sync, while the video's latency is known: the sound's glass-to-ear
+//    (the median over the last 9 reports of when the head sample reaches
+//    the output, its context time mapped through getOutputTimestamp, minus
+//    that sample's capture time) should equal the video's glass-to-glass
+//    (the player's median of presented frame minus capture over 30 frames,
+//    setVideoLatency). When they differ by more than 20 ms the target moves
+//    by the difference (40-400 ms), at most once a second and only after a
+//    full window of reports since the last move (each move plays silence or
+//    skips). Closed on the measured glass-to-ear, it also takes in what
+//    the queue holds above its target when packets come in bursts;
+//  - otherwise a jitter floor of 40 ms, +10 ms after each underflow (at most
+//    120 ms), -5 ms after 5 s without one.
 // Where AudioDecoder, AudioWorklet or the Opus configuration is missing,
 // start fails and the player falls back to sound through MSE.
 
@@ -30,8 +30,7 @@ const FLOOR_MAX_MS = 120;
 const FLOOR_STEP_MS = 10;
 const FLOOR_RELAX_MS = 5000;
 const TARGET_MAX_MS = 400;
-const LATE_MAX_MS = 40;              // the floor may make the sound this much later than the video, no more
-const TARGET_DEADBAND_MS = 5;       // a floor change moves the target by more
+const TARGET_DEADBAND_MS = 5;        // a floor change moves the target by more
 const SYNC_DEADBAND_MS = 20;         // lip sync moves it only when off by more than this,
 const SYNC_INTERVAL_MS = 1000;       // and at most this often (each move is a gap or a skip)
 const LATENCY_WINDOW = 9;            // reports in the median of the audio latency
@@ -76,6 +75,8 @@ export class LiveSound {
     this.lastUnderflows = 0;
     this.lastUnderflowAt = performance.now();
     this.lastSyncAt = 0;
+    this.syncTargetMs = null;        // the lip-sync target, once the video's latency is known
+    this.reportsSinceSync = 0;
     this.counters = { packets: 0, packetsEarly: 0, decoded: 0, decodeErrors: 0, resets: 0 };
     Object.assign(report, { path: 'webcodecs', state: 'starting', onsets: [], counters: this.counters, worklet: null });
     try {
@@ -229,27 +230,25 @@ export class LiveSound {
       this.lastUnderflowAt = now;
       this.floorMs = Math.max(FLOOR_MIN_MS, this.floorMs - 5);
     }
+    const audioLatency = median(this.latencies);
+    this.reportsSinceSync++;
     let want = this.floorMs;
-    let sync = false;
-    if (fixedMs !== null && this.videoLatencyMs !== null) {
-      const synced = this.videoLatencyMs - fixedMs;
-      if (synced > want) {
-        want = synced;
-        sync = true;
-      } else {
-        // A floor grown by underflows would put the sound behind the picture:
-        // lip sync wins over smoothness, down to the least floor.
-        want = Math.min(want, Math.max(FLOOR_MIN_MS, synced + LATE_MAX_MS));
+    if (audioLatency !== null && this.videoLatencyMs !== null) {
+      if (this.syncTargetMs === null) this.syncTargetMs = this.targetMs;
+      const off = this.videoLatencyMs - audioLatency;
+      if (Math.abs(off) > SYNC_DEADBAND_MS && now - this.lastSyncAt >= SYNC_INTERVAL_MS &&
+          this.reportsSinceSync >= LATENCY_WINDOW) {
+        this.syncTargetMs = Math.min(TARGET_MAX_MS, Math.max(FLOOR_MIN_MS, this.syncTargetMs + off));
+        this.lastSyncAt = now;
+        this.reportsSinceSync = 0;
       }
+      want = this.syncTargetMs;
     }
     want = Math.min(TARGET_MAX_MS, want);
-    const off = Math.abs(want - this.targetMs);
-    if (sync ? off > SYNC_DEADBAND_MS && now - this.lastSyncAt >= SYNC_INTERVAL_MS : off > TARGET_DEADBAND_MS) {
-      if (sync) this.lastSyncAt = now;
+    if (Math.abs(want - this.targetMs) > TARGET_DEADBAND_MS) {
       this.targetMs = want;
       this.sendTarget();
     }
-    const audioLatency = median(this.latencies);
     Object.assign(this.report, {
       worklet: msg.counters,
       depthMs: Math.round(depthMs),
