@@ -109,6 +109,10 @@ test('(a) unmuted, the sound plays through WebCodecs and the worklet; the video 
       `lip sync within ${LIP_SYNC_MS} ms`);
     const { onsets, ...figures } = p.sound;
     t.diagnostic(`sound ${JSON.stringify(figures)}`);
+    // The statistics overlay says how late the sound is and how far from the picture.
+    await page.getByTestId('live-stats-toggle').click();
+    const row = page.locator('[data-testid="live-stats"] [data-stat="sound"]');
+    await wait(async () => /^\d+ ms, [+−]\d+ ms from the picture$/.test(await row.textContent()), { what: 'the sound row of the overlay' });
 
     // Mute: the sound stops; unmute: it plays again.
     await page.getByTestId('live-mute').click();
@@ -148,6 +152,8 @@ test('(b) without AudioDecoder, unmuting plays the sound through MSE', { timeout
     const before = await decodedByVideo(page);
     await wait(async () => (await decodedByVideo(page)) > before, { what: 'audio to keep being decoded' });
     assert.equal(p.sound, null, 'no WebCodecs sound');
+    await page.getByTestId('live-stats-toggle').click();
+    assert.equal(await page.locator('[data-testid="live-stats"] [data-stat="sound"]').textContent(), 'through MSE');
     assert.deepEqual(errors, []);
   }, 'delete window.AudioDecoder;');
 });

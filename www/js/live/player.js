@@ -478,6 +478,7 @@ export class LivePlayer {
     if (this.ws && this.socketOpenAt && quiet > 3000 && this.state !== 'waiting') this.setState('waiting');
     const figures = this.stats.figures({ video: this.video, state: this.state, started: this.started,
       target: this.latency.target, bufferedEnd: this.bufferedEnd(), lastCaptureMs: this.lastVideoCaptureMs });
+    figures.sound = !this.hook.audio ? null : this.soundPath === 'mse' ? { path: 'mse' } : this.hook.sound;
     this.hook.stats = this.stats.summary(figures);
     if (this.onStats) this.onStats(figures);
   }
