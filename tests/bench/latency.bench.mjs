@@ -16,8 +16,9 @@
 //   BENCH_RUNS (default 3), BENCH_SECONDS (default 30), BENCH_OPENINGS
 //   (default 12), BENCH_PRESET (default veryfast), BENCH_SIZE (default
 //   1280x720), BENCH_AUDIO=1 (the doorbell also sends Opus audio from a test
-//   tone; the page unmutes before (ii), so the player plays the audio track
-//   too), BENCH_TUNING='{"start":0.08,"min":0.08,"adapt":false}' (override
+//   tone; the page unmutes before (ii), so the player plays sound too: through
+//   WebCodecs and an AudioWorklet in Chromium, the video alone in MSE; see
+//   sound.bench.mjs for glass-to-ear), BENCH_TUNING='{"start":0.08,"min":0.08,"adapt":false}' (override
 //   the player's buffer policy, see www/js/live/latency.js), BENCH_DUMP=FILE
 //   (write the last run's presented frames, as the player's hook reports
 //   them, to FILE as JSON)

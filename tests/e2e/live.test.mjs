@@ -219,37 +219,7 @@ test('(a2) the quality select asks the doorbell for a bitrate', { timeout: patie
   });
 });
 
-test('(b) a doorbell with a microphone plays sound once unmuted', { timeout: patience(90000) }, async (t) => {
-  const began = Date.now();
-  const phases = [];
-  const phase = async (name, page) => {
-    const p = await activePlayer(page, back.id);
-    phases.push(`${name} +${Date.now() - began} ms ${JSON.stringify(p && p.stats)}`);
-  };
-  await withPage(`/devices/${back.id}`, async ({ page, errors }) => {
-    let player = await waitLive(page, back.id);
-    assert.match(player.mime, /opus/i, `the init message announces Opus (${player.mime})`);
-    const video = page.getByTestId('live-player');
-    assert.equal(await video.evaluate((v) => v.muted), true, 'starts muted');
-    // Muted, the player feeds only the video track; unmuting reopens with sound.
-    await phase('live muted', page);
-    await page.getByTestId('live-mute').click();
-    assert.equal(await video.evaluate((v) => v.muted), false);
-    player = await wait(async () => {
-      const p = await activePlayer(page, back.id);
-      return p && p.audio && p.state === 'live' ? p : null;
-    }, { timeout: 20000, what: 'live view with sound' });
-    await phase('live with sound', page);
-    await wait(() => video.evaluate((v) => v.webkitAudioDecodedByteCount > 0), { timeout: 15000, what: 'decoded audio' });
-    await phase('audio decoded', page);
-    await assertPlays(video, 1.5, { page, deviceId: back.id });
-    await phase('played 1.5 s', page);
-    const before = await video.evaluate((v) => v.webkitAudioDecodedByteCount);
-    await wait(async () => (await video.evaluate((v) => v.webkitAudioDecodedByteCount)) > before,
-      { timeout: 10000, what: 'audio to keep being decoded' });
-    assert.deepEqual(scriptErrors(errors), []);
-  }).finally(() => t.diagnostic(`phases: ${phases.join('; ')}`));
-});
+// (b), sound once unmuted, is in live-sound.test.mjs (WebCodecs and the MSE fallback).
 
 test('(c) the live grid plays every doorbell; a tile opens its doorbell', { timeout: patience(90000) }, async () => {
   await withPage('/devices', async ({ page, errors }) => {

@@ -339,11 +339,15 @@ export class Doorbell {
 
   // An ALSA `file` device pair in dir: the microphone reads a
   // generated tone from mic.raw, the speaker writes to speaker.raw.
+  // bursts: { period, length } (s) makes the tone bursts of `length` at
+  // every multiple of `period` (keep it a multiple of 20 ms, so each burst
+  // starts a doorbell packet) with silence between; otherwise it is steady.
   // Returns the doorbelld arguments that select it.
-  static audioDevice(dir, { frequency = 440, seconds = 90, amplitude = 8000 } = {}) {
+  static audioDevice(dir, { frequency = 440, seconds = 90, amplitude = 8000, bursts = null } = {}) {
     const rate = 48000;
     const samples = Buffer.alloc(rate * seconds * 2);
     for (let i = 0; i < rate * seconds; i++) {
+      if (bursts && i % Math.round(bursts.period * rate) >= bursts.length * rate) continue;
       samples.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)), i * 2);
     }
     writeFileSync(join(dir, 'mic.raw'), samples);

@@ -5,7 +5,9 @@
 // past the playhead) and targetMs (the player's) when presented, presentedFrames,
 // dropped, jumps so far; recordings: wall
 // time and seek number) }], firstFrameMs, openedMs, state, mime (the stream's), audio
-// (whether its sound is being played), stats }] }. Each player keeps its last
+// (whether its sound is being played), mseAudio (whether MSE has the audio
+// track), soundPath ('webcodecs' | 'mse'), sound (live sound over WebCodecs:
+// sound.js's figures, worklet counters and onsets), stats }] }. Each player keeps its last
 // 2000 presented frames; the list keeps every running player plus the 10 most
 // recently stopped ones.
 

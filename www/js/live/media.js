@@ -3,8 +3,10 @@
 // decode time and duration of each moof+mdat fragment, so a player knows
 // where every frame lands on the MSE timeline), the codecs string of an init
 // segment (recordings come without the live view's "init" message), a
-// splitter that cuts a byte stream into whole boxes, and the MIME adjustment
-// that finds a codecs string this browser's MediaSource accepts.
+// splitter that cuts a byte stream into whole boxes, the MIME adjustment
+// that finds a codecs string this browser's MediaSource accepts, and, for
+// live sound over WebCodecs (sound.js), the samples (Opus packets) of a
+// fragment and the channel count of an init segment's sound track.
 
 /** Iterate the boxes in bytes[start, end): yields { type, start (of content), end }. */
 function* boxes(bytes, start = 0, end = bytes.length) {
@@ -307,4 +309,62 @@ function wrap(type, children) {
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(body, 8);
   return out;
+}
+
+/**
+ * The samples of a moof+mdat fragment (subarrays of bytes, in order): sizes
+ * from the trun (the whole mdat as one sample when it gives none). The live
+ * view's audio fragments hold one Opus packet each. [] when it is not a
+ * fragment we know.
+ */
+export function fragmentSamples(bytes) {
+  const sizes = [];
+  let mdat = null;
+  for (const box of boxes(bytes)) {
+    if (box.type === 'mdat') { mdat = box; break; }
+    if (box.type !== 'moof') continue;
+    const traf = child(bytes, box, 'traf');
+    const trun = traf && child(bytes, traf, 'trun');
+    if (!trun) return [];
+    const v = trun.view;
+    const flags = v.getUint32(trun.start) & 0xffffff;
+    const count = v.getUint32(trun.start + 4);
+    let at = trun.start + 8;
+    if (flags & 0x001) at += 4;
+    if (flags & 0x004) at += 4;
+    if (!(flags & 0x200)) continue;
+    for (let i = 0; i < count && at + 4 <= trun.end; i++) {
+      if (flags & 0x100) at += 4;
+      sizes.push(v.getUint32(at));
+      at += 4;
+      if (flags & 0x400) at += 4;
+      if (flags & 0x800) at += 4;
+    }
+  }
+  if (!mdat) return [];
+  if (!sizes.length) return mdat.end > mdat.start ? [bytes.subarray(mdat.start, mdat.end)] : [];
+  const out = [];
+  let at = mdat.start;
+  for (const size of sizes) {
+    if (size === 0 || at + size > mdat.end) break;
+    out.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/** Channel count of the first sound track's sample entry in an init segment; 0 without one. */
+export function audioChannelsFromInit(bytes) {
+  for (const moov of boxes(bytes)) {
+    if (moov.type !== 'moov') continue;
+    for (const trak of boxes(bytes, moov.start, moov.end)) {
+      if (trak.type !== 'trak') continue;
+      const entry = sampleEntry(bytes, trak);
+      // AudioSampleEntry: 6 reserved, data_reference_index (2), 8 reserved, channelcount (2).
+      if (entry && (entry.type === 'Opus' || entry.type === 'mp4a') && entry.end - entry.start >= 18) {
+        return entry.view.getUint16(entry.start + 16);
+      }
+    }
+  }
+  return 0;
 }

@@ -1,7 +1,9 @@
 // Live view stats overlay (toggled by the "i" button): latency (from the
 // frame stamp; otherwise estimated from the hub's capture times, labelled
 // "est."), video bitrate received, presented fps, frames dropped by the
-// browser and skipped by the hub, buffer ahead of the playhead, resolution.
+// browser and skipped by the hub, buffer ahead of the playhead, resolution,
+// and, with sound on, how late the sound is heard and how far from the
+// picture (WebCodecs sound) or "through MSE".
 // The element always carries data-latency-ms (for tests); its text is only
 // refreshed while it is shown.
 
@@ -15,9 +17,18 @@ const ROWS = [
   ['skipped', 'Skipped (hub)'],
   ['buffer', 'Buffer'],
   ['resolution', 'Resolution'],
+  ['sound', 'Sound'],
 ];
 
 const ms = (v) => `${Math.round(v)} ms`;
+
+function soundText(sound) {
+  if (!sound) return DASH;
+  if (sound.path === 'mse') return 'through MSE';
+  if (typeof sound.audioLatencyMs !== 'number') return sound.state || DASH;
+  const sync = typeof sound.lipSyncMs === 'number' ? `, ${sound.lipSyncMs >= 0 ? '+' : '−'}${Math.abs(sound.lipSyncMs)} ms from the picture` : '';
+  return `${ms(sound.audioLatencyMs)}${sync}`;
+}
 
 function texts(s) {
   return {
@@ -29,6 +40,7 @@ function texts(s) {
     skipped: s.skipped === null ? DASH : String(s.skipped),
     buffer: s.bufferMs === null ? DASH : `${ms(s.bufferMs)} (target ${ms(s.targetMs)})`,
     resolution: s.width && s.height ? `${s.width}×${s.height}` : DASH,
+    sound: soundText(s.sound),
   };
 }
 

@@ -4,14 +4,20 @@
 // the newest frame (policy and measurements in latency.js; MSE in sink.js).
 // While muted it feeds MSE only the video track (a video-only copy of the
 // init segment; audio fragments skipped): with audio the audio renderer
-// drives the clock and needs twice the buffer. Unmuting reopens with sound.
+// drives the clock and needs twice the buffer. Sound, when unmuted: where
+// WebCodecs AudioDecoder and AudioWorklet exist, the Opus packets are taken
+// out of the audio fragments and played by sound.js (a small worklet queue,
+// lip-synced to the presented video), and MSE keeps the video alone with
+// its low-latency policy; elsewhere (or when that fails to start) unmuting
+// reopens the stream with the audio track in MSE.
 // Reconnects by itself with backoff (0.5 s doubling to 10 s), keeping its
 // MediaSource: each connection's timeline is mapped (timestampOffset) just
 // after what is buffered, so a hub restart that starts its timeline over
 // does not matter. Closes while the tab is hidden. Records presented frames
 // for the stats overlay (stats.js) and the tests (hook.js).
 
-import { parseInit, parseFragment, supportedMime, videoOnlyInit, videoOnlyMime, hasAudio } from './media.js';
+import { parseInit, parseFragment, supportedMime, videoOnlyInit, videoOnlyMime, hasAudio, fragmentSamples, audioChannelsFromInit } from './media.js';
+import { LiveSound, liveSoundSupported } from './sound.js';
 import { MediaSink } from './sink.js';
 import { FrameMonitor } from './stamp.js';
 import { registerPlayer } from './hook.js';
@@ -25,6 +31,7 @@ const KEEP_SECONDS = 10;            // buffer kept behind the playhead
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
 const REMAP_GAP = 0.1;              // s between the old and a remapped timeline
+const VIDEO_LATENCY_WINDOW = 30;    // presented frames in the median the sound is synced to
 const DISCONTINUITY = 1.8;          // frame durations between two frames' starts that MSE still takes as one run (it allows 2)
 
 export class LivePlayer {
@@ -46,7 +53,13 @@ export class LivePlayer {
     this.backoff = BACKOFF_MIN;
     this.retryTimer = null;
     this.media = null;              // the MediaSink, one per MediaSource
-    this.withAudio = false;         // feed the audio track to MSE (only when unmuted)
+    this.withAudio = false;         // feed the audio track to MSE (only when unmuted, on the 'mse' path)
+    this.soundPath = liveSoundSupported() ? 'webcodecs' : 'mse';
+    this.sound = null;              // the LiveSound while unmuted on the 'webcodecs' path
+    this.audioChannels = 0;         // of the stream's sound track (its init segment)
+    this.videoLatencies = [];       // the last presented frames' glass-to-glass (ms)
+    this.hook.soundPath = this.soundPath;
+    this.hook.sound = null;
     this.latency = new LatencyController(video, window.doorstepLiveTuning);
     this.stats = new PlayerStats();
     this.counters = this.stats.counters;
@@ -88,6 +101,7 @@ export class LivePlayer {
     this.video.removeEventListener('error', this.onError);
     this.closeSocket();
     this.teardownMedia();
+    this.stopSound();
     this.monitor.stop();
     this.setState('stopped');
   }
@@ -95,11 +109,42 @@ export class LivePlayer {
   /** Mute/unmute; the first unmute of a stream with sound reopens it with its audio track. */
   setMuted(muted) {
     this.video.muted = muted;
+    if (this.soundPath === 'webcodecs') {
+      if (muted) this.stopSound(); else this.startSound();
+      this.hook.audio = !muted && !!this.streamHasAudio;
+      if (!muted && this.video.paused && this.started) this.play();
+      return;
+    }
     if (this.withAudio !== !muted) {
       this.withAudio = !muted;
       if (this.streamHasAudio && this.media && !this.stopped && this.state !== 'paused') this.reopen();
     }
     if (!muted && this.video.paused && this.started) this.play();
+  }
+
+  /** Unmuted on the 'webcodecs' path: a LiveSound (from the click, so its AudioContext may start). */
+  startSound() {
+    if (this.sound) return;
+    const report = {};
+    this.hook.sound = report;
+    this.sound = new LiveSound({ channels: this.audioChannels || 1, report, onFail: (why) => this.soundFailed(why) });
+  }
+
+  stopSound() {
+    const sound = this.sound;
+    this.sound = null;
+    if (sound) sound.stop();
+  }
+
+  /** WebCodecs sound cannot start here: sound through MSE from now on. */
+  soundFailed(why) {
+    if (this.soundPath !== 'webcodecs') return;
+    console.warn(`live view of ${this.deviceId}: sound over WebCodecs: ${why}; using MSE`);
+    this.stopSound();
+    this.soundPath = 'mse';
+    this.hook.soundPath = 'mse';
+    this.hook.audio = false;
+    this.setMuted(this.video.muted);
   }
 
   /** Start over at once with a fresh connection (new track set); the last picture stays as poster. */
@@ -212,12 +257,15 @@ export class LivePlayer {
     this.streamMime = full;
     this.hook.mime = full;
     this.streamHasAudio = hasAudio(full);
+    this.audioChannels = audioChannelsFromInit(body);
+    if (this.sound) this.sound.setChannels(this.audioChannels);
     const MS = window.MediaSource || window.ManagedMediaSource;
     // Sound only when unmuted and playable here; otherwise the video track alone.
     const av = this.streamHasAudio && this.withAudio && supportedMime(full, MS) !== null;
     const mime = av || !this.streamHasAudio ? full : videoOnlyMime(full);
     const init = av || !this.streamHasAudio ? body : videoOnlyInit(body);
-    this.hook.audio = av;
+    this.hook.audio = av || (this.soundPath === 'webcodecs' && this.sound !== null && this.streamHasAudio);
+    this.hook.mseAudio = av;
     // The same tracks: append the new init segment as is (new resolution).
     // Other tracks (audio came or went): a new MediaSource.
     if (this.media && this.media.mime && this.media.mime !== mime) this.teardownMedia();
@@ -233,6 +281,11 @@ export class LivePlayer {
   }
 
   onFragment(kind, captureUs, body, arrivedMs) {
+    if (kind === KIND_AUDIO && this.soundPath === 'webcodecs') {
+      // One Opus packet per fragment (docs/api.md); played by sound.js, never by MSE.
+      if (this.sound) for (const packet of fragmentSamples(body)) this.sound.push(packet, captureUs);
+      return;
+    }
     if (!this.media || !this.tracks) return;
     const frag = parseFragment(body);
     const track = frag && this.tracks.get(frag.trackId);
@@ -383,7 +436,15 @@ export class LivePlayer {
       captureMs = this.captureByTime.get(Math.round(f.mediaTime * 1000)) ?? null;
       est = true;
     }
-    if (captureMs !== null) this.stats.latency(f.presentedMs - captureMs, est);
+    if (captureMs !== null) {
+      this.stats.latency(f.presentedMs - captureMs, est);
+      this.videoLatencies.push(f.presentedMs - captureMs);
+      if (this.videoLatencies.length > VIDEO_LATENCY_WINDOW) this.videoLatencies.shift();
+      if (this.sound) {
+        const sorted = [...this.videoLatencies].sort((a, b) => a - b);
+        this.sound.setVideoLatency(sorted[(sorted.length - 1) >> 1]);
+      }
+    }
     // With what the browser and the player did so far, so a test can tell a
     // frame lost from frames the compositor showed between two callbacks,
     // frames the browser dropped, and frames a jump skipped.
@@ -417,6 +478,7 @@ export class LivePlayer {
     if (this.ws && this.socketOpenAt && quiet > 3000 && this.state !== 'waiting') this.setState('waiting');
     const figures = this.stats.figures({ video: this.video, state: this.state, started: this.started,
       target: this.latency.target, bufferedEnd: this.bufferedEnd(), lastCaptureMs: this.lastVideoCaptureMs });
+    figures.sound = !this.hook.audio ? null : this.soundPath === 'mse' ? { path: 'mse' } : this.hook.sound;
     this.hook.stats = this.stats.summary(figures);
     if (this.onStats) this.onStats(figures);
   }
