@@ -312,3 +312,39 @@ test('a silent talker that does not read its socket never stalls the link', asyn
   await talk.close();
   await live.close();
 });
+
+test('more than 500 ms of audio at once, to a doorbell that stopped reading its link: the oldest packets are dropped, the talker\'s socket stays responsive', async () => {
+  const talk = await openTalk(admin);
+  talk.start('opus');
+  await talk.waitForState((state) => state.you, 'the floor');
+  const before = await talkStats();
+  const tone = opusTonePackets(1000, 1);
+  // The doorbell stops reading its link: once the socket buffers are full,
+  // the queue's sender waits on the link and the queue overflows.
+  process.kill(doorbell.proc.child.pid, 'SIGSTOP');
+  try {
+    let sequence = 1;
+    const startUs = Date.now() * 1000;
+    let sent = 0;
+    await waitFor(async () => {
+      for (let i = 0; i < 2000; i++, sequence++, sent++) {
+        talk.sendBinary(talkPacket({ sequence, captureUs: startUs + sent * 20000, payload: tone[sent % tone.length] }));
+      }
+      return (await talkStats()).dropped_queue_full > before.dropped_queue_full;
+    }, { what: 'the talk queue overflowing while the link is stalled' });
+    // The connection thread is not held up by the link: a request is answered.
+    talk.stop();
+    await talk.waitForState((state) => state.talker === null, 'the floor given back while the link is stalled');
+    const stats = await talkStats();
+    console.log(`# stalled link: ${sent} packets sent, ${stats.packets_forwarded - before.packets_forwarded} forwarded, ${stats.dropped_queue_full - before.dropped_queue_full} dropped (queue full)`);
+    assert.ok(hub.log.some((line) => /the link is behind, dropped the oldest/.test(line)));
+  } finally {
+    process.kill(doorbell.proc.child.pid, 'SIGCONT');
+  }
+  await talk.close();
+  // The doorbell catches up and its video flows again.
+  const live = new LiveViewer(admin, device.id);
+  await live.opened;
+  await waitFor(() => live.videoFrames().length > 5, { what: 'live video after the link recovered' });
+  await live.close();
+});
