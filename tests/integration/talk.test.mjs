@@ -15,7 +15,7 @@
 //  - a silent talker that does not even read its socket never stalls the
 //    link: the live view keeps receiving video.
 
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,13 @@ before(async () => {
     { what: 'the doorbell online' });
 });
 
+// Every talk socket a test opened is closed after it, pass or fail, so a
+// failing test never leaves the floor taken for the next one.
+const opened = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((talk) => (talk.code === null && talk.refusedStatus === null ? talk.close() : null)));
+});
+
 after(async () => {
   if (doorbell) await doorbell.stop();
   if (hub) await hub.stop();
@@ -70,6 +77,7 @@ async function newViewer(talk) {
 // A talk socket, open, with its first state.
 async function openTalk(client) {
   const talk = new TalkClient(client, device.id);
+  opened.push(talk);
   await talk.opened;
   await talk.waitForState(() => true, 'the first state');
   return talk;
@@ -227,7 +235,8 @@ test('logout closes the talk socket with 1008 and frees the floor', async () => 
   talk.start('opus');
   await watcher.waitForState((state) => state.talker && state.talker.username === viewer.username, 'the viewer talks');
   assert.equal((await viewer.client.api('POST', '/auth/logout')).status, 204);
-  assert.equal(await talk.closed, 1008);
+  await waitFor(() => talk.code !== null, { what: 'the talk socket closed after logout' });
+  assert.equal(talk.code, 1008);
   await watcher.waitForState((state) => state.talker === null, 'the floor free after logout');
   await watcher.close();
 });
@@ -244,7 +253,8 @@ test('withdrawing the talk right closes the talk socket with 1008; the live view
   const withdrawn = await admin.api('PATCH', `/api/v1/users/${viewer.id}`, { json: { talk_devices: [] } });
   assert.equal(withdrawn.status, 200);
   assert.deepEqual(withdrawn.json.talk_devices, []);
-  assert.equal(await talk.closed, 1008);
+  await waitFor(() => talk.code !== null, { what: 'the talk socket closed after the withdrawal' });
+  assert.equal(talk.code, 1008);
   const frames = live.videoFrames().length;
   await waitFor(() => live.videoFrames().length > frames + 5, { what: 'live video after the withdrawal' });
   assert.equal(liveCode, null);
