@@ -358,3 +358,18 @@ test('more than 500 ms of audio at once, to a doorbell that stopped reading its 
   await waitFor(() => live.videoFrames().length > 5, { what: 'live video after the link recovered' });
   await live.close();
 });
+
+test('the state follows the doorbell\'s link; start while it is offline answers offline', async () => {
+  const talk = await openTalk(admin);
+  assert.equal(talk.lastState().doorbell_online, true);
+  await doorbell.stop();
+  doorbell = null;
+  await talk.waitForState((state) => state.doorbell_online === false, 'doorbell_online false after the doorbell stopped');
+  talk.start('opus');
+  await talk.waitFor((t) => t.type === 'error' && t.code === 'offline', 'offline for a start');
+  assert.equal(talk.lastState().talker, null);
+  doorbell = await Doorbell.start({ hub, ...device, fps: 10, audio: { frequency: 300, amplitude: 2000 } });
+  await talk.waitForState((state) => state.doorbell_online === true, 'doorbell_online true after it reconnected');
+  talk.start('opus');
+  await talk.waitForState((state) => state.you, 'the floor once the doorbell is back');
+});
