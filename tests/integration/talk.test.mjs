@@ -134,6 +134,10 @@ test('the talk right: refused without it, granted per doorbell, shown in the use
   assert.equal(outside.status, 400);
   const bad = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { talk_devices: [7] } });
   assert.equal(bad.status, 400);
+  // Both lists at once: a talk doorbell outside the new grants changes nothing.
+  const mixed = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { devices: [], talk_devices: [device.id] } });
+  assert.equal(mixed.status, 400);
+  assert.deepEqual((await admin.api('GET', '/api/v1/users')).json.users.find((u) => u.id === plain.id).devices, [device.id]);
 
   const granted = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { talk_devices: [device.id] } });
   assert.equal(granted.status, 200);
