@@ -20,6 +20,8 @@ class TalkCaptureProcessor extends AudioWorkletProcessor {
     if (this.stopped) return false;
     const channel = inputs[0] && inputs[0][0];
     if (!channel) return true;       // no input yet: the track is not delivering
+    // A frame holds consecutive samples only: after a gap, start afresh.
+    if (this.filled > 0 && this.start + this.filled !== currentFrame) this.filled = 0;
     let offset = 0;
     while (offset < channel.length) {
       if (this.filled === 0) this.start = currentFrame + offset;

@@ -16,20 +16,21 @@ let meCache = null;
 
 /**
  * Whether the signed-in user may talk to device (a device JSON, or just
- * { id }): admins always; others when the hub says can_talk (the device
- * JSON's boolean, or GET /api/v1/me's can_talk list or map).
+ * { id }): admins always; others when the device JSON says can_talk, or
+ * else when GET /api/v1/me lists the doorbell in talk_devices.
  */
 export async function canTalk(device, isAdmin) {
   if (isAdmin) return true;
   if (device && typeof device.can_talk === 'boolean') return device.can_talk;
   try {
-    if (!meCache) meCache = api.get('/api/v1/me');
+    if (!meCache) {
+      meCache = api.get('/api/v1/me');
+      setTimeout(() => { meCache = null; }, 5000);
+    }
     const me = await meCache;
-    setTimeout(() => { meCache = null; }, 5000);
-    const list = me && (me.can_talk ?? (me.user && me.user.can_talk) ?? me.talk_devices ?? (me.user && me.user.talk_devices));
-    if (Array.isArray(list)) return list.includes(device.id);
-    if (list && typeof list === 'object') return Boolean(list[device.id]);
-    return false;
+    const user = (me && me.user) || me || {};
+    const list = Array.isArray(user.talk_devices) ? user.talk_devices : Array.isArray(user.can_talk) ? user.can_talk : null;
+    return Boolean(list && list.includes(device.id));
   } catch {
     meCache = null;
     return false;
