@@ -35,7 +35,7 @@ before(async () => {
   admin = await hub.admin('admin', PASSWORD);
   front = hub.addDevice('Front door');
   garage = hub.addDevice('Garage');      // never connects: offline
-  doorbell = await Doorbell.start({ hub, ...front, size: '320x240', fps: 10, bitrate: 300, audio: { frequency: 440 } });
+  doorbell = await Doorbell.start({ hub, ...front, size: '640x360', fps: 10, bitrate: 300, audio: { frequency: 440 } });
   await wait(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.online, { what: 'the doorbell online' });
   const created = await admin.api('POST', '/api/v1/users', { json: { username: 'guest', password: PASSWORD, role: 'viewer', devices: [front.id, garage.id] } });
   assert.equal(created.status, 201, created.body.toString());
