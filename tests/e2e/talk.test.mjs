@@ -203,8 +203,17 @@ test('a viewer without the talk right has no talk controls and the hub refuses t
     }), front.id);
     assert.equal(outcome, 'refused');
 
-    const granted = await admin.api('PATCH', `/api/v1/users/${viewer.id}`, { json: { talk_devices: [front.id] } });
-    assert.equal(granted.status, 200, granted.body.toString());
+    // The admin grants it in the settings: people and rights.
+    await withPage(admin, '/settings', async ({ page: settings }) => {
+      const row = settings.locator('[data-testid="rights-user"][data-username="guest"]');
+      const talkBox = row.locator(`tr[data-device-id="${front.id}"]`).getByTestId('rights-talk');
+      await talkBox.waitFor();
+      assert.equal(await talkBox.isChecked(), false);
+      assert.equal(await row.locator(`tr[data-device-id="${front.id}"]`).getByTestId('rights-see').isChecked(), true);
+      await talkBox.check();
+      await wait(async () => (await admin.api('GET', '/api/v1/users')).json.users.find((u) => u.username === 'guest').talk_devices.includes(front.id),
+        { what: 'the talk right saved' });
+    });
     await wait(async () => (await page.getByTestId('talk-hold').count()) === 1, { what: 'talk controls after the grant' });
     await waitTalkState(page, 'idle');
     assert.deepEqual(scriptErrors(errors), []);
