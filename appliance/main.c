@@ -35,6 +35,7 @@
 #include "events/event_store.h"
 #include "http/http_server.h"
 #include "http/live_server.h"
+#include "talk/talk_floor.h"
 #include "notify/notify.h"
 #include "recording/reconcile.h"
 #include "recording/retention.h"
@@ -238,6 +239,9 @@ int main(int argc, char **argv)
     hub->authority = authority_start();
     if (hub->authority == NULL)
         goto out;
+    hub->talk = talk_hub_create(hub->registry);
+    if (hub->talk == NULL)
+        goto out;
     hub->event_published = event_push_published;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
@@ -260,6 +264,7 @@ int main(int argc, char **argv)
         event_store_end_stale(db, now - EVENT_ACTIVE_STALE_MS);
         link_server_drop_removed(hub, db);
         live_server_adapt_quality(hub);
+        talk_hub_check_links(hub->talk);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {
             session_purge_expired(db, now);
             last_purge = now;
@@ -278,6 +283,7 @@ out:
     /* After the server: its close handlers unregister their connections. */
     authority_stop(hub->authority);
     hub->authority = NULL;
+    talk_hub_destroy(hub->talk);
     notify_stop(hub->notify);
     chime_stop(hub->chime);
     retention_stop(hub->retention);

@@ -97,6 +97,9 @@ static const char *authority_revoked_reason(sqlite3 *db, const struct authority_
         return "the user's role changed";
     if (entry->device_id[0] != '\0' && !users_can_see_device(db, &session.user, entry->device_id))
         return "the doorbell is no longer granted";
+    if (entry->kind == AUTHORITY_TALK &&
+        !users_can_talk_to_device(db, &session.user, entry->device_id))
+        return "the talk right was withdrawn";
     if (entry->kind == AUTHORITY_EVENT_FEED && !users_is_admin(&session.user) &&
         authority_grants_signature(db, entry->user_id) != entry->grants_signature)
         return "the user's doorbell grants changed";
@@ -130,6 +133,7 @@ static void authority_close(struct authority *authority, uint64_t handle, const 
     log_info("closing a %s of user %lld: %s",
              kind == AUTHORITY_LIVE_VIEW    ? "live view"
              : kind == AUTHORITY_EVENT_FEED ? "event feed"
+             : kind == AUTHORITY_TALK       ? "talk"
                                             : "playback",
              (long long)user_id, reason);
     close(context, reason);

@@ -1,9 +1,9 @@
 /*
- * authority.h - the registry of open long-lived connections (live view and
- * event feed WebSockets, playback streams) with the user, session and
+ * authority.h - the registry of open long-lived connections (live view,
+ * talk and event feed WebSockets, playback streams) with the user, session and
  * doorbell each was opened with, and the thread that ends them when that
  * authority is gone: logout, password change, user removal, role change, a
- * doorbell grant withdrawn, or the session expiring.
+ * doorbell grant or talk right withdrawn, or the session expiring.
  *
  * Changes may come from any connection to the database, the hub's own or
  * the `doorstep` CLI's, so the authority thread does not rely on being told:
@@ -35,6 +35,7 @@ enum authority_kind {
     AUTHORITY_LIVE_VIEW = 0,
     AUTHORITY_EVENT_FEED = 1,
     AUTHORITY_PLAYBACK = 2,
+    AUTHORITY_TALK = 3, /* needs the talk right on the doorbell, not only the grant */
 };
 
 /* Called once, on the authority thread, when a connection lost its

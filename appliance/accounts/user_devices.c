@@ -12,6 +12,8 @@
 #define LOG_MODULE "accounts"
 
 #include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accounts/users.h"
@@ -139,40 +141,60 @@ out:
     return allowed;
 }
 
-/* Withdraw every grant of user_id, inside the caller's transaction. */
-static enum users_status user_devices_clear(sqlite3 *db, int64_t user_id)
+/* Is device_id one of ids (count of them)? */
+static bool user_devices_listed(const char *device_id, const char *const *ids, size_t count)
 {
-    sqlite3_stmt *statement = NULL;
-    enum users_status status = USERS_ERROR;
+    for (size_t i = 0; i < count; i++)
+        if (ids[i] != NULL && strcmp(ids[i], device_id) == 0)
+            return true;
+    return false;
+}
 
-    if (user_devices_prepare(db, "DELETE FROM user_devices WHERE user_id = ?1", &statement) != 0)
-        goto out;
-    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
-        sqlite3_step(statement) != SQLITE_DONE) {
-        log_error("withdrawing grants: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    status = USERS_OK;
-out:
-    sqlite3_finalize(statement);
-    return status;
+struct user_devices_removal {
+    const char *const *keep;
+    size_t keep_count;
+    char (*remove)[USERS_DEVICE_ID_MAX];
+    size_t remove_count, remove_max;
+};
+
+/* users_list_devices callback: note a granted doorbell that is not kept. */
+static int user_devices_note_removal(const char *device_id, void *data)
+{
+    struct user_devices_removal *removal = data;
+
+    if (user_devices_listed(device_id, removal->keep, removal->keep_count))
+        return 0;
+    if (removal->remove_count == removal->remove_max)
+        return 1;
+    snprintf(removal->remove[removal->remove_count++], USERS_DEVICE_ID_MAX, "%s", device_id);
+    return 0;
 }
 
 enum users_status users_set_devices(sqlite3 *db, int64_t user_id, const char *const *device_ids,
                                     size_t count)
 {
     enum users_status status = USERS_ERROR;
+    struct user_devices_removal removal = {device_ids, count, NULL, 0, USERS_GRANTS_MAX};
     struct user user;
 
     assert(db != NULL && (count == 0 || device_ids != NULL));
+    removal.remove = calloc(USERS_GRANTS_MAX, sizeof(*removal.remove));
+    if (removal.remove == NULL) {
+        log_error("setting grants: out of memory");
+        return USERS_ERROR;
+    }
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         log_error("setting grants: %s", sqlite3_errmsg(db));
+        free(removal.remove);
         return USERS_ERROR;
     }
     status = users_find_by_id(db, user_id, &user);
     if (status != USERS_OK)
         goto out;
-    status = user_devices_clear(db, user_id);
+    /* Grants that stay keep their talk right: only the others go. */
+    status = users_list_devices(db, user_id, user_devices_note_removal, &removal);
+    for (size_t i = 0; i < removal.remove_count && status == USERS_OK; i++)
+        status = users_revoke_device(db, user_id, removal.remove[i]);
     for (size_t i = 0; i < count && status == USERS_OK; i++)
         status = users_grant_device(db, user_id, device_ids[i]);
     if (status == USERS_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -182,5 +204,6 @@ enum users_status users_set_devices(sqlite3 *db, int64_t user_id, const char *co
 out:
     if (status != USERS_OK && !sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(removal.remove);
     return status;
 }

@@ -1,8 +1,8 @@
 /*
  * users.h - hub accounts in the users table: creating (including the
  * one-time first admin), authenticating, listing, deleting, changing
- * passwords and roles (users.c), and which doorbells a viewer may see
- * (user_devices.c).
+ * passwords and roles (users.c), which doorbells a viewer may see
+ * (user_devices.c) and speak through (user_talk.c).
  *
  * Any thread may call these with its own SQLite connection
  * (database_thread_connection()); all shared state lives in the database,
@@ -17,9 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define USERS_USERNAME_MAX 64
-#define USERS_ROLE_ADMIN   "admin"
-#define USERS_ROLE_VIEWER  "viewer"
+#define USERS_USERNAME_MAX  64
+#define USERS_ROLE_ADMIN    "admin"
+#define USERS_ROLE_VIEWER   "viewer"
+#define USERS_GRANTS_MAX    256 /* doorbells one request may grant */
+#define USERS_DEVICE_ID_MAX 64  /* a doorbell id, NUL included */
 
 struct user {
     int64_t id;
@@ -38,6 +40,7 @@ enum users_status {
     USERS_NOT_FOUND = 6,        /* no such user (or device, when granting) */
     USERS_LAST_ADMIN = 7,       /* refusing to delete the only admin */
     USERS_BAD_CREDENTIALS = 8,  /* unknown user or wrong password: same answer */
+    USERS_NOT_GRANTED = 9,      /* talk on a doorbell the user may not see */
 };
 
 /* Called once per row by users_list(); return nonzero to stop early. */
@@ -116,9 +119,10 @@ enum users_status users_set_password(sqlite3 *db, int64_t user_id, const char *p
  * USERS_ERROR otherwise. Setting the role a user has is USERS_OK. */
 enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role);
 
-/* Replace a user's doorbell grants with device_ids (count of them), in one
- * transaction (user_devices.c). USERS_NOT_FOUND if the user or one of the
- * doorbells does not exist (nothing changes). */
+/* Replace a user's doorbell grants with device_ids (count of them, at most
+ * USERS_GRANTS_MAX), in one transaction (user_devices.c); a grant that stays
+ * keeps its talk right. USERS_NOT_FOUND if the user or one of the doorbells
+ * does not exist (nothing changes). */
 enum users_status users_set_devices(sqlite3 *db, int64_t user_id, const char *const *device_ids,
                                     size_t count);
 
@@ -134,5 +138,21 @@ enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *
  * must exist (and not be revoked); then admins always, viewers only with a
  * grant. A database error answers false (logged): failing closed. */
 bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id);
+
+/* May user speak through device_id (talk WebSocket)? As
+ * users_can_see_device, but a viewer's grant must carry the talk right.
+ * Fails closed. */
+bool users_can_talk_to_device(sqlite3 *db, const struct user *user, const char *device_id);
+
+/* Call callback for every device id on which user_id holds the talk right
+ * (as a viewer's grant), in id order. USERS_OK or USERS_ERROR. */
+enum users_status users_list_talk_devices(sqlite3 *db, int64_t user_id,
+                                          users_device_callback callback, void *context);
+
+/* Give user_id the talk right on exactly device_ids (count of them), in one
+ * transaction: each must be one of the user's granted doorbells, else
+ * USERS_NOT_GRANTED and nothing changes. USERS_NOT_FOUND without the user. */
+enum users_status users_set_talk_devices(sqlite3 *db, int64_t user_id,
+                                         const char *const *device_ids, size_t count);
 
 #endif

@@ -21,6 +21,7 @@ struct event_push;
 struct chime;
 struct notify;
 struct authority;
+struct talk_hub;
 struct event_row;
 struct mg_context;
 
@@ -38,6 +39,7 @@ struct hub {
     struct chime *chime;         /* indoor chime, NULL when none; own thread */
     struct notify *notify;       /* ntfy and webhook notifications; own thread */
     struct authority *authority; /* closes connections whose authority is gone; own thread */
+    struct talk_hub *talk;       /* talk-back floors and queues (talk/talk_floor.h) */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512];                      /* https://host:port, for printed links */

@@ -51,6 +51,7 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/users", routes_users_list, HTTP_ROUTE_ADMIN},
     {"POST", "/api/v1/users", routes_users_add, HTTP_ROUTE_ADMIN},
     {"PUT", "/api/v1/users/{id}", routes_users_update, HTTP_ROUTE_ADMIN},
+    {"PATCH", "/api/v1/users/{id}", routes_users_update, HTTP_ROUTE_ADMIN},
     {"DELETE", "/api/v1/users/{id}", routes_users_delete, HTTP_ROUTE_ADMIN},
     {"PUT", "/api/v1/users/{id}/password", routes_users_set_password, HTTP_ROUTE_ADMIN},
 };

@@ -33,6 +33,7 @@
 #include "http/http_router.h"
 #include "http/routes.h"
 #include "http/live_server.h"
+#include "http/talk_server.h"
 #include "storage/database.h"
 
 /* civetweb's own diagnostics go to our log. */
@@ -245,6 +246,7 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
     mg_set_request_handler(hub->server, "/", http_server_handle, hub);
     link_server_register(hub);
     live_server_register(hub);
+    talk_server_register(hub);
     log_info("HTTPS listening on %s", ports);
     return 0;
 }

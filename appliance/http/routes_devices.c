@@ -20,6 +20,7 @@
 #include "live/live_stream.h"
 #include "recording/recorder.h"
 #include "storage/database.h"
+#include "talk/talk_floor.h"
 
 /* Add name: milliseconds since the epoch, or null when 0 (never). */
 static void routes_devices_add_time(cJSON *object, const char *name, int64_t ms)
@@ -160,6 +161,36 @@ static cJSON *routes_devices_describe(struct hub *hub, const struct device_recor
     return json;
 }
 
+/* Add the caller's "can_talk" and the doorbell's "talk" figures. */
+static void routes_devices_add_talk(cJSON *json, struct http_request *request,
+                                    const char *device_id)
+{
+    struct talk_stats stats;
+    cJSON *object;
+
+    cJSON_AddBoolToObject(
+        json, "can_talk",
+        users_can_talk_to_device(database_thread_connection(), &request->auth.user, device_id));
+    talk_hub_get_stats(request->hub->talk, device_id, &stats);
+    object = cJSON_AddObjectToObject(json, "talk");
+    if (object == NULL)
+        return;
+    if (stats.talker_id != 0) {
+        cJSON *talker = cJSON_AddObjectToObject(object, "talker");
+        cJSON_AddNumberToObject(talker, "user_id", (double)stats.talker_id);
+        cJSON_AddStringToObject(talker, "username", stats.talker);
+    } else {
+        cJSON_AddNullToObject(object, "talker");
+    }
+    cJSON_AddNumberToObject(object, "sockets", stats.members);
+    cJSON_AddNumberToObject(object, "sessions", (double)stats.sessions);
+    cJSON_AddNumberToObject(object, "packets_in", (double)stats.packets_in);
+    cJSON_AddNumberToObject(object, "packets_forwarded", (double)stats.forwarded);
+    cJSON_AddNumberToObject(object, "dropped_queue_full", (double)stats.dropped_queue_full);
+    cJSON_AddNumberToObject(object, "dropped_invalid", (double)stats.dropped_invalid);
+    cJSON_AddNumberToObject(object, "dropped_offline", (double)stats.dropped_offline);
+}
+
 struct routes_devices_list_context {
     struct http_request *request;
     cJSON *array;
@@ -175,8 +206,10 @@ static int routes_devices_list_one(const struct device_record *record, void *dat
     if (!users_can_see_device(database_thread_connection(), &request->auth.user, record->id))
         return 0;
     json = routes_devices_describe(request->hub, record);
-    if (json != NULL)
+    if (json != NULL) {
+        routes_devices_add_talk(json, request, record->id);
         cJSON_AddItemToArray(context->array, json);
+    }
     return 0;
 }
 
@@ -205,6 +238,7 @@ int routes_devices_get(struct http_request *request)
     json = routes_devices_describe(request->hub, &record);
     if (json == NULL)
         return http_send_error(request, 500, "internal", "out of memory");
+    routes_devices_add_talk(json, request, record.id);
     status = http_send_json(request, 200, json);
     cJSON_Delete(json);
     return status;

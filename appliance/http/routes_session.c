@@ -231,6 +231,9 @@ int routes_users_status_response(struct http_request *request, enum users_status
         return http_send_error(request, 404, "not_found", "no such user");
     case USERS_LAST_ADMIN:
         return http_send_error(request, 409, "last_admin", "the last admin cannot be removed");
+    case USERS_NOT_GRANTED:
+        return http_send_error(request, 400, "bad_request",
+                               "talk_devices must be a subset of the user's devices");
     default:
         return http_send_error(request, 500, "internal", "database error");
     }

@@ -16,16 +16,9 @@
 #include "accounts/authority.h"
 #include "accounts/sessions.h"
 #include "core/hub.h"
+#include "devices/device_store.h"
 #include "http/routes.h"
 #include "storage/database.h"
-
-int routes_users_me(struct http_request *request)
-{
-    cJSON *json = routes_user_json(&request->auth.user);
-    int status = http_send_json(request, 200, json);
-    cJSON_Delete(json);
-    return status;
-}
 
 /* users_list_devices callback: append a device id to a JSON array. */
 static int routes_users_add_device_id(const char *device_id, void *data)
@@ -34,12 +27,52 @@ static int routes_users_add_device_id(const char *device_id, void *data)
     return 0;
 }
 
+struct routes_users_talk_context {
+    struct http_request *request;
+    cJSON *array;
+};
+
+/* device_store_list callback: add the doorbells the caller may talk to. */
+static int routes_users_add_talk_device(const struct device_record *record, void *data)
+{
+    struct routes_users_talk_context *context = data;
+
+    if (users_can_talk_to_device(database_thread_connection(), &context->request->auth.user,
+                                 record->id))
+        cJSON_AddItemToArray(context->array, cJSON_CreateString(record->id));
+    return 0;
+}
+
+/* GET /api/v1/me: the caller, with "talk_devices" (the doorbells they may
+ * speak through now; every doorbell for an admin) and "can_talk" (any). */
+int routes_users_me(struct http_request *request)
+{
+    cJSON *json = routes_user_json(&request->auth.user);
+    struct routes_users_talk_context context = {request,
+                                                cJSON_AddArrayToObject(json, "talk_devices")};
+    int status;
+
+    device_store_list(database_thread_connection(), routes_users_add_talk_device, &context);
+    cJSON_AddBoolToObject(json, "can_talk", cJSON_GetArraySize(context.array) > 0);
+    status = http_send_json(request, 200, json);
+    cJSON_Delete(json);
+    return status;
+}
+
+/* Add "devices" and "talk_devices" (the viewer's grants) to a user object. */
+static void routes_users_add_grants(cJSON *json, int64_t user_id)
+{
+    users_list_devices(database_thread_connection(), user_id, routes_users_add_device_id,
+                       cJSON_AddArrayToObject(json, "devices"));
+    users_list_talk_devices(database_thread_connection(), user_id, routes_users_add_device_id,
+                            cJSON_AddArrayToObject(json, "talk_devices"));
+}
+
 /* users_list callback: append one user with their doorbells. */
 static int routes_users_add_one(const struct user *user, void *data)
 {
     cJSON *json = routes_user_json(user);
-    cJSON *devices = cJSON_AddArrayToObject(json, "devices");
-    users_list_devices(database_thread_connection(), user->id, routes_users_add_device_id, devices);
+    routes_users_add_grants(json, user->id);
     cJSON_AddItemToArray(data, json);
     return 0;
 }
@@ -129,45 +162,67 @@ int routes_users_delete(struct http_request *request)
     return http_send_empty(request, 204, NULL);
 }
 
-/* PUT /api/v1/users/{id} {"role"?, "devices"?: [ids]}: change a user's role
- * and/or replace their doorbell grants. Answers the user as it now is. */
+/* Collect the strings of array (NULL: none) into ids (at most
+ * USERS_GRANTS_MAX); 0, or -1 if it is not an array of strings or too long. */
+static int routes_users_id_list(const cJSON *array, const char **ids, size_t *count)
+{
+    const cJSON *item;
+
+    *count = 0;
+    if (array == NULL)
+        return 0;
+    if (!cJSON_IsArray(array) || cJSON_GetArraySize(array) > USERS_GRANTS_MAX)
+        return -1;
+    cJSON_ArrayForEach(item, array)
+    {
+        if (!cJSON_IsString(item))
+            return -1;
+        ids[(*count)++] = item->valuestring;
+    }
+    return 0;
+}
+
+/* PUT or PATCH /api/v1/users/{id} {"role"?, "devices"?: [ids],
+ * "talk_devices"?: [ids]}: change a user's role and/or replace their
+ * doorbell grants and/or their talk rights (a subset of the grants).
+ * Answers the user as it now is. */
 int routes_users_update(struct http_request *request)
 {
     int64_t id = routes_users_param_id(request);
     cJSON *body = NULL, *answer = NULL;
-    const cJSON *devices, *device;
-    const char *role, *ids[256];
-    size_t count = 0;
+    const cJSON *devices, *talk_devices;
+    const char *role, *ids[USERS_GRANTS_MAX], *talk_ids[USERS_GRANTS_MAX];
+    size_t count = 0, talk_count = 0;
     enum users_status status;
     struct user user;
     int result;
 
     if (id == 0)
         return http_send_error(request, 404, "not_found", "no such user");
-    body = http_read_json(request, 16384);
+    body = http_read_json(request, 32768);
     if (body == NULL)
         return 400;
     role = http_json_string(body, "role");
     devices = cJSON_GetObjectItemCaseSensitive(body, "devices");
+    talk_devices = cJSON_GetObjectItemCaseSensitive(body, "talk_devices");
     if ((role == NULL && cJSON_GetObjectItemCaseSensitive(body, "role") != NULL) ||
-        (devices != NULL && (!cJSON_IsArray(devices) ||
-                             (size_t)cJSON_GetArraySize(devices) > sizeof(ids) / sizeof(ids[0]))) ||
-        (role == NULL && devices == NULL)) {
+        (role == NULL && devices == NULL && talk_devices == NULL)) {
         result = http_send_error(request, 400, "bad_request",
-                                 "role (a string) and/or devices (an array of ids) are needed");
+                                 "role (a string), devices and/or talk_devices (arrays of ids) "
+                                 "are needed");
         goto out;
     }
-    cJSON_ArrayForEach(device, devices)
-    {
-        if (!cJSON_IsString(device)) {
-            result = http_send_error(request, 400, "bad_request", "devices holds doorbell ids");
-            goto out;
-        }
-        ids[count++] = device->valuestring;
+    if (routes_users_id_list(devices, ids, &count) != 0 ||
+        routes_users_id_list(talk_devices, talk_ids, &talk_count) != 0) {
+        result = http_send_error(request, 400, "bad_request",
+                                 "devices and talk_devices hold doorbell ids");
+        goto out;
     }
     status = role != NULL ? users_set_role(database_thread_connection(), id, role) : USERS_OK;
     if (status == USERS_OK && devices != NULL)
         status = users_set_devices(database_thread_connection(), id, ids, count);
+    if (status == USERS_OK && talk_devices != NULL)
+        status = users_set_talk_devices(database_thread_connection(), id, talk_ids, talk_count);
     authority_changed(request->hub->authority);
     if (status == USERS_OK)
         status = users_find_by_id(database_thread_connection(), id, &user);
@@ -177,10 +232,15 @@ int routes_users_update(struct http_request *request)
     }
     audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
                  "user_update", user.username, user.role, request->remote_address);
+    if (talk_devices != NULL) {
+        char *text = cJSON_PrintUnformatted(talk_devices);
+        audit_record(database_thread_connection(), request->auth.user.id,
+                     request->auth.user.username, "talk_grant", user.username,
+                     text != NULL ? text : "", request->remote_address);
+        cJSON_free(text);
+    }
     answer = routes_user_json(&user);
-    devices = cJSON_AddArrayToObject(answer, "devices");
-    users_list_devices(database_thread_connection(), user.id, routes_users_add_device_id,
-                       (void *)devices);
+    routes_users_add_grants(answer, user.id);
     result = http_send_json(request, 200, answer);
 out:
     cJSON_Delete(answer);
