@@ -70,7 +70,7 @@ export class TalkSession {
       level: 0,
       error: null,               // { code, message }
     };
-    this.entry = { deviceId, connection: 'connecting', opens: 0, closeCode: null, state: null, phase: 'idle',
+    this.entry = { deviceId, connection: 'connecting', attempts: 0, opens: 0, closeCode: null, state: null, phase: 'idle',
       codec: null, micOpen: false, packetsSent: 0, packetsDropped: 0, errors: [], bursts: [], startedAt: null };
     const list = hook().sessions;
     list.push(this.entry);
@@ -117,6 +117,7 @@ export class TalkSession {
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.entry.connection = 'connecting';
+    this.entry.attempts++;
     socket.addEventListener('open', () => {
       if (this.socket !== socket) return;
       this.retryMs = RETRY_MIN_MS;
