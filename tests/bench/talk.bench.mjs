@@ -7,8 +7,14 @@
 // threshold after a quiet frame, timed like the packets' header: the
 // packet's capture time plus the sample's offset) to the moment the
 // doorbell wrote the burst's first sample to ALSA (a worker thread watches
-// speaker.raw grow every millisecond; a sample's write time is when the
-// file first held it). Both clocks are this machine's wall clock.
+// speaker.raw grow every millisecond). ALSA's file plugin keeps the last
+// buffer's worth of written frames (the device's buffer size, from the
+// doorbell's "playing to" log line) and writes a frame to the file only once
+// a buffer more has been written after it; so a sample at byte X was
+// written to ALSA when the file grew past X minus the buffer's bytes. Both
+// clocks are this machine's wall clock. Also
+// from the capture to the moment the packet holding it left the browser
+// (capture_to_sent), the browser's share.
 // BENCH_RUNS times over, each with a fresh hub, doorbell and browser.
 // Prints JSON lines; asserts nothing.
 //
@@ -78,9 +84,10 @@ function speakerOnsets(samples) {
   return onsets;
 }
 
-// When the file first held byte `offset` (wall ms), from the growth marks.
-function writtenAt(marks, offset) {
-  const mark = marks.find(([, size]) => size > offset);
+// When the doorbell wrote the sample at byte `offset` to ALSA (wall ms):
+// when the file grew past offset - heldBytes (see above).
+function writtenAt(marks, offset, heldBytes) {
+  const mark = marks.find(([, size]) => size > offset - heldBytes);
   return mark ? mark[0] : null;
 }
 
@@ -120,17 +127,30 @@ async function measure(run) {
     const hubState = (await admin.api('GET', `/api/v1/devices/${device.id}`)).json;
     await context.close();
 
+    const setup = doorbell.log.map((line) => /playing to .* buffer (\d+)/.exec(line)).find(Boolean);
+    if (!setup) throw new Error('the doorbell did not log its speaker buffer size');
+    const heldBytes = Number(setup[1]) * 2;
     const all = readFileSync(speakerPath);
     const samples = samplesOf(all.subarray(startSize - (startSize % 2)));
     const base = startSize - (startSize % 2);
     const captures = entry.bursts.map((us) => us / 1000).sort((a, b) => a - b);
+    // When the packet holding each burst's first sample left the browser.
+    const sent = entry.sent.map(([us, ms]) => [us / 1000, ms]);
+    const sentAfter = (capture) => {
+      const packet = sent.filter(([c]) => c <= capture && capture - c < 60).pop();
+      return packet ? packet[1] - capture : null;
+    };
+    const toSend = captures.map(sentAfter).filter((x) => x !== null).sort((a, b) => a - b);
     const latencies = [];
+    const matched = new Set();
     let unmatched = 0;
     for (const onset of speakerOnsets(samples)) {
-      const at = writtenAt(marks, base + onset * 2);
-      // The burst it belongs to: the newest captured before it was written, within 900 ms.
+      const at = writtenAt(marks, base + onset * 2, heldBytes);
+      // The burst it belongs to: the newest captured before it was written,
+      // within 900 ms, and not already heard (a burst split by a gap counts once).
       const capture = at === null ? undefined : captures.filter((c) => c <= at && at - c < 900).pop();
-      if (capture === undefined) { unmatched++; continue; }
+      if (capture === undefined || matched.has(capture)) { unmatched++; continue; }
+      matched.add(capture);
       latencies.push(at - capture);
     }
     latencies.sort((a, b) => a - b);
@@ -140,7 +160,8 @@ async function measure(run) {
       bursts_captured: captures.length, bursts_heard: latencies.length, unmatched,
       p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)),
       min: round(latencies[0]), max: round(latencies[latencies.length - 1]),
-      packets_sent: entry.packetsSent, hub_talk: hubState.talk || null,
+      capture_to_sent_p50: round(percentile(toSend, 50)), capture_to_sent_p95: round(percentile(toSend, 95)),
+      alsa_buffer_frames: heldBytes / 2, packets_sent: entry.packetsSent, hub_talk: hubState.talk || null,
       speaker_samples: samples.length, speaker_seconds: round(samples.length / RATE),
       target_p50_ms: 150, target_p95_ms: 250,
     };

@@ -6,7 +6,9 @@
 // the floor and gives it back, and sends the microphone's packets while it
 // holds the floor. It owns its socket and its MicCapture (capture.js); the
 // microphone is open only between talk() and stopTalking(). Runs on the
-// page's main thread. window.doorstepTalk is its test and diagnostics hook.
+// page's main thread. window.doorstepTalk is its test and diagnostics hook;
+// with window.doorstepTalkBursts set it also notes each tone burst's capture
+// time and each packet's capture and send times (the talk benchmark).
 
 import { talkPacket } from './packet.js';
 import { MicCapture, chooseCodec, talkUnavailable, meterLevel } from './capture.js';
@@ -14,6 +16,7 @@ import { MicCapture, chooseCodec, talkUnavailable, meterLevel } from './capture.
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
 const MAX_BURSTS = 200;
+const MAX_SENT = 3000;            // [capture us, sent ms] of the last 60 s of packets
 const BURST_THRESHOLD = 0.05;     // |sample| above this after a quiet frame starts a burst
 
 const sessions = new Map();       // device id -> TalkSession
@@ -71,7 +74,7 @@ export class TalkSession {
       error: null,               // { code, message }
     };
     this.entry = { deviceId, connection: 'connecting', attempts: 0, opens: 0, closeCode: null, state: null, phase: 'idle',
-      codec: null, micOpen: false, packetsSent: 0, packetsDropped: 0, errors: [], bursts: [], startedAt: null };
+      codec: null, micOpen: false, packetsSent: 0, packetsDropped: 0, errors: [], bursts: [], sent: [], startedAt: null };
     const list = hook().sessions;
     list.push(this.entry);
     if (list.length > 50) list.splice(0, list.length - 50);
@@ -267,6 +270,10 @@ export class TalkSession {
     if (this.send(talkPacket(codecId, this.sequence, captureUs, samples, payload))) {
       this.sequence = (this.sequence + 1) & 0xffff;
       this.entry.packetsSent++;
+      if (window.doorstepTalkBursts) {
+        this.entry.sent.push([captureUs, performance.timeOrigin + performance.now()]);
+        if (this.entry.sent.length > MAX_SENT) this.entry.sent.shift();
+      }
     } else {
       this.entry.packetsDropped++;
     }
