@@ -71,6 +71,17 @@ static void talk_server_revoke(void *context, const char *reason)
                        sizeof(payload) - 1);
 }
 
+/* Answer a refused upgrade with status and a one-line text. civetweb's
+ * response functions refuse a connection marked as a WebSocket, so the
+ * status line and headers are written as they are; the connection closes. */
+static void talk_server_refuse(struct mg_connection *connection, int status, const char *text)
+{
+    mg_printf(connection,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+              status, mg_get_response_code_text(connection, status), strlen(text), text);
+}
+
 /* civetweb: upgrade request. Returns 0 to accept, 1 to refuse after
  * answering 401 (no session) or 403 (anything else). */
 static int talk_server_on_connect(const struct mg_connection *connection, void *data)
@@ -84,12 +95,12 @@ static int talk_server_on_connect(const struct mg_connection *connection, void *
     int count = 0;
 
     if (!http_parse_route_match(TALK_SERVER_PATTERN, info->local_uri, params, &count)) {
-        mg_send_http_error(writable, 404, "%s", "no such WebSocket");
+        talk_server_refuse(writable, 404, "no such WebSocket\n");
         return 1;
     }
     session = calloc(1, sizeof(*session));
     if (session == NULL) {
-        mg_send_http_error(writable, 503, "%s", "out of memory");
+        talk_server_refuse(writable, 503, "out of memory\n");
         return 1;
     }
     session->hub = hub;
@@ -104,8 +115,8 @@ static int talk_server_on_connect(const struct mg_connection *connection, void *
         int status = session->auth.authenticated ? 403 : 401;
         log_warn("refused talk to %s from %s (%s): %d", session->device_id, session->remote_address,
                  session->auth.authenticated ? session->auth.user.username : "no session", status);
-        mg_send_http_error(writable, status, "%s",
-                           status == 401 ? "log in first" : "no talk right on this doorbell");
+        talk_server_refuse(writable, status,
+                           status == 401 ? "log in first\n" : "no talk right on this doorbell\n");
         free(session);
         return 1;
     }
