@@ -57,8 +57,8 @@ export class MicCapture {
   /**
    * codec: 'opus' | 'pcm16'. onPacket(codecId, captureUs, samples, payload)
    * for each encoded frame; onFrame(floatSamples, captureUs) for each raw
-   * frame (meter, test hook). Call open() from the user's gesture: the
-   * AudioContext is created before the first await.
+   * frame (meter, test hook). Call prepare() in the user's gesture, then
+   * open().
    */
   constructor({ codec, onPacket, onFrame }) {
     this.codec = codec;
@@ -70,15 +70,26 @@ export class MicCapture {
     this.source = null;
     this.encoder = null;
     this.closed = false;
+    this.resumed = null;
     this.baseMs = null;
     this.inputLatencyMs = 0;
   }
 
-  /** Open the microphone and start delivering frames. Rejects with the getUserMedia error (name: NotAllowedError, ...). */
-  async open() {
+  /**
+   * Create and resume the audio context: call synchronously in the user's
+   * gesture (Safari starts audio only there). open() calls it if needed.
+   */
+  prepare() {
+    if (this.context) return;
     const Context = window.AudioContext || window.webkitAudioContext;
     this.context = new Context({ sampleRate: SAMPLE_RATE, latencyHint: 'interactive' });
-    const resumed = this.context.resume();
+    this.resumed = this.context.resume();
+  }
+
+  /** Open the microphone and start delivering frames. Rejects with the getUserMedia error (name: NotAllowedError, ...). */
+  async open() {
+    this.prepare();
+    const resumed = this.resumed;
     this.stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1, sampleRate: SAMPLE_RATE },
       video: false,

@@ -226,6 +226,13 @@ export class TalkSession {
     this.capture = capture;
     // The AudioContext is created inside the gesture; the codec check is
     // cached after the first time, so it rarely waits.
+    try {
+      capture.prepare();
+    } catch (error) {
+      this.capture = null;
+      this.update({ phase: 'idle', error: { code: 'microphone', message: micErrorText(error) } });
+      return;
+    }
     const opening = chooseCodec().then((codec) => {
       capture.codec = codec;
       this.entry.codec = codec;
