@@ -218,6 +218,17 @@ int routes_users_update(struct http_request *request)
                                  "devices and talk_devices hold doorbell ids");
         goto out;
     }
+    /* With both lists, the subset rule is checked before anything is
+     * written, so a refused request changes nothing. */
+    for (size_t i = 0; devices != NULL && i < talk_count; i++) {
+        size_t j = 0;
+        while (j < count && strcmp(ids[j], talk_ids[i]) != 0)
+            j++;
+        if (j == count) {
+            result = routes_users_status_response(request, USERS_NOT_GRANTED, "");
+            goto out;
+        }
+    }
     status = role != NULL ? users_set_role(database_thread_connection(), id, role) : USERS_OK;
     if (status == USERS_OK && devices != NULL)
         status = users_set_devices(database_thread_connection(), id, ids, count);

@@ -15,7 +15,7 @@
 //  - a silent talker that does not even read its socket never stalls the
 //    link: the live view keeps receiving video.
 
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,13 @@ before(async () => {
     { what: 'the doorbell online' });
 });
 
+// Every talk socket a test opened is closed after it, pass or fail, so a
+// failing test never leaves the floor taken for the next one.
+const opened = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((talk) => (talk.code === null && talk.refusedStatus === null ? talk.close() : null)));
+});
+
 after(async () => {
   if (doorbell) await doorbell.stop();
   if (hub) await hub.stop();
@@ -70,6 +77,7 @@ async function newViewer(talk) {
 // A talk socket, open, with its first state.
 async function openTalk(client) {
   const talk = new TalkClient(client, device.id);
+  opened.push(talk);
   await talk.opened;
   await talk.waitForState(() => true, 'the first state');
   return talk;
@@ -126,6 +134,10 @@ test('the talk right: refused without it, granted per doorbell, shown in the use
   assert.equal(outside.status, 400);
   const bad = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { talk_devices: [7] } });
   assert.equal(bad.status, 400);
+  // Both lists at once: a talk doorbell outside the new grants changes nothing.
+  const mixed = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { devices: [], talk_devices: [device.id] } });
+  assert.equal(mixed.status, 400);
+  assert.deepEqual((await admin.api('GET', '/api/v1/users')).json.users.find((u) => u.id === plain.id).devices, [device.id]);
 
   const granted = await admin.api('PATCH', `/api/v1/users/${plain.id}`, { json: { talk_devices: [device.id] } });
   assert.equal(granted.status, 200);
@@ -227,7 +239,8 @@ test('logout closes the talk socket with 1008 and frees the floor', async () => 
   talk.start('opus');
   await watcher.waitForState((state) => state.talker && state.talker.username === viewer.username, 'the viewer talks');
   assert.equal((await viewer.client.api('POST', '/auth/logout')).status, 204);
-  assert.equal(await talk.closed, 1008);
+  await waitFor(() => talk.code !== null, { what: 'the talk socket closed after logout' });
+  assert.equal(talk.code, 1008);
   await watcher.waitForState((state) => state.talker === null, 'the floor free after logout');
   await watcher.close();
 });
@@ -244,7 +257,8 @@ test('withdrawing the talk right closes the talk socket with 1008; the live view
   const withdrawn = await admin.api('PATCH', `/api/v1/users/${viewer.id}`, { json: { talk_devices: [] } });
   assert.equal(withdrawn.status, 200);
   assert.deepEqual(withdrawn.json.talk_devices, []);
-  assert.equal(await talk.closed, 1008);
+  await waitFor(() => talk.code !== null, { what: 'the talk socket closed after the withdrawal' });
+  assert.equal(talk.code, 1008);
   const frames = live.videoFrames().length;
   await waitFor(() => live.videoFrames().length > frames + 5, { what: 'live video after the withdrawal' });
   assert.equal(liveCode, null);
@@ -347,4 +361,19 @@ test('more than 500 ms of audio at once, to a doorbell that stopped reading its 
   await live.opened;
   await waitFor(() => live.videoFrames().length > 5, { what: 'live video after the link recovered' });
   await live.close();
+});
+
+test('the state follows the doorbell\'s link; start while it is offline answers offline', async () => {
+  const talk = await openTalk(admin);
+  assert.equal(talk.lastState().doorbell_online, true);
+  await doorbell.stop();
+  doorbell = null;
+  await talk.waitForState((state) => state.doorbell_online === false, 'doorbell_online false after the doorbell stopped');
+  talk.start('opus');
+  await talk.waitFor((t) => t.type === 'error' && t.code === 'offline', 'offline for a start');
+  assert.equal(talk.lastState().talker, null);
+  doorbell = await Doorbell.start({ hub, ...device, fps: 10, audio: { frequency: 300, amplitude: 2000 } });
+  await talk.waitForState((state) => state.doorbell_online === true, 'doorbell_online true after it reconnected');
+  talk.start('opus');
+  await talk.waitForState((state) => state.you, 'the floor once the doorbell is back');
 });

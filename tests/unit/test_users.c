@@ -2,12 +2,14 @@
  * test_users.c - accounts in SQLite (appliance/accounts/users.c): creation
  * and validation, the one-time first admin (also under a two-thread race on
  * a file database), authentication, listing, deletion, password changes,
- * roles, per-doorbell grants (appliance/accounts/user_devices.c) and the
- * permission check reading the user's current row.
+ * roles, per-doorbell grants (appliance/accounts/user_devices.c), the talk
+ * right (appliance/accounts/user_talk.c) and the permission checks reading
+ * the user's current row.
  *
  * UNIT_SOURCES: tests/unit/support/test_database.c
  * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/sessions.c
  * UNIT_SOURCES: appliance/accounts/user_devices.c
+ * UNIT_SOURCES: appliance/accounts/user_talk.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */
@@ -514,6 +516,65 @@ static void test_current_row_and_roles(void **state)
     assert_int_equal(users_set_devices(db, 9999, NULL, 0), USERS_NOT_FOUND);
 }
 
+/* users_list_talk_devices callback: append the id to a comma list of 64 bytes. */
+static int collect_talk(const char *device_id, void *context)
+{
+    char *list = context;
+    size_t used = strlen(list);
+    snprintf(list + used, 64 - used, "%s,", device_id);
+    return 0;
+}
+
+/* The talk right: only on a viewer's granted doorbells (else
+ * USERS_NOT_GRANTED and nothing changes); kept when the grants are replaced
+ * by a list that still holds the doorbell; gone with the grant; admins
+ * always have it. */
+static void test_talk_right(void **state)
+{
+    sqlite3 *db = *state;
+    struct user admin, viewer;
+    int64_t admin_id = 0, viewer_id = 0;
+    const char *both[] = {"front", "back"};
+    const char *front[] = {"front"};
+    const char *back[] = {"back"};
+    const char *outside[] = {"front", "side"};
+    char list[64] = "";
+
+    assert_int_equal(users_create(db, "admin", TEST_PASSWORD, "admin", &admin_id, NULL, 0),
+                     USERS_OK);
+    assert_int_equal(users_create(db, "viewer", TEST_PASSWORD, "viewer", &viewer_id, NULL, 0),
+                     USERS_OK);
+    assert_int_equal(users_find_by_id(db, admin_id, &admin), USERS_OK);
+    assert_int_equal(users_find_by_id(db, viewer_id, &viewer), USERS_OK);
+    add_device(db, "front");
+    add_device(db, "back");
+    add_device(db, "side");
+
+    assert_true(users_can_talk_to_device(db, &admin, "front"));
+    assert_false(users_can_talk_to_device(db, &admin, "nonexistent"));
+    assert_int_equal(users_set_devices(db, viewer_id, both, 2), USERS_OK);
+    assert_false(users_can_talk_to_device(db, &viewer, "front")); /* seeing is not talking */
+    assert_int_equal(users_set_talk_devices(db, viewer_id, front, 1), USERS_OK);
+    assert_true(users_can_talk_to_device(db, &viewer, "front"));
+    assert_false(users_can_talk_to_device(db, &viewer, "back"));
+    assert_int_equal(users_set_talk_devices(db, viewer_id, outside, 2), USERS_NOT_GRANTED);
+    assert_true(users_can_talk_to_device(db, &viewer, "front")); /* nothing changed */
+    assert_int_equal(users_list_talk_devices(db, viewer_id, collect_talk, list), USERS_OK);
+    assert_string_equal(list, "front,");
+
+    assert_int_equal(users_set_devices(db, viewer_id, front, 1), USERS_OK); /* back goes */
+    assert_true(users_can_talk_to_device(db, &viewer, "front"));            /* talk stays */
+    assert_int_equal(users_set_devices(db, viewer_id, back, 1), USERS_OK);
+    assert_false(users_can_talk_to_device(db, &viewer, "front"));
+    assert_int_equal(users_set_devices(db, viewer_id, front, 1), USERS_OK);
+    assert_false(users_can_talk_to_device(db, &viewer, "front")); /* a new grant: no talk */
+
+    assert_int_equal(users_set_talk_devices(db, viewer_id, front, 1), USERS_OK);
+    assert_int_equal(users_set_talk_devices(db, viewer_id, NULL, 0), USERS_OK);
+    assert_false(users_can_talk_to_device(db, &viewer, "front"));
+    assert_int_equal(users_set_talk_devices(db, 9999, NULL, 0), USERS_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +594,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_password, test_database_setup,
                                         test_database_teardown),
         cmocka_unit_test_setup_teardown(test_devices, test_database_setup, test_database_teardown),
+        cmocka_unit_test_setup_teardown(test_talk_right, test_database_setup,
+                                        test_database_teardown),
         cmocka_unit_test_setup_teardown(test_current_row_and_roles, test_database_setup,
                                         test_database_teardown),
     };
