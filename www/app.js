@@ -6,6 +6,7 @@ import * as api from './js/api.js';
 import { h, replace, icon, toast } from './js/ui.js';
 import { startEventFeed, stopEventFeed } from './js/event-feed.js';
 import { startStorageBanner, stopStorageBanner } from './js/storage-banner.js';
+import { closeAllTalk } from './js/talk/session.js';
 import * as setupPage from './js/pages/setup.js';
 import * as loginPage from './js/pages/login.js';
 import * as devicesPage from './js/pages/devices.js';
@@ -143,9 +144,9 @@ function renderShell(r) {
   document.body.classList.toggle('is-public', Boolean(r.public));
   if (r.public) { header.hidden = true; header.replaceChildren(); return; }
   header.hidden = false;
-  startEventFeed();
   const user = state.session.user || {};
   const admin = user.role === 'admin';
+  startEventFeed({ isAdmin: admin });
   startStorageBanner(admin);
   const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
     NAV.filter((n) => admin || !n.admin).map((n) => h('a', {
@@ -251,6 +252,7 @@ async function doLogout(btn) {
   state.session = { authenticated: false, setup_required: false };
   stopEventFeed();
   stopStorageBanner();
+  closeAllTalk();
   navigate('/login', { replace: true });
   toast('You are signed out.', 'info', 3000);
 }
@@ -260,6 +262,7 @@ function onUnauthorized() {
   state.session = { authenticated: false, setup_required: false };
   stopEventFeed();
   stopStorageBanner();
+  closeAllTalk();
   const { raw, path } = parseHash();
   if (path === '/login') return;
   navigate(`/login?next=${encodeURIComponent(raw)}&expired=1`, { replace: true });

@@ -3,10 +3,13 @@
 // event of the doorbells its user may see. Events the hub says notify
 // (`notify: "sent"`) become a toast linking to that moment of the doorbell's
 // recordings, and a system notification when the tab is hidden and the user
-// allowed them. Pages may listen to every event with onEvent().
+// allowed them. A ring's toast carries talk-back controls
+// (js/talk/controls.js) when the user may talk to that doorbell, and stays
+// while they talk. Pages may listen to every event with onEvent().
 
 import { h, icon } from './ui.js';
 import * as api from './api.js';
+import { createTalkControls, canTalk } from './talk/controls.js';
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
@@ -26,6 +29,8 @@ const WORDS = {
 
 let socket = null;
 let running = false;
+let admin = false;
+const toastTalks = new Set();  // talk controls of open ring toasts
 let retryMs = RETRY_MIN_MS;
 let retryTimer = null;
 const listeners = new Set();
@@ -56,21 +61,34 @@ async function refreshNames() {
   } catch { /* the words fall back to "Doorbell" */ }
 }
 
-function link(event) {
+function eventLink(event) {
   return `#/devices/${encodeURIComponent(event.device_id)}/recordings?t=${encodeURIComponent(event.clip_start_ms)}`;
 }
 
-function showToast(event) {
+async function showToast(event) {
   const region = document.getElementById('toasts');
   if (!region) return;
   const thumb = event.has_snapshot && event.thumbnail_url
     ? h('img', { class: 'event-toast-thumb', src: event.thumbnail_url, alt: '', width: 64, height: 36 }) : null;
-  const item = h('a', { class: ['toast', 'toast-event', `toast-event-${event.event_type}`], href: link(event),
+  const link = h('a', { class: ['toast', 'toast-event', `toast-event-${event.event_type}`], href: eventLink(event),
     role: 'status', 'data-testid': 'event-toast', 'data-event-id': String(event.event_id) },
-    icon(event.event_type === 'ring' ? 'doorbell' : 'info'), thumb,
-    h('span', { text: describeEvent(event) }));
+  icon(event.event_type === 'ring' ? 'doorbell' : 'info'), thumb,
+  h('span', { text: describeEvent(event) }));
+  let item = link;
+  let talk = null;
+  if (event.event_type === 'ring' && await canTalk({ id: event.device_id }, admin) && running) {
+    talk = createTalkControls({ deviceId: event.device_id, name: names.get(event.device_id) || '', isAdmin: admin, variant: 'toast' });
+    toastTalks.add(talk);
+    item = h('div', { class: 'toast toast-talk', 'data-testid': 'ring-toast' }, link, talk.el);
+  }
   region.appendChild(item);
-  setTimeout(() => { item.classList.add('leaving'); setTimeout(() => item.remove(), 250); }, TOAST_MS);
+  const leave = () => {
+    if (talk && talk.active && running) { setTimeout(leave, 1000); return; }
+    if (talk) { talk.stop(); toastTalks.delete(talk); }
+    item.classList.add('leaving');
+    setTimeout(() => item.remove(), 250);
+  };
+  setTimeout(leave, TOAST_MS);
 }
 
 function showSystemNotification(event) {
@@ -79,7 +97,7 @@ function showSystemNotification(event) {
     tag: `doorstep-event-${event.event_id}`,
     icon: '/icons/logo.svg',
   });
-  notification.onclick = () => { window.focus(); window.location.hash = link(event); notification.close(); };
+  notification.onclick = () => { window.focus(); window.location.hash = eventLink(event); notification.close(); };
 }
 
 async function handle(event) {
@@ -116,8 +134,9 @@ function connect() {
   });
 }
 
-/** Open the feed (idempotent): call once signed in. */
-export function startEventFeed() {
+/** Open the feed (idempotent): call once signed in; isAdmin: the user's role (talk in ring toasts). */
+export function startEventFeed({ isAdmin = false } = {}) {
+  admin = Boolean(isAdmin);
   if (running) return;
   running = true;
   refreshNames();
@@ -131,4 +150,6 @@ export function stopEventFeed() {
   if (socket) socket.close();
   socket = null;
   names.clear();
+  for (const talk of toastTalks) talk.stop();
+  toastTalks.clear();
 }

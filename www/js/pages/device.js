@@ -2,7 +2,9 @@
 // latest snapshot as its poster, the snapshot itself, connection status,
 // telemetry and video-stream statistics, polled every 2 s while visible, its
 // recording settings (js/recording-settings.js), and the way to its
-// recordings (#/devices/ID/recordings).
+// recordings (#/devices/ID/recordings). Users with the talk right get the
+// talk-back controls (js/talk/controls.js) under the live view, with the
+// space bar as push-to-talk.
 
 import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
@@ -10,12 +12,16 @@ import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
 import { createRecordingSettings } from '../recording-settings.js';
 import { createMotionSettings } from '../motion-settings.js';
+import { createTalkControls, canTalk } from '../talk/controls.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
 export function mount(main, ctx) {
   const id = ctx.params.id;
   let device = null;
+  let talk = null;
+  let stopped = false;
+  const talkSlot = h('div', { class: 'card card-flush talk-card', hidden: true, 'data-testid': 'talk-card' });
 
   const title = h('h1', { class: 'detail-title', 'data-testid': 'device-name', text: 'Doorbell' });
   const badge = statusBadge();
@@ -41,6 +47,7 @@ export function mount(main, ctx) {
   const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
     h('div', { class: 'detail-main' },
       h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
+      talkSlot,
       h('div', { class: 'card card-flush' }, snap.el),
       section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
@@ -81,6 +88,7 @@ export function mount(main, ctx) {
     refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
     snap.update(d);
     live.setOffline(!d.online);
+    updateTalk(d);
     if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     const t = d.telemetry || {};
     const v = d.video || {};
@@ -112,6 +120,22 @@ export function mount(main, ctx) {
     tick(now);
   }
 
+  // Talk controls while the user may talk to this doorbell (the right can
+  // be granted or withdrawn while the page is open).
+  async function updateTalk(d) {
+    const allowed = await canTalk(d, ctx.isAdmin);
+    if (stopped) return;
+    if (allowed && !talk) {
+      talk = createTalkControls({ deviceId: id, name: d.name || d.id, isAdmin: ctx.isAdmin, variant: 'full', keyboard: true });
+      talkSlot.replaceChildren(talk.el);
+    } else if (!allowed && talk) {
+      talk.stop();
+      talk = null;
+      talkSlot.replaceChildren();
+    }
+    talkSlot.hidden = !talk;
+  }
+
   function tick(now) {
     if (device) { seen.textContent = lastSeenText(device, now); snap.tick(now); }
   }
@@ -127,6 +151,7 @@ export function mount(main, ctx) {
     title.textContent = 'Doorbell';
     missing.hidden = false;
     live.stop();
+    if (talk) { talk.stop(); talk = null; talkSlot.replaceChildren(); talkSlot.hidden = true; }
   }
 
   const poll = poller(async (signal) => {
@@ -139,7 +164,13 @@ export function mount(main, ctx) {
   }, 2000);
   recording.load();
   const ticker = setInterval(() => tick(api.serverNow()), 1000);
-  return () => { poll.stop(); clearInterval(ticker); live.stop(); };
+  return () => {
+    stopped = true;
+    poll.stop();
+    clearInterval(ticker);
+    live.stop();
+    if (talk) talk.stop();
+  };
 }
 
 function section(title, iconName, content) {

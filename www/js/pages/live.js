@@ -1,12 +1,14 @@
 // Live grid (#/live): one compact live player per doorbell this user may
 // see, in a responsive grid; a click on a tile opens that doorbell's page.
 // The list is refreshed every 5 s (tiles come and go with the doorbells);
-// every player stops when the page is left.
+// every player stops when the page is left. Tiles of doorbells the user
+// may talk to carry compact talk-back controls (js/talk/controls.js).
 
 import { h, icon, replace } from '../ui.js';
 import * as api from '../api.js';
 import { poller, devicePath } from '../device-ui.js';
 import { createLiveView } from '../live/view.js';
+import { createTalkControls, canTalk } from '../talk/controls.js';
 
 export function mount(main, ctx) {
   const tiles = new Map();   // id -> { el, view, name }
@@ -58,23 +60,43 @@ function liveTile(device, ctx) {
   const view = createLiveView({ deviceId: device.id, compact: true, name: device.name });
   const name = h('span', { class: 'live-tile-name' });
   const href = `#/devices/${encodeURIComponent(device.id)}`;
-  const el = h('a', { class: 'live-tile card', href, 'data-testid': 'live-tile', 'data-device-id': device.id },
+  const link = h('a', { class: 'live-tile-link', href },
     view.el, h('div', { class: 'live-tile-foot' }, name, icon('chevron-left', 'live-tile-go')));
-  el.addEventListener('click', (e) => {
+  const el = h('div', { class: 'live-tile card', 'data-testid': 'live-tile', 'data-device-id': device.id }, link);
+  link.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
     e.preventDefault();
     ctx.navigate(`/devices/${encodeURIComponent(device.id)}`);
   });
+  let talk = null;
+  let stopped = false;
+  async function updateTalk(d) {
+    const allowed = await canTalk(d, ctx.isAdmin);
+    if (stopped) return;
+    if (allowed && !talk) {
+      talk = createTalkControls({ deviceId: d.id, name: d.name || d.id, isAdmin: ctx.isAdmin, variant: 'compact' });
+      el.append(talk.el);
+    } else if (!allowed && talk) {
+      talk.stop();
+      talk.el.remove();
+      talk = null;
+    }
+  }
   return {
     el,
-    stop: () => view.stop(),
+    stop() {
+      stopped = true;
+      view.stop();
+      if (talk) talk.stop();
+    },
     update(d) {
       const text = d.name || d.id;
       if (name.textContent !== text) name.textContent = text;
-      el.setAttribute('aria-label', `${text}: open the doorbell`);
+      link.setAttribute('aria-label', `${text}: open the doorbell`);
       el.classList.toggle('is-offline', !d.online);
       view.setOffline(!d.online);
       if (d.snapshot_at) view.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
+      updateTalk(d);
     },
   };
 }

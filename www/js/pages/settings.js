@@ -2,13 +2,15 @@
 // for admins the storage of recordings (GET /api/v1/storage: use against the
 // budget, per doorbell, and a warning when retention was cut short), and a
 // the browser's own alerts (system notifications for events while the tab is
-// hidden; open tabs always show a toast), and a few facts about this hub and
-// browser session.
+// hidden; open tabs always show a toast), for admins the people and their
+// rights (js/users-settings.js: which doorbells each viewer sees and talks
+// to), and a few facts about this hub and browser session.
 
 import { h, icon, button, replace, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { fmtBytes, fmtDay, fmtClock } from '../timeline/format.js';
 import { enableSystemNotifications } from '../event-feed.js';
+import { createUsersSettings } from '../users-settings.js';
 
 const ROLE_TEXT = {
   admin: 'Administrator: manages doorbells, users and settings.',
@@ -21,6 +23,7 @@ export function mount(main, ctx) {
   logoutBtn.addEventListener('click', () => ctx.logout(logoutBtn));
 
   const storage = ctx.isAdmin ? storageSection() : null;
+  const rights = ctx.isAdmin ? createUsersSettings() : null;
 
   main.append(h('section', { class: 'page narrow' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Settings' }))),
@@ -36,6 +39,7 @@ export function mount(main, ctx) {
             ' ', ROLE_TEXT[user.role] || '')),
         logoutBtn)),
     storage && storage.el,
+    rights && rights.el,
     alertsSection(),
     h('section', { class: 'card panel' },
       h('h2', { class: 'section-title' }, icon('info'), h('span', { text: 'This hub' })),
@@ -43,7 +47,10 @@ export function mount(main, ctx) {
         row('Address', location.host),
         row('Connection', location.protocol === 'https:' ? 'Encrypted (HTTPS)' : 'Not encrypted'),
         row('Appearance', 'Follows the system’s light or dark mode')))));
-  return storage ? () => storage.stop() : null;
+  return () => {
+    if (storage) storage.stop();
+    if (rights) rights.stop();
+  };
 }
 
 /* Storage of recordings (admins only: viewers get 403 from /api/v1/storage). */
