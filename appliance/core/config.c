@@ -32,6 +32,7 @@ void config_defaults(struct config *config)
     memset(config, 0, sizeof(*config));
     snprintf(config->data_dir, sizeof(config->data_dir), "%s", DOORSTEP_DEFAULT_DATA_DIR);
     snprintf(config->www_dir, sizeof(config->www_dir), "%s", DOORSTEP_DEFAULT_WWW_DIR);
+    snprintf(config->replies_dir, sizeof(config->replies_dir), "%s", DOORSTEP_DEFAULT_REPLIES_DIR);
     snprintf(config->listen, sizeof(config->listen), "8443");
     config->log_level = LOG_LEVEL_INFO;
     /* Every WebSocket (doorbell link or live viewer) holds a civetweb worker
@@ -123,6 +124,9 @@ int config_set(struct config *config, const char *key, const char *value, char *
                            error_size);
     if (strcmp(key, "www_dir") == 0)
         return config_copy(config->www_dir, sizeof(config->www_dir), key, value, error, error_size);
+    if (strcmp(key, "replies_dir") == 0)
+        return config_copy(config->replies_dir, sizeof(config->replies_dir), key, value, error,
+                           error_size);
     if (strcmp(key, "tls_cert") == 0)
         return config_copy(config->tls_cert, sizeof(config->tls_cert), key, value, error,
                            error_size);
@@ -253,6 +257,7 @@ void config_print_usage(const char *program)
            "  -l, --listen ADDR      HTTPS listen address: PORT, ADDR:PORT, [V6]:PORT "
            "(default 8443)\n"
            "  -w, --www-dir DIR      web UI files (default %s)\n"
+           "      --replies-dir DIR  stock quick replies to import (default %s)\n"
            "      --tls-cert FILE    use this PEM certificate instead of a generated one\n"
            "      --tls-key FILE     private key of --tls-cert\n"
            "      --public-host NAME host name shown in printed links\n"
@@ -271,8 +276,9 @@ void config_print_usage(const char *program)
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
            "allowed_hosts, log_level, http_threads, segment_seconds, storage_budget, min_free,\n"
-           "offline_event_seconds, chime_device, alsa_config.\n",
-           program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
+           "offline_event_seconds, chime_device, alsa_config, replies_dir.\n",
+           program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR,
+           DOORSTEP_DEFAULT_REPLIES_DIR);
 }
 
 int config_load(struct config *config, int argc, char **argv)
@@ -295,6 +301,7 @@ int config_load(struct config *config, int argc, char **argv)
         {"offline-event-seconds", required_argument, NULL, 'O'},
         {"chime-device", required_argument, NULL, 'M'},
         {"alsa-config", required_argument, NULL, 'L'},
+        {"replies-dir", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
@@ -302,7 +309,7 @@ int config_load(struct config *config, int argc, char **argv)
         ['C'] = "tls_cert",       ['K'] = "tls_key",     ['P'] = "public_host",
         ['A'] = "allowed_host",   ['v'] = "log_level",   ['S'] = "segment_seconds",
         ['B'] = "storage_budget", ['F'] = "min_free",    ['O'] = "offline_event_seconds",
-        ['M'] = "chime_device",   ['L'] = "alsa_config",
+        ['M'] = "chime_device",   ['L'] = "alsa_config", ['R'] = "replies_dir",
     };
     const char *config_file = NULL;
     char error[1024];
