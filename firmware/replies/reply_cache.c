@@ -118,7 +118,7 @@ static void reply_cache_prune_files_locked(struct reply_cache *cache, uint32_t r
             unlink(path); /* more than we ever keep: someone else's, or a crash's */
             continue;
         }
-        snprintf(files[count].name, sizeof(files[count].name), "%s", item->d_name);
+        snprintf(files[count].name, sizeof(files[count].name), "%.63s", item->d_name);
         files[count++].modified = status.st_mtime;
     }
     closedir(directory);
