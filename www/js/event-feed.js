@@ -7,6 +7,7 @@
 
 import { h, icon } from './ui.js';
 import * as api from './api.js';
+import { listReplies, replyButtons } from './quick-replies.js';
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
@@ -70,7 +71,16 @@ function showToast(event) {
     icon(event.event_type === 'ring' ? 'doorbell' : 'info'), thumb,
     h('span', { text: describeEvent(event) }));
   region.appendChild(item);
-  setTimeout(() => { item.classList.add('leaving'); setTimeout(() => item.remove(), 250); }, TOAST_MS);
+  // A ring: the quick replies to answer with, in their own box beside the link.
+  let replies = null;
+  if (event.event_type === 'ring') {
+    replies = h('div', { class: ['toast', 'toast-replies'], 'data-testid': 'ring-toast-replies' });
+    region.appendChild(replies);
+    listReplies().then((list) => replies.replaceChildren(...replyButtons(event.device_id, list)));
+  }
+  setTimeout(() => {
+    for (const el of [item, replies]) if (el) { el.classList.add('leaving'); setTimeout(() => el.remove(), 250); }
+  }, TOAST_MS);
 }
 
 function showSystemNotification(event) {
