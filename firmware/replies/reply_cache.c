@@ -82,14 +82,15 @@ static void reply_cache_path(const struct reply_cache *cache, uint32_t reply_id,
     snprintf(out, size, "%s/%u-%u.clip", cache->directory, reply_id, version);
 }
 
-/* Remove the files beyond the newest REPLY_CACHE_MAX_ENTRIES and the other
- * versions of reply_id. Lock held (it orders the writers). */
+/* Remove the other versions of reply_id, and the oldest files (by
+ * modification time) beyond REPLY_CACHE_MAX_ENTRIES with the one of
+ * reply_id. Lock held (it orders the writers). */
 static void reply_cache_prune_files_locked(struct reply_cache *cache, uint32_t reply_id,
                                            uint32_t version)
 {
     struct {
         char name[64];
-        time_t modified;
+        struct timespec modified;
     } files[REPLY_CACHE_MAX_ENTRIES * 2];
     int count = 0;
     char path[REPLY_CACHE_PATH_MAX + 80];
@@ -108,9 +109,10 @@ static void reply_cache_prune_files_locked(struct reply_cache *cache, uint32_t r
             strcmp(tail, "clip") != 0 || strlen(item->d_name) >= sizeof(files[0].name))
             continue;
         snprintf(path, sizeof(path), "%s/%.63s", cache->directory, item->d_name);
-        if (id == reply_id && found_version != version) {
-            unlink(path);
-            continue;
+        if (id == reply_id) {
+            if (found_version != version)
+                unlink(path);
+            continue; /* the clip just written stays: the others make room */
         }
         if (stat(path, &status) != 0)
             continue;
@@ -119,13 +121,15 @@ static void reply_cache_prune_files_locked(struct reply_cache *cache, uint32_t r
             continue;
         }
         snprintf(files[count].name, sizeof(files[count].name), "%.63s", item->d_name);
-        files[count++].modified = status.st_mtime;
+        files[count++].modified = status.st_mtim;
     }
     closedir(directory);
-    while (count > REPLY_CACHE_MAX_ENTRIES) {
+    while (count > REPLY_CACHE_MAX_ENTRIES - 1) {
         int oldest = 0;
         for (int i = 1; i < count; i++)
-            if (files[i].modified < files[oldest].modified)
+            if (files[i].modified.tv_sec < files[oldest].modified.tv_sec ||
+                (files[i].modified.tv_sec == files[oldest].modified.tv_sec &&
+                 files[i].modified.tv_nsec < files[oldest].modified.tv_nsec))
                 oldest = i;
         snprintf(path, sizeof(path), "%s/%.63s", cache->directory, files[oldest].name);
         unlink(path);
