@@ -65,11 +65,14 @@ COMMON_INCLUDE_LINK := $(INCLUDE_ROOT)/common
 CPPFLAGS_ALL = -D_GNU_SOURCE $(DEBUG_FLAGS) $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -I$(CIVETWEB_SOURCE)/include \
     -DDOORSTEP_DEFAULT_CONFIG='"$(SYSCONFDIR)/doorstepd.conf"' \
     -DDOORSTEP_DEFAULT_DATA_DIR='"$(STATEDIR)"' \
-    -DDOORSTEP_DEFAULT_WWW_DIR='"$(PREFIX)/share/doorstep/www"' 
+    -DDOORSTEP_DEFAULT_WWW_DIR='"$(PREFIX)/share/doorstep/www"' \
+    -DDOORSTEP_DEFAULT_REPLIES_DIR='"$(PREFIX)/share/doorstep/replies"' \
+    -I/usr/include/opus
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
-HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopus -lasound -lpthread -ldl -lm
+HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
+    -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
 FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
@@ -93,6 +96,8 @@ FIRMWARE_ARCHIVE := $(BUILD)/lib/libdoorstep_firmware.a
 COMMON_ARCHIVE := $(BUILD)/lib/libdoorstep_common.a
 
 PROGRAMS := $(BUILD)/doorstepd $(BUILD)/doorstep $(BUILD)/doorbelld
+# The stock quick replies, spoken by espeak-ng (the hub imports them at start).
+STOCK_REPLIES := $(BUILD)/replies/.made
 
 UNIT_TEST_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SOURCES))
@@ -120,7 +125,11 @@ help:
 
 all: programs
 
-programs: $(PROGRAMS)
+programs: $(PROGRAMS) $(STOCK_REPLIES)
+
+$(STOCK_REPLIES): scripts/make-stock-replies.sh
+	$(call say,GEN,$(dir $@))
+	$(Q)scripts/make-stock-replies.sh $(dir $@) && touch $@
 
 deps:
 	@scripts/deps.sh
@@ -203,7 +212,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJ
 unit-tests: $(UNIT_TESTS)
 
 # libFuzzer harnesses: clang, always with ASan+UBSan, own object set.
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DDOORSTEP_DEBUG -Iappliance -Ifirmware -Ibuild/include \
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DDOORSTEP_DEBUG -Iappliance -Ifirmware -Ibuild/include -I/usr/include/opus \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP) build/include/common
 	@mkdir -p $(dir $@)
@@ -275,6 +284,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doorstep/www $(DESTDIR)$(PREFIX)/share/doorstep/db/migrations
 	cp -R www/. $(DESTDIR)$(PREFIX)/share/doorstep/www/
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/doorstep/db/migrations/
+	install -d $(DESTDIR)$(PREFIX)/share/doorstep/replies
+	install -m 0644 $(BUILD)/replies/*.wav $(DESTDIR)$(PREFIX)/share/doorstep/replies/
 	install -d $(DESTDIR)$(SYSCONFDIR)
 	test -e $(DESTDIR)$(SYSCONFDIR)/doorstepd.conf || \
 	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@STATEDIR@|$(STATEDIR)|g' \

@@ -32,6 +32,7 @@
 #include "http/link_server.h"
 #include "devices/event_intake.h"
 #include "http/event_push.h"
+#include "replies/reply_stock.h"
 #include "events/event_store.h"
 #include "http/http_server.h"
 #include "http/live_server.h"
@@ -208,6 +209,10 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+
+    /* Stock quick replies: spoken at build time, encoded once here. */
+    if (reply_stock_import(db, hub->config.replies_dir, hub->config.data_dir) < 0)
+        log_warn("importing the stock quick replies failed; continuing without them");
 
     if (hub->config.public_host[0] != '\0')
         extra_names[extra_count++] = hub->config.public_host;

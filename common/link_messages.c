@@ -152,6 +152,7 @@ static const struct link_field link_event_fields[] = {
      .offset = offsetof(struct link_event, boxes),
      .size = sizeof(((struct link_event *)0)->boxes),
      .array = &link_event_boxes},
+    LINK_OPTIONAL(link_event, auto_reply, LINK_FIELD_UINT32, 0, UINT32_MAX, 0),
 };
 
 static const struct link_layout link_event_layout = {
@@ -209,8 +210,21 @@ static int link_check_command(const void *in, char *error, size_t error_size)
         if (command->motion == NULL || !cJSON_IsObject(command->motion))
             return link_field_error(error, error_size, "motion", "not an object");
         return 0;
+    case LINK_COMMAND_QUICK_REPLY:
+        if (command->reply_id == 0)
+            return link_field_error(error, error_size, "reply_id", "must be at least 1");
+        if (command->reply_version == 0)
+            return link_field_error(error, error_size, "version", "must be at least 1");
+        return 0;
+    case LINK_COMMAND_AUTO_REPLY:
+        if (command->reply_id != 0 && command->reply_version == 0)
+            return link_field_error(error, error_size, "version", "must be at least 1");
+        if (command->reply_id != 0 && (command->delay_s < 1 || command->delay_s > 600))
+            return link_field_error(error, error_size, "delay_s", "must be 1..600");
+        return 0;
     case LINK_COMMAND_KEYFRAME:
     case LINK_COMMAND_SNAPSHOT:
+    case LINK_COMMAND_ANSWERED:
         return 0;
     }
     return link_field_error(error, error_size, "cmd", "unknown command");
@@ -237,6 +251,20 @@ static const struct link_field link_snapshot_fields[] = {
     LINK_OPTIONAL(link_command, request_id, LINK_FIELD_UINT32, 0, UINT32_MAX, 0),
 };
 
+static const struct link_field link_quick_reply_fields[] = {
+    LINK_REQUIRED(link_command, reply_id, LINK_FIELD_UINT32, 1, UINT32_MAX),
+    LINK_FIELD(link_command, reply_version, "version", LINK_FIELD_UINT32, LINK_FIELD_REQUIRED, 1,
+               UINT32_MAX, 0),
+};
+
+/* reply_id 0 turns auto-reply off; version and delay_s then default to 0. */
+static const struct link_field link_auto_reply_fields[] = {
+    LINK_REQUIRED(link_command, reply_id, LINK_FIELD_UINT32, 0, UINT32_MAX),
+    LINK_FIELD(link_command, reply_version, "version", LINK_FIELD_UINT32, LINK_FIELD_OPTIONAL, 0,
+               UINT32_MAX, 0),
+    LINK_OPTIONAL(link_command, delay_s, LINK_FIELD_INT, 0, 600, 0),
+};
+
 static const struct link_field link_set_motion_fields[] = {
     LINK_REQUIRED(link_command, motion, LINK_FIELD_OBJECT, 0, 0),
 };
@@ -257,7 +285,14 @@ static const struct link_field *link_command_parameters(const void *in, size_t *
     case LINK_COMMAND_SET_MOTION:
         *count_out = LINK_COUNT(link_set_motion_fields);
         return link_set_motion_fields;
+    case LINK_COMMAND_QUICK_REPLY:
+        *count_out = LINK_COUNT(link_quick_reply_fields);
+        return link_quick_reply_fields;
+    case LINK_COMMAND_AUTO_REPLY:
+        *count_out = LINK_COUNT(link_auto_reply_fields);
+        return link_auto_reply_fields;
     case LINK_COMMAND_KEYFRAME:
+    case LINK_COMMAND_ANSWERED:
         *count_out = 0;
         return link_command_fields; /* no parameters: an empty table */
     }

@@ -55,6 +55,8 @@ static const char *link_type_lookup(uint8_t type)
         return "talk_audio";
     case LINK_COMMAND_RESULT:
         return "command_result";
+    case LINK_QUICK_REPLY_DATA:
+        return "quick_reply_data";
     default:
         return NULL;
     }
@@ -97,6 +99,8 @@ size_t link_type_max_message_size(uint8_t type)
 {
     if (type == LINK_AUDIO || type == LINK_TALK_AUDIO)
         return LINK_MAX_AUDIO_SIZE;
+    if (type == LINK_QUICK_REPLY_DATA)
+        return LINK_HEADER_SIZE + LINK_QUICK_REPLY_DATA_HEADER + LINK_QUICK_REPLY_CHUNK_MAX;
     if (link_type_is_json(type))
         return LINK_MAX_JSON_SIZE;
     return LINK_MAX_MESSAGE_SIZE;
@@ -112,10 +116,10 @@ static const char *const link_event_type_names[] = {
 
 /* Indexed by enum link_command_type; reserved numbers have no name. */
 static const char *const link_command_type_names[] = {
-    [LINK_COMMAND_SET_VIDEO] = "set_video",
-    [LINK_COMMAND_KEYFRAME] = "keyframe",
-    [LINK_COMMAND_SNAPSHOT] = "snapshot",
-    [LINK_COMMAND_SET_MOTION] = "set_motion",
+    [LINK_COMMAND_SET_VIDEO] = "set_video",   [LINK_COMMAND_KEYFRAME] = "keyframe",
+    [LINK_COMMAND_SNAPSHOT] = "snapshot",     [LINK_COMMAND_QUICK_REPLY] = "quick_reply",
+    [LINK_COMMAND_SET_MOTION] = "set_motion", [LINK_COMMAND_AUTO_REPLY] = "auto_reply",
+    [LINK_COMMAND_ANSWERED] = "answered",
 };
 #define LINK_COMMAND_TYPE_COUNT                                                                    \
     (sizeof(link_command_type_names) / sizeof(link_command_type_names[0]))
@@ -590,4 +594,58 @@ cJSON *link_build_auth(const struct link_auth *auth)
 {
     assert(auth != NULL);
     return link_build_hex_object("mac", auth->mac, sizeof(auth->mac));
+}
+
+/* Big-endian u32 at data. */
+static uint32_t link_read_u32(const uint8_t *data)
+{
+    return ((uint32_t)data[0] << 24) | ((uint32_t)data[1] << 16) | ((uint32_t)data[2] << 8) |
+           data[3];
+}
+
+/* Big-endian u32 to out. */
+static void link_write_u32(uint32_t value, uint8_t *out)
+{
+    out[0] = (uint8_t)(value >> 24);
+    out[1] = (uint8_t)(value >> 16);
+    out[2] = (uint8_t)(value >> 8);
+    out[3] = (uint8_t)value;
+}
+
+/* See link_protocol.h. */
+int link_quick_reply_data_parse(const struct link_message *message,
+                                struct link_quick_reply_data *out, char *error, size_t error_size)
+{
+    memset(out, 0, sizeof(*out));
+    if (message->header.type != LINK_QUICK_REPLY_DATA) {
+        error_text_set(error, error_size, "not quick_reply_data");
+        return -1;
+    }
+    if (message->payload_size <= LINK_QUICK_REPLY_DATA_HEADER ||
+        message->payload_size > LINK_QUICK_REPLY_DATA_HEADER + LINK_QUICK_REPLY_CHUNK_MAX) {
+        error_text_set(error, error_size, "quick_reply_data: chunk size out of range");
+        return -1;
+    }
+    out->reply_id = message->header.sequence;
+    out->version = link_read_u32(message->payload);
+    out->offset = link_read_u32(message->payload + 4);
+    out->total = link_read_u32(message->payload + 8);
+    out->chunk = message->payload + LINK_QUICK_REPLY_DATA_HEADER;
+    out->chunk_size = message->payload_size - LINK_QUICK_REPLY_DATA_HEADER;
+    if (out->reply_id == 0 || out->total == 0 || out->total > LINK_QUICK_REPLY_MAX_TOTAL ||
+        out->offset >= out->total || out->chunk_size > out->total - out->offset) {
+        error_text_set(error, error_size, "quick_reply_data: id, offset or total out of range");
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    return 0;
+}
+
+/* See link_protocol.h. */
+void link_quick_reply_data_header_encode(uint32_t version, uint32_t offset, uint32_t total,
+                                         uint8_t out[LINK_QUICK_REPLY_DATA_HEADER])
+{
+    link_write_u32(version, out);
+    link_write_u32(offset, out + 4);
+    link_write_u32(total, out + 8);
 }

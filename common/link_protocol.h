@@ -44,19 +44,20 @@
 #define LINK_ERROR_CODE_SHUTDOWN            "shutdown"    /* the hub is stopping */
 
 enum link_type {
-    LINK_HELLO = 0x01,          /* up,   JSON: device_id, firmware, protocol */
-    LINK_CHALLENGE = 0x02,      /* down, JSON: nonce (64 hex chars) */
-    LINK_AUTH = 0x03,           /* up,   JSON: mac (64 hex chars), see link_auth_compute_mac */
-    LINK_WELCOME = 0x04,        /* down, JSON: name, settings */
-    LINK_ERROR = 0x05,          /* both, JSON: code, reason; the sender closes afterwards */
-    LINK_VIDEO = 0x10,          /* up,   H.264 Annex B access unit */
-    LINK_AUDIO = 0x11,          /* up,   one Opus packet */
-    LINK_SNAPSHOT = 0x12,       /* up,   JPEG; sequence = request or event id, see link_hello */
-    LINK_EVENT = 0x20,          /* up,   JSON: see struct link_event */
-    LINK_TELEMETRY = 0x21,      /* up,   JSON: see struct link_telemetry */
-    LINK_COMMAND = 0x30,        /* down, JSON: see struct link_command */
-    LINK_TALK_AUDIO = 0x31,     /* down, one Opus packet */
-    LINK_COMMAND_RESULT = 0x32, /* up,   JSON: id, ok, reason */
+    LINK_HELLO = 0x01,            /* up,   JSON: device_id, firmware, protocol */
+    LINK_CHALLENGE = 0x02,        /* down, JSON: nonce (64 hex chars) */
+    LINK_AUTH = 0x03,             /* up,   JSON: mac (64 hex chars), see link_auth_compute_mac */
+    LINK_WELCOME = 0x04,          /* down, JSON: name, settings */
+    LINK_ERROR = 0x05,            /* both, JSON: code, reason; the sender closes afterwards */
+    LINK_VIDEO = 0x10,            /* up,   H.264 Annex B access unit */
+    LINK_AUDIO = 0x11,            /* up,   one Opus packet */
+    LINK_SNAPSHOT = 0x12,         /* up,   JPEG; sequence = request or event id, see link_hello */
+    LINK_EVENT = 0x20,            /* up,   JSON: see struct link_event */
+    LINK_TELEMETRY = 0x21,        /* up,   JSON: see struct link_telemetry */
+    LINK_COMMAND = 0x30,          /* down, JSON: see struct link_command */
+    LINK_TALK_AUDIO = 0x31,       /* down, one Opus packet */
+    LINK_COMMAND_RESULT = 0x32,   /* up,   JSON: id, ok, reason */
+    LINK_QUICK_REPLY_DATA = 0x33, /* down, a chunk of a quick reply clip, see below */
 };
 
 struct link_header {
@@ -164,6 +165,7 @@ struct link_event {
     int active;   /* 1 = started/ongoing, 0 = ended */
     int box_count;
     struct link_box boxes[LINK_MAX_BOXES];
+    uint32_t auto_reply; /* a ring the doorbell answered itself with this quick reply; 0 none */
 };
 
 struct link_telemetry {
@@ -177,14 +179,18 @@ struct link_telemetry {
 /*
  * Commands the hub sends and the doorbell carries out; on the wire a command is
  * its name ("cmd"). The numbers are stable: 0, 1 and 5..9 belonged to commands
- * that nothing sent (stream_on, stream_off, settings, quick_reply, chime,
- * reboot, firmware_update) and stay reserved, so a number never changes meaning.
+ * that nothing sent (stream_on, stream_off, settings, chime, reboot,
+ * firmware_update) and stay reserved, so a number never changes meaning;
+ * 6 is quick_reply, as it always was.
  */
 enum link_command_type {
     LINK_COMMAND_SET_VIDEO = 2,   /* bitrate_kbps, width, height, fps (0 = unchanged) */
     LINK_COMMAND_KEYFRAME = 3,    /* the next access unit is an IDR */
     LINK_COMMAND_SNAPSHOT = 4,    /* request_id echoed in LINK_SNAPSHOT.sequence */
+    LINK_COMMAND_QUICK_REPLY = 6, /* reply_id, version: play a cached quick reply */
     LINK_COMMAND_SET_MOTION = 10, /* motion: motion settings object (common/motion_config.h) */
+    LINK_COMMAND_AUTO_REPLY = 11, /* reply_id (0 = none), version, delay_s: after a ring */
+    LINK_COMMAND_ANSWERED = 12,   /* someone opened live view: no auto-reply to this ring */
 };
 
 struct link_command {
@@ -196,6 +202,9 @@ struct link_command {
      * message's tree (borrowed, valid until link_message_clear), build copies it.
      * The firmware validates its contents. */
     const cJSON *motion;
+    uint32_t reply_id;      /* QUICK_REPLY (>= 1), AUTO_REPLY (0 = none) */
+    uint32_t reply_version; /* on the wire "version": the clip's version, >= 1 */
+    int delay_s;            /* AUTO_REPLY: 1..600 */
 };
 
 struct link_welcome {
@@ -255,6 +264,38 @@ cJSON *link_build_command(const struct link_command *command);
 cJSON *link_build_welcome(const struct link_welcome *welcome);
 cJSON *link_build_error(const struct link_error *error);
 cJSON *link_build_command_result(const struct link_command_result *result);
+
+/*
+ * LINK_QUICK_REPLY_DATA (down): one chunk of a quick reply's clip
+ * (common/reply_clip.h), which the doorbell reassembles and caches by id and
+ * version. Header sequence = reply id (>= 1), timestamp_us = 0. Payload:
+ *
+ *   offset size field
+ *   0      4    version  big-endian, the clip's version
+ *   4      4    offset   big-endian, where this chunk starts in the clip
+ *   8      4    total    big-endian, the clip's size (1..LINK_QUICK_REPLY_MAX_TOTAL)
+ *   12     ...  chunk    1..LINK_QUICK_REPLY_CHUNK_MAX bytes
+ *
+ * The hub sends the chunks of one clip in order and back to back.
+ */
+#define LINK_QUICK_REPLY_DATA_HEADER 12
+#define LINK_QUICK_REPLY_CHUNK_MAX   (32u * 1024u)
+#define LINK_QUICK_REPLY_MAX_TOTAL   (256u * 1024u) /* REPLY_CLIP_MAX_BYTES */
+
+struct link_quick_reply_data {
+    uint32_t reply_id, version, offset, total;
+    const uint8_t *chunk; /* points into the message's payload */
+    size_t chunk_size;
+};
+
+/* Read a decoded QUICK_REPLY_DATA message: 0, or -1 with a reason when the
+ * sub-header is out of range (the chunk must lie inside total). */
+int link_quick_reply_data_parse(const struct link_message *message,
+                                struct link_quick_reply_data *out, char *error, size_t error_size);
+
+/* Write the 12-byte sub-header. */
+void link_quick_reply_data_header_encode(uint32_t version, uint32_t offset, uint32_t total,
+                                         uint8_t out[LINK_QUICK_REPLY_DATA_HEADER]);
 
 /* ---- authentication before pairing (docs/protocol.md, "Authentication") ---- */
 

@@ -32,6 +32,7 @@ void config_defaults(struct config *config)
     memset(config, 0, sizeof(*config));
     snprintf(config->data_dir, sizeof(config->data_dir), "%s", DOORSTEP_DEFAULT_DATA_DIR);
     snprintf(config->www_dir, sizeof(config->www_dir), "%s", DOORSTEP_DEFAULT_WWW_DIR);
+    snprintf(config->replies_dir, sizeof(config->replies_dir), "%s", DOORSTEP_DEFAULT_REPLIES_DIR);
     snprintf(config->listen, sizeof(config->listen), "8443");
     config->log_level = LOG_LEVEL_INFO;
     /* Every WebSocket (doorbell link or live viewer) holds a civetweb worker
@@ -123,6 +124,9 @@ int config_set(struct config *config, const char *key, const char *value, char *
                            error_size);
     if (strcmp(key, "www_dir") == 0)
         return config_copy(config->www_dir, sizeof(config->www_dir), key, value, error, error_size);
+    if (strcmp(key, "replies_dir") == 0)
+        return config_copy(config->replies_dir, sizeof(config->replies_dir), key, value, error,
+                           error_size);
     if (strcmp(key, "tls_cert") == 0)
         return config_copy(config->tls_cert, sizeof(config->tls_cert), key, value, error,
                            error_size);
@@ -255,6 +259,7 @@ void config_print_usage(const char *program)
            "  -l, --listen ADDR      HTTPS listen address: PORT, ADDR:PORT, [V6]:PORT "
            "(default 8443)\n"
            "  -w, --www-dir DIR      web UI files (default %s)\n"
+           "      --replies-dir DIR  stock quick replies to import (default %s)\n"
            "      --tls-cert FILE    use this PEM certificate instead of a generated one\n"
            "      --tls-key FILE     private key of --tls-cert\n"
            "      --public-host NAME host name shown in printed links\n"
@@ -277,8 +282,10 @@ void config_print_usage(const char *program)
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
            "allowed_hosts, log_level, http_threads, connections_per_address, segment_seconds,\n"
-           "storage_budget, min_free, offline_event_seconds, chime_device, alsa_config.\n",
-           program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR);
+           "storage_budget, min_free, offline_event_seconds, chime_device, alsa_config,\n"
+           "replies_dir.\n",
+           program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR,
+           DOORSTEP_DEFAULT_REPLIES_DIR);
 }
 
 int config_load(struct config *config, int argc, char **argv)
@@ -303,6 +310,7 @@ int config_load(struct config *config, int argc, char **argv)
         {"alsa-config", required_argument, NULL, 'L'},
         {"http-threads", required_argument, NULL, 'T'},
         {"connections-per-address", required_argument, NULL, 'N'},
+        {"replies-dir", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
@@ -314,6 +322,7 @@ int config_load(struct config *config, int argc, char **argv)
         ['F'] = "min_free",        ['O'] = "offline_event_seconds",
         ['M'] = "chime_device",    ['L'] = "alsa_config",
         ['T'] = "http_threads",    ['N'] = "connections_per_address",
+        ['R'] = "replies_dir",
     };
     const char *config_file = NULL;
     char error[1024];

@@ -26,12 +26,17 @@
 #define DOORSTEP_DEFAULT_WWW_DIR "/usr/local/share/doorstep/www"
 #endif
 
+#ifndef DOORSTEP_DEFAULT_REPLIES_DIR
+#define DOORSTEP_DEFAULT_REPLIES_DIR "/usr/local/share/doorstep/replies"
+#endif
+
 #define DOORSTEP_VERSION "0.1.0"
 
 struct config {
     char config_file[CONFIG_PATH_MAX]; /* "" if none was read */
     char data_dir[CONFIG_PATH_MAX];
     char www_dir[CONFIG_PATH_MAX];
+    char replies_dir[CONFIG_PATH_MAX]; /* stock quick replies (WAV, made by espeak-ng) */
     char listen[128]; /* civetweb port spec without the 's': "8443", "127.0.0.1:8443" */
     char tls_cert[CONFIG_PATH_MAX];    /* user-supplied PEM certificate, "" = generate */
     char tls_key[CONFIG_PATH_MAX];     /* its private key */

@@ -15,7 +15,7 @@
 
 #define EVENT_COLUMNS                                                                              \
     "id, device_id, type, device_event_id, active, start_ms, end_ms, clip_start_ms, "              \
-    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL, notify"
+    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL, notify, auto_reply_id"
 
 /* Prepare sql or log why not. */
 static sqlite3_stmt *event_store_prepare(sqlite3 *db, const char *sql)
@@ -63,6 +63,7 @@ static void event_store_read_row(sqlite3_stmt *statement, struct event_row *row)
     row->starred = sqlite3_column_int(statement, 11);
     row->has_snapshot = sqlite3_column_int(statement, 12);
     event_store_text(statement, 13, row->notify, sizeof(row->notify));
+    row->auto_reply_id = sqlite3_column_int64(statement, 14);
 }
 
 int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out)
@@ -276,6 +277,25 @@ int event_store_set_starred(sqlite3 *db, const char *device_id, int64_t id, int 
     return sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
+/* The doorbell played quick reply reply_id by itself after its ring with
+ * device counter device_event_id: note it on the newest such ring. 1 if a
+ * ring was marked, 0 none, -1 error. */
+int event_store_set_auto_reply(sqlite3 *db, const char *device_id, int64_t device_event_id,
+                               int64_t reply_id)
+{
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "UPDATE events SET auto_reply_id = ? WHERE id = (SELECT id FROM events WHERE "
+            "device_id = ? AND type = 'ring' AND device_event_id = ? ORDER BY id DESC LIMIT 1)");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, reply_id);
+    sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, device_event_id);
+    if (event_store_finish(db, statement, "auto reply") != 0)
+        return -1;
+    return sqlite3_changes(db) > 0 ? 1 : 0;
+}
+
 /* An event as the API shows it (docs/api.md). */
 cJSON *event_store_json(const struct event_row *row)
 {
@@ -307,6 +327,10 @@ cJSON *event_store_json(const struct event_row *row)
     cJSON_AddBoolToObject(item, "starred", row->starred);
     cJSON_AddBoolToObject(item, "has_snapshot", row->has_snapshot);
     cJSON_AddStringToObject(item, "notify", row->notify);
+    if (row->auto_reply_id > 0)
+        cJSON_AddNumberToObject(item, "auto_reply_id", (double)row->auto_reply_id);
+    else
+        cJSON_AddNullToObject(item, "auto_reply_id");
     if (row->has_snapshot) {
         snprintf(text, sizeof(text), "/api/v1/devices/%s/events/%lld/snapshot.jpg", row->device_id,
                  (long long)row->id);

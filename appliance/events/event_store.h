@@ -33,7 +33,8 @@ struct event_row {
     char boxes[EVENT_BOXES_MAX]; /* JSON array */
     int starred;
     int has_snapshot;
-    char notify[16]; /* event_engine's decision: "sent", "cooldown", "mode", "" */
+    char notify[16];       /* event_engine's decision: "sent", "cooldown", "mode", "" */
+    int64_t auto_reply_id; /* the quick reply the doorbell played by itself, 0 none */
 };
 
 /* Insert a row (id is ignored); *id_out gets the new id. 0 or -1 (logged). */
@@ -52,6 +53,12 @@ int event_store_end_stale(sqlite3 *db, int64_t before_ms);
 
 /* The event goes on (active) or ended at end_ms; its clip reaches clip_end_ms. 0 or -1. */
 int event_store_extend(sqlite3 *db, int64_t id, int64_t end_ms, int64_t clip_end_ms, int active);
+
+/* The doorbell played quick reply reply_id by itself after its ring with
+ * device counter device_event_id: note it on the newest such ring. 1 if a
+ * ring was marked, 0 none, -1 error. */
+int event_store_set_auto_reply(sqlite3 *db, const char *device_id, int64_t device_event_id,
+                               int64_t reply_id);
 
 /* Attach the snapshot JPEG if the event has none yet. 0 or -1. */
 int event_store_set_snapshot(sqlite3 *db, int64_t id, const uint8_t *jpeg, size_t size);

@@ -31,6 +31,8 @@
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
 #include "devices/motion_settings.h"
+#include "events/event_store.h"
+#include "replies/reply_sender.h"
 #include "devices/snapshot_pairing.h"
 #include "devices/event_intake.h"
 #include "live/live_stream.h"
@@ -251,6 +253,9 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
         cJSON_Delete(json);
     }
 
+    /* Its auto-reply for the current mode (and the clip, once per connection). */
+    reply_sender_on_connected(session->hub, database_thread_connection(), session->device.id);
+
     /* Ask for a fresh snapshot so the UI has a picture at once. */
     memset(&snapshot_command, 0, sizeof(snapshot_command));
     snapshot_command.type = LINK_COMMAND_SNAPSHOT;
@@ -345,9 +350,17 @@ static void link_take_event(struct link_session *session, struct recorder *recor
                             const struct link_event *event, int64_t now)
 {
     struct link_command command;
-    int64_t event_id =
-        event_intake_on_event(session->hub, session->device.id, recorder, event, now);
-    int64_t dropped = 0;
+    int64_t event_id, dropped = 0;
+
+    /* The doorbell answered a ring by itself: a note on that ring, no new event. */
+    if (event->auto_reply != 0) {
+        event_store_set_auto_reply(database_thread_connection(), session->device.id, event->id,
+                                   event->auto_reply);
+        return;
+    }
+    if (event->type == LINK_EVENT_RING)
+        reply_sender_on_ring(session->hub, session->device.id);
+    event_id = event_intake_on_event(session->hub, session->device.id, recorder, event, now);
 
     if (session->pairing.tagged) {
         if (event->active)

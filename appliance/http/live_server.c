@@ -27,6 +27,7 @@
 #include "http/http_parse.h"
 #include "live/live_stream.h"
 #include "live/live_viewer.h"
+#include "replies/reply_sender.h"
 #include "storage/database.h"
 
 #define LIVE_SERVER_PATTERN    "/api/v1/devices/{id}/live"
@@ -113,6 +114,7 @@ static void live_server_on_ready(struct mg_connection *connection, void *data)
         command.type = LINK_COMMAND_KEYFRAME;
         device_registry_send_command(session->hub->registry, session->device_id, &command);
     }
+    reply_sender_answered(session->hub, session->device_id); /* no auto-reply: someone looks */
     {
         struct authority_grant grant = {.kind = AUTHORITY_LIVE_VIEW,
                                         .user_id = session->auth.user.id,

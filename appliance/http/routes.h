@@ -69,6 +69,15 @@ int routes_notify_targets_delete(struct http_request *request);
 int routes_notify_targets_test(struct http_request *request);
 int routes_notify_deliveries(struct http_request *request);
 
+/* /api/v1/replies... and /api/v1/devices/{id}/{replies,auto-reply} (routes_replies.c) */
+int routes_replies_list(struct http_request *request);
+int routes_replies_upload(struct http_request *request);
+int routes_replies_rename(struct http_request *request);
+int routes_replies_delete(struct http_request *request);
+int routes_replies_play(struct http_request *request);
+int routes_replies_auto_get(struct http_request *request);
+int routes_replies_auto_put(struct http_request *request);
+
 /* /api/v1/me and /api/v1/users... */
 int routes_users_me(struct http_request *request);
 int routes_users_list(struct http_request *request);

@@ -20,6 +20,7 @@
 #include "events/event_store.h"
 #include "events/weekly_schedule.h"
 #include "http/routes.h"
+#include "replies/reply_sender.h"
 #include "storage/database.h"
 
 #define ROUTES_EVENTS_DEFAULT_WINDOW_MS (7LL * 24 * 3600 * 1000)
@@ -238,6 +239,7 @@ int routes_events_mode_put(struct http_request *request)
     }
     audit_record(db, request->auth.user.id, request->auth.user.username, "mode_change", "",
                  mode->valuestring, request->remote_address);
+    reply_sender_sync_all(request->hub, db); /* each mode has its own auto-reply */
     cJSON_Delete(body);
     return routes_events_mode_get(request);
 }

@@ -25,6 +25,8 @@
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
+#include "replies/reply_cache.h"
+#include "replies/reply_player.h"
 
 #define DOORBELL_THERMAL_ZONE "/sys/class/thermal/thermal_zone0/temp"
 
@@ -132,6 +134,7 @@ static int doorbell_open_link(struct doorbell *doorbell)
     config.on_command = doorbell_link_on_command;
     config.on_connected = doorbell_link_on_connected;
     config.on_talk_audio = doorbell_link_on_talk_audio;
+    config.on_quick_reply_data = doorbell_link_on_quick_reply_data;
     config.audio_channels = options->audio_device != NULL ? 1 : 0;
     config.callback_context = doorbell;
     doorbell->link = link_client_start(&config, error, sizeof(error));
@@ -143,12 +146,10 @@ static int doorbell_open_link(struct doorbell *doorbell)
     return 0;
 }
 
-/* Open the microphone (Opus up the link) and the speaker (ding, talk-back);
- * 0 or -1 (logged). */
+/* Open the microphone (Opus up the link); 0 or -1 (logged). */
 static int doorbell_open_audio(struct doorbell *doorbell)
 {
     const struct doorbell_options *options = &doorbell->options;
-    const char *speaker = options->speaker_device; /* resolved by doorbell_parse_options */
     char error[256];
 
     if (options->audio_device != NULL) {
@@ -165,6 +166,17 @@ static int doorbell_open_audio(struct doorbell *doorbell)
             return -1;
         }
     }
+    return 0;
+}
+
+/* Open the speaker (ding, talk-back, quick replies), the quick reply cache
+ * and their player, before the link that feeds them; 0 or -1 (logged). */
+static int doorbell_open_speaker(struct doorbell *doorbell)
+{
+    const struct doorbell_options *options = &doorbell->options;
+    const char *speaker = options->speaker_device; /* resolved by doorbell_parse_options */
+    char error[256];
+
     if (speaker != NULL) {
         struct audio_playback_config config = {0};
         config.device = speaker;
@@ -176,6 +188,18 @@ static int doorbell_open_audio(struct doorbell *doorbell)
             log_error("speaker: %s", error);
             return -1;
         }
+    }
+    doorbell->replies = reply_cache_create(options->state_dir);
+    if (doorbell->replies == NULL) {
+        log_error("quick replies: out of memory");
+        return -1;
+    }
+    doorbell->reply_player =
+        reply_player_start(doorbell->speaker, doorbell->replies, doorbell_events_auto_reply,
+                           doorbell, error, sizeof(error));
+    if (doorbell->reply_player == NULL) {
+        log_error("quick replies: %s", error);
+        return -1;
     }
     return 0;
 }
@@ -213,8 +237,8 @@ struct doorbell *doorbell_start(const struct doorbell_options *options)
     }
     snapshot_queue_init(&doorbell->snapshots);
     if (doorbell_open_video(doorbell) != 0 || doorbell_open_motion(doorbell) != 0 ||
-        doorbell_open_link(doorbell) != 0 || doorbell_open_audio(doorbell) != 0 ||
-        doorbell_open_control(doorbell) != 0)
+        doorbell_open_speaker(doorbell) != 0 || doorbell_open_link(doorbell) != 0 ||
+        doorbell_open_audio(doorbell) != 0 || doorbell_open_control(doorbell) != 0)
         goto fail;
     if (pthread_create(&doorbell->capture_thread, NULL, doorbell_capture_thread, doorbell) != 0) {
         log_error("cannot start the capture thread");
@@ -243,9 +267,12 @@ void doorbell_stop(struct doorbell *doorbell)
     control_socket_stop(doorbell->control);
     if (doorbell->microphone != NULL)
         audio_capture_stop(doorbell->microphone);
+    reply_player_halt(doorbell->reply_player); /* its reports go up the link */
     link_client_stop(doorbell->link);
+    reply_player_free(doorbell->reply_player); /* the link thread called it */
     if (doorbell->speaker != NULL)
         audio_playback_stop(doorbell->speaker);
+    reply_cache_destroy(doorbell->replies);
     if (doorbell->encoder != NULL)
         encoder_close(doorbell->encoder);
     if (doorbell->camera != NULL)

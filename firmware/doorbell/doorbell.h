@@ -42,6 +42,8 @@ struct control_socket;
 struct motion_runner;
 struct audio_capture;
 struct audio_playback;
+struct reply_cache;
+struct reply_player;
 
 struct doorbell {
     /* Set by doorbell_start, read by every thread. The capture thread also
@@ -54,10 +56,12 @@ struct doorbell {
     struct camera *camera;   /* capture thread; triggers from the control thread */
     struct encoder *encoder; /* capture thread; keyframe requests from any thread */
     struct link_client *link;
-    struct control_socket *control;   /* NULL without --control */
-    struct motion_runner *motion;     /* the capture thread runs it; settings from any */
-    struct audio_capture *microphone; /* NULL without --audio-device */
-    struct audio_playback *speaker;   /* NULL without a speaker device */
+    struct control_socket *control;    /* NULL without --control */
+    struct motion_runner *motion;      /* the capture thread runs it; settings from any */
+    struct audio_capture *microphone;  /* NULL without --audio-device */
+    struct audio_playback *speaker;    /* NULL without a speaker device */
+    struct reply_cache *replies;       /* quick replies from the hub; link thread feeds it */
+    struct reply_player *reply_player; /* plays them; own thread */
     pthread_t capture_thread;
     int capture_started;
 
@@ -106,13 +110,15 @@ void *doorbell_capture_thread(void *data);
 
 /* doorbell_events.c; each is documented above its definition. */
 int doorbell_events_button_press(struct doorbell *doorbell);
-void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type);
+uint32_t doorbell_events_send(struct doorbell *doorbell, enum link_event_type type);
+void doorbell_events_auto_reply(uint32_t event_id, uint32_t reply_id, void *context);
 void doorbell_events_on_motion(const struct link_event *event, void *context);
 void doorbell_events_test_motion(struct doorbell *doorbell);
 
 /* doorbell_link.c: link_client_config callbacks (context is the doorbell). */
 void doorbell_link_on_command(const struct link_command *command, const cJSON *json, void *context);
 void doorbell_link_on_connected(void *context);
+void doorbell_link_on_quick_reply_data(const struct link_quick_reply_data *chunk, void *context);
 void doorbell_link_on_talk_audio(const uint8_t *packet, size_t size, uint64_t timestamp_us,
                                  void *context);
 void doorbell_link_on_audio(const uint8_t *packet, size_t size, uint64_t capture_time_us,

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "doorbell/doorbell.h"
 #include "link/link_client.h"
+#include "replies/reply_player.h"
 #include "snapshot/snapshot_queue.h"
 
 #define DOORBELL_DEBOUNCE_US 50000LL /* contact bounce after a press */
@@ -38,8 +39,9 @@ static void doorbell_events_send_message(struct doorbell *doorbell, const struct
     cJSON_Delete(json);
 }
 
-/* Send a momentary event (ring, pir, ...) now and owe it a snapshot. Any thread. */
-void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
+/* Send a momentary event (ring, pir, ...) now and owe it a snapshot. Returns
+ * its device counter. Any thread. */
+uint32_t doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
 {
     struct link_event event;
 
@@ -51,6 +53,23 @@ void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
     doorbell_events_send_message(doorbell, &event);
     snapshot_queue_add_event(&doorbell->snapshots, type, event.id);
     log_info("%s event %u", link_event_type_name(type), event.id);
+    return event.id;
+}
+
+/* Reply player thread: nobody answered ring event_id, and the doorbell
+ * played reply_id by itself; the hub notes it on the ring. */
+void doorbell_events_auto_reply(uint32_t event_id, uint32_t reply_id, void *context)
+{
+    struct doorbell *doorbell = context;
+    struct link_event event;
+
+    memset(&event, 0, sizeof(event));
+    event.type = LINK_EVENT_RING;
+    event.id = event_id;
+    event.score = 1.0;
+    event.active = 0;
+    event.auto_reply = reply_id;
+    doorbell_events_send_message(doorbell, &event);
 }
 
 /*
@@ -62,6 +81,7 @@ void doorbell_events_send(struct doorbell *doorbell, enum link_event_type type)
 int doorbell_events_button_press(struct doorbell *doorbell)
 {
     int64_t now = clock_monotonic_us();
+    uint32_t event_id;
     int bounce;
 
     pthread_mutex_lock(&doorbell->lock);
@@ -72,7 +92,9 @@ int doorbell_events_button_press(struct doorbell *doorbell)
     pthread_mutex_unlock(&doorbell->lock);
     if (bounce)
         return 0;
-    doorbell_events_send(doorbell, LINK_EVENT_RING);
+    event_id = doorbell_events_send(doorbell, LINK_EVENT_RING);
+    if (doorbell->reply_player != NULL)
+        reply_player_on_ring(doorbell->reply_player, event_id);
     if (doorbell->speaker != NULL)
         audio_playback_chime(doorbell->speaker);
     return 1;

@@ -23,6 +23,8 @@
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
+#include "replies/reply_cache.h"
+#include "replies/reply_player.h"
 #include "snapshot/snapshot_queue.h"
 
 /* Carry out one command; 1 if done, else 0 with the reason written. */
@@ -45,6 +47,26 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         return 1;
     case LINK_COMMAND_KEYFRAME:
         encoder_request_keyframe(doorbell->encoder);
+        return 1;
+    case LINK_COMMAND_QUICK_REPLY:
+        if (doorbell->reply_player == NULL ||
+            reply_player_play(doorbell->reply_player, command->reply_id, command->reply_version,
+                              reason, reason_size) != 0) {
+            log_warn("quick reply %u not played: %s", command->reply_id, reason);
+            return 0;
+        }
+        log_info("playing quick reply %u", command->reply_id);
+        return 1;
+    case LINK_COMMAND_AUTO_REPLY:
+        if (doorbell->reply_player != NULL)
+            reply_player_set_auto(doorbell->reply_player, command->reply_id, command->reply_version,
+                                  command->delay_s);
+        log_info("auto-reply: %s %u after %d s", command->reply_id != 0 ? "reply" : "none",
+                 command->reply_id, command->delay_s);
+        return 1;
+    case LINK_COMMAND_ANSWERED:
+        if (doorbell->reply_player != NULL)
+            reply_player_answered(doorbell->reply_player);
         return 1;
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
@@ -101,6 +123,20 @@ void doorbell_link_on_talk_audio(const uint8_t *packet, size_t size, uint64_t ti
     struct doorbell *doorbell = context;
     if (doorbell->speaker != NULL)
         audio_playback_push(doorbell->speaker, packet, size, timestamp_us);
+}
+
+/* Link thread: a chunk of a quick reply goes to the cache. */
+void doorbell_link_on_quick_reply_data(const struct link_quick_reply_data *chunk, void *context)
+{
+    struct doorbell *doorbell = context;
+    char reason[128];
+    int rc = reply_cache_take_chunk(doorbell->replies, chunk, reason, sizeof(reason));
+
+    if (rc < 0)
+        log_warn("quick reply %u refused: %s", chunk->reply_id, reason);
+    else if (rc == 1)
+        log_info("quick reply %u version %u cached (%u bytes)", chunk->reply_id, chunk->version,
+                 chunk->total);
 }
 
 /* Audio capture thread: one Opus packet from the microphone up the link. */

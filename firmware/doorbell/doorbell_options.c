@@ -44,6 +44,7 @@ static void doorbell_usage(const char *program)
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
            "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
+           "  --state-dir DIR        keep quick replies here across restarts (default: memory)\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --replay FILE.h264     send this H.264 Annex B file in a loop at --fps instead\n"
            "                         of a camera (bench doorbells; --size should match it)\n"
@@ -100,6 +101,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"audio-pacing", required_argument, NULL, 'P'},
         {"replay", required_argument, NULL, 'R'},
         {"replay-devices", required_argument, NULL, 'D'},
+        {"state-dir", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -189,6 +191,9 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             break;
         case 'L':
             options->alsa_config = optarg;
+            break;
+        case 'T':
+            options->state_dir = optarg;
             break;
         case 'P':
             if (audio_pacing_parse(optarg, &options->audio_pacing) != 0) {

@@ -33,6 +33,7 @@ struct doorbell_options {
     enum log_level log_level;
     const char *replay_path;    /* --replay: send this H.264 file, no camera (firmware/replay) */
     const char *replay_devices; /* --replay-devices: more links, "ID SECRET" per line */
+    const char *state_dir;      /* --state-dir: kept across restarts (quick replies); NULL none */
 };
 
 /* Fill options from argv. 0 run, 1 printed --help (exit 0), -1 error (printed). */

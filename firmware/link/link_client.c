@@ -433,6 +433,14 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
                                          message.header.timestamp_us,
                                          client->config.callback_context);
         break;
+    case LINK_QUICK_REPLY_DATA: {
+        struct link_quick_reply_data chunk;
+        if (link_quick_reply_data_parse(&message, &chunk, reason, sizeof(reason)) != 0)
+            log_warn("bad quick reply chunk from the hub: %s", reason);
+        else if (client->config.on_quick_reply_data != NULL)
+            client->config.on_quick_reply_data(&chunk, client->config.callback_context);
+        break;
+    }
     default:
         log_warn("unexpected %s message from the hub", link_type_name(message.header.type));
         break;

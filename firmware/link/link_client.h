@@ -33,6 +33,10 @@ typedef void (*link_client_connected_callback)(void *context);
 typedef void (*link_client_talk_callback)(const uint8_t *packet, size_t size, uint64_t timestamp_us,
                                           void *context);
 
+/* Called on the link thread for each QUICK_REPLY_DATA chunk (payload borrowed). */
+typedef void (*link_client_quick_reply_callback)(const struct link_quick_reply_data *chunk,
+                                                 void *context);
+
 struct link_client_config {
     const char *hub_url; /* wss://host:port */
     const char *device_id;
@@ -45,6 +49,7 @@ struct link_client_config {
     link_client_command_callback on_command;
     link_client_connected_callback on_connected;
     link_client_talk_callback on_talk_audio;
+    link_client_quick_reply_callback on_quick_reply_data;
     void *callback_context;
 };
 

@@ -8,7 +8,8 @@
  * the tree; whatever a parser accepts must build, and the built JSON must
  * parse back to the same struct. The tree is also re-encoded as a message,
  * which must decode to the same header and a tree that prints identically.
- * The same bytes also drive the hub's snapshot pairing table
+ * A QUICK_REPLY_DATA message's sub-header must describe a chunk inside its
+ * payload and inside the clip. The same bytes also drive the hub's snapshot pairing table
  * (appliance/devices/snapshot_pairing.c) as a script of event starts and
  * tagged pictures, which must never give a picture to an event of another
  * tag, nor one event two pictures.
@@ -253,6 +254,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK((message.json != NULL) == (link_type_is_json(message.header.type) != 0));
     FUZZ_CHECK(message.payload == data + LINK_HEADER_SIZE); /* borrowed, not copied */
     FUZZ_CHECK(message.payload_size == size - LINK_HEADER_SIZE && message.payload_size > 0);
+    if (message.header.type == LINK_QUICK_REPLY_DATA) {
+        struct link_quick_reply_data chunk;
+        if (link_quick_reply_data_parse(&message, &chunk, error, sizeof(error)) == 0) {
+            FUZZ_CHECK(chunk.chunk == message.payload + LINK_QUICK_REPLY_DATA_HEADER);
+            FUZZ_CHECK(chunk.chunk_size > 0 && chunk.chunk_size <= LINK_QUICK_REPLY_CHUNK_MAX);
+            FUZZ_CHECK(chunk.offset < chunk.total && chunk.total <= LINK_QUICK_REPLY_MAX_TOTAL);
+            FUZZ_CHECK(chunk.chunk_size <= chunk.total - chunk.offset && chunk.reply_id != 0);
+        } else {
+            fuzz_check_reason(error);
+        }
+    }
 
     encoded = link_message_encode(&message.header, message.payload, message.payload_size,
                                   FUZZ_HEADROOM, &encoded_size);

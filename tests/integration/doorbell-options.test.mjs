@@ -270,7 +270,8 @@ const cases = {
       await waitOutput(proc, /playing to "doorstep_sim"/, 'the ALSA speaker');
     })],
     ['an ALSA device that does not exist is refused', () =>
-      refuses(['--audio-device', 'doorstep_nope', '--alsa-config', asoundrc], 1, /microphone: ALSA capture device "doorstep_nope"/)],
+      // The speaker opens first (quick replies need it before the link), so it names the device.
+      refuses(['--audio-device', 'doorstep_nope', '--alsa-config', asoundrc], 1, /(microphone: ALSA capture|speaker: ALSA playback) device "doorstep_nope"/)],
   ] },
   '--speaker-device': { values: ['none'], cases: [
     ['PCM: the speaker alone', () => runs(['--speaker-device', 'doorstep_speaker', '--alsa-config', asoundrc], async (proc) => {
@@ -298,6 +299,11 @@ const cases = {
   '--replay': { cases: [
     ['FILE.h264 is sent instead of a camera', () => runs(['--replay', clipH264]), ],
     ['a file that is not H.264 is refused', () => refuses(['--replay', clipY4m], 1, /\S/)],
+  ] },
+  '--state-dir': { cases: [
+    ['DIR: quick replies are kept in DIR/replies', () => runs(['--state-dir', join(data.dir, 'state')], async () => {
+      await waitFor(() => existsSync(join(data.dir, 'state', 'replies')), { what: 'the replies folder' });
+    })],
   ] },
   '--replay-devices': { cases: [
     ['FILE: more links in this process', async () => {

@@ -220,6 +220,7 @@ export class Hub {
       '--data-dir', this.dataDir,
       '--listen', `127.0.0.1:${this.port}`,
       '--www-dir', join(ROOT, 'www'),
+      '--replies-dir', join(this.build, 'replies'),
       '--public-host', 'localhost',
       '--log-level', 'debug',
       ...this.extra,

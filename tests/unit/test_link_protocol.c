@@ -154,8 +154,20 @@ static void test_type_names(void **state)
     assert_int_equal(LINK_COMMAND_KEYFRAME, 3);
     assert_int_equal(LINK_COMMAND_SNAPSHOT, 4);
     assert_int_equal(LINK_COMMAND_SET_MOTION, 10);
+    assert_int_equal(LINK_COMMAND_QUICK_REPLY, 6); /* the number it always had */
+    assert_int_equal(LINK_COMMAND_AUTO_REPLY, 11);
+    assert_int_equal(LINK_COMMAND_ANSWERED, 12);
+    assert_string_equal(link_command_type_name(LINK_COMMAND_QUICK_REPLY), "quick_reply");
+    assert_string_equal(link_command_type_name(LINK_COMMAND_AUTO_REPLY), "auto_reply");
+    assert_string_equal(link_command_type_name(LINK_COMMAND_ANSWERED), "answered");
     for (int reserved = 0; reserved <= 9; reserved = reserved == 1 ? 5 : reserved + 1)
-        assert_string_equal(link_command_type_name((enum link_command_type)reserved), "unknown");
+        if (reserved != LINK_COMMAND_QUICK_REPLY)
+            assert_string_equal(link_command_type_name((enum link_command_type)reserved),
+                                "unknown");
+    assert_string_equal(link_type_name(LINK_QUICK_REPLY_DATA), "quick_reply_data");
+    assert_false(link_type_is_json(LINK_QUICK_REPLY_DATA));
+    assert_int_equal(link_type_max_message_size(LINK_QUICK_REPLY_DATA),
+                     LINK_HEADER_SIZE + LINK_QUICK_REPLY_DATA_HEADER + LINK_QUICK_REPLY_CHUNK_MAX);
     assert_string_equal(link_command_type_name((enum link_command_type) - 1), "unknown");
 }
 
@@ -494,7 +506,8 @@ static void test_welcome_error_result_round_trip(void **state)
 
 static void test_event_round_trip(void **state)
 {
-    struct link_event event = {.type = LINK_EVENT_MOTION, .id = 17, .score = 0.8125, .active = 0};
+    struct link_event event = {
+        .type = LINK_EVENT_MOTION, .id = 17, .score = 0.8125, .active = 0, .auto_reply = 9};
     struct link_event parsed;
     struct link_message message;
     uint8_t *buffer;
@@ -566,6 +579,14 @@ static void test_command_round_trip(void **state)
         {.type = LINK_COMMAND_KEYFRAME, .id = 5},
         {.type = LINK_COMMAND_SNAPSHOT, .id = 6, .request_id = 99},
         {.type = LINK_COMMAND_SET_MOTION, .id = UINT32_MAX, .motion = motion},
+        {.type = LINK_COMMAND_QUICK_REPLY, .id = 7, .reply_id = 12, .reply_version = 3},
+        {.type = LINK_COMMAND_AUTO_REPLY,
+         .id = 8,
+         .reply_id = 12,
+         .reply_version = 3,
+         .delay_s = 600},
+        {.type = LINK_COMMAND_AUTO_REPLY, .id = 9},
+        {.type = LINK_COMMAND_ANSWERED, .id = 10},
     };
 
     (void)state;
@@ -850,7 +871,16 @@ static void test_command_rules(void **state)
     assert_parse(test_parse_command, "{\"cmd\":\"settings\",\"id\":1,\"settings\":{}}",
                  "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"quick_reply\",\"id\":1,\"reply_id\":2}",
-                 "cmd: unknown");
+                 "version: missing");
+    assert_parse(test_parse_command,
+                 "{\"cmd\":\"quick_reply\",\"id\":1,\"reply_id\":0,\"version\":1}", "reply_id");
+    assert_parse(test_parse_command,
+                 "{\"cmd\":\"auto_reply\",\"id\":1,\"reply_id\":3,\"version\":1,\"delay_s\":0}",
+                 "delay_s");
+    assert_parse(test_parse_command,
+                 "{\"cmd\":\"auto_reply\",\"id\":1,\"reply_id\":3,\"delay_s\":5}", "version");
+    assert_parse(test_parse_command, "{\"cmd\":\"auto_reply\",\"id\":1,\"reply_id\":0}", NULL);
+    assert_parse(test_parse_command, "{\"cmd\":\"answered\",\"id\":1}", NULL);
     assert_parse(test_parse_command, "{\"cmd\":\"chime\",\"id\":1}", "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"reboot\",\"id\":1}", "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"firmware_update\",\"id\":1}", "cmd: unknown");

@@ -10,6 +10,7 @@
 import { h, icon } from './ui.js';
 import * as api from './api.js';
 import { createTalkControls, canTalk } from './talk/controls.js';
+import { listReplies, replyButtons } from './quick-replies.js';
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
@@ -82,11 +83,17 @@ async function showToast(event) {
     item = h('div', { class: 'toast toast-talk', 'data-testid': 'ring-toast' }, link, talk.el);
   }
   region.appendChild(item);
+  // A ring: the quick replies to answer with, in their own box beside the link.
+  let replies = null;
+  if (event.event_type === 'ring') {
+    replies = h('div', { class: ['toast', 'toast-replies'], 'data-testid': 'ring-toast-replies' });
+    region.appendChild(replies);
+    listReplies().then((list) => replies.replaceChildren(...replyButtons(event.device_id, list)));
+  }
   const leave = () => {
     if (talk && talk.active && running) { setTimeout(leave, 1000); return; }
     if (talk) { talk.stop(); toastTalks.delete(talk); }
-    item.classList.add('leaving');
-    setTimeout(() => item.remove(), 250);
+    for (const el of [item, replies]) if (el) { el.classList.add('leaving'); setTimeout(() => el.remove(), 250); }
   };
   setTimeout(leave, TOAST_MS);
 }

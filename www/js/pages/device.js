@@ -13,6 +13,7 @@ import { createLiveView } from '../live/view.js';
 import { createRecordingSettings } from '../recording-settings.js';
 import { createMotionSettings } from '../motion-settings.js';
 import { createTalkControls, canTalk } from '../talk/controls.js';
+import { createQuickReplies } from '../quick-replies.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
@@ -36,6 +37,7 @@ export function mount(main, ctx) {
   const telemetry = statList('stats stats-rows');
   const video = statList('stats stats-rows');
   const recording = createRecordingSettings({ deviceId: id, editable: ctx.isAdmin });
+  const quickReplies = createQuickReplies({ deviceId: id, isAdmin: ctx.isAdmin });
 
   refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
   if (removeBtn) {
@@ -48,6 +50,7 @@ export function mount(main, ctx) {
     h('div', { class: 'detail-main' },
       h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
       talkSlot,
+      section('Quick replies', 'volume', quickReplies.el),
       h('div', { class: 'card card-flush' }, snap.el),
       section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
@@ -163,6 +166,7 @@ export function mount(main, ctx) {
     }
   }, 2000);
   recording.load();
+  quickReplies.load();
   const ticker = setInterval(() => tick(api.serverNow()), 1000);
   return () => {
     stopped = true;

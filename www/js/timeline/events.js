@@ -186,7 +186,8 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       time.textContent = fmtClock(at);
       time.dateTime = new Date(at).toISOString();
       const seconds = e.duration_seconds ?? (e.end_ms > e.start_ms ? (e.end_ms - e.start_ms) / 1000 : null);
-      day.textContent = `${fmtRelativeDay(at, now())}${seconds ? ` · ${fmtLength(seconds * 1000)}` : ''}${e.score && e.event_type !== 'ring' ? ` · ${Math.round(e.score * 100)} %` : ''}`;
+      day.textContent = `${fmtRelativeDay(at, now())}${seconds ? ` · ${fmtLength(seconds * 1000)}` : ''}${e.score && e.event_type !== 'ring' ? ` · ${Math.round(e.score * 100)} %` : ''}${e.auto_reply_id ? ' · auto-reply played' : ''}`;
+      el.dataset.autoReply = e.auto_reply_id ? String(e.auto_reply_id) : '';
       length.textContent = seconds ? fmtLength(seconds * 1000) : DASH;
       length.hidden = !seconds;
       if (e.has_snapshot && e.thumbnail_url) {
