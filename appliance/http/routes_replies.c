@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "accounts/audit.h"
+#include "accounts/users.h"
 #include "civetweb.h"
 #include "common/byte_buffer.h"
 #include "common/link_protocol.h"
@@ -242,7 +243,8 @@ int routes_replies_delete(struct http_request *request)
 }
 
 /* POST /api/v1/devices/{id}/replies/{reply}/play: 202 once the doorbell
- * has it; 404 unknown reply, 409 doorbell offline. Audited. */
+ * has it; 403 without the talk right (a reply speaks through the doorbell
+ * as talk-back does), 404 unknown reply, 409 doorbell offline. Audited. */
 int routes_replies_play(struct http_request *request)
 {
     sqlite3 *db = database_thread_connection();
@@ -250,6 +252,9 @@ int routes_replies_play(struct http_request *request)
     struct reply_row row;
     char error[128];
 
+    if (!users_can_talk_to_device(db, &request->auth.user, request->params[0]))
+        return http_send_error(request, 403, "forbidden",
+                               "playing a reply needs the talk right on this doorbell");
     if (id == 0 || reply_store_get(db, id, &row) != 1)
         return http_send_error(request, 404, "not_found", "no such reply");
     if (reply_sender_play(request->hub, db, request->params[0], id, error, sizeof(error)) != 0)

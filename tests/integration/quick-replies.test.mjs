@@ -214,7 +214,7 @@ test('an Ogg Opus upload is accepted; what is not audio, too long, too large or 
   for (const refused of ['Text', 'Broken', 'Long', 'Large', 'Type']) assert.ok(!names.includes(refused));
 });
 
-test('rename and delete are for admins; play needs the doorbell', async () => {
+test('rename and delete are for admins; play needs the talk right on the doorbell', async () => {
   const reply = (await replies()).find((r) => r.name === 'Tone');
   const renamed = await admin.api('PATCH', `/api/v1/replies/${reply.id}`, { json: { name: 'Beep' } });
   assert.equal(renamed.status, 200);
@@ -227,6 +227,13 @@ test('rename and delete are for admins; play needs the doorbell', async () => {
   assert.equal((await viewer.api('DELETE', `/api/v1/replies/${reply.id}`)).status, 403);
   assert.equal((await viewer.api('PATCH', `/api/v1/replies/${reply.id}`, { json: { name: 'X' } })).status, 403);
   assert.equal((await viewer.api('POST', `/api/v1/devices/${device.id}/replies/${reply.id}/play`)).status, 404);
+  // Seeing the doorbell is not enough: a reply speaks through it, as talk-back does.
+  const viewerId = (await viewer.api('GET', '/api/v1/me')).json.id;
+  assert.equal((await admin.api('PATCH', `/api/v1/users/${viewerId}`, { json: { devices: [device.id] } })).status, 200);
+  const refused = await viewer.api('POST', `/api/v1/devices/${device.id}/replies/${reply.id}/play`);
+  assert.equal(refused.status, 403, JSON.stringify(refused.json));
+  assert.equal((await admin.api('PATCH', `/api/v1/users/${viewerId}`, { json: { talk_devices: [device.id] } })).status, 200);
+  assert.equal((await viewer.api('POST', `/api/v1/devices/${device.id}/replies/${reply.id}/play`)).status, 202);
 
   assert.equal((await admin.api('DELETE', `/api/v1/replies/${reply.id}`)).status, 204);
   assert.ok(!existsSync(join(hub.dataDir, 'replies', `${reply.id}.reply`)));

@@ -83,9 +83,10 @@ async function showToast(event) {
     item = h('div', { class: 'toast toast-talk', 'data-testid': 'ring-toast' }, link, talk.el);
   }
   region.appendChild(item);
-  // A ring: the quick replies to answer with, in their own box beside the link.
+  // A ring, to someone who may speak through the doorbell: the quick replies
+  // to answer with, in their own box beside the link.
   let replies = null;
-  if (event.event_type === 'ring') {
+  if (event.event_type === 'ring' && talk) {
     replies = h('div', { class: ['toast', 'toast-replies'], 'data-testid': 'ring-toast-replies' });
     region.appendChild(replies);
     listReplies().then((list) => replies.replaceChildren(...replyButtons(event.device_id, list)));

@@ -38,6 +38,10 @@ export function mount(main, ctx) {
   const video = statList('stats stats-rows');
   const recording = createRecordingSettings({ deviceId: id, editable: ctx.isAdmin });
   const quickReplies = createQuickReplies({ deviceId: id, isAdmin: ctx.isAdmin });
+  // A reply speaks through the doorbell: shown, like the talk controls, only
+  // to those with the talk right on it.
+  const repliesSection = section('Quick replies', 'volume', quickReplies.el);
+  repliesSection.hidden = true;
 
   refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
   if (removeBtn) {
@@ -50,7 +54,7 @@ export function mount(main, ctx) {
     h('div', { class: 'detail-main' },
       h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
       talkSlot,
-      section('Quick replies', 'volume', quickReplies.el),
+      repliesSection,
       h('div', { class: 'card card-flush' }, snap.el),
       section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
@@ -137,6 +141,7 @@ export function mount(main, ctx) {
       talkSlot.replaceChildren();
     }
     talkSlot.hidden = !talk;
+    repliesSection.hidden = !allowed;
   }
 
   function tick(now) {
