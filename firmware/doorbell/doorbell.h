@@ -42,6 +42,7 @@ struct control_socket;
 struct motion_runner;
 struct audio_capture;
 struct audio_playback;
+struct speaker_history;
 
 struct doorbell {
     /* Set by doorbell_start, read by every thread. The capture thread also
@@ -58,6 +59,9 @@ struct doorbell {
     struct motion_runner *motion;     /* the capture thread runs it; settings from any */
     struct audio_capture *microphone; /* NULL without --audio-device */
     struct audio_playback *speaker;   /* NULL without a speaker device */
+    /* What the speaker played, for the echo canceller: the playback thread
+     * appends, the audio capture thread reads. NULL unless both exist. */
+    struct speaker_history *speaker_history;
     pthread_t capture_thread;
     int capture_started;
 
