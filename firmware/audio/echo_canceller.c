@@ -6,7 +6,8 @@
  * Per frame: measure the reference; "aec" runs speex_echo_cancellation
  * (the filter adapts only while the reference has energy) and then
  * speex_preprocess_run (its residual-echo suppressor reads the echo state;
- * noise suppression is held to 1 dB and AGC and VAD stay off: the hub
+ * noise suppression is held to 1 dB and AGC, VAD and dereverberation
+ * stay off (speexdsp's defaults): the hub
  * wants the visitor as
  * heard, and a steady tone or hum must not be taken for noise). While the
  * speaker sounds, the microphone's energy over the output's is smoothed as
@@ -129,8 +130,6 @@ struct echo_canceller *echo_canceller_create(enum echo_cancel_mode mode, size_t 
     speex_preprocess_ctl(canceller->preprocess, SPEEX_PREPROCESS_SET_DENOISE, &on);
     speex_preprocess_ctl(canceller->preprocess, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &noise_db);
     speex_preprocess_ctl(canceller->preprocess, SPEEX_PREPROCESS_SET_AGC, &off);
-    speex_preprocess_ctl(canceller->preprocess, SPEEX_PREPROCESS_SET_VAD, &off);
-    speex_preprocess_ctl(canceller->preprocess, SPEEX_PREPROCESS_SET_DEREVERB, &off);
     return canceller;
 
 fail:
