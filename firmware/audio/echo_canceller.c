@@ -226,11 +226,13 @@ void echo_canceller_process(struct echo_canceller *canceller, int16_t *microphon
     double reference_rms = sqrt(echo_canceller_energy(reference, n) / (double)n);
     int sounding = reference_rms >= ECHO_CANCELLER_SPEAKER_RMS;
 
+    int hanging = 0;
     stats->frames++;
     if (sounding) {
         stats->speaker_frames++;
         canceller->hang_left_ms = ECHO_CANCELLER_HANG_MS;
     } else if (canceller->hang_left_ms > 0) {
+        hanging = 1;
         canceller->hang_left_ms -= canceller->frame_ms;
     }
     if (canceller->mode == ECHO_CANCEL_OFF)
@@ -238,7 +240,7 @@ void echo_canceller_process(struct echo_canceller *canceller, int16_t *microphon
     if (canceller->mode == ECHO_CANCEL_AEC)
         echo_canceller_cancel(canceller, microphone, reference, sounding);
 
-    int duck = (sounding || canceller->hang_left_ms > 0) &&
+    int duck = (sounding || hanging) &&
                (canceller->mode == ECHO_CANCEL_DUCK || !stats->converged);
     echo_canceller_apply_gain(canceller, microphone,
                               duck ? pow(10.0, ECHO_CANCELLER_DUCK_DB / 20.0) : 1.0);
