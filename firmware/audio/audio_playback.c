@@ -10,9 +10,9 @@
  * in queued PCM, write, and pace against the clock when the device has none
  * (audio_alsa.c). Writing as late as possible keeps the ALSA part of the
  * latency at 40-60 ms. Each tick written also goes to the speaker history
- * (when there is one) with the instant its first sample leaves the speaker:
- * now plus what the device holds before it (the pacer's lead in clock
- * mode), for the echo canceller on the capture thread. Underruns are recovered with
+ * (when there is one) with the instant its first sample leaves the speaker
+ * (the pacer's schedule in clock mode, otherwise now plus what the device
+ * holds before it), for the echo canceller on the capture thread. Underruns are recovered with
  * snd_pcm_recover; a device that fails for good is closed and reopened with backoff.
  *
  * `lock` guards the packet queue (pool, queue, queued_frames), the jitter
@@ -400,6 +400,17 @@ static int audio_playback_write(struct audio_playback *playback, const int16_t *
     return 0;
 }
 
+/* CLOCK_REALTIME at which the next sample written leaves the speaker: on
+ * the pacer's schedule in clock mode (continuous, even when this thread ran
+ * late and catches up), else now plus what the device holds before it. */
+static uint64_t audio_playback_play_time(struct audio_playback *playback)
+{
+    if (playback->pacer.mode == AUDIO_PACING_CLOCK)
+        return audio_pacer_realtime_us(&playback->pacer, playback->pacer.frames);
+    return clock_realtime_us() +
+           audio_playback_device_delay(playback) * 1000000u / AUDIO_SAMPLE_RATE;
+}
+
 /* Hand the tick just written (its first channel) to the speaker history. */
 static void audio_playback_remember(struct audio_playback *playback, const int16_t *out,
                                     uint64_t play_time_us)
@@ -424,8 +435,7 @@ static void *audio_playback_main(void *argument)
         if (audio_playback_wait_room(playback) != 0)
             continue;
         audio_playback_produce(playback, out);
-        uint64_t play_time_us = clock_realtime_us() + audio_playback_device_delay(playback) *
-                                                          1000000u / AUDIO_SAMPLE_RATE;
+        uint64_t play_time_us = audio_playback_play_time(playback);
         if (audio_playback_write(playback, out) != 0)
             continue;
         audio_playback_remember(playback, out, play_time_us);

@@ -240,8 +240,7 @@ void echo_canceller_process(struct echo_canceller *canceller, int16_t *microphon
     if (canceller->mode == ECHO_CANCEL_AEC)
         echo_canceller_cancel(canceller, microphone, reference, sounding);
 
-    int duck = (sounding || hanging) &&
-               (canceller->mode == ECHO_CANCEL_DUCK || !stats->converged);
+    int duck = (sounding || hanging) && (canceller->mode == ECHO_CANCEL_DUCK || !stats->converged);
     echo_canceller_apply_gain(canceller, microphone,
                               duck ? pow(10.0, ECHO_CANCELLER_DUCK_DB / 20.0) : 1.0);
     stats->ducking = duck;

@@ -55,9 +55,8 @@ export function bandLevels(samples) {
 export const decibels = (power) => 10 * Math.log10(power + 1e-9);
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-// Run one session with --echo-cancel `mode`: `presses` presses, each once
-// the previous chime has been heard out (the doorbell's own count of
-// speaker frames). Returns { levels, chimeDb, visitorDb, stats, log }:
+// Run one session with --echo-cancel `mode`: `presses` presses, 1.5 s of
+// microphone time apart (the doorbell's own frame counts). Returns { levels, chimeDb, visitorDb, stats, log }:
 // chimeDb is the chime's total power over the whole recording, visitorDb
 // the median of the visitor's per-window power (both in dB).
 export async function echoSession({ mode, presses = 6, room = ROOM, extra = [] }) {
@@ -77,18 +76,19 @@ export async function echoSession({ mode, presses = 6, room = ROOM, extra = [] }
     const quietFrom = (await echo()).frames;
     await waitFor(async () => (await echo()).frames >= quietFrom + 50, { timeout: patience(20000), what: '1 s of microphone' });
     for (let press = 1; press <= presses; press++) {
-      const before = (await echo()).speaker_frames;
+      const before = await echo();
       assert(/^ok/.test(await doorbell.control('press')), 'press accepted');
-      // The ding-dong is 0.8 s: 40 frames with the speaker sounding, and
-      // then silence (no speaker frame for 0.2 s).
-      await waitFor(async () => (await echo()).speaker_frames >= before + 36, { timeout: patience(20000), what: `chime ${press}` });
-      let last = -1;
+      // The ding-dong is 0.8 s (40 frames with the speaker sounding); the
+      // next press comes 1.5 s of microphone time later, so each is heard
+      // out and the canceller's hang time is over before the next.
+      let now = before;
       await waitFor(async () => {
-        const now = (await echo()).speaker_frames;
-        const settled = now === last;
-        last = now;
-        return settled;
-      }, { timeout: patience(20000), interval: 250, what: `chime ${press} over` });
+        now = await echo();
+        return now.speaker_frames >= before.speaker_frames + 36 && now.frames >= before.frames + 75;
+      }, { timeout: patience(20000), what: `chime ${press}` }).catch((error) => {
+        throw new Error(`${error.message}; echo before ${JSON.stringify(before)}, last ${JSON.stringify(now)}; ` +
+          `doorbell log: ${doorbell.log.slice(-15).join(' | ')}`);
+      });
     }
     const frames = (await echo()).frames;
     await waitFor(async () => (await echo()).frames >= frames + 50, { timeout: patience(20000), what: '1 s of microphone after' });
