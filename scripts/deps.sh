@@ -9,7 +9,7 @@ packages=(
     build-essential pkg-config dpkg-dev patch clang clang-format libclang-rt-14-dev
     libmbedtls-dev libsqlite3-dev sqlite3 libargon2-dev libcjson-dev
     libwebsockets-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
-    alsa-utils libopus-dev libcmocka-dev
+    alsa-utils libopus-dev libspeexdsp-dev libcmocka-dev
     ffmpeg chromium nodejs ca-certificates curl iproute2 util-linux
 )
 # `make bench` also runs Debian's `motion` beside our detector, as a peer.
