@@ -17,10 +17,13 @@
  * canceller takes the speaker back out: its reference is what the speaker
  * played at the frame's capture time, read from the speaker history that
  * the playback thread fills (speaker_history.h explains the time line).
- * The reference of a frame is complete by the time the frame is emitted:
- * the playback thread writes 40-60 ms ahead of what is heard and the frame
- * is emitted after its last sample was captured; a reference the playback
- * thread was too late for is silence there (counted as reference_missing).
+ * The reference of a frame is normally complete by the time the frame is
+ * emitted: the playback thread writes 40-60 ms ahead of what is heard and
+ * the frame is emitted after its last sample was captured. On a busy
+ * machine the playback thread can run later than that; the frame then
+ * waits for it, up to AUDIO_CAPTURE_SPEAKER_WAIT_MS (and, after a wait
+ * that timed out, not again until the speaker has caught up); a reference
+ * still missing is silence there (counted as reference_missing).
  *
  * The "sim" device has no PCM: the same thread synthesises 20 ms frames
  * (audio_sim.c), a voice while the sim scene's visitor is there, and the
@@ -55,14 +58,15 @@
 #include "common/log.h"
 #include "common/mutex.h"
 
-#define AUDIO_CAPTURE_WAIT_MS      100
-#define AUDIO_CAPTURE_STALL_MS     2000  /* no data this long: reopen the device */
-#define AUDIO_CAPTURE_RETRY_MS     1000  /* first reopen delay, doubling ... */
-#define AUDIO_CAPTURE_RETRY_MAX_MS 30000 /* ... up to this */
-#define AUDIO_CAPTURE_MIN_BITRATE  6000
-#define AUDIO_CAPTURE_MAX_BITRATE  510000
-#define AUDIO_CAPTURE_COMPLEXITY   5
-#define AUDIO_CAPTURE_NAME_SIZE    256
+#define AUDIO_CAPTURE_WAIT_MS         100
+#define AUDIO_CAPTURE_STALL_MS        2000  /* no data this long: reopen the device */
+#define AUDIO_CAPTURE_RETRY_MS        1000  /* first reopen delay, doubling ... */
+#define AUDIO_CAPTURE_RETRY_MAX_MS    30000 /* ... up to this */
+#define AUDIO_CAPTURE_MIN_BITRATE     6000
+#define AUDIO_CAPTURE_MAX_BITRATE     510000
+#define AUDIO_CAPTURE_COMPLEXITY      5
+#define AUDIO_CAPTURE_NAME_SIZE       256
+#define AUDIO_CAPTURE_SPEAKER_WAIT_MS 60 /* the most a frame waits for its reference */
 
 struct audio_capture {
     /* Set by start, read-only afterwards. */
@@ -82,6 +86,7 @@ struct audio_capture {
     struct sim_room *room;            /* NULL unless --sim-room */
     int16_t reference[AUDIO_FRAME_FRAMES];
     uint64_t reference_missing;
+    bool speaker_late;     /* the last wait for the speaker's reference timed out */
     snd_pcm_t *pcm;        /* NULL while waiting to reopen, and for "sim" */
     struct audio_sim *sim; /* "sim" only */
     struct audio_alsa_setup setup;
@@ -216,9 +221,21 @@ static void audio_capture_emit(struct audio_capture *capture, int16_t *frame,
                                uint64_t capture_time_us)
 {
     assert(capture->channels >= 1 && capture->channels <= AUDIO_MAX_CHANNELS);
+    struct echo_canceller_stats echo = {0};
+    if (capture->speaker != NULL && !capture->speaker_late) {
+        /* The playback thread may be late on a busy machine: wait a little
+         * for it, once; while it stays late, do not wait again. */
+        uint64_t end_us =
+            capture_time_us + (uint64_t)AUDIO_FRAME_FRAMES * 1000000u / AUDIO_SAMPLE_RATE;
+        capture->speaker_late =
+            !speaker_history_wait(capture->speaker, end_us, AUDIO_CAPTURE_SPEAKER_WAIT_MS);
+    } else if (capture->speaker != NULL) {
+        capture->speaker_late = !speaker_history_wait(
+            capture->speaker,
+            capture_time_us + (uint64_t)AUDIO_FRAME_FRAMES * 1000000u / AUDIO_SAMPLE_RATE, 0);
+    }
     if (capture->room != NULL)
         sim_room_apply(capture->room, frame, AUDIO_FRAME_FRAMES, capture_time_us);
-    struct echo_canceller_stats echo = {0};
     if (capture->canceller != NULL) {
         size_t found = speaker_history_read(capture->speaker, capture_time_us, capture->reference,
                                             AUDIO_FRAME_FRAMES);

@@ -16,12 +16,14 @@
 #include <string.h>
 
 #include "common/audio_alsa.h"
+#include "common/clock.h"
 #include "common/mutex.h"
 
 struct speaker_history {
     size_t capacity; /* samples in the ring; read-only after create */
 
-    pthread_mutex_t lock; /* guards everything below */
+    pthread_mutex_t lock;    /* guards everything below */
+    pthread_cond_t appended; /* signalled after each append (CLOCK_MONOTONIC) */
     int16_t *ring;
     uint64_t written;         /* position of the next sample appended */
     uint64_t valid_from;      /* the first position on the current time line */
@@ -45,6 +47,11 @@ struct speaker_history *speaker_history_create(int milliseconds)
         return NULL;
     }
     mutex_init_checked(&history->lock);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&history->appended, &attributes);
+    pthread_condattr_destroy(&attributes);
     return history;
 }
 
@@ -53,6 +60,7 @@ void speaker_history_destroy(struct speaker_history *history)
 {
     if (history == NULL)
         return;
+    pthread_cond_destroy(&history->appended);
     pthread_mutex_destroy(&history->lock);
     free(history->ring);
     free(history);
@@ -98,6 +106,7 @@ void speaker_history_append(struct speaker_history *history, const int16_t *samp
     }
     speaker_history_put_locked(history, samples, frames);
     history->stats.frames_appended += frames;
+    pthread_cond_broadcast(&history->appended);
     pthread_mutex_unlock(&history->lock);
 }
 
@@ -130,6 +139,34 @@ size_t speaker_history_read(struct speaker_history *history, uint64_t start_time
 out:
     pthread_mutex_unlock(&history->lock);
     return found;
+}
+
+/* CLOCK_REALTIME at which the sample after the last appended plays. Lock
+ * held. */
+static uint64_t speaker_history_end_locked(struct speaker_history *history)
+{
+    mutex_assert_held(&history->lock);
+    return history->anchor_time_us +
+           (history->written - history->anchor_position) * 1000000u / AUDIO_SAMPLE_RATE;
+}
+
+/* See speaker_history.h. */
+int speaker_history_wait(struct speaker_history *history, uint64_t end_time_us, int timeout_ms)
+{
+    assert(history != NULL);
+    struct timespec deadline;
+    clock_deadline_ms(CLOCK_MONOTONIC, timeout_ms, &deadline);
+    int covered = 1;
+    pthread_mutex_lock(&history->lock);
+    while (history->written != history->valid_from &&
+           speaker_history_end_locked(history) < end_time_us) {
+        if (pthread_cond_timedwait(&history->appended, &history->lock, &deadline) != 0) {
+            covered = speaker_history_end_locked(history) >= end_time_us;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&history->lock);
+    return covered;
 }
 
 /* See speaker_history.h. */

@@ -13,6 +13,8 @@
  *
  * Locks: `lock` (in speaker_history.c) guards the ring and its time line;
  * it is held only to copy samples in or out, never while calling out.
+ * `appended` (a condition variable on it) wakes a capture thread waiting
+ * in speaker_history_wait() for the playback thread to catch up.
  *
  * Ownership: the history is created by speaker_history_create() and freed
  * by speaker_history_destroy(); readers get copies.
@@ -60,6 +62,12 @@ void speaker_history_append(struct speaker_history *history, const int16_t *samp
  * not yet written) are silence. Returns how many samples were found. */
 size_t speaker_history_read(struct speaker_history *history, uint64_t start_time_us, int16_t *out,
                             size_t frames);
+
+/* Wait (capture thread) until the history holds what the speaker plays up
+ * to end_time_us, at most timeout_ms: the playback thread may run late on a
+ * busy machine. 1 if it does, 0 on timeout. Returns at once while the
+ * history is empty (no speaker yet). */
+int speaker_history_wait(struct speaker_history *history, uint64_t end_time_us, int timeout_ms);
 
 /* Copy the counters. Any thread. */
 void speaker_history_get_stats(struct speaker_history *history,
