@@ -474,6 +474,9 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
                                                    resolved.echo_tail_ms, error, error_size);
         if (capture->canceller == NULL)
             goto fail;
+        /* `stats` shows the canceller from the start, before the first frame. */
+        capture->stats.echo_active = 1;
+        echo_canceller_get_stats(capture->canceller, &capture->stats.echo);
         if (resolved.sim_room != NULL) {
             capture->room = sim_room_create(resolved.sim_room, capture->speaker);
             if (capture->room == NULL) {

@@ -72,6 +72,7 @@ export async function echoSession({ mode, presses = 6, room = ROOM, extra = [] }
     });
     await waitFor(() => doorbell.log.some((line) => /connected to the hub/.test(line)), { timeout: patience(20000), what: 'the link' });
     const echo = async () => (await doorbell.stats()).echo;
+    await waitFor(async () => (await echo()) !== undefined, { timeout: patience(20000), what: 'the echo canceller in stats' });
     // A second of the visitor alone first.
     const quietFrom = (await echo()).frames;
     await waitFor(async () => (await echo()).frames >= quietFrom + 50, { timeout: patience(20000), what: '1 s of microphone' });
