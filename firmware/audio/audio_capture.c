@@ -239,7 +239,7 @@ static void audio_capture_emit(struct audio_capture *capture, int16_t *frame,
     if (capture->canceller != NULL) {
         size_t found = speaker_history_read(capture->speaker, capture_time_us, capture->reference,
                                             AUDIO_FRAME_FRAMES);
-        if (found > 0 && found < AUDIO_FRAME_FRAMES)
+        if (found < AUDIO_FRAME_FRAMES)
             capture->reference_missing++;
         echo_canceller_process(capture->canceller, frame, capture->reference);
         echo_canceller_get_stats(capture->canceller, &echo);

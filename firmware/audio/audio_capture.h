@@ -73,7 +73,8 @@ struct audio_capture_stats {
     enum audio_pacing pacing;   /* what the pacer settled on (AUTO while undecided) */
     int speaking;               /* "sim": the synthetic visitor's voice is sounding */
     int echo_active;            /* 1 when frames go through the echo canceller */
-    uint64_t reference_missing; /* frames whose speaker reference was not (all) there */
+    uint64_t reference_missing; /* frames whose speaker reference was not (all) there
+                                   (before the speaker's first tick too) */
     struct echo_canceller_stats echo; /* the canceller's, after the last frame */
 };
 
