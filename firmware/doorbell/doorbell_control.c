@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "audio/audio_capture.h"
+#include "audio/speaker_history.h"
 #include "camera/camera.h"
 #include "common/motion_config.h"
 #include "doorbell/doorbell.h"
@@ -74,6 +75,13 @@ static int doorbell_control_add_echo(cJSON *json, struct doorbell *doorbell)
         doorbell_control_add_number(echo, "reference_missing", (double)audio.reference_missing) !=
             0)
         return -1;
+    if (doorbell->speaker_history != NULL) {
+        struct speaker_history_stats history;
+        speaker_history_get_stats(doorbell->speaker_history, &history);
+        if (doorbell_control_add_number(echo, "speaker_gaps", (double)history.gaps) != 0 ||
+            doorbell_control_add_number(echo, "speaker_anchors", (double)history.anchors) != 0)
+            return -1;
+    }
     return 0;
 }
 
