@@ -12,6 +12,19 @@
  * ALSA `file` device whose infile ran out is opened again at once, so a
  * recording plays in a loop (audio_alsa.c says how the end is seen).
  *
+ * Before a frame is measured and encoded, the simulated room (sim_room.c,
+ * tests only) adds what the speaker played a moment earlier, and the echo
+ * canceller takes the speaker back out: its reference is what the speaker
+ * played at the frame's capture time, read from the speaker history that
+ * the playback thread fills (speaker_history.h explains the time line).
+ * The reference of a frame is normally complete by the time the frame is
+ * emitted: the playback thread writes 40-60 ms ahead of what is heard and
+ * the frame is emitted after its last sample was captured. On a busy
+ * machine the playback thread can run later than that; the frame then
+ * waits for it, up to AUDIO_CAPTURE_SPEAKER_WAIT_MS (and, after a wait
+ * that timed out, not again until the speaker has caught up); a reference
+ * still missing is silence there (counted as reference_missing).
+ *
  * The "sim" device has no PCM: the same thread synthesises 20 ms frames
  * (audio_sim.c), a voice while the sim scene's visitor is there, and the
  * pacer in CLOCK mode releases each when real time has caught up with it.
@@ -37,19 +50,23 @@
 #include <string.h>
 
 #include "audio/audio_sim.h"
+#include "audio/echo_canceller.h"
+#include "audio/sim_room.h"
+#include "audio/speaker_history.h"
 #include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
 #include "common/mutex.h"
 
-#define AUDIO_CAPTURE_WAIT_MS      100
-#define AUDIO_CAPTURE_STALL_MS     2000  /* no data this long: reopen the device */
-#define AUDIO_CAPTURE_RETRY_MS     1000  /* first reopen delay, doubling ... */
-#define AUDIO_CAPTURE_RETRY_MAX_MS 30000 /* ... up to this */
-#define AUDIO_CAPTURE_MIN_BITRATE  6000
-#define AUDIO_CAPTURE_MAX_BITRATE  510000
-#define AUDIO_CAPTURE_COMPLEXITY   5
-#define AUDIO_CAPTURE_NAME_SIZE    256
+#define AUDIO_CAPTURE_WAIT_MS         100
+#define AUDIO_CAPTURE_STALL_MS        2000  /* no data this long: reopen the device */
+#define AUDIO_CAPTURE_RETRY_MS        1000  /* first reopen delay, doubling ... */
+#define AUDIO_CAPTURE_RETRY_MAX_MS    30000 /* ... up to this */
+#define AUDIO_CAPTURE_MIN_BITRATE     6000
+#define AUDIO_CAPTURE_MAX_BITRATE     510000
+#define AUDIO_CAPTURE_COMPLEXITY      5
+#define AUDIO_CAPTURE_NAME_SIZE       256
+#define AUDIO_CAPTURE_SPEAKER_WAIT_MS 60 /* the most a frame waits for its reference */
 
 struct audio_capture {
     /* Set by start, read-only afterwards. */
@@ -62,8 +79,14 @@ struct audio_capture {
     pthread_t thread;
     atomic_bool stop;
     const atomic_int *sim_voice;
+    struct speaker_history *speaker; /* not owned; NULL without a speaker */
 
     /* The capture thread's, between start and stop. */
+    struct echo_canceller *canceller; /* NULL without a speaker */
+    struct sim_room *room;            /* NULL unless --sim-room */
+    int16_t reference[AUDIO_FRAME_FRAMES];
+    uint64_t reference_missing;
+    bool speaker_late;     /* the last wait for the speaker's reference timed out */
     snd_pcm_t *pcm;        /* NULL while waiting to reopen, and for "sim" */
     struct audio_sim *sim; /* "sim" only */
     struct audio_alsa_setup setup;
@@ -192,11 +215,35 @@ static uint64_t audio_capture_frame_time(struct audio_capture *capture)
     return now > held_us ? now - held_us : 0;
 }
 
-/* Measure, encode and deliver one complete frame. */
-static void audio_capture_emit(struct audio_capture *capture, const int16_t *frame,
+/* Add the simulated room, take the echo out, then measure, encode and
+ * deliver one complete frame (changed in place). */
+static void audio_capture_emit(struct audio_capture *capture, int16_t *frame,
                                uint64_t capture_time_us)
 {
     assert(capture->channels >= 1 && capture->channels <= AUDIO_MAX_CHANNELS);
+    struct echo_canceller_stats echo = {0};
+    if (capture->speaker != NULL && !capture->speaker_late) {
+        /* The playback thread may be late on a busy machine: wait a little
+         * for it, once; while it stays late, do not wait again. */
+        uint64_t end_us =
+            capture_time_us + (uint64_t)AUDIO_FRAME_FRAMES * 1000000u / AUDIO_SAMPLE_RATE;
+        capture->speaker_late =
+            !speaker_history_wait(capture->speaker, end_us, AUDIO_CAPTURE_SPEAKER_WAIT_MS);
+    } else if (capture->speaker != NULL) {
+        capture->speaker_late = !speaker_history_wait(
+            capture->speaker,
+            capture_time_us + (uint64_t)AUDIO_FRAME_FRAMES * 1000000u / AUDIO_SAMPLE_RATE, 0);
+    }
+    if (capture->room != NULL)
+        sim_room_apply(capture->room, frame, AUDIO_FRAME_FRAMES, capture_time_us);
+    if (capture->canceller != NULL) {
+        size_t found = speaker_history_read(capture->speaker, capture_time_us, capture->reference,
+                                            AUDIO_FRAME_FRAMES);
+        if (found < AUDIO_FRAME_FRAMES)
+            capture->reference_missing++;
+        echo_canceller_process(capture->canceller, frame, capture->reference);
+        echo_canceller_get_stats(capture->canceller, &echo);
+    }
     size_t samples = (size_t)AUDIO_FRAME_FRAMES * (size_t)capture->channels;
     double sum = 0.0;
     int peak = 0;
@@ -217,6 +264,9 @@ static void audio_capture_emit(struct audio_capture *capture, const int16_t *fra
     stats->peak = (float)peak / 32768.0f;
     stats->pacing = capture->pacer.mode;
     stats->resyncs = capture->pacer.resyncs;
+    stats->echo_active = capture->canceller != NULL;
+    stats->echo = echo;
+    stats->reference_missing = capture->reference_missing;
     if (size < 0) {
         stats->encode_errors++;
     } else {
@@ -411,6 +461,7 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
     capture->retry_ms = AUDIO_CAPTURE_RETRY_MS;
     capture->pacer.mode = resolved.pacing;
     capture->sim_voice = resolved.sim_voice;
+    capture->speaker = resolved.channels == 1 ? resolved.speaker : NULL;
     atomic_init(&capture->stop, false);
     mutex_init_checked(&capture->lock);
 
@@ -418,6 +469,25 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
         audio_capture_encoder(resolved.channels, resolved.bitrate_bps, error, error_size);
     if (capture->encoder == NULL)
         goto fail;
+    if (capture->speaker != NULL) {
+        capture->canceller = echo_canceller_create(resolved.echo_mode, AUDIO_FRAME_FRAMES,
+                                                   resolved.echo_tail_ms, error, error_size);
+        if (capture->canceller == NULL)
+            goto fail;
+        /* `stats` shows the canceller from the start, before the first frame. */
+        capture->stats.echo_active = 1;
+        echo_canceller_get_stats(capture->canceller, &capture->stats.echo);
+        if (resolved.sim_room != NULL) {
+            capture->room = sim_room_create(resolved.sim_room, capture->speaker);
+            if (capture->room == NULL) {
+                error_text_set(error, error_size, "out of memory");
+                goto fail;
+            }
+            log_info("simulated room: the speaker reaches the microphone after %d ms at "
+                     "%.1f dB",
+                     resolved.sim_room->delay_ms, resolved.sim_room->gain_db);
+        }
+    }
     if (strcmp(capture->device, AUDIO_CAPTURE_SIM_DEVICE) == 0) {
         capture->sim = audio_sim_create(1);
         if (capture->sim == NULL) {
@@ -437,17 +507,20 @@ struct audio_capture *audio_capture_start(const struct audio_capture_config *con
         goto fail;
     }
     pthread_setname_np(capture->thread, "audio-mic");
-    log_info("capturing from \"%s\" (%s): %d ch, 48 kHz, period %lu, buffer %lu frames, "
-             "Opus %d bit/s, pacing %s",
-             capture->device, capture->setup.name, capture->channels,
-             (unsigned long)capture->setup.period_frames,
-             (unsigned long)capture->setup.buffer_frames, resolved.bitrate_bps,
-             audio_pacing_name(capture->pacing));
+    log_info(
+        "capturing from \"%s\" (%s): %d ch, 48 kHz, period %lu, buffer %lu frames, "
+        "Opus %d bit/s, pacing %s, echo %s",
+        capture->device, capture->setup.name, capture->channels,
+        (unsigned long)capture->setup.period_frames, (unsigned long)capture->setup.buffer_frames,
+        resolved.bitrate_bps, audio_pacing_name(capture->pacing),
+        capture->canceller != NULL ? echo_cancel_mode_name(resolved.echo_mode) : "(no speaker)");
     return capture;
 
 fail:
     if (capture->pcm != NULL)
         snd_pcm_close(capture->pcm);
+    sim_room_destroy(capture->room);
+    echo_canceller_destroy(capture->canceller);
     audio_sim_destroy(capture->sim);
     if (capture->encoder != NULL)
         opus_encoder_destroy(capture->encoder);
@@ -468,6 +541,8 @@ void audio_capture_stop(struct audio_capture *capture)
         snd_pcm_close(capture->pcm);
     }
     opus_encoder_destroy(capture->encoder);
+    sim_room_destroy(capture->room);
+    echo_canceller_destroy(capture->canceller);
     audio_sim_destroy(capture->sim);
     pthread_mutex_destroy(&capture->lock);
     log_info("capture from \"%s\" stopped: %llu packets, %llu overruns", capture->device,

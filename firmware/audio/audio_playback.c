@@ -9,8 +9,11 @@
  * the next 20 ms from the jitter buffer (decode, conceal, or silence), mix
  * in queued PCM, write, and pace against the clock when the device has none
  * (audio_alsa.c). Writing as late as possible keeps the ALSA part of the
- * latency at 40-60 ms. Underruns are recovered with snd_pcm_recover; a
- * device that fails for good is closed and reopened with backoff.
+ * latency at 40-60 ms. Each tick written also goes to the speaker history
+ * (when there is one) with the instant its first sample leaves the speaker
+ * (the pacer's schedule in clock mode, otherwise now plus what the device
+ * holds before it), for the echo canceller on the capture thread. Underruns are recovered with
+ * snd_pcm_recover; a device that fails for good is closed and reopened with backoff.
  *
  * `lock` guards the packet queue (pool, queue, queued_frames), the jitter
  * state shared with push (playing, last_timestamp_us), the PCM ring and the
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/speaker_history.h"
 #include "common/clock.h"
 #include "common/error_text.h"
 #include "common/log.h"
@@ -63,9 +67,11 @@ struct audio_playback {
     int target_frames, max_frames;
     pthread_t thread;
     atomic_bool stop;
+    struct speaker_history *history; /* not owned; NULL if nobody listens */
 
     /* The playback thread's. */
-    snd_pcm_t *pcm; /* NULL while waiting to reopen */
+    int16_t history_frame[AUDIO_FRAME_FRAMES]; /* the first channel of a tick */
+    snd_pcm_t *pcm;                            /* NULL while waiting to reopen */
     struct audio_alsa_setup setup;
     snd_pcm_uframes_t fill_frames; /* write when the device holds at most this much */
     OpusDecoder *decoder;
@@ -394,6 +400,29 @@ static int audio_playback_write(struct audio_playback *playback, const int16_t *
     return 0;
 }
 
+/* CLOCK_REALTIME at which the next sample written leaves the speaker: on
+ * the pacer's schedule in clock mode (continuous, even when this thread ran
+ * late and catches up), else now plus what the device holds before it. */
+static uint64_t audio_playback_play_time(struct audio_playback *playback)
+{
+    if (playback->pacer.mode == AUDIO_PACING_CLOCK)
+        return audio_pacer_realtime_us(&playback->pacer, playback->pacer.frames);
+    return clock_realtime_us() +
+           audio_playback_device_delay(playback) * 1000000u / AUDIO_SAMPLE_RATE;
+}
+
+/* Hand the tick just written (its first channel) to the speaker history. */
+static void audio_playback_remember(struct audio_playback *playback, const int16_t *out,
+                                    uint64_t play_time_us)
+{
+    if (playback->history == NULL)
+        return;
+    for (size_t i = 0; i < AUDIO_FRAME_FRAMES; i++)
+        playback->history_frame[i] = out[i * (size_t)playback->channels];
+    speaker_history_append(playback->history, playback->history_frame, AUDIO_FRAME_FRAMES,
+                           play_time_us);
+}
+
 /* The playback thread: one tick every 20 ms until stopped. */
 static void *audio_playback_main(void *argument)
 {
@@ -406,8 +435,10 @@ static void *audio_playback_main(void *argument)
         if (audio_playback_wait_room(playback) != 0)
             continue;
         audio_playback_produce(playback, out);
+        uint64_t play_time_us = audio_playback_play_time(playback);
         if (audio_playback_write(playback, out) != 0)
             continue;
+        audio_playback_remember(playback, out, play_time_us);
         audio_pacer_advance(&playback->pacer, AUDIO_FRAME_FRAMES);
         pthread_mutex_lock(&playback->lock);
         playback->stats.pacing = playback->pacer.mode;
@@ -463,6 +494,7 @@ struct audio_playback *audio_playback_start(const struct audio_playback_config *
     playback->max_frames = resolved.jitter_max_ms * AUDIO_SAMPLE_RATE / 1000;
     playback->retry_ms = AUDIO_PLAYBACK_RETRY_MS;
     playback->pacer.mode = resolved.pacing;
+    playback->history = resolved.history;
     atomic_init(&playback->stop, false);
     mutex_init_checked(&playback->lock);
     for (int i = 0; i < AUDIO_PLAYBACK_POOL; i++)

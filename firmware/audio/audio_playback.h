@@ -24,6 +24,8 @@
 #include "common/audio_alsa.h"
 #include "common/audio_chime.h"
 
+struct speaker_history;
+
 #define AUDIO_PLAYBACK_DEFAULT_TARGET_MS 60
 #define AUDIO_PLAYBACK_DEFAULT_MAX_MS    160
 #define AUDIO_PLAYBACK_MAX_PACKET        1500
@@ -35,6 +37,10 @@ struct audio_playback_config {
     int jitter_target_ms;     /* default 60 */
     int jitter_max_ms;        /* default 160; at least target + 20 */
     enum audio_pacing pacing; /* default AUTO (see audio_alsa.h) */
+    /* Where each tick written (its first channel) goes with the time it
+     * leaves the speaker, for the echo canceller (speaker_history.h); must
+     * outlive the playback. NULL: nobody listens. */
+    struct speaker_history *history;
 };
 
 struct audio_playback_stats {

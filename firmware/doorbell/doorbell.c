@@ -17,6 +17,7 @@
 
 #include "audio/audio_capture.h"
 #include "audio/audio_playback.h"
+#include "audio/speaker_history.h"
 #include "camera/camera.h"
 #include "common/log.h"
 #include "common/mutex.h"
@@ -146,7 +147,9 @@ static int doorbell_open_link(struct doorbell *doorbell)
     return 0;
 }
 
-/* Open the microphone (Opus up the link); 0 or -1 (logged). */
+/* Open the microphone (Opus up the link), which takes the speaker's sound
+ * back out with the speaker history doorbell_open_speaker() made; 0 or -1
+ * (logged). */
 static int doorbell_open_audio(struct doorbell *doorbell)
 {
     const struct doorbell_options *options = &doorbell->options;
@@ -159,6 +162,9 @@ static int doorbell_open_audio(struct doorbell *doorbell)
         config.channels = 1;
         config.pacing = options->audio_pacing;
         config.sim_voice = camera_sim_visitor_flag(doorbell->camera); /* for "sim" */
+        config.speaker = doorbell->speaker_history;
+        config.echo_mode = options->echo_cancel;
+        config.sim_room = options->sim_room_enabled ? &options->sim_room : NULL;
         doorbell->microphone =
             audio_capture_start(&config, doorbell_link_on_audio, doorbell, error, sizeof(error));
         if (doorbell->microphone == NULL) {
@@ -169,20 +175,32 @@ static int doorbell_open_audio(struct doorbell *doorbell)
     return 0;
 }
 
-/* Open the speaker (ding, talk-back, quick replies), the quick reply cache
- * and their player, before the link that feeds them; 0 or -1 (logged). */
+/* Open the speaker (ding, talk-back, quick replies) with the speaker history
+ * the microphone's echo canceller reads (when there are both), the quick
+ * reply cache and their player, before the link that feeds them; 0 or -1
+ * (logged). */
 static int doorbell_open_speaker(struct doorbell *doorbell)
 {
     const struct doorbell_options *options = &doorbell->options;
     const char *speaker = options->speaker_device; /* resolved by doorbell_parse_options */
     char error[256];
 
+    if (options->audio_device != NULL && speaker != NULL) {
+        doorbell->speaker_history = speaker_history_create(SPEAKER_HISTORY_DEFAULT_MS);
+        if (doorbell->speaker_history == NULL) {
+            log_error("speaker history: out of memory");
+            return -1;
+        }
+    } else if (options->sim_room_enabled) {
+        log_warn("--sim-room without both a microphone and a speaker does nothing");
+    }
     if (speaker != NULL) {
         struct audio_playback_config config = {0};
         config.device = speaker;
         config.alsa_config = options->alsa_config;
         config.channels = 1;
         config.pacing = options->audio_pacing;
+        config.history = doorbell->speaker_history;
         doorbell->speaker = audio_playback_start(&config, error, sizeof(error));
         if (doorbell->speaker == NULL) {
             log_error("speaker: %s", error);
@@ -273,6 +291,7 @@ void doorbell_stop(struct doorbell *doorbell)
     if (doorbell->speaker != NULL)
         audio_playback_stop(doorbell->speaker);
     reply_cache_destroy(doorbell->replies);
+    speaker_history_destroy(doorbell->speaker_history);
     if (doorbell->encoder != NULL)
         encoder_close(doorbell->encoder);
     if (doorbell->camera != NULL)

@@ -44,6 +44,7 @@ struct audio_capture;
 struct audio_playback;
 struct reply_cache;
 struct reply_player;
+struct speaker_history;
 
 struct doorbell {
     /* Set by doorbell_start, read by every thread. The capture thread also
@@ -62,6 +63,9 @@ struct doorbell {
     struct audio_playback *speaker;    /* NULL without a speaker device */
     struct reply_cache *replies;       /* quick replies from the hub; link thread feeds it */
     struct reply_player *reply_player; /* plays them; own thread */
+    /* What the speaker played, for the echo canceller: the playback thread
+     * appends, the audio capture thread reads. NULL unless both exist. */
+    struct speaker_history *speaker_history;
     pthread_t capture_thread;
     int capture_started;
 

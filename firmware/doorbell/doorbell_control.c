@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio_capture.h"
+#include "audio/speaker_history.h"
 #include "camera/camera.h"
 #include "common/motion_config.h"
 #include "doorbell/doorbell.h"
@@ -47,6 +49,42 @@ static int doorbell_control_add_number(cJSON *object, const char *name, double v
     return cJSON_AddNumberToObject(object, name, value) != NULL ? 0 : -1;
 }
 
+/* The echo canceller's figures under "echo" (nothing without a canceller);
+ * 0, or -1 if out of memory. */
+static int doorbell_control_add_echo(cJSON *json, struct doorbell *doorbell)
+{
+    struct audio_capture_stats audio;
+
+    if (doorbell->microphone == NULL)
+        return 0;
+    audio_capture_get_stats(doorbell->microphone, &audio);
+    if (!audio.echo_active)
+        return 0;
+    cJSON *echo = cJSON_AddObjectToObject(json, "echo");
+    if (echo == NULL ||
+        cJSON_AddStringToObject(echo, "mode", echo_cancel_mode_name(audio.echo.mode)) == NULL ||
+        cJSON_AddBoolToObject(echo, "converged", audio.echo.converged) == NULL ||
+        cJSON_AddBoolToObject(echo, "ducking", audio.echo.ducking) == NULL ||
+        doorbell_control_add_number(echo, "frames", (double)audio.echo.frames) != 0 ||
+        doorbell_control_add_number(echo, "speaker_frames", (double)audio.echo.speaker_frames) !=
+            0 ||
+        doorbell_control_add_number(echo, "ducked_frames", (double)audio.echo.ducked_frames) != 0 ||
+        doorbell_control_add_number(echo, "resets", (double)audio.echo.resets) != 0 ||
+        doorbell_control_add_number(echo, "echo_return_loss_db",
+                                    round(audio.echo.echo_return_loss_db * 10.0) / 10.0) != 0 ||
+        doorbell_control_add_number(echo, "reference_missing", (double)audio.reference_missing) !=
+            0)
+        return -1;
+    if (doorbell->speaker_history != NULL) {
+        struct speaker_history_stats history;
+        speaker_history_get_stats(doorbell->speaker_history, &history);
+        if (doorbell_control_add_number(echo, "speaker_gaps", (double)history.gaps) != 0 ||
+            doorbell_control_add_number(echo, "speaker_anchors", (double)history.anchors) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* `stats`: the capture and link counters and the video format in force, or
  * NULL if out of memory. The caller deletes the tree. */
 static cJSON *doorbell_control_stats(struct doorbell *doorbell)
@@ -73,7 +111,8 @@ static cJSON *doorbell_control_stats(struct doorbell *doorbell)
         doorbell_control_add_number(json, "width", doorbell->options.width) != 0 ||
         doorbell_control_add_number(json, "height", doorbell->options.height) != 0 ||
         doorbell_control_add_number(json, "fps", doorbell->options.fps) != 0 ||
-        doorbell_control_add_number(json, "bitrate_kbps", doorbell->options.bitrate_kbps) != 0) {
+        doorbell_control_add_number(json, "bitrate_kbps", doorbell->options.bitrate_kbps) != 0 ||
+        doorbell_control_add_echo(json, doorbell) != 0) {
         cJSON_Delete(json);
         return NULL;
     }

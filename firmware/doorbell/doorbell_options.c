@@ -46,6 +46,13 @@ static void doorbell_usage(const char *program)
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
            "  --state-dir DIR        keep quick replies here across restarts (default: memory)\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
+           "  --echo-cancel MODE     keep the speaker out of the microphone: aec (default;\n"
+           "                         the echo canceller, ducking until it has converged),\n"
+           "                         duck (the microphone -30 dB while the speaker plays)\n"
+           "                         or off\n"
+           "  --sim-room DELAY_MS,GAIN_DB\n"
+           "                         tests: the speaker's sound reaches the microphone\n"
+           "                         DELAY_MS (0..200) later at GAIN_DB (-60..12) dB\n"
            "  --replay FILE.h264     send this H.264 Annex B file in a loop at --fps instead\n"
            "                         of a camera (bench doorbells; --size should match it)\n"
            "  --replay-devices FILE  with --replay: one more device link per\n"
@@ -99,6 +106,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"speaker-device", required_argument, NULL, 'A'},
         {"alsa-config", required_argument, NULL, 'L'},
         {"audio-pacing", required_argument, NULL, 'P'},
+        {"echo-cancel", required_argument, NULL, 'E'},
+        {"sim-room", required_argument, NULL, 'O'},
         {"replay", required_argument, NULL, 'R'},
         {"replay-devices", required_argument, NULL, 'D'},
         {"state-dir", required_argument, NULL, 'T'},
@@ -200,6 +209,20 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
                 fprintf(stderr, "%s: --audio-pacing wants auto, device or clock\n", argv[0]);
                 return -1;
             }
+            break;
+        case 'E':
+            if (echo_cancel_mode_parse(optarg, &options->echo_cancel) != 0) {
+                fprintf(stderr, "%s: --echo-cancel wants aec, duck or off\n", argv[0]);
+                return -1;
+            }
+            break;
+        case 'O':
+            if (sim_room_parse(optarg, &options->sim_room) != 0) {
+                fprintf(stderr, "%s: --sim-room wants DELAY_MS,GAIN_DB (0..200, -60..12)\n",
+                        argv[0]);
+                return -1;
+            }
+            options->sim_room_enabled = 1;
             break;
         case 'R':
             options->replay_path = optarg;

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "audio/echo_canceller.h"
+#include "audio/sim_room.h"
 #include "common/audio_alsa.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
@@ -30,6 +32,9 @@ struct doorbell_options {
                                    audio_device ("null" for the sim); NULL = no speaker */
     const char *alsa_config;    /* extra asoundrc read after alsa.conf */
     enum audio_pacing audio_pacing;
+    enum echo_cancel_mode echo_cancel; /* the speaker out of the microphone (default aec) */
+    int sim_room_enabled;              /* --sim-room given: tests and benchmarks only */
+    struct sim_room_config sim_room;
     enum log_level log_level;
     const char *replay_path;    /* --replay: send this H.264 file, no camera (firmware/replay) */
     const char *replay_devices; /* --replay-devices: more links, "ID SECRET" per line */

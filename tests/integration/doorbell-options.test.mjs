@@ -296,6 +296,22 @@ const cases = {
     })]).concat([
     ['an unknown mode is refused', () => refuses(['--audio-pacing', 'fast'], 2, /--audio-pacing wants auto, device or clock/)],
   ]) },
+  '--echo-cancel': { values: ['aec', 'duck', 'off'], cases: ['aec', 'duck', 'off'].map((mode) => [
+    `${mode}`, () => runs(['--audio-device', 'doorstep_sim', '--alsa-config', asoundrc, '--echo-cancel', mode], async (proc) => {
+      await waitOutput(proc, new RegExp(`capturing from "doorstep_sim".*echo ${mode}`), `echo ${mode}`);
+    })]).concat([
+    ['an unknown mode is refused', () => refuses(['--echo-cancel', 'on'], 2, /--echo-cancel wants aec, duck or off/)],
+  ]) },
+  '--sim-room': { cases: [
+    ['DELAY_MS,GAIN_DB: the speaker reaches the microphone', () =>
+      runs(['--audio-device', 'doorstep_sim', '--alsa-config', asoundrc, '--sim-room', '25,-6'], async (proc) => {
+        await waitOutput(proc, /simulated room: the speaker reaches the microphone after 25 ms at -6\.0 dB/, 'the room');
+      })],
+    ['out of range or malformed is refused', async () => {
+      await refuses(['--sim-room', '250,-6'], 2, /--sim-room wants DELAY_MS,GAIN_DB/);
+      await refuses(['--sim-room', '25'], 2, /--sim-room wants DELAY_MS,GAIN_DB/);
+    }],
+  ] },
   '--replay': { cases: [
     ['FILE.h264 is sent instead of a camera', () => runs(['--replay', clipH264]), ],
     ['a file that is not H.264 is refused', () => refuses(['--replay', clipY4m], 1, /\S/)],

@@ -15,7 +15,8 @@
 /* clang-format off */
 /*
  * UNIT_SOURCES: tests/unit/support/test_files.c firmware/audio/audio_capture.c firmware/audio/audio_playback.c
- * UNIT_SOURCES: firmware/audio/audio_sim.c
+ * UNIT_SOURCES: firmware/audio/audio_sim.c firmware/audio/echo_canceller.c firmware/audio/sim_room.c
+ * UNIT_SOURCES: firmware/audio/speaker_history.c
  */
 /* clang-format on */
 #include <setjmp.h>
