@@ -31,17 +31,18 @@ static int user_devices_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **sta
     return 0;
 }
 
-enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
-                                     void *context)
+/* Call callback with each device_id that sql (?1 = user_id) selects, until
+ * it returns nonzero. The doorbells a user sees and those they may talk to
+ * are listed alike. */
+static enum users_status user_devices_list(sqlite3 *db, const char *sql, int64_t user_id,
+                                           users_device_callback callback, void *context)
 {
     sqlite3_stmt *statement = NULL;
     enum users_status status = USERS_ERROR;
     int rc;
 
     assert(db != NULL && callback != NULL);
-    if (user_devices_prepare(
-            db, "SELECT device_id FROM user_devices WHERE user_id = ?1 ORDER BY device_id",
-            &statement) != 0)
+    if (user_devices_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -64,6 +65,23 @@ enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_
 out:
     sqlite3_finalize(statement);
     return status;
+}
+
+enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
+                                     void *context)
+{
+    return user_devices_list(
+        db, "SELECT device_id FROM user_devices WHERE user_id = ?1 ORDER BY device_id", user_id,
+        callback, context);
+}
+
+enum users_status users_list_talk_devices(sqlite3 *db, int64_t user_id,
+                                          users_device_callback callback, void *context)
+{
+    return user_devices_list(db,
+                             "SELECT device_id FROM user_devices WHERE user_id = ?1 AND talk = 1 "
+                             "ORDER BY device_id",
+                             user_id, callback, context);
 }
 
 /* Run a user_devices statement with ?1 = user_id and ?2 = device_id. */

@@ -51,41 +51,6 @@ out:
     return allowed;
 }
 
-enum users_status users_list_talk_devices(sqlite3 *db, int64_t user_id,
-                                          users_device_callback callback, void *context)
-{
-    sqlite3_stmt *statement = NULL;
-    enum users_status status = USERS_ERROR;
-    int rc;
-
-    assert(db != NULL && callback != NULL);
-    rc = sqlite3_prepare_v2(db,
-                            "SELECT device_id FROM user_devices WHERE user_id = ?1 AND talk = 1 "
-                            "ORDER BY device_id",
-                            -1, &statement, NULL);
-    if (rc != SQLITE_OK || sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
-        log_error("listing talk grants: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        const unsigned char *device_id = sqlite3_column_text(statement, 0);
-        if (device_id == NULL) {
-            log_error("listing talk grants of user %lld: out of memory", (long long)user_id);
-            goto out;
-        }
-        if (callback((const char *)device_id, context) != 0)
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("listing talk grants of user %lld: %s", (long long)user_id, sqlite3_errmsg(db));
-        goto out;
-    }
-    status = USERS_OK;
-out:
-    sqlite3_finalize(statement);
-    return status;
-}
-
 /* Run sql with ?1 = user_id and ?2 = device_id (NULL: no ?2); *changed gets
  * the number of rows changed. Inside the caller's transaction. */
 static enum users_status user_talk_statement(sqlite3 *db, const char *sql, int64_t user_id,
