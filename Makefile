@@ -109,7 +109,9 @@ FUZZ_SECONDS ?= 15
 JOBS ?= $(shell nproc)
 
 .PHONY: all help deps civetweb programs unit-tests fuzzers check test test-unit test-fuzz \
-        test-integration test-e2e run bench bench-compare install clean format
+        test-integration test-e2e run bench bench-compare install clean format FORCE
+
+FORCE:
 
 help:
 	@echo "make            build hub, doorbell and CLI into build/"
@@ -141,13 +143,23 @@ $(CIVETWEB_STAMP): scripts/fetch-civetweb.sh $(wildcard scripts/civetweb-patches
 civetweb: $(CIVETWEB_STAMP)
 
 # civetweb is third-party code: compiled with its own warning level, but with
-# our sanitizers so ASan sees buffers it hands us.
-$(CIVETWEB_OBJECT): $(CIVETWEB_STAMP)
+# our sanitizers so ASan sees buffers it hands us. REENTRANT_TIME makes it use
+# gmtime_r: its default gmtime() shares one static struct between threads, and
+# a Date header formatted while another thread formats a file's Last-Modified
+# came out as a mix of both (a day off), which moved the web UI's clock.
+CIVETWEB_DEFINES := -DUSE_MBEDTLS -DUSE_WEBSOCKET -DUSE_IPV6 -DNO_CGI -DNO_FILES_EXCLUSIVE=0 \
+    -DREENTRANT_TIME -DDOORSTEP_WEBSOCKET_MAX_FRAME=8388608 -DDOORSTEP_HTTP_MAX_BODY=1048576
+CIVETWEB_FLAGS_STAMP := $(BUILD)/obj/civetweb.flags
+
+# Rewritten only when the defines change, so a change rebuilds civetweb.o.
+$(CIVETWEB_FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CIVETWEB_DEFINES)' | cmp -s - $@ || echo '$(CIVETWEB_DEFINES)' > $@
+
+$(CIVETWEB_OBJECT): $(CIVETWEB_STAMP) $(CIVETWEB_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
-	$(Q)$(CC) -c -std=gnu11 -g $(OPTIMIZE) $(SANITIZER_FLAGS) -Wno-cpp \
-	    -DUSE_MBEDTLS -DUSE_WEBSOCKET -DUSE_IPV6 -DNO_CGI -DNO_FILES_EXCLUSIVE=0 \
-	    -DDOORSTEP_WEBSOCKET_MAX_FRAME=8388608 -DDOORSTEP_HTTP_MAX_BODY=1048576 \
+	$(Q)$(CC) -c -std=gnu11 -g $(OPTIMIZE) $(SANITIZER_FLAGS) -Wno-cpp $(CIVETWEB_DEFINES) \
 	    -I$(CIVETWEB_SOURCE)/include $(CIVETWEB_SOURCE)/src/civetweb.c -o $@
 
 $(BUILD)/obj/appliance/%.o $(BUILD)/obj/gen/%.o: TREE_INCLUDES := -Iappliance

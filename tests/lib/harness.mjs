@@ -198,9 +198,11 @@ export class Client {
 // ---- the hub ---------------------------------------------------------------
 
 export class Hub {
-  // build: the directory of the doorstepd to run (default $DOORSTEP_BUILD).
-  constructor({ dataDir, port, extra = [], build = BUILD }) {
+  // build: the directory of the doorstepd to run (default $DOORSTEP_BUILD);
+  // www: the web UI it serves (default the repository's www/).
+  constructor({ dataDir, port, extra = [], build = BUILD, www = join(ROOT, 'www') }) {
     this.dataDir = dataDir;
+    this.www = www;
     this.build = build;
     this.port = port;
     this.extra = extra;
@@ -210,7 +212,7 @@ export class Hub {
 
   static async start(options = {}) {
     const dataDir = options.dataDir || tempDir('doorstep-hub-').dir;
-    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [], build: options.build });
+    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [], build: options.build, www: options.www });
     await hub.launch();
     return hub;
   }
@@ -219,7 +221,7 @@ export class Hub {
     this.proc = spawnLogged('hub', join(this.build, 'doorstepd'), [
       '--data-dir', this.dataDir,
       '--listen', `127.0.0.1:${this.port}`,
-      '--www-dir', join(ROOT, 'www'),
+      '--www-dir', this.www,
       '--replies-dir', join(this.build, 'replies'),
       '--public-host', 'localhost',
       '--log-level', 'debug',

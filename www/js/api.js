@@ -11,6 +11,7 @@ const PROBE_MS = 3000;
 let csrfToken = null;
 let unauthorizedHandler = null;
 let clockOffset = 0;          // hub clock minus browser clock, ms (from the Date header)
+let clockReading = null;      // the previous answer's offset, ms
 let offline = false;
 let probeTimer = null;
 const reconnectListeners = new Set();
@@ -150,9 +151,11 @@ function abortError() {
 function noteClock(res) {
   const d = Date.parse(res.headers.get('Date') || '');
   if (!Number.isNaN(d)) {
-    const offset = d - Date.now();
-    // The header has one-second resolution: only correct real skew.
-    clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+    // The header has one-second resolution: only correct real skew, and only
+    // when two answers in a row agree, so one odd header cannot move the clock.
+    const offset = Math.abs(d - Date.now()) > 2000 ? d - Date.now() : 0;
+    if (clockReading !== null && Math.abs(offset - clockReading) <= 2000) clockOffset = offset;
+    clockReading = offset;
   }
 }
 
