@@ -10,9 +10,11 @@
 #include <strings.h>
 
 #include "accounts/sessions.h"
+#include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
 #include "core/hub.h"
+#include "devices/device_store.h"
 #include "http/http_parse.h"
 #include "storage/database.h"
 
@@ -126,4 +128,60 @@ int http_gate_websocket(const struct hub *hub, const struct mg_connection *conne
         return 0;
     }
     return 1;
+}
+
+/* Answer a refused WebSocket upgrade with status and a short text. civetweb's
+ * response functions refuse a connection marked as a WebSocket, so the
+ * status line and headers are written as they are; the connection closes. */
+static void http_gate_refuse_upgrade(const struct mg_connection *connection, int status,
+                                     const char *text)
+{
+    struct mg_connection *writable = (struct mg_connection *)connection;
+    mg_printf(writable,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+              status, mg_get_response_code_text(writable, status), strlen(text), text);
+}
+
+/* See http_gate.h. */
+int http_gate_device_websocket(const struct hub *hub, const struct mg_connection *connection,
+                               const char *pattern, enum http_gate_device_right right,
+                               struct http_auth *auth, char *device_id, size_t device_id_size)
+{
+    const struct mg_request_info *info = mg_get_request_info(connection);
+    char params[HTTP_PARSE_MAX_PARAMS][HTTP_PARSE_PARAM_MAX];
+    struct device_record record;
+    int count = 0;
+
+    memset(auth, 0, sizeof(*auth));
+    if (!http_parse_route_match(pattern, info->local_uri, params, &count) || count != 1) {
+        http_gate_refuse_upgrade(connection, 404, "no such WebSocket\n");
+        return 404;
+    }
+    snprintf(device_id, device_id_size, "%s", params[0]);
+    if (!http_gate_websocket(hub, connection, auth)) {
+        int status = auth->authenticated ? 403 : 401;
+        http_gate_refuse_upgrade(connection, status,
+                                 status == 401 ? "log in first\n" : "not from this hub\n");
+        return status;
+    }
+    sqlite3 *database = database_thread_connection();
+    if (database == NULL) {
+        http_gate_refuse_upgrade(connection, 503, "the database is not available\n");
+        return 503;
+    }
+    if (!users_can_see_device(database, &auth->user, device_id) ||
+        (right == HTTP_GATE_TALK_TO_DEVICE &&
+         !users_can_talk_to_device(database, &auth->user, device_id)) ||
+        device_store_find(database, device_id, &record, NULL) != 1) {
+        log_warn("refused WebSocket %s from %s (%s): no %s right on this doorbell", info->local_uri,
+                 info->remote_addr, auth->user.username,
+                 right == HTTP_GATE_TALK_TO_DEVICE ? "talk" : "view");
+        http_gate_refuse_upgrade(connection, 403,
+                                 right == HTTP_GATE_TALK_TO_DEVICE
+                                     ? "no talk right on this doorbell\n"
+                                     : "no right to view this doorbell\n");
+        return 403;
+    }
+    return 0;
 }

@@ -43,4 +43,22 @@ int http_gate_api_request(struct http_request *request);
 int http_gate_websocket(const struct hub *hub, const struct mg_connection *connection,
                         struct http_auth *auth);
 
+/* What a doorbell's WebSocket needs of its user on that doorbell. */
+enum http_gate_device_right {
+    HTTP_GATE_SEE_DEVICE,    /* live view */
+    HTTP_GATE_TALK_TO_DEVICE /* talk-back: see it and the talk right */
+};
+
+/*
+ * A WebSocket upgrade for one doorbell (/api/v1/devices/{id}/live, /talk):
+ * the path matches pattern, whose one parameter is the doorbell's id (copied
+ * into device_id); then http_gate_websocket; then the user's right on that
+ * doorbell, which must exist. Returns 0 to accept. Otherwise it has written
+ * the refusal (404 no such path, 401 no session, 403 anything else, 503) and
+ * logged why, and returns its status: the caller returns 1 to civetweb.
+ */
+int http_gate_device_websocket(const struct hub *hub, const struct mg_connection *connection,
+                               const char *pattern, enum http_gate_device_right right,
+                               struct http_auth *auth, char *device_id, size_t device_id_size);
+
 #endif

@@ -17,14 +17,11 @@
 
 #include "accounts/audit.h"
 #include "accounts/authority.h"
-#include "accounts/users.h"
 #include "civetweb.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
-#include "devices/device_store.h"
 #include "http/http_gate.h"
-#include "http/http_parse.h"
 #include "live/live_stream.h"
 #include "live/live_viewer.h"
 #include "replies/reply_sender.h"
@@ -58,29 +55,21 @@ static int live_server_write(void *connection, int opcode, const void *data, siz
     return mg_websocket_write(connection, opcode, data, size);
 }
 
-/* civetweb: upgrade request. Returns 0 to accept, 1 to refuse. */
+/* civetweb: upgrade request. Returns 0 to accept, 1 to refuse (the gate
+ * answered 401 without a session, 403 for a doorbell the user may not see). */
 static int live_server_on_connect(const struct mg_connection *connection, void *data)
 {
     struct hub *hub = data;
     const struct mg_request_info *info = mg_get_request_info(connection);
-    char params[HTTP_PARSE_MAX_PARAMS][HTTP_PARSE_PARAM_MAX];
-    struct device_record record;
-    struct live_session *session;
-    int count = 0;
+    struct live_session *session = calloc(1, sizeof(*session));
 
-    if (!http_parse_route_match(LIVE_SERVER_PATTERN, info->local_uri, params, &count))
-        return 1;
-    session = calloc(1, sizeof(*session));
     if (session == NULL)
         return 1;
     session->hub = hub;
-    snprintf(session->device_id, sizeof(session->device_id), "%s", params[0]);
     snprintf(session->remote_address, sizeof(session->remote_address), "%s", info->remote_addr);
-    if (!http_gate_websocket(hub, connection, &session->auth) ||
-        !users_can_see_device(database_thread_connection(), &session->auth.user,
-                              session->device_id) ||
-        device_store_find(database_thread_connection(), session->device_id, &record, NULL) != 1) {
-        log_warn("refused live view of %s from %s", session->device_id, session->remote_address);
+    if (http_gate_device_websocket(hub, connection, LIVE_SERVER_PATTERN, HTTP_GATE_SEE_DEVICE,
+                                   &session->auth, session->device_id,
+                                   sizeof(session->device_id)) != 0) {
         free(session);
         return 1;
     }

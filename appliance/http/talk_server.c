@@ -23,12 +23,10 @@
 #include "accounts/authority.h"
 #include "accounts/users.h"
 #include "civetweb.h"
+#include "common/link_protocol.h"
 #include "common/log.h"
 #include "core/hub.h"
-#include "devices/device_store.h"
 #include "http/http_gate.h"
-#include "http/http_parse.h"
-#include "storage/database.h"
 #include "talk/talk_floor.h"
 #include "talk/talk_packet.h"
 
@@ -71,52 +69,21 @@ static void talk_server_revoke(void *context, const char *reason)
                        sizeof(payload) - 1);
 }
 
-/* Answer a refused upgrade with status and a one-line text. civetweb's
- * response functions refuse a connection marked as a WebSocket, so the
- * status line and headers are written as they are; the connection closes. */
-static void talk_server_refuse(struct mg_connection *connection, int status, const char *text)
-{
-    mg_printf(connection,
-              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-              "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
-              status, mg_get_response_code_text(connection, status), strlen(text), text);
-}
-
-/* civetweb: upgrade request. Returns 0 to accept, 1 to refuse after
- * answering 401 (no session) or 403 (anything else). */
+/* civetweb: upgrade request. Returns 0 to accept, 1 to refuse (the gate
+ * answered 401 without a session, 403 without the talk right). */
 static int talk_server_on_connect(const struct mg_connection *connection, void *data)
 {
     struct hub *hub = data;
-    struct mg_connection *writable = (struct mg_connection *)connection;
     const struct mg_request_info *info = mg_get_request_info(connection);
-    char params[HTTP_PARSE_MAX_PARAMS][HTTP_PARSE_PARAM_MAX];
-    struct device_record record;
-    struct talk_session *session;
-    int count = 0;
+    struct talk_session *session = calloc(1, sizeof(*session));
 
-    if (!http_parse_route_match(TALK_SERVER_PATTERN, info->local_uri, params, &count)) {
-        talk_server_refuse(writable, 404, "no such WebSocket\n");
+    if (session == NULL)
         return 1;
-    }
-    session = calloc(1, sizeof(*session));
-    if (session == NULL) {
-        talk_server_refuse(writable, 503, "out of memory\n");
-        return 1;
-    }
     session->hub = hub;
-    snprintf(session->device_id, sizeof(session->device_id), "%s", params[0]);
     snprintf(session->remote_address, sizeof(session->remote_address), "%s", info->remote_addr);
-    if (!http_gate_websocket(hub, connection, &session->auth) ||
-        !users_can_see_device(database_thread_connection(), &session->auth.user,
-                              session->device_id) ||
-        !users_can_talk_to_device(database_thread_connection(), &session->auth.user,
-                                  session->device_id) ||
-        device_store_find(database_thread_connection(), session->device_id, &record, NULL) != 1) {
-        int status = session->auth.authenticated ? 403 : 401;
-        log_warn("refused talk to %s from %s (%s): %d", session->device_id, session->remote_address,
-                 session->auth.authenticated ? session->auth.user.username : "no session", status);
-        talk_server_refuse(writable, status,
-                           status == 401 ? "log in first\n" : "no talk right on this doorbell\n");
+    if (http_gate_device_websocket(hub, connection, TALK_SERVER_PATTERN, HTTP_GATE_TALK_TO_DEVICE,
+                                   &session->auth, session->device_id,
+                                   sizeof(session->device_id)) != 0) {
         free(session);
         return 1;
     }

@@ -26,6 +26,8 @@
 #define ECHO_CANCELLER_DUCK_DB         -30  /* microphone gain while ducking */
 #define ECHO_CANCELLER_HANG_MS         200  /* ducking goes on this long after the speaker */
 #define ECHO_CANCELLER_CONVERGE_MS     1500 /* speaker sound the filter learns from first */
+#define ECHO_CANCELLER_ONSET_MS        200  /* aec: ducking after the speaker gets louder */
+#define ECHO_CANCELLER_ONSET_DB        9    /* by this much within one frame */
 
 /* What the doorbell does about its own speaker (--echo-cancel). */
 enum echo_cancel_mode {
@@ -42,6 +44,7 @@ struct echo_canceller_stats {
     uint64_t frames;           /* frames processed */
     uint64_t speaker_frames;   /* of them, frames with the speaker sounding */
     uint64_t ducked_frames;    /* frames attenuated (ducking) */
+    uint64_t onsets;           /* aec: the speaker got suddenly louder (ducked briefly) */
     uint64_t resets;           /* aec: the filter diverged and started again */
     float echo_return_loss_db; /* aec: microphone over output while only the speaker
                                   sounds, smoothed; 0 until measured */

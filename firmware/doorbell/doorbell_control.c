@@ -69,6 +69,7 @@ static int doorbell_control_add_echo(cJSON *json, struct doorbell *doorbell)
         doorbell_control_add_number(echo, "speaker_frames", (double)audio.echo.speaker_frames) !=
             0 ||
         doorbell_control_add_number(echo, "ducked_frames", (double)audio.echo.ducked_frames) != 0 ||
+        doorbell_control_add_number(echo, "onsets", (double)audio.echo.onsets) != 0 ||
         doorbell_control_add_number(echo, "resets", (double)audio.echo.resets) != 0 ||
         doorbell_control_add_number(echo, "echo_return_loss_db",
                                     round(audio.echo.echo_return_loss_db * 10.0) / 10.0) != 0 ||

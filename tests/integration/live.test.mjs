@@ -238,7 +238,8 @@ test('a live WebSocket without a session, from another origin, or for a hidden d
   const neighbour = new Client(hub.url);
   await neighbour.login('neighbour', 'correct horse battery staple');
   const hidden = new LiveViewer(neighbour, device.id);
-  await assert.rejects(hidden.opened);
+  await assert.rejects(hidden.opened, /HTTP 403/);
+  await assert.rejects(new LiveViewer({ baseUrl: hub.url, cookies: new Map() }, device.id).opened, /HTTP 401/);
 });
 
 // The sample flags of the first sample of a live fragment (moof/traf/trun): a keyframe?

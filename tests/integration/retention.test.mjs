@@ -188,14 +188,14 @@ test('a filling disk: the free-space floor purges first; ENOSPC is survived and 
   const recordingsDir = join(data.dir, 'recordings');
   mkdirSync(recordingsDir);
   cleanups.push(() => data.cleanup());
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'doorstep-test', recordingsDir]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=9m', 'doorstep-test', recordingsDir]);
   cleanups.push(() => { spawnSync('umount', ['-l', recordingsDir]); });
   const context = await startHub(['--segment-seconds', '2', '--min-free', '3M'], data.dir);
   const { admin, device } = context;
   context.doorbell = await Doorbell.start({ hub: context.hub, ...device, fps: 30, bitrate: 1500, extra: ['--keyframe-interval', '30'] });
   const stats = async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.recorder;
 
-  // 1. 1.5 Mbit/s into 12 MiB with a 3 MiB floor: the purge keeps room, no write fails.
+  // 1. 1.5 Mbit/s into 9 MiB with a 3 MiB floor: the purge keeps room, no write fails.
   const storageNow = async () => (await admin.api('GET', '/api/v1/storage')).json;
   await waitFor(async () => (await storageNow()).devices[0].retention_cut_short, { timeout: 120000, interval: 1000, what: 'the floor cut retention short' });
   await sleep(10000);
