@@ -6,7 +6,8 @@
  * and level), and the echo canceller itself: a speaker tone that reaches the
  * microphone through a delayed, attenuated, low-passed path while a visitor
  * speaks another tone. "aec" must take the speaker's tone down by 20 dB
- * and more once converged while the visitor's stays within 1.5 dB; "duck"
+ * and more once converged while the visitor's stays within 1.5 dB, and
+ * duck for a moment at each onset of the speaker; "duck"
  * attenuates everything by 30 dB while the speaker sounds and restores the
  * microphone after the hang time; "off" changes nothing.
  *
@@ -155,6 +156,39 @@ static void test_aec_ducks_until_converged(void **state)
         assert_true(stats.ducking);
     }
     assert_int_equal(stats.ducked_frames, 10);
+    echo_canceller_destroy(canceller);
+    free(speaker);
+    free(microphone);
+}
+
+/* aec, converged: each time the speaker starts (every second here) the
+ * microphone is ducked for ECHO_CANCELLER_ONSET_MS, then let through while
+ * the speaker goes on sounding. */
+static void test_aec_ducks_each_onset(void **state)
+{
+    (void)state;
+    int16_t *speaker, *microphone;
+    char error[128];
+    test_signals(&speaker, &microphone);
+    struct echo_canceller *canceller =
+        echo_canceller_create(ECHO_CANCEL_AEC, FRAME, 0, error, sizeof(error));
+    assert_non_null(canceller);
+    struct echo_canceller_stats stats;
+    const size_t frames_per_second = RATE / FRAME;
+    const size_t onset_frames = ECHO_CANCELLER_ONSET_MS * RATE / 1000 / FRAME;
+    for (size_t frame = 0; (frame + 1) * FRAME <= TOTAL; frame++) {
+        echo_canceller_process(canceller, microphone + frame * FRAME, speaker + frame * FRAME);
+        echo_canceller_get_stats(canceller, &stats);
+        size_t in_second = frame % frames_per_second;
+        if (frame < 3 * frames_per_second)
+            continue; /* converging */
+        assert_true(stats.converged);
+        if (in_second < onset_frames)
+            assert_true(stats.ducking);
+        else if (in_second < frames_per_second * 8 / 10)
+            assert_false(stats.ducking);
+    }
+    assert_int_equal(stats.onsets, SECONDS);
     echo_canceller_destroy(canceller);
     free(speaker);
     free(microphone);
@@ -351,6 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aec_cancels_the_speaker),
         cmocka_unit_test(test_aec_ducks_until_converged),
+        cmocka_unit_test(test_aec_ducks_each_onset),
         cmocka_unit_test(test_duck_is_half_duplex),
         cmocka_unit_test(test_off_changes_nothing),
         cmocka_unit_test(test_modes_and_settings),
