@@ -49,9 +49,21 @@ async function recordings() {
   return (response.json.recordings || []).sort((a, b) => a.start_ms - b.start_ms);
 }
 
+// Every value the timeline's playhead takes, from the page's first script
+// on (window.playheads): it must never leave the recorded time.
+function watchPlayhead() {
+  window.playheads = [];
+  new MutationObserver((records) => {
+    for (const record of records) {
+      const value = record.target.getAttribute('data-playhead-ms');
+      if (value !== null) window.playheads.push(Number(value));
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-playhead-ms'] });
+}
+
 // A page at #path, logged in as client (the admin by default), downloads allowed.
 const withPage = (path, fn, options = {}, client = admin) =>
-  openPage({ browser, hub, client }, path, fn, { acceptDownloads: true, ...options });
+  openPage({ browser, hub, client }, path, fn, { acceptDownloads: true, initScript: watchPlayhead, ...options });
 
 const recordingsPath = () => `/devices/${device.id}/recordings`;
 
@@ -61,11 +73,17 @@ function scriptErrors(errors) {
 }
 
 // The timeline (its track element), once it shows recorded spans, zoomed to 10 min.
+// The playhead stayed on recorded time (a moment before the player moved
+// to its stream, read as wall time, once put it a day back).
 async function openTimeline(page) {
   const track = page.getByTestId('timeline');
   await waitFor(async () => Number(await track.getAttribute('data-spans')) > 0, { what: 'recorded spans on the timeline' });
   await page.getByTestId('zoom-10m').click();
   await waitFor(async () => (await viewOf(track)).to - (await viewOf(track)).from === 600000, { what: 'the 10 min zoom' });
+  const spans = await recordings();
+  const heads = await page.evaluate(() => window.playheads);
+  const astray = heads.filter((t) => t < spans[0].start_ms - 60000 || t > Date.now() + 60000);
+  assert.deepEqual(astray, [], `the playhead left the recorded time [${spans[0].start_ms}, now] (${heads.length} positions)`);
   return track;
 }
 

@@ -31,10 +31,12 @@ export async function loggedInContext(browser, hub, client, options = {}) {
 
 // Run fn({ page, errors }) in a fresh context logged in as client, at
 // #path of the hub; the context (and every player in it) is closed
-// whatever happens. options go to browser.newContext().
-export async function withPage({ browser, hub, client }, path, fn, options = {}) {
+// whatever happens. options go to browser.newContext(), but for
+// initScript: a function run in every page before its own scripts.
+export async function withPage({ browser, hub, client }, path, fn, { initScript, ...options } = {}) {
   const context = await loggedInContext(browser, hub, client, options);
   try {
+    if (initScript) await context.addInitScript(initScript);
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(`${hub.url}/#${path}`);

@@ -115,12 +115,35 @@ export class FrameMonitor {
     this.count++;
     // Stamps come in runs: read every frame while we see them; without one
     // (a real camera) probe only every 30th frame to keep the cost near zero.
-    const stamp = (this.missing < 30 || this.count % 30 === 0) ? this.readStamp(width, height) : null;
+    const stamp = (this.missing < 30 || this.count % 30 === 0) ? this.readStampOf(mediaTime, width, height) : null;
     this.missing = stamp ? 0 : this.missing + 1;
     this.onFrame({ presentedMs, mediaTime, presentedFrames, width, height, stamp });
   }
 
-  readStamp(width = this.video.videoWidth, height = this.video.videoHeight) {
+  /*
+   * The stamp of the frame at mediaTime, or null. A callback that runs late
+   * (a busy machine) may find the video already showing the next frame, and
+   * reading it would pair one frame's stamp with another's time; where
+   * WebCodecs' VideoFrame can take the picture with its own timestamp, a
+   * picture that is not the reported one gives no stamp.
+   */
+  readStampOf(mediaTime, width, height) {
+    if (typeof VideoFrame !== 'function' || typeof mediaTime !== 'number') return this.readStamp(width, height);
+    let frame = null;
+    try {
+      frame = new VideoFrame(this.video);
+    } catch {
+      return this.readStamp(width, height);
+    }
+    try {
+      if (Math.abs(frame.timestamp - mediaTime * 1e6) > 500) return null;
+      return this.readStamp(width, height, frame);
+    } finally {
+      frame.close();
+    }
+  }
+
+  readStamp(width = this.video.videoWidth, height = this.video.videoHeight, source = this.video) {
     if (!(width >= STAMP_W && height >= STAMP_H)) return null;
     if (!this.ctx) {
       this.canvas = typeof OffscreenCanvas === 'function'
@@ -131,7 +154,7 @@ export class FrameMonitor {
     }
     try {
       // Source rectangle in the video's own pixels, whatever its display size.
-      this.ctx.drawImage(this.video, 0, 0, STAMP_W, STAMP_H, 0, 0, STAMP_W, STAMP_H);
+      this.ctx.drawImage(source, 0, 0, STAMP_W, STAMP_H, 0, 0, STAMP_W, STAMP_H);
       const decoded = decodeStampPixels(this.ctx.getImageData(0, 0, STAMP_W, STAMP_H).data);
       if (!decoded) return null;
       const captureMs = unwrapCaptureMs(decoded.captureMod48);

@@ -85,6 +85,10 @@ export class PlaybackPlayer {
   get wallMs() {
     if (this.pending) return this.pending.wall;
     if (this.base === null || !this.sink || this.video.readyState < 1) return this.hook.target;
+    // Media time 0 lies a day before any footage: a video that has its
+    // metadata but was not yet moved to the stream's start shows no instant
+    // (read as wall time, it put the playhead, and a zoom, a day back).
+    if (!(this.video.currentTime > 0)) return this.hook.target;
     return this.base + this.video.currentTime * 1000;
   }
 
