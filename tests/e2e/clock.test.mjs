@@ -67,6 +67,7 @@ test('the hub clock ignores one answer with a wrong Date and follows a consisten
     // The skew goes away: followed back to the browser's own clock.
     mode = 'none';
     assert.ok(Math.abs(await offsetAfter(['/api/v1/me', '/api/v1/me'])) < 50, 'back to no skew');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     assert.deepEqual(errors, []);
   });
 });
