@@ -117,8 +117,8 @@ async function toWav(samples48) {
 }
 
 /**
- * createQuickReplies({ deviceId, isAdmin }) -> { el, load() }: the "Quick
- * replies" panel of a doorbell's page.
+ * createQuickReplies({ deviceId, isAdmin }) -> { el, load(), stop() }: the
+ * "Quick replies" panel of a doorbell's page; call stop() when leaving it.
  */
 export function createQuickReplies({ deviceId, isAdmin }) {
   const list = h('div', { class: 'quick-replies', 'data-testid': 'quick-replies' });
@@ -276,8 +276,20 @@ export function createQuickReplies({ deviceId, isAdmin }) {
         manage.replaceChildren(...replies.map(manageRow));
         await fillRules();
       },
+      // Leaving the page: a recording in progress is dropped, the microphone released.
+      stop() {
+        if (!recorder) return;
+        clearTimeout(recorder.timer);
+        recorder.capture.close();
+        recorder = null;
+      },
     };
   }
 
-  return { el, load };
+  /** Leave: a recording in progress is dropped and its microphone released. */
+  function stop() {
+    if (settings) settings.stop();
+  }
+
+  return { el, load, stop };
 }
