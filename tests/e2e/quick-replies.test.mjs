@@ -221,6 +221,42 @@ test('a reply recorded in the browser (talk capture path, 48 kHz WAV) is uploade
   }
 });
 
+test('a recording too large for 1 MB at 48 kHz (over 10.9 s) is uploaded at 32 kHz and accepted', { timeout: patience(120000) }, async () => {
+  const context = await loggedInContext(browser, hub, admin);
+  try {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.addInitScript(() => {
+      const original = window.fetch;
+      window.testUploadHeaders = [];
+      window.fetch = function fetchKeepingUploads(input, init) {
+        if (init && init.method === 'POST' && String(input).startsWith('/api/v1/replies') && init.body instanceof Blob) {
+          init.body.slice(0, 44).arrayBuffer().then((head) => window.testUploadHeaders.push({ size: init.body.size, rate: new DataView(head).getUint32(24, true) }));
+        }
+        return original.call(this, input, init);
+      };
+    });
+    await page.goto(`${hub.url}/#/devices/${device.id}`);
+    const panel = page.getByTestId('quick-replies');
+    await panel.getByText("We'll be right there").waitFor({ timeout: patience(15000) });
+    await page.getByTestId('quick-reply-name').fill('Long');
+    const record = page.getByTestId('quick-reply-record');
+    await record.click();
+    await waitFor(async () => Number(await record.getAttribute('data-recorded-ms')) >= 12000,
+      { timeout: patience(40000), what: '12 s recorded' });
+    await record.click();
+    await page.getByText('Added “Long”').waitFor({ timeout: patience(20000) });
+    const [head] = await page.evaluate(() => window.testUploadHeaders);
+    assert.equal(head.rate, 32000);
+    assert.ok(head.size <= 1048576, `uploaded ${head.size} bytes`);
+    const long = (await admin.api('GET', '/api/v1/replies')).json.replies.find((r) => r.name === 'Long');
+    assert.ok(long && long.duration_ms >= 11900, `duration ${long && long.duration_ms} ms`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the live grid tile has a reply menu for users with the talk right only; it plays without leaving the grid', { timeout: patience(120000) }, async () => {
   await ensureToneReply();
   const guest = new Client(hub.url);
