@@ -189,6 +189,34 @@ test('space bar and latch; PCM from the AudioWorklet when WebCodecs cannot encod
   }, { init: () => { window.doorstepTalkCodec = 'pcm16'; } });
 });
 
+test('a 44.1 kHz audio context (Safari, Firefox): the capture resamples to 48 kHz and the speaker plays 1 kHz, PCM and Opus', { timeout: patience(120000) }, async () => {
+  await withPage(admin, `/devices/${front.id}`, async ({ page, errors }) => {
+    const latch = page.getByTestId('talk-latch');
+    for (const codec of ['pcm16', 'opus']) {
+      await page.evaluate((chosen) => { window.doorstepTalkCodec = chosen; }, codec);
+      await waitTalkState(page, 'idle');
+      const speaker = speakerFrom();
+      await latch.click();
+      await waitTalkState(page, 'on-air');
+      const samples = await waitTone(speaker);
+      await latch.click();
+      await waitTalkState(page, 'idle');
+      const entry = await talkEntry(page, front.id);
+      assert.equal(entry.codec, codec);
+      assert.equal(entry.contextRate, 44100, 'the audio context ran at 44.1 kHz');
+      const frequency = toneFrequency(samples);
+      assert.ok(Math.abs(frequency - TONE_HZ) <= 25, `${codec}: the speaker played ${frequency} Hz`);
+    }
+    assert.deepEqual(scriptErrors(errors), []);
+  }, { init: () => {
+    // Every audio context of the page at 44.1 kHz, whatever it asks for.
+    const Native = window.AudioContext;
+    window.AudioContext = class extends Native {
+      constructor(options = {}) { super({ ...options, sampleRate: 44100 }); }
+    };
+  } });
+});
+
 test('a viewer without the talk right has no talk controls and the hub refuses the socket; granting it shows them', { timeout: patience(120000) }, async () => {
   const guest = await login('guest');
   await withPage(guest, `/devices/${front.id}`, async ({ page, errors }) => {

@@ -1,16 +1,25 @@
-// Quick replies (docs/api.md, "Quick replies"): the list with a play button
-// per reply for a doorbell's page and the ring toast, and, for admins, the
-// settings: upload a WAV or Ogg Opus file, record one with the microphone
-// (MediaRecorder; the recording is decoded in the browser and uploaded as a
-// 16 kHz mono WAV, which the hub re-encodes like any upload), rename, delete,
-// and the auto-reply rule per mode.
+// Quick replies (docs/api.md, "Quick replies"): play buttons per reply (the
+// doorbell page, the ring toast), a compact "Reply" menu of them (live grid
+// tiles, recent rings in the recordings page's event list), and, for
+// admins, the settings: upload a WAV or Ogg Opus file, record one with the
+// microphone, rename, delete, and the auto-reply rule per mode. A recording
+// goes through the talk-back capture path (js/talk/capture.js: the same
+// getUserMedia constraints and AudioWorklet, 48 kHz frames) and is uploaded
+// as a mono 16-bit WAV, at 48 kHz when that fits the hub's 1 MB limit (up to
+// about 10.9 s), else resampled by the browser to the highest of 32, 24 or
+// 16 kHz that fits; the hub re-encodes it like any upload. Runs on the
+// page's main thread.
 
-import { h, button, busy, field, toast, confirmDialog } from './ui.js';
+import { h, icon, button, busy, field, toast, confirmDialog } from './ui.js';
 import * as api from './api.js';
+import { MicCapture, talkUnavailable } from './talk/capture.js';
+import { SAMPLE_RATE } from './talk/packet.js';
 
 const MODES = [['home', 'Home'], ['away', 'Away'], ['disarmed', 'Disarmed']];
 const RECORD_MAX_MS = 30000;
-const WAV_RATE = 16000; // 30 s of 16-bit mono fit in the hub's 1 MB limit
+const UPLOAD_MAX_BYTES = 1048576;
+const WAV_HEADER_BYTES = 44;
+const WAV_RATES = [SAMPLE_RATE, 32000, 24000, 16000]; // 30 s of 16 kHz fit in 1 MB
 
 const devicePath = (id) => `/api/v1/devices/${encodeURIComponent(id)}`;
 
@@ -42,6 +51,27 @@ export function replyButtons(deviceId, replies) {
   });
 }
 
+/**
+ * replyMenu(deviceId) -> element: a compact "Reply" menu (a <details>) whose
+ * play buttons (replyButtons) are fetched each time it opens. Clicks inside
+ * do not reach a surrounding link. For users with the talk right only.
+ */
+export function replyMenu(deviceId) {
+  const list = h('div', { class: 'quick-reply-menu-list', 'data-testid': 'quick-reply-menu-list' });
+  const summary = h('summary', { class: 'btn btn-secondary btn-sm', 'data-testid': 'quick-reply-menu-open', title: 'Play a quick reply to the visitor' },
+    icon('volume'), h('span', { class: 'btn-label', text: 'Reply' }));
+  const el = h('details', { class: 'quick-reply-menu', 'data-testid': 'quick-reply-menu' }, summary, list);
+  el.addEventListener('click', (event) => event.stopPropagation());
+  el.addEventListener('toggle', async () => {
+    if (!el.open) return;
+    list.replaceChildren(h('p', { class: 'muted small', text: 'Loading…' }));
+    const replies = await listReplies();
+    if (!el.open) return;
+    list.replaceChildren(...(replies.length ? replyButtons(deviceId, replies) : [h('p', { class: 'muted small', text: 'No quick replies yet.' })]));
+  });
+  return el;
+}
+
 /** Upload a file (Blob) as a new reply; resolves with the reply or throws ApiError. */
 async function upload(name, blob, type) {
   const headers = { 'Content-Type': type, Accept: 'application/json' };
@@ -55,29 +85,40 @@ async function upload(name, blob, type) {
   return data;
 }
 
-/** Mono 16-bit WAV of an AudioBuffer resampled to WAV_RATE. */
-async function toWav(audioBuffer) {
-  const frames = Math.ceil(audioBuffer.duration * WAV_RATE);
-  const offline = new OfflineAudioContext(1, Math.max(frames, 1), WAV_RATE);
-  const source = offline.createBufferSource();
-  source.buffer = audioBuffer;
-  source.connect(offline.destination);
-  source.start();
-  const samples = (await offline.startRendering()).getChannelData(0);
-  const view = new DataView(new ArrayBuffer(44 + samples.length * 2));
-  const text = (at, s) => { for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i)); };
+/**
+ * A mono 16-bit WAV (Blob) of float samples at 48 kHz: at 48 kHz when it
+ * fits in the hub's upload limit, else resampled by an OfflineAudioContext
+ * to the highest rate of WAV_RATES that fits.
+ */
+async function toWav(samples48) {
+  const fits = (rate) => WAV_HEADER_BYTES + 2 * Math.ceil((samples48.length * rate) / SAMPLE_RATE) <= UPLOAD_MAX_BYTES;
+  const rate = WAV_RATES.find(fits) || WAV_RATES[WAV_RATES.length - 1];
+  let samples = samples48;
+  if (rate !== SAMPLE_RATE) {
+    const frames = Math.max(1, Math.ceil((samples48.length * rate) / SAMPLE_RATE));
+    const offline = new OfflineAudioContext(1, frames, rate);
+    const buffer = offline.createBuffer(1, Math.max(1, samples48.length), SAMPLE_RATE);
+    buffer.copyToChannel(samples48, 0);
+    const source = offline.createBufferSource();
+    source.buffer = buffer;
+    source.connect(offline.destination);
+    source.start();
+    samples = (await offline.startRendering()).getChannelData(0);
+  }
+  const view = new DataView(new ArrayBuffer(WAV_HEADER_BYTES + samples.length * 2));
+  const text = (at, value) => { for (let i = 0; i < value.length; i++) view.setUint8(at + i, value.charCodeAt(i)); };
   text(0, 'RIFF'); view.setUint32(4, 36 + samples.length * 2, true); text(8, 'WAVEfmt ');
   view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
-  view.setUint32(24, WAV_RATE, true); view.setUint32(28, WAV_RATE * 2, true);
+  view.setUint32(24, rate, true); view.setUint32(28, rate * 2, true);
   view.setUint16(32, 2, true); view.setUint16(34, 16, true);
   text(36, 'data'); view.setUint32(40, samples.length * 2, true);
-  for (let i = 0; i < samples.length; i++) view.setInt16(44 + 2 * i, Math.max(-1, Math.min(1, samples[i])) * 32767, true);
+  for (let i = 0; i < samples.length; i++) view.setInt16(WAV_HEADER_BYTES + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
   return new Blob([view.buffer], { type: 'audio/wav' });
 }
 
 /**
- * createQuickReplies({ deviceId, isAdmin }) -> { el, load() }: the "Quick
- * replies" panel of a doorbell's page.
+ * createQuickReplies({ deviceId, isAdmin }) -> { el, load(), stop() }: the
+ * "Quick replies" panel of a doorbell's page; call stop() when leaving it.
  */
 export function createQuickReplies({ deviceId, isAdmin }) {
   const list = h('div', { class: 'quick-replies', 'data-testid': 'quick-replies' });
@@ -123,35 +164,66 @@ export function createQuickReplies({ deviceId, isAdmin }) {
       await send(chosen, type, chosen.name.replace(/\.[^.]*$/, ''));
     }));
 
-    recordBtn.addEventListener('click', async () => {
-      if (recorder) { recorder.stop(); return; }
-      if (!navigator.mediaDevices || !window.MediaRecorder) { toast('This browser cannot record here (a secure context is needed)', 'error'); return; }
-      let stream;
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
-      } catch {
-        toast('The browser refused the microphone', 'error');
+    // Record with the talk capture path: frames of 48 kHz floats are kept
+    // (at most RECORD_MAX_MS) until Stop, then uploaded as a WAV.
+    const recordLabel = recordBtn.querySelector('.btn-label');
+    recordBtn.dataset.state = 'idle';
+    function finishRecording() {
+      const current = recorder;
+      if (!current) return;
+      recorder = null;
+      clearTimeout(current.timer);
+      recordLabel.textContent = 'Record';
+      recordBtn.dataset.state = 'idle';
+      current.capture.close().then(async () => {
+        const total = current.frames.reduce((sum, frame) => sum + frame.length, 0);
+        if (!total) { toast('Nothing was recorded', 'error'); return; }
+        const samples = new Float32Array(Math.min(total, (RECORD_MAX_MS / 1000) * SAMPLE_RATE));
+        let at = 0;
+        for (const frame of current.frames) {
+          if (at >= samples.length) break;
+          const part = frame.subarray(0, samples.length - at);
+          samples.set(part, at);
+          at += part.length;
+        }
+        await send(await toWav(samples), 'audio/wav', 'My reply');
+      }).catch(() => toast('The recording could not be read', 'error'));
+    }
+    recordBtn.addEventListener('click', () => {
+      if (recorder) { finishRecording(); return; }
+      const unavailable = talkUnavailable();
+      if (unavailable) {
+        toast(unavailable === 'insecure' ? 'Recording needs a secure connection: open the hub with https://.' : 'This browser cannot record sound here.', 'error');
         return;
       }
-      const chunks = [];
-      recorder = new MediaRecorder(stream);
-      recorder.addEventListener('dataavailable', (event) => chunks.push(event.data));
-      recorder.addEventListener('stop', async () => {
-        stream.getTracks().forEach((track) => track.stop());
-        recorder = null;
-        recordBtn.querySelector('.btn-label').textContent = 'Record';
-        try {
-          const context = new AudioContext();
-          const decoded = await context.decodeAudioData(await new Blob(chunks).arrayBuffer());
-          context.close();
-          await send(await toWav(decoded), 'audio/wav', 'My reply');
-        } catch {
-          toast('The recording could not be read', 'error');
-        }
+      const frames = [];
+      let recordedSamples = 0;
+      const capture = new MicCapture({
+        codec: 'pcm16',
+        onPacket: () => {},
+        onFrame: (samples) => {
+          if (recorder && recorder.capture !== capture) return;
+          frames.push(samples);
+          recordedSamples += samples.length;
+          recordBtn.dataset.recordedMs = String(Math.round((recordedSamples * 1000) / SAMPLE_RATE));
+        },
       });
-      recorder.start();
-      recordBtn.querySelector('.btn-label').textContent = 'Stop';
-      setTimeout(() => { if (recorder && recorder.state === 'recording') recorder.stop(); }, RECORD_MAX_MS);
+      recorder = { capture, frames, timer: setTimeout(finishRecording, RECORD_MAX_MS) };
+      recordBtn.dataset.recordedMs = '0';
+      recordBtn.dataset.state = 'recording';
+      recordLabel.textContent = 'Stop';
+      try {
+        capture.prepare();   // in the click: Safari starts audio only in a gesture
+      } catch { /* open() reports it */ }
+      capture.open().catch(() => {
+        if (!recorder || recorder.capture !== capture) return;
+        clearTimeout(recorder.timer);
+        recorder = null;
+        capture.close();
+        recordLabel.textContent = 'Record';
+        recordBtn.dataset.state = 'idle';
+        toast('The browser refused the microphone', 'error');
+      });
     });
 
     function manageRow(reply) {
@@ -204,8 +276,20 @@ export function createQuickReplies({ deviceId, isAdmin }) {
         manage.replaceChildren(...replies.map(manageRow));
         await fillRules();
       },
+      // Leaving the page: a recording in progress is dropped, the microphone released.
+      stop() {
+        if (!recorder) return;
+        clearTimeout(recorder.timer);
+        recorder.capture.close();
+        recorder = null;
+      },
     };
   }
 
-  return { el, load };
+  /** Leave: a recording in progress is dropped and its microphone released. */
+  function stop() {
+    if (settings) settings.stop();
+  }
+
+  return { el, load, stop };
 }

@@ -179,6 +179,7 @@ export function mount(main, ctx) {
     clearInterval(ticker);
     live.stop();
     if (talk) talk.stop();
+    quickReplies.stop();
   };
 }
 

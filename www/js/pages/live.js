@@ -2,13 +2,15 @@
 // see, in a responsive grid; a click on a tile opens that doorbell's page.
 // The list is refreshed every 5 s (tiles come and go with the doorbells);
 // every player stops when the page is left. Tiles of doorbells the user
-// may talk to carry compact talk-back controls (js/talk/controls.js).
+// may talk to carry compact talk-back controls (js/talk/controls.js) and a
+// quick-reply menu (js/quick-replies.js).
 
 import { h, icon, replace } from '../ui.js';
 import * as api from '../api.js';
 import { poller, devicePath } from '../device-ui.js';
 import { createLiveView } from '../live/view.js';
 import { createTalkControls, canTalk } from '../talk/controls.js';
+import { replyMenu } from '../quick-replies.js';
 
 export function mount(main, ctx) {
   const tiles = new Map();   // id -> { el, view, name }
@@ -69,17 +71,21 @@ function liveTile(device, ctx) {
     ctx.navigate(`/devices/${encodeURIComponent(device.id)}`);
   });
   let talk = null;
+  let replies = null;
   let stopped = false;
   async function updateTalk(d) {
     const allowed = await canTalk(d, ctx.isAdmin);
     if (stopped) return;
     if (allowed && !talk) {
       talk = createTalkControls({ deviceId: d.id, name: d.name || d.id, isAdmin: ctx.isAdmin, variant: 'compact' });
-      el.append(talk.el);
+      replies = replyMenu(d.id);
+      el.append(talk.el, replies);
     } else if (!allowed && talk) {
       talk.stop();
       talk.el.remove();
+      replies.remove();
       talk = null;
+      replies = null;
     }
   }
   return {

@@ -4,7 +4,8 @@
 // zoomable timeline (js/timeline/timeline.js) of recorded spans and event
 // markers, where a click or a drag of the playhead seeks; downloads of a
 // selected range or of the last minutes (GET .../export, a plain link); and
-// the event list (js/timeline/events.js). Spans and markers are fetched for
+// the event list (js/timeline/events.js; recent rings offer quick replies
+// to users with the talk right on the doorbell). Spans and markers are fetched for
 // the visible window and refreshed every 10 s.
 
 import { h, icon, button, toast } from '../ui.js';
@@ -14,6 +15,7 @@ import { PlaybackPlayer } from '../timeline/playback.js';
 import { createTimeline } from '../timeline/timeline.js';
 import { createEventList, eventsQuery } from '../timeline/events.js';
 import { fmtClock, fmtDay, fmtLength, exportFileName } from '../timeline/format.js';
+import { canTalk } from '../talk/controls.js';
 
 const ZOOMS = [
   { id: '24h', label: '24 h', span: 24 * 3600 * 1000 },
@@ -44,6 +46,7 @@ export function mount(main, ctx) {
   let loadedWindow = null;        // { from, to } the spans and markers cover
   let markers = [];
   let initialised = false;
+  let talkAllowed = false;        // the user may talk to this doorbell (quick replies)
 
   /* ---------- player ---------- */
 
@@ -145,6 +148,7 @@ export function mount(main, ctx) {
     deviceId: id,
     deviceName,
     now: api.serverNow,
+    canReply: () => talkAllowed,
     onPlay: (e) => {
       const start = e.clip_start_ms ?? e.start_ms;
       const v = timeline.view;
@@ -349,6 +353,8 @@ export function mount(main, ctx) {
       }
       throw e;
     }
+    const allowed = await canTalk(device, ctx.isAdmin);
+    if (allowed !== talkAllowed) { talkAllowed = allowed; events.redraw(); }
     const name = deviceName();
     sub.textContent = name;
     backLink.querySelector('.back-name').textContent = name;

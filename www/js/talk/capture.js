@@ -1,7 +1,8 @@
 // Microphone capture for talk-back, on the page's main thread: getUserMedia
 // with echo cancellation, noise suppression and automatic gain on, an
-// AudioContext at 48 kHz whose AudioWorklet (capture-worklet.js) cuts the
-// microphone into 20 ms mono frames, and the encoding of each frame: WebCodecs
+// AudioContext (48 kHz asked; browsers that give another rate are resampled
+// to 48 kHz by the worklet) whose AudioWorklet (capture-worklet.js) cuts the
+// microphone into 20 ms mono frames of 48 kHz, and the encoding of each frame: WebCodecs
 // AudioEncoder (Opus, 20 ms) where the browser has it, otherwise 16-bit PCM
 // that the hub encodes. A MicCapture owns its stream, context, worklet node
 // and encoder; close() releases them all (the browser's microphone
@@ -89,7 +90,6 @@ export class MicCapture {
   /** Open the microphone and start delivering frames. Rejects with the getUserMedia error (name: NotAllowedError, ...). */
   async open() {
     this.prepare();
-    const resumed = this.resumed;
     this.stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1, sampleRate: SAMPLE_RATE },
       video: false,
@@ -98,8 +98,20 @@ export class MicCapture {
     const track = this.stream.getAudioTracks()[0];
     const settings = track && track.getSettings ? track.getSettings() : {};
     if (typeof settings.latency === 'number' && settings.latency > 0 && settings.latency < 1) this.inputLatencyMs = settings.latency * 1000;
+    try {
+      this.source = this.context.createMediaStreamSource(this.stream);
+    } catch (error) {
+      if (error.name !== 'NotSupportedError') throw error;
+      // Firefox cannot join a microphone to a context of another rate: take
+      // the microphone's rate (the worklet resamples to 48 kHz).
+      this.context.close().catch(() => {});
+      const Context = window.AudioContext || window.webkitAudioContext;
+      this.context = new Context(settings.sampleRate ? { sampleRate: settings.sampleRate, latencyHint: 'interactive' } : { latencyHint: 'interactive' });
+      this.resumed = this.context.resume();
+      this.source = this.context.createMediaStreamSource(this.stream);
+    }
     await this.context.audioWorklet.addModule(WORKLET_URL);
-    await resumed;
+    await this.resumed;
     if (this.closed) { this.release(); return; }
     if (this.codec === 'opus') {
       this.encoder = new AudioEncoder({
@@ -108,10 +120,14 @@ export class MicCapture {
       });
       this.encoder.configure(OPUS_CONFIG);
     }
-    this.source = this.context.createMediaStreamSource(this.stream);
     this.node = new AudioWorkletNode(this.context, 'doorstep-talk-capture', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
     this.node.port.onmessage = (event) => this.frame(event.data);
     this.source.connect(this.node);
+  }
+
+  /** The audio context's sample rate (Hz), or null before prepare(). */
+  get contextRate() {
+    return this.context ? this.context.sampleRate : null;
   }
 
   /** Whether the microphone is open (its track live). */

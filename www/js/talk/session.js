@@ -74,7 +74,7 @@ export class TalkSession {
       error: null,               // { code, message }
     };
     this.entry = { deviceId, connection: 'connecting', attempts: 0, opens: 0, closeCode: null, state: null, phase: 'idle',
-      codec: null, micOpen: false, packetsSent: 0, packetsDropped: 0, errors: [], bursts: [], sent: [], startedAt: null };
+      codec: null, contextRate: null, micOpen: false, packetsSent: 0, packetsDropped: 0, errors: [], bursts: [], sent: [], startedAt: null };
     const list = hook().sessions;
     list.push(this.entry);
     if (list.length > 50) list.splice(0, list.length - 50);
@@ -241,7 +241,9 @@ export class TalkSession {
       return capture.open();
     });
     opening.then(() => {
-      if (this.capture === capture) this.entry.micOpen = capture.live;
+      if (this.capture !== capture) return;
+      this.entry.micOpen = capture.live;
+      this.entry.contextRate = capture.contextRate;
     }, (error) => {
       if (this.capture !== capture) return;
       this.endCapture();

@@ -3,7 +3,9 @@
 // length, star toggle, play, download of its clip), 50 at a time with "Load
 // more"; a click on the thumbnail opens the event's detail (its snapshot
 // with the boxes drawn over it, type, time, score, what the event engine
-// decided about notifying, star, play, download). Reads GET
+// decided about notifying, star, play, download). Rings of the last 10
+// minutes offer a quick-reply menu (js/quick-replies.js) to users who may
+// talk to the doorbell (canReply()). Reads GET
 // /api/v1/devices/{id}/events and stars through POST
 // .../events/{event_id}/star; rows are kept by event id so a refresh does
 // not reload their thumbnails.
@@ -12,9 +14,12 @@ import { h, icon, button, replace, toast, openDialog, fmtDateTime, DASH } from '
 import * as api from '../api.js';
 import { devicePath } from '../device-ui.js';
 import { fmtClock, fmtRelativeDay, fmtLength, eventName, exportFileName } from './format.js';
+import { replyMenu } from '../quick-replies.js';
 
 const PAGE = 50;
 const TYPES = ['ring', 'motion', 'person', 'pir'];
+// A quick reply answers a visitor still at the door: rings this recent only.
+export const REPLY_WINDOW_MS = 10 * 60 * 1000;
 
 /** The events query string for filters { types: Set, starred } and a window. */
 export function eventsQuery({ types, starred }, { from = 0, to, limit = PAGE, offset = 0 }) {
@@ -34,9 +39,12 @@ export function clipUrl(deviceId, e) {
 
 /**
  * createEventList({ deviceId, deviceName(), onPlay(event), onFilters(filters),
- * onStarred(event) }) -> { el, filters, refresh(), stop() }.
+ * onStarred(event), now(), canReply() }) -> { el, filters, refresh(),
+ * redraw(), stop() }. canReply(): whether the user may talk to the
+ * doorbell (recent rings then get the "Reply" menu); redraw() draws the
+ * rows again (after canReply changed).
  */
-export function createEventList({ deviceId, deviceName, onPlay, onFilters, onStarred, now = Date.now }) {
+export function createEventList({ deviceId, deviceName, onPlay, onFilters, onStarred, now = Date.now, canReply = () => false }) {
   const filters = { types: new Set(), starred: false };
   const rows = new Map();           // event_id -> row controller
   let loaded = 0;                   // rows shown (pages fetched * PAGE)
@@ -144,6 +152,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       thumb,
       h('div', { class: 'ev-body' }, time, h('div', { class: 'ev-line' }, type), day),
       h('div', { class: 'ev-actions' }, star, play, download));
+    let reply = null;                // the "Reply" menu of a recent ring
 
     img.addEventListener('error', () => { img.hidden = true; noImg.hidden = false; });
     img.addEventListener('load', () => { noImg.hidden = true; });
@@ -208,8 +217,22 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       download.setAttribute('download', exportFileName(deviceName(), e.clip_start_ms ?? at));
       download.title = 'Download the clip';
       download.setAttribute('aria-label', `Download the clip of ${name.toLowerCase()} at ${fmtClock(at)}`);
+      updateReply(e, at);
     }
-    return { el, update, closeDetail: () => { if (detail) detail.close(); } };
+
+    // A ring of the last REPLY_WINDOW_MS, for a user who may talk: the
+    // quick-reply menu (kept while it is open, even once the ring is older).
+    function updateReply(e, at) {
+      const recent = e.event_type === 'ring' && canReply() && now() - at < REPLY_WINDOW_MS;
+      if (recent && !reply) {
+        reply = h('div', { class: 'ev-reply', 'data-testid': 'event-reply' }, replyMenu(deviceId));
+        el.append(reply);
+      } else if (!recent && reply && !reply.querySelector('details[open]')) {
+        reply.remove();
+        reply = null;
+      }
+    }
+    return { el, update, redraw: () => update(ev), closeDetail: () => { if (detail) detail.close(); } };
   }
 
   renderChips();
@@ -219,6 +242,7 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
     filters,
     /** Fetch again what is shown (new events come in at the top). */
     refresh() { if (!ctrl) load(0, Math.max(PAGE, loaded)); },
+    redraw() { for (const row of rows.values()) row.redraw(); },
     stop() {
       if (ctrl) ctrl.abort();
       for (const row of rows.values()) row.closeDetail();
