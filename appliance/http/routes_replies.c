@@ -7,8 +7,8 @@
  * taken to the doorbell by replies/reply_sender.c.
  *
  * The router has checked the role (admin for rename, delete and the
- * auto-reply settings) and that the user may see the doorbell. Playing is
- * allowed to whoever may see the doorbell until a talk right exists.
+ * auto-reply settings) and that the user may see the doorbell. Playing
+ * also needs the talk right on it (a reply speaks through the doorbell).
  * civetweb worker threads, each with its own SQLite connection.
  */
 #define LOG_MODULE "replies"
