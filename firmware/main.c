@@ -7,14 +7,17 @@
  * every 10 s, and on SIGTERM or SIGINT stops everything in reverse order.
  * The other threads and what they share are described in doorbell/doorbell.h.
  *
- * Two other ways to run: `doorbelld ctl SOCKET COMMAND...` is the
+ * Three other ways to run: `doorbelld ctl SOCKET COMMAND...` is the
  * command-line client of a running doorbell's control socket
- * (control_socket_client_main), and `--replay FILE` sends a pre-encoded file
- * over one or more device links instead of a camera (replay/replay.c).
+ * (control_socket_client_main), `--replay FILE` sends a pre-encoded file
+ * over one or more device links instead of a camera (replay/replay.c), and
+ * `--self-test` checks the camera back-ends, codecs and link vectors of this
+ * build on this machine and exits (selftest/self_test.c).
  */
 #define LOG_MODULE "doorbelld"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +26,7 @@
 #include "doorbell/doorbell.h"
 #include "doorbell/doorbell_options.h"
 #include "replay/replay.h"
+#include "selftest/self_test.h"
 
 /* Wait up to a second for SIGTERM or SIGINT; 1 if one arrived (logged). */
 static int doorbell_wait_signal(const sigset_t *signals)
@@ -45,6 +49,13 @@ int main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
         return control_socket_client_main(argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--self-test") == 0) {
+            if (argc == 2)
+                return self_test_run(stdout);
+            fprintf(stderr, "--self-test takes no other argument\n");
+            return 2;
+        }
     memset(&options, 0, sizeof(options));
     rc = doorbell_parse_options(argc, argv, &options);
     if (rc != 0)

@@ -58,6 +58,8 @@ static void doorbell_usage(const char *program)
            "  --replay-devices FILE  with --replay: one more device link per\n"
            "                         \"DEVICE_ID SECRET\" line, all in this process\n"
            "  --log-level LEVEL      error, warn, info (default), debug\n"
+           "  --self-test            check camera back-ends, codecs and link vectors here\n"
+           "                         (must be the only argument), then exit\n"
            "  --help                 show this help\n\n"
            "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
            "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"

@@ -358,6 +358,18 @@ const cases = {
     })],
     ['an unknown level is refused', () => refuses(['--log-level', 'loud'], 2, /unknown log level 'loud'/)],
   ] },
+  '--self-test': { cases: [
+    ['every check passes here, one line each, exit 0', () => {
+      const run = spawnSyncText(DOORBELLD, ['--self-test']);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      for (const check of ['camera back-ends', 'sim camera', 'x264', 'opus', 'jpeg', 'link']) {
+        assert.match(run.stdout, new RegExp(`^self-test: ${check}: ok \\(`, 'm'), `${check}:\n${run.stdout}`);
+      }
+      assert.match(run.stdout, /^self-test: passed \(0 of 6 checks failed\)$/m);
+      assert.doesNotMatch(run.stdout + run.stderr, /AddressSanitizer|LeakSanitizer|runtime error:/);
+    }],
+    ['with other arguments it is refused', () => refuses(['--self-test'], 2, /--self-test takes no other argument/)],
+  ] },
   '--help': { cases: [
     ['prints the usage and exits 0', async () => {
       const proc = startDoorbell(['--help']);
