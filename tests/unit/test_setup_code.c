@@ -114,18 +114,23 @@ static void test_parameters(void **state)
     assert_int_equal(parameters.parallelism, 1);
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), 0);
     assert_int_equal(setup_code_check_parameters(&test_cheap, error, sizeof(error)), 0);
-    parameters.memory_kib = SETUP_CODE_MEMORY_KIB_MAX + 1;
+    /* 256 MiB is the most a doorbell may ask of the hub. */
+    parameters.memory_kib = 262144;
+    assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), 0);
+    parameters.memory_kib = 262145;
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
     assert_non_null(strstr(error, "memory"));
+    parameters.memory_kib = UINT32_MAX;
+    assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
     parameters = setup_code_default_parameters();
     parameters.time_cost = 0;
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
-    parameters.time_cost = SETUP_CODE_TIME_COST_MAX + 1;
+    parameters.time_cost = 17;
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
     parameters = setup_code_default_parameters();
     parameters.parallelism = 0;
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
-    parameters.parallelism = SETUP_CODE_PARALLELISM_MAX + 1;
+    parameters.parallelism = 5;
     assert_int_equal(setup_code_check_parameters(&parameters, error, sizeof(error)), -1);
     parameters = setup_code_default_parameters();
     parameters.memory_kib = 7;
