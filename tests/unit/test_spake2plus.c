@@ -568,6 +568,14 @@ static void test_order_and_creation(void **state)
         spake2plus_prover_share(prover, share_p, sizeof(share_p), error, sizeof(error)), -1);
     spake2plus_free(prover);
 
+    /* x is fixed before shareP or not at all. */
+    prover = test_prover_new(NULL);
+    assert_int_equal(
+        spake2plus_prover_share(prover, share_p, sizeof(share_p), error, sizeof(error)), 0);
+    test_unhex(test_x, zero, sizeof(zero));
+    assert_int_equal(spake2plus_set_ephemeral(prover, zero, error, sizeof(error)), -1);
+    spake2plus_free(prover);
+
     /* A verifier asked to finish before it answered; a prover used as a verifier. */
     verifier = test_verifier_new(NULL);
     test_unhex(test_confirm_p, confirm_p, sizeof(confirm_p));
