@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -611,13 +612,76 @@ static void test_order_and_creation(void **state)
     assert_non_null(strstr(error, "too long"));
 }
 
+/* Thread CPU time in milliseconds. */
+static double test_cpu_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+}
+
+/* With random x and y (no fixed scalars) both roles agree on K_shared, a
+ * key other than the vector's; the CPU each role spends is printed. */
+static void test_random_handshake(void **state)
+{
+    uint8_t w0[SPAKE2PLUS_SCALAR_SIZE], w1[SPAKE2PLUS_SCALAR_SIZE], l[SPAKE2PLUS_POINT_SIZE];
+    uint8_t share_p[SPAKE2PLUS_POINT_SIZE], share_v[SPAKE2PLUS_POINT_SIZE];
+    uint8_t confirm_v[SPAKE2PLUS_CONFIRM_SIZE], confirm_p[SPAKE2PLUS_CONFIRM_SIZE];
+    uint8_t hub_key[SPAKE2PLUS_KEY_SIZE], doorbell_key[SPAKE2PLUS_KEY_SIZE];
+    uint8_t vector_key[SPAKE2PLUS_KEY_SIZE];
+    char error[TEST_ERROR_SIZE] = "";
+    struct spake2plus *prover, *verifier;
+    double prover_ms = 0, verifier_ms = 0, start;
+    (void)state;
+
+    test_unhex(test_w0, w0, sizeof(w0));
+    test_unhex(test_w1, w1, sizeof(w1));
+    test_unhex(test_l, l, sizeof(l));
+    test_unhex(test_k_shared, vector_key, sizeof(vector_key));
+    start = test_cpu_ms();
+    prover = spake2plus_prover_new(&test_identities, w0, w1, error, sizeof(error));
+    assert_non_null(prover);
+    assert_int_equal(
+        spake2plus_prover_share(prover, share_p, sizeof(share_p), error, sizeof(error)), 0);
+    prover_ms += test_cpu_ms() - start;
+    start = test_cpu_ms();
+    verifier = spake2plus_verifier_new(&test_identities, w0, l, error, sizeof(error));
+    assert_non_null(verifier);
+    assert_int_equal(spake2plus_verifier_respond(verifier, share_p, sizeof(share_p), share_v,
+                                                 sizeof(share_v), confirm_v, sizeof(confirm_v),
+                                                 error, sizeof(error)),
+                     0);
+    verifier_ms += test_cpu_ms() - start;
+    start = test_cpu_ms();
+    assert_int_equal(spake2plus_prover_confirm(prover, share_v, sizeof(share_v), confirm_v,
+                                               sizeof(confirm_v), confirm_p, sizeof(confirm_p),
+                                               error, sizeof(error)),
+                     0);
+    prover_ms += test_cpu_ms() - start;
+    start = test_cpu_ms();
+    assert_int_equal(
+        spake2plus_verifier_finish(verifier, confirm_p, sizeof(confirm_p), error, sizeof(error)),
+        0);
+    verifier_ms += test_cpu_ms() - start;
+    printf("handshake CPU: prover %.1f ms, verifier %.1f ms\n", prover_ms, verifier_ms);
+    assert_int_equal(spake2plus_shared_key(prover, hub_key, sizeof(hub_key), error, sizeof(error)),
+                     0);
+    assert_int_equal(
+        spake2plus_shared_key(verifier, doorbell_key, sizeof(doorbell_key), error, sizeof(error)),
+        0);
+    assert_memory_equal(hub_key, doorbell_key, sizeof(hub_key));
+    assert_memory_not_equal(hub_key, vector_key, sizeof(hub_key));
+    spake2plus_free(prover);
+    spake2plus_free(verifier);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prover_vector),       cmocka_unit_test(test_verifier_vector),
         cmocka_unit_test(test_registration_values), cmocka_unit_test(test_points_m_and_n),
         cmocka_unit_test(test_malformed_shares),    cmocka_unit_test(test_wrong_confirmations),
-        cmocka_unit_test(test_order_and_creation),
+        cmocka_unit_test(test_order_and_creation),  cmocka_unit_test(test_random_handshake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
