@@ -4,7 +4,10 @@
 #     (common/error_text.h), never a raw snprintf(error, ...) or
 #     snprintf(reason, ...);
 #   - the fields of struct byte_buffer (private_*) are touched only by
-#     common/byte_buffer.c and its header.
+#     common/byte_buffer.c and its header;
+#   - SPAKE2+'s known-answer hooks (spake2plus_set_ephemeral: a fixed x or
+#     y; spake2plus_set_trace: a copy of every secret) are called only by
+#     tests, never by the hub or the doorbell.
 # Usage: scripts/check-idioms.sh [ROOT] (default: the repository). Prints
 # each violation as file:line: reason; exits 1 if there is any.
 set -uo pipefail
@@ -25,6 +28,13 @@ while IFS=: read -r file line _; do
     echo "$file:$line: struct byte_buffer's private_ fields belong to common/byte_buffer.c"
     status=1
 done < <(grep -rnE --include='*.c' --include='*.h' '(\.|->)private_(bytes|length|allocated|max|status)\b' \
+    appliance firmware common)
+
+while IFS=: read -r file line _; do
+    case $file in common/spake2plus.c | common/spake2plus.h) continue ;; esac
+    echo "$file:$line: spake2plus_set_ephemeral/spake2plus_set_trace are for tests only"
+    status=1
+done < <(grep -rnE --include='*.c' --include='*.h' 'spake2plus_set_(ephemeral|trace)\b' \
     appliance firmware common)
 
 exit $status
