@@ -10,33 +10,25 @@
 #include "accounts/random_bytes.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <mbedtls/platform_util.h>
 
 #include "common/log.h"
+#include "common/system_random.h"
 
 static const char random_bytes_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Loop over getrandom(2): it may return fewer bytes or be interrupted. */
+/* See random_bytes.h: the loop over getrandom(2) is common/system_random.c's. */
 int random_bytes_fill(void *buffer, size_t length)
 {
-    uint8_t *out = buffer;
-    size_t done = 0;
+    char error[128];
 
     assert(buffer != NULL || length == 0);
-    while (done < length) {
-        ssize_t got = getrandom(out + done, length - done, 0);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            log_error("getrandom failed: %s", strerror(errno));
-            return -1;
-        }
-        done += (size_t)got;
+    if (system_random_fill(buffer, length, error, sizeof(error)) != 0) {
+        log_error("%s", error);
+        return -1;
     }
     return 0;
 }

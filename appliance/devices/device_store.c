@@ -8,12 +8,12 @@
 
 #include <string.h>
 #include <stdio.h>
-#include <sys/random.h>
 
 #include <mbedtls/platform_util.h>
 
 #include "common/error_text.h"
 #include "common/log.h"
+#include "common/system_random.h"
 #include "storage/database.h"
 
 int device_store_name_valid(const char *name)
@@ -25,19 +25,6 @@ int device_store_name_valid(const char *name)
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
             return 0;
     return 1;
-}
-
-/* Fill buffer from the kernel CSPRNG. 0 ok, -1 error. */
-static int device_store_random(uint8_t *buffer, size_t size)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = getrandom(buffer + done, size - done, 0);
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
 }
 
 /* Copy a text column into a fixed buffer (truncation is impossible: the
@@ -61,11 +48,9 @@ int device_store_add(sqlite3 *db, const char *name, struct device_record *record
                        DEVICE_NAME_MAX - 1);
         return -1;
     }
-    if (device_store_random(id_bytes, sizeof(id_bytes)) != 0 ||
-        device_store_random(secret_out, LINK_SECRET_SIZE) != 0) {
-        error_text_set(error, error_size, "no random numbers");
+    if (system_random_fill(id_bytes, sizeof(id_bytes), error, error_size) != 0 ||
+        system_random_fill(secret_out, LINK_SECRET_SIZE, error, error_size) != 0)
         return -1;
-    }
     link_hex_encode(id_bytes, sizeof(id_bytes), record_out->id);
     snprintf(record_out->name, sizeof(record_out->name), "%s", name);
     record_out->created_at = database_now_ms();

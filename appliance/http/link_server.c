@@ -20,13 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <mbedtls/platform_util.h>
 
 #include "civetweb.h"
 #include "common/error_text.h"
 #include "common/log.h"
+#include "common/system_random.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
 #include "devices/device_store.h"
@@ -155,7 +155,7 @@ static int link_on_hello(struct mg_connection *connection, struct link_session *
     if (found < 0)
         return link_refuse(connection, session, "internal", "database unavailable");
     session->device_known = found;
-    if (getrandom(session->nonce, sizeof(session->nonce), 0) != (ssize_t)sizeof(session->nonce))
+    if (system_random_fill(session->nonce, sizeof(session->nonce), NULL, 0) != 0)
         return link_refuse(connection, session, "internal", "no random numbers");
     link_hex_encode(session->nonce, sizeof(session->nonce), nonce_hex);
     json = cJSON_CreateObject();
