@@ -134,6 +134,26 @@ int device_registry_remove(struct device_registry *registry, const char *id)
     return found;
 }
 
+int device_registry_hear(struct device_registry *registry, const char *id, const int16_t *pcm,
+                         unsigned count, uint64_t play_us)
+{
+    struct device_entry *entry = device_registry_acquire(registry, id, 0);
+    struct recorder *recorder = NULL;
+    int rc;
+
+    if (entry == NULL)
+        return -1;
+    recorder = entry->recorder;
+    if (recorder != NULL)
+        recorder_retain(recorder); /* the entry may go while the samples are copied */
+    device_entry_unlock(entry);
+    if (recorder == NULL)
+        return -1;
+    rc = recorder_hear(recorder, pcm, count, play_us);
+    recorder_release(recorder);
+    return rc;
+}
+
 int device_registry_send(struct device_registry *registry, const char *id, const uint8_t *message,
                          size_t size)
 {

@@ -165,6 +165,16 @@ void device_entry_unlock(struct device_entry *entry);
 int device_registry_remove(struct device_registry *registry, const char *id);
 
 /*
+ * The device's speaker plays count 48 kHz mono samples from wall time
+ * play_us on (talk-back): hand them to its recorder, which mixes them into
+ * the recording (recording/recorder.h recorder_hear). Takes the entry lock
+ * only to hold the recorder. Returns 0, or -1 when the device has no
+ * recorder or memory ran out.
+ */
+int device_registry_hear(struct device_registry *registry, const char *id, const int16_t *pcm,
+                         unsigned count, uint64_t play_us);
+
+/*
  * Send one encoded link message to the device if it is connected. Takes and
  * releases the entry lock itself (the entry must NOT be locked by the caller).
  * Returns 0 if written, -1 if offline or the write failed.
