@@ -18,6 +18,9 @@
  *     registry->lock -> entry->lock -> stream->lock -> viewer->lock
  *                                   -> recorder->lock
  *
+ * recorder->heard.lock (recording/heard_audio.h) is taken with none of
+ * these held (device_registry_hear lets go of the entry lock first).
+ *
  * (stream and viewer: live/live_stream.h; recorder: recording/recorder.h.)
  * Later locks are leaves: code holding them never calls back into the
  * registry. Never block on the network while holding the registry lock.
