@@ -177,6 +177,11 @@ int device_registry_remove(struct device_registry *registry, const char *id);
 int device_registry_hear(struct device_registry *registry, const char *id, const int16_t *pcm,
                          unsigned count, uint64_t play_us);
 
+/* The same for a quick reply clip (common/reply_clip.h) the device plays
+ * from play_us on (recording/recorder.h recorder_hear_clip). */
+int device_registry_hear_clip(struct device_registry *registry, const char *id, const uint8_t *clip,
+                              size_t size, uint64_t play_us);
+
 /*
  * Send one encoded link message to the device if it is connected. Takes and
  * releases the entry lock itself (the entry must NOT be locked by the caller).

@@ -347,7 +347,7 @@ static void link_push_media(struct link_session *session, struct live_stream *li
  * snapshots sends one for every event start by itself; an older one does so
  * only on a ring and is asked for one otherwise. */
 static void link_take_event(struct link_session *session, struct recorder *recorder,
-                            const struct link_event *event, int64_t now)
+                            const struct link_event *event, uint64_t sent_us, int64_t now)
 {
     struct link_command command;
     int64_t event_id, dropped = 0;
@@ -356,6 +356,8 @@ static void link_take_event(struct link_session *session, struct recorder *recor
     if (event->auto_reply != 0) {
         event_store_set_auto_reply(database_thread_connection(), session->device.id, event->id,
                                    event->auto_reply);
+        /* Sent as it starts to play: into the recording from then on. */
+        reply_sender_heard(session->hub, session->device.id, event->auto_reply, sent_us);
         return;
     }
     if (event->type == LINK_EVENT_RING)
@@ -540,7 +542,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
     }
     if (have_event)
-        link_take_event(session, recorder, &event, now);
+        link_take_event(session, recorder, &event, message->header.timestamp_us, now);
     if (have_snapshot)
         link_take_snapshot(session, message, now);
     if (live != NULL) {

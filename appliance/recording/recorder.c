@@ -184,6 +184,12 @@ int recorder_hear(struct recorder *recorder, const int16_t *pcm, unsigned count,
     return heard_audio_add(&recorder->heard, pcm, count, play_us);
 }
 
+int recorder_hear_clip(struct recorder *recorder, const uint8_t *clip, size_t size,
+                       uint64_t play_us)
+{
+    return heard_audio_play_clip(&recorder->heard, clip, size, play_us);
+}
+
 void recorder_set_audio(struct recorder *recorder, int channels)
 {
     pthread_mutex_lock(&recorder->lock);

@@ -9,6 +9,8 @@
  * - the ring keeps samples by their wall time, reads silence where nothing
  *   was played, sums overlapping sounds with saturation, forgets what is
  *   older than HEARD_AUDIO_SECONDS and reports until when it holds sound;
+ * - a quick reply clip (longer than the ring) is decoded as it is read, a
+ *   new one cuts off the one playing, and it ends where it ends;
  * - recorder_mix passes the doorbell's packets through untouched while
  *   nothing is played, mixes the played tone into them while it is (the
  *   visitor's tone stays), and passes through again after the tail.
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "common/link_protocol.h"
+#include "common/reply_clip.h"
 #include "recording/heard_audio.h"
 #include "recording/recorder_mix.h"
 
@@ -188,12 +191,85 @@ static void test_mix_only_while_something_plays(void **state)
     opus_decoder_destroy(player);
 }
 
+/* A clip (common/reply_clip.h) of seconds of a tone, into clip; its size. */
+static size_t test_clip(uint8_t *clip, size_t capacity, double frequency, int seconds)
+{
+    OpusEncoder *encoder;
+    int16_t pcm[960];
+    size_t size = 0;
+    int error = 0;
+
+    encoder = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP, &error);
+    assert_non_null(encoder);
+    for (int k = 0; k < seconds * 50; k++) {
+        opus_int32 bytes;
+        test_tone(pcm, 960, (unsigned)k * 960, frequency, 8000.0);
+        assert_true(size + 2 + 1275 <= capacity);
+        bytes = opus_encode(encoder, pcm, 960, clip + size + 2, 1275);
+        assert_true(bytes > 0);
+        clip[size] = (uint8_t)(bytes >> 8);
+        clip[size + 1] = (uint8_t)bytes;
+        size += 2 + (size_t)bytes;
+    }
+    opus_encoder_destroy(encoder);
+    return size;
+}
+
+/* RMS of samples. */
+static double test_rms(const int16_t *samples, unsigned count)
+{
+    double sum = 0;
+    for (unsigned i = 0; i < count; i++)
+        sum += (double)samples[i] * samples[i];
+    return sqrt(sum / count);
+}
+
+static void test_a_reply_clip_is_heard_as_it_plays(void **state)
+{
+    static uint8_t long_clip[REPLY_CLIP_MAX_BYTES], short_clip[REPLY_CLIP_MAX_BYTES];
+    static int16_t read[960];
+    static float as_float[960];
+    struct heard_audio heard;
+    size_t long_size = test_clip(long_clip, sizeof(long_clip), 500.0, 10);
+    size_t short_size = test_clip(short_clip, sizeof(short_clip), 1500.0, 1);
+
+    (void)state;
+    heard_audio_init(&heard);
+    assert_int_equal(heard_audio_play_clip(&heard, long_clip, 5, T0), -1); /* not a clip */
+    assert_int_equal(heard_audio_until(&heard), 0);
+    assert_int_equal(heard_audio_play_clip(&heard, long_clip, long_size, T0), 0);
+    assert_int_equal(heard_audio_until(&heard), T0 + 10000000);
+    /* Read in order, as the recorder does, for 6 s: longer than the ring. */
+    for (uint64_t at = T0; at < T0 + 6000000; at += 20000) {
+        assert_int_equal(heard_audio_read(&heard, at, 960, read), 960);
+        if (at >= T0 + 100000 && at % 1000000 == 0) {
+            for (int i = 0; i < 960; i++)
+                as_float[i] = read[i];
+            assert_true(test_rms(read, 960) > 3000);
+            assert_true(test_power(as_float, 960, 1, 500.0) >
+                        10 * test_power(as_float, 960, 1, 1500.0));
+        }
+    }
+    /* At 6 s a second reply cuts the first off: 1 s of 1.5 kHz, then silence. */
+    assert_int_equal(heard_audio_play_clip(&heard, short_clip, short_size, T0 + 6000000), 0);
+    assert_int_equal(heard_audio_until(&heard), T0 + 10000000); /* never goes back */
+    assert_int_equal(heard_audio_read(&heard, T0 + 6500000, 960, read), 960);
+    for (int i = 0; i < 960; i++)
+        as_float[i] = read[i];
+    assert_true(test_power(as_float, 960, 1, 1500.0) > 10 * test_power(as_float, 960, 1, 500.0));
+    assert_int_equal(heard_audio_read(&heard, T0 + 7500000, 960, read), 0);
+    assert_int_equal(test_rms(read, 960), 0);
+    assert_null(heard.clip); /* read to its end: freed */
+    heard_audio_free(&heard);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_play_time_mirrors_the_jitter_buffer),
         cmocka_unit_test(test_the_ring_keeps_sound_by_wall_time),
         cmocka_unit_test(test_mix_only_while_something_plays),
+        cmocka_unit_test(test_a_reply_clip_is_heard_as_it_plays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
