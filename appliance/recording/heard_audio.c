@@ -45,7 +45,7 @@ void heard_audio_free(struct heard_audio *heard)
 }
 
 uint64_t heard_audio_play_time(struct heard_audio_stream *stream, uint64_t capture_us,
-                               uint64_t forwarded_us)
+                               unsigned samples, uint64_t forwarded_us)
 {
     int64_t play = (int64_t)capture_us + stream->offset_us;
     int64_t forwarded = (int64_t)forwarded_us;
@@ -58,9 +58,12 @@ uint64_t heard_audio_play_time(struct heard_audio_stream *stream, uint64_t captu
         /* The doorbell's queue overflows and drops the oldest: it plays
          * this packet when its queue is full. */
         play = forwarded + LINK_TALK_QUEUE_MAX_MS * 1000;
+        if (play < (int64_t)stream->end_us)
+            play = (int64_t)stream->end_us;
     }
     stream->anchored = true;
     stream->offset_us = play - (int64_t)capture_us;
+    stream->end_us = (uint64_t)play + (uint64_t)samples * 1000000u / HEARD_AUDIO_RATE;
     return (uint64_t)play;
 }
 

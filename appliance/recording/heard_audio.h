@@ -60,11 +60,13 @@ struct heard_audio {
  * LINK_TALK_PLAYOUT_MS after it was forwarded and each next one at its
  * capture time plus the same offset, until a packet comes too late (the
  * doorbell fell silent and starts over) or too early (its queue overflowed
- * and dropped the oldest). The producer's own state: no lock.
+ * and dropped the oldest; never placed over the stream's own last packet,
+ * so a burst after a stall is not heard twice). The producer's own state: no lock.
  */
 struct heard_audio_stream {
     bool anchored;
     int64_t offset_us; /* play time minus capture time */
+    uint64_t end_us;   /* play time just past the stream's last packet */
 };
 
 /* Set up an empty ring (no memory taken yet). */
@@ -77,7 +79,7 @@ void heard_audio_free(struct heard_audio *heard);
  * capture_us (the browser's clock) and forwarded to it at forwarded_us (the
  * hub's clock); updates stream. */
 uint64_t heard_audio_play_time(struct heard_audio_stream *stream, uint64_t capture_us,
-                               uint64_t forwarded_us);
+                               unsigned samples, uint64_t forwarded_us);
 
 /* Add count samples played from play_us on to what the ring holds (summed
  * with saturation where sounds overlap, as the doorbell's speaker mixes

@@ -100,7 +100,8 @@ static void talk_queue_hear(struct talk_queue *queue, const struct talk_queue_it
                  opus_strerror(decoded < 0 ? decoded : OPUS_INVALID_PACKET));
         return;
     }
-    play_us = heard_audio_play_time(&queue->heard, item->capture_us, forwarded_us);
+    play_us =
+        heard_audio_play_time(&queue->heard, item->capture_us, (unsigned)decoded, forwarded_us);
     if (device_registry_hear(queue->registry, queue->device_id, queue->pcm, (unsigned)decoded,
                              play_us) != 0)
         log_warn("talk to %s: not kept for the recording", queue->device_id);

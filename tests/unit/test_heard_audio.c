@@ -62,16 +62,25 @@ static void test_play_time_mirrors_the_jitter_buffer(void **state)
     const uint64_t capture = 5000000; /* the browser's clock, far from the hub's */
 
     (void)state;
-    assert_int_equal(heard_audio_play_time(&stream, capture, T0), T0 + LINK_TALK_PLAYOUT_MS * 1000);
+    assert_int_equal(heard_audio_play_time(&stream, capture, 960, T0),
+                     T0 + LINK_TALK_PLAYOUT_MS * 1000);
     /* The next packet, forwarded a little late: still played in turn. */
-    assert_int_equal(heard_audio_play_time(&stream, capture + 20000, T0 + 30000),
+    assert_int_equal(heard_audio_play_time(&stream, capture + 20000, 960, T0 + 30000),
                      T0 + LINK_TALK_PLAYOUT_MS * 1000 + 20000);
     /* A packet arriving after its turn plus concealment: the doorbell starts over. */
-    assert_int_equal(heard_audio_play_time(&stream, capture + 40000, T0 + 300000),
+    assert_int_equal(heard_audio_play_time(&stream, capture + 40000, 960, T0 + 300000),
                      T0 + 300000 + LINK_TALK_PLAYOUT_MS * 1000);
     /* A burst far ahead of its turn: the doorbell's queue holds no more than its bound. */
-    assert_int_equal(heard_audio_play_time(&stream, capture + 1040000, T0 + 310000),
+    assert_int_equal(heard_audio_play_time(&stream, capture + 1040000, 960, T0 + 310000),
                      T0 + 310000 + LINK_TALK_QUEUE_MAX_MS * 1000);
+    /* A burst after a stall: each next packet plays after the one before,
+     * never on top of it, even when the queue bound would place it there. */
+    stream = (struct heard_audio_stream){0};
+    assert_int_equal(heard_audio_play_time(&stream, capture, 960, T0), T0 + 60000);
+    for (int i = 1; i <= 10; i++)
+        assert_int_equal(
+            heard_audio_play_time(&stream, capture + (uint64_t)i * 20000, 960, T0 + 20000),
+            T0 + 60000 + (uint64_t)i * 20000);
 }
 
 static void test_the_ring_keeps_sound_by_wall_time(void **state)
