@@ -9,7 +9,8 @@
 //  - the visitor's tone throughout;
 //  - one audio stream, no decode error, audio as long as the video.
 // A quick reply (an uploaded 1.5 kHz tone) played on the doorbell is in the
-// next segment the same way: while it plays, and not outside.
+// next segment the same way: while it plays, and not outside; so is the
+// same reply played by the doorbell's own auto-reply to a ring.
 // The doorbell runs with --echo-cancel off: with no acoustic path the echo
 // canceller never converges and ducks the microphone while the speaker
 // plays, which would hide the visitor; the canceller has its own test
@@ -36,6 +37,7 @@ let hub;
 let admin;
 let device;
 let doorbell;
+let toneReply;
 
 before(async () => {
   hub = await Hub.start({ dataDir: data.dir, extra: ['--segment-seconds', String(SEGMENT_SECONDS)] });
@@ -61,20 +63,22 @@ const recordings = async () =>
 const amplitude = (samples, start, n, frequency) => Math.sqrt((4 * goertzel(samples, start, n, frequency)) / n);
 
 // The mono 48 kHz audio of a media file and the wall time (ms) of its first
-// sample: time zero of the file is startMs, its audio stream starts later by
-// the stream's start_time.
+// sample: time zero of the file is startMs; ffmpeg pads the audio to start
+// there and fills any gap between packets with silence (aresample async),
+// so sample n is always startMs + n / 48.
 function audioOf(file, startMs) {
   const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', file], { encoding: 'utf8' }));
   const audio = probe.streams.filter((s) => s.codec_type === 'audio');
   const video = probe.streams.filter((s) => s.codec_type === 'video');
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '48000', '-'],
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-af', 'aresample=async=1:first_pts=0',
+    '-f', 's16le', '-ac', '1', '-ar', '48000', '-'],
     { maxBuffer: 1 << 28 });
   const copy = Buffer.from(raw);
   return {
     audio,
     video,
     samples: new Int16Array(copy.buffer, copy.byteOffset, copy.length / 2),
-    firstMs: startMs + Number(audio[0]?.start_time || 0) * 1000,
+    firstMs: startMs,
   };
 }
 
@@ -94,6 +98,7 @@ function judge(what, { samples, firstMs }, talkFrom, talkTo, frequency = TALK_HZ
     if (visitor.at(-1) < quietest.amplitude) quietest = { amplitude: visitor.at(-1), at: Math.round(middle - talkFrom) };
     // The doorbell plays a packet ~LINK_TALK_PLAYOUT_MS after the hub sent
     // it; the margins absorb that, the queue and a loaded machine.
+    if (process.env.TALK_RECORDING_DEBUG && talk > 100) console.log(`# ${what}: ${Math.round(middle - talkFrom)} ms: ${Math.round(talk)}`);
     if (middle >= talkFrom + 400 && middle <= talkTo - 100) inside.push(talk);
     else if (middle < talkFrom - 300 || middle > talkTo + 700) outside.push(talk);
   }
@@ -174,6 +179,27 @@ test('talk-back is mixed into the recorded audio while the doorbell plays it, an
   judge('export', exported, talkFrom, talkTo);
 });
 
+// The segment being recorded, once it has a second and a half behind it and
+// `room` ms ahead of it.
+async function segmentWithRoom(room) {
+  let segment;
+  await waitFor(async () => {
+    segment = (await recordings()).find((r) => r.recording);
+    return segment !== undefined && Date.now() >= segment.start_ms + 1500 &&
+      Date.now() + room < segment.start_ms + SEGMENT_SECONDS * 1000;
+  }, { timeout: patience(60000), what: 'a segment with room for the reply' });
+  return segment;
+}
+
+// The closed segment that started at segment.start_ms: its file and audio.
+async function closedSegment(segment) {
+  await waitFor(async () => (await recordings()).some((r) => r.start_ms === segment.start_ms && !r.recording),
+    { timeout: patience(60000), what: 'the segment closed' });
+  const file = segmentFiles(data.dir, device.id).find((f) => f.endsWith(`/${segment.start_ms}.mp4`));
+  assert.ok(file, 'the segment file');
+  return { file, recorded: audioOf(file, segment.start_ms) };
+}
+
 // A mono 16-bit WAV of a sine.
 function toneWav(seconds, frequency, amplitude) {
   const rate = 48000;
@@ -199,23 +225,34 @@ test('a quick reply played on the doorbell is mixed into the recorded audio whil
   const uploaded = await admin.api('POST', `/api/v1/replies?name=${encodeURIComponent('Tone')}`,
     { body: toneWav(2, REPLY_HZ, 6000), headers: { 'Content-Type': 'audio/wav' } });
   assert.equal(uploaded.status, 201, JSON.stringify(uploaded.json));
-  // A segment with room for the reply and its tail, a second or more in.
-  let segment;
-  await waitFor(async () => {
-    segment = (await recordings()).find((r) => r.recording);
-    return segment !== undefined && Date.now() >= segment.start_ms + 1500 &&
-      Date.now() + 6000 < segment.start_ms + SEGMENT_SECONDS * 1000;
-  }, { timeout: patience(60000), what: 'a segment with room for the reply' });
+  toneReply = uploaded.json.id;
+  const segment = await segmentWithRoom(6000);
 
   const playFrom = Date.now();
   assert.equal((await admin.api('POST', `/api/v1/devices/${device.id}/replies/${uploaded.json.id}/play`)).status, 202);
   const playTo = playFrom + 2000;
 
-  await waitFor(async () => (await recordings()).some((r) => r.start_ms === segment.start_ms && !r.recording),
-    { timeout: patience(60000), what: 'the segment closed' });
-  const file = segmentFiles(data.dir, device.id).find((f) => f.endsWith(`/${segment.start_ms}.mp4`));
-  assert.ok(file, 'the segment file');
-  const recorded = audioOf(file, segment.start_ms);
+  const { file, recorded } = await closedSegment(segment);
   checkFile('reply segment', file, recorded);
   judge('reply segment', recorded, playFrom, playTo, REPLY_HZ);
+});
+
+test('a quick reply the doorbell plays by itself (auto-reply) is mixed into the recorded audio', async () => {
+  assert.ok(toneReply, 'the tone reply of the test before');
+  const set = await admin.api('PUT', `/api/v1/devices/${device.id}/auto-reply`,
+    { json: { home: { reply_id: toneReply, delay_s: 1 }, away: null } });
+  assert.equal(set.status, 200, set.body.toString());
+  await waitFor(() => doorbell.log.some((line) => new RegExp(`auto-reply: reply ${toneReply} after 1 s`).test(line)),
+    { what: 'the doorbell has the rule' });
+  const segment = await segmentWithRoom(7000);
+  const logged = doorbell.log.length;
+  assert.equal(await doorbell.control('press'), 'ok');
+  // When it played: the time of the doorbell's log line saying so.
+  let line;
+  await waitFor(() => (line = doorbell.log.slice(logged).find((l) => /nobody answered ring \d+: auto-reply/.test(l))) !== undefined,
+    { timeout: patience(20000), what: 'the auto-reply played' });
+  const playFrom = Date.parse(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/.exec(line)[0]);
+  const { file, recorded } = await closedSegment(segment);
+  checkFile('auto-reply segment', file, recorded);
+  judge('auto-reply segment', recorded, playFrom, playFrom + 2000, REPLY_HZ);
 });
