@@ -342,8 +342,9 @@ static void link_push_media(struct link_session *session, struct live_stream *li
                  (unsigned long long)session->bad_media);
 }
 
-/* An event from the doorbell, outside the entry lock: store it, drive the
- * recorder, and note that a picture for it is due. A doorbell that tags its
+/* An event from the doorbell (its message stamped sent_us), outside the
+ * entry lock: store it, drive the recorder, and note that a picture for it
+ * is due. A doorbell that tags its
  * snapshots sends one for every event start by itself; an older one does so
  * only on a ring and is asked for one otherwise. */
 static void link_take_event(struct link_session *session, struct recorder *recorder,
