@@ -344,9 +344,9 @@ static void link_push_media(struct link_session *session, struct live_stream *li
 
 /* An event from the doorbell (its message stamped sent_us), outside the
  * entry lock: store it, drive the recorder, and note that a picture for it
- * is due. A doorbell that tags its
- * snapshots sends one for every event start by itself; an older one does so
- * only on a ring and is asked for one otherwise. */
+ * is due. A doorbell that tags its snapshots sends one for every event
+ * start by itself; an older one does so only on a ring and is asked for one
+ * otherwise. */
 static void link_take_event(struct link_session *session, struct recorder *recorder,
                             const struct link_event *event, uint64_t sent_us, int64_t now)
 {
@@ -355,10 +355,11 @@ static void link_take_event(struct link_session *session, struct recorder *recor
 
     /* The doorbell answered a ring by itself: a note on that ring, no new event. */
     if (event->auto_reply != 0) {
+        /* Sent as it starts to play: into the recording from then on
+         * (first: the recorder goes on while the database is written). */
+        reply_sender_heard(session->hub, session->device.id, event->auto_reply, sent_us);
         event_store_set_auto_reply(database_thread_connection(), session->device.id, event->id,
                                    event->auto_reply);
-        /* Sent as it starts to play: into the recording from then on. */
-        reply_sender_heard(session->hub, session->device.id, event->auto_reply, sent_us);
         return;
     }
     if (event->type == LINK_EVENT_RING)
