@@ -79,13 +79,15 @@ function audioOf(file, startMs) {
     video,
     samples: new Int16Array(copy.buffer, copy.byteOffset, copy.length / 2),
     firstMs: startMs,
+    // Before its first packet the padding is silence: not judged.
+    audioFromMs: startMs + Number(audio[0]?.start_time || 0) * 1000,
   };
 }
 
 // Judge one recording's audio against the talk [talkFrom, talkTo) (ms, when
 // the packets were sent): per 100 ms window, the talk tone where the
 // doorbell played it and not elsewhere, the visitor's tone everywhere.
-function judge(what, { samples, firstMs }, talkFrom, talkTo, frequency = TALK_HZ) {
+function judge(what, { samples, firstMs, audioFromMs }, talkFrom, talkTo, frequency = TALK_HZ) {
   const size = (48000 * WINDOW_MS) / 1000;
   const inside = [];
   const outside = [];
@@ -93,12 +95,12 @@ function judge(what, { samples, firstMs }, talkFrom, talkTo, frequency = TALK_HZ
   let quietest = { amplitude: Infinity, at: 0 };
   for (let start = 0; start + size <= samples.length; start += size) {
     const middle = firstMs + ((start + size / 2) * 1000) / 48000;
+    if (middle - WINDOW_MS / 2 < audioFromMs) continue;
     const talk = amplitude(samples, start, size, frequency);
     visitor.push(amplitude(samples, start, size, VISITOR_HZ));
     if (visitor.at(-1) < quietest.amplitude) quietest = { amplitude: visitor.at(-1), at: Math.round(middle - talkFrom) };
     // The doorbell plays a packet ~LINK_TALK_PLAYOUT_MS after the hub sent
     // it; the margins absorb that, the queue and a loaded machine.
-    if (process.env.TALK_RECORDING_DEBUG && talk > 100) console.log(`# ${what}: ${Math.round(middle - talkFrom)} ms: ${Math.round(talk)}`);
     if (middle >= talkFrom + 400 && middle <= talkTo - 100) inside.push(talk);
     else if (middle < talkFrom - 300 || middle > talkTo + 700) outside.push(talk);
   }
