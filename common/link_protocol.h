@@ -33,6 +33,18 @@
 #define LINK_MAX_JSON_SIZE    (64u * 1024u)
 #define LINK_MAX_AUDIO_SIZE   (8u * 1024u) /* one Opus packet is at most 1275 bytes per frame */
 
+/*
+ * Talk-back playout (docs/protocol.md "Talk-back playout"): a doorbell starts
+ * playing LINK_TALK_AUDIO once LINK_TALK_PLAYOUT_MS of it is queued, then
+ * paces packets by their timestamps, conceals a missing one for at most
+ * LINK_TALK_CONCEAL_MS and drops the oldest past LINK_TALK_QUEUE_MAX_MS
+ * queued. The hub uses the same figures to place what the doorbell plays
+ * on its own clock (recorded conversations, recording/heard_audio.h).
+ */
+#define LINK_TALK_PLAYOUT_MS   60
+#define LINK_TALK_CONCEAL_MS   60
+#define LINK_TALK_QUEUE_MAX_MS 160
+
 #define LINK_FLAG_KEYFRAME 0x0001u /* LINK_VIDEO: access unit is an IDR with SPS/PPS */
 
 /* LINK_ERROR codes ([a-z0-9_]{1,63}); a receiver treats an unknown code like protocol_error. */

@@ -134,6 +134,49 @@ int device_registry_remove(struct device_registry *registry, const char *id)
     return found;
 }
 
+/* The device's recorder, held (recorder_retain: the entry may go while
+ * the caller uses it; the caller calls recorder_release), or NULL. */
+static struct recorder *device_registry_hold_recorder(struct device_registry *registry,
+                                                      const char *id)
+{
+    struct device_entry *entry = device_registry_acquire(registry, id, 0);
+    struct recorder *recorder;
+
+    if (entry == NULL)
+        return NULL;
+    recorder = entry->recorder;
+    if (recorder != NULL)
+        recorder_retain(recorder);
+    device_entry_unlock(entry);
+    return recorder;
+}
+
+int device_registry_hear(struct device_registry *registry, const char *id, const int16_t *pcm,
+                         unsigned count, uint64_t play_us)
+{
+    struct recorder *recorder = device_registry_hold_recorder(registry, id);
+    int rc;
+
+    if (recorder == NULL)
+        return -1;
+    rc = recorder_hear(recorder, pcm, count, play_us);
+    recorder_release(recorder);
+    return rc;
+}
+
+int device_registry_hear_clip(struct device_registry *registry, const char *id, const uint8_t *clip,
+                              size_t size, uint64_t play_us)
+{
+    struct recorder *recorder = device_registry_hold_recorder(registry, id);
+    int rc;
+
+    if (recorder == NULL)
+        return -1;
+    rc = recorder_hear_clip(recorder, clip, size, play_us);
+    recorder_release(recorder);
+    return rc;
+}
+
 int device_registry_send(struct device_registry *registry, const char *id, const uint8_t *message,
                          size_t size)
 {

@@ -18,6 +18,9 @@
  *     registry->lock -> entry->lock -> stream->lock -> viewer->lock
  *                                   -> recorder->lock
  *
+ * recorder->heard.lock (recording/heard_audio.h) is taken with none of
+ * these held (device_registry_hear lets go of the entry lock first).
+ *
  * (stream and viewer: live/live_stream.h; recorder: recording/recorder.h.)
  * Later locks are leaves: code holding them never calls back into the
  * registry. Never block on the network while holding the registry lock.
@@ -163,6 +166,21 @@ void device_entry_unlock(struct device_entry *entry);
  * lock may be held by the caller. Returns 1 if it existed.
  */
 int device_registry_remove(struct device_registry *registry, const char *id);
+
+/*
+ * The device's speaker plays count 48 kHz mono samples from wall time
+ * play_us on (talk-back): hand them to its recorder, which mixes them into
+ * the recording (recording/recorder.h recorder_hear). Takes the entry lock
+ * only to hold the recorder. Returns 0, or -1 when the device has no
+ * recorder or memory ran out.
+ */
+int device_registry_hear(struct device_registry *registry, const char *id, const int16_t *pcm,
+                         unsigned count, uint64_t play_us);
+
+/* The same for a quick reply clip (common/reply_clip.h) the device plays
+ * from play_us on (recording/recorder.h recorder_hear_clip). */
+int device_registry_hear_clip(struct device_registry *registry, const char *id, const uint8_t *clip,
+                              size_t size, uint64_t play_us);
 
 /*
  * Send one encoded link message to the device if it is connected. Takes and

@@ -342,18 +342,22 @@ static void link_push_media(struct link_session *session, struct live_stream *li
                  (unsigned long long)session->bad_media);
 }
 
-/* An event from the doorbell, outside the entry lock: store it, drive the
- * recorder, and note that a picture for it is due. A doorbell that tags its
- * snapshots sends one for every event start by itself; an older one does so
- * only on a ring and is asked for one otherwise. */
+/* An event from the doorbell (its message stamped sent_us), outside the
+ * entry lock: store it, drive the recorder, and note that a picture for it
+ * is due. A doorbell that tags its snapshots sends one for every event
+ * start by itself; an older one does so only on a ring and is asked for one
+ * otherwise. */
 static void link_take_event(struct link_session *session, struct recorder *recorder,
-                            const struct link_event *event, int64_t now)
+                            const struct link_event *event, uint64_t sent_us, int64_t now)
 {
     struct link_command command;
     int64_t event_id, dropped = 0;
 
     /* The doorbell answered a ring by itself: a note on that ring, no new event. */
     if (event->auto_reply != 0) {
+        /* Sent as it starts to play: into the recording from then on
+         * (first: the recorder goes on while the database is written). */
+        reply_sender_heard(session->hub, session->device.id, event->auto_reply, sent_us);
         event_store_set_auto_reply(database_thread_connection(), session->device.id, event->id,
                                    event->auto_reply);
         return;
@@ -540,7 +544,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL, reason);
     }
     if (have_event)
-        link_take_event(session, recorder, &event, now);
+        link_take_event(session, recorder, &event, message->header.timestamp_us, now);
     if (have_snapshot)
         link_take_snapshot(session, message, now);
     if (live != NULL) {

@@ -29,6 +29,8 @@
 #include "common/log.h"
 #include "common/mutex.h"
 #include "media/fmp4.h"
+#include "recording/heard_audio.h"
+#include "recording/recorder_mix.h"
 #include "recording/recorder_ring.h"
 #include "recording/recording_store.h"
 #include "recording/segment_index.h"
@@ -90,6 +92,10 @@ struct recorder {
     int next_segment_is_event; /* class of the next segment opened */
     uint64_t clip_until_us;    /* events mode: record until this capture time */
     struct recorder_ring ring; /* pre-roll, starts on a keyframe */
+    struct recorder_mix mix;   /* talk-back mixed into the audio */
+
+    /* What the doorbell's speaker played; its own lock (heard_audio.h). */
+    struct heard_audio heard;
 };
 
 /* Recorder thread: move to state next. Debug builds check the arrow against
@@ -171,6 +177,17 @@ void recorder_end_segment(struct recorder *recorder)
         return;
     item->is_end = 1;
     recorder_enqueue(recorder, item);
+}
+
+int recorder_hear(struct recorder *recorder, const int16_t *pcm, unsigned count, uint64_t play_us)
+{
+    return heard_audio_add(&recorder->heard, pcm, count, play_us);
+}
+
+int recorder_hear_clip(struct recorder *recorder, const uint8_t *clip, size_t size,
+                       uint64_t play_us)
+{
+    return heard_audio_play_clip(&recorder->heard, clip, size, play_us);
 }
 
 void recorder_set_audio(struct recorder *recorder, int channels)
@@ -512,19 +529,19 @@ static void recorder_sync(struct recorder *recorder, int force)
     recorder_update_row(recorder, segment_writer_progress(recorder->writer), 0);
 }
 
-/* Add one sample's bytes to a pending fragment. */
+/* Add one sample (the item's, with the bytes data of size) to a pending fragment. */
 static void recorder_gather(struct recorder_pending *pending, const struct recorder_item *item,
-                            uint32_t duration)
+                            const uint8_t *data, size_t size, uint32_t duration)
 {
     struct fmp4_sample *sample = &pending->samples[pending->count];
 
-    sample->size = (uint32_t)item->size;
+    sample->size = (uint32_t)size;
     sample->keyframe = item->is_video ? item->keyframe : 1;
     sample->duration = duration;
     pending->capture_us[pending->count++] = item->capture_us;
     /* Past RECORDER_PENDING_MAX or out of memory the payload no longer matches
      * the samples: the fragment is refused and the segment abandoned. */
-    byte_buffer_add(&pending->data, item->data, item->size);
+    byte_buffer_add(&pending->data, data, size);
 }
 
 /* Recorder thread: one video frame. */
@@ -567,18 +584,24 @@ static void recorder_take_video(struct recorder *recorder, const struct recorder
             return;
         }
     }
-    recorder_gather(video, item, 0);
+    recorder_gather(video, item, item->data, item->size, 0);
     recorder_sync(recorder, 0);
 }
 
-/* Recorder thread: one Opus packet. Audio joins the segment's timeline. */
+/* Recorder thread: one Opus packet. Audio joins the segment's timeline,
+ * with what the doorbell's speaker played at the time mixed in. */
 static void recorder_take_audio(struct recorder *recorder, const struct recorder_item *item)
 {
+    const uint8_t *packet;
+    size_t size;
+
     if (recorder->state != RECORDER_STATE_RECORDING || recorder->segment_audio == 0 ||
         item->capture_us < recorder->segment_start_us ||
         recorder->audio.count >= RECORDER_MAX_PENDING)
         return;
-    recorder_gather(&recorder->audio, item, (uint32_t)item->samples);
+    packet = recorder_mix_packet(&recorder->mix, &recorder->heard, recorder->segment_audio,
+                                 item->data, item->size, item->samples, item->capture_us, &size);
+    recorder_gather(&recorder->audio, item, packet, size, (uint32_t)item->samples);
 }
 
 /* Write what is gathered and close the segment; the last frame gets the
@@ -747,9 +770,12 @@ struct recorder *recorder_start(const char *recordings_dir, const char *device_i
     recorder->settings = *settings;
     recorder->state = RECORDER_STATE_WAITING;
     atomic_init(&recorder->holds, 1);
+    heard_audio_init(&recorder->heard);
+    recorder_mix_init(&recorder->mix);
     byte_buffer_init(&recorder->video.data, RECORDER_PENDING_MAX);
     byte_buffer_init(&recorder->audio.data, RECORDER_PENDING_MAX);
     if (pthread_create(&recorder->thread, NULL, recorder_thread, recorder) != 0) {
+        heard_audio_free(&recorder->heard);
         pthread_cond_destroy(&recorder->wake);
         pthread_mutex_destroy(&recorder->lock);
         free(recorder);
@@ -781,6 +807,8 @@ void recorder_release(struct recorder *recorder)
     }
     byte_buffer_free(&recorder->video.data);
     byte_buffer_free(&recorder->audio.data);
+    recorder_mix_free(&recorder->mix);
+    heard_audio_free(&recorder->heard);
     pthread_cond_destroy(&recorder->wake);
     pthread_mutex_destroy(&recorder->lock);
     free(recorder);

@@ -122,6 +122,19 @@ void recorder_push_video(struct recorder *recorder, const struct h264_access_uni
 void recorder_push_audio(struct recorder *recorder, const uint8_t *packet, size_t size, int samples,
                          uint64_t capture_us);
 
+/* Any thread (a talk queue's sender): the doorbell's speaker plays count
+ * 48 kHz mono samples from wall time play_us on (recording/heard_audio.h);
+ * the recorder mixes them into the recorded audio of that time. 0, or -1
+ * when out of memory. */
+int recorder_hear(struct recorder *recorder, const int16_t *pcm, unsigned count, uint64_t play_us);
+
+/* Any thread: the doorbell's speaker plays the quick reply clip
+ * (common/reply_clip.h, copied) from wall time play_us on, cutting off one
+ * still playing; mixed into the recording as it goes. 0, or -1 when it is
+ * not a clip or memory ran out. */
+int recorder_hear_clip(struct recorder *recorder, const uint8_t *clip, size_t size,
+                       uint64_t play_us);
+
 /* Link thread: the doorbell went away; close the segment (the gap is real).
  * The next segment starts at its next keyframe. */
 void recorder_end_segment(struct recorder *recorder);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/byte_buffer.h"
+#include "common/clock.h"
 #include "common/error_text.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
@@ -134,7 +135,23 @@ int reply_sender_play(struct hub *hub, sqlite3 *db, const char *device_id, int64
     rc = 0;
 out:
     pthread_mutex_unlock(&reply_sender_lock);
+    if (rc == 0) /* the doorbell plays a cached clip at once */
+        reply_sender_heard(hub, device_id, row.id, clock_realtime_us());
     return rc;
+}
+
+/* See reply_sender.h. */
+void reply_sender_heard(struct hub *hub, const char *device_id, int64_t reply_id, uint64_t play_us)
+{
+    struct byte_buffer clip;
+
+    byte_buffer_init(&clip, REPLY_CLIP_MAX_BYTES);
+    if (reply_store_read_file(hub->config.data_dir, reply_id, &clip) != 0 ||
+        device_registry_hear_clip(hub->registry, device_id, byte_buffer_data(&clip),
+                                  byte_buffer_length(&clip), play_us) != 0)
+        log_warn("quick reply %lld on %s: not kept for the recording", (long long)reply_id,
+                 device_id);
+    byte_buffer_free(&clip);
 }
 
 /* See reply_sender.h. */

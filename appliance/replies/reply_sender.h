@@ -37,6 +37,11 @@ void reply_sender_sync_all(struct hub *hub, sqlite3 *db);
 /* Link thread: the doorbell (re)connected; it may hold nothing we sent. */
 void reply_sender_on_connected(struct hub *hub, sqlite3 *db, const char *device_id);
 
+/* device_id plays reply_id from wall time play_us on (told to, or by its
+ * own auto-reply): hand the clip to its recording, which mixes it in
+ * (recording/heard_audio.h). A failure costs only that (logged). */
+void reply_sender_heard(struct hub *hub, const char *device_id, int64_t reply_id, uint64_t play_us);
+
 /* Someone opened live view of device_id: no auto-reply to its ring. */
 void reply_sender_answered(struct hub *hub, const char *device_id);
 

@@ -43,13 +43,16 @@
 
 #define AUDIO_PLAYBACK_POOL          32   /* packets in the jitter buffer at most */
 #define AUDIO_PLAYBACK_MAX_DECODE    5760 /* 120 ms: the longest Opus packet */
-#define AUDIO_PLAYBACK_CONCEAL_TICKS 3    /* 60 ms of PLC before falling silent */
+#define AUDIO_PLAYBACK_CONCEAL_TICKS 3    /* LINK_TALK_CONCEAL_MS of PLC, then silent */
 #define AUDIO_PLAYBACK_RING_FRAMES   (AUDIO_SAMPLE_RATE * 4)
 #define AUDIO_PLAYBACK_WAIT_MS       100
 #define AUDIO_PLAYBACK_STALL_MS      2000
 #define AUDIO_PLAYBACK_RETRY_MS      1000
 #define AUDIO_PLAYBACK_RETRY_MAX_MS  30000
 #define AUDIO_PLAYBACK_NAME_SIZE     256
+
+/* The doorbell conceals as long as the link contract says. */
+_Static_assert(LINK_TALK_CONCEAL_MS == (AUDIO_PLAYBACK_CONCEAL_TICKS * AUDIO_FRAME_MS), "conceal");
 
 struct audio_playback_packet {
     uint64_t timestamp_us;

@@ -23,11 +23,12 @@
 
 #include "common/audio_alsa.h"
 #include "common/audio_chime.h"
+#include "common/link_protocol.h"
 
 struct speaker_history;
 
-#define AUDIO_PLAYBACK_DEFAULT_TARGET_MS 60
-#define AUDIO_PLAYBACK_DEFAULT_MAX_MS    160
+#define AUDIO_PLAYBACK_DEFAULT_TARGET_MS LINK_TALK_PLAYOUT_MS /* the link contract */
+#define AUDIO_PLAYBACK_DEFAULT_MAX_MS    LINK_TALK_QUEUE_MAX_MS
 #define AUDIO_PLAYBACK_MAX_PACKET        1500
 
 struct audio_playback_config {
