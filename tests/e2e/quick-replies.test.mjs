@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Hub, Doorbell, Client, tempDir, waitFor } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, loggedInContext, watchErrors, withPage } from '../lib/browser.mjs';
-import { samplesOf, toneWindows, dominantFrequency, WINDOW } from '../lib/tone.mjs';
+import { samplesOf, toneWindows, dominantFrequency, toneWav, WINDOW } from '../lib/tone.mjs';
 
 const data = tempDir('doorstep-e2e-replies-');
 let hub, admin, device, doorbell, browser, speaker, viewer, toneReply;
@@ -46,22 +46,10 @@ before(async () => {
 // The "Tone" reply (600 Hz, 3 s), uploaded through the API on first use.
 async function ensureToneReply() {
   if (toneReply) return toneReply;
-  const uploaded = await admin.api('POST', '/api/v1/replies?name=Tone', { body: toneWav(REPLY_HZ, 16000, 3), headers: { 'Content-Type': 'audio/wav' } });
+  const uploaded = await admin.api('POST', '/api/v1/replies?name=Tone', { body: toneWav(3, { rate: 16000, frequency: REPLY_HZ, amplitude: 9000 }), headers: { 'Content-Type': 'audio/wav' } });
   assert.equal(uploaded.status, 201, uploaded.body.toString());
   toneReply = uploaded.json;
   return toneReply;
-}
-
-// A mono 16-bit WAV of a sine (frequency Hz, rate Hz, seconds long).
-function toneWav(frequency, rate, seconds) {
-  const count = rate * seconds;
-  const buffer = Buffer.alloc(44 + count * 2);
-  buffer.write('RIFF', 0); buffer.writeUInt32LE(36 + count * 2, 4); buffer.write('WAVEfmt ', 8);
-  buffer.writeUInt32LE(16, 16); buffer.writeUInt16LE(1, 20); buffer.writeUInt16LE(1, 22);
-  buffer.writeUInt32LE(rate, 24); buffer.writeUInt32LE(rate * 2, 28); buffer.writeUInt16LE(2, 32);
-  buffer.writeUInt16LE(16, 34); buffer.write('data', 36); buffer.writeUInt32LE(count * 2, 40);
-  for (let i = 0; i < count; i++) buffer.writeInt16LE(Math.round(9000 * Math.sin((2 * Math.PI * frequency * i) / rate)), 44 + 2 * i);
-  return buffer;
 }
 
 after(async () => {

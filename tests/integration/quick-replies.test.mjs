@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Hub, Client, Doorbell, BUILD, tempDir, waitFor, sleep } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
 import { patience } from '../lib/patience.mjs';
+import { toneWav } from '../lib/tone.mjs';
 
 const RATE = 48000;
 const WINDOW = 480; // 10 ms
@@ -99,26 +100,6 @@ function toneShare(samples, frequency) {
 function decodeWithFfmpeg(file) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 's16le', '-ac', '1', '-ar', String(RATE), '-'], { maxBuffer: 1 << 28 });
   return new Int16Array(raw.buffer, raw.byteOffset, raw.length / 2);
-}
-
-// A WAV file: a tone of `seconds` at `rate` Hz (mono s16).
-function toneWav(seconds, { rate = 44100, frequency = 1000, amplitude = 12000 } = {}) {
-  const count = Math.round(seconds * rate);
-  const buffer = Buffer.alloc(44 + count * 2);
-  buffer.write('RIFF', 0);
-  buffer.writeUInt32LE(36 + count * 2, 4);
-  buffer.write('WAVEfmt ', 8);
-  buffer.writeUInt32LE(16, 16);
-  buffer.writeUInt16LE(1, 20);
-  buffer.writeUInt16LE(1, 22);
-  buffer.writeUInt32LE(rate, 24);
-  buffer.writeUInt32LE(rate * 2, 28);
-  buffer.writeUInt16LE(2, 32);
-  buffer.writeUInt16LE(16, 34);
-  buffer.write('data', 36);
-  buffer.writeUInt32LE(count * 2, 40);
-  for (let i = 0; i < count; i++) buffer.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)), 44 + 2 * i);
-  return buffer;
 }
 
 const upload = (name, body, type = 'audio/wav') =>

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Hub, Doorbell, tempDir, waitFor, sleep, decodeErrors, segmentFiles } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { TalkClient, talkPacket, opusTonePackets, CODEC_OPUS } from '../lib/talk-client.mjs';
-import { goertzel } from '../lib/tone.mjs';
+import { goertzel, toneWav } from '../lib/tone.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const SEGMENT_SECONDS = 15;
@@ -202,30 +202,9 @@ async function closedSegment(segment) {
   return { file, recorded: audioOf(file, segment.start_ms) };
 }
 
-// A mono 16-bit WAV of a sine.
-function toneWav(seconds, frequency, amplitude) {
-  const rate = 48000;
-  const count = Math.round(seconds * rate);
-  const buffer = Buffer.alloc(44 + count * 2);
-  buffer.write('RIFF', 0);
-  buffer.writeUInt32LE(36 + count * 2, 4);
-  buffer.write('WAVEfmt ', 8);
-  buffer.writeUInt32LE(16, 16);
-  buffer.writeUInt16LE(1, 20);
-  buffer.writeUInt16LE(1, 22);
-  buffer.writeUInt32LE(rate, 24);
-  buffer.writeUInt32LE(rate * 2, 28);
-  buffer.writeUInt16LE(2, 32);
-  buffer.writeUInt16LE(16, 34);
-  buffer.write('data', 36);
-  buffer.writeUInt32LE(count * 2, 40);
-  for (let i = 0; i < count; i++) buffer.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)), 44 + 2 * i);
-  return buffer;
-}
-
 test('a quick reply played on the doorbell is mixed into the recorded audio while it plays', async () => {
   const uploaded = await admin.api('POST', `/api/v1/replies?name=${encodeURIComponent('Tone')}`,
-    { body: toneWav(2, REPLY_HZ, 6000), headers: { 'Content-Type': 'audio/wav' } });
+    { body: toneWav(2, { rate: 48000, frequency: REPLY_HZ, amplitude: 6000 }), headers: { 'Content-Type': 'audio/wav' } });
   assert.equal(uploaded.status, 201, JSON.stringify(uploaded.json));
   toneReply = uploaded.json.id;
   const segment = await segmentWithRoom(6000);

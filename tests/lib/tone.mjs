@@ -1,7 +1,8 @@
 // tone.mjs - find a sine tone in 16-bit mono PCM (the doorbell's speaker
 // file, speaker.raw): Goertzel power at one frequency, the dominant
-// frequency of a stretch, and the 20 ms windows in which a tone stands out.
-// Used by the talk-back browser test and benchmark.
+// frequency of a stretch, and the 20 ms windows in which a tone stands out;
+// and a WAV file of a tone, to upload as a quick reply.
+// Used by the talk-back and quick-reply tests and benchmark.
 
 export const RATE = 48000;
 export const WINDOW = 960;   // 20 ms
@@ -62,4 +63,24 @@ export function toneWindows(samples, frequency, { share = 0.5, minRms = 300 } = 
 export function onsetAfter(samples, from, threshold) {
   for (let i = Math.max(0, from); i < samples.length; i++) if (Math.abs(samples[i]) > threshold) return i;
   return -1;
+}
+
+// A mono 16-bit WAV file of `seconds` of a sine at `frequency` Hz, sampled at `rate`.
+export function toneWav(seconds, { rate = 44100, frequency = 1000, amplitude = 12000 } = {}) {
+  const count = Math.round(seconds * rate);
+  const buffer = Buffer.alloc(44 + count * 2);
+  buffer.write('RIFF', 0);
+  buffer.writeUInt32LE(36 + count * 2, 4);
+  buffer.write('WAVEfmt ', 8);
+  buffer.writeUInt32LE(16, 16);
+  buffer.writeUInt16LE(1, 20);       // PCM
+  buffer.writeUInt16LE(1, 22);       // mono
+  buffer.writeUInt32LE(rate, 24);
+  buffer.writeUInt32LE(rate * 2, 28);
+  buffer.writeUInt16LE(2, 32);
+  buffer.writeUInt16LE(16, 34);
+  buffer.write('data', 36);
+  buffer.writeUInt32LE(count * 2, 40);
+  for (let i = 0; i < count; i++) buffer.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * frequency * i) / rate)), 44 + 2 * i);
+  return buffer;
 }
