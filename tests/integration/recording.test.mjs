@@ -16,7 +16,7 @@ import { Hub, Doorbell, Client, sleep, waitFor, tempDir, BUILD, decodeErrors, vi
 
 const RECORD_SECONDS = Number(process.env.RECORD_TEST_SECONDS || 50);
 const SEGMENT_SECONDS = 20;
-const CRASHES = Number(process.env.CRASH_TEST_ITERATIONS || 20);
+const CRASHES = Number(process.env.CRASH_TEST_ITERATIONS || 15);
 
 const data = tempDir('doorstep-recording-');
 let hub, admin, doorbell, device;
