@@ -59,12 +59,12 @@ struct echo_canceller {
     SpeexPreprocessState *preprocess; /* aec only */
     int16_t *output;                  /* frame_size samples */
     int frame_ms;
-    int learnt_ms;           /* speaker sound the filter has adapted on since its last reset */
-    int diverged_ms;         /* how long the output has been much louder than the input */
-    int hang_left_ms;        /* ducking still to go after the speaker stopped */
-    int onset_left_ms;       /* aec: ducking still to go after an onset */
-    double reference_energy; /* the previous frame's reference energy */
-    double gain;             /* the microphone gain at the end of the last frame */
+    int learnt_ms;              /* speaker sound the filter has adapted on since its last reset */
+    int diverged_ms;            /* how long the output has been much louder than the input */
+    int hang_left_ms;           /* ducking still to go after the speaker stopped */
+    int onset_left_ms;          /* aec: ducking still to go after an onset */
+    double reference_energy[2]; /* the reference energy of the last two frames */
+    double gain;                /* the microphone gain at the end of the last frame */
     struct echo_canceller_stats stats;
 };
 
@@ -227,19 +227,24 @@ static void echo_canceller_apply_gain(struct echo_canceller *canceller, int16_t 
 }
 
 /* Start (or count down) the short duck after the reference got suddenly
- * louder; `energy`: this frame's reference energy. */
+ * louder; `energy`: this frame's reference energy. The rise is measured
+ * against the quieter of the two frames before, so an onset that a frame
+ * boundary splits in two (a new note 8 dB up in one frame and 4 in the
+ * next) still counts. A duck under way runs its time; a rise within it
+ * does not start another. */
 static void echo_canceller_track_onset(struct echo_canceller *canceller, double energy,
                                        int sounding)
 {
     double rise = pow(10.0, ECHO_CANCELLER_ONSET_DB / 10.0);
-    if (sounding && energy > canceller->reference_energy * rise) {
-        if (canceller->onset_left_ms <= 0)
-            canceller->stats.onsets++;
+    double before = fmin(canceller->reference_energy[0], canceller->reference_energy[1]);
+    if (canceller->onset_left_ms <= 0 && sounding && energy > before * rise) {
+        canceller->stats.onsets++;
         canceller->onset_left_ms = ECHO_CANCELLER_ONSET_MS;
     } else if (canceller->onset_left_ms > 0) {
         canceller->onset_left_ms -= canceller->frame_ms;
     }
-    canceller->reference_energy = energy;
+    canceller->reference_energy[1] = canceller->reference_energy[0];
+    canceller->reference_energy[0] = energy;
 }
 
 /* See echo_canceller.h. */
