@@ -73,6 +73,7 @@ const talkState = (page) => page.evaluate(() => {
 });
 
 test('probe', { skip, timeout: patience(120000) }, async () => {
+  const init = process.env.CODEC ? new Function(`window.doorstepTalkCodec = '${process.env.CODEC}';`) : null;
   await withFirefoxPage({ browser, hub, client: admin }, `/devices/${front.id}`, async ({ page, errors }) => {
     await wait(async () => (await talkState(page)) === 'idle', { what: 'talk idle' });
     console.log(await page.evaluate(() => ({ secure: window.isSecureContext, enc: typeof AudioEncoder, live: window.doorstepLive && window.doorstepLive.players.map((p) => ({ state: p.state, frames: p.frames.length })) })));
@@ -82,9 +83,10 @@ test('probe', { skip, timeout: patience(120000) }, async () => {
       await wait(async () => (await talkState(page)) === 'on-air', { what: 'on air' });
       await wait(() => toneWindows(speaker.read(), TONE_HZ).length >= 10, { what: 'tone' });
     } finally {
-      console.log(await talkEntry(page, front.id), errors);
+      console.log(await talkEntry(page, front.id), errors, await page.evaluate(() => document.querySelector('[data-testid="talk-meter"]').getAttribute('aria-valuenow')));
       const s = speaker.read();
-      console.log('speaker samples', s.length, s.length > 8 * WINDOW ? dominantFrequency(s, s.length - 8 * WINDOW, 8 * WINDOW) : null);
+      let peak = 0; for (let i = Math.max(0, s.length - 48000); i < s.length; i++) peak = Math.max(peak, Math.abs(s[i]));
+      console.log('speaker samples', s.length, 'peak', peak, s.length > 8 * WINDOW ? dominantFrequency(s, s.length - 8 * WINDOW, 8 * WINDOW) : null);
     }
-  });
+  }, { init });
 });

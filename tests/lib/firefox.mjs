@@ -1,13 +1,19 @@
 // firefox.mjs - Firefox for the browser tests: launch Debian's firefox-esr
 // headless through puppeteer-core (WebDriver BiDi; puppeteer never downloads
-// a browser here), with a fake microphone and camera and no permission
-// prompts, and open a page logged in with a harness client's session
+// a browser here), with a fake microphone and camera, no permission
+// prompts and a private PulseAudio null sink as its audio output, and open a page logged in with a harness client's session
 // cookie, its console and page errors collected - what browser.mjs does for
 // Chromium. Each withFirefoxPage() gets its own browser context, closed
 // whatever happens.
 
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { waitFor } from './harness.mjs';
+import { patience } from './patience.mjs';
 
 export const FIREFOX_PATH = process.env.FIREFOX || '/usr/bin/firefox-esr';
 
@@ -24,21 +30,77 @@ export const FIREFOX_PREFS = {
   'network.http.http3.enable': false,
 };
 
-/** Whether Firefox is installed where FIREFOX_PATH says. */
+export const PULSEAUDIO_PATH = '/usr/bin/pulseaudio';
+
+/** Whether Firefox and PulseAudio (its audio output here) are installed. */
 export function haveFirefox() {
-  return existsSync(FIREFOX_PATH);
+  return existsSync(FIREFOX_PATH) && existsSync(PULSEAUDIO_PATH);
 }
 
-/** Launch Firefox headless; extraPrefs are added to FIREFOX_PREFS. Close the browser when done. */
-export function launchFirefox(extraPrefs = {}) {
-  return puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX_PATH,
-    headless: true,
-    acceptInsecureCerts: true,
-    protocolTimeout: 120000,
-    extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
-  });
+/*
+ * A private PulseAudio server with one null sink, in its own directory,
+ * for one Firefox. Firefox runs an AudioContext only on a real audio
+ * output (with none, resume() never settles and no audio is rendered);
+ * machines without a sound card have none, so each Firefox gets this one.
+ * Resolves { server, stop }: server is the PULSE_SERVER value; stop() ends
+ * the process and removes its directory.
+ */
+async function startPulse() {
+  const dir = mkdtempSync(join(tmpdir(), 'doorstep-pulse-'));
+  const socket = join(dir, 'native');
+  const child = spawn(PULSEAUDIO_PATH, [
+    '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--disallow-exit', '--disable-shm=yes',
+    '--load=module-null-sink sink_name=doorstep', `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+  ], { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`pulseaudio exited: ${log}`);
+      return existsSync(socket);
+    }, { timeout: patience(10000), interval: 50, what: 'the PulseAudio socket' });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { server: `unix:${socket}`, stop };
+}
+
+/**
+ * Launch Firefox headless with its own PulseAudio null sink; extraPrefs are
+ * added to FIREFOX_PREFS. browser.close() also stops the sink's server.
+ */
+export async function launchFirefox(extraPrefs = {}) {
+  const pulse = await startPulse();
+  let browser;
+  try {
+    browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX_PATH,
+      headless: true,
+      acceptInsecureCerts: true,
+      protocolTimeout: patience(120000),
+      dumpio: Boolean(process.env.FIREFOX_DUMPIO),
+      env: { ...process.env, PULSE_SERVER: pulse.server },
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
+    });
+  } catch (error) {
+    await pulse.stop();
+    throw error;
+  }
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    try { await close(); } finally { await pulse.stop(); }
+  };
+  return browser;
 }
 
 // Collect console errors and page errors of a page.
