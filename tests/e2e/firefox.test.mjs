@@ -25,6 +25,7 @@ const PASSWORD = 'correct horse battery staple';
 const TONE_HZ = 1000;
 const data = tempDir('doorstep-e2e-firefox-');
 let hub, admin, browser, front, doorbell;
+let slowBrowser;    // Firefox on 44.1 kHz audio hardware
 
 before(async () => {
   if (skip) return;
@@ -34,10 +35,12 @@ before(async () => {
   doorbell = await Doorbell.start({ hub, ...front, size: '640x360', fps: 10, bitrate: 300, audio: { frequency: 440 } });
   await wait(async () => (await admin.api('GET', `/api/v1/devices/${front.id}`)).json.online, { what: 'the doorbell online' });
   browser = await launchFirefox();
+  slowBrowser = await launchFirefox({ sinkRate: 44100 });
 });
 
 after(async () => {
   if (browser) await browser.close();
+  if (slowBrowser) await slowBrowser.close();
   if (doorbell) await doorbell.stop();
   if (hub) await hub.stop();
   data.cleanup();
@@ -71,22 +74,141 @@ const talkState = (page) => page.evaluate(() => {
   const element = document.querySelector('[data-testid="talk"]');
   return element ? element.getAttribute('data-state') : null;
 });
+const waitTalkState = (page, state) => wait(async () => (await talkState(page)) === state, { what: `talk state ${state}` });
 
-test('probe', { skip, timeout: patience(120000) }, async () => {
-  const init = process.env.CODEC ? new Function(`window.doorstepTalkCodec = '${process.env.CODEC}';`) : null;
+// Wait until the speaker played at least `windows` 20 ms windows of the tone; returns the samples.
+async function waitTone(speaker, windows = 10) {
+  let found = 0;
+  try {
+    return await wait(() => {
+      const samples = speaker.read();
+      found = toneWindows(samples, TONE_HZ).length;
+      return found >= windows ? samples : null;
+    }, { what: `${windows} windows of ${TONE_HZ} Hz in speaker.raw` });
+  } catch (error) {
+    throw new Error(`${error.message}; found ${found}`);
+  }
+}
+
+// The tone's frequency in the speaker's samples (over the windows that hold it).
+function toneFrequency(samples) {
+  const windows = toneWindows(samples, TONE_HZ, { share: 0.2 });
+  const first = windows[0] * WINDOW;
+  return dominantFrequency(samples, first, Math.min(samples.length - first, 8 * WINDOW));
+}
+
+// The centre of the element with data-testid `id` (the first), in page pixels.
+async function centreOf(page, id) {
+  const element = await page.waitForSelector(`[data-testid="${id}"]`);
+  await element.scrollIntoView();
+  const box = await element.boundingBox();
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+// The live player's newest presented frame and the video's clock.
+const playhead = (page, deviceId) => page.evaluate((id) => {
+  const players = (window.doorstepLive ? window.doorstepLive.players : []).filter((p) => p.deviceId === id && p.state !== 'stopped');
+  const player = players.pop();
+  const video = document.querySelector('[data-testid="live-player"]');
+  if (!player || !video) return null;
+  const stamped = player.frames.filter((f) => f.sequence !== null);
+  return { state: player.state, mime: player.mime, frames: player.frames.length, sequence: stamped.length ? stamped.at(-1).sequence : null,
+    stamped: stamped.length, currentTime: video.currentTime };
+}, deviceId);
+
+test('live view in Firefox: the doorbell page plays the doorbell\'s video, frames and clock moving on', { skip, timeout: patience(90000) }, async () => {
   await withFirefoxPage({ browser, hub, client: admin }, `/devices/${front.id}`, async ({ page, errors }) => {
-    await wait(async () => (await talkState(page)) === 'idle', { what: 'talk idle' });
-    console.log(await page.evaluate(() => ({ secure: window.isSecureContext, enc: typeof AudioEncoder, live: window.doorstepLive && window.doorstepLive.players.map((p) => ({ state: p.state, frames: p.frames.length })) })));
+    await wait(async () => (await page.evaluate(() => document.querySelector('[data-testid="live-state"]')?.getAttribute('data-state'))) === 'live',
+      { what: 'the live badge saying live' });
+    const start = await wait(async () => {
+      const head = await playhead(page, front.id);
+      return head && head.stamped > 0 ? head : null;
+    }, { what: 'a stamped frame presented' });
+    assert.match(start.mime, /avc1\./);
+    // The doorbell runs at 10 fps: 20 more stamped frames and 1.5 s more of
+    // video, however long a loaded machine takes to show them.
+    const end = await wait(async () => {
+      const head = await playhead(page, front.id);
+      const moved = head && head.sequence !== null && ((head.sequence - start.sequence + 65536) % 65536);
+      return head && moved >= 20 && moved < 30000 && head.currentTime - start.currentTime >= 1.5 ? head : null;
+    }, { timeout: 30000, what: 'frames and currentTime moving on' });
+    assert.equal(end.state, 'live');
+    assert.deepEqual(scriptErrors(errors), []);
+  });
+});
+
+test('hold to talk in Firefox: Opus from WebCodecs at 48 kHz, the doorbell speaker plays the fake microphone\'s 1 kHz', { skip, timeout: patience(120000) }, async () => {
+  await withFirefoxPage({ browser, hub, client: admin }, `/devices/${front.id}`, async ({ page, errors }) => {
+    await waitTalkState(page, 'idle');
+    const speaker = speakerFrom();
+    const point = await centreOf(page, 'talk-hold');
+    await page.mouse.move(point.x, point.y);
+    await page.mouse.down();
+    await waitTalkState(page, 'on-air');
+    const onAir = await page.evaluate(() => document.querySelector('[data-testid="talk-onair"]').checkVisibility());
+    const samples = await waitTone(speaker);
+    await wait(async () => Number(await page.evaluate(() => document.querySelector('[data-testid="talk-meter"]').getAttribute('aria-valuenow'))) > 0,
+      { what: 'the level meter moving' });
+    await page.mouse.up();
+    await waitTalkState(page, 'idle');
+
+    assert.equal(onAir, true, 'the on-air mark shows while held');
+    const entry = await talkEntry(page, front.id);
+    assert.equal(entry.codec, 'opus', 'Firefox encodes Opus with WebCodecs');
+    assert.equal(entry.contextRate, 48000, 'the audio context runs at the 48 kHz asked for');
+    assert.ok(entry.packetsSent >= 10, `packets sent: ${entry.packetsSent}`);
+    assert.equal(entry.micOpen, false, 'the microphone is released after talking');
+    const frequency = toneFrequency(samples);
+    assert.ok(Math.abs(frequency - TONE_HZ) <= 50, `the speaker played ${frequency} Hz`);
+    assert.deepEqual(scriptErrors(errors), []);
+  });
+});
+
+test('latched talk in Firefox on 44.1 kHz audio hardware: PCM and Opus, the context still at 48 kHz', { skip, timeout: patience(120000) }, async () => {
+  await withFirefoxPage({ browser: slowBrowser, hub, client: admin }, `/devices/${front.id}`, async ({ page, errors }) => {
+    // The hardware's rate is what an audio context gets unasked.
+    assert.equal(await page.evaluate(() => { const context = new AudioContext(); const rate = context.sampleRate; context.close(); return rate; }), 44100);
+    for (const codec of ['pcm16', 'opus']) {
+      await page.evaluate((chosen) => { window.doorstepTalkCodec = chosen; }, codec);
+      await waitTalkState(page, 'idle');
+      const speaker = speakerFrom();
+      await page.click('[data-testid="talk-latch"]');
+      await waitTalkState(page, 'on-air');
+      assert.equal(await page.evaluate(() => document.querySelector('[data-testid="talk-latch"]').getAttribute('aria-pressed')), 'true');
+      const samples = await waitTone(speaker);
+      await page.click('[data-testid="talk-latch"]');
+      await waitTalkState(page, 'idle');
+      const entry = await talkEntry(page, front.id);
+      assert.equal(entry.codec, codec);
+      assert.equal(entry.contextRate, 48000, `${codec}: Firefox gives the 48 kHz asked for on 44.1 kHz hardware`);
+      assert.equal(entry.micOpen, false);
+      const frequency = toneFrequency(samples);
+      assert.ok(Math.abs(frequency - TONE_HZ) <= 50, `${codec}: the speaker played ${frequency} Hz`);
+    }
+    assert.deepEqual(scriptErrors(errors), []);
+  });
+});
+
+test('a 44.1 kHz audio context in Firefox: the capture worklet resamples to 48 kHz, Opus', { skip, timeout: patience(120000) }, async () => {
+  await withFirefoxPage({ browser: slowBrowser, hub, client: admin }, `/devices/${front.id}`, async ({ page, errors }) => {
+    await waitTalkState(page, 'idle');
     const speaker = speakerFrom();
     await page.click('[data-testid="talk-latch"]');
-    try {
-      await wait(async () => (await talkState(page)) === 'on-air', { what: 'on air' });
-      await wait(() => toneWindows(speaker.read(), TONE_HZ).length >= 10, { what: 'tone' });
-    } finally {
-      console.log(await talkEntry(page, front.id), errors, await page.evaluate(() => document.querySelector('[data-testid="talk-meter"]').getAttribute('aria-valuenow')));
-      const s = speaker.read();
-      let peak = 0; for (let i = Math.max(0, s.length - 48000); i < s.length; i++) peak = Math.max(peak, Math.abs(s[i]));
-      console.log('speaker samples', s.length, 'peak', peak, s.length > 8 * WINDOW ? dominantFrequency(s, s.length - 8 * WINDOW, 8 * WINDOW) : null);
-    }
-  }, { init });
+    await waitTalkState(page, 'on-air');
+    const samples = await waitTone(speaker);
+    await page.click('[data-testid="talk-latch"]');
+    await waitTalkState(page, 'idle');
+    const entry = await talkEntry(page, front.id);
+    assert.equal(entry.codec, 'opus');
+    assert.equal(entry.contextRate, 44100, 'the audio context ran at 44.1 kHz');
+    const frequency = toneFrequency(samples);
+    assert.ok(Math.abs(frequency - TONE_HZ) <= 25, `the speaker played ${frequency} Hz`);
+    assert.deepEqual(scriptErrors(errors), []);
+  }, { init: () => {
+    // Every audio context of the page at 44.1 kHz, whatever it asks for.
+    const Native = window.AudioContext;
+    window.AudioContext = class extends Native {
+      constructor(options = {}) { super({ ...options, sampleRate: 44100 }); }
+    };
+  } });
 });

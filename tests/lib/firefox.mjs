@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -45,12 +45,14 @@ export function haveFirefox() {
  * Resolves { server, stop }: server is the PULSE_SERVER value; stop() ends
  * the process and removes its directory.
  */
-async function startPulse() {
+async function startPulse(rate) {
   const dir = mkdtempSync(join(tmpdir(), 'doorstep-pulse-'));
   const socket = join(dir, 'native');
+  mkdirSync(join(dir, 'pulse'));
+  writeFileSync(join(dir, 'pulse', 'daemon.conf'), `default-sample-rate = ${rate}\nalternate-sample-rate = ${rate}\n`);
   const child = spawn(PULSEAUDIO_PATH, [
     '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--disallow-exit', '--disable-shm=yes',
-    '--load=module-null-sink sink_name=doorstep', `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+    `--load=module-null-sink sink_name=doorstep rate=${rate}`, `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
   ], { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
@@ -75,11 +77,13 @@ async function startPulse() {
 }
 
 /**
- * Launch Firefox headless with its own PulseAudio null sink; extraPrefs are
- * added to FIREFOX_PREFS. browser.close() also stops the sink's server.
+ * Launch Firefox headless with its own PulseAudio null sink running at
+ * sinkRate Hz (the rate of the audio hardware, as Firefox sees it);
+ * prefs are added to FIREFOX_PREFS. browser.close() also stops the sink's
+ * server.
  */
-export async function launchFirefox(extraPrefs = {}) {
-  const pulse = await startPulse();
+export async function launchFirefox({ prefs = {}, sinkRate = 48000 } = {}) {
+  const pulse = await startPulse(sinkRate);
   let browser;
   try {
     browser = await puppeteer.launch({
@@ -90,7 +94,7 @@ export async function launchFirefox(extraPrefs = {}) {
       protocolTimeout: patience(120000),
       dumpio: Boolean(process.env.FIREFOX_DUMPIO),
       env: { ...process.env, PULSE_SERVER: pulse.server },
-      extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
     });
   } catch (error) {
     await pulse.stop();
