@@ -113,7 +113,7 @@ const playhead = (page, deviceId) => page.evaluate((id) => {
   if (!player || !video) return null;
   const stamped = player.frames.filter((f) => f.sequence !== null);
   return { state: player.state, mime: player.mime, frames: player.frames.length, sequence: stamped.length ? stamped.at(-1).sequence : null,
-    stamped: stamped.length, currentTime: video.currentTime };
+    stamped: stamped.length, sequences: stamped.map((f) => f.sequence), currentTime: video.currentTime };
 }, deviceId);
 
 test('live view in Firefox: the doorbell page plays the doorbell\'s video, frames and clock moving on', { skip, timeout: patience(90000) }, async () => {
@@ -133,6 +133,12 @@ test('live view in Firefox: the doorbell page plays the doorbell\'s video, frame
       return head && moved >= 20 && moved < 30000 && head.currentTime - start.currentTime >= 1.5 ? head : null;
     }, { timeout: 30000, what: 'frames and currentTime moving on' });
     assert.equal(end.state, 'live');
+    // In order: from the start frame on, each stamped frame is the same
+    // one or a later one (the player may skip frames to keep up).
+    const after = end.sequences.slice(end.sequences.lastIndexOf(start.sequence));
+    const backwards = after.filter((sequence, i) => i > 0 && ((sequence - after[i - 1] + 65536) % 65536) > 30000);
+    assert.ok(after.length >= 20, `stamped frames after the first: ${after.length}`);
+    assert.deepEqual(backwards, [], `frames presented in order: ${after.join(' ')}`);
     assert.deepEqual(scriptErrors(errors), []);
   });
 });
