@@ -1,10 +1,12 @@
 // firefox.mjs - Firefox for the browser tests: launch Debian's firefox-esr
 // headless through puppeteer-core (WebDriver BiDi; puppeteer never downloads
-// a browser here), with a fake microphone and camera, no permission
-// prompts and a private PulseAudio null sink as its audio output, and open a page logged in with a harness client's session
-// cookie, its console and page errors collected - what browser.mjs does for
-// Chromium. Each withFirefoxPage() gets its own browser context, closed
-// whatever happens.
+// a browser here), with fake media devices, no permission prompts and a
+// private PulseAudio null sink as its audio output, and open a page logged
+// in with a harness client's session cookie, its console and page errors
+// collected - what browser.mjs does for Chromium. Runs in the test's node
+// process; a launched browser owns its PulseAudio server (stopped by
+// browser.close()), and each withFirefoxPage() its own browser context,
+// closed whatever happens.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,7 +20,7 @@ import { patience } from './patience.mjs';
 export const FIREFOX_PATH = process.env.FIREFOX || '/usr/bin/firefox-esr';
 
 // Prefs for every launch: fake media devices (the microphone is a steady
-// tone), no permission prompt, no first-run pages or background traffic.
+// 1 kHz sine, as the speaker file shows), no permission prompt, no first-run pages or background traffic.
 export const FIREFOX_PREFS = {
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
