@@ -10,7 +10,7 @@ packages=(
     libmbedtls-dev libsqlite3-dev sqlite3 libargon2-dev libcjson-dev
     libwebsockets-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
     alsa-utils libopus-dev libopusfile-dev libsndfile1-dev libspeexdsp-dev libcmocka-dev espeak-ng
-    ffmpeg chromium nodejs ca-certificates curl iproute2 util-linux
+    ffmpeg chromium firefox-esr pulseaudio nodejs ca-certificates curl iproute2 util-linux
 )
 # `make bench` also runs Debian's `motion` beside our detector, as a peer.
 [ "${DOORSTEP_BENCH_DEPS:-0}" = 1 ] && packages+=(motion)
@@ -33,6 +33,7 @@ fi
 command -v npm >/dev/null || { echo "deps: npm is missing (install nodejs with npm)" >&2; exit 1; }
 if ! cmp -s tests/package-lock.json tests/node_modules/.doorstep-lock 2>/dev/null; then
     echo "deps: npm ci in tests/"
-    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+    # The browser tests use Debian's chromium and firefox-esr: npm downloads no browser.
+    (cd tests && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     cp tests/package-lock.json tests/node_modules/.doorstep-lock
 fi

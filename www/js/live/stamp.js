@@ -14,6 +14,9 @@ export const STAMP_W = 528;
 export const STAMP_H = 24;
 const THRESHOLD = 126;
 const MOD48 = 2 ** 48;
+// A VideoFrame timestamp this far (µs) from the reported media time is not
+// the media time in microseconds at all (a browser's unit slip).
+const TIMESTAMP_UNRELATED_US = 1e6;
 
 function lumaAt(px, x, y) {
   const i = (y * STAMP_W + x) * 4;
@@ -136,7 +139,11 @@ export class FrameMonitor {
       return this.readStamp(width, height);
     }
     try {
-      if (Math.abs(frame.timestamp - mediaTime * 1e6) > 500) return null;
+      const offsetUs = Math.abs(frame.timestamp - mediaTime * 1e6);
+      // Firefox (153 ESR) gives a video's VideoFrame the media time in
+      // whole seconds, not microseconds: a clock that far off says nothing
+      // about which picture it is, so the picture is read as it is.
+      if (offsetUs > 500 && offsetUs < TIMESTAMP_UNRELATED_US) return null;
       return this.readStamp(width, height, frame);
     } finally {
       frame.close();

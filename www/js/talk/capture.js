@@ -20,6 +20,9 @@ const OPUS_CONFIG = {
 // How far the clock mapping may move later per frame (ms): the minimum over
 // frames filters out message delays, this follows slow drift.
 const CLOCK_CREEP_MS = 0.05;
+// Capture times of frames given to the encoder and not yet out of it (a
+// few; more means the encoder stalled, and the oldest are forgotten).
+const MAX_PENDING = 50;
 
 let codecChoice = null;
 
@@ -74,6 +77,8 @@ export class MicCapture {
     this.resumed = null;
     this.baseMs = null;
     this.inputLatencyMs = 0;
+    this.pendingUs = [];
+    this.lastOpusUs = null;
   }
 
   /**
@@ -149,17 +154,31 @@ export class MicCapture {
         numberOfChannels: 1, timestamp: captureUs, data: samples });
       this.encoder.encode(data);
       data.close();
+      this.pendingUs.push(captureUs);
+      if (this.pendingUs.length > MAX_PENDING) this.pendingUs.shift();
     } else {
       this.onPacket(CODEC_PCM16, captureUs, samples.length, pcm16Bytes(samples));
     }
   }
 
-  // An Opus packet out of the encoder: its timestamp is the capture time we gave.
+  // An Opus packet out of the encoder, timed by the capture time we gave its
+  // frame. Chromium's chunks carry that time; Firefox (153 ESR) stamps every
+  // chunk with its first frame's time, so a chunk whose time does not move
+  // on takes the next pending frame's time (or follows the previous packet
+  // by its duration when none is pending: the encoder's last, flushed one).
   emitOpus(chunk) {
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
     const samples = chunk.duration ? Math.round((chunk.duration * SAMPLE_RATE) / 1e6) : FRAME_SAMPLES;
-    this.onPacket(CODEC_OPUS, chunk.timestamp, samples, payload);
+    let captureUs = chunk.timestamp;
+    if (this.lastOpusUs !== null && captureUs <= this.lastOpusUs) {
+      captureUs = this.pendingUs.length ? this.pendingUs.shift() : this.lastOpusUs + Math.round((samples * 1e6) / SAMPLE_RATE);
+    } else {
+      while (this.pendingUs.length && this.pendingUs[0] <= captureUs) this.pendingUs.shift();
+    }
+    if (this.lastOpusUs !== null && captureUs <= this.lastOpusUs) captureUs = this.lastOpusUs + 1;
+    this.lastOpusUs = captureUs;
+    this.onPacket(CODEC_OPUS, captureUs, samples, payload);
   }
 
   /** Stop: the microphone is released at once; the encoder's last packets still go out. Resolves when done. */
