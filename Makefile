@@ -104,7 +104,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SOURCES))
 
 FUZZ_SOURCES := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SOURCES))
-FUZZ_SECONDS ?= 12
+FUZZ_SECONDS ?= 6
 # Builds inside `make test` use every core (the suites themselves run one at a time).
 JOBS ?= $(shell nproc)
 

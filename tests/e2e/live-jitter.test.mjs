@@ -34,7 +34,7 @@ import { launchChromium, activePlayer, withPage as openPage } from '../lib/brows
 
 const FPS = 30;
 const JITTER_MS = 20;
-const WINDOW = 20 * FPS;          // frames judged: 20 s of the doorbell's frames
+const WINDOW = 12 * FPS;          // frames judged: 12 s of the doorbell's frames
 const FREEZE = FPS;               // a second or more of frames never on screen
 const wait = (fn, options = {}) => waitFor(fn, { ...options, timeout: patience(options.timeout ?? 20000) });
 const data = tempDir('doorstep-e2e-live-jitter-');

@@ -133,7 +133,7 @@ test('(c) the sound waits for a video that runs late', { timeout: patience(12000
   await withDevicePage(async (page, errors) => {
     await page.getByTestId('live-mute').click();
     await waitPlayer(page, (q) => q.sound && q.sound.state === 'playing', 'sound playing');
-    const p = await waitPlayer(page, (q) => q.sound.lipSyncMs !== null && q.sound.videoLatencyMs >= 300 &&
+    const p = await waitPlayer(page, (q) => q.sound.lipSyncMs !== null && q.sound.videoLatencyMs >= 250 &&
       Math.abs(q.sound.lipSyncMs) <= LIP_SYNC_MS, `lip sync within ${LIP_SYNC_MS} ms of a late video`);
     const { onsets, ...figures } = p.sound;
     t.diagnostic(`sound ${JSON.stringify(figures)}`);

@@ -1,5 +1,5 @@
 // Connection flood: 1,000 TCP connections from 127.0.0.2…127.0.0.9 that send
-// nothing, or one byte a second, for 30 s (each one reopened 2 s after the
+// nothing, or one byte a second, for 25 s (each one reopened 2 s after the
 // hub closes it), from a separate process (tests/lib/flood-client.mjs).
 // Meanwhile /livez answers within 1 s every time (stretched by the machine's
 // load, tests/lib/patience.mjs; a starved hub answers never), the doorbell's link never
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Hub, Doorbell, ROOT, waitFor, tempDir, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
 import { slowdown } from '../lib/patience.mjs';
 
-const FLOOD_SECONDS = Number(process.env.FLOOD_TEST_SECONDS || 30);
+const FLOOD_SECONDS = Number(process.env.FLOOD_TEST_SECONDS || 25);
 const FLOOD_CONNECTIONS = 1000;
 const LIVEZ_LIMIT_MS = 1000;
 

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { killWhileWatched, footageLost } from '../lib/crash.mjs';
 import { Hub, Doorbell, Client, sleep, waitFor, tempDir, BUILD, decodeErrors, videoFrameStamps, segmentFiles } from '../lib/harness.mjs';
 
-const RECORD_SECONDS = Number(process.env.RECORD_TEST_SECONDS || 50);
+const RECORD_SECONDS = Number(process.env.RECORD_TEST_SECONDS || 42);
 const SEGMENT_SECONDS = 20;
-const CRASHES = Number(process.env.CRASH_TEST_ITERATIONS || 15);
+const CRASHES = Number(process.env.CRASH_TEST_ITERATIONS || 10);
 
 const data = tempDir('doorstep-recording-');
 let hub, admin, doorbell, device;

@@ -141,7 +141,7 @@ test('a small disk budget: oldest first, starred footage kept, usage within the 
   // Watch every segment that ever existed while the budget is exceeded many times over.
   const seen = new Map();
   let worst = 0;
-  const until = Date.now() + 45000;
+  const until = Date.now() + 30000;
   while (Date.now() < until) {
     const rows = await recordings(context);
     for (const row of rows) seen.set(row.start_ms, row);
@@ -198,7 +198,7 @@ test('a filling disk: the free-space floor purges first; ENOSPC is survived and 
   // 1. 1.5 Mbit/s into 9 MiB with a 3 MiB floor: the purge keeps room, no write fails.
   const storageNow = async () => (await admin.api('GET', '/api/v1/storage')).json;
   await waitFor(async () => (await storageNow()).devices[0].retention_cut_short, { timeout: 120000, interval: 1000, what: 'the floor cut retention short' });
-  await sleep(10000);
+  await sleep(5000);
   let recorder = await stats();
   assert.equal(recorder.write_errors, 0, recorder.last_error);
   const storage = await storageNow();
