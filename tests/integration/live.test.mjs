@@ -71,16 +71,20 @@ test(`${LIVE_SECONDS} s of live output: valid fMP4, every frame in order, no gap
   assert.ok(audio.length >= videoSeconds * 50 * 0.9, `${audio.length} audio packets over ${videoSeconds.toFixed(1)} s of video`);
   for (let i = 1; i < audio.length; i++) assert.ok(audio[i].captureUs > audio[i - 1].captureUs);
   // And it is the tone the microphone heard (440 Hz): zero crossings in
-  // each 100 ms of the decoded audio after the first second. The median
-  // window is judged: a loaded machine may hold the doorbell's capture
-  // thread back so long that it pads a few periods with silence, which
-  // says nothing about what the live path carries.
+  // each 100 ms of the decoded audio after the first second, each window
+  // taking the pair of samples across its start (so the windows tile the
+  // signal: 44 whole periods give 88 crossings whatever the tone's phase;
+  // without it a crossing on a window edge was lost in every window and the
+  // tone read 435 Hz). The median window is judged: a loaded machine may
+  // hold the doorbell's capture thread back so long that it pads a few
+  // periods with silence, which says nothing about what the live path
+  // carries.
   const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '48000', '-'],
     { maxBuffer: 1 << 30 });
   const windows = [];
   for (let from = 48000; from + 4800 <= pcm.length / 2; from += 4800) {
     let crossings = 0;
-    for (let i = from + 1; i < from + 4800; i++) {
+    for (let i = from; i < from + 4800; i++) {
       if ((pcm.readInt16LE((i - 1) * 2) < 0) !== (pcm.readInt16LE(i * 2) < 0)) crossings++;
     }
     windows.push(crossings / 2 / 0.1);
