@@ -71,9 +71,9 @@ CPPFLAGS_ALL = -D_GNU_SOURCE $(DEBUG_FLAGS) $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
-HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
+HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
-FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
+FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
 # common/: what both programs run (device link, motion settings, ALSA output,

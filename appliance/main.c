@@ -5,7 +5,9 @@
  * makes sure a TLS certificate exists, prints the first-admin setup link when
  * no admin exists yet, starts civetweb, and then does housekeeping once a
  * second (rates, silent links, expired sessions) until SIGTERM or SIGINT.
- * Everything else runs on civetweb's worker threads (docs/architecture.md).
+ * Everything else runs on civetweb's worker threads and the threads of the
+ * domains (docs/architecture.md); mDNS discovery (discovery/) has its own,
+ * started once the server listens.
  */
 #define LOG_MODULE "doorstepd"
 
@@ -29,6 +31,7 @@
 #include "core/config.h"
 #include "core/hub.h"
 #include "devices/device_registry.h"
+#include "discovery/hub_discovery.h"
 #include "http/link_server.h"
 #include "devices/event_intake.h"
 #include "http/event_push.h"
@@ -134,6 +137,31 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
         /* Not stored (the database is full too): kept, written later. */
         event_intake_state_event(hub, changes[i].id, type, now);
     }
+}
+
+/* Announce the hub over mDNS and list doorbells in pairing mode, unless
+ * --no-mdns. 0, or -1 (logged) when the hub id cannot be kept or the thread
+ * cannot start; an absent avahi-daemon is not an error (it is retried). */
+static int hub_start_discovery(struct hub *hub)
+{
+    char error[256];
+    uint16_t port = hub_discovery_port_of(hub->config.listen);
+
+    if (hub_discovery_load_id(hub->config.data_dir, hub->hub_id, error, sizeof(error)) != 0) {
+        log_error("hub id: %s", error);
+        return -1;
+    }
+    if (!hub->config.mdns) {
+        log_info("mDNS is off (--no-mdns): doorbells need the hub's address typed in");
+        return 0;
+    }
+    hub->discovery =
+        hub_discovery_start(hub->hub_id, port, hub->certificate.key_sha256, error, sizeof(error));
+    if (hub->discovery == NULL) {
+        log_error("mDNS: %s", error);
+        return -1;
+    }
+    return 0;
 }
 
 /* At most this many glibc malloc arenas (see main()). */
@@ -248,6 +276,8 @@ int main(int argc, char **argv)
     if (hub->talk == NULL)
         goto out;
     hub->event_published = event_push_published;
+    if (hub_start_discovery(hub) != 0)
+        goto out;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
         log_error("%s", error);
@@ -277,6 +307,8 @@ int main(int argc, char **argv)
     }
     log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&hub->ready, 0);
+    hub_discovery_stop(hub->discovery); /* withdraws the announcement first */
+    hub->discovery = NULL;
     link_server_shutdown(hub);
     event_push_stop(hub);
     http_server_stop(hub);
@@ -285,6 +317,7 @@ int main(int argc, char **argv)
 out_library:
     mg_exit_library();
 out:
+    hub_discovery_stop(hub->discovery);
     /* After the server: its close handlers unregister their connections. */
     authority_stop(hub->authority);
     hub->authority = NULL;

@@ -42,6 +42,7 @@ void config_defaults(struct config *config)
     config->storage_budget = 0;
     config->min_free = -1;
     config->offline_event_seconds = 60;
+    config->mdns = 1;
 }
 
 /* Accept "PORT", "ADDR:PORT" or "[V6ADDR]:PORT" with a port in 1..65535. */
@@ -162,6 +163,17 @@ int config_set(struct config *config, const char *key, const char *value, char *
     if (strcmp(key, "alsa_config") == 0)
         return config_copy(config->alsa_config, sizeof(config->alsa_config), key, value, error,
                            error_size);
+    if (strcmp(key, "mdns") == 0) {
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+            config->mdns = 1;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+            config->mdns = 0;
+        else {
+            error_text_set(error, error_size, "mdns: expected true or false");
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(key, "offline_event_seconds") == 0)
         return config_int(key, value, 1, 86400, &config->offline_event_seconds, error, error_size);
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
@@ -277,13 +289,15 @@ void config_print_usage(const char *program)
            "                         (default 60)\n"
            "      --chime-device PCM play the chime on this ALSA output when someone rings\n"
            "      --alsa-config FILE extra ALSA configuration for it\n"
+           "      --no-mdns          do not announce the hub nor look for doorbells over\n"
+           "                         mDNS (Avahi), for networks that forbid multicast\n"
            "  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
            "  -h, --help             show this help\n"
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
            "allowed_hosts, log_level, http_threads, connections_per_address, segment_seconds,\n"
            "storage_budget, min_free, offline_event_seconds, chime_device, alsa_config,\n"
-           "replies_dir.\n",
+           "replies_dir, mdns (true or false).\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR,
            DOORSTEP_DEFAULT_REPLIES_DIR);
 }
@@ -311,6 +325,7 @@ int config_load(struct config *config, int argc, char **argv)
         {"http-threads", required_argument, NULL, 'T'},
         {"connections-per-address", required_argument, NULL, 'N'},
         {"replies-dir", required_argument, NULL, 'R'},
+        {"no-mdns", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     static const char *const keys[128] = {
@@ -363,6 +378,8 @@ int config_load(struct config *config, int argc, char **argv)
             fprintf(stderr, "%s: %s\n", argv[0], error);
             return -1;
         }
+        if (option == 'D')
+            config->mdns = 0;
     }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", argv[0], argv[optind]);

@@ -54,6 +54,8 @@ struct config {
     char alsa_config[CONFIG_PATH_MAX]; /* extra asoundrc for it; "" = none */
     long long min_free;                /* bytes to keep free on the recordings' filesystem;
                                           -1 = 5 % of it, at most 2 GiB */
+    int mdns;                          /* 1: announce the hub and list doorbells over mDNS
+                                          (default); 0: --no-mdns / mdns = false */
 };
 
 /* Fill with defaults. */

@@ -47,6 +47,7 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/mode", routes_events_mode_get, 0},
     {"PUT", "/api/v1/mode", routes_events_mode_put, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/storage", routes_storage_get, HTTP_ROUTE_ADMIN},
+    {"GET", "/api/v1/discovery", routes_discovery_list, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/notifications/targets", routes_notify_targets_list, HTTP_ROUTE_ADMIN},
     {"POST", "/api/v1/notifications/targets", routes_notify_targets_add, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/notifications/targets/{id}", routes_notify_targets_get, HTTP_ROUTE_ADMIN},
