@@ -13,16 +13,24 @@
  * over one or more device links instead of a camera (replay/replay.c), and
  * `--self-test` checks the camera back-ends, codecs and link vectors of this
  * build on this machine and exits (selftest/self_test.c).
+ *
+ * Discovery (discovery/doorbell_discovery.c, its own mDNS thread): unless
+ * --no-mdns, the doorbell announces itself while in pairing mode and, when
+ * started without --hub, waits here for a hub heard over mDNS before it
+ * starts. Started without --device-id it has not been paired: it announces
+ * pairing mode and starts no link.
  */
 #define LOG_MODULE "doorbelld"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/log.h"
 #include "control/control_socket.h"
+#include "discovery/doorbell_discovery.h"
 #include "doorbell/doorbell.h"
 #include "doorbell/doorbell_options.h"
 #include "replay/replay.h"
@@ -40,8 +48,61 @@ static int doorbell_wait_signal(const sigset_t *signals)
     return 1;
 }
 
+/* Pairing mode as far as this build knows: open when the doorbell was
+ * started without --hub and without --device-id. Set once by main before
+ * discovery starts; read on the mDNS thread. */
+static bool doorbell_pairing_open;
+
+/* in_pairing_mode for discovery: the flag above. mDNS thread. */
+static bool doorbell_in_pairing_mode(void *context)
+{
+    (void)context;
+    return doorbell_pairing_open;
+}
+
+/* Start discovery (announce while in pairing mode, browse for hubs); 0, or
+ * -1 (logged). Main thread. */
+static int doorbell_start_discovery(const struct doorbell_options *options,
+                                    struct doorbell_discovery **out)
+{
+    struct doorbell_discovery_config config;
+    char device_id[DISCOVERY_ID_LENGTH + 1], error[256];
+
+    if (doorbell_discovery_device_id(options->state_dir, device_id, error, sizeof(error)) != 0) {
+        log_error("device id: %s", error);
+        return -1;
+    }
+    doorbell_pairing_open = options->hub_url == NULL && options->device_id == NULL;
+    if (doorbell_pairing_open)
+        log_info("not paired: device id %s announces pairing mode over mDNS", device_id);
+    memset(&config, 0, sizeof(config));
+    config.device_id = device_id;
+    config.model = options->model;
+    config.in_pairing_mode = doorbell_in_pairing_mode;
+    *out = doorbell_discovery_start(&config, error, sizeof(error));
+    if (*out == NULL) {
+        log_error("mDNS: %s", error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Wait for a hub heard over mDNS (the one matching the pin when there is
+ * one) and write its URL into url: 1, or 0 when a signal came first. */
+static int doorbell_wait_for_hub(struct doorbell_discovery *discovery, const char *pin,
+                                 const sigset_t *signals, char *url, size_t url_size)
+{
+    log_info("looking for a hub on the local network (mDNS)...");
+    while (!doorbell_discovery_pick_hub(discovery, pin, url, url_size))
+        if (doorbell_wait_signal(signals))
+            return 0;
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
+    struct doorbell_discovery *discovery = NULL;
+    char hub_url[DOORBELL_DISCOVERY_URL_SIZE];
     struct doorbell_options options;
     struct doorbell *doorbell;
     sigset_t signals;
@@ -72,12 +133,32 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    doorbell = doorbell_start(&options);
-    if (doorbell == NULL)
+    if (!options.no_mdns && doorbell_start_discovery(&options, &discovery) != 0)
         return 1;
+    if (options.device_id == NULL) {
+        /* Not paired: nothing to link with; pairing mode stays announced. */
+        while (!doorbell_wait_signal(&signals))
+            continue;
+        doorbell_discovery_stop(discovery);
+        return 0;
+    }
+    if (options.hub_url == NULL) {
+        if (!doorbell_wait_for_hub(discovery, options.hub_key_sha256, &signals, hub_url,
+                                   sizeof(hub_url))) {
+            doorbell_discovery_stop(discovery);
+            return 0;
+        }
+        options.hub_url = hub_url;
+    }
+    doorbell = doorbell_start(&options);
+    if (doorbell == NULL) {
+        doorbell_discovery_stop(discovery);
+        return 1;
+    }
     while (!doorbell_wait_signal(&signals))
         if (++ticks % DOORBELL_TELEMETRY_PERIOD_S == 1)
             doorbell_send_telemetry(doorbell);
     doorbell_stop(doorbell);
+    doorbell_discovery_stop(discovery);
     return 0;
 }

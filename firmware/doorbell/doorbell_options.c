@@ -17,16 +17,24 @@
 
 static void doorbell_usage(const char *program)
 {
-    printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
+    printf("Usage: %s [--hub wss://HOST:PORT] --device-id ID (--secret HEX | --secret-file FILE)"
            " [OPTION]...\n"
+           "       %s [--state-dir DIR] [OPTION]...   (no id yet: announce pairing mode)\n"
            "       %s ctl SOCKET COMMAND...\n"
            "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button, PIR and\n"
            "motion detection (settings from the hub).\n\n"
-           "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
+           "  --hub URL              the hub's device-link address, wss://HOST:PORT; without\n"
+           "                         it the doorbell looks for a hub on the local network\n"
+           "                         (mDNS), the one matching --hub-key-sha256 if given\n"
+           "  --no-mdns              neither announce nor look for a hub over mDNS (then\n"
+           "                         --hub is needed)\n"
            "  --device-id ID         this doorbell's id on the hub\n"
            "  --secret HEX           the device secret `doorstep device add` printed\n"
            "  --secret-file FILE     read the secret from FILE instead\n"
            "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
+           "  --model TEXT           the model announced in pairing mode, 1..32 printable\n"
+           "                         characters (default: Doorstep simulator with the sim\n"
+           "                         camera, else Doorstep doorbell)\n"
            "  --camera SOURCE        sim (default), v4l2:/dev/videoN, file:CLIP.y4m\n"
            "  --size WxH             picture size (default 1280x720)\n"
            "  --fps N                frame rate, 1..60 (default 30)\n"
@@ -44,7 +52,8 @@ static void doorbell_usage(const char *program)
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
            "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
-           "  --state-dir DIR        keep quick replies here across restarts (default: memory)\n"
+           "  --state-dir DIR        keep quick replies and the device id of a doorbell not yet\n"
+           "                         paired here across restarts (default: memory)\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --echo-cancel MODE     keep the speaker out of the microphone: aec (default;\n"
            "                         the echo canceller, ducking until it has converged),\n"
@@ -64,7 +73,7 @@ static void doorbell_usage(const char *program)
            "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
            "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"
            "scene (the sim's ground truth).\n",
-           program, program);
+           program, program, program);
 }
 
 /* A whole decimal number in [min, max] into *out: 0, or -1 (printed, naming
@@ -113,6 +122,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"replay", required_argument, NULL, 'R'},
         {"replay-devices", required_argument, NULL, 'D'},
         {"state-dir", required_argument, NULL, 'T'},
+        {"no-mdns", no_argument, NULL, 'N'},
+        {"model", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -206,6 +217,18 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         case 'T':
             options->state_dir = optarg;
             break;
+        case 'N':
+            options->no_mdns = 1;
+            break;
+        case 'm':
+            options->model = optarg;
+            if (strlen(optarg) == 0 || strlen(optarg) > 32 ||
+                strspn(optarg, " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != strlen(optarg)) {
+                fprintf(stderr, "%s: --model wants 1 to 32 printable characters\n", argv[0]);
+                return -1;
+            }
+            break;
         case 'P':
             if (audio_pacing_parse(optarg, &options->audio_pacing) != 0) {
                 fprintf(stderr, "%s: --audio-pacing wants auto, device or clock\n", argv[0]);
@@ -271,13 +294,28 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     /* One secret for --device-id; a replay doorbell may list all its devices
      * in --replay-devices instead. */
     secrets = (options->secret_hex != NULL) + (options->secret_file != NULL);
-    if (options->hub_url == NULL ||
-        (options->device_id != NULL ? secrets != 1
-                                    : secrets != 0 || options->replay_devices == NULL)) {
-        fprintf(stderr, "%s: --hub, --device-id and one of --secret/--secret-file are needed\n",
+    if (options->replay_path != NULL &&
+        (options->hub_url == NULL ||
+         (options->device_id != NULL ? secrets != 1
+                                     : secrets != 0 || options->replay_devices == NULL))) {
+        fprintf(stderr,
+                "%s: --replay needs --hub, and --device-id with one of "
+                "--secret/--secret-file or --replay-devices\n",
                 argv[0]);
         return -1;
     }
+    if (options->replay_path == NULL &&
+        (options->device_id != NULL ? secrets != 1 : secrets != 0)) {
+        fprintf(stderr, "%s: --device-id and one of --secret/--secret-file go together\n", argv[0]);
+        return -1;
+    }
+    if (options->hub_url == NULL && options->no_mdns) {
+        fprintf(stderr, "%s: --hub is needed with --no-mdns\n", argv[0]);
+        return -1;
+    }
+    if (options->model == NULL)
+        options->model =
+            strncmp(options->camera, "sim", 3) == 0 ? "Doorstep simulator" : "Doorstep doorbell";
     return 0;
 }
 

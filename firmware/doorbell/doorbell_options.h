@@ -38,7 +38,10 @@ struct doorbell_options {
     enum log_level log_level;
     const char *replay_path;    /* --replay: send this H.264 file, no camera (firmware/replay) */
     const char *replay_devices; /* --replay-devices: more links, "ID SECRET" per line */
-    const char *state_dir;      /* --state-dir: kept across restarts (quick replies); NULL none */
+    const char *state_dir;      /* --state-dir: kept across restarts (quick replies, the id
+                                   of a doorbell not yet paired); NULL none */
+    int no_mdns;                /* --no-mdns: no announcement, no hub discovery */
+    const char *model;          /* announced in pairing mode; set by parsing */
 };
 
 /* Fill options from argv. 0 run, 1 printed --help (exit 0), -1 error (printed). */
