@@ -468,8 +468,9 @@ static void mdns_service_on_client(AvahiClient *client, AvahiClientState state, 
             log_warn("lost avahi-daemon (%s); discovery keeps trying",
                      avahi_strerror(avahi_client_errno(client)));
         service->warned_absent = 1;
-        /* A client is not freed inside its own callback: the tick makes a
-         * new one. Its objects go with it. */
+        /* What the daemon held is gone; the client itself is not freed
+         * inside its own callback: the tick makes a new one. */
+        mdns_service_drop_objects(service);
         service->reconnecting = 1;
         service->reconnect_at_ms = clock_monotonic_ms() + MDNS_SERVICE_RECONNECT_MS;
         break;

@@ -200,33 +200,41 @@ export class Client {
 export class Hub {
   // build: the directory of the doorstepd to run (default $DOORSTEP_BUILD);
   // www: the web UI it serves (default the repository's www/).
-  constructor({ dataDir, port, extra = [], build = BUILD, www = join(ROOT, 'www') }) {
+  // listen/host: the listen spec and the host the tests reach it at
+  // (default 127.0.0.1:port and localhost); wrap: a command line the hub is
+  // started through (e.g. ['ip', 'netns', 'exec', NAME]); env: added to
+  // the hub's environment.
+  constructor({ dataDir, port, extra = [], build = BUILD, www = join(ROOT, 'www'), listen, host = 'localhost', wrap = [], env = {} }) {
     this.dataDir = dataDir;
     this.www = www;
     this.build = build;
     this.port = port;
     this.extra = extra;
-    this.url = `https://localhost:${port}`;
+    this.listen = listen || `127.0.0.1:${port}`;
+    this.wrap = wrap;
+    this.env = env;
+    this.url = `https://${host}:${port}`;
     this.proc = null;
   }
 
   static async start(options = {}) {
     const dataDir = options.dataDir || tempDir('doorstep-hub-').dir;
-    const hub = new Hub({ dataDir, port: options.port || (await freePort()), extra: options.extra || [], build: options.build, www: options.www });
+    const hub = new Hub({ ...options, dataDir, port: options.port || (await freePort()), extra: options.extra || [] });
     await hub.launch();
     return hub;
   }
 
   async launch() {
-    this.proc = spawnLogged('hub', join(this.build, 'doorstepd'), [
+    const command = [...this.wrap, join(this.build, 'doorstepd')];
+    this.proc = spawnLogged('hub', command[0], [...command.slice(1),
       '--data-dir', this.dataDir,
-      '--listen', `127.0.0.1:${this.port}`,
+      '--listen', this.listen,
       '--www-dir', this.www,
       '--replies-dir', join(this.build, 'replies'),
       '--public-host', 'localhost',
       '--log-level', 'debug',
       ...this.extra,
-    ]);
+    ], { env: this.env });
     await waitFor(async () => {
       if (this.proc.child.exitCode !== null) throw new Error(`hub exited: ${this.proc.lines.slice(-5).join(' | ')}`);
       const response = await new Client(this.url).request('GET', '/readyz');
