@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error_text.h"
@@ -65,6 +66,10 @@ int discovery_id_load_or_make(const char *directory, const char *file_name,
     id[0] = '\0';
     if (snprintf(path, sizeof(path), "%s/%s", directory, file_name) >= (int)sizeof(path)) {
         error_text_set(error, error_size, "the path is too long");
+        return -1;
+    }
+    if (mkdir(directory, 0700) != 0 && errno != EEXIST) {
+        error_text_set(error, error_size, "cannot make the directory: %s", strerror(errno));
         return -1;
     }
     file = fopen(path, "re");

@@ -3,7 +3,8 @@
  * announces over mDNS, kept in a file of its data or state directory
  * (`hub-id` for the hub, `device-id` for a doorbell): read when it is there
  * and well-formed, else made from the OS random source and written
- * atomically (temp file, fsync, rename), mode 0600.
+ * atomically (temp file, fsync, rename), mode 0600, in a directory made
+ * (0700) when missing.
  *
  * Main thread, at start-up. No state.
  */

@@ -60,21 +60,29 @@ static bool doorbell_in_pairing_mode(void *context)
     return doorbell_pairing_open;
 }
 
-/* Start discovery (announce while in pairing mode, browse for hubs); 0, or
- * -1 (logged). Main thread. */
+/* This doorbell's own device id (kept in --state-dir) into device_id, and
+ * discovery started unless --no-mdns (announcing while in pairing mode,
+ * browsing for hubs); 0, or -1 (logged). Main thread. */
 static int doorbell_start_discovery(const struct doorbell_options *options,
+                                    char device_id[DISCOVERY_ID_LENGTH + 1],
                                     struct doorbell_discovery **out)
 {
     struct doorbell_discovery_config config;
-    char device_id[DISCOVERY_ID_LENGTH + 1], error[256];
+    char error[256];
 
+    *out = NULL;
     if (doorbell_discovery_device_id(options->state_dir, device_id, error, sizeof(error)) != 0) {
         log_error("device id: %s", error);
         return -1;
     }
     doorbell_pairing_open = options->hub_url == NULL && options->device_id == NULL;
-    if (doorbell_pairing_open)
-        log_info("not paired: device id %s announces pairing mode over mDNS", device_id);
+    if (options->device_id == NULL)
+        log_info("not paired: device id %s (%s) %s", device_id, options->model,
+                 options->no_mdns        ? "does not announce pairing mode (--no-mdns)"
+                 : doorbell_pairing_open ? "announces pairing mode over mDNS"
+                                         : "does not announce pairing mode (started with --hub)");
+    if (options->no_mdns)
+        return 0;
     memset(&config, 0, sizeof(config));
     config.device_id = device_id;
     config.model = options->model;
@@ -102,7 +110,7 @@ static int doorbell_wait_for_hub(struct doorbell_discovery *discovery, const cha
 int main(int argc, char **argv)
 {
     struct doorbell_discovery *discovery = NULL;
-    char hub_url[DOORBELL_DISCOVERY_URL_SIZE];
+    char hub_url[DOORBELL_DISCOVERY_URL_SIZE], device_id[DISCOVERY_ID_LENGTH + 1];
     struct doorbell_options options;
     struct doorbell *doorbell;
     sigset_t signals;
@@ -133,7 +141,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!options.no_mdns && doorbell_start_discovery(&options, &discovery) != 0)
+    if ((!options.no_mdns || options.device_id == NULL) &&
+        doorbell_start_discovery(&options, device_id, &discovery) != 0)
         return 1;
     if (options.device_id == NULL) {
         /* Not paired: nothing to link with; pairing mode stays announced. */

@@ -11,6 +11,7 @@ packages=(
     libwebsockets-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
     alsa-utils libopus-dev libopusfile-dev libsndfile1-dev libspeexdsp-dev libcmocka-dev espeak-ng
     ffmpeg chromium firefox-esr pulseaudio nodejs ca-certificates curl iproute2 util-linux
+    libavahi-client-dev avahi-daemon avahi-utils dbus-daemon
 )
 # `make bench` also runs Debian's `motion` beside our detector, as a peer.
 [ "${DOORSTEP_BENCH_DEPS:-0}" = 1 ] && packages+=(motion)

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, waitFor, tempDir, BUILD, controlCommands } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
@@ -130,6 +130,38 @@ const cases = {
   '--hub': { cases: [
     ['wss://127.0.0.1:PORT connects', () => runs([])],
     ['anything but wss:// is refused', () => refuses(['--hub', 'https://127.0.0.1:1'], 1, /wss:\/\/HOST:PORT/)],
+    ['without it, the doorbell looks for a hub on the local network (mDNS); discovery.test.mjs finds one', async () => {
+      const device = newDevice();
+      const proc = startDoorbell(baseArgs(device, ['--hub']));
+      try {
+        await waitOutput(proc, /looking for a hub on the local network \(mDNS\)\.\.\./, 'the search');
+        assert.equal(await online(device.id), false);
+      } finally {
+        await stopDoorbell(proc);
+      }
+    }],
+  ] },
+  '--no-mdns': { cases: [
+    ['with --hub it connects and touches no mDNS', () => runs(['--no-mdns'], async (proc) => {
+      assert.doesNotMatch(proc.output, /mdns:|discovery:/);
+    })],
+    ['without --hub it is refused', () => refuses(['--no-mdns'], 2, /--hub is needed with --no-mdns/, { omit: ['--hub'] })],
+  ] },
+  '--model': { cases: [
+    ['TEXT is the model a doorbell not yet paired announces', async () => {
+      const state = join(data.dir, 'model-state');
+      const proc = startDoorbell(['--state-dir', state, '--model', 'Porch 1', '--size', '640x360']);
+      try {
+        await waitOutput(proc, /not paired: device id [0-9a-f]{12} \(Porch 1\) announces pairing mode/, 'the announcement');
+      } finally {
+        await stopDoorbell(proc);
+      }
+    }],
+    ['longer than 32 characters or not printable is refused', async () => {
+      await refuses(['--model', 'x'.repeat(33)], 2, /--model wants 1 to 32 printable characters/);
+      await refuses(['--model', 'a\tb'], 2, /--model wants/);
+      await refuses(['--model', ''], 2, /--model wants/);
+    }],
   ] },
   '--device-id': { cases: [
     ['the id connects', () => runs([])],
@@ -317,6 +349,24 @@ const cases = {
     ['a file that is not H.264 is refused', () => refuses(['--replay', clipY4m], 1, /\S/)],
   ] },
   '--state-dir': { cases: [
+    ['DIR keeps the device id of a doorbell not yet paired', async () => {
+      const state = join(data.dir, 'id-state');
+      const ids = [];
+      for (let round = 0; round < 2; round++) {
+        const proc = startDoorbell(['--state-dir', state, '--no-mdns', '--hub', `wss://127.0.0.1:${hub.port}`]);
+        try {
+          await waitOutput(proc, /not paired: device id [0-9a-f]{12} .*--no-mdns/, 'the device id');
+          const logged = /not paired: device id ([0-9a-f]{12})/.exec(proc.output)[1];
+          assert.equal(readFileSync(join(state, 'device-id'), 'utf8').trim(), logged);
+          ids.push(logged);
+        } finally {
+          await stopDoorbell(proc);
+        }
+      }
+      assert.match(ids[0], /^[0-9a-f]{12}$/);
+      assert.equal(ids[1], ids[0]);
+      assert.equal(statSync(join(state, 'device-id')).mode & 0o777, 0o600);
+    }],
     ['DIR: quick replies are kept in DIR/replies', () => runs(['--state-dir', join(data.dir, 'state')], async () => {
       await waitFor(() => existsSync(join(data.dir, 'state', 'replies')), { what: 'the replies folder' });
     })],
