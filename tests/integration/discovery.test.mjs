@@ -214,7 +214,8 @@ before(async () => {
   await waitFor(() => existsSync(busHub.address.slice(10)) && existsSync(busBell.address.slice(10)), { what: 'the private buses' });
   avahiHub = startAvahi('hub', nsHub, linkHub, busHub);
   avahiBell = startAvahi('bell', nsBell, linkBell, busBell);
-  await waitFor(() => avahiRunning(avahiHub) && avahiRunning(avahiBell), { timeout: patience(20000), what: 'both avahi-daemons' });
+  await waitFor(() => avahiRunning(avahiHub) && avahiRunning(avahiBell), { timeout: patience(20000), what: 'both avahi-daemons' })
+    .catch((error) => { throw new Error(`${error.message}\n${avahiHub.output}\n${avahiBell.output}`); });
 
   const port = await freePort();
   hub = await Hub.start({
@@ -352,4 +353,21 @@ test('the hub keeps serving without avahi-daemon and publishes again when it is 
     { timeout: patience(30000), what: 'the hub published again' });
   await waitFor(() => browse('_doorstep._tcp').some((line) => line.includes(`;${hub.port};`)),
     { timeout: patience(30000), what: 'the hub heard again' });
+});
+
+test('the hub takes another name when its own is taken on the network', needs, async () => {
+  // While the hub's avahi-daemon is away, another machine takes the name.
+  await stop(avahiHub, 'SIGKILL');
+  const squatter = publish('Doorstep hub', '_doorstep._tcp', 8443, ['v=1', 'id=cafecafecafe', 'pk=0000000000000000']);
+  try {
+    await waitFor(() => /Established under name 'Doorstep hub'/.test(squatter.output), { timeout: patience(20000), what: 'the squatter' });
+    avahiHub = startAvahi('hub-renamed', nsHub, linkHub, busHub);
+    await waitFor(() => hub.log.some((line) => /published "Doorstep hub #2"/.test(line)),
+      { timeout: patience(30000), what: 'the hub renamed' });
+    assert.ok(hub.log.some((line) => /the name "Doorstep hub" is taken on this network; now "Doorstep hub #2"/.test(line)));
+    await waitFor(() => browse('_doorstep._tcp').some((line) => /;Doorstep\\032hub\\032(#|\\035)2;/.test(line) && line.includes(`;${hub.port};`)),
+      { timeout: patience(30000), what: 'the renamed hub heard' });
+  } finally {
+    await stop(squatter);
+  }
 });
