@@ -160,10 +160,14 @@ const avahiRunning = (proc) => /Server startup complete/.test(proc.output);
 const inBell = (command, args) => ['ip', ['netns', 'exec', nsBell, command, ...args]];
 const bellEnv = () => ({ DBUS_SYSTEM_BUS_ADDRESS: busBell.address, ...sanitizerEnv });
 
-// avahi-browse -rtp TYPE from the doorbell's side: the resolved ("=") lines.
-function browse(type) {
-  const [command, args] = inBell('avahi-browse', ['-rtp', type]);
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: patience(20000), env: { ...process.env, ...bellEnv() } });
+// avahi-browse -rtp TYPE from the doorbell's side (or, with hubSide, through
+// the hub's own avahi-daemon, which knows the hub's service only while the
+// hub has it registered): the resolved ("=") lines.
+function browse(type, { hubSide = false } = {}) {
+  const namespace = hubSide ? nsHub : nsBell;
+  const bus = hubSide ? busHub : busBell;
+  const result = spawnSync('ip', ['netns', 'exec', namespace, 'avahi-browse', '-rtp', type],
+    { encoding: 'utf8', timeout: patience(20000), env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: bus.address } });
   return (result.stdout || '').split('\n').filter((line) => line.startsWith('=;'));
 }
 
@@ -338,8 +342,9 @@ test('crafted announcements are ignored and do not hurt the hub', needs, async (
 });
 
 test('the hub keeps serving without avahi-daemon and publishes again when it is back', needs, async () => {
-  await waitFor(() => browse('_doorstep._tcp').length > 0, { timeout: patience(30000), what: 'the hub published' });
-  const publishedBefore = hub.log.filter((line) => /published "Doorstep hub/.test(line)).length;
+  const published = () => hub.log.filter((line) => /published "Doorstep hub/.test(line)).length;
+  await waitFor(() => published() > 0, { timeout: patience(30000), what: 'the hub published' });
+  const publishedBefore = published();
   await stop(avahiHub, 'SIGKILL');
   await waitFor(() => hub.log.some((line) => /avahi-daemon is not reachable|lost avahi-daemon/.test(line)),
     { timeout: patience(30000), what: 'the hub noticing' });
@@ -349,10 +354,10 @@ test('the hub keeps serving without avahi-daemon and publishes again when it is 
   assert.deepEqual(response.json.doorbells, []);
   avahiHub = startAvahi('hub-again', nsHub, linkHub, busHub);
   await waitFor(() => avahiRunning(avahiHub), { timeout: patience(20000), what: 'avahi-daemon back' });
-  await waitFor(() => hub.log.filter((line) => /published "Doorstep hub/.test(line)).length > publishedBefore,
-    { timeout: patience(30000), what: 'the hub published again' });
-  await waitFor(() => browse('_doorstep._tcp').some((line) => line.includes(`;${hub.port};`)),
-    { timeout: patience(30000), what: 'the hub heard again' });
+  await waitFor(() => published() > publishedBefore, { timeout: patience(30000), what: 'the hub published again' });
+  // The new daemon holds the hub's service: registered again, not remembered.
+  await waitFor(() => browse('_doorstep._tcp', { hubSide: true }).some((line) => line.includes(`;${hub.port};`)),
+    { timeout: patience(30000), what: 'the hub registered with the new avahi-daemon' });
 });
 
 test('the hub takes another name when its own is taken on the network', needs, async () => {
@@ -365,9 +370,35 @@ test('the hub takes another name when its own is taken on the network', needs, a
     await waitFor(() => hub.log.some((line) => /published "Doorstep hub #2"/.test(line)),
       { timeout: patience(30000), what: 'the hub renamed' });
     assert.ok(hub.log.some((line) => /the name "Doorstep hub" is taken on this network; now "Doorstep hub #2"/.test(line)));
-    await waitFor(() => browse('_doorstep._tcp').some((line) => /;Doorstep\\032hub\\032(#|\\035)2;/.test(line) && line.includes(`;${hub.port};`)),
+    await waitFor(() => browse('_doorstep._tcp', { hubSide: true }).some((line) => /;Doorstep\\032hub\\032(#|\\035)2;/.test(line) && line.includes(`;${hub.port};`)),
       { timeout: patience(30000), what: 'the renamed hub heard' });
   } finally {
     await stop(squatter);
+  }
+});
+
+test('--no-mdns: the hub announces nothing and lists nothing', needs, async () => {
+  const quietPort = await freePort();
+  const quiet = await Hub.start({
+    port: quietPort,
+    wrap: ['ip', 'netns', 'exec', nsHub],
+    env: { DBUS_SYSTEM_BUS_ADDRESS: busHub.address },
+    extra: ['--no-mdns', '--allowed-host', hubHostAddress],
+    host: hubHostAddress,
+    listen: String(quietPort),
+  });
+  try {
+    const quietAdmin = await quiet.admin();
+    const response = await quietAdmin.api('GET', '/api/v1/discovery');
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.json, { mdns: false, doorbells: [] });
+    assert.ok(quiet.log.some((line) => /mDNS is off \(--no-mdns\)/.test(line)));
+    // The announcing hub is registered with the same avahi-daemon; the quiet one never is.
+    await waitFor(() => browse('_doorstep._tcp', { hubSide: true }).some((line) => line.includes(`;${hub.port};`)),
+      { timeout: patience(30000), what: 'the announcing hub' });
+    assert.ok(!browse('_doorstep._tcp', { hubSide: true }).some((line) => line.includes(`;${quiet.port};`)));
+    assert.ok(!quiet.log.some((line) => /mdns:/.test(line)));
+  } finally {
+    await quiet.stop();
   }
 });
