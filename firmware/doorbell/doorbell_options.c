@@ -14,6 +14,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "audio/audio_capture.h"
+#include "common/discovery_txt.h"
 
 static void doorbell_usage(const char *program)
 {
@@ -91,6 +92,20 @@ static int doorbell_parse_number(const char *program, const char *option, const 
     }
     *out = value;
     return 0;
+}
+
+/* 1 when text is 1..DISCOVERY_MODEL_MAX printable ASCII characters (what a
+ * doorbell may announce as its model), else 0. */
+static int doorbell_model_valid(const char *text)
+{
+    size_t length = strlen(text);
+
+    if (length == 0 || length > DISCOVERY_MODEL_MAX)
+        return 0;
+    for (size_t i = 0; i < length; i++)
+        if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+            return 0;
+    return 1;
 }
 
 /* Parse argv into options. 0 run, 1 printed help, -1 error. */
@@ -222,9 +237,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             break;
         case 'm':
             options->model = optarg;
-            if (strlen(optarg) == 0 || strlen(optarg) > 32 ||
-                strspn(optarg, " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != strlen(optarg)) {
+            if (!doorbell_model_valid(optarg)) {
                 fprintf(stderr, "%s: --model wants 1 to 32 printable characters\n", argv[0]);
                 return -1;
             }
