@@ -135,7 +135,10 @@ function startBus(name) {
 // bus; its pid file and socket go to a tmpfs of its own mount namespace.
 function startAvahi(name, namespace, link, bus) {
   const config = join(work.dir, `avahi-${name}.conf`);
+  // Each daemon its own host name: two daemons that start together with the
+  // machine's one name both see a conflict, rename in step and conflict again.
   writeFileSync(config, `[server]
+host-name=doorstep-${name.replace(/[^a-z]/g, '')}-${tag}
 use-ipv4=yes
 use-ipv6=no
 allow-interfaces=${link}
