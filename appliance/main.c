@@ -155,6 +155,13 @@ static int hub_start_discovery(struct hub *hub)
         log_info("mDNS is off (--no-mdns): doorbells need the hub's address typed in");
         return 0;
     }
+    if (strncmp(hub->config.listen, "127.", 4) == 0 ||
+        strncmp(hub->config.listen, "[::1]", 5) == 0 ||
+        strncmp(hub->config.listen, "localhost:", 10) == 0) {
+        /* No doorbell could reach the address it would announce. */
+        log_info("listening on loopback only: not announced over mDNS");
+        return 0;
+    }
     hub->discovery =
         hub_discovery_start(hub->hub_id, port, hub->certificate.key_sha256, error, sizeof(error));
     if (hub->discovery == NULL) {
