@@ -267,7 +267,7 @@ test-fuzz:
 	@scripts/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 test-integration:
-	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 integration/
+	@scripts/run-integration.sh $(CURDIR)/build/asan
 
 test-e2e:
 	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 e2e/
