@@ -25,23 +25,6 @@
 
 #include "common/link_fields.h"
 
-/* One table entry: member of struct type, JSON key, field type, presence,
- * range (numbers) and, for an optional number or boolean, its value when absent. */
-#define LINK_FIELD(struct_name, member, key_text, field_type, field_presence, minimum, maximum,    \
-                   when_absent)                                                                    \
-    {                                                                                              \
-        .key = (key_text), .type = (field_type), .presence = (field_presence),                     \
-        .offset = offsetof(struct struct_name, member),                                            \
-        .size = sizeof(((struct struct_name *)0)->member), .min = (minimum), .max = (maximum),     \
-        .initial = (when_absent)                                                                   \
-    }
-#define LINK_REQUIRED(struct_name, member, field_type, minimum, maximum)                           \
-    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_REQUIRED, minimum, maximum, 0)
-#define LINK_OPTIONAL(struct_name, member, field_type, minimum, maximum, when_absent)              \
-    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_OPTIONAL, minimum, maximum,    \
-               when_absent)
-#define LINK_COUNT(table) (sizeof(table) / sizeof((table)[0]))
-
 static_assert(sizeof(struct link_event) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
 static_assert(sizeof(struct link_hello) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
 static_assert(sizeof(struct link_telemetry) <= LINK_LAYOUT_MAX_STRUCT_SIZE,
