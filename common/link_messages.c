@@ -22,6 +22,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "common/link_fields.h"
 
@@ -50,6 +51,10 @@ static int link_check_hello(const void *in, char *error, size_t error_size)
         return link_field_error(error, error_size, "audio_channels", "must be 0, 1 or 2");
     if (hello->event_snapshots != 0 && hello->event_snapshots != 1)
         return link_field_error(error, error_size, "event_snapshots", "must be 0 or 1");
+    if (!link_text_fits(hello->auth, sizeof(hello->auth)) ||
+        (hello->auth[0] != '\0' && strcmp(hello->auth, "secret") != 0 &&
+         strcmp(hello->auth, "key") != 0))
+        return link_field_error(error, error_size, "auth", "must be secret or key");
     return link_video_format_check(hello->width, hello->height, hello->fps, error, error_size);
 }
 
@@ -62,6 +67,7 @@ static const struct link_field link_hello_fields[] = {
     LINK_OPTIONAL(link_hello, fps, LINK_FIELD_INT, 0, LINK_FPS_MAX, 0),
     LINK_OPTIONAL(link_hello, audio_channels, LINK_FIELD_INT, 0, 2, 0),
     LINK_OPTIONAL(link_hello, event_snapshots, LINK_FIELD_BOOL, 0, 1, 0),
+    LINK_OPTIONAL(link_hello, auth, LINK_FIELD_TEXT, 0, 0, 0),
 };
 
 static const struct link_layout link_hello_layout = {

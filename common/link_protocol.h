@@ -162,6 +162,8 @@ struct link_hello {
     int width, height, fps; /* current video format, 0 if unknown */
     int audio_channels;     /* Opus audio it will send: 0 (none), 1 or 2 */
     int event_snapshots;    /* 1: it sends one SNAPSHOT per event start, sequence = event id */
+    char auth[8];           /* "" or "secret": AUTH carries a mac; "key": a signature
+                               (common/link_auth_key.h) */
 };
 
 enum link_event_type {
