@@ -28,6 +28,7 @@
 #include "chime/chime.h"
 #include "core/config.h"
 #include "core/hub.h"
+#include "devices/device_pairing.h"
 #include "devices/device_registry.h"
 #include "http/link_server.h"
 #include "devices/event_intake.h"
@@ -36,6 +37,7 @@
 #include "events/event_store.h"
 #include "http/http_server.h"
 #include "http/live_server.h"
+#include "http/pair_server.h"
 #include "talk/talk_floor.h"
 #include "notify/notify.h"
 #include "recording/reconcile.h"
@@ -247,6 +249,9 @@ int main(int argc, char **argv)
     hub->talk = talk_hub_create(hub->registry);
     if (hub->talk == NULL)
         goto out;
+    hub->pairing = device_pairing_create(pair_server_send);
+    if (hub->pairing == NULL)
+        goto out;
     hub->event_published = event_push_published;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
     if (http_server_start(hub, error, sizeof(error)) != 0) {
@@ -289,6 +294,7 @@ out:
     authority_stop(hub->authority);
     hub->authority = NULL;
     talk_hub_destroy(hub->talk);
+    device_pairing_destroy(hub->pairing);
     notify_stop(hub->notify);
     chime_stop(hub->chime);
     retention_stop(hub->retention);

@@ -28,8 +28,7 @@ int link_auth_key_digest(const uint8_t nonce[LINK_NONCE_SIZE],
                                   sizeof(LINK_AUTH_KEY_CONTEXT) - 1) != 0 ||
         mbedtls_sha256_update_ret(&sha, nonce, LINK_NONCE_SIZE) != 0 ||
         mbedtls_sha256_update_ret(&sha, binding, LINK_AUTH_KEY_BINDING_SIZE) != 0 ||
-        mbedtls_sha256_update_ret(&sha, (const unsigned char *)device_id, strlen(device_id)) !=
-            0 ||
+        mbedtls_sha256_update_ret(&sha, (const unsigned char *)device_id, strlen(device_id)) != 0 ||
         mbedtls_sha256_finish_ret(&sha, digest) != 0)
         goto out;
     result = 0;

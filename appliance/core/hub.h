@@ -22,6 +22,7 @@ struct chime;
 struct notify;
 struct authority;
 struct talk_hub;
+struct device_pairing;
 struct event_row;
 struct mg_context;
 
@@ -36,10 +37,11 @@ struct hub {
      * UIs' feed (http/event_push.c). Set by main.c before the server
      * starts, so the events domain calls the adapter without including it. */
     void (*event_published)(struct hub *hub, const struct event_row *event);
-    struct chime *chime;         /* indoor chime, NULL when none; own thread */
-    struct notify *notify;       /* ntfy and webhook notifications; own thread */
-    struct authority *authority; /* closes connections whose authority is gone; own thread */
-    struct talk_hub *talk;       /* talk-back floors and queues (talk/talk_floor.h) */
+    struct chime *chime;            /* indoor chime, NULL when none; own thread */
+    struct notify *notify;          /* ntfy and webhook notifications; own thread */
+    struct authority *authority;    /* closes connections whose authority is gone; own thread */
+    struct talk_hub *talk;          /* talk-back floors and queues (talk/talk_floor.h) */
+    struct device_pairing *pairing; /* doorbells waiting on /pair/v1 (devices/device_pairing.h) */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512];                      /* https://host:port, for printed links */
