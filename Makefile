@@ -73,7 +73,7 @@ LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
 HUB_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
-FIRMWARE_LIBS := -lwebsockets -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
+FIRMWARE_LIBS := -lwebsockets -lssl -lcrypto -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
 # common/: what both programs run (device link, motion settings, ALSA output,
@@ -267,7 +267,7 @@ test-fuzz:
 	@scripts/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 test-integration:
-	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 integration/
+	@scripts/run-integration.sh $(CURDIR)/build/asan
 
 test-e2e:
 	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 e2e/

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
     build-essential pkg-config dpkg-dev patch clang clang-format libclang-rt-14-dev
     libmbedtls-dev libsqlite3-dev sqlite3 libargon2-dev libcjson-dev
-    libwebsockets-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
+    libwebsockets-dev libssl-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
     alsa-utils libopus-dev libopusfile-dev libsndfile1-dev libspeexdsp-dev libcmocka-dev espeak-ng
     ffmpeg chromium firefox-esr pulseaudio nodejs ca-certificates curl iproute2 util-linux
 )

@@ -8,7 +8,8 @@
  * capture times of consecutive frames (each sample ends where the next
  * begins, with jittered capture times too), and decode times
  * count from the segment's first keyframe (a file always starts at 0; the
- * wall-clock start is in the index).
+ * wall-clock start is in the index). The index rows and failure notes are
+ * in recorder_index.c; the state both share is in recorder_internal.h.
  */
 #define LOG_MODULE "recording"
 
@@ -30,73 +31,12 @@
 #include "common/mutex.h"
 #include "media/fmp4.h"
 #include "recording/heard_audio.h"
+#include "recording/recorder_internal.h"
 #include "recording/recorder_mix.h"
 #include "recording/recorder_ring.h"
 #include "recording/recording_store.h"
-#include "recording/segment_index.h"
 #include "recording/segment_writer.h"
 #include "storage/database.h"
-#include "storage/database_reserve.h"
-
-#define RECORDER_MAX_PENDING 512    /* samples per track in one fragment */
-#define RECORDER_FRAGMENT_US 250000 /* at most this much is in memory only (kill -9 bound) */
-#define RECORDER_SYNC_MS     1000
-#define RECORDER_RETRY_MS    1000
-#define RECORDER_PATH_MAX    4096
-#define RECORDER_PENDING_MAX (64u * 1024u * 1024u) /* bytes per track in one fragment */
-
-/* Samples gathered for the next fragment of one track. */
-struct recorder_pending {
-    struct fmp4_sample samples[RECORDER_MAX_PENDING];
-    uint64_t capture_us[RECORDER_MAX_PENDING];
-    int count;
-    struct byte_buffer data;
-};
-
-struct recorder {
-    pthread_mutex_t lock; /* guards the queue, counters, audio_channels, stopping,
-                             settings, trigger_pending */
-    pthread_cond_t wake;
-    struct recorder_item *head, *tail;
-    size_t queued_bytes;
-    int waiting_for_keyframe;
-    int stopping;
-    int audio_channels;
-    struct recorder_stats stats;
-    struct recorder_settings settings;
-    int trigger_pending; /* recorder_trigger_event() since the recorder thread last looked */
-    atomic_int holds;    /* recorder_start()'s hold plus one per recorder_retain() */
-
-    /* Constant after start. */
-    char directory[RECORDER_PATH_MAX];
-    char device_id[LINK_DEVICE_ID_MAX];
-    int segment_seconds;
-    pthread_t thread;
-
-    /* Recorder thread only (read by the last recorder_release() after the join). */
-    enum recorder_state state;     /* see the diagram in recorder.h */
-    struct segment_writer *writer; /* open exactly in RECORDER_STATE_RECORDING */
-    struct recording_row row;
-    uint64_t segment_start_us;
-    uint8_t sps[H264_MAX_PARAMETER_SET], pps[H264_MAX_PARAMETER_SET];
-    size_t sps_size, pps_size;
-    int segment_audio;
-    struct recorder_pending video, audio;
-    uint64_t video_end_dts, audio_end_dts;
-    int64_t last_sync_ms, retry_after_ms; /* the latter ends RECORDER_STATE_BACKOFF */
-    char forget_path[RECORDING_PATH_MAX]; /* an empty segment whose row could not go yet */
-    struct recording_row unclosed;        /* a closed segment whose row could not say so yet */
-    uint8_t *unclosed_index;              /* its keyframe index (owned) */
-    int has_unclosed;
-    int segment_is_event;      /* the open segment is an event clip */
-    int next_segment_is_event; /* class of the next segment opened */
-    uint64_t clip_until_us;    /* events mode: record until this capture time */
-    struct recorder_ring ring; /* pre-roll, starts on a keyframe */
-    struct recorder_mix mix;   /* talk-back mixed into the audio */
-
-    /* What the doorbell's speaker played; its own lock (heard_audio.h). */
-    struct heard_audio heard;
-};
 
 /* Recorder thread: move to state next. Debug builds check the arrow against
  * recorder.h's diagram, and that a writer is open exactly while recording. */
@@ -202,130 +142,6 @@ void recorder_get_stats(struct recorder *recorder, struct recorder_stats *out)
     pthread_mutex_lock(&recorder->lock);
     *out = recorder->stats;
     pthread_mutex_unlock(&recorder->lock);
-}
-
-/* Note a failure for the stats and the log: what failed, why (text) and the
- * problem it is (see struct recorder_stats). Recorder thread. */
-static void recorder_fail_because(struct recorder *recorder, const char *what, const char *reason,
-                                  const char *problem)
-{
-    pthread_mutex_lock(&recorder->lock);
-    recorder->stats.write_errors++;
-    snprintf(recorder->stats.last_error, sizeof(recorder->stats.last_error), "%s: %s", what,
-             reason);
-    snprintf(recorder->stats.problem, sizeof(recorder->stats.problem), "%s", problem);
-    pthread_mutex_unlock(&recorder->lock);
-    log_error("doorbell %s: recording: %s: %s", recorder->device_id, what, reason);
-}
-
-/* A file operation failed with errno error. Recorder thread. */
-static void recorder_fail(struct recorder *recorder, const char *what, int error)
-{
-    recorder_fail_because(recorder, what, strerror(error),
-                          error == ENOSPC ? "disk_full" : "write_error");
-}
-
-/* A statement on db failed (db may be NULL). A full database releases its
- * reserve (database_reserve.h). Recorder thread. */
-static void recorder_fail_database(struct recorder *recorder, const char *what, sqlite3 *db)
-{
-    int full = db != NULL && database_reserve_note(sqlite3_extended_errcode(db));
-    recorder_fail_because(recorder, what,
-                          full ? "the database is full"
-                               : (db != NULL ? sqlite3_errmsg(db) : "no database connection"),
-                          full ? "database_full" : "database_error");
-}
-
-/* Forget an empty segment: its row first, then its file, so that no row is
- * ever left for a missing file (a file left without its row is what start-up
- * reconciliation removes). 0 or -1 (the row could not be deleted; the file
- * is kept). Recorder thread. */
-static int recorder_forget(struct recorder *recorder, const char *path)
-{
-    char absolute[RECORDER_PATH_MAX + RECORDING_PATH_MAX];
-    sqlite3 *db = database_thread_connection();
-
-    if (db == NULL || recording_store_delete(db, path) != 0) {
-        recorder_fail_database(recorder, "forgetting an empty segment", db);
-        return -1;
-    }
-    snprintf(absolute, sizeof(absolute), "%s/%s", recorder->directory, path);
-    if (unlink(absolute) != 0 && errno != ENOENT)
-        log_warn("doorbell %s: cannot remove %s: %s", recorder->device_id, absolute,
-                 strerror(errno));
-    return 0;
-}
-
-/*
- * Finish what a full database left undone: the final update of a closed
- * segment's row, or forgetting an empty segment. 0 when nothing is left to
- * do (then a new segment may open), -1 to try again later. Recorder thread.
- */
-static int recorder_tidy(struct recorder *recorder)
-{
-    sqlite3 *db;
-
-    if (recorder->has_unclosed) {
-        db = database_thread_connection();
-        if (db == NULL || recording_store_update(db, &recorder->unclosed, 1) != 0) {
-            recorder_fail_database(recorder, "closing a segment's row", db);
-            return -1;
-        }
-        log_info("doorbell %s: %s is closed in the index at last", recorder->device_id,
-                 recorder->unclosed.path);
-        free(recorder->unclosed_index);
-        recorder->has_unclosed = 0;
-    }
-    if (recorder->forget_path[0] != '\0') {
-        if (recorder_forget(recorder, recorder->forget_path) != 0)
-            return -1;
-        recorder->forget_path[0] = '\0';
-    }
-    return 0;
-}
-
-/* Fill the row's progress fields from a writer summary; the caller frees the blob. */
-static uint8_t *recorder_row_from_summary(struct recorder *recorder,
-                                          const struct segment_summary *summary, int closed)
-{
-    uint8_t *index = NULL;
-    size_t index_size = 0, capacity = segment_index_max_size(summary->keyframe_count);
-
-    recorder->row.bytes =
-        (int64_t)(closed && summary->ok ? summary->bytes : summary->durable_bytes);
-    recorder->row.end_ms = recorder->row.start_ms +
-                           (int64_t)(summary->video.end_decode_time * 1000 / FMP4_VIDEO_TIMESCALE);
-    recorder->row.video_frames = (int64_t)summary->video.samples;
-    recorder->row.audio_packets = (int64_t)summary->audio.samples;
-    if (capacity > 0 && (index = malloc(capacity)) != NULL &&
-        segment_index_encode(summary->keyframes, summary->keyframe_count, index, capacity,
-                             &index_size) != 0)
-        index_size = 0;
-    recorder->row.keyframe_index = index;
-    recorder->row.keyframe_index_size = index_size;
-    return index;
-}
-
-/* Record the durable progress of the open segment in its row. When the
- * final update (closed) fails, the row is kept to be written by
- * recorder_tidy(): a row must not stay open and shorter than its file. */
-static void recorder_update_row(struct recorder *recorder, const struct segment_summary *summary,
-                                int closed)
-{
-    uint8_t *index = recorder_row_from_summary(recorder, summary, closed);
-    sqlite3 *db = database_thread_connection();
-    if (db == NULL || recording_store_update(db, &recorder->row, closed) != 0) {
-        recorder_fail_database(recorder, closed ? "closing a segment's row" : "indexing progress",
-                               db);
-        if (closed && !recorder->has_unclosed) {
-            recorder->unclosed = recorder->row;
-            recorder->unclosed_index = index; /* unclosed.keyframe_index, owned */
-            recorder->has_unclosed = 1;
-            index = NULL;
-        }
-    }
-    free(index);
-    recorder->row.keyframe_index = NULL;
 }
 
 /* Close the open segment (after a final sync), mark its row closed, enter next. */

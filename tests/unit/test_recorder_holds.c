@@ -6,6 +6,7 @@
  * Under ASan (make test) a recorder freed too early is a use after free.
  *
  * UNIT_SOURCES: appliance/recording/recorder.c appliance/recording/recorder_ring.c
+ * UNIT_SOURCES: appliance/recording/recorder_index.c
  * UNIT_SOURCES: appliance/recording/heard_audio.c appliance/recording/recorder_mix.c
  * UNIT_SOURCES: appliance/recording/recording_store.c appliance/recording/segment_writer.c
  * UNIT_SOURCES: appliance/recording/segment_index.c appliance/recording/mp4_box.c

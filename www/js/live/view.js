@@ -31,8 +31,9 @@ function iconButton(label, name, testid) {
 }
 
 /**
- * createLiveView({ deviceId, compact, name }) -> { el, video, player, setPoster(url), setOffline(bool), stop() }.
+ * createLiveView({ deviceId, compact, name }) -> { el, video, player, firstPicture, setPoster(url), setOffline(bool), stop() }.
  * The player starts at once; stop() closes its WebSocket and releases the media.
+ * firstPicture resolves when the first frame shows (or the player stops).
  */
 export function createLiveView({ deviceId, compact = false, name = '' }) {
   const video = h('video', { class: 'live-video', 'data-testid': 'live-player', muted: true, playsinline: true,
@@ -45,6 +46,9 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
   const box = h('div', { class: ['live-box', compact && 'live-box-compact'] }, video, badge, message, playBtn, overlay && overlay.el);
 
   let offline = false;
+  let pictureShown = null;
+  // Resolves at the first picture (or when the player stops first).
+  const firstPicture = new Promise((resolve) => { pictureShown = resolve; });
   const label = (state) => (state !== 'live' && offline ? 'Offline' : STATE_TEXT[state] || state);
   const player = new LivePlayer(video, {
     deviceId,
@@ -53,7 +57,8 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
       badge.textContent = label(state);
       message.hidden = !text;
       message.textContent = text || '';
-      if (state === 'live') playBtn.hidden = true;
+      if (state === 'live') { playBtn.hidden = true; pictureShown(); }
+      if (state === 'stopped') pictureShown();
     },
     onStats: overlay ? (s) => overlay.update(s) : null,
     onBlocked() { playBtn.hidden = false; },
@@ -118,6 +123,7 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
     el: box,
     video,
     player,
+    firstPicture,
     setPoster(url) {
       // Only until the first frame: afterwards the video shows pictures itself.
       if (url && player.state !== 'live' && video.getAttribute('poster') !== url) video.poster = url;

@@ -17,6 +17,8 @@ import { createQuickReplies } from '../quick-replies.js';
 import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
   temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
+const TALK_AFTER_MS = 1500;
+
 export function mount(main, ctx) {
   const id = ctx.params.id;
   let device = null;
@@ -128,9 +130,13 @@ export function mount(main, ctx) {
   }
 
   // Talk controls while the user may talk to this doorbell (the right can
-  // be granted or withdrawn while the page is open).
+  // be granted or withdrawn while the page is open). Their socket opens
+  // after the first picture (or TALK_AFTER_MS): opening live view comes
+  // first, and on a busy hub a second TLS handshake beside it delays it.
+  const pictureOrTimeout = Promise.race([live.firstPicture, new Promise((resolve) => setTimeout(resolve, TALK_AFTER_MS))]);
   async function updateTalk(d) {
     const allowed = await canTalk(d, ctx.isAdmin);
+    if (allowed && !talk) await pictureOrTimeout;
     if (stopped) return;
     if (allowed && !talk) {
       talk = createTalkControls({ deviceId: id, name: d.name || d.id, isAdmin: ctx.isAdmin, variant: 'full', keyboard: true });

@@ -1,11 +1,13 @@
 // Doorbell list (#/devices): a card per doorbell with snapshot, status and
 // stream figures and a link to its recordings, polled every 2 s while the tab
-// is visible. Admins can add a doorbell (shows its id and one-time secret)
-// and remove one.
+// is visible. Admins can add a doorbell (js/add-doorbell.js: pair one that
+// waits with its setup code, or, for older firmware, make an id and secret)
+// and remove one. A doorbell that still signs in with a secret the hub keeps
+// is marked "legacy secret".
 
-import { h, icon, button, busy, field, replace, openDialog, copyable, toast,
-  fmtFps, fmtBitrate, fmtResolution, DASH } from '../ui.js';
+import { h, icon, button, busy, replace, fmtFps, fmtBitrate, fmtResolution, DASH } from '../ui.js';
 import * as api from '../api.js';
+import { openAddDoorbell } from '../add-doorbell.js';
 import { poller, snapshotView, statusBadge, statList, lastSeenText, refreshSnapshot, removeDevice } from '../device-ui.js';
 
 export function mount(main, ctx) {
@@ -13,7 +15,7 @@ export function mount(main, ctx) {
   let loaded = false;
 
   const summary = h('p', { class: 'page-sub muted', 'aria-live': 'polite' });
-  const openAdd = () => addDialog(() => poll.now());
+  const openAdd = () => openAddDoorbell(() => poll.now());
   const addBtn = ctx.isAdmin
     ? button('Add doorbell', { icon: 'plus', variant: 'btn-primary', 'data-testid': 'add-device', onclick: openAdd })
     : null;
@@ -64,9 +66,7 @@ function renderEmpty(empty, show, ctx) {
   empty.hidden = !show;
   if (!show || empty.childElementCount) return;
   const adminText = [
-    h('p', { class: 'muted', text: 'Add a doorbell to get its device ID and secret, then start the doorbell software with them:' }),
-    h('code', { class: 'block', text: `doorbelld --hub wss://${location.host} --device-id ID --secret SECRET` }),
-    h('p', { class: 'muted small', text: 'Use “Add doorbell” above to begin.' }),
+    h('p', { class: 'muted', text: 'Power on a doorbell with the Doorstep firmware on this network; it waits in pairing mode. Then choose “Add doorbell” above and type the 8-digit setup code from its label or its log.' }),
   ];
   const viewerText = [h('p', { class: 'muted', text: 'No doorbells are shared with your account yet. Ask an administrator of this hub for access.' })];
   replace(empty,
@@ -79,6 +79,9 @@ function deviceCard(ctx, onChanged) {
   let device = null;
   const snap = snapshotView();
   const badge = statusBadge();
+  const legacy = h('span', { class: 'badge badge-warn', 'data-testid': 'device-legacy', hidden: true,
+    title: 'This doorbell signs in with a secret the hub keeps. Re-pair it with its setup code so the hub keeps only its public key.',
+    text: 'Legacy secret — re-pair' });
   const name = h('a', { class: 'card-title-link', 'data-testid': 'device-name' });
   const media = h('a', { class: 'card-media', tabindex: '-1', 'aria-hidden': 'true' }, snap.el);
   const stats = statList('stats stats-grid');
@@ -98,6 +101,7 @@ function deviceCard(ctx, onChanged) {
     media,
     h('div', { class: 'card-body' },
       h('div', { class: 'card-title-row' }, h('h2', { class: 'card-title' }, name), badge.el),
+      legacy,
       stats.el,
       h('div', { class: 'card-foot' }, seen, h('div', { class: 'card-actions' }, recordingsLink, refreshBtn, removeBtn))));
 
@@ -112,6 +116,7 @@ function deviceCard(ctx, onChanged) {
     recordingsLink.setAttribute('aria-label', `Recordings of ${d.name || d.id}`);
     if (name.textContent !== d.name) name.textContent = d.name || d.id;
     badge.update(d.online);
+    legacy.hidden = d.auth !== 'secret';
     snap.update(d);
     const v = d.video || {};
     stats.set([
@@ -129,65 +134,4 @@ function deviceCard(ctx, onChanged) {
     snap.tick(now);
   }
   return { el, update, tick };
-}
-
-/* ---------- add doorbell ---------- */
-
-function addDialog(onAdded) {
-  let added = false;
-  const { body, close } = openDialog({
-    title: 'Add doorbell', testid: 'add-device-dialog', wide: true,
-    onClose: () => { if (added) onAdded(); },
-  });
-  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 64, autocomplete: 'off',
-    placeholder: 'Front door', 'data-testid': 'add-device-name' });
-  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'add-device-submit' },
-    h('span', { class: 'btn-label', text: 'Add doorbell' }));
-  const cancel = button('Cancel', { variant: 'btn-secondary', onclick: close });
-  const form = h('form', { class: 'dialog-form', novalidate: true },
-    field('Name', name, 'Where the doorbell is, e.g. “Front door” or “Garden gate”.'),
-    error,
-    h('div', { class: 'dialog-actions' }, cancel, submit));
-
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const n = name.value.trim();
-    if (!n) { error.textContent = 'Give the doorbell a name.'; error.hidden = false; name.focus(); return; }
-    error.hidden = true;
-    try {
-      const r = await busy(submit, () => api.post('/api/v1/devices', { name: n }));
-      added = true;
-      showSecret(body, r, close);
-    } catch (err) {
-      if (err.handled) { close(); return; }
-      error.textContent = err instanceof api.NetworkError ? 'The hub is unreachable. Try again.' : `Could not add the doorbell: ${err.message}`;
-      error.hidden = false;
-    }
-  });
-  body.append(form);
-  name.focus();
-}
-
-function showSecret(body, result, close) {
-  const d = result.device || {};
-  const secret = result.secret || '';
-  const cmd = `doorbelld --hub wss://${location.host} --device-id ${d.id} --secret ${secret}`;
-  const done = button('Done', { variant: 'btn-primary', 'data-testid': 'add-device-done', onclick: close });
-  replace(body,
-    h('div', { class: 'success-head' }, h('span', { class: 'success-badge' }, icon('check')),
-      h('p', {}, h('strong', { text: d.name || 'Doorbell' }), ' was added. Start the doorbell with these credentials.')),
-    h('div', { class: 'kv' },
-      h('div', { class: 'kv-label', text: 'Device ID' }),
-      copyable(d.id || '', { testid: 'new-device-id', label: 'device ID' }),
-      h('div', { class: 'kv-label', text: 'Secret' }),
-      copyable(secret, { testid: 'new-device-secret', label: 'secret' }),
-      h('div', { class: 'kv-label', text: 'Command on the doorbell' }),
-      copyable(cmd, { testid: 'new-device-command', label: 'command', multiline: true })),
-    h('div', { class: 'callout callout-warn', role: 'note' }, icon('alert'),
-      h('p', { text: 'The secret is shown only this once. Copy it now and keep it private: anyone with it can connect as this doorbell.' })),
-    h('p', { class: 'muted small', text: 'Pairing by the 8-digit setup code on the doorbell’s label comes in a later version; until then a doorbell connects with its device ID and secret.' }),
-    h('div', { class: 'dialog-actions' }, done));
-  done.focus();
-  toast(`Added “${d.name || 'doorbell'}”.`, 'success');
 }
