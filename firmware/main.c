@@ -75,9 +75,11 @@ int main(int argc, char **argv)
     doorbell = doorbell_start(&options);
     if (doorbell == NULL)
         return 1;
-    while (!doorbell_wait_signal(&signals))
+    while (!doorbell_wait_signal(&signals)) {
+        doorbell_pairing_poll(doorbell);
         if (++ticks % DOORBELL_TELEMETRY_PERIOD_S == 1)
             doorbell_send_telemetry(doorbell);
+    }
     doorbell_stop(doorbell);
     return 0;
 }

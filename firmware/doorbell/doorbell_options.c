@@ -17,13 +17,16 @@
 
 static void doorbell_usage(const char *program)
 {
-    printf("Usage: %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
+    printf("Usage: %s --state-dir DIR [--hub wss://HOST:PORT] [OPTION]...\n"
+           "       %s --hub wss://HOST:PORT --device-id ID (--secret HEX | --secret-file FILE)"
            " [OPTION]...\n"
            "       %s ctl SOCKET COMMAND...\n"
            "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button, PIR and\n"
            "motion detection (settings from the hub).\n\n"
-           "  --hub URL              the hub's device-link address, wss://HOST:PORT\n"
-           "  --device-id ID         this doorbell's id on the hub\n"
+           "  --hub URL              the hub's address, wss://HOST:PORT: where an unpaired\n"
+           "                         doorbell pairs (optional once DIR/hub.json holds it)\n"
+           "  --device-id ID         legacy: this doorbell's id on the hub, with a secret\n"
+           "                         (without it the doorbell pairs with its setup code)\n"
            "  --secret HEX           the device secret `doorstep device add` printed\n"
            "  --secret-file FILE     read the secret from FILE instead\n"
            "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
@@ -44,7 +47,8 @@ static void doorbell_usage(const char *program)
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
            "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
-           "  --state-dir DIR        keep quick replies here across restarts (default: memory)\n"
+           "  --state-dir DIR        the doorbell's identity, setup code, key and hub\n"
+           "                         (pairing), and its quick replies across restarts\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --echo-cancel MODE     keep the speaker out of the microphone: aec (default;\n"
            "                         the echo canceller, ducking until it has converged),\n"
@@ -63,8 +67,9 @@ static void doorbell_usage(const char *program)
            "  --help                 show this help\n\n"
            "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
            "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"
-           "scene (the sim's ground truth).\n",
-           program, program);
+           "scene (the sim's ground truth), hold SECONDS (10: pairing mode for 10\n"
+           "minutes; 30: factory reset).\n",
+           program, program, program);
 }
 
 /* A whole decimal number in [min, max] into *out: 0, or -1 (printed, naming
@@ -269,8 +274,22 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         return -1;
     }
     /* One secret for --device-id; a replay doorbell may list all its devices
-     * in --replay-devices instead. */
+     * in --replay-devices instead; a doorbell that pairs has neither. */
     secrets = (options->secret_hex != NULL) + (options->secret_file != NULL);
+    if (options->device_id == NULL && secrets == 0 && options->replay_path == NULL) {
+        if (options->state_dir == NULL) {
+            fprintf(stderr,
+                    "%s: --state-dir (to pair), or --hub, --device-id and one of "
+                    "--secret/--secret-file are needed\n",
+                    argv[0]);
+            return -1;
+        }
+        if (options->hub_url != NULL && strncmp(options->hub_url, "wss://", 6) != 0) {
+            fprintf(stderr, "%s: --hub must look like wss://HOST:PORT\n", argv[0]);
+            return -1;
+        }
+        return 0;
+    }
     if (options->hub_url == NULL ||
         (options->device_id != NULL ? secrets != 1
                                     : secrets != 0 || options->replay_devices == NULL)) {

@@ -31,6 +31,7 @@ struct pairing {
     bool paired;
     struct pairing_hub hub;
     char hub_url[PAIR_URL_SIZE];
+    uint64_t generation;
     pairing_changed_callback changed;
     void *changed_context;
 };
@@ -77,6 +78,7 @@ struct pairing *pairing_start(const char *state_dir, const char *model,
     if (hub_state < 0)
         goto fail;
     pairing->paired = hub_state == 0;
+    pairing->generation = 1;
     pairing_mode_init(&pairing->mode, pairing->paired, clock_monotonic_ms());
     pthread_mutex_lock(&pairing->lock);
     if (created)
@@ -183,6 +185,16 @@ bool pairing_hub(struct pairing *pairing, struct pairing_hub *out)
     return paired;
 }
 
+uint64_t pairing_generation(struct pairing *pairing)
+{
+    uint64_t generation;
+
+    pthread_mutex_lock(&pairing->lock);
+    generation = pairing->generation;
+    pthread_mutex_unlock(&pairing->lock);
+    return generation;
+}
+
 void pairing_hub_url(struct pairing *pairing, char *out, size_t out_size)
 {
     pthread_mutex_lock(&pairing->lock);
@@ -210,6 +222,7 @@ void pairing_hold(struct pairing *pairing, int seconds, char *reply, size_t repl
                                 sizeof(error)) != 0)
             failed = 1;
         pairing->paired = false;
+        pairing->generation++;
         memset(&pairing->hub, 0, sizeof(pairing->hub));
         log_info("factory reset: new identity");
     }
@@ -260,6 +273,7 @@ int pairing_complete(struct pairing *pairing, const struct pairing_hub *hub, cha
     if (result == 0) {
         pairing->hub = *hub;
         pairing->paired = true;
+        pairing->generation++;
         pairing_mode_paired(&pairing->mode);
         log_info("paired with the hub at %s (key %.16s...)", hub->url, hub->hub_key_sha256);
     }

@@ -57,6 +57,10 @@ bool pairing_hub(struct pairing *pairing, struct pairing_hub *out);
 void pairing_hub_url(struct pairing *pairing, char *out, size_t out_size);
 void pairing_set_hub_url(struct pairing *pairing, const char *url);
 
+/* A number that changes whenever the doorbell's hub or identity changes
+ * (a pairing, a factory reset). */
+uint64_t pairing_generation(struct pairing *pairing);
+
 /* `hold SECONDS` on the control socket: 10..29 opens pairing mode, 30 or
  * more is a factory reset. Writes a one-line reply. */
 void pairing_hold(struct pairing *pairing, int seconds, char *reply, size_t reply_size);
