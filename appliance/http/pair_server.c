@@ -85,6 +85,18 @@ static int pair_server_host_valid(const char *host)
     return 1;
 }
 
+/* The address the doorbell used, as a wss:// URL: its Host header, with
+ * this server's port when the Host names none (the default port). */
+static void pair_server_url(struct pair_session *session, const char *host, int server_port)
+{
+    const char *bracket = strrchr(host, ']'); /* an IPv6 literal's colons are not a port */
+
+    if (strchr(bracket != NULL ? bracket : host, ':') != NULL)
+        snprintf(session->url, sizeof(session->url), "wss://%s", host);
+    else
+        snprintf(session->url, sizeof(session->url), "wss://%s:%d", host, server_port);
+}
+
 /* civetweb: a doorbell asks to upgrade. */
 static int pair_server_on_connect(const struct mg_connection *connection, void *data)
 {
@@ -100,7 +112,7 @@ static int pair_server_on_connect(const struct mg_connection *connection, void *
     session->hub = data;
     session->opened_at = database_now_ms();
     snprintf(session->address, sizeof(session->address), "%s", info->remote_addr);
-    snprintf(session->url, sizeof(session->url), "wss://%s", host);
+    pair_server_url(session, host, info->server_port);
     mg_set_user_connection_data(connection, session);
     return 0;
 }

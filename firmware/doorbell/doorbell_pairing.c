@@ -41,6 +41,12 @@ int doorbell_pairing_open(struct doorbell *doorbell)
     }
     if (options->hub_url != NULL)
         pairing_set_hub_url(doorbell->pairing, options->hub_url);
+    doorbell->pairing_client =
+        pairing_client_start(doorbell->pairing, DOORBELL_FIRMWARE_VERSION, error, sizeof(error));
+    if (doorbell->pairing_client == NULL) {
+        log_error("pairing: %s", error);
+        return -1;
+    }
     return 0;
 }
 
@@ -71,13 +77,11 @@ static void doorbell_pairing_apply(struct doorbell *doorbell)
         link_client_set_target(doorbell->link, NULL, NULL, NULL);
 }
 
-/* Once a second: follow the pairing state (a pairing, a reset, pairing mode
- * opening or closing). Main thread. */
+/* Once a second: follow the pairing state (a pairing, a reset). Main
+ * thread. */
 void doorbell_pairing_poll(struct doorbell *doorbell)
 {
     uint64_t generation;
-    char url[PAIR_URL_SIZE], error[256];
-    bool open;
 
     if (doorbell->pairing == NULL)
         return;
@@ -85,22 +89,6 @@ void doorbell_pairing_poll(struct doorbell *doorbell)
     if (generation != doorbell->pairing_applied) {
         doorbell->pairing_applied = generation;
         doorbell_pairing_apply(doorbell);
-    }
-    open = pairing_mode_open(doorbell->pairing);
-    if (doorbell->pairing_client != NULL &&
-        (!open || pairing_client_finished(doorbell->pairing_client))) {
-        pairing_client_stop(doorbell->pairing_client);
-        doorbell->pairing_client = NULL;
-    }
-    if (doorbell->pairing_client == NULL && open) {
-        pairing_hub_url(doorbell->pairing, url, sizeof(url));
-        if (url[0] == '\0')
-            return; /* no hub known yet: --hub or discovery */
-        doorbell->pairing_client = pairing_client_start(doorbell->pairing, url,
-                                                        DOORBELL_FIRMWARE_VERSION, error,
-                                                        sizeof(error));
-        if (doorbell->pairing_client == NULL)
-            log_error("pairing: %s", error);
     }
 }
 

@@ -48,16 +48,15 @@ enum pairing_client_state {
 
 struct pairing_client {
     struct pairing *pairing;
-    char hub_url[PAIR_URL_SIZE];
     char firmware[LINK_TEXT_MAX];
     pthread_t thread;
     atomic_int stopping;
-    atomic_bool finished;
 
     /* Pairing thread only. */
     struct lws_context *context;
     struct lws *wsi;
     lws_sorted_usec_list_t reconnect_timer;
+    lws_sorted_usec_list_t watch_timer; /* closes a waiting connection once the mode closes */
     int backoff_attempt;
     enum pairing_client_state state;
     struct pairing_identity identity;
@@ -98,7 +97,7 @@ static void pairing_client_schedule(struct pairing_client *client)
     lws_usec_t delay = PAIRING_CLIENT_BACKOFF_MIN_US;
     uint32_t jitter = 0;
 
-    if (atomic_load(&client->stopping) || atomic_load(&client->finished))
+    if (atomic_load(&client->stopping))
         return;
     for (int i = 0; i < client->backoff_attempt && delay < PAIRING_CLIENT_BACKOFF_MAX_US; i++)
         delay *= 2;
@@ -267,7 +266,6 @@ static int pairing_client_on_hub_info(struct pairing_client *client, const cJSON
         return -1;
     }
     client->state = PAIRING_CLIENT_DONE;
-    atomic_store(&client->finished, true);
     log_info("paired as \"%s\"", hub_info.name);
     return -1; /* done: close */
 }
@@ -411,28 +409,35 @@ static void pairing_client_connect(lws_sorted_usec_list_t *timer)
     struct pairing_client *client = lws_container_of(timer, struct pairing_client,
                                                      reconnect_timer);
     struct lws_client_connect_info info;
-    char url[sizeof(client->hub_url)];
+    char url[PAIR_URL_SIZE], host[PAIR_URL_SIZE];
     const char *scheme, *address, *path;
     int port;
 
-    if (atomic_load(&client->stopping) || atomic_load(&client->finished))
+    if (atomic_load(&client->stopping))
         return;
-    if (!pairing_mode_open(client->pairing)) {
+    pairing_hub_url(client->pairing, url, sizeof(url));
+    if (!pairing_mode_open(client->pairing) || url[0] == '\0') {
+        /* Closed, or no hub known yet (--hub or discovery): look again soon. */
         lws_sul_schedule(client->context, 0, &client->reconnect_timer, pairing_client_connect,
                          LWS_USEC_PER_SEC);
         return;
     }
-    memcpy(url, client->hub_url, sizeof(url));
-    if (lws_parse_uri(url, &scheme, &address, &port, &path) != 0) {
-        log_error("cannot parse hub URL %s", client->hub_url);
+    if (strncmp(url, "wss://", 6) != 0 ||
+        lws_parse_uri(url, &scheme, &address, &port, &path) != 0) {
+        log_error("cannot parse the hub URL; waiting for another");
+        lws_sul_schedule(client->context, 0, &client->reconnect_timer, pairing_client_connect,
+                         10 * LWS_USEC_PER_SEC);
         return;
     }
+    /* The Host header names the port too: the hub tells us back where to
+     * find it from it. */
+    snprintf(host, sizeof(host), "%s:%d", address, port);
     memset(&info, 0, sizeof(info));
     info.context = client->context;
     info.address = address;
     info.port = port;
     info.path = PAIR_WEBSOCKET_PATH;
-    info.host = address;
+    info.host = host;
     info.local_protocol_name = "doorstep-pair";
     info.pwsi = &client->wsi;
     info.retry_and_idle_policy = &pairing_client_keepalive;
@@ -446,20 +451,37 @@ static void pairing_client_connect(lws_sorted_usec_list_t *timer)
     }
 }
 
+/* lws timer, once a second: a doorbell whose pairing mode closed (the 10
+ * minutes are over) stops waiting at the hub. */
+static void pairing_client_watch(lws_sorted_usec_list_t *timer)
+{
+    struct pairing_client *client = lws_container_of(timer, struct pairing_client, watch_timer);
+
+    if (client->wsi != NULL && client->state == PAIRING_CLIENT_AWAIT_SHARE_P &&
+        !pairing_mode_open(client->pairing)) {
+        log_info("pairing mode closed; leaving the hub's pairing endpoint");
+        lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    lws_sul_schedule(client->context, 0, &client->watch_timer, pairing_client_watch,
+                     LWS_USEC_PER_SEC);
+}
+
 /* The pairing thread: run libwebsockets until asked to stop. */
 static void *pairing_client_thread(void *data)
 {
     struct pairing_client *client = data;
 
     lws_sul_schedule(client->context, 0, &client->reconnect_timer, pairing_client_connect, 1);
+    lws_sul_schedule(client->context, 0, &client->watch_timer, pairing_client_watch,
+                     LWS_USEC_PER_SEC);
     while (!atomic_load(&client->stopping))
         if (lws_service(client->context, 0) < 0)
             break;
     return NULL;
 }
 
-struct pairing_client *pairing_client_start(struct pairing *pairing, const char *hub_url,
-                                            const char *firmware, char *error, size_t error_size)
+struct pairing_client *pairing_client_start(struct pairing *pairing, const char *firmware,
+                                            char *error, size_t error_size)
 {
     struct pairing_client *client = calloc(1, sizeof(*client));
     struct lws_context_creation_info info;
@@ -470,12 +492,6 @@ struct pairing_client *pairing_client_start(struct pairing *pairing, const char 
     }
     client->pairing = pairing;
     mbedtls_ecp_keypair_init(&client->key);
-    if (strncmp(hub_url, "wss://", 6) != 0 ||
-        snprintf(client->hub_url, sizeof(client->hub_url), "%s", hub_url) >=
-            (int)sizeof(client->hub_url)) {
-        error_text_set(error, error_size, "the hub URL must look like wss://HOST:PORT");
-        goto fail;
-    }
     snprintf(client->firmware, sizeof(client->firmware), "%s", firmware);
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -512,9 +528,4 @@ void pairing_client_stop(struct pairing_client *client)
     pairing_client_reset(client);
     mbedtls_ecp_keypair_free(&client->key);
     free(client);
-}
-
-bool pairing_client_finished(struct pairing_client *client)
-{
-    return client != NULL && atomic_load(&client->finished);
 }
