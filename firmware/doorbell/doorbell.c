@@ -264,8 +264,8 @@ struct doorbell *doorbell_start(const struct doorbell_options *options)
     snapshot_queue_init(&doorbell->snapshots);
     if (doorbell_open_video(doorbell) != 0 || doorbell_open_motion(doorbell) != 0 ||
         doorbell_open_speaker(doorbell) != 0 || doorbell_pairing_open(doorbell) != 0 ||
-        doorbell_open_link(doorbell) != 0 ||
-        doorbell_open_audio(doorbell) != 0 || doorbell_open_control(doorbell) != 0)
+        doorbell_open_link(doorbell) != 0 || doorbell_open_audio(doorbell) != 0 ||
+        doorbell_open_control(doorbell) != 0)
         goto fail;
     if (pthread_create(&doorbell->capture_thread, NULL, doorbell_capture_thread, doorbell) != 0) {
         log_error("cannot start the capture thread");
@@ -297,7 +297,7 @@ void doorbell_stop(struct doorbell *doorbell)
         audio_capture_stop(doorbell->microphone);
     reply_player_halt(doorbell->reply_player); /* its reports go up the link */
     link_client_stop(doorbell->link);
-    doorbell_pairing_close(doorbell); /* the link thread signed with its key */
+    doorbell_pairing_close(doorbell);          /* the link thread signed with its key */
     reply_player_free(doorbell->reply_player); /* the link thread called it */
     if (doorbell->speaker != NULL)
         audio_playback_stop(doorbell->speaker);

@@ -650,8 +650,8 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
             if (client->wsi != NULL)
                 lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             else
-                lws_sul_schedule(client->context, 0, &client->reconnect_timer,
-                                 link_client_connect, 1);
+                lws_sul_schedule(client->context, 0, &client->reconnect_timer, link_client_connect,
+                                 1);
         } else if (client != NULL && client->wsi != NULL) {
             lws_callback_on_writable(client->wsi);
         }
@@ -708,10 +708,9 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     client->config = *config;
     if (client->config.queue_limit_bytes == 0)
         client->config.queue_limit_bytes = LINK_CLIENT_DEFAULT_QUEUE_LIMIT;
-    if (config->hub_url != NULL &&
-        (strncmp(config->hub_url, "wss://", 6) != 0 ||
-         snprintf(client->hub_url, sizeof(client->hub_url), "%s", config->hub_url) >=
-             (int)sizeof(client->hub_url))) {
+    if (config->hub_url != NULL && (strncmp(config->hub_url, "wss://", 6) != 0 ||
+                                    snprintf(client->hub_url, sizeof(client->hub_url), "%s",
+                                             config->hub_url) >= (int)sizeof(client->hub_url))) {
         error_text_set(error, error_size, "the hub URL must look like wss://HOST:PORT");
         goto fail;
     }

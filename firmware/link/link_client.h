@@ -39,14 +39,13 @@ typedef void (*link_client_quick_reply_callback)(const struct link_quick_reply_d
 
 /* A paired doorbell's signer: ECDSA P-256 over digest (32 bytes), r || s
  * into signature (64 bytes). 0 or -1. Link thread. */
-typedef int (*link_client_sign_callback)(const uint8_t *digest, uint8_t *signature,
-                                         void *context);
+typedef int (*link_client_sign_callback)(const uint8_t *digest, uint8_t *signature, void *context);
 
 struct link_client_config {
     const char *hub_url; /* wss://host:port; NULL: idle until link_client_set_target() */
     const char *device_id;
-    uint8_t secret[LINK_SECRET_SIZE];        /* without sign: the legacy HMAC secret */
-    link_client_sign_callback sign;          /* set: authenticate with the device key */
+    uint8_t secret[LINK_SECRET_SIZE]; /* without sign: the legacy HMAC secret */
+    link_client_sign_callback sign;   /* set: authenticate with the device key */
     void *sign_context;
     const char *hub_key_sha256; /* optional pin: hex SHA-256 of the hub's public key */
     const char *firmware;       /* version string for HELLO */

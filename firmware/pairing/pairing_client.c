@@ -115,8 +115,8 @@ static void pairing_client_schedule(struct pairing_client *client)
 static int pairing_client_send(struct pairing_client *client, uint8_t type, cJSON *json)
 {
     size_t size = 0;
-    uint8_t *message = json != NULL ? link_message_encode_json(type, 0, 0, json, LWS_PRE, &size)
-                                    : NULL;
+    uint8_t *message =
+        json != NULL ? link_message_encode_json(type, 0, 0, json, LWS_PRE, &size) : NULL;
 
     cJSON_Delete(json);
     if (message == NULL)
@@ -286,8 +286,8 @@ static int pairing_client_handle(struct pairing_client *client, const uint8_t *d
     if (client->state < PAIRING_CLIENT_AWAIT_SHARE_P ||
         client->state > PAIRING_CLIENT_AWAIT_HUB_INFO)
         return -1;
-    decoded = pair_message_decode(data, size, expected[client->state], &json, &link_error,
-                                  reason, sizeof(reason));
+    decoded = pair_message_decode(data, size, expected[client->state], &json, &link_error, reason,
+                                  sizeof(reason));
     if (decoded == 1) {
         log_warn("the hub said %s: %s", link_error.code, link_error.reason);
         if (strcmp(link_error.code, PAIR_ERROR_CODE_WRONG_CODE) == 0 &&
@@ -315,8 +315,8 @@ static int pairing_client_handle(struct pairing_client *client, const uint8_t *d
 }
 
 /* Collect a message (maybe in pieces) and handle it when whole. */
-static int pairing_client_receive(struct pairing_client *client, struct lws *wsi,
-                                  const void *data, size_t size)
+static int pairing_client_receive(struct pairing_client *client, struct lws *wsi, const void *data,
+                                  size_t size)
 {
     int result = 0;
 
@@ -406,8 +406,7 @@ static const lws_retry_bo_t pairing_client_keepalive = {
 /* lws timer: connect to the hub's pairing endpoint (when the mode is open). */
 static void pairing_client_connect(lws_sorted_usec_list_t *timer)
 {
-    struct pairing_client *client = lws_container_of(timer, struct pairing_client,
-                                                     reconnect_timer);
+    struct pairing_client *client = lws_container_of(timer, struct pairing_client, reconnect_timer);
     struct lws_client_connect_info info;
     char url[PAIR_URL_SIZE], host[PAIR_URL_SIZE];
     const char *scheme, *address, *path;

@@ -47,8 +47,8 @@ int pairing_key_save(const char *dir, const mbedtls_ecp_keypair *key, char *erro
         error_text_set(error, error_size, "cannot write the device key as PEM");
         goto out;
     }
-    result = pairing_store_write_file(dir, PAIRING_KEY_FILE, pem, strlen((const char *)pem),
-                                      error, error_size);
+    result = pairing_store_write_file(dir, PAIRING_KEY_FILE, pem, strlen((const char *)pem), error,
+                                      error_size);
 out:
     mbedtls_platform_zeroize(pem, sizeof(pem));
     mbedtls_pk_free(&pk);
