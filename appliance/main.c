@@ -38,6 +38,7 @@
 #include "http/http_server.h"
 #include "http/live_server.h"
 #include "http/pair_server.h"
+#include "http/pair_socket.h"
 #include "talk/talk_floor.h"
 #include "notify/notify.h"
 #include "recording/reconcile.h"
@@ -144,6 +145,7 @@ static void hub_report_state_changes(struct hub *hub, int64_t now)
 int main(int argc, char **argv)
 {
     struct hub *hub = calloc(1, sizeof(*hub));
+    struct pair_socket *pairing_socket = NULL;
     const char *extra_names[CONFIG_MAX_HOSTS + 1];
     int extra_count = 0;
     char error[1024];
@@ -263,6 +265,9 @@ int main(int argc, char **argv)
         http_server_stop(hub);
         goto out_library;
     }
+    pairing_socket = pair_socket_start(hub);
+    if (pairing_socket == NULL)
+        log_warn("`doorstep device pair` will not reach this hub (no pairing socket)");
     atomic_store(&hub->ready, 1);
     log_info("Doorstep is ready at %s/", hub->public_url);
 
@@ -282,6 +287,7 @@ int main(int argc, char **argv)
     }
     log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&hub->ready, 0);
+    pair_socket_stop(pairing_socket);
     link_server_shutdown(hub);
     event_push_stop(hub);
     http_server_stop(hub);

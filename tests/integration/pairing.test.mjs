@@ -12,6 +12,7 @@
 //   - the hub's database holds no secret for a paired doorbell, and no value
 //     of its row authenticates a link as it (tried: as an HMAC secret and as
 //     an ECDSA key), while the doorbell's own key does;
+//   - the CLI lists and pairs through the running hub's pairing socket;
 //   - `hold 30` (factory reset) gives a new id and code, forgets the hub.
 
 import { test, before, after } from 'node:test';
@@ -279,6 +280,20 @@ test('a relay between doorbell and hub cannot complete pairing, even with the ri
     relay.close();
     relayDir.cleanup();
   }
+});
+
+test('the CLI lists waiting doorbells and pairs one through the running hub', async () => {
+  const { id, code } = await pairingDoorbell('cli');
+  await waitUntilWaiting(id);
+  assert.equal(fileMode(hub.dataDir, 'pairing.sock'), 0o600);
+  assert.match(hub.cli(['device', 'waiting']), new RegExp(`^${id} +doorbelld sim +127\\.0\\.0\\.1$`, 'm'));
+  assert.throws(() => hub.cli(['device', 'pair', id, wrongCode(code, 0)]), /not paired: wrong_code/);
+  assert.match(hub.cli(['device', 'pair', id, code, '--name', 'Garage']), new RegExp(`^paired ${id}$`, 'm'));
+  const device = (await admin.api('GET', `/api/v1/devices/${id}`)).json;
+  assert.equal(device.name, 'Garage');
+  assert.equal(device.auth, 'key');
+  assert.equal(sql(`SELECT group_concat(action || ' ' || username, ',') FROM audit_log WHERE target = '${id}'`),
+    'pair_attempt cli,pair_fail cli,pair_attempt cli,pair_ok cli');
 });
 
 test('hold 30 (factory reset) gives a new id and setup code and forgets the hub', async () => {
