@@ -123,9 +123,9 @@ static char *pair_socket_pair(struct hub *hub, char *request)
     if (json == NULL)
         return NULL;
     if (device_id == NULL || code == NULL || !pair_device_id_is_valid(device_id)) {
-        snprintf(reason, sizeof(reason), "usage: pair DEVICE_ID CODE [NAME]");
+        error_text_set(reason, sizeof(reason), "%s", "usage: pair DEVICE_ID CODE [NAME]");
     } else if (link_hex_decode(hub->certificate.key_sha256, hub_key, sizeof(hub_key)) != 0) {
-        snprintf(reason, sizeof(reason), "the hub's key fingerprint is unknown");
+        error_text_set(reason, sizeof(reason), "%s", "the hub's key fingerprint is unknown");
     } else {
         audit_record(db, 0, "cli", "pair_attempt", device_id, "", "pairing.sock");
         result = device_pairing_pair(hub->pairing, db, device_id, code, name, hub_key, &device,
