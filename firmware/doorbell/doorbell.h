@@ -7,6 +7,8 @@
  *   doorbell_events.c   the button, the PIR and motion: the events they send
  *   doorbell_link.c     link thread: commands and talk-back from the hub
  *   doorbell_control.c  control thread: the control socket's commands
+ *   doorbell_pairing.c  pairing with a setup code: the pairing state and
+ *                       client, the link pointed at the paired hub
  *
  * Threads: capture, link (link_client.c), control (control_socket.c), audio
  * capture and playback (audio/), and main, which starts and stops the others
