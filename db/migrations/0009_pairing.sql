@@ -8,16 +8,15 @@ ALTER TABLE devices ADD COLUMN auth TEXT NOT NULL DEFAULT 'secret'
 ALTER TABLE devices ADD COLUMN public_key BLOB
     CHECK (public_key IS NULL OR length(public_key) = 65);
 
--- A 'key' device has a public key and no secret; a 'secret' device a secret.
+-- A 'key' device has a public key and never a secret. (A 'secret' device
+-- without a secret stays possible, as before: it cannot authenticate.)
 CREATE TRIGGER devices_auth_insert BEFORE INSERT ON devices
-WHEN (NEW.auth = 'key' AND (NEW.secret IS NOT NULL OR NEW.public_key IS NULL))
-  OR (NEW.auth = 'secret' AND NEW.secret IS NULL)
+WHEN NEW.auth = 'key' AND (NEW.secret IS NOT NULL OR NEW.public_key IS NULL)
 BEGIN
     SELECT RAISE(ABORT, 'devices: auth does not match secret and public_key');
 END;
 CREATE TRIGGER devices_auth_update BEFORE UPDATE OF auth, secret, public_key ON devices
-WHEN (NEW.auth = 'key' AND (NEW.secret IS NOT NULL OR NEW.public_key IS NULL))
-  OR (NEW.auth = 'secret' AND NEW.secret IS NULL)
+WHEN NEW.auth = 'key' AND (NEW.secret IS NOT NULL OR NEW.public_key IS NULL)
 BEGIN
     SELECT RAISE(ABORT, 'devices: auth does not match secret and public_key');
 END;
