@@ -7,7 +7,9 @@
 #     common/byte_buffer.c and its header;
 #   - SPAKE2+'s known-answer hooks (spake2plus_set_ephemeral: a fixed x or
 #     y; spake2plus_set_trace: a copy of every secret) are called only by
-#     tests, never by the hub or the doorbell.
+#     tests, never by the hub or the doorbell;
+#   - no C file (*.c, *.h) under appliance/, firmware/, common/, tests/unit/
+#     or tests/fuzz/ has more than 800 lines: split it by concern.
 # Usage: scripts/check-idioms.sh [ROOT] (default: the repository). Prints
 # each violation as file:line: reason; exits 1 if there is any.
 set -uo pipefail
@@ -36,5 +38,14 @@ while IFS=: read -r file line _; do
     status=1
 done < <(grep -rnE --include='*.c' --include='*.h' 'spake2plus_set_(ephemeral|trace)\b' \
     appliance firmware common)
+
+while read -r lines file; do
+    [ "$file" = total ] && continue
+    [ "$lines" -gt 800 ] || continue
+    echo "$file:$lines: $lines lines, more than 800: split the file by concern"
+    status=1
+done < <(for folder in appliance firmware common tests/unit tests/fuzz; do
+    [ -d "$folder" ] && find "$folder" -type f \( -name '*.c' -o -name '*.h' \) -print0
+done | xargs -0 -r wc -l)
 
 exit $status

@@ -4,6 +4,9 @@
 #
 # It checks that the checker passes on the real tree and on a copy of its
 # C folders (in $work/tree, removed on exit), and gives:
+#   expect_failure WHAT EXPECTED             the checker exits 1 on the copy
+#       as it is and prints a line starting with EXPECTED (WHAT names the
+#       change, for messages);
 #   expect_violation FILE LINE_TEXT PATTERN  append LINE_TEXT to FILE in the
 #       copy, expect exit 1 and "FILE:LINE: PATTERN", then put FILE back;
 #   fail MESSAGE                              count and print a failure;
@@ -21,18 +24,23 @@ fail() {
     failures=$((failures + 1))
 }
 
-expect_violation() {
-    local file=$1 text=$2 pattern=$3 line output status
-    cp "$work/tree/$file" "$work/saved"
-    echo "$text" >>"$work/tree/$file"
-    line=$(wc -l <"$work/tree/$file")
+expect_failure() {
+    local what=$1 expected=$2 output status
     output=$("$checker" "$work/tree" 2>&1)
     status=$?
     if [ "$status" -ne 1 ]; then
-        fail "$file with '$text': exit $status, expected 1"
-    elif ! grep -q -- "^$file:$line: $pattern" <<<"$output"; then
-        fail "$file with '$text': no \"$file:$line: $pattern\" in: $output"
+        fail "$what: exit $status, expected 1"
+    elif ! grep -q -- "^$expected" <<<"$output"; then
+        fail "$what: no \"$expected\" in: $output"
     fi
+}
+
+expect_violation() {
+    local file=$1 text=$2 pattern=$3 line
+    cp "$work/tree/$file" "$work/saved"
+    echo "$text" >>"$work/tree/$file"
+    line=$(wc -l <"$work/tree/$file")
+    expect_failure "$file with '$text'" "$file:$line: $pattern"
     cp "$work/saved" "$work/tree/$file"
 }
 
