@@ -73,7 +73,7 @@ LDFLAGS_ALL := $(SANITIZER_FLAGS)
 
 HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
-FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
+FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -largon2 -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
 # common/: what both programs run (device link, motion settings, ALSA output,

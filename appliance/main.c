@@ -30,6 +30,7 @@
 #include "chime/chime.h"
 #include "core/config.h"
 #include "core/hub.h"
+#include "devices/device_pairing.h"
 #include "devices/device_registry.h"
 #include "discovery/hub_discovery.h"
 #include "http/link_server.h"
@@ -39,6 +40,8 @@
 #include "events/event_store.h"
 #include "http/http_server.h"
 #include "http/live_server.h"
+#include "http/pair_server.h"
+#include "http/pair_socket.h"
 #include "talk/talk_floor.h"
 #include "notify/notify.h"
 #include "recording/reconcile.h"
@@ -177,6 +180,7 @@ static int hub_start_discovery(struct hub *hub)
 int main(int argc, char **argv)
 {
     struct hub *hub = calloc(1, sizeof(*hub));
+    struct pair_socket *pairing_socket = NULL;
     const char *extra_names[CONFIG_MAX_HOSTS + 1];
     int extra_count = 0;
     char error[1024];
@@ -282,6 +286,9 @@ int main(int argc, char **argv)
     hub->talk = talk_hub_create(hub->registry);
     if (hub->talk == NULL)
         goto out;
+    hub->pairing = device_pairing_create(pair_server_send);
+    if (hub->pairing == NULL)
+        goto out;
     hub->event_published = event_push_published;
     if (hub_start_discovery(hub) != 0)
         goto out;
@@ -295,6 +302,9 @@ int main(int argc, char **argv)
         http_server_stop(hub);
         goto out_library;
     }
+    pairing_socket = pair_socket_start(hub);
+    if (pairing_socket == NULL)
+        log_warn("`doorstep device pair` will not reach this hub (no pairing socket)");
     atomic_store(&hub->ready, 1);
     log_info("Doorstep is ready at %s/", hub->public_url);
 
@@ -316,6 +326,7 @@ int main(int argc, char **argv)
     atomic_store(&hub->ready, 0);
     hub_discovery_stop(hub->discovery); /* withdraws the announcement first */
     hub->discovery = NULL;
+    pair_socket_stop(pairing_socket);
     link_server_shutdown(hub);
     event_push_stop(hub);
     http_server_stop(hub);
@@ -329,6 +340,7 @@ out:
     authority_stop(hub->authority);
     hub->authority = NULL;
     talk_hub_destroy(hub->talk);
+    device_pairing_destroy(hub->pairing);
     notify_stop(hub->notify);
     chime_stop(hub->chime);
     retention_stop(hub->retention);

@@ -96,6 +96,23 @@ struct link_layout {
 
 #define LINK_LAYOUT_MAX_STRUCT_SIZE 1024 /* the builder's working copy */
 
+/* One table entry: member of struct type, JSON key, field type, presence,
+ * range (numbers) and, for an optional number or boolean, its value when absent. */
+#define LINK_FIELD(struct_name, member, key_text, field_type, field_presence, minimum, maximum,    \
+                   when_absent)                                                                    \
+    {                                                                                              \
+        .key = (key_text), .type = (field_type), .presence = (field_presence),                     \
+        .offset = offsetof(struct struct_name, member),                                            \
+        .size = sizeof(((struct struct_name *)0)->member), .min = (minimum), .max = (maximum),     \
+        .initial = (when_absent)                                                                   \
+    }
+#define LINK_REQUIRED(struct_name, member, field_type, minimum, maximum)                           \
+    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_REQUIRED, minimum, maximum, 0)
+#define LINK_OPTIONAL(struct_name, member, field_type, minimum, maximum, when_absent)              \
+    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_OPTIONAL, minimum, maximum,    \
+               when_absent)
+#define LINK_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
 /* Each function is documented above its definition in link_fields.c. */
 int link_layout_parse(const struct link_layout *layout, const cJSON *json, void *out, char *error,
                       size_t error_size);

@@ -22,25 +22,9 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "common/link_fields.h"
-
-/* One table entry: member of struct type, JSON key, field type, presence,
- * range (numbers) and, for an optional number or boolean, its value when absent. */
-#define LINK_FIELD(struct_name, member, key_text, field_type, field_presence, minimum, maximum,    \
-                   when_absent)                                                                    \
-    {                                                                                              \
-        .key = (key_text), .type = (field_type), .presence = (field_presence),                     \
-        .offset = offsetof(struct struct_name, member),                                            \
-        .size = sizeof(((struct struct_name *)0)->member), .min = (minimum), .max = (maximum),     \
-        .initial = (when_absent)                                                                   \
-    }
-#define LINK_REQUIRED(struct_name, member, field_type, minimum, maximum)                           \
-    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_REQUIRED, minimum, maximum, 0)
-#define LINK_OPTIONAL(struct_name, member, field_type, minimum, maximum, when_absent)              \
-    LINK_FIELD(struct_name, member, #member, field_type, LINK_FIELD_OPTIONAL, minimum, maximum,    \
-               when_absent)
-#define LINK_COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
 static_assert(sizeof(struct link_event) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
 static_assert(sizeof(struct link_hello) <= LINK_LAYOUT_MAX_STRUCT_SIZE, "builder copy too small");
@@ -67,6 +51,10 @@ static int link_check_hello(const void *in, char *error, size_t error_size)
         return link_field_error(error, error_size, "audio_channels", "must be 0, 1 or 2");
     if (hello->event_snapshots != 0 && hello->event_snapshots != 1)
         return link_field_error(error, error_size, "event_snapshots", "must be 0 or 1");
+    if (!link_text_fits(hello->auth, sizeof(hello->auth)) ||
+        (hello->auth[0] != '\0' && strcmp(hello->auth, "secret") != 0 &&
+         strcmp(hello->auth, "key") != 0))
+        return link_field_error(error, error_size, "auth", "must be secret or key");
     return link_video_format_check(hello->width, hello->height, hello->fps, error, error_size);
 }
 
@@ -79,6 +67,7 @@ static const struct link_field link_hello_fields[] = {
     LINK_OPTIONAL(link_hello, fps, LINK_FIELD_INT, 0, LINK_FPS_MAX, 0),
     LINK_OPTIONAL(link_hello, audio_channels, LINK_FIELD_INT, 0, 2, 0),
     LINK_OPTIONAL(link_hello, event_snapshots, LINK_FIELD_BOOL, 0, 1, 0),
+    LINK_OPTIONAL(link_hello, auth, LINK_FIELD_TEXT, 0, 0, 0),
 };
 
 static const struct link_layout link_hello_layout = {

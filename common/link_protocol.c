@@ -57,6 +57,18 @@ static const char *link_type_lookup(uint8_t type)
         return "command_result";
     case LINK_QUICK_REPLY_DATA:
         return "quick_reply_data";
+    case LINK_PAIR_HELLO:
+        return "pair_hello";
+    case LINK_PAIR_SHARE_P:
+        return "pair_share_p";
+    case LINK_PAIR_SHARE_V:
+        return "pair_share_v";
+    case LINK_PAIR_CONFIRM_P:
+        return "pair_confirm_p";
+    case LINK_PAIR_DEVICE_KEY:
+        return "pair_device_key";
+    case LINK_PAIR_HUB_INFO:
+        return "pair_hub_info";
     default:
         return NULL;
     }
@@ -82,6 +94,12 @@ int link_type_is_json(uint8_t type)
     case LINK_TELEMETRY:
     case LINK_COMMAND:
     case LINK_COMMAND_RESULT:
+    case LINK_PAIR_HELLO:
+    case LINK_PAIR_SHARE_P:
+    case LINK_PAIR_SHARE_V:
+    case LINK_PAIR_CONFIRM_P:
+    case LINK_PAIR_DEVICE_KEY:
+    case LINK_PAIR_HUB_INFO:
         return 1;
     default:
         return 0;

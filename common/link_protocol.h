@@ -70,6 +70,13 @@ enum link_type {
     LINK_TALK_AUDIO = 0x31,       /* down, one Opus packet */
     LINK_COMMAND_RESULT = 0x32,   /* up,   JSON: id, ok, reason */
     LINK_QUICK_REPLY_DATA = 0x33, /* down, a chunk of a quick reply clip, see below */
+    /* Pairing, on /pair/v1 only (common/pair_protocol.h); JSON payloads. */
+    LINK_PAIR_HELLO = 0x40,      /* up,   device_id, model, firmware, salt, argon2 */
+    LINK_PAIR_SHARE_P = 0x41,    /* down, share_p */
+    LINK_PAIR_SHARE_V = 0x42,    /* up,   share_v, confirm_v */
+    LINK_PAIR_CONFIRM_P = 0x43,  /* down, confirm_p */
+    LINK_PAIR_DEVICE_KEY = 0x44, /* up,   public_key, mac */
+    LINK_PAIR_HUB_INFO = 0x45,   /* down, device_id, name, hub_key_sha256, url, mac */
 };
 
 struct link_header {
@@ -155,6 +162,8 @@ struct link_hello {
     int width, height, fps; /* current video format, 0 if unknown */
     int audio_channels;     /* Opus audio it will send: 0 (none), 1 or 2 */
     int event_snapshots;    /* 1: it sends one SNAPSHOT per event start, sequence = event id */
+    char auth[8];           /* "" or "secret": AUTH carries a mac; "key": a signature
+                               (common/link_auth_key.h) */
 };
 
 enum link_event_type {

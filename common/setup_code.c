@@ -139,6 +139,18 @@ int setup_code_derive(const char *code, const uint8_t *salt,
                       const uint8_t *verifier_identity, size_t verifier_identity_length,
                       uint8_t *w0, uint8_t *w1, char *error, size_t error_size)
 {
+    return setup_code_derive_with(code, salt, parameters, verifier_identity,
+                                  verifier_identity_length, NULL, w0, w1, error, error_size);
+}
+
+/* See setup_code.h. */
+int setup_code_derive_with(const char *code, const uint8_t *salt,
+                           const struct setup_code_parameters *parameters,
+                           const uint8_t *verifier_identity, size_t verifier_identity_length,
+                           const struct setup_code_memory *memory, uint8_t *w0, uint8_t *w1,
+                           char *error, size_t error_size)
+{
+    argon2_context context;
     uint8_t input[SETUP_CODE_INPUT_MAX];
     uint8_t output[2 * SETUP_CODE_HALF_SIZE]; /* w0s || w1s */
     size_t length = 0;
@@ -163,9 +175,22 @@ int setup_code_derive(const char *code, const uint8_t *salt,
     setup_code_input_add(input, &length, code, SETUP_CODE_DIGITS);
     setup_code_input_add(input, &length, NULL, 0); /* idProver: unknown at registration */
     setup_code_input_add(input, &length, verifier_identity, verifier_identity_length);
-    status =
-        argon2id_hash_raw(parameters->time_cost, parameters->memory_kib, parameters->parallelism,
-                          input, length, salt, SETUP_CODE_SALT_SIZE, output, sizeof(output));
+    memset(&context, 0, sizeof(context));
+    context.out = output;
+    context.outlen = sizeof(output);
+    context.pwd = input;
+    context.pwdlen = (uint32_t)length;
+    context.salt = (uint8_t *)salt; /* read only: libargon2 clears it only on request */
+    context.saltlen = SETUP_CODE_SALT_SIZE;
+    context.t_cost = parameters->time_cost;
+    context.m_cost = parameters->memory_kib;
+    context.lanes = parameters->parallelism;
+    context.threads = parameters->parallelism;
+    context.version = ARGON2_VERSION_13;
+    context.allocate_cbk = memory != NULL ? memory->allocate : NULL;
+    context.free_cbk = memory != NULL ? memory->release : NULL;
+    context.flags = ARGON2_DEFAULT_FLAGS;
+    status = argon2_ctx(&context, Argon2_id);
     if (status != ARGON2_OK) {
         error_text_set(error, error_size, "argon2id: %s", argon2_error_message(status));
         goto out;

@@ -87,6 +87,22 @@ int setup_code_derive(const char *code, const uint8_t *salt,
                       const uint8_t *verifier_identity, size_t verifier_identity_length,
                       uint8_t *w0, uint8_t *w1, char *error, size_t error_size);
 
+/* Where Argon2id's working memory comes from: libargon2's allocate_cbk and
+ * free_cbk (the hub maps and unmaps it so the memory goes back to the
+ * kernel at once: appliance/accounts/password.h). */
+struct setup_code_memory {
+    int (*allocate)(uint8_t **memory, size_t bytes);
+    void (*release)(uint8_t *memory, size_t bytes);
+};
+
+/* setup_code_derive() with memory from memory's callbacks (NULL: libargon2's
+ * own malloc). */
+int setup_code_derive_with(const char *code, const uint8_t *salt,
+                           const struct setup_code_parameters *parameters,
+                           const uint8_t *verifier_identity, size_t verifier_identity_length,
+                           const struct setup_code_memory *memory, uint8_t *w0, uint8_t *w1,
+                           char *error, size_t error_size);
+
 /* Make the doorbell's record for code: a random salt, the given parameters,
  * w0 and L = w1*P (w1 is wiped). Returns 0, or -1 with the reason. */
 int setup_code_make_record(const char *code, const struct setup_code_parameters *parameters,

@@ -15,10 +15,12 @@
  * build on this machine and exits (selftest/self_test.c).
  *
  * Discovery (discovery/doorbell_discovery.c, its own mDNS thread): unless
- * --no-mdns, the doorbell announces itself while in pairing mode and, when
- * started without --hub, waits here for a hub heard over mDNS before it
- * starts. Started without --device-id it has not been paired: it announces
- * pairing mode and starts no link.
+ * --no-mdns, a doorbell that pairs (--state-dir, no --device-id) announces
+ * itself while its pairing mode is open and, started without --hub and not
+ * yet paired, pairs with the first hub it hears; a paired one reaches the
+ * hub kept in DIR/hub.json. A legacy doorbell (--device-id and a secret)
+ * without --hub waits here for the hub matching --hub-key-sha256 (or the
+ * first heard) before it starts.
  */
 #define LOG_MODULE "doorbelld"
 
@@ -33,6 +35,7 @@
 #include "discovery/doorbell_discovery.h"
 #include "doorbell/doorbell.h"
 #include "doorbell/doorbell_options.h"
+#include "pairing/pairing.h"
 #include "replay/replay.h"
 #include "selftest/self_test.h"
 
@@ -48,51 +51,31 @@ static int doorbell_wait_signal(const sigset_t *signals)
     return 1;
 }
 
-/* Pairing mode as far as this build knows: open when the doorbell was
- * started without --hub and without --device-id. Set once by main before
- * discovery starts; read on the mDNS thread. */
-static bool doorbell_pairing_open;
-
-/* in_pairing_mode for discovery: the flag above. mDNS thread. */
+/* in_pairing_mode for discovery: the pairing state's own lock makes this
+ * safe on the mDNS thread. */
 static bool doorbell_in_pairing_mode(void *context)
 {
-    (void)context;
-    return doorbell_pairing_open;
+    return pairing_mode_open(context);
 }
 
-/* This doorbell's own device id (kept in --state-dir) into device_id, and
- * discovery started unless --no-mdns (announcing while in pairing mode,
- * browsing for hubs); 0, or -1 (logged). Main thread. */
-static int doorbell_start_discovery(const struct doorbell_options *options,
-                                    char device_id[DISCOVERY_ID_LENGTH + 1],
-                                    struct doorbell_discovery **out)
+/* Start discovery for device_id (announcing while pairing, when pairing is
+ * not NULL; browsing for hubs always); NULL when it cannot (logged). */
+static struct doorbell_discovery *doorbell_start_discovery(const struct doorbell_options *options,
+                                                           const char *device_id,
+                                                           struct pairing *pairing)
 {
-    struct doorbell_discovery_config config;
+    struct doorbell_discovery_config config = {
+        .device_id = device_id,
+        .model = options->model,
+        .in_pairing_mode = pairing != NULL ? doorbell_in_pairing_mode : NULL,
+        .context = pairing,
+    };
     char error[256];
+    struct doorbell_discovery *discovery = doorbell_discovery_start(&config, error, sizeof(error));
 
-    *out = NULL;
-    if (doorbell_discovery_device_id(options->state_dir, device_id, error, sizeof(error)) != 0) {
-        log_error("device id: %s", error);
-        return -1;
-    }
-    doorbell_pairing_open = options->hub_url == NULL && options->device_id == NULL;
-    if (options->device_id == NULL)
-        log_info("not paired: device id %s (%s) %s", device_id, options->model,
-                 options->no_mdns        ? "does not announce pairing mode (--no-mdns)"
-                 : doorbell_pairing_open ? "announces pairing mode over mDNS"
-                                         : "does not announce pairing mode (started with --hub)");
-    if (options->no_mdns)
-        return 0;
-    memset(&config, 0, sizeof(config));
-    config.device_id = device_id;
-    config.model = options->model;
-    config.in_pairing_mode = doorbell_in_pairing_mode;
-    *out = doorbell_discovery_start(&config, error, sizeof(error));
-    if (*out == NULL) {
+    if (discovery == NULL)
         log_error("mDNS: %s", error);
-        return -1;
-    }
-    return 0;
+    return discovery;
 }
 
 /* Wait for a hub heard over mDNS (the one matching the pin when there is
@@ -107,10 +90,38 @@ static int doorbell_wait_for_hub(struct doorbell_discovery *discovery, const cha
     return 1;
 }
 
+/*
+ * Once a second for a doorbell that pairs, started without --hub: announce
+ * under its current id (a factory reset makes a new one) and, while it is
+ * unpaired and has no hub to pair with, give it the first hub heard. The
+ * pairing itself checks that hub (SPAKE2+ over its key); a paired doorbell
+ * goes to the hub in DIR/hub.json, pinned. Main thread.
+ */
+static void doorbell_discover(const struct doorbell_options *options, struct pairing *pairing,
+                              struct doorbell_discovery **discovery, char *announced_id,
+                              size_t announced_size)
+{
+    char device_id[PAIR_DEVICE_ID_SIZE], url[DOORBELL_DISCOVERY_URL_SIZE];
+
+    pairing_device_id(pairing, device_id, sizeof(device_id));
+    if (*discovery == NULL || strcmp(device_id, announced_id) != 0) {
+        doorbell_discovery_stop(*discovery);
+        *discovery = doorbell_start_discovery(options, device_id, pairing);
+        snprintf(announced_id, announced_size, "%s", *discovery != NULL ? device_id : "");
+    }
+    if (*discovery == NULL || options->hub_url != NULL || pairing_is_paired(pairing))
+        return;
+    pairing_hub_url(pairing, url, sizeof(url));
+    if (url[0] == '\0' && doorbell_discovery_pick_hub(*discovery, NULL, url, sizeof(url))) {
+        log_info("pairing with the hub heard at %s", url);
+        pairing_set_hub_url(pairing, url);
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct doorbell_discovery *discovery = NULL;
-    char hub_url[DOORBELL_DISCOVERY_URL_SIZE], device_id[DISCOVERY_ID_LENGTH + 1];
+    char hub_url[DOORBELL_DISCOVERY_URL_SIZE], announced_id[PAIR_DEVICE_ID_SIZE] = "";
     struct doorbell_options options;
     struct doorbell *doorbell;
     sigset_t signals;
@@ -141,17 +152,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((!options.no_mdns || options.device_id == NULL) &&
-        doorbell_start_discovery(&options, device_id, &discovery) != 0)
-        return 1;
-    if (options.device_id == NULL) {
-        /* Not paired: nothing to link with; pairing mode stays announced. */
-        while (!doorbell_wait_signal(&signals))
-            continue;
-        doorbell_discovery_stop(discovery);
-        return 0;
-    }
-    if (options.hub_url == NULL) {
+    if (options.device_id != NULL && options.hub_url == NULL) {
+        discovery = doorbell_start_discovery(&options, options.device_id, NULL);
+        if (discovery == NULL)
+            return 1;
         if (!doorbell_wait_for_hub(discovery, options.hub_key_sha256, &signals, hub_url,
                                    sizeof(hub_url))) {
             doorbell_discovery_stop(discovery);
@@ -164,10 +168,17 @@ int main(int argc, char **argv)
         doorbell_discovery_stop(discovery);
         return 1;
     }
-    while (!doorbell_wait_signal(&signals))
+    for (;;) {
+        doorbell_pairing_poll(doorbell);
+        if (doorbell->pairing != NULL && !options.no_mdns)
+            doorbell_discover(&options, doorbell->pairing, &discovery, announced_id,
+                              sizeof(announced_id));
         if (++ticks % DOORBELL_TELEMETRY_PERIOD_S == 1)
             doorbell_send_telemetry(doorbell);
+        if (doorbell_wait_signal(&signals))
+            break;
+    }
+    doorbell_discovery_stop(discovery); /* withdraws the announcement first */
     doorbell_stop(doorbell);
-    doorbell_discovery_stop(discovery);
     return 0;
 }

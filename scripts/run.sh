@@ -35,26 +35,33 @@ for _ in $(seq 1 100); do
 done
 curl -skf "https://localhost:$port/readyz" >/dev/null || { echo "the hub did not start; see $var/hub.log"; exit 1; }
 
-# One doorbell, registered once and reused on later runs.
-if [ ! -s "$bell_dir/secret" ]; then
-    out=$("$build/doorstep" --data-dir "$hub_dir" device add "Front door" 2>/dev/null)
-    umask 077
-    sed -n 's/^id //p' <<<"$out" > "$bell_dir/id"
-    sed -n 's/^secret //p' <<<"$out" > "$bell_dir/secret"
-fi
 # The simulated doorbell's microphone (no sound card needed): `sim`, endless
 # quiet street noise, and the scripted visitor speaking while at the door
 # (firmware/audio/audio_sim.c). Its speaker (ding, talk-back) is ALSA's
 # "null". A real microphone: --audio-device plughw:1 (see README).
-
-# Pin the hub's key, as a paired doorbell does.
-pin=$(openssl pkey -in "$hub_dir/tls/hub.key" -pubout -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
-
-"$build/doorbelld" --hub "wss://127.0.0.1:$port" --device-id "$(cat "$bell_dir/id")" \
-    --secret-file "$bell_dir/secret" --hub-key-sha256 "$pin" --scripted \
+#
+# One doorbell that pairs as a real one does (docs/protocol.md, "Pairing
+# exchange"): its identity and setup code in $bell_dir/state, made at its
+# first start; it waits on the hub's /pair/v1 and is paired below with the
+# code from its setup-code file, once. Later runs find the hub in hub.json.
+state=$bell_dir/state
+"$build/doorbelld" --state-dir "$state" --hub "wss://127.0.0.1:$port" --scripted \
     --audio-device sim \
     --control "$bell_dir/control.sock" 2> >(tee "$var/doorbell.log" >&2) &
 pids+=($!)
+
+if [ ! -s "$state/hub.json" ]; then
+    for _ in $(seq 1 300); do
+        [ -s "$state/device-id" ] && "$build/doorstep" --data-dir "$hub_dir" device waiting 2>/dev/null |
+            grep -q "^$(cat "$state/device-id") " && break
+        sleep 0.1
+    done
+    id=$(cat "$state/device-id")
+    code=$(cat "$state/setup-code")
+    echo "pairing the simulated doorbell $id with its setup code ${code:0:4}-${code:4:4}"
+    "$build/doorstep" --data-dir "$hub_dir" device pair "$id" "$code" --name "Front door" ||
+        { echo "pairing failed; see $var/hub.log and $var/doorbell.log"; exit 1; }
+fi
 
 sleep 1
 host=$(hostname)

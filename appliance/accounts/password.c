@@ -106,7 +106,7 @@ static void password_slot_release(void)
  * the hash itself: docs/performance.md, "Hub memory"). Where huge pages are
  * off the mapping simply gets small ones. The mapping is exactly
  * [*memory, *memory + bytes). */
-static int password_memory_allocate(uint8_t **memory, size_t bytes)
+int password_memory_allocate(uint8_t **memory, size_t bytes)
 {
     size_t mapped = bytes + PASSWORD_HUGE_PAGE;
     uint8_t *region =
@@ -131,7 +131,7 @@ static int password_memory_allocate(uint8_t **memory, size_t bytes)
 
 /* argon2's free_cbk: unmap a block of password_memory_allocate() (libargon2
  * has already wiped it), returning its pages to the kernel at once. */
-static void password_memory_free(uint8_t *memory, size_t bytes)
+void password_memory_free(uint8_t *memory, size_t bytes)
 {
     if (memory != NULL && munmap(memory, bytes) != 0)
         log_error("argon2id: cannot unmap %zu bytes: %s", bytes, strerror(errno));

@@ -13,6 +13,7 @@
 #define DOORSTEP_PASSWORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PASSWORD_MIN_BYTES      10
 #define PASSWORD_MAX_BYTES      256
@@ -47,6 +48,12 @@ enum password_result password_verify(const char *encoded, const char *password);
  * discard the result: used when the user does not exist so that the answer
  * takes as long as for a real user with a wrong password. */
 void password_verify_dummy(const char *password);
+
+/* libargon2's allocate_cbk and free_cbk for any Argon2id the hub runs: the
+ * working block is a fresh anonymous mapping, unmapped (back to the kernel)
+ * as soon as the hash is done. ARGON2_OK or ARGON2_MEMORY_ALLOCATION_ERROR. */
+int password_memory_allocate(uint8_t **memory, size_t bytes);
+void password_memory_free(uint8_t *memory, size_t bytes);
 
 /* Check the policy: PASSWORD_MIN_BYTES..PASSWORD_MAX_BYTES bytes of valid
  * UTF-8. NULL is PASSWORD_POLICY_TOO_SHORT. */

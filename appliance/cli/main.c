@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <mbedtls/platform_util.h>
 
 #include "accounts/sessions.h"
@@ -21,6 +22,7 @@
 #include "common/log.h"
 #include "core/config.h"
 #include "devices/device_store.h"
+#include "http/pair_socket.h"
 #include "recording/reconcile.h"
 #include "storage/database.h"
 
@@ -33,6 +35,9 @@ static void cli_usage(const char *program)
            "  device add NAME                 add a doorbell; prints its id and secret once\n"
            "  device list                     list doorbells\n"
            "  device remove ID                remove a doorbell (it is disconnected at once)\n"
+           "  device waiting                  doorbells waiting to pair (asks the running hub)\n"
+           "  device pair DEVICE_ID CODE [--name NAME]\n"
+           "                                  pair a waiting doorbell with its setup code\n"
            "  user add NAME [--role admin|viewer] [--password-stdin]\n"
            "                                  add a user (asks for the password)\n"
            "  user list                       list users\n"
@@ -46,6 +51,76 @@ static void cli_usage(const char *program)
            "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
            "  -c, --config FILE    hub settings file (default %s if present)\n",
            program, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_CONFIG);
+}
+
+/* `device waiting` and `device pair ID CODE [--name NAME]`: ask the running
+ * hub through its pairing socket (only it holds the waiting doorbells'
+ * connections). 0 on success, 1 refused or unreachable, 2 usage. */
+static int cli_pairing(const char *data_dir, int argc, char **argv)
+{
+    char request[PAIR_SOCKET_REQUEST_MAX], answer[PAIR_SOCKET_ANSWER_MAX], error[256];
+    const char *name = "Doorbell";
+    cJSON *json, *item;
+    int status;
+
+    if (strcmp(argv[0], "waiting") == 0 && argc == 1) {
+        snprintf(request, sizeof(request), "waiting");
+    } else if (strcmp(argv[0], "pair") == 0 && (argc == 3 || argc == 5)) {
+        if (argc == 5) {
+            if (strcmp(argv[3], "--name") != 0) {
+                fprintf(stderr, "doorstep: device pair DEVICE_ID CODE [--name NAME]\n");
+                return 2;
+            }
+            name = argv[4];
+        }
+        if (strchr(argv[1], ' ') != NULL || strchr(argv[1], '\n') != NULL ||
+            strchr(name, '\n') != NULL ||
+            snprintf(request, sizeof(request), "pair %s %s %s", argv[1], argv[2], name) >=
+                (int)sizeof(request)) {
+            fprintf(stderr, "doorstep: the device id, code or name is not usable\n");
+            return 2;
+        }
+    } else {
+        fprintf(stderr, "doorstep: device waiting | device pair DEVICE_ID CODE [--name NAME]\n");
+        return 2;
+    }
+    if (pair_socket_request(data_dir, request, answer, sizeof(answer), error, sizeof(error)) != 0) {
+        mbedtls_platform_zeroize(request, sizeof(request));
+        fprintf(stderr, "doorstep: %s (is doorstepd running?)\n", error);
+        return 1;
+    }
+    mbedtls_platform_zeroize(request, sizeof(request));
+    json = cJSON_Parse(answer);
+    if (json == NULL) {
+        fprintf(stderr, "doorstep: the hub's answer is not JSON\n");
+        return 1;
+    }
+    if (strcmp(argv[0], "waiting") == 0) {
+        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(json, "waiting"))
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "device_id");
+            const cJSON *model = cJSON_GetObjectItemCaseSensitive(item, "model");
+            const cJSON *address = cJSON_GetObjectItemCaseSensitive(item, "address");
+            printf("%-14s %-32s %s\n", cJSON_IsString(id) ? id->valuestring : "?",
+                   cJSON_IsString(model) ? model->valuestring : "?",
+                   cJSON_IsString(address) ? address->valuestring : "?");
+        }
+        cJSON_Delete(json);
+        return 0;
+    }
+    item = cJSON_GetObjectItemCaseSensitive(json, "status");
+    status = cJSON_IsNumber(item) ? item->valueint : 0;
+    if (status == 201) {
+        printf("paired %s\n", argv[1]);
+    } else {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "error");
+        const cJSON *reason = cJSON_GetObjectItemCaseSensitive(json, "reason");
+        fprintf(stderr, "doorstep: not paired: %s: %s\n",
+                cJSON_IsString(code) ? code->valuestring : "?",
+                cJSON_IsString(reason) ? reason->valuestring : "");
+    }
+    cJSON_Delete(json);
+    return status == 201 ? 0 : 1;
 }
 
 /* Read one line from stdin without its newline. 0 ok, -1 on EOF/too long. */
@@ -103,7 +178,7 @@ static int cli_print_device(const struct device_record *device, void *context)
     return 0;
 }
 
-static int cli_device(sqlite3 *db, int argc, char **argv)
+static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
 {
     char error[256];
 
@@ -133,7 +208,9 @@ static int cli_device(sqlite3 *db, int argc, char **argv)
             fprintf(stderr, "doorstep: %s\n", removed == 0 ? "no such doorbell" : "database error");
         return removed == 1 ? 0 : 1;
     }
-    fprintf(stderr, "doorstep: device add NAME | list | remove ID\n");
+    if (argc >= 1 && (strcmp(argv[0], "waiting") == 0 || strcmp(argv[0], "pair") == 0))
+        return cli_pairing(data_dir, argc, argv);
+    fprintf(stderr, "doorstep: device add NAME | list | remove ID | waiting | pair ID CODE\n");
     return 2;
 }
 
@@ -312,7 +389,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (strcmp(argv[optind], "device") == 0)
-        rc = cli_device(db, argc - optind - 1, argv + optind + 1);
+        rc = cli_device(db, data_dir, argc - optind - 1, argv + optind + 1);
     else if (strcmp(argv[optind], "user") == 0)
         rc = cli_user(db, argc - optind - 1, argv + optind + 1);
     else if (strcmp(argv[optind], "check") == 0)

@@ -23,6 +23,7 @@ struct notify;
 struct authority;
 struct talk_hub;
 struct hub_discovery;
+struct device_pairing;
 struct event_row;
 struct mg_context;
 
@@ -41,6 +42,7 @@ struct hub {
     struct notify *notify;           /* ntfy and webhook notifications; own thread */
     struct authority *authority;     /* closes connections whose authority is gone; own thread */
     struct talk_hub *talk;           /* talk-back floors and queues (talk/talk_floor.h) */
+    struct device_pairing *pairing;  /* doorbells waiting on /pair/v1 (devices/device_pairing.h) */
     struct hub_discovery *discovery; /* mDNS (discovery/hub_discovery.h); NULL with --no-mdns;
                                         own thread */
     char hub_id[16];                 /* 12 hex digits, data_dir/hub-id; announced over mDNS */

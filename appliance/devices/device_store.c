@@ -35,6 +35,19 @@ static void device_store_copy_text(sqlite3_stmt *statement, int column, char *ou
     snprintf(out, size, "%s", text ? (const char *)text : "");
 }
 
+/* Read the auth column (and the public key in the next column) into record. */
+static void device_store_read_auth(sqlite3_stmt *statement, int column,
+                                   struct device_record *record)
+{
+    const unsigned char *auth = sqlite3_column_text(statement, column);
+
+    record->auth_key = auth != NULL && strcmp((const char *)auth, "key") == 0;
+    if (record->auth_key &&
+        sqlite3_column_bytes(statement, column + 1) == DEVICE_STORE_PUBLIC_KEY_SIZE)
+        memcpy(record->public_key, sqlite3_column_blob(statement, column + 1),
+               DEVICE_STORE_PUBLIC_KEY_SIZE);
+}
+
 int device_store_add(sqlite3 *db, const char *name, struct device_record *record_out,
                      uint8_t secret_out[LINK_SECRET_SIZE], char *error, size_t error_size)
 {
@@ -84,8 +97,8 @@ int device_store_find(sqlite3 *db, const char *id, struct device_record *record_
 
     memset(record_out, 0, sizeof(*record_out));
     if (sqlite3_prepare_v2(db,
-                           "SELECT id, name, secret, created_at, last_seen_at, firmware "
-                           "FROM devices WHERE id = ? AND revoked_at IS NULL",
+                           "SELECT id, name, secret, created_at, last_seen_at, firmware, "
+                           "auth, public_key FROM devices WHERE id = ? AND revoked_at IS NULL",
                            -1, &statement, NULL) != SQLITE_OK)
         goto out;
     sqlite3_bind_text(statement, 1, id, -1, SQLITE_STATIC);
@@ -98,7 +111,14 @@ int device_store_find(sqlite3 *db, const char *id, struct device_record *record_
         goto out;
     device_store_copy_text(statement, 0, record_out->id, sizeof(record_out->id));
     device_store_copy_text(statement, 1, record_out->name, sizeof(record_out->name));
-    if (secret_out != NULL) {
+    device_store_read_auth(statement, 6, record_out);
+    if (secret_out != NULL && record_out->auth_key) {
+        memset(secret_out, 0, LINK_SECRET_SIZE);
+        if (sqlite3_column_bytes(statement, 7) != DEVICE_STORE_PUBLIC_KEY_SIZE) {
+            result = 0; /* no usable key: treat as unknown */
+            goto out;
+        }
+    } else if (secret_out != NULL) {
         if (sqlite3_column_bytes(statement, 2) != LINK_SECRET_SIZE) {
             result = 0; /* no usable secret: treat as unknown */
             goto out;
@@ -116,6 +136,47 @@ out:
     return result;
 }
 
+int device_store_pair(sqlite3 *db, const char *id, const char *name,
+                      const uint8_t public_key[DEVICE_STORE_PUBLIC_KEY_SIZE],
+                      struct device_record *record_out, char *error, size_t error_size)
+{
+    sqlite3_stmt *statement = NULL;
+    int found, rc = -1;
+
+    memset(record_out, 0, sizeof(*record_out));
+    if (!device_store_name_valid(name)) {
+        error_text_set(error, error_size, "the name must be 1 to %d printable characters",
+                       DEVICE_NAME_MAX - 1);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO devices (id, name, secret, created_at, auth, public_key) "
+                           "VALUES (?1, ?2, NULL, ?3, 'key', ?4) ON CONFLICT (id) DO UPDATE SET "
+                           "name = excluded.name, secret = NULL, auth = 'key', "
+                           "public_key = excluded.public_key, revoked_at = NULL",
+                           -1, &statement, NULL) != SQLITE_OK)
+        goto database_error;
+    sqlite3_bind_text(statement, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, database_now_ms());
+    sqlite3_bind_blob(statement, 4, public_key, DEVICE_STORE_PUBLIC_KEY_SIZE, SQLITE_STATIC);
+    if (sqlite3_step(statement) != SQLITE_DONE)
+        goto database_error;
+    found = device_store_find(db, id, record_out, NULL);
+    if (found != 1) {
+        error_text_set(error, error_size, "the paired device cannot be read back");
+        goto out;
+    }
+    rc = 0;
+    goto out;
+
+database_error:
+    error_text_set(error, error_size, "database: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(statement);
+    return rc;
+}
+
 int device_store_list(sqlite3 *db, device_store_callback callback, void *context)
 {
     sqlite3_stmt *statement = NULL;
@@ -123,8 +184,9 @@ int device_store_list(sqlite3 *db, device_store_callback callback, void *context
     int rc = -1, step;
 
     if (sqlite3_prepare_v2(db,
-                           "SELECT id, name, created_at, last_seen_at, firmware FROM devices "
-                           "WHERE revoked_at IS NULL ORDER BY name COLLATE NOCASE, id",
+                           "SELECT id, name, created_at, last_seen_at, firmware, auth, "
+                           "public_key FROM devices WHERE revoked_at IS NULL "
+                           "ORDER BY name COLLATE NOCASE, id",
                            -1, &statement, NULL) != SQLITE_OK)
         goto out;
     while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -134,6 +196,7 @@ int device_store_list(sqlite3 *db, device_store_callback callback, void *context
         record.created_at = sqlite3_column_int64(statement, 2);
         record.last_seen_at = sqlite3_column_int64(statement, 3);
         device_store_copy_text(statement, 4, record.firmware, sizeof(record.firmware));
+        device_store_read_auth(statement, 5, &record);
         if (callback(&record, context) != 0)
             break;
     }

@@ -12,12 +12,16 @@
 #include "common/link_protocol.h"
 #include "devices/device_registry.h"
 
+#define DEVICE_STORE_PUBLIC_KEY_SIZE 65
+
 struct device_record {
     char id[LINK_DEVICE_ID_MAX];
     char name[DEVICE_NAME_MAX];
     int64_t created_at;
     int64_t last_seen_at; /* 0 if never */
     char firmware[LINK_TEXT_MAX];
+    int auth_key;                                     /* 1: paired, signs with its own key */
+    uint8_t public_key[DEVICE_STORE_PUBLIC_KEY_SIZE]; /* auth_key: 04 || x || y */
 };
 
 /* Called once per device by device_store_list(); nonzero stops early. */
@@ -34,9 +38,18 @@ int device_store_add(sqlite3 *db, const char *name, struct device_record *record
                      uint8_t secret_out[LINK_SECRET_SIZE], char *error, size_t error_size);
 
 /* Find a live (not revoked) device and its secret (secret_out may be NULL
- * when only the record is wanted). 1 found, 0 not found, -1 error. */
+ * when only the record is wanted; for a paired device, which has no secret,
+ * it is zeroed and the record holds the public key). 1 found, 0 not found
+ * (or its credential is unusable), -1 error. */
 int device_store_find(sqlite3 *db, const char *id, struct device_record *record_out,
                       uint8_t secret_out[LINK_SECRET_SIZE]);
+
+/* Store a doorbell that paired (its own id, the name the user gave, the
+ * public half of its key): a new row, or the existing row of that id made a
+ * paired one (its secret dropped, un-revoked). 0 ok, -1 with reason. */
+int device_store_pair(sqlite3 *db, const char *id, const char *name,
+                      const uint8_t public_key[DEVICE_STORE_PUBLIC_KEY_SIZE],
+                      struct device_record *record_out, char *error, size_t error_size);
 
 /* List live devices ordered by name. 0 ok, -1 error. */
 int device_store_list(sqlite3 *db, device_store_callback callback, void *context);

@@ -40,6 +40,8 @@ const struct http_route http_api_routes[] = {
     {"PUT", "/api/v1/devices/{id}/auto-reply", routes_replies_auto_put,
      HTTP_ROUTE_ADMIN | HTTP_ROUTE_DEVICE},
     {"POST", "/api/v1/devices/{id}/replies/{reply}/play", routes_replies_play, HTTP_ROUTE_DEVICE},
+    {"GET", "/api/v1/pairing", routes_pairing_list, HTTP_ROUTE_ADMIN},
+    {"POST", "/api/v1/pairing/{id}", routes_pairing_pair, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/replies", routes_replies_list, 0},
     {"POST", "/api/v1/replies", routes_replies_upload, 0},
     {"PATCH", "/api/v1/replies/{id}", routes_replies_rename, HTTP_ROUTE_ADMIN},

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "core/hub.h"
 #include "http/link_server.h"
+#include "http/pair_server.h"
 #include "http/http_gate.h"
 #include "http/http_request.h"
 #include "http/http_router.h"
@@ -247,6 +248,7 @@ int http_server_start(struct hub *hub, char *error, size_t error_size)
     }
     mg_set_request_handler(hub->server, "/", http_server_handle, hub);
     link_server_register(hub);
+    pair_server_register(hub);
     live_server_register(hub);
     talk_server_register(hub);
     log_info("HTTPS listening on %s", ports);

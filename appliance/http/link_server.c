@@ -25,6 +25,7 @@
 
 #include "civetweb.h"
 #include "common/error_text.h"
+#include "common/link_auth_key.h"
 #include "common/log.h"
 #include "common/system_random.h"
 #include "core/hub.h"
@@ -203,29 +204,61 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     device_entry_unlock(entry);
 }
 
-/* AUTH: check the HMAC over our nonce; on success the link is live. */
-static int link_on_auth(struct mg_connection *connection, struct link_session *session,
-                        const struct link_message *message)
+/* AUTH of a paired doorbell: its signature over our nonce bound to this TLS
+ * session (common/link_auth_key.h). 1 valid, 0 not, -1 malformed. */
+static int link_check_signature(const struct mg_connection *connection,
+                                const struct link_session *session, const cJSON *json)
 {
-    const cJSON *mac_item = cJSON_GetObjectItemCaseSensitive(message->json, "mac");
+    uint8_t signature[LINK_AUTH_KEY_SIGNATURE_SIZE], binding[LINK_AUTH_KEY_BINDING_SIZE];
+    uint8_t digest[LINK_AUTH_KEY_DIGEST_SIZE];
+    char reason[96];
+
+    if (link_auth_key_parse(json, signature, reason, sizeof(reason)) != 0)
+        return -1;
+    if (!session->device_known || !session->device.auth_key ||
+        mg_get_tls_channel_binding(connection, binding) != 0 ||
+        link_auth_key_digest(session->nonce, binding, session->hello.device_id, digest) != 0)
+        return 0;
+    return link_auth_key_verify(session->device.public_key, digest, signature) == 0;
+}
+
+/* AUTH of a doorbell with a secret: the HMAC over our nonce. 1 valid, 0
+ * not, -1 malformed. A paired doorbell has no secret: never valid. */
+static int link_check_mac(struct link_session *session, const cJSON *json)
+{
+    const cJSON *mac_item = cJSON_GetObjectItemCaseSensitive(json, "mac");
     uint8_t claimed[LINK_MAC_SIZE], expected[LINK_MAC_SIZE];
-    struct link_command snapshot_command;
-    cJSON *json;
-    int valid;
 
     if (!cJSON_IsString(mac_item) ||
         link_hex_decode(mac_item->valuestring, claimed, sizeof(claimed)) != 0)
-        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL,
-                           "auth.mac must be 64 hex");
-    if (link_auth_compute_mac(session->secret, session->nonce, session->hello.device_id,
+        return -1;
+    if (!session->device_known || session->device.auth_key ||
+        link_auth_compute_mac(session->secret, session->nonce, session->hello.device_id,
                               expected) != 0)
-        return link_refuse(connection, session, "internal", "crypto failure");
-    valid = session->device_known &&
-            link_constant_time_compare(claimed, expected, sizeof(expected)) == 0;
+        return 0;
+    return link_constant_time_compare(claimed, expected, sizeof(expected)) == 0;
+}
+
+/* AUTH: check the signature (HELLO said auth "key") or the HMAC over our
+ * nonce; on success the link is live. */
+static int link_on_auth(struct mg_connection *connection, struct link_session *session,
+                        const struct link_message *message)
+{
+    struct link_command snapshot_command;
+    int by_key = strcmp(session->hello.auth, "key") == 0;
+    cJSON *json;
+    int valid;
+
+    valid = by_key ? link_check_signature(connection, session, message->json)
+                   : link_check_mac(session, message->json);
     mbedtls_platform_zeroize(session->secret, sizeof(session->secret));
+    if (valid < 0)
+        return link_refuse(connection, session, LINK_ERROR_CODE_PROTOCOL,
+                           by_key ? "auth.signature must be 128 hex" : "auth.mac must be 64 hex");
     if (!valid)
         return link_refuse(connection, session, LINK_ERROR_CODE_AUTH_FAILED,
-                           "unknown device or wrong secret");
+                           by_key ? "unknown device or wrong signature"
+                                  : "unknown device or wrong secret");
 
     device_store_touch(database_thread_connection(), session->device.id, database_now_ms(),
                        session->hello.firmware);

@@ -31,6 +31,15 @@ int routes_devices_snapshot(struct http_request *request);
 int routes_devices_request_snapshot(struct http_request *request);
 int routes_devices_set_video(struct http_request *request);
 
+/* The API's DEVICE object for a stored doorbell with its live state; caller
+ * deletes (NULL if out of memory). */
+struct device_record;
+cJSON *routes_devices_json(struct hub *hub, const struct device_record *record);
+
+/* /api/v1/pairing... (routes_pairing.c) */
+int routes_pairing_list(struct http_request *request);
+int routes_pairing_pair(struct http_request *request);
+
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
 int routes_playback_stream(struct http_request *request); /* .../playback (routes_playback.c) */

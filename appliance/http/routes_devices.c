@@ -124,6 +124,7 @@ static cJSON *routes_devices_to_json(const struct device_entry *entry,
         entry = &never_connected;
     cJSON_AddStringToObject(json, "id", record->id);
     cJSON_AddStringToObject(json, "name", record->name);
+    cJSON_AddStringToObject(json, "auth", record->auth_key ? "key" : "secret");
     cJSON_AddBoolToObject(json, "online", entry->online);
     routes_devices_add_time(json, "connected_since", entry->connected_since);
     routes_devices_add_time(json, "last_seen_at",
@@ -159,6 +160,11 @@ static cJSON *routes_devices_describe(struct hub *hub, const struct device_recor
     if (entry != NULL)
         device_entry_unlock(entry);
     return json;
+}
+
+cJSON *routes_devices_json(struct hub *hub, const struct device_record *record)
+{
+    return routes_devices_describe(hub, record);
 }
 
 /* Add the caller's "can_talk" and the doorbell's "talk" figures. */

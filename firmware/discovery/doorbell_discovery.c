@@ -25,26 +25,6 @@ struct doorbell_discovery {
     void *context;
 };
 
-/* The device id, kept or for this run (see doorbell_discovery.h). */
-int doorbell_discovery_device_id(const char *state_dir, char id[DISCOVERY_ID_LENGTH + 1],
-                                 char *error, size_t error_size)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char random[DISCOVERY_ID_LENGTH / 2];
-
-    if (state_dir != NULL)
-        return discovery_id_load_or_make(state_dir, DOORBELL_DISCOVERY_ID_FILE, id, error,
-                                         error_size);
-    if (system_random_fill(random, sizeof(random), error, error_size) != 0)
-        return -1;
-    for (size_t i = 0; i < sizeof(random); i++) {
-        id[2 * i] = hex[random[i] >> 4];
-        id[2 * i + 1] = hex[random[i] & 15];
-    }
-    id[DISCOVERY_ID_LENGTH] = '\0';
-    return 0;
-}
-
 /* The mDNS module's question, put to the owner's pairing callback. mDNS
  * thread. */
 static int doorbell_discovery_should_publish(void *context)

@@ -47,16 +47,6 @@ struct doorbell_discovery_hub {
 
 struct doorbell_discovery;
 
-#define DOORBELL_DISCOVERY_ID_FILE "device-id"
-
-/*
- * This doorbell's own device id into id: kept in state_dir/device-id (made
- * once from the OS random source), or, without a state directory, made for
- * this run only. 0, or -1 with a reason. Main thread.
- */
-int doorbell_discovery_device_id(const char *state_dir, char id[DISCOVERY_ID_LENGTH + 1],
-                                 char *error, size_t error_size);
-
 /* Start announcing (while in_pairing_mode says so) and browsing for hubs.
  * NULL with a reason when the configuration is bad or the thread cannot
  * start; a missing avahi-daemon is logged and retried. */

@@ -123,11 +123,17 @@ static int doorbell_open_link(struct doorbell *doorbell)
     char error[256];
 
     memset(&config, 0, sizeof(config));
-    if (doorbell_load_secret(options, config.secret) != 0)
-        return -1;
-    config.hub_url = options->hub_url;
-    config.device_id = options->device_id;
-    config.hub_key_sha256 = options->hub_key_sha256;
+    if (doorbell->pairing != NULL) {
+        /* Idle until doorbell_pairing_poll() points it at the paired hub. */
+        config.sign = doorbell_pairing_sign;
+        config.sign_context = doorbell;
+    } else {
+        if (doorbell_load_secret(options, config.secret) != 0)
+            return -1;
+        config.hub_url = options->hub_url;
+        config.device_id = options->device_id;
+        config.hub_key_sha256 = options->hub_key_sha256;
+    }
     config.firmware = DOORBELL_FIRMWARE_VERSION;
     config.width = options->width;
     config.height = options->height;
@@ -253,19 +259,23 @@ struct doorbell *doorbell_start(const struct doorbell_options *options)
         free(doorbell);
         return NULL;
     }
+    mutex_init_checked(&doorbell->key_lock);
+    mbedtls_ecp_keypair_init(&doorbell->device_key);
     snapshot_queue_init(&doorbell->snapshots);
     if (doorbell_open_video(doorbell) != 0 || doorbell_open_motion(doorbell) != 0 ||
-        doorbell_open_speaker(doorbell) != 0 || doorbell_open_link(doorbell) != 0 ||
-        doorbell_open_audio(doorbell) != 0 || doorbell_open_control(doorbell) != 0)
+        doorbell_open_speaker(doorbell) != 0 || doorbell_pairing_open(doorbell) != 0 ||
+        doorbell_open_link(doorbell) != 0 || doorbell_open_audio(doorbell) != 0 ||
+        doorbell_open_control(doorbell) != 0)
         goto fail;
     if (pthread_create(&doorbell->capture_thread, NULL, doorbell_capture_thread, doorbell) != 0) {
         log_error("cannot start the capture thread");
         goto fail;
     }
     doorbell->capture_started = 1;
+    doorbell_pairing_poll(doorbell);
     log_info("%s: %s %dx%d@%d, %d kbit/s, hub %s", DOORBELL_FIRMWARE_VERSION, options->camera,
              options->width, options->height, options->fps, options->bitrate_kbps,
-             options->hub_url);
+             options->hub_url != NULL ? options->hub_url : "from pairing");
     return doorbell;
 
 fail:
@@ -287,6 +297,7 @@ void doorbell_stop(struct doorbell *doorbell)
         audio_capture_stop(doorbell->microphone);
     reply_player_halt(doorbell->reply_player); /* its reports go up the link */
     link_client_stop(doorbell->link);
+    doorbell_pairing_close(doorbell);          /* the link thread signed with its key */
     reply_player_free(doorbell->reply_player); /* the link thread called it */
     if (doorbell->speaker != NULL)
         audio_playback_stop(doorbell->speaker);

@@ -7,6 +7,8 @@
  *   doorbell_events.c   the button, the PIR and motion: the events they send
  *   doorbell_link.c     link thread: commands and talk-back from the hub
  *   doorbell_control.c  control thread: the control socket's commands
+ *   doorbell_pairing.c  pairing with a setup code: the pairing state and
+ *                       client, the link pointed at the paired hub
  *
  * Threads: capture, link (link_client.c), control (control_socket.c), audio
  * capture and playback (audio/), and main, which starts and stops the others
@@ -27,6 +29,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <mbedtls/ecp.h>
+
 #include "camera/sim_scene.h"
 #include "common/link_protocol.h"
 #include "doorbell/doorbell_options.h"
@@ -45,6 +49,8 @@ struct audio_playback;
 struct reply_cache;
 struct reply_player;
 struct speaker_history;
+struct pairing;
+struct pairing_client;
 
 struct doorbell {
     /* Set by doorbell_start, read by every thread. The capture thread also
@@ -87,6 +93,17 @@ struct doorbell {
     int sim_button_was_pressed;        /* edge detection of the sim's bell */
     uint32_t motion_started_id;        /* the last motion event given a picture */
 
+    /* Pairing (doorbell_pairing.c); NULL for a legacy doorbell with a secret.
+     * The pairing state guards itself; the client and the generation
+     * applied to the link belong to the main thread; the device key is
+     * guarded by key_lock (main thread loads it, the link thread signs). */
+    struct pairing *pairing;
+    struct pairing_client *pairing_client;
+    uint64_t pairing_applied;
+    pthread_mutex_t key_lock;
+    mbedtls_ecp_keypair device_key;
+    int device_key_loaded;
+
     /* Guarded by lock. */
     pthread_mutex_t lock;
     int64_t button_pressed_at_us; /* monotonic; last accepted press, 0 = never */
@@ -108,6 +125,12 @@ void doorbell_stop(struct doorbell *doorbell);
 
 /* Battery, RSSI, temperature and uptime to the hub. Main and control threads. */
 void doorbell_send_telemetry(struct doorbell *doorbell);
+
+/* doorbell_pairing.c; each is documented above its definition. */
+int doorbell_pairing_open(struct doorbell *doorbell);
+void doorbell_pairing_poll(struct doorbell *doorbell);
+void doorbell_pairing_close(struct doorbell *doorbell);
+int doorbell_pairing_sign(const uint8_t *digest, uint8_t *signature, void *context);
 
 /* doorbell_capture.c: the capture thread's body (data is the doorbell). */
 void *doorbell_capture_thread(void *data);

@@ -26,6 +26,7 @@
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
+#include "pairing/pairing.h"
 #include "snapshot/snapshot_queue.h"
 
 /* Print json (NULL: it could not be built) into reply as one line, or what
@@ -230,6 +231,26 @@ static void doorbell_control_trigger(struct doorbell *doorbell, const char *name
         snprintf(reply, reply_size, "ok");
 }
 
+/* `hold SECONDS`: the button held that long (10 s opens pairing mode, 30 s
+ * resets); only a doorbell that pairs (no --device-id) has pairing. */
+static void doorbell_control_hold(struct doorbell *doorbell, const char *argument, char *reply,
+                                  size_t reply_size)
+{
+    char *end = NULL;
+    long seconds = strtol(argument, &end, 10);
+
+    if (argument[0] == '\0' || *end != '\0' || seconds < 0 || seconds > 3600) {
+        snprintf(reply, reply_size, "error: hold takes seconds, 0..3600");
+        return;
+    }
+    if (doorbell->pairing == NULL) {
+        snprintf(reply, reply_size,
+                 "error: pairing is not available: this doorbell uses a secret (--device-id)");
+        return;
+    }
+    pairing_hold(doorbell->pairing, (int)seconds, reply, reply_size);
+}
+
 /* Control thread: one command line (no newline) into a one-line reply.
  * context is the doorbell. */
 void doorbell_control_handle(const char *command, char *reply, size_t reply_size, void *context)
@@ -268,10 +289,12 @@ void doorbell_control_handle(const char *command, char *reply, size_t reply_size
         doorbell_control_trigger(doorbell, name, argument, reply, reply_size);
     } else if (strcmp(name, "stats") == 0) {
         doorbell_control_reply_json(doorbell_control_stats(doorbell), "stats", reply, reply_size);
+    } else if (strcmp(name, "hold") == 0) {
+        doorbell_control_hold(doorbell, argument, reply, reply_size);
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
                  "commands: press, pir, battery N, snapshot, keyframe, light on|off, night, day, "
-                 "visitor, car, cat, stats, motion, scene; test-only: motion-event");
+                 "visitor, car, cat, stats, motion, scene, hold SECONDS; test-only: motion-event");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
     }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mbedtls/platform_util.h>
 
@@ -18,18 +19,20 @@
 
 static void doorbell_usage(const char *program)
 {
-    printf("Usage: %s [--hub wss://HOST:PORT] --device-id ID (--secret HEX | --secret-file FILE)"
+    printf("Usage: %s --state-dir DIR [--hub wss://HOST:PORT] [OPTION]...\n"
+           "       %s [--hub wss://HOST:PORT] --device-id ID (--secret HEX | --secret-file FILE)"
            " [OPTION]...\n"
-           "       %s [--state-dir DIR] [OPTION]...   (no id yet: announce pairing mode)\n"
            "       %s ctl SOCKET COMMAND...\n"
            "Doorstep doorbell firmware: camera -> H.264 -> hub, snapshots, button, PIR and\n"
            "motion detection (settings from the hub).\n\n"
-           "  --hub URL              the hub's device-link address, wss://HOST:PORT; without\n"
-           "                         it the doorbell looks for a hub on the local network\n"
-           "                         (mDNS), the one matching --hub-key-sha256 if given\n"
-           "  --no-mdns              neither announce nor look for a hub over mDNS (then\n"
-           "                         --hub is needed)\n"
-           "  --device-id ID         this doorbell's id on the hub\n"
+           "  --hub URL              the hub's address, wss://HOST:PORT: where an unpaired\n"
+           "                         doorbell pairs (optional once DIR/hub.json holds it);\n"
+           "                         without it the doorbell looks for a hub on the local\n"
+           "                         network (mDNS): a paired one for the hub it pinned\n"
+           "  --no-mdns              neither announce pairing mode nor look for a hub over\n"
+           "                         mDNS (then --hub is needed until the doorbell is paired)\n"
+           "  --device-id ID         legacy: this doorbell's id on the hub, with a secret\n"
+           "                         (without it the doorbell pairs with its setup code)\n"
            "  --secret HEX           the device secret `doorstep device add` printed\n"
            "  --secret-file FILE     read the secret from FILE instead\n"
            "  --hub-key-sha256 HEX   refuse a hub whose key has another SHA-256\n"
@@ -53,8 +56,8 @@ static void doorbell_usage(const char *program)
            "  --speaker-device PCM   ALSA speaker device, if not the microphone's (with\n"
            "                         --audio-device sim: ALSA's \"null\"); none = no speaker\n"
            "  --alsa-config FILE     extra asoundrc read after ALSA's own configuration\n"
-           "  --state-dir DIR        keep quick replies and the device id of a doorbell not yet\n"
-           "                         paired here across restarts (default: memory)\n"
+           "  --state-dir DIR        the doorbell's identity, setup code, key and hub\n"
+           "                         (pairing), and its quick replies across restarts\n"
            "  --audio-pacing MODE    auto (default), device or clock\n"
            "  --echo-cancel MODE     keep the speaker out of the microphone: aec (default;\n"
            "                         the echo canceller, ducking until it has converged),\n"
@@ -73,7 +76,8 @@ static void doorbell_usage(const char *program)
            "  --help                 show this help\n\n"
            "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
            "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"
-           "scene (the sim's ground truth).\n",
+           "scene (the sim's ground truth), hold SECONDS (10: pairing mode for 10\n"
+           "minutes; 30: factory reset).\n",
            program, program, program);
 }
 
@@ -106,6 +110,16 @@ static int doorbell_model_valid(const char *text)
         if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
             return 0;
     return 1;
+}
+
+/* Whether DIR/NAME exists (DIR may be NULL: no). */
+static int doorbell_options_state_file_exists(const char *dir, const char *name)
+{
+    char path[4096];
+
+    if (dir == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return 0;
+    return access(path, F_OK) == 0;
 }
 
 /* Parse argv into options. 0 run, 1 printed help, -1 error. */
@@ -305,7 +319,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         return -1;
     }
     /* One secret for --device-id; a replay doorbell may list all its devices
-     * in --replay-devices instead. */
+     * in --replay-devices instead; a doorbell that pairs has neither. */
     secrets = (options->secret_hex != NULL) + (options->secret_file != NULL);
     if (options->replay_path != NULL &&
         (options->hub_url == NULL ||
@@ -322,8 +336,22 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         fprintf(stderr, "%s: --device-id and one of --secret/--secret-file go together\n", argv[0]);
         return -1;
     }
-    if (options->hub_url == NULL && options->no_mdns) {
-        fprintf(stderr, "%s: --hub is needed with --no-mdns\n", argv[0]);
+    if (options->replay_path == NULL && options->device_id == NULL && options->state_dir == NULL) {
+        fprintf(stderr,
+                "%s: --state-dir (to pair), or --device-id and one of --secret/--secret-file "
+                "are needed\n",
+                argv[0]);
+        return -1;
+    }
+    if (options->hub_url != NULL && strncmp(options->hub_url, "wss://", 6) != 0) {
+        fprintf(stderr, "%s: --hub must look like wss://HOST:PORT\n", argv[0]);
+        return -1;
+    }
+    /* Without mDNS the hub comes from --hub or, once paired, DIR/hub.json. */
+    if (options->hub_url == NULL && options->no_mdns &&
+        !doorbell_options_state_file_exists(options->state_dir, "hub.json")) {
+        fprintf(stderr, "%s: --hub is needed with --no-mdns (until the doorbell is paired)\n",
+                argv[0]);
         return -1;
     }
     if (options->model == NULL)

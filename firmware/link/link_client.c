@@ -28,6 +28,8 @@
 
 #include "common/error_text.h"
 #include "common/clock.h"
+#include "common/link_auth_key.h"
+#include "link/link_tls_binding.h"
 #include "common/log.h"
 #include "common/mutex.h"
 
@@ -72,6 +74,10 @@ struct link_client {
 
     /* Shared; guarded by lock. */
     pthread_mutex_t lock;
+    int target_changed; /* link_client_set_target() gave the target below */
+    char target_url[512];
+    char target_device_id[LINK_DEVICE_ID_MAX];
+    char target_hub_key_sha256[65];
     enum link_client_state state;
     struct link_client_message *queue_head, *queue_tail;
     size_t queue_bytes;
@@ -300,6 +306,19 @@ static void link_client_connect(lws_sorted_usec_list_t *timer)
 
     if (atomic_load(&client->stopping))
         return;
+    pthread_mutex_lock(&client->lock);
+    if (client->target_changed) {
+        client->target_changed = 0;
+        memcpy(client->hub_url, client->target_url, sizeof(client->hub_url));
+        memcpy(client->device_id, client->target_device_id, sizeof(client->device_id));
+        memcpy(client->hub_key_sha256, client->target_hub_key_sha256,
+               sizeof(client->hub_key_sha256));
+        client->backoff_attempt = 0;
+        client->backoff_floor_us = 0;
+    }
+    pthread_mutex_unlock(&client->lock);
+    if (client->hub_url[0] == '\0')
+        return; /* idle: no hub yet */
     memcpy(url, client->hub_url, sizeof(url));
     if (lws_parse_uri(url, &scheme, &address, &port, &path) != 0) {
         log_error("cannot parse hub URL %s", client->hub_url);
@@ -326,19 +345,27 @@ static void link_client_connect(lws_sorted_usec_list_t *timer)
     }
 }
 
-/* Check the hub's public key against the configured pin. 0 if fine. */
-static int link_client_check_pin(struct link_client *client, struct lws *wsi)
+int link_client_peer_key_sha256(struct lws *wsi, uint8_t digest[32])
 {
     char buffer[sizeof(union lws_tls_cert_info_results) + 1024];
     union lws_tls_cert_info_results *result = (void *)buffer;
+
+    if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_OPAQUE_PUBLIC_KEY, result, 1024) != 0 ||
+        mbedtls_sha256_ret((const unsigned char *)result->ns.name, (size_t)result->ns.len, digest,
+                           0) != 0)
+        return -1;
+    return 0;
+}
+
+/* Check the hub's public key against the configured pin. 0 if fine. */
+static int link_client_check_pin(struct link_client *client, struct lws *wsi)
+{
     unsigned char digest[32];
     char hex[65];
 
     if (client->hub_key_sha256[0] == '\0')
         return 0;
-    if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_OPAQUE_PUBLIC_KEY, result, 1024) != 0 ||
-        mbedtls_sha256_ret((const unsigned char *)result->ns.name, (size_t)result->ns.len, digest,
-                           0) != 0)
+    if (link_client_peer_key_sha256(wsi, digest) != 0)
         return -1;
     link_hex_encode(digest, sizeof(digest), hex);
     if (strcmp(hex, client->hub_key_sha256) != 0) {
@@ -359,6 +386,50 @@ static void link_client_send_handshake(struct link_client *client, uint8_t type,
         lws_callback_on_writable(client->wsi);
 }
 
+/* CHALLENGE for a doorbell with a secret: the HMAC of the nonce. 0 or -1. */
+static int link_client_answer_with_secret(struct link_client *client, const cJSON *json)
+{
+    const cJSON *nonce_item = cJSON_GetObjectItemCaseSensitive(json, "nonce");
+    uint8_t nonce[LINK_NONCE_SIZE], mac[LINK_MAC_SIZE];
+    char mac_hex[LINK_MAC_SIZE * 2 + 1];
+    cJSON *auth;
+
+    if (!cJSON_IsString(nonce_item) ||
+        link_hex_decode(nonce_item->valuestring, nonce, sizeof(nonce)) != 0 ||
+        link_auth_compute_mac(client->config.secret, nonce, client->device_id, mac) != 0) {
+        log_warn("bad challenge from the hub");
+        return -1;
+    }
+    link_hex_encode(mac, sizeof(mac), mac_hex);
+    auth = cJSON_CreateObject();
+    cJSON_AddStringToObject(auth, "mac", mac_hex);
+    link_client_send_handshake(client, LINK_AUTH, auth);
+    return 0;
+}
+
+/* CHALLENGE for a paired doorbell: sign the nonce bound to this TLS
+ * session (common/link_auth_key.h). 0, or -1 to close. */
+static int link_client_answer_with_key(struct link_client *client, const cJSON *json)
+{
+    struct link_challenge challenge;
+    uint8_t binding[LINK_AUTH_KEY_BINDING_SIZE], digest[LINK_AUTH_KEY_DIGEST_SIZE];
+    uint8_t signature[LINK_AUTH_KEY_SIGNATURE_SIZE];
+    char reason[128];
+
+    if (link_parse_challenge(json, &challenge, reason, sizeof(reason)) != 0) {
+        log_warn("bad challenge from the hub: %s", reason);
+        return -1;
+    }
+    if (link_tls_binding(client->wsi, binding, reason, sizeof(reason)) != 0 ||
+        link_auth_key_digest(challenge.nonce, binding, client->device_id, digest) != 0 ||
+        client->config.sign(digest, signature, client->config.sign_context) != 0) {
+        log_warn("cannot sign the hub's challenge");
+        return -1;
+    }
+    link_client_send_handshake(client, LINK_AUTH, link_auth_key_build(signature));
+    return 0;
+}
+
 /* A whole message from the hub arrived. Returns -1 to close the link. */
 static int link_client_handle(struct link_client *client, const uint8_t *data, size_t size)
 {
@@ -372,24 +443,10 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
         return -1;
     }
     switch (message.header.type) {
-    case LINK_CHALLENGE: {
-        const cJSON *nonce_item = cJSON_GetObjectItemCaseSensitive(message.json, "nonce");
-        uint8_t nonce[LINK_NONCE_SIZE], mac[LINK_MAC_SIZE];
-        char mac_hex[LINK_MAC_SIZE * 2 + 1];
-        cJSON *auth;
-        if (!cJSON_IsString(nonce_item) ||
-            link_hex_decode(nonce_item->valuestring, nonce, sizeof(nonce)) != 0 ||
-            link_auth_compute_mac(client->config.secret, nonce, client->device_id, mac) != 0) {
-            log_warn("bad challenge from the hub");
-            rc = -1;
-            break;
-        }
-        link_hex_encode(mac, sizeof(mac), mac_hex);
-        auth = cJSON_CreateObject();
-        cJSON_AddStringToObject(auth, "mac", mac_hex);
-        link_client_send_handshake(client, LINK_AUTH, auth);
+    case LINK_CHALLENGE:
+        rc = client->config.sign != NULL ? link_client_answer_with_key(client, message.json)
+                                         : link_client_answer_with_secret(client, message.json);
         break;
-    }
     case LINK_WELCOME:
         pthread_mutex_lock(&client->lock);
         client->state = LINK_CLIENT_CONNECTED;
@@ -518,6 +575,31 @@ static int link_client_receive(struct link_client *client, struct lws *wsi, cons
     return rc;
 }
 
+/* 1 if link_client_set_target() left a target not yet taken. */
+static int link_client_target_pending(struct link_client *client)
+{
+    int pending;
+
+    pthread_mutex_lock(&client->lock);
+    pending = client->target_changed;
+    pthread_mutex_unlock(&client->lock);
+    return pending;
+}
+
+void link_client_set_target(struct link_client *client, const char *url, const char *device_id,
+                            const char *hub_key_sha256)
+{
+    pthread_mutex_lock(&client->lock);
+    snprintf(client->target_url, sizeof(client->target_url), "%s", url != NULL ? url : "");
+    snprintf(client->target_device_id, sizeof(client->target_device_id), "%s",
+             device_id != NULL ? device_id : "");
+    snprintf(client->target_hub_key_sha256, sizeof(client->target_hub_key_sha256), "%s",
+             hub_key_sha256 != NULL ? hub_key_sha256 : "");
+    client->target_changed = 1;
+    pthread_mutex_unlock(&client->lock);
+    link_client_wake(client);
+}
+
 /* The libwebsockets protocol callback; link thread only. */
 static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                                 void *in, size_t length)
@@ -545,6 +627,8 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
         cJSON_AddNumberToObject(hello, "audio_channels", client->config.audio_channels);
         /* doorbelld tags the snapshot of every event start (main.c, snapshot_queue.h). */
         cJSON_AddTrueToObject(hello, "event_snapshots");
+        if (client->config.sign != NULL)
+            cJSON_AddStringToObject(hello, "auth", "key");
         link_client_send_handshake(client, LINK_HELLO, hello);
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -560,9 +644,17 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return link_client_write_next(client, wsi);
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        /* Another thread queued something (or we are stopping). */
-        if (client != NULL && client->wsi != NULL)
+        /* Another thread queued something, gave a new target (or we are
+         * stopping). */
+        if (client != NULL && link_client_target_pending(client)) {
+            if (client->wsi != NULL)
+                lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            else
+                lws_sul_schedule(client->context, 0, &client->reconnect_timer, link_client_connect,
+                                 1);
+        } else if (client != NULL && client->wsi != NULL) {
             lws_callback_on_writable(client->wsi);
+        }
         break;
     default:
         break;
@@ -616,13 +708,14 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     client->config = *config;
     if (client->config.queue_limit_bytes == 0)
         client->config.queue_limit_bytes = LINK_CLIENT_DEFAULT_QUEUE_LIMIT;
-    if (strncmp(config->hub_url, "wss://", 6) != 0 ||
-        snprintf(client->hub_url, sizeof(client->hub_url), "%s", config->hub_url) >=
-            (int)sizeof(client->hub_url)) {
+    if (config->hub_url != NULL && (strncmp(config->hub_url, "wss://", 6) != 0 ||
+                                    snprintf(client->hub_url, sizeof(client->hub_url), "%s",
+                                             config->hub_url) >= (int)sizeof(client->hub_url))) {
         error_text_set(error, error_size, "the hub URL must look like wss://HOST:PORT");
         goto fail;
     }
-    snprintf(client->device_id, sizeof(client->device_id), "%s", config->device_id);
+    snprintf(client->device_id, sizeof(client->device_id), "%s",
+             config->device_id != NULL ? config->device_id : "");
     snprintf(client->firmware, sizeof(client->firmware), "%s", config->firmware);
     if (config->hub_key_sha256 != NULL)
         snprintf(client->hub_key_sha256, sizeof(client->hub_key_sha256), "%s",

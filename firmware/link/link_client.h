@@ -37,10 +37,16 @@ typedef void (*link_client_talk_callback)(const uint8_t *packet, size_t size, ui
 typedef void (*link_client_quick_reply_callback)(const struct link_quick_reply_data *chunk,
                                                  void *context);
 
+/* A paired doorbell's signer: ECDSA P-256 over digest (32 bytes), r || s
+ * into signature (64 bytes). 0 or -1. Link thread. */
+typedef int (*link_client_sign_callback)(const uint8_t *digest, uint8_t *signature, void *context);
+
 struct link_client_config {
-    const char *hub_url; /* wss://host:port */
+    const char *hub_url; /* wss://host:port; NULL: idle until link_client_set_target() */
     const char *device_id;
-    uint8_t secret[LINK_SECRET_SIZE];
+    uint8_t secret[LINK_SECRET_SIZE]; /* without sign: the legacy HMAC secret */
+    link_client_sign_callback sign;   /* set: authenticate with the device key */
+    void *sign_context;
     const char *hub_key_sha256; /* optional pin: hex SHA-256 of the hub's public key */
     const char *firmware;       /* version string for HELLO */
     int width, height, fps;
@@ -63,6 +69,13 @@ struct link_client_stats {
 struct link_client *link_client_start(const struct link_client_config *config, char *error,
                                       size_t error_size);
 
+/* Point a key-authenticated client at a hub (url wss://HOST:PORT, the
+ * doorbell's device id and the hub key's hex SHA-256 pin), or make it idle
+ * (url NULL): a connection to another target is closed and the next one
+ * uses the new target. Any thread. */
+void link_client_set_target(struct link_client *client, const char *url, const char *device_id,
+                            const char *hub_key_sha256);
+
 /* Stop the link thread, close the connection, free everything. */
 void link_client_stop(struct link_client *client);
 
@@ -84,6 +97,12 @@ int link_client_send_binary(struct link_client *client, uint8_t type, uint32_t s
 /* Queue a JSON message (event, telemetry, command result). 0 queued, -1 dropped. */
 int link_client_send_json(struct link_client *client, uint8_t type, uint32_t sequence,
                           const cJSON *json);
+
+/* SHA-256 of the TLS peer's public key (DER SubjectPublicKeyInfo) on a
+ * libwebsockets client connection, into digest (32 bytes). 0 or -1. The
+ * thread that runs wsi's context. */
+struct lws;
+int link_client_peer_key_sha256(struct lws *wsi, uint8_t digest[32]);
 
 /* Copy the counters. Thread-safe. */
 void link_client_get_stats(struct link_client *client, struct link_client_stats *out);

@@ -1,4 +1,4 @@
-// Hub memory stays flat over logins: 20 sequential and 10 parallel logins,
+// Hub memory stays flat over logins and over pairing attempts: 20 sequential and 10 parallel logins,
 // then 50 and 10 more, each from its own loopback address, against the
 // release build's hub. Every login runs argon2id over a 19 MiB block on whichever civetweb
 // worker took the connection; that block must go back to the kernel when
@@ -14,9 +14,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, ROOT, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, ROOT, tempDir, waitFor } from '../lib/harness.mjs';
 import { memoryMegabytes } from '../lib/proc.mjs';
 import { patience } from '../lib/patience.mjs';
 
@@ -31,6 +31,10 @@ const SECOND_ROUND_MAX_MB = 5;
 // At most two hashes at once (PASSWORD_MAX_CONCURRENT): two blocks, plus
 // the TLS connections waiting for them.
 const PEAK_OVER_IDLE_MAX_MB = 2 * 19 + 16;
+
+// Pairing derives w0 and w1 with Argon2id over the doorbell's 32 MiB: one
+// attempt kept would show as 32 MiB.
+const PAIRING_MAX_MB = 12;
 
 const data = tempDir('doorstep-memory-');
 let hub;
@@ -95,4 +99,29 @@ test('90 logins: no argon2id block is kept, and the last 60 add almost nothing',
   assert.ok(second <= SECOND_ROUND_MAX_MB, `60 more logins grew it by ${second.toFixed(1)} MiB (at most ${SECOND_ROUND_MAX_MB})`);
   assert.ok(end.peak - idle.rss <= PEAK_OVER_IDLE_MAX_MB,
     `peak ${end.peak.toFixed(1)} MiB is ${(end.peak - idle.rss).toFixed(1)} over idle (at most ${PEAK_OVER_IDLE_MAX_MB})`);
+});
+
+test('4 pairing attempts: no Argon2id block of the setup code (32 MiB) is kept', async () => {
+  const stateDir = join(data.dir, 'doorbell');
+  const doorbell = await Doorbell.startPairing({ hub, stateDir });
+  try {
+    await waitFor(() => existsSync(join(stateDir, 'device-id')), { what: 'device-id' });
+    const id = readFileSync(join(stateDir, 'device-id'), 'utf8').trim();
+    const code = readFileSync(join(stateDir, 'setup-code'), 'utf8').trim();
+    const admin = await hub.admin('admin', PASSWORD);
+    await waitFor(async () => (await admin.api('GET', '/api/v1/pairing')).json.waiting.some((item) => item.device_id === id),
+      { timeout: patience(30000), what: 'the doorbell waiting' });
+    const before = memoryMegabytes(pid);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      // A well-formed code that is not this one: its first digit changed.
+      const wrong = `${(Number(code[0]) + attempt) % 10}${code.slice(1)}`;
+      const response = await admin.api('POST', `/api/v1/pairing/${id}`, { json: { code: wrong, name: 'Memory' } });
+      assert.ok([403, 400].includes(response.status), `attempt ${attempt}: ${response.status} ${response.body}`);
+    }
+    const growth = await settledGrowth(before.anon, PAIRING_MAX_MB);
+    console.log(`# hub memory (MiB) over 4 pairing attempts: anon +${growth.toFixed(1)}, peak ${memoryMegabytes(pid).peak.toFixed(1)}`);
+    assert.ok(growth <= PAIRING_MAX_MB, `4 pairing attempts grew the hub by ${growth.toFixed(1)} MiB (at most ${PAIRING_MAX_MB})`);
+  } finally {
+    await doorbell.stop();
+  }
 });

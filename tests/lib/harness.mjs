@@ -348,6 +348,37 @@ export class Doorbell {
     return doorbell;
   }
 
+  // A doorbell that pairs: no id or secret, its identity in stateDir (made
+  // at its first start); hubUrl is where it pairs (default this hub).
+  static async startPairing({ hub, stateDir, hubUrl, size = '640x360', fps = 15, bitrate = 400, extra = [] }) {
+    const dir = mkdtempSync(join(tmpdir(), 'doorbell-'));
+    const controlPath = join(dir, 'control.sock');
+    const args = [
+      '--state-dir', stateDir,
+      ...(hubUrl !== null ? ['--hub', hubUrl || `wss://127.0.0.1:${hub.port}`] : []),
+      '--size', size,
+      '--fps', String(fps),
+      '--bitrate', String(bitrate),
+      '--control', controlPath,
+      '--preset', 'ultrafast',
+      ...extra,
+    ];
+    // Two libwebsockets contexts (the link's and the pairing client's):
+    // libwebsockets 4.1 frees a context's client SSL_CTX through an ex_data
+    // index each new context re-allocates, so one leaks its CA bundle at
+    // exit (replay.test.mjs has the same). Only that is suppressed.
+    const suppressions = join(dir, 'lsan.supp');
+    writeFileSync(suppressions, 'leak:lws_create_vhost\n');
+    const proc = spawnLogged('doorbell-pairing', join(BUILD, 'doorbelld'), args, {
+      env: { LSAN_OPTIONS: `suppressions=${suppressions}:fast_unwind_on_malloc=0` },
+    });
+    const doorbell = new Doorbell(proc, controlPath);
+    doorbell.dir = dir;
+    await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { timeout: patience(30000), what: 'control socket' });
+    if (proc.child.exitCode !== null) throw new Error(`doorbell exited: ${proc.lines.join(' | ')}`);
+    return doorbell;
+  }
+
   // An ALSA `file` device pair in dir: the microphone reads a
   // generated tone from mic.raw, the speaker writes to speaker.raw.
   // bursts: { period, length } (s) makes the tone bursts of `length` at
