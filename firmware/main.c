@@ -75,6 +75,9 @@ static struct doorbell_discovery *doorbell_start_discovery(const struct doorbell
 
     if (discovery == NULL)
         log_error("mDNS: %s", error);
+    else if (pairing != NULL)
+        log_info("mDNS: device id %s (%s) announces pairing mode while it is open", device_id,
+                 options->model);
     return discovery;
 }
 

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Client, waitFor, tempDir, freePort, BUILD } from '../lib/harness.mjs';
+import { Hub, Client, waitFor, tempDir, freePort, BUILD, libwebsocketsLeakEnv } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { requireOrSkip } from '../lib/requirements.mjs';
 
@@ -177,7 +177,9 @@ function browse(type, { hubSide = false } = {}) {
 // A doorbelld in the second namespace.
 function startDoorbell(args, name = 'doorbell') {
   const [command, commandArgs] = inBell(join(BUILD, 'doorbelld'), ['--size', '640x360', '--fps', '10', '--preset', 'ultrafast', ...args]);
-  return start(name, command, commandArgs, bellEnv());
+  // A doorbell that pairs has two libwebsockets contexts (link, pairing).
+  const pairs = args.includes('--state-dir') && !args.includes('--device-id');
+  return start(name, command, commandArgs, { ...bellEnv(), ...(pairs ? libwebsocketsLeakEnv() : {}) });
 }
 
 // avahi-publish -s in the second namespace (a crafted announcement).

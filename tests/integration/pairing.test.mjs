@@ -100,7 +100,7 @@ test('a new doorbell waits, the code from its setup-code file pairs it, it strea
 
   await waitUntilWaiting(id);
   const entry = (await waiting()).find((item) => item.device_id === id);
-  assert.equal(entry.model, 'doorbelld sim');
+  assert.equal(entry.model, 'Doorstep simulator');
   assert.equal(entry.address, '127.0.0.1');
   assert.ok(entry.since_ms >= 0);
 
@@ -286,7 +286,7 @@ test('the CLI lists waiting doorbells and pairs one through the running hub', as
   const { id, code } = await pairingDoorbell('cli');
   await waitUntilWaiting(id);
   assert.equal(fileMode(hub.dataDir, 'pairing.sock'), 0o600);
-  assert.match(hub.cli(['device', 'waiting']), new RegExp(`^${id} +doorbelld sim +127\\.0\\.0\\.1$`, 'm'));
+  assert.match(hub.cli(['device', 'waiting']), new RegExp(`^${id} +Doorstep simulator +127\\.0\\.0\\.1$`, 'm'));
   assert.throws(() => hub.cli(['device', 'pair', id, wrongCode(code, 0)]), /not paired: wrong_code/);
   assert.match(hub.cli(['device', 'pair', id, code, '--name', 'Garage']), new RegExp(`^paired ${id}$`, 'm'));
   const device = (await admin.api('GET', `/api/v1/devices/${id}`)).json;

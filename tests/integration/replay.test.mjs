@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, waitFor, tempDir, BUILD, segmentFiles } from '../lib/harness.mjs';
+import { Hub, Doorbell, waitFor, tempDir, BUILD, segmentFiles, libwebsocketsLeakEnv } from '../lib/harness.mjs';
 
 const FRAMES = 300; // 10 s at 30 fps: the 4-s clip loops twice
 const data = tempDir('doorstep-replay-');
@@ -43,13 +43,8 @@ before(async () => {
   devices = [hub.addDevice('Replay A'), hub.addDevice('Replay B')];
   const list = join(data.dir, 'devices.txt');
   writeFileSync(list, `# more doorbells of this process\n${devices[1].id} ${devices[1].secret}\n`);
-  // libwebsockets 4.1 frees a context's client SSL_CTX through an ex_data
-  // index that every new context re-allocates, so with one context per link
-  // all but the last leak theirs (the system CA bundle) at exit. Only that
-  // is suppressed; it needs full stacks to be recognised.
-  const suppressions = join(data.dir, 'lsan.supp');
-  writeFileSync(suppressions, 'leak:lws_create_vhost\n');
-  process.env.LSAN_OPTIONS = `suppressions=${suppressions}:fast_unwind_on_malloc=0`;
+  // One libwebsockets context per link (tests/lsan-libwebsockets.supp).
+  process.env.LSAN_OPTIONS = libwebsocketsLeakEnv().LSAN_OPTIONS;
   try {
     doorbell = await Doorbell.start({ hub, ...devices[0], extra: ['--replay', clip, '--replay-devices', list] });
   } finally {

@@ -23,6 +23,14 @@ const sanitizerEnv = {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The environment for an ASan doorbell with two or more libwebsockets
+// contexts: LeakSanitizer skips libwebsockets 4.1's SSL_CTX leak (see
+// tests/lsan-libwebsockets.supp), and only it; full stacks are needed to
+// recognise it, which makes those processes' allocations slower.
+export function libwebsocketsLeakEnv() {
+  return { LSAN_OPTIONS: `suppressions=${join(ROOT, 'tests', 'lsan-libwebsockets.supp')}:fast_unwind_on_malloc=0` };
+}
+
 // A fresh temporary directory, removed by the returned cleanup function.
 export function tempDir(prefix = 'doorstep-test-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -363,15 +371,8 @@ export class Doorbell {
       '--preset', 'ultrafast',
       ...extra,
     ];
-    // Two libwebsockets contexts (the link's and the pairing client's):
-    // libwebsockets 4.1 frees a context's client SSL_CTX through an ex_data
-    // index each new context re-allocates, so one leaks its CA bundle at
-    // exit (replay.test.mjs has the same). Only that is suppressed.
-    const suppressions = join(dir, 'lsan.supp');
-    writeFileSync(suppressions, 'leak:lws_create_vhost\n');
-    const proc = spawnLogged('doorbell-pairing', join(BUILD, 'doorbelld'), args, {
-      env: { LSAN_OPTIONS: `suppressions=${suppressions}:fast_unwind_on_malloc=0` },
-    });
+    // Two libwebsockets contexts (the link's and the pairing client's).
+    const proc = spawnLogged('doorbell-pairing', join(BUILD, 'doorbelld'), args, { env: libwebsocketsLeakEnv() });
     const doorbell = new Doorbell(proc, controlPath);
     doorbell.dir = dir;
     await waitFor(() => existsSync(controlPath) || proc.child.exitCode !== null, { timeout: patience(30000), what: 'control socket' });
