@@ -353,12 +353,13 @@ firmware:
 	@DOORSTEP_FIRMWARE_DEPS=1 scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory firmware-packages
 
-firmware-packages: $(FIRMWARE_PACKAGES)
+# The binaries are named here so make keeps them (they are not intermediate).
+firmware-packages: $(FIRMWARE_PACKAGES) $(foreach arch,$(FIRMWARE_ARCHES),build/firmware/$(arch)/doorbelld)
 
 # Always asked: the architecture's own make knows the doorbell's sources and
 # relinks only when one changed (the package follows the binary's time).
 build/firmware/%/doorbelld: FORCE
-	$(Q)$(MAKE) --no-print-directory FIRMWARE_ARCH=$* BUILD=build/firmware/$* SANITIZE=0 DEBUG=0 \
+	$(Q)$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) FIRMWARE_ARCH=$* BUILD=build/firmware/$* SANITIZE=0 DEBUG=0 \
 	    CC=$(call firmware_triplet,$*)-gcc $@
 
 build/firmware/doorstep-doorbell_$(FIRMWARE_VERSION)_%.deb: build/firmware/%/doorbelld \
