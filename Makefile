@@ -351,7 +351,7 @@ FIRMWARE_PACKAGE_FILES := scripts/build-firmware-package.sh $(wildcard packaging
 
 firmware:
 	@DOORSTEP_FIRMWARE_DEPS=1 scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory firmware-packages
+	$(Q)$(MAKE) --no-print-directory firmware-packages VERSION=$(FIRMWARE_VERSION)
 
 # The binaries are named here so make keeps them (they are not intermediate).
 firmware-packages: $(FIRMWARE_PACKAGES) $(foreach arch,$(FIRMWARE_ARCHES),build/firmware/$(arch)/doorbelld)
@@ -365,6 +365,7 @@ build/firmware/%/doorbelld: FORCE
 build/firmware/doorstep-doorbell_$(FIRMWARE_VERSION)_%.deb: build/firmware/%/doorbelld \
                                                             $(FIRMWARE_PACKAGE_FILES)
 	$(call say,DEB,$@)
+	$(Q)rm -f $(filter-out $@,$(wildcard build/firmware/doorstep-doorbell_*_$*.deb))
 	$(Q)scripts/build-firmware-package.sh $* $(FIRMWARE_VERSION) $< $@
 
 test-firmware: firmware
