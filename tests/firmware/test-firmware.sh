@@ -11,7 +11,10 @@
 #   4. an install into a throwaway root (tests/firmware/throwaway-install.sh):
 #      the real dpkg installs, upgrades, removes and purges the package in a
 #      private mount namespace with no network, so its maintainer scripts run
-#      for real; systemd-analyze verify checks the installed unit.
+#      for real; systemd-analyze verify checks the installed unit, and the
+#      installed doorbelld runs as the unit runs it (its user, options and
+#      directories; the simulated camera), answers on its control socket and
+#      stops on SIGTERM.
 # Nothing is skipped: a missing tool is a failure. Needs root (dpkg, mount
 # namespaces). Prints one line per check; exits 1 if any failed.
 #   tests/firmware/test-firmware.sh build/firmware/doorstep-doorbell_*.deb
@@ -57,12 +60,16 @@ declare -A elf_pattern=(
     [arm64]='ELF 64-bit LSB pie executable, ARM aarch64.*interpreter /lib/ld-linux-aarch64.so.1'
     [armhf]='ELF 32-bit LSB pie executable, ARM, EABI5.*interpreter /lib/ld-linux-armhf.so.3'
 )
-# How to run a binary of each architecture here: natively or under qemu with
-# the cross libraries' root for the loader.
+# How to run a binary of each architecture here: natively or under qemu. The
+# loader and libraries are the multiarch ones (libc6:arm64, libc6:armhf and
+# the libraries scripts/deps.sh installs), at their usual paths, as on a
+# board. Not `qemu -L /usr/TRIPLET`: that is the cross compiler's own libc
+# (libc6-arm64-cross, another build than libc6:arm64), and its loader with
+# the multiarch libc.so crashes (armhf) or hangs (arm64) in pthread_create.
 declare -A runner=(
-    [amd64]='qemu-x86_64-static -L /usr/x86_64-linux-gnu'
-    [arm64]='qemu-aarch64-static -L /usr/aarch64-linux-gnu'
-    [armhf]='qemu-arm-static -L /usr/arm-linux-gnueabihf'
+    [amd64]='qemu-x86_64-static'
+    [arm64]='qemu-aarch64-static'
+    [armhf]='qemu-arm-static'
 )
 runner[$native]=''
 

@@ -9,7 +9,7 @@
 # The real dpkg then installs, reinstalls (the upgrade path), removes,
 # reinstalls and purges the package: adduser, deb-systemd-helper and the
 # conffile handling run for real. RUNNER runs the installed doorbelld
-# ("" natively, or "qemu-aarch64-static -L /usr/aarch64-linux-gnu").
+# ("" natively, or "qemu-aarch64-static").
 # Prints one line per check; exits 1 if any failed.
 set -uo pipefail
 package=$1 scratch=$2 runner=$3
@@ -107,6 +107,50 @@ expect "installed: the unit is enabled (multi-user.target.wants)" enabled
 expect "installed: systemd-analyze verify $unit" unit_verifies
 expect "installed: the default DOORBELLD_OPTS are doorbelld options" default_options_known
 expect "installed: doorbelld --self-test as the doorbelld user" self_test_as_service_user
+
+# wait_for_line FILE PATTERN PID: wait until FILE has a line matching
+# PATTERN (0), or the process PID has ended (1). The bound only ends a hang:
+# 10 minutes, for a loaded machine emulating an arm board.
+wait_for_line() {
+    local deadline=$((SECONDS + 600))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        grep -q -- "$2" "$1" && return 0
+        kill -0 "$3" 2>/dev/null || { grep -q -- "$2" "$1"; return; }
+        sleep 0.2
+    done
+    return 1
+}
+# The installed doorbelld as the unit starts it: the doorbelld user, the
+# default DOORBELLD_OPTS and the unit's runtime directory, with the simulated
+# camera and no sound card (none here) and a hub that is not there (no
+# network here). Its threads start, it answers `stats` on its control socket
+# (where a button script would send `press`) and stops on SIGTERM.
+runs_as_the_unit_would() {
+    local DOORBELLD_OPTS="" log=$scratch/doorbelld.log pid status=1
+    : >"$log"
+    # shellcheck source=/dev/null
+    . "$conffile"
+    install -d -m 0750 -o doorbelld -g doorbelld /run/doorbelld
+    # shellcheck disable=SC2086 # split into arguments, as systemd splits $DOORBELLD_OPTS
+    setpriv --reuid doorbelld --regid doorbelld --init-groups "${run[@]}" /usr/bin/doorbelld \
+        $DOORBELLD_OPTS --camera sim --size 640x360 --fps 5 --audio-device none \
+        --hub wss://127.0.0.1:9 --device-id throwaway --secret "$(printf '%064d' 0)" >"$log" 2>&1 &
+    pid=$!
+    if wait_for_line "$log" 'reconnecting to the hub' "$pid" &&
+        wait_for_line "$log" 'control socket at ' "$pid" &&
+        grep -q 'control socket at /run/doorbelld/control.sock$' "$log" &&
+        "${run[@]}" /usr/bin/doorbelld ctl /run/doorbelld/control.sock stats | grep -q '"frames_captured"'; then
+        kill -TERM "$pid"
+        wait "$pid" && grep -q 'received SIGTERM, stopping' "$log" && status=0
+    else
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid"
+    fi
+    [ "$status" -eq 0 ] || sed 's/^/        /' "$log"
+    return "$status"
+}
+expect "installed: doorbelld runs as the unit would, answers its control socket, stops on SIGTERM" \
+    runs_as_the_unit_would
 
 # The upgrade path: the admin's settings and the doorbell's identity stay.
 echo '# changed by the admin' >>"$conffile"
