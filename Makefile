@@ -47,6 +47,22 @@ STATEDIR ?= /var/lib/doorstep
 
 CC ?= gcc
 
+# `make firmware` runs this Makefile again once per board architecture with
+# FIRMWARE_ARCH set (and BUILD=build/firmware/ARCH, CC=TRIPLET-gcc): the same
+# source lists and flags build the doorbell alone, with no hub and no civetweb.
+FIRMWARE_ARCHES ?= amd64 arm64 armhf
+FIRMWARE_TRIPLETS := amd64=x86_64-linux-gnu arm64=aarch64-linux-gnu armhf=arm-linux-gnueabihf
+firmware_triplet = $(patsubst $(1)=%,%,$(filter $(1)=%,$(FIRMWARE_TRIPLETS)))
+FIRMWARE_ARCH ?=
+ifneq ($(FIRMWARE_ARCH),)
+FIRMWARE_TRIPLET := $(call firmware_triplet,$(FIRMWARE_ARCH))
+ifeq ($(FIRMWARE_TRIPLET),)
+$(error FIRMWARE_ARCH=$(FIRMWARE_ARCH): not one of $(FIRMWARE_TRIPLETS))
+endif
+# pkg-config answers for the board's libraries, not this machine's.
+export PKG_CONFIG_LIBDIR := /usr/lib/$(FIRMWARE_TRIPLET)/pkgconfig:/usr/share/pkgconfig
+endif
+
 # The install paths are compiled into the programs as defaults: remember them,
 # and rebuild what uses them when they change (`make install PREFIX=/usr`).
 BUILD_SETTINGS := $(BUILD)/install-paths.txt
@@ -70,6 +86,14 @@ CPPFLAGS_ALL = -D_GNU_SOURCE $(DEBUG_FLAGS) $(TREE_INCLUDES) -I$(INCLUDE_ROOT) -
     -I/usr/include/opus
 CFLAGS_ALL := -std=c11 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANITIZER_FLAGS)
+# Objects wait for civetweb's sources (the hub includes its header); a
+# doorbell-only build needs none of it.
+OBJECT_ORDER_ONLY := $(CIVETWEB_STAMP)
+ifneq ($(FIRMWARE_ARCH),)
+OBJECT_ORDER_ONLY :=
+FIRMWARE_LINK_DIR := $(BUILD)/link
+LDFLAGS_ALL += -L$(FIRMWARE_LINK_DIR)
+endif
 
 HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
@@ -109,7 +133,8 @@ FUZZ_SECONDS ?= 6
 JOBS ?= $(shell nproc)
 
 .PHONY: all help deps civetweb programs unit-tests fuzzers check test test-unit test-fuzz \
-        test-integration test-e2e run bench bench-compare install clean format FORCE
+        test-integration test-e2e run bench bench-compare install clean format FORCE \
+        firmware firmware-packages test-firmware
 
 FORCE:
 
@@ -123,6 +148,8 @@ help:
 	@echo "make bench      print performance figures as JSON lines"
 	@echo "make bench-compare OLD=REV  the same benchmarks on REV and here, alternating"
 	@echo "make install    install to DESTDIR/PREFIX (default /usr/local)"
+	@echo "make firmware   doorbell .deb packages for amd64, arm64, armhf in build/firmware/"
+	@echo "make test-firmware  check those packages; self-test each binary (qemu for arm)"
 	@echo "make clean      remove build/"
 
 all: programs
@@ -171,7 +198,7 @@ $(BUILD)/obj/tests/%.o: TREE_INCLUDES := -Iappliance -Ifirmware
 	@mkdir -p $(dir $@)
 	$(Q)ln -sfn $(CURDIR)/common $@
 
-$(BUILD)/obj/%.o: %.c | $(CIVETWEB_STAMP) $(COMMON_INCLUDE_LINK)
+$(BUILD)/obj/%.o: %.c | $(OBJECT_ORDER_ONLY) $(COMMON_INCLUDE_LINK)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
@@ -310,6 +337,51 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doc/doorstep
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/doorstep/
 	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+
+# ---- doorbell packages ------------------------------------------------------
+
+# build/firmware/doorstep-doorbell_VERSION_ARCH.deb for each board architecture
+# (docs/dependencies.md: Debian's cross compilers and qemu). VERSION comes from
+# `git describe` (scripts/firmware-version.sh) unless given.
+ifeq ($(FIRMWARE_ARCH),)
+FIRMWARE_VERSION := $(or $(VERSION),$(shell scripts/firmware-version.sh))
+FIRMWARE_PACKAGES := $(foreach arch,$(FIRMWARE_ARCHES),\
+    build/firmware/doorstep-doorbell_$(FIRMWARE_VERSION)_$(arch).deb)
+FIRMWARE_PACKAGE_FILES := scripts/build-firmware-package.sh $(wildcard packaging/doorbell/*)
+
+firmware:
+	@DOORSTEP_FIRMWARE_DEPS=1 scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory firmware-packages VERSION=$(FIRMWARE_VERSION)
+
+# The binaries are named here so make keeps them (they are not intermediate).
+firmware-packages: $(FIRMWARE_PACKAGES) $(foreach arch,$(FIRMWARE_ARCHES),build/firmware/$(arch)/doorbelld)
+
+# Always asked: the architecture's own make knows the doorbell's sources and
+# relinks only when one changed (the package follows the binary's time).
+build/firmware/%/doorbelld: FORCE
+	$(Q)$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) FIRMWARE_ARCH=$* BUILD=build/firmware/$* SANITIZE=0 DEBUG=0 \
+	    CC=$(call firmware_triplet,$*)-gcc $@
+
+build/firmware/doorstep-doorbell_$(FIRMWARE_VERSION)_%.deb: build/firmware/%/doorbelld \
+                                                            $(FIRMWARE_PACKAGE_FILES)
+	$(call say,DEB,$@)
+	$(Q)rm -f $(filter-out $@,$(wildcard build/firmware/doorstep-doorbell_*_$*.deb))
+	$(Q)scripts/build-firmware-package.sh $* $(FIRMWARE_VERSION) $< $@
+
+test-firmware: firmware
+	@tests/firmware/test-firmware.sh $(FIRMWARE_PACKAGES)
+else
+# The cross linker finds the board's libwebsockets17 through this link: its
+# -dev package cannot be installed beside this machine's (scripts/deps.sh).
+$(FIRMWARE_LINK_DIR)/libwebsockets.so:
+	@mkdir -p $(dir $@)
+	$(Q)library='$(firstword $(wildcard /usr/lib/$(FIRMWARE_TRIPLET)/libwebsockets.so.[0-9]*))'; \
+	    if [ -z "$$library" ]; then \
+	        echo "firmware: libwebsockets17:$(FIRMWARE_ARCH) is missing" \
+	             "(DOORSTEP_FIRMWARE_DEPS=1 scripts/deps.sh)" >&2; exit 1; fi; \
+	    ln -sfn "$$library" $@
+$(BUILD)/doorbelld: | $(FIRMWARE_LINK_DIR)/libwebsockets.so
+endif
 
 format:
 	clang-format -i $(FORMAT_FILES)
