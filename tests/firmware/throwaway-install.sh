@@ -149,6 +149,34 @@ runs_as_the_unit_would() {
     [ "$status" -eq 0 ] || sed 's/^/        /' "$log"
     return "$status"
 }
+# An unpaired doorbell's first start, as the unit starts it: it makes its
+# device id and setup code (0600, its user's) and opens pairing mode, with
+# the code in its log.
+pairing_mode_on_first_start() {
+    local DOORBELLD_OPTS="" log=$scratch/first-start.log pid code status=1
+    : >"$log"
+    # shellcheck source=/dev/null
+    . "$conffile"
+    install -d -m 0750 -o doorbelld -g doorbelld /run/doorbelld
+    # shellcheck disable=SC2086 # split into arguments, as systemd splits $DOORBELLD_OPTS
+    setpriv --reuid doorbelld --regid doorbelld --init-groups "${run[@]}" /usr/bin/doorbelld \
+        $DOORBELLD_OPTS --camera sim --size 640x360 --fps 5 --audio-device none >"$log" 2>&1 &
+    pid=$!
+    if wait_for_line "$log" 'pairing mode: setup code' "$pid"; then
+        code=$(cat "$state/setup-code")
+        [[ "$code" =~ ^[0-9]{8}$ ]] &&
+            grep -q "pairing mode: setup code ${code:0:4}-${code:4:4}" "$log" &&
+            [ "$(stat -c '%a %U' "$state/setup-code" "$state/device-id")" = $'600 doorbelld\n600 doorbelld' ] &&
+            status=0
+    fi
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    [ "$status" -eq 0 ] || sed 's/^/        /' "$log"
+    rm -f "$state/setup-code" "$state/device-id" "$state/pairing-record"
+    return "$status"
+}
+expect "installed: the first start opens pairing mode, setup code in $state and the log" \
+    pairing_mode_on_first_start
 expect "installed: doorbelld runs as the unit would, answers its control socket, stops on SIGTERM" \
     runs_as_the_unit_would
 
