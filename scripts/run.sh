@@ -3,7 +3,9 @@
 # state under ./var, print where to go, and stop both on Ctrl-C.
 #
 # Environment: DOORSTEP_PORT (default 8443), DOORSTEP_BUILD (default build),
-# DOORSTEP_VAR (default ./var: where the state and the two logs go).
+# DOORSTEP_VAR (default ./var: where the state and the two logs go),
+# DOORSTEP_PAIR (auto, the default: pair the new doorbell here; manual: leave
+# it waiting to be paired in the UI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +45,15 @@ curl -skf "https://localhost:$port/readyz" >/dev/null || { echo "the hub did not
 # One doorbell that pairs as a real one does (docs/protocol.md, "Pairing
 # exchange"): its identity and setup code in $bell_dir/state, made at its
 # first start; it waits on the hub's /pair/v1 and is paired below with the
-# code from its setup-code file, once. Later runs find the hub in hub.json.
+# code from its setup-code file, once (`doorstep device pair`: the same
+# SPAKE2+ exchange as "Add doorbell" in the UI). Later runs find the hub in
+# hub.json. DOORSTEP_PAIR=manual leaves it waiting, to pair it in the UI.
+# A doorbell an older `make run` added with a secret is removed first.
+if [ -s "$bell_dir/secret" ]; then
+    echo "re-pairing the simulated doorbell with a setup code (it used a secret before)"
+    "$build/doorstep" --data-dir "$hub_dir" device remove "$(cat "$bell_dir/id")" >/dev/null 2>&1 || true
+    rm -f "$bell_dir/secret" "$bell_dir/id"
+fi
 state=$bell_dir/state
 "$build/doorbelld" --state-dir "$state" --hub "wss://127.0.0.1:$port" --scripted \
     --audio-device sim \
@@ -58,9 +68,13 @@ if [ ! -s "$state/hub.json" ]; then
     done
     id=$(cat "$state/device-id")
     code=$(cat "$state/setup-code")
-    echo "pairing the simulated doorbell $id with its setup code ${code:0:4}-${code:4:4}"
-    "$build/doorstep" --data-dir "$hub_dir" device pair "$id" "$code" --name "Front door" ||
-        { echo "pairing failed; see $var/hub.log and $var/doorbell.log"; exit 1; }
+    if [ "${DOORSTEP_PAIR:-auto}" = manual ]; then
+        echo "the simulated doorbell $id waits to pair: Doorbells, Add doorbell, setup code ${code:0:4}-${code:4:4}"
+    else
+        echo "pairing the simulated doorbell $id with its setup code ${code:0:4}-${code:4:4}"
+        "$build/doorstep" --data-dir "$hub_dir" device pair "$id" "$code" --name "Front door" ||
+            { echo "pairing failed; see $var/hub.log and $var/doorbell.log"; exit 1; }
+    fi
 fi
 
 sleep 1
