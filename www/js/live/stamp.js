@@ -17,6 +17,9 @@ const MOD48 = 2 ** 48;
 // A VideoFrame timestamp this far (µs) from the reported media time is not
 // the media time in microseconds at all (a browser's unit slip).
 const TIMESTAMP_UNRELATED_US = 1e6;
+// A frame callback this long (ms) after the frame's display time may find
+// the next frame showing already: its stamp is read from a VideoFrame.
+const LATE_CALLBACK_MS = 8;
 
 function lumaAt(px, x, y) {
   const i = (y * STAMP_W + x) * 4;
@@ -91,7 +94,8 @@ export class FrameMonitor {
         if (this.stopped) return;
         this.handle = video.requestVideoFrameCallback(cb);
         const shown = typeof meta.expectedDisplayTime === 'number' ? meta.expectedDisplayTime : now;
-        this.report(performance.timeOrigin + shown, meta.mediaTime, meta.presentedFrames, meta.width, meta.height);
+        this.report(performance.timeOrigin + shown, meta.mediaTime, meta.presentedFrames, meta.width, meta.height,
+          performance.now() - shown > LATE_CALLBACK_MS);
       };
       this.handle = video.requestVideoFrameCallback(cb);
     } else {
@@ -99,7 +103,7 @@ export class FrameMonitor {
       this.timer = setInterval(() => {
         if (video.paused || video.readyState < 2 || video.currentTime === this.lastTime) return;
         this.lastTime = video.currentTime;
-        this.report(Date.now(), video.currentTime, null, video.videoWidth, video.videoHeight);
+        this.report(Date.now(), video.currentTime, null, video.videoWidth, video.videoHeight, false);
       }, 1000 / 60);
     }
   }
@@ -114,11 +118,12 @@ export class FrameMonitor {
     this.timer = null;
   }
 
-  report(presentedMs, mediaTime, presentedFrames, width, height) {
+  report(presentedMs, mediaTime, presentedFrames, width, height, late) {
     this.count++;
     // Stamps come in runs: read every frame while we see them; without one
     // (a real camera) probe only every 30th frame to keep the cost near zero.
-    const stamp = (this.missing < 30 || this.count % 30 === 0) ? this.readStampOf(mediaTime, width, height) : null;
+    const probe = this.missing < 30 || this.count % 30 === 0;
+    const stamp = !probe ? null : late ? this.readStampOf(mediaTime, width, height) : this.readStamp(width, height);
     this.missing = stamp ? 0 : this.missing + 1;
     this.onFrame({ presentedMs, mediaTime, presentedFrames, width, height, stamp });
   }
@@ -128,7 +133,9 @@ export class FrameMonitor {
    * (a busy machine) may find the video already showing the next frame, and
    * reading it would pair one frame's stamp with another's time; where
    * WebCodecs' VideoFrame can take the picture with its own timestamp, a
-   * picture that is not the reported one gives no stamp.
+   * picture that is not the reported one gives no stamp. Only for late
+   * callbacks: the VideoFrame copy costs the page's main thread enough to
+   * add 10 ms to glass-to-glass when done for every frame.
    */
   readStampOf(mediaTime, width, height) {
     if (typeof VideoFrame !== 'function' || typeof mediaTime !== 'number') return this.readStamp(width, height);
