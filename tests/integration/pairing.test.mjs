@@ -147,6 +147,11 @@ test('the hub keeps no secret of a paired doorbell: no value of its row authenti
   // The doorbell's own key authenticates (so the tries below can succeed).
   const ownKey = createPrivateKey(readFileSync(join(stateDir, 'device-key.pem')));
   assert.equal(await keyPeerOutcome(id, ownKey), 'welcome');
+  // A relay holds two TLS sessions: the doorbell's real signature over the
+  // binding of the relay's session with the doorbell (here: another session
+  // of the same hub) fails on the relay's session with the hub.
+  const otherSession = await otherTlsBinding();
+  assert.equal(await keyPeerOutcome(id, ownKey, () => otherSession), 'auth_failed', 'a signature over another TLS session');
 
   let tried = 0;
   for (const candidate of candidates) {
@@ -189,9 +194,22 @@ async function hmacPeerOutcome(id, secret) {
   }
 }
 
+// The channel binding of a TLS session of our own with the hub, then closed.
+function otherTlsBinding() {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: hub.port, rejectUnauthorized: false }, () => {
+      const binding = socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding');
+      socket.destroy();
+      resolve(binding);
+    });
+    socket.once('error', reject);
+  });
+}
+
 // Authenticate a link as id by signing the challenge with key, bound to this
-// TLS session (docs/protocol.md, "Authentication with a device key").
-function keyPeerOutcome(id, key) {
+// TLS session (docs/protocol.md, "Authentication with a device key"), or to
+// the binding bindingOf(socket) gives.
+function keyPeerOutcome(id, key, bindingOf = (socket) => socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding')) {
   return new Promise((resolve) => {
     const socket = new WebSocket(`wss://127.0.0.1:${hub.port}/link/v1`, { rejectUnauthorized: false });
     const finish = (outcome) => { socket.terminate(); resolve(outcome); };
@@ -201,7 +219,7 @@ function keyPeerOutcome(id, key) {
       const message = Buffer.from(data);
       const json = JSON.parse(message.subarray(16).toString());
       if (message[1] === TYPE.CHALLENGE) {
-        const binding = socket._socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding');
+        const binding = bindingOf(socket._socket);
         const signed = Buffer.concat([Buffer.from('doorstep-link-v2'), Buffer.from(json.nonce, 'hex'), binding, Buffer.from(id)]);
         const signature = sign('sha256', signed, { key, dsaEncoding: 'ieee-p1363' });
         socket.send(encodeMessage(TYPE.AUTH, { signature: signature.toString('hex') }));
