@@ -13,46 +13,8 @@
 #include <unistd.h>
 
 #include "common/error_text.h"
+#include "common/private_file.h"
 #include "common/system_random.h"
-
-/* Write text to path atomically with mode 0600; 0 or -1 with a reason. */
-static int discovery_id_write(const char *path, const char *text, char *error, size_t error_size)
-{
-    char temporary[PATH_MAX];
-    size_t length = strlen(text);
-    int fd = -1, rc = -1;
-
-    if (snprintf(temporary, sizeof(temporary), "%s.tmp", path) >= (int)sizeof(temporary)) {
-        error_text_set(error, error_size, "the path is too long");
-        return -1;
-    }
-    fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        error_text_set(error, error_size, "cannot create the id file: %s", strerror(errno));
-        goto out;
-    }
-    if (write(fd, text, length) != (ssize_t)length || fsync(fd) != 0) {
-        error_text_set(error, error_size, "cannot write the id file: %s", strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        error_text_set(error, error_size, "cannot write the id file: %s", strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(temporary, path) != 0) {
-        error_text_set(error, error_size, "cannot rename the id file: %s", strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0)
-        unlink(temporary);
-    return rc;
-}
 
 /* Read or make the id (see discovery_id.h). */
 int discovery_id_load_or_make(const char *directory, const char *file_name,
@@ -97,7 +59,7 @@ int discovery_id_load_or_make(const char *directory, const char *file_name,
     }
     text[DISCOVERY_ID_LENGTH] = '\n';
     text[DISCOVERY_ID_LENGTH + 1] = '\0';
-    if (discovery_id_write(path, text, error, error_size) != 0)
+    if (private_file_write(directory, file_name, text, strlen(text), error, error_size) != 0)
         return -1;
     memcpy(id, text, DISCOVERY_ID_LENGTH);
     id[DISCOVERY_ID_LENGTH] = '\0';

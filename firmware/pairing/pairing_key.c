@@ -10,6 +10,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "common/error_text.h"
+#include "common/private_file.h"
 #include "common/system_random.h"
 #include "pairing/pairing_store.h"
 
@@ -47,8 +48,8 @@ int pairing_key_save(const char *dir, const mbedtls_ecp_keypair *key, char *erro
         error_text_set(error, error_size, "cannot write the device key as PEM");
         goto out;
     }
-    result = pairing_store_write_file(dir, PAIRING_KEY_FILE, pem, strlen((const char *)pem), error,
-                                      error_size);
+    result = private_file_write(dir, PAIRING_KEY_FILE, pem, strlen((const char *)pem), error,
+                                error_size);
 out:
     mbedtls_platform_zeroize(pem, sizeof(pem));
     mbedtls_pk_free(&pk);

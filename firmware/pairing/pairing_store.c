@@ -20,52 +20,10 @@
 
 #include "common/error_text.h"
 #include "common/link_protocol.h"
+#include "common/private_file.h"
 #include "common/system_random.h"
 
 #define PAIRING_STORE_RECORD_MAX 1024
-
-int pairing_store_write_file(const char *dir, const char *name, const void *text, size_t length,
-                             char *error, size_t error_size)
-{
-    char path[PAIRING_STORE_PATH_MAX], temporary[PAIRING_STORE_PATH_MAX];
-    int fd = -1, result = -1;
-
-    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-        snprintf(temporary, sizeof(temporary), "%s/.%s.tmp", dir, name) >= (int)sizeof(temporary)) {
-        error_text_set(error, error_size, "state directory path too long");
-        return -1;
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        error_text_set(error, error_size, "cannot make %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        error_text_set(error, error_size, "cannot write %s: %s", temporary, strerror(errno));
-        return -1;
-    }
-    if (fchmod(fd, 0600) != 0 || write(fd, text, length) != (ssize_t)length || fsync(fd) != 0) {
-        error_text_set(error, error_size, "cannot write %s: %s", temporary, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        error_text_set(error, error_size, "cannot write %s: %s", temporary, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(temporary, path) != 0) {
-        error_text_set(error, error_size, "cannot rename to %s: %s", path, strerror(errno));
-        goto out;
-    }
-    result = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (result != 0)
-        unlink(temporary);
-    return result;
-}
 
 long pairing_store_read_file(const char *dir, const char *name, char *buffer, size_t size)
 {
@@ -146,8 +104,7 @@ static int pairing_store_write_record(const char *dir, const struct setup_code_r
                       "\"lanes\":%u},\"w0\":\"%s\",\"l\":\"%s\"}\n",
                       salt, record->parameters.time_cost, record->parameters.memory_kib,
                       record->parameters.parallelism, w0, l);
-    result =
-        pairing_store_write_file(dir, "pairing-record", text, (size_t)length, error, error_size);
+    result = private_file_write(dir, "pairing-record", text, (size_t)length, error, error_size);
     mbedtls_platform_zeroize(text, sizeof(text));
     mbedtls_platform_zeroize(w0, sizeof(w0));
     return result;
@@ -172,12 +129,11 @@ static int pairing_store_create(const char *dir, const struct setup_code_paramet
                                strlen(verifier), &identity->record, error, error_size) != 0)
         goto out;
     snprintf(line, sizeof(line), "%s\n", identity->setup_code);
-    if (pairing_store_write_file(dir, "setup-code", line, strlen(line), error, error_size) != 0 ||
+    if (private_file_write(dir, "setup-code", line, strlen(line), error, error_size) != 0 ||
         pairing_store_write_record(dir, &identity->record, error, error_size) != 0)
         goto out;
     snprintf(id_line, sizeof(id_line), "%s\n", identity->device_id);
-    if (pairing_store_write_file(dir, "device-id", id_line, strlen(id_line), error, error_size) !=
-        0)
+    if (private_file_write(dir, "device-id", id_line, strlen(id_line), error, error_size) != 0)
         goto out;
     result = 0;
 out:
@@ -281,7 +237,7 @@ int pairing_store_write_hub(const char *dir, const struct pairing_hub *hub, char
         error_text_set(error, error_size, "out of memory");
         goto out;
     }
-    result = pairing_store_write_file(dir, "hub.json", text, strlen(text), error, error_size);
+    result = private_file_write(dir, "hub.json", text, strlen(text), error, error_size);
 out:
     cJSON_free(text);
     cJSON_Delete(json);

@@ -58,10 +58,6 @@ int pairing_store_read_hub(const char *dir, struct pairing_hub *hub, char *error
 int pairing_store_write_hub(const char *dir, const struct pairing_hub *hub, char *error,
                             size_t error_size);
 
-/* Write text (length bytes) to dir/name atomically with mode 0600. 0 or -1. */
-int pairing_store_write_file(const char *dir, const char *name, const void *text, size_t length,
-                             char *error, size_t error_size);
-
 /* Read at most size - 1 bytes of dir/name into buffer, NUL-terminated.
  * Returns the length, -2 if the file does not exist, -1 on another error. */
 long pairing_store_read_file(const char *dir, const char *name, char *buffer, size_t size);

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "common/private_file.h"
 #include "pairing/pairing_mode.h"
 #include "pairing/pairing_store.h"
 
@@ -159,8 +160,7 @@ static void test_store(void **state)
     assert_string_equal(again.device_id, renewed.device_id);
 
     /* A damaged record is an error, not a silent new identity. */
-    assert_int_equal(pairing_store_write_file(dir, "pairing-record", "{}", 2, error, sizeof(error)),
-                     0);
+    assert_int_equal(private_file_write(dir, "pairing-record", "{}", 2, error, sizeof(error)), 0);
     assert_int_equal(pairing_store_load(dir, &test_cheap, &again, &created, error, sizeof(error)),
                      -1);
     assert_int_equal(pairing_store_reset(dir, &test_cheap, &renewed, error, sizeof(error)), 0);
