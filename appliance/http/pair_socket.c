@@ -27,11 +27,11 @@
 #include <cjson/cJSON.h>
 #include <mbedtls/platform_util.h>
 
-#include "accounts/audit.h"
 #include "common/error_text.h"
 #include "common/log.h"
 #include "core/hub.h"
 #include "devices/device_pairing.h"
+#include "http/routes.h"
 #include "storage/database.h"
 
 #define PAIR_SOCKET_IO_MS 5000 /* a client has this long to send its line */
@@ -58,49 +58,11 @@ static int pair_socket_address(const char *data_dir, struct sockaddr_un *address
 /* The waiting list as JSON text (caller frees with cJSON_free), or NULL. */
 static char *pair_socket_waiting(struct hub *hub)
 {
-    struct device_pairing_waiting waiting[DEVICE_PAIRING_MAX_WAITING];
-    int count = device_pairing_list(hub->pairing, waiting, DEVICE_PAIRING_MAX_WAITING);
-    int64_t now = database_now_ms();
-    cJSON *json = cJSON_CreateObject();
-    cJSON *array = json != NULL ? cJSON_AddArrayToObject(json, "waiting") : NULL;
-    char *text = NULL;
+    cJSON *json = routes_pairing_waiting_json(hub);
+    char *text = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
 
-    for (int i = 0; array != NULL && i < count; i++) {
-        cJSON *item = cJSON_CreateObject();
-        if (item == NULL || !cJSON_AddItemToArray(array, item)) {
-            cJSON_Delete(item);
-            break;
-        }
-        cJSON_AddStringToObject(item, "device_id", waiting[i].device_id);
-        cJSON_AddStringToObject(item, "model", waiting[i].model);
-        cJSON_AddStringToObject(item, "firmware", waiting[i].firmware);
-        cJSON_AddStringToObject(item, "address", waiting[i].address);
-        cJSON_AddNumberToObject(item, "since_ms", (double)(now - waiting[i].since_ms));
-    }
-    if (array != NULL)
-        text = cJSON_PrintUnformatted(json);
     cJSON_Delete(json);
     return text;
-}
-
-/* The HTTP-like status of a pairing result (as POST /api/v1/pairing/{id}). */
-static int pair_socket_status(enum device_pairing_result result)
-{
-    switch (result) {
-    case DEVICE_PAIRING_OK:
-        return 201;
-    case DEVICE_PAIRING_NOT_WAITING:
-        return 404;
-    case DEVICE_PAIRING_BUSY:
-    case DEVICE_PAIRING_CLOSED:
-        return 409;
-    case DEVICE_PAIRING_WRONG_CODE:
-        return 403;
-    case DEVICE_PAIRING_TIMEOUT:
-        return 504;
-    default:
-        return 400;
-    }
 }
 
 /* `pair ID CODE NAME...`: run the exchange, audit it; answer text (caller
@@ -108,11 +70,9 @@ static int pair_socket_status(enum device_pairing_result result)
 static char *pair_socket_pair(struct hub *hub, char *request)
 {
     char *save = NULL, *device_id, *code, *name;
-    char address[DEVICE_PAIRING_ADDRESS_MAX] = "", reason[192] = "", detail[256];
-    uint8_t hub_key[PAIR_HASH_SIZE];
+    char reason[192] = "";
     struct device_record device;
     enum device_pairing_result result = DEVICE_PAIRING_FAILED;
-    sqlite3 *db = database_thread_connection();
     cJSON *json = cJSON_CreateObject(), *object;
     char *text = NULL;
 
@@ -122,22 +82,14 @@ static char *pair_socket_pair(struct hub *hub, char *request)
     name = save != NULL && *save != '\0' ? save : "Doorbell";
     if (json == NULL)
         return NULL;
-    if (device_id == NULL || code == NULL || !pair_device_id_is_valid(device_id)) {
+    if (device_id == NULL || code == NULL || !pair_device_id_is_valid(device_id))
         error_text_set(reason, sizeof(reason), "%s", "usage: pair DEVICE_ID CODE [NAME]");
-    } else if (link_hex_decode(hub->certificate.key_sha256, hub_key, sizeof(hub_key)) != 0) {
-        error_text_set(reason, sizeof(reason), "%s", "the hub's key fingerprint is unknown");
-    } else {
-        audit_record(db, 0, "cli", "pair_attempt", device_id, "", "pairing.sock");
-        result = device_pairing_pair(hub->pairing, db, device_id, code, name, hub_key, &device,
-                                     address, reason, sizeof(reason));
-        snprintf(detail, sizeof(detail), "doorbell %s: %s%s%s", address[0] ? address : "-",
-                 device_pairing_result_name(result), reason[0] ? ": " : "", reason);
-        audit_record(db, 0, "cli", result == DEVICE_PAIRING_OK ? "pair_ok" : "pair_fail", device_id,
-                     detail, "pairing.sock");
-    }
+    else
+        result = routes_pairing_run(hub, database_thread_connection(), 0, "cli", "pairing.sock",
+                                    device_id, code, name, &device, reason, sizeof(reason));
     if (code != NULL)
         mbedtls_platform_zeroize(code, strlen(code));
-    cJSON_AddNumberToObject(json, "status", pair_socket_status(result));
+    cJSON_AddNumberToObject(json, "status", routes_pairing_status(result));
     if (result == DEVICE_PAIRING_OK) {
         object = cJSON_AddObjectToObject(json, "device");
         if (object != NULL) {

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "accounts/users.h"
+#include "devices/device_pairing.h"
 #include "http/http_request.h"
 
 /* /auth/session, /auth/login, /auth/logout, /auth/setup. */
@@ -36,9 +37,17 @@ int routes_devices_set_video(struct http_request *request);
 struct device_record;
 cJSON *routes_devices_json(struct hub *hub, const struct device_record *record);
 
-/* /api/v1/pairing... (routes_pairing.c) */
+/* /api/v1/pairing... (routes_pairing.c); the waiting list, the status of a
+ * result and an audited pairing serve the CLI's pairing socket too. */
 int routes_pairing_list(struct http_request *request);
 int routes_pairing_pair(struct http_request *request);
+cJSON *routes_pairing_waiting_json(struct hub *hub);
+int routes_pairing_status(enum device_pairing_result result);
+enum device_pairing_result routes_pairing_run(struct hub *hub, sqlite3 *db, int64_t user_id,
+                                              const char *username, const char *from,
+                                              const char *device_id, const char *code,
+                                              const char *name, struct device_record *device,
+                                              char *reason, size_t reason_size);
 
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
