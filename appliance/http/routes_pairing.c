@@ -7,6 +7,8 @@
  * Threads: civetweb worker threads; a POST blocks its worker for the
  * exchange (at most DEVICE_PAIRING_TIMEOUT_MS).
  */
+#define LOG_MODULE "pair"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 
 #include "accounts/audit.h"
 #include "common/error_text.h"
+#include "common/log.h"
 #include "common/link_protocol.h"
 #include "core/hub.h"
 #include "devices/device_pairing.h"
@@ -109,6 +112,10 @@ enum device_pairing_result routes_pairing_run(struct hub *hub, sqlite3 *db, int6
              device_pairing_result_name(result), reason[0] ? ": " : "", reason);
     audit_record(db, user_id, username, result == DEVICE_PAIRING_OK ? "pair_ok" : "pair_fail",
                  device_id, detail, from);
+    if (result == DEVICE_PAIRING_OK)
+        log_info("doorbell %s paired as \"%s\" by %s", device_id, device->name, username);
+    else
+        log_info("pairing doorbell %s failed (%s)", device_id, detail);
     return result;
 }
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, waitFor, tempDir, freePort, segmentFiles, ROOT, BUILD, controlCommands } from '../lib/harness.mjs';
+import { Hub, Doorbell, waitFor, tempDir, freePort, segmentFiles, ROOT, BUILD, controlCommands, libwebsocketsLeakEnv } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 
 const temporary = [];
@@ -72,8 +72,10 @@ test('make run: the sim microphone hears the street and the visitor speaking; th
   temporary.push(state);
   const port = await freePort();
   const run = spawn(join(ROOT, 'scripts', 'run.sh'), [], {
+    // The doorbell pairs: two libwebsockets contexts (libwebsocketsLeakEnv).
     env: { ...process.env, DOORSTEP_VAR: state.dir, DOORSTEP_PORT: String(port), DOORSTEP_BUILD: BUILD,
-      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+      ...libwebsocketsLeakEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -105,6 +107,9 @@ test('make run: the sim microphone hears the street and the visitor speaking; th
   const bellLines = readFileSync(doorbellLog, 'utf8').split('\n').filter(Boolean);
   const hubLines = readFileSync(hubLog, 'utf8').split('\n').filter(Boolean);
   assert.doesNotMatch(output, /AddressSanitizer|LeakSanitizer|runtime error:/);
+  // make run pairs its doorbell with the setup code (SPAKE2+), not with a secret.
+  assert.match(output, /pairing the simulated doorbell [0-9a-f]{12} with its setup code \d{4}-\d{4}/);
+  assert.ok(hubLines.some((line) => /doorbell [0-9a-f]{12} paired as "Front door"/.test(line)), 'the hub logged the pairing');
 
   const samples = decodeAudio(segmentFiles(join(state.dir, 'hub')));
   const windows = levels(samples);
