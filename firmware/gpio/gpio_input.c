@@ -25,6 +25,7 @@
 #include <linux/gpio.h>
 
 #include "common/clock.h"
+#include "common/error_text.h"
 #include "common/log.h"
 
 #define GPIO_INPUT_SOURCES     2
@@ -57,8 +58,8 @@ static int gpio_input_request(const struct gpio_input_line *line, const char *na
     int rc;
 
     if (chip < 0) {
-        snprintf(error, error_size, "%s: cannot open %s: %s", name, line->chip_path,
-                 strerror(errno));
+        error_text_set(error, error_size, "%s: cannot open %s: %s", name, line->chip_path,
+                       strerror(errno));
         return -1;
     }
     memset(&request, 0, sizeof(request));
@@ -90,8 +91,8 @@ static int gpio_input_request(const struct gpio_input_line *line, const char *na
         rc = ioctl(chip, GPIO_V2_GET_LINE_IOCTL, &request);
     }
     if (rc < 0)
-        snprintf(error, error_size, "%s: cannot request line %u of %s: %s", name, line->offset,
-                 line->chip_path, strerror(errno));
+        error_text_set(error, error_size, "%s: cannot request line %u of %s: %s", name,
+                       line->offset, line->chip_path, strerror(errno));
     close(chip);
     return rc < 0 ? -1 : request.fd;
 }
@@ -226,7 +227,7 @@ struct gpio_input *gpio_input_start(const struct gpio_input_line *button,
     struct gpio_input *input = calloc(1, sizeof(*input));
 
     if (input == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return NULL;
     }
     input->handler = handler;
@@ -234,7 +235,7 @@ struct gpio_input *gpio_input_start(const struct gpio_input_line *button,
     input->sources[0].fd = input->sources[1].fd = -1;
     input->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (input->stop_fd < 0) {
-        snprintf(error, error_size, "eventfd: %s", strerror(errno));
+        error_text_set(error, error_size, "eventfd: %s", strerror(errno));
         goto fail;
     }
     if ((button != NULL &&
@@ -247,7 +248,7 @@ struct gpio_input *gpio_input_start(const struct gpio_input_line *button,
         if (input->sources[i].fd >= 0)
             fcntl(input->sources[i].fd, F_SETFL, fcntl(input->sources[i].fd, F_GETFL) | O_NONBLOCK);
     if (pthread_create(&input->thread, NULL, gpio_input_thread, input) != 0) {
-        snprintf(error, error_size, "cannot start the GPIO thread");
+        error_text_set(error, error_size, "cannot start the GPIO thread");
         goto fail;
     }
     input->thread_started = 1;

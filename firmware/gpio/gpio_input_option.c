@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error_text.h"
+
 /* 1 when name is a plain device name under /dev: 1..64 of [A-Za-z0-9._-],
  * not "." or "..". */
 static int gpio_input_option_chip_name_valid(const char *name, size_t length)
@@ -47,8 +49,8 @@ static int gpio_input_option_word(const char *word, size_t length, int *polarity
             continue;
         int *seen = words[i].is_bias ? bias_seen : polarity_seen;
         if (*seen) {
-            snprintf(error, error_size, "%s twice",
-                     words[i].is_bias ? "a pull (bias)" : "a polarity");
+            error_text_set(error, error_size, "%s twice",
+                           words[i].is_bias ? "a pull (bias)" : "a polarity");
             return -1;
         }
         *seen = 1;
@@ -58,10 +60,10 @@ static int gpio_input_option_word(const char *word, size_t length, int *polarity
             line->active_low = words[i].value;
         return 0;
     }
-    snprintf(error, error_size,
-             "'%.*s' is none of active-low, active-high, pull-up, "
-             "pull-down, no-pull",
-             (int)(length > 32 ? 32 : length), word);
+    error_text_set(error, error_size,
+                   "'%.*s' is none of active-low, active-high, pull-up, "
+                   "pull-down, no-pull",
+                   (int)(length > 32 ? 32 : length), word);
     return -1;
 }
 
@@ -80,19 +82,19 @@ int gpio_input_option_parse(const char *text, int default_active_low,
     line->active_low = default_active_low;
     line->bias = default_bias;
     if (colon == NULL) {
-        snprintf(error, error_size, "wants CHIP:LINE (e.g. gpiochip0:17)");
+        error_text_set(error, error_size, "wants CHIP:LINE (e.g. gpiochip0:17)");
         return -1;
     }
     chip_length = (size_t)(colon - text);
     if (memchr(text, '/', chip_length) != NULL) {
         if (chip_length >= sizeof(line->chip_path) || memchr(text, ',', chip_length) != NULL) {
-            snprintf(error, error_size, "the chip path is too long or holds a ','");
+            error_text_set(error, error_size, "the chip path is too long or holds a ','");
             return -1;
         }
         memcpy(line->chip_path, text, chip_length);
     } else {
         if (!gpio_input_option_chip_name_valid(text, chip_length)) {
-            snprintf(error, error_size, "CHIP wants a name under /dev (gpiochip0) or a path");
+            error_text_set(error, error_size, "CHIP wants a name under /dev (gpiochip0) or a path");
             return -1;
         }
         snprintf(line->chip_path, sizeof(line->chip_path), "/dev/%.*s", (int)chip_length, text);
@@ -100,7 +102,8 @@ int gpio_input_option_parse(const char *text, int default_active_low,
     errno = 0;
     if (colon[1] < '0' || colon[1] > '9' || (offset = strtoul(colon + 1, &end, 10), errno != 0) ||
         (*end != '\0' && *end != ',') || offset > GPIO_INPUT_LINE_MAX) {
-        snprintf(error, error_size, "LINE wants a whole number from 0 to %d", GPIO_INPUT_LINE_MAX);
+        error_text_set(error, error_size, "LINE wants a whole number from 0 to %d",
+                       GPIO_INPUT_LINE_MAX);
         return -1;
     }
     line->offset = (unsigned int)offset;
