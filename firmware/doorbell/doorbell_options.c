@@ -352,6 +352,11 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         options->speaker_device = options->audio_device;
     else if (strcmp(options->speaker_device, "none") == 0)
         options->speaker_device = NULL;
+    if (options->replay_path != NULL && (options->have_button_gpio || options->have_pir_gpio)) {
+        fprintf(stderr, "%s: --button-gpio and --pir-gpio are for a doorbell, not --replay\n",
+                argv[0]);
+        return -1;
+    }
     if (options->replay_devices != NULL && options->replay_path == NULL) {
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;

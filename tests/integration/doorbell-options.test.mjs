@@ -440,6 +440,8 @@ const cases = {
       await refuses(['--pir-gpio', 'gpiochip0:'], 2, /--pir-gpio: LINE wants/);
       await refuses(['--pir-gpio', 'gpiochip0:27,pull-up,no-pull'], 2, /--pir-gpio: a pull \(bias\) twice/);
     }],
+    ['with --replay (no doorbell to ring) it is refused', () =>
+      refuses(['--replay', clipH264, '--pir-gpio', 'gpiochip0:27'], 2, /--button-gpio and --pir-gpio are for a doorbell, not --replay/)],
   ] },
   '--log-level': { values: ['error', 'warn', 'info', 'debug'], cases: [
     // (Judged on the whole run, its stop included.)
