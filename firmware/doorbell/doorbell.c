@@ -1,7 +1,7 @@
 /*
  * doorbell.c - starting and stopping the doorbell (see doorbell.h): camera,
  * encoder, motion detection, the link to the hub, microphone and speaker,
- * the control socket and the capture thread, in that order, and back in
+ * the control socket, the GPIO lines and the capture thread, in that order, and back in
  * reverse; and the telemetry the main thread sends every 10 s.
  *
  * Thread: main. It owns struct doorbell and everything doorbell_start
@@ -265,7 +265,7 @@ struct doorbell *doorbell_start(const struct doorbell_options *options)
     if (doorbell_open_video(doorbell) != 0 || doorbell_open_motion(doorbell) != 0 ||
         doorbell_open_speaker(doorbell) != 0 || doorbell_pairing_open(doorbell) != 0 ||
         doorbell_open_link(doorbell) != 0 || doorbell_open_audio(doorbell) != 0 ||
-        doorbell_open_control(doorbell) != 0)
+        doorbell_open_control(doorbell) != 0 || doorbell_gpio_open(doorbell) != 0)
         goto fail;
     if (pthread_create(&doorbell->capture_thread, NULL, doorbell_capture_thread, doorbell) != 0) {
         log_error("cannot start the capture thread");
@@ -290,6 +290,7 @@ void doorbell_stop(struct doorbell *doorbell)
     if (doorbell == NULL)
         return;
     atomic_store(&doorbell->stopping, 1);
+    doorbell_gpio_close(doorbell); /* its thread rings through the link */
     if (doorbell->capture_started)
         pthread_join(doorbell->capture_thread, NULL);
     control_socket_stop(doorbell->control);

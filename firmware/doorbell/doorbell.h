@@ -7,10 +7,13 @@
  *   doorbell_events.c   the button, the PIR and motion: the events they send
  *   doorbell_link.c     link thread: commands and talk-back from the hub
  *   doorbell_control.c  control thread: the control socket's commands
+ *   doorbell_gpio.c     the button and PIR on GPIO lines: the same paths as
+ *                       the control commands press, hold and pir
  *   doorbell_pairing.c  pairing with a setup code: the pairing state and
  *                       client, the link pointed at the paired hub
  *
- * Threads: capture, link (link_client.c), control (control_socket.c), audio
+ * Threads: capture, link (link_client.c), control (control_socket.c), GPIO
+ * (gpio/gpio_input.c, with --button-gpio or --pir-gpio), audio
  * capture and playback (audio/), and main, which starts and stops the others
  * and sends telemetry.
  *
@@ -43,6 +46,7 @@ struct camera;
 struct encoder;
 struct link_client;
 struct control_socket;
+struct gpio_input;
 struct motion_runner;
 struct audio_capture;
 struct audio_playback;
@@ -64,6 +68,7 @@ struct doorbell {
     struct encoder *encoder; /* capture thread; keyframe requests from any thread */
     struct link_client *link;
     struct control_socket *control;    /* NULL without --control */
+    struct gpio_input *gpio;           /* NULL without --button-gpio and --pir-gpio */
     struct motion_runner *motion;      /* the capture thread runs it; settings from any */
     struct audio_capture *microphone;  /* NULL without --audio-device */
     struct audio_playback *speaker;    /* NULL without a speaker device */
@@ -141,6 +146,12 @@ uint32_t doorbell_events_send(struct doorbell *doorbell, enum link_event_type ty
 void doorbell_events_auto_reply(uint32_t event_id, uint32_t reply_id, void *context);
 void doorbell_events_on_motion(const struct link_event *event, void *context);
 void doorbell_events_test_motion(struct doorbell *doorbell);
+void doorbell_events_pir(struct doorbell *doorbell);
+
+/* doorbell_gpio.c: the button and PIR on GPIO lines (--button-gpio,
+ * --pir-gpio); each is documented above its definition. */
+int doorbell_gpio_open(struct doorbell *doorbell);
+void doorbell_gpio_close(struct doorbell *doorbell);
 
 /* doorbell_link.c: link_client_config callbacks (context is the doorbell). */
 void doorbell_link_on_command(const struct link_command *command, const cJSON *json, void *context);

@@ -266,8 +266,7 @@ void doorbell_control_handle(const char *command, char *reply, size_t reply_size
         else
             snprintf(reply, reply_size, "ok: ignored (contact bounce)");
     } else if (strcmp(name, "pir") == 0) {
-        motion_runner_pir(doorbell->motion);
-        doorbell_events_send(doorbell, LINK_EVENT_PIR);
+        doorbell_events_pir(doorbell);
         snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "battery") == 0) {
         doorbell_control_battery(doorbell, argument, reply, reply_size);

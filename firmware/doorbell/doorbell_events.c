@@ -4,12 +4,12 @@
  * (docs/protocol.md, "Event snapshots"), and the doorbell's own ding when
  * the button rings.
  *
- * Threads: the button is pressed from the control thread (`press`) or the
- * capture thread (the sim's scripted visitor); PIR events come from the
- * control thread; motion events from the capture thread (motion_runner.c).
- * Event ids come from the doorbell's atomic counter; the button's debounce
- * time is guarded by the doorbell's lock. Nothing here allocates beyond the
- * cJSON trees it builds and frees.
+ * Threads: the button is pressed from the control thread (`press`), the GPIO
+ * thread (--button-gpio) or the capture thread (the sim's scripted
+ * visitor); PIR events come from the control or the GPIO thread; motion events from the capture
+ * thread (motion_runner.c). Event ids come from the doorbell's atomic counter; the button's
+ * debounce time is guarded by the doorbell's lock. Nothing here allocates beyond the cJSON trees it
+ * builds and frees.
  */
 #define LOG_MODULE "doorbelld"
 
@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "doorbell/doorbell.h"
 #include "link/link_client.h"
+#include "motion/motion_runner.h"
 #include "replies/reply_player.h"
 #include "snapshot/snapshot_queue.h"
 
@@ -98,6 +99,15 @@ int doorbell_events_button_press(struct doorbell *doorbell)
     if (doorbell->speaker != NULL)
         audio_playback_chime(doorbell->speaker);
     return 1;
+}
+
+/* The PIR saw someone (`pir`, or --pir-gpio's active edge): the motion
+ * runner hears of it and the hub gets a PIR event with its snapshot. Any
+ * thread. */
+void doorbell_events_pir(struct doorbell *doorbell)
+{
+    motion_runner_pir(doorbell->motion);
+    doorbell_events_send(doorbell, LINK_EVENT_PIR);
 }
 
 /* The motion runner's callback (capture thread): the event to the hub; a

@@ -70,6 +70,15 @@ static void doorbell_usage(const char *program)
            "                         of a camera (bench doorbells; --size should match it)\n"
            "  --replay-devices FILE  with --replay: one more device link per\n"
            "                         \"DEVICE_ID SECRET\" line, all in this process\n"
+           "  --button-gpio CHIP:LINE[,active-low|active-high][,pull-up|pull-down|no-pull]\n"
+           "                         the doorbell button on a GPIO line: a press rings, 10 s\n"
+           "                         held opens pairing mode, 30 s resets (default\n"
+           "                         active-low, pull-up: a button from the pin to ground);\n"
+           "                         CHIP is a name under /dev (gpiochip0) or a path\n"
+           "  --pir-gpio CHIP:LINE[,active-low|active-high][,pull-up|pull-down|no-pull]\n"
+           "                         a PIR sensor's output on a GPIO line: its active edge\n"
+           "                         is what the pir command does (default active-high,\n"
+           "                         no-pull)\n"
            "  --log-level LEVEL      error, warn, info (default), debug\n"
            "  --self-test            check camera back-ends, codecs and link vectors here\n"
            "                         (must be the only argument), then exit\n"
@@ -110,6 +119,28 @@ static int doorbell_model_valid(const char *text)
         if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
             return 0;
     return 1;
+}
+
+/* --button-gpio (button) or --pir-gpio VALUE into options, with that
+ * input's defaults: 0, or -1 (printed, naming the option). */
+static int doorbell_parse_gpio(const char *program, int button, const char *value,
+                               struct doorbell_options *options)
+{
+    char error[128];
+    struct gpio_input_line *line = button ? &options->button_gpio : &options->pir_gpio;
+
+    if (gpio_input_option_parse(value, button,
+                                button ? GPIO_INPUT_BIAS_PULL_UP : GPIO_INPUT_BIAS_NONE, line,
+                                error, sizeof(error)) != 0) {
+        fprintf(stderr, "%s: %s: %s, not '%s'\n", program, button ? "--button-gpio" : "--pir-gpio",
+                error, value);
+        return -1;
+    }
+    if (button)
+        options->have_button_gpio = 1;
+    else
+        options->have_pir_gpio = 1;
+    return 0;
 }
 
 /* Whether DIR/NAME exists (DIR may be NULL: no). */
@@ -153,6 +184,8 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"state-dir", required_argument, NULL, 'T'},
         {"no-mdns", no_argument, NULL, 'N'},
         {"model", required_argument, NULL, 'm'},
+        {"button-gpio", required_argument, NULL, 'B'},
+        {"pir-gpio", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -288,6 +321,11 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
                 return -1;
             }
             break;
+        case 'B':
+        case 'I':
+            if (doorbell_parse_gpio(argv[0], option == 'B', optarg, options) != 0)
+                return -1;
+            break;
         case 'h':
             doorbell_usage(argv[0]);
             return 1;
@@ -314,6 +352,11 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         options->speaker_device = options->audio_device;
     else if (strcmp(options->speaker_device, "none") == 0)
         options->speaker_device = NULL;
+    if (options->replay_path != NULL && (options->have_button_gpio || options->have_pir_gpio)) {
+        fprintf(stderr, "%s: --button-gpio and --pir-gpio are for a doorbell, not --replay\n",
+                argv[0]);
+        return -1;
+    }
     if (options->replay_devices != NULL && options->replay_path == NULL) {
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;

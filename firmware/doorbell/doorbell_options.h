@@ -12,6 +12,7 @@
 #include "common/audio_alsa.h"
 #include "common/link_protocol.h"
 #include "common/log.h"
+#include "gpio/gpio_input_option.h"
 
 struct doorbell_options {
     const char *hub_url;
@@ -42,6 +43,10 @@ struct doorbell_options {
                                    of a doorbell not yet paired); NULL none */
     int no_mdns;                /* --no-mdns: no announcement, no hub discovery */
     const char *model;          /* announced in pairing mode; set by parsing */
+    int have_button_gpio;       /* --button-gpio given: button_gpio is the line */
+    struct gpio_input_line button_gpio;
+    int have_pir_gpio; /* --pir-gpio given: pir_gpio is the line */
+    struct gpio_input_line pir_gpio;
 };
 
 /* Fill options from argv. 0 run, 1 printed --help (exit 0), -1 error (printed). */

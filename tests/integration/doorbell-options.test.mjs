@@ -403,6 +403,46 @@ const cases = {
     }],
     ['without --replay it is refused', () => refuses(['--replay-devices', asoundrc], 2, /--replay-devices needs --replay/)],
   ] },
+  // No GPIO chip on this machine (no /dev/gpiochip*, no gpio-sim or
+  // gpio-mockup module), so these cases stop at the chip: a value that
+  // parses gets as far as opening it (exit 1 naming the chip), a bad value
+  // never does (exit 2). /dev/null is a file that is no GPIO chip: the line
+  // request itself (GPIO_V2_GET_LINE_IOCTL) is made and refused.
+  '--button-gpio': { values: ['active-low', 'active-high', 'pull-up', 'pull-down', 'no-pull'], cases: [
+    ['CHIP:LINE (default active-low, pull-up) opens the chip: a missing one is refused with its path', () =>
+      refuses(['--button-gpio', 'gpiochip-doorstep-missing:17'], 1,
+        /gpio: button: cannot open \/dev\/gpiochip-doorstep-missing: No such file or directory/)],
+    ['active-low,pull-up and active-high,pull-down and no-pull parse, and a path is taken as it is', async () => {
+      await refuses(['--button-gpio', 'gpiochip-doorstep-missing:17,active-low,pull-up'], 1, /cannot open \/dev\/gpiochip-doorstep-missing/);
+      await refuses(['--button-gpio', '/tmp/doorstep-no-chip:4,active-high,pull-down'], 1, /cannot open \/tmp\/doorstep-no-chip/);
+      await refuses(['--button-gpio', 'gpiochip-doorstep-missing:0,no-pull'], 1, /cannot open/);
+    }],
+    ['a device that is no GPIO chip: the line request is refused', () =>
+      refuses(['--button-gpio', '/dev/null:17'], 1, /gpio: button: cannot request line 17 of \/dev\/null/)],
+    ['a bad value is refused', async () => {
+      await refuses(['--button-gpio', 'gpiochip0'], 2, /--button-gpio: wants CHIP:LINE/);
+      await refuses(['--button-gpio', 'gpiochip0:seventeen'], 2, /--button-gpio: LINE wants a whole number from 0 to 65535/);
+      await refuses(['--button-gpio', 'gpiochip0:65536'], 2, /--button-gpio: LINE wants/);
+      await refuses(['--button-gpio', 'gpiochip0:17,pull-sideways'], 2, /--button-gpio: 'pull-sideways' is none of/);
+      await refuses(['--button-gpio', 'gpiochip0:17,active-low,active-high'], 2, /--button-gpio: a polarity twice/);
+      await refuses(['--button-gpio', '../gpiochip0:17'], 1, /cannot open \.\.\/gpiochip0/);
+      await refuses(['--button-gpio', '..:17'], 2, /--button-gpio: CHIP wants a name under \/dev/);
+    }],
+  ] },
+  '--pir-gpio': { values: ['active-high', 'no-pull'], cases: [
+    ['CHIP:LINE (default active-high, no-pull) opens the chip: a missing one is refused with its path', () =>
+      refuses(['--pir-gpio', 'gpiochip-doorstep-missing:27'], 1,
+        /gpio: pir: cannot open \/dev\/gpiochip-doorstep-missing: No such file or directory/)],
+    ['with the button, the missing chip is named too', () =>
+      refuses(['--button-gpio', '/dev/null:17', '--pir-gpio', 'gpiochip-doorstep-missing:27,active-low,pull-down'], 1,
+        /gpio: button: cannot request line 17 of \/dev\/null/)],
+    ['a bad value is refused', async () => {
+      await refuses(['--pir-gpio', 'gpiochip0:'], 2, /--pir-gpio: LINE wants/);
+      await refuses(['--pir-gpio', 'gpiochip0:27,pull-up,no-pull'], 2, /--pir-gpio: a pull \(bias\) twice/);
+    }],
+    ['with --replay (no doorbell to ring) it is refused', () =>
+      refuses(['--replay', clipH264, '--pir-gpio', 'gpiochip0:27'], 2, /--button-gpio and --pir-gpio are for a doorbell, not --replay/)],
+  ] },
   '--log-level': { values: ['error', 'warn', 'info', 'debug'], cases: [
     // (Judged on the whole run, its stop included.)
     ['error: errors only', async () => {
