@@ -137,7 +137,11 @@ test('(c) the sound waits for a video that runs late', { timeout: patience(12000
       Math.abs(q.sound.lipSyncMs) <= LIP_SYNC_MS, `lip sync within ${LIP_SYNC_MS} ms of a late video`);
     const { onsets, ...figures } = p.sound;
     t.diagnostic(`sound ${JSON.stringify(figures)}`);
-    assert.ok(p.sound.targetMs >= 150, `the sound's target grew to meet the video (${p.sound.targetMs} ms)`);
+    // The wait above is the check: the sound is heard with the late picture
+    // (glass-to-ear within LIP_SYNC_MS of glass-to-glass, 250 ms or more),
+    // not 200 ms before it. Whether the queue's target or its depth took up
+    // the difference depends on the machine's timing (a busy one filled the
+    // queue to 259 ms with the target at 139 ms), so neither is asserted.
     assert.deepEqual(errors, []);
   }, 'window.doorstepLiveTuning = { start: 0.3, min: 0.3, max: 0.5, adapt: false };');
 });
