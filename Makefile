@@ -251,13 +251,24 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJECTS) $(MIGRATIONS_OBJ
 unit-tests: $(UNIT_TESTS)
 
 # libFuzzer harnesses: clang, always with ASan+UBSan, own object set.
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DDOORSTEP_DEBUG -Iappliance -Ifirmware -Ibuild/include -I/usr/include/opus \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARNINGS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SOURCES) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP) build/include/common
+# common/ is compiled once with the fuzzers' instrumentation and linked into
+# every harness; each harness compiles the hub or doorbell files its
+# "FUZZ_SOURCES:" lines name itself (scripts/fuzz-sources.sh).
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DDOORSTEP_DEBUG -Iappliance -Ifirmware -Ibuild/include -I/usr/include/opus \
+    -fno-sanitize-recover=undefined $(WARNINGS)
+FUZZ_CFLAGS := $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_COMMON_OBJECTS := $(patsubst common/%.c,build/fuzz/obj/common/%.o,$(COMMON_SOURCES))
+build/fuzz/obj/common/%.o: common/%.c | build/include/common
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+-include $(FUZZ_COMMON_OBJECTS:.o=.d)
+.SECONDARY: $(FUZZ_COMMON_OBJECTS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON_OBJECTS) $(HUB_SOURCES) $(FIRMWARE_SOURCES) | $(CIVETWEB_STAMP) build/include/common
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -I$(CIVETWEB_SOURCE)/include $< $(shell scripts/fuzz-sources.sh $<) \
-	    -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS))
+	    $(FUZZ_COMMON_OBJECTS) -o $@ $(sort $(HUB_LIBS) $(FIRMWARE_LIBS))
 
 # The civetweb harness compiles civetweb.c itself: rebuilt with its patches.
 build/fuzz/fuzz_civetweb: $(CIVETWEB_STAMP)

@@ -105,6 +105,18 @@ int http_send_empty(struct http_request *request, int status, const char *extra_
     return status;
 }
 
+int http_refuse_too_large(struct http_request *request, const char *message)
+{
+    char discard[16384];
+    size_t drained = 0;
+    int n;
+
+    while (drained < HTTP_DRAIN_MAX &&
+           (n = mg_read(request->connection, discard, sizeof(discard))) > 0)
+        drained += (size_t)n;
+    return http_send_error(request, 413, "too_large", message);
+}
+
 cJSON *http_read_json(struct http_request *request, size_t max_size)
 {
     const struct mg_request_info *info = mg_get_request_info(request->connection);
@@ -121,7 +133,7 @@ cJSON *http_read_json(struct http_request *request, size_t max_size)
         return NULL;
     }
     if (info->content_length > (long long)max_size) {
-        http_send_error(request, 413, "too_large", "the body is too large");
+        http_refuse_too_large(request, "the body is too large");
         return NULL;
     }
     body = malloc(max_size + 1);
@@ -136,7 +148,7 @@ cJSON *http_read_json(struct http_request *request, size_t max_size)
             break;
         used += (size_t)n;
         if (used > max_size) {
-            http_send_error(request, 413, "too_large", "the body is too large");
+            http_refuse_too_large(request, "the body is too large");
             goto out;
         }
     }

@@ -63,6 +63,16 @@ cJSON *http_read_json(struct http_request *request, size_t max_size);
 /* Send a JSON document with status (takes no ownership). Returns the status. */
 int http_send_json(struct http_request *request, int status, const cJSON *json);
 
+/*
+ * Refuse a body larger than the route takes: read and drop what the client
+ * still sends (at most HTTP_DRAIN_MAX bytes; civetweb's own body bound and
+ * deadline cap the rest), then send 413 {"error": "too_large", message}.
+ * Closing with unread bytes makes the kernel reset the connection, and the
+ * client would get the reset instead of the 413. Returns 413.
+ */
+#define HTTP_DRAIN_MAX (4u * 1024u * 1024u)
+int http_refuse_too_large(struct http_request *request, const char *message);
+
 /* Send {"error": code, "message": message}. Returns the status. */
 int http_send_error(struct http_request *request, int status, const char *code,
                     const char *message);

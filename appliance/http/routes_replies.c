@@ -105,10 +105,10 @@ static int routes_replies_read_body(struct http_request *request, struct byte_bu
     int n;
 
     if (info->content_length > (long long)REPLY_AUDIO_MAX_UPLOAD)
-        return http_send_error(request, 413, "too_large", "the file is larger than 1 MB");
+        return http_refuse_too_large(request, "the file is larger than 1 MB");
     while ((n = mg_read(request->connection, chunk, sizeof(chunk))) > 0) {
         if (byte_buffer_add(out, chunk, (size_t)n) != BYTE_BUFFER_OK)
-            return http_send_error(request, 413, "too_large", "the file is larger than 1 MB");
+            return http_refuse_too_large(request, "the file is larger than 1 MB");
     }
     return 0;
 }
