@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts/audit_retention.h"
 #include "accounts/authority.h"
 #include "accounts/sessions.h"
 #include "accounts/setup_token.h"
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
     sqlite3 *db = NULL;
     sigset_t signals;
     int64_t last_purge = 0;
+    struct audit_retention audit_retention = {0};
     int rc, exit_code = 1, signal_number;
 
     if (hub == NULL)
@@ -321,6 +323,7 @@ int main(int argc, char **argv)
             session_purge_expired(db, now);
             last_purge = now;
         }
+        audit_retention_tick(&audit_retention, db, now, hub->config.audit_retention_days);
     }
     log_info("received %s, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&hub->ready, 0);

@@ -333,6 +333,170 @@ out:
     return result;
 }
 
+/* The public id of a session: hex of the first bytes of SHA-256(hash). */
+static int session_public_id(const void *hash, size_t hash_size, char id_out[SESSION_ID_SIZE])
+{
+    uint8_t digest[SESSION_HASH_BYTES];
+    static const char hex[] = "0123456789abcdef";
+    int rc;
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    rc = mbedtls_sha256(hash, hash_size, digest, 0);
+#else
+    rc = mbedtls_sha256_ret(hash, hash_size, digest, 0);
+#endif
+    if (rc != 0) {
+        log_error("SHA-256 failed (%d)", rc);
+        id_out[0] = '\0';
+        return -1;
+    }
+    for (int i = 0; i < (SESSION_ID_SIZE - 1) / 2; i++) {
+        id_out[2 * i] = hex[digest[i] >> 4];
+        id_out[2 * i + 1] = hex[digest[i] & 0x0F];
+    }
+    id_out[SESSION_ID_SIZE - 1] = '\0';
+    return 0;
+}
+
+/* Copy a text column into out (size bytes), cut; "" for NULL. */
+static void session_copy_cut(sqlite3_stmt *statement, int column, char *out, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(statement, column);
+    size_t length = text != NULL ? (size_t)session_cut_length((const char *)text, size - 1) : 0;
+
+    if (length > 0)
+        memcpy(out, text, length);
+    out[length] = '\0';
+}
+
+int session_list_for_user(sqlite3 *db, int64_t user_id, const char *current_token, int64_t now_ms,
+                          session_info_callback callback, void *data)
+{
+    uint8_t current[SESSION_HASH_BYTES];
+    bool has_current = false;
+    sqlite3_stmt *statement = NULL;
+    struct session_info info;
+    int count = -1, rc;
+
+    assert(db != NULL && callback != NULL);
+    if (current_token != NULL && random_bytes_token_wellformed(current_token) &&
+        session_hash_token(current_token, current) == 0)
+        has_current = true;
+    if (session_prepare(db,
+                        "SELECT token_hash, created_at, last_seen_at, expires_at, remote_address, "
+                        "user_agent FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "
+                        "AND created_at + ?3 > ?2 ORDER BY last_seen_at DESC, created_at DESC",
+                        &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
+        sqlite3_bind_int64(statement, 2, now_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(statement, 3, SESSION_ABSOLUTE_LIFETIME_MS) != SQLITE_OK) {
+        log_error("binding the session list: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    count = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const void *hash = sqlite3_column_blob(statement, 0);
+        int hash_size = sqlite3_column_bytes(statement, 0);
+
+        memset(&info, 0, sizeof(info));
+        if (hash == NULL || hash_size != SESSION_HASH_BYTES ||
+            session_public_id(hash, (size_t)hash_size, info.id) != 0)
+            continue;
+        info.current = has_current && memcmp(hash, current, SESSION_HASH_BYTES) == 0;
+        info.created_at = sqlite3_column_int64(statement, 1);
+        info.last_seen_at = sqlite3_column_int64(statement, 2);
+        info.expires_at = sqlite3_column_int64(statement, 3);
+        session_copy_cut(statement, 4, info.remote_address, sizeof(info.remote_address));
+        session_copy_cut(statement, 5, info.user_agent, sizeof(info.user_agent));
+        count++;
+        if (callback(&info, data) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("listing sessions: %s", sqlite3_errmsg(db));
+        count = -1;
+    }
+out:
+    sqlite3_finalize(statement);
+    mbedtls_platform_zeroize(current, sizeof(current));
+    return count;
+}
+
+int session_delete_by_id(sqlite3 *db, int64_t user_id, const char *id)
+{
+    sqlite3_stmt *statement = NULL;
+    uint8_t hash[SESSION_HASH_BYTES];
+    char candidate[SESSION_ID_SIZE];
+    bool found = false;
+    int result = -1, rc;
+
+    assert(db != NULL && id != NULL);
+    if (strlen(id) != SESSION_ID_SIZE - 1)
+        return 0;
+    if (session_prepare(db, "SELECT token_hash FROM sessions WHERE user_id = ?1", &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
+        log_error("binding user id: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    while (!found && (rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        const void *row_hash = sqlite3_column_blob(statement, 0);
+        if (row_hash == NULL || sqlite3_column_bytes(statement, 0) != SESSION_HASH_BYTES ||
+            session_public_id(row_hash, SESSION_HASH_BYTES, candidate) != 0)
+            continue;
+        if (strcmp(candidate, id) == 0) {
+            memcpy(hash, row_hash, SESSION_HASH_BYTES);
+            found = true;
+        }
+    }
+    if (!found && rc != SQLITE_DONE) {
+        log_error("finding a session: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_finalize(statement);
+    statement = NULL;
+    if (!found) {
+        result = 0;
+        goto out;
+    }
+    if (session_delete_hash(db, hash) != 0)
+        goto out;
+    result = 1;
+out:
+    sqlite3_finalize(statement);
+    mbedtls_platform_zeroize(hash, sizeof(hash));
+    return result;
+}
+
+int session_delete_others(sqlite3 *db, int64_t user_id, const char *keep_token)
+{
+    uint8_t keep[SESSION_HASH_BYTES];
+    sqlite3_stmt *statement = NULL;
+    int result = -1;
+
+    assert(db != NULL);
+    memset(keep, 0, sizeof(keep));
+    if (keep_token != NULL && random_bytes_token_wellformed(keep_token) &&
+        session_hash_token(keep_token, keep) != 0)
+        goto out;
+    if (session_prepare(db, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
+                        &statement) != 0)
+        goto out;
+    if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
+        sqlite3_bind_blob(statement, 2, keep, sizeof(keep), SQLITE_STATIC) != SQLITE_OK) {
+        log_error("binding session delete: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (session_step_done(db, statement, "ending other sessions") != 0)
+        goto out;
+    result = sqlite3_changes(db);
+out:
+    sqlite3_finalize(statement);
+    mbedtls_platform_zeroize(keep, sizeof(keep));
+    return result;
+}
+
 int session_purge_expired(sqlite3 *db, int64_t now_ms)
 {
     sqlite3_stmt *statement = NULL;

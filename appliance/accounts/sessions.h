@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "accounts/random_bytes.h"
@@ -35,6 +36,21 @@ struct session {
     int64_t created_at;                  /* ms since the epoch */
     int64_t expires_at;                  /* ms since the epoch, after sliding */
 };
+
+#define SESSION_ID_SIZE    17 /* 16 hex characters + NUL */
+#define SESSION_DEVICE_MAX 64 /* "Firefox on Android" */
+
+/* One session as its user sees it in the list of their sessions. */
+struct session_info {
+    char id[SESSION_ID_SIZE]; /* hex of the first 8 bytes of SHA-256(token hash): stable, opaque */
+    int64_t created_at, last_seen_at, expires_at; /* ms since the epoch */
+    char remote_address[SESSION_REMOTE_ADDRESS_MAX + 1];
+    char user_agent[SESSION_USER_AGENT_MAX + 1];
+    bool current; /* the session of the token the caller passed */
+};
+
+/* Called once per session; return non-zero to stop. */
+typedef int (*session_info_callback)(const struct session_info *session, void *data);
 
 enum session_status {
     SESSION_ERROR = -1, /* database failure (logged) */
@@ -74,6 +90,27 @@ int session_delete(sqlite3 *db, const char *token);
 
 /* End every session of a user. 0, or -1 on a database failure (logged). */
 int session_delete_for_user(sqlite3 *db, int64_t user_id);
+
+/*
+ * Call callback for each live session of user_id, newest first. current_token
+ * (a cookie value, may be NULL) marks its session current. Returns how many,
+ * or -1 on a database failure (logged).
+ */
+int session_list_for_user(sqlite3 *db, int64_t user_id, const char *current_token, int64_t now_ms,
+                          session_info_callback callback, void *data);
+
+/* End the session of user_id whose id (struct session_info) is id. 1 if it
+ * was ended, 0 if the user has no such session, -1 on a database failure. */
+int session_delete_by_id(sqlite3 *db, int64_t user_id, const char *id);
+
+/* End every session of user_id but the one of keep_token (a cookie value).
+ * Returns how many ended, or -1 on a database failure (logged). */
+int session_delete_others(sqlite3 *db, int64_t user_id, const char *keep_token);
+
+/* A readable "browser on system" for a User-Agent header (NULL = ""), e.g.
+ * "Firefox on Android", "Chrome on Linux", "Safari on iOS"; "Unknown device"
+ * when nothing is recognised. Writes at most size bytes into out. */
+void session_describe_agent(const char *user_agent, char *out, size_t size);
 
 /* Delete sessions that expired at or before now_ms. Returns how many, or -1
  * on a database failure (logged). */

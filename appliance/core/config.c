@@ -42,6 +42,7 @@ void config_defaults(struct config *config)
     config->storage_budget = 0;
     config->min_free = -1;
     config->offline_event_seconds = 60;
+    config->audit_retention_days = 365;
     config->mdns = 1;
 }
 
@@ -176,6 +177,8 @@ int config_set(struct config *config, const char *key, const char *value, char *
     }
     if (strcmp(key, "offline_event_seconds") == 0)
         return config_int(key, value, 1, 86400, &config->offline_event_seconds, error, error_size);
+    if (strcmp(key, "audit_retention_days") == 0)
+        return config_int(key, value, 0, 36500, &config->audit_retention_days, error, error_size);
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
         if (config_parse_bytes(value, &bytes) != 0) {
@@ -287,6 +290,8 @@ void config_print_usage(const char *program)
            "                         (default 5 %% of it, at most 2G)\n"
            "      --offline-event-seconds N  a doorbell offline this long is an event\n"
            "                         (default 60)\n"
+           "      --audit-retention-days N  keep the audit log this many days; 0 = for\n"
+           "                         ever (default 365)\n"
            "      --chime-device PCM play the chime on this ALSA output when someone rings\n"
            "      --alsa-config FILE extra ALSA configuration for it\n"
            "      --no-mdns          do not announce the hub nor look for doorbells over\n"
@@ -296,8 +301,8 @@ void config_print_usage(const char *program)
            "      --version          show the version\n\n"
            "Settings file keys: data_dir, listen, www_dir, tls_cert, tls_key, public_host,\n"
            "allowed_hosts, log_level, http_threads, connections_per_address, segment_seconds,\n"
-           "storage_budget, min_free, offline_event_seconds, chime_device, alsa_config,\n"
-           "replies_dir, mdns (true or false).\n",
+           "storage_budget, min_free, offline_event_seconds, audit_retention_days,\n"
+           "chime_device, alsa_config, replies_dir, mdns (true or false).\n",
            program, DOORSTEP_DEFAULT_CONFIG, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_WWW_DIR,
            DOORSTEP_DEFAULT_REPLIES_DIR);
 }
@@ -320,6 +325,7 @@ int config_load(struct config *config, int argc, char **argv)
         {"storage-budget", required_argument, NULL, 'B'},
         {"min-free", required_argument, NULL, 'F'},
         {"offline-event-seconds", required_argument, NULL, 'O'},
+        {"audit-retention-days", required_argument, NULL, 'U'},
         {"chime-device", required_argument, NULL, 'M'},
         {"alsa-config", required_argument, NULL, 'L'},
         {"http-threads", required_argument, NULL, 'T'},
@@ -337,7 +343,7 @@ int config_load(struct config *config, int argc, char **argv)
         ['F'] = "min_free",        ['O'] = "offline_event_seconds",
         ['M'] = "chime_device",    ['L'] = "alsa_config",
         ['T'] = "http_threads",    ['N'] = "connections_per_address",
-        ['R'] = "replies_dir",
+        ['R'] = "replies_dir",     ['U'] = "audit_retention_days",
     };
     const char *config_file = NULL;
     char error[1024];

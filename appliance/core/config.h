@@ -50,6 +50,7 @@ struct config {
     int segment_seconds;               /* recording segment length, cut on a keyframe */
     long long storage_budget;          /* bytes all recordings may use; 0 = no budget */
     int offline_event_seconds;         /* a doorbell offline this long is an "offline" event */
+    int audit_retention_days;          /* audit entries older than this are deleted; 0 = kept */
     char chime_device[256];            /* ALSA PCM of the indoor chime; "" = none */
     char alsa_config[CONFIG_PATH_MAX]; /* extra asoundrc for it; "" = none */
     long long min_free;                /* bytes to keep free on the recordings' filesystem;

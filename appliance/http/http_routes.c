@@ -9,6 +9,11 @@
 const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/me", routes_users_me, 0},
     {"POST", "/api/v1/me/password", routes_users_me_password, 0},
+    {"GET", "/api/v1/me/sessions", routes_session_list_mine, 0},
+    {"POST", "/api/v1/me/sessions/revoke-others", routes_session_end_others, 0},
+    {"DELETE", "/api/v1/me/sessions/{id}", routes_session_end_mine, 0},
+    {"GET", "/api/v1/audit", routes_audit_list, HTTP_ROUTE_ADMIN},
+    {"GET", "/api/v1/audit.csv", routes_audit_csv, HTTP_ROUTE_ADMIN | HTTP_ROUTE_NO_HEAD},
     {"GET", "/api/v1/devices", routes_devices_list, 0},
     {"POST", "/api/v1/devices", routes_devices_add, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/devices/{id}", routes_devices_get, HTTP_ROUTE_DEVICE},
@@ -65,6 +70,8 @@ const struct http_route http_api_routes[] = {
     {"PATCH", "/api/v1/users/{id}", routes_users_update, HTTP_ROUTE_ADMIN},
     {"DELETE", "/api/v1/users/{id}", routes_users_delete, HTTP_ROUTE_ADMIN},
     {"PUT", "/api/v1/users/{id}/password", routes_users_set_password, HTTP_ROUTE_ADMIN},
+    {"GET", "/api/v1/users/{id}/sessions", routes_session_list_user, HTTP_ROUTE_ADMIN},
+    {"POST", "/api/v1/users/{id}/sessions/revoke", routes_session_end_user, HTTP_ROUTE_ADMIN},
 };
 
 const size_t http_api_route_count = sizeof(http_api_routes) / sizeof(http_api_routes[0]);

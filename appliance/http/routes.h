@@ -16,6 +16,17 @@
 /* /auth/session, /auth/login, /auth/logout, /auth/setup. */
 int routes_session_dispatch(struct http_request *request);
 
+/* /api/v1/me/sessions... and /api/v1/users/{id}/sessions... (routes_session.c) */
+int routes_session_list_mine(struct http_request *request);
+int routes_session_end_mine(struct http_request *request);
+int routes_session_end_others(struct http_request *request);
+int routes_session_list_user(struct http_request *request);
+int routes_session_end_user(struct http_request *request);
+
+/* GET /api/v1/audit and /api/v1/audit.csv (routes_audit.c) */
+int routes_audit_list(struct http_request *request);
+int routes_audit_csv(struct http_request *request);
+
 /* {"id","username","role"}; caller deletes. */
 cJSON *routes_user_json(const struct user *user);
 

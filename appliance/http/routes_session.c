@@ -2,7 +2,11 @@
  * routes_session.c - /auth/...: session state, login, logout and the one-time
  * first-admin setup. These run before a session exists, so instead of the
  * CSRF token they require a same-origin request with a JSON body (a form or
- * cross-site fetch cannot produce both). civetweb worker threads.
+ * cross-site fetch cannot produce both). Also the /api/v1 routes on
+ * sessions (behind the gate): one's own sessions (list, sign one out, sign
+ * out everywhere else) and an admin's view of a user's sessions. Every
+ * sign-out tells the authority thread, which closes that session's open
+ * WebSockets and streams, and is audited. civetweb worker threads.
  */
 #define LOG_MODULE "auth"
 
@@ -10,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -310,4 +315,137 @@ int routes_session_dispatch(struct http_request *request)
     if (strcmp(request->path, "/auth/login") == 0)
         return routes_session_login(request);
     return routes_session_setup(request);
+}
+
+/* session_list_for_user callback: one session as JSON. */
+static int routes_session_add_info(const struct session_info *info, void *data)
+{
+    char device[SESSION_DEVICE_MAX];
+    cJSON *item = cJSON_CreateObject();
+
+    session_describe_agent(info->user_agent, device, sizeof(device));
+    cJSON_AddStringToObject(item, "id", info->id);
+    cJSON_AddNumberToObject(item, "created_at", (double)info->created_at);
+    cJSON_AddNumberToObject(item, "last_seen_at", (double)info->last_seen_at);
+    cJSON_AddNumberToObject(item, "expires_at", (double)info->expires_at);
+    cJSON_AddStringToObject(item, "address", info->remote_address);
+    cJSON_AddStringToObject(item, "device", device);
+    cJSON_AddStringToObject(item, "user_agent", info->user_agent);
+    cJSON_AddBoolToObject(item, "current", info->current);
+    cJSON_AddItemToArray(data, item);
+    return 0;
+}
+
+/* Answer {"sessions": [...]} for user_id's live sessions. */
+static int routes_session_send_list(struct http_request *request, int64_t user_id)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *array = cJSON_AddArrayToObject(body, "sessions");
+    int status;
+
+    if (session_list_for_user(database_thread_connection(), user_id, request->auth.session_token,
+                              database_now_ms(), routes_session_add_info, array) < 0)
+        status = http_send_error(request, 500, "internal", "database error");
+    else
+        status = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return status;
+}
+
+/* GET /api/v1/me/sessions: the caller's sessions, this one "current". */
+int routes_session_list_mine(struct http_request *request)
+{
+    return routes_session_send_list(request, request->auth.user.id);
+}
+
+/* DELETE /api/v1/me/sessions/{id}: sign one of one's sessions out; its open
+ * live views and event feeds close at once (authority.h). */
+int routes_session_end_mine(struct http_request *request)
+{
+    sqlite3 *db = database_thread_connection();
+    int ended = session_delete_by_id(db, request->auth.user.id, request->params[0]);
+
+    if (ended < 0)
+        return http_send_error(request, 500, "internal", "database error");
+    if (ended == 0)
+        return http_send_error(request, 404, "not_found", "no such session");
+    authority_changed(request->hub->authority);
+    audit_record(db, request->auth.user.id, request->auth.user.username, "session_end",
+                 request->params[0], "", request->remote_address);
+    return http_send_empty(request, 204, NULL);
+}
+
+/* POST /api/v1/me/sessions/revoke-others: sign out everywhere but here.
+ * Answers {"ended": N}. */
+int routes_session_end_others(struct http_request *request)
+{
+    sqlite3 *db = database_thread_connection();
+    int ended = session_delete_others(db, request->auth.user.id, request->auth.session_token);
+    char detail[32];
+    cJSON *body;
+    int status;
+
+    if (ended < 0)
+        return http_send_error(request, 500, "internal", "database error");
+    authority_changed(request->hub->authority);
+    snprintf(detail, sizeof(detail), "ended=%d", ended);
+    audit_record(db, request->auth.user.id, request->auth.user.username, "sessions_end_others", "",
+                 detail, request->remote_address);
+    body = cJSON_CreateObject();
+    cJSON_AddNumberToObject(body, "ended", ended);
+    status = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return status;
+}
+
+/* The {id} parameter as an existing user; 0 and a 404 sent otherwise. */
+static int routes_session_param_user(struct http_request *request, struct user *user)
+{
+    char *end = NULL;
+    long long id = strtoll(request->params[0], &end, 10);
+
+    if (request->params[0][0] == '\0' || *end != '\0' || id <= 0 ||
+        users_find_by_id(database_thread_connection(), id, user) != USERS_OK) {
+        http_send_error(request, 404, "not_found", "no such user");
+        return 0;
+    }
+    return 1;
+}
+
+/* GET /api/v1/users/{id}/sessions (admin): that user's sessions. */
+int routes_session_list_user(struct http_request *request)
+{
+    struct user user;
+
+    if (!routes_session_param_user(request, &user))
+        return 404;
+    return routes_session_send_list(request, user.id);
+}
+
+/* POST /api/v1/users/{id}/sessions/revoke (admin): sign that user out
+ * everywhere (the admin's own session too, when it is theirs). Answers
+ * {"ended": N}. */
+int routes_session_end_user(struct http_request *request)
+{
+    sqlite3 *db = database_thread_connection();
+    struct user user;
+    int ended;
+    char detail[32];
+    cJSON *body;
+    int status;
+
+    if (!routes_session_param_user(request, &user))
+        return 404;
+    ended = session_delete_others(db, user.id, NULL);
+    if (ended < 0)
+        return http_send_error(request, 500, "internal", "database error");
+    authority_changed(request->hub->authority);
+    snprintf(detail, sizeof(detail), "ended=%d", ended);
+    audit_record(db, request->auth.user.id, request->auth.user.username, "user_sessions_end",
+                 user.username, detail, request->remote_address);
+    body = cJSON_CreateObject();
+    cJSON_AddNumberToObject(body, "ended", ended);
+    status = http_send_json(request, 200, body);
+    cJSON_Delete(body);
+    return status;
 }
