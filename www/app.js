@@ -15,6 +15,8 @@ import * as settingsPage from './js/pages/settings.js';
 import * as livePage from './js/pages/live.js';
 import * as recordingsPage from './js/pages/recordings.js';
 import * as notificationsPage from './js/pages/notifications.js';
+import * as accountPage from './js/pages/account.js';
+import * as auditPage from './js/pages/audit.js';
 
 const ROUTES = [
   { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
@@ -25,6 +27,8 @@ const ROUTES = [
   { pattern: /^\/live$/, page: livePage, title: 'Live', nav: 'live' },
   { pattern: /^\/notifications$/, page: notificationsPage, title: 'Notifications', nav: 'notifications' },
   { pattern: /^\/settings$/, page: settingsPage, title: 'Settings', nav: 'settings' },
+  { pattern: /^\/account$/, page: accountPage, title: 'My account', nav: 'account' },
+  { pattern: /^\/audit$/, page: auditPage, title: 'Audit log', nav: 'settings', admin: true },
 ];
 
 const NAV = [
@@ -164,9 +168,10 @@ function renderShell(r) {
       nav,
       modeControl(admin),
       h('div', { class: 'header-user' },
-        h('span', { class: 'user-chip', title: `${user.username || ''} (${user.role || ''})` },
-          h('span', { class: 'avatar', 'aria-hidden': 'true', text: (user.username || '?').slice(0, 1).toUpperCase() }),
-          h('span', { class: 'user-name', text: user.username || '' })),
+        h('a', { class: 'user-chip', href: '#/account', 'data-testid': 'nav-account', title: `My account: ${user.username || ''} (${user.role || ''})`,
+          'aria-label': `My account (${user.username || ''})`, 'aria-current': r.nav === 'account' ? 'page' : null },
+        h('span', { class: 'avatar', 'aria-hidden': 'true', text: (user.username || '?').slice(0, 1).toUpperCase() }),
+        h('span', { class: 'user-name', text: user.username || '' })),
         logoutBtn)));
 }
 
