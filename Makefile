@@ -103,7 +103,9 @@ FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -larg
 # common/: what both programs run (device link, motion settings, ALSA output,
 # chime, logging, clocks, byte buffers, mutexes).
 COMMON_SOURCES := $(sort $(wildcard common/*.c))
-HUB_SOURCES := $(sort $(filter-out appliance/main.c appliance/cli/main.c,$(wildcard appliance/*/*.c)))
+HUB_SOURCES := $(sort $(filter-out appliance/main.c appliance/cli/%,$(wildcard appliance/*/*.c)))
+# The CLI's own files besides its main.c (one per command group).
+CLI_SOURCES := $(sort $(filter-out appliance/cli/main.c,$(wildcard appliance/cli/*.c)))
 FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -231,7 +233,7 @@ $(FIRMWARE_ARCHIVE): $(FIRMWARE_OBJECTS)
 $(BUILD)/doorstepd: $(BUILD)/obj/appliance/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
-$(BUILD)/doorstep: $(BUILD)/obj/appliance/cli/main.o $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
+$(BUILD)/doorstep: $(BUILD)/obj/appliance/cli/main.o $(call obj,$(CLI_SOURCES)) $(HUB_ARCHIVE) $(COMMON_ARCHIVE)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS_ALL) $^ -o $@ $(HUB_LIBS)
 $(BUILD)/doorbelld: $(BUILD)/obj/firmware/main.o $(FIRMWARE_ARCHIVE) $(COMMON_ARCHIVE)

@@ -19,6 +19,7 @@
 
 #include "accounts/sessions.h"
 #include "accounts/users.h"
+#include "cli/cli_audit.h"
 #include "common/log.h"
 #include "core/config.h"
 #include "devices/device_store.h"
@@ -47,7 +48,8 @@ static void cli_usage(const char *program)
            "  user role NAME admin|viewer     change a user's role\n"
            "  user grant NAME DEVICE_ID       let a viewer see a doorbell\n"
            "  user revoke NAME DEVICE_ID      withdraw that again\n"
-           "  check                           verify the recordings index against the disk\n\n"
+           "  check                           verify the recordings index against the "
+           "disk\n" CLI_AUDIT_USAGE "\n"
            "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
            "  -c, --config FILE    hub settings file (default %s if present)\n",
            program, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_CONFIG);
@@ -394,6 +396,8 @@ int main(int argc, char **argv)
         rc = cli_user(db, argc - optind - 1, argv + optind + 1);
     else if (strcmp(argv[optind], "check") == 0)
         rc = cli_check(db, data_dir);
+    else if (strcmp(argv[optind], "audit") == 0)
+        rc = cli_audit(db, argc - optind - 1, argv + optind + 1);
     else {
         fprintf(stderr, "doorstep: unknown command '%s' (try --help)\n", argv[optind]);
         rc = 2;

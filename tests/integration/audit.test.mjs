@@ -201,6 +201,7 @@ test('CSV: the same filters, quoting, formulas neutralised, every page', async (
   const hostile = '=HYPERLINK("https://evil.example"),"x"';
   await new Client(hub.url).login(hostile, 'wrong password, long enough');
   await new Client(hub.url).login('@sum(1)', 'wrong password, long enough');
+  await new Client(hub.url).login('\x1b[31mred', 'wrong password, long enough');
   const response = await admin.api('GET', '/api/v1/audit.csv?action=login_failed');
   assert.equal(response.status, 200);
   assert.match(response.headers['content-type'], /^text\/csv/);
@@ -226,6 +227,19 @@ test('CSV: the same filters, quoting, formulas neutralised, every page', async (
   assert.equal(new Set(bulkRows.map((row) => row[0])).size, 1200, 'no entry twice across pages');
   assert.equal((await newest('audit_export')).username, 'admin', 'the export is audited');
   sql("DELETE FROM audit_log WHERE action = 'bulk_test'");
+});
+
+test('the CLI prints the log with the same filters, as text or CSV', async () => {
+  const text = hub.cli(['audit', '--user', 'vera', '--action', 'login', '--since', '1d']).trim().split('\n');
+  assert.ok(text.length >= 1);
+  assert.ok(text.every((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}vera {2}login {2}\(127\.0\.0\.1\)$/.test(line)), text.join('\n'));
+  const csv = hub.cli(['audit', '--device', device.id, '--csv']).split('\r\n');
+  assert.equal(csv[0], 'id,time,at_ms,user,action,target,detail,address');
+  assert.ok(csv.slice(1, -1).every((line) => line.split(',')[5] === device.id));
+  assert.ok(csv.some((line) => line.includes(',live_view,')));
+  assert.equal(hub.cli(['audit', '--limit', '1']).trim().split('\n').length, 1);
+  const hostile = hub.cli(['audit', '--action', 'login_failed']);
+  assert.ok(!hostile.includes('\x1b'), 'no control characters reach the terminal');
 });
 
 test('retention: its own job purges past the days; video retention leaves the log alone', async () => {

@@ -49,7 +49,7 @@ export function mount(main, ctx) {
   function render(sessions) {
     othersBtn.hidden = !sessions.some((s) => !s.current);
     status.textContent = sessions.length === 1 ? 'This is the only browser signed in to your account.' : '';
-    replace(list, sessions.map(sessionRow));
+    replace(list, [...sessions].sort((a, b) => Number(b.current) - Number(a.current)).map(sessionRow));
   }
 
   function sessionRow(s) {
