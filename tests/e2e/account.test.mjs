@@ -1,6 +1,6 @@
 // Browser end-to-end, the account and audit pages: a user signs another of
 // their sessions out from "My account" and that other browser is signed
-// out; the admin's audit page lists the user's login and live view, filters
+// out, then changes the password there and stays signed in; the admin's audit page lists the user's login and live view, filters
 // by user, and its CSV download has them; both pages fit a 390 px phone
 // screen without sideways scrolling.
 
@@ -12,6 +12,7 @@ import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs
 
 const PASSWORD = 'correct horse battery staple';
 const VIEWER_PASSWORD = 'a viewer password long enough';
+const NEW_PASSWORD = 'the new viewer password, longer';
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const data = tempDir('doorstep-e2e-account-');
 let hub;
@@ -83,9 +84,18 @@ test('a user signs another of their sessions out from My account; that browser i
     // The laptop is signed out: its live view closes and the next page asks to sign in.
     await laptop.getByTestId('nav-devices').click();
     await laptop.getByTestId('login-username').waitFor({ timeout: 15000 });
-    // The phone is still signed in.
+    // The phone is still signed in; it changes the password and stays signed in.
     await phone.reload();
     await phone.getByTestId('account-page').waitFor();
+    const elsewhere = await loginAs('vera', VIEWER_PASSWORD);
+    await phone.getByTestId('password-current').fill(VIEWER_PASSWORD);
+    await phone.getByTestId('password-new').fill(NEW_PASSWORD);
+    await phone.getByTestId('password-again').fill(NEW_PASSWORD);
+    await phone.getByTestId('password-save').click();
+    await waitFor(async () => (await elsewhere.api('GET', '/api/v1/me')).status === 401, { what: 'the other session to end' });
+    await phone.getByTestId('session-current').waitFor({ timeout: 15000 });
+    await waitFor(async () => (await rows.count()) === 1, { what: 'only this browser signed in' });
+    assert.equal((await loginAs('vera', NEW_PASSWORD)).csrf !== null, true);
     assert.deepEqual(scriptErrors(phoneErrors), []);
     assert.deepEqual(scriptErrors(laptopErrors).filter((e) => !/WebSocket/.test(e)), []);
   } finally {
