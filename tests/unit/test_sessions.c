@@ -2,7 +2,8 @@
  * test_sessions.c - browser sessions (appliance/accounts/sessions.c): token
  * lookup, no plaintext token in the database, idle and absolute expiry with
  * injected time, the once-a-minute touch, deletion, purging, the per-user
- * cap and CSRF comparison.
+ * cap and CSRF comparison; one's list of sessions and ending one by its id
+ * or all others.
  *
  * UNIT_SOURCES: appliance/accounts/sessions.c appliance/accounts/users.c
  * UNIT_SOURCES: appliance/accounts/user_devices.c
@@ -381,6 +382,81 @@ static void test_long_client_strings(void **state)
     sqlite3_finalize(statement);
 }
 
+struct listed {
+    struct session_info sessions[4];
+    int count;
+};
+
+static int collect_session(const struct session_info *info, void *data)
+{
+    struct listed *listed = data;
+    if (listed->count < 4)
+        listed->sessions[listed->count] = *info;
+    listed->count++;
+    return 0;
+}
+
+/* The list of one's sessions: opaque stable ids, the current flag, only
+ * live ones; ending one by id (only one's own), ending all others. */
+static void test_list_and_end_by_id(void **state)
+{
+    struct fixture *fixture = *state;
+    char first[SESSION_TOKEN_SIZE], second[SESSION_TOKEN_SIZE], bobs[SESSION_TOKEN_SIZE];
+    char csrf[SESSION_TOKEN_SIZE], first_id[SESSION_ID_SIZE];
+    struct listed listed = {0}, again = {0};
+    struct session session;
+
+    assert_int_equal(
+        session_create(fixture->db, fixture->user_id, "192.0.2.1", "Firefox/1", T0, first, csrf),
+        0);
+    assert_int_equal(
+        session_create(fixture->db, fixture->user_id, "192.0.2.2", "", T0 + 1000, second, csrf), 0);
+    assert_int_equal(session_create(fixture->db, fixture->other_id, "", "", T0, bobs, csrf), 0);
+    assert_int_equal(session_list_for_user(fixture->db, fixture->user_id, first, T0 + 2000,
+                                           collect_session, &listed),
+                     2);
+    assert_int_equal(session_list_for_user(fixture->db, fixture->user_id, NULL, T0 + 2000,
+                                           collect_session, &again),
+                     2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(strlen(listed.sessions[i].id), SESSION_ID_SIZE - 1);
+        assert_string_equal(listed.sessions[i].id, again.sessions[i].id); /* stable */
+        assert_false(again.sessions[i].current);
+        assert_null(strstr(first, listed.sessions[i].id));
+    }
+    assert_true(listed.sessions[0].current != listed.sessions[1].current);
+    for (int i = 0; i < 2; i++)
+        if (listed.sessions[i].current) {
+            memcpy(first_id, listed.sessions[i].id, SESSION_ID_SIZE);
+            assert_string_equal(listed.sessions[i].remote_address, "192.0.2.1");
+            assert_string_equal(listed.sessions[i].user_agent, "Firefox/1");
+        }
+
+    /* Only among one's own; unknown and malformed ids are not found. */
+    assert_int_equal(session_delete_by_id(fixture->db, fixture->other_id, first_id), 0);
+    assert_int_equal(session_delete_by_id(fixture->db, fixture->user_id, "0000000000000000"), 0);
+    assert_int_equal(session_delete_by_id(fixture->db, fixture->user_id, "short"), 0);
+    assert_int_equal(session_delete_by_id(fixture->db, fixture->user_id, first_id), 1);
+    assert_int_equal(session_lookup(fixture->db, first, T0 + 3000, &session), SESSION_NOT_FOUND);
+    assert_int_equal(session_lookup(fixture->db, second, T0 + 3000, &session), SESSION_OK);
+
+    /* All others: keeps the named one and other users' sessions. */
+    assert_int_equal(session_create(fixture->db, fixture->user_id, "", "", T0 + 4000, first, csrf),
+                     0);
+    assert_int_equal(session_delete_others(fixture->db, fixture->user_id, first), 1);
+    assert_int_equal(session_lookup(fixture->db, first, T0 + 5000, &session), SESSION_OK);
+    assert_int_equal(session_lookup(fixture->db, second, T0 + 5000, &session), SESSION_NOT_FOUND);
+    assert_int_equal(session_lookup(fixture->db, bobs, T0 + 5000, &session), SESSION_OK);
+    assert_int_equal(session_delete_others(fixture->db, fixture->user_id, NULL), 1);
+    assert_int_equal(session_count(fixture->db), 1);
+
+    /* An expired session is not listed. */
+    listed.count = 0;
+    assert_int_equal(session_list_for_user(fixture->db, fixture->other_id, NULL,
+                                           T0 + SESSION_IDLE_TIMEOUT_MS, collect_session, &listed),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_and_purge, setup_fixture, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_per_user_cap, setup_fixture, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_long_client_strings, setup_fixture, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_list_and_end_by_id, setup_fixture, teardown_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
