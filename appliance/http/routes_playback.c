@@ -119,7 +119,11 @@ int routes_playback_stream(struct http_request *request)
     status = 200;
     if (strcmp(request->method, "HEAD") == 0)
         goto out;
-    snprintf(detail, sizeof(detail), "from=%" PRId64, wanted.from_ms);
+    if (wanted.to_ms > 0)
+        snprintf(detail, sizeof(detail), "from=%" PRId64 ";to=%" PRId64, wanted.from_ms,
+                 wanted.to_ms);
+    else
+        snprintf(detail, sizeof(detail), "from=%" PRId64, wanted.from_ms);
     audit_record(db, request->auth.user.id, request->auth.user.username, "recording_play",
                  request->params[0], detail, request->remote_address);
 
