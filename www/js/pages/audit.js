@@ -5,7 +5,7 @@
 // row on a wide screen and a card on a phone (css/account.css), never
 // wider than the screen.
 
-import { h, icon, button, busy, replace, DASH, fmtDateTime } from '../ui.js';
+import { h, icon, button, busy, replace, fmtDateTime } from '../ui.js';
 import * as api from '../api.js';
 
 const PAGE = 50;
@@ -127,7 +127,7 @@ export function mount(main, ctx) {
 
   function entryRow(e) {
     const name = deviceName(e.target);
-    const target = e.target ? (name ? `${name} (${e.target})` : e.target) : DASH;
+    const target = e.target ? (name ? `${name} (${e.target})` : e.target) : '';
     return h('li', { class: ['audit-row', /failed|blocked|fail$/.test(e.action) && 'is-bad'], 'data-testid': 'audit-row',
       'data-action': e.action, 'data-user': e.username, 'data-id': String(e.id) },
     h('time', { class: 'audit-time small', dateTime: new Date(e.at).toISOString(), text: fmtDateTime(e.at) }),
