@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
 
@@ -141,12 +143,22 @@ test("the admin's audit page: the login and the live view, a filter by user, the
   }
 });
 
-test('the audit page fits a phone screen', { timeout: 60000 }, async () => {
+test('the audit page fits a phone screen; Load more pages on', { timeout: 60000 }, async () => {
+  const now = Date.now();
+  execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(hub.dataDir, 'doorstep.db'),
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+     INSERT INTO audit_log (at, username, action, detail) SELECT ${now} - i, 'bulk', 'login_failed', 'row ' || i FROM n`]);
+  const total = (await admin.api('GET', '/api/v1/audit?limit=1')).json.total;
   const context = await loggedInContext(browser, hub, admin, PHONE);
   try {
     const page = await context.newPage();
     await page.goto(`${hub.url}/#/audit`);
-    await page.getByTestId('audit-row').first().waitFor();
+    const rows = page.getByTestId('audit-row');
+    await rows.first().waitFor();
+    await waitFor(async () => (await rows.count()) === 50, { what: 'the first page of 50' });
+    await page.getByTestId('audit-more').click();
+    await waitFor(async () => (await rows.count()) === 100, { what: 'the second page' });
+    assert.match(await page.getByTestId('audit-status').textContent(), new RegExp(`^100 of ${total} entries$`));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scrolling at 390 px (${overflow}px)`);
     const box = await page.getByTestId('audit-row').first().boundingBox();

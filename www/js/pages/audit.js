@@ -74,7 +74,7 @@ export function mount(main, ctx) {
   main.append(h('section', { class: 'page audit-page', 'data-testid': 'audit-page' },
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', { text: 'Audit log' }),
-        h('p', { class: 'page-sub muted', text: 'Who signed in, watched, played or exported footage, and changed what. Entries are kept for a year.' })),
+        h('p', { class: 'page-sub muted', text: 'Who signed in, watched, played or exported footage, and changed what. Entries are kept for a year unless the hub is set otherwise.' })),
       h('div', { class: 'page-actions' }, exportLink)),
     h('section', { class: 'card panel' }, filters),
     h('section', { class: 'card panel audit-entries' }, list, status, h('div', { class: 'audit-more' }, more))));
