@@ -6,13 +6,13 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/error_text.h"
+#include "core/hub_settings.h"
 
 /* Copy value into a fixed field, refusing (not truncating) a too-long value. */
 static int config_copy(char *field, size_t field_size, const char *key, const char *value,
@@ -76,47 +76,6 @@ static int config_int(const char *key, const char *value, long min, long max, in
     return 0;
 }
 
-/* A byte count: digits with an optional K, M, G or T suffix (powers of 1024). */
-static int config_parse_bytes(const char *value, long long *out)
-{
-    char *end = NULL;
-    long long number = strtoll(value, &end, 10);
-    int shift = 0;
-
-    if (value[0] < '0' || value[0] > '9' || number < 0)
-        return -1;
-    switch (*end) {
-    case '\0':
-        break;
-    case 'K':
-    case 'k':
-        shift = 10;
-        end++;
-        break;
-    case 'M':
-    case 'm':
-        shift = 20;
-        end++;
-        break;
-    case 'G':
-    case 'g':
-        shift = 30;
-        end++;
-        break;
-    case 'T':
-    case 't':
-        shift = 40;
-        end++;
-        break;
-    default:
-        return -1;
-    }
-    if (*end != '\0' || number > (LLONG_MAX >> shift))
-        return -1;
-    *out = number << shift;
-    return 0;
-}
-
 int config_set(struct config *config, const char *key, const char *value, char *error,
                size_t error_size)
 {
@@ -157,9 +116,13 @@ int config_set(struct config *config, const char *key, const char *value, char *
         return config_int(key, value, 1, 1024, &config->connections_per_address, error, error_size);
     if (strcmp(key, "segment_seconds") == 0)
         return config_int(key, value, 2, 3600, &config->segment_seconds, error, error_size);
-    if (strcmp(key, "chime_device") == 0)
+    if (strcmp(key, "chime_device") == 0) {
+        /* "" (no chime) or a name the settings API would take too. */
+        if (value[0] != '\0' && hub_settings_check_device(value, error, error_size) != 0)
+            return -1;
         return config_copy(config->chime_device, sizeof(config->chime_device), key, value, error,
                            error_size);
+    }
     if (strcmp(key, "alsa_config") == 0)
         return config_copy(config->alsa_config, sizeof(config->alsa_config), key, value, error,
                            error_size);
@@ -178,11 +141,11 @@ int config_set(struct config *config, const char *key, const char *value, char *
         return config_int(key, value, 1, 86400, &config->offline_event_seconds, error, error_size);
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
-        if (config_parse_bytes(value, &bytes) != 0) {
-            error_text_set(error, error_size, "%s: expected a size like 500G, 800M or 1048576",
-                           key);
+        if (hub_settings_parse_bytes(key, value, &bytes, error, error_size) != 0 ||
+            hub_settings_check_storage(strcmp(key, "min_free") == 0 ? 0 : bytes,
+                                       strcmp(key, "min_free") == 0 ? bytes : -1, 0, error,
+                                       error_size) != 0)
             return -1;
-        }
         *(strcmp(key, "min_free") == 0 ? &config->min_free : &config->storage_budget) = bytes;
         return 0;
     }
