@@ -377,13 +377,22 @@ export function mount(main, ctx) {
       h('option', { value: 'nothing', text: 'Nothing at all' }),
       h('option', { value: 'rings_only', text: 'Only rings' }));
     quietMode.value = quiet ? quiet.mode : 'off';
+    // Quiet hours set by the hour through the API have no days and times to
+    // show: they are only replaced when this part of the form is changed.
+    const quietByHour = Boolean(t.quiet_hours && !quiet);
+    if (quietByHour) quietMode.value = t.quiet_hours.mode;
+    let quietTouched = false;
     const quietDays = DAY_ORDER.map((day) => ({ day, input: checkbox(`quiet-day-${day}`, quiet ? quiet.days.includes(day) : true, `target-quiet-day-${day}`) }));
     const quietFrom = h('input', { type: 'time', name: 'quiet_from', value: quiet ? quiet.from : '22:00', 'data-testid': 'target-quiet-from' });
     const quietTo = h('input', { type: 'time', name: 'quiet_to', value: quiet ? quiet.to : '07:00', 'data-testid': 'target-quiet-to' });
     const quietPart = h('div', { class: 'quiet-hours-detail nt-form-part' },
       h('div', { class: 'chips nt-days', role: 'group', 'aria-label': 'Quiet days' }, quietDays.map(({ day, input }) => h('label', { class: 'nt-day' }, input, h('span', { text: DAY_NAMES[day] })))),
       h('div', { class: 'nt-form-row' }, field('Quiet from', quietFrom), field('Until', quietTo)),
-      h('p', { class: 'field-hint', text: 'In the hub’s local time; a night that passes midnight belongs to the day it starts on.' }));
+      h('p', { class: 'field-hint', text: quietByHour
+        ? 'Set hour by hour through the API; kept as it is unless you change it here.'
+        : 'In the hub’s local time; a night that passes midnight belongs to the day it starts on.' }));
+    quietPart.addEventListener('change', () => { quietTouched = true; });
+    quietMode.addEventListener('change', () => { quietTouched = true; });
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true, 'data-testid': 'target-error' });
     const save = button(creating ? 'Add target' : 'Save', { variant: 'btn-primary', 'data-testid': 'target-save' });
     save.type = 'submit';
@@ -458,7 +467,8 @@ export function mount(main, ctx) {
         out.schedule = { days, from: fromInput.value.slice(0, 5), to: toInput.value.slice(0, 5) };
       }
       out.quiet_hours = null;
-      if (quietMode.value !== 'off') {
+      if (quietByHour && !quietTouched) delete out.quiet_hours;
+      else if (quietMode.value !== 'off') {
         const days = quietDays.filter((b) => b.input.checked).map((b) => b.day).sort();
         if (!days.length) throw new Error('Choose at least one day for the quiet hours, or choose “No quiet hours”.');
         if (!quietFrom.value || !quietTo.value) throw new Error('Give the quiet hours a start and an end time.');
@@ -555,6 +565,7 @@ function stateBadge(d) {
 
 /** "Always", or "Mon–Fri 22:00–07:00" style. */
 export function scheduleText(schedule) {
+  if (schedule && Array.isArray(schedule.hours)) return 'Hour by hour';
   if (!schedule || !Array.isArray(schedule.days)) return 'Always';
   const days = DAY_ORDER.filter((d) => schedule.days.includes(d));
   let dayText;
