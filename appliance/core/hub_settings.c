@@ -97,6 +97,17 @@ int hub_settings_check_storage(long long budget, long long min_free, long long d
 int hub_settings_check_device(const char *device, char *error, size_t error_size)
 {
     size_t length = strlen(device);
+    size_t plugin = strcspn(device, ":");
+
+    /* ALSA's own "file" and "tee" PCMs take a file name as an argument
+     * (file:NAME,raw): an output name must not write files. */
+    if ((plugin == 4 && (strncmp(device, "file", 4) == 0)) ||
+        (plugin == 3 && strncmp(device, "tee", 3) == 0)) {
+        error_text_set(error, error_size,
+                       "the chime output cannot be ALSA's file or tee plugin; name one in "
+                       "alsa_config instead");
+        return -1;
+    }
 
     if (length == 0 || length >= HUB_SETTINGS_DEVICE_MAX ||
         strspn(device, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:,=@") !=

@@ -74,7 +74,8 @@ int hub_settings_check_storage(long long budget, long long min_free, long long d
                                char *error, size_t error_size);
 
 /* An ALSA PCM name: 1..255 bytes of letters, digits and _-.:,=@ (no spaces,
- * quotes or braces, so it cannot smuggle configuration in). */
+ * quotes, braces or slashes, so it cannot smuggle configuration in), and
+ * not ALSA's file or tee plugin (which would write a file). */
 int hub_settings_check_device(const char *device, char *error, size_t error_size);
 
 /* A volume: 0..100. */

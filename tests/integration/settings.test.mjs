@@ -57,7 +57,7 @@ test('settings API: bad values are 400, viewers get 403, values survive a restar
     assert.match(response.json.message ?? response.body.toString(), /./);
   }
   for (const body of [
-    { enabled: 'yes' }, { device: 'a b' }, { device: 'x"}' }, { device: '' }, { device: 'd'.repeat(300) },
+    { enabled: 'yes' }, { device: 'a b' }, { device: 'x"}' }, { device: '' }, { device: 'file:out.raw,raw' }, { device: 'x/../y' }, { device: 'd'.repeat(300) },
     { volume: 101 }, { volume: -1 }, { volume: 5.5 }, { device: 7 },
   ]) {
     const response = await admin.api('PUT', '/api/v1/settings/chime', { json: body });

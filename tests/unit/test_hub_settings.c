@@ -61,6 +61,10 @@ static void test_checks(void **state)
     assert_int_equal(hub_settings_check_device("a b", error, sizeof(error)), -1);
     assert_int_equal(hub_settings_check_device("x{type file}", error, sizeof(error)), -1);
     assert_int_equal(hub_settings_check_device("", error, sizeof(error)), -1);
+    assert_int_equal(hub_settings_check_device("file:out.raw,raw", error, sizeof(error)), -1);
+    assert_int_equal(hub_settings_check_device("file", error, sizeof(error)), -1);
+    assert_int_equal(hub_settings_check_device("tee:default,out.raw", error, sizeof(error)), -1);
+    assert_int_equal(hub_settings_check_device("filer", error, sizeof(error)), 0);
     assert_int_equal(hub_settings_check_volume(101, error, sizeof(error)), -1);
     assert_int_equal(hub_settings_check_volume(0, error, sizeof(error)), 0);
 
