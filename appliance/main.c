@@ -31,6 +31,7 @@
 #include "chime/chime.h"
 #include "core/config.h"
 #include "core/hub.h"
+#include "core/hub_settings.h"
 #include "devices/device_pairing.h"
 #include "devices/device_registry.h"
 #include "discovery/hub_discovery.h"
@@ -230,6 +231,10 @@ int main(int argc, char **argv)
     }
     database_set_path(hub->database_path);
     database_reserve_init(hub->database_path);
+    /* What the web UI saved wins over the config's defaults. */
+    hub->settings = hub_settings_create(&hub->config, db);
+    if (hub->settings == NULL)
+        goto out;
 
     /* Recordings: make the index and the disk agree before anything records. */
     snprintf(hub->recordings_dir, sizeof(hub->recordings_dir), "%s/recordings",
@@ -240,11 +245,14 @@ int main(int argc, char **argv)
     }
     {
         struct reconcile_report report;
-        struct retention_limits limits = {.budget = hub->config.storage_budget,
-                                          .min_free = hub->config.min_free};
+        struct hub_settings_values values;
+        struct retention_limits limits;
+        hub_settings_get(hub->settings, &values);
+        limits =
+            (struct retention_limits){.budget = values.storage_budget, .min_free = values.min_free};
         if (reconcile_recordings(db, hub->recordings_dir, &report) != 0)
             log_warn("reconciling recordings failed; continuing with the index as it is");
-        hub->retention = retention_start(hub->recordings_dir, &limits);
+        hub->retention = retention_start(hub->recordings_dir, &limits, hub->settings);
         if (hub->retention == NULL) {
             log_error("cannot start the retention thread");
             goto out;
@@ -267,9 +275,16 @@ int main(int argc, char **argv)
     }
     log_info("hub key SHA-256 %s", hub->certificate.key_sha256);
     hub_make_public_url(hub);
-    hub->chime = chime_start(hub->config.chime_device, hub->config.alsa_config);
-    if (hub->config.chime_device[0] != '\0' && hub->chime == NULL)
-        log_warn("the indoor chime could not start; rings will not chime");
+    hub->chime = chime_start(hub->config.alsa_config);
+    if (hub->chime == NULL) {
+        log_error("cannot start the indoor chime's thread");
+        goto out;
+    }
+    {
+        struct hub_settings_values values;
+        hub_settings_get(hub->settings, &values);
+        chime_configure(hub->chime, values.chime_enabled, values.chime_device, values.chime_volume);
+    }
     hub->notify = notify_start(hub->public_url);
     if (hub->notify == NULL)
         goto out;
@@ -348,6 +363,7 @@ out:
     chime_stop(hub->chime);
     retention_stop(hub->retention);
     device_registry_destroy(hub->registry);
+    hub_settings_free(hub->settings);
     database_close(db);
     free(hub);
     if (exit_code == 0)

@@ -27,8 +27,17 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# The indoor chime is on, played into an ALSA "file" device: each ring (and
+# Settings, Chime, "Play test chime") writes the ding-dong to $var/chime.raw
+# (raw 16-bit mono 48 kHz; `aplay -f S16_LE -r 48000 -c 1 var/chime.raw`
+# plays it back). The Settings page can switch it to a real output
+# ("default" or a sound card); what is chosen there wins from then on.
+cat >"$var/asoundrc" <<ALSA
+pcm.doorstep_chime { type file; slave.pcm "null"; file "$var/chime.raw"; format "raw" }
+ALSA
 "$build/doorstepd" --data-dir "$hub_dir" --listen "$port" --www-dir "$PWD/www" \
-    --public-host localhost 2> >(tee "$var/hub.log" >&2) &
+    --public-host localhost --chime-device doorstep_chime --alsa-config "$var/asoundrc" \
+    2> >(tee "$var/hub.log" >&2) &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -95,6 +104,8 @@ else
 fi
 cat <<MSG
     Ring the bell: $build/doorbelld ctl $bell_dir/control.sock press
+    Indoor chime:  each ring writes the ding-dong to $var/chime.raw
+                   (hear it: aplay -f S16_LE -r 48000 -c 1 $var/chime.raw)
     The browser will warn about the hub's self-signed certificate; accept it once.
     Ctrl-C stops the hub and the doorbell. State lives in $var.
 

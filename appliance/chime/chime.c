@@ -15,26 +15,31 @@
 #include "common/log.h"
 #include "common/mutex.h"
 
-#define CHIME_NAME_MAX 256
+#define CHIME_NAME_MAX 4096
 
 struct chime {
-    pthread_mutex_t lock; /* guards pending, played, stopping */
+    pthread_mutex_t lock; /* guards pending, played, stopping, the settings, last_test_ms */
     pthread_cond_t wake;
     int pending, stopping;
     unsigned long played;
-    char device[CHIME_NAME_MAX];
+    int enabled, volume;
+    char device[CHIME_DEVICE_MAX];
+    int64_t last_test_ms;
+    /* Constant after start. */
     char alsa_config[CHIME_NAME_MAX]; /* "" = none */
     int16_t samples[AUDIO_CHIME_FRAMES];
     size_t frames;
+    /* The chime thread's own. */
+    int16_t scaled[AUDIO_CHIME_FRAMES];
     pthread_t thread;
 };
 
-/* Chime thread: open the device, play the ding-dong in real time, close.
- * 0, or -1 (logged). */
-static int chime_play(struct chime *chime)
+/* Chime thread: open device, play the ding-dong at volume (percent) in
+ * real time, close. 0, or -1 (logged). */
+static int chime_play(struct chime *chime, const char *device, int volume)
 {
     struct audio_alsa_request request = {
-        .device = chime->device,
+        .device = device,
         .alsa_config = chime->alsa_config[0] != '\0' ? chime->alsa_config : NULL,
         .stream = SND_PCM_STREAM_PLAYBACK,
         .channels = 1,
@@ -44,10 +49,13 @@ static int chime_play(struct chime *chime)
     char error[256];
     size_t done = 0;
     int rc = -1;
-    snd_pcm_t *pcm = audio_alsa_open(&request, &setup, error, sizeof(error));
+    snd_pcm_t *pcm;
 
+    for (size_t i = 0; i < chime->frames; i++)
+        chime->scaled[i] = (int16_t)(chime->samples[i] * volume / 100);
+    pcm = audio_alsa_open(&request, &setup, error, sizeof(error));
     if (pcm == NULL) {
-        log_warn("cannot open the chime output %s: %s", chime->device, error);
+        log_warn("cannot open the chime output %s: %s", device, error);
         return -1;
     }
     snd_pcm_nonblock(pcm, 0);
@@ -56,11 +64,11 @@ static int chime_play(struct chime *chime)
     while (done < chime->frames) {
         size_t chunk =
             chime->frames - done < AUDIO_FRAME_FRAMES ? chime->frames - done : AUDIO_FRAME_FRAMES;
-        snd_pcm_sframes_t written = snd_pcm_writei(pcm, chime->samples + done, chunk);
+        snd_pcm_sframes_t written = snd_pcm_writei(pcm, chime->scaled + done, chunk);
         if (written < 0 && snd_pcm_recover(pcm, (int)written, 1) == 0)
             continue;
         if (written < 0) {
-            log_warn("chime output %s: %s", chime->device, snd_strerror((int)written));
+            log_warn("chime output %s: %s", device, snd_strerror((int)written));
             goto out;
         }
         done += (size_t)written;
@@ -77,7 +85,8 @@ static void *chime_thread(void *data)
 {
     struct chime *chime = data;
     for (;;) {
-        int ok;
+        char device[CHIME_DEVICE_MAX];
+        int ok, volume;
         pthread_mutex_lock(&chime->lock);
         while (!chime->pending && !chime->stopping)
             pthread_cond_wait(&chime->wake, &chime->lock);
@@ -86,8 +95,10 @@ static void *chime_thread(void *data)
             break;
         }
         chime->pending = 0;
+        snprintf(device, sizeof(device), "%s", chime->device);
+        volume = chime->volume;
         pthread_mutex_unlock(&chime->lock);
-        ok = chime_play(chime) == 0;
+        ok = chime_play(chime, device, volume) == 0;
         pthread_mutex_lock(&chime->lock);
         chime->played += ok;
         pthread_mutex_unlock(&chime->lock);
@@ -95,16 +106,15 @@ static void *chime_thread(void *data)
     return NULL;
 }
 
-struct chime *chime_start(const char *device, const char *alsa_config)
+struct chime *chime_start(const char *alsa_config)
 {
-    struct chime *chime;
+    struct chime *chime = calloc(1, sizeof(*chime));
 
-    if (device == NULL || device[0] == '\0')
-        return NULL;
-    chime = calloc(1, sizeof(*chime));
     if (chime == NULL)
         return NULL;
-    snprintf(chime->device, sizeof(chime->device), "%s", device);
+    snprintf(chime->device, sizeof(chime->device), "default");
+    chime->volume = 100;
+    chime->last_test_ms = INT64_MIN / 2;
     snprintf(chime->alsa_config, sizeof(chime->alsa_config), "%s",
              alsa_config != NULL ? alsa_config : "");
     chime->frames = audio_chime_generate(chime->samples, AUDIO_CHIME_FRAMES);
@@ -116,8 +126,22 @@ struct chime *chime_start(const char *device, const char *alsa_config)
         free(chime);
         return NULL;
     }
-    log_info("indoor chime on %s", chime->device);
     return chime;
+}
+
+void chime_configure(struct chime *chime, int enabled, const char *device, int volume)
+{
+    if (chime == NULL)
+        return;
+    pthread_mutex_lock(&chime->lock);
+    chime->enabled = enabled;
+    snprintf(chime->device, sizeof(chime->device), "%s", device);
+    chime->volume = volume < 0 ? 0 : volume > 100 ? 100 : volume;
+    pthread_mutex_unlock(&chime->lock);
+    if (enabled)
+        log_info("indoor chime on %s at %d %%", device, volume);
+    else
+        log_info("indoor chime off");
 }
 
 void chime_ring(struct chime *chime)
@@ -125,9 +149,55 @@ void chime_ring(struct chime *chime)
     if (chime == NULL)
         return;
     pthread_mutex_lock(&chime->lock);
-    chime->pending = 1;
-    pthread_cond_signal(&chime->wake);
+    if (chime->enabled) {
+        chime->pending = 1;
+        pthread_cond_signal(&chime->wake);
+    }
     pthread_mutex_unlock(&chime->lock);
+}
+
+int chime_test(struct chime *chime, int64_t now_ms)
+{
+    int rc = -1;
+    if (chime == NULL)
+        return -1;
+    pthread_mutex_lock(&chime->lock);
+    if (now_ms - chime->last_test_ms >= CHIME_TEST_INTERVAL_MS) {
+        chime->last_test_ms = now_ms;
+        chime->pending = 1;
+        pthread_cond_signal(&chime->wake);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&chime->lock);
+    return rc;
+}
+
+int chime_list_outputs(void (*callback)(const char *name, const char *description, void *context),
+                       void *context)
+{
+    void **hints = NULL;
+    int count = 0;
+
+    if (snd_device_name_hint(-1, "pcm", &hints) != 0)
+        return -1;
+    for (void **hint = hints; *hint != NULL; hint++) {
+        char *name = snd_device_name_get_hint(*hint, "NAME");
+        char *description = snd_device_name_get_hint(*hint, "DESC");
+        char *direction = snd_device_name_get_hint(*hint, "IOID");
+        /* No IOID: both directions. */
+        if (name != NULL && (direction == NULL || strcmp(direction, "Output") == 0)) {
+            char *newline = description != NULL ? strchr(description, '\n') : NULL;
+            if (newline != NULL)
+                *newline = '\0'; /* the first line says it */
+            callback(name, description != NULL ? description : "", context);
+            count++;
+        }
+        free(name);
+        free(description);
+        free(direction);
+    }
+    snd_device_name_free_hint(hints);
+    return count;
 }
 
 unsigned long chime_played(struct chime *chime)

@@ -6,13 +6,13 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/error_text.h"
+#include "core/hub_settings.h"
 
 /* Copy value into a fixed field, refusing (not truncating) a too-long value. */
 static int config_copy(char *field, size_t field_size, const char *key, const char *value,
@@ -77,47 +77,6 @@ static int config_int(const char *key, const char *value, long min, long max, in
     return 0;
 }
 
-/* A byte count: digits with an optional K, M, G or T suffix (powers of 1024). */
-static int config_parse_bytes(const char *value, long long *out)
-{
-    char *end = NULL;
-    long long number = strtoll(value, &end, 10);
-    int shift = 0;
-
-    if (value[0] < '0' || value[0] > '9' || number < 0)
-        return -1;
-    switch (*end) {
-    case '\0':
-        break;
-    case 'K':
-    case 'k':
-        shift = 10;
-        end++;
-        break;
-    case 'M':
-    case 'm':
-        shift = 20;
-        end++;
-        break;
-    case 'G':
-    case 'g':
-        shift = 30;
-        end++;
-        break;
-    case 'T':
-    case 't':
-        shift = 40;
-        end++;
-        break;
-    default:
-        return -1;
-    }
-    if (*end != '\0' || number > (LLONG_MAX >> shift))
-        return -1;
-    *out = number << shift;
-    return 0;
-}
-
 int config_set(struct config *config, const char *key, const char *value, char *error,
                size_t error_size)
 {
@@ -158,9 +117,13 @@ int config_set(struct config *config, const char *key, const char *value, char *
         return config_int(key, value, 1, 1024, &config->connections_per_address, error, error_size);
     if (strcmp(key, "segment_seconds") == 0)
         return config_int(key, value, 2, 3600, &config->segment_seconds, error, error_size);
-    if (strcmp(key, "chime_device") == 0)
+    if (strcmp(key, "chime_device") == 0) {
+        /* "" (no chime) or a name the settings API would take too. */
+        if (value[0] != '\0' && hub_settings_check_device(value, error, error_size) != 0)
+            return -1;
         return config_copy(config->chime_device, sizeof(config->chime_device), key, value, error,
                            error_size);
+    }
     if (strcmp(key, "alsa_config") == 0)
         return config_copy(config->alsa_config, sizeof(config->alsa_config), key, value, error,
                            error_size);
@@ -181,11 +144,11 @@ int config_set(struct config *config, const char *key, const char *value, char *
         return config_int(key, value, 0, 36500, &config->audit_retention_days, error, error_size);
     if (strcmp(key, "storage_budget") == 0 || strcmp(key, "min_free") == 0) {
         long long bytes;
-        if (config_parse_bytes(value, &bytes) != 0) {
-            error_text_set(error, error_size, "%s: expected a size like 500G, 800M or 1048576",
-                           key);
+        if (hub_settings_parse_bytes(key, value, &bytes, error, error_size) != 0 ||
+            hub_settings_check_storage(strcmp(key, "min_free") == 0 ? 0 : bytes,
+                                       strcmp(key, "min_free") == 0 ? bytes : -1, 0, error,
+                                       error_size) != 0)
             return -1;
-        }
         *(strcmp(key, "min_free") == 0 ? &config->min_free : &config->storage_budget) = bytes;
         return 0;
     }
@@ -285,7 +248,7 @@ void config_print_usage(const char *program)
            "      --connections-per-address N  connections one client address may hold\n"
            "                         (default a tenth of --http-threads, at least 4)\n"
            "      --storage-budget SIZE  disk all recordings may use, e.g. 500G (default: no\n"
-           "                         budget, only --min-free)\n"
+           "                         budget, only --min-free; a value set in the web UI wins)\n"
            "      --min-free SIZE    free space to keep on the recordings' disk\n"
            "                         (default 5 %% of it, at most 2G)\n"
            "      --offline-event-seconds N  a doorbell offline this long is an event\n"
@@ -293,6 +256,7 @@ void config_print_usage(const char *program)
            "      --audit-retention-days N  keep the audit log this many days; 0 = for\n"
            "                         ever (default 365)\n"
            "      --chime-device PCM play the chime on this ALSA output when someone rings\n"
+           "                         (the web UI's Settings page wins once used there)\n"
            "      --alsa-config FILE extra ALSA configuration for it\n"
            "      --no-mdns          do not announce the hub nor look for doorbells over\n"
            "                         mDNS (Avahi), for networks that forbid multicast\n"

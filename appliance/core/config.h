@@ -1,6 +1,8 @@
 /*
  * config.h - the hub's settings: defaults, then the config file, then
- * command-line flags (each later source overrides the earlier).
+ * command-line flags (each later source overrides the earlier). The
+ * storage limits and the chime are only the defaults: a value saved from the
+ * web UI (core/hub_settings.h, the hub_settings table) wins over them.
  *
  * Filled once by the main thread before any other thread starts, then only
  * read, so it needs no lock.

@@ -19,6 +19,7 @@ struct device_registry;
 struct retention;
 struct event_push;
 struct chime;
+struct hub_settings;
 struct notify;
 struct authority;
 struct talk_hub;
@@ -38,7 +39,8 @@ struct hub {
      * UIs' feed (http/event_push.c). Set by main.c before the server
      * starts, so the events domain calls the adapter without including it. */
     void (*event_published)(struct hub *hub, const struct event_row *event);
-    struct chime *chime;             /* indoor chime, NULL when none; own thread */
+    struct hub_settings *settings;   /* what the web UI sets, over config (hub_settings.lock) */
+    struct chime *chime;             /* indoor chime (on or off); own thread */
     struct notify *notify;           /* ntfy and webhook notifications; own thread */
     struct authority *authority;     /* closes connections whose authority is gone; own thread */
     struct talk_hub *talk;           /* talk-back floors and queues (talk/talk_floor.h) */

@@ -24,6 +24,27 @@ static int weekly_schedule_time(const cJSON *item)
     return hours < 24 && minutes < 60 ? hours * 60 + minutes : -1;
 }
 
+/* {"hours":[7 masks of 24 bits]} into out. 0 or -1. */
+static int weekly_schedule_parse_hours(const cJSON *root, struct weekly_schedule *out)
+{
+    const cJSON *hours = cJSON_GetObjectItemCaseSensitive(root, "hours"), *member;
+    int day = 0;
+
+    if (cJSON_GetArraySize(root) != 1 || !cJSON_IsArray(hours) || cJSON_GetArraySize(hours) != 7)
+        return -1;
+    cJSON_ArrayForEach(member, hours)
+    {
+        if (!cJSON_IsNumber(member) || member->valuedouble < 0 ||
+            member->valuedouble > (double)WEEKLY_SCHEDULE_ALL_HOURS ||
+            member->valuedouble != (double)(long)member->valuedouble)
+            return -1;
+        out->hours[day++] = (unsigned)member->valuedouble;
+    }
+    out->set = 1;
+    out->by_hour = 1;
+    return 0;
+}
+
 int weekly_schedule_parse(const char *json, struct weekly_schedule *out, char *error,
                           size_t error_size)
 {
@@ -35,6 +56,12 @@ int weekly_schedule_parse(const char *json, struct weekly_schedule *out, char *e
     if (json[0] == '\0')
         return 0;
     root = cJSON_Parse(json);
+    if (cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "hours") != NULL) {
+        rc = weekly_schedule_parse_hours(root, out);
+        if (rc != 0)
+            goto invalid;
+        goto out;
+    }
     days = cJSON_GetObjectItemCaseSensitive(root, "days");
     if (!cJSON_IsObject(root) || !cJSON_IsArray(days) || cJSON_GetArraySize(days) < 1 ||
         cJSON_GetArraySize(days) > 7)
@@ -64,7 +91,8 @@ invalid:
     memset(out, 0, sizeof(*out));
     error_text_set(error, error_size,
                    "schedule: {\"days\":[0..6, 0 = Sunday],\"from\":\"HH:MM\",\"to\":\"HH:MM\"} "
-                   "in the hub's local time, or null");
+                   "or {\"hours\":[7 masks of 24 bits, Sunday first]} in the hub's local time, "
+                   "or null");
 out:
     cJSON_Delete(root);
     return rc;
@@ -76,6 +104,12 @@ void weekly_schedule_format(const struct weekly_schedule *schedule, char *out, s
 
     if (!schedule->set) {
         snprintf(out, out_size, "%s", "");
+        return;
+    }
+    if (schedule->by_hour) {
+        snprintf(out, out_size, "{\"hours\":[%u,%u,%u,%u,%u,%u,%u]}", schedule->hours[0],
+                 schedule->hours[1], schedule->hours[2], schedule->hours[3], schedule->hours[4],
+                 schedule->hours[5], schedule->hours[6]);
         return;
     }
     used = (size_t)snprintf(out, out_size, "{\"days\":[");
@@ -97,6 +131,9 @@ int weekly_schedule_allows(const struct weekly_schedule *schedule, int weekday, 
 
     if (!schedule->set)
         return 1;
+    if (schedule->by_hour)
+        return weekday >= 0 && weekday < 7 && minute >= 0 && minute < 24 * 60 &&
+               ((schedule->hours[weekday] >> (minute / 60)) & 1u);
     if (schedule->from_minute == schedule->to_minute)
         return (schedule->days >> weekday) & 1u;
     if (schedule->from_minute < schedule->to_minute)

@@ -92,6 +92,13 @@ int routes_storage_get(struct http_request *request);
 int routes_storage_settings_get(struct http_request *request);
 int routes_storage_settings_put(struct http_request *request);
 
+/* /api/v1/settings/storage and /api/v1/settings/chime (routes_settings.c) */
+int routes_settings_storage_get(struct http_request *request);
+int routes_settings_storage_put(struct http_request *request);
+int routes_settings_chime_get(struct http_request *request);
+int routes_settings_chime_put(struct http_request *request);
+int routes_settings_chime_test(struct http_request *request);
+
 /* /api/v1/notifications/... (routes_notify.c) */
 int routes_notify_targets_list(struct http_request *request);
 int routes_notify_targets_add(struct http_request *request);

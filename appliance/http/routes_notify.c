@@ -118,6 +118,11 @@ static cJSON *routes_notify_target_json(sqlite3 *db, const struct notify_target 
     weekly_schedule_format(&target->schedule, text, sizeof(text));
     schedule = text[0] != '\0' ? cJSON_Parse(text) : NULL;
     cJSON_AddItemToObject(item, "schedule", schedule != NULL ? schedule : cJSON_CreateNull());
+    weekly_schedule_format(&target->quiet_hours, text, sizeof(text));
+    schedule = target->quiet_mode != NOTIFY_QUIET_OFF && text[0] != '\0' ? cJSON_Parse(text) : NULL;
+    if (schedule != NULL)
+        cJSON_AddStringToObject(schedule, "mode", notify_quiet_name(target->quiet_mode));
+    cJSON_AddItemToObject(item, "quiet_hours", schedule != NULL ? schedule : cJSON_CreateNull());
     cJSON_AddBoolToObject(item, "actions", target->actions);
     cJSON_AddBoolToObject(item, "insecure_tls", target->insecure_tls);
     cJSON_AddBoolToObject(item, "enabled", target->enabled);
@@ -256,6 +261,49 @@ static int routes_notify_schedule(const cJSON *body, struct weekly_schedule *out
 }
 
 /*
+ * An optional quiet_hours member: null (none) or {"mode": "nothing" |
+ * "rings_only", "days": [...], "from": "HH:MM", "to": "HH:MM"} (the window
+ * as a schedule, hub local time). 0 absent or set, -1 invalid.
+ */
+static int routes_notify_quiet_hours(const cJSON *body, struct notify_target *target, char *error,
+                                     size_t error_size)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, "quiet_hours");
+    const cJSON *mode;
+    cJSON *window;
+    char *text;
+    int rc;
+
+    if (item == NULL)
+        return 0;
+    if (cJSON_IsNull(item)) {
+        target->quiet_mode = NOTIFY_QUIET_OFF;
+        memset(&target->quiet_hours, 0, sizeof(target->quiet_hours));
+        return 0;
+    }
+    mode = cJSON_GetObjectItemCaseSensitive(item, "mode");
+    if (!cJSON_IsObject(item) || !cJSON_IsString(mode) ||
+        notify_quiet_parse(mode->valuestring, &target->quiet_mode) != 0 ||
+        target->quiet_mode == NOTIFY_QUIET_OFF) {
+        error_text_set(error, error_size,
+                       "quiet_hours: null, or an object with mode \"nothing\" or \"rings_only\", "
+                       "days, from and to");
+        return -1;
+    }
+    window = cJSON_Duplicate(item, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(window, "mode");
+    text = window != NULL ? cJSON_PrintUnformatted(window) : NULL;
+    cJSON_Delete(window);
+    rc = weekly_schedule_parse(text != NULL ? text : "{", &target->quiet_hours, error, error_size);
+    cJSON_free(text);
+    if (rc == 0 && !target->quiet_hours.set) {
+        error_text_set(error, error_size, "quiet_hours: days, from and to are required");
+        rc = -1;
+    }
+    return rc;
+}
+
+/*
  * Apply a POST/PUT body to target (defaults or the stored target); *rotated
  * is set when the body asks for a fresh webhook secret. 0, or -1 with a
  * sentence in error.
@@ -300,6 +348,7 @@ static int routes_notify_apply(sqlite3 *db, const cJSON *body, struct notify_tar
         routes_notify_names(db, body, "device_ids", 1, target->device_ids, error, error_size) !=
             0 ||
         routes_notify_schedule(body, &target->schedule, error, error_size) != 0 ||
+        routes_notify_quiet_hours(body, target, error, error_size) != 0 ||
         routes_notify_bool(body, "actions", &target->actions, error, error_size) != 0 ||
         routes_notify_bool(body, "insecure_tls", &target->insecure_tls, error, error_size) != 0 ||
         routes_notify_bool(body, "enabled", &target->enabled, error, error_size) != 0 ||

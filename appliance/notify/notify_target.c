@@ -29,7 +29,7 @@ static const char *const notify_event_types[] = {
 
 static const char notify_target_columns[] =
     "id, name, kind, url, topic, token, username, password, secret, event_types, device_ids, "
-    "schedule, actions, insecure_tls, enabled, created_at";
+    "schedule, actions, insecure_tls, enabled, created_at, quiet_mode, quiet_hours";
 
 const char *notify_kind_name(enum notify_kind kind)
 {
@@ -225,12 +225,42 @@ int notify_list_allows(const char *list, const char *item)
     return 0;
 }
 
+const char *notify_quiet_name(enum notify_quiet mode)
+{
+    return mode == NOTIFY_QUIET_NOTHING      ? "nothing"
+           : mode == NOTIFY_QUIET_RINGS_ONLY ? "rings_only"
+                                             : "off";
+}
+
+int notify_quiet_parse(const char *text, enum notify_quiet *out)
+{
+    if (strcmp(text, "off") == 0)
+        *out = NOTIFY_QUIET_OFF;
+    else if (strcmp(text, "nothing") == 0)
+        *out = NOTIFY_QUIET_NOTHING;
+    else if (strcmp(text, "rings_only") == 0)
+        *out = NOTIFY_QUIET_RINGS_ONLY;
+    else
+        return -1;
+    return 0;
+}
+
+int notify_target_quiet(const struct notify_target *target, const char *type, int64_t time_ms)
+{
+    if (target->quiet_mode == NOTIFY_QUIET_OFF || !target->quiet_hours.set)
+        return 0;
+    if (target->quiet_mode == NOTIFY_QUIET_RINGS_ONLY && strcmp(type, "ring") == 0)
+        return 0;
+    return weekly_schedule_allows_at(&target->quiet_hours, time_ms);
+}
+
 int notify_target_matches(const struct notify_target *target, const char *type,
                           const char *device_id, int64_t time_ms)
 {
     return notify_list_allows(target->event_types, type) &&
            notify_list_allows(target->device_ids, device_id) &&
-           weekly_schedule_allows_at(&target->schedule, time_ms);
+           weekly_schedule_allows_at(&target->schedule, time_ms) &&
+           !notify_target_quiet(target, type, time_ms);
 }
 
 /* Copy text column index into out (always terminated). */
@@ -265,11 +295,19 @@ static void notify_target_from_row(sqlite3_stmt *statement, struct notify_target
     out->insecure_tls = sqlite3_column_int(statement, 13);
     out->enabled = sqlite3_column_int(statement, 14);
     out->created_at = sqlite3_column_int64(statement, 15);
+    notify_target_column(statement, 16, text, sizeof(text));
+    if (notify_quiet_parse(text, &out->quiet_mode) != 0)
+        out->quiet_mode = NOTIFY_QUIET_OFF;
+    notify_target_column(statement, 17, text, sizeof(text));
+    if (weekly_schedule_parse(text, &out->quiet_hours, NULL, 0) != 0) {
+        log_warn("target %lld: ignoring malformed quiet hours", (long long)out->id);
+        out->quiet_mode = NOTIFY_QUIET_OFF;
+    }
 }
 
 int notify_target_load(sqlite3 *db, int64_t id, struct notify_target *out)
 {
-    char sql[256];
+    char sql[384];
     sqlite3_stmt *statement = NULL;
     int rc = -1, step;
 
@@ -295,7 +333,7 @@ out:
 int notify_target_each(sqlite3 *db, int enabled_only, notify_target_callback callback,
                        void *context)
 {
-    char sql[256];
+    char sql[384];
     sqlite3_stmt *statement = NULL;
     struct notify_target *target = malloc(sizeof(*target));
     int step = SQLITE_ERROR;
@@ -321,12 +359,13 @@ out:
     return step == SQLITE_DONE ? 0 : -1;
 }
 
-/* Bind the columns shared by insert and update, ?1..?15 (?16 is the id). */
+/* Bind the columns shared by insert and update, ?1..?17 (?18 is the id). */
 static void notify_target_bind(sqlite3_stmt *statement, const struct notify_target *target)
 {
-    char schedule[NOTIFY_SCHEDULE_MAX];
+    char schedule[NOTIFY_SCHEDULE_MAX], quiet_hours[NOTIFY_SCHEDULE_MAX];
 
     weekly_schedule_format(&target->schedule, schedule, sizeof(schedule));
+    weekly_schedule_format(&target->quiet_hours, quiet_hours, sizeof(quiet_hours));
     sqlite3_bind_text(statement, 1, target->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, notify_kind_name(target->kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, target->url, -1, SQLITE_STATIC);
@@ -342,6 +381,8 @@ static void notify_target_bind(sqlite3_stmt *statement, const struct notify_targ
     sqlite3_bind_int(statement, 13, target->insecure_tls != 0);
     sqlite3_bind_int(statement, 14, target->enabled != 0);
     sqlite3_bind_int64(statement, 15, target->created_at);
+    sqlite3_bind_text(statement, 16, notify_quiet_name(target->quiet_mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 17, quiet_hours, -1, SQLITE_TRANSIENT);
 }
 
 int notify_target_insert(sqlite3 *db, struct notify_target *target)
@@ -353,8 +394,9 @@ int notify_target_insert(sqlite3 *db, struct notify_target *target)
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO notification_targets (name, kind, url, topic, token, "
                            "username, password, secret, event_types, device_ids, schedule, "
-                           "actions, insecure_tls, enabled, created_at) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           "actions, insecure_tls, enabled, created_at, quiet_mode, "
+                           "quiet_hours) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                           "?12, ?13, ?14, ?15, ?16, ?17)",
                            -1, &statement, NULL) != SQLITE_OK)
         goto out;
     notify_target_bind(statement, target);
@@ -378,11 +420,12 @@ int notify_target_update(sqlite3 *db, const struct notify_target *target)
                            "UPDATE notification_targets SET name = ?1, kind = ?2, url = ?3, "
                            "topic = ?4, token = ?5, username = ?6, password = ?7, secret = ?8, "
                            "event_types = ?9, device_ids = ?10, schedule = ?11, actions = ?12, "
-                           "insecure_tls = ?13, enabled = ?14, created_at = ?15 WHERE id = ?16",
+                           "insecure_tls = ?13, enabled = ?14, created_at = ?15, "
+                           "quiet_mode = ?16, quiet_hours = ?17 WHERE id = ?18",
                            -1, &statement, NULL) != SQLITE_OK)
         goto out;
     notify_target_bind(statement, target);
-    sqlite3_bind_int64(statement, 16, target->id);
+    sqlite3_bind_int64(statement, 18, target->id);
     if (sqlite3_step(statement) != SQLITE_DONE)
         goto out;
     rc = sqlite3_changes(db) > 0 ? 1 : 0;

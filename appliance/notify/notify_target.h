@@ -2,8 +2,9 @@
  * notify_target.h - where notifications go (the notification_targets table):
  * an ntfy topic or a Standard Webhooks endpoint, with its credentials and
  * filters (event types, doorbells, a weekly schedule in the hub's local
- * time). Also the checks every field passes before it is stored, so the API
- * and the sender agree on what a valid target is.
+ * time) and its quiet hours (a weekly window, also in the hub's local time,
+ * when it gets nothing, or only rings). Also the checks every field passes before it is stored, so
+ * the API and the sender agree on what a valid target is.
  *
  * Any thread, with its own SQLite connection; no state of its own.
  */
@@ -38,6 +39,13 @@ enum notify_kind {
     NOTIFY_KIND_WEBHOOK,
 };
 
+/* What a target gets during its quiet hours. */
+enum notify_quiet {
+    NOTIFY_QUIET_OFF,        /* no quiet hours */
+    NOTIFY_QUIET_NOTHING,    /* no notification at all */
+    NOTIFY_QUIET_RINGS_ONLY, /* only rings */
+};
+
 struct notify_target {
     int64_t id;
     char name[NOTIFY_NAME_MAX];
@@ -51,7 +59,9 @@ struct notify_target {
     char event_types[NOTIFY_LIST_MAX]; /* "" = every type */
     char device_ids[NOTIFY_LIST_MAX];  /* "" = every doorbell */
     struct weekly_schedule schedule;
-    int actions; /* ntfy action buttons */
+    enum notify_quiet quiet_mode;
+    struct weekly_schedule quiet_hours; /* when quiet_mode applies (hub local time) */
+    int actions;                        /* ntfy action buttons */
     int insecure_tls;
     int enabled;
     int64_t created_at;
@@ -60,6 +70,14 @@ struct notify_target {
 /* "ntfy" / "webhook", and back (0, or -1 if unknown). */
 const char *notify_kind_name(enum notify_kind kind);
 int notify_kind_parse(const char *text, enum notify_kind *out);
+
+/* "off" / "nothing" / "rings_only", and back (0, or -1 if unknown). */
+const char *notify_quiet_name(enum notify_quiet mode);
+int notify_quiet_parse(const char *text, enum notify_quiet *out);
+
+/* Is an event of this type at time_ms held back by the target's quiet
+ * hours (the hub's local time)? */
+int notify_target_quiet(const struct notify_target *target, const char *type, int64_t time_ms);
 
 /* True for the event types a target may filter on (ring, motion, ...). */
 int notify_event_type_known(const char *type);
@@ -83,7 +101,8 @@ int notify_secret_generate(char *out, size_t out_size);
 int notify_list_allows(const char *list, const char *item);
 
 /* Does the target want an event of this type and doorbell at time_ms (the
- * hub's local time decides the schedule)? Ignores `enabled`. */
+ * hub's local time decides the schedule and the quiet hours)? Ignores
+ * `enabled`. */
 int notify_target_matches(const struct notify_target *target, const char *type,
                           const char *device_id, int64_t time_ms);
 

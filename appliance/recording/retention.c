@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/mutex.h"
+#include "core/hub_settings.h"
 #include "recording/recording_settings.h"
 #include "recording/recording_store.h"
 #include "storage/database.h"
@@ -62,13 +63,15 @@ static const char retention_oldest_sql[] =
     "WHERE r.state = 'closed' AND NOT " RETENTION_STARRED " ORDER BY r.start_ms LIMIT ?1";
 
 struct retention {
-    pthread_mutex_t lock; /* guards status and stopping */
+    pthread_mutex_t lock; /* guards status, stopping and woken */
     pthread_cond_t wake;
     int stopping;
+    int woken; /* retention_wake(): check everything but the days on the next pass */
     struct retention_status status;
     /* Constant after start. */
     char directory[RETENTION_PATH_MAX];
     struct retention_limits limits;
+    struct hub_settings *settings; /* the live limits; NULL: limits stay */
     pthread_t thread;
 };
 
@@ -88,8 +91,7 @@ struct retention_cut {
     int64_t footage_to_ms;
 };
 
-/* Free and total bytes of the filesystem holding directory. 0 or -1. */
-static int retention_filesystem(const char *directory, long long *free_out, long long *total_out)
+int retention_filesystem(const char *directory, long long *free_out, long long *total_out)
 {
     struct statvfs info;
     if (statvfs(directory, &info) != 0)
@@ -99,8 +101,7 @@ static int retention_filesystem(const char *directory, long long *free_out, long
     return 0;
 }
 
-/* The free-space floor in bytes for a filesystem of total bytes. */
-static long long retention_min_free(const struct retention_limits *limits, long long total)
+long long retention_min_free(const struct retention_limits *limits, long long total)
 {
     long long share = total / RETENTION_MIN_FREE_SHARE;
     if (limits->min_free >= 0)
@@ -424,15 +425,16 @@ int retention_run(sqlite3 *db, const char *recordings_dir, const struct retentio
 /* ---- the thread ------------------------------------------------------------- */
 
 /* Refresh the status the storage API shows. */
-static void retention_update_status(struct retention *retention, sqlite3 *db, int64_t now_ms,
+static void retention_update_status(struct retention *retention, sqlite3 *db,
+                                    const struct retention_limits *limits, int64_t now_ms,
                                     int stuck)
 {
     struct retention_status status;
     memset(&status, 0, sizeof(status));
     status.last_pass_ms = now_ms;
-    status.budget = retention->limits.budget;
+    status.budget = limits->budget;
     if (retention_filesystem(retention->directory, &status.free_bytes, &status.total_bytes) == 0)
-        status.min_free = retention_min_free(&retention->limits, status.total_bytes);
+        status.min_free = retention_min_free(limits, status.total_bytes);
     status.used_bytes = retention_used_bytes(db);
     status.stuck = stuck;
     pthread_mutex_lock(&retention->lock);
@@ -454,6 +456,17 @@ static void *retention_thread(void *data)
         struct timespec deadline;
         int checks = RETENTION_CHECK_FREE;
 
+        if (retention->settings != NULL) {
+            struct hub_settings_values values;
+            hub_settings_get(retention->settings, &values);
+            limits.budget = values.storage_budget;
+            limits.min_free = values.min_free;
+        }
+        pthread_mutex_lock(&retention->lock);
+        if (retention->woken)
+            checks |= RETENTION_CHECK_BUDGET;
+        retention->woken = 0;
+        pthread_mutex_unlock(&retention->lock);
         if (tick % RETENTION_BUDGET_EVERY == 0)
             checks |= RETENTION_CHECK_BUDGET;
         if (tick % RETENTION_AGE_EVERY == 0)
@@ -482,12 +495,12 @@ static void *retention_thread(void *data)
                          report.expired_segments, report.budget_segments, report.free_segments,
                          report.bytes_freed, report.expired_events);
             if (checks & RETENTION_CHECK_BUDGET || report.bytes_freed > 0)
-                retention_update_status(retention, db, now, stuck || report.stuck);
+                retention_update_status(retention, db, &limits, now, stuck || report.stuck);
         }
         tick++;
         pthread_mutex_lock(&retention->lock);
         clock_deadline_ms(CLOCK_REALTIME, RETENTION_FREE_EVERY * 1000, &deadline);
-        while (!retention->stopping &&
+        while (!retention->stopping && !retention->woken &&
                pthread_cond_timedwait(&retention->wake, &retention->lock, &deadline) == 0)
             ;
         if (retention->stopping) {
@@ -499,7 +512,8 @@ static void *retention_thread(void *data)
     return NULL;
 }
 
-struct retention *retention_start(const char *recordings_dir, const struct retention_limits *limits)
+struct retention *retention_start(const char *recordings_dir, const struct retention_limits *limits,
+                                  struct hub_settings *settings)
 {
     struct retention *retention = calloc(1, sizeof(*retention));
     if (retention == NULL)
@@ -508,6 +522,7 @@ struct retention *retention_start(const char *recordings_dir, const struct reten
     pthread_cond_init(&retention->wake, NULL);
     snprintf(retention->directory, sizeof(retention->directory), "%s", recordings_dir);
     retention->limits = *limits;
+    retention->settings = settings;
     retention->status.budget = limits->budget;
     if (pthread_create(&retention->thread, NULL, retention_thread, retention) != 0) {
         pthread_cond_destroy(&retention->wake);
@@ -522,6 +537,16 @@ void retention_get_status(struct retention *retention, struct retention_status *
 {
     pthread_mutex_lock(&retention->lock);
     *out = retention->status;
+    pthread_mutex_unlock(&retention->lock);
+}
+
+void retention_wake(struct retention *retention)
+{
+    if (retention == NULL)
+        return;
+    pthread_mutex_lock(&retention->lock);
+    retention->woken = 1;
+    pthread_cond_signal(&retention->wake);
     pthread_mutex_unlock(&retention->lock);
 }
 

@@ -67,12 +67,29 @@ enum {
 int retention_run(sqlite3 *db, const char *recordings_dir, const struct retention_limits *limits,
                   int checks, int64_t now_ms, struct retention_report *report);
 
-struct retention;
+/* Free (for unprivileged writers) and total bytes of the filesystem
+ * holding directory (statvfs). 0 or -1 (errno set). Any thread. */
+int retention_filesystem(const char *directory, long long *free_out, long long *total_out);
 
-/* Start the retention thread (it uses its own database_thread_connection()).
- * NULL on failure. */
-struct retention *retention_start(const char *recordings_dir,
-                                  const struct retention_limits *limits);
+/* The free-space floor in bytes that limits->min_free means on a filesystem
+ * of total bytes (-1: RETENTION_MIN_FREE_SHARE of it, at most the cap). */
+long long retention_min_free(const struct retention_limits *limits, long long total);
+
+struct retention;
+struct hub_settings;
+
+/*
+ * Start the retention thread (it uses its own database_thread_connection()).
+ * limits are the start values; when settings is not NULL, each pass takes
+ * the budget and the free-space floor from it instead (under
+ * hub_settings.lock), so a change from the web UI holds from the next pass.
+ * settings outlives the retention. NULL on failure.
+ */
+struct retention *retention_start(const char *recordings_dir, const struct retention_limits *limits,
+                                  struct hub_settings *settings);
+
+/* Run a full pass (budget and free space) now, e.g. after the limits changed. */
+void retention_wake(struct retention *retention);
 
 /* The latest figures (any thread). */
 void retention_get_status(struct retention *retention, struct retention_status *out);

@@ -137,12 +137,45 @@ static void test_motion_schedule(void **state)
     assert_false(stored.set);
 }
 
+/* The week grid's form: one bit per hour of each weekday. */
+static void test_schedule_by_hour(void **state)
+{
+    sqlite3 *db = *state;
+    struct weekly_schedule schedule, stored;
+    char text[128];
+
+    /* Sunday 00-01 and 23-24; Wednesday 08-10; nothing else. */
+    assert_int_equal(
+        weekly_schedule_parse("{\"hours\":[8388609,0,0,768,0,0,0]}", &schedule, NULL, 0), 0);
+    assert_int_equal(event_engine_set_motion_schedule(db, "front", &schedule), 0);
+    assert_int_equal(event_engine_motion_schedule(db, "front", &stored), 0);
+    assert_true(stored.set && stored.by_hour);
+    weekly_schedule_format(&stored, text, sizeof(text));
+    assert_string_equal(text, "{\"hours\":[8388609,0,0,768,0,0,0]}");
+    assert_true(weekly_schedule_allows(&stored, 0, 30));
+    assert_true(weekly_schedule_allows(&stored, 0, 23 * 60 + 59));
+    assert_false(weekly_schedule_allows(&stored, 0, 60));
+    assert_true(weekly_schedule_allows(&stored, 3, 8 * 60));
+    assert_true(weekly_schedule_allows(&stored, 3, 9 * 60 + 59));
+    assert_false(weekly_schedule_allows(&stored, 3, 10 * 60));
+    assert_false(weekly_schedule_allows(&stored, 1, 8 * 60));
+    /* Six days, a bit past 24 hours, a fraction, a stray key: refused. */
+    assert_int_equal(weekly_schedule_parse("{\"hours\":[0,0,0,0,0,0]}", &schedule, NULL, 0), -1);
+    assert_int_equal(
+        weekly_schedule_parse("{\"hours\":[16777216,0,0,0,0,0,0]}", &schedule, NULL, 0), -1);
+    assert_int_equal(weekly_schedule_parse("{\"hours\":[1.5,0,0,0,0,0,0]}", &schedule, NULL, 0),
+                     -1);
+    assert_int_equal(
+        weekly_schedule_parse("{\"hours\":[0,0,0,0,0,0,0],\"days\":[1]}", &schedule, NULL, 0), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cooldowns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_motion_schedule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schedule_by_hour, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

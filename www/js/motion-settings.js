@@ -5,10 +5,13 @@
 // (or Finish, or a click on the first point) to close the polygon; each
 // polygon can be deleted from the list. Admins edit; viewers see it
 // read-only. Coordinates are normalised to the picture (0..1, top left),
-// the form the firmware takes.
+// the form the firmware takes. Below, the motion schedule: a week grid of
+// the hours in which motion counts (js/week-grid.js), saved with its own
+// button as motion_schedule of /api/v1/devices/{id}/event-settings.
 
 import { h, field, button, busy, toast } from './ui.js';
 import * as api from './api.js';
+import { createWeekGrid } from './week-grid.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_POLYGONS = 8;
@@ -67,6 +70,7 @@ export function createMotionSettings({ deviceId, editable }) {
     ? 'Click on the picture to add points; double-click to close the polygon. Without zones the whole picture is watched.'
     : 'Zones and privacy masks of this doorbell.' });
 
+  const schedule = createMotionSchedule({ deviceId, editable });
   const form = h('form', { class: 'motion-settings', 'data-testid': 'motion-settings', novalidate: true,
     style: { display: 'grid', gap: '12px' } },
   field('Sensitivity', sensitivity),
@@ -74,7 +78,7 @@ export function createMotionSettings({ deviceId, editable }) {
   editable ? field('Draw', kind) : null,
   stage, hint,
   editable ? h('div', {}, finish) : null,
-  list, save);
+  list, save, schedule.el);
   for (const input of [sensitivity, mode, kind]) input.disabled = !editable;
   finish.disabled = true;
   if (save) save.type = 'submit';
@@ -171,9 +175,53 @@ export function createMotionSettings({ deviceId, editable }) {
       if (!api.isAbort(error) && !error.handled) toast('Could not load the motion settings', 'error');
     }
   }
+  schedule.load();
   picture.addEventListener('error', () => { picture.hidden = true; });
   picture.addEventListener('load', () => { picture.hidden = false; stage.style.aspectRatio = `${picture.naturalWidth} / ${picture.naturalHeight}`; });
   load();
 
   return { el: form, load };
+}
+
+/**
+ * The motion schedule: the hours of the week in which motion (camera, PIR)
+ * is an event at all; rings always count. null on the hub means always.
+ * -> { el, load() }.
+ */
+function createMotionSchedule({ deviceId, editable }) {
+  const path = `/api/v1/devices/${encodeURIComponent(deviceId)}/event-settings`;
+  const status = h('span', { class: 'muted small', 'data-testid': 'motion-schedule-status' });
+  const save = editable ? button('Save schedule', { variant: 'btn-primary btn-sm', 'data-testid': 'motion-schedule-save' }) : null;
+  const grid = createWeekGrid({ label: 'Hours in which motion counts', editable, testid: 'motion-schedule-grid',
+    onChange: () => { status.textContent = 'Not saved yet'; } });
+  const describe = (value) => { status.textContent = value === null ? 'Motion counts at all hours.' : 'Motion counts in the hours marked on.'; };
+  const el = h('fieldset', { class: 'motion-schedule', 'data-testid': 'motion-schedule', style: { border: '0', padding: '0', margin: '0', display: 'grid', gap: '8px', minWidth: '0' } },
+    h('legend', { class: 'section-title', style: { padding: '0', fontSize: '15px' }, text: 'When motion counts' }),
+    h('p', { class: 'muted small', text: 'Outside the hours marked on, motion is not an event at all (rings always are). Times are the hub’s local time.' }),
+    grid.el,
+    h('div', { style: { display: 'flex', gap: '12px', alignItems: 'center', flexWrap: 'wrap' } }, save, status));
+  if (save) {
+    save.addEventListener('click', () => busy(save, async () => {
+      try {
+        const saved = await api.put(path, { motion_schedule: grid.value() });
+        grid.set(saved ? saved.motion_schedule : grid.value());
+        describe(grid.value());
+        toast('Motion schedule saved', 'success');
+      } catch (error) {
+        if (!error.handled) toast(error.message || 'Could not save the motion schedule', 'error');
+      }
+    }));
+  }
+  return {
+    el,
+    async load() {
+      try {
+        const settings = await api.get(path);
+        grid.set(settings.motion_schedule);
+        describe(settings.motion_schedule);
+      } catch (error) {
+        if (!api.isAbort(error) && !error.handled) status.textContent = 'The schedule could not be loaded.';
+      }
+    },
+  };
 }

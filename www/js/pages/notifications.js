@@ -2,7 +2,9 @@
 // 403): the hub's notification targets (ntfy topics and signed webhooks)
 // with their filters and last delivery, add / edit / delete / "Send test",
 // the recent deliveries of the outbox with their failures, and the
-// per-doorbell cooldowns between two notifications of a type. Reads and
+// per-doorbell cooldowns between two notifications of a type. Each target
+// may have quiet hours (nothing, or rings only, in a weekly window of the
+// hub's local time). Reads and
 // writes /api/v1/notifications/* and /api/v1/devices/{id}/event-settings
 // (docs/api.md "Notifications"); polls while the page is open.
 
@@ -228,6 +230,7 @@ export function mount(main, ctx) {
         pair('Events', t.event_types && t.event_types.length ? t.event_types.map(eventName).join(', ') : 'All types'),
         pair('Doorbells', t.device_ids && t.device_ids.length ? t.device_ids.map(deviceName).join(', ') : 'All doorbells'),
         pair('When', scheduleText(t.schedule)),
+        t.quiet_hours ? pair('Quiet hours', `${scheduleText(t.quiet_hours)}: ${t.quiet_hours.mode === 'rings_only' ? 'rings only' : 'nothing'}`) : null,
         pair(t.kind === 'ntfy' ? 'Login' : 'Signature', auth),
         t.kind === 'ntfy' ? pair('Buttons', t.actions ? 'View live, View clip' : 'none') : null);
       const d = t.last_delivery;
@@ -368,6 +371,28 @@ export function mount(main, ctx) {
     const dayBoxes = DAY_ORDER.map((day) => ({ day, input: checkbox(`day-${day}`, schedule ? schedule.days.includes(day) : day >= 1 && day <= 5, `target-day-${day}`) }));
     const fromInput = h('input', { type: 'time', name: 'from', value: schedule ? schedule.from : '22:00', 'data-testid': 'target-from' });
     const toInput = h('input', { type: 'time', name: 'to', value: schedule ? schedule.to : '07:00', 'data-testid': 'target-to' });
+    const quiet = t.quiet_hours && Array.isArray(t.quiet_hours.days) ? t.quiet_hours : null;
+    const quietMode = h('select', { name: 'quiet_mode', 'data-testid': 'target-quiet-mode' },
+      h('option', { value: 'off', text: 'No quiet hours' }),
+      h('option', { value: 'nothing', text: 'Nothing at all' }),
+      h('option', { value: 'rings_only', text: 'Only rings' }));
+    quietMode.value = quiet ? quiet.mode : 'off';
+    // Quiet hours set by the hour through the API have no days and times to
+    // show: they are only replaced when this part of the form is changed.
+    const quietByHour = Boolean(t.quiet_hours && !quiet);
+    if (quietByHour) quietMode.value = t.quiet_hours.mode;
+    let quietTouched = false;
+    const quietDays = DAY_ORDER.map((day) => ({ day, input: checkbox(`quiet-day-${day}`, quiet ? quiet.days.includes(day) : true, `target-quiet-day-${day}`) }));
+    const quietFrom = h('input', { type: 'time', name: 'quiet_from', value: quiet ? quiet.from : '22:00', 'data-testid': 'target-quiet-from' });
+    const quietTo = h('input', { type: 'time', name: 'quiet_to', value: quiet ? quiet.to : '07:00', 'data-testid': 'target-quiet-to' });
+    const quietPart = h('div', { class: 'quiet-hours-detail nt-form-part' },
+      h('div', { class: 'chips nt-days', role: 'group', 'aria-label': 'Quiet days' }, quietDays.map(({ day, input }) => h('label', { class: 'nt-day' }, input, h('span', { text: DAY_NAMES[day] })))),
+      h('div', { class: 'nt-form-row' }, field('Quiet from', quietFrom), field('Until', quietTo)),
+      h('p', { class: 'field-hint', text: quietByHour
+        ? 'Set hour by hour through the API; kept as it is unless you change it here.'
+        : 'In the hub’s local time; a night that passes midnight belongs to the day it starts on.' }));
+    quietPart.addEventListener('change', () => { quietTouched = true; });
+    quietMode.addEventListener('change', () => { quietTouched = true; });
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true, 'data-testid': 'target-error' });
     const save = button(creating ? 'Add target' : 'Save', { variant: 'btn-primary', 'data-testid': 'target-save' });
     save.type = 'submit';
@@ -401,6 +426,8 @@ export function mount(main, ctx) {
         h('p', { class: 'field-hint', text: 'None ticked: every doorbell.' })) : null,
       h('fieldset', { class: 'nt-fieldset' }, h('legend', { text: 'Schedule' }),
         labelled(scheduleBox, 'Only on certain days and times'), schedulePart),
+      h('fieldset', { class: 'nt-fieldset', 'data-testid': 'target-quiet-hours' }, h('legend', { text: 'Quiet hours' }),
+        field('During quiet hours, send', quietMode), quietPart),
       labelled(enabledBox, 'Enabled'),
       labelled(tlsBox, 'Do not check the HTTPS certificate (self-signed receiver)'),
       tlsWarning, error,
@@ -417,9 +444,10 @@ export function mount(main, ctx) {
       urlHint.textContent = kind === 'ntfy' ? 'The ntfy server’s address; the topic is added to it.' : 'Receives a signed JSON POST for each event, with the snapshot.';
       for (const part of ntfyPart.querySelectorAll('[data-auth]')) part.hidden = part.dataset.auth !== authSelect.value;
       schedulePart.hidden = !scheduleBox.checked;
+      quietPart.hidden = quietMode.value === 'off';
       tlsWarning.hidden = !tlsBox.checked;
     }
-    for (const input of [authSelect, scheduleBox, tlsBox]) input.addEventListener('change', showKind);
+    for (const input of [authSelect, scheduleBox, tlsBox, quietMode]) input.addEventListener('change', showKind);
     showKind();
     nameInput.focus();
 
@@ -437,6 +465,14 @@ export function mount(main, ctx) {
         if (!days.length) throw new Error('Choose at least one day for the schedule, or untick it.');
         if (!fromInput.value || !toInput.value) throw new Error('Give the schedule a start and an end time.');
         out.schedule = { days, from: fromInput.value.slice(0, 5), to: toInput.value.slice(0, 5) };
+      }
+      out.quiet_hours = null;
+      if (quietByHour && !quietTouched) delete out.quiet_hours;
+      else if (quietMode.value !== 'off') {
+        const days = quietDays.filter((b) => b.input.checked).map((b) => b.day).sort();
+        if (!days.length) throw new Error('Choose at least one day for the quiet hours, or choose “No quiet hours”.');
+        if (!quietFrom.value || !quietTo.value) throw new Error('Give the quiet hours a start and an end time.');
+        out.quiet_hours = { mode: quietMode.value, days, from: quietFrom.value.slice(0, 5), to: quietTo.value.slice(0, 5) };
       }
       if (kind === 'webhook') {
         if (!creating && rotateBox.checked) out.rotate_secret = true;
@@ -529,6 +565,7 @@ function stateBadge(d) {
 
 /** "Always", or "Mon–Fri 22:00–07:00" style. */
 export function scheduleText(schedule) {
+  if (schedule && Array.isArray(schedule.hours)) return 'Hour by hour';
   if (!schedule || !Array.isArray(schedule.days)) return 'Always';
   const days = DAY_ORDER.filter((d) => schedule.days.includes(d));
   let dayText;

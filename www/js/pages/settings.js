@@ -1,6 +1,7 @@
 // Settings page (#/settings): the signed-in account (username, role, log out),
 // for admins the storage of recordings (GET /api/v1/storage: use against the
-// budget, per doorbell, and a warning when retention was cut short), and a
+// budget, per doorbell, and a warning when retention was cut short), the
+// hub's own settings (js/hub-settings.js: storage limits, indoor chime), and
 // the browser's own alerts (system notifications for events while the tab is
 // hidden; open tabs always show a toast), for admins the people and their
 // rights (js/users-settings.js: which doorbells each viewer sees and talks
@@ -11,6 +12,7 @@ import * as api from '../api.js';
 import { fmtBytes, fmtDay, fmtClock } from '../timeline/format.js';
 import { enableSystemNotifications } from '../event-feed.js';
 import { createUsersSettings } from '../users-settings.js';
+import { createStorageLimits, createChimeSettings } from '../hub-settings.js';
 
 const ROLE_TEXT = {
   admin: 'Administrator: manages doorbells, users and settings.',
@@ -24,6 +26,8 @@ export function mount(main, ctx) {
 
   const storage = ctx.isAdmin ? storageSection() : null;
   const rights = ctx.isAdmin ? createUsersSettings() : null;
+  const limits = ctx.isAdmin ? createStorageLimits() : null;
+  const chime = ctx.isAdmin ? createChimeSettings() : null;
 
   main.append(h('section', { class: 'page narrow' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Settings' }))),
@@ -42,6 +46,8 @@ export function mount(main, ctx) {
         h('a', { class: 'btn btn-secondary', href: '#/account', 'data-testid': 'settings-account' }, icon('user'), h('span', { class: 'btn-label', text: 'Password and sessions' })),
         ctx.isAdmin && h('a', { class: 'btn btn-secondary', href: '#/audit', 'data-testid': 'settings-audit' }, icon('history'), h('span', { class: 'btn-label', text: 'Audit log' })))),
     storage && storage.el,
+    limits && limits.el,
+    chime && chime.el,
     rights && rights.el,
     alertsSection(),
     h('section', { class: 'card panel' },
@@ -53,6 +59,8 @@ export function mount(main, ctx) {
   return () => {
     if (storage) storage.stop();
     if (rights) rights.stop();
+    if (limits) limits.stop();
+    if (chime) chime.stop();
   };
 }
 
