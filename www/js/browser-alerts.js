@@ -96,14 +96,22 @@ export function notificationPermission() {
 /**
  * A system notification for an event while the tab is in the background
  * (and the user allowed them). Clicking it focuses the tab and runs onOpen.
+ * Where pages may not make one (Chrome on Android), the service worker
+ * (sw.js) shows it, and a click there opens link.
  */
-export function notifyInBackground({ title, body, tag, onOpen }) {
+export function notifyInBackground({ title, body, tag, link, onOpen }) {
   if (notificationPermission() !== 'granted' || document.visibilityState === 'visible') return null;
+  const options = { body, tag, icon: '/icons/icon-192.png', badge: '/icons/icon-192.png' };
   let notification;
   try {
-    notification = new Notification(title, { body, tag, icon: '/icons/icon-192.png', badge: '/icons/icon-192.png' });
+    notification = new Notification(title, options);
   } catch {
-    return null; // some phones allow them only from a service worker
+    if ('serviceWorker' in navigator && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.ready
+        .then((registration) => registration.showNotification(title, { ...options, data: { link } }))
+        .catch(() => {});
+    }
+    return null;
   }
   notification.onclick = () => {
     window.focus();

@@ -181,6 +181,7 @@ function showSystemNotification(event) {
     title: names.get(event.device_id) || 'Doorbell',
     body: `${WORDS[event.event_type] || event.event_type} · ${fmtEventTime(event.start_ms)}`,
     tag: `doorstep-event-${event.event_id}`,
+    link: `/${liveLink(event)}`,
     onOpen: () => { window.location.hash = liveLink(event); },
   });
 }
