@@ -3,6 +3,7 @@
 // text of its own, the ratio of the relative luminance of its colour to that
 // of the background it is drawn on (the element's and its ancestors'
 // background colours composited, as the page paints them; opacity counts).
+// A gradient behind the text counts as each of its colours.
 // Colours are read through a canvas so any CSS colour syntax works
 // (rgb(), color(srgb ...), color-mix results). Used by the browser tests;
 // pure functions and one page.evaluate.
@@ -53,21 +54,31 @@ export async function measureContrast(page, selectors) {
       const a = top[3];
       return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat(1);
     };
-    // The colour behind el: its and its ancestors' backgrounds, composited
-    // onto the page's canvas colour (white or the root's background).
-    const backgroundOf = (el) => {
+    // The colours behind el: its and its ancestors' backgrounds, composited
+    // onto the page's canvas colour. A gradient counts as each of its stops
+    // (the text must be readable on all of them); images are not looked at.
+    const backgroundsOf = (el) => {
       const layers = [];
+      let stops = null;
       for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
         const style = getComputedStyle(node);
+        if (/gradient/.test(style.backgroundImage)) {
+          stops = (style.backgroundImage.match(/(rgba?|color)\([^)]*\)/g) || []).map(parse);
+          if (stops.length) break;
+          stops = null;
+        }
         const bg = parse(style.backgroundColor);
         if (bg[3] > 0) layers.push(bg);
         if (bg[3] >= 1) break;
       }
-      let colour = [255, 255, 255, 1];
       const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-      if (!layers.length || layers[layers.length - 1][3] < 1) colour = dark ? [0, 0, 0, 1] : [255, 255, 255, 1];
-      for (let i = layers.length - 1; i >= 0; i--) colour = over(layers[i], colour);
-      return colour;
+      const bases = stops ? stops.map((stop) => over(stop, dark ? [0, 0, 0, 1] : [255, 255, 255, 1]))
+        : [dark ? [0, 0, 0, 1] : [255, 255, 255, 1]];
+      return bases.map((base) => {
+        let colour = base;
+        for (let i = layers.length - 1; i >= 0; i--) colour = over(layers[i], colour);
+        return colour;
+      });
     };
     const opacityOf = (el) => {
       let opacity = 1;
@@ -95,17 +106,18 @@ export async function measureContrast(page, selectors) {
           if (!text || !shown(el) || srOnly(el)) continue;
           if (el.closest(':disabled, [aria-disabled="true"]')) continue;
           const style = getComputedStyle(el);
-          const bg = backgroundOf(el);
           const fg = parse(style.color);
           // Opacity fades the text toward what is behind it: count it.
           const faded = [fg[0], fg[1], fg[2], fg[3] * opacityOf(el)];
-          out.push({
-            text: text.slice(0, 60),
-            testid: el.closest('[data-testid]')?.dataset.testid || null,
-            className: typeof el.className === 'string' ? el.className : '',
-            color: over(faded, bg).slice(0, 3).map(Math.round),
-            background: bg.slice(0, 3).map(Math.round),
-          });
+          for (const bg of backgroundsOf(el)) {
+            out.push({
+              text: text.slice(0, 60),
+              testid: el.closest('[data-testid]')?.dataset.testid || null,
+              className: typeof el.className === 'string' ? el.className : '',
+              color: over(faded, bg).slice(0, 3).map(Math.round),
+              background: bg.slice(0, 3).map(Math.round),
+            });
+          }
         }
       }
     }
