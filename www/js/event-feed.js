@@ -78,16 +78,16 @@ function liveLink(event) {
   return `#/devices/${encodeURIComponent(event.device_id)}`;
 }
 
-function eventPictureUrl(event) {
-  return event.thumbnail_url ||
-    `/api/v1/devices/${encodeURIComponent(event.device_id)}/events/${encodeURIComponent(event.event_id)}/snapshot.jpg`;
+function eventPath(event) {
+  return `/api/v1/devices/${encodeURIComponent(event.device_id)}/events/${encodeURIComponent(event.event_id)}`;
 }
 
 /*
  * The event's picture: a placeholder at once, the JPEG when the hub has it.
  * A ring's snapshot is taken as the button is pressed and reaches the hub a
- * moment after the event: until then the picture route answers 404, so it is
- * asked again a few times. A picture that never comes leaves "No picture".
+ * moment after the event: until the event says has_snapshot, the event is
+ * asked again a few times (not its picture, whose 404s would fill the
+ * console). A picture that never comes leaves "No picture".
  */
 function eventPicture(event, large) {
   const text = h('span', { text: 'Getting the picture…' });
@@ -97,16 +97,24 @@ function eventPicture(event, large) {
   const el = h('div', { class: ['toast-pic', large && 'toast-pic-large'] }, placeholder, img);
   let tries = 0;
   let timer = null;
-  const url = eventPictureUrl(event);
-  const load = () => { tries++; img.src = tries === 1 ? url : `${url}${url.includes('?') ? '&' : '?'}try=${tries}`; };
+  let stopped = false;
+  const none = () => { text.textContent = 'No picture'; };
   img.addEventListener('load', () => { img.hidden = false; placeholder.hidden = true; });
-  img.addEventListener('error', () => {
-    if (!el.isConnected && tries > 1) return;
-    if (tries >= PICTURE_TRIES) { text.textContent = 'No picture'; return; }
-    timer = setTimeout(load, PICTURE_RETRY_MS);
-  });
-  load();
-  return { el, stop: () => clearTimeout(timer) };
+  img.addEventListener('error', none);
+  async function look() {
+    if (stopped) return;
+    tries++;
+    try {
+      const current = await api.get(eventPath(event));
+      if (stopped) return;
+      if (current && current.has_snapshot && current.thumbnail_url) { img.src = current.thumbnail_url; return; }
+    } catch { /* asked again below */ }
+    if (tries >= PICTURE_TRIES) none();
+    else timer = setTimeout(look, PICTURE_RETRY_MS);
+  }
+  if (event.has_snapshot && event.thumbnail_url) img.src = event.thumbnail_url;
+  else timer = setTimeout(look, PICTURE_RETRY_MS);
+  return { el, stop: () => { stopped = true; clearTimeout(timer); } };
 }
 
 function fmtEventTime(ms) {
