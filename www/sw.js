@@ -13,7 +13,8 @@
 const SHELL_VERSION = 'doorstep-shell-1';
 const OFFLINE_PAGE = '/offline.html';
 // Fetched at install so the offline page works the first time it is needed;
-// the rest of the shell (page modules) is kept as the UI loads it.
+// the rest of the shell (page modules) is kept as the UI loads it. A file
+// missing from this list's hub (renamed, removed) is skipped, not fatal.
 const PRECACHE = [
   OFFLINE_PAGE, '/', '/index.html', '/app.js', '/manifest.webmanifest',
   '/style.css', '/css/base.css', '/css/components.css', '/css/live.css', '/css/talk.css',
@@ -26,7 +27,7 @@ const NEVER = /^\/(api|auth|livez|readyz)(\/|$)/;
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_VERSION);
-    await cache.addAll(PRECACHE.map((path) => new Request(path, { cache: 'no-cache' })));
+    await Promise.all(PRECACHE.map((path) => cache.add(new Request(path, { cache: 'no-cache' })).catch(() => {})));
     await self.skipWaiting();
   })());
 });
