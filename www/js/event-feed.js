@@ -23,6 +23,8 @@ const RING_TOAST_MS = 30000;
 // The event's picture may come a moment after the event: try again this often.
 const PICTURE_RETRY_MS = 700;
 const PICTURE_TRIES = 15;
+// Events the doorbell takes a picture of (offline, online, low battery: none).
+const PICTURED = new Set(['ring', 'motion', 'pir', 'person', 'package', 'tamper']);
 
 const WORDS = {
   ring: 'Someone rang the doorbell',
@@ -127,7 +129,8 @@ async function showToast(event) {
   if (!region) return;
   const ring = event.event_type === 'ring';
   const name = names.get(event.device_id) || 'Doorbell';
-  const picture = eventPicture(event, ring);
+  const picture = PICTURED.has(event.event_type) || event.has_snapshot
+    ? eventPicture(event, ring) : { el: h('span', { class: 'toast-icon' }, icon('info')), stop() {} };
   // The link's text reads "Front door: Someone rang the doorbell" (the colon
   // for screen readers); the name and the words show on two lines.
   const link = h('a', { class: 'toast-link', href: eventLink(event), 'data-testid': 'event-toast', 'data-event-id': String(event.event_id),

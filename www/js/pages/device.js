@@ -7,7 +7,7 @@
 // talk-back controls (js/talk/controls.js) under the live view, with the
 // space bar as push-to-talk.
 
-import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
+import { h, icon, button, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
@@ -16,7 +16,7 @@ import { createMotionSettings } from '../motion-settings.js';
 import { createTalkControls, canTalk } from '../talk/controls.js';
 import { createQuickReplies } from '../quick-replies.js';
 import { poller, devicePath, statusBadge, statList, lastSeenText, powerText, signalText,
-  temperatureText, refreshSnapshot, removeDevice, batteryChip } from '../device-ui.js';
+  temperatureText, removeDevice, batteryChip } from '../device-ui.js';
 
 const TALK_AFTER_MS = 1500;
 
@@ -32,7 +32,6 @@ export function mount(main, ctx) {
   const battery = batteryChip();
   const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
   const live = createLiveView({ deviceId: id });
-  const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
   const recordingsLink = h('a', { class: 'btn btn-secondary', href: `#/devices/${encodeURIComponent(id)}/recordings`, 'data-testid': 'device-recordings' },
     icon('history'), h('span', { class: 'btn-label', text: 'Recordings' }));
   const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
@@ -46,7 +45,6 @@ export function mount(main, ctx) {
   const repliesSection = section('Quick replies', 'volume', quickReplies.el);
   repliesSection.hidden = true;
 
-  refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
   if (removeBtn) {
     removeBtn.addEventListener('click', async () => {
       if (await removeDevice(device)) ctx.navigate('/devices', { replace: true });
@@ -77,10 +75,9 @@ export function mount(main, ctx) {
     h('a', { class: 'back-link', href: '#/devices' }, icon('chevron-left'), h('span', { text: 'Doorbells' })),
     h('div', { class: 'page-head' },
       h('div', { class: 'detail-head' }, h('div', { class: 'title-row' }, title, badge.el, battery.el), seen),
-      h('div', { class: 'page-actions' }, recordingsLink, refreshBtn, removeBtn)),
+      h('div', { class: 'page-actions' }, recordingsLink, removeBtn)),
     loading, body, missing));
   badge.el.hidden = true;
-  refreshBtn.hidden = true;
   if (removeBtn) removeBtn.hidden = true;
 
   function render(d, now = api.serverNow()) {
@@ -89,13 +86,11 @@ export function mount(main, ctx) {
     body.hidden = false;
     missing.hidden = true;
     badge.el.hidden = false;
-    refreshBtn.hidden = false;
     if (removeBtn) removeBtn.hidden = false;
     const name = d.name || d.id;
     if (title.textContent !== name) { title.textContent = name; ctx.setTitle(name); }
     badge.update(d.online);
     battery.update(d);
-    refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
     live.setOffline(!d.online);
     updateTalk(d);
     if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
@@ -159,8 +154,7 @@ export function mount(main, ctx) {
     device = null;
     body.hidden = true;
     badge.el.hidden = true;
-    refreshBtn.hidden = true;
-    if (removeBtn) removeBtn.hidden = true;
+      if (removeBtn) removeBtn.hidden = true;
     seen.textContent = '';
     title.textContent = 'Doorbell';
     missing.hidden = false;
