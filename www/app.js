@@ -275,9 +275,22 @@ function onUnauthorized() {
 
 /* ---------- boot ---------- */
 
+/*
+ * The service worker (sw.js): the installable app and its "hub unreachable"
+ * page. A browser that refuses it (a certificate it does not trust, a
+ * private window) runs the UI the same without it.
+ */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' }).catch((e) => {
+    console.info(`Doorstep works without its service worker here: ${e.message}`);
+  });
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function boot() {
+  registerServiceWorker();
   api.onUnauthorized(onUnauthorized);
   window.addEventListener('hashchange', route);
   document.getElementById('skip-link').addEventListener('click', (e) => {

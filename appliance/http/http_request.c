@@ -17,13 +17,14 @@
 
 /*
  * One policy for every response. 'self' only: the UI has no inline script or
- * style; media comes from blob: URLs (MSE) and snapshots from our own paths.
+ * style; media comes from blob: URLs (MSE) and snapshots from our own paths;
+ * the service worker (/sw.js) and the app manifest come from this hub only.
  */
 const char http_security_headers[] =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
-    "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'\r\n"
+    "worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: no-referrer\r\n"

@@ -36,6 +36,8 @@ test('draw a zone on the snapshot, save, reload: it is there', async () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(`${hub.url}/#/devices/${device.id}`);
+    // Folded on the doorbell page (one picture there until zones are edited).
+    await page.getByTestId('motion-fold').locator('summary').click();
     const panel = page.getByTestId('motion-settings');
     await panel.waitFor();
     const picture = page.getByTestId('motion-snapshot');
@@ -69,6 +71,7 @@ test('draw a zone on the snapshot, save, reload: it is there', async () => {
     await waitFor(async () => JSON.parse(await doorbell.control('motion')).zones.length === 1, { what: 'the zone on the doorbell' });
 
     await page.reload();
+    await page.getByTestId('motion-fold').locator('summary').click();
     await page.getByTestId('motion-zones-0').waitFor();
     assert.equal(await page.getByTestId('motion-sensitivity').inputValue(), 'high');
     assert.equal(await page.getByTestId('motion-polygons').locator('li').count(), 1);

@@ -1,6 +1,7 @@
 // Pieces shared by the doorbell list and the doorbell detail page: the
 // visibility-aware poller, snapshot view with placeholder, status badge,
-// telemetry wording, and the refresh-snapshot and remove-doorbell actions.
+// telemetry wording and battery chip, and the refresh-snapshot and
+// remove-doorbell actions.
 
 import { h, icon, replace, toast, confirmDialog, fmtAgo, DASH, isNum } from './ui.js';
 import * as api from './api.js';
@@ -137,21 +138,49 @@ export function lastSeenText(d, now = api.serverNow()) {
   return d.last_seen_at ? `Last seen ${fmtAgo(d.last_seen_at, now)}` : 'Never connected';
 }
 
+/*
+ * Telemetry wording. The link protocol gives every field a value, and the
+ * value of a field a doorbell leaves out is a default (battery -1: mains,
+ * rssi 0: wired) or, for a simulated doorbell without a thermal sensor, a
+ * temperature of 0.0: each text is null when the value says nothing a
+ * household can use, and the pages leave that row out rather than show
+ * "0.0 °C" or "Wired".
+ */
 export function powerText(t) {
-  if (!t || !isNum(t.battery_percent)) return DASH;
-  return t.battery_percent < 0 ? 'Mains power' : `Battery ${Math.round(t.battery_percent)} %`;
+  if (!t || !isNum(t.battery_percent) || t.battery_percent < 0) return null;
+  return `Battery ${Math.round(t.battery_percent)} %`;
 }
 
 export function signalText(t) {
-  if (!t || !isNum(t.rssi_dbm)) return DASH;
-  if (t.rssi_dbm === 0) return 'Wired';
+  if (!t || !isNum(t.rssi_dbm) || t.rssi_dbm >= 0) return null;
   const r = t.rssi_dbm;
   const q = r >= -55 ? 'excellent' : r >= -67 ? 'good' : r >= -75 ? 'fair' : 'weak';
   return `Wi-Fi ${r} dBm (${q})`;
 }
 
 export function temperatureText(t) {
-  return t && isNum(t.temperature_c) ? `${t.temperature_c.toFixed(1)} °C` : DASH;
+  return t && isNum(t.temperature_c) && t.temperature_c !== 0 ? `${t.temperature_c.toFixed(1)} °C` : null;
+}
+
+/** The battery of a doorbell on batteries: icon and percentage (hidden otherwise); { el, update(device) }. */
+export function batteryChip() {
+  const text = h('span', { class: 'battery-text' });
+  const el = h('span', { class: 'battery', 'data-testid': 'device-battery', hidden: true }, icon('battery'), text);
+  return {
+    el,
+    update(d) {
+      const t = d && d.telemetry;
+      const known = Boolean(t) && isNum(t.battery_percent) && t.battery_percent >= 0;
+      el.hidden = !known;
+      if (!known) return;
+      const percent = Math.round(t.battery_percent);
+      const label = `${percent} %`;
+      if (text.textContent !== label) text.textContent = label;
+      el.title = `Battery ${label}`;
+      el.setAttribute('aria-label', `Battery ${label}`);
+      el.classList.toggle('is-low', percent <= 20);
+    },
+  };
 }
 
 /* ---------- actions ---------- */

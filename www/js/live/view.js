@@ -117,6 +117,9 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
       muteBtn, statsBtn, h('span', { class: 'live-spacer' }), quality, fullBtn);
     box.append(controls);
     video.addEventListener('dblclick', () => toggleFullscreen(box, video));
+    // A touch screen without the media query's help (a laptop with one):
+    // once touched, the controls stay shown, there is no hover to reveal them.
+    box.addEventListener('touchstart', () => box.classList.add('is-touched'), { passive: true });
   }
 
   return {

@@ -1,12 +1,13 @@
-// Doorbell detail page (#/devices/ID): live view (js/live/view.js) with the
-// latest snapshot as its poster, the snapshot itself, connection status,
-// telemetry and video-stream statistics, polled every 2 s while visible, its
+// Doorbell detail page (#/devices/ID): one picture, the live view
+// (js/live/view.js) with the latest snapshot as its poster; connection
+// status, the telemetry the doorbell reports (unknown values left out) and
+// video-stream statistics, polled every 2 s while visible, its
 // recording settings (js/recording-settings.js), and the way to its
 // recordings (#/devices/ID/recordings). Users with the talk right get the
 // talk-back controls (js/talk/controls.js) under the live view, with the
 // space bar as push-to-talk.
 
-import { h, icon, button, busy, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
+import { h, icon, button, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
@@ -14,8 +15,8 @@ import { createRecordingSettings } from '../recording-settings.js';
 import { createMotionSettings } from '../motion-settings.js';
 import { createTalkControls, canTalk } from '../talk/controls.js';
 import { createQuickReplies } from '../quick-replies.js';
-import { poller, devicePath, snapshotView, statusBadge, statList, lastSeenText, powerText, signalText,
-  temperatureText, refreshSnapshot, removeDevice } from '../device-ui.js';
+import { poller, devicePath, statusBadge, statList, lastSeenText, powerText, signalText,
+  temperatureText, removeDevice, batteryChip } from '../device-ui.js';
 
 const TALK_AFTER_MS = 1500;
 
@@ -28,10 +29,9 @@ export function mount(main, ctx) {
 
   const title = h('h1', { class: 'detail-title', 'data-testid': 'device-name', text: 'Doorbell' });
   const badge = statusBadge();
+  const battery = batteryChip();
   const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
-  const snap = snapshotView({ large: true });
   const live = createLiveView({ deviceId: id });
-  const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
   const recordingsLink = h('a', { class: 'btn btn-secondary', href: `#/devices/${encodeURIComponent(id)}/recordings`, 'data-testid': 'device-recordings' },
     icon('history'), h('span', { class: 'btn-label', text: 'Recordings' }));
   const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
@@ -45,7 +45,6 @@ export function mount(main, ctx) {
   const repliesSection = section('Quick replies', 'volume', quickReplies.el);
   repliesSection.hidden = true;
 
-  refreshBtn.addEventListener('click', () => busy(refreshBtn, () => refreshSnapshot(device, render)));
   if (removeBtn) {
     removeBtn.addEventListener('click', async () => {
       if (await removeDevice(device)) ctx.navigate('/devices', { replace: true });
@@ -57,8 +56,7 @@ export function mount(main, ctx) {
       h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
       talkSlot,
       repliesSection,
-      h('div', { class: 'card card-flush' }, snap.el),
-      section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
+      motionSection(createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
       section('Status', 'info', status.el),
       section('Telemetry', 'thermometer', telemetry.el),
@@ -76,11 +74,10 @@ export function mount(main, ctx) {
   main.append(h('section', { class: 'page' },
     h('a', { class: 'back-link', href: '#/devices' }, icon('chevron-left'), h('span', { text: 'Doorbells' })),
     h('div', { class: 'page-head' },
-      h('div', { class: 'detail-head' }, h('div', { class: 'title-row' }, title, badge.el), seen),
-      h('div', { class: 'page-actions' }, recordingsLink, refreshBtn, removeBtn)),
+      h('div', { class: 'detail-head' }, h('div', { class: 'title-row' }, title, badge.el, battery.el), seen),
+      h('div', { class: 'page-actions' }, recordingsLink, removeBtn)),
     loading, body, missing));
   badge.el.hidden = true;
-  refreshBtn.hidden = true;
   if (removeBtn) removeBtn.hidden = true;
 
   function render(d, now = api.serverNow()) {
@@ -89,13 +86,11 @@ export function mount(main, ctx) {
     body.hidden = false;
     missing.hidden = true;
     badge.el.hidden = false;
-    refreshBtn.hidden = false;
     if (removeBtn) removeBtn.hidden = false;
     const name = d.name || d.id;
     if (title.textContent !== name) { title.textContent = name; ctx.setTitle(name); }
     badge.update(d.online);
-    refreshBtn.disabled = !d.online || refreshBtn.classList.contains('is-busy');
-    snap.update(d);
+    battery.update(d);
     live.setOffline(!d.online);
     updateTalk(d);
     if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
@@ -111,10 +106,10 @@ export function mount(main, ctx) {
     ]);
     telemetry.set([
       ['Temperature', temperatureText(t), 'detail-temperature'],
-      ['Uptime', typeof t.uptime_s === 'number' ? fmtDuration(t.uptime_s) : DASH, 'detail-uptime'],
+      ['Uptime', typeof t.uptime_s === 'number' ? fmtDuration(t.uptime_s) : null, 'detail-uptime'],
       ['Power', powerText(t), 'detail-power'],
       ['Network', signalText(t), 'detail-signal'],
-    ]);
+    ].filter((row) => row[1] !== null).concat(t.uptime_s === undefined ? [['Reported', 'Nothing yet', 'detail-telemetry-none']] : []));
     video.set([
       ['Resolution', fmtResolution(v), 'detail-resolution'],
       ['Frame rate', d.online ? fmtFps(v.fps) : DASH, 'detail-fps'],
@@ -151,7 +146,7 @@ export function mount(main, ctx) {
   }
 
   function tick(now) {
-    if (device) { seen.textContent = lastSeenText(device, now); snap.tick(now); }
+    if (device) seen.textContent = lastSeenText(device, now);
   }
 
   function showMissing() {
@@ -159,8 +154,7 @@ export function mount(main, ctx) {
     device = null;
     body.hidden = true;
     badge.el.hidden = true;
-    refreshBtn.hidden = true;
-    if (removeBtn) removeBtn.hidden = true;
+      if (removeBtn) removeBtn.hidden = true;
     seen.textContent = '';
     title.textContent = 'Doorbell';
     missing.hidden = false;
@@ -187,6 +181,16 @@ export function mount(main, ctx) {
     if (talk) talk.stop();
     quickReplies.stop();
   };
+}
+
+// Motion settings, folded: their zone editor shows the snapshot, and the page
+// shows one picture (the live view) until someone opens them to edit zones.
+function motionSection(content) {
+  return h('section', { class: 'card panel' },
+    h('details', { class: 'fold', 'data-testid': 'motion-fold' },
+      h('summary', { class: 'section-title fold-summary' }, icon('video'), h('span', { text: 'Motion detection and zones' }),
+        h('span', { class: 'fold-hint muted small', text: 'Sensitivity, zones, privacy masks' })),
+      content));
 }
 
 function section(title, iconName, content) {

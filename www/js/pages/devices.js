@@ -1,5 +1,5 @@
 // Doorbell list (#/devices): a card per doorbell with snapshot, status and
-// stream figures and a link to its recordings, polled every 2 s while the tab
+// stream figures, its battery when it runs on one, and a link to its recordings, polled every 2 s while the tab
 // is visible. Admins can add a doorbell (js/add-doorbell.js: pair one that
 // waits with its setup code, or, for older firmware, make an id and secret)
 // and remove one. A doorbell that still signs in with a secret the hub keeps
@@ -8,7 +8,7 @@
 import { h, icon, button, busy, replace, fmtFps, fmtBitrate, fmtResolution, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { openAddDoorbell } from '../add-doorbell.js';
-import { poller, snapshotView, statusBadge, statList, lastSeenText, refreshSnapshot, removeDevice } from '../device-ui.js';
+import { poller, snapshotView, statusBadge, statList, lastSeenText, refreshSnapshot, removeDevice, batteryChip } from '../device-ui.js';
 
 export function mount(main, ctx) {
   const cards = new Map();          // id -> card controller
@@ -79,6 +79,7 @@ function deviceCard(ctx, onChanged) {
   let device = null;
   const snap = snapshotView();
   const badge = statusBadge();
+  const battery = batteryChip();
   const legacy = h('span', { class: 'badge badge-warn', 'data-testid': 'device-legacy', hidden: true,
     title: 'This doorbell signs in with a secret the hub keeps. Re-pair it with its setup code so the hub keeps only its public key.',
     text: 'Legacy secret — re-pair' });
@@ -100,7 +101,8 @@ function deviceCard(ctx, onChanged) {
   const el = h('article', { class: 'card device-card', 'data-testid': 'device-card' },
     media,
     h('div', { class: 'card-body' },
-      h('div', { class: 'card-title-row' }, h('h2', { class: 'card-title' }, name), badge.el),
+      h('div', { class: 'card-title-row' }, h('h2', { class: 'card-title' }, name),
+        h('div', { class: 'card-chips' }, battery.el, badge.el)),
       legacy,
       stats.el,
       h('div', { class: 'card-foot' }, seen, h('div', { class: 'card-actions' }, recordingsLink, refreshBtn, removeBtn))));
@@ -116,6 +118,7 @@ function deviceCard(ctx, onChanged) {
     recordingsLink.setAttribute('aria-label', `Recordings of ${d.name || d.id}`);
     if (name.textContent !== d.name) name.textContent = d.name || d.id;
     badge.update(d.online);
+    battery.update(d);
     legacy.hidden = d.auth !== 'secret';
     snap.update(d);
     const v = d.video || {};

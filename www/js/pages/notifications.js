@@ -6,12 +6,15 @@
 // may have quiet hours (nothing, or rings only, in a weekly window of the
 // hub's local time). Reads and
 // writes /api/v1/notifications/* and /api/v1/devices/{id}/event-settings
-// (docs/api.md "Notifications"); polls while the page is open.
+// (docs/api.md "Notifications"); polls while the page is open. Everyone,
+// viewers too, gets the "This browser" section (js/browser-alerts.js): the
+// button that asks for system notifications and the ring chime toggle.
 
 import { h, icon, button, busy, field, toast, replace, openDialog, confirmDialog, copyable, fmtAgo, fmtDateTime, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { poller, devicePath } from '../device-ui.js';
 import { eventName, fmtClock } from '../timeline/format.js';
+import { browserAlertsSection } from '../browser-alerts.js';
 
 const BASE = '/api/v1/notifications';
 const POLL_MS = 5000;
@@ -28,7 +31,8 @@ export function mount(main, ctx) {
       h('div', { class: 'empty', 'data-testid': 'notifications-forbidden' },
         icon('bell', 'empty-icon'),
         h('h1', { text: 'Notifications' }),
-        h('p', { class: 'muted', text: 'Only administrators manage where the hub sends notifications.' }))));
+        h('p', { class: 'muted', text: 'Only administrators manage where the hub sends notifications.' })),
+      browserAlertsSection()));
     return null;
   }
 
@@ -58,6 +62,7 @@ export function mount(main, ctx) {
       h('div', {}, h('h1', { text: 'Notifications' }),
         h('p', { class: 'page-sub muted', text: 'Where the hub tells you about events: ntfy topics and signed webhooks. The mode in the header decides which events notify.' })),
       h('div', { class: 'page-actions' }, addBtn)),
+    browserAlertsSection(),
     h('section', { class: 'nt-section', 'aria-labelledby': 'nt-targets-title' },
       h('h2', { class: 'section-title', id: 'nt-targets-title' }, icon('send'), h('span', { text: 'Targets' })),
       targetStatus, targetList),
