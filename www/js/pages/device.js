@@ -31,6 +31,8 @@ export function mount(main, ctx) {
   const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
   const snap = snapshotView({ large: true });
   const live = createLiveView({ deviceId: id });
+  const snapCard = h('div', { class: 'card card-flush' }, snap.el);
+  const liveCard = h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el);
   const refreshBtn = button('Refresh snapshot', { icon: 'refresh', variant: 'btn-secondary', 'data-testid': 'device-refresh' });
   const recordingsLink = h('a', { class: 'btn btn-secondary', href: `#/devices/${encodeURIComponent(id)}/recordings`, 'data-testid': 'device-recordings' },
     icon('history'), h('span', { class: 'btn-label', text: 'Recordings' }));
@@ -54,10 +56,10 @@ export function mount(main, ctx) {
 
   const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
     h('div', { class: 'detail-main' },
-      h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
+      liveCard,
       talkSlot,
       repliesSection,
-      h('div', { class: 'card card-flush' }, snap.el),
+      snapCard,
       section('Motion', 'video', createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
     h('div', { class: 'detail-side' },
       section('Status', 'info', status.el),
@@ -81,6 +83,7 @@ export function mount(main, ctx) {
     loading, body, missing));
   badge.el.hidden = true;
   refreshBtn.hidden = true;
+  recordingsLink.hidden = true;
   if (removeBtn) removeBtn.hidden = true;
 
   function render(d, now = api.serverNow()) {
@@ -89,7 +92,13 @@ export function mount(main, ctx) {
     body.hidden = false;
     missing.hidden = true;
     badge.el.hidden = false;
-    refreshBtn.hidden = false;
+    // What the user's rights on this doorbell allow (docs/security.md "Rights").
+    const rights = d.rights || { live: true, recordings: true };
+    refreshBtn.hidden = !rights.live;
+    recordingsLink.hidden = !rights.recordings;
+    liveCard.hidden = !rights.live;
+    snapCard.hidden = !rights.live;
+    if (!rights.live) live.stop();
     if (removeBtn) removeBtn.hidden = false;
     const name = d.name || d.id;
     if (title.textContent !== name) { title.textContent = name; ctx.setTitle(name); }
@@ -98,7 +107,7 @@ export function mount(main, ctx) {
     snap.update(d);
     live.setOffline(!d.online);
     updateTalk(d);
-    if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
+    if (d.snapshot_at && rights.live) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     const t = d.telemetry || {};
     const v = d.video || {};
     status.set([
