@@ -27,13 +27,12 @@
 /* The rights a viewer's grant of a doorbell carries (user_grants.c); an
  * admin holds all of them on every doorbell. */
 #define USERS_RIGHT_LIVE       0x1u /* live view, snapshots of now */
-#define USERS_RIGHT_RECORDINGS 0x2u /* timeline, recordings, playback, events and their pictures   \
-                                     */
-#define USERS_RIGHT_EXPORT    0x4u  /* MP4 clips */
-#define USERS_RIGHT_TALK      0x8u  /* talk-back, quick replies */
-#define USERS_RIGHTS_ALL      0xfu
-#define USERS_RIGHTS_VIEW     (USERS_RIGHT_LIVE | USERS_RIGHT_RECORDINGS | USERS_RIGHT_EXPORT)
-#define USERS_RIGHTS_TEXT_MAX 32 /* "live,recordings,export,talk" */
+#define USERS_RIGHT_RECORDINGS 0x2u /* timeline, recordings, playback, events */
+#define USERS_RIGHT_EXPORT     0x4u /* MP4 clips */
+#define USERS_RIGHT_TALK       0x8u /* talk-back, quick replies */
+#define USERS_RIGHTS_ALL       0xfu
+#define USERS_RIGHTS_VIEW      (USERS_RIGHT_LIVE | USERS_RIGHT_RECORDINGS | USERS_RIGHT_EXPORT)
+#define USERS_RIGHTS_TEXT_MAX  32 /* "live,recordings,export,talk" */
 
 /* One doorbell grant of a user: the doorbell and its rights bits. */
 struct users_grant {
