@@ -131,7 +131,7 @@ export function createUsersSettings({ full = false } = {}) {
 
   // Role, password reset, sign out everywhere, removal (People page).
   function actions(user, isMe) {
-    const role = h('select', { class: 'rights-role-select', 'data-testid': 'user-role', 'aria-label': `Role of ${user.username}` },
+    const role = h('select', { class: 'people-select rights-role-select', 'data-testid': 'user-role', 'aria-label': `Role of ${user.username}` },
       h('option', { value: 'viewer', text: 'Viewer', selected: user.role === 'viewer' }),
       h('option', { value: 'admin', text: 'Administrator', selected: user.role === 'admin' }));
     role.addEventListener('change', async () => {

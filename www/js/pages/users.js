@@ -19,7 +19,7 @@ export function mount(main, ctx) {
   const ctrl = new AbortController();
   const people = createUsersSettings({ full: true });
   const invites = h('div', { class: 'invites', 'data-testid': 'invites' });
-  const addSlot = h('div', { 'data-testid': 'add-person' },
+  const addSlot = h('div', { class: 'people-add', 'data-testid': 'add-person' },
     h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Loading doorbells…' })));
 
   main.append(h('section', { class: 'page narrow' },
@@ -65,11 +65,11 @@ export function mount(main, ctx) {
     } catch (e) {
       if (api.isAbort(e) || e.handled) return;
     }
-    const role = h('select', { 'data-testid': 'add-role' },
-      h('option', { value: 'viewer', text: 'Viewer: only the doorbells and rights ticked below' }),
+    const role = h('select', { class: 'people-select', 'data-testid': 'add-role' },
+      h('option', { value: 'viewer', text: 'Viewer: the doorbells and rights ticked below' }),
       h('option', { value: 'admin', text: 'Administrator: everything' }));
     const matrix = rightsMatrix({ devices, label: 'new person' });
-    const matrixField = h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Doorbells and rights' }),
+    const matrixField = h('div', { class: 'people-matrix' }, h('span', { class: 'people-matrix-label', text: 'Doorbells and rights' }),
       devices.length ? matrix.el : h('p', { class: 'muted small', text: 'No doorbells yet.' }));
     role.addEventListener('change', () => { matrixField.hidden = role.value === 'admin'; });
     const note = h('input', { type: 'text', maxlength: 200, placeholder: 'e.g. Grandma’s phone', 'data-testid': 'add-note' });
