@@ -12,12 +12,14 @@
 //  - the CLI adds users with grants, grants and revokes single rights, lists
 //    them, audits as "cli:USER", and the hub obeys at once;
 //  - withdrawing the live right (API or CLI) closes an open live view
-//    within 1 s, withdrawing talk a talk socket, while the rest stays.
+//    within 1 s, withdrawing talk a talk socket, withdrawing recordings a
+//    running playback, while the rest stays.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import https from 'node:https';
 import { join } from 'node:path';
 import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
@@ -293,4 +295,36 @@ test('withdrawing the live right in the users API closes an open live view withi
   assert.equal(live.code, 1008);
   assert.ok(live.closedAt - since < 1000, `closed within 1 s (${live.closedAt - since} ms)`);
   assert.equal((await member.client.api('GET', `/api/v1/devices/${front.id}/recordings`)).status, 200);
+});
+
+test('withdrawing the recordings right ends a running playback; live stays', async (t) => {
+  const member = await viewerWith([grant(front.id, 'live', 'recordings')]);
+  const recorded = await waitFor(async () => {
+    const rows = (await admin.api('GET', `/api/v1/devices/${front.id}/recordings`)).json.recordings || [];
+    return rows.length > 0 && rows[0];
+  }, { timeout: 60000, what: 'a recording to play' });
+  const playback = { bytes: 0, closedAt: null };
+  await new Promise((resolve, reject) => {
+    const request = https.request(new URL(`/api/v1/devices/${front.id}/playback?from=${recorded.start_ms}`, hub.url), {
+      headers: { Cookie: [...member.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      rejectUnauthorized: false, agent: false,
+    }, (response) => {
+      if (response.statusCode !== 200) { reject(new Error(`playback answered ${response.statusCode}`)); return; }
+      const ended = () => { if (playback.closedAt === null) playback.closedAt = Date.now(); };
+      response.on('data', (chunk) => { playback.bytes += chunk.length; resolve(); });
+      response.on('end', ended);
+      response.on('error', ended);
+      response.on('close', ended);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  const live = await openLive(member.client, front.id);
+  const since = Date.now();
+  assert.equal((await admin.api('PATCH', `/api/v1/users/${member.id}`, { json: { grants: [grant(front.id, 'live')] } })).status, 200);
+  await waitFor(() => playback.closedAt !== null, { timeout: 10000, what: 'the playback to end' });
+  t.diagnostic(`recordings right withdrawn: the playback ended ${playback.closedAt - since} ms after the change was asked for`);
+  assert.equal(live.closedAt, null, 'the live view stays: its right was not touched');
+  assert.equal((await member.client.api('GET', `/api/v1/devices/${front.id}/recordings`)).status, 403);
+  await live.close();
 });
