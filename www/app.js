@@ -17,10 +17,14 @@ import * as recordingsPage from './js/pages/recordings.js';
 import * as notificationsPage from './js/pages/notifications.js';
 import * as accountPage from './js/pages/account.js';
 import * as auditPage from './js/pages/audit.js';
+import * as usersPage from './js/pages/users.js';
+import * as invitePage from './js/pages/invite.js';
 
 const ROUTES = [
   { pattern: /^\/setup$/, page: setupPage, public: true, title: 'Set up' },
   { pattern: /^\/login$/, page: loginPage, public: true, title: 'Sign in' },
+  { pattern: /^\/invite\/([A-Za-z0-9_-]+)$/, keys: ['token'], page: invitePage, public: true, title: 'Invitation' },
+  { pattern: /^\/users$/, page: usersPage, title: 'People', nav: 'users' },
   { pattern: /^\/devices$/, page: devicesPage, title: 'Doorbells', nav: 'devices' },
   { pattern: /^\/devices\/([^/?#]+)$/, keys: ['id'], page: devicePage, title: 'Doorbell', nav: 'devices' },
   { pattern: /^\/devices\/([^/?#]+)\/recordings$/, keys: ['id'], page: recordingsPage, title: 'Recordings', nav: 'devices' },
@@ -35,7 +39,8 @@ const NAV = [
   { id: 'devices', href: '#/devices', label: 'Doorbells', icon: 'grid' },
   { id: 'live', href: '#/live', label: 'Live', icon: 'video' },
   { id: 'notifications', href: '#/notifications', label: 'Notifications', icon: 'bell', admin: true },
-  { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings' },
+  { id: 'users', href: '#/users', label: 'People', icon: 'user', admin: true },
+  { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings', admin: true },
 ];
 
 // The hub's mode decides what notifies (docs/api.md, PUT /api/v1/mode).
@@ -70,7 +75,7 @@ export function navigate(to, { replace: replaceEntry = false } = {}) {
 /** Only same-app routes may be returned to after login. */
 function safeNext(next) {
   if (!next || !next.startsWith('/') || next.startsWith('//')) return null;
-  if (/^\/(login|setup)\b/.test(next)) return null;
+  if (/^\/(login|setup|invite)\b/.test(next)) return null;
   return next;
 }
 

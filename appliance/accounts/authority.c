@@ -80,9 +80,25 @@ static uint64_t authority_grants_signature(sqlite3 *db, int64_t user_id)
     return hash;
 }
 
+/* The USERS_RIGHT_* a connection of kind needs on its doorbell (the event
+ * feed needs only the grant). */
+static unsigned authority_needed_right(enum authority_kind kind)
+{
+    switch (kind) {
+    case AUTHORITY_LIVE_VIEW:
+        return USERS_RIGHT_LIVE;
+    case AUTHORITY_PLAYBACK:
+        return USERS_RIGHT_RECORDINGS;
+    case AUTHORITY_TALK:
+        return USERS_RIGHT_TALK;
+    default:
+        return 0;
+    }
+}
+
 /* Does entry still hold its authority? NULL if so, else why not. A database
  * error in the session lookup keeps the connection until the next check; a
- * failing permission check closes it (users_can_see_device fails closed). */
+ * failing permission check closes it (users_device_rights fails closed). */
 static const char *authority_revoked_reason(sqlite3 *db, const struct authority_entry *entry)
 {
     struct session session;
@@ -95,11 +111,16 @@ static const char *authority_revoked_reason(sqlite3 *db, const struct authority_
         return "the session ended (logout, password change, removal or expiry)";
     if (strcmp(session.user.role, entry->role) != 0)
         return "the user's role changed";
-    if (entry->device_id[0] != '\0' && !users_can_see_device(db, &session.user, entry->device_id))
-        return "the doorbell is no longer granted";
-    if (entry->kind == AUTHORITY_TALK &&
-        !users_can_talk_to_device(db, &session.user, entry->device_id))
-        return "the talk right was withdrawn";
+    if (entry->device_id[0] != '\0') {
+        int rights = users_device_rights(db, &session.user, entry->device_id);
+        unsigned needed = authority_needed_right(entry->kind);
+        if (rights < 0)
+            return "the doorbell is no longer granted";
+        if (((unsigned)rights & needed) != needed)
+            return entry->kind == AUTHORITY_TALK       ? "the talk right was withdrawn"
+                   : entry->kind == AUTHORITY_PLAYBACK ? "the recordings right was withdrawn"
+                                                       : "the live right was withdrawn";
+    }
     if (entry->kind == AUTHORITY_EVENT_FEED && !users_is_admin(&session.user) &&
         authority_grants_signature(db, entry->user_id) != entry->grants_signature)
         return "the user's doorbell grants changed";

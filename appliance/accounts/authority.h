@@ -3,7 +3,9 @@
  * talk and event feed WebSockets, playback streams) with the user, session and
  * doorbell each was opened with, and the thread that ends them when that
  * authority is gone: logout, password change, user removal, role change, a
- * doorbell grant or talk right withdrawn, or the session expiring.
+ * doorbell grant withdrawn or the right the connection needs (live for a
+ * live view, recordings for a playback, talk for talk-back), or the session
+ * expiring.
  *
  * Changes may come from any connection to the database, the hub's own or
  * the `doorstep` CLI's, so the authority thread does not rely on being told:

@@ -70,9 +70,10 @@ out:
 enum users_status users_list_devices(sqlite3 *db, int64_t user_id, users_device_callback callback,
                                      void *context)
 {
-    return user_devices_list(
-        db, "SELECT device_id FROM user_devices WHERE user_id = ?1 ORDER BY device_id", user_id,
-        callback, context);
+    return user_devices_list(db,
+                             "SELECT device_id FROM user_devices WHERE user_id = ?1 AND "
+                             "(live OR recordings OR export OR talk) ORDER BY device_id",
+                             user_id, callback, context);
 }
 
 enum users_status users_list_talk_devices(sqlite3 *db, int64_t user_id,
@@ -141,7 +142,8 @@ bool users_can_see_device(sqlite3 *db, const struct user *user, const char *devi
                              "SELECT 1 FROM users u JOIN devices d ON d.id = ?2 "
                              "WHERE u.id = ?1 AND d.revoked_at IS NULL AND (u.role = 'admin' OR "
                              "(u.role = 'viewer' AND EXISTS (SELECT 1 FROM user_devices g "
-                             "WHERE g.user_id = u.id AND g.device_id = d.id)))",
+                             "WHERE g.user_id = u.id AND g.device_id = d.id AND "
+                             "(g.live OR g.recordings OR g.export OR g.talk))))",
                              &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||

@@ -2,7 +2,8 @@
  * users.h - hub accounts in the users table: creating (including the
  * one-time first admin), authenticating, listing, deleting, changing
  * passwords and roles (users.c), which doorbells a viewer may see
- * (user_devices.c) and speak through (user_talk.c).
+ * (user_devices.c), speak through (user_talk.c) and the rights each grant
+ * carries (user_grants.c).
  *
  * Any thread may call these with its own SQLite connection
  * (database_thread_connection()); all shared state lives in the database,
@@ -22,6 +23,22 @@
 #define USERS_ROLE_VIEWER   "viewer"
 #define USERS_GRANTS_MAX    256 /* doorbells one request may grant */
 #define USERS_DEVICE_ID_MAX 64  /* a doorbell id, NUL included */
+
+/* The rights a viewer's grant of a doorbell carries (user_grants.c); an
+ * admin holds all of them on every doorbell. */
+#define USERS_RIGHT_LIVE       0x1u /* live view, snapshots of now */
+#define USERS_RIGHT_RECORDINGS 0x2u /* timeline, recordings, playback, events */
+#define USERS_RIGHT_EXPORT     0x4u /* MP4 clips */
+#define USERS_RIGHT_TALK       0x8u /* talk-back, quick replies */
+#define USERS_RIGHTS_ALL       0xfu
+#define USERS_RIGHTS_VIEW      (USERS_RIGHT_LIVE | USERS_RIGHT_RECORDINGS | USERS_RIGHT_EXPORT)
+#define USERS_RIGHTS_TEXT_MAX  32 /* "live,recordings,export,talk" */
+
+/* One doorbell grant of a user: the doorbell and its rights bits. */
+struct users_grant {
+    char device_id[USERS_DEVICE_ID_MAX];
+    unsigned rights;
+};
 
 struct user {
     int64_t id;
@@ -48,6 +65,9 @@ typedef int (*users_list_callback)(const struct user *user, void *context);
 
 /* Called once per device id by users_list_devices(); nonzero stops early. */
 typedef int (*users_device_callback)(const char *device_id, void *context);
+
+/* Called once per grant by users_list_grants(); nonzero stops early. */
+typedef int (*users_grant_callback)(const struct users_grant *grant, void *context);
 
 /* True if username is 1..64 characters of [A-Za-z0-9._@-]. */
 bool users_username_valid(const char *username);
@@ -154,5 +174,44 @@ enum users_status users_list_talk_devices(sqlite3 *db, int64_t user_id,
  * USERS_NOT_GRANTED and nothing changes. USERS_NOT_FOUND without the user. */
 enum users_status users_set_talk_devices(sqlite3 *db, int64_t user_id,
                                          const char *const *device_ids, size_t count);
+
+/* The rights user holds on device_id now (user_grants.c): -1 if the user
+ * may not see it at all (no such user or doorbell, no grant, a database
+ * error: failing closed), else a nonzero USERS_RIGHT_* mask; every right for
+ * an admin. Only user->id is used: the current row is read. */
+int users_device_rights(sqlite3 *db, const struct user *user, const char *device_id);
+
+/* True if device_id names a doorbell that exists and is not revoked. */
+bool users_device_exists(sqlite3 *db, const char *device_id);
+
+/* Call callback for every grant of user_id (with at least one right), in
+ * device id order. The struct is only valid during the call. USERS_OK or
+ * USERS_ERROR. */
+enum users_status users_list_grants(sqlite3 *db, int64_t user_id, users_grant_callback callback,
+                                    void *context);
+
+/* Replace all of user_id's grants with grants (count of them, at most
+ * USERS_GRANTS_MAX), in one transaction; a grant whose rights are 0 is
+ * left out. USERS_NOT_FOUND if the user or one of the doorbells does not
+ * exist (nothing changes). */
+enum users_status users_set_grants(sqlite3 *db, int64_t user_id, const struct users_grant *grants,
+                                   size_t count);
+
+/* Add the rights add and take the rights remove on one doorbell grant of
+ * user_id, in one transaction; a grant left with no right is deleted.
+ * *rights_out (may be NULL) gets the rights the grant now holds.
+ * USERS_NOT_FOUND without the user or the doorbell. */
+enum users_status users_change_grant(sqlite3 *db, int64_t user_id, const char *device_id,
+                                     unsigned add, unsigned remove, unsigned *rights_out);
+
+/* The USERS_RIGHT_* bit named "live", "recordings", "export" or "talk"; 0
+ * for anything else. */
+unsigned users_right_from_name(const char *name);
+
+/* The name of one USERS_RIGHT_* bit ("?" for anything else). */
+const char *users_right_name(unsigned right);
+
+/* rights as "live,recordings,..." ("none" for 0) into out. */
+void users_rights_text(unsigned rights, char *out, size_t out_size);
 
 #endif

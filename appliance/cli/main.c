@@ -1,13 +1,15 @@
 /*
  * main.c - doorstep, the hub's admin command line. It works directly on the
  * hub's database (SQLite in WAL mode, so it is safe while doorstepd runs):
- * adding doorbells and users, listing, removing, changing passwords.
- * Single-threaded.
+ * adding doorbells and users, listing, removing, changing passwords, roles
+ * and the rights of doorbell grants. Every change is audited as
+ * "cli:OSUSER" from "cli". Single-threaded.
  */
 #define LOG_MODULE "doorstep"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <mbedtls/platform_util.h>
 
+#include "accounts/audit.h"
 #include "accounts/sessions.h"
 #include "accounts/users.h"
 #include "cli/cli_audit.h"
@@ -40,19 +43,41 @@ static void cli_usage(const char *program)
            "  device pair DEVICE_ID CODE [--name NAME]\n"
            "                                  pair a waiting doorbell with its setup code\n"
            "  user add NAME [--role admin|viewer] [--password-stdin]\n"
-           "                                  add a user (asks for the password)\n"
-           "  user list                       list users\n"
+           "           [--grant DEVICE_ID[:live,recordings,export,talk]]...\n"
+           "                                  add a user (asks for the password); each\n"
+           "                                  --grant gives a doorbell with those rights\n"
+           "                                  (live,recordings,export when none are named)\n"
+           "  user list                       list users with their grants\n"
            "  user remove NAME                remove a user\n"
            "  user passwd NAME [--password-stdin]\n"
            "                                  set a new password; ends that user's sessions\n"
            "  user role NAME admin|viewer     change a user's role\n"
-           "  user grant NAME DEVICE_ID       let a viewer see a doorbell\n"
-           "  user revoke NAME DEVICE_ID      withdraw that again\n"
+           "  user grant NAME DEVICE_ID [--live] [--recordings] [--export] [--talk] [--all]\n"
+           "                                  add rights on a doorbell (live,recordings,\n"
+           "                                  export when no right is named)\n"
+           "  user revoke NAME DEVICE_ID [--live] [--recordings] [--export] [--talk]\n"
+           "                                  take those rights (the whole grant when no\n"
+           "                                  right is named); open views close at once\n"
            "  check                           verify the recordings index against the "
            "disk\n" CLI_AUDIT_USAGE "\n"
            "  -d, --data-dir DIR   the hub's data directory (default from the config, %s)\n"
            "  -c, --config FILE    hub settings file (default %s if present)\n",
            program, DOORSTEP_DEFAULT_DATA_DIR, DOORSTEP_DEFAULT_CONFIG);
+}
+
+/* Write an audit row for a change made here: the user is "cli:" and the OS
+ * account running the command, the address "cli". */
+static void cli_audit_record(sqlite3 *db, const char *action, const char *target,
+                             const char *detail)
+{
+    const struct passwd *account = getpwuid(geteuid());
+    char who[USERS_USERNAME_MAX + 1];
+
+    if (account != NULL && account->pw_name != NULL)
+        snprintf(who, sizeof(who), "cli:%s", account->pw_name);
+    else
+        snprintf(who, sizeof(who), "cli:%lu", (unsigned long)geteuid());
+    audit_record(db, 0, who, action, target, detail, "cli");
 }
 
 /* `device waiting` and `device pair ID CODE [--name NAME]`: ask the running
@@ -193,6 +218,7 @@ static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
             return 1;
         }
         link_hex_encode(secret, sizeof(secret), secret_hex);
+        cli_audit_record(db, "device_add", record.id, record.name);
         printf("id %s\nsecret %s\n", record.id, secret_hex);
         fprintf(stderr,
                 "Start the doorbell with:\n  doorbelld --hub wss://HUB:8443 --device-id %s "
@@ -206,6 +232,8 @@ static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
         return device_store_list(db, cli_print_device, NULL) == 0 ? 0 : 1;
     if (argc >= 2 && strcmp(argv[0], "remove") == 0) {
         int removed = device_store_delete(db, argv[1]);
+        if (removed == 1)
+            cli_audit_record(db, "device_remove", argv[1], "");
         if (removed != 1)
             fprintf(stderr, "doorstep: %s\n", removed == 0 ? "no such doorbell" : "database error");
         return removed == 1 ? 0 : 1;
@@ -216,30 +244,125 @@ static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
     return 2;
 }
 
-/* users_list callback: one line per user. */
-static int cli_print_user(const struct user *user, void *context)
+/* users_list_grants callback: " DEVICE:rights" after a user's line. */
+static int cli_print_grant(const struct users_grant *grant, void *context)
 {
+    char rights[USERS_RIGHTS_TEXT_MAX];
+
     (void)context;
-    printf("%-6lld %-32s %s\n", (long long)user->id, user->username, user->role);
+    users_rights_text(grant->rights, rights, sizeof(rights));
+    printf(" %s:%s", grant->device_id, rights);
     return 0;
 }
 
-/* `doorstep user role NAME ROLE | grant NAME DEVICE | revoke NAME DEVICE`.
- * The running hub sees the change in the database and closes the user's
- * open connections that lost their authority. */
-static int cli_user_access(sqlite3 *db, char **argv)
+/* users_list callback: one line per user, a viewer's grants at its end
+ * (context: the database). */
+static int cli_print_user(const struct user *user, void *context)
+{
+    printf("%-6lld %-32s %-6s", (long long)user->id, user->username, user->role);
+    if (users_is_admin(user))
+        printf(" (every doorbell)");
+    else
+        users_list_grants(context, user->id, cli_print_grant, NULL);
+    printf("\n");
+    return 0;
+}
+
+/* Parse "DEVICE_ID[:right,right...]" into grant (no rights named: live,
+ * recordings, export). 0, or -1 (with a message) when malformed. */
+static int cli_parse_grant(const char *text, struct users_grant *grant)
+{
+    const char *colon = strchr(text, ':');
+    size_t id_length = colon != NULL ? (size_t)(colon - text) : strlen(text);
+    char rights[USERS_RIGHTS_TEXT_MAX + 16], *saved = NULL;
+
+    memset(grant, 0, sizeof(*grant));
+    if (id_length == 0 || id_length >= sizeof(grant->device_id))
+        goto bad;
+    memcpy(grant->device_id, text, id_length);
+    if (colon == NULL) {
+        grant->rights = USERS_RIGHTS_VIEW;
+        return 0;
+    }
+    if (snprintf(rights, sizeof(rights), "%s", colon + 1) >= (int)sizeof(rights))
+        goto bad;
+    for (char *name = strtok_r(rights, ",", &saved); name != NULL;
+         name = strtok_r(NULL, ",", &saved)) {
+        unsigned right = users_right_from_name(name);
+        if (right == 0)
+            goto bad;
+        grant->rights |= right;
+    }
+    if (grant->rights != 0)
+        return 0;
+bad:
+    fprintf(stderr, "doorstep: --grant DEVICE_ID[:live,recordings,export,talk], not '%s'\n", text);
+    return -1;
+}
+
+/* The USERS_RIGHT_* of a "--live"-style flag; --all is every right; 0 for
+ * anything else. */
+static unsigned cli_right_flag(const char *flag)
+{
+    if (strcmp(flag, "--all") == 0)
+        return USERS_RIGHTS_ALL;
+    return strncmp(flag, "--", 2) == 0 ? users_right_from_name(flag + 2) : 0;
+}
+
+/* `doorstep user grant NAME DEVICE [--RIGHT...] | revoke NAME DEVICE
+ * [--RIGHT...]`: add or take rights on one doorbell grant (grant without a
+ * flag adds live, recordings, export; revoke without one takes the whole
+ * grant). Audited; the running hub closes what lost its right. */
+static int cli_user_rights(sqlite3 *db, int argc, char **argv)
+{
+    bool granting = strcmp(argv[0], "grant") == 0;
+    unsigned named = 0, now = 0;
+    char text[USERS_RIGHTS_TEXT_MAX];
+    struct user user;
+    enum users_status status;
+
+    for (int i = 3; i < argc; i++) {
+        unsigned right = cli_right_flag(argv[i]);
+        if (right == 0) {
+            fprintf(stderr,
+                    "doorstep: unknown option '%s' (--live --recordings --export "
+                    "--talk --all)\n",
+                    argv[i]);
+            return 2;
+        }
+        named |= right;
+    }
+    if (named == 0)
+        named = granting ? USERS_RIGHTS_VIEW : USERS_RIGHTS_ALL;
+    status = users_find_by_username(db, argv[1], &user);
+    if (status == USERS_OK)
+        status = users_change_grant(db, user.id, argv[2], granting ? named : 0,
+                                    granting ? 0 : named, &now);
+    if (status != USERS_OK) {
+        fprintf(stderr, "doorstep: %s\n",
+                status == USERS_NOT_FOUND ? "no such user or doorbell" : "database error");
+        return 1;
+    }
+    users_rights_text(now, text, sizeof(text));
+    {
+        char detail[USERS_DEVICE_ID_MAX + USERS_RIGHTS_TEXT_MAX + 16];
+        snprintf(detail, sizeof(detail), "%s:%s", argv[2], text);
+        cli_audit_record(db, granting ? "user_grant" : "user_revoke", user.username, detail);
+    }
+    printf("%s %s %s: %s\n", argv[0], argv[1], argv[2], text);
+    return 0;
+}
+
+/* `doorstep user role NAME ROLE`. The running hub sees the change in the
+ * database and closes the user's open connections that lost their
+ * authority. */
+static int cli_user_role(sqlite3 *db, char **argv)
 {
     struct user user;
     enum users_status status = users_find_by_username(db, argv[1], &user);
 
-    if (status == USERS_OK) {
-        if (strcmp(argv[0], "role") == 0)
-            status = users_set_role(db, user.id, argv[2]);
-        else if (strcmp(argv[0], "grant") == 0)
-            status = users_grant_device(db, user.id, argv[2]);
-        else
-            status = users_revoke_device(db, user.id, argv[2]);
-    }
+    if (status == USERS_OK)
+        status = users_set_role(db, user.id, argv[2]);
     if (status != USERS_OK) {
         fprintf(stderr, "doorstep: %s\n",
                 status == USERS_NOT_FOUND      ? "no such user or doorbell"
@@ -248,6 +371,7 @@ static int cli_user_access(sqlite3 *db, char **argv)
                                                : "database error");
         return 1;
     }
+    cli_audit_record(db, "user_update", user.username, argv[2]);
     printf("%s %s %s\n", argv[0], argv[1], argv[2]);
     return 0;
 }
@@ -258,56 +382,95 @@ static int cli_user(sqlite3 *db, int argc, char **argv)
     char error[256] = "";
     const char *role = USERS_ROLE_VIEWER;
     int password_stdin = 0, rc = 1;
+    struct users_grant *grants = NULL;
+    size_t grant_count = 0;
     struct user user;
     enum users_status status;
 
-    if (argc == 3 && (strcmp(argv[0], "role") == 0 || strcmp(argv[0], "grant") == 0 ||
-                      strcmp(argv[0], "revoke") == 0))
-        return cli_user_access(db, argv);
+    if (argc == 3 && strcmp(argv[0], "role") == 0)
+        return cli_user_role(db, argv);
+    if (argc >= 3 && (strcmp(argv[0], "grant") == 0 || strcmp(argv[0], "revoke") == 0))
+        return cli_user_rights(db, argc, argv);
+    grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
+    if (grants == NULL) {
+        fprintf(stderr, "doorstep: out of memory\n");
+        return 1;
+    }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--password-stdin") == 0)
             password_stdin = 1;
-        else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--grant") == 0 && i + 1 < argc &&
+                 grant_count < USERS_GRANTS_MAX) {
+            if (cli_parse_grant(argv[++i], &grants[grant_count++]) != 0) {
+                rc = 2;
+                goto out;
+            }
+        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
             role = argv[++i];
         else if (strcmp(argv[i], "--admin") == 0)
             role = USERS_ROLE_ADMIN;
         else {
             fprintf(stderr, "doorstep: unknown option '%s'\n", argv[i]);
-            return 2;
+            rc = 2;
+            goto out;
         }
     }
-    if (argc >= 1 && strcmp(argv[0], "list") == 0)
-        return users_list(db, cli_print_user, NULL) == USERS_OK ? 0 : 1;
+    if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+        rc = users_list(db, cli_print_user, db) == USERS_OK ? 0 : 1;
+        goto out;
+    }
     if (argc < 2) {
         fprintf(stderr, "doorstep: user add NAME | list | remove NAME | passwd NAME | role NAME "
                         "ROLE | grant NAME DEVICE | revoke NAME DEVICE\n");
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (strcmp(argv[0], "remove") == 0) {
         status = users_find_by_username(db, argv[1], &user);
         if (status == USERS_OK)
             status = users_delete(db, user.id);
-        if (status != USERS_OK)
+        if (status == USERS_OK)
+            cli_audit_record(db, "user_delete", user.username, "");
+        else
             fprintf(stderr, "doorstep: %s\n",
                     status == USERS_LAST_ADMIN  ? "the last admin cannot be removed"
                     : status == USERS_NOT_FOUND ? "no such user"
                                                 : "database error");
-        return status == USERS_OK ? 0 : 1;
+        rc = status == USERS_OK ? 0 : 1;
+        goto out;
     }
     if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
         fprintf(stderr, "doorstep: unknown user command '%s'\n", argv[0]);
-        return 2;
+        rc = 2;
+        goto out;
     }
+    for (size_t i = 0; i < grant_count; i++)
+        if (!users_device_exists(db, grants[i].device_id)) {
+            fprintf(stderr, "doorstep: no such doorbell '%s'\n", grants[i].device_id);
+            goto out;
+        }
     if (cli_read_password(password_stdin, 1, password, sizeof(password)) != 0) {
         fprintf(stderr, "doorstep: no password given\n");
         goto out;
     }
     if (strcmp(argv[0], "add") == 0) {
-        status = users_create(db, argv[1], password, role, NULL, error, sizeof(error));
+        status = users_create(db, argv[1], password, role, &user.id, error, sizeof(error));
+        if (status == USERS_OK && grant_count > 0)
+            status = users_set_grants(db, user.id, grants, grant_count);
+        if (status == USERS_OK)
+            cli_audit_record(db, "user_add", argv[1], role);
+        for (size_t i = 0; status == USERS_OK && i < grant_count; i++) {
+            char rights[USERS_RIGHTS_TEXT_MAX], detail[USERS_DEVICE_ID_MAX + 48];
+            users_rights_text(grants[i].rights, rights, sizeof(rights));
+            snprintf(detail, sizeof(detail), "%s:%s", grants[i].device_id, rights);
+            cli_audit_record(db, "user_grant", argv[1], detail);
+        }
     } else {
         status = users_find_by_username(db, argv[1], &user);
         if (status == USERS_OK)
             status = users_set_password(db, user.id, password, error, sizeof(error));
+        if (status == USERS_OK)
+            cli_audit_record(db, "user_password", argv[1], "");
     }
     if (status != USERS_OK) {
         fprintf(stderr, "doorstep: %s\n",
@@ -320,6 +483,7 @@ static int cli_user(sqlite3 *db, int argc, char **argv)
     rc = 0;
 out:
     mbedtls_platform_zeroize(password, sizeof(password));
+    free(grants);
     return rc;
 }
 

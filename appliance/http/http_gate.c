@@ -170,17 +170,17 @@ int http_gate_device_websocket(const struct hub *hub, const struct mg_connection
         http_gate_refuse_upgrade(connection, 503, "the database is not available\n");
         return 503;
     }
-    if (!users_can_see_device(database, &auth->user, device_id) ||
-        (right == HTTP_GATE_TALK_TO_DEVICE &&
-         !users_can_talk_to_device(database, &auth->user, device_id)) ||
+    int rights = users_device_rights(database, &auth->user, device_id);
+    unsigned needed = right == HTTP_GATE_TALK_TO_DEVICE ? USERS_RIGHT_TALK : USERS_RIGHT_LIVE;
+    if (rights < 0 || ((unsigned)rights & needed) == 0 ||
         device_store_find(database, device_id, &record, NULL) != 1) {
         log_warn("refused WebSocket %s from %s (%s): no %s right on this doorbell", info->local_uri,
                  info->remote_addr, auth->user.username,
-                 right == HTTP_GATE_TALK_TO_DEVICE ? "talk" : "view");
+                 right == HTTP_GATE_TALK_TO_DEVICE ? "talk" : "live");
         http_gate_refuse_upgrade(connection, 403,
                                  right == HTTP_GATE_TALK_TO_DEVICE
                                      ? "no talk right on this doorbell\n"
-                                     : "no right to view this doorbell\n");
+                                     : "no right to watch this doorbell live\n");
         return 403;
     }
     return 0;

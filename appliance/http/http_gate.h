@@ -45,8 +45,8 @@ int http_gate_websocket(const struct hub *hub, const struct mg_connection *conne
 
 /* What a doorbell's WebSocket needs of its user on that doorbell. */
 enum http_gate_device_right {
-    HTTP_GATE_SEE_DEVICE,    /* live view */
-    HTTP_GATE_TALK_TO_DEVICE /* talk-back: see it and the talk right */
+    HTTP_GATE_SEE_DEVICE,    /* live view: a grant with the live right */
+    HTTP_GATE_TALK_TO_DEVICE /* talk-back: a grant with the talk right */
 };
 
 /*

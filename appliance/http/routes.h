@@ -126,6 +126,31 @@ int routes_users_update(struct http_request *request);
 int routes_users_set_password(struct http_request *request);
 int routes_users_me_password(struct http_request *request);
 
+/* {"live","recordings","export","talk"} booleans for a USERS_RIGHT_* mask;
+ * caller deletes. */
+cJSON *routes_rights_json(unsigned rights);
+
+/* A grant as {"device_id", "live", "recordings", "export", "talk"}; caller
+ * deletes. */
+cJSON *routes_grant_json(const struct users_grant *grant);
+
+/* Parse a JSON array of grants into grants (USERS_GRANTS_MAX of room);
+ * absent rights are false. 0; -1 malformed; -2 an unknown doorbell.
+ * *problem gets a static text for the 400. */
+int routes_grants_parse(sqlite3 *db, const cJSON *array, struct users_grant *grants, size_t *count,
+                        const char **problem);
+
+/* /api/v1/invites... (routes_invites.c), and POST /auth/invite, the public
+ * use of an invite link (called from routes_session_dispatch). */
+int routes_invites_list(struct http_request *request);
+int routes_invites_create(struct http_request *request);
+int routes_invites_withdraw(struct http_request *request);
+int routes_invites_accept(struct http_request *request);
+
+/* Start a session for user: set the cookie and answer {user, csrf_token}
+ * with status (routes_session.c; also after an invite is used). */
+int routes_session_start(struct http_request *request, const struct user *user, int status);
+
 /* GET/HEAD of a file under www_dir; index.html for "/". */
 int static_files_serve(struct http_request *request);
 

@@ -202,18 +202,22 @@ struct routes_devices_list_context {
     cJSON *array;
 };
 
-/* device_store_list callback: add the doorbells this user may see. */
+/* device_store_list callback: add the doorbells this user holds a grant of,
+ * each with the caller's "rights" on it. */
 static int routes_devices_list_one(const struct device_record *record, void *data)
 {
     struct routes_devices_list_context *context = data;
     struct http_request *request = context->request;
     cJSON *json;
 
-    if (!users_can_see_device(database_thread_connection(), &request->auth.user, record->id))
+    int rights = users_device_rights(database_thread_connection(), &request->auth.user, record->id);
+
+    if (rights < 0)
         return 0;
     json = routes_devices_describe(request->hub, record);
     if (json != NULL) {
         routes_devices_add_talk(json, request, record->id);
+        cJSON_AddItemToObject(json, "rights", routes_rights_json((unsigned)rights));
         cJSON_AddItemToArray(context->array, json);
     }
     return 0;
@@ -237,7 +241,7 @@ int routes_devices_get(struct http_request *request)
 {
     struct device_record record;
     cJSON *json;
-    int status;
+    int status, rights;
 
     if (device_store_find(database_thread_connection(), request->params[0], &record, NULL) != 1)
         return http_send_error(request, 404, "not_found", "no such doorbell");
@@ -245,6 +249,8 @@ int routes_devices_get(struct http_request *request)
     if (json == NULL)
         return http_send_error(request, 500, "internal", "out of memory");
     routes_devices_add_talk(json, request, record.id);
+    rights = users_device_rights(database_thread_connection(), &request->auth.user, record.id);
+    cJSON_AddItemToObject(json, "rights", routes_rights_json(rights < 0 ? 0 : (unsigned)rights));
     status = http_send_json(request, 200, json);
     cJSON_Delete(json);
     return status;

@@ -46,7 +46,7 @@ cJSON *routes_user_json(const struct user *user)
 }
 
 /* Start a session for user, set the cookie and answer {user, csrf_token}. */
-static int routes_session_start(struct http_request *request, const struct user *user, int status)
+int routes_session_start(struct http_request *request, const struct user *user, int status)
 {
     char token[SESSION_TOKEN_SIZE], csrf[SESSION_TOKEN_SIZE];
     char device[KNOWN_DEVICE_VALUE_MAX];
@@ -301,7 +301,7 @@ int routes_session_dispatch(struct http_request *request)
         return routes_session_state(request);
     }
     if (strcmp(request->path, "/auth/login") != 0 && strcmp(request->path, "/auth/logout") != 0 &&
-        strcmp(request->path, "/auth/setup") != 0)
+        strcmp(request->path, "/auth/setup") != 0 && strcmp(request->path, "/auth/invite") != 0)
         return http_send_error(request, 404, "not_found", "no such path");
     if (!is_post)
         return http_send_error(request, 405, "method_not_allowed", "use POST");
@@ -314,6 +314,8 @@ int routes_session_dispatch(struct http_request *request)
     }
     if (strcmp(request->path, "/auth/login") == 0)
         return routes_session_login(request);
+    if (strcmp(request->path, "/auth/invite") == 0)
+        return routes_invites_accept(request);
     return routes_session_setup(request);
 }
 

@@ -1,10 +1,10 @@
 /*
  * routes_users.c - /api/v1/me (and changing one's own password) and the
- * admin's user management: list, add (with the doorbells a viewer may see),
- * change role, grants or password, delete. Every change that can take
- * authority away tells the authority thread (authority.h), which closes the
- * user's open live views, event feeds and playbacks. civetweb worker
- * threads.
+ * admin's user management: list, add (with the doorbells a viewer may see
+ * and the rights on each: "grants"), change role, grants or password, sign
+ * out everywhere, delete. The grant JSON helpers serve routes_invites.c too. Every change that can
+ * take authority away tells the authority thread (authority.h), which closes the user's open live
+ * views, event feeds and playbacks. civetweb worker threads.
  */
 #define LOG_MODULE "auth"
 
@@ -43,15 +43,105 @@ static int routes_users_add_talk_device(const struct device_record *record, void
     return 0;
 }
 
-/* GET /api/v1/me: the caller, with "talk_devices" (the doorbells they may
- * speak through now; every doorbell for an admin) and "can_talk" (any). */
+cJSON *routes_rights_json(unsigned rights)
+{
+    cJSON *json = cJSON_CreateObject();
+
+    for (unsigned bit = USERS_RIGHT_LIVE; bit <= USERS_RIGHT_TALK; bit <<= 1)
+        cJSON_AddBoolToObject(json, users_right_name(bit), (rights & bit) != 0);
+    return json;
+}
+
+cJSON *routes_grant_json(const struct users_grant *grant)
+{
+    cJSON *json = routes_rights_json(grant->rights);
+
+    cJSON_AddStringToObject(json, "device_id", grant->device_id);
+    return json;
+}
+
+/* users_grant_callback: append a grant to a JSON array. */
+static int routes_users_add_grant(const struct users_grant *grant, void *data)
+{
+    cJSON_AddItemToArray(data, routes_grant_json(grant));
+    return 0;
+}
+
+int routes_grants_parse(sqlite3 *db, const cJSON *array, struct users_grant *grants, size_t *count,
+                        const char **problem)
+{
+    const cJSON *item;
+
+    *count = 0;
+    *problem = "grants is an array of {device_id, live, recordings, export, talk}";
+    if (!cJSON_IsArray(array) || cJSON_GetArraySize(array) > USERS_GRANTS_MAX)
+        return -1;
+    cJSON_ArrayForEach(item, array)
+    {
+        const char *device_id = http_json_string(item, "device_id");
+        struct users_grant *grant = &grants[*count];
+        if (!cJSON_IsObject(item) || device_id == NULL ||
+            strlen(device_id) >= sizeof(grant->device_id))
+            return -1;
+        memset(grant, 0, sizeof(*grant));
+        snprintf(grant->device_id, sizeof(grant->device_id), "%s", device_id);
+        for (unsigned bit = USERS_RIGHT_LIVE; bit <= USERS_RIGHT_TALK; bit <<= 1) {
+            const cJSON *flag = cJSON_GetObjectItemCaseSensitive(item, users_right_name(bit));
+            if (flag != NULL && !cJSON_IsBool(flag))
+                return -1;
+            if (cJSON_IsTrue(flag))
+                grant->rights |= bit;
+        }
+        for (size_t i = 0; i < *count; i++)
+            if (strcmp(grants[i].device_id, grant->device_id) == 0) {
+                *problem = "a doorbell is granted twice";
+                return -1;
+            }
+        if (!users_device_exists(db, grant->device_id)) {
+            *problem = "no such doorbell";
+            return -2;
+        }
+        (*count)++;
+    }
+    return 0;
+}
+
+/* Send the 400 for a routes_grants_parse() failure (result -1 or -2). */
+static int routes_users_grants_refused(struct http_request *request, int result,
+                                       const char *problem)
+{
+    return http_send_error(request, 400, result == -2 ? "unknown_device" : "bad_request", problem);
+}
+
+/* device_store_list callback: every doorbell with every right (an admin's
+ * "grants" in /me). */
+static int routes_users_add_admin_grant(const struct device_record *record, void *data)
+{
+    struct users_grant grant;
+
+    memset(&grant, 0, sizeof(grant));
+    snprintf(grant.device_id, sizeof(grant.device_id), "%s", record->id);
+    grant.rights = USERS_RIGHTS_ALL;
+    return routes_users_add_grant(&grant, data);
+}
+
+/* GET /api/v1/me: the caller, with "grants" (each doorbell they may see and
+ * their rights on it; every doorbell with every right for an admin),
+ * "talk_devices" (the doorbells they may speak through now) and "can_talk"
+ * (any). */
 int routes_users_me(struct http_request *request)
 {
     cJSON *json = routes_user_json(&request->auth.user);
     struct routes_users_talk_context context = {request,
                                                 cJSON_AddArrayToObject(json, "talk_devices")};
+    cJSON *grants = cJSON_AddArrayToObject(json, "grants");
     int status;
 
+    if (users_is_admin(&request->auth.user))
+        device_store_list(database_thread_connection(), routes_users_add_admin_grant, grants);
+    else
+        users_list_grants(database_thread_connection(), request->auth.user.id,
+                          routes_users_add_grant, grants);
     device_store_list(database_thread_connection(), routes_users_add_talk_device, &context);
     cJSON_AddBoolToObject(json, "can_talk", cJSON_GetArraySize(context.array) > 0);
     status = http_send_json(request, 200, json);
@@ -59,9 +149,13 @@ int routes_users_me(struct http_request *request)
     return status;
 }
 
-/* Add "devices" and "talk_devices" (the viewer's grants) to a user object. */
+/* Add "grants" ({device_id, live, recordings, export, talk} each) and the
+ * older "devices" and "talk_devices" (the viewer's grants) to a user
+ * object. */
 static void routes_users_add_grants(cJSON *json, int64_t user_id)
 {
+    users_list_grants(database_thread_connection(), user_id, routes_users_add_grant,
+                      cJSON_AddArrayToObject(json, "grants"));
     users_list_devices(database_thread_connection(), user_id, routes_users_add_device_id,
                        cJSON_AddArrayToObject(json, "devices"));
     users_list_talk_devices(database_thread_connection(), user_id, routes_users_add_device_id,
@@ -91,15 +185,31 @@ int routes_users_list(struct http_request *request)
     return status;
 }
 
+/* Audit a change of username's grants (detail: the grants as JSON). */
+static void routes_users_audit_grants(struct http_request *request, const char *username,
+                                      const cJSON *grants)
+{
+    char *text = cJSON_PrintUnformatted(grants);
+
+    audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
+                 "user_grants", username, text != NULL ? text : "", request->remote_address);
+    cJSON_free(text);
+}
+
+/* POST /api/v1/users {"username","password","role","grants"?: [...],
+ * "devices"?: [ids]}: add a user (a viewer with those doorbell grants);
+ * an unknown doorbell is refused (400) before anything is made. */
 int routes_users_add(struct http_request *request)
 {
-    cJSON *body = http_read_json(request, 16384);
-    const char *username, *password, *role;
-    const cJSON *devices, *device;
+    cJSON *body = http_read_json(request, 32768);
+    const char *username, *password, *role, *problem = "";
+    const cJSON *devices, *device, *grants_json;
+    struct users_grant *grants = NULL;
+    size_t grant_count = 0;
     char reason[256] = "";
     struct user user;
     enum users_status status;
-    int result;
+    int result, parsed;
 
     if (body == NULL)
         return 400;
@@ -107,30 +217,55 @@ int routes_users_add(struct http_request *request)
     password = http_json_string(body, "password");
     role = http_json_string(body, "role");
     devices = cJSON_GetObjectItemCaseSensitive(body, "devices");
+    grants_json = cJSON_GetObjectItemCaseSensitive(body, "grants");
     if (username == NULL || password == NULL || role == NULL ||
         (devices != NULL && !cJSON_IsArray(devices))) {
-        cJSON_Delete(body);
-        return http_send_error(request, 400, "bad_request",
-                               "username, password, role (and optionally devices[]) are needed");
+        result = http_send_error(request, 400, "bad_request",
+                                 "username, password, role (and optionally grants[]) are needed");
+        goto out;
+    }
+    if (grants_json != NULL) {
+        grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
+        if (grants == NULL) {
+            result = http_send_error(request, 500, "internal", "out of memory");
+            goto out;
+        }
+        parsed = routes_grants_parse(database_thread_connection(), grants_json, grants,
+                                     &grant_count, &problem);
+        if (parsed != 0) {
+            result = routes_users_grants_refused(request, parsed, problem);
+            goto out;
+        }
     }
     memset(&user, 0, sizeof(user));
     status = users_create(database_thread_connection(), username, password, role, &user.id, reason,
                           sizeof(reason));
     if (status != USERS_OK) {
-        cJSON_Delete(body);
-        return routes_users_status_response(request, status, reason);
+        result = routes_users_status_response(request, status, reason);
+        goto out;
     }
     cJSON_ArrayForEach(device, devices)
     {
         if (cJSON_IsString(device))
             users_grant_device(database_thread_connection(), user.id, device->valuestring);
     }
+    if (grants != NULL)
+        users_set_grants(database_thread_connection(), user.id, grants, grant_count);
     users_find_by_id(database_thread_connection(), user.id, &user);
     audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
                  "user_add", user.username, user.role, request->remote_address);
+    if (grants_json != NULL || devices != NULL) {
+        cJSON *now = cJSON_CreateArray();
+        users_list_grants(database_thread_connection(), user.id, routes_users_add_grant, now);
+        routes_users_audit_grants(request, user.username, now);
+        cJSON_Delete(now);
+    }
     cJSON_Delete(body);
     body = routes_user_json(&user);
+    routes_users_add_grants(body, user.id);
     result = http_send_json(request, 201, body);
+out:
+    free(grants);
     cJSON_Delete(body);
     return result;
 }
@@ -182,20 +317,23 @@ static int routes_users_id_list(const cJSON *array, const char **ids, size_t *co
     return 0;
 }
 
-/* PUT or PATCH /api/v1/users/{id} {"role"?, "devices"?: [ids],
- * "talk_devices"?: [ids]}: change a user's role and/or replace their
- * doorbell grants and/or their talk rights (a subset of the grants).
- * Answers the user as it now is. */
+/* PUT or PATCH /api/v1/users/{id} {"role"?, "grants"?: [{device_id, live,
+ * recordings, export, talk}], "devices"?: [ids], "talk_devices"?: [ids]}:
+ * change a user's role and/or replace all their doorbell grants (grants;
+ * or the older devices and talk_devices, a subset of them). An unknown
+ * doorbell is 400, demoting the last admin 409. Answers the user as it now
+ * is. Audited. */
 int routes_users_update(struct http_request *request)
 {
     int64_t id = routes_users_param_id(request);
     cJSON *body = NULL, *answer = NULL;
-    const cJSON *devices, *talk_devices;
-    const char *role, *ids[USERS_GRANTS_MAX], *talk_ids[USERS_GRANTS_MAX];
-    size_t count = 0, talk_count = 0;
+    const cJSON *devices, *talk_devices, *grants_json;
+    const char *role, *ids[USERS_GRANTS_MAX], *talk_ids[USERS_GRANTS_MAX], *problem = "";
+    struct users_grant *grants = NULL;
+    size_t count = 0, talk_count = 0, grant_count = 0;
     enum users_status status;
     struct user user;
-    int result;
+    int result, parsed;
 
     if (id == 0)
         return http_send_error(request, 404, "not_found", "no such user");
@@ -205,12 +343,25 @@ int routes_users_update(struct http_request *request)
     role = http_json_string(body, "role");
     devices = cJSON_GetObjectItemCaseSensitive(body, "devices");
     talk_devices = cJSON_GetObjectItemCaseSensitive(body, "talk_devices");
+    grants_json = cJSON_GetObjectItemCaseSensitive(body, "grants");
     if ((role == NULL && cJSON_GetObjectItemCaseSensitive(body, "role") != NULL) ||
-        (role == NULL && devices == NULL && talk_devices == NULL)) {
+        (role == NULL && devices == NULL && talk_devices == NULL && grants_json == NULL)) {
         result = http_send_error(request, 400, "bad_request",
-                                 "role (a string), devices and/or talk_devices (arrays of ids) "
-                                 "are needed");
+                                 "role (a string) and/or grants (an array) are needed");
         goto out;
+    }
+    if (grants_json != NULL) {
+        grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
+        if (grants == NULL) {
+            result = http_send_error(request, 500, "internal", "out of memory");
+            goto out;
+        }
+        parsed = routes_grants_parse(database_thread_connection(), grants_json, grants,
+                                     &grant_count, &problem);
+        if (parsed != 0) {
+            result = routes_users_grants_refused(request, parsed, problem);
+            goto out;
+        }
     }
     if (routes_users_id_list(devices, ids, &count) != 0 ||
         routes_users_id_list(talk_devices, talk_ids, &talk_count) != 0) {
@@ -234,6 +385,8 @@ int routes_users_update(struct http_request *request)
         status = users_set_devices(database_thread_connection(), id, ids, count);
     if (status == USERS_OK && talk_devices != NULL)
         status = users_set_talk_devices(database_thread_connection(), id, talk_ids, talk_count);
+    if (status == USERS_OK && grants != NULL)
+        status = users_set_grants(database_thread_connection(), id, grants, grant_count);
     authority_changed(request->hub->authority);
     if (status == USERS_OK)
         status = users_find_by_id(database_thread_connection(), id, &user);
@@ -252,8 +405,12 @@ int routes_users_update(struct http_request *request)
     }
     answer = routes_user_json(&user);
     routes_users_add_grants(answer, user.id);
+    if (grants != NULL || devices != NULL)
+        routes_users_audit_grants(request, user.username,
+                                  cJSON_GetObjectItemCaseSensitive(answer, "grants"));
     result = http_send_json(request, 200, answer);
 out:
+    free(grants);
     cJSON_Delete(answer);
     cJSON_Delete(body);
     return result;

@@ -237,7 +237,7 @@ test('a viewer without the talk right has no talk controls and the hub refuses t
       const talkBox = row.locator(`tr[data-device-id="${front.id}"]`).getByTestId('rights-talk');
       await talkBox.waitFor();
       assert.equal(await talkBox.isChecked(), false);
-      assert.equal(await row.locator(`tr[data-device-id="${front.id}"]`).getByTestId('rights-see').isChecked(), true);
+      assert.equal(await row.locator(`tr[data-device-id="${front.id}"]`).getByTestId('rights-live').isChecked(), true);
       await talkBox.check();
       await wait(async () => (await admin.api('GET', '/api/v1/users')).json.users.find((u) => u.username === 'guest').talk_devices.includes(front.id),
         { what: 'the talk right saved' });

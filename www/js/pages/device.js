@@ -32,6 +32,7 @@ export function mount(main, ctx) {
   const battery = batteryChip();
   const seen = h('p', { class: 'page-sub muted', 'data-testid': 'device-last-seen' });
   const live = createLiveView({ deviceId: id });
+  const liveCard = h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el);
   const recordingsLink = h('a', { class: 'btn btn-secondary', href: `#/devices/${encodeURIComponent(id)}/recordings`, 'data-testid': 'device-recordings' },
     icon('history'), h('span', { class: 'btn-label', text: 'Recordings' }));
   const removeBtn = ctx.isAdmin ? button('Remove', { icon: 'trash', variant: 'btn-secondary btn-danger-text', 'data-testid': 'device-remove' }) : null;
@@ -53,7 +54,7 @@ export function mount(main, ctx) {
 
   const body = h('div', { class: 'detail', hidden: true, 'data-testid': 'device-detail' },
     h('div', { class: 'detail-main' },
-      h('div', { class: 'card card-flush live-card-player', 'data-testid': 'live-view' }, live.el),
+      liveCard,
       talkSlot,
       repliesSection,
       motionSection(createMotionSettings({ deviceId: id, editable: ctx.isAdmin }).el)),
@@ -78,6 +79,7 @@ export function mount(main, ctx) {
       h('div', { class: 'page-actions' }, recordingsLink, removeBtn)),
     loading, body, missing));
   badge.el.hidden = true;
+  recordingsLink.hidden = true;
   if (removeBtn) removeBtn.hidden = true;
 
   function render(d, now = api.serverNow()) {
@@ -86,6 +88,11 @@ export function mount(main, ctx) {
     body.hidden = false;
     missing.hidden = true;
     badge.el.hidden = false;
+    // What the user's rights on this doorbell allow (docs/security.md "Rights").
+    const rights = d.rights || { live: true, recordings: true };
+    recordingsLink.hidden = !rights.recordings;
+    liveCard.hidden = !rights.live;
+    if (!rights.live) live.stop();
     if (removeBtn) removeBtn.hidden = false;
     const name = d.name || d.id;
     if (title.textContent !== name) { title.textContent = name; ctx.setTitle(name); }
@@ -93,7 +100,7 @@ export function mount(main, ctx) {
     battery.update(d);
     live.setOffline(!d.online);
     updateTalk(d);
-    if (d.snapshot_at) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
+    if (d.snapshot_at && rights.live) live.setPoster(`${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`);
     const t = d.telemetry || {};
     const v = d.video || {};
     status.set([

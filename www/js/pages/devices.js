@@ -115,6 +115,8 @@ function deviceCard(ctx, onChanged) {
     name.href = href;
     media.href = href;
     recordingsLink.href = `${href}/recordings`;
+    recordingsLink.hidden = Boolean(d.rights && !d.rights.recordings);
+    refreshBtn.hidden = Boolean(d.rights && !d.rights.live);
     recordingsLink.setAttribute('aria-label', `Recordings of ${d.name || d.id}`);
     if (name.textContent !== d.name) name.textContent = d.name || d.id;
     badge.update(d.online);

@@ -25,7 +25,7 @@ export function mount(main, ctx) {
 
   async function load(signal) {
     const data = await api.get('/api/v1/devices', { signal });
-    const devices = (data && data.devices) || [];
+    const devices = ((data && data.devices) || []).filter((d) => !d.rights || d.rights.live);
     loading.remove();
     const seen = new Set();
     devices.forEach((d, i) => {

@@ -168,6 +168,7 @@ export function mount(main, ctx) {
   const title = h('h1', { text: 'Recordings' });
   const sub = h('p', { class: 'page-sub muted', 'data-testid': 'recordings-device' });
   const warning = h('div', { class: 'callout callout-warn', role: 'status', hidden: true, 'data-testid': 'recordings-warning' });
+  const exportBar = h('div', { class: 'tl-export', 'data-testid': 'export-bar' }, h('span', { class: 'muted small', text: 'Download' }), lastMinutes, lastDownload);
   const backLink = h('a', { class: 'back-link', href: liveHref }, icon('chevron-left'), h('span', { class: 'back-name', text: 'Doorbell' }));
   const body = h('div', { class: 'rec', 'data-testid': 'recordings' },
     h('div', { class: 'rec-main' },
@@ -179,7 +180,7 @@ export function mount(main, ctx) {
           viewDay, h('span', { class: 'live-spacer' }), selectBtn),
         timeline.el,
         selBar, hint,
-        h('div', { class: 'tl-export' }, h('span', { class: 'muted small', text: 'Download' }), lastMinutes, lastDownload))),
+        exportBar)),
     h('div', { class: 'rec-side' }, events.el));
   const missing = h('div', { class: 'empty', hidden: true, 'data-testid': 'recordings-missing' },
     h('div', { class: 'empty-art' }, icon('doorbell', 'empty-icon')),
@@ -355,6 +356,10 @@ export function mount(main, ctx) {
     }
     const allowed = await canTalk(device, ctx.isAdmin);
     if (allowed !== talkAllowed) { talkAllowed = allowed; events.redraw(); }
+    // Downloads need the export right (docs/security.md "Rights").
+    const mayExport = !device.rights || device.rights.export;
+    exportBar.hidden = !mayExport;
+    selDownload.hidden = !mayExport;
     const name = deviceName();
     sub.textContent = name;
     backLink.querySelector('.back-name').textContent = name;
