@@ -213,7 +213,7 @@ static int teardown(void **state)
 static int64_t add_segment(struct fixture *fixture, int64_t start, int64_t end, int open)
 {
     struct recording_row row = {.start_ms = start, .end_ms = end, .bytes = 0};
-    char absolute[256];
+    char absolute[512];
     int64_t id;
     FILE *file;
 
@@ -277,7 +277,7 @@ static void test_store_write_find_remove(void **state)
     snprintf(path, sizeof(path), "%s/cam/%lld.previews", fixture->directory, (long long)T0);
     assert_int_equal(stat(path, &info), 0);
     assert_int_equal(truncate(path, info.st_size - 5), 0);
-    assert_int_equal(found_at(fixture, T0 + 3500), T0);
+    assert_int_equal(found_at(fixture, T0 + 2999), T0);
     writer = preview_writer_create(fixture->directory, "cam");
     assert_int_equal(preview_writer_add(writer, fixture->db, T0 + 3000, jpeg, size, T0 + 3000), 1);
     preview_writer_free(writer);
