@@ -120,8 +120,8 @@ static void test_container_torn_at_every_byte(void **state)
     assert_int_equal(record.capture_ms, T0 + 2000);
     assert_int_equal(record.size, jpeg_size);
     assert_memory_equal(buffer + record.offset, jpeg, jpeg_size);
-    assert_int_equal(preview_container_find(memory_read, &file, used, T0 + 4001, T0 + 9000, &record),
-                     0);
+    assert_int_equal(
+        preview_container_find(memory_read, &file, used, T0 + 4001, T0 + 9000, &record), 0);
     assert_int_equal(preview_container_find(memory_read, &file, used, T0 - 9000, T0 - 1, &record),
                      0);
     free(jpeg);
@@ -161,9 +161,8 @@ static void test_jpeg_check(void **state)
     assert_int_equal(preview_jpeg_check(jpeg, size, reason, sizeof(reason)), 0);
     assert_int_equal(preview_jpeg_check(jpeg, size - 1, reason, sizeof(reason)), -1);
     assert_true(reason[0] != '\0');
-    assert_int_equal(preview_jpeg_check((const uint8_t *)"\xff\xd8\xff\xd9", 4, reason,
-                                        sizeof(reason)),
-                     -1);
+    assert_int_equal(
+        preview_jpeg_check((const uint8_t *)"\xff\xd8\xff\xd9", 4, reason, sizeof(reason)), -1);
     /* SOI and EOI around the first tables only: no image in between. */
     memcpy(jpeg + 20, "\xff\xd9", 2);
     assert_int_equal(preview_jpeg_check(jpeg, 22, reason, sizeof(reason)), -1);
