@@ -134,8 +134,9 @@ void *doorbell_capture_thread(void *data)
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
         /* A timeline preview, when due: only a copy here, encoded on its own thread. */
-        preview_sender_offer(doorbell->previews, &frame, encoded.keyframe,
-                             link_client_preview_interval_ms(doorbell->link));
+        preview_sender_offer(
+            doorbell->previews, &frame, encoded.keyframe,
+            doorbell->options.no_previews ? 0 : link_client_preview_interval_ms(doorbell->link));
         /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
         snapshot_queue_send(&doorbell->snapshots, &frame, DOORBELL_SNAPSHOT_QUALITY,
                             DOORBELL_SNAPSHOT_MAX_WIDTH, doorbell->link);
