@@ -4,14 +4,17 @@
 // before `at` (within the interval plus 1 s), whose frame stamp says when
 // it was captured; none where there is no footage, none for a viewer
 // without the doorbell, none once retention deleted the segment; a torn
-// previews file is read up to the tear.
+// previews file is read up to the tear; a bad preview is dropped, the link
+// stays up.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, truncateSync, existsSync } from 'node:fs';
 import { Hub, Client, Doorbell, waitFor, tempDir, segmentFiles } from '../lib/harness.mjs';
 import { previewFrameStamp, previewRecords } from '../lib/previews.mjs';
+import { LinkPeer, TYPE } from '../lib/link-peer.mjs';
 
+const PREVIEW = 0x13;
 const INTERVAL_MS = 2000;
 const WINDOW_MS = INTERVAL_MS + 1000;
 const FRAME_WIDTH = 1280;
@@ -137,4 +140,27 @@ test('previews: stored with the footage, served by time with their stamp, gone w
   const again = await hub.admin();
   assert.equal((await again.api('GET', `/api/v1/devices/${device.id}/preview.jpg?at=${probe}`)).status, 404);
   assert.ok(!hub.log.some((line) => /AddressSanitizer|runtime error/.test(line)));
+});
+
+test('previews: WELCOME names the interval; a preview that is not a JPEG is logged and dropped, the link stays up', async () => {
+  const data = tempDir('doorstep-previews-peer-');
+  const hub = await Hub.start({ dataDir: data.dir });
+  const peerDevice = hub.addDevice('Side door');
+  const peer = new LinkPeer(hub.port, peerDevice);
+  cleanups.push(async () => {
+    peer.socket.close();
+    await hub.stop();
+    data.cleanup();
+  });
+  const welcome = await peer.welcomed;
+  assert.equal(welcome.settings.preview_interval_ms, INTERVAL_MS);
+  peer.send(PREVIEW, Buffer.from('not a jpeg at all'), { sequence: 1 });
+  peer.send(PREVIEW, Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0, 4, 0x41, 0x42, 0xff, 0xd9]), { sequence: 2 });
+  await waitFor(() => hub.log.filter((line) => line.includes(`doorbell ${peerDevice.id} sent a preview that is not usable`)).length === 2,
+    { what: 'two log lines for two bad previews' });
+  peer.send(TYPE.TELEMETRY, { battery_percent: 77, rssi_dbm: -40, temperature_c: 20, uptime_s: 5, firmware: 'peer' });
+  const admin = await hub.admin();
+  await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${peerDevice.id}`)).json?.telemetry?.battery_percent === 77,
+    { what: 'the link still up after the bad previews' });
+  assert.deepEqual(peer.errors(), []);
 });
