@@ -120,6 +120,7 @@ static cJSON *doorbell_control_stats(struct doorbell *doorbell)
         doorbell_control_add_number(json, "previews_sent", (double)previews.sent) != 0 ||
         doorbell_control_add_number(json, "previews_busy", (double)previews.busy) != 0 ||
         doorbell_control_add_number(json, "preview_encode_us", (double)previews.encode_us) != 0 ||
+        doorbell_control_add_number(json, "preview_copy_us", (double)previews.copy_us) != 0 ||
         doorbell_control_add_echo(json, doorbell) != 0) {
         cJSON_Delete(json);
         return NULL;

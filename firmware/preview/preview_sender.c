@@ -133,6 +133,7 @@ struct preview_sender *preview_sender_start(struct link_client *link, char *erro
         free(sender);
         return NULL;
     }
+    pthread_setname_np(sender->thread, "preview"); /* for per-thread CPU figures */
     return sender;
 }
 
@@ -171,12 +172,17 @@ int preview_sender_offer(struct preview_sender *sender, const struct camera_fram
     pthread_mutex_lock(&sender->lock);
     if (sender->full) {
         sender->stats.busy++; /* still encoding the previous one: try the next frame */
-    } else if (preview_sender_copy(sender, frame) == 0) {
+    } else {
+        int64_t started = clock_monotonic_us();
+        if (preview_sender_copy(sender, frame) != 0) {
+            sender->stats.failed++;
+            pthread_mutex_unlock(&sender->lock);
+            return 0;
+        }
+        sender->stats.copy_us += (uint64_t)(clock_monotonic_us() - started);
         sender->full = 1;
         taken = 1;
         pthread_cond_signal(&sender->wake);
-    } else {
-        sender->stats.failed++;
     }
     pthread_mutex_unlock(&sender->lock);
     if (taken) {

@@ -29,7 +29,8 @@ struct preview_sender_stats {
     uint64_t sent;      /* queued on the link */
     uint64_t busy;      /* due, but the previous one was still being encoded */
     uint64_t failed;    /* encode or queue failures */
-    uint64_t encode_us; /* time spent encoding, all previews */
+    uint64_t encode_us; /* time spent encoding, all previews (preview thread) */
+    uint64_t copy_us;   /* time spent copying frames for them (capture thread) */
 };
 
 /* Start the sender's thread; it sends through link (not owned). NULL with a

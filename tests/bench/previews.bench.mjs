@@ -3,7 +3,9 @@
 // 2000 kbit/s) records 24/7; its CPU time (utime + stime of /proc/PID/stat)
 // is measured over PREVIEW_BENCH_SECONDS (default 60) with previews and, in
 // a second doorbell process, with --no-previews, alternating
-// PREVIEW_BENCH_ROUNDS times (default 1) so a busy machine hits both alike.
+// PREVIEW_BENCH_ROUNDS times (default 1) so a busy machine hits both alike;
+// and the preview thread's own CPU time (/proc/PID/task/TID/stat of the
+// thread named "preview"), which a busy machine does not blur.
 // Then 200 sequential GET preview.jpg?at=T at random recorded times T,
 // p50/p95 latency: on one kept-alive TLS connection (what a browser does),
 // and with a new TLS connection each (the harness client).
@@ -13,7 +15,7 @@
 //
 //   cd tests && DOORSTEP_BUILD=$PWD/../build node bench/previews.bench.mjs
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import https from 'node:https';
 import { Hub, Doorbell, waitFor, tempDir, sleep } from '../lib/harness.mjs';
 
@@ -25,6 +27,16 @@ const TICKS = 100; // USER_HZ on Linux
 const cpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime
+};
+
+// CPU seconds of the process's thread named `name` (the preview thread), 0 if none.
+const threadCpuSeconds = (pid, name) => {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name) return cpuSeconds(`${pid}/task/${tid}`);
+    } catch { /* the thread ended */ }
+  }
+  return 0;
 };
 
 const data = tempDir('doorstep-previews-bench-');
@@ -41,13 +53,17 @@ try {
       await sleep(5000);
       const pid = doorbell.proc.child.pid;
       const before = cpuSeconds(pid);
+      const threadBefore = threadCpuSeconds(pid, 'preview');
       const statsBefore = await doorbell.stats();
       await sleep(SECONDS * 1000);
       const used = cpuSeconds(pid) - before;
+      const threadUsed = threadCpuSeconds(pid, 'preview') - threadBefore;
       const stats = await doorbell.stats();
       const sent = stats.previews_sent - statsBefore.previews_sent;
       (previews ? result.with_previews : result.without_previews).push({
         cpu_percent: Math.round((used / SECONDS) * 1000) / 10,
+        preview_thread_cpu_percent: Math.round((threadUsed / SECONDS) * 10000) / 100,
+        copy_ms_each: sent ? Math.round((stats.preview_copy_us - statsBefore.preview_copy_us) / sent / 10) / 100 : null,
         previews: sent,
         busy: stats.previews_busy - statsBefore.previews_busy,
         encode_ms_each: sent ? Math.round((stats.preview_encode_us - statsBefore.preview_encode_us) / sent / 100) / 10 : null,
