@@ -31,6 +31,9 @@
 
 #define PREVIEW_STORE_PATH_MAX 8192
 #define PREVIEW_SUFFIX         ".previews"
+/* Longer than any segment (segment_seconds is at most an hour): bounds the
+ * lookup's index range, so a time in a gap does not scan a week of rows. */
+#define PREVIEW_SEGMENT_MAX_MS (2LL * 3600 * 1000)
 
 /* A preview copied while its segment's row is not there yet. */
 struct preview_pending {
@@ -339,12 +342,14 @@ int preview_store_find(sqlite3 *db, const char *recordings_dir, const char *devi
     memset(out, 0, sizeof(*out));
     if (sqlite3_prepare_v2(db,
                            "SELECT path, start_ms, end_ms FROM recordings WHERE device_id = ?1 "
-                           "AND start_ms <= ?2 AND end_ms >= ?3 ORDER BY start_ms DESC LIMIT 4",
+                           "AND start_ms <= ?2 AND start_ms >= ?4 AND end_ms >= ?3 "
+                           "ORDER BY start_ms DESC LIMIT 4",
                            -1, &statement, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 2, at_ms);
     sqlite3_bind_int64(statement, 3, at_ms - window_ms);
+    sqlite3_bind_int64(statement, 4, at_ms - window_ms - PREVIEW_SEGMENT_MAX_MS);
     while (rc == 0 && (step = sqlite3_step(statement)) == SQLITE_ROW) {
         int64_t start = sqlite3_column_int64(statement, 1),
                 end = sqlite3_column_int64(statement, 2);
