@@ -48,6 +48,7 @@ struct preview_writer {
     int fd;                           /* the open previews file, or -1 */
     char segment[RECORDING_PATH_MAX]; /* its segment, relative path */
     uint64_t end;                     /* where the next record goes */
+    int64_t last_ms;                  /* capture time of its last record */
     int full_logged;                  /* "file full" said once per file */
     uint64_t rejected;                /* bad JPEGs, for rate-limited logging */
     struct preview_pending pending[PREVIEW_STORE_PENDING];
@@ -113,6 +114,13 @@ static void preview_writer_close(struct preview_writer *writer)
     writer->segment[0] = '\0';
 }
 
+/* scan callback: remember the newest capture time. */
+static int preview_writer_last(const struct preview_record *record, void *data)
+{
+    *(int64_t *)data = record->capture_ms;
+    return 0;
+}
+
 /* Open (or create) the previews file of segment and find where to append:
  * after its last whole record, a torn tail cut off. 0 or -1 (logged). */
 static int preview_writer_open(struct preview_writer *writer, const char *segment)
@@ -121,6 +129,7 @@ static int preview_writer_open(struct preview_writer *writer, const char *segmen
     uint8_t header[PREVIEW_FILE_HEADER_SIZE];
     struct stat info;
     uint64_t end = 0;
+    int64_t last_ms = 0;
 
     preview_writer_close(writer);
     if (preview_store_path(writer->recordings_dir, segment, path, sizeof(path)) != 0)
@@ -134,8 +143,8 @@ static int preview_writer_open(struct preview_writer *writer, const char *segmen
             pwrite(writer->fd, header, sizeof(header), 0) != (ssize_t)sizeof(header))
             goto fail;
         end = PREVIEW_FILE_HEADER_SIZE;
-    } else if (preview_container_scan(preview_store_read, &writer->fd, (uint64_t)info.st_size, NULL,
-                                      NULL, &end) < 0) {
+    } else if (preview_container_scan(preview_store_read, &writer->fd, (uint64_t)info.st_size,
+                                      preview_writer_last, &last_ms, &end) < 0) {
         log_warn("doorbell %s: %s is not a previews file; left alone", writer->device_id, path);
         close(writer->fd);
         writer->fd = -1;
@@ -145,6 +154,7 @@ static int preview_writer_open(struct preview_writer *writer, const char *segmen
     }
     snprintf(writer->segment, sizeof(writer->segment), "%s", segment);
     writer->end = end;
+    writer->last_ms = last_ms;
     writer->full_logged = 0;
     return 0;
 fail:
@@ -201,6 +211,8 @@ static int preview_writer_store(struct preview_writer *writer, sqlite3 *db, int6
     if ((writer->fd < 0 || strcmp(segment, writer->segment) != 0) &&
         preview_writer_open(writer, segment) != 0)
         return -1;
+    if (capture_ms < writer->last_ms)
+        return -1; /* records go in capture order; an older one would end the file for readers */
     if (writer->end + sizeof(header) + size > PREVIEW_FILE_MAX) {
         if (!writer->full_logged++)
             log_warn("doorbell %s: the previews of %s reached %u bytes; the rest are dropped",
@@ -219,6 +231,7 @@ static int preview_writer_store(struct preview_writer *writer, sqlite3 *db, int6
         return -1;
     }
     writer->end += (uint64_t)written;
+    writer->last_ms = capture_ms;
     return 1;
 }
 
@@ -229,6 +242,24 @@ static void preview_writer_drop_pending(struct preview_writer *writer)
     memmove(&writer->pending[0], &writer->pending[1],
             (size_t)(writer->pending_count - 1) * sizeof(writer->pending[0]));
     writer->pending_count--;
+}
+
+/* Try each waiting preview again, oldest first: those stored (or refused
+ * for good) and those waiting too long go; the rest keep waiting. */
+static void preview_writer_retry(struct preview_writer *writer, sqlite3 *db, int64_t now_ms)
+{
+    int kept = 0;
+
+    for (int i = 0; i < writer->pending_count; i++) {
+        struct preview_pending *waiting = &writer->pending[i];
+        if (now_ms - waiting->received_ms <= PREVIEW_STORE_PENDING_MS &&
+            preview_writer_store(writer, db, waiting->capture_ms, waiting->jpeg, waiting->size) ==
+                0)
+            writer->pending[kept++] = *waiting;
+        else
+            free(waiting->jpeg);
+    }
+    writer->pending_count = kept;
 }
 
 /* Keep a copy of a preview whose segment has no row yet; the oldest goes
@@ -262,15 +293,9 @@ int preview_writer_add(struct preview_writer *writer, sqlite3 *db, int64_t captu
                      writer->device_id, reason, (unsigned long long)writer->rejected);
         return 0;
     }
-    /* Those waiting first, in order: their segment may have its row now. */
-    while (writer->pending_count > 0) {
-        struct preview_pending *oldest = &writer->pending[0];
-        if (now_ms - oldest->received_ms <= PREVIEW_STORE_PENDING_MS &&
-            preview_writer_store(writer, db, oldest->capture_ms, oldest->jpeg, oldest->size) == 0)
-            break;
-        preview_writer_drop_pending(writer);
-    }
-    rc = writer->pending_count > 0 ? 0 : preview_writer_store(writer, db, capture_ms, jpeg, size);
+    /* Those waiting first, being older: their segment may have its row now. */
+    preview_writer_retry(writer, db, now_ms);
+    rc = preview_writer_store(writer, db, capture_ms, jpeg, size);
     if (rc == 0)
         preview_writer_wait(writer, capture_ms, jpeg, size, now_ms);
     return rc > 0;

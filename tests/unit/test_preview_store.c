@@ -293,6 +293,28 @@ static void test_store_write_find_remove(void **state)
     free(jpeg);
 }
 
+/* A preview outside any segment (events mode between clips) waits without
+ * holding up newer ones; a record older than its file's last is refused. */
+static void test_store_waiting_and_order(void **state)
+{
+    struct fixture *fixture = *state;
+    size_t size;
+    uint8_t *jpeg = make_jpeg(64, 36, &size);
+    struct preview_writer *writer = preview_writer_create(fixture->directory, "cam");
+
+    assert_int_equal(preview_writer_add(writer, fixture->db, T0, jpeg, size, T0), 0);
+    add_segment(fixture, T0 + 5000, T0 + 9000, 1); /* a clip opens later */
+    assert_int_equal(preview_writer_add(writer, fixture->db, T0 + 6000, jpeg, size, T0 + 6000), 1);
+    assert_int_equal(found_at(fixture, T0 + 6000), T0 + 6000);
+    assert_int_equal(preview_writer_add(writer, fixture->db, T0 + 5500, jpeg, size, T0 + 6100), 0);
+    assert_int_equal(found_at(fixture, T0 + 5999), -1);
+    /* The one outside any footage goes after its wait. */
+    assert_int_equal(preview_writer_add(writer, fixture->db, T0 + 8000, jpeg, size, T0 + 20000), 1);
+    assert_int_equal(found_at(fixture, T0 + 8000), T0 + 8000);
+    preview_writer_free(writer);
+    free(jpeg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_container_refuses_implausible_records),
         cmocka_unit_test(test_jpeg_check),
         cmocka_unit_test_setup_teardown(test_store_write_find_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_waiting_and_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
