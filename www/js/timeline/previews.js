@@ -48,12 +48,14 @@ export function createPreviewLoader(deviceId) {
     }
     inFlight = null;
     controller = null;
-    if (wanted && cache.has(wanted.key)) {
-      const { onReady, key: done } = wanted;
+    if (!wanted) return;
+    const { onReady, key: next } = wanted;
+    if (cache.has(next) || next === key) {
+      // Answered (a miss near now or a failed request is not cached, but answered once).
       wanted = null;
-      onReady(cache.get(done));
-    } else if (wanted && wanted.key !== key) {
-      fetchOne(wanted.key);
+      onReady(cache.has(next) ? cache.get(next) : preview);
+    } else {
+      fetchOne(next);
     }
   }
 
