@@ -7,8 +7,9 @@
 // PageUp/PageDown pan. Colours come from CSS custom properties of
 // css/timeline.css, read again when the colour scheme changes.
 // The track carries data-view-from/-to and data-playhead-ms for tests.
-// Hovering over recorded footage, or scrubbing the playhead, shows the
-// doorbell's preview picture of that instant above the pointer (previews.js);
+// Hovering over recorded footage with a mouse, or dragging the playhead with
+// a finger, shows the doorbell's preview picture of that instant above the
+// pointer (previews.js);
 // its box has a fixed size, so nothing moves while pictures load.
 
 import { h } from '../ui.js';
@@ -314,7 +315,7 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
     } else if (selecting) {
       gesture = { kind: 'select', fixed: timeAt(px), startX: px, moved: false };
     } else if (state.playhead !== null && Math.abs(px - x(state.playhead)) <= grab && e.clientY - track.getBoundingClientRect().top < TRACK.top + TRACK.height) {
-      gesture = { kind: 'scrub', startX: px };
+      gesture = { kind: 'scrub', startX: px, touch: e.pointerType !== 'mouse' };
       scrubTo(px);
     } else {
       gesture = { kind: 'press', startX: px, view: { ...state.view }, moved: false };
@@ -394,7 +395,9 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
   function scrubTo(px) {
     const t = timeAt(Math.min(state.width, Math.max(0, px)));
     state.playhead = t;
-    if (!showPreview(x(t), t)) hideTip();
+    // A finger hides what it drags: the preview shows above it. A mouse
+    // sees the player follow (and hovers for previews when not dragging).
+    if (!gesture || !gesture.touch || !showPreview(x(t), t)) hideTip();
     redraw();
     if (onScrub) onScrub(t);
   }
