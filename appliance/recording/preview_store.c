@@ -51,6 +51,7 @@ struct preview_writer {
     int64_t last_ms;                  /* capture time of its last record */
     int full_logged;                  /* "file full" said once per file */
     uint64_t rejected;                /* bad JPEGs, for rate-limited logging */
+    uint64_t write_failures;          /* a full disk: rate-limited logging too */
     struct preview_pending pending[PREVIEW_STORE_PENDING];
     int pending_count;
 };
@@ -224,8 +225,10 @@ static int preview_writer_store(struct preview_writer *writer, sqlite3 *db, int6
     parts[1] = (struct iovec){(void *)jpeg, size};
     written = pwritev(writer->fd, parts, 2, (off_t)writer->end);
     if (written != (ssize_t)(sizeof(header) + size)) {
-        log_warn("doorbell %s: writing a preview to %s: %s", writer->device_id, segment,
-                 written < 0 ? strerror(errno) : "short write");
+        if (writer->write_failures++ < 5 || writer->write_failures % 100 == 0)
+            log_warn("doorbell %s: writing a preview to %s: %s (%llu so far)", writer->device_id,
+                     segment, written < 0 ? strerror(errno) : "short write",
+                     (unsigned long long)writer->write_failures);
         if (ftruncate(writer->fd, (off_t)writer->end) != 0)
             preview_writer_close(writer); /* the reader ignores the torn tail anyway */
         return -1;

@@ -49,7 +49,7 @@ test('previews: stored with the footage, served by time with their stamp, gone w
     return rows.length >= 4 && rows[rows.length - 1].end_ms - rows[0].start_ms >= 16000;
   }, { timeout: 90000, interval: 500, what: '~20 s of closed segments' });
   const stats = await doorbell.stats();
-  assert.ok(stats.previews_sent >= 8, `the doorbell sent ${stats.previews_sent} previews`);
+  assert.ok(stats.previews_sent >= 5, `the doorbell sent ${stats.previews_sent} previews`);
 
   const segments = segmentFiles(data.dir, device.id);
   for (const segment of segments.slice(0, rows.length)) {
