@@ -159,7 +159,9 @@ static int preview_writer_open(struct preview_writer *writer, const char *segmen
     writer->full_logged = 0;
     return 0;
 fail:
-    log_warn("doorbell %s: cannot open %s: %s", writer->device_id, path, strerror(errno));
+    if (writer->write_failures++ < 5 || writer->write_failures % 100 == 0)
+        log_warn("doorbell %s: cannot open %s: %s (%llu failures so far)", writer->device_id, path,
+                 strerror(errno), (unsigned long long)writer->write_failures);
     if (writer->fd >= 0)
         close(writer->fd);
     writer->fd = -1;
