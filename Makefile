@@ -95,7 +95,7 @@ FIRMWARE_LINK_DIR := $(BUILD)/link
 LDFLAGS_ALL += -L$(FIRMWARE_LINK_DIR)
 endif
 
-HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -lopusfile -lopus \
+HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -ljpeg -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
 FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -largon2 -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
 

@@ -45,6 +45,8 @@ static const char *link_type_lookup(uint8_t type)
         return "audio";
     case LINK_SNAPSHOT:
         return "snapshot";
+    case LINK_PREVIEW:
+        return "preview";
     case LINK_EVENT:
         return "event";
     case LINK_TELEMETRY:
@@ -117,6 +119,8 @@ size_t link_type_max_message_size(uint8_t type)
 {
     if (type == LINK_AUDIO || type == LINK_TALK_AUDIO)
         return LINK_MAX_AUDIO_SIZE;
+    if (type == LINK_PREVIEW)
+        return LINK_MAX_PREVIEW_SIZE;
     if (type == LINK_QUICK_REPLY_DATA)
         return LINK_HEADER_SIZE + LINK_QUICK_REPLY_DATA_HEADER + LINK_QUICK_REPLY_CHUNK_MAX;
     if (link_type_is_json(type))

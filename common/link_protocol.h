@@ -31,7 +31,20 @@
 /* Limits, including the 16-byte header. A larger message is a protocol error. */
 #define LINK_MAX_MESSAGE_SIZE (4u * 1024u * 1024u) /* an I-frame at 4 Mbit/s 1080p fits easily */
 #define LINK_MAX_JSON_SIZE    (64u * 1024u)
-#define LINK_MAX_AUDIO_SIZE   (8u * 1024u) /* one Opus packet is at most 1275 bytes per frame */
+#define LINK_MAX_AUDIO_SIZE   (8u * 1024u)   /* one Opus packet is at most 1275 bytes per frame */
+#define LINK_MAX_PREVIEW_SIZE (256u * 1024u) /* a timeline preview is a small JPEG (10-30 KB) */
+
+/*
+ * Timeline previews (docs/protocol.md, "PREVIEW"): a hub that stores them
+ * says so in WELCOME's settings as LINK_PREVIEW_SETTING (ms between
+ * previews, LINK_PREVIEW_INTERVAL_MIN_MS..MAX); a doorbell sends PREVIEW
+ * messages only to such a hub (an older hub closes the link on an unknown
+ * type), at most one per interval and at once on a keyframe after a gap.
+ */
+#define LINK_PREVIEW_SETTING         "preview_interval_ms"
+#define LINK_PREVIEW_INTERVAL_MS     2000
+#define LINK_PREVIEW_INTERVAL_MIN_MS 500
+#define LINK_PREVIEW_INTERVAL_MAX_MS 60000
 
 /*
  * Talk-back playout (docs/protocol.md "Talk-back playout"): a doorbell starts
@@ -64,6 +77,7 @@ enum link_type {
     LINK_VIDEO = 0x10,            /* up,   H.264 Annex B access unit */
     LINK_AUDIO = 0x11,            /* up,   one Opus packet */
     LINK_SNAPSHOT = 0x12,         /* up,   JPEG; sequence = request or event id, see link_hello */
+    LINK_PREVIEW = 0x13,          /* up,   small JPEG for the timeline; timestamp = capture time */
     LINK_EVENT = 0x20,            /* up,   JSON: see struct link_event */
     LINK_TELEMETRY = 0x21,        /* up,   JSON: see struct link_telemetry */
     LINK_COMMAND = 0x30,          /* down, JSON: see struct link_command */
@@ -107,9 +121,9 @@ int link_type_is_known(uint8_t type);
 
 /*
  * Largest whole message (header included) accepted for a type:
- * LINK_MAX_MESSAGE_SIZE for video and snapshots, LINK_MAX_AUDIO_SIZE for both
- * audio types, LINK_MAX_JSON_SIZE for JSON types; unknown types get
- * LINK_MAX_MESSAGE_SIZE (the decoder rejects them anyway).
+ * LINK_MAX_MESSAGE_SIZE for video and snapshots, LINK_MAX_PREVIEW_SIZE for
+ * previews, LINK_MAX_AUDIO_SIZE for both audio types, LINK_MAX_JSON_SIZE for JSON types; unknown
+ * types get LINK_MAX_MESSAGE_SIZE (the decoder rejects them anyway).
  */
 size_t link_type_max_message_size(uint8_t type);
 

@@ -26,6 +26,8 @@ const struct http_route http_api_routes[] = {
      HTTP_ROUTE_ADMIN | HTTP_ROUTE_DEVICE},
     {"GET", "/api/v1/devices/{id}/recordings", routes_recordings_list,
      HTTP_ROUTE_DEVICE | HTTP_ROUTE_RIGHT_RECORDINGS},
+    {"GET", "/api/v1/devices/{id}/preview.jpg", routes_previews_get,
+     HTTP_ROUTE_DEVICE | HTTP_ROUTE_RIGHT_RECORDINGS},
     {"GET", "/api/v1/devices/{id}/playback", routes_playback_stream,
      HTTP_ROUTE_DEVICE | HTTP_ROUTE_RIGHT_RECORDINGS | HTTP_ROUTE_NO_HEAD},
     {"GET", "/api/v1/devices/{id}/export", routes_export_download,

@@ -38,6 +38,7 @@
 #include "devices/event_intake.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
+#include "recording/preview_store.h"
 #include "recording/recorder.h"
 #include "recording/recording_settings.h"
 
@@ -66,6 +67,7 @@ struct link_session {
     uint64_t bad_media;              /* unusable frames/packets, for rate-limited logging */
     struct snapshot_pairing pairing; /* which event each snapshot belongs to */
     uint64_t odd_snapshots;          /* late, duplicate or unknown ones, for rate-limited logging */
+    struct preview_writer *previews; /* timeline previews, once streaming */
 };
 
 #define LINK_HANDSHAKE_MS 10000
@@ -264,6 +266,7 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
                        session->hello.firmware);
     link_attach(connection, session);
     session->state = LINK_STATE_STREAMING;
+    session->previews = preview_writer_create(session->hub->recordings_dir, session->device.id);
     log_info("doorbell %s (%s) connected from %s, firmware '%s', %dx%d@%d%s", session->device.id,
              session->device.name, session->remote_address, session->hello.firmware,
              session->hello.width, session->hello.height, session->hello.fps,
@@ -272,7 +275,9 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
 
     json = cJSON_CreateObject();
     cJSON_AddStringToObject(json, "name", session->device.name);
-    cJSON_AddObjectToObject(json, "settings");
+    /* A doorbell sends timeline previews only to a hub that names their interval. */
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(json, "settings"), LINK_PREVIEW_SETTING,
+                            LINK_PREVIEW_INTERVAL_MS);
     if (link_send_json(connection, LINK_WELCOME, 0, json) != 0) {
         cJSON_Delete(json);
         return 0;
@@ -482,7 +487,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     struct live_stream *live = NULL;
     struct recorder *recorder = NULL;
     struct link_event event;
-    int have_event = 0, have_snapshot = 0;
+    int have_event = 0, have_snapshot = 0, have_preview = 0;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -533,6 +538,9 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
             have_snapshot = 1;
         }
         break;
+    case LINK_PREVIEW:
+        have_preview = 1; /* checked and stored outside the entry lock */
+        break;
     case LINK_TELEMETRY:
         if (link_parse_telemetry(message->json, &entry->telemetry, reason, sizeof(reason)) == 0) {
             entry->has_telemetry = 1;
@@ -580,6 +588,10 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         link_take_event(session, recorder, &event, message->header.timestamp_us, now);
     if (have_snapshot)
         link_take_snapshot(session, message, now);
+    if (have_preview)
+        preview_writer_add(session->previews, database_thread_connection(),
+                           (int64_t)(message->header.timestamp_us / 1000u), message->payload,
+                           message->payload_size, now);
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */
@@ -667,6 +679,7 @@ static void link_on_close(const struct mg_connection *connection, void *callback
         if (revoked)
             device_registry_remove(session->hub->registry, session->device.id);
     }
+    preview_writer_free(session->previews);
     mbedtls_platform_zeroize(session, sizeof(*session));
     free(session);
     mg_set_user_connection_data(connection, NULL);

@@ -62,6 +62,7 @@ enum device_pairing_result routes_pairing_run(struct hub *hub, sqlite3 *db, int6
 
 /* /api/v1/devices/{id}/recordings */
 int routes_recordings_list(struct http_request *request);
+int routes_previews_get(struct http_request *request);    /* routes_previews.c */
 int routes_playback_stream(struct http_request *request); /* .../playback (routes_playback.c) */
 int routes_export_download(struct http_request *request); /* .../export (routes_export.c) */
 

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/mutex.h"
 #include "core/hub_settings.h"
+#include "recording/preview_store.h"
 #include "recording/recording_settings.h"
 #include "recording/recording_store.h"
 #include "storage/database.h"
@@ -176,6 +177,8 @@ static int retention_delete_segment(sqlite3 *db, const char *directory, const ch
             have_pending = 0;
         }
     }
+    /* Its timeline previews first: never a preview without its footage. */
+    preview_store_remove(directory, path);
     snprintf(absolute, sizeof(absolute), "%s/%s", directory, path);
     if (unlink(absolute) != 0 && errno != ENOENT) {
         log_error("cannot delete %s: %s", absolute, strerror(errno));
@@ -451,6 +454,7 @@ static void *retention_thread(void *data)
     int stuck = 0;
     long long previous_after = -1, freed_since = 0;
 
+    preview_store_sweep(retention->directory); /* previews of segments dropped elsewhere */
     for (;;) {
         struct retention_report report;
         struct timespec deadline;

@@ -26,6 +26,7 @@
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
+#include "preview/preview_sender.h"
 #include "replies/reply_cache.h"
 #include "replies/reply_player.h"
 
@@ -148,6 +149,11 @@ static int doorbell_open_link(struct doorbell *doorbell)
     mbedtls_platform_zeroize(config.secret, sizeof(config.secret));
     if (doorbell->link == NULL) {
         log_error("link: %s", error);
+        return -1;
+    }
+    doorbell->previews = preview_sender_start(doorbell->link, error, sizeof(error));
+    if (doorbell->previews == NULL) {
+        log_error("previews: %s", error);
         return -1;
     }
     return 0;
@@ -297,6 +303,7 @@ void doorbell_stop(struct doorbell *doorbell)
     if (doorbell->microphone != NULL)
         audio_capture_stop(doorbell->microphone);
     reply_player_halt(doorbell->reply_player); /* its reports go up the link */
+    preview_sender_stop(doorbell->previews);   /* it sends through the link */
     link_client_stop(doorbell->link);
     doorbell_pairing_close(doorbell);          /* the link thread signed with its key */
     reply_player_free(doorbell->reply_player); /* the link thread called it */

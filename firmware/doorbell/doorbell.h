@@ -3,7 +3,8 @@
  * starting and stopping it (doorbell.c). The concerns around it each have
  * their own file:
  *   doorbell_capture.c  capture thread: camera -> privacy blackout -> x264 ->
- *                       link; motion detection; snapshots after each frame
+ *                       link; motion detection; snapshots after each frame;
+ *                       frames for timeline previews (preview/, own thread)
  *   doorbell_events.c   the button, the PIR and motion: the events they send
  *   doorbell_link.c     link thread: commands and talk-back from the hub
  *   doorbell_control.c  control thread: the control socket's commands
@@ -45,6 +46,7 @@
 struct camera;
 struct encoder;
 struct link_client;
+struct preview_sender;
 struct control_socket;
 struct gpio_input;
 struct motion_runner;
@@ -67,6 +69,7 @@ struct doorbell {
     struct camera *camera;   /* capture thread; triggers from the control thread */
     struct encoder *encoder; /* capture thread; keyframe requests from any thread */
     struct link_client *link;
+    struct preview_sender *previews;   /* timeline previews; the capture thread offers frames */
     struct control_socket *control;    /* NULL without --control */
     struct gpio_input *gpio;           /* NULL without --button-gpio and --pir-gpio */
     struct motion_runner *motion;      /* the capture thread runs it; settings from any */

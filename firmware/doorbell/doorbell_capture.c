@@ -1,7 +1,8 @@
 /*
  * doorbell_capture.c - the capture thread: camera -> privacy blackout ->
  * x264 -> link queue, motion detection on about 10 frames a second
- * (motion_runner.c), and after each frame the JPEG snapshots owed to the hub.
+ * (motion_runner.c), and after each frame the JPEG snapshots owed to the hub
+ * and, when one is due, a copy of the frame for a timeline preview.
  * It never waits on the network.
  *
  * Thread: only the capture thread runs this file (doorbell_start creates it,
@@ -22,6 +23,7 @@
 #include "encoder/encoder.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
+#include "preview/preview_sender.h"
 #include "snapshot/snapshot_queue.h"
 
 #define DOORBELL_SNAPSHOT_QUALITY   80
@@ -131,6 +133,10 @@ void *doorbell_capture_thread(void *data)
         if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
+        /* A timeline preview, when due: only a copy here, encoded on its own thread. */
+        preview_sender_offer(
+            doorbell->previews, &frame, encoded.keyframe,
+            doorbell->options.no_previews ? 0 : link_client_preview_interval_ms(doorbell->link));
         /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
         snapshot_queue_send(&doorbell->snapshots, &frame, DOORBELL_SNAPSHOT_QUALITY,
                             DOORBELL_SNAPSHOT_MAX_WIDTH, doorbell->link);

@@ -25,6 +25,7 @@
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
 #include "link/link_client.h"
+#include "preview/preview_sender.h"
 #include "motion/motion_runner.h"
 #include "pairing/pairing.h"
 #include "snapshot/snapshot_queue.h"
@@ -92,9 +93,11 @@ static int doorbell_control_add_echo(cJSON *json, struct doorbell *doorbell)
 static cJSON *doorbell_control_stats(struct doorbell *doorbell)
 {
     struct link_client_stats link;
+    struct preview_sender_stats previews;
     cJSON *json = cJSON_CreateObject();
 
     link_client_get_stats(doorbell->link, &link);
+    preview_sender_get_stats(doorbell->previews, &previews);
     if (json == NULL ||
         doorbell_control_add_number(json, "frames_captured",
                                     (double)atomic_load(&doorbell->frames_captured)) != 0 ||
@@ -114,6 +117,10 @@ static cJSON *doorbell_control_stats(struct doorbell *doorbell)
         doorbell_control_add_number(json, "height", doorbell->options.height) != 0 ||
         doorbell_control_add_number(json, "fps", doorbell->options.fps) != 0 ||
         doorbell_control_add_number(json, "bitrate_kbps", doorbell->options.bitrate_kbps) != 0 ||
+        doorbell_control_add_number(json, "previews_sent", (double)previews.sent) != 0 ||
+        doorbell_control_add_number(json, "previews_busy", (double)previews.busy) != 0 ||
+        doorbell_control_add_number(json, "preview_encode_us", (double)previews.encode_us) != 0 ||
+        doorbell_control_add_number(json, "preview_copy_us", (double)previews.copy_us) != 0 ||
         doorbell_control_add_echo(json, doorbell) != 0) {
         cJSON_Delete(json);
         return NULL;

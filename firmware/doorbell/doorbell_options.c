@@ -46,6 +46,7 @@ static void doorbell_usage(const char *program)
            "  --keyframe-interval N  frames between keyframes, 1..3600 (default 2 s worth)\n"
            "  --preset NAME          x264 preset (default veryfast)\n"
            "  --scripted             play the sim scene's scripted loop\n"
+           "  --no-previews          send no timeline previews, even to a hub that takes them\n"
            "  --seed N               sim scene seed (default 1)\n"
            "  --capture-jitter-ms N  sim: move each capture time (and its frame stamp) by\n"
            "                         up to +-N ms, 0..1000 (default 0): a busy doorbell\n"
@@ -183,6 +184,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"replay-devices", required_argument, NULL, 'D'},
         {"state-dir", required_argument, NULL, 'T'},
         {"no-mdns", no_argument, NULL, 'N'},
+        {"no-previews", no_argument, NULL, 'W'},
         {"model", required_argument, NULL, 'm'},
         {"button-gpio", required_argument, NULL, 'B'},
         {"pir-gpio", required_argument, NULL, 'I'},
@@ -281,6 +283,9 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             break;
         case 'N':
             options->no_mdns = 1;
+            break;
+        case 'W':
+            options->no_previews = 1;
             break;
         case 'm':
             options->model = optarg;

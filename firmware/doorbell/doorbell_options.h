@@ -42,6 +42,7 @@ struct doorbell_options {
     const char *state_dir;      /* --state-dir: kept across restarts (quick replies, the id
                                    of a doorbell not yet paired); NULL none */
     int no_mdns;                /* --no-mdns: no announcement, no hub discovery */
+    int no_previews;            /* --no-previews: no timeline previews (docs/protocol.md) */
     const char *model;          /* announced in pairing mode; set by parsing */
     int have_button_gpio;       /* --button-gpio given: button_gpio is the line */
     struct gpio_input_line button_gpio;

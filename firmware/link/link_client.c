@@ -82,6 +82,7 @@ struct link_client {
     struct link_client_message *queue_head, *queue_tail;
     size_t queue_bytes;
     int waiting_for_keyframe;
+    int preview_interval_ms; /* from WELCOME's settings; 0: the hub takes no previews */
     struct link_client_stats stats;
 
     atomic_int stopping;
@@ -447,9 +448,12 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
         rc = client->config.sign != NULL ? link_client_answer_with_key(client, message.json)
                                          : link_client_answer_with_secret(client, message.json);
         break;
-    case LINK_WELCOME:
+    case LINK_WELCOME: {
+        const cJSON *settings = cJSON_GetObjectItemCaseSensitive(message.json, "settings");
+        const cJSON *preview = cJSON_GetObjectItemCaseSensitive(settings, LINK_PREVIEW_SETTING);
         pthread_mutex_lock(&client->lock);
         client->state = LINK_CLIENT_CONNECTED;
+        client->preview_interval_ms = cJSON_IsNumber(preview) ? preview->valueint : 0;
         client->waiting_for_keyframe = 1;
         client->stats.connects++;
         pthread_mutex_unlock(&client->lock);
@@ -460,6 +464,7 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
             client->config.on_connected(client->config.callback_context);
         lws_callback_on_writable(client->wsi);
         break;
+    }
     case LINK_ERROR: {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(message.json, "code");
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(message.json, "reason");
@@ -772,4 +777,18 @@ void link_client_stop(struct link_client *client)
     pthread_mutex_destroy(&client->lock);
     mbedtls_platform_zeroize(client->config.secret, sizeof(client->config.secret));
     free(client);
+}
+
+/* The hub's preview interval in ms, 0 while not connected or for a hub that
+ * takes no previews. Any thread. */
+int link_client_preview_interval_ms(struct link_client *client)
+{
+    int interval;
+
+    pthread_mutex_lock(&client->lock);
+    interval = client->state == LINK_CLIENT_CONNECTED ? client->preview_interval_ms : 0;
+    pthread_mutex_unlock(&client->lock);
+    return interval >= LINK_PREVIEW_INTERVAL_MIN_MS && interval <= LINK_PREVIEW_INTERVAL_MAX_MS
+               ? interval
+               : 0;
 }

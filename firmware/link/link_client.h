@@ -104,6 +104,10 @@ int link_client_send_json(struct link_client *client, uint8_t type, uint32_t seq
 struct lws;
 int link_client_peer_key_sha256(struct lws *wsi, uint8_t digest[32]);
 
+/* The WELCOME's preview interval (LINK_PREVIEW_SETTING, ms) while connected;
+ * 0 when not connected or the hub takes no previews. Thread-safe. */
+int link_client_preview_interval_ms(struct link_client *client);
+
 /* Copy the counters. Thread-safe. */
 void link_client_get_stats(struct link_client *client, struct link_client_stats *out);
 

@@ -110,8 +110,12 @@ static void test_type_names(void **state)
     assert_false(link_type_is_json(LINK_VIDEO) || link_type_is_json(LINK_TALK_AUDIO));
     assert_false(link_type_is_json(0x06));
     assert_true(link_type_is_known(LINK_SNAPSHOT));
-    assert_false(link_type_is_known(0x13));
+    assert_true(link_type_is_known(LINK_PREVIEW));
+    assert_false(link_type_is_json(LINK_PREVIEW));
+    assert_string_equal(link_type_name(LINK_PREVIEW), "preview");
+    assert_false(link_type_is_known(0x14));
     assert_int_equal(link_type_max_message_size(LINK_VIDEO), LINK_MAX_MESSAGE_SIZE);
+    assert_int_equal(link_type_max_message_size(LINK_PREVIEW), LINK_MAX_PREVIEW_SIZE);
     assert_int_equal(link_type_max_message_size(LINK_SNAPSHOT), LINK_MAX_MESSAGE_SIZE);
     assert_int_equal(link_type_max_message_size(LINK_AUDIO), LINK_MAX_AUDIO_SIZE);
     assert_int_equal(link_type_max_message_size(LINK_TALK_AUDIO), LINK_MAX_AUDIO_SIZE);
@@ -181,7 +185,8 @@ static void test_header_byte_order(void **state)
 
 static void test_media_round_trip(void **state)
 {
-    static const uint8_t types[] = {LINK_VIDEO, LINK_AUDIO, LINK_SNAPSHOT, LINK_TALK_AUDIO};
+    static const uint8_t types[] = {LINK_VIDEO, LINK_AUDIO, LINK_SNAPSHOT, LINK_PREVIEW,
+                                    LINK_TALK_AUDIO};
     static const uint8_t payload[] = {0x00, 0x00, 0x00, 0x01, 0x65, 0x88, 0x84, 0x00};
 
     (void)state;
@@ -238,6 +243,11 @@ static void test_size_limits(void **state)
     assert_decode_fails(big, LINK_MAX_MESSAGE_SIZE + 1, "exceeds limit");
     big[1] = LINK_SNAPSHOT;
     assert_decode_fails(big, LINK_MAX_MESSAGE_SIZE + 1, "exceeds limit");
+    big[1] = LINK_PREVIEW;
+    assert_int_equal(
+        link_message_decode(big, LINK_MAX_PREVIEW_SIZE, &message, error, sizeof(error)), 0);
+    link_message_clear(&message);
+    assert_decode_fails(big, LINK_MAX_PREVIEW_SIZE + 1, "exceeds limit");
 
     /* A JSON message one byte over: an object padded with whitespace. */
     big[1] = LINK_TELEMETRY;

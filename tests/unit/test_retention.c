@@ -8,6 +8,7 @@
  * UNIT_SOURCES: appliance/recording/recording_settings.c appliance/events/event_store.c
  * UNIT_SOURCES: appliance/storage/database.c appliance/storage/database_reserve.c
  * UNIT_SOURCES: appliance/core/hub_settings.c
+ * UNIT_SOURCES: appliance/recording/preview_store.c appliance/recording/preview_container.c
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -13,6 +13,7 @@ import * as api from '../api.js';
 import { devicePath, poller } from '../device-ui.js';
 import { PlaybackPlayer } from '../timeline/playback.js';
 import { createTimeline } from '../timeline/timeline.js';
+import { createPreviewLoader } from '../timeline/previews.js';
 import { createEventList, eventsQuery } from '../timeline/events.js';
 import { fmtClock, fmtDay, fmtLength, exportFileName } from '../timeline/format.js';
 import { canTalk } from '../talk/controls.js';
@@ -101,6 +102,7 @@ export function mount(main, ctx) {
     onScrubEnd: (t) => seekTo(t, true),
     onSelect: (range) => renderSelection(range),
     onView: () => { renderZoom(); viewChanged(); },
+    previews: createPreviewLoader(id),
   });
   const zoomButtons = ZOOMS.map((z) => h('button', {
     type: 'button', class: 'seg-btn', 'aria-pressed': 'false', 'data-testid': `zoom-${z.id}`, text: z.label,

@@ -7,6 +7,10 @@
 // PageUp/PageDown pan. Colours come from CSS custom properties of
 // css/timeline.css, read again when the colour scheme changes.
 // The track carries data-view-from/-to and data-playhead-ms for tests.
+// Hovering over recorded footage with a mouse, or dragging the playhead with
+// a finger, shows the doorbell's preview picture of that instant above the
+// pointer (previews.js);
+// its box has a fixed size, so nothing moves while pictures load.
 
 import { h } from '../ui.js';
 import { fmtClock, fmtHourMinute, fmtDay, eventName } from './format.js';
@@ -24,14 +28,16 @@ const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10
 
 /**
  * createTimeline({ onSeek(ms), onScrub(ms), onScrubEnd(ms), onSelect(range|null), onView(view),
- * now() }) -> { el, setView, zoom, pan, setSpans, setEvents, setPlayhead, reveal, setSelectMode,
+ * now(), previews (a createPreviewLoader(), optional) }) -> { el, setView, zoom, pan, setSpans, setEvents, setPlayhead, reveal, setSelectMode,
  * setSelection, view, selection, destroy }.
  */
-export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, now = Date.now }) {
+export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, now = Date.now, previews = null }) {
   const canvas = h('canvas', { class: 'tl-canvas', 'aria-hidden': 'true' });
   const tipImg = h('img', { class: 'tl-tip-img', alt: '', decoding: 'async', hidden: true });
+  const previewImg = h('img', { class: 'tl-preview-img', alt: '', decoding: 'async', hidden: true, 'data-testid': 'timeline-preview' });
+  const previewBox = h('div', { class: 'tl-preview', hidden: true }, previewImg);
   const tipText = h('span', { class: 'tl-tip-text' });
-  const tip = h('div', { class: 'tl-tip', hidden: true, 'data-testid': 'timeline-tip' }, tipImg, tipText);
+  const tip = h('div', { class: 'tl-tip', hidden: true, 'data-testid': 'timeline-tip' }, tipImg, previewBox, tipText);
   const track = h('div', {
     class: 'tl-track', role: 'slider', tabindex: '0', 'data-testid': 'timeline',
     'aria-label': 'Timeline: arrows move the playhead, plus and minus zoom, Page Up and Page Down scroll',
@@ -309,7 +315,7 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
     } else if (selecting) {
       gesture = { kind: 'select', fixed: timeAt(px), startX: px, moved: false };
     } else if (state.playhead !== null && Math.abs(px - x(state.playhead)) <= grab && e.clientY - track.getBoundingClientRect().top < TRACK.top + TRACK.height) {
-      gesture = { kind: 'scrub', startX: px };
+      gesture = { kind: 'scrub', startX: px, touch: e.pointerType !== 'mouse' };
       scrubTo(px);
     } else {
       gesture = { kind: 'press', startX: px, view: { ...state.view }, moved: false };
@@ -363,6 +369,7 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
     const px = localX(e);
     if (g.kind === 'scrub') {
       scrubTo(px);
+      if (e.pointerType !== 'mouse') hideTip();   // a finger lifted: no hover to follow
       if (onScrubEnd) onScrubEnd(state.playhead);
     } else if (g.kind === 'select') {
       if (!g.moved || !state.selection || x(state.selection.to) - x(state.selection.from) < 3) {
@@ -388,6 +395,9 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
   function scrubTo(px) {
     const t = timeAt(Math.min(state.width, Math.max(0, px)));
     state.playhead = t;
+    // A finger hides what it drags: the preview shows above it. A mouse
+    // sees the player follow (and hovers for previews when not dragging).
+    if (!gesture || !gesture.touch || !showPreview(x(t), t)) hideTip();
     redraw();
     if (onScrub) onScrub(t);
   }
@@ -428,14 +438,46 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
     if (hit) {
       showTip(x(hit.start_ms), `${eventName(hit.event_type)} · ${fmtClock(hit.start_ms)}`, hit.has_snapshot ? hit.thumbnail_url : null);
     } else if (y >= TRACK.top - 4 && y <= TRACK.top + TRACK.height + 4) {
-      showTip(px, fmtClock(timeAt(px)), null);
+      if (!showPreview(px, timeAt(px))) showTip(px, fmtClock(timeAt(px)), null);
     } else {
       hideTip();
     }
     redraw();
   }
 
-  function showTip(px, text, img) {
+  function recorded(t) {
+    return state.spans.some((s) => s.start_ms <= t && s.end_ms >= t);
+  }
+
+  /* The tip with the preview of instant t (over recorded footage only):
+   * the box shows at once at its fixed size, the picture when it comes,
+   * the last one meanwhile. False when there is nothing to preview. */
+  function showPreview(px, t) {
+    if (!previews || !recorded(t)) return false;
+    const wanted = String(Math.round(t));
+    previewBox.hidden = false;
+    previewBox.dataset.wantMs = wanted;
+    showTip(px, fmtClock(t), null, true);
+    previews.want(t, (preview) => {
+      if (tip.hidden || previewBox.hidden || previewBox.dataset.wantMs !== wanted) return;
+      previewBox.classList.toggle('is-empty', !preview);
+      if (preview) {
+        if (previewImg.getAttribute('src') !== preview.url) previewImg.src = preview.url;
+        previewImg.dataset.previewMs = String(preview.timeMs);
+        previewImg.dataset.forMs = wanted;
+        previewImg.hidden = false;
+      } else {
+        previewImg.hidden = true;
+        previewImg.removeAttribute('src');
+        delete previewImg.dataset.previewMs;
+        delete previewImg.dataset.forMs;
+      }
+    });
+    return true;
+  }
+
+  function showTip(px, text, img, preview = false) {
+    if (!preview) previewBox.hidden = true;
     tipText.textContent = text;
     if (img) {
       if (tipImg.getAttribute('src') !== img) tipImg.src = img;
@@ -447,11 +489,13 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
     // Keep it inside the track: its width is known once shown.
     const w = tip.offsetWidth;
     tip.style.left = `${Math.round(Math.min(state.width - w, Math.max(0, px - w / 2)))}px`;
-    tip.classList.toggle('has-img', Boolean(img));
+    tip.classList.toggle('has-img', Boolean(img) || preview);
   }
 
   function hideTip() {
     tip.hidden = true;
+    previewBox.hidden = true;
+    if (previews) previews.cancel();
   }
 
   function onLeave() {
@@ -529,6 +573,7 @@ export function createTimeline({ onSeek, onScrub, onScrubEnd, onSelect, onView, 
       resize.disconnect();
       scheme.removeEventListener('change', onScheme);
       if (frame) cancelAnimationFrame(frame);
+      if (previews) previews.destroy();
     },
   };
 }
