@@ -80,6 +80,7 @@ const ROUTES = [
   ['POST', (id) => `/api/v1/devices/${id}/snapshot`, 'live'],
   ['GET', (id) => `/api/v1/devices/${id}/recordings`, 'recordings'],
   ['GET', (id) => `/api/v1/devices/${id}/playback?from=${now + 86400000}`, 'recordings'], // no footage then: 404
+  ['GET', (id) => `/api/v1/devices/${id}/preview.jpg?at=${now + 86400000}`, 'recordings'], // no footage then: 404
   ['GET', (id) => `/api/v1/devices/${id}/events`, 'recordings'],
   ['GET', (id) => `/api/v1/devices/${id}/events/1`, 'recordings'],
   ['GET', (id) => `/api/v1/devices/${id}/events/1/snapshot.jpg`, 'recordings'],
