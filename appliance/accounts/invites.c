@@ -17,39 +17,14 @@
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 
 #include "accounts/password.h"
 #include "common/error_text.h"
+#include "accounts/random_bytes.h"
 #include "common/log.h"
+#include "storage/database.h"
 
-#define INVITES_HASH_BYTES 32
-
-/* SHA-256 of the token text: what the invites table keeps. 0 or -1. */
-static int invites_hash_token(const char *token, uint8_t hash_out[INVITES_HASH_BYTES])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    int rc = mbedtls_sha256((const unsigned char *)token, strlen(token), hash_out, 0);
-#else
-    int rc = mbedtls_sha256_ret((const unsigned char *)token, strlen(token), hash_out, 0);
-#endif
-    if (rc != 0) {
-        log_error("SHA-256 failed (%d)", rc);
-        return -1;
-    }
-    return 0;
-}
-
-/* Prepare one statement, logging the failure. Caller finalizes *statement. */
-static int invites_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) != SQLITE_OK) {
-        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
-        *statement = NULL;
-        return -1;
-    }
-    return 0;
-}
+#define INVITES_HASH_BYTES RANDOM_BYTES_TOKEN_HASH
 
 /* Run sql with ?1 and ?2 bound to integers a and b (b unused if the
  * statement has one parameter). Returns the rows changed, or -1. */
@@ -58,7 +33,7 @@ static int invites_run(sqlite3 *db, const char *sql, int64_t a, int64_t b)
     sqlite3_stmt *statement = NULL;
     int changed = -1;
 
-    if (invites_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, a) != SQLITE_OK ||
         (sqlite3_bind_parameter_count(statement) >= 2 &&
@@ -82,10 +57,10 @@ static enum invites_status invites_insert(sqlite3 *db, const uint8_t *hash, int6
     sqlite3_stmt *statement = NULL;
     enum invites_status status = INVITES_ERROR;
 
-    if (invites_prepare(db,
-                        "INSERT INTO invites (token_hash, role, note, created_by, created_at, "
-                        "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "INSERT INTO invites (token_hash, role, note, created_by, created_at, "
+                         "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_blob(statement, 1, hash, INVITES_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(statement, 2, role, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -101,11 +76,11 @@ static enum invites_status invites_insert(sqlite3 *db, const uint8_t *hash, int6
     *id = sqlite3_last_insert_rowid(db);
     sqlite3_finalize(statement);
     statement = NULL;
-    if (invites_prepare(db,
-                        "INSERT OR REPLACE INTO invite_grants "
-                        "(invite_id, device_id, live, recordings, export, talk) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "INSERT OR REPLACE INTO invite_grants "
+                         "(invite_id, device_id, live, recordings, export, talk) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         &statement) != 0)
         goto out;
     for (size_t i = 0; i < count; i++) {
         unsigned rights = grants[i].rights;
@@ -146,7 +121,7 @@ enum invites_status invites_create(sqlite3 *db, int64_t created_by, const char *
         if (!users_device_exists(db, grants[i].device_id))
             return INVITES_INVALID;
     if (random_bytes_token(token_out, INVITES_TOKEN_SIZE) != 0 ||
-        invites_hash_token(token_out, hash) != 0)
+        random_bytes_token_hash(token_out, hash) != 0)
         return INVITES_ERROR;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         log_error("creating an invite: %s", sqlite3_errmsg(db));
@@ -181,10 +156,10 @@ enum invites_status invites_list(sqlite3 *db, invites_callback callback, void *c
     struct invite invite;
     int rc;
 
-    if (invites_prepare(db,
-                        "SELECT id, role, note, created_by, created_at, expires_at, used_at, "
-                        "used_by, withdrawn_at FROM invites ORDER BY id DESC",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT id, role, note, created_by, created_at, expires_at, used_at, "
+                         "used_by, withdrawn_at FROM invites ORDER BY id DESC",
+                         &statement) != 0)
         goto out;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         const unsigned char *role = sqlite3_column_text(statement, 1);
@@ -220,10 +195,10 @@ enum invites_status invites_list_grants(sqlite3 *db, int64_t invite_id,
     struct users_grant grant;
     int rc;
 
-    if (invites_prepare(db,
-                        "SELECT device_id, live, recordings, export, talk FROM invite_grants "
-                        "WHERE invite_id = ?1 ORDER BY device_id",
-                        &statement) != 0 ||
+    if (database_prepare(db,
+                         "SELECT device_id, live, recordings, export, talk FROM invite_grants "
+                         "WHERE invite_id = ?1 ORDER BY device_id",
+                         &statement) != 0 ||
         sqlite3_bind_int64(statement, 1, invite_id) != SQLITE_OK)
         goto out;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
@@ -256,10 +231,10 @@ static enum invites_status invites_state(sqlite3 *db, const uint8_t *hash, int64
     enum invites_status status = INVITES_ERROR;
     int rc;
 
-    if (invites_prepare(db,
-                        "SELECT id, role, used_at, withdrawn_at, expires_at FROM invites "
-                        "WHERE token_hash = ?1",
-                        &statement) != 0 ||
+    if (database_prepare(db,
+                         "SELECT id, role, used_at, withdrawn_at, expires_at FROM invites "
+                         "WHERE token_hash = ?1",
+                         &statement) != 0 ||
         sqlite3_bind_blob(statement, 1, hash, INVITES_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK)
         goto out;
     rc = sqlite3_step(statement);
@@ -297,7 +272,7 @@ enum invites_status invites_withdraw(sqlite3 *db, int64_t id, int64_t now_ms)
     if (changed != 0)
         return changed == 1 ? INVITES_OK : INVITES_ERROR;
     /* Nothing changed: no such invite, or a used one. */
-    if (invites_prepare(db, "SELECT 1 FROM invites WHERE id = ?1", &statement) == 0 &&
+    if (database_prepare(db, "SELECT 1 FROM invites WHERE id = ?1", &statement) == 0 &&
         sqlite3_bind_int64(statement, 1, id) == SQLITE_OK) {
         int rc = sqlite3_step(statement);
         status = rc == SQLITE_ROW ? INVITES_USED : rc == SQLITE_DONE ? INVITES_UNKNOWN : status;
@@ -350,7 +325,7 @@ enum invites_status invites_accept(sqlite3 *db, const char *token, const char *u
     *account_status = USERS_OK;
     if (!random_bytes_token_wellformed(token))
         return INVITES_UNKNOWN;
-    if (invites_hash_token(token, hash) != 0)
+    if (random_bytes_token_hash(token, hash) != 0)
         return INVITES_ERROR;
     status = invites_state(db, hash, now_ms, &id, role, sizeof(role));
     if (status != INVITES_OK)

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "common/log.h"
 #include "common/system_random.h"
@@ -110,4 +112,18 @@ bool random_bytes_token_equal(const char *a, const char *b)
     for (size_t i = 0; i < RANDOM_BYTES_TOKEN_LENGTH; i++)
         difference |= (unsigned char)(a[i] ^ b[i]);
     return difference == 0;
+}
+
+int random_bytes_token_hash(const char *token, uint8_t hash_out[RANDOM_BYTES_TOKEN_HASH])
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    int rc = mbedtls_sha256((const unsigned char *)token, strlen(token), hash_out, 0);
+#else
+    int rc = mbedtls_sha256_ret((const unsigned char *)token, strlen(token), hash_out, 0);
+#endif
+    if (rc != 0) {
+        log_error("SHA-256 failed (%d)", rc);
+        return -1;
+    }
+    return 0;
 }

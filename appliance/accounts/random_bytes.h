@@ -1,8 +1,9 @@
 /*
  * random_bytes.h - cryptographically secure random bytes from the kernel
  * (getrandom(2)) and the base64url tokens the accounts code hands out
- * (session cookies, CSRF tokens, the one-time setup token): making them,
- * checking their shape and comparing them in constant time.
+ * (session cookies, CSRF tokens, the one-time setup token, invites): making
+ * them, checking their shape, comparing them in constant time, and the
+ * SHA-256 the database keeps instead of a token.
  *
  * Any thread may call these; they keep no state and need no lock.
  */
@@ -18,6 +19,7 @@
 #define RANDOM_BYTES_TOKEN_BYTES  32
 #define RANDOM_BYTES_TOKEN_LENGTH 43
 #define RANDOM_BYTES_TOKEN_SIZE   (RANDOM_BYTES_TOKEN_LENGTH + 1)
+#define RANDOM_BYTES_TOKEN_HASH   32 /* bytes of a token's SHA-256 */
 
 /* Fill buffer with length random bytes; blocks only until the kernel pool is
  * initialised at boot. Returns 0, or -1 (logged) if getrandom(2) fails. */
@@ -39,5 +41,10 @@ bool random_bytes_token_wellformed(const char *text);
  * False unless both are well-formed (random_bytes_token_wellformed()) and
  * equal; the shape check itself is not secret. */
 bool random_bytes_token_equal(const char *a, const char *b);
+
+/* SHA-256 of a token's text into hash_out: what a table keeps in place of
+ * the token (sessions, invites), so a copy of the database hands out
+ * nothing. Returns 0, or -1 (logged). */
+int random_bytes_token_hash(const char *token, uint8_t hash_out[RANDOM_BYTES_TOKEN_HASH]);
 
 #endif

@@ -18,35 +18,11 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 
+#include "accounts/random_bytes.h"
 #include "common/log.h"
+#include "storage/database.h"
 
-#define SESSION_HASH_BYTES 32
-
-/* SHA-256 of the token text: the sessions table's primary key. */
-static int session_hash_token(const char *token, uint8_t hash_out[SESSION_HASH_BYTES])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    int rc = mbedtls_sha256((const unsigned char *)token, strlen(token), hash_out, 0);
-#else
-    int rc = mbedtls_sha256_ret((const unsigned char *)token, strlen(token), hash_out, 0);
-#endif
-    if (rc != 0) {
-        log_error("SHA-256 failed (%d)", rc);
-        return -1;
-    }
-    return 0;
-}
-
-/* Prepare one statement, logging the failure. Caller finalizes *statement. */
-static int session_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) != SQLITE_OK) {
-        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
-        *statement = NULL;
-        return -1;
-    }
-    return 0;
-}
+#define SESSION_HASH_BYTES RANDOM_BYTES_TOKEN_HASH
 
 /* Length of text cut to at most max bytes without splitting a UTF-8
  * sequence (continuation bytes at the cut are dropped). */
@@ -78,11 +54,11 @@ static int session_trim_user(sqlite3 *db, int64_t user_id)
     sqlite3_stmt *statement = NULL;
     int result = -1;
 
-    if (session_prepare(db,
-                        "DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN "
-                        "(SELECT token_hash FROM sessions WHERE user_id = ?1 "
-                        "ORDER BY created_at DESC LIMIT ?2)",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN "
+                         "(SELECT token_hash FROM sessions WHERE user_id = ?1 "
+                         "ORDER BY created_at DESC LIMIT ?2)",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
         sqlite3_bind_int(statement, 2, SESSION_MAX_PER_USER) != SQLITE_OK) {
@@ -115,13 +91,13 @@ int session_create(sqlite3 *db, int64_t user_id, const char *remote_address, con
 
     if (random_bytes_token(token_out, SESSION_TOKEN_SIZE) != 0 ||
         random_bytes_token(csrf_out, SESSION_TOKEN_SIZE) != 0 ||
-        session_hash_token(token_out, hash) != 0)
+        random_bytes_token_hash(token_out, hash) != 0)
         goto out;
-    if (session_prepare(db,
-                        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, "
-                        "last_seen_at, expires_at, remote_address, user_agent) "
-                        "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, "
+                         "last_seen_at, expires_at, remote_address, user_agent) "
+                         "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_blob(statement, 1, hash, sizeof(hash), SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(statement, 2, user_id) != SQLITE_OK ||
@@ -159,7 +135,7 @@ static int session_delete_hash(sqlite3 *db, const uint8_t hash[SESSION_HASH_BYTE
     sqlite3_stmt *statement = NULL;
     int result = -1;
 
-    if (session_prepare(db, "DELETE FROM sessions WHERE token_hash = ?1", &statement) != 0)
+    if (database_prepare(db, "DELETE FROM sessions WHERE token_hash = ?1", &statement) != 0)
         goto out;
     if (sqlite3_bind_blob(statement, 1, hash, SESSION_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
         log_error("binding session delete: %s", sqlite3_errmsg(db));
@@ -181,10 +157,10 @@ static int session_touch(sqlite3 *db, const uint8_t hash[SESSION_HASH_BYTES], in
     sqlite3_stmt *statement = NULL;
     int result = -1;
 
-    if (session_prepare(db,
-                        "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 "
-                        "WHERE token_hash = ?1",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 "
+                         "WHERE token_hash = ?1",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_blob(statement, 1, hash, SESSION_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(statement, 2, now_ms) != SQLITE_OK ||
@@ -227,14 +203,14 @@ enum session_status session_lookup(sqlite3 *db, const char *token, int64_t now_m
     memset(session_out, 0, sizeof(*session_out));
     if (!random_bytes_token_wellformed(token))
         return SESSION_NOT_FOUND;
-    if (session_hash_token(token, hash) != 0)
+    if (random_bytes_token_hash(token, hash) != 0)
         goto out;
-    if (session_prepare(db,
-                        "SELECT s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
-                        "u.id, u.username, u.role "
-                        "FROM sessions AS s JOIN users AS u ON u.id = s.user_id "
-                        "WHERE s.token_hash = ?1",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
+                         "u.id, u.username, u.role "
+                         "FROM sessions AS s JOIN users AS u ON u.id = s.user_id "
+                         "WHERE s.token_hash = ?1",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_blob(statement, 1, hash, sizeof(hash), SQLITE_STATIC) != SQLITE_OK) {
         log_error("binding session lookup: %s", sqlite3_errmsg(db));
@@ -305,7 +281,7 @@ int session_delete(sqlite3 *db, const char *token)
     assert(db != NULL);
     if (!random_bytes_token_wellformed(token))
         return 0;
-    if (session_hash_token(token, hash) != 0)
+    if (random_bytes_token_hash(token, hash) != 0)
         goto out;
     result = session_delete_hash(db, hash);
 out:
@@ -319,7 +295,7 @@ int session_delete_for_user(sqlite3 *db, int64_t user_id)
     int result = -1;
 
     assert(db != NULL);
-    if (session_prepare(db, "DELETE FROM sessions WHERE user_id = ?1", &statement) != 0)
+    if (database_prepare(db, "DELETE FROM sessions WHERE user_id = ?1", &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -380,13 +356,13 @@ int session_list_for_user(sqlite3 *db, int64_t user_id, const char *current_toke
 
     assert(db != NULL && callback != NULL);
     if (current_token != NULL && random_bytes_token_wellformed(current_token) &&
-        session_hash_token(current_token, current) == 0)
+        random_bytes_token_hash(current_token, current) == 0)
         has_current = true;
-    if (session_prepare(db,
-                        "SELECT token_hash, created_at, last_seen_at, expires_at, remote_address, "
-                        "user_agent FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "
-                        "AND created_at + ?3 > ?2 ORDER BY last_seen_at DESC, created_at DESC",
-                        &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT token_hash, created_at, last_seen_at, expires_at, remote_address, "
+                         "user_agent FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "
+                         "AND created_at + ?3 > ?2 ORDER BY last_seen_at DESC, created_at DESC",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
         sqlite3_bind_int64(statement, 2, now_ms) != SQLITE_OK ||
@@ -434,7 +410,7 @@ int session_delete_by_id(sqlite3 *db, int64_t user_id, const char *id)
     assert(db != NULL && id != NULL);
     if (strlen(id) != SESSION_ID_SIZE - 1)
         return 0;
-    if (session_prepare(db, "SELECT token_hash FROM sessions WHERE user_id = ?1", &statement) != 0)
+    if (database_prepare(db, "SELECT token_hash FROM sessions WHERE user_id = ?1", &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -478,10 +454,10 @@ int session_delete_others(sqlite3 *db, int64_t user_id, const char *keep_token)
     assert(db != NULL);
     memset(keep, 0, sizeof(keep));
     if (keep_token != NULL && random_bytes_token_wellformed(keep_token) &&
-        session_hash_token(keep_token, keep) != 0)
+        random_bytes_token_hash(keep_token, keep) != 0)
         goto out;
-    if (session_prepare(db, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
-                        &statement) != 0)
+    if (database_prepare(db, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
         sqlite3_bind_blob(statement, 2, keep, sizeof(keep), SQLITE_STATIC) != SQLITE_OK) {
@@ -503,7 +479,7 @@ int session_purge_expired(sqlite3 *db, int64_t now_ms)
     int result = -1;
 
     assert(db != NULL);
-    if (session_prepare(db, "DELETE FROM sessions WHERE expires_at <= ?1", &statement) != 0)
+    if (database_prepare(db, "DELETE FROM sessions WHERE expires_at <= ?1", &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, now_ms) != SQLITE_OK) {
         log_error("binding purge time: %s", sqlite3_errmsg(db));

@@ -18,18 +18,7 @@
 
 #include "accounts/users.h"
 #include "common/log.h"
-
-/* Prepare one statement, logging the failure. Caller finalizes *statement. */
-static int user_devices_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    int rc = sqlite3_prepare_v2(db, sql, -1, statement, NULL);
-    if (rc != SQLITE_OK) {
-        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
-        *statement = NULL;
-        return -1;
-    }
-    return 0;
-}
+#include "storage/database.h"
 
 /* Call callback with each device_id that sql (?1 = user_id) selects, until
  * it returns nonzero. The doorbells a user sees and those they may talk to
@@ -42,7 +31,7 @@ static enum users_status user_devices_list(sqlite3 *db, const char *sql, int64_t
     int rc;
 
     assert(db != NULL && callback != NULL);
-    if (user_devices_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -95,7 +84,7 @@ static enum users_status user_devices_statement(sqlite3 *db, const char *sql, in
     assert(db != NULL);
     if (device_id == NULL)
         return USERS_NOT_FOUND;
-    if (user_devices_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
         sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -138,13 +127,13 @@ bool users_can_see_device(sqlite3 *db, const struct user *user, const char *devi
         return false;
     /* The user's row as it is now: admins see every doorbell that exists,
      * viewers those granted to them; a removed user sees nothing. */
-    if (user_devices_prepare(db,
-                             "SELECT 1 FROM users u JOIN devices d ON d.id = ?2 "
-                             "WHERE u.id = ?1 AND d.revoked_at IS NULL AND (u.role = 'admin' OR "
-                             "(u.role = 'viewer' AND EXISTS (SELECT 1 FROM user_devices g "
-                             "WHERE g.user_id = u.id AND g.device_id = d.id AND "
-                             "(g.live OR g.recordings OR g.export OR g.talk))))",
-                             &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT 1 FROM users u JOIN devices d ON d.id = ?2 "
+                         "WHERE u.id = ?1 AND d.revoked_at IS NULL AND (u.role = 'admin' OR "
+                         "(u.role = 'viewer' AND EXISTS (SELECT 1 FROM user_devices g "
+                         "WHERE g.user_id = u.id AND g.device_id = d.id AND "
+                         "(g.live OR g.recordings OR g.export OR g.talk))))",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||
         sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {

@@ -19,17 +19,7 @@
 
 #include "accounts/users.h"
 #include "common/log.h"
-
-/* Prepare one statement, logging the failure. Caller finalizes *statement. */
-static int user_grants_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) != SQLITE_OK) {
-        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
-        *statement = NULL;
-        return -1;
-    }
-    return 0;
-}
+#include "storage/database.h"
 
 /* The rights bits of columns live, recordings, export, talk starting at
  * column first of a row. */
@@ -59,12 +49,12 @@ int users_device_rights(sqlite3 *db, const struct user *user, const char *device
         return -1;
     /* The user's row as it is now: an admin holds every right on every
      * doorbell that exists, a viewer those of their grant. */
-    if (user_grants_prepare(db,
-                            "SELECT u.role, g.live, g.recordings, g.export, g.talk "
-                            "FROM users u JOIN devices d ON d.id = ?2 AND d.revoked_at IS NULL "
-                            "LEFT JOIN user_devices g ON g.user_id = u.id AND g.device_id = d.id "
-                            "WHERE u.id = ?1",
-                            &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT u.role, g.live, g.recordings, g.export, g.talk "
+                         "FROM users u JOIN devices d ON d.id = ?2 AND d.revoked_at IS NULL "
+                         "LEFT JOIN user_devices g ON g.user_id = u.id AND g.device_id = d.id "
+                         "WHERE u.id = ?1",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||
         sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -97,11 +87,11 @@ enum users_status users_list_grants(sqlite3 *db, int64_t user_id, users_grant_ca
     int rc;
 
     assert(db != NULL && callback != NULL);
-    if (user_grants_prepare(db,
-                            "SELECT device_id, live, recordings, export, talk FROM user_devices "
-                            "WHERE user_id = ?1 AND (live OR recordings OR export OR talk) "
-                            "ORDER BY device_id",
-                            &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT device_id, live, recordings, export, talk FROM user_devices "
+                         "WHERE user_id = ?1 AND (live OR recordings OR export OR talk) "
+                         "ORDER BY device_id",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -140,16 +130,16 @@ static enum users_status user_grants_write(sqlite3 *db, int64_t user_id, const c
     if (device_id == NULL)
         return USERS_NOT_FOUND;
     if (rights == 0)
-        ok = user_grants_prepare(
-            db, "DELETE FROM user_devices WHERE user_id = ?1 AND device_id = ?2", &statement);
+        ok = database_prepare(db, "DELETE FROM user_devices WHERE user_id = ?1 AND device_id = ?2",
+                              &statement);
     else
-        ok = user_grants_prepare(db,
-                                 "INSERT INTO user_devices "
-                                 "(user_id, device_id, live, recordings, export, talk) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                                 "ON CONFLICT (user_id, device_id) DO UPDATE SET "
-                                 "live = ?3, recordings = ?4, export = ?5, talk = ?6",
-                                 &statement);
+        ok = database_prepare(db,
+                              "INSERT INTO user_devices "
+                              "(user_id, device_id, live, recordings, export, talk) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                              "ON CONFLICT (user_id, device_id) DO UPDATE SET "
+                              "live = ?3, recordings = ?4, export = ?5, talk = ?6",
+                              &statement);
     if (ok != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
@@ -192,8 +182,8 @@ bool users_device_exists(sqlite3 *db, const char *device_id)
     bool exists = false;
 
     if (device_id == NULL ||
-        user_grants_prepare(db, "SELECT 1 FROM devices WHERE id = ?1 AND revoked_at IS NULL",
-                            &statement) != 0)
+        database_prepare(db, "SELECT 1 FROM devices WHERE id = ?1 AND revoked_at IS NULL",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_ROW)
@@ -220,8 +210,7 @@ enum users_status users_set_grants(sqlite3 *db, int64_t user_id, const struct us
     if (status == USERS_OK) {
         sqlite3_stmt *statement = NULL;
         status = USERS_ERROR;
-        if (user_grants_prepare(db, "DELETE FROM user_devices WHERE user_id = ?1", &statement) ==
-                0 &&
+        if (database_prepare(db, "DELETE FROM user_devices WHERE user_id = ?1", &statement) == 0 &&
             sqlite3_bind_int64(statement, 1, user_id) == SQLITE_OK &&
             sqlite3_step(statement) == SQLITE_DONE)
             status = USERS_OK;
@@ -256,10 +245,10 @@ enum users_status users_change_grant(sqlite3 *db, int64_t user_id, const char *d
         /* The rights held now (none without a grant; an admin's are not a
          * grant: only the user_devices row counts here). */
         sqlite3_stmt *statement = NULL;
-        if (user_grants_prepare(db,
-                                "SELECT live, recordings, export, talk FROM user_devices "
-                                "WHERE user_id = ?1 AND device_id = ?2",
-                                &statement) != 0 ||
+        if (database_prepare(db,
+                             "SELECT live, recordings, export, talk FROM user_devices "
+                             "WHERE user_id = ?1 AND device_id = ?2",
+                             &statement) != 0 ||
             sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK ||
             sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
             status = USERS_ERROR;

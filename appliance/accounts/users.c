@@ -25,18 +25,6 @@
 /* Room for any stored argon2 encoding, including stronger future parameters. */
 #define USERS_STORED_HASH_SIZE 256
 
-/* Prepare one statement, logging the failure. Caller finalizes *statement. */
-static int users_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    int rc = sqlite3_prepare_v2(db, sql, -1, statement, NULL);
-    if (rc != SQLITE_OK) {
-        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
-        *statement = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 /* Run a parameterless statement that returns no rows (BEGIN, COMMIT, ...). */
 static int users_run(sqlite3 *db, const char *sql)
 {
@@ -44,7 +32,7 @@ static int users_run(sqlite3 *db, const char *sql)
     int result = -1;
     int rc;
 
-    if (users_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     rc = sqlite3_step(statement);
     if (rc != SQLITE_DONE) {
@@ -175,10 +163,11 @@ static enum users_status users_insert(sqlite3 *db, const char *username, const c
     int64_t now = database_now_ms();
     int rc;
 
-    if (users_prepare(db,
-                      "INSERT INTO users (username, password_hash, role, created_at, updated_at) "
-                      "VALUES (?1, ?2, ?3, ?4, ?4)",
-                      &statement) != 0)
+    if (database_prepare(
+            db,
+            "INSERT INTO users (username, password_hash, role, created_at, updated_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?4)",
+            &statement) != 0)
         goto out;
     if (sqlite3_bind_text(statement, 1, username, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(statement, 2, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -229,7 +218,7 @@ static int64_t users_count_query(sqlite3 *db, const char *sql)
     int64_t count = -1;
 
     assert(db != NULL);
-    if (users_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_step(statement) != SQLITE_ROW) {
         log_error("\"%s\": %s", sql, sqlite3_errmsg(db));
@@ -310,8 +299,9 @@ static enum users_status users_load_credentials(sqlite3 *db, const char *usernam
     enum users_status status = USERS_ERROR;
     int rc;
 
-    if (users_prepare(db, "SELECT id, username, role, password_hash FROM users WHERE username = ?1",
-                      &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT id, username, role, password_hash FROM users WHERE username = ?1",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_text(statement, 1, username, -1, SQLITE_STATIC) != SQLITE_OK) {
         log_error("binding username: %s", sqlite3_errmsg(db));
@@ -393,7 +383,7 @@ static enum users_status users_find(sqlite3 *db, const char *sql, int64_t id, co
 
     assert(db != NULL && user_out != NULL);
     memset(user_out, 0, sizeof(*user_out));
-    if (users_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     rc = name != NULL ? sqlite3_bind_text(statement, 1, name, -1, SQLITE_STATIC)
                       : sqlite3_bind_int64(statement, 1, id);
@@ -442,7 +432,7 @@ enum users_status users_list(sqlite3 *db, users_list_callback callback, void *co
     int rc;
 
     assert(db != NULL && callback != NULL);
-    if (users_prepare(db, "SELECT id, username, role FROM users ORDER BY id", &statement) != 0)
+    if (database_prepare(db, "SELECT id, username, role FROM users ORDER BY id", &statement) != 0)
         goto out;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
         if (users_read_row(statement, 0, &user) != 0)
@@ -467,7 +457,7 @@ static int users_run_for_user(sqlite3 *db, const char *sql, int64_t user_id, int
     sqlite3_stmt *statement = NULL;
     int result = -1;
 
-    if (users_prepare(db, sql, &statement) != 0)
+    if (database_prepare(db, sql, &statement) != 0)
         goto out;
     if (sqlite3_bind_int64(statement, 1, user_id) != SQLITE_OK) {
         log_error("binding user id: %s", sqlite3_errmsg(db));
@@ -538,8 +528,8 @@ static enum users_status users_update_hash(sqlite3 *db, int64_t user_id, const c
     sqlite3_stmt *statement = NULL;
     enum users_status status = USERS_ERROR;
 
-    if (users_prepare(db, "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
-                      &statement) != 0)
+    if (database_prepare(db, "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_text(statement, 1, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(statement, 2, database_now_ms()) != SQLITE_OK ||
@@ -624,8 +614,8 @@ enum users_status users_set_role(sqlite3 *db, int64_t user_id, const char *role)
     if (status != USERS_OK)
         goto out;
     status = USERS_ERROR;
-    if (users_prepare(db, "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
-                      &statement) != 0)
+    if (database_prepare(db, "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
+                         &statement) != 0)
         goto out;
     if (sqlite3_bind_text(statement, 1, role, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(statement, 2, database_now_ms()) != SQLITE_OK ||

@@ -25,25 +25,16 @@ static int notify_outbox_step(sqlite3 *db, sqlite3_stmt *statement, const char *
     return -1;
 }
 
-/* Prepare sql, logging a failure. */
-static int notify_outbox_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) == SQLITE_OK)
-        return 0;
-    log_error("notification outbox: %s", sqlite3_errmsg(db));
-    return -1;
-}
-
 int notify_outbox_recover(sqlite3 *db)
 {
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "UPDATE notification_outbox SET state = 'unknown', last_error = "
-                              "'the hub stopped during this attempt; not resent, so it is "
-                              "never delivered twice' WHERE state = 'sending'",
-                              &statement) == 0 &&
+    if (database_prepare(db,
+                         "UPDATE notification_outbox SET state = 'unknown', last_error = "
+                         "'the hub stopped during this attempt; not resent, so it is "
+                         "never delivered twice' WHERE state = 'sending'",
+                         &statement) == 0 &&
         notify_outbox_step(db, statement, "recovering the outbox") == 0)
         rc = sqlite3_changes(db);
     sqlite3_finalize(statement);
@@ -55,10 +46,10 @@ int notify_outbox_prune(sqlite3 *db, int64_t now_ms)
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "DELETE FROM notification_outbox WHERE event_id IS NULL AND "
-                              "state IN ('delivered', 'failed', 'unknown') AND created_ms < ?",
-                              &statement) == 0) {
+    if (database_prepare(db,
+                         "DELETE FROM notification_outbox WHERE event_id IS NULL AND "
+                         "state IN ('delivered', 'failed', 'unknown') AND created_ms < ?",
+                         &statement) == 0) {
         sqlite3_bind_int64(statement, 1, now_ms - NOTIFY_TEST_KEEP_MS);
         rc = notify_outbox_step(db, statement, "pruning test messages");
     }
@@ -74,11 +65,11 @@ int notify_outbox_insert(sqlite3 *db, int64_t event_id, int64_t target_id, int64
     int rc = -1;
 
     if (notify_message_id(message_id, sizeof(message_id)) != 0 ||
-        notify_outbox_prepare(db,
-                              "INSERT OR IGNORE INTO notification_outbox (event_id, target_id, "
-                              "message_id, state, attempts, next_attempt_ms, created_ms) "
-                              "VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                              &statement) != 0)
+        database_prepare(db,
+                         "INSERT OR IGNORE INTO notification_outbox (event_id, target_id, "
+                         "message_id, state, attempts, next_attempt_ms, created_ms) "
+                         "VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                         &statement) != 0)
         goto out;
     if (event_id > 0)
         sqlite3_bind_int64(statement, 1, event_id);
@@ -161,11 +152,11 @@ int notify_outbox_make_due(sqlite3 *db, int64_t event_id, int64_t now_ms)
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "UPDATE notification_outbox SET next_attempt_ms = ?1 WHERE "
-                              "event_id = ?2 AND state = 'pending' AND attempts = 0 AND "
-                              "next_attempt_ms > ?1",
-                              &statement) == 0) {
+    if (database_prepare(db,
+                         "UPDATE notification_outbox SET next_attempt_ms = ?1 WHERE "
+                         "event_id = ?2 AND state = 'pending' AND attempts = 0 AND "
+                         "next_attempt_ms > ?1",
+                         &statement) == 0) {
         sqlite3_bind_int64(statement, 1, now_ms);
         sqlite3_bind_int64(statement, 2, event_id);
         if (notify_outbox_step(db, statement, "making notifications due") == 0)
@@ -180,10 +171,10 @@ int notify_outbox_next_due(sqlite3 *db, int64_t *next_ms)
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "SELECT min(next_attempt_ms) FROM notification_outbox "
-                              "WHERE state = 'pending'",
-                              &statement) == 0 &&
+    if (database_prepare(db,
+                         "SELECT min(next_attempt_ms) FROM notification_outbox "
+                         "WHERE state = 'pending'",
+                         &statement) == 0 &&
         sqlite3_step(statement) == SQLITE_ROW) {
         rc = sqlite3_column_type(statement, 0) != SQLITE_NULL;
         if (rc)
@@ -199,10 +190,10 @@ static int notify_outbox_fail_now(sqlite3 *db, int64_t id, const char *reason)
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "UPDATE notification_outbox SET state = 'failed', last_error = ? "
-                              "WHERE id = ? AND state = 'pending'",
-                              &statement) == 0) {
+    if (database_prepare(db,
+                         "UPDATE notification_outbox SET state = 'failed', last_error = ? "
+                         "WHERE id = ? AND state = 'pending'",
+                         &statement) == 0) {
         sqlite3_bind_text(statement, 1, reason, -1, SQLITE_STATIC);
         sqlite3_bind_int64(statement, 2, id);
         rc = notify_outbox_step(db, statement, "failing a notification");
@@ -218,11 +209,11 @@ static int notify_outbox_mark_sending(sqlite3 *db, struct notify_job *job, int64
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "UPDATE notification_outbox SET state = 'sending', attempts = "
-                              "attempts + 1, last_attempt_ms = ? WHERE id = ? AND "
-                              "state = 'pending'",
-                              &statement) == 0) {
+    if (database_prepare(db,
+                         "UPDATE notification_outbox SET state = 'sending', attempts = "
+                         "attempts + 1, last_attempt_ms = ? WHERE id = ? AND "
+                         "state = 'pending'",
+                         &statement) == 0) {
         sqlite3_bind_int64(statement, 1, now_ms);
         sqlite3_bind_int64(statement, 2, job->outbox_id);
         if (notify_outbox_step(db, statement, "claiming a notification") == 0)
@@ -242,13 +233,13 @@ int notify_outbox_claim(sqlite3 *db, int64_t now_ms, const int64_t *busy, int bu
     sqlite3_stmt *statement = NULL;
     int count = 0;
 
-    if (notify_outbox_prepare(db,
-                              "SELECT o.id, coalesce(o.event_id, 0), o.target_id, o.attempts, "
-                              "o.message_id, t.enabled FROM notification_outbox o "
-                              "JOIN notification_targets t ON t.id = o.target_id "
-                              "WHERE o.state = 'pending' AND o.next_attempt_ms <= ? "
-                              "ORDER BY o.next_attempt_ms, o.id LIMIT ?",
-                              &statement) != 0)
+    if (database_prepare(db,
+                         "SELECT o.id, coalesce(o.event_id, 0), o.target_id, o.attempts, "
+                         "o.message_id, t.enabled FROM notification_outbox o "
+                         "JOIN notification_targets t ON t.id = o.target_id "
+                         "WHERE o.state = 'pending' AND o.next_attempt_ms <= ? "
+                         "ORDER BY o.next_attempt_ms, o.id LIMIT ?",
+                         &statement) != 0)
         return -1;
     sqlite3_bind_int64(statement, 1, now_ms);
     sqlite3_bind_int(statement, 2, NOTIFY_CLAIM_BATCH);
@@ -295,11 +286,11 @@ static int notify_outbox_write(sqlite3 *db, int64_t id, const char *state, int s
     sqlite3_stmt *statement = NULL;
     int rc = -1;
 
-    if (notify_outbox_prepare(db,
-                              "UPDATE notification_outbox SET state = ?1, last_status = ?2, "
-                              "last_error = ?3, next_attempt_ms = coalesce(?4, next_attempt_ms), "
-                              "delivered_ms = ?5, attempts = attempts - ?6 WHERE id = ?7",
-                              &statement) != 0)
+    if (database_prepare(db,
+                         "UPDATE notification_outbox SET state = ?1, last_status = ?2, "
+                         "last_error = ?3, next_attempt_ms = coalesce(?4, next_attempt_ms), "
+                         "delivered_ms = ?5, attempts = attempts - ?6 WHERE id = ?7",
+                         &statement) != 0)
         return -1;
     sqlite3_bind_text(statement, 1, state, -1, SQLITE_STATIC);
     if (status > 0)
@@ -414,7 +405,7 @@ int notify_outbox_list(sqlite3 *db, int64_t target_id, const char *state, int li
     sqlite3_stmt *statement = NULL;
     int step = SQLITE_ERROR;
 
-    if (notify_outbox_prepare(
+    if (database_prepare(
             db,
             "SELECT o.id, o.target_id, coalesce(o.event_id, 0), t.name, coalesce(e.type, ''), "
             "coalesce(e.device_id, ''), o.message_id, o.state, o.attempts, "

@@ -262,3 +262,13 @@ void database_thread_release(void)
     pthread_setspecific(database_thread_key, NULL);
     database_close(db);
 }
+
+int database_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, statement, NULL) != SQLITE_OK) {
+        log_error("preparing \"%s\": %s", sql, sqlite3_errmsg(db));
+        *statement = NULL;
+        return -1;
+    }
+    return 0;
+}

@@ -41,6 +41,10 @@ sqlite3 *database_thread_connection(void);
  * requests in turn must not keep one each. */
 void database_thread_release(void);
 
+/* Prepare one statement of sql on db, logging a failure with the SQL text.
+ * 0, or -1 with *statement NULL. The caller finalizes *statement. */
+int database_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **statement);
+
 /* The integer a one-value pragma statement such as "PRAGMA data_version"
  * answers, or -1 when it fails. */
 int64_t database_pragma_integer(sqlite3 *db, const char *pragma);
