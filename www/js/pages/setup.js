@@ -2,10 +2,9 @@
 // one-time token from the hub's log (POST /auth/setup). Without a token it
 // explains where the setup link comes from.
 
-import { h, field, replace } from '../ui.js';
+import { h } from '../ui.js';
 import * as api from '../api.js';
-
-const USERNAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+import { newAccountForm } from '../new-account-form.js';
 
 export function mount(main, ctx) {
   const token = (ctx.query.get('token') || '').trim();
@@ -51,44 +50,12 @@ function needLink() {
 }
 
 function setupForm(token, ctx) {
-  const username = h('input', { type: 'text', name: 'username', autocomplete: 'username', required: true,
-    autocapitalize: 'none', spellcheck: 'false', maxlength: 64, pattern: '[A-Za-z0-9._@\\-]{1,64}', 'data-testid': 'setup-username' });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
-    minlength: 10, maxlength: 256, 'data-testid': 'setup-password' });
-  const confirm = h('input', { type: 'password', name: 'confirm', autocomplete: 'new-password', required: true,
-    minlength: 10, maxlength: 256, 'data-testid': 'setup-confirm' });
-  const error = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'setup-error', hidden: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block', 'data-testid': 'setup-submit' },
-    h('span', { class: 'btn-label', text: 'Create administrator' }));
-
-  const showError = (...parts) => {
-    if (!parts.length) { error.hidden = true; error.replaceChildren(); return; }
-    replace(error, ...parts);
-    error.hidden = false;
-  };
-
-  const form = h('form', { class: 'auth-form', novalidate: true },
-    field('Username', username, 'Letters, digits and . _ @ - (up to 64).'),
-    field('Password', password, 'At least 10 characters.'),
-    field('Confirm password', confirm),
-    error,
-    submit);
-
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const u = username.value.trim();
-    if (!USERNAME_RE.test(u)) { showError('Choose a username of 1–64 letters, digits or . _ @ -'); username.focus(); return; }
-    if (password.value.length < 10 || password.value.length > 256) {
-      showError('The password needs 10 to 256 characters.'); password.focus(); return;
-    }
-    if (password.value !== confirm.value) { showError('The two passwords do not match.'); confirm.focus(); return; }
-    showError();
-    submit.disabled = true;
-    submit.classList.add('is-busy');
-    try {
-      const r = await api.setup(token, u, password.value);
-      ctx.onAuthenticated(r, '/devices');
-    } catch (err) {
+  const form = newAccountForm({
+    testid: 'setup',
+    submitLabel: 'Create administrator',
+    failed: 'Setup failed.',
+    create: async (username, password) => ctx.onAuthenticated(await api.setup(token, username, password), '/devices'),
+    explain: (err, showError) => {
       if (err instanceof api.ApiError && err.code === 'invalid_token') {
         showError('This setup link is not valid. Use the latest link from the hub’s log, or run ',
           h('code', { text: 'doorstep user add --admin' }), ' on the hub.');
@@ -97,12 +64,10 @@ function setupForm(token, ctx) {
       } else if (err instanceof api.NetworkError) {
         showError('The hub is unreachable. Check that it is running and try again.');
       } else {
-        showError(err.message || 'Setup failed.');
+        return false;
       }
-    } finally {
-      submit.disabled = false;
-      submit.classList.remove('is-busy');
-    }
+      return true;
+    },
   });
 
   return [
