@@ -118,36 +118,9 @@ enum users_status users_revoke_device(sqlite3 *db, int64_t user_id, const char *
 
 bool users_can_see_device(sqlite3 *db, const struct user *user, const char *device_id)
 {
-    sqlite3_stmt *statement = NULL;
-    bool allowed = false;
-    int rc;
-
-    assert(db != NULL && user != NULL);
-    if (device_id == NULL)
-        return false;
-    /* The user's row as it is now: admins see every doorbell that exists,
-     * viewers those granted to them; a removed user sees nothing. */
-    if (database_prepare(db,
-                         "SELECT 1 FROM users u JOIN devices d ON d.id = ?2 "
-                         "WHERE u.id = ?1 AND d.revoked_at IS NULL AND (u.role = 'admin' OR "
-                         "(u.role = 'viewer' AND EXISTS (SELECT 1 FROM user_devices g "
-                         "WHERE g.user_id = u.id AND g.device_id = d.id AND "
-                         "(g.live OR g.recordings OR g.export OR g.talk))))",
-                         &statement) != 0)
-        goto out;
-    if (sqlite3_bind_int64(statement, 1, user->id) != SQLITE_OK ||
-        sqlite3_bind_text(statement, 2, device_id, -1, SQLITE_STATIC) != SQLITE_OK) {
-        log_error("binding device permission check: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    rc = sqlite3_step(statement);
-    if (rc == SQLITE_ROW)
-        allowed = true;
-    else if (rc != SQLITE_DONE)
-        log_error("checking device permission: %s", sqlite3_errmsg(db));
-out:
-    sqlite3_finalize(statement);
-    return allowed;
+    /* Seeing a doorbell is holding any right on it (a grant with no right
+     * is no grant): one query decides both. */
+    return users_device_rights(db, user, device_id) > 0;
 }
 
 /* Is device_id one of ids (count of them)? */

@@ -6,7 +6,7 @@
  * or all others.
  *
  * UNIT_SOURCES: appliance/accounts/sessions.c appliance/accounts/users.c
- * UNIT_SOURCES: appliance/accounts/user_devices.c
+ * UNIT_SOURCES: appliance/accounts/user_devices.c appliance/accounts/user_grants.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
  */

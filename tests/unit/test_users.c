@@ -8,7 +8,7 @@
  *
  * UNIT_SOURCES: tests/unit/support/test_database.c
  * UNIT_SOURCES: appliance/accounts/users.c appliance/accounts/sessions.c
- * UNIT_SOURCES: appliance/accounts/user_devices.c
+ * UNIT_SOURCES: appliance/accounts/user_devices.c appliance/accounts/user_grants.c
  * UNIT_SOURCES: appliance/accounts/user_talk.c
  * UNIT_SOURCES: appliance/accounts/password.c appliance/accounts/random_bytes.c
  * UNIT_SOURCES: appliance/storage/database.c
