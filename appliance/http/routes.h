@@ -141,6 +141,12 @@ cJSON *routes_grant_json(const struct users_grant *grant);
 int routes_grants_parse(sqlite3 *db, const cJSON *array, struct users_grant *grants, size_t *count,
                         const char **problem);
 
+/* routes_grants_parse() into a new array (*grants_out, USERS_GRANTS_MAX of
+ * room, the caller frees it, also on failure), sending the 400 (or 500) on
+ * failure. 0, or the status sent. */
+int routes_grants_read(struct http_request *request, const cJSON *array,
+                       struct users_grant **grants_out, size_t *count);
+
 /* /api/v1/invites... (routes_invites.c), and POST /auth/invite, the public
  * use of an invite link (called from routes_session_dispatch). */
 int routes_invites_list(struct http_request *request);

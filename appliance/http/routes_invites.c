@@ -84,13 +84,13 @@ int routes_invites_create(struct http_request *request)
 {
     cJSON *body = http_read_json(request, 32768), *answer = NULL;
     struct users_grant *grants = NULL;
-    const char *role, *note, *problem = "";
+    const char *role, *note;
     const cJSON *grants_json;
     char token[INVITES_TOKEN_SIZE], link[sizeof(request->hub->public_url) + 64];
     size_t count = 0;
     int64_t id = 0, now_ms = database_now_ms();
     enum invites_status status;
-    int result, parsed;
+    int result;
 
     if (body == NULL)
         return 400;
@@ -105,20 +105,9 @@ int routes_invites_create(struct http_request *request)
                                  "most 200 bytes");
         goto out;
     }
-    grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
-    if (grants == NULL) {
-        result = http_send_error(request, 500, "internal", "out of memory");
+    if (grants_json != NULL &&
+        (result = routes_grants_read(request, grants_json, &grants, &count)) != 0)
         goto out;
-    }
-    if (grants_json != NULL) {
-        parsed = routes_grants_parse(database_thread_connection(), grants_json, grants, &count,
-                                     &problem);
-        if (parsed != 0) {
-            result = http_send_error(request, 400, parsed == -2 ? "unknown_device" : "bad_request",
-                                     problem);
-            goto out;
-        }
-    }
     status = invites_create(database_thread_connection(), request->auth.user.id, role, grants,
                             count, note != NULL ? note : "", now_ms, token, &id);
     if (status != INVITES_OK) {

@@ -106,11 +106,21 @@ int routes_grants_parse(sqlite3 *db, const cJSON *array, struct users_grant *gra
     return 0;
 }
 
-/* Send the 400 for a routes_grants_parse() failure (result -1 or -2). */
-static int routes_users_grants_refused(struct http_request *request, int result,
-                                       const char *problem)
+int routes_grants_read(struct http_request *request, const cJSON *array,
+                       struct users_grant **grants_out, size_t *count)
 {
-    return http_send_error(request, 400, result == -2 ? "unknown_device" : "bad_request", problem);
+    const char *problem = NULL;
+    int parsed;
+
+    *count = 0;
+    *grants_out = calloc(USERS_GRANTS_MAX, sizeof(**grants_out));
+    if (*grants_out == NULL)
+        return http_send_error(request, 500, "internal", "out of memory");
+    parsed = routes_grants_parse(database_thread_connection(), array, *grants_out, count, &problem);
+    if (parsed != 0)
+        return http_send_error(request, 400, parsed == -2 ? "unknown_device" : "bad_request",
+                               problem);
+    return 0;
 }
 
 /* device_store_list callback: every doorbell with every right (an admin's
@@ -202,14 +212,14 @@ static void routes_users_audit_grants(struct http_request *request, const char *
 int routes_users_add(struct http_request *request)
 {
     cJSON *body = http_read_json(request, 32768);
-    const char *username, *password, *role, *problem = "";
+    const char *username, *password, *role;
     const cJSON *devices, *device, *grants_json;
     struct users_grant *grants = NULL;
     size_t grant_count = 0;
     char reason[256] = "";
     struct user user;
     enum users_status status;
-    int result, parsed;
+    int result;
 
     if (body == NULL)
         return 400;
@@ -224,19 +234,9 @@ int routes_users_add(struct http_request *request)
                                  "username, password, role (and optionally grants[]) are needed");
         goto out;
     }
-    if (grants_json != NULL) {
-        grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
-        if (grants == NULL) {
-            result = http_send_error(request, 500, "internal", "out of memory");
-            goto out;
-        }
-        parsed = routes_grants_parse(database_thread_connection(), grants_json, grants,
-                                     &grant_count, &problem);
-        if (parsed != 0) {
-            result = routes_users_grants_refused(request, parsed, problem);
-            goto out;
-        }
-    }
+    if (grants_json != NULL &&
+        (result = routes_grants_read(request, grants_json, &grants, &grant_count)) != 0)
+        goto out;
     memset(&user, 0, sizeof(user));
     status = users_create(database_thread_connection(), username, password, role, &user.id, reason,
                           sizeof(reason));
@@ -328,12 +328,12 @@ int routes_users_update(struct http_request *request)
     int64_t id = routes_users_param_id(request);
     cJSON *body = NULL, *answer = NULL;
     const cJSON *devices, *talk_devices, *grants_json;
-    const char *role, *ids[USERS_GRANTS_MAX], *talk_ids[USERS_GRANTS_MAX], *problem = "";
+    const char *role, *ids[USERS_GRANTS_MAX], *talk_ids[USERS_GRANTS_MAX];
     struct users_grant *grants = NULL;
     size_t count = 0, talk_count = 0, grant_count = 0;
     enum users_status status;
     struct user user;
-    int result, parsed;
+    int result;
 
     if (id == 0)
         return http_send_error(request, 404, "not_found", "no such user");
@@ -350,19 +350,9 @@ int routes_users_update(struct http_request *request)
                                  "role (a string) and/or grants (an array) are needed");
         goto out;
     }
-    if (grants_json != NULL) {
-        grants = calloc(USERS_GRANTS_MAX, sizeof(*grants));
-        if (grants == NULL) {
-            result = http_send_error(request, 500, "internal", "out of memory");
-            goto out;
-        }
-        parsed = routes_grants_parse(database_thread_connection(), grants_json, grants,
-                                     &grant_count, &problem);
-        if (parsed != 0) {
-            result = routes_users_grants_refused(request, parsed, problem);
-            goto out;
-        }
-    }
+    if (grants_json != NULL &&
+        (result = routes_grants_read(request, grants_json, &grants, &grant_count)) != 0)
+        goto out;
     if (routes_users_id_list(devices, ids, &count) != 0 ||
         routes_users_id_list(talk_devices, talk_ids, &talk_count) != 0) {
         result = http_send_error(request, 400, "bad_request",
