@@ -98,13 +98,13 @@ export function mount(main, ctx) {
 
   function passwordSection() {
     const current = h('input', { type: 'password', autocomplete: 'current-password', required: true, 'data-testid': 'password-current' });
-    const next = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 12, 'data-testid': 'password-new' });
+    const next = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10, 'data-testid': 'password-new' });
     const again = h('input', { type: 'password', autocomplete: 'new-password', required: true, 'data-testid': 'password-again' });
     const error = h('p', { class: 'form-error', role: 'alert', hidden: true, 'data-testid': 'password-error' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'password-save' }, h('span', { class: 'btn-label', text: 'Change password' }));
     const form = h('form', { class: 'form account-password', novalidate: true },
       field('Current password', current),
-      field('New password', next, 'At least 12 characters. Every other browser signed in to your account is signed out.'),
+      field('New password', next, 'At least 10 characters. Every other browser signed in to your account is signed out.'),
       field('New password again', again),
       error, h('div', { class: 'form-actions' }, save));
     form.addEventListener('submit', async (event) => {
