@@ -233,7 +233,7 @@ static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[0], "remove") == 0) {
         int removed = device_store_delete(db, argv[1]);
         if (removed == 1)
-            cli_audit_record(db, "device_remove", argv[1], "");
+            cli_audit_record(db, "device_delete", argv[1], "");
         if (removed != 1)
             fprintf(stderr, "doorstep: %s\n", removed == 0 ? "no such doorbell" : "database error");
         return removed == 1 ? 0 : 1;

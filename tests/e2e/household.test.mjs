@@ -4,7 +4,8 @@
 // opens the link in another browser context, picks a username and password,
 // and sees that doorbell's live view and nothing else (no recordings, no
 // other doorbell, no settings); unticking the right on the People page
-// closes the member's open live view within 1 s. No page scrolls sideways
+// closes the member's open live view within 1 s; the audit page lists the
+// invite, its use, the live view and the change. No page scrolls sideways
 // at 390 px, and the pages fit at 1280×800 too.
 
 import { test, before, after } from 'node:test';
@@ -125,6 +126,16 @@ test('an invited member with one live right sees that live view only; unticking 
     assert.equal(closes[0].code, 1008);
     assert.ok(closes[0].at - since < 1000, `closed within 1 s of the click (${closes[0].at - since} ms)`);
     assert.equal((await admin.api('GET', '/api/v1/users')).json.users.find((u) => u.username === 'grandma').grants.length, 0);
+
+    // The audit page shows each of these actions, by whom.
+    const audit = await adminContext.newPage();
+    await audit.goto(`${hub.url}/#/audit`);
+    const auditRow = (action, user) => audit.locator(`[data-testid="audit-row"][data-action="${action}"][data-user="${user}"]`);
+    for (const [action, user] of [['invite_create', 'admin'], ['invite_accept', 'grandma'], ['live_view', 'grandma'], ['user_grants', 'admin']]) {
+      await wait(async () => (await auditRow(action, user).count()) > 0, { what: `${action} by ${user} on the audit page` });
+    }
+    assert.match(await auditRow('user_grants', 'admin').first().textContent(), /grandma/, 'the rights change names the member');
+    await audit.close();
 
     // The People page at 390 px.
     await people.setViewportSize(PHONE);
