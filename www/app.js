@@ -38,7 +38,7 @@ const ROUTES = [
 const NAV = [
   { id: 'devices', href: '#/devices', label: 'Doorbells', icon: 'grid' },
   { id: 'live', href: '#/live', label: 'Live', icon: 'video' },
-  { id: 'notifications', href: '#/notifications', label: 'Notifications', icon: 'bell', admin: true },
+  { id: 'notifications', href: '#/notifications', label: 'Notifications', icon: 'bell' },
   { id: 'users', href: '#/users', label: 'People', icon: 'user', admin: true },
   { id: 'settings', href: '#/settings', label: 'Settings', icon: 'settings', admin: true },
 ];

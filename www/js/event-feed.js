@@ -59,12 +59,6 @@ export function describeEvent(event) {
   return `${name}: ${WORDS[event.event_type] || event.event_type}`;
 }
 
-/** Ask for permission to show system notifications (from a user gesture). */
-export async function enableSystemNotifications() {
-  if (!('Notification' in window)) return 'unsupported';
-  return Notification.requestPermission();
-}
-
 async function refreshNames() {
   try {
     const { devices } = await api.get('/api/v1/devices');

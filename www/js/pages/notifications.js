@@ -31,7 +31,7 @@ export function mount(main, ctx) {
       h('div', { class: 'empty', 'data-testid': 'notifications-forbidden' },
         icon('bell', 'empty-icon'),
         h('h1', { text: 'Notifications' }),
-        h('p', { class: 'muted', text: 'Only administrators manage where the hub sends notifications.' })),
+        h('p', { class: 'muted', text: 'Alerts in this browser are yours to set below; an administrator manages where the hub sends notifications.' })),
       browserAlertsSection()));
     return null;
   }

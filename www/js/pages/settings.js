@@ -10,7 +10,6 @@
 import { h, icon, button, replace, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { fmtBytes, fmtDay, fmtClock } from '../timeline/format.js';
-import { enableSystemNotifications } from '../event-feed.js';
 import { createUsersSettings } from '../users-settings.js';
 import { createStorageLimits, createChimeSettings } from '../hub-settings.js';
 
@@ -49,7 +48,6 @@ export function mount(main, ctx) {
     limits && limits.el,
     chime && chime.el,
     rights && rights.el,
-    alertsSection(),
     h('section', { class: 'card panel' },
       h('h2', { class: 'section-title' }, icon('info'), h('span', { text: 'This hub' })),
       h('dl', { class: 'stats stats-rows' },
@@ -117,26 +115,4 @@ function storageSection() {
 
 function row(label, value) {
   return h('div', { class: 'stat' }, h('dt', { text: label }), h('dd', { text: value }));
-}
-
-/* System notifications of this browser for events (js/event-feed.js). */
-function alertsSection() {
-  const supported = 'Notification' in window;
-  const state = h('p', { class: 'muted', 'data-testid': 'alerts-state' });
-  const enable = button('Allow notifications', { icon: 'info', variant: 'btn-secondary', 'data-testid': 'alerts-enable' });
-  function show() {
-    const permission = supported ? Notification.permission : 'unsupported';
-    state.textContent = {
-      granted: 'This browser shows a system notification for each event while Doorstep is in the background.',
-      denied: 'This browser blocks Doorstep’s notifications; allow them in the site settings.',
-      default: 'Open tabs show events as they happen; allow notifications to see them in the background too.',
-      unsupported: 'This browser cannot show system notifications; open tabs still show events.',
-    }[permission];
-    enable.hidden = permission !== 'default';
-  }
-  enable.addEventListener('click', async () => { await enableSystemNotifications(); show(); });
-  show();
-  return h('section', { class: 'card panel', 'data-testid': 'alerts-section' },
-    h('h2', { class: 'section-title' }, icon('doorbell'), h('span', { text: 'Alerts in this browser' })),
-    state, enable);
 }
