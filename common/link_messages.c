@@ -168,11 +168,13 @@ static int link_check_telemetry(const void *in, char *error, size_t error_size)
     return 0;
 }
 
-/* Defaults: battery_percent -1 (mains), rssi_dbm 0 (wired). */
+/* Defaults: battery_percent -1 (mains), rssi_dbm 0 (wired), temperature_known
+ * true (a doorbell from before the field always had a reading). */
 static const struct link_field link_telemetry_fields[] = {
     LINK_OPTIONAL(link_telemetry, battery_percent, LINK_FIELD_INT, -1, 100, -1),
     LINK_OPTIONAL(link_telemetry, rssi_dbm, LINK_FIELD_INT, -150, 0, 0),
     LINK_REQUIRED(link_telemetry, temperature_c, LINK_FIELD_NUMBER, -100, 200),
+    LINK_OPTIONAL(link_telemetry, temperature_known, LINK_FIELD_BOOL, 0, 1, 1),
     LINK_REQUIRED(link_telemetry, uptime_s, LINK_FIELD_UINT64, 0, LINK_JSON_MAX_EXACT_INTEGER),
     LINK_REQUIRED(link_telemetry, firmware, LINK_FIELD_TEXT, 0, 0),
 };

@@ -207,6 +207,7 @@ struct link_telemetry {
     int battery_percent; /* -1 = mains powered */
     int rssi_dbm;        /* 0 = wired */
     double temperature_c;
+    int temperature_known; /* 0: no sensor, temperature_c means nothing (absent: 1) */
     uint64_t uptime_s;
     char firmware[LINK_TEXT_MAX];
 };

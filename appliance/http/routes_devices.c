@@ -138,7 +138,8 @@ static cJSON *routes_devices_to_json(const struct device_entry *entry,
         if (telemetry != NULL) {
             cJSON_AddNumberToObject(telemetry, "battery_percent", entry->telemetry.battery_percent);
             cJSON_AddNumberToObject(telemetry, "rssi_dbm", entry->telemetry.rssi_dbm);
-            cJSON_AddNumberToObject(telemetry, "temperature_c", entry->telemetry.temperature_c);
+            if (entry->telemetry.temperature_known) /* unknown: left out */
+                cJSON_AddNumberToObject(telemetry, "temperature_c", entry->telemetry.temperature_c);
             cJSON_AddNumberToObject(telemetry, "uptime_s", (double)entry->telemetry.uptime_s);
         }
     } else {

@@ -44,10 +44,12 @@ void doorbell_send_telemetry(struct doorbell *doorbell)
     telemetry.battery_percent = atomic_load(&doorbell->battery_percent); /* -1: wired */
     telemetry.rssi_dbm = 0;                                              /* wired network */
     if (thermal != NULL) {
-        if (fscanf(thermal, "%ld", &millidegrees) != 1)
-            millidegrees = 0;
+        /* No sensor (a PC, the simulator) is "unknown", never 0.0 °C. */
+        telemetry.temperature_known = fscanf(thermal, "%ld", &millidegrees) == 1;
         fclose(thermal);
     }
+    if (!telemetry.temperature_known)
+        millidegrees = 0;
     telemetry.temperature_c = (double)millidegrees / 1000.0;
     telemetry.uptime_s = (uint64_t)(time(NULL) - doorbell->started_at);
     snprintf(telemetry.firmware, sizeof(telemetry.firmware), "%s", DOORBELL_FIRMWARE_VERSION);

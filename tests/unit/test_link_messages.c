@@ -457,6 +457,12 @@ static void test_telemetry_rules(void **state)
     assert_int_equal(link_parse_telemetry(json, &telemetry, error, sizeof(error)), 0);
     assert_int_equal(telemetry.battery_percent, -1); /* defaults */
     assert_int_equal(telemetry.rssi_dbm, 0);
+    assert_int_equal(telemetry.temperature_known, 1); /* a doorbell from before the field */
+    cJSON_Delete(json);
+    json = test_json(
+        "{\"temperature_c\":0,\"temperature_known\":false,\"uptime_s\":0,\"firmware\":\"x\"}");
+    assert_int_equal(link_parse_telemetry(json, &telemetry, error, sizeof(error)), 0);
+    assert_int_equal(telemetry.temperature_known, 0);
     cJSON_Delete(json);
 
 #define TELEMETRY_TAIL ",\"temperature_c\":20,\"uptime_s\":5,\"firmware\":\"x\"}"

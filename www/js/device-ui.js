@@ -139,12 +139,12 @@ export function lastSeenText(d, now = api.serverNow()) {
 }
 
 /*
- * Telemetry wording. The link protocol gives every field a value, and the
- * value of a field a doorbell leaves out is a default (battery -1: mains,
- * rssi 0: wired) or, for a simulated doorbell without a thermal sensor, a
- * temperature of 0.0: each text is null when the value says nothing a
- * household can use, and the pages leave that row out rather than show
- * "0.0 °C" or "Wired".
+ * Telemetry wording. The link protocol gives battery and signal a value
+ * when a doorbell leaves them out (battery -1: mains, rssi 0: wired), and
+ * the hub leaves the temperature out when the doorbell has no sensor: each
+ * text is null when the value says nothing a household can use, and the
+ * pages leave that row out rather than show "Wired" for a doorbell that
+ * never said how it is connected.
  */
 export function powerText(t) {
   if (!t || !isNum(t.battery_percent) || t.battery_percent < 0) return null;
@@ -159,7 +159,7 @@ export function signalText(t) {
 }
 
 export function temperatureText(t) {
-  return t && isNum(t.temperature_c) && t.temperature_c !== 0 ? `${t.temperature_c.toFixed(1)} °C` : null;
+  return t && isNum(t.temperature_c) ? `${t.temperature_c.toFixed(1)} °C` : null;
 }
 
 /** The battery of a doorbell on batteries: icon and percentage (hidden otherwise); { el, update(device) }. */
