@@ -147,6 +147,25 @@ const cases = {
     })],
     ['without --hub it is refused', () => refuses(['--no-mdns'], 2, /--hub is needed with --no-mdns/, { omit: ['--hub'] })],
   ] },
+  '--no-previews': { cases: [
+    ['the doorbell sends no timeline previews; without it the hub has one for the footage', async () => {
+      // Two doorbells recording side by side, one with the option.
+      const preview = async (id) => (await admin.api('GET', `/api/v1/devices/${id}/preview.jpg?at=${Date.now()}`)).status;
+      let plain;
+      await runs([], async (proc, device) => {
+        plain = device;
+        await waitFor(async () => (await preview(device.id)) === 200, { timeout: patience(30000), what: 'a preview from the doorbell without the option' });
+      });
+      await runs(['--no-previews'], async (proc, device) => {
+        // Twice the preview interval (2 s) of footage, then still none.
+        await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/recordings`)).json?.recordings?.length > 0,
+          { timeout: patience(30000), what: 'footage from the doorbell with --no-previews' });
+        await new Promise((resolve) => setTimeout(resolve, 4500));
+        assert.equal(await preview(device.id), 404, 'no preview with --no-previews');
+      });
+      assert.ok(plain);
+    }],
+  ] },
   '--model': { cases: [
     ['TEXT is the model a doorbell not yet paired announces', async () => {
       const state = join(data.dir, 'model-state');
