@@ -43,6 +43,12 @@ const sideways = (page) => page.evaluate(() => document.documentElement.scrollWi
 // The grid's cell of a weekday (0 Sunday) and hour.
 const cell = (page, day, hour) => page.locator(`[data-testid="motion-schedule-grid"] .week-grid-cell[data-day="${day}"][data-hour="${hour}"]`);
 
+// The doorbell page keeps its Motion panel folded until it is opened.
+async function openMotionPanel(page) {
+  await page.getByTestId('motion-fold').locator('summary').click();
+  await page.getByTestId('motion-schedule-grid').waitFor();
+}
+
 test('settings made in the UI are what the API returns, and still there after a restart', { timeout: 180000 }, async () => {
   const desktop = { viewport: { width: 1280, height: 800 } };
   let { context, page, errors } = await open('/settings', desktop);
@@ -79,6 +85,7 @@ test('settings made in the UI are what the API returns, and still there after a 
 
     // Motion schedule: every hour on to start with; switch Monday 9-12 off by a drag and Sunday 3 off by a click.
     ({ context, page, errors } = await open(`/devices/${device.id}`, desktop));
+    await openMotionPanel(page);
     await cell(page, 1, 9).scrollIntoViewIfNeeded();
     assert.equal(await cell(page, 1, 9).getAttribute('aria-checked'), 'true');
     const from = await cell(page, 1, 9).boundingBox();
@@ -151,6 +158,7 @@ test('settings made in the UI are what the API returns, and still there after a 
     await context.close();
 
     ({ context, page, errors } = await open(`/devices/${device.id}`, phone));
+    await openMotionPanel(page);
     await cell(page, 1, 9).scrollIntoViewIfNeeded();
     for (const [day, hour, on] of [[1, 8, 'true'], [1, 10, 'false'], [0, 3, 'false'], [3, 3, 'true']]) {
       assert.equal(await cell(page, day, hour).getAttribute('aria-checked'), on, `after the restart: day ${day} hour ${hour}`);
