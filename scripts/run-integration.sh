@@ -2,7 +2,8 @@
 # `make test-integration`: every tests/integration/*.test.mjs against the
 # ASan build, in two lanes at once. The second lane holds the few long tests
 # that mostly wait for a clock (the sim scene's two-minute loop, the disk
-# budget and the filling disk) on a low-rate doorbell; it adds about one
+# budget and the filling disk, notification retries, previews collected
+# over 20 s), mostly on low-rate doorbells; it adds about one
 # busy core's worth of load to the first lane, which its tests are built to
 # take (they pass with two busy loops running), and saves their six minutes
 # of waiting. The second lane's output is printed after the first's, and
@@ -13,7 +14,8 @@ set -uo pipefail
 build=${1:?usage: run-integration.sh BUILD_DIR}
 cd "$(dirname "$0")/../tests"
 
-waiting_lane=(integration/motion.test.mjs integration/retention.test.mjs integration/disk-full.test.mjs)
+waiting_lane=(integration/motion.test.mjs integration/retention.test.mjs integration/disk-full.test.mjs
+              integration/notify.test.mjs integration/previews.test.mjs)
 main_lane=()
 for file in integration/*.test.mjs; do
     [[ " ${waiting_lane[*]} " == *" $file "* ]] || main_lane+=("$file")
