@@ -55,7 +55,12 @@ static int link_check_hello(const void *in, char *error, size_t error_size)
         (hello->auth[0] != '\0' && strcmp(hello->auth, "secret") != 0 &&
          strcmp(hello->auth, "key") != 0))
         return link_field_error(error, error_size, "auth", "must be secret or key");
-    return link_video_format_check(hello->width, hello->height, hello->fps, error, error_size);
+    if (link_video_format_check(hello->width, hello->height, hello->fps, error, error_size) != 0)
+        return -1;
+    if ((hello->sub_width == 0) != (hello->sub_fps == 0))
+        return link_field_error(error, error_size, "sub_fps", "a sub-stream needs a size and a rate");
+    return link_video_format_check(hello->sub_width, hello->sub_height, hello->sub_fps, error,
+                                   error_size);
 }
 
 static const struct link_field link_hello_fields[] = {
@@ -68,6 +73,9 @@ static const struct link_field link_hello_fields[] = {
     LINK_OPTIONAL(link_hello, audio_channels, LINK_FIELD_INT, 0, 2, 0),
     LINK_OPTIONAL(link_hello, event_snapshots, LINK_FIELD_BOOL, 0, 1, 0),
     LINK_OPTIONAL(link_hello, auth, LINK_FIELD_TEXT, 0, 0, 0),
+    LINK_OPTIONAL(link_hello, sub_width, LINK_FIELD_INT, 0, LINK_WIDTH_MAX, 0),
+    LINK_OPTIONAL(link_hello, sub_height, LINK_FIELD_INT, 0, LINK_HEIGHT_MAX, 0),
+    LINK_OPTIONAL(link_hello, sub_fps, LINK_FIELD_INT, 0, LINK_FPS_MAX, 0),
 };
 
 static const struct link_layout link_hello_layout = {
@@ -191,7 +199,15 @@ static int link_check_command(const void *in, char *error, size_t error_size)
     const struct link_command *command = in;
 
     switch (command->type) {
+    case LINK_COMMAND_STREAM_ON:
+    case LINK_COMMAND_STREAM_OFF:
+        if (strcmp(command->stream, "sub") != 0)
+            return link_field_error(error, error_size, "stream", "must be \"sub\"");
+        return 0;
     case LINK_COMMAND_SET_VIDEO:
+        if (command->stream[0] != '\0' && strcmp(command->stream, "main") != 0 &&
+            strcmp(command->stream, "sub") != 0)
+            return link_field_error(error, error_size, "stream", "must be \"main\" or \"sub\"");
         if (command->bitrate_kbps != 0 && (command->bitrate_kbps < LINK_BITRATE_MIN_KBPS ||
                                            command->bitrate_kbps > LINK_BITRATE_MAX_KBPS))
             return link_field_error(error, error_size, "bitrate_kbps", "must be 0 or 50..20000");
@@ -231,7 +247,12 @@ static const struct link_field link_command_fields[] = {
     LINK_REQUIRED(link_command, id, LINK_FIELD_UINT32, 0, UINT32_MAX),
 };
 
+static const struct link_field link_stream_fields[] = {
+    LINK_REQUIRED(link_command, stream, LINK_FIELD_TEXT, 0, 0),
+};
+
 static const struct link_field link_set_video_fields[] = {
+    LINK_OPTIONAL(link_command, stream, LINK_FIELD_TEXT, 0, 0, 0),
     LINK_OPTIONAL(link_command, bitrate_kbps, LINK_FIELD_INT, 0, LINK_BITRATE_MAX_KBPS, 0),
     LINK_OPTIONAL(link_command, width, LINK_FIELD_INT, 0, LINK_WIDTH_MAX, 0),
     LINK_OPTIONAL(link_command, height, LINK_FIELD_INT, 0, LINK_HEIGHT_MAX, 0),
@@ -267,6 +288,10 @@ static const struct link_field *link_command_parameters(const void *in, size_t *
     const struct link_command *command = in;
 
     switch (command->type) {
+    case LINK_COMMAND_STREAM_ON:
+    case LINK_COMMAND_STREAM_OFF:
+        *count_out = LINK_COUNT(link_stream_fields);
+        return link_stream_fields;
     case LINK_COMMAND_SET_VIDEO:
         *count_out = LINK_COUNT(link_set_video_fields);
         return link_set_video_fields;

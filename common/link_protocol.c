@@ -138,6 +138,7 @@ static const char *const link_event_type_names[] = {
 
 /* Indexed by enum link_command_type; reserved numbers have no name. */
 static const char *const link_command_type_names[] = {
+    [LINK_COMMAND_STREAM_ON] = "stream_on",   [LINK_COMMAND_STREAM_OFF] = "stream_off",
     [LINK_COMMAND_SET_VIDEO] = "set_video",   [LINK_COMMAND_KEYFRAME] = "keyframe",
     [LINK_COMMAND_SNAPSHOT] = "snapshot",     [LINK_COMMAND_QUICK_REPLY] = "quick_reply",
     [LINK_COMMAND_SET_MOTION] = "set_motion", [LINK_COMMAND_AUTO_REPLY] = "auto_reply",
@@ -269,7 +270,7 @@ static int link_header_validate(const struct link_header *header, size_t size, c
         return -1;
     }
     if (header->type == LINK_VIDEO) {
-        if ((header->flags & ~LINK_FLAG_KEYFRAME) != 0) {
+        if ((header->flags & ~LINK_VIDEO_FLAGS) != 0) {
             error_text_set(error, error_size, "video: undefined flags 0x%04x", header->flags);
             return -1;
         }

@@ -58,7 +58,9 @@
 #define LINK_TALK_CONCEAL_MS   60
 #define LINK_TALK_QUEUE_MAX_MS 160
 
-#define LINK_FLAG_KEYFRAME 0x0001u /* LINK_VIDEO: access unit is an IDR with SPS/PPS */
+#define LINK_FLAG_KEYFRAME   0x0001u /* LINK_VIDEO: access unit is an IDR with SPS/PPS */
+#define LINK_FLAG_SUB_STREAM 0x0002u /* LINK_VIDEO: access unit of the sub-stream (link_hello) */
+#define LINK_VIDEO_FLAGS     (LINK_FLAG_KEYFRAME | LINK_FLAG_SUB_STREAM)
 
 /* LINK_ERROR codes ([a-z0-9_]{1,63}); a receiver treats an unknown code like protocol_error. */
 #define LINK_ERROR_CODE_PROTOCOL            "protocol_error"      /* undecodable or unexpected */
@@ -176,6 +178,9 @@ struct link_hello {
     int width, height, fps; /* current video format, 0 if unknown */
     int audio_channels;     /* Opus audio it will send: 0 (none), 1 or 2 */
     int event_snapshots;    /* 1: it sends one SNAPSHOT per event start, sequence = event id */
+    /* The sub-stream it can encode on request (stream_on): 0 = none. Its VIDEO
+     * carries LINK_FLAG_SUB_STREAM; the main stream always runs. */
+    int sub_width, sub_height, sub_fps;
     char auth[8];           /* "" or "secret": AUTH carries a mac; "key": a signature
                                (common/link_auth_key.h) */
 };
@@ -214,13 +219,15 @@ struct link_telemetry {
 
 /*
  * Commands the hub sends and the doorbell carries out; on the wire a command is
- * its name ("cmd"). The numbers are stable: 0, 1 and 5..9 belonged to commands
- * that nothing sent (stream_on, stream_off, settings, chime, reboot,
- * firmware_update) and stay reserved, so a number never changes meaning;
- * 6 is quick_reply, as it always was.
+ * its name ("cmd"). The numbers are stable: 5 and 7..9 belonged to commands
+ * that nothing sent (settings, chime, reboot, firmware_update) and stay
+ * reserved, so a number never changes meaning; 6 is quick_reply, as it
+ * always was, and stream_on/stream_off got back their old numbers 0 and 1.
  */
 enum link_command_type {
-    LINK_COMMAND_SET_VIDEO = 2,   /* bitrate_kbps, width, height, fps (0 = unchanged) */
+    LINK_COMMAND_STREAM_ON = 0,   /* stream ("sub"): start encoding it, keyframe first */
+    LINK_COMMAND_STREAM_OFF = 1,  /* stream ("sub"): stop encoding it */
+    LINK_COMMAND_SET_VIDEO = 2,   /* stream, bitrate_kbps, width, height, fps (0 = unchanged) */
     LINK_COMMAND_KEYFRAME = 3,    /* the next access unit is an IDR */
     LINK_COMMAND_SNAPSHOT = 4,    /* request_id echoed in LINK_SNAPSHOT.sequence */
     LINK_COMMAND_QUICK_REPLY = 6, /* reply_id, version: play a cached quick reply */
@@ -229,9 +236,13 @@ enum link_command_type {
     LINK_COMMAND_ANSWERED = 12,   /* someone opened live view: no auto-reply to this ring */
 };
 
+#define LINK_STREAM_NAME_MAX 8 /* including NUL: "main" or "sub" */
+
 struct link_command {
     enum link_command_type type;
     uint32_t id; /* hub-assigned, echoed in LINK_COMMAND_RESULT */
+    /* SET_VIDEO: "" or "main" (the default), or "sub"; STREAM_ON/OFF: "sub" */
+    char stream[LINK_STREAM_NAME_MAX];
     int bitrate_kbps, width, height, fps;
     uint32_t request_id;
     /* LINK_COMMAND_SET_MOTION: the motion settings object; parse points it into the

@@ -68,6 +68,10 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         if (doorbell->reply_player != NULL)
             reply_player_answered(doorbell->reply_player);
         return 1;
+    case LINK_COMMAND_STREAM_ON:
+    case LINK_COMMAND_STREAM_OFF:
+        snprintf(reason, reason_size, "no sub-stream");
+        return 0;
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
             atomic_store(&doorbell->reconfigure_bitrate_kbps, command->bitrate_kbps);

@@ -62,7 +62,10 @@ static void test_hello_round_trip(void **state)
                                .width = 1920,
                                .height = 1080,
                                .fps = 30,
-                               .event_snapshots = 1};
+                               .event_snapshots = 1,
+                               .sub_width = 640,
+                               .sub_height = 360,
+                               .sub_fps = 15};
     struct link_hello parsed;
     struct link_message message;
     uint8_t *buffer;
@@ -357,6 +360,18 @@ static void test_hello_rules(void **state)
                  NULL); /* cJSON stops the string at U+0000: the rest is dropped, still safe */
     assert_parse(test_parse_hello, "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":2}",
                  "protocol: unsupported");
+    assert_parse(test_parse_hello,
+                 "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1,\"sub_width\":640,"
+                 "\"sub_height\":360,\"sub_fps\":15}",
+                 NULL);
+    assert_parse(test_parse_hello,
+                 "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1,\"sub_width\":640,"
+                 "\"sub_height\":360}",
+                 "sub_fps");
+    assert_parse(test_parse_hello,
+                 "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1,\"sub_width\":641,"
+                 "\"sub_height\":360,\"sub_fps\":15}",
+                 "width");
     assert_parse(test_parse_hello, "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":\"1\"}",
                  "protocol: not a number");
     assert_parse(test_parse_hello, "{\"device_id\":\"a\",\"firmware\":\"1\",\"protocol\":1.5}",
@@ -514,9 +529,24 @@ static void test_command_rules(void **state)
     assert_parse(test_parse_command, "{\"id\":1}", "cmd: missing");
     assert_parse(test_parse_command, "{\"cmd\":\"explode\",\"id\":1}", "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"keyframe\"}", "id: missing");
+    /* stream_on/stream_off name the sub-stream; the main stream always runs. */
+    json = test_json("{\"cmd\":\"stream_on\",\"id\":1,\"stream\":\"sub\"}");
+    assert_int_equal(link_parse_command(json, &command, error, sizeof(error)), 0);
+    assert_int_equal(command.type, LINK_COMMAND_STREAM_ON);
+    assert_string_equal(command.stream, "sub");
+    cJSON_Delete(json);
+    assert_parse(test_parse_command, "{\"cmd\":\"stream_on\",\"id\":1}", "stream: missing");
+    assert_parse(test_parse_command, "{\"cmd\":\"stream_off\",\"id\":1,\"stream\":\"main\"}",
+                 "stream");
+    assert_parse(test_parse_command, "{\"cmd\":\"stream_off\",\"id\":1,\"stream\":\"subway\"}",
+                 "stream");
+    json = test_json("{\"cmd\":\"set_video\",\"id\":1,\"stream\":\"sub\",\"bitrate_kbps\":400}");
+    assert_int_equal(link_parse_command(json, &command, error, sizeof(error)), 0);
+    assert_string_equal(command.stream, "sub");
+    cJSON_Delete(json);
+    assert_parse(test_parse_command, "{\"cmd\":\"set_video\",\"id\":1,\"stream\":\"both\"}",
+                 "stream");
     /* Commands nothing sent are gone; their names are unknown now. */
-    assert_parse(test_parse_command, "{\"cmd\":\"stream_on\",\"id\":1}", "cmd: unknown");
-    assert_parse(test_parse_command, "{\"cmd\":\"stream_off\",\"id\":1}", "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"settings\",\"id\":1,\"settings\":{}}",
                  "cmd: unknown");
     assert_parse(test_parse_command, "{\"cmd\":\"quick_reply\",\"id\":1,\"reply_id\":2}",

@@ -123,7 +123,12 @@ static void test_type_names(void **state)
     assert_string_equal(link_event_type_name(LINK_EVENT_TAMPER), "tamper");
     assert_string_equal(link_event_type_name((enum link_event_type)99), "unknown");
     assert_string_equal(link_command_type_name(LINK_COMMAND_SET_MOTION), "set_motion");
-    /* The numbers of removed commands stay reserved; the others keep theirs. */
+    /* The numbers of removed commands stay reserved; the others keep theirs;
+     * stream_on and stream_off came back with their old numbers. */
+    assert_int_equal(LINK_COMMAND_STREAM_ON, 0);
+    assert_int_equal(LINK_COMMAND_STREAM_OFF, 1);
+    assert_string_equal(link_command_type_name(LINK_COMMAND_STREAM_ON), "stream_on");
+    assert_string_equal(link_command_type_name(LINK_COMMAND_STREAM_OFF), "stream_off");
     assert_int_equal(LINK_COMMAND_SET_VIDEO, 2);
     assert_int_equal(LINK_COMMAND_KEYFRAME, 3);
     assert_int_equal(LINK_COMMAND_SNAPSHOT, 4);
@@ -134,7 +139,7 @@ static void test_type_names(void **state)
     assert_string_equal(link_command_type_name(LINK_COMMAND_QUICK_REPLY), "quick_reply");
     assert_string_equal(link_command_type_name(LINK_COMMAND_AUTO_REPLY), "auto_reply");
     assert_string_equal(link_command_type_name(LINK_COMMAND_ANSWERED), "answered");
-    for (int reserved = 0; reserved <= 9; reserved = reserved == 1 ? 5 : reserved + 1)
+    for (int reserved = 5; reserved <= 9; reserved++)
         if (reserved != LINK_COMMAND_QUICK_REPLY)
             assert_string_equal(link_command_type_name((enum link_command_type)reserved),
                                 "unknown");
@@ -292,9 +297,12 @@ static void test_decode_rejects_header(void **state)
     header_only[1] = LINK_HELLO;
     assert_decode_fails(header_only, sizeof(header_only), "empty payload");
 
-    /* Flags: only the keyframe bit, only on video. */
+    /* Flags: only the keyframe and sub-stream bits, only on video. */
     assert_raw_decodes(LINK_VIDEO, LINK_FLAG_KEYFRAME, "x");
-    assert_raw_fails(1, LINK_VIDEO, 0x0002, "x", "undefined flags");
+    assert_raw_decodes(LINK_VIDEO, LINK_FLAG_SUB_STREAM, "x");
+    assert_raw_decodes(LINK_VIDEO, LINK_FLAG_KEYFRAME | LINK_FLAG_SUB_STREAM, "x");
+    assert_raw_fails(1, LINK_VIDEO, 0x0004, "x", "undefined flags");
+    assert_raw_fails(1, LINK_AUDIO, LINK_FLAG_SUB_STREAM, "x", "flags");
     assert_raw_fails(1, LINK_VIDEO, 0x8001, "x", "undefined flags");
     assert_raw_fails(1, LINK_AUDIO, LINK_FLAG_KEYFRAME, "x", "flags");
     assert_raw_fails(1, LINK_SNAPSHOT, LINK_FLAG_KEYFRAME, "x", "flags");
