@@ -94,6 +94,30 @@ int http_send_error(struct http_request *request, int status, const char *code, 
     return status;
 }
 
+int http_send_rate_limited(struct http_request *request, const char *message, int retry_after)
+{
+    char header[64];
+    cJSON *body = cJSON_CreateObject();
+    char *text;
+
+    if (retry_after < 1)
+        retry_after = 1;
+    snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
+    cJSON_AddStringToObject(body, "error", "rate_limited");
+    cJSON_AddStringToObject(body, "message", message);
+    cJSON_AddNumberToObject(body, "retry_after", retry_after);
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    http_response_begin(request->connection, 429, "application/json",
+                        text != NULL ? (long long)strlen(text) : 0);
+    mg_response_header_add_lines(request->connection, header);
+    mg_response_header_send(request->connection);
+    if (text != NULL)
+        mg_write(request->connection, text, strlen(text));
+    cJSON_free(text);
+    return 429;
+}
+
 int http_send_empty(struct http_request *request, int status, const char *extra_headers)
 {
     mg_response_header_start(request->connection, status);

@@ -77,6 +77,10 @@ int http_refuse_too_large(struct http_request *request, const char *message);
 int http_send_error(struct http_request *request, int status, const char *code,
                     const char *message);
 
+/* Send 429 {"error":"rate_limited","message","retry_after"} with a
+ * Retry-After header (seconds, at least 1), so clients know when to retry. */
+int http_send_rate_limited(struct http_request *request, const char *message, int retry_after);
+
 /* Send an empty response (204, 202...) with optional extra header lines. */
 int http_send_empty(struct http_request *request, int status, const char *extra_headers);
 

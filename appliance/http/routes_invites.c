@@ -207,8 +207,8 @@ int routes_invites_accept(struct http_request *request)
                             &attempt) == LOGIN_LIMITER_BLOCKED) {
         audit_record(database_thread_connection(), 0, username, "invite_blocked", "", "",
                      request->remote_address);
-        result = http_send_error(request, 429, "rate_limited",
-                                 "too many failed attempts; try again later");
+        result = http_send_rate_limited(request, "too many failed attempts; try again later",
+                                        retry_after);
         goto out;
     }
     memset(&user, 0, sizeof(user));

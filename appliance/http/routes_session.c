@@ -129,26 +129,10 @@ static bool routes_session_known_device(struct http_request *request, const char
 static int routes_session_rate_limited(struct http_request *request, const char *username,
                                        int retry_after)
 {
-    char header[64];
-    cJSON *error = cJSON_CreateObject();
-    char *text;
-
-    snprintf(header, sizeof(header), "Retry-After: %d\r\n", retry_after);
-    cJSON_AddStringToObject(error, "error", "rate_limited");
-    cJSON_AddStringToObject(error, "message", "too many failed logins; try again later");
-    cJSON_AddNumberToObject(error, "retry_after", retry_after);
-    text = cJSON_PrintUnformatted(error);
-    cJSON_Delete(error);
-    http_response_begin(request->connection, 429, "application/json",
-                        text ? (long long)strlen(text) : 0);
-    mg_response_header_add_lines(request->connection, header);
-    mg_response_header_send(request->connection);
-    if (text != NULL)
-        mg_write(request->connection, text, strlen(text));
-    cJSON_free(text);
     audit_record(database_thread_connection(), 0, username, "login_blocked", "", "",
                  request->remote_address);
-    return 429;
+    return http_send_rate_limited(request, "too many failed logins; try again later",
+                                  retry_after);
 }
 
 /* POST /auth/login {"username","password"}. The attempt is reserved with

@@ -242,8 +242,22 @@ test('an invite link works once, with its role and grants; not expired or withdr
   assert.equal(wrong.response.status, 403);
   assert.equal(wrong.response.json.error, 'invalid_invite');
   assert.equal(sql("SELECT count(*) FROM users WHERE username IN ('grandpa', 'neighbour', 'cousin', 'stranger')"), '0');
+  // Guessing tokens from one address is soon refused, with a time to retry.
+  const guesser = new Client(hub.url, { localAddress: '127.0.0.3' });
+  let blocked = null;
+  for (let i = 0; i < 30 && blocked === null; i++) {
+    const response = await guesser.request('POST', '/auth/invite', {
+      json: { token: 'B'.repeat(43), username: 'guesser', password: PASSWORD }, headers: guesser.originHeaders(),
+    });
+    if (response.status === 429) blocked = response;
+    else assert.equal(response.status, 403);
+  }
+  assert.ok(blocked, 'wrong invite tokens are rate-limited');
+  assert.equal(blocked.json.error, 'rate_limited');
+  assert.ok(Number(blocked.headers['retry-after']) >= 1, 'with Retry-After');
+  assert.equal(Number(blocked.headers['retry-after']), blocked.json.retry_after);
   const actions = sql("SELECT group_concat(action, ' ') FROM audit_log WHERE action LIKE 'invite_%'");
-  for (const action of ['invite_create', 'invite_accept', 'invite_withdraw', 'invite_refused']) assert.match(actions, new RegExp(action));
+  for (const action of ['invite_create', 'invite_accept', 'invite_withdraw', 'invite_refused', 'invite_blocked']) assert.match(actions, new RegExp(action));
 });
 
 test('the CLI grants and revokes single rights, lists and audits them, and the hub obeys at once', async (t) => {
