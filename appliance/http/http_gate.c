@@ -170,10 +170,17 @@ int http_gate_device_websocket(const struct hub *hub, const struct mg_connection
         http_gate_refuse_upgrade(connection, 503, "the database is not available\n");
         return 503;
     }
+    /* As the routes answer: a doorbell the user may not see (or none) is
+     * 404, so its existence does not leak; a missing right on it is 403. */
     int rights = users_device_rights(database, &auth->user, device_id);
     unsigned needed = right == HTTP_GATE_TALK_TO_DEVICE ? USERS_RIGHT_TALK : USERS_RIGHT_LIVE;
-    if (rights < 0 || ((unsigned)rights & needed) == 0 ||
-        device_store_find(database, device_id, &record, NULL) != 1) {
+    if (rights < 0 || device_store_find(database, device_id, &record, NULL) != 1) {
+        log_warn("refused WebSocket %s from %s (%s): no such doorbell for this user",
+                 info->local_uri, info->remote_addr, auth->user.username);
+        http_gate_refuse_upgrade(connection, 404, "no such doorbell\n");
+        return 404;
+    }
+    if (((unsigned)rights & needed) == 0) {
         log_warn("refused WebSocket %s from %s (%s): no %s right on this doorbell", info->local_uri,
                  info->remote_addr, auth->user.username,
                  right == HTTP_GATE_TALK_TO_DEVICE ? "talk" : "live");

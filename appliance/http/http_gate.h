@@ -54,7 +54,8 @@ enum http_gate_device_right {
  * the path matches pattern, whose one parameter is the doorbell's id (copied
  * into device_id); then http_gate_websocket; then the user's right on that
  * doorbell, which must exist. Returns 0 to accept. Otherwise it has written
- * the refusal (404 no such path, 401 no session, 403 anything else, 503) and
+ * the refusal (404 no such path, or a doorbell the user may not see, as the
+ * routes answer; 401 no session; 403 anything else, a missing right too; 503) and
  * logged why, and returns its status: the caller returns 1 to civetweb.
  */
 int http_gate_device_websocket(const struct hub *hub, const struct mg_connection *connection,

@@ -119,7 +119,8 @@ test('each right allows exactly its routes and sockets; no grant is 404', async 
     if (right === 'live') { await live.opened; await live.close(); } else await assert.rejects(live.opened, /HTTP 403/);
     const talk = new TalkClient(member.client, front.id);
     if (right === 'talk') { await talk.opened; await talk.close(); } else await assert.rejects(talk.opened, /HTTP 403/);
-    await assert.rejects(new LiveViewer(member.client, back.id).opened, /HTTP 403/);
+    await assert.rejects(new LiveViewer(member.client, back.id).opened, /HTTP 404/, 'no grant: the doorbell is not there');
+    await assert.rejects(new TalkClient(member.client, back.id).opened, /HTTP 404/);
 
     const devices = (await member.client.api('GET', '/api/v1/devices')).json.devices;
     assert.deepEqual(devices.map((d) => d.id), [front.id], 'only the granted doorbell is listed');
