@@ -175,3 +175,29 @@ test('at 1280×800 a live-only member sees the live view, no recordings, no expo
     await context.close();
   }
 });
+
+test('a recordings-only member sees the doorbell card without a picture of now, and asks for none', { timeout: patience(120000) }, async () => {
+  const created = await admin.api('POST', '/api/v1/users', {
+    json: { username: 'aunt', password: PASSWORD, role: 'viewer', grants: [{ device_id: front.id, recordings: true }] },
+  });
+  assert.equal(created.status, 201);
+  const client = new Client(hub.url);
+  assert.equal((await client.login('aunt', PASSWORD)).status, 200);
+  const context = await loggedInContext(browser, hub, client, { viewport: DESKTOP });
+  try {
+    const page = await context.newPage();
+    const snapshotAnswers = [];
+    page.on('response', (response) => { if (/\/snapshot\.jpg/.test(response.url())) snapshotAnswers.push(response.status()); });
+    await page.goto(`${hub.url}/#/devices`);
+    const card = page.getByTestId('device-card');
+    await card.first().waitFor();
+    assert.equal(await card.count(), 1);
+    await wait(async () => (await card.getByTestId('device-snapshot-placeholder').textContent()).includes('Recordings only'),
+      { what: 'the card says the picture of now is not for this member' });
+    assert.equal(await card.getByTestId('device-recordings').isVisible(), true);
+    assert.equal(await card.getByTestId('device-refresh').isVisible(), false);
+    assert.deepEqual(snapshotAnswers, [], 'no request for a snapshot the hub would refuse');
+  } finally {
+    await context.close();
+  }
+});

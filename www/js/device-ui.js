@@ -100,6 +100,8 @@ export function snapshotView({ large = false } = {}) {
     device = d;
     img.alt = `Latest snapshot from ${d.name}`;
     if (!d.online) { showPlaceholder('Offline', true); return; }
+    // a snapshot shows now: without the live right the hub refuses it (403)
+    if (d.rights && !d.rights.live) { src = null; img.removeAttribute('src'); showPlaceholder('Recordings only', false); return; }
     // no snapshot yet: do not ask for one (the hub would answer 404)
     if (!d.snapshot_at) { src = null; img.removeAttribute('src'); showPlaceholder('No snapshot yet', false); return; }
     const next = `${devicePath(d.id)}/snapshot.jpg?t=${encodeURIComponent(d.snapshot_at)}`;
