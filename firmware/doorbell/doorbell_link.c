@@ -70,7 +70,7 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         return 1;
     case LINK_COMMAND_STREAM_ON:
     case LINK_COMMAND_STREAM_OFF:
-        snprintf(reason, reason_size, "no sub-stream");
+        error_text_set(reason, reason_size, "no sub-stream");
         return 0;
     case LINK_COMMAND_SET_VIDEO:
         if (command->bitrate_kbps > 0)
