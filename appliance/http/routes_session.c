@@ -131,8 +131,7 @@ static int routes_session_rate_limited(struct http_request *request, const char 
 {
     audit_record(database_thread_connection(), 0, username, "login_blocked", "", "",
                  request->remote_address);
-    return http_send_rate_limited(request, "too many failed logins; try again later",
-                                  retry_after);
+    return http_send_rate_limited(request, "too many failed logins; try again later", retry_after);
 }
 
 /* POST /auth/login {"username","password"}. The attempt is reserved with
