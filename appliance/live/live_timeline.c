@@ -78,6 +78,18 @@ void live_timeline_set_rate(struct live_timeline *timeline, int fps)
     timeline->block_frames = 0;
 }
 
+void live_timeline_set_epoch(struct live_timeline *timeline, int64_t epoch_us)
+{
+    timeline->epoch_us = epoch_us;
+    timeline->have_epoch = 1;
+}
+
+void live_timeline_restart(struct live_timeline *timeline)
+{
+    timeline->have_frame = 0;
+    timeline->block_frames = 0;
+}
+
 int live_timeline_started(const struct live_timeline *timeline)
 {
     return timeline->have_epoch;
