@@ -383,8 +383,13 @@ void live_server_manage_streams(struct hub *hub)
             entry->sub_idle_since_ms = 0;
             off = 1;
         }
-        keyframe = live_stream_take_keyframe_request(entry->live, LIVE_KEYFRAME_RETRY_MS) |
-                   live_stream_take_keyframe_request(entry->live_sub, LIVE_KEYFRAME_RETRY_MS);
+        keyframe = live_stream_take_keyframe_request(entry->live, LIVE_KEYFRAME_RETRY_MS);
+        if (live_stream_take_keyframe_request(entry->live_sub, LIVE_KEYFRAME_RETRY_MS)) {
+            /* Viewers still wait for the sub-stream: a stream_off that
+             * crossed a viewer's stream_on on the way may have stopped it. */
+            keyframe = 1;
+            on = entry->sub_on && entry->sub_width > 0;
+        }
         device_entry_unlock(entry);
         if (on || off)
             live_server_send_sub(hub, ids[i], on);
