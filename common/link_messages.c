@@ -58,7 +58,8 @@ static int link_check_hello(const void *in, char *error, size_t error_size)
     if (link_video_format_check(hello->width, hello->height, hello->fps, error, error_size) != 0)
         return -1;
     if ((hello->sub_width == 0) != (hello->sub_fps == 0))
-        return link_field_error(error, error_size, "sub_fps", "a sub-stream needs a size and a rate");
+        return link_field_error(error, error_size, "sub_fps",
+                                "a sub-stream needs a size and a rate");
     return link_video_format_check(hello->sub_width, hello->sub_height, hello->sub_fps, error,
                                    error_size);
 }

@@ -181,8 +181,8 @@ struct link_hello {
     /* The sub-stream it can encode on request (stream_on): 0 = none. Its VIDEO
      * carries LINK_FLAG_SUB_STREAM; the main stream always runs. */
     int sub_width, sub_height, sub_fps;
-    char auth[8];           /* "" or "secret": AUTH carries a mac; "key": a signature
-                               (common/link_auth_key.h) */
+    char auth[8]; /* "" or "secret": AUTH carries a mac; "key": a signature
+                     (common/link_auth_key.h) */
 };
 
 enum link_event_type {
