@@ -181,6 +181,25 @@ test('the sub-stream stops a few seconds after its last viewer left', { timeout:
   assert.ok(offAfter >= 4000, `off after ${offAfter} ms: not before 5 s of no viewer`);
 });
 
+test('an automatic viewer that falls behind moves to the sub-stream; the main stream keeps its bitrate', { timeout: patience(120000) }, async () => {
+  const before = await deviceJson(device.id);
+  const viewer = new LiveViewer(admin, device.id);   // auto, no preference: main
+  await viewer.opened;
+  await waitFor(() => viewer.videoFrames().length > 0, { what: 'the first frame' });
+  assert.equal(viewer.stream, 'main');
+  viewer.pause();
+  await waitFor(async () => (await deviceJson(device.id)).live.viewer_skips > before.live.viewer_skips,
+    { what: 'the stalled viewer skipped', timeout: patience(60000) });
+  viewer.resume();
+  await waitFor(() => viewer.stream === 'sub', { what: 'the viewer moved to the sub-stream', timeout: patience(20000) });
+  assert.equal(viewer.inits.at(-1).text.reason, 'behind');
+  assert.equal(viewer.size, `${SUB.width}x${SUB.height}`);
+  await waitFor(() => viewer.messagesOf(viewer.inits.length - 1).filter((m) => m.kind === 2).length >= 15, { what: 'sub-stream frames' });
+  await viewer.close();
+  const status = JSON.parse(await doorbell.control('status'));
+  assert.equal(status.main_bitrate_kbps, MAIN_KBPS, 'nobody lowered the main stream');
+});
+
 test('POST /video is for admins, and names its stream', async () => {
   const denied = await viewerClient.api('POST', `/api/v1/devices/${device.id}/video`, { json: { bitrate_kbps: 800 } });
   assert.equal(denied.status, 403);
