@@ -91,3 +91,21 @@ test('the live grid\'s tiles (Auto) play the sub-stream', { timeout: patience(90
     await wait(async () => (await videoSize(page)) === `${SUB.width}x${SUB.height}`, { what: 'a 640x360 tile' });
   });
 });
+
+test('an admin sets the low stream\'s bitrate on the doorbell page; it fits a phone screen', { timeout: patience(90000) }, async () => {
+  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+    await openPage({ browser, hub, client: admin }, `/devices/${device.id}`, async ({ page }) => {
+      const settings = page.getByTestId('encoder-settings');
+      await settings.waitFor({ timeout: patience(15000) });
+      await wait(async () => page.getByTestId('encoder-sub-bitrate').isVisible(), { what: 'the low stream row' });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling at ${viewport.width}px (${overflow}px)`);
+      if (viewport.width !== 1280) return;
+      await page.getByTestId('encoder-sub-bitrate').fill('500');
+      await page.getByTestId('encoder-sub-apply').click();
+      await wait(async () => JSON.parse(await doorbell.control('status')).sub_stream.bitrate_kbps === 500,
+        { what: 'the doorbell\'s sub encoder at 500 kbit/s' });
+      assert.equal(JSON.parse(await doorbell.control('status')).bitrate_kbps, 1200, 'the main stream is untouched');
+    }, { viewport });
+  }
+});
