@@ -21,7 +21,9 @@ before(async () => {
   hub = await Hub.start({ dataDir: data.dir });
   admin = await hub.admin();
   device = hub.addDevice('Front door');
-  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500, audio: true });
+  // The full bitrate throughout (no still-scene saving): a stalled viewer's
+  // buffers fill at a known pace, and the bitrate is judged.
+  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500, audio: true, extra: ['--still-bitrate', '0'] });
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video.frames > 30,
     { what: 'the doorbell streaming' });
 });
