@@ -122,11 +122,16 @@ static void doorbell_capture_still_rule(struct doorbell *doorbell, int pir_level
         atomic_store(&doorbell->activity_at_us, now);
     change = still_scene_update(&doorbell->still, now, atomic_load(&doorbell->activity_at_us));
     kbps = still_scene_bitrate(&doorbell->still, doorbell->options.bitrate_kbps);
+    atomic_store(&doorbell->still_now, doorbell->still.still);
+    if (kbps == atomic_load(&doorbell->main_bitrate_now_kbps) && change != 1)
+        return;
+    /* Something happened: a fresh x264 at the full bitrate, so this very
+     * frame is a keyframe and the rate control does not creep up from the
+     * still picture's rate. Going still only lowers the target. */
+    if (change == 1 && encoder_restart(doorbell->encoder, kbps) == 0)
+        goto done;
     if (change == 1)
         encoder_request_keyframe(doorbell->encoder);
-    atomic_store(&doorbell->still_now, doorbell->still.still);
-    if (kbps == atomic_load(&doorbell->main_bitrate_now_kbps))
-        return;
     config = (struct encoder_config){doorbell->encoder_width,
                                      doorbell->encoder_height,
                                      doorbell->options.fps,
@@ -135,6 +140,7 @@ static void doorbell_capture_still_rule(struct doorbell *doorbell, int pir_level
                                      doorbell->options.preset};
     if (encoder_reconfigure(doorbell->encoder, &config) != 0)
         return;
+done:
     atomic_store(&doorbell->main_bitrate_now_kbps, kbps);
     log_info("%s picture: %d kbit/s", doorbell->still.still ? "still" : "active", kbps);
 }
