@@ -129,7 +129,7 @@ static void routes_devices_add_streams(cJSON *json, const struct device_entry *e
     cJSON_AddNumberToObject(main_json, "height", entry->video.height);
     cJSON_AddNumberToObject(main_json, "fps", entry->video.fps);
     cJSON_AddNumberToObject(main_json, "bitrate_kbps", entry->video.bitrate_kbps);
-    cJSON_AddNumberToObject(main_json, "viewers", main_stats.viewers);
+    cJSON_AddNumberToObject(main_json, "viewers", main_stats.stream_viewers);
     cJSON_AddBoolToObject(sub_json, "available", entry->sub_width > 0);
     cJSON_AddBoolToObject(sub_json, "on", entry->online && entry->sub_on);
     cJSON_AddNumberToObject(sub_json, "width", entry->sub_width);

@@ -706,9 +706,13 @@ void live_stream_get_stats(struct live_stream *stream, struct live_stream_stats 
     {
         int viewers = out->viewers, pending = out->pending;
         *out = stream->stats;
+        out->stream_viewers = viewers;
         out->viewers = viewers;
         out->pending = pending;
     }
+    if (!stream->is_sub && stream->partner != NULL) /* the doorbell's viewers: both streams */
+        for (int i = 0; i < stream->partner->viewer_count; i++)
+            out->viewers += !stream->partner->slots[i].pending;
     out->width = stream->sps_info.width;
     out->height = stream->sps_info.height;
     snprintf(out->codecs, sizeof(out->codecs), "%s", stream->codecs);

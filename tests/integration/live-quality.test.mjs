@@ -97,6 +97,7 @@ test('two viewers choose different qualities: each gets its own, the recording s
   assert.equal(api.streams.sub.on, true);
   assert.equal(api.streams.sub.viewers, 1);
   assert.equal(api.streams.main.viewers, 1);
+  assert.equal(api.live.viewers, 2, 'live.viewers: everyone watching the doorbell');
   assert.equal(api.streams.main.width, MAIN.width);
 
   // Recording meanwhile: a segment that starts after the sub-stream came on.
