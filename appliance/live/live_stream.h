@@ -150,7 +150,7 @@ int live_stream_take_keyframe_request(struct live_stream *stream, int64_t interv
 /* Ask every attached viewer to go away (device removed). */
 void live_stream_close_viewers(struct live_stream *stream);
 
-/* Counters, for the API and adaptive quality. Any thread. */
+/* Counters, for the API and the quick-reply "someone looks" check. Any thread. */
 void live_stream_get_stats(struct live_stream *stream, struct live_stream_stats *out);
 
 #endif
