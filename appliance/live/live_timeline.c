@@ -107,8 +107,8 @@ uint64_t live_timeline_capture_time(const struct live_timeline *timeline, uint64
     return ticks > 0 ? (uint64_t)ticks : 0;
 }
 
-/* Notice a change of frame rate the doorbell did not announce (the hub's
- * an admin asks for fewer frames): measure the rate over blocks of
+/* Notice a change of frame rate the doorbell did not announce (an admin's
+ * set_video asks for fewer frames): measure the rate over blocks of
  * LIVE_TIMELINE_BLOCK frames and take it, as whole frames per second, when
  * it is more than a quarter off the current one. Jitter, bursts of a camera
  * catching up and a stall now and then move a block's rate far less, and a
