@@ -332,7 +332,7 @@ int main(int argc, char **argv)
         hub_report_state_changes(hub, now);
         event_store_end_stale(db, now - EVENT_ACTIVE_STALE_MS);
         link_server_drop_removed(hub, db);
-        live_server_adapt_quality(hub);
+        live_server_manage_streams(hub);
         talk_hub_check_links(hub->talk);
         if (now - last_purge > HOUSEKEEPING_SESSION_PURGE_MS) {
             session_purge_expired(db, now);

@@ -44,6 +44,10 @@ struct device_registry *device_registry_create(void)
 static void device_entry_free(struct device_entry *entry)
 {
     recorder_release(entry->recorder); /* writes what is queued, closes the segment */
+    if (entry->live_sub != NULL) {
+        live_stream_close_viewers(entry->live_sub);
+        live_stream_release(entry->live_sub);
+    }
     if (entry->live != NULL) {
         live_stream_close_viewers(entry->live);
         live_stream_release(entry->live);
@@ -82,7 +86,13 @@ struct device_entry *device_registry_acquire(struct device_registry *registry, c
             free(entry);
             entry = NULL;
         }
+        if (entry != NULL && (entry->live_sub = live_stream_create_sub(entry->live)) == NULL) {
+            live_stream_release(entry->live);
+            free(entry);
+            entry = NULL;
+        }
         if (entry != NULL && mutex_init_checked(&entry->lock) != 0) {
+            live_stream_release(entry->live_sub);
             live_stream_release(entry->live);
             free(entry);
             entry = NULL;

@@ -92,11 +92,16 @@ struct device_entry {
     char recording_problem[24];  /* the recorder's problem when it was reported */
     int low_battery_reported;    /* ... a low_battery event for this discharge */
 
-    /* live/: the live stream, created with the entry (one reference), and
-     * live_server.c's automatic bitrate. */
+    /* live/: the two live streams, created with the entry (one reference
+     * each): the main stream (recorded too) and the sub-stream, whose
+     * format link_server.c keeps from HELLO (0: the doorbell has none), and
+     * live_server.c's demand for it: sub_on once it sent stream_on on this
+     * connection, sub_idle_since when the last viewer stopped needing it. */
     struct live_stream *live;
-    uint64_t adapt_seen_skips;    /* viewer skips already acted on */
-    int64_t adapt_last_change_ms; /* last automatic bitrate change */
+    struct live_stream *live_sub;
+    int sub_width, sub_height, sub_fps;
+    int sub_on;
+    int64_t sub_idle_since_ms;
 
     /* recording/: the 24/7 recorder; started at the first connection
      * (link_server.c), stopped when the entry is freed (after its link

@@ -193,6 +193,14 @@ static void link_attach(struct mg_connection *connection, struct link_session *s
     entry->video.height = session->hello.height;
     entry->video.rate_at_ms = now;
     live_stream_begin(entry->live, session->hello.fps, session->hello.audio_channels);
+    /* The sub-stream: its format, and off until the hub asks again (stream_on). */
+    entry->sub_width = session->hello.sub_width;
+    entry->sub_height = session->hello.sub_height;
+    entry->sub_fps = session->hello.sub_fps;
+    entry->sub_on = 0;
+    entry->sub_idle_since_ms = 0;
+    live_stream_begin(entry->live_sub, session->hello.sub_fps, session->hello.audio_channels);
+    live_stream_set_available(entry->live_sub, session->hello.sub_width > 0);
     if (entry->recorder == NULL) {
         struct recording_settings settings;
         sqlite3 *db = database_thread_connection();
@@ -344,7 +352,8 @@ static int link_looks_like_jpeg(const uint8_t *data, size_t size)
  * once here, then shared. Unusable media (corrupt H.264, not Opus) is
  * dropped with a logged reason; the link stays up. */
 static void link_push_media(struct link_session *session, struct live_stream *live,
-                            struct recorder *recorder, const struct link_message *message)
+                            struct live_stream *live_sub, struct recorder *recorder,
+                            const struct link_message *message)
 {
     char reason[160];
     uint64_t capture_us = message->header.timestamp_us;
@@ -367,6 +376,9 @@ static void link_push_media(struct link_session *session, struct live_stream *li
             opus_packet_get_nb_samples(message->payload, (opus_int32)message->payload_size, 48000);
         rc = live_stream_push_audio(live, message->payload, message->payload_size, capture_us,
                                     reason, sizeof(reason));
+        if (rc == 0 && live_sub != NULL) /* its viewers hear the same sound */
+            live_stream_push_audio(live_sub, message->payload, message->payload_size, capture_us,
+                                   reason, sizeof(reason));
         if (rc == 0 && recorder != NULL && samples > 0)
             recorder_push_audio(recorder, message->payload, message->payload_size, samples,
                                 capture_us);
@@ -484,7 +496,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
                              const struct link_message *message)
 {
     struct device_entry *entry;
-    struct live_stream *live = NULL;
+    struct live_stream *live = NULL, *live_sub = NULL;
     struct recorder *recorder = NULL;
     struct link_event event;
     int have_event = 0, have_snapshot = 0, have_preview = 0;
@@ -509,6 +521,12 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
 
     switch (message->header.type) {
     case LINK_VIDEO:
+        if (message->header.flags & LINK_FLAG_SUB_STREAM) {
+            /* The sub-stream: live view only, never recorded nor counted. */
+            live = entry->live_sub;
+            live_stream_retain(live);
+            break;
+        }
         link_count_video(entry, session, message, now);
         live = entry->live;
         live_stream_retain(live);
@@ -517,6 +535,10 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     case LINK_AUDIO:
         live = entry->live;
         live_stream_retain(live);
+        if (entry->sub_on) {
+            live_sub = entry->live_sub;
+            live_stream_retain(live_sub);
+        }
         recorder = entry->recorder;
         break;
     case LINK_SNAPSHOT:
@@ -595,8 +617,10 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */
-        link_push_media(session, live, recorder, message);
+        link_push_media(session, live, live_sub, recorder, message);
         live_stream_release(live);
+        if (live_sub != NULL)
+            live_stream_release(live_sub);
     }
     recorder_release(recorder);
     return keep;

@@ -10,8 +10,10 @@ struct hub;
 /* Register the civetweb WebSocket handlers. Main thread, at start. */
 void live_server_register(struct hub *hub);
 
-/* Housekeeping (main thread, once a second): when viewers of a doorbell
- * keep falling behind, ask that doorbell for a lower bitrate. */
-void live_server_adapt_quality(struct hub *hub);
+/* Housekeeping (main thread, once a second): turn each doorbell's
+ * sub-stream on while a viewer needs it (again after a reconnect) and off
+ * 5 s after the last one left; ask again for a keyframe a viewer still
+ * waits for. What viewers choose never changes the main stream. */
+void live_server_manage_streams(struct hub *hub);
 
 #endif

@@ -107,6 +107,38 @@ static void routes_devices_add_recorder(cJSON *json, struct recorder *recorder)
         cJSON_AddNullToObject(object, "problem");
 }
 
+/* The "streams" member: what each of the doorbell's two streams is and
+ * who watches it (main: the connection's measured rate; sub: HELLO's
+ * format and whether it runs now). Entry locked by the caller. */
+static void routes_devices_add_streams(cJSON *json, const struct device_entry *entry)
+{
+    struct live_stream_stats main_stats, sub_stats;
+    cJSON *streams = cJSON_AddObjectToObject(json, "streams");
+    cJSON *main_json, *sub_json;
+
+    memset(&main_stats, 0, sizeof(main_stats));
+    memset(&sub_stats, 0, sizeof(sub_stats));
+    if (entry->live != NULL)
+        live_stream_get_stats(entry->live, &main_stats);
+    if (entry->live_sub != NULL)
+        live_stream_get_stats(entry->live_sub, &sub_stats);
+    if (streams == NULL || (main_json = cJSON_AddObjectToObject(streams, "main")) == NULL ||
+        (sub_json = cJSON_AddObjectToObject(streams, "sub")) == NULL)
+        return;
+    cJSON_AddNumberToObject(main_json, "width", entry->video.width);
+    cJSON_AddNumberToObject(main_json, "height", entry->video.height);
+    cJSON_AddNumberToObject(main_json, "fps", entry->video.fps);
+    cJSON_AddNumberToObject(main_json, "bitrate_kbps", entry->video.bitrate_kbps);
+    cJSON_AddNumberToObject(main_json, "viewers", main_stats.stream_viewers);
+    cJSON_AddBoolToObject(sub_json, "available", entry->sub_width > 0);
+    cJSON_AddBoolToObject(sub_json, "on", entry->online && entry->sub_on);
+    cJSON_AddNumberToObject(sub_json, "width", entry->sub_width);
+    cJSON_AddNumberToObject(sub_json, "height", entry->sub_height);
+    cJSON_AddNumberToObject(sub_json, "fps", entry->sub_fps);
+    cJSON_AddNumberToObject(sub_json, "viewers", sub_stats.viewers);
+    cJSON_AddNumberToObject(sub_json, "frames", (double)sub_stats.video_frames);
+}
+
 /*
  * The API's DEVICE object (caller deletes): the stored record merged with
  * the registry entry, which is locked by the caller, or NULL when the hub has
@@ -147,6 +179,7 @@ static cJSON *routes_devices_to_json(const struct device_entry *entry,
     }
     routes_devices_add_time(json, "snapshot_at", entry->snapshot_at);
     routes_devices_add_live(json, entry->live);
+    routes_devices_add_streams(json, entry);
     routes_devices_add_recorder(json, entry->recorder);
     return json;
 }
@@ -360,12 +393,22 @@ int routes_devices_set_video(struct http_request *request)
 {
     cJSON *body = http_read_json(request, 4096);
     struct link_command command;
+    const cJSON *stream;
+    char detail[96];
     int invalid;
 
     if (body == NULL)
         return 400;
     memset(&command, 0, sizeof(command));
     command.type = LINK_COMMAND_SET_VIDEO;
+    stream = cJSON_GetObjectItemCaseSensitive(body, "stream");
+    if (stream != NULL && (!cJSON_IsString(stream) || (strcmp(stream->valuestring, "main") != 0 &&
+                                                       strcmp(stream->valuestring, "sub") != 0))) {
+        cJSON_Delete(body);
+        return http_send_error(request, 400, "invalid", "stream is \"main\" or \"sub\"");
+    }
+    snprintf(command.stream, sizeof(command.stream), "%s",
+             stream != NULL ? stream->valuestring : "main");
     invalid =
         routes_devices_optional_int(body, "bitrate_kbps", 300, 20000, &command.bitrate_kbps) != 0 ||
         routes_devices_optional_int(body, "width", 320, 3840, &command.width) != 0 ||
@@ -378,7 +421,9 @@ int routes_devices_set_video(struct http_request *request)
                                "bitrate_kbps 300-20000, even width/height together, fps 1-60");
     if (device_registry_send_command(request->hub->registry, request->params[0], &command) != 0)
         return http_send_error(request, 409, "offline", "the doorbell is not connected");
+    snprintf(detail, sizeof(detail), "%s stream: bitrate %d kbit/s, %dx%d, %d fps (0 = unchanged)",
+             command.stream, command.bitrate_kbps, command.width, command.height, command.fps);
     audit_record(database_thread_connection(), request->auth.user.id, request->auth.user.username,
-                 "video_quality", request->params[0], "", request->remote_address);
+                 "video_quality", request->params[0], detail, request->remote_address);
     return http_send_empty(request, 202, NULL);
 }

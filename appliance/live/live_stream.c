@@ -7,7 +7,15 @@
  * never goes backwards), in the track timescales (90 kHz video, 48 kHz Opus).
  * Video decode times and durations are placed by live_timeline.c, which keeps
  * jittered capture times from making Chromium drop frames; audio reads the
- * capture clock on the same epoch.
+ * capture clock on the same epoch. A doorbell's sub-stream places its frames
+ * on its main stream's epoch (live_stream_create_sub), so a frame has the
+ * same decode time, to within the timeline's smoothing, in both streams.
+ *
+ * Switching streams: the two streams of a doorbell share one lock, so a
+ * viewer moves from one to the other in one step. A viewer that chose the
+ * other stream stays where it is, pending in the target's list; at the
+ * target's next keyframe it leaves the old stream and gets the target's
+ * init segment (its own copy, naming the stream and why) and that keyframe.
  */
 #define LOG_MODULE "live"
 
@@ -40,11 +48,28 @@
  * it, at most LIVE_STREAM_KEYFRAME_WAIT_MS (then it gets the cache). */
 #define LIVE_STREAM_SHORT_GOP           6
 #define LIVE_STREAM_KEYFRAME_WAIT_MS    250
-#define LIVE_STREAM_KEYFRAME_REQUEST_MS 250 /* at most one request per this */
+#define LIVE_STREAM_KEYFRAME_REQUEST_MS 250               /* at most one request per this */
+#define LIVE_STREAM_SUB_PAUSE_US        UINT64_C(1000000) /* a sub-stream this quiet starts a new run */
+
+/* A viewer in a stream's list: attached (gets its fragments), or pending
+ * (still attached to the other stream of the doorbell, moves here at this
+ * stream's next keyframe). */
+struct live_stream_slot {
+    struct live_viewer *viewer;
+    int64_t deadline_ms; /* nonzero: waits for a keyframe (attached) */
+    int pending;
+    int fall_back; /* an automatic viewer of main: to the sub-stream when skipped */
+    char reason[LIVE_REASON_MAX];
+};
 
 struct live_stream {
     atomic_int references;
-    pthread_mutex_t lock; /* guards everything below */
+    struct live_stream *partner; /* sub: its main (a reference); main: its sub or NULL */
+    int is_sub;
+    int available;            /* sub: the doorbell can encode it (HELLO) */
+    uint64_t last_capture_us; /* sub: of its last frame, to notice a pause */
+    pthread_mutex_t own_lock; /* a main stream's; a sub-stream uses its main's */
+    pthread_mutex_t *lock;    /* guards everything below, for both streams of a doorbell */
     char device_id[LINK_DEVICE_ID_MAX];
 
     struct live_fragment *init; /* current init segment, NULL before the first SPS */
@@ -58,9 +83,8 @@ struct live_stream {
     int gop_count;
     int gop_overflowed; /* this GOP did not fit: new viewers wait for the next IDR */
 
-    struct live_viewer *viewers[LIVE_STREAM_MAX_VIEWERS];
-    int64_t viewer_deadline_ms[LIVE_STREAM_MAX_VIEWERS]; /* nonzero: waits for a keyframe */
-    int viewer_count;
+    struct live_stream_slot slots[LIVE_STREAM_MAX_VIEWERS];
+    int viewer_count; /* slots in use, attached and pending */
     int64_t keyframe_requested_ms;
 
     uint32_t fragment_sequence;
@@ -111,11 +135,29 @@ struct live_stream *live_stream_create(const char *device_id)
     if (stream == NULL)
         return NULL;
     atomic_init(&stream->references, 1);
-    mutex_init_checked(&stream->lock);
+    stream->lock = &stream->own_lock;
+    mutex_init_checked(stream->lock);
     snprintf(stream->device_id, sizeof(stream->device_id), "%s", device_id);
     stream->fps = 30;
     live_timeline_init(&stream->timeline, FMP4_VIDEO_TIMESCALE, stream->fps);
     byte_buffer_init(&stream->scratch, LIVE_STREAM_SCRATCH_MAX);
+    return stream;
+}
+
+struct live_stream *live_stream_create_sub(struct live_stream *main_stream)
+{
+    struct live_stream *stream = live_stream_create(main_stream->device_id);
+
+    if (stream == NULL)
+        return NULL;
+    pthread_mutex_destroy(&stream->own_lock);
+    live_stream_retain(main_stream);
+    stream->lock = main_stream->lock;
+    stream->is_sub = 1;
+    stream->partner = main_stream;
+    pthread_mutex_lock(stream->lock);
+    main_stream->partner = stream;
+    pthread_mutex_unlock(stream->lock);
     return stream;
 }
 
@@ -127,7 +169,7 @@ void live_stream_retain(struct live_stream *stream)
 /* Drop the cached GOP; lock held. */
 static void live_stream_clear_gop_locked(struct live_stream *stream)
 {
-    mutex_assert_held(&stream->lock);
+    mutex_assert_held(stream->lock);
     for (int i = 0; i < stream->gop_count; i++)
         live_fragment_release(stream->gop[i]);
     stream->gop_count = 0;
@@ -138,18 +180,23 @@ void live_stream_release(struct live_stream *stream)
 {
     if (stream == NULL || atomic_fetch_sub(&stream->references, 1) != 1)
         return;
-    pthread_mutex_lock(&stream->lock); /* the last reference: for the check only */
+    pthread_mutex_lock(stream->lock); /* the last reference; a sub's main may still run */
     live_stream_clear_gop_locked(stream);
-    pthread_mutex_unlock(&stream->lock);
+    if (stream->is_sub)
+        stream->partner->partner = NULL;
+    pthread_mutex_unlock(stream->lock);
     live_fragment_release(stream->init);
     byte_buffer_free(&stream->scratch);
-    pthread_mutex_destroy(&stream->lock);
+    if (stream->is_sub)
+        live_stream_release(stream->partner);
+    else
+        pthread_mutex_destroy(stream->lock);
     free(stream);
 }
 
 void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
 {
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
     if (audio_channels != stream->audio_channels) {
         /* The track list changes: the next IDR brings a new init segment. */
         live_fragment_release(stream->init);
@@ -160,48 +207,161 @@ void live_stream_begin(struct live_stream *stream, int fps, int audio_channels)
     stream->fps = fps > 0 ? fps : 30;
     live_timeline_set_rate(&stream->timeline, stream->fps);
     live_stream_clear_gop_locked(stream);
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
 }
 
-/* Queue the cached GOP to viewer i; lock held. */
+/* Queue the cached GOP to slot i's viewer; lock held. */
 static void live_stream_send_gop_locked(struct live_stream *stream, int i, int64_t now)
 {
-    mutex_assert_held(&stream->lock);
+    mutex_assert_held(stream->lock);
     for (int j = 0; j < stream->gop_count; j++)
-        live_viewer_push(stream->viewers[i], stream->gop[j], now);
+        live_viewer_push(stream->slots[i].viewer, stream->gop[j], now);
+}
+
+/* Queue the init segment to one viewer: its own copy, naming this stream
+ * and why the viewer gets it; the shared one if memory is short. Lock held. */
+static void live_stream_send_init_locked(struct live_stream *stream, struct live_viewer *viewer,
+                                         const char *reason, int64_t now)
+{
+    mutex_assert_held(stream->lock);
+    struct live_fragment *copy;
+
+    if (stream->init == NULL)
+        return;
+    copy = malloc(sizeof(*copy) + stream->init->size);
+    if (copy == NULL) {
+        live_viewer_push(viewer, stream->init, now);
+        return;
+    }
+    memcpy(copy, stream->init, sizeof(*copy) + stream->init->size);
+    atomic_init(&copy->references, 1);
+    snprintf(copy->reason, sizeof(copy->reason), "%s", reason);
+    live_viewer_push(viewer, copy, now);
+    live_fragment_release(copy);
+}
+
+/* The slot of viewer in stream, attached (pending 0) or pending (1); -1. Lock held. */
+static int live_stream_find_locked(const struct live_stream *stream,
+                                   const struct live_viewer *viewer, int pending)
+{
+    for (int i = 0; i < stream->viewer_count; i++)
+        if (stream->slots[i].viewer == viewer && stream->slots[i].pending == pending)
+            return i;
+    return -1;
+}
+
+/* Take slot i out of the list, summing its viewer's skips; lock held. */
+static void live_stream_remove_slot_locked(struct live_stream *stream, int i)
+{
+    mutex_assert_held(stream->lock);
+    uint64_t skipped, skips;
+
+    if (!stream->slots[i].pending) {
+        live_viewer_take_skips(stream->slots[i].viewer, &skipped, &skips);
+        stream->stats.skipped_frames += skipped;
+        stream->stats.viewer_skips += skips;
+    }
+    stream->viewer_count--;
+    stream->slots[i] = stream->slots[stream->viewer_count];
+}
+
+/* Add a slot for viewer; its index, or -1 when the list is full. Lock held. */
+static int live_stream_add_slot_locked(struct live_stream *stream, struct live_viewer *viewer,
+                                       int pending, const char *reason, int fall_back)
+{
+    mutex_assert_held(stream->lock);
+    struct live_stream_slot *slot;
+
+    if (stream->viewer_count >= LIVE_STREAM_MAX_VIEWERS)
+        return -1;
+    slot = &stream->slots[stream->viewer_count];
+    memset(slot, 0, sizeof(*slot));
+    slot->viewer = viewer;
+    slot->pending = pending;
+    slot->fall_back = fall_back;
+    snprintf(slot->reason, sizeof(slot->reason), "%s", reason);
+    return stream->viewer_count++;
+}
+
+/* A keyframe of this stream: pending slot i takes its viewer over from the
+ * other stream (init segment, then this keyframe). Lock held. */
+static void live_stream_take_over_locked(struct live_stream *stream, int i,
+                                         struct live_fragment *keyframe, int64_t now)
+{
+    mutex_assert_held(stream->lock);
+    struct live_stream_slot *slot = &stream->slots[i];
+    struct live_stream *other = stream->partner;
+    int old = other != NULL ? live_stream_find_locked(other, slot->viewer, 0) : -1;
+
+    if (old >= 0)
+        live_stream_remove_slot_locked(other, old);
+    slot->pending = 0;
+    slot->deadline_ms = 0;
+    live_stream_send_init_locked(stream, slot->viewer, slot->reason, now);
+    live_viewer_push(slot->viewer, keyframe, now);
+    stream->stats.switches++;
+}
+
+/* An automatic viewer of main was skipped: it goes to the sub-stream (at
+ * the sub's next keyframe). Lock held. */
+static void live_stream_fall_back_locked(struct live_stream *stream, int i)
+{
+    mutex_assert_held(stream->lock);
+    struct live_stream *sub = stream->partner;
+    struct live_viewer *viewer = stream->slots[i].viewer;
+
+    stream->slots[i].fall_back = 0;
+    if (stream->is_sub || sub == NULL || !sub->available ||
+        live_stream_find_locked(sub, viewer, 1) >= 0)
+        return;
+    if (live_stream_add_slot_locked(sub, viewer, 1, "behind", 0) >= 0) {
+        stream->stats.fall_backs++;
+        log_info("doorbell %s: a viewer falls behind; it moves to the sub-stream",
+                 stream->device_id);
+    }
 }
 
 /*
- * Queue a fragment to every viewer and collect their skip counts; lock held.
- * A viewer waiting for a keyframe gets the next one, or the cached GOP
- * (which already holds this fragment) once its wait is over.
+ * Queue a fragment to every attached viewer and collect their skip counts;
+ * lock held. A viewer waiting for a keyframe gets the next one, or the
+ * cached GOP (which already holds this fragment) once its wait is over. A
+ * keyframe brings pending viewers over from the other stream.
  */
 static void live_stream_fan_out_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
-    mutex_assert_held(&stream->lock);
+    mutex_assert_held(stream->lock);
     int64_t now = clock_monotonic_ms();
+    int keyframe = fragment->kind == LIVE_KIND_VIDEO && fragment->keyframe;
 
     for (int i = 0; i < stream->viewer_count; i++) {
+        struct live_stream_slot *slot = &stream->slots[i];
         uint64_t skipped, skips;
-        if (stream->viewer_deadline_ms[i] == 0 || fragment->kind == LIVE_KIND_INIT) {
-            live_viewer_push(stream->viewers[i], fragment, now);
-        } else if (fragment->kind == LIVE_KIND_VIDEO && fragment->keyframe) {
-            stream->viewer_deadline_ms[i] = 0;
-            live_viewer_push(stream->viewers[i], fragment, now);
-        } else if (now >= stream->viewer_deadline_ms[i]) {
-            stream->viewer_deadline_ms[i] = 0;
+        if (slot->pending) {
+            if (keyframe)
+                live_stream_take_over_locked(stream, i, fragment, now);
+            continue;
+        }
+        if (slot->deadline_ms == 0 || fragment->kind == LIVE_KIND_INIT) {
+            live_viewer_push(slot->viewer, fragment, now);
+        } else if (keyframe) {
+            slot->deadline_ms = 0;
+            live_viewer_push(slot->viewer, fragment, now);
+        } else if (now >= slot->deadline_ms) {
+            slot->deadline_ms = 0;
             live_stream_send_gop_locked(stream, i, now);
         }
-        live_viewer_take_skips(stream->viewers[i], &skipped, &skips);
+        live_viewer_take_skips(slot->viewer, &skipped, &skips);
         stream->stats.skipped_frames += skipped;
         stream->stats.viewer_skips += skips;
+        if (skips > 0 && slot->fall_back)
+            live_stream_fall_back_locked(stream, i);
     }
 }
 
 /* Keep a fragment in the GOP cache; lock held. */
 static void live_stream_cache_locked(struct live_stream *stream, struct live_fragment *fragment)
 {
-    mutex_assert_held(&stream->lock);
+    mutex_assert_held(stream->lock);
     if (stream->gop_overflowed)
         return;
     if (stream->gop_count >= LIVE_STREAM_GOP_MAX) {
@@ -217,7 +377,7 @@ static int live_stream_new_init_locked(struct live_stream *stream,
                                        const struct h264_access_unit *unit, char *error,
                                        size_t error_size)
 {
-    mutex_assert_held(&stream->lock);
+    mutex_assert_held(stream->lock);
     struct h264_sps_info info;
     struct fmp4_video_config video = {0};
     struct fmp4_audio_config audio = {0};
@@ -246,6 +406,7 @@ static int live_stream_new_init_locked(struct live_stream *stream,
              stream->audio_channels > 0 ? ", opus" : "");
     init->width = info.width;
     init->height = info.height;
+    snprintf(init->stream, sizeof(init->stream), "%s", stream->is_sub ? "sub" : "main");
 
     memcpy(stream->sps, unit->sps, unit->sps_size);
     memcpy(stream->pps, unit->pps, unit->pps_size);
@@ -270,11 +431,30 @@ static int live_stream_parameters_changed(const struct live_stream *stream,
            memcmp(unit->pps, stream->pps, unit->pps_size) != 0;
 }
 
+/* A sub-stream's frames go on its main stream's timeline: the same epoch
+ * (the main stream's first frame, moved by its clock steps), and after a
+ * pause (stream_off, a reconnect) the first frame goes to its capture time
+ * again rather than where the old run would have continued. Lock held. */
+static void live_stream_follow_epoch_locked(struct live_stream *stream, uint64_t capture_us)
+{
+    mutex_assert_held(stream->lock);
+    const struct live_stream *main_stream = stream->partner;
+
+    if (!stream->is_sub)
+        return;
+    if (stream->last_capture_us == 0 || capture_us < stream->last_capture_us ||
+        capture_us - stream->last_capture_us > LIVE_STREAM_SUB_PAUSE_US)
+        live_timeline_restart(&stream->timeline);
+    stream->last_capture_us = capture_us;
+    if (main_stream != NULL && live_timeline_started(&main_stream->timeline))
+        live_timeline_set_epoch(&stream->timeline, main_stream->timeline.epoch_us);
+}
+
 void live_stream_count_bad_frame(struct live_stream *stream)
 {
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
     stream->stats.bad_frames++;
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
 }
 
 int live_stream_push_unit(struct live_stream *stream, const struct h264_access_unit *unit_in,
@@ -286,7 +466,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     uint64_t dts;
     int rc = -1;
 
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
     if (unit.sps != NULL && unit.pps != NULL &&
         (stream->init == NULL || live_stream_parameters_changed(stream, &unit)) &&
         live_stream_new_init_locked(stream, &unit, error, error_size) != 0) {
@@ -298,6 +478,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     if (stream->init == NULL || (!unit.is_idr && stream->gop_count == 0 && !stream->gop_overflowed))
         goto out;
 
+    live_stream_follow_epoch_locked(stream, capture_us);
     live_timeline_place(&stream->timeline, capture_us, &dts, &sample.duration);
     sample.size = (uint32_t)unit.avcc_size;
     sample.keyframe = unit.is_idr;
@@ -317,7 +498,7 @@ int live_stream_push_unit(struct live_stream *stream, const struct h264_access_u
     live_stream_cache_locked(stream, fragment);
     live_stream_fan_out_locked(stream, fragment);
 out:
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
     live_fragment_release(fragment);
     return rc;
 }
@@ -335,7 +516,10 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
         error_text_set(error, error_size, "not an Opus packet");
         return -1;
     }
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
+    if (stream->is_sub && stream->partner != NULL &&
+        live_timeline_started(&stream->partner->timeline))
+        live_timeline_set_epoch(&stream->timeline, stream->partner->timeline.epoch_us);
     if (stream->audio_channels == 0 || stream->init == NULL ||
         !live_timeline_started(&stream->timeline) ||
         (stream->gop_count == 0 && !stream->gop_overflowed))
@@ -362,91 +546,175 @@ int live_stream_push_audio(struct live_stream *stream, const uint8_t *packet, si
     live_stream_cache_locked(stream, fragment);
     live_stream_fan_out_locked(stream, fragment);
 out:
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
     live_fragment_release(fragment);
     return rc;
 }
 
-int live_stream_attach(struct live_stream *stream, struct live_viewer *viewer)
+int live_stream_attach(struct live_stream *stream, struct live_viewer *viewer, const char *reason,
+                       int fall_back)
 {
     int64_t now = clock_monotonic_ms();
     int video_frames = 0, request = 0, i;
 
-    pthread_mutex_lock(&stream->lock);
-    if (stream->viewer_count >= LIVE_STREAM_MAX_VIEWERS) {
-        pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
+    i = live_stream_add_slot_locked(stream, viewer, 0, reason, fall_back);
+    if (i < 0) {
+        pthread_mutex_unlock(stream->lock);
         live_viewer_request_close(viewer);
         log_warn("doorbell %s: viewer refused, already %d viewers", stream->device_id,
                  LIVE_STREAM_MAX_VIEWERS);
         return 0;
     }
-    live_stream_retain(stream);
-    i = stream->viewer_count++;
-    stream->viewers[i] = viewer;
-    stream->viewer_deadline_ms[i] = 0;
     /* The newest picture soon: init segment, then the GOP so far, or (a
      * long GOP) a fresh keyframe. */
-    if (stream->init != NULL)
-        live_viewer_push(viewer, stream->init, now);
+    live_stream_send_init_locked(stream, viewer, reason, now);
     for (int j = 0; j < stream->gop_count; j++)
         video_frames += stream->gop[j]->kind == LIVE_KIND_VIDEO;
     if (video_frames <= LIVE_STREAM_SHORT_GOP) {
         live_stream_send_gop_locked(stream, i, now);
     } else {
-        stream->viewer_deadline_ms[i] = now + LIVE_STREAM_KEYFRAME_WAIT_MS;
+        stream->slots[i].deadline_ms = now + LIVE_STREAM_KEYFRAME_WAIT_MS;
         if (now - stream->keyframe_requested_ms >= LIVE_STREAM_KEYFRAME_REQUEST_MS) {
             stream->keyframe_requested_ms = now;
             request = 1;
         }
     }
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
     return request;
+}
+
+int live_stream_choose(struct live_stream *target, struct live_viewer *viewer, const char *reason,
+                       int fall_back)
+{
+    struct live_stream *other;
+    int64_t now = clock_monotonic_ms();
+    int i, rc = LIVE_CHOOSE_THERE;
+
+    pthread_mutex_lock(target->lock);
+    other = target->partner;
+    if (other != NULL && (i = live_stream_find_locked(other, viewer, 1)) >= 0)
+        live_stream_remove_slot_locked(other, i); /* it changed its mind */
+    if ((i = live_stream_find_locked(target, viewer, 0)) >= 0) {
+        target->slots[i].fall_back = fall_back;
+        snprintf(target->slots[i].reason, sizeof(target->slots[i].reason), "%s", reason);
+        goto out;
+    }
+    if (other == NULL || live_stream_find_locked(other, viewer, 0) < 0) {
+        rc = LIVE_CHOOSE_UNKNOWN; /* not attached: nothing to move */
+        goto out;
+    }
+    if ((i = live_stream_find_locked(target, viewer, 1)) < 0 &&
+        (i = live_stream_add_slot_locked(target, viewer, 1, reason, fall_back)) < 0) {
+        rc = LIVE_CHOOSE_UNKNOWN;
+        goto out;
+    }
+    snprintf(target->slots[i].reason, sizeof(target->slots[i].reason), "%s", reason);
+    target->slots[i].fall_back = fall_back;
+    rc = LIVE_CHOOSE_PENDING;
+    if (now - target->keyframe_requested_ms >= LIVE_STREAM_KEYFRAME_REQUEST_MS) {
+        target->keyframe_requested_ms = now;
+        rc = LIVE_CHOOSE_PENDING_KEYFRAME;
+    }
+out:
+    pthread_mutex_unlock(target->lock);
+    return rc;
 }
 
 void live_stream_detach(struct live_stream *stream, struct live_viewer *viewer)
 {
-    int found = 0;
-
-    pthread_mutex_lock(&stream->lock);
-    for (int i = 0; i < stream->viewer_count; i++) {
-        if (stream->viewers[i] != viewer)
-            continue;
-        uint64_t skipped, skips;
-        live_viewer_take_skips(viewer, &skipped, &skips);
-        stream->stats.skipped_frames += skipped;
-        stream->stats.viewer_skips += skips;
-        stream->viewer_count--;
-        stream->viewers[i] = stream->viewers[stream->viewer_count];
-        stream->viewer_deadline_ms[i] = stream->viewer_deadline_ms[stream->viewer_count];
-        found = 1;
-        break;
-    }
-    pthread_mutex_unlock(&stream->lock);
-    if (found)
-        live_stream_release(stream);
+    pthread_mutex_lock(stream->lock);
+    for (struct live_stream *each = stream; each != NULL;
+         each = each->partner != stream ? each->partner : NULL)
+        for (int i = each->viewer_count - 1; i >= 0; i--)
+            if (each->slots[i].viewer == viewer)
+                live_stream_remove_slot_locked(each, i);
+    pthread_mutex_unlock(stream->lock);
 }
 
 void live_stream_close_viewers(struct live_stream *stream)
 {
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
     for (int i = 0; i < stream->viewer_count; i++)
-        live_viewer_request_close(stream->viewers[i]);
-    pthread_mutex_unlock(&stream->lock);
+        if (!stream->slots[i].pending)
+            live_viewer_request_close(stream->slots[i].viewer);
+    pthread_mutex_unlock(stream->lock);
+}
+
+void live_stream_set_available(struct live_stream *stream, int available)
+{
+    pthread_mutex_lock(stream->lock);
+    stream->available = available;
+    if (!available) /* nobody waits for a stream that will not come */
+        for (int i = stream->viewer_count - 1; i >= 0; i--)
+            if (stream->slots[i].pending)
+                live_stream_remove_slot_locked(stream, i);
+    pthread_mutex_unlock(stream->lock);
+}
+
+int live_stream_available(struct live_stream *stream)
+{
+    int available;
+    pthread_mutex_lock(stream->lock);
+    available = !stream->is_sub || stream->available;
+    pthread_mutex_unlock(stream->lock);
+    return available;
+}
+
+int live_stream_demand(struct live_stream *stream)
+{
+    int count;
+    pthread_mutex_lock(stream->lock);
+    count = stream->viewer_count;
+    pthread_mutex_unlock(stream->lock);
+    return count;
+}
+
+int live_stream_take_keyframe_request(struct live_stream *stream, int64_t interval_ms)
+{
+    int64_t now = clock_monotonic_ms();
+    int request = 0;
+
+    pthread_mutex_lock(stream->lock);
+    for (int i = 0; i < stream->viewer_count && !request; i++)
+        request = stream->slots[i].pending || stream->slots[i].deadline_ms != 0;
+    if (request && now - stream->keyframe_requested_ms >= interval_ms)
+        stream->keyframe_requested_ms = now;
+    else
+        request = 0;
+    pthread_mutex_unlock(stream->lock);
+    return request;
 }
 
 void live_stream_get_stats(struct live_stream *stream, struct live_stream_stats *out)
 {
-    pthread_mutex_lock(&stream->lock);
+    pthread_mutex_lock(stream->lock);
+    out->viewers = out->pending = 0;
     for (int i = 0; i < stream->viewer_count; i++) {
         uint64_t skipped, skips;
-        live_viewer_take_skips(stream->viewers[i], &skipped, &skips);
+        if (stream->slots[i].pending) {
+            out->pending++;
+            continue;
+        }
+        out->viewers++;
+        live_viewer_take_skips(stream->slots[i].viewer, &skipped, &skips);
         stream->stats.skipped_frames += skipped;
         stream->stats.viewer_skips += skips;
+        if (skips > 0 && stream->slots[i].fall_back)
+            live_stream_fall_back_locked(stream, i);
     }
-    *out = stream->stats;
-    out->viewers = stream->viewer_count;
+    {
+        int viewers = out->viewers, pending = out->pending;
+        *out = stream->stats;
+        out->stream_viewers = viewers;
+        out->viewers = viewers;
+        out->pending = pending;
+    }
+    if (!stream->is_sub && stream->partner != NULL) /* the doorbell's viewers: both streams */
+        for (int i = 0; i < stream->partner->viewer_count; i++)
+            out->viewers += !stream->partner->slots[i].pending;
     out->width = stream->sps_info.width;
     out->height = stream->sps_info.height;
     snprintf(out->codecs, sizeof(out->codecs), "%s", stream->codecs);
-    pthread_mutex_unlock(&stream->lock);
+    pthread_mutex_unlock(stream->lock);
 }

@@ -78,6 +78,18 @@ void live_timeline_set_rate(struct live_timeline *timeline, int fps)
     timeline->block_frames = 0;
 }
 
+void live_timeline_set_epoch(struct live_timeline *timeline, int64_t epoch_us)
+{
+    timeline->epoch_us = epoch_us;
+    timeline->have_epoch = 1;
+}
+
+void live_timeline_restart(struct live_timeline *timeline)
+{
+    timeline->have_frame = 0;
+    timeline->block_frames = 0;
+}
+
 int live_timeline_started(const struct live_timeline *timeline)
 {
     return timeline->have_epoch;
@@ -95,8 +107,8 @@ uint64_t live_timeline_capture_time(const struct live_timeline *timeline, uint64
     return ticks > 0 ? (uint64_t)ticks : 0;
 }
 
-/* Notice a change of frame rate the doorbell did not announce (the hub's
- * adaptive quality asks for fewer frames): measure the rate over blocks of
+/* Notice a change of frame rate the doorbell did not announce (an admin's
+ * set_video asks for fewer frames): measure the rate over blocks of
  * LIVE_TIMELINE_BLOCK frames and take it, as whole frames per second, when
  * it is more than a quarter off the current one. Jitter, bursts of a camera
  * catching up and a stall now and then move a block's rate far less, and a

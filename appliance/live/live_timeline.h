@@ -60,6 +60,14 @@ void live_timeline_place(struct live_timeline *timeline, uint64_t capture_us, ui
 uint64_t live_timeline_capture_time(const struct live_timeline *timeline, uint64_t capture_us,
                                     uint32_t timescale);
 
+/* Another timeline's epoch (a sub-stream follows its main stream's): decode
+ * times of this one are then on the same clock. */
+void live_timeline_set_epoch(struct live_timeline *timeline, int64_t epoch_us);
+
+/* The next frame starts a new run: it goes to its capture time (after a
+ * pause of the stream) instead of after the previous frame. */
+void live_timeline_restart(struct live_timeline *timeline);
+
 /* Has the first frame fixed the epoch? */
 int live_timeline_started(const struct live_timeline *timeline);
 

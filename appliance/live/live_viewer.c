@@ -143,7 +143,7 @@ void live_viewer_take_skips(struct live_viewer *viewer, uint64_t *skipped_frames
 static int live_viewer_send_init_text(struct live_viewer *viewer,
                                       const struct live_fragment *fragment)
 {
-    char text[320];
+    char text[384];
     cJSON *json = cJSON_CreateObject();
     char *printed;
     int rc = -1;
@@ -152,6 +152,10 @@ static int live_viewer_send_init_text(struct live_viewer *viewer,
     cJSON_AddStringToObject(json, "mime", fragment->mime);
     cJSON_AddNumberToObject(json, "width", fragment->width);
     cJSON_AddNumberToObject(json, "height", fragment->height);
+    if (fragment->stream[0] != '\0') /* which of the doorbell's streams, and why */
+        cJSON_AddStringToObject(json, "stream", fragment->stream);
+    if (fragment->reason[0] != '\0')
+        cJSON_AddStringToObject(json, "reason", fragment->reason);
     printed = cJSON_PrintUnformatted(json);
     cJSON_Delete(json);
     if (printed != NULL && snprintf(text, sizeof(text), "%s", printed) < (int)sizeof(text))

@@ -19,11 +19,13 @@
 #include "audio/audio_playback.h"
 #include "audio/speaker_history.h"
 #include "camera/camera.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/mutex.h"
 #include "control/control_socket.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
+#include "encoder/sub_stream.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
 #include "preview/preview_sender.h"
@@ -60,6 +62,31 @@ void doorbell_send_telemetry(struct doorbell *doorbell)
     }
 }
 
+/* Set up the sub-stream (its encoder opens on the hub's stream_on), unless
+ * it is off or the picture is not larger than it; 0 or -1 (logged). */
+static int doorbell_open_sub_stream(struct doorbell *doorbell)
+{
+    const struct doorbell_options *options = &doorbell->options;
+    struct sub_stream_config config = {options->sub_width, options->sub_height, options->sub_fps,
+                                       options->sub_bitrate_kbps, options->preset};
+    struct sub_stream_stats stats;
+
+    if (options->sub_fps <= 0)
+        return 0;
+    if (options->sub_fps > options->fps)
+        config.fps = options->fps;
+    doorbell->sub = sub_stream_create(&config, options->width, options->height);
+    if (doorbell->sub == NULL) {
+        log_info("no sub-stream: the %dx%d picture is not larger than %dx%d", options->width,
+                 options->height, options->sub_width, options->sub_height);
+        return 0;
+    }
+    sub_stream_get_stats(doorbell->sub, &stats);
+    log_info("sub-stream %dx%d@%d, %d kbit/s, on request", stats.width, stats.height, stats.fps,
+             stats.bitrate_kbps);
+    return 0;
+}
+
 /* Open the camera and the encoder for the configured format; 0 or -1 (logged). */
 static int doorbell_open_video(struct doorbell *doorbell)
 {
@@ -94,7 +121,10 @@ static int doorbell_open_video(struct doorbell *doorbell)
     }
     doorbell->encoder_width = encoder_config.width;
     doorbell->encoder_height = encoder_config.height;
-    return 0;
+    atomic_store(&doorbell->main_bitrate_now_kbps, options->bitrate_kbps);
+    still_scene_init(&doorbell->still, options->still_after_s, options->still_percent);
+    atomic_store(&doorbell->activity_at_us, clock_monotonic_us());
+    return doorbell_open_sub_stream(doorbell);
 }
 
 /* Start motion detection; 0 or -1 (logged). */
@@ -146,6 +176,13 @@ static int doorbell_open_link(struct doorbell *doorbell)
     config.on_talk_audio = doorbell_link_on_talk_audio;
     config.on_quick_reply_data = doorbell_link_on_quick_reply_data;
     config.audio_channels = options->audio_device != NULL ? 1 : 0;
+    if (doorbell->sub != NULL) {
+        struct sub_stream_stats sub;
+        sub_stream_get_stats(doorbell->sub, &sub);
+        config.sub_width = sub.width;
+        config.sub_height = sub.height;
+        config.sub_fps = sub.fps;
+    }
     config.callback_context = doorbell;
     doorbell->link = link_client_start(&config, error, sizeof(error));
     mbedtls_platform_zeroize(config.secret, sizeof(config.secret));
@@ -315,6 +352,7 @@ void doorbell_stop(struct doorbell *doorbell)
     speaker_history_destroy(doorbell->speaker_history);
     if (doorbell->encoder != NULL)
         encoder_close(doorbell->encoder);
+    sub_stream_destroy(doorbell->sub);
     if (doorbell->camera != NULL)
         camera_close(doorbell->camera);
     motion_runner_destroy(doorbell->motion);

@@ -2,9 +2,11 @@
  * doorbell.h - the running doorbell: the state its threads share, and
  * starting and stopping it (doorbell.c). The concerns around it each have
  * their own file:
- *   doorbell_capture.c  capture thread: camera -> privacy blackout -> x264 ->
- *                       link; motion detection; snapshots after each frame;
- *                       frames for timeline previews (preview/, own thread)
+ *   doorbell_capture.c  capture thread: camera -> privacy blackout -> motion
+ *                       detection -> main x264 -> link, then the sub-stream's
+ *                       x264 while the hub wants it; the still-scene bitrate;
+ *                       snapshots after each frame; frames for timeline
+ *                       previews (preview/, own thread)
  *   doorbell_events.c   the button, the PIR and motion: the events they send
  *   doorbell_link.c     link thread: commands and talk-back from the hub
  *   doorbell_control.c  control thread: the control socket's commands
@@ -38,6 +40,7 @@
 #include "camera/sim_scene.h"
 #include "common/link_protocol.h"
 #include "doorbell/doorbell_options.h"
+#include "encoder/still_scene.h"
 #include "snapshot/snapshot_queue.h"
 
 #define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
@@ -45,6 +48,7 @@
 
 struct camera;
 struct encoder;
+struct sub_stream;
 struct link_client;
 struct preview_sender;
 struct control_socket;
@@ -68,6 +72,7 @@ struct doorbell {
     /* Opened by doorbell_start, closed by doorbell_stop; each guards itself. */
     struct camera *camera;   /* capture thread; triggers from the control thread */
     struct encoder *encoder; /* capture thread; keyframe requests from any thread */
+    struct sub_stream *sub;  /* NULL: no sub-stream; capture thread, requests from any */
     struct link_client *link;
     struct preview_sender *previews;   /* timeline previews; the capture thread offers frames */
     struct control_socket *control;    /* NULL without --control */
@@ -93,13 +98,19 @@ struct doorbell {
     atomic_uint_fast64_t frames_captured, frames_encoded, encode_errors; /* capture thread */
     atomic_uint last_sequence;                                           /* capture thread */
     atomic_uint audio_sequence;                                          /* audio thread */
-    atomic_uint next_event_id;  /* any thread: the event counter (doorbell_events.c) */
-    atomic_int battery_percent; /* -1 = mains; the sim sets it with `battery N` */
+    atomic_uint next_event_id; /* any thread: the event counter (doorbell_events.c) */
+    /* Monotonic time of the last motion, PIR or ring (any thread): the
+     * still-scene rule's clock (encoder/still_scene.h). */
+    atomic_llong activity_at_us;
+    atomic_int main_bitrate_now_kbps; /* capture thread: what the main x264 runs at */
+    atomic_int still_now;             /* capture thread: 1 while the picture is still */
+    atomic_int battery_percent;       /* -1 = mains; the sim sets it with `battery N` */
 
     /* Capture thread only. */
     int encoder_width, encoder_height; /* the size x264 is set up for */
     int sim_button_was_pressed;        /* edge detection of the sim's bell */
     uint32_t motion_started_id;        /* the last motion event given a picture */
+    struct still_scene still;          /* the still-scene rule's state */
 
     /* Pairing (doorbell_pairing.c); NULL for a legacy doorbell with a secret.
      * The pairing state guards itself; the client and the generation
@@ -150,6 +161,7 @@ void doorbell_events_auto_reply(uint32_t event_id, uint32_t reply_id, void *cont
 void doorbell_events_on_motion(const struct link_event *event, void *context);
 void doorbell_events_test_motion(struct doorbell *doorbell);
 void doorbell_events_pir(struct doorbell *doorbell);
+void doorbell_events_activity(struct doorbell *doorbell);
 
 /* doorbell_gpio.c: the button and PIR on GPIO lines (--button-gpio,
  * --pir-gpio); each is documented above its definition. */

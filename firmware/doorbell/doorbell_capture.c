@@ -1,9 +1,14 @@
 /*
  * doorbell_capture.c - the capture thread: camera -> privacy blackout ->
- * x264 -> link queue, motion detection on about 10 frames a second
- * (motion_runner.c), and after each frame the JPEG snapshots owed to the hub
- * and, when one is due, a copy of the frame for a timeline preview.
- * It never waits on the network.
+ * motion detection on about 10 frames a second (motion_runner.c) -> the main
+ * x264 -> link queue; then, while the hub wants it, the same frame through
+ * the sub-stream's x264 (encoder/sub_stream.h) -> link queue, so the sub
+ * never delays the main stream; and after each frame the JPEG snapshots
+ * owed to the hub and, when one is due, a copy of the frame for a timeline
+ * preview. The main encoder's bitrate follows the still-scene rule
+ * (encoder/still_scene.h): lowered while nothing moves, full again with a
+ * keyframe on the very frame that shows motion (motion detection runs
+ * first), a PIR or a ring. It never waits on the network.
  *
  * Thread: only the capture thread runs this file (doorbell_start creates it,
  * doorbell_stop joins it). It owns the camera's frames and the encoder's
@@ -21,6 +26,8 @@
 #include "common/log.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
+#include "encoder/still_scene.h"
+#include "encoder/sub_stream.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
 #include "preview/preview_sender.h"
@@ -96,12 +103,68 @@ static void doorbell_capture_follow_format(struct doorbell *doorbell,
     if (encoder_reconfigure(doorbell->encoder, &config) != 0)
         return;
     doorbell->options.bitrate_kbps = config.bitrate_kbps;
+    atomic_store(&doorbell->main_bitrate_now_kbps, config.bitrate_kbps);
     doorbell->encoder_width = frame->width;
     doorbell->encoder_height = frame->height;
     log_info("video now %dx%d at %d kbit/s", frame->width, frame->height, config.bitrate_kbps);
 }
 
-/* The capture thread: paced by the camera, one encode per frame. */
+/* The still-scene rule before the main encode: a still picture's bitrate,
+ * or the full one with a keyframe when something happened (pir_level: a
+ * wired or simulated PIR sees a warm body now). */
+static void doorbell_capture_still_rule(struct doorbell *doorbell, int pir_level)
+{
+    int64_t now = clock_monotonic_us();
+    struct encoder_config config;
+    int change, kbps;
+
+    if (pir_level)
+        atomic_store(&doorbell->activity_at_us, now);
+    change = still_scene_update(&doorbell->still, now, atomic_load(&doorbell->activity_at_us));
+    kbps = still_scene_bitrate(&doorbell->still, doorbell->options.bitrate_kbps);
+    atomic_store(&doorbell->still_now, doorbell->still.still);
+    if (kbps == atomic_load(&doorbell->main_bitrate_now_kbps) && change != 1)
+        return;
+    /* Something happened: a fresh x264 at the full bitrate, so this very
+     * frame is a keyframe and the rate control does not creep up from the
+     * still picture's rate. Going still only lowers the target. */
+    if (change == 1 && encoder_restart(doorbell->encoder, kbps) == 0)
+        goto done;
+    if (change == 1)
+        encoder_request_keyframe(doorbell->encoder);
+    config = (struct encoder_config){doorbell->encoder_width,
+                                     doorbell->encoder_height,
+                                     doorbell->options.fps,
+                                     kbps,
+                                     doorbell->options.keyframe_interval,
+                                     doorbell->options.preset};
+    if (encoder_reconfigure(doorbell->encoder, &config) != 0)
+        return;
+done:
+    atomic_store(&doorbell->main_bitrate_now_kbps, kbps);
+    log_info("%s picture: %d kbit/s", doorbell->still.still ? "still" : "active", kbps);
+}
+
+/* The sub-stream's part of a frame, after the main stream's. */
+static void doorbell_capture_sub_stream(struct doorbell *doorbell, const struct camera_frame *frame)
+{
+    struct encoded_frame encoded;
+    int rc;
+
+    if (doorbell->sub == NULL)
+        return;
+    rc = sub_stream_encode(doorbell->sub, frame, doorbell->options.fps, &encoded);
+    if (rc < 0)
+        atomic_fetch_add(&doorbell->encode_errors, 1);
+    if (rc <= 0)
+        return;
+    if (link_client_send_sub_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
+                                   encoded.sequence, encoded.capture_time_us) == 0)
+        sub_stream_request_keyframe(doorbell->sub);
+}
+
+/* The capture thread: paced by the camera, one encode per frame (two while
+ * the sub-stream is on). */
 void *doorbell_capture_thread(void *data)
 {
     struct doorbell *doorbell = data;
@@ -125,6 +188,7 @@ void *doorbell_capture_thread(void *data)
         motion_runner_blackout(doorbell->motion, &frame);
         pir_level = doorbell_capture_watch_sim(doorbell);
         motion_runner_process(doorbell->motion, &frame, clock_monotonic_us(), pir_level);
+        doorbell_capture_still_rule(doorbell, pir_level);
         if (encoder_encode(doorbell->encoder, &frame, &encoded) != 0) {
             atomic_fetch_add(&doorbell->encode_errors, 1);
             continue;
@@ -133,6 +197,8 @@ void *doorbell_capture_thread(void *data)
         if (link_client_send_video(doorbell->link, encoded.data, encoded.size, encoded.keyframe,
                                    encoded.sequence, encoded.capture_time_us) == 0)
             encoder_request_keyframe(doorbell->encoder);
+        /* Main first: the sub-stream never delays what the hub records. */
+        doorbell_capture_sub_stream(doorbell, &frame);
         /* A timeline preview, when due: only a copy here, encoded on its own thread. */
         preview_sender_offer(
             doorbell->previews, &frame, encoded.keyframe,

@@ -1,9 +1,9 @@
 /*
  * doorbell_control.c - the commands of the doorbell's control socket
  * (control_socket.h): the button, the PIR, the sim's battery and scene
- * triggers, snapshots and keyframes, and the JSON reports `stats`, `motion`
- * and `scene`, built with cJSON. Replies are one line: "ok", "ok: ...",
- * "error: ..." or a JSON object.
+ * triggers, snapshots and keyframes, and the JSON reports `stats`, `status`
+ * (encoders, sub-stream, still scene), `motion` and `scene`, built with cJSON. Replies are one
+ * line: "ok", "ok: ...", "error: ..." or a JSON object.
  *
  * Thread: the control thread (control_socket.c) calls
  * doorbell_control_handle; it reaches the others only through their
@@ -24,6 +24,7 @@
 #include "common/motion_config.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
+#include "encoder/sub_stream.h"
 #include "link/link_client.h"
 #include "preview/preview_sender.h"
 #include "motion/motion_runner.h"
@@ -126,6 +127,44 @@ static cJSON *doorbell_control_stats(struct doorbell *doorbell)
         return NULL;
     }
     return json;
+}
+
+/* `status`: the encoders running and the still-scene state: {encoders,
+ * sub_stream {on, width, height, fps, bitrate_kbps, frames_encoded} (null
+ * for a doorbell without one), still, main_bitrate_kbps, bitrate_kbps}, or
+ * NULL if out of memory. The caller deletes the tree. */
+static cJSON *doorbell_control_status(struct doorbell *doorbell)
+{
+    struct sub_stream_stats sub = {0};
+    cJSON *json = cJSON_CreateObject();
+    cJSON *object;
+
+    if (doorbell->sub != NULL)
+        sub_stream_get_stats(doorbell->sub, &sub);
+    if (json == NULL || doorbell_control_add_number(json, "encoders", 1 + (sub.on != 0)) != 0 ||
+        cJSON_AddBoolToObject(json, "still", atomic_load(&doorbell->still_now)) == NULL ||
+        doorbell_control_add_number(json, "main_bitrate_kbps",
+                                    atomic_load(&doorbell->main_bitrate_now_kbps)) != 0 ||
+        doorbell_control_add_number(json, "bitrate_kbps", doorbell->options.bitrate_kbps) != 0)
+        goto fail;
+    if (doorbell->sub == NULL) {
+        if (cJSON_AddNullToObject(json, "sub_stream") == NULL)
+            goto fail;
+        return json;
+    }
+    object = cJSON_AddObjectToObject(json, "sub_stream");
+    if (object == NULL || cJSON_AddBoolToObject(object, "on", sub.on) == NULL ||
+        doorbell_control_add_number(object, "width", sub.width) != 0 ||
+        doorbell_control_add_number(object, "height", sub.height) != 0 ||
+        doorbell_control_add_number(object, "fps", sub.fps) != 0 ||
+        doorbell_control_add_number(object, "bitrate_kbps", sub.bitrate_kbps) != 0 ||
+        doorbell_control_add_number(object, "frames_encoded", (double)sub.frames_encoded) != 0)
+        goto fail;
+    return json;
+
+fail:
+    cJSON_Delete(json);
+    return NULL;
 }
 
 /* A box coordinate to 4 decimals, as the scene has always been reported. */
@@ -289,10 +328,14 @@ void doorbell_control_handle(const char *command, char *reply, size_t reply_size
         snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "keyframe") == 0) {
         encoder_request_keyframe(doorbell->encoder);
+        if (doorbell->sub != NULL)
+            sub_stream_request_keyframe(doorbell->sub);
         snprintf(reply, reply_size, "ok");
     } else if (strcmp(name, "light") == 0 || strcmp(name, "night") == 0 ||
                strcmp(name, "day") == 0 || camera_trigger_parse(name, &trigger) == 0) {
         doorbell_control_trigger(doorbell, name, argument, reply, reply_size);
+    } else if (strcmp(name, "status") == 0) {
+        doorbell_control_reply_json(doorbell_control_status(doorbell), "status", reply, reply_size);
     } else if (strcmp(name, "stats") == 0) {
         doorbell_control_reply_json(doorbell_control_stats(doorbell), "stats", reply, reply_size);
     } else if (strcmp(name, "hold") == 0) {
@@ -300,7 +343,8 @@ void doorbell_control_handle(const char *command, char *reply, size_t reply_size
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
                  "commands: press, pir, battery N, snapshot, keyframe, light on|off, night, day, "
-                 "visitor, car, cat, stats, motion, scene, hold SECONDS; test-only: motion-event");
+                 "visitor, car, cat, stats, status, motion, scene, hold SECONDS; test-only: "
+                 "motion-event");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);
     }

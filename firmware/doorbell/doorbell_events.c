@@ -27,6 +27,13 @@
 
 #define DOORBELL_DEBOUNCE_US 50000LL /* contact bounce after a press */
 
+/* Something happened in front of the doorbell (motion, PIR, ring): the
+ * still-scene rule restores the full bitrate at the next frame. Any thread. */
+void doorbell_events_activity(struct doorbell *doorbell)
+{
+    atomic_store(&doorbell->activity_at_us, clock_monotonic_us());
+}
+
 /* Send one EVENT message; a failure to encode is logged. Any thread. */
 static void doorbell_events_send_message(struct doorbell *doorbell, const struct link_event *event)
 {
@@ -46,6 +53,7 @@ uint32_t doorbell_events_send(struct doorbell *doorbell, enum link_event_type ty
 {
     struct link_event event;
 
+    doorbell_events_activity(doorbell);
     memset(&event, 0, sizeof(event));
     event.type = type;
     event.id = atomic_fetch_add(&doorbell->next_event_id, 1) + 1;
@@ -116,6 +124,8 @@ void doorbell_events_on_motion(const struct link_event *event, void *context)
 {
     struct doorbell *doorbell = context;
 
+    if (event->active)
+        doorbell_events_activity(doorbell);
     doorbell_events_send_message(doorbell, event);
     if (event->active && event->id != doorbell->motion_started_id) {
         doorbell->motion_started_id = event->id;

@@ -14,6 +14,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "audio/audio_playback.h"
 #include "common/error_text.h"
@@ -21,6 +22,7 @@
 #include "common/motion_config.h"
 #include "doorbell/doorbell.h"
 #include "encoder/encoder.h"
+#include "encoder/sub_stream.h"
 #include "link/link_client.h"
 #include "motion/motion_runner.h"
 #include "replies/reply_cache.h"
@@ -47,6 +49,8 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         return 1;
     case LINK_COMMAND_KEYFRAME:
         encoder_request_keyframe(doorbell->encoder);
+        if (doorbell->sub != NULL)
+            sub_stream_request_keyframe(doorbell->sub);
         return 1;
     case LINK_COMMAND_QUICK_REPLY:
         if (doorbell->reply_player == NULL ||
@@ -70,9 +74,26 @@ static int doorbell_link_execute(struct doorbell *doorbell, const struct link_co
         return 1;
     case LINK_COMMAND_STREAM_ON:
     case LINK_COMMAND_STREAM_OFF:
-        error_text_set(reason, reason_size, "no sub-stream");
-        return 0;
+        if (strcmp(command->stream, "sub") != 0) {
+            error_text_set(reason, reason_size, "only the sub-stream turns on and off");
+            return 0;
+        }
+        if (doorbell->sub == NULL) {
+            error_text_set(reason, reason_size, "no sub-stream");
+            return 0;
+        }
+        sub_stream_set_wanted(doorbell->sub, command->type == LINK_COMMAND_STREAM_ON);
+        return 1;
     case LINK_COMMAND_SET_VIDEO:
+        if (strcmp(command->stream, "sub") == 0) {
+            if (doorbell->sub == NULL) {
+                error_text_set(reason, reason_size, "no sub-stream");
+                return 0;
+            }
+            sub_stream_request_format(doorbell->sub, command->bitrate_kbps, command->width,
+                                      command->height, command->fps);
+            return 1;
+        }
         if (command->bitrate_kbps > 0)
             atomic_store(&doorbell->reconfigure_bitrate_kbps, command->bitrate_kbps);
         if (command->fps > 0)
@@ -113,11 +134,14 @@ out:
     cJSON_Delete(result);
 }
 
-/* Link thread: the hub accepted us; start the stream on a keyframe. */
+/* Link thread: the hub accepted us; start the stream on a keyframe, and
+ * the sub-stream off until this hub asks for it (stream_on). */
 void doorbell_link_on_connected(void *context)
 {
     struct doorbell *doorbell = context;
     encoder_request_keyframe(doorbell->encoder);
+    if (doorbell->sub != NULL)
+        sub_stream_set_wanted(doorbell->sub, 0);
 }
 
 /* Link thread: talk-back from the hub goes to the speaker. */

@@ -16,6 +16,7 @@
 
 #include "audio/audio_capture.h"
 #include "common/discovery_txt.h"
+#include "encoder/sub_stream.h"
 
 static void doorbell_usage(const char *program)
 {
@@ -45,6 +46,14 @@ static void doorbell_usage(const char *program)
            "  --bitrate KBPS         H.264 bitrate, 50..20000 (default 2000)\n"
            "  --keyframe-interval N  frames between keyframes, 1..3600 (default 2 s worth)\n"
            "  --preset NAME          x264 preset (default veryfast)\n"
+           "  --sub-stream WxH@FPS   the second, small stream the hub turns on for viewers\n"
+           "                         (default 640x360@15); off = none. None either when\n"
+           "                         the picture is not larger than WxH\n"
+           "  --sub-bitrate KBPS     its H.264 bitrate, 50..20000 (default 400)\n"
+           "  --still-after S        a picture without motion, PIR or ring for S seconds,\n"
+           "                         1..3600, is still (default 10)\n"
+           "  --still-bitrate PCT    a still picture's bitrate in percent of --bitrate,\n"
+           "                         0..100 (default 25); 0 = always the full bitrate\n"
            "  --scripted             play the sim scene's scripted loop\n"
            "  --no-previews          send no timeline previews, even to a hub that takes them\n"
            "  --seed N               sim scene seed (default 1)\n"
@@ -85,7 +94,8 @@ static void doorbell_usage(const char *program)
            "                         (must be the only argument), then exit\n"
            "  --help                 show this help\n\n"
            "Control commands: press, pir, battery N, snapshot, keyframe, light on|off,\n"
-           "night, day, visitor, car, cat, stats, motion (the motion settings in force),\n"
+           "night, day, visitor, car, cat, stats, status (encoders, sub-stream, still\n"
+           "scene), motion (the motion settings in force),\n"
            "scene (the sim's ground truth), hold SECONDS (10: pairing mode for 10\n"
            "minutes; 30: factory reset).\n",
            program, program, program);
@@ -144,6 +154,33 @@ static int doorbell_parse_gpio(const char *program, int button, const char *valu
     return 0;
 }
 
+/* --sub-stream WxH@FPS (even sides 32x32..1920x1080, 1..60 fps) or "off"
+ * (sub_fps 0) into options: 0, or -1 (printed). */
+static int doorbell_parse_sub_stream(const char *program, const char *value,
+                                     struct doorbell_options *options)
+{
+    int width = 0, height = 0, fps = 0;
+    char rest;
+
+    if (strcmp(value, "off") == 0) {
+        options->sub_width = options->sub_height = options->sub_fps = 0;
+        return 0;
+    }
+    if (sscanf(value, "%dx%d@%d%c", &width, &height, &fps, &rest) != 3 || width < 32 ||
+        height < 32 || width > 1920 || height > 1080 || (width | height) & 1 || fps < 1 ||
+        fps > 60) {
+        fprintf(stderr,
+                "%s: --sub-stream wants WxH@FPS (even sides, 32x32..1920x1080, 1..60 fps) or "
+                "off, not '%s'\n",
+                program, value);
+        return -1;
+    }
+    options->sub_width = width;
+    options->sub_height = height;
+    options->sub_fps = fps;
+    return 0;
+}
+
 /* Whether DIR/NAME exists (DIR may be NULL: no). */
 static int doorbell_options_state_file_exists(const char *dir, const char *name)
 {
@@ -188,6 +225,10 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"model", required_argument, NULL, 'm'},
         {"button-gpio", required_argument, NULL, 'B'},
         {"pir-gpio", required_argument, NULL, 'I'},
+        {"sub-stream", required_argument, NULL, 'u'},
+        {"sub-bitrate", required_argument, NULL, 'U'},
+        {"still-after", required_argument, NULL, 't'},
+        {"still-bitrate", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +243,12 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
     options->fps = 30;
     options->bitrate_kbps = 2000;
     options->preset = "veryfast";
+    options->sub_width = SUB_STREAM_DEFAULT_WIDTH;
+    options->sub_height = SUB_STREAM_DEFAULT_HEIGHT;
+    options->sub_fps = SUB_STREAM_DEFAULT_FPS;
+    options->sub_bitrate_kbps = SUB_STREAM_DEFAULT_BITRATE;
+    options->still_after_s = DOORBELL_STILL_AFTER_DEFAULT_S;
+    options->still_percent = DOORBELL_STILL_PERCENT_DEFAULT;
     options->seed = 1;
     options->log_level = LOG_LEVEL_INFO;
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -251,6 +298,25 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
             break;
         case 'p':
             options->preset = optarg;
+            break;
+        case 'u':
+            if (doorbell_parse_sub_stream(argv[0], optarg, options) != 0)
+                return -1;
+            break;
+        case 'U':
+            if (doorbell_parse_number(argv[0], "--sub-bitrate", optarg, 50, 20000, &number) != 0)
+                return -1;
+            options->sub_bitrate_kbps = (int)number;
+            break;
+        case 't':
+            if (doorbell_parse_number(argv[0], "--still-after", optarg, 1, 3600, &number) != 0)
+                return -1;
+            options->still_after_s = (int)number;
+            break;
+        case 'o':
+            if (doorbell_parse_number(argv[0], "--still-bitrate", optarg, 0, 100, &number) != 0)
+                return -1;
+            options->still_percent = (int)number;
             break;
         case 'r':
             options->scripted = 1;

@@ -14,6 +14,9 @@
 #include "common/log.h"
 #include "gpio/gpio_input_option.h"
 
+#define DOORBELL_STILL_AFTER_DEFAULT_S 10
+#define DOORBELL_STILL_PERCENT_DEFAULT 25
+
 struct doorbell_options {
     const char *hub_url;
     const char *device_id;
@@ -24,6 +27,11 @@ struct doorbell_options {
     const char *control_path;
     const char *preset;
     int width, height, fps, bitrate_kbps, keyframe_interval;
+    /* --sub-stream (sub_fps 0: off) and --sub-bitrate: the sub-stream's box,
+     * rate and bitrate (encoder/sub_stream.h) */
+    int sub_width, sub_height, sub_fps, sub_bitrate_kbps;
+    int still_after_s; /* --still-after: no motion, PIR or ring this long is a still picture */
+    int still_percent; /* --still-bitrate: its bitrate in % of bitrate_kbps; 0 = off */
     int scripted;
     int capture_jitter_ms; /* sim camera: +-N ms on every capture time (tests) */
     uint32_t seed;

@@ -263,6 +263,9 @@ void encoder_request_keyframe(struct encoder *encoder)
     atomic_store(&encoder->keyframe_requested, 1);
 }
 
+static int encoder_reopen(struct encoder *encoder, const struct encoder_config *config,
+                          const char *preset);
+
 /* Bitrate-only changes go through x264_encoder_reconfig; anything else
  * reopens x264 (the first frame of the new stream is an IDR with SPS/PPS).
  * On failure the old settings stay in force. */
@@ -295,8 +298,19 @@ int encoder_reconfigure(struct encoder *encoder, const struct encoder_config *co
         log_info("bitrate now %d kbit/s", resolved.bitrate_kbps);
         return 0;
     }
+    return encoder_reopen(encoder, &resolved, preset);
+}
+
+/* Replace x264 by a new one for a resolved config (preset: its name); the
+ * next frame is an IDR. 0, or -1 (logged) with the old one kept. */
+static int encoder_reopen(struct encoder *encoder, const struct encoder_config *config,
+                          const char *preset)
+{
+    struct encoder_config resolved = *config;
     x264_param_t param;
     x264_t *x264 = NULL;
+    char error[256];
+
     if (encoder_x264_open(&resolved, &param, &x264, error, sizeof(error)) != 0) {
         log_error("reconfigure: %s", error);
         return -1;
@@ -305,13 +319,29 @@ int encoder_reconfigure(struct encoder *encoder, const struct encoder_config *co
     encoder->x264 = x264;
     encoder->param = param;
     encoder->config = resolved;
-    memcpy(encoder->preset, preset, sizeof(encoder->preset));
+    snprintf(encoder->preset, sizeof(encoder->preset), "%s", preset);
     encoder->config.preset = encoder->preset;
     encoder->next_pts = 0;
     atomic_store(&encoder->keyframe_requested, 1);
     log_info("reopened x264 at %dx%d@%d %d kbit/s", resolved.width, resolved.height, resolved.fps,
              resolved.bitrate_kbps);
     return 0;
+}
+
+/* Open x264 afresh at a new bitrate (see encoder.h). */
+int encoder_restart(struct encoder *encoder, int bitrate_kbps)
+{
+    assert(encoder != NULL);
+    struct encoder_config config = encoder->config;
+    char preset[sizeof(encoder->preset)];
+    char error[256];
+
+    config.bitrate_kbps = bitrate_kbps;
+    if (encoder_resolve(&config, &config, preset, sizeof(preset), error, sizeof(error)) != 0) {
+        log_error("restart: %s", error);
+        return -1;
+    }
+    return encoder_reopen(encoder, &config, preset);
 }
 
 /* Close x264 and free the encoder; NULL is ignored. */

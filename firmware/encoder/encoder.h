@@ -43,6 +43,12 @@ void encoder_request_keyframe(struct encoder *encoder);
 /* Change bitrate and/or size/fps without reconnecting anything. Capture thread only. */
 int encoder_reconfigure(struct encoder *encoder, const struct encoder_config *config);
 
+/* Open x264 afresh at bitrate_kbps, all else as it is: the next frame is an
+ * IDR and the rate control forgets its history (after a long spell at a
+ * low bitrate, x264's ABR would take seconds to spend the new one). On
+ * failure the old encoder stays. Capture thread only. */
+int encoder_restart(struct encoder *encoder, int bitrate_kbps);
+
 void encoder_close(struct encoder *encoder);
 
 #endif

@@ -7,11 +7,14 @@
  * under client->lock and call lws_cancel_service() to wake the link thread,
  * which then asks lws for a writable callback and sends one message per
  * callback. Before the hub's WELCOME only the handshake slot (HELLO, AUTH)
- * is sent; video is never queued while disconnected.
+ * is sent; video is never queued while disconnected. The queue itself, and
+ * the send functions other threads call, are in link_client_queue.c; the
+ * state both files share is in link_client_internal.h.
  */
 #define LOG_MODULE "link"
 
 #include "link/link_client.h"
+#include "link/link_client_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,214 +35,6 @@
 #include "link/link_tls_binding.h"
 #include "common/log.h"
 #include "common/mutex.h"
-
-#define LINK_CLIENT_DEFAULT_QUEUE_LIMIT (8u * 1024u * 1024u)
-#define LINK_CLIENT_BACKOFF_MIN_US      (500 * LWS_US_PER_MS)
-#define LINK_CLIENT_BACKOFF_MAX_US      (30 * LWS_USEC_PER_SEC)
-#define LINK_CLIENT_AUTH_FAILED_MIN_US  (10 * LWS_USEC_PER_SEC)
-#define LINK_CLIENT_RECEIVE_MAX         (LINK_MAX_JSON_SIZE + LINK_HEADER_SIZE)
-
-enum link_client_state {
-    LINK_CLIENT_DISCONNECTED,
-    LINK_CLIENT_HANDSHAKE, /* TLS + WebSocket up, HELLO/AUTH exchanged */
-    LINK_CLIENT_CONNECTED, /* WELCOME received: streaming */
-};
-
-/* One queued message with LWS_PRE bytes of headroom in front of data. */
-struct link_client_message {
-    struct link_client_message *next;
-    size_t size; /* message bytes after the headroom */
-    int is_video;
-    uint8_t buffer[]; /* LWS_PRE + size */
-};
-
-struct link_client {
-    struct link_client_config config;
-    char hub_url[512];
-    char device_id[LINK_DEVICE_ID_MAX];
-    char firmware[LINK_TEXT_MAX];
-    char hub_key_sha256[65];
-
-    /* Link thread only. */
-    struct lws_context *context;
-    struct lws *wsi;
-    lws_sorted_usec_list_t reconnect_timer;
-    int backoff_attempt;
-    lws_usec_t backoff_floor_us;
-    struct link_client_message *handshake; /* HELLO or AUTH waiting to go out */
-    uint8_t receive[LINK_CLIENT_RECEIVE_MAX];
-    size_t receive_used;
-    int receive_overflow;
-    pthread_t thread;
-
-    /* Shared; guarded by lock. */
-    pthread_mutex_t lock;
-    int target_changed; /* link_client_set_target() gave the target below */
-    char target_url[512];
-    char target_device_id[LINK_DEVICE_ID_MAX];
-    char target_hub_key_sha256[65];
-    enum link_client_state state;
-    struct link_client_message *queue_head, *queue_tail;
-    size_t queue_bytes;
-    int waiting_for_keyframe;
-    int preview_interval_ms; /* from WELCOME's settings; 0: the hub takes no previews */
-    struct link_client_stats stats;
-
-    atomic_int stopping;
-};
-
-/* Build a queue entry holding a whole encoded message. NULL if out of memory. */
-static struct link_client_message *link_client_message_new(const struct link_header *header,
-                                                           const void *payload, size_t size,
-                                                           int is_video)
-{
-    size_t message_size = 0;
-    uint8_t *encoded = link_message_encode(header, payload, size, LWS_PRE, &message_size);
-    struct link_client_message *message;
-
-    if (encoded == NULL)
-        return NULL;
-    message = malloc(sizeof(*message) + LWS_PRE + message_size);
-    if (message != NULL) {
-        message->next = NULL;
-        message->size = message_size;
-        message->is_video = is_video;
-        memcpy(message->buffer, encoded, LWS_PRE + message_size);
-    }
-    free(encoded);
-    return message;
-}
-
-/* Like link_client_message_new for a JSON payload. */
-static struct link_client_message *link_client_message_json(uint8_t type, uint32_t sequence,
-                                                            const cJSON *json)
-{
-    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, clock_realtime_us()};
-    char *text = cJSON_PrintUnformatted(json);
-    struct link_client_message *message;
-
-    if (text == NULL)
-        return NULL;
-    message = link_client_message_new(&header, text, strlen(text), 0);
-    cJSON_free(text);
-    return message;
-}
-
-/* Append to the queue; caller holds client->lock. */
-static void link_client_enqueue_locked(struct link_client *client,
-                                       struct link_client_message *message)
-{
-    mutex_assert_held(&client->lock);
-    if (client->queue_tail != NULL)
-        client->queue_tail->next = message;
-    else
-        client->queue_head = message;
-    client->queue_tail = message;
-    client->queue_bytes += message->size;
-}
-
-/* Drop queued video (after a disconnect); keep events and snapshots. Locked. */
-static void link_client_drop_video_locked(struct link_client *client)
-{
-    mutex_assert_held(&client->lock);
-    struct link_client_message **link = &client->queue_head;
-    client->queue_tail = NULL;
-    while (*link != NULL) {
-        struct link_client_message *message = *link;
-        if (message->is_video) {
-            *link = message->next;
-            client->queue_bytes -= message->size;
-            client->stats.video_dropped++;
-            free(message);
-        } else {
-            client->queue_tail = message;
-            link = &message->next;
-        }
-    }
-}
-
-/* Wake the link thread so it looks at the queue. Any thread. */
-static void link_client_wake(struct link_client *client)
-{
-    if (client->context != NULL)
-        lws_cancel_service(client->context);
-}
-
-int link_client_send_video(struct link_client *client, const uint8_t *data, size_t size,
-                           int keyframe, uint32_t sequence, uint64_t capture_time_us)
-{
-    struct link_header header = {LINK_PROTOCOL_VERSION, LINK_VIDEO,
-                                 keyframe ? LINK_FLAG_KEYFRAME : 0, sequence, capture_time_us};
-    struct link_client_message *message = NULL;
-    int result = 0;
-
-    pthread_mutex_lock(&client->lock);
-    if (client->state != LINK_CLIENT_CONNECTED) {
-        result = -1;
-        goto drop;
-    }
-    if ((client->waiting_for_keyframe && !keyframe) ||
-        client->queue_bytes + size > client->config.queue_limit_bytes)
-        goto drop;
-    pthread_mutex_unlock(&client->lock);
-    message = link_client_message_new(&header, data, size, 1); /* copy outside the lock */
-    pthread_mutex_lock(&client->lock);
-    if (message == NULL || client->state != LINK_CLIENT_CONNECTED)
-        goto drop;
-    link_client_enqueue_locked(client, message);
-    client->waiting_for_keyframe = 0;
-    pthread_mutex_unlock(&client->lock);
-    link_client_wake(client);
-    return 1;
-
-drop:
-    /* The hub must not get a P-frame whose reference it lacks. */
-    client->waiting_for_keyframe = 1;
-    client->stats.video_dropped++;
-    pthread_mutex_unlock(&client->lock);
-    free(message);
-    return result;
-}
-
-/* Queue a non-video message unless the queue is full. */
-static int link_client_enqueue(struct link_client *client, struct link_client_message *message)
-{
-    if (message == NULL)
-        return -1;
-    pthread_mutex_lock(&client->lock);
-    if (client->queue_bytes + message->size > client->config.queue_limit_bytes) {
-        pthread_mutex_unlock(&client->lock);
-        log_warn("send queue full; dropped a %s message",
-                 link_type_name(message->buffer[LWS_PRE + 1]));
-        free(message);
-        return -1;
-    }
-    link_client_enqueue_locked(client, message);
-    pthread_mutex_unlock(&client->lock);
-    link_client_wake(client);
-    return 0;
-}
-
-int link_client_send_binary(struct link_client *client, uint8_t type, uint32_t sequence,
-                            uint64_t timestamp_us, const void *data, size_t size)
-{
-    struct link_header header = {LINK_PROTOCOL_VERSION, type, 0, sequence, timestamp_us};
-    return link_client_enqueue(client, link_client_message_new(&header, data, size, 0));
-}
-
-int link_client_send_json(struct link_client *client, uint8_t type, uint32_t sequence,
-                          const cJSON *json)
-{
-    return link_client_enqueue(client, link_client_message_json(type, sequence, json));
-}
-
-void link_client_get_stats(struct link_client *client, struct link_client_stats *out)
-{
-    pthread_mutex_lock(&client->lock);
-    *out = client->stats;
-    out->connected = client->state == LINK_CLIENT_CONNECTED;
-    pthread_mutex_unlock(&client->lock);
-}
 
 /* ---- link thread ---------------------------------------------------------- */
 
@@ -278,6 +73,7 @@ static void link_client_connection_lost(struct link_client *client)
     was_up = client->state != LINK_CLIENT_DISCONNECTED;
     client->state = LINK_CLIENT_DISCONNECTED;
     client->waiting_for_keyframe = 1;
+    client->sub_waiting_for_keyframe = 1;
     if (was_up)
         client->stats.disconnects++;
     link_client_drop_video_locked(client);
@@ -455,6 +251,7 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
         client->state = LINK_CLIENT_CONNECTED;
         client->preview_interval_ms = cJSON_IsNumber(preview) ? preview->valueint : 0;
         client->waiting_for_keyframe = 1;
+        client->sub_waiting_for_keyframe = 1;
         client->stats.connects++;
         pthread_mutex_unlock(&client->lock);
         client->backoff_attempt = 0;
@@ -515,7 +312,7 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
 static int link_client_write_next(struct link_client *client, struct lws *wsi)
 {
     struct link_client_message *message = NULL;
-    int more = 0, is_video = 0;
+    int more = 0, is_video = 0, is_sub = 0;
 
     if (client->handshake != NULL) {
         message = client->handshake;
@@ -533,7 +330,8 @@ static int link_client_write_next(struct link_client *client, struct lws *wsi)
     }
     if (message == NULL)
         return 0;
-    is_video = message->is_video;
+    is_video = message->video != LINK_CLIENT_NOT_VIDEO;
+    is_sub = message->video == LINK_CLIENT_SUB_VIDEO;
     if (lws_write(wsi, message->buffer + LWS_PRE, message->size, LWS_WRITE_BINARY) <
         (int)message->size) {
         free(message);
@@ -545,6 +343,8 @@ static int link_client_write_next(struct link_client *client, struct lws *wsi)
     client->stats.messages_sent++;
     if (is_video)
         client->stats.video_sent++;
+    if (is_sub)
+        client->stats.sub_video_sent++;
     more = client->queue_head != NULL && client->state == LINK_CLIENT_CONNECTED;
     pthread_mutex_unlock(&client->lock);
     if (more || client->handshake != NULL)
@@ -630,6 +430,11 @@ static int link_client_callback(struct lws *wsi, enum lws_callback_reasons reaso
         cJSON_AddNumberToObject(hello, "height", client->config.height);
         cJSON_AddNumberToObject(hello, "fps", client->config.fps);
         cJSON_AddNumberToObject(hello, "audio_channels", client->config.audio_channels);
+        if (client->config.sub_fps > 0) {
+            cJSON_AddNumberToObject(hello, "sub_width", client->config.sub_width);
+            cJSON_AddNumberToObject(hello, "sub_height", client->config.sub_height);
+            cJSON_AddNumberToObject(hello, "sub_fps", client->config.sub_fps);
+        }
         /* doorbelld tags the snapshot of every event start (main.c, snapshot_queue.h). */
         cJSON_AddTrueToObject(hello, "event_snapshots");
         if (client->config.sign != NULL)
@@ -730,6 +535,7 @@ struct link_client *link_client_start(const struct link_client_config *config, c
     client->config.firmware = client->firmware;
     client->config.hub_key_sha256 = client->hub_key_sha256;
     client->waiting_for_keyframe = 1;
+    client->sub_waiting_for_keyframe = 1;
     mutex_init_checked(&client->lock);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, link_client_lws_log);

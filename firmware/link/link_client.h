@@ -50,8 +50,9 @@ struct link_client_config {
     const char *hub_key_sha256; /* optional pin: hex SHA-256 of the hub's public key */
     const char *firmware;       /* version string for HELLO */
     int width, height, fps;
-    int audio_channels;       /* announced in HELLO: 0 = no microphone */
-    size_t queue_limit_bytes; /* default 8 MiB */
+    int audio_channels;                 /* announced in HELLO: 0 = no microphone */
+    int sub_width, sub_height, sub_fps; /* the sub-stream announced in HELLO; 0 = none */
+    size_t queue_limit_bytes;           /* default 8 MiB */
     link_client_command_callback on_command;
     link_client_connected_callback on_connected;
     link_client_talk_callback on_talk_audio;
@@ -61,6 +62,7 @@ struct link_client_config {
 
 struct link_client_stats {
     uint64_t video_sent, video_dropped, messages_sent;
+    uint64_t sub_video_sent; /* of video_sent, the sub-stream's */
     uint64_t connects, disconnects, auth_failures;
     int connected; /* 1 once WELCOME arrived, until the link drops */
 };
@@ -89,6 +91,15 @@ void link_client_stop(struct link_client *client);
  */
 int link_client_send_video(struct link_client *client, const uint8_t *data, size_t size,
                            int keyframe, uint32_t sequence, uint64_t capture_time_us);
+
+/*
+ * Queue one sub-stream access unit (LINK_FLAG_SUB_STREAM): as
+ * link_client_send_video, with its own wait for a keyframe, and dropped
+ * first when the link is congested (it may fill only half the queue, and
+ * queued sub-stream video makes room for the main stream's).
+ */
+int link_client_send_sub_video(struct link_client *client, const uint8_t *data, size_t size,
+                               int keyframe, uint32_t sequence, uint64_t capture_time_us);
 
 /* Queue a binary message (snapshot, audio). 0 queued, -1 dropped. */
 int link_client_send_binary(struct link_client *client, uint8_t type, uint32_t sequence,

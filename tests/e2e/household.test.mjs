@@ -56,7 +56,7 @@ function recordLiveCloses() {
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
-      if (String(args[0]).endsWith('/live')) this.addEventListener('close', (e) => window.liveCloses.push({ at: Date.now(), code: e.code }));
+      if (/\/live(\?|$)/.test(String(args[0]))) this.addEventListener('close', (e) => window.liveCloses.push({ at: Date.now(), code: e.code }));
     }
   };
 }

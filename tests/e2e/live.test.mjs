@@ -198,23 +198,24 @@ test('(a) a doorbell page plays live video, frames in order, latency sane', { ti
   });
 });
 
-test('(a2) the quality select asks the doorbell for a bitrate', { timeout: patience(60000) }, async () => {
+test('(a2) the quality select is this viewer\'s own: it tells the hub, asks the doorbell for nothing, and is kept', { timeout: patience(60000) }, async () => {
   await withPage(`/devices/${front.id}`, async ({ page, errors }) => {
     await waitLive(page, front.id);
     const requests = [];
     page.on('request', (request) => { if (request.url().endsWith(`/api/v1/devices/${front.id}/video`)) requests.push(request); });
+    const answer = async () => (await activePlayer(page, front.id)).answer || null;
     await page.getByTestId('live-quality').selectOption({ label: 'Low' });
-    await wait(() => requests.length === 1, { what: 'POST .../video' });
-    assert.equal(requests[0].method(), 'POST');
-    assert.deepEqual(JSON.parse(requests[0].postData()), { bitrate_kbps: 600 });
-    const response = await requests[0].response();
-    assert.equal(response.status(), 202);
+    await wait(async () => (await answer())?.quality === 'sub', { what: 'the hub\'s answer to Low' });
+    assert.equal(await page.evaluate(() => localStorage.getItem('doorstep.liveQuality')), 'sub');
     await page.getByTestId('live-quality').selectOption({ label: 'High' });
-    await wait(() => requests.length === 2, { what: 'the second POST' });
-    assert.deepEqual(JSON.parse(requests[1].postData()), { bitrate_kbps: 2000 });
+    await wait(async () => (await answer())?.quality === 'main', { what: 'the hub\'s answer to High' });
+    assert.equal((await answer()).stream, 'main');
+    await page.reload();
+    await waitLive(page, front.id);
+    assert.equal(await page.getByTestId('live-quality').inputValue(), 'main', 'the choice is kept in this browser');
     await page.getByTestId('live-quality').selectOption({ label: 'Auto' });
-    await sleep(500);
-    assert.equal(requests.length, 2, 'Auto sends nothing');
+    await wait(async () => (await answer())?.quality === 'auto', { what: 'the hub\'s answer to Auto' });
+    assert.equal(requests.length, 0, 'no POST /video: the doorbell\'s encoder is not the viewer\'s to change');
     assert.deepEqual(scriptErrors(errors), []);
   });
 });

@@ -268,6 +268,67 @@ const cases = {
       await refuses(['--keyframe-interval', '3601'], 2, /--keyframe-interval wants/);
     }],
   ] },
+  '--sub-stream': { values: ['off'], cases: [
+    ['WxH@FPS is the sub-stream the hub may turn on (sub-stream.test.mjs turns it on)', () => runs(['--size', '1280x720', '--sub-stream', '320x180@10'], async (proc) => {
+      await waitOutput(proc, /sub-stream 320x180@10, 400 kbit\/s, on request/, 'the sub-stream');
+    }, { omit: ['--size'] })],
+    ['the default is 640x360@15; none when the picture is not larger', async () => {
+      await runs(['--size', '1280x720'], async (proc) => {
+        await waitOutput(proc, /sub-stream 640x360@15, 400 kbit\/s/, 'the default sub-stream');
+      }, { omit: ['--size'] });
+      await runs([], async (proc) => {
+        await waitOutput(proc, /no sub-stream: the 640x360 picture is not larger than 640x360/, 'no sub-stream');
+      });
+    }],
+    ['off: no sub-stream', () => {
+      const path = controlPath();
+      return runs(['--size', '1280x720', '--sub-stream', 'off', '--control', path], async () => {
+        await waitFor(() => existsSync(path), { what: 'control socket' });
+        const status = JSON.parse(await control(path, 'status'));
+        assert.equal(status.sub_stream, null);
+        assert.equal(status.encoders, 1);
+      }, { omit: ['--size'] });
+    }],
+    ['anything else is refused', async () => {
+      await refuses(['--sub-stream', '641x360@15'], 2, /--sub-stream wants WxH@FPS/);
+      await refuses(['--sub-stream', '640x360'], 2, /--sub-stream wants/);
+      await refuses(['--sub-stream', '640x360@0'], 2, /--sub-stream wants/);
+    }],
+  ] },
+  '--sub-bitrate': { cases: [
+    ['KBPS is the sub-stream\'s bitrate', () => runs(['--size', '1280x720', '--sub-bitrate', '250'], async (proc) => {
+      await waitOutput(proc, /sub-stream 640x360@15, 250 kbit\/s/, 'the sub-stream at 250 kbit/s');
+    }, { omit: ['--size'] })],
+    ['outside 50..20000 is refused', () => refuses(['--sub-bitrate', '49'], 2, /--sub-bitrate wants a whole number from 50 to 20000/)],
+  ] },
+  '--still-after': { cases: [
+    ['S seconds without motion, PIR or ring make the picture still (still-scene.test.mjs)', () => {
+      const path = controlPath();
+      return runs(['--still-after', '1', '--control', path], async (proc) => {
+        await waitFor(() => existsSync(path), { what: 'control socket' });
+        await waitFor(async () => JSON.parse(await control(path, 'status')).still, { timeout: patience(20000), what: 'still' });
+        await waitOutput(proc, /still picture: 500 kbit\/s/, 'the still bitrate');
+      });
+    }],
+    ['outside 1..3600 is refused', () => refuses(['--still-after', '0'], 2, /--still-after wants a whole number from 1 to 3600/)],
+  ] },
+  '--still-bitrate': { values: ['0'], cases: [
+    ['PCT of --bitrate while the picture is still', () => runs(['--still-after', '1', '--still-bitrate', '10'], async (proc) => {
+      await waitOutput(proc, /still picture: 200 kbit\/s/, 'the still bitrate');
+    })],
+    ['0 keeps the full bitrate', () => {
+      const path = controlPath();
+      return runs(['--still-after', '1', '--still-bitrate', '0', '--control', path], async (proc) => {
+        await waitFor(() => existsSync(path), { what: 'control socket' });
+        await waitFor(async () => JSON.parse(await control(path, 'stats')).frames_encoded > 45, { timeout: patience(20000), what: '3 s of video' });
+        const status = JSON.parse(await control(path, 'status'));
+        assert.equal(status.still, false);
+        assert.equal(status.main_bitrate_kbps, 2000);
+        assert.doesNotMatch(proc.output, /still picture/);
+      });
+    }],
+    ['outside 0..100 is refused', () => refuses(['--still-bitrate', '101'], 2, /--still-bitrate wants a whole number from 0 to 100/)],
+  ] },
   '--preset': { cases: [
     ['NAME is the x264 preset', () => runs(['--preset', 'superfast'], async (proc) => {
       await waitOutput(proc, /preset superfast/, 'the preset');

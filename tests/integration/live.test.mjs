@@ -21,7 +21,9 @@ before(async () => {
   hub = await Hub.start({ dataDir: data.dir });
   admin = await hub.admin();
   device = hub.addDevice('Front door');
-  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500, audio: true });
+  // The full bitrate throughout (no still-scene saving): a stalled viewer's
+  // buffers fill at a known pace, and the bitrate is judged.
+  doorbell = await Doorbell.start({ hub, ...device, fps: 30, bitrate: 1500, audio: true, extra: ['--still-bitrate', '0'] });
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.video.frames > 30,
     { what: 'the doorbell streaming' });
 });
@@ -152,16 +154,13 @@ test('a stalled viewer is skipped forward; the doorbell and another viewer keep 
   assert.equal(after.video.gaps, 0, 'the doorbell lost nothing');
   assert.ok(after.live.skipped_frames > before.live.skipped_frames);
 
-  // The hub noticed by itself and asked the doorbell for a lower bitrate,
-  // which x264 applied without the doorbell reconnecting.
-  const connectsBefore = (await doorbell.stats()).connects;
-  await waitFor(() => doorbell.log.some((line) => /video now 640x360 at \d+ kbit\/s/.test(line) && !/at 1500 kbit/.test(line)),
-    { timeout: 10000, what: 'the doorbell to lower its bitrate' });
-  // The hub's and the doorbell's stderr are read separately: wait for the line.
-  await waitFor(() => hub.log.some((line) => /keep falling behind: asking for \d+ kbit\/s/.test(line)),
-    { what: 'the hub to log its request' });
-  assert.equal((await doorbell.stats()).connects, connectsBefore, 'no reconnection');
-  assert.ok((await doorbell.stats()).bitrate_kbps < 1500);
+  // One viewer's lag changes nobody else's picture nor the recording: the
+  // doorbell's main encoder keeps its bitrate (a viewer that falls behind
+  // moves to the sub-stream by itself, see live-quality.test.mjs).
+  assert.equal((await doorbell.stats()).connects, doorbellBefore.connects, 'no reconnection');
+  assert.equal((await doorbell.stats()).bitrate_kbps, 1500);
+  assert.ok(!doorbell.log.some((line) => /video now 640x360 at \d+ kbit\/s/.test(line) && !/at 1500 kbit/.test(line)),
+    'the doorbell was not asked for a lower bitrate');
 
   // It recovers when it reads again: frames flow, starting on a keyframe.
   const stalledBefore = stalled.videoFrames().length;

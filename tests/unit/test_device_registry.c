@@ -67,6 +67,11 @@ struct live_stream *live_stream_create(const char *device_id)
     return stream;
 }
 
+struct live_stream *live_stream_create_sub(struct live_stream *main_stream)
+{
+    return live_stream_create(main_stream != NULL ? "sub" : "");
+}
+
 void live_stream_release(struct live_stream *stream)
 {
     if (stream != NULL && --stream->references == 0)

@@ -7,7 +7,10 @@
 // time and seek number) }], firstFrameMs, openedMs, state, mime (the stream's), audio
 // (whether its sound is being played), mseAudio (whether MSE has the audio
 // track), soundPath ('webcodecs' | 'mse'), sound (live sound over WebCodecs:
-// sound.js's figures, worklet counters and onsets), stats }] }. Each player keeps its last
+// sound.js's figures, worklet counters and onsets), stats, quality (this
+// viewer's choice), stream ('main' | 'sub', the last init's), streams (every
+// init: stream, reason, size), answer (the hub's last "quality" message),
+// mediaSources (made so far: a stream switch makes none), changeTypes }] }. Each player keeps its last
 // 2000 presented frames; the list keeps every running player plus the 10 most
 // recently stopped ones.
 

@@ -10,6 +10,12 @@
 // lip-synced to the presented video), and MSE keeps the video alone with
 // its low-latency policy; elsewhere (or when that fails to start) unmuting
 // reopens the stream with the audio track in MSE.
+// Quality (docs/api.md "Live view"): each viewer chooses the doorbell's main
+// stream, its sub-stream, or auto (this page says which it prefers for its
+// size: setQuality); the hub moves the viewer at the target's next keyframe
+// and announces it with a new init segment, which goes into the same
+// SourceBuffer (changeType when the codec string differs): no new
+// MediaSource, no gap.
 // Reconnects by itself with backoff (0.5 s doubling to 10 s), keeping its
 // MediaSource: each connection's timeline is mapped (timestampOffset) just
 // after what is buffered, so a hub restart that starts its timeline over
@@ -40,9 +46,12 @@ export class LivePlayer {
    * onState(state, message?): connecting | live | waiting | reconnecting |
    * paused | stopped | error; onBlocked(): play() needs a click.
    */
-  constructor(video, { deviceId, onStats = null, onState = null, onBlocked = null } = {}) {
+  constructor(video, { deviceId, onStats = null, onState = null, onBlocked = null, quality = 'auto', prefer = null, onStream = null } = {}) {
     this.video = video;
     this.deviceId = deviceId;
+    this.quality = quality;         // 'auto' | 'main' | 'sub'
+    this.prefer = prefer;           // auto: 'main' | 'sub' | null (the hub's default)
+    this.onStream = onStream;       // ({ stream, reason, quality, switching }) when the hub says what we get
     this.onStats = onStats;
     this.onStateChange = onState;
     this.onBlocked = onBlocked;
@@ -60,6 +69,11 @@ export class LivePlayer {
     this.videoLatencies = [];       // the last presented frames' glass-to-glass (ms)
     this.hook.soundPath = this.soundPath;
     this.hook.sound = null;
+    this.hook.quality = quality;
+    this.hook.stream = null;        // 'main' | 'sub': what the last init segment started
+    this.hook.streams = [];         // every init: { stream, reason, width, height, mime, atMs }
+    this.hook.mediaSources = 0;     // MediaSources made: a stream switch makes none
+    this.hook.changeTypes = 0;
     this.latency = new LatencyController(video, window.doorstepLiveTuning);
     this.stats = new PlayerStats();
     this.counters = this.stats.counters;
@@ -104,6 +118,23 @@ export class LivePlayer {
     this.stopSound();
     this.monitor.stop();
     this.setState('stopped');
+  }
+
+  /**
+   * This viewer's quality: 'auto' (prefer: 'main' | 'sub', what suits the
+   * picture's size), 'main' or 'sub'. Told to the hub on the open socket
+   * (and in the URL of the next one); nobody else's stream changes.
+   */
+  setQuality(quality, prefer = this.prefer) {
+    if (quality === this.quality && prefer === this.prefer) return;
+    this.quality = quality;
+    this.prefer = prefer;
+    this.hook.quality = quality;
+    if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(this.qualityMessage()));
+  }
+
+  qualityMessage() {
+    return this.quality === 'auto' && this.prefer ? { quality: 'auto', prefer: this.prefer } : { quality: this.quality };
   }
 
   /** Mute/unmute; the first unmute of a stream with sound reopens it with its audio track. */
@@ -175,7 +206,8 @@ export class LivePlayer {
     this.retryTimer = null;
     this.setState(this.counters.reconnects ? 'reconnecting' : 'connecting');
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/devices/${encodeURIComponent(this.deviceId)}/live`);
+    const query = new URLSearchParams(this.qualityMessage());
+    const ws = new WebSocket(`${proto}//${location.host}/api/v1/devices/${encodeURIComponent(this.deviceId)}/live?${query}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.pendingInit = null;
@@ -237,8 +269,18 @@ export class LivePlayer {
     if (typeof data === 'string') {
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
-      if (msg.type === 'init') this.pendingInit = msg;
-      else if (msg.type === 'stats') this.stats.hub = msg;
+      if (msg.type === 'init') {
+        this.pendingInit = msg;
+        if (msg.stream) {
+          this.hook.stream = msg.stream;
+          this.hook.streams.push({ stream: msg.stream, reason: msg.reason || null, width: msg.width, height: msg.height, mime: msg.mime, atMs: Date.now() });
+          if (this.hook.streams.length > 50) this.hook.streams.shift();
+          if (this.onStream) this.onStream({ stream: msg.stream, reason: msg.reason || null, quality: this.quality, switching: false });
+        }
+      } else if (msg.type === 'quality') {
+        this.hook.answer = msg;
+        if (this.onStream) this.onStream({ stream: msg.stream, reason: msg.reason, quality: msg.quality, switching: msg.switching });
+      } else if (msg.type === 'stats') this.stats.hub = msg;
       return;
     }
     if (data.byteLength < 9) return;
@@ -266,9 +308,20 @@ export class LivePlayer {
     const init = av || !this.streamHasAudio ? body : videoOnlyInit(body);
     this.hook.audio = av || (this.soundPath === 'webcodecs' && this.sound !== null && this.streamHasAudio);
     this.hook.mseAudio = av;
-    // The same tracks: append the new init segment as is (new resolution).
-    // Other tracks (audio came or went): a new MediaSource.
-    if (this.media && this.media.mime && this.media.mime !== mime) this.teardownMedia();
+    // The same tracks: append the new init segment as is (new resolution),
+    // through changeType when the codec string differs (the other stream of
+    // the doorbell). Other tracks (audio came or went), or a browser without
+    // changeType: a new MediaSource.
+    if (this.media && this.media.mime && this.media.mime !== mime) {
+      const type = supportedMime(mime, MS);
+      if (hasAudio(mime) === hasAudio(this.media.mime) && type && MediaSink.canChangeType() && this.media.ready) {
+        this.tracks = parseInit(init);
+        this.hook.changeTypes++;
+        this.media.appendChangedType(init, mime, type);
+        return;
+      }
+      this.teardownMedia();
+    }
     const media = this.ensureMediaSource();
     if (!media.mime) {
       media.mime = mime;
@@ -346,6 +399,7 @@ export class LivePlayer {
 
   ensureMediaSource() {
     if (this.media) return this.media;
+    this.hook.mediaSources++;
     this.media = new MediaSink(this.video, {
       onUpdate: () => this.control(false),
       onFail: (reason, fatal) => this.fail(reason, fatal),

@@ -4,6 +4,9 @@
 // mode, and a queue of appends: appendBuffer only when not updating, queued
 // fragments with the same timestampOffset appended together, removals
 // between appends, QuotaExceededError answered by evicting and retrying.
+// A new init segment with another codec string (the hub moved the viewer to
+// the doorbell's other stream) goes through SourceBuffer.changeType() in
+// the queue's order: the MediaSource and what is buffered stay.
 
 import { concat } from './media.js';
 
@@ -18,7 +21,7 @@ export class MediaSink {
     this.video = video;
     this.onUpdate = onUpdate;
     this.onFail = onFail;
-    this.queue = [];            // { data, offset (null: keep), init }
+    this.queue = [];            // { data, offset (null: keep), init, changeType (type: before this init) }
     this.removeRange = null;
     this.sb = null;
     this.mime = null;           // as announced (after our video-only edit)
@@ -38,6 +41,19 @@ export class MediaSink {
   /** Queue an init segment (offset null) or a media fragment at timestampOffset `offset`. */
   append(data, offset = null) {
     this.queue.push({ data, offset, init: offset === null });
+    this.pump();
+  }
+
+  /** Can this browser switch the codec of a SourceBuffer (changeType)? */
+  static canChangeType() {
+    const SB = window.SourceBuffer || window.ManagedSourceBuffer;
+    return Boolean(SB && SB.prototype && typeof SB.prototype.changeType === 'function');
+  }
+
+  /** Queue an init segment of another codec string (mime as announced, type respelled). */
+  appendChangedType(data, mime, type) {
+    this.mime = mime;
+    this.queue.push({ data, offset: null, init: true, changeType: type });
     this.pump();
   }
 
@@ -94,6 +110,17 @@ export class MediaSink {
     if (!this.queue.length) return;
     const first = this.queue[0];
     let n = 1;
+    if (first.changeType) {
+      try {
+        if (first.changeType !== this.type) sb.changeType(first.changeType);
+        this.type = first.changeType;
+        first.changeType = null;
+        this.changedTypes = (this.changedTypes || 0) + 1;
+      } catch (e) {
+        this.onFail(`changeType: ${e.message}`, false);
+        return;
+      }
+    }
     if (!first.init) {
       if (sb.timestampOffset !== first.offset) sb.timestampOffset = first.offset;
       let size = first.data.byteLength;

@@ -6,7 +6,8 @@
 // "Frame stamp"). FrameMonitor
 // watches every presented frame (requestVideoFrameCallback, else polling on
 // timeupdate), decodes the stamp from the top-left 528x24 source pixels at
-// native resolution and reports { presentedMs, mediaTime, stamp } so the
+// native resolution (or at half size: a sub-stream scaled from the camera)
+// and reports { presentedMs, mediaTime, stamp } so the
 // player can compute glass-to-glass latency. Real cameras have no stamp:
 // then stamp is null and the monitor only probes now and then.
 
@@ -169,7 +170,15 @@ export class FrameMonitor {
     try {
       // Source rectangle in the video's own pixels, whatever its display size.
       this.ctx.drawImage(source, 0, 0, STAMP_W, STAMP_H, 0, 0, STAMP_W, STAMP_H);
-      const decoded = decodeStampPixels(this.ctx.getImageData(0, 0, STAMP_W, STAMP_H).data);
+      let decoded = decodeStampPixels(this.ctx.getImageData(0, 0, STAMP_W, STAMP_H).data);
+      if (!decoded) {
+        // A doorbell's sub-stream is its camera's picture scaled down by 2
+        // (1280x720 -> 640x360): the stamp is there at half size.
+        this.ctx.imageSmoothingEnabled = false;
+        this.ctx.drawImage(source, 0, 0, STAMP_W / 2, STAMP_H / 2, 0, 0, STAMP_W, STAMP_H);
+        this.ctx.imageSmoothingEnabled = true;
+        decoded = decodeStampPixels(this.ctx.getImageData(0, 0, STAMP_W, STAMP_H).data);
+      }
       if (!decoded) return null;
       const captureMs = unwrapCaptureMs(decoded.captureMod48);
       // A dark band that happens to decode is not a stamp: demand a sane time.

@@ -1,10 +1,14 @@
 // Live view widget used by the doorbell page (full controls) and the live
 // grid (compact tiles): the <video> with a LivePlayer, the connection state
-// badge, and — unless compact — mute, statistics ("i"), quality
-// (Auto / High / Low, POST /api/v1/devices/{id}/video) and full screen.
+// badge, and — unless compact — mute, statistics ("i"), quality and full
+// screen. Quality is this viewer's own (docs/api.md "Live view"): High is
+// the doorbell's main stream, Low its sub-stream, Auto lets the size of the
+// picture choose (Low in the grid and on a phone, High when large or full
+// screen; the hub moves a viewer that falls behind to Low). The choice is
+// kept in this browser (localStorage) and changes nobody else's picture nor
+// the recording.
 
-import { h, icon, toast } from '../ui.js';
-import * as api from '../api.js';
+import { h, icon } from '../ui.js';
 import { LivePlayer } from './player.js';
 import { statsOverlay } from './overlay.js';
 
@@ -18,13 +22,25 @@ const STATE_TEXT = {
   error: 'Cannot play',
 };
 
-// Quality presets: the doorbell's H.264 bitrate. Auto leaves the choice to
-// the hub (it lowers the bitrate by itself when viewers fall behind).
+// The viewer's choices: the hub's quality names, the menu's words.
 const QUALITY = [
-  { value: '', label: 'Auto' },
-  { value: '2000', label: 'High' },
-  { value: '600', label: 'Low' },
+  { value: 'auto', label: 'Auto' },
+  { value: 'main', label: 'High' },
+  { value: 'sub', label: 'Low' },
 ];
+const QUALITY_KEY = 'doorstep.liveQuality';
+const SMALL_PICTURE = 640;   // CSS px: a picture this wide or narrower does not need more than the sub-stream
+
+function savedQuality() {
+  try {
+    const value = localStorage.getItem(QUALITY_KEY);
+    return QUALITY.some((q) => q.value === value) ? value : 'auto';
+  } catch { return 'auto'; }
+}
+
+function saveQuality(value) {
+  try { localStorage.setItem(QUALITY_KEY, value); } catch { /* private mode: for this page only */ }
+}
 
 function iconButton(label, name, testid) {
   return h('button', { type: 'button', class: 'live-btn', title: label, 'aria-label': label, 'data-testid': testid }, icon(name));
@@ -50,8 +66,19 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
   // Resolves at the first picture (or when the player stops first).
   const firstPicture = new Promise((resolve) => { pictureShown = resolve; });
   const label = (state) => (state !== 'live' && offline ? 'Offline' : STATE_TEXT[state] || state);
+  // Auto's preference: the sub-stream for a small picture (a grid tile, a
+  // phone), the main stream for a large one or full screen.
+  const isFullscreen = () => Boolean(document.fullscreenElement || document.webkitFullscreenElement);
+  const preferFor = () => (!isFullscreen() && (compact || window.innerWidth <= 600 || (box.clientWidth > 0 && box.clientWidth <= SMALL_PICTURE)) ? 'sub' : 'main');
+  const initialQuality = compact ? 'auto' : savedQuality();
   const player = new LivePlayer(video, {
     deviceId,
+    quality: initialQuality,
+    prefer: compact ? 'sub' : (window.innerWidth <= 600 ? 'sub' : 'main'),
+    onStream(info) {
+      box.dataset.stream = info.stream;
+      if (quality) quality.title = `Video quality: ${QUALITY.find((q) => q.value === player.quality)?.label || 'Auto'} (now ${info.stream === 'sub' ? 'Low' : 'High'}${info.reason === 'no_sub_stream' ? ': this doorbell has no low stream' : ''})`;
+    },
     onState(state, text) {
       badge.dataset.state = state;
       badge.textContent = label(state);
@@ -70,6 +97,13 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
   });
 
   let controls = null;
+  let quality = null;
+  const updatePreference = () => {
+    if (player.quality === 'auto') player.setQuality('auto', preferFor());
+  };
+  const resizeWatch = typeof ResizeObserver === 'function' ? new ResizeObserver(updatePreference) : null;
+  if (resizeWatch) resizeWatch.observe(box);
+  document.addEventListener('fullscreenchange', updatePreference);
   if (!compact) {
     const muteBtn = iconButton('Unmute', 'volume-off', 'live-mute');
     muteBtn.setAttribute('aria-pressed', 'true');
@@ -91,23 +125,14 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
       statsBtn.setAttribute('aria-label', statsBtn.title);
     });
 
-    const quality = h('select', { class: 'live-select', 'data-testid': 'live-quality', 'aria-label': 'Video quality', title: 'Video quality' },
+    quality = h('select', { class: 'live-select', 'data-testid': 'live-quality', 'aria-label': 'Video quality', title: 'Video quality' },
       QUALITY.map((q) => h('option', { value: q.value, text: q.label })));
-    quality.addEventListener('change', async () => {
+    quality.value = initialQuality;
+    quality.addEventListener('change', () => {
       const choice = QUALITY.find((q) => q.value === quality.value);
-      if (!choice || !choice.value) return;   // Auto: the hub decides
-      quality.disabled = true;
-      try {
-        await api.post(`/api/v1/devices/${encodeURIComponent(deviceId)}/video`, { bitrate_kbps: Number(choice.value) });
-        toast(`${choice.label} quality requested.`, 'success', 2500);
-      } catch (e) {
-        if (!e.handled) {
-          toast(e instanceof api.ApiError && e.status === 409 ? 'The doorbell is offline.'
-            : e instanceof api.NetworkError ? 'The hub is unreachable.' : `Could not change the quality: ${e.message}`, 'error');
-        }
-      } finally {
-        quality.disabled = false;
-      }
+      if (!choice) return;
+      saveQuality(choice.value);
+      player.setQuality(choice.value, choice.value === 'auto' ? preferFor() : null);
     });
 
     const fullBtn = iconButton('Full screen', 'maximize', 'live-fullscreen');
@@ -136,7 +161,11 @@ export function createLiveView({ deviceId, compact = false, name = '' }) {
       offline = Boolean(value);
       badge.textContent = label(player.state);
     },
-    stop() { player.stop(); },
+    stop() {
+      if (resizeWatch) resizeWatch.disconnect();
+      document.removeEventListener('fullscreenchange', updatePreference);
+      player.stop();
+    },
   };
 }
 

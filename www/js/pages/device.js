@@ -1,13 +1,15 @@
 // Doorbell detail page (#/devices/ID): one picture, the live view
 // (js/live/view.js) with the latest snapshot as its poster; connection
 // status, the telemetry the doorbell reports (unknown values left out) and
-// video-stream statistics, polled every 2 s while visible, its
-// recording settings (js/recording-settings.js), and the way to its
+// video-stream statistics (both streams: main, recorded, and the small
+// sub-stream live view uses), polled every 2 s while visible, for admins
+// the encoders' bitrates (POST /api/v1/devices/ID/video), its recording
+// settings (js/recording-settings.js), and the way to its
 // recordings (#/devices/ID/recordings). Users with the talk right get the
 // talk-back controls (js/talk/controls.js) under the live view, with the
 // space bar as push-to-talk.
 
-import { h, icon, button, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
+import { h, icon, button, field, busy, toast, fmtAgo, fmtDuration, fmtFps, fmtBitrate,
   fmtResolution, fmtInt, DASH } from '../ui.js';
 import * as api from '../api.js';
 import { createLiveView } from '../live/view.js';
@@ -40,6 +42,7 @@ export function mount(main, ctx) {
   const telemetry = statList('stats stats-rows');
   const video = statList('stats stats-rows');
   const recording = createRecordingSettings({ deviceId: id, editable: ctx.isAdmin });
+  const encoders = ctx.isAdmin ? encoderSettings(id) : null;
   const quickReplies = createQuickReplies({ deviceId: id, isAdmin: ctx.isAdmin });
   // A reply speaks through the doorbell: shown, like the talk controls, only
   // to those with the talk right on it.
@@ -62,6 +65,7 @@ export function mount(main, ctx) {
       section('Status', 'info', status.el),
       section('Telemetry', 'thermometer', telemetry.el),
       section('Video stream', 'video', video.el),
+      encoders && section('Encoders', 'video', encoders.el),
       section('Recording', 'history', recording.el)));
 
   const missing = h('div', { class: 'empty', hidden: true, 'data-testid': 'device-missing' },
@@ -127,7 +131,9 @@ export function mount(main, ctx) {
       ['Gaps', fmtInt(v.gaps), 'detail-gaps'],
       ['Duplicates', fmtInt(v.duplicates)],
       ['Reordered', fmtInt(v.reordered)],
+      ['Low stream', subStreamText(d), 'detail-sub-stream'],
     ]);
+    if (encoders) encoders.update(d);
     tick(now);
   }
 
@@ -187,6 +193,53 @@ export function mount(main, ctx) {
     live.stop();
     if (talk) talk.stop();
     quickReplies.stop();
+  };
+}
+
+// The sub-stream in one line: its format, whether it runs, its viewers.
+function subStreamText(d) {
+  const sub = d.streams && d.streams.sub;
+  if (!sub || !sub.available) return 'None';
+  const viewers = sub.viewers === 1 ? '1 viewer' : `${sub.viewers} viewers`;
+  return `${sub.width}×${sub.height} at ${sub.fps} fps, ${sub.on ? `on, ${viewers}` : 'off (no viewer)'}`;
+}
+
+// Admins: the bitrate of each encoder of the doorbell. The main stream is
+// the recording (and the live view's High); the sub-stream is Low.
+function encoderSettings(deviceId) {
+  const row = (stream, label, hint) => {
+    const input = h('input', { type: 'number', name: `${stream}_bitrate`, min: '300', max: '20000', step: '50', required: true,
+      inputmode: 'numeric', 'data-testid': `encoder-${stream}-bitrate` });
+    const apply = button('Apply', { variant: 'btn-secondary btn-sm', 'data-testid': `encoder-${stream}-apply` });
+    apply.type = 'submit';
+    const form = h('form', { class: 'encoder-row', novalidate: true }, field(label, input, hint), apply);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!form.reportValidity()) return;
+      busy(apply, async () => {
+        try {
+          await api.post(`${devicePath(deviceId)}/video`, { stream, bitrate_kbps: Number(input.value) });
+          toast(`${label}: ${input.value} kbit/s requested`, 'success', 2500);
+        } catch (error) {
+          if (!error.handled) {
+            toast(error instanceof api.ApiError && error.status === 409 ? 'The doorbell is offline.'
+              : `Could not change the encoder: ${error.message}`, 'error');
+          }
+        }
+      });
+    });
+    return { form, input };
+  };
+  const main = row('main', 'Main stream (kbit/s)', 'Recorded 24/7 and shown as High.');
+  const sub = row('sub', 'Low stream (kbit/s)', 'Shown as Low, in the grid and on phones.');
+  const el = h('div', { class: 'encoder-settings', 'data-testid': 'encoder-settings' }, main.form, sub.form);
+  return {
+    el,
+    update(d) {
+      const s = d.streams || {};
+      if (s.main && s.main.bitrate_kbps) main.input.placeholder = `now ${Math.round(s.main.bitrate_kbps)}`;
+      sub.form.hidden = !(s.sub && s.sub.available);
+    },
   };
 }
 
