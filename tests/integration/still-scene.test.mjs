@@ -30,7 +30,7 @@ after(async () => {
 // A doorbell on the quiet sim scene (nothing moves) at BITRATE kbit/s.
 async function startDoorbell(stillPercent) {
   const hellos = hub.hellos.length;
-  const doorbell = await Doorbell.start({ hub, id: ID, secret: SECRET, size: '640x360', fps: 15, bitrate: BITRATE,
+  const doorbell = await Doorbell.start({ hub, id: ID, secret: SECRET, size: '640x360', fps: 15, bitrate: BITRATE, still: true,
     extra: ['--no-mdns', '--no-previews', '--sub-stream', 'off', '--still-after', '2', '--still-bitrate', String(stillPercent)] });
   await waitFor(() => hub.hellos.length > hellos && hub.connected && hub.video().length > 0, { timeout: patience(30000), what: 'video' });
   return doorbell;
