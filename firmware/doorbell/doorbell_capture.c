@@ -109,6 +109,12 @@ static void doorbell_capture_follow_format(struct doorbell *doorbell,
     log_info("video now %dx%d at %d kbit/s", frame->width, frame->height, config.bitrate_kbps);
 }
 
+/* The VBV buffer the main encoder has at the full bitrate (encoder.c). */
+static int doorbell_capture_vbv_kbit(const struct doorbell *doorbell)
+{
+    return doorbell->options.bitrate_kbps * ENCODER_VBV_FRAMES / doorbell->options.fps;
+}
+
 /* The still-scene rule before the main encode: a still picture's bitrate,
  * or the full one with a keyframe when something happened (pir_level: a
  * wired or simulated PIR sees a warm body now). */
@@ -132,12 +138,17 @@ static void doorbell_capture_still_rule(struct doorbell *doorbell, int pir_level
         goto done;
     if (change == 1)
         encoder_request_keyframe(doorbell->encoder);
-    config = (struct encoder_config){doorbell->encoder_width,
-                                     doorbell->encoder_height,
-                                     doorbell->options.fps,
-                                     kbps,
-                                     doorbell->options.keyframe_interval,
-                                     doorbell->options.preset};
+    /* A still picture keeps the full bitrate's VBV buffer: its periodic
+     * keyframes may be as large as before (P-frames of a still picture are
+     * tiny, so the average still falls), instead of a quarter-size blur. */
+    config =
+        (struct encoder_config){doorbell->encoder_width,
+                                doorbell->encoder_height,
+                                doorbell->options.fps,
+                                kbps,
+                                doorbell->options.keyframe_interval,
+                                doorbell->options.preset,
+                                doorbell->still.still ? doorbell_capture_vbv_kbit(doorbell) : 0};
     if (encoder_reconfigure(doorbell->encoder, &config) != 0)
         return;
 done:

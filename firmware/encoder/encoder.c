@@ -31,11 +31,6 @@
 #define ENCODER_MAX_BITRATE_KBPS     100000
 #define ENCODER_MAX_DIMENSION        4096
 #define ENCODER_MAX_FPS              120
-/* VBV buffer in frames' worth of bitrate: small enough for smooth live
- * delivery (a keyframe burst is at most ~133 ms of link time at 30 fps),
- * large enough that periodic IDRs are not starved: with 2 frames the IDRs
- * visibly lose texture every keyframe interval ("pumping"), with 4 not. */
-#define ENCODER_VBV_FRAMES 4
 
 struct encoder {
     x264_t *x264;
@@ -96,12 +91,12 @@ static int encoder_resolve(const struct encoder_config *config, struct encoder_c
 }
 
 /* Rate-control fields for a bitrate (shared by open and reconfig). */
-static void encoder_param_rate(x264_param_t *param, int bitrate_kbps, int fps)
+static void encoder_param_rate(x264_param_t *param, int bitrate_kbps, int fps, int vbv_kbit)
 {
     param->rc.i_rc_method = X264_RC_ABR;
     param->rc.i_bitrate = bitrate_kbps;
     param->rc.i_vbv_max_bitrate = bitrate_kbps;
-    int buffer = bitrate_kbps * ENCODER_VBV_FRAMES / fps;
+    int buffer = vbv_kbit > 0 ? vbv_kbit : bitrate_kbps * ENCODER_VBV_FRAMES / fps;
     param->rc.i_vbv_buffer_size = buffer < 16 ? 16 : buffer;
 }
 
@@ -140,7 +135,7 @@ static int encoder_param_build(const struct encoder_config *config, x264_param_t
     param->vui.i_colorprim = 6;
     param->vui.i_transfer = 6;
     param->vui.i_colmatrix = 6;
-    encoder_param_rate(param, config->bitrate_kbps, config->fps);
+    encoder_param_rate(param, config->bitrate_kbps, config->fps, config->vbv_kbit);
     if (x264_param_apply_profile(param, "high") < 0) {
         error_text_set(error, error_size, "x264 rejected the high profile settings");
         return -1;
@@ -285,16 +280,18 @@ int encoder_reconfigure(struct encoder *encoder, const struct encoder_config *co
                  resolved.keyframe_interval != current->keyframe_interval ||
                  strcmp(preset, encoder->preset) != 0;
     if (!reopen) {
-        if (resolved.bitrate_kbps == current->bitrate_kbps)
+        if (resolved.bitrate_kbps == current->bitrate_kbps &&
+            resolved.vbv_kbit == current->vbv_kbit)
             return 0;
         x264_param_t param = encoder->param;
-        encoder_param_rate(&param, resolved.bitrate_kbps, resolved.fps);
+        encoder_param_rate(&param, resolved.bitrate_kbps, resolved.fps, resolved.vbv_kbit);
         if (x264_encoder_reconfig(encoder->x264, &param) < 0) {
             log_error("x264_encoder_reconfig rejected %d kbit/s", resolved.bitrate_kbps);
             return -1;
         }
         encoder->param = param;
         encoder->config.bitrate_kbps = resolved.bitrate_kbps;
+        encoder->config.vbv_kbit = resolved.vbv_kbit;
         log_info("bitrate now %d kbit/s", resolved.bitrate_kbps);
         return 0;
     }
@@ -337,6 +334,7 @@ int encoder_restart(struct encoder *encoder, int bitrate_kbps)
     char error[256];
 
     config.bitrate_kbps = bitrate_kbps;
+    config.vbv_kbit = 0;
     if (encoder_resolve(&config, &config, preset, sizeof(preset), error, sizeof(error)) != 0) {
         log_error("restart: %s", error);
         return -1;

@@ -15,11 +15,18 @@
 
 #include "camera/camera.h"
 
+/* VBV buffer in frames' worth of bitrate: small enough for smooth live
+ * delivery (a keyframe burst is at most ~133 ms of link time at 30 fps),
+ * large enough that periodic IDRs are not starved: with 2 frames the IDRs
+ * visibly lose texture every keyframe interval ("pumping"), with 4 not. */
+#define ENCODER_VBV_FRAMES 4
+
 struct encoder_config {
     int width, height, fps;
     int bitrate_kbps;      /* default 2000 */
     int keyframe_interval; /* frames between IDRs; default 2 * fps */
     const char *preset;    /* x264 preset name; default "veryfast" */
+    int vbv_kbit;          /* VBV buffer; 0 = ENCODER_VBV_FRAMES frames of bitrate_kbps */
 };
 
 /* One encoded access unit; data is owned by the encoder and valid until the next call. */

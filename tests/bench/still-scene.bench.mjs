@@ -55,7 +55,7 @@ try {
   ];
   for (const way of ways) way.device = hub.addDevice(`Still bench ${way.name}`);
   const started = await Promise.all(ways.map((way) => Doorbell.start({
-    hub, ...way.device, size: SIZE, fps: FPS, bitrate: KBPS, scripted: true,
+    hub, ...way.device, size: SIZE, fps: FPS, bitrate: KBPS, scripted: true, still: true,
     extra: ['--preset', PRESET, '--no-previews', '--sub-stream', 'off', '--still-bitrate', String(way.percent)],
   })));
   doorbells.push(...started);

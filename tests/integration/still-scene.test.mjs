@@ -30,7 +30,7 @@ after(async () => {
 // A doorbell on the quiet sim scene (nothing moves) at BITRATE kbit/s.
 async function startDoorbell(stillPercent) {
   const hellos = hub.hellos.length;
-  const doorbell = await Doorbell.start({ hub, id: ID, secret: SECRET, size: '640x360', fps: 15, bitrate: BITRATE,
+  const doorbell = await Doorbell.start({ hub, id: ID, secret: SECRET, size: '640x360', fps: 15, bitrate: BITRATE, still: true,
     extra: ['--no-mdns', '--no-previews', '--sub-stream', 'off', '--still-after', '2', '--still-bitrate', String(stillPercent)] });
   await waitFor(() => hub.hellos.length > hellos && hub.connected && hub.video().length > 0, { timeout: patience(30000), what: 'video' });
   return doorbell;
@@ -67,8 +67,10 @@ test('a still picture costs a fraction of the bitrate; a ring restores it at onc
     assert.equal(now.main_bitrate_kbps, BITRATE / 4);
     // Let the rate control settle on the lower target, then measure it.
     await measure(1);
+    const stillFrom = newest();
     const still = await measure(4);
-    t.diagnostic(`still picture: ${still.toFixed(0)} kbit/s`);
+    const largest = (from) => Math.max(...hub.video({ sub: false }).filter((m) => m.timestampUs >= from && m.flags & FLAG.KEYFRAME).map((m) => m.payload.length));
+    t.diagnostic(`still picture: ${still.toFixed(0)} kbit/s, largest keyframe ${largest(stillFrom)} B`);
     assert.ok(still < BITRATE * 0.45, `still picture at ${still.toFixed(0)} kbit/s`);
 
     assert.equal(await doorbell.control('ring'), 'ok');
@@ -82,7 +84,7 @@ test('a still picture costs a fraction of the bitrate; a ring restores it at onc
       'a keyframe starts the event');
     const active = kbps(main[first - 1].flags & FLAG.KEYFRAME ? main[first - 1].timestampUs : main[first].timestampUs,
       ring.timestampUs + 1000000n);
-    t.diagnostic(`first second after the ring: ${active.toFixed(0)} kbit/s`);
+    t.diagnostic(`first second after the ring: ${active.toFixed(0)} kbit/s, its keyframe ${largest(ring.timestampUs - 200000n)} B`);
     assert.ok(active >= BITRATE * 0.8, `first second after the ring at ${active.toFixed(0)} kbit/s`);
     const after = await status(doorbell);
     assert.equal(after.still, false);
