@@ -11,7 +11,7 @@
  */
 /* clang-format off */
 /* UNIT_SOURCES: firmware/snapshot/snapshot_queue.c firmware/snapshot/snapshot.c firmware/link/link_client.c */
-/* UNIT_SOURCES: firmware/link/link_tls_binding.c */
+/* UNIT_SOURCES: firmware/link/link_tls_binding.c firmware/link/link_client_queue.c */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
