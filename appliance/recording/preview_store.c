@@ -10,6 +10,11 @@
  * writer moves to the next segment or stops; a crash loses at most the
  * records not yet written back, and a torn last record is ignored by every
  * reader and cut off by the next writer of that file.
+ *
+ * Storage: a file's size goes into its segment's row (recordings.preview_bytes)
+ * when the writer closes it, so the storage budget and the usage figures
+ * count previews with their footage; the file being written (one segment's
+ * previews) is counted once it closes.
  */
 #define LOG_MODULE "previews"
 
@@ -54,6 +59,7 @@ struct preview_writer {
     uint64_t write_failures;          /* a full disk: rate-limited logging too */
     struct preview_pending pending[PREVIEW_STORE_PENDING];
     int pending_count;
+    sqlite3 *db; /* the link thread's connection, from the last add: for the row's preview_bytes */
 };
 
 /* pread as a preview_read_fn; context points to the descriptor. */
@@ -102,6 +108,28 @@ struct preview_writer *preview_writer_create(const char *recordings_dir, const c
     return writer;
 }
 
+/* The previews of segment (relative path) take bytes now: into its row, for
+ * the storage budget. 0, or -1 on a database error. */
+static int preview_store_note_bytes(sqlite3 *db, const char *device_id, const char *segment,
+                                    int64_t bytes)
+{
+    sqlite3_stmt *statement = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE recordings SET preview_bytes = ?1 WHERE path = ?2 AND "
+                           "(?3 IS NULL OR device_id = ?3)",
+                           -1, &statement, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(statement, 1, bytes);
+    sqlite3_bind_text(statement, 2, segment, -1, SQLITE_STATIC);
+    if (device_id != NULL)
+        sqlite3_bind_text(statement, 3, device_id, -1, SQLITE_STATIC);
+    step = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
 /* Sync and close the open file, if any. */
 static void preview_writer_close(struct preview_writer *writer)
 {
@@ -110,6 +138,11 @@ static void preview_writer_close(struct preview_writer *writer)
     if (fdatasync(writer->fd) != 0)
         log_warn("doorbell %s: syncing the previews of %s: %s", writer->device_id, writer->segment,
                  strerror(errno));
+    if (writer->db != NULL &&
+        preview_store_note_bytes(writer->db, writer->device_id, writer->segment,
+                                 (int64_t)writer->end) != 0)
+        log_warn("doorbell %s: the size of the previews of %s is not counted: %s",
+                 writer->device_id, writer->segment, sqlite3_errmsg(writer->db));
     close(writer->fd);
     writer->fd = -1;
     writer->segment[0] = '\0';
@@ -292,6 +325,7 @@ int preview_writer_add(struct preview_writer *writer, sqlite3 *db, int64_t captu
 
     if (writer == NULL || db == NULL)
         return 0;
+    writer->db = db;
     if (preview_jpeg_check(jpeg, size, reason, sizeof(reason)) != 0) {
         if (writer->rejected++ < 5 || writer->rejected % 100 == 0)
             log_warn("doorbell %s sent a preview that is not usable: %s; dropped (%llu so far)",
@@ -413,7 +447,10 @@ int preview_store_remove(const char *recordings_dir, const char *segment_path)
     return 0;
 }
 
-static int preview_sweep_count; /* nftw has no context: the retention thread alone sweeps */
+/* nftw has no context: the retention thread alone sweeps, with these. */
+static int preview_sweep_count;
+static sqlite3 *preview_sweep_db;
+static size_t preview_sweep_prefix; /* length of "recordings_dir/" */
 
 /* nftw callback: unlink a previews file whose segment file is gone. */
 static int preview_store_sweep_visit(const char *path, const struct stat *info, int type,
@@ -423,23 +460,35 @@ static int preview_store_sweep_visit(const char *path, const struct stat *info, 
     size_t length = strlen(path), suffix = strlen(PREVIEW_SUFFIX);
     struct stat segment_info;
 
-    (void)info;
     (void)where;
     if (type != FTW_F || length <= suffix || strcmp(path + length - suffix, PREVIEW_SUFFIX) != 0 ||
         length - suffix + 5 > sizeof(segment))
         return 0;
     snprintf(segment, sizeof(segment), "%.*s.mp4", (int)(length - suffix), path);
-    if (stat(segment, &segment_info) != 0 && errno == ENOENT && unlink(path) == 0) {
-        log_info("removed %s: its segment is gone", path);
-        preview_sweep_count++;
+    if (stat(segment, &segment_info) != 0) {
+        if (errno == ENOENT && unlink(path) == 0) {
+            log_info("removed %s: its segment is gone", path);
+            preview_sweep_count++;
+        }
+        return 0;
     }
+    /* Kept: its size counts with its segment (files from before the
+     * preview_bytes column, or left open by a crash, are counted here). */
+    if (preview_sweep_db != NULL && strlen(segment) > preview_sweep_prefix &&
+        preview_store_note_bytes(preview_sweep_db, NULL, segment + preview_sweep_prefix,
+                                 (int64_t)info->st_size) != 0)
+        log_warn("counting %s: %s", path, sqlite3_errmsg(preview_sweep_db));
     return 0;
 }
 
 /* See preview_store.h. */
-int preview_store_sweep(const char *recordings_dir)
+int preview_store_sweep(const char *recordings_dir, sqlite3 *db)
 {
+    size_t length = strlen(recordings_dir);
+
     preview_sweep_count = 0;
+    preview_sweep_db = db;
+    preview_sweep_prefix = length + (length > 0 && recordings_dir[length - 1] != '/');
     if (nftw(recordings_dir, preview_store_sweep_visit, 16, FTW_PHYS) != 0 && errno != ENOENT)
         log_warn("sweeping previews under %s: %s", recordings_dir, strerror(errno));
     return preview_sweep_count;

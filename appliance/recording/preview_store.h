@@ -41,7 +41,9 @@ struct preview_writer *preview_writer_create(const char *recordings_dir, const c
 int preview_writer_add(struct preview_writer *writer, sqlite3 *db, int64_t capture_ms,
                        const uint8_t *jpeg, size_t size, int64_t now_ms);
 
-/* Sync and close the open file, free what waits, and the writer (NULL ok). */
+/* Sync and close the open file (its size into its segment's row, through
+ * the connection of the last add: call on the link thread), free what
+ * waits, and the writer (NULL ok). */
 void preview_writer_free(struct preview_writer *writer);
 
 /* A preview found for the timeline. */
@@ -69,8 +71,10 @@ int preview_store_path(const char *recordings_dir, const char *segment_path, cha
 int preview_store_remove(const char *recordings_dir, const char *segment_path);
 
 /* Delete previews files whose segment file is gone (a segment dropped by
- * start-up reconciliation or by the recorder). Returns how many. Retention
- * thread, at its start. */
-int preview_store_sweep(const char *recordings_dir);
+ * start-up reconciliation or by the recorder), and put the size of every
+ * other one into its segment's row (recordings.preview_bytes; db may be
+ * NULL to skip that). Returns how many were deleted. Retention thread, at
+ * its start. */
+int preview_store_sweep(const char *recordings_dir, sqlite3 *db);
 
 #endif

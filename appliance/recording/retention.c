@@ -49,7 +49,7 @@
 /* Closed segments past their class's days that no live or starred event
  * refers to, oldest first. ?1 now, ?2/?3 default days, ?4 batch. */
 static const char retention_expired_sql[] =
-    "SELECT r.path, r.bytes, r.device_id, r.end_ms FROM recordings r "
+    "SELECT r.path, r.bytes + r.preview_bytes, r.device_id, r.end_ms FROM recordings r "
     "LEFT JOIN recording_settings s ON s.device_id = r.device_id "
     "WHERE r.state = 'closed' AND r.end_ms < ?1 - 86400000 * (CASE r.class "
     "WHEN 'event' THEN coalesce(s.event_days, ?3) ELSE coalesce(s.continuous_days, ?2) END) "
@@ -60,7 +60,7 @@ static const char retention_expired_sql[] =
 
 /* The oldest closed segments no starred event refers to. ?1 batch. */
 static const char retention_oldest_sql[] =
-    "SELECT r.path, r.bytes, r.device_id, r.end_ms FROM recordings r "
+    "SELECT r.path, r.bytes + r.preview_bytes, r.device_id, r.end_ms FROM recordings r "
     "WHERE r.state = 'closed' AND NOT " RETENTION_STARRED " ORDER BY r.start_ms LIMIT ?1";
 
 struct retention {
@@ -115,7 +115,7 @@ static long long retention_used_bytes(sqlite3 *db)
 {
     sqlite3_stmt *statement = NULL;
     long long used = -1;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(bytes), 0) FROM recordings", -1, &statement,
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings", -1, &statement,
                            NULL) == SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_ROW)
         used = sqlite3_column_int64(statement, 0);
@@ -454,7 +454,7 @@ static void *retention_thread(void *data)
     int stuck = 0;
     long long previous_after = -1, freed_since = 0;
 
-    preview_store_sweep(retention->directory); /* previews of segments dropped elsewhere */
+    preview_store_sweep(retention->directory, db); /* previews of segments dropped elsewhere */
     for (;;) {
         struct retention_report report;
         struct timespec deadline;

@@ -229,6 +229,32 @@ static int64_t add_segment(struct fixture *fixture, int64_t start, int64_t end, 
     return id;
 }
 
+/* recordings.preview_bytes of one segment's row. */
+static int64_t preview_bytes_of(struct fixture *fixture, int64_t start)
+{
+    char sql[160];
+    sqlite3_stmt *statement;
+    int64_t bytes = -1;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT preview_bytes FROM recordings WHERE path = 'cam/%lld.mp4'", (long long)start);
+    assert_int_equal(sqlite3_prepare_v2(fixture->db, sql, -1, &statement, NULL), SQLITE_OK);
+    if (sqlite3_step(statement) == SQLITE_ROW)
+        bytes = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return bytes;
+}
+
+/* The size of one segment's previews file, or -1. */
+static int64_t previews_file_size(struct fixture *fixture, int64_t start)
+{
+    char path[256];
+    struct stat info;
+
+    snprintf(path, sizeof(path), "%s/cam/%lld.previews", fixture->directory, (long long)start);
+    return stat(path, &info) == 0 ? (int64_t)info.st_size : -1;
+}
+
 /* The capture time of the preview found for `at` in a 3 s window, or -1 for none. */
 static int64_t found_at(struct fixture *fixture, int64_t at)
 {
@@ -271,8 +297,22 @@ static void test_store_write_find_remove(void **state)
     assert_int_equal(found_at(fixture, T0 - 1), -1);
     assert_int_equal(found_at(fixture, T0 + 9100), -1); /* beyond the window */
 
-    /* A torn tail on the first segment's file: read up to it, cut by the next writer. */
+    /* The storage budget counts previews: a closed file's size is in its
+     * segment's row (the first when the writer moved on, the second now),
+     * and the start-up sweep puts it there for files it finds. */
+    assert_true(previews_file_size(fixture, T0) > 0);
+    assert_int_equal(preview_bytes_of(fixture, T0), previews_file_size(fixture, T0));
+    assert_int_equal(preview_bytes_of(fixture, T0 + 4000), 0); /* still being written */
     preview_writer_free(writer);
+    assert_int_equal(preview_bytes_of(fixture, T0 + 4000), previews_file_size(fixture, T0 + 4000));
+    assert_int_equal(
+        sqlite3_exec(fixture->db, "UPDATE recordings SET preview_bytes = 0", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(preview_store_sweep(fixture->directory, fixture->db), 0);
+    assert_int_equal(preview_bytes_of(fixture, T0), previews_file_size(fixture, T0));
+    assert_int_equal(preview_bytes_of(fixture, T0 + 4000), previews_file_size(fixture, T0 + 4000));
+
+    /* A torn tail on the first segment's file: read up to it, cut by the next writer. */
     snprintf(path, sizeof(path), "%s/cam/%lld.previews", fixture->directory, (long long)T0);
     assert_int_equal(stat(path, &info), 0);
     assert_int_equal(truncate(path, info.st_size - 5), 0);
@@ -289,7 +329,7 @@ static void test_store_write_find_remove(void **state)
     assert_int_not_equal(access(path, F_OK), 0);
     snprintf(path, sizeof(path), "%s/cam/%lld.mp4", fixture->directory, (long long)(T0 + 4000));
     assert_int_equal(unlink(path), 0); /* a segment dropped elsewhere */
-    assert_int_equal(preview_store_sweep(fixture->directory), 1);
+    assert_int_equal(preview_store_sweep(fixture->directory, fixture->db), 1);
     free(jpeg);
 }
 
