@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -34,12 +34,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 async function loginAs(username, password) {
   const client = new Client(hub.url);

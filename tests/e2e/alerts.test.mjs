@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Client, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 import { measureContrast, lowContrast } from '../lib/contrast.mjs';
 import { patience } from '../lib/patience.mjs';
@@ -39,12 +39,7 @@ before(async () => {
     { timeout: patience(20000), what: 'the doorbell online' });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 const withPage = (path, fn, options = {}, client = admin) => openPage({ browser, hub, client }, path, fn, options);
 

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, tempDir } from '../lib/harness.mjs';
+import { Hub, tempDir, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, withPage } from '../lib/browser.mjs';
 
@@ -21,11 +21,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, hub, data));
 
 test('the hub clock ignores one answer with a wrong Date and follows a consistent skew', { timeout: patience(60000) }, async () => {
   await withPage({ browser, hub, client: admin }, '/devices', async ({ page, errors }) => {

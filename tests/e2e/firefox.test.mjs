@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { requireOrSkip } from '../lib/requirements.mjs';
 import { haveFirefox, launchFirefox, withFirefoxPage, FIREFOX_PATH, PULSEAUDIO_PATH } from '../lib/firefox.mjs';
@@ -41,13 +41,7 @@ before(async () => {
   slowBrowser = await launchFirefox({ sinkRate: 44100 });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (slowBrowser) await slowBrowser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, slowBrowser, doorbell, hub, data));
 
 // Script errors fail a test; refused WebSockets and failed requests do not.
 const scriptErrors = (errors) => errors.filter((text) => !/status of (401|403|502|503)|NS_ERROR_|can.t establish a connection/i.test(text));

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Hub, Doorbell, Client, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, Client, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
 
@@ -32,12 +32,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 // How far the page scrolls sideways (0 when it fits).
 function sideways(page) {

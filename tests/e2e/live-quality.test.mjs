@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, activePlayer, withPage as openPage } from '../lib/browser.mjs';
 
@@ -26,12 +26,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 const withPage = (path, fn) => openPage({ browser, hub, client: admin }, path, fn);
 

@@ -13,7 +13,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, loggedInContext, activePlayer, watchErrors } from '../lib/browser.mjs';
 
@@ -42,12 +42,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 // The doorbell's page in a fresh context (initScript runs before the page's own).
 async function withDevicePage(fn, initScript = null) {

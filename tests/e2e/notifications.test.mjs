@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Client, Doorbell, tempDir, waitFor, freePort } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, tempDir, waitFor, freePort, stopAll } from '../lib/harness.mjs';
 import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 import { NotifyReceiver, verifyStandardWebhook } from '../lib/notify-receiver.mjs';
 
@@ -30,13 +30,7 @@ before(async () => {
   await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}`)).json.online, { what: 'the doorbell online' });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (receiver) await receiver.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, receiver, doorbell, hub, data));
 
 // A page at #path, logged in as client (the admin by default).
 const withPage = (path, fn, options = {}, client = admin) =>

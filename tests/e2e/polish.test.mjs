@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 import { measureContrast, lowContrast } from '../lib/contrast.mjs';
 import { patience } from '../lib/patience.mjs';
@@ -34,12 +34,7 @@ before(async () => {
   }, { timeout: patience(30000), what: 'the doorbell online with telemetry and a snapshot' });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 const withPage = (path, fn, options = {}) => openPage({ browser, hub, client: admin }, path, fn, options);
 const devicePage = () => `/devices/${device.id}`;

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, Client, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, Client, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, loggedInContext, watchErrors, withPage } from '../lib/browser.mjs';
 import { samplesOf, toneWindows, dominantFrequency, toneWav, WINDOW } from '../lib/tone.mjs';
@@ -52,12 +52,7 @@ async function ensureToneReply() {
   return toneReply;
 }
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 const size = () => (existsSync(speaker) ? statSync(speaker).size : 0);
 

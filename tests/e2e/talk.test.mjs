@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, Client, tempDir, waitFor, sleep } from '../lib/harness.mjs';
+import { Hub, Doorbell, Client, tempDir, waitFor, sleep, stopAll } from '../lib/harness.mjs';
 import { patience } from '../lib/patience.mjs';
 import { launchChromium, loggedInContext, watchErrors } from '../lib/browser.mjs';
 import { samplesOf, toneWindows, dominantFrequency, WINDOW } from '../lib/tone.mjs';
@@ -43,12 +43,7 @@ before(async () => {
   browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 // A fresh login (its own session, so logging it out leaves the others be).
 async function login(username) {

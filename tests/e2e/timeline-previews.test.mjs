@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 import { decodeScaledFrameStamp } from '../lib/previews.mjs';
 
@@ -31,12 +31,7 @@ before(async () => {
   await waitFor(async () => (await closed()).length >= 2, { timeout: 90000, interval: 1000, what: 'two closed segments' });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 async function closed() {
   const response = await admin.api('GET', `/api/v1/devices/${device.id}/recordings?from=0`);

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Hub, Client, Doorbell, sleep, tempDir, waitFor, decodeErrors } from '../lib/harness.mjs';
+import { Hub, Client, Doorbell, sleep, tempDir, waitFor, decodeErrors, stopAll } from '../lib/harness.mjs';
 import { launchChromium, withPage as openPage } from '../lib/browser.mjs';
 
 const FPS = 15;
@@ -36,12 +36,7 @@ before(async () => {
   }, { timeout: RECORD_MS + 60000, interval: 1000, what: `${RECORD_MS / 1000} s of recording` });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 // The doorbell's recorded segments, oldest first.
 async function recordings() {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { Hub, Doorbell, tempDir, waitFor } from '../lib/harness.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const data = tempDir('doorstep-e2e-');
@@ -33,12 +33,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (doorbell) await doorbell.stop();
-  if (hub) await hub.stop();
-  data.cleanup();
-});
+after(() => stopAll(browser, doorbell, hub, data));
 
 test('set up the admin, log in, see the doorbell online with a snapshot', async () => {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });

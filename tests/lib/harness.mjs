@@ -49,6 +49,25 @@ export async function freePort() {
   });
 }
 
+// A test file's after(): stop (or close, or clean up) each resource in the
+// order given, skipping those never made; every one is tried, and the first
+// failure is thrown once all are done.
+export async function stopAll(...resources) {
+  let failure = null;
+  for (const resource of resources) {
+    if (!resource) continue;
+    try {
+      if (typeof resource.stop === 'function') await resource.stop();
+      else if (typeof resource.close === 'function') await resource.close();
+      else if (typeof resource.cleanup === 'function') resource.cleanup();
+      else throw new Error('stopAll: nothing to stop, close or clean up');
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
+}
+
 // Poll fn until it returns a truthy value or the deadline passes.
 export async function waitFor(fn, { timeout = 20000, interval = 100, what = 'condition' } = {}) {
   const deadline = Date.now() + timeout;
