@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/error_text.h"
 #include "common/log.h"
 
 /* Parse "HOST:PORT[,COUNT]" (HOST an IPv4 address). 0 or -1. */
@@ -79,13 +80,13 @@ int replay_tcp_open(const char *spec, int timeout_ms, struct replay_tcp *tcp, ch
 
     memset(tcp, 0, sizeof(*tcp));
     if (replay_tcp_parse(spec, &address, &count) != 0) {
-        snprintf(error, error_size, "--replay-tcp wants IPV4:PORT or IPV4:PORT,COUNT (1..%d)",
-                 REPLAY_TCP_MAX_OUTPUTS);
+        error_text_set(error, error_size, "--replay-tcp wants IPV4:PORT or IPV4:PORT,COUNT (1..%d)",
+                       REPLAY_TCP_MAX_OUTPUTS);
         return -1;
     }
     tcp->fds = malloc(count * sizeof(*tcp->fds));
     if (tcp->fds == NULL) {
-        snprintf(error, error_size, "out of memory");
+        error_text_set(error, error_size, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
@@ -94,8 +95,8 @@ int replay_tcp_open(const char *spec, int timeout_ms, struct replay_tcp *tcp, ch
         tcp->fds[i] = replay_tcp_connect(&output, deadline_ns);
         tcp->count = i + 1;
         if (tcp->fds[i] < 0) {
-            snprintf(error, error_size, "cannot connect to port %u: %s",
-                     (unsigned)ntohs(output.sin_port), strerror(errno));
+            error_text_set(error, error_size, "cannot connect to port %u: %s",
+                           (unsigned)ntohs(output.sin_port), strerror(errno));
             replay_tcp_close(tcp);
             return -1;
         }
