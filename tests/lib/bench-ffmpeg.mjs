@@ -26,6 +26,17 @@ function spawnKept(command, args) {
   return { child, lines, exited };
 }
 
+// TCP ports in LISTEN state on this machine (/proc/net/tcp), without
+// connecting: an ffmpeg `?listen` input takes the first connection as its input.
+function listeningPorts() {
+  const ports = new Set();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length > 3 && fields[3] === '0A') ports.add(parseInt(fields[1].split(':')[1], 16));
+  }
+  return ports;
+}
+
 // Stop a process: SIGTERM (or nothing when it is already gone), SIGKILL
 // after graceMs. Resolves with how it ended.
 async function stopKept(proc, graceMs = 20000) {
@@ -70,6 +81,20 @@ export async function startFfmpegRecorders({ count, clip, dir, fps, size, segmen
       '-f', 'h264', '-framerate', String(fps), '-i', `tcp://127.0.0.1:${base + i}?listen`,
       '-c', 'copy', '-f', 'segment', '-segment_time', String(segmentSeconds), '-reset_timestamps', '1',
       join(out, '%05d.mp4')]) });
+  }
+  // Every recorder listening before the sender connects (50 ffmpegs take a
+  // while to start on a loaded machine).
+  const ports = [...Array(count).keys()].map((i) => base + i);
+  try {
+    await waitFor(() => {
+      const dead = recorders.find((r) => r.proc.child.exitCode !== null);
+      if (dead) throw new Error(`ffmpeg exited: ${dead.proc.lines.join(' | ')}`);
+      const listening = listeningPorts();
+      return ports.every((port) => listening.has(port));
+    }, { timeout: 60000 + count * 2000, interval: 250, what: `${count} ffmpeg recorders listening` });
+  } catch (error) {
+    await Promise.all(recorders.map((r) => stopKept(r.proc)));
+    throw error;
   }
   const control = join(dir, `sender-${count}.sock`);
   const sender = spawnKept(join(BUILD, 'doorbelld'), ['--replay', clip, '--replay-tcp', `127.0.0.1:${base},${count}`,
