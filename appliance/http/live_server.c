@@ -249,6 +249,9 @@ static void live_server_on_ready(struct mg_connection *connection, void *data)
     session->viewer = live_viewer_start(connection, live_server_write, session->device_id);
     if (session->viewer == NULL)
         return;
+    /* Pushes may write to this socket themselves when it has room
+     * (live_viewer.h, "Direct writes"): no sender wake-up per frame. */
+    live_viewer_set_socket(session->viewer, mg_get_connection_socket(connection));
     live_server_attach(session);
     reply_sender_answered(session->hub, session->device_id); /* no auto-reply: someone looks */
     {

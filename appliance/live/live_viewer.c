@@ -3,7 +3,10 @@
  * live_viewer.h for threads, locks and the slow-viewer policy).
  *
  * The queue is a ring of fragment pointers; each queued pointer holds a
- * reference that the sender (or a flush) releases.
+ * reference that the sender (or a flush) releases. One writer at a time:
+ * `writing` is set (under the lock) by the sender thread around each of its
+ * writes and by a direct write (live_viewer_push) around its own, so
+ * fragments reach the socket in order and never interleave.
  */
 #define LOG_MODULE "live"
 
@@ -11,6 +14,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +45,7 @@ struct live_viewer {
     size_t queued_bytes;
     int waiting_for_keyframe; /* after a skip or a new init: drop until an IDR */
     int closing, closed;
+    int writing;    /* the sender or a direct write is writing to the socket */
     int close_code; /* nonzero: the sender ends with a close frame of this code */
     uint64_t sent_frames, skipped_frames, skips;
     uint64_t reported_skipped_frames, reported_skips; /* already summed by the stream */
@@ -46,6 +53,7 @@ struct live_viewer {
     /* Constant after start. */
     void *connection;
     live_viewer_write write;
+    int socket; /* for direct writes, or -1 (set before the viewer is attached) */
     char device_id[LINK_DEVICE_ID_MAX];
     pthread_t sender;
 };
@@ -89,6 +97,65 @@ static void live_viewer_append_locked(struct live_viewer *viewer, struct live_fr
     viewer->queued_bytes += fragment->size;
 }
 
+/* Whether the socket's send buffer takes size more payload bytes without
+ * blocking. SIOCOUTQ counts the payload not yet acknowledged; SO_SNDBUF is
+ * what the kernel lets be queued, its own bookkeeping included (it reports
+ * twice what was asked for that reason), so half of it is taken as the
+ * payload bound. TLS and WebSocket framing add a little per 16 KiB record. */
+static int live_viewer_socket_has_room(int socket, size_t size)
+{
+    int queued = 0, buffer = 0;
+    socklen_t length = sizeof(buffer);
+    size_t framing = (size / 16384u + 1u) * 64u + 16u;
+
+    if (ioctl(socket, SIOCOUTQ, &queued) != 0 ||
+        getsockopt(socket, SOL_SOCKET, SO_SNDBUF, &buffer, &length) != 0 || queued < 0 ||
+        buffer <= 0)
+        return 0;
+    return (size_t)queued + size + framing <= (size_t)buffer / 2u;
+}
+
+/*
+ * Link thread, under the stream lock and the viewer's lock: write a media
+ * fragment now if nothing is queued, no one is writing and the socket has
+ * room. Returns 1 when it was written (or the write failed: the sender then
+ * stops, as after its own failed write), 0 to queue it. The viewer's lock
+ * is released around the write; `writing` keeps the sender off the socket.
+ */
+static int live_viewer_write_now(struct live_viewer *viewer, struct live_fragment *fragment)
+{
+    int written;
+
+    mutex_assert_held(&viewer->lock);
+    if (viewer->socket < 0 || viewer->count > 0 || viewer->writing ||
+        fragment->kind == LIVE_KIND_INIT ||
+        !live_viewer_socket_has_room(viewer->socket, fragment->size))
+        return 0;
+    viewer->writing = 1;
+    pthread_mutex_unlock(&viewer->lock);
+    written = viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_BINARY, fragment->data,
+                            fragment->size) > 0;
+    pthread_mutex_lock(&viewer->lock);
+    viewer->writing = 0;
+    if (written && fragment->kind == LIVE_KIND_VIDEO)
+        viewer->sent_frames++;
+    if (!written) {
+        log_debug("viewer of %s: direct write failed; stopping its sender", viewer->device_id);
+        viewer->closing = 1; /* as the sender does after a failed write */
+        pthread_cond_signal(&viewer->wake);
+    }
+    /* Otherwise the sender sleeps on: it never waits for `writing` to clear,
+     * since a direct write happens only with nothing queued for it. */
+    return 1;
+}
+
+void live_viewer_set_socket(struct live_viewer *viewer, int socket)
+{
+    pthread_mutex_lock(&viewer->lock);
+    viewer->socket = socket;
+    pthread_mutex_unlock(&viewer->lock);
+}
+
 void live_viewer_push(struct live_viewer *viewer, struct live_fragment *fragment, int64_t now_ms)
 {
     pthread_mutex_lock(&viewer->lock);
@@ -123,6 +190,8 @@ void live_viewer_push(struct live_viewer *viewer, struct live_fragment *fragment
     }
     if (viewer->count >= LIVE_VIEWER_QUEUE_SLOTS)
         goto out; /* only init segments queued: cannot happen with a sane stream */
+    if (live_viewer_write_now(viewer, fragment))
+        goto out;
     live_viewer_append_locked(viewer, live_fragment_retain(fragment), now_ms);
     pthread_cond_signal(&viewer->wake);
 out:
@@ -226,6 +295,7 @@ static void *live_viewer_sender(void *data)
             viewer->head = (viewer->head + 1) % LIVE_VIEWER_QUEUE_SLOTS;
             viewer->count--;
             viewer->queued_bytes -= fragment->size;
+            viewer->writing = 1; /* no direct write overtakes this fragment */
         }
         pthread_mutex_unlock(&viewer->lock);
 
@@ -236,11 +306,11 @@ static void *live_viewer_sender(void *data)
             else if (viewer->write(viewer->connection, MG_WEBSOCKET_OPCODE_BINARY, fragment->data,
                                    fragment->size) <= 0)
                 failed = 1;
-            else if (fragment->kind == LIVE_KIND_VIDEO) {
-                pthread_mutex_lock(&viewer->lock);
+            pthread_mutex_lock(&viewer->lock);
+            viewer->writing = 0;
+            if (!failed && fragment->kind == LIVE_KIND_VIDEO)
                 viewer->sent_frames++;
-                pthread_mutex_unlock(&viewer->lock);
-            }
+            pthread_mutex_unlock(&viewer->lock);
             live_fragment_release(fragment);
         }
         if (!failed && clock_monotonic_ms() - last_stats >= LIVE_VIEWER_STATS_PERIOD_MS) {
@@ -270,6 +340,7 @@ struct live_viewer *live_viewer_start(void *connection, live_viewer_write write,
     viewer->connection = connection;
     viewer->write = write;
     viewer->waiting_for_keyframe = 1;
+    viewer->socket = -1;
     snprintf(viewer->device_id, sizeof(viewer->device_id), "%s", device_id);
     if (pthread_create(&viewer->sender, NULL, live_viewer_sender, viewer) != 0) {
         pthread_cond_destroy(&viewer->wake);

@@ -9,6 +9,13 @@
  * viewer->lock guards the queue and counters; it is the innermost lock of
  * the hub (devices/device_registry.h), taken inside the stream's lock.
  *
+ * Direct writes: when live_viewer_set_socket() gave the viewer its socket,
+ * a push that finds the queue empty and the sender idle writes the fragment
+ * itself, on the link thread, if the socket's send buffer has room for all
+ * of it (so the write cannot block): no wake-up of the sender thread, which
+ * costs more than the write on a virtual machine. Otherwise the fragment is
+ * queued as below, and the sender thread writes it.
+ *
  * Slow viewers: when the oldest queued fragment has waited longer than
  * LIVE_VIEWER_MAX_DELAY_MS, or the queue holds more than
  * LIVE_VIEWER_MAX_BYTES, the queue is emptied and the viewer waits for the
@@ -35,6 +42,11 @@ typedef int (*live_viewer_write)(void *connection, int opcode, const void *data,
 /* Create a viewer and start its sender thread. NULL on failure. */
 struct live_viewer *live_viewer_start(void *connection, live_viewer_write write,
                                       const char *device_id);
+
+/* Let pushes write directly to socket (the viewer's connection's, see
+ * "Direct writes" above; -1 turns them off). Call before the viewer is
+ * attached to a stream. */
+void live_viewer_set_socket(struct live_viewer *viewer, int socket);
 
 /* Stream side (under the stream lock): queue a fragment, applying the
  * slow-viewer policy. Takes its own reference. */

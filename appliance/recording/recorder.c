@@ -59,6 +59,23 @@ static void recorder_enter(struct recorder *recorder, enum recorder_state next)
     recorder->state = next;
 }
 
+/* Wake the recorder thread for the item just queued if it is due (see
+ * RECORDER_WAKE_US): a keyframe or a segment's end (a fragment is written
+ * then), or the unwoken items span RECORDER_WAKE_US. Otherwise the item
+ * waits for a later one, or for the thread's own 1 s timeout. Lock held. */
+static void recorder_wake_if_due(struct recorder *recorder, const struct recorder_item *item)
+{
+    mutex_assert_held(&recorder->lock);
+    if (recorder->unwoken_items++ == 0)
+        recorder->unwoken_since_us = item->capture_us;
+    if (item->is_end || (item->is_video && item->keyframe) ||
+        item->capture_us < recorder->unwoken_since_us || /* the doorbell's clock went back */
+        item->capture_us - recorder->unwoken_since_us >= RECORDER_WAKE_US) {
+        recorder->unwoken_items = 0;
+        pthread_cond_signal(&recorder->wake);
+    }
+}
+
 /* Queue an item unless the queue is full; link thread. Takes ownership. */
 static void recorder_enqueue(struct recorder *recorder, struct recorder_item *item)
 {
@@ -85,7 +102,7 @@ static void recorder_enqueue(struct recorder *recorder, struct recorder_item *it
         recorder->head = item;
     recorder->tail = item;
     recorder->queued_bytes += item->size;
-    pthread_cond_signal(&recorder->wake);
+    recorder_wake_if_due(recorder, item);
     pthread_mutex_unlock(&recorder->lock);
     return;
 drop:

@@ -5,7 +5,9 @@
  *
  * Threads: the doorbell's link thread pushes media (copied into a bounded
  * queue, never blocking); the recorder's own thread writes, fsyncs and
- * updates the index, so slow disks never slow the link or live view.
+ * updates the index, so slow disks never slow the link or live view. The
+ * link thread wakes it about five times a second, not at every frame
+ * (RECORDER_WAKE_US in recorder_internal.h).
  * recorder->lock guards the queue and the counters; it is a leaf in the
  * hub's lock order (devices/device_registry.h): taken inside an entry lock
  * by HTTP threads reading the counters, never around a call out. The

@@ -29,6 +29,13 @@
 
 #define RECORDER_MAX_PENDING 512    /* samples per track in one fragment */
 #define RECORDER_FRAGMENT_US 250000 /* at most this much is in memory only (kill -9 bound) */
+/* The link thread wakes the recorder thread once the items queued since the
+ * last wake span this much capture time (or at a keyframe or a segment's
+ * end), not at every frame: a wake-up is a futex call and two context
+ * switches, which cost more than recording the frame. Frames wait at most
+ * this much longer before they are gathered, so the kill -9 bound becomes
+ * RECORDER_FRAGMENT_US + RECORDER_WAKE_US (0.45 s). */
+#define RECORDER_WAKE_US     200000
 #define RECORDER_SYNC_MS     1000
 #define RECORDER_RETRY_MS    1000
 #define RECORDER_PATH_MAX    4096
@@ -53,8 +60,10 @@ struct recorder {
     int audio_channels;
     struct recorder_stats stats;
     struct recorder_settings settings;
-    int trigger_pending; /* recorder_trigger_event() since the recorder thread last looked */
-    atomic_int holds;    /* recorder_start()'s hold plus one per recorder_retain() */
+    int trigger_pending;       /* recorder_trigger_event() since the recorder thread last looked */
+    int unwoken_items;         /* queued since the last signal of wake */
+    uint64_t unwoken_since_us; /* the capture time of the first of them */
+    atomic_int holds;          /* recorder_start()'s hold plus one per recorder_retain() */
 
     /* Constant after start. */
     char directory[RECORDER_PATH_MAX];

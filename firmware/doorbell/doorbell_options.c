@@ -80,6 +80,9 @@ static void doorbell_usage(const char *program)
            "                         of a camera (bench doorbells; --size should match it)\n"
            "  --replay-devices FILE  with --replay: one more device link per\n"
            "                         \"DEVICE_ID SECRET\" line, all in this process\n"
+           "  --replay-tcp IPV4:PORT[,COUNT]\n"
+           "                         with --replay: no hub; write the bare H.264 to COUNT\n"
+           "                         TCP listeners on PORT, PORT+1, ... (benchmarks: ffmpeg)\n"
            "  --button-gpio CHIP:LINE[,active-low|active-high][,pull-up|pull-down|no-pull]\n"
            "                         the doorbell button on a GPIO line: a press rings, 10 s\n"
            "                         held opens pairing mode, 30 s resets (default\n"
@@ -219,6 +222,7 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         {"sim-room", required_argument, NULL, 'O'},
         {"replay", required_argument, NULL, 'R'},
         {"replay-devices", required_argument, NULL, 'D'},
+        {"replay-tcp", required_argument, NULL, 'K'},
         {"state-dir", required_argument, NULL, 'T'},
         {"no-mdns", no_argument, NULL, 'N'},
         {"no-previews", no_argument, NULL, 'W'},
@@ -386,6 +390,9 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         case 'D':
             options->replay_devices = optarg;
             break;
+        case 'K':
+            options->replay_tcp = optarg;
+            break;
         case 'v':
             if (log_parse_level(optarg, &options->log_level) != 0) {
                 fprintf(stderr, "%s: unknown log level '%s'\n", argv[0], optarg);
@@ -432,10 +439,14 @@ int doorbell_parse_options(int argc, char **argv, struct doorbell_options *optio
         fprintf(stderr, "%s: --replay-devices needs --replay\n", argv[0]);
         return -1;
     }
+    if (options->replay_tcp != NULL && options->replay_path == NULL) {
+        fprintf(stderr, "%s: --replay-tcp needs --replay\n", argv[0]);
+        return -1;
+    }
     /* One secret for --device-id; a replay doorbell may list all its devices
      * in --replay-devices instead; a doorbell that pairs has neither. */
     secrets = (options->secret_hex != NULL) + (options->secret_file != NULL);
-    if (options->replay_path != NULL &&
+    if (options->replay_path != NULL && options->replay_tcp == NULL &&
         (options->hub_url == NULL ||
          (options->device_id != NULL ? secrets != 1
                                      : secrets != 0 || options->replay_devices == NULL))) {

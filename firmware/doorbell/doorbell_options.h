@@ -47,6 +47,7 @@ struct doorbell_options {
     enum log_level log_level;
     const char *replay_path;    /* --replay: send this H.264 file, no camera (firmware/replay) */
     const char *replay_devices; /* --replay-devices: more links, "ID SECRET" per line */
+    const char *replay_tcp;     /* --replay-tcp: plain TCP outputs instead of links (benchmarks) */
     const char *state_dir;      /* --state-dir: kept across restarts (quick replies, the id
                                    of a doorbell not yet paired); NULL none */
     int no_mdns;                /* --no-mdns: no announcement, no hub discovery */

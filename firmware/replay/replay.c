@@ -34,6 +34,7 @@
 #include "control/control_socket.h"
 #include "link/link_client.h"
 #include "replay/replay_file.h"
+#include "replay/replay_tcp.h"
 
 #define REPLAY_MAX_LINKS 1024
 #define REPLAY_LINE_MAX  256
@@ -45,11 +46,12 @@ enum replay_restart {
     REPLAY_RESTART_FROM_START, /* a new connection: the file from its first IDR */
 };
 
-/* One device link. */
+/* One device link, or one plain TCP output (--replay-tcp: client NULL). */
 struct replay_link {
     struct link_client *client;
     char device_id[LINK_DEVICE_ID_MAX];
     atomic_int restart; /* enum replay_restart; set by any thread, taken by the pacer */
+    size_t output;      /* --replay-tcp: the index of this link's TCP output */
     /* Pacer thread only. */
     size_t cursor;
     uint32_t sequence;
@@ -59,6 +61,7 @@ struct replay {
     const struct doorbell_options *options;
     char firmware[LINK_TEXT_MAX];
     struct replay_file file;
+    struct replay_tcp tcp;      /* --replay-tcp: output i is links[i] */
     struct replay_link **links; /* each allocated alone: callbacks keep pointers */
     size_t link_count;
     struct control_socket *control;
@@ -123,8 +126,11 @@ static void replay_send_next(struct replay *replay, struct replay_link *link, ui
     else if (restart == REPLAY_RESTART_KEYFRAME)
         link->cursor = replay_file_next_keyframe(file, link->cursor);
     unit = &file->units[link->cursor];
-    rc = link_client_send_video(link->client, file->data + unit->offset, unit->size, unit->keyframe,
-                                link->sequence++, capture_us);
+    if (link->client == NULL) /* a TCP output: this link's index in the table */
+        rc = replay_tcp_send(&replay->tcp, link->output, file->data + unit->offset, unit->size);
+    else
+        rc = link_client_send_video(link->client, file->data + unit->offset, unit->size,
+                                    unit->keyframe, link->sequence++, capture_us);
     if (rc == 1) {
         atomic_fetch_add(&replay->frames_queued, 1);
     } else if (rc == 0) {
@@ -185,6 +191,8 @@ static void replay_on_control(const char *command, char *reply, size_t reply_siz
     if (strcmp(name, "stats") == 0) {
         for (size_t i = 0; i < replay->link_count; i++) {
             struct link_client_stats stats;
+            if (replay->links[i]->client == NULL)
+                continue; /* a TCP output: its counters are the pacer's */
             link_client_get_stats(replay->links[i]->client, &stats);
             total.video_sent += stats.video_sent;
             total.video_dropped += stats.video_dropped;
@@ -308,6 +316,31 @@ out:
     return rc;
 }
 
+/* Main thread: --replay-tcp; one link without a client per TCP output,
+ * each starting the file at its first unit. Waits up to 30 s for the
+ * listeners. 0 or -1 (logged). */
+static int replay_start_tcp(struct replay *replay)
+{
+    char error[256];
+
+    if (replay_tcp_open(replay->options->replay_tcp, 30000, &replay->tcp, error, sizeof(error)) !=
+        0) {
+        log_error("--replay-tcp %s: %s", replay->options->replay_tcp, error);
+        return -1;
+    }
+    replay->links = calloc(replay->tcp.count, sizeof(*replay->links));
+    if (replay->links == NULL)
+        return -1;
+    for (size_t i = 0; i < replay->tcp.count; i++) {
+        replay->links[i] = calloc(1, sizeof(*replay->links[i]));
+        if (replay->links[i] == NULL)
+            return -1;
+        replay->links[i]->output = i;
+        replay->link_count = i + 1;
+    }
+    return 0;
+}
+
 /* Main thread: the links of --device-id and of --replay-devices. 0 or -1. */
 static int replay_start_links(struct replay *replay)
 {
@@ -315,6 +348,8 @@ static int replay_start_links(struct replay *replay)
     uint8_t secret[LINK_SECRET_SIZE];
     int rc = 0;
 
+    if (options->replay_tcp != NULL)
+        return replay_start_tcp(replay);
     if (options->device_id != NULL) {
         if (doorbell_load_secret(options, secret) != 0)
             return -1;
@@ -372,7 +407,8 @@ int replay_run(const struct doorbell_options *options, const char *firmware)
     replay->pacer_started = 1;
     log_info("%s: %s, %zu access units (%zu bytes) at %d fps, %zu device link(s), hub %s",
              replay->firmware, options->replay_path, replay->file.unit_count, replay->file.size,
-             options->fps, replay->link_count, options->hub_url);
+             options->fps, replay->link_count,
+             options->replay_tcp != NULL ? options->replay_tcp : options->hub_url);
 
     if (sigwait(&signals, &signal_number) == 0)
         log_info("received %s, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -383,10 +419,12 @@ out:
         pthread_join(replay->pacer, NULL);
     control_socket_stop(replay->control);
     for (size_t i = 0; i < replay->link_count; i++) {
-        link_client_stop(replay->links[i]->client);
+        if (replay->links[i]->client != NULL)
+            link_client_stop(replay->links[i]->client);
         free(replay->links[i]);
     }
     free(replay->links);
+    replay_tcp_close(&replay->tcp);
     replay_file_free(&replay->file);
     free(replay);
     return exit_code;

@@ -12,7 +12,16 @@
 //      recorder dropped (its stats in GET /api/v1/devices), and frames the
 //      hub received but that are not in the recordings index;
 //   3. container overhead: bytes of the recorded segments vs the H.264
-//      Annex B bytes of the same frames as sent.
+//      Annex B bytes of the same frames as sent;
+//   4. the hub against ffmpeg: for N = 1, 10, 50 the hub recording N replay
+//      doorbells, then N ffmpeg processes recording the same clip by copy
+//      into 10 s MP4 segments (`-c copy -f segment`, Frigate's recording
+//      path), fed bare H.264 over plain TCP on the same schedule by
+//      `doorbelld --replay FILE --replay-tcp` (lib/bench-ffmpeg.mjs). CPU per
+//      stream of each, from /proc/PID/stat utime+stime over the window (the
+//      ffmpegs summed), their ratio, and memory per stream;
+//   5. hub memory per doorbell: (RSS with N doorbells - RSS idle) / N, at
+//      every step of 2.
 //
 // Hub CPU is the doorstepd threads' run time (/proc schedstat), in % of one
 // core; the sender's and the whole machine's are printed next to it, since
@@ -20,21 +29,26 @@
 // asserts nothing.
 //
 //   cd tests && DOORSTEP_BUILD=$PWD/../build node bench/record.bench.mjs
-//   BENCH_SECONDS (each window, default 30), BENCH_STEPS (default
-//   10,25,50,75,100,125,150,200; stops after the first step with drops, a
-//   hub over one core or a sender that could not keep 30 fps), BENCH_DATA_DIR (where the hubs record; default the OS
+//   BENCH_SECONDS (each window, default 30), BENCH_STEPS (doorbells per
+//   core, default 10,25,50,100,150,200,250; stops after the first step with
+//   drops, a hub over one core or a sender that could not keep 30 fps; "" for
+//   none), BENCH_FFMPEG_STEPS (the comparison, default 1,10,50; "" for none),
+//   BENCH_DATA_DIR (where the hubs and the ffmpegs record; default the OS
 //   temp dir; /dev/shm for tmpfs)
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hub, Doorbell, sleep, tempDir, waitFor, segmentFiles } from '../lib/harness.mjs';
-import { cpuSeconds } from '../lib/proc.mjs';
+import { Hub, Doorbell, sleep, tempDir, waitFor, segmentFiles, controlCommands } from '../lib/harness.mjs';
+import { cpuSeconds, cpuSecondsTicks, rssMegabytes } from '../lib/proc.mjs';
+import { startFfmpegRecorders, stopFfmpegRecorders, ffmpegCpuSeconds, ffmpegRssMegabytes, ffmpegSegmentCount } from '../lib/bench-ffmpeg.mjs';
 import { LiveViewer } from '../lib/live-client.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 30);
-const STEPS = (process.env.BENCH_STEPS || '10,25,50,75,100,125,150,200').split(',').map(Number);
+const steps = (text) => text.split(',').filter(Boolean).map(Number);
+const STEPS = steps(process.env.BENCH_STEPS ?? '10,25,50,100,150,200,250');
+const FFMPEG_STEPS = steps(process.env.BENCH_FFMPEG_STEPS ?? '1,10,50');
 const DATA_ROOT = process.env.BENCH_DATA_DIR || tmpdir();
 const SIZE = '1920x1080';
 const FPS = 30;
@@ -77,7 +91,7 @@ function filesystemType(dir) {
 // and the pool holds the largest step's links plus the bench's own requests.
 async function startHub() {
   const dataDir = mkdtempSync(join(DATA_ROOT, 'doorstep-record-bench-'));
-  const threads = Math.max(256, Math.max(...STEPS) + 64);
+  const threads = Math.max(256, Math.max(0, ...STEPS, ...FFMPEG_STEPS) + 64);
   const hub = await Hub.start({ dataDir, extra: ['--log-level', 'info', '--http-threads', String(threads),
     '--connections-per-address', String(threads)] });
   return { hub, dataDir, admin: await hub.admin() };
@@ -117,6 +131,7 @@ async function sample(context, sender, ids) {
   return {
     at: process.hrtime.bigint(),
     hubCpu: cpuSeconds(context.hub.proc.child.pid),
+    hubCpuTicks: cpuSecondsTicks(context.hub.proc.child.pid),
     senderCpu: cpuSeconds(sender.proc.child.pid),
     machine: machineTicks(),
     devices: await deviceStates(context.admin, ids),
@@ -139,6 +154,7 @@ function windowFigures(before, after) {
   return {
     seconds: +seconds.toFixed(1),
     hub_cpu_percent_of_core: percent(after.hubCpu - before.hubCpu, seconds),
+    hub_cpu_ticks_percent_of_core: percent(after.hubCpuTicks - before.hubCpuTicks, seconds),
     sender_cpu_percent_of_core: percent(after.senderCpu - before.senderCpu, seconds),
     machine_busy_percent_of_all_cores: +(machine * 100).toFixed(1),
     ingest_fps_per_doorbell: +(frames / seconds / after.devices.size).toFixed(2),
@@ -244,30 +260,87 @@ async function oneDoorbell(clip, workDir) {
 
 // ---- 2: doorbells per core -------------------------------------------------
 
+const rampResults = new Map(); // doorbells -> step: a step runs once per run
+
 async function rampStep(count, clip, workDir) {
+  if (rampResults.has(count)) return rampResults.get(count);
   const context = await startHub();
+  const idleRss = rssMegabytes(context.hub.proc.child.pid);
   const devices = [];
   for (let i = 0; i < count; i++) devices.push(context.hub.addDevice(`Bench ${i}`));
   const ids = devices.map((d) => d.id);
   let sender = await startSender(context.hub, devices, clip, workDir);
   try {
     const figures = await measure(context, sender, ids);
+    const rss = rssMegabytes(context.hub.proc.child.pid);
     const stopping = sender;
     sender = null;
     await stopping.stop();
     const counts = await recordedVsReceived(context.admin, ids);
     const step = { doorbells: count, ...figures, hub_cpu_percent_per_doorbell: +(figures.hub_cpu_percent_of_core / count).toFixed(3),
-      frames_received: counts.received, frames_unrecorded: counts.unrecorded };
+      frames_received: counts.received, frames_unrecorded: counts.unrecorded,
+      hub_rss_idle_mb: +idleRss.toFixed(1), hub_rss_mb: +rss.toFixed(1), hub_rss_per_doorbell_mb: +((rss - idleRss) / count).toFixed(3) };
     step.drops = step.hub_gaps + step.sender_congested + Math.max(0, step.frames_unrecorded) + step.recorder_dropped;
     // A sender that cannot keep its schedule shows as late frames and a
     // lower ingest rate, not as drops: then the hub was not really offered N.
     step.sender_limited = step.ingest_fps_per_doorbell < FPS * 0.98;
     print({ figure: 'hub_record_step', ...step });
+    rampResults.set(count, step);
     return step;
   } finally {
     if (sender) await sender.stop();
     await stopHub(context);
   }
+}
+
+// ---- 4: the hub against ffmpeg ---------------------------------------------
+
+// N ffmpeg recorders fed the clip over TCP; their CPU over one window.
+async function ffmpegStep(count, clip, workDir) {
+  const dir = mkdtempSync(join(DATA_ROOT, 'doorstep-record-bench-ffmpeg-'));
+  let group = null;
+  try {
+    group = await startFfmpegRecorders({ count, clip: clip.path, dir, fps: FPS, size: SIZE });
+    await sleep(3000);
+    const senderStats = async () => JSON.parse((await controlCommands(group.control, ['stats']))[0]);
+    const before = { at: process.hrtime.bigint(), cpu: ffmpegCpuSeconds(group), sender: await senderStats() };
+    await sleep(SECONDS * 1000);
+    const after = { at: process.hrtime.bigint(), cpu: ffmpegCpuSeconds(group), sender: await senderStats() };
+    const seconds = Number(after.at - before.at) / 1e9;
+    const frames = after.sender.frames_queued - before.sender.frames_queued;
+    return {
+      seconds: +seconds.toFixed(1),
+      ffmpeg_cpu_percent_of_core: percent(after.cpu.recorders - before.cpu.recorders, seconds),
+      ffmpeg_sender_cpu_percent_of_core: percent(after.cpu.sender - before.cpu.sender, seconds),
+      ffmpeg_fps_per_stream: +(frames / seconds / count).toFixed(2),
+      ffmpeg_sender_late_frames: after.sender.frames_late - before.sender.frames_late,
+      ffmpeg_sender_failed_outputs: after.sender.frames_offline,
+      ffmpeg_rss_per_stream_mb: +(ffmpegRssMegabytes(group) / count).toFixed(2),
+      ffmpeg_segments: ffmpegSegmentCount(group),
+    };
+  } finally {
+    if (group) await stopFfmpegRecorders(group);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The hub with N doorbells (a ramp step), then N ffmpegs; one figure line.
+async function compareStep(count, clip, workDir) {
+  const hub = await rampStep(count, clip, workDir);
+  const ffmpeg = await ffmpegStep(count, clip, workDir);
+  const hubPerStream = hub.hub_cpu_ticks_percent_of_core / count;
+  const ffmpegPerStream = ffmpeg.ffmpeg_cpu_percent_of_core / count;
+  const figure = {
+    figure: 'hub_vs_ffmpeg_cpu_per_stream', doorbells: count,
+    value: +(hubPerStream / ffmpegPerStream).toFixed(3),
+    hub_cpu_percent_per_stream: +hubPerStream.toFixed(3),
+    ffmpeg_cpu_percent_per_stream: +ffmpegPerStream.toFixed(3),
+    hub_drops: hub.drops, hub_fps_per_stream: hub.ingest_fps_per_doorbell,
+    hub_rss_per_stream_mb: hub.hub_rss_per_doorbell_mb,
+    ...ffmpeg,
+  };
+  print(figure);
+  return figure;
 }
 
 // ---- main ------------------------------------------------------------------
@@ -281,6 +354,8 @@ try {
     data_dir: DATA_ROOT, data_dir_fs: filesystemType(DATA_ROOT) });
 
   const one = await oneDoorbell(clip, work.dir);
+  const comparisons = [];
+  for (const count of FFMPEG_STEPS) comparisons.push(await compareStep(count, clip, work.dir));
   const steps = [];
   for (const count of STEPS) {
     const step = await rampStep(count, clip, work.dir);
@@ -288,7 +363,7 @@ try {
     if (step.drops > 0 || step.hub_cpu_percent_of_core > 100 || step.sender_limited) break;
   }
   const good = steps.filter((s) => s.drops === 0 && s.hub_cpu_percent_of_core <= 100 && !s.sender_limited);
-  const last = steps[steps.length - 1];
+  const last = steps[steps.length - 1] ?? { drops: 0, hub_cpu_percent_of_core: 0 };
   const stoppedBy = last.drops > 0 ? 'drops' : last.hub_cpu_percent_of_core > 100 ? 'hub over one core'
     : last.sender_limited ? 'the sender could not keep 30 fps (machine saturated)' : 'no more steps';
   print({ figure: 'doorbells_per_core_without_drops', value: good.length ? good[good.length - 1].doorbells : 0,
@@ -307,6 +382,11 @@ try {
     + `(${one.overhead.overhead_bytes_per_frame} B/frame over ${one.overhead.frames} frames)`);
   console.error(`recordings on ${DATA_ROOT} (${filesystemType(DATA_ROOT)}), ${SECONDS} s windows\n`);
   console.error([line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n'));
+  console.error('\nper stream, % of a core (utime+stime): hub recording vs ffmpeg -c copy -f segment');
+  for (const c of comparisons) {
+    console.error(`  N=${c.doorbells}: hub ${c.hub_cpu_percent_per_stream}, ffmpeg ${c.ffmpeg_cpu_percent_per_stream}, `
+      + `ratio ${c.value}; memory per stream hub ${c.hub_rss_per_stream_mb} MiB, ffmpeg ${c.ffmpeg_rss_per_stream_mb} MiB`);
+  }
 } finally {
   work.cleanup();
 }

@@ -483,6 +483,24 @@ const cases = {
     }],
     ['without --replay it is refused', () => refuses(['--replay-devices', asoundrc], 2, /--replay-devices needs --replay/)],
   ] },
+  // The bytes and their order: replay.test.mjs.
+  '--replay-tcp': { cases: [
+    ['IPV4:PORT[,COUNT]: the file goes to a TCP listener, not to the hub', async () => {
+      const net = await import('node:net');
+      let bytes = 0;
+      const server = net.createServer((socket) => socket.on('data', (chunk) => { bytes += chunk.length; }));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        await runs(['--replay', clipH264, '--replay-tcp', `127.0.0.1:${server.address().port},1`], async () => {
+          await waitFor(() => bytes > 0, { timeout: patience(30000), what: 'bytes on the listener' });
+        }, { waitOnline: false });
+      } finally {
+        server.close();
+      }
+    }],
+    ['a malformed address is refused', () => refuses(['--replay', clipH264, '--replay-tcp', 'nowhere'], 1, /--replay-tcp wants/)],
+    ['without --replay it is refused', () => refuses(['--replay-tcp', '127.0.0.1:9'], 2, /--replay-tcp needs --replay/)],
+  ] },
   // No GPIO chip on this machine (no /dev/gpiochip*, no gpio-sim or
   // gpio-mockup module), so these cases stop at the chip: a value that
   // parses gets as far as opening it (exit 1 naming the chip), a bad value

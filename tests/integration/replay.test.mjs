@@ -128,3 +128,54 @@ test('a file the hub could not record is refused at start-up with the reason', (
   assert.match(notVideo.stderr, /not an H\.264 Annex B stream/);
   assert.doesNotMatch(bare.stderr + notVideo.stderr, /Sanitizer|runtime error/);
 });
+
+// `--replay-tcp HOST:PORT,COUNT` (the recording bench's feed for ffmpeg):
+// no hub; each of COUNT listeners on consecutive ports gets the file's bytes
+// as they are, in order and looped, on the fps schedule.
+test('--replay-tcp writes the bare file to each TCP listener, looped and paced', async () => {
+  const net = await import('node:net');
+  const file = readFileSync(clip);
+  const servers = [];
+  const received = [Buffer.alloc(0), Buffer.alloc(0)];
+  const listenOn = (port, index) => new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => socket.on('data', (chunk) => { received[index] = Buffer.concat([received[index], chunk]); }));
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+  let base = 0;
+  for (let attempt = 0; attempt < 20 && servers.length < 2; attempt++) {
+    base = 30000 + Math.floor(Math.random() * 20000);
+    try {
+      servers.push(await listenOn(base, 0));
+      servers.push(await listenOn(base + 1, 1));
+    } catch {
+      for (const server of servers.splice(0)) server.close();
+    }
+  }
+  assert.equal(servers.length, 2, 'two consecutive free ports');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(join(BUILD, 'doorbelld'), ['--replay', clip, '--replay-tcp', `127.0.0.1:${base},2`,
+    '--size', '640x360', '--fps', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  await waitFor(() => received.every((bytes) => bytes.length > 0), { timeout: 20000, what: 'bytes on both listeners' });
+  const started = Date.now();
+  await waitFor(() => Date.now() - started > 6000, { timeout: 10000, what: '6 s' });
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr.slice(-500)); // a clean exit on SIGTERM
+  await waitFor(() => received.every((bytes) => bytes.length > file.length), { timeout: 5000, what: 'the rest' });
+  for (const server of servers) server.close();
+  for (const bytes of received) {
+    // Over 6 s at 30 fps of a 4 s file: more than the file once, and on
+    // schedule, not as fast as the socket takes it (a few seconds' worth).
+    assert.ok(bytes.length > file.length && bytes.length < 10 * file.length, `${bytes.length} bytes of a ${file.length}-byte file`);
+    for (let offset = 0; offset < bytes.length; offset += file.length) {
+      const part = bytes.subarray(offset, Math.min(bytes.length, offset + file.length));
+      assert.ok(part.equals(file.subarray(0, part.length)), `the file again from its start at byte ${offset}`);
+    }
+  }
+  const refused = spawnSync(join(BUILD, 'doorbelld'), ['--replay', clip, '--replay-tcp', 'nowhere'], { encoding: 'utf8' });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /--replay-tcp wants/);
+});

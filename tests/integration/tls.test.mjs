@@ -71,3 +71,25 @@ test('a default client gets TLS 1.2 or newer with an ECDHE AEAD suite', () => {
   // TLS 1.3 suites are all AEAD with (EC)DHE; under 1.2 the name says it.
   if (result.protocol === 'TLSv1.2') assert.match(result.cipher, /^ECDHE-(ECDSA|RSA)-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)$/);
 });
+
+// The hub puts the AEAD that is faster on its CPU first (measured at start-up;
+// DOORSTEP_TLS_AEAD decides instead), and a client offering both gets it. A
+// client that offers only the other one still gets that.
+for (const [aead, first, other] of [['chacha', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-GCM-SHA256'],
+  ['gcm', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305']]) {
+  test(`DOORSTEP_TLS_AEAD=${aead}: a TLS 1.2 client offering both gets ${first}`, async () => {
+    const forced = tempDir('doorstep-tls-aead-');
+    const forcedHub = await Hub.start({ dataDir: forced.dir, env: { DOORSTEP_TLS_AEAD: aead } });
+    try {
+      const probe = (args) => spawnSync('openssl', ['s_client', '-brief', '-connect', `127.0.0.1:${forcedHub.port}`,
+        '-servername', 'localhost', '-tls1_2', ...args], { input: '', encoding: 'utf8', timeout: 30000 });
+      const cipherOf = (result) => /Ciphersuite: (\S+)/.exec(`${result.stdout}${result.stderr}`)?.[1];
+      // The client lists the other one first: the hub's order decides.
+      assert.equal(cipherOf(probe(['-cipher', `${other}:${first}`])), first);
+      assert.equal(cipherOf(probe(['-cipher', other])), other);
+    } finally {
+      await forcedHub.stop();
+      forced.cleanup();
+    }
+  });
+}
