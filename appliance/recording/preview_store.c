@@ -138,9 +138,8 @@ static void preview_writer_close(struct preview_writer *writer)
     if (fdatasync(writer->fd) != 0)
         log_warn("doorbell %s: syncing the previews of %s: %s", writer->device_id, writer->segment,
                  strerror(errno));
-    if (writer->db != NULL &&
-        preview_store_note_bytes(writer->db, writer->device_id, writer->segment,
-                                 (int64_t)writer->end) != 0)
+    if (writer->db != NULL && preview_store_note_bytes(writer->db, writer->device_id,
+                                                       writer->segment, (int64_t)writer->end) != 0)
         log_warn("doorbell %s: the size of the previews of %s is not counted: %s",
                  writer->device_id, writer->segment, sqlite3_errmsg(writer->db));
     close(writer->fd);

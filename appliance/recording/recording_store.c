@@ -151,7 +151,8 @@ int recording_store_has_path(sqlite3 *db, const char *path)
 static const char recording_store_usage_sql[] =
     "SELECT d.id, d.name, "
     "(SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings r WHERE r.device_id = d.id), "
-    "(SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings r WHERE r.device_id = d.id AND "
+    "(SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings r WHERE r.device_id = d.id "
+    "AND "
     "r.class = 'event'), "
     "(SELECT count(*) FROM recordings r WHERE r.device_id = d.id), "
     "(SELECT min(start_ms) FROM recordings r WHERE r.device_id = d.id), "

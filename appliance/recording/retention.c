@@ -115,8 +115,8 @@ static long long retention_used_bytes(sqlite3 *db)
 {
     sqlite3_stmt *statement = NULL;
     long long used = -1;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings", -1, &statement,
-                           NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(bytes + preview_bytes), 0) FROM recordings", -1,
+                           &statement, NULL) == SQLITE_OK &&
         sqlite3_step(statement) == SQLITE_ROW)
         used = sqlite3_column_int64(statement, 0);
     sqlite3_finalize(statement);

@@ -236,8 +236,8 @@ static int64_t preview_bytes_of(struct fixture *fixture, int64_t start)
     sqlite3_stmt *statement;
     int64_t bytes = -1;
 
-    snprintf(sql, sizeof(sql),
-             "SELECT preview_bytes FROM recordings WHERE path = 'cam/%lld.mp4'", (long long)start);
+    snprintf(sql, sizeof(sql), "SELECT preview_bytes FROM recordings WHERE path = 'cam/%lld.mp4'",
+             (long long)start);
     assert_int_equal(sqlite3_prepare_v2(fixture->db, sql, -1, &statement, NULL), SQLITE_OK);
     if (sqlite3_step(statement) == SQLITE_ROW)
         bytes = sqlite3_column_int64(statement, 0);
