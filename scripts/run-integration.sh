@@ -5,8 +5,9 @@
 #
 # The second lane holds the few long integration tests that mostly wait for
 # a clock (the sim scene's two-minute loop, the disk budget and the filling
-# disk, notification retries, previews collected over 20 s), mostly on
-# low-rate doorbells. With --with-e2e the browser tests that check what a
+# disk, notification retries, previews collected over 20 s, 42 s of 24/7
+# recording and ten kill -9 cycles, the sim microphone's street scene),
+# mostly on low-rate doorbells. With --with-e2e the browser tests that check what a
 # page shows and does, not how fast (forms, pages, permissions, pairing),
 # follow them in that lane. The second lane adds about one busy core's worth
 # of load to the first, which its tests are built to take (they pass with
@@ -25,7 +26,8 @@ with_e2e=${2:-}
 cd "$(dirname "$0")/../tests"
 
 waiting_lane=(integration/motion.test.mjs integration/retention.test.mjs integration/disk-full.test.mjs
-              integration/notify.test.mjs integration/previews.test.mjs)
+              integration/notify.test.mjs integration/previews.test.mjs integration/recording.test.mjs
+              integration/doorbell-audio.test.mjs)
 calm_e2e=(e2e/account.test.mjs e2e/alerts.test.mjs e2e/app-install.test.mjs e2e/clock.test.mjs
           e2e/household.test.mjs e2e/motion.test.mjs e2e/notifications.test.mjs e2e/pairing.test.mjs
           e2e/polish.test.mjs e2e/settings.test.mjs e2e/timeline-previews.test.mjs e2e/ui.test.mjs)

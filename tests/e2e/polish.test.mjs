@@ -143,14 +143,22 @@ test('no page scrolls sideways on a phone', { timeout: patience(120000) }, async
 });
 
 test('text on badges, chips, buttons and panels is readable in light and dark themes', { timeout: patience(120000) }, async () => {
+  // Each step is bounded and named: a step that hangs fails with its name,
+  // not as the whole test's timeout.
+  const within = (ms, what, promise) => {
+    let timer;
+    const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  };
   await withPage('/devices', async ({ page }) => {
     for (const path of ['/devices', devicePage(), `${devicePage()}/recordings`, '/notifications', '/settings']) {
-      await page.goto(`${hub.url}/#${path}`);
+      await within(patience(60000), `${path}: opening`, page.goto(`${hub.url}/#${path}`));
       await page.locator('main h1').first().waitFor();
-      await page.waitForLoadState('networkidle').catch(() => {});
+      await page.waitForLoadState('networkidle', { timeout: 10000 }).catch(() => {});
       for (const colorScheme of ['light', 'dark']) {
-        await page.emulateMedia({ colorScheme });
-        const samples = await measureContrast(page, ['.badge', '.battery', '.btn', '.chip', '.seg-btn', '.app-header', '.card']);
+        await within(patience(30000), `${path}: the ${colorScheme} theme`, page.emulateMedia({ colorScheme }));
+        const samples = await within(patience(60000), `${path}: measuring in the ${colorScheme} theme`,
+          measureContrast(page, ['.badge', '.battery', '.btn', '.chip', '.seg-btn', '.app-header', '.card']));
         assert.ok(samples.length > 10, `${path}: text measured (${samples.length})`);
         assert.deepEqual(lowContrast(samples), [], `${path} in the ${colorScheme} theme`);
       }

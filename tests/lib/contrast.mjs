@@ -29,9 +29,14 @@ export function contrastRatio(a, b) {
 // are left out (WCAG exempts them), and so is text that is not shown.
 export async function measureContrast(page, selectors) {
   // A theme change or a hover runs colour transitions: measure their end.
-  await page.evaluate(() => Promise.all(document.getAnimations()
-    .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
-    .map((a) => a.finished.catch(() => {}))));
+  // Bounded: an animation that does not run (a paused one, or one whose
+  // element is held still) would otherwise hold the test until its timeout.
+  await page.evaluate(() => Promise.race([
+    Promise.all(document.getAnimations()
+      .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+      .map((a) => a.finished.catch(() => {}))),
+    new Promise((resolve) => setTimeout(resolve, 3000)),
+  ]));
   const samples = await page.evaluate((selectorList) => {
     const canvas = document.createElement('canvas');
     canvas.width = 1;
