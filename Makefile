@@ -135,7 +135,7 @@ FUZZ_SECONDS ?= 6
 JOBS ?= $(shell nproc)
 
 .PHONY: all help deps civetweb programs unit-tests fuzzers check test test-unit test-fuzz \
-        test-integration test-integration-and-e2e test-e2e run bench bench-compare install clean format FORCE \
+        test-integration test-e2e run bench bench-compare install clean format FORCE \
         firmware firmware-packages test-firmware
 
 FORCE:
@@ -298,7 +298,7 @@ test: deps
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) SANITIZE=1 all unit-tests
 	$(MAKE) -j$(JOBS) fuzzers
-	$(MAKE) -k test-unit test-fuzz test-integration-and-e2e
+	$(MAKE) -k test-unit test-fuzz test-integration test-e2e
 
 test-unit:
 	@scripts/run-unit-tests.sh build/asan/tests
@@ -308,11 +308,6 @@ test-fuzz:
 
 test-integration:
 	@scripts/run-integration.sh $(CURDIR)/build/asan
-
-# What `make test` runs: both, the calm browser tests beside the integration
-# tests that mostly wait (see the script).
-test-integration-and-e2e:
-	@scripts/run-integration.sh $(CURDIR)/build/asan --with-e2e
 
 test-e2e:
 	cd tests && DOORSTEP_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 e2e/
