@@ -3,10 +3,12 @@
 # ASan build, in two lanes at once. The second lane holds the few long tests
 # that mostly wait for a clock (the sim scene's two-minute loop, the disk
 # budget and the filling disk, notification retries, previews collected
-# over 20 s), mostly on low-rate doorbells; it adds about one
+# over 20 s, 42 s of 24/7 recording with ten kill -9 cycles, the sim
+# microphone's street), mostly on low-rate doorbells; it adds about one
 # busy core's worth of load to the first lane, which its tests are built to
-# take (they pass with two busy loops running), and saves their six minutes
-# of waiting. The second lane's output is printed after the first's, and
+# take (they pass with two busy loops running), and saves their ten minutes
+# of waiting. Browser tests never run beside a lane: `make test` runs them
+# afterwards (beside the first lane, calm ones timed out). The second lane's output is printed after the first's, and
 # either lane failing fails the run.
 #
 # usage: scripts/run-integration.sh BUILD_DIR
