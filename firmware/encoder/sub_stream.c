@@ -327,6 +327,9 @@ void sub_stream_get_stats(struct sub_stream *sub, struct sub_stream_stats *out)
     out->width = atomic_load(&sub->width);
     out->height = atomic_load(&sub->height);
     out->fps = atomic_load(&sub->fps);
-    out->bitrate_kbps = atomic_load(&sub->bitrate_kbps);
+    /* Off, it reports the bitrate it will start at (a set_video for "sub"
+     * waits for the next stream_on), so an admin's change shows at once. */
+    out->bitrate_kbps =
+        out->on ? atomic_load(&sub->bitrate_kbps) : atomic_load(&sub->want_bitrate_kbps);
     out->frames_encoded = atomic_load(&sub->frames_encoded);
 }
