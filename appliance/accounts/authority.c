@@ -194,14 +194,41 @@ static void authority_revalidate(struct authority *authority, sqlite3 *db)
     free(copies);
 }
 
-/* The authority thread: wait up to AUTHORITY_POLL_MS for a change notice,
- * look at data_version, revalidate when anything changed. */
+/* PRAGMA data_version through a statement prepared once per connection:
+ * the thread reads it ten times a second, and parsing it each time cost as
+ * much as recording a doorbell. -1 on error (the statement is dropped and
+ * prepared again next time). */
+static int64_t authority_data_version(sqlite3 *db, sqlite3_stmt **statement)
+{
+    int64_t version = -1;
+
+    if (*statement == NULL &&
+        sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT, statement,
+                           NULL) != SQLITE_OK) {
+        *statement = NULL;
+        return -1;
+    }
+    if (sqlite3_step(*statement) == SQLITE_ROW)
+        version = sqlite3_column_int64(*statement, 0);
+    if (sqlite3_reset(*statement) != SQLITE_OK) {
+        sqlite3_finalize(*statement);
+        *statement = NULL;
+    }
+    return version;
+}
+
+/* The authority thread: while connections are registered, wait up to
+ * AUTHORITY_POLL_MS for a change notice, look at data_version, revalidate
+ * when anything changed. With none registered there is nothing to end, so
+ * it sleeps until authority_register() (which also asks for a check). */
 static void *authority_thread(void *data)
 {
     struct authority *authority = data;
     sqlite3 *db = database_thread_connection();
+    sqlite3_stmt *version_statement = NULL;
     int64_t last_version = -1, last_check_ms = 0;
 
+    pthread_setname_np(pthread_self(), "authority");
     for (;;) {
         struct timespec deadline;
         bool changed;
@@ -209,9 +236,14 @@ static void *authority_thread(void *data)
 
         clock_deadline_ms(CLOCK_MONOTONIC, AUTHORITY_POLL_MS, &deadline);
         pthread_mutex_lock(&authority->lock);
-        while (!authority->changed && !authority->stopping)
+        while (!authority->changed && !authority->stopping) {
+            if (authority->entries == NULL) {
+                pthread_cond_wait(&authority->wake, &authority->lock);
+                continue;
+            }
             if (pthread_cond_timedwait(&authority->wake, &authority->lock, &deadline) == ETIMEDOUT)
                 break;
+        }
         changed = authority->changed;
         authority->changed = false;
         if (authority->stopping) {
@@ -221,7 +253,7 @@ static void *authority_thread(void *data)
         pthread_mutex_unlock(&authority->lock);
         if (db == NULL && (db = database_thread_connection()) == NULL)
             continue;
-        version = database_pragma_integer(db, "PRAGMA data_version");
+        version = authority_data_version(db, &version_statement);
         now_ms = clock_monotonic_ms();
         if (!changed && version == last_version && now_ms - last_check_ms < AUTHORITY_IDLE_CHECK_MS)
             continue;
@@ -229,6 +261,7 @@ static void *authority_thread(void *data)
         last_check_ms = now_ms;
         authority_revalidate(authority, db);
     }
+    sqlite3_finalize(version_statement);
     return NULL;
 }
 

@@ -84,6 +84,7 @@ out:
 static void *chime_thread(void *data)
 {
     struct chime *chime = data;
+    pthread_setname_np(pthread_self(), "chime");
     for (;;) {
         char device[CHIME_DEVICE_MAX];
         int ok, volume;

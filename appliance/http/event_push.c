@@ -219,6 +219,7 @@ static void event_push_deliver(struct event_push *push, const struct event_push_
 static void *event_push_thread(void *data)
 {
     struct event_push *push = data;
+    pthread_setname_np(pthread_self(), "event-push");
     for (;;) {
         struct event_push_message *message;
         pthread_mutex_lock(&push->lock);

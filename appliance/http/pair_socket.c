@@ -146,6 +146,7 @@ static void *pair_socket_thread(void *data)
 {
     struct pair_socket *socket_state = data;
     struct pollfd poll_fd = {socket_state->fd, POLLIN, 0};
+    pthread_setname_np(pthread_self(), "pair-socket");
 
     while (!atomic_load(&socket_state->stopping)) {
         int client;

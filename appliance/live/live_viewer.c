@@ -270,6 +270,7 @@ static void *live_viewer_sender(void *data)
 {
     struct live_viewer *viewer = data;
     int64_t last_stats = clock_monotonic_ms();
+    pthread_setname_np(pthread_self(), "live-viewer");
 
     for (;;) {
         struct live_fragment *fragment = NULL;

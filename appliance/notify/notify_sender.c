@@ -490,6 +490,7 @@ static void *notify_thread(void *data)
     struct notify *notify = data;
     int64_t now, pump_at = 0, stop_deadline = 0, wait;
     int recovered, running;
+    pthread_setname_np(pthread_self(), "notify");
 
     notify->db = database_thread_connection();
     if (notify->db == NULL) {

@@ -533,6 +533,8 @@ static void *recorder_thread(void *data)
 {
     struct recorder *recorder = data;
     uint64_t last_capture = 0;
+    /* Named so that top -H and perf tell the threads apart (else: the creator's name). */
+    pthread_setname_np(pthread_self(), "recorder");
 
     for (;;) {
         struct recorder_item *item;

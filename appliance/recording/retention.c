@@ -453,6 +453,7 @@ static void *retention_thread(void *data)
     unsigned long tick = 0;
     int stuck = 0;
     long long previous_after = -1, freed_since = 0;
+    pthread_setname_np(pthread_self(), "retention");
 
     preview_store_sweep(retention->directory, db); /* previews of segments dropped elsewhere */
     for (;;) {

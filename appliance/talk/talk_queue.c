@@ -112,6 +112,7 @@ static void talk_queue_hear(struct talk_queue *queue, const struct talk_queue_it
 static void *talk_queue_sender(void *data)
 {
     struct talk_queue *queue = data;
+    pthread_setname_np(pthread_self(), "talk-queue");
 
     pthread_mutex_lock(&queue->lock);
     for (;;) {
