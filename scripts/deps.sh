@@ -12,6 +12,10 @@ packages=(
     alsa-utils libopus-dev libopusfile-dev libsndfile1-dev libspeexdsp-dev libcmocka-dev espeak-ng
     ffmpeg chromium firefox-esr pulseaudio nodejs ca-certificates curl iproute2 util-linux
     libavahi-client-dev avahi-daemon avahi-utils dbus-daemon
+    libopencv-objdetect-dev
+    # Real footage for the person detector's tests and benchmarks
+    # (examples/data/vtest.avi, tree.avi); never copied into the repository.
+    opencv-doc
 )
 # `make bench` also runs Debian's `motion` beside our detector, as a peer.
 [ "${DOORSTEP_BENCH_DEPS:-0}" = 1 ] && packages+=(motion)
