@@ -75,6 +75,15 @@ static void routes_devices_add_live(cJSON *json, struct live_stream *stream)
     cJSON_AddNumberToObject(object, "viewer_skips", (double)live.viewer_skips);
 }
 
+/* Viewers moved between the streams by the hub: fallen behind on main, and
+ * back from the sub-stream after keeping up there. */
+static void routes_devices_add_fall_backs(cJSON *json, const struct live_stream_stats *main_stats,
+                                          const struct live_stream_stats *sub_stats)
+{
+    cJSON_AddNumberToObject(json, "fall_backs", (double)main_stats->fall_backs);
+    cJSON_AddNumberToObject(json, "recoveries", (double)sub_stats->recoveries);
+}
+
 /* The "recorder" member, or null before the doorbell first connected. Takes
  * the recorder lock, inside the entry lock. */
 static void routes_devices_add_recorder(cJSON *json, struct recorder *recorder)
@@ -137,6 +146,7 @@ static void routes_devices_add_streams(cJSON *json, const struct device_entry *e
     cJSON_AddNumberToObject(sub_json, "fps", entry->sub_fps);
     cJSON_AddNumberToObject(sub_json, "viewers", sub_stats.viewers);
     cJSON_AddNumberToObject(sub_json, "frames", (double)sub_stats.video_frames);
+    routes_devices_add_fall_backs(streams, &main_stats, &sub_stats);
 }
 
 /*

@@ -50,6 +50,11 @@
 #define LIVE_STREAM_KEYFRAME_WAIT_MS    250
 #define LIVE_STREAM_KEYFRAME_REQUEST_MS 250               /* at most one request per this */
 #define LIVE_STREAM_SUB_PAUSE_US        UINT64_C(1000000) /* a sub-stream this quiet starts a new run */
+/* An automatic viewer that fell back to the sub-stream tries main again
+ * after keeping up this long on sub; each fall-back doubles the wait (up to
+ * the max), so a link that cannot carry main does not flap between them. */
+#define LIVE_STREAM_RECOVER_MS     30000
+#define LIVE_STREAM_RECOVER_MAX_MS (8 * 60 * 1000)
 
 /* A viewer in a stream's list: attached (gets its fragments), or pending
  * (still attached to the other stream of the doorbell, moves here at this
@@ -58,7 +63,9 @@ struct live_stream_slot {
     struct live_viewer *viewer;
     int64_t deadline_ms; /* nonzero: waits for a keyframe (attached) */
     int pending;
-    int fall_back; /* an automatic viewer of main: to the sub-stream when skipped */
+    int fall_back;         /* an automatic viewer of main: to the sub-stream when skipped */
+    int fall_backs;        /* how often this viewer fell back (sets the recovery wait) */
+    int64_t recover_at_ms; /* sub, fell back: try main again at a keyframe after this */
     char reason[LIVE_REASON_MAX];
 };
 
@@ -302,23 +309,80 @@ static void live_stream_take_over_locked(struct live_stream *stream, int i,
     stream->stats.switches++;
 }
 
+/* How long a viewer that fell back `fall_backs` times keeps up on the
+ * sub-stream before it tries main again. */
+static int64_t live_stream_recover_wait_ms(int fall_backs)
+{
+    int64_t wait = LIVE_STREAM_RECOVER_MS;
+
+    for (int i = 1; i < fall_backs && wait < LIVE_STREAM_RECOVER_MAX_MS; i++)
+        wait *= 2;
+    return wait < LIVE_STREAM_RECOVER_MAX_MS ? wait : LIVE_STREAM_RECOVER_MAX_MS;
+}
+
 /* An automatic viewer of main was skipped: it goes to the sub-stream (at
- * the sub's next keyframe). Lock held. */
-static void live_stream_fall_back_locked(struct live_stream *stream, int i)
+ * the sub's next keyframe), and comes back once it keeps up there
+ * (live_stream_recover_locked). Lock held. */
+static void live_stream_fall_back_locked(struct live_stream *stream, int i, int64_t now)
 {
     mutex_assert_held(stream->lock);
     struct live_stream *sub = stream->partner;
     struct live_viewer *viewer = stream->slots[i].viewer;
+    int fall_backs = stream->slots[i].fall_backs + 1, added;
 
     stream->slots[i].fall_back = 0;
     if (stream->is_sub || sub == NULL || !sub->available ||
         live_stream_find_locked(sub, viewer, 1) >= 0)
         return;
-    if (live_stream_add_slot_locked(sub, viewer, 1, "behind", 0) >= 0) {
+    if ((added = live_stream_add_slot_locked(sub, viewer, 1, "behind", 0)) >= 0) {
+        sub->slots[added].fall_backs = fall_backs;
+        sub->slots[added].recover_at_ms = now + live_stream_recover_wait_ms(fall_backs);
         stream->stats.fall_backs++;
         log_info("doorbell %s: a viewer falls behind; it moves to the sub-stream",
                  stream->device_id);
     }
+}
+
+/* A keyframe of the sub-stream: slot i fell back from main and has kept up
+ * since recover_at_ms was set; it moves back to main at main's next
+ * keyframe, automatic again (reason "recovered"). Lock held. */
+static void live_stream_recover_locked(struct live_stream *sub, int i)
+{
+    mutex_assert_held(sub->lock);
+    struct live_stream *main_stream = sub->partner;
+    struct live_stream_slot *slot = &sub->slots[i];
+    int added;
+
+    slot->recover_at_ms = 0;
+    if (!sub->is_sub || main_stream == NULL ||
+        live_stream_find_locked(main_stream, slot->viewer, 1) >= 0)
+        return;
+    if ((added = live_stream_add_slot_locked(main_stream, slot->viewer, 1, "recovered", 1)) >= 0) {
+        main_stream->slots[added].fall_backs = slot->fall_backs;
+        sub->stats.recoveries++;
+        log_info("doorbell %s: a viewer kept up on the sub-stream; it moves back to main",
+                 sub->device_id);
+    }
+}
+
+/* Collect attached slot i's skips into the stream's counters. A skipped
+ * automatic viewer of main falls back to the sub-stream; a fallen-back one
+ * skipped on sub waits its full recovery time again. Returns the skips.
+ * Lock held. */
+static uint64_t live_stream_take_skips_locked(struct live_stream *stream, int i, int64_t now)
+{
+    mutex_assert_held(stream->lock);
+    struct live_stream_slot *slot = &stream->slots[i];
+    uint64_t skipped, skips;
+
+    live_viewer_take_skips(slot->viewer, &skipped, &skips);
+    stream->stats.skipped_frames += skipped;
+    stream->stats.viewer_skips += skips;
+    if (skips > 0 && slot->fall_back)
+        live_stream_fall_back_locked(stream, i, now);
+    else if (skips > 0 && slot->recover_at_ms != 0)
+        slot->recover_at_ms = now + live_stream_recover_wait_ms(slot->fall_backs);
+    return skips;
 }
 
 /*
@@ -335,7 +399,6 @@ static void live_stream_fan_out_locked(struct live_stream *stream, struct live_f
 
     for (int i = 0; i < stream->viewer_count; i++) {
         struct live_stream_slot *slot = &stream->slots[i];
-        uint64_t skipped, skips;
         if (slot->pending) {
             if (keyframe)
                 live_stream_take_over_locked(stream, i, fragment, now);
@@ -350,11 +413,9 @@ static void live_stream_fan_out_locked(struct live_stream *stream, struct live_f
             slot->deadline_ms = 0;
             live_stream_send_gop_locked(stream, i, now);
         }
-        live_viewer_take_skips(slot->viewer, &skipped, &skips);
-        stream->stats.skipped_frames += skipped;
-        stream->stats.viewer_skips += skips;
-        if (skips > 0 && slot->fall_back)
-            live_stream_fall_back_locked(stream, i);
+        if (live_stream_take_skips_locked(stream, i, now) == 0 && keyframe &&
+            slot->recover_at_ms != 0 && now >= slot->recover_at_ms)
+            live_stream_recover_locked(stream, i);
     }
 }
 
@@ -597,6 +658,7 @@ int live_stream_choose(struct live_stream *target, struct live_viewer *viewer, c
         live_stream_remove_slot_locked(other, i); /* it changed its mind */
     if ((i = live_stream_find_locked(target, viewer, 0)) >= 0) {
         target->slots[i].fall_back = fall_back;
+        target->slots[i].recover_at_ms = 0; /* its own choice now, not a fall-back */
         snprintf(target->slots[i].reason, sizeof(target->slots[i].reason), "%s", reason);
         goto out;
     }
@@ -691,17 +753,12 @@ void live_stream_get_stats(struct live_stream *stream, struct live_stream_stats 
     pthread_mutex_lock(stream->lock);
     out->viewers = out->pending = 0;
     for (int i = 0; i < stream->viewer_count; i++) {
-        uint64_t skipped, skips;
         if (stream->slots[i].pending) {
             out->pending++;
             continue;
         }
         out->viewers++;
-        live_viewer_take_skips(stream->slots[i].viewer, &skipped, &skips);
-        stream->stats.skipped_frames += skipped;
-        stream->stats.viewer_skips += skips;
-        if (skips > 0 && stream->slots[i].fall_back)
-            live_stream_fall_back_locked(stream, i);
+        live_stream_take_skips_locked(stream, i, clock_monotonic_ms());
     }
     {
         int viewers = out->viewers, pending = out->pending;

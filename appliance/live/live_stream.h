@@ -65,6 +65,7 @@ struct live_stream_stats {
     uint64_t viewer_skips;   /* times any viewer was skipped to a keyframe */
     uint64_t switches;       /* viewers that came over from the other stream */
     uint64_t fall_backs;     /* automatic viewers sent to the sub-stream for falling behind */
+    uint64_t recoveries;     /* (sub) fallen-back viewers that kept up and went back to main */
     int viewers;             /* attached: a main stream counts its sub-stream's too (the
                                 doorbell's live viewers) */
     int stream_viewers;      /* attached to this stream itself */

@@ -182,7 +182,7 @@ test('the sub-stream stops a few seconds after its last viewer left', { timeout:
   assert.ok(offAfter >= 4000, `off after ${offAfter} ms: not before 5 s of no viewer`);
 });
 
-test('an automatic viewer that falls behind moves to the sub-stream; the main stream keeps its bitrate', { timeout: patience(120000) }, async () => {
+test('an automatic viewer that falls behind moves to the sub-stream, and back to main after keeping up for 30 s; the main stream keeps its bitrate', { timeout: patience(180000) }, async () => {
   const before = await deviceJson(device.id);
   const viewer = new LiveViewer(admin, device.id);   // auto, no preference: main
   await viewer.opened;
@@ -196,6 +196,14 @@ test('an automatic viewer that falls behind moves to the sub-stream; the main st
   assert.equal(viewer.inits.at(-1).text.reason, 'behind');
   assert.equal(viewer.size, `${SUB.width}x${SUB.height}`);
   await waitFor(() => viewer.messagesOf(viewer.inits.length - 1).filter((m) => m.kind === 2).length >= 15, { what: 'sub-stream frames' });
+  const onSub = Date.now();
+  await waitFor(() => viewer.stream === 'main', { what: 'the viewer back on main', timeout: patience(90000), interval: 500 });
+  const back = Date.now() - onSub;
+  console.log(`back on main ${back} ms after its sub-stream frames flowed`);
+  assert.equal(viewer.inits.at(-1).text.reason, 'recovered');
+  assert.ok(back >= 20000, `back after ${back} ms: it keeps up for 30 s on sub first`);
+  const streams = (await deviceJson(device.id)).streams;
+  assert.ok(streams.fall_backs >= 1 && streams.recoveries >= 1, JSON.stringify(streams));
   await viewer.close();
   const status = JSON.parse(await doorbell.control('status'));
   assert.equal(status.main_bitrate_kbps, MAIN_KBPS, 'nobody lowered the main stream');
