@@ -57,7 +57,7 @@ async function detection(admin) {
 async function drained(admin) {
   await waitFor(async () => {
     const stats = await detection(admin);
-    return stats.queued === 0 && stats.running === 0;
+    return stats.submitted === stats.done + stats.dropped + stats.refused;
   }, { timeout: 120000, interval: 250, what: 'the detector pool idle' });
 }
 
