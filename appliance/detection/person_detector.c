@@ -32,10 +32,15 @@
 #include "common/error_text.h"
 #include "detection/person_detector_hog.h"
 
-#define PERSON_TARGET_HEIGHT   192.0
-#define PERSON_MAX_UPSCALE     3.0
-#define PERSON_MIN_DOWNSCALE   0.2
-#define PERSON_CROP_MARGIN     0.25
+#define PERSON_TARGET_HEIGHT 192.0
+#define PERSON_MAX_UPSCALE   3.0
+#define PERSON_MIN_DOWNSCALE 0.2
+#define PERSON_CROP_MARGIN   0.25
+/* A crop is at least this many times its person's height wide and tall:
+ * the 64x128 window around a person 96 px tall is 0.67 x 1.33 of it, and
+ * the pyramid needs a little more to place it. */
+#define PERSON_CROP_MIN_WIDTH  0.9
+#define PERSON_CROP_MIN_HEIGHT 1.5
 #define PERSON_WINDOW_WIDTH    64
 #define PERSON_WINDOW_HEIGHT   128
 #define PERSON_MAX_HITS        64
@@ -128,6 +133,24 @@ static void person_crop_merge(struct person_crop *into, const struct person_crop
     into->person_height = person_max(into->person_height, other->person_height);
 }
 
+/* Grow crop about its centre to at least need_w x need_h, within the frame. */
+static void person_crop_grow(struct person_crop *crop, int need_w, int need_h, int width,
+                             int height)
+{
+    if (crop->x1 - crop->x0 < need_w) {
+        int grow = need_w - (crop->x1 - crop->x0);
+        crop->x0 = person_max(0, crop->x0 - grow / 2);
+        crop->x1 = person_min(width, crop->x0 + need_w);
+        crop->x0 = person_max(0, crop->x1 - need_w);
+    }
+    if (crop->y1 - crop->y0 < need_h) {
+        int grow = need_h - (crop->y1 - crop->y0);
+        crop->y0 = person_max(0, crop->y0 - grow / 2);
+        crop->y1 = person_min(height, crop->y0 + need_h);
+        crop->y0 = person_max(0, crop->y1 - need_h);
+    }
+}
+
 /* Motion boxes to crops: margin, clip, merge overlaps, cap the count.
  * Returns how many crops (0 when no box has an area). */
 static int person_plan_crops(int width, int height, const struct detection_box *regions,
@@ -153,6 +176,10 @@ static int person_plan_crops(int width, int height, const struct detection_box *
         };
         if (crop.x1 - crop.x0 < 2 || crop.y1 - crop.y0 < 2 || crop.person_height < 1)
             continue;
+        /* Room for the window around a person as tall as the box: a box of
+         * one walker is narrower than the window that holds them. */
+        person_crop_grow(&crop, (int)ceil(PERSON_CROP_MIN_WIDTH * crop.person_height),
+                         (int)ceil(PERSON_CROP_MIN_HEIGHT * crop.person_height), width, height);
         crops[count++] = crop;
     }
     /* Merge overlapping crops until none overlap. */
@@ -207,20 +234,8 @@ static void person_scale_crops(int width, int height, struct person_crop *crops,
         struct person_crop *crop = &crops[i];
         crop->factor *= shrink;
         /* At least one window (and a little) once scaled, grown about its centre. */
-        int need_w = (int)ceil((PERSON_WINDOW_WIDTH + 8) / crop->factor);
-        int need_h = (int)ceil((PERSON_WINDOW_HEIGHT + 8) / crop->factor);
-        if (crop->x1 - crop->x0 < need_w) {
-            int grow = need_w - (crop->x1 - crop->x0);
-            crop->x0 = person_max(0, crop->x0 - grow / 2);
-            crop->x1 = person_min(width, crop->x0 + need_w);
-            crop->x0 = person_max(0, crop->x1 - need_w);
-        }
-        if (crop->y1 - crop->y0 < need_h) {
-            int grow = need_h - (crop->y1 - crop->y0);
-            crop->y0 = person_max(0, crop->y0 - grow / 2);
-            crop->y1 = person_min(height, crop->y0 + need_h);
-            crop->y0 = person_max(0, crop->y1 - need_h);
-        }
+        person_crop_grow(crop, (int)ceil((PERSON_WINDOW_WIDTH + 8) / crop->factor),
+                         (int)ceil((PERSON_WINDOW_HEIGHT + 8) / crop->factor), width, height);
     }
 }
 
