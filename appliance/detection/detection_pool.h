@@ -11,7 +11,9 @@
  *
  * Threads: detection_pool_submit and detection_pool_stats from any thread
  * (one mutex, held only to queue, take and count); the callback runs on a
- * worker (at most `threads` at once). detection_pool_free from the owner,
+ * worker (at most `threads` at once; with more than one worker, two frames
+ * of one doorbell may come back out of order: timestamp_us tells).
+ * detection_pool_free from the owner,
  * after the submitters stopped. Ownership: the pool copies what is
  * submitted and frees it after the callback (the result and its JPEG are
  * borrowed by the callback).

@@ -124,6 +124,12 @@ static int person_max(int a, int b)
     return a > b ? a : b;
 }
 
+/* value within low..high (value is finite or infinite, not NaN). */
+static double person_clamp(double value, double low, double high)
+{
+    return value < low ? low : value > high ? high : value;
+}
+
 static int person_crops_overlap(const struct person_crop *a, const struct person_crop *b)
 {
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
@@ -178,12 +184,14 @@ static int person_plan_crops(int width, int height, const struct detection_box *
         double y0 = (box->y - PERSON_CROP_MARGIN * box->h) * height;
         double x1 = (box->x + (1.0 + PERSON_CROP_MARGIN) * box->w) * width;
         double y1 = (box->y + (1.0 + PERSON_CROP_MARGIN) * box->h) * height;
+        /* Clamped to the frame before any conversion to int (a box far
+         * outside would overflow it). */
         struct person_crop crop = {
-            .x0 = (int)fmax(0.0, floor(x0)),
-            .y0 = (int)fmax(0.0, floor(y0)),
-            .x1 = (int)fmin((double)width, ceil(x1)),
-            .y1 = (int)fmin((double)height, ceil(y1)),
-            .person_height = (int)fmin((double)height, ceil(box->h * height)),
+            .x0 = (int)person_clamp(floor(x0), 0.0, width),
+            .y0 = (int)person_clamp(floor(y0), 0.0, height),
+            .x1 = (int)person_clamp(ceil(x1), 0.0, width),
+            .y1 = (int)person_clamp(ceil(y1), 0.0, height),
+            .person_height = (int)person_clamp(ceil(box->h * height), 0.0, height),
         };
         if (crop.x1 - crop.x0 < 2 || crop.y1 - crop.y0 < 2 || crop.person_height < 1)
             continue;

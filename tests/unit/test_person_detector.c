@@ -5,7 +5,8 @@
  * the repository), cut into JPEG frames with ffmpeg at test time into a
  * temporary directory. People are found in the frames of vtest.avi where
  * they walk, on the whole frame and around motion boxes (found inside the
- * boxes given); none in any frame of tree.avi (a tree in the wind).
+ * boxes given); none in any frame of tree.avi (a tree in the wind). And
+ * motion boxes no doorbell should send do no harm.
  *
  * Without opencv-doc the tests skip; under CI=true they fail instead.
  * Single-threaded; the temporary directory is removed at the end.
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,12 +220,53 @@ static void test_nobody_in_tree(void **state)
     }
 }
 
+/* Motion boxes a doorbell should not send (not a number, outside the
+ * frame, empty, more than 16, all over each other) and a frame too small:
+ * no crash, no read outside the picture (ASan), a count or a refusal. */
+static void test_odd_regions_and_sizes(void **state)
+{
+    struct footage *footage = *state;
+    struct person_detection persons[PERSON_DETECTOR_MAX_PERSONS];
+    char error[160] = "";
+    const int width = 320, height = 240;
+    uint8_t *pixels = malloc((size_t)width * height);
+    assert_non_null(pixels);
+    for (int i = 0; i < width * height; i++)
+        pixels[i] = (uint8_t)((i * 2654435761u) >> 24);
+    struct detection_box odd[24] = {
+        {NAN, 0.1, 0.2, 0.2},   {0.1, 0.1, INFINITY, 0.2},   {-5.0, -5.0, 20.0, 20.0},
+        {0.9, 0.9, 0.5, 0.5},   {0.5, 0.5, 0.0, 0.3},        {0.2, 0.2, -0.1, 0.3},
+        {1.5, 1.5, 0.1, 0.1},   {0.0, 0.0, 1.0, 1.0},        {0.999, 0.0, 0.001, 0.001},
+        {1e300, 0.5, 0.1, 0.1}, {0.5, -1e300, 1e300, 1e300},
+    };
+    for (int i = 11; i < 24; i++)
+        odd[i] = (struct detection_box){0.04 * i, 0.03 * i, 0.05, 0.1};
+    for (int count = 0; count <= 24; count++) {
+        int found = person_detector_run(footage->detector, pixels, width, height, odd, count,
+                                        persons, PERSON_DETECTOR_MAX_PERSONS, error, sizeof(error));
+        if (found < 0)
+            fail_msg("%d odd boxes: %s", count, error);
+    }
+    /* Only boxes with no area: nothing to look at. */
+    assert_int_equal(person_detector_run(footage->detector, pixels, width, height, odd + 4, 2,
+                                         persons, PERSON_DETECTOR_MAX_PERSONS, error,
+                                         sizeof(error)),
+                     0);
+    /* Smaller than the window. */
+    assert_int_equal(person_detector_run(footage->detector, pixels, 32, 32, NULL, 0, persons,
+                                         PERSON_DETECTOR_MAX_PERSONS, error, sizeof(error)),
+                     -1);
+    assert_non_null(strstr(error, "too small"));
+    free(pixels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_people_in_vtest_whole_frame),
         cmocka_unit_test(test_people_in_vtest_motion_boxes),
         cmocka_unit_test(test_nobody_in_tree),
+        cmocka_unit_test(test_odd_regions_and_sizes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
