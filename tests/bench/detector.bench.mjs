@@ -3,7 +3,7 @@
 //
 // The Makefile builds no benchmarks, so detector_bench.c is compiled here
 // (-O2, as `make`) with the detector's sources (its one C++ file with g++).
-// The frames the labels name (tests/data/labels/vtest.json: every 10th
+// The frames the labels name (tests/data/labels/vtest.json: every 20th
 // frame of OpenCV's vtest.avi, people walking; tree.json: every 20th of
 // tree.avi, a tree in the wind, nobody) are cut from the videos of the
 // opencv-doc package with ffmpeg into a temporary directory as JPEGs of
