@@ -97,6 +97,10 @@ endif
 
 HUB_LIBS := -lavahi-client -lavahi-common -lmbedtls -lmbedx509 -lmbedcrypto -lcurl -lsqlite3 -largon2 -lcjson -ljpeg -lopusfile -lopus \
     -lsndfile -lspeexdsp -lasound -lpthread -ldl -lm
+# The person detector (appliance/detection/): OpenCV's HOG, through one C++
+# file; Debian ships no opencv4.pc, so its headers and libraries are named here.
+OPENCV_INCLUDE := -I/usr/include/opencv4
+HUB_LIBS += -lopencv_objdetect -lopencv_imgproc -lopencv_core -lstdc++
 FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -largon2 -lx264 -ljpeg -lasound -lopus -lspeexdsp -lcjson -lmbedcrypto -lpthread -lm
 
 # Sources: one folder per subsystem. Program entry points live in main.c files.
@@ -104,13 +108,15 @@ FIRMWARE_LIBS := -lavahi-client -lavahi-common -lwebsockets -lssl -lcrypto -larg
 # chime, logging, clocks, byte buffers, mutexes).
 COMMON_SOURCES := $(sort $(wildcard common/*.c))
 HUB_SOURCES := $(sort $(filter-out appliance/main.c appliance/cli/%,$(wildcard appliance/*/*.c)))
+# The hub's only C++: thin wrappers around a C++ library (appliance/detection/).
+HUB_CXX_SOURCES := $(sort $(wildcard appliance/*/*.cpp))
 # The CLI's own files besides its main.c (one per command group).
 CLI_SOURCES := $(sort $(filter-out appliance/cli/main.c,$(wildcard appliance/cli/*.c)))
 FIRMWARE_SOURCES := $(sort $(filter-out firmware/main.c,$(wildcard firmware/*/*.c)))
 
-obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 COMMON_OBJECTS := $(call obj,$(COMMON_SOURCES))
-HUB_OBJECTS := $(call obj,$(HUB_SOURCES))
+HUB_OBJECTS := $(call obj,$(HUB_SOURCES) $(HUB_CXX_SOURCES))
 FIRMWARE_OBJECTS := $(call obj,$(FIRMWARE_SOURCES))
 CIVETWEB_OBJECT := $(BUILD)/obj/civetweb.o
 MIGRATIONS_SOURCE := $(BUILD)/gen/migrations.c
@@ -205,6 +211,14 @@ $(BUILD)/obj/%.o: %.c | $(OBJECT_ORDER_ONLY) $(COMMON_INCLUDE_LINK)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@
 
+# C++ (the detector's OpenCV wrapper): the same warnings, sanitizers and includes.
+CXX ?= g++
+CXXFLAGS_ALL := -std=c++17 -g $(OPTIMIZE) $(WARNINGS) $(SANITIZER_FLAGS) -MMD -MP
+$(BUILD)/obj/%.o: %.cpp | $(OBJECT_ORDER_ONLY) $(COMMON_INCLUDE_LINK)
+	@mkdir -p $(dir $@)
+	$(call say,CXX,$<)
+	$(Q)$(CXX) $(CPPFLAGS_ALL) $(OPENCV_INCLUDE) $(CXXFLAGS_ALL) -c $< -o $@
+
 # The schema travels inside the binary (scripts/embed-migrations.sh).
 $(MIGRATIONS_SOURCE): $(MIGRATION_FILES) scripts/embed-migrations.sh
 	@mkdir -p $(dir $@)
@@ -281,7 +295,7 @@ fuzzers: $(FUZZERS)
 
 # The C files clang-format keeps to .clang-format (civetweb, generated code
 # and node_modules are not ours).
-FORMAT_FILES := $(sort $(wildcard appliance/*.c appliance/*/*.[ch] firmware/*.c firmware/*/*.[ch] \
+FORMAT_FILES := $(sort $(wildcard appliance/*.c appliance/*/*.[ch] appliance/*/*.cpp firmware/*.c firmware/*/*.[ch] \
                   common/*.[ch] tests/unit/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.[ch]))
 
 # Seconds, before anything is built: who may include whom (and a test that
