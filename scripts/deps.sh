@@ -10,7 +10,6 @@ packages=(
     libmbedtls-dev libsqlite3-dev sqlite3 libargon2-dev libcjson-dev
     libwebsockets-dev libssl-dev libcurl4-openssl-dev libx264-dev libjpeg62-turbo-dev libasound2-dev libasound2-plugins
     alsa-utils libopus-dev libopusfile-dev libsndfile1-dev libspeexdsp-dev libcmocka-dev espeak-ng
-    libopencv-objdetect-dev
     ffmpeg chromium firefox-esr pulseaudio nodejs ca-certificates curl iproute2 util-linux
     libavahi-client-dev avahi-daemon avahi-utils dbus-daemon
     libopencv-objdetect-dev
