@@ -1,0 +1,223 @@
+/*
+ * person_vote.c - temporal voting that turns motion and PIR events into
+ * person events (see person_vote.h for the rule and the threads).
+ *
+ * Runs on the detection pool's worker threads, each with its own SQLite
+ * connection; vote->lock guards the table and is held across the database
+ * writes of one result. Owns the table and each entry's best JPEG.
+ */
+#define LOG_MODULE "events"
+
+#include "events/person_vote.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/log.h"
+#include "common/mutex.h"
+#include "core/hub.h"
+#include "events/event_engine.h"
+#include "events/event_store.h"
+#include "notify/notify.h"
+#include "storage/database.h"
+
+/* One event being voted on. */
+struct person_vote_entry {
+    int used;
+    char device_id[LINK_DEVICE_ID_MAX];
+    uint32_t event_id;                /* the doorbell's */
+    uint64_t last_use;                /* vote->clock when last voted, for eviction */
+    int analysed;                     /* frames the detector looked at */
+    int person_frames;                /* of which showed a person >= PERSON_VOTE_MIN_CONFIDENCE */
+    int decided;                      /* the event is a person event now */
+    int best_unsaved;                 /* a better frame than the stored one waits to be written */
+    double best;                      /* the best confidence so far, 0 = none */
+    char best_boxes[EVENT_BOXES_MAX]; /* that frame's people as a JSON array */
+    uint8_t *best_jpeg;               /* that frame (owned) */
+    size_t best_jpeg_size;
+};
+
+struct person_vote {
+    struct hub *hub;
+    pthread_mutex_t lock;
+    uint64_t clock; /* counts votes (lock) */
+    struct person_vote_entry entries[PERSON_VOTE_MAX_EVENTS];
+};
+
+int person_vote_is_person(int analysed_frames, int person_frames)
+{
+    return person_frames >= PERSON_VOTE_MIN_FRAMES && analysed_frames > 0 &&
+           person_frames * 100 >= analysed_frames * PERSON_VOTE_MIN_SHARE_PERCENT;
+}
+
+struct person_vote *person_vote_create(struct hub *hub)
+{
+    struct person_vote *vote = calloc(1, sizeof(*vote));
+
+    if (vote == NULL)
+        return NULL;
+    vote->hub = hub;
+    mutex_init_checked(&vote->lock);
+    return vote;
+}
+
+void person_vote_free(struct person_vote *vote)
+{
+    if (vote == NULL)
+        return;
+    for (int i = 0; i < PERSON_VOTE_MAX_EVENTS; i++)
+        free(vote->entries[i].best_jpeg);
+    pthread_mutex_destroy(&vote->lock);
+    free(vote);
+}
+
+/* The entry of (device, event), or a fresh one in a free slot or in the
+ * least recently voted one's (lock held). Never NULL. */
+static struct person_vote_entry *person_vote_entry(struct person_vote *vote, const char *device_id,
+                                                   uint32_t event_id)
+{
+    struct person_vote_entry *oldest = &vote->entries[0];
+
+    for (int i = 0; i < PERSON_VOTE_MAX_EVENTS; i++) {
+        struct person_vote_entry *entry = &vote->entries[i];
+        if (entry->used && entry->event_id == event_id && strcmp(entry->device_id, device_id) == 0)
+            return entry;
+        if (!entry->used || (oldest->used && entry->last_use < oldest->last_use))
+            oldest = entry;
+    }
+    free(oldest->best_jpeg);
+    memset(oldest, 0, sizeof(*oldest));
+    oldest->used = 1;
+    snprintf(oldest->device_id, sizeof(oldest->device_id), "%s", device_id);
+    oldest->event_id = event_id;
+    return oldest;
+}
+
+/* The people of result at or above the vote's confidence as a JSON array
+ * of {x, y, w, h, confidence} into out (always terminated). */
+static void person_vote_boxes(const struct detection_result *result, char *out, size_t size)
+{
+    cJSON *array = cJSON_CreateArray();
+    char *text = NULL;
+
+    snprintf(out, size, "[]");
+    if (array == NULL)
+        return;
+    for (int i = 0; i < result->person_count && i < 8; i++) {
+        const struct person_detection *person = &result->persons[i];
+        cJSON *box;
+        if (person->confidence < PERSON_VOTE_MIN_CONFIDENCE || (box = cJSON_CreateObject()) == NULL)
+            continue;
+        cJSON_AddNumberToObject(box, "x", person->box.x);
+        cJSON_AddNumberToObject(box, "y", person->box.y);
+        cJSON_AddNumberToObject(box, "w", person->box.w);
+        cJSON_AddNumberToObject(box, "h", person->box.h);
+        cJSON_AddNumberToObject(box, "confidence", person->confidence);
+        cJSON_AddItemToArray(array, box);
+    }
+    text = cJSON_PrintUnformatted(array);
+    if (text != NULL && strlen(text) < size)
+        snprintf(out, size, "%s", text);
+    cJSON_free(text);
+    cJSON_Delete(array);
+}
+
+/* Count one analysed frame for entry; keep it if it is the best so far.
+ * Returns 1 if the event has just become a person event (lock held). */
+static int person_vote_count(struct person_vote_entry *entry, const struct detection_result *result)
+{
+    double frame_best = 0.0;
+
+    entry->analysed++;
+    for (int i = 0; i < result->person_count && i < 8; i++)
+        if (result->persons[i].confidence > frame_best)
+            frame_best = result->persons[i].confidence;
+    if (frame_best >= PERSON_VOTE_MIN_CONFIDENCE) {
+        entry->person_frames++;
+        if (frame_best > entry->best && result->jpeg != NULL && result->jpeg_size > 0) {
+            uint8_t *copy = malloc(result->jpeg_size);
+            if (copy != NULL) {
+                memcpy(copy, result->jpeg, result->jpeg_size);
+                free(entry->best_jpeg);
+                entry->best_jpeg = copy;
+                entry->best_jpeg_size = result->jpeg_size;
+                entry->best = frame_best;
+                person_vote_boxes(result, entry->best_boxes, sizeof(entry->best_boxes));
+                entry->best_unsaved = 1;
+            }
+        }
+    }
+    if (entry->decided || !person_vote_is_person(entry->analysed, entry->person_frames))
+        return 0;
+    entry->decided = 1;
+    return 1;
+}
+
+/* Write the entry's best frame to its event; if it just became a person
+ * event, decide and queue its notification and tell the open UIs (lock
+ * held). An event not stored (yet) is decided again on the next vote. */
+static void person_vote_apply(struct person_vote *vote, struct person_vote_entry *entry, int became)
+{
+    sqlite3 *db = database_thread_connection();
+    int64_t now = database_now_ms();
+    enum event_notify decision;
+    struct event_row row;
+    int found;
+
+    if (db == NULL)
+        return;
+    found = event_store_find_detected(db, entry->device_id, entry->event_id,
+                                      now - PERSON_VOTE_EVENT_WINDOW_MS, &row);
+    if (found <= 0) {
+        log_debug("doorbell %s: no stored motion or PIR event %u for its person votes",
+                  entry->device_id, entry->event_id);
+        entry->decided = 0;
+        return;
+    }
+    if (event_store_set_person(db, row.id, entry->best, entry->best_boxes, entry->best_jpeg,
+                               entry->best_jpeg_size) != 0)
+        return;
+    entry->best_unsaved = 0;
+    if (!became)
+        return;
+    snprintf(row.type, sizeof(row.type), "person");
+    row.score = entry->best;
+    snprintf(row.boxes, sizeof(row.boxes), "%s", entry->best_boxes);
+    row.has_snapshot = 1;
+    event_engine_decide_person(db, &row, &decision);
+    /* Targets already told of the motion keep their one row (outbox). */
+    if (decision == EVENT_NOTIFY_SEND && notify_enqueue_event(db, &row, now) == 0)
+        notify_wake(vote->hub->notify);
+    if (decision == EVENT_NOTIFY_SEND || strcmp(row.notify, "sent") != 0)
+        snprintf(row.notify, sizeof(row.notify), "%s", event_notify_name(decision));
+    log_info("doorbell %s: %s event %lld is a person event (confidence %.2f, %d of %d frames; "
+             "notification: %s)",
+             row.device_id, row.trigger, (long long)row.id, entry->best, entry->person_frames,
+             entry->analysed, event_notify_name(decision));
+    if (vote->hub->event_published != NULL)
+        vote->hub->event_published(vote->hub, &row);
+}
+
+void person_vote_on_result(const struct detection_result *result, void *user)
+{
+    struct person_vote *vote = user;
+    struct person_vote_entry *entry;
+
+    if (!result->ok) {
+        log_warn("doorbell %s: detect frame of event %u refused: %s", result->device_id,
+                 result->device_event_id, result->error);
+        return;
+    }
+    pthread_mutex_lock(&vote->lock);
+    entry = person_vote_entry(vote, result->device_id, result->device_event_id);
+    entry->last_use = ++vote->clock;
+    if (person_vote_count(entry, result))
+        person_vote_apply(vote, entry, 1);
+    else if (entry->decided && entry->best_unsaved)
+        person_vote_apply(vote, entry, 0);
+    pthread_mutex_unlock(&vote->lock);
+}
