@@ -38,6 +38,7 @@
 #include "discovery/hub_discovery.h"
 #include "http/link_server.h"
 #include "devices/event_intake.h"
+#include "devices/detect_intake.h"
 #include "http/event_push.h"
 #include "replies/reply_stock.h"
 #include "events/event_store.h"
@@ -184,16 +185,16 @@ static int hub_start_discovery(struct hub *hub)
 
 /* The person detector's pool: max(1, cores - 1) workers (one core stays
  * for recording and live view), HUB_DETECTION_QUEUE frames queued, results
- * voted on by events/person_vote.c. 0 or -1 (logged). */
+ * voted on (devices/detect_intake.c). 0 or -1 (logged). */
 static int hub_start_detection(struct hub *hub)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cores > 2 ? (int)(cores - 1) : 1;
 
-    hub->person_votes = person_vote_create(hub);
+    hub->person_votes = person_vote_create();
     if (hub->person_votes != NULL)
-        hub->detection = detection_pool_create(threads, HUB_DETECTION_QUEUE, person_vote_on_result,
-                                               hub->person_votes);
+        hub->detection =
+            detection_pool_create(threads, HUB_DETECTION_QUEUE, detect_intake_on_result, hub);
     if (hub->detection == NULL) {
         log_error("cannot start person detection");
         return -1;

@@ -26,7 +26,7 @@ root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
 
 # The domain folders, lowest first: each may include those before it.
-hub_domains="tls core discovery media accounts chime recording live events notify devices talk replies"
+hub_domains="tls core discovery media detection accounts chime recording live events notify devices talk replies"
 
 domains=""
 for domain in $hub_domains; do

@@ -1,7 +1,9 @@
 /*
- * detect_intake.c - detect frames from the link into the detection pool
- * (see detect_intake.h). Runs on the link connection's thread; the pool
- * copies the boxes and the JPEG, so nothing here outlives the call.
+ * detect_intake.c - detect frames from the link into the detection pool,
+ * and the pool's results into person voting and notifications (see
+ * detect_intake.h). detect_intake_on_frame runs on the link connection's
+ * thread (the pool copies the boxes and the JPEG); detect_intake_on_result
+ * on a pool worker. Nothing here outlives a call.
  */
 #define LOG_MODULE "detection"
 
@@ -10,6 +12,9 @@
 #include "common/log.h"
 #include "core/hub.h"
 #include "detection/detection_pool.h"
+#include "events/person_vote.h"
+#include "notify/notify.h"
+#include "storage/database.h"
 
 int detect_intake_on_frame(struct hub *hub, const char *device_id,
                            const struct link_message *message)
@@ -34,4 +39,23 @@ int detect_intake_on_frame(struct hub *hub, const char *device_id,
         return -1;
     }
     return 0;
+}
+
+void detect_intake_on_result(const struct detection_result *result, void *user)
+{
+    struct hub *hub = user;
+    enum event_notify decision;
+    struct event_row row;
+    sqlite3 *db;
+
+    if (!person_vote_add(hub->person_votes, result, &row, &decision))
+        return;
+    /* Targets already told of the motion keep their one row (the outbox
+     * holds one per event and target). */
+    db = database_thread_connection();
+    if (db != NULL && decision == EVENT_NOTIFY_SEND &&
+        notify_enqueue_event(db, &row, database_now_ms()) == 0)
+        notify_wake(hub->notify);
+    if (hub->event_published != NULL)
+        hub->event_published(hub, &row);
 }

@@ -2,7 +2,8 @@
  * person_vote.c - temporal voting that turns motion and PIR events into
  * person events (see person_vote.h for the rule and the threads).
  *
- * Runs on the detection pool's worker threads, each with its own SQLite
+ * Runs on the detection pool's worker threads (called by
+ * devices/detect_intake.c, which then notifies), each with its own SQLite
  * connection; vote->lock guards the table and is held across the database
  * writes of one result. Owns the table and each entry's best JPEG.
  */
@@ -19,10 +20,8 @@
 
 #include "common/log.h"
 #include "common/mutex.h"
-#include "core/hub.h"
 #include "events/event_engine.h"
 #include "events/event_store.h"
-#include "notify/notify.h"
 #include "storage/database.h"
 
 /* One event being voted on. */
@@ -42,7 +41,6 @@ struct person_vote_entry {
 };
 
 struct person_vote {
-    struct hub *hub;
     pthread_mutex_t lock;
     uint64_t clock; /* counts votes (lock) */
     struct person_vote_entry entries[PERSON_VOTE_MAX_EVENTS];
@@ -54,13 +52,12 @@ int person_vote_is_person(int analysed_frames, int person_frames)
            person_frames * 100 >= analysed_frames * PERSON_VOTE_MIN_SHARE_PERCENT;
 }
 
-struct person_vote *person_vote_create(struct hub *hub)
+struct person_vote *person_vote_create(void)
 {
     struct person_vote *vote = calloc(1, sizeof(*vote));
 
     if (vote == NULL)
         return NULL;
-    vote->hub = hub;
     mutex_init_checked(&vote->lock);
     return vote;
 }
@@ -158,66 +155,64 @@ static int person_vote_count(struct person_vote_entry *entry, const struct detec
 }
 
 /* Write the entry's best frame to its event; if it just became a person
- * event, decide and queue its notification and tell the open UIs (lock
- * held). An event not stored (yet) is decided again on the next vote. */
-static void person_vote_apply(struct person_vote *vote, struct person_vote_entry *entry, int became)
+ * event, decide its notification into *out and return 1 (lock held). An
+ * event not stored (yet) is decided again on the next vote. */
+static int person_vote_apply(struct person_vote_entry *entry, int became, struct event_row *out,
+                             enum event_notify *decision)
 {
     sqlite3 *db = database_thread_connection();
     int64_t now = database_now_ms();
-    enum event_notify decision;
-    struct event_row row;
     int found;
 
     if (db == NULL)
-        return;
+        return 0;
     found = event_store_find_detected(db, entry->device_id, entry->event_id,
-                                      now - PERSON_VOTE_EVENT_WINDOW_MS, &row);
+                                      now - PERSON_VOTE_EVENT_WINDOW_MS, out);
     if (found <= 0) {
         log_debug("doorbell %s: no stored motion or PIR event %u for its person votes",
                   entry->device_id, entry->event_id);
         entry->decided = 0;
-        return;
+        return 0;
     }
-    if (event_store_set_person(db, row.id, entry->best, entry->best_boxes, entry->best_jpeg,
+    if (event_store_set_person(db, out->id, entry->best, entry->best_boxes, entry->best_jpeg,
                                entry->best_jpeg_size) != 0)
-        return;
+        return 0;
     entry->best_unsaved = 0;
     if (!became)
-        return;
-    snprintf(row.type, sizeof(row.type), "person");
-    row.score = entry->best;
-    snprintf(row.boxes, sizeof(row.boxes), "%s", entry->best_boxes);
-    row.has_snapshot = 1;
-    event_engine_decide_person(db, &row, &decision);
-    /* Targets already told of the motion keep their one row (outbox). */
-    if (decision == EVENT_NOTIFY_SEND && notify_enqueue_event(db, &row, now) == 0)
-        notify_wake(vote->hub->notify);
-    if (decision == EVENT_NOTIFY_SEND || strcmp(row.notify, "sent") != 0)
-        snprintf(row.notify, sizeof(row.notify), "%s", event_notify_name(decision));
+        return 0;
+    snprintf(out->type, sizeof(out->type), "person");
+    out->score = entry->best;
+    snprintf(out->boxes, sizeof(out->boxes), "%s", entry->best_boxes);
+    out->has_snapshot = 1;
+    event_engine_decide_person(db, out, decision);
+    if (*decision == EVENT_NOTIFY_SEND || strcmp(out->notify, "sent") != 0)
+        snprintf(out->notify, sizeof(out->notify), "%s", event_notify_name(*decision));
     log_info("doorbell %s: %s event %lld is a person event (confidence %.2f, %d of %d frames; "
              "notification: %s)",
-             row.device_id, row.trigger, (long long)row.id, entry->best, entry->person_frames,
-             entry->analysed, event_notify_name(decision));
-    if (vote->hub->event_published != NULL)
-        vote->hub->event_published(vote->hub, &row);
+             out->device_id, out->trigger, (long long)out->id, entry->best, entry->person_frames,
+             entry->analysed, event_notify_name(*decision));
+    return 1;
 }
 
-void person_vote_on_result(const struct detection_result *result, void *user)
+int person_vote_add(struct person_vote *vote, const struct detection_result *result,
+                    struct event_row *out, enum event_notify *decision)
 {
-    struct person_vote *vote = user;
     struct person_vote_entry *entry;
+    int became = 0;
 
+    *decision = EVENT_NOTIFY_MODE;
     if (!result->ok) {
         log_warn("doorbell %s: detect frame of event %u refused: %s", result->device_id,
                  result->device_event_id, result->error);
-        return;
+        return 0;
     }
     pthread_mutex_lock(&vote->lock);
     entry = person_vote_entry(vote, result->device_id, result->device_event_id);
     entry->last_use = ++vote->clock;
     if (person_vote_count(entry, result))
-        person_vote_apply(vote, entry, 1);
+        became = person_vote_apply(entry, 1, out, decision);
     else if (entry->decided && entry->best_unsaved)
-        person_vote_apply(vote, entry, 0);
+        person_vote_apply(entry, 0, out, decision);
     pthread_mutex_unlock(&vote->lock);
+    return became;
 }
