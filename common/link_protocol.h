@@ -139,8 +139,9 @@ int link_type_is_known(uint8_t type);
 /*
  * Largest whole message (header included) accepted for a type:
  * LINK_MAX_MESSAGE_SIZE for video and snapshots, LINK_MAX_PREVIEW_SIZE for
- * previews, LINK_MAX_DETECT_SIZE for detect frames, LINK_MAX_AUDIO_SIZE for both audio types, LINK_MAX_JSON_SIZE for JSON types; unknown
- * types get LINK_MAX_MESSAGE_SIZE (the decoder rejects them anyway).
+ * previews, LINK_MAX_DETECT_SIZE for detect frames, LINK_MAX_AUDIO_SIZE for both audio types,
+ * LINK_MAX_JSON_SIZE for JSON types; unknown types get LINK_MAX_MESSAGE_SIZE (the decoder rejects
+ * them anyway).
  */
 size_t link_type_max_message_size(uint8_t type);
 
@@ -400,9 +401,8 @@ int link_detect_frame_parse(const struct link_message *message, struct link_dete
  * would exceed LINK_MAX_DETECT_SIZE. The caller frees the buffer.
  */
 uint8_t *link_detect_frame_encode(uint32_t event_id, uint64_t timestamp_us,
-                                  const struct link_box *boxes, int box_count,
-                                  const uint8_t *jpeg, size_t jpeg_size, size_t headroom,
-                                  size_t *message_size);
+                                  const struct link_box *boxes, int box_count, const uint8_t *jpeg,
+                                  size_t jpeg_size, size_t headroom, size_t *message_size);
 
 /* ---- authentication before pairing (docs/protocol.md, "Authentication") ---- */
 
