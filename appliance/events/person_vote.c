@@ -211,6 +211,11 @@ int person_vote_add(struct person_vote *vote, const struct detection_result *res
     entry->last_use = ++vote->clock;
     if (person_vote_count(entry, result))
         became = person_vote_apply(entry, 1, out, decision);
+    /* How the vote stands, now and then (1, 2, 4, 8... frames). */
+    if ((entry->analysed & (entry->analysed - 1)) == 0)
+        log_debug("doorbell %s: event %u: %d frames analysed, %d with a person (best %.2f)",
+                  entry->device_id, entry->event_id, entry->analysed, entry->person_frames,
+                  entry->best);
     else if (entry->decided && entry->best_unsaved)
         person_vote_apply(entry, 0, out, decision);
     pthread_mutex_unlock(&vote->lock);
