@@ -273,7 +273,8 @@ export function drawBoxes(layer, boxes, label = '') {
   replace(layer, valid.slice(0, 32).map((b) => h('div', { class: 'evd-box', 'data-testid': 'event-detail-box', style: {
     left: `${pct(b.x)}%`, top: `${pct(b.y)}%`,
     width: `${Math.min(pct(b.w), 100 - pct(b.x))}%`, height: `${Math.min(pct(b.h), 100 - pct(b.y))}%` } },
-  label ? h('span', { class: 'evd-box-label', text: boxLabel(label, b) }) : null)));
+  // A box at the very top keeps its label inside the picture.
+  label ? h('span', { class: ['evd-box-label', Number(b.y) < 0.08 ? 'evd-box-label-in' : ''], 'data-testid': 'event-detail-box-label', text: boxLabel(label, b) }) : null)));
   return Math.min(valid.length, 32);
 }
 
