@@ -174,6 +174,11 @@ static int person_vote_apply(struct person_vote_entry *entry, int became, struct
         entry->decided = 0;
         return 0;
     }
+    /* Already a person event (its votes were evicted and came back): only
+     * a better picture, no second decision. */
+    if (strcmp(out->type, "person") == 0 && out->score >= entry->best)
+        return 0;
+    became = became && strcmp(out->type, "person") != 0;
     if (event_store_set_person(db, out->id, entry->best, entry->best_boxes, entry->best_jpeg,
                                entry->best_jpeg_size) != 0)
         return 0;

@@ -154,6 +154,14 @@ static void test_motion_becomes_person(void **state)
     /* A worse one changes nothing. */
     assert_int_equal(vote(votes, "front", 5, 0.6, 10, &out, &decision), 0);
     assert_int_equal(snapshot_tag("front", id), 9);
+    /* Votes forgotten (a new table, as after eviction) and a worse frame
+     * again: no second decision, the better picture stays. */
+    person_vote_free(votes);
+    votes = person_vote_create();
+    assert_non_null(votes);
+    assert_int_equal(vote(votes, "front", 5, 0.7, 11, &out, &decision), 0);
+    assert_int_equal(vote(votes, "front", 5, 0.7, 12, &out, &decision), 0);
+    assert_int_equal(snapshot_tag("front", id), 9);
     /* The event is still found by its trigger while it goes on. */
     assert_int_equal(event_store_find_active(test_db, "front", "motion", 5, 0, &stored), 1);
     assert_int_equal(stored.id, id);
