@@ -33,13 +33,16 @@
 #include "core/hub.h"
 #include "core/hub_settings.h"
 #include "devices/device_pairing.h"
+#include "detection/detection_pool.h"
 #include "devices/device_registry.h"
 #include "discovery/hub_discovery.h"
 #include "http/link_server.h"
 #include "devices/event_intake.h"
+#include "devices/detect_intake.h"
 #include "http/event_push.h"
 #include "replies/reply_stock.h"
 #include "events/event_store.h"
+#include "events/person_vote.h"
 #include "http/http_server.h"
 #include "http/live_server.h"
 #include "http/pair_server.h"
@@ -177,7 +180,29 @@ static int hub_start_discovery(struct hub *hub)
 }
 
 /* At most this many glibc malloc arenas (see main()). */
-#define HUB_MALLOC_ARENAS 2
+#define HUB_MALLOC_ARENAS   2
+#define HUB_DETECTION_QUEUE 32 /* detect frames waiting for the detector, all doorbells */
+
+/* The person detector's pool: max(1, cores - 1) workers (one core stays
+ * for recording and live view), HUB_DETECTION_QUEUE frames queued, results
+ * voted on (devices/detect_intake.c). 0 or -1 (logged). */
+static int hub_start_detection(struct hub *hub)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores > 2 ? (int)(cores - 1) : 1;
+
+    hub->person_votes = person_vote_create();
+    if (hub->person_votes != NULL)
+        hub->detection =
+            detection_pool_create(threads, HUB_DETECTION_QUEUE, detect_intake_on_result, hub);
+    if (hub->detection == NULL) {
+        log_error("cannot start person detection");
+        return -1;
+    }
+    log_info("person detection: %d worker(s), %d frames queued at most", threads,
+             HUB_DETECTION_QUEUE);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -307,6 +332,8 @@ int main(int argc, char **argv)
     if (hub->pairing == NULL)
         goto out;
     hub->event_published = event_push_published;
+    if (hub_start_detection(hub) != 0)
+        goto out;
     if (hub_start_discovery(hub) != 0)
         goto out;
     mg_init_library(MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET | MG_FEATURES_IPV6);
@@ -348,6 +375,9 @@ int main(int argc, char **argv)
     link_server_shutdown(hub);
     event_push_stop(hub);
     http_server_stop(hub);
+    /* No link submits any more; the workers may still publish events. */
+    detection_pool_free(hub->detection);
+    hub->detection = NULL;
     event_push_free(hub);
     exit_code = 0;
 out_library:
@@ -359,6 +389,8 @@ out:
     hub->authority = NULL;
     talk_hub_destroy(hub->talk);
     device_pairing_destroy(hub->pairing);
+    detection_pool_free(hub->detection); /* its workers use notify */
+    person_vote_free(hub->person_votes);
     notify_stop(hub->notify);
     chime_stop(hub->chime);
     retention_stop(hub->retention);

@@ -47,6 +47,8 @@ static const char *link_type_lookup(uint8_t type)
         return "snapshot";
     case LINK_PREVIEW:
         return "preview";
+    case LINK_DETECT_FRAME:
+        return "detect_frame";
     case LINK_EVENT:
         return "event";
     case LINK_TELEMETRY:
@@ -121,6 +123,8 @@ size_t link_type_max_message_size(uint8_t type)
         return LINK_MAX_AUDIO_SIZE;
     if (type == LINK_PREVIEW)
         return LINK_MAX_PREVIEW_SIZE;
+    if (type == LINK_DETECT_FRAME)
+        return LINK_MAX_DETECT_SIZE;
     if (type == LINK_QUICK_REPLY_DATA)
         return LINK_HEADER_SIZE + LINK_QUICK_REPLY_DATA_HEADER + LINK_QUICK_REPLY_CHUNK_MAX;
     if (link_type_is_json(type))

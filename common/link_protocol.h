@@ -33,6 +33,7 @@
 #define LINK_MAX_JSON_SIZE    (64u * 1024u)
 #define LINK_MAX_AUDIO_SIZE   (8u * 1024u)   /* one Opus packet is at most 1275 bytes per frame */
 #define LINK_MAX_PREVIEW_SIZE (256u * 1024u) /* a timeline preview is a small JPEG (10-30 KB) */
+#define LINK_MAX_DETECT_SIZE  (512u * 1024u) /* a detect frame: boxes + JPEG at most 960 px wide */
 
 /*
  * Timeline previews (docs/protocol.md, "PREVIEW"): a hub that stores them
@@ -45,6 +46,19 @@
 #define LINK_PREVIEW_INTERVAL_MS     2000
 #define LINK_PREVIEW_INTERVAL_MIN_MS 500
 #define LINK_PREVIEW_INTERVAL_MAX_MS 60000
+
+/*
+ * Detect frames (docs/protocol.md, "DETECT_FRAME"): a hub that looks for
+ * people says so in WELCOME's settings as LINK_DETECT_SETTING (frames per
+ * second, LINK_DETECT_FPS_MIN..MAX; absent or 0 = send none); a doorbell
+ * then sends at most that many DETECT_FRAME per second while a motion or
+ * PIR event is active. The hub asks for LINK_DETECT_FPS.
+ */
+#define LINK_DETECT_SETTING   "detect_fps"
+#define LINK_DETECT_FPS       4
+#define LINK_DETECT_FPS_MIN   1
+#define LINK_DETECT_FPS_MAX   8
+#define LINK_DETECT_MAX_WIDTH 960 /* the JPEG is scaled down to at most this width */
 
 /*
  * Talk-back playout (docs/protocol.md "Talk-back playout"): a doorbell starts
@@ -80,6 +94,7 @@ enum link_type {
     LINK_AUDIO = 0x11,            /* up,   one Opus packet */
     LINK_SNAPSHOT = 0x12,         /* up,   JPEG; sequence = request or event id, see link_hello */
     LINK_PREVIEW = 0x13,          /* up,   small JPEG for the timeline; timestamp = capture time */
+    LINK_DETECT_FRAME = 0x14,     /* up,   boxes + JPEG of an active event, see below */
     LINK_EVENT = 0x20,            /* up,   JSON: see struct link_event */
     LINK_TELEMETRY = 0x21,        /* up,   JSON: see struct link_telemetry */
     LINK_COMMAND = 0x30,          /* down, JSON: see struct link_command */
@@ -124,8 +139,9 @@ int link_type_is_known(uint8_t type);
 /*
  * Largest whole message (header included) accepted for a type:
  * LINK_MAX_MESSAGE_SIZE for video and snapshots, LINK_MAX_PREVIEW_SIZE for
- * previews, LINK_MAX_AUDIO_SIZE for both audio types, LINK_MAX_JSON_SIZE for JSON types; unknown
- * types get LINK_MAX_MESSAGE_SIZE (the decoder rejects them anyway).
+ * previews, LINK_MAX_DETECT_SIZE for detect frames, LINK_MAX_AUDIO_SIZE for both audio types,
+ * LINK_MAX_JSON_SIZE for JSON types; unknown types get LINK_MAX_MESSAGE_SIZE (the decoder rejects
+ * them anyway).
  */
 size_t link_type_max_message_size(uint8_t type);
 
@@ -343,6 +359,50 @@ int link_quick_reply_data_parse(const struct link_message *message,
 /* Write the 12-byte sub-header. */
 void link_quick_reply_data_header_encode(uint32_t version, uint32_t offset, uint32_t total,
                                          uint8_t out[LINK_QUICK_REPLY_DATA_HEADER]);
+
+/*
+ * LINK_DETECT_FRAME (up): one picture of an active motion or PIR event for
+ * the hub's person detector. Header sequence = the doorbell's event id,
+ * timestamp_us = the frame's capture time, flags 0. Payload:
+ *
+ *   offset size field
+ *   0      1    box_count  0..LINK_MAX_BOXES (0: look at the whole frame)
+ *   1      1    reserved   0
+ *   2      8*n  boxes      x, y, w, h: u16 big-endian each, in 1/65535 of the frame
+ *   2+8n   ...  JPEG       the whole picture (starts FF D8), at most 960 px wide
+ *
+ * The layout is checked here; whether the JPEG decodes is the hub's to check.
+ */
+#define LINK_DETECT_HEADER    2
+#define LINK_DETECT_BOX_SIZE  8
+#define LINK_DETECT_BOX_SCALE 65535.0
+
+struct link_detect_frame {
+    uint32_t event_id;     /* header sequence */
+    uint64_t timestamp_us; /* capture time */
+    int box_count;
+    struct link_box boxes[LINK_MAX_BOXES]; /* normalised 0..1; x + w and y + h at most 1 */
+    const uint8_t *jpeg;                   /* points into the message's payload */
+    size_t jpeg_size;
+};
+
+/* Read a decoded DETECT_FRAME message into *out: 0, or -1 with a reason
+ * (box count above 16, reserved byte set, a box outside the frame or empty,
+ * no JPEG after the boxes or one that does not start with FF D8). Pure;
+ * reads only [payload, payload + payload_size). */
+int link_detect_frame_parse(const struct link_message *message, struct link_detect_frame *out,
+                            char *error, size_t error_size);
+
+/*
+ * Build a whole DETECT_FRAME message (header and payload) in one malloc'd
+ * buffer with `headroom` spare bytes in front, as link_message_encode.
+ * Boxes are clamped into the frame and rounded to 1/65535. Returns NULL if
+ * out of memory, box_count is not 0..16, the JPEG is empty or the message
+ * would exceed LINK_MAX_DETECT_SIZE. The caller frees the buffer.
+ */
+uint8_t *link_detect_frame_encode(uint32_t event_id, uint64_t timestamp_us,
+                                  const struct link_box *boxes, int box_count, const uint8_t *jpeg,
+                                  size_t jpeg_size, size_t headroom, size_t *message_size);
 
 /* ---- authentication before pairing (docs/protocol.md, "Authentication") ---- */
 

@@ -26,6 +26,8 @@ struct talk_hub;
 struct hub_discovery;
 struct device_pairing;
 struct event_row;
+struct detection_pool;
+struct person_vote;
 struct mg_context;
 
 struct hub {
@@ -47,7 +49,11 @@ struct hub {
     struct device_pairing *pairing;  /* doorbells waiting on /pair/v1 (devices/device_pairing.h) */
     struct hub_discovery *discovery; /* mDNS (discovery/hub_discovery.h); NULL with --no-mdns;
                                         own thread */
-    char hub_id[16];                 /* 12 hex digits, data_dir/hub-id; announced over mDNS */
+    /* Person detection (detection/detection_pool.h): the link threads submit
+     * detect frames, the pool's workers vote (events/person_vote.h). */
+    struct detection_pool *detection;
+    struct person_vote *person_votes;
+    char hub_id[16]; /* 12 hex digits, data_dir/hub-id; announced over mDNS */
     char database_path[CONFIG_PATH_MAX + 32];
     char recordings_dir[CONFIG_PATH_MAX + 32]; /* data_dir/recordings */
     char public_url[512];                      /* https://host:port, for printed links */

@@ -116,10 +116,7 @@ static void *detection_worker_main(void *argument)
         result.queued_us = started_us - job->queued_at_us;
         detection_run_job(worker->detector, job, &result);
         result.detect_us = clock_monotonic_us() - started_us;
-        if (!result.ok)
-            log_warn("frame of %s (event %u) refused: %s", job->device_id,
-                     (unsigned)job->device_event_id, result.error);
-        pool->on_result(&result, pool->user);
+        pool->on_result(&result, pool->user); /* it logs a refusal, with the doorbell's name */
         free(job);
 
         pthread_mutex_lock(&pool->lock);

@@ -133,39 +133,67 @@ static int event_engine_mode_allows(sqlite3 *db, const char *type)
     return event_engine_step(db, statement, NULL);
 }
 
-/* Did another event of the same doorbell and type notify after since_ms? 1, 0, -1. */
-static int event_engine_notified_since(sqlite3 *db, const struct event_row *event, int64_t since_ms)
+/* Did another event of the same doorbell and type notify after since_ms?
+ * A person event counts for its trigger too: it was motion. 1, 0, -1. */
+static int event_engine_notified_since(sqlite3 *db, const struct event_row *event, const char *type,
+                                       int64_t since_ms)
 {
     sqlite3_stmt *statement = event_engine_prepare(
-        db, "SELECT 1 FROM events WHERE device_id = ? AND type = ? AND notify = 'sent' AND "
-            "start_ms > ? AND id <> ? LIMIT 1");
+        db, "SELECT 1 FROM events WHERE device_id = ?1 AND (type = ?2 OR trigger_type = ?2) AND "
+            "notify = 'sent' AND start_ms > ?3 AND id <> ?4 LIMIT 1");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, event->device_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 2, event->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, since_ms);
     sqlite3_bind_int64(statement, 4, event->id);
     return event_engine_step(db, statement, NULL);
 }
 
-int event_engine_decide(sqlite3 *db, const struct event_row *event, enum event_notify *out)
+/* What the mode and the cooldown of `type` say about event. 0 or -1. */
+static int event_engine_evaluate(sqlite3 *db, const struct event_row *event, const char *type,
+                                 enum event_notify *out)
 {
-    sqlite3_stmt *statement;
     int allowed, recent = 0, cooldown = 0;
 
     *out = EVENT_NOTIFY_SEND;
-    if ((allowed = event_engine_mode_allows(db, event->type)) < 0 ||
-        event_engine_cooldown(db, event->device_id, event->type, &cooldown) != 0)
+    if ((allowed = event_engine_mode_allows(db, type)) < 0 ||
+        event_engine_cooldown(db, event->device_id, type, &cooldown) != 0)
         return -1;
     if (allowed && cooldown > 0 &&
-        (recent = event_engine_notified_since(db, event,
+        (recent = event_engine_notified_since(db, event, type,
                                               event->start_ms - (int64_t)cooldown * 1000)) < 0)
         return -1;
     if (!allowed)
         *out = EVENT_NOTIFY_MODE;
     else if (recent)
         *out = EVENT_NOTIFY_COOLDOWN;
+    return 0;
+}
+
+int event_engine_decide(sqlite3 *db, const struct event_row *event, enum event_notify *out)
+{
+    sqlite3_stmt *statement;
+
+    if (event_engine_evaluate(db, event, event->type, out) != 0)
+        return -1;
     statement = event_engine_prepare(db, "UPDATE events SET notify = ? WHERE id = ?");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, event_notify_name(*out), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, event->id);
+    return event_engine_step(db, statement, NULL) < 0 ? -1 : 0;
+}
+
+int event_engine_decide_person(sqlite3 *db, const struct event_row *event, enum event_notify *out)
+{
+    sqlite3_stmt *statement;
+
+    if (event_engine_evaluate(db, event, "person", out) != 0)
+        return -1;
+    statement = event_engine_prepare(
+        db, "UPDATE events SET notify = CASE WHEN notify = 'sent' THEN 'sent' ELSE ? END "
+            "WHERE id = ?");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, event_notify_name(*out), -1, SQLITE_STATIC);

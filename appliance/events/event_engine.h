@@ -33,6 +33,15 @@ const char *event_notify_name(enum event_notify decision);
  * *out is then EVENT_NOTIFY_SEND: when in doubt, tell). */
 int event_engine_decide(sqlite3 *db, const struct event_row *event, enum event_notify *out);
 
+/*
+ * A motion or PIR event just became a person event (events/person_vote.h):
+ * decide for "person" with the mode and the person cooldown (a person
+ * event counts as motion for motion cooldowns, see notified_since). Its
+ * notify column becomes 'sent' if either decision sent, else this one's.
+ * 0 or -1 (*out then EVENT_NOTIFY_SEND).
+ */
+int event_engine_decide_person(sqlite3 *db, const struct event_row *event, enum event_notify *out);
+
 /* The hub's mode into out ("home" when unset). 0 or -1. */
 int event_engine_get_mode(sqlite3 *db, char *out, size_t size);
 

@@ -15,7 +15,8 @@
 
 #define EVENT_COLUMNS                                                                              \
     "id, device_id, type, device_event_id, active, start_ms, end_ms, clip_start_ms, "              \
-    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL, notify, auto_reply_id"
+    "clip_end_ms, score, boxes, starred, snapshot IS NOT NULL, notify, auto_reply_id, "            \
+    "trigger_type"
 
 /* Prepare sql or log why not. */
 static sqlite3_stmt *event_store_prepare(sqlite3 *db, const char *sql)
@@ -64,14 +65,15 @@ static void event_store_read_row(sqlite3_stmt *statement, struct event_row *row)
     row->has_snapshot = sqlite3_column_int(statement, 12);
     event_store_text(statement, 13, row->notify, sizeof(row->notify));
     row->auto_reply_id = sqlite3_column_int64(statement, 14);
+    event_store_text(statement, 15, row->trigger, sizeof(row->trigger));
 }
 
 int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out)
 {
     sqlite3_stmt *statement = event_store_prepare(
         db, "INSERT INTO events (device_id, type, device_event_id, active, start_ms, end_ms, "
-            "clip_start_ms, clip_end_ms, score, boxes, starred) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "clip_start_ms, clip_end_ms, score, boxes, starred, trigger_type) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, row->device_id, -1, SQLITE_STATIC);
@@ -85,6 +87,7 @@ int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out
     sqlite3_bind_double(statement, 9, row->score);
     sqlite3_bind_text(statement, 10, row->boxes[0] ? row->boxes : "[]", -1, SQLITE_STATIC);
     sqlite3_bind_int(statement, 11, row->starred != 0);
+    sqlite3_bind_text(statement, 12, row->trigger[0] ? row->trigger : row->type, -1, SQLITE_STATIC);
     if (event_store_finish(db, statement, "insert") != 0)
         return -1;
     *id_out = sqlite3_last_insert_rowid(db);
@@ -112,7 +115,7 @@ int event_store_find_active(sqlite3 *db, const char *device_id, const char *type
                             int64_t device_event_id, int64_t since_ms, struct event_row *out)
 {
     sqlite3_stmt *statement = event_store_prepare(
-        db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND type = ? AND "
+        db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND trigger_type = ? AND "
             "device_event_id = ? AND active AND end_ms >= ? ORDER BY id DESC LIMIT 1");
     if (statement == NULL)
         return -1;
@@ -160,6 +163,38 @@ int event_store_set_snapshot(sqlite3 *db, int64_t id, const uint8_t *jpeg, size_
     return event_store_finish(db, statement, "snapshot");
 }
 
+int event_store_find_detected(sqlite3 *db, const char *device_id, int64_t device_event_id,
+                              int64_t since_ms, struct event_row *out)
+{
+    sqlite3_stmt *statement = event_store_prepare(
+        db, "SELECT " EVENT_COLUMNS " FROM events WHERE device_id = ? AND device_event_id = ? AND "
+            "trigger_type IN ('motion', 'pir') AND end_ms >= ? ORDER BY id DESC LIMIT 1");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 2, device_event_id);
+    sqlite3_bind_int64(statement, 3, since_ms);
+    return event_store_fetch_one(db, statement, out);
+}
+
+int event_store_set_person(sqlite3 *db, int64_t id, double confidence, const char *boxes,
+                           const uint8_t *jpeg, size_t size)
+{
+    sqlite3_stmt *statement =
+        event_store_prepare(db, "UPDATE events SET type = 'person', score = ?, boxes = ?, "
+                                "snapshot = coalesce(?, snapshot) WHERE id = ?");
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_double(statement, 1, confidence);
+    sqlite3_bind_text(statement, 2, boxes, -1, SQLITE_STATIC);
+    if (jpeg != NULL && size > 0)
+        sqlite3_bind_blob(statement, 3, jpeg, (int)size, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(statement, 3);
+    sqlite3_bind_int64(statement, 4, id);
+    return event_store_finish(db, statement, "person");
+}
+
 /* Bind the WHERE clause shared by the list and its count (parameters 1..). */
 static void event_store_bind_query(sqlite3_stmt *statement, const struct event_query *query)
 {
@@ -176,7 +211,8 @@ static void event_store_bind_query(sqlite3_stmt *statement, const struct event_q
 /* Types are matched against eight fixed parameters; unused ones stay NULL. */
 #define EVENT_WHERE                                                                                \
     " FROM events WHERE device_id = ?1 AND start_ms >= ?2 AND start_ms < ?3 AND "                  \
-    "(?4 = 0 OR starred) AND (?5 = 0 OR type IN (?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))"
+    "(?4 = 0 OR starred) AND (?5 = 0 OR type IN (?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) OR "          \
+    "trigger_type IN (?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))"
 
 int event_store_list(sqlite3 *db, const struct event_query *query, event_store_callback callback,
                      void *context, int64_t *total_out)
@@ -307,6 +343,7 @@ cJSON *event_store_json(const struct event_row *row)
     cJSON_AddNumberToObject(item, "event_id", (double)row->id);
     cJSON_AddStringToObject(item, "device_id", row->device_id);
     cJSON_AddStringToObject(item, "event_type", row->type);
+    cJSON_AddStringToObject(item, "trigger", row->trigger[0] ? row->trigger : row->type);
     gmtime_r(&seconds, &utc);
     strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
     snprintf(text + strlen(text), sizeof(text) - strlen(text), ".%03dZ",

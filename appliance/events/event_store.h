@@ -35,17 +35,32 @@ struct event_row {
     int has_snapshot;
     char notify[16];       /* event_engine's decision: "sent", "cooldown", "mode", "" */
     int64_t auto_reply_id; /* the quick reply the doorbell played by itself, 0 none */
+    /* What the doorbell reported (motion, pir, ring...): type itself, except
+     * for a motion or PIR event the person detector turned into "person". */
+    char trigger[EVENT_TYPE_MAX];
 };
 
 /* Insert a row (id is ignored); *id_out gets the new id. 0 or -1 (logged). */
 int event_store_insert(sqlite3 *db, const struct event_row *row, int64_t *id_out);
 
-/* The newest active event of this device, type and device counter that
+/* The newest active event of this device, trigger type and device counter that
  * was still going on at or after since_ms (a doorbell restarts its counter,
  * and one that vanished never said "ended"). 1 found (*out filled), 0 none,
  * -1 error. */
 int event_store_find_active(sqlite3 *db, const char *device_id, const char *type,
                             int64_t device_event_id, int64_t since_ms, struct event_row *out);
+
+/* The newest motion or PIR event (by trigger, whatever its type now) of
+ * this device with this device counter that had not ended before since_ms,
+ * ended or not: the event a detect frame belongs to. 1 found, 0 none, -1. */
+int event_store_find_detected(sqlite3 *db, const char *device_id, int64_t device_event_id,
+                              int64_t since_ms, struct event_row *out);
+
+/* A person was seen in event id: its type becomes "person", its score the
+ * best confidence, its boxes (JSON array) the person's, and its snapshot
+ * that frame's JPEG (unless jpeg is NULL). 0 or -1. */
+int event_store_set_person(sqlite3 *db, int64_t id, double confidence, const char *boxes,
+                           const uint8_t *jpeg, size_t size);
 
 /* Mark ended the active events silent since before before_ms (their
  * doorbell went away without saying so). Returns how many, or -1. */

@@ -36,6 +36,7 @@
 #include "replies/reply_sender.h"
 #include "devices/snapshot_pairing.h"
 #include "devices/event_intake.h"
+#include "devices/detect_intake.h"
 #include "live/live_stream.h"
 #include "media/h264.h"
 #include "recording/preview_store.h"
@@ -256,7 +257,7 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
 {
     struct link_command snapshot_command;
     int by_key = strcmp(session->hello.auth, "key") == 0;
-    cJSON *json;
+    cJSON *json, *settings;
     int valid;
 
     valid = by_key ? link_check_signature(connection, session, message->json)
@@ -283,9 +284,12 @@ static int link_on_auth(struct mg_connection *connection, struct link_session *s
 
     json = cJSON_CreateObject();
     cJSON_AddStringToObject(json, "name", session->device.name);
-    /* A doorbell sends timeline previews only to a hub that names their interval. */
-    cJSON_AddNumberToObject(cJSON_AddObjectToObject(json, "settings"), LINK_PREVIEW_SETTING,
-                            LINK_PREVIEW_INTERVAL_MS);
+    /* A doorbell sends timeline previews and detect frames only to a hub
+     * that names their interval and rate. */
+    settings = cJSON_AddObjectToObject(json, "settings");
+    cJSON_AddNumberToObject(settings, LINK_PREVIEW_SETTING, LINK_PREVIEW_INTERVAL_MS);
+    if (session->hub->detection != NULL)
+        cJSON_AddNumberToObject(settings, LINK_DETECT_SETTING, LINK_DETECT_FPS);
     if (link_send_json(connection, LINK_WELCOME, 0, json) != 0) {
         cJSON_Delete(json);
         return 0;
@@ -499,7 +503,7 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     struct live_stream *live = NULL, *live_sub = NULL;
     struct recorder *recorder = NULL;
     struct link_event event;
-    int have_event = 0, have_snapshot = 0, have_preview = 0;
+    int have_event = 0, have_snapshot = 0, have_preview = 0, have_detect = 0;
     char reason[128];
     int64_t now = database_now_ms();
     int keep = 1;
@@ -563,6 +567,9 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
     case LINK_PREVIEW:
         have_preview = 1; /* checked and stored outside the entry lock */
         break;
+    case LINK_DETECT_FRAME:
+        have_detect = 1; /* checked and queued outside the entry lock */
+        break;
     case LINK_TELEMETRY:
         if (link_parse_telemetry(message->json, &entry->telemetry, reason, sizeof(reason)) == 0) {
             entry->has_telemetry = 1;
@@ -614,6 +621,8 @@ static int link_on_streaming(struct mg_connection *connection, struct link_sessi
         preview_writer_add(session->previews, database_thread_connection(),
                            (int64_t)(message->header.timestamp_us / 1000u), message->payload,
                            message->payload_size, now);
+    if (have_detect)
+        detect_intake_on_frame(session->hub, session->device.id, message);
     if (live != NULL) {
         /* Muxing and fan-out happen outside the entry lock: HTTP threads
          * reading this doorbell's state never wait for them. */

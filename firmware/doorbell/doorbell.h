@@ -45,6 +45,7 @@
 
 #define DOORBELL_FIRMWARE_VERSION   "doorbelld 0.1.0"
 #define DOORBELL_TELEMETRY_PERIOD_S 10
+#define DOORBELL_DETECT_PIR_US      10000000LL /* detect frames for a PIR event: 10 s */
 
 struct camera;
 struct encoder;
@@ -99,6 +100,10 @@ struct doorbell {
     atomic_uint last_sequence;                                           /* capture thread */
     atomic_uint audio_sequence;                                          /* audio thread */
     atomic_uint next_event_id; /* any thread: the event counter (doorbell_events.c) */
+    /* The last PIR event and its monotonic time (any thread): detect frames
+     * go to it for DOORBELL_DETECT_PIR_US unless a motion event is going on. */
+    atomic_uint pir_event_id;
+    atomic_llong pir_event_at_us;
     /* Monotonic time of the last motion, PIR or ring (any thread): the
      * still-scene rule's clock (encoder/still_scene.h). */
     atomic_llong activity_at_us;

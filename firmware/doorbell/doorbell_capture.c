@@ -174,6 +174,28 @@ static void doorbell_capture_sub_stream(struct doorbell *doorbell, const struct 
         sub_stream_request_keyframe(doorbell->sub);
 }
 
+/* A detect frame for the hub's person detector, when due: while a motion
+ * event goes on (with its boxes), else for DOORBELL_DETECT_PIR_US after a
+ * PIR event (whole frame). Only a copy here; encoded on the preview thread. */
+static void doorbell_capture_detect(struct doorbell *doorbell, const struct camera_frame *frame)
+{
+    struct link_box boxes[LINK_MAX_BOXES];
+    int box_count = 0, fps = link_client_detect_fps(doorbell->link);
+    uint32_t event_id = 0;
+    long long pir_at;
+
+    if (fps <= 0)
+        return;
+    if (!motion_runner_active_event(doorbell->motion, &event_id, boxes, &box_count)) {
+        pir_at = atomic_load(&doorbell->pir_event_at_us);
+        if (pir_at == 0 || clock_monotonic_us() - pir_at >= DOORBELL_DETECT_PIR_US)
+            return;
+        event_id = atomic_load(&doorbell->pir_event_id);
+        box_count = 0;
+    }
+    preview_sender_offer_detect(doorbell->previews, frame, event_id, boxes, box_count, fps);
+}
+
 /* The capture thread: paced by the camera, one encode per frame (two while
  * the sub-stream is on). */
 void *doorbell_capture_thread(void *data)
@@ -214,6 +236,7 @@ void *doorbell_capture_thread(void *data)
         preview_sender_offer(
             doorbell->previews, &frame, encoded.keyframe,
             doorbell->options.no_previews ? 0 : link_client_preview_interval_ms(doorbell->link));
+        doorbell_capture_detect(doorbell, &frame);
         /* The JPEG after the frame is on its way: a snapshot must not delay live video. */
         snapshot_queue_send(&doorbell->snapshots, &frame, DOORBELL_SNAPSHOT_QUALITY,
                             DOORBELL_SNAPSHOT_MAX_WIDTH, doorbell->link);

@@ -131,17 +131,29 @@ static cJSON *doorbell_control_stats(struct doorbell *doorbell)
 
 /* `status`: the encoders running and the still-scene state: {encoders,
  * sub_stream {on, width, height, fps, bitrate_kbps, frames_encoded} (null
- * for a doorbell without one), still, main_bitrate_kbps, bitrate_kbps}, or
+ * for a doorbell without one), still, main_bitrate_kbps, bitrate_kbps,
+ * detect_fps (the hub's; 0 = none), detect_frames_sent, detect_frames_busy
+ * (due while the previous was being encoded), detect_encode_us}, or
  * NULL if out of memory. The caller deletes the tree. */
 static cJSON *doorbell_control_status(struct doorbell *doorbell)
 {
     struct sub_stream_stats sub = {0};
+    struct preview_sender_stats previews;
     cJSON *json = cJSON_CreateObject();
     cJSON *object;
 
     if (doorbell->sub != NULL)
         sub_stream_get_stats(doorbell->sub, &sub);
+    preview_sender_get_stats(doorbell->previews, &previews);
     if (json == NULL || doorbell_control_add_number(json, "encoders", 1 + (sub.on != 0)) != 0 ||
+        doorbell_control_add_number(json, "detect_fps", link_client_detect_fps(doorbell->link)) !=
+            0 ||
+        doorbell_control_add_number(json, "detect_frames_sent", (double)previews.detect_sent) !=
+            0 ||
+        doorbell_control_add_number(json, "detect_frames_busy", (double)previews.detect_busy) !=
+            0 ||
+        doorbell_control_add_number(json, "detect_encode_us", (double)previews.detect_encode_us) !=
+            0 ||
         cJSON_AddBoolToObject(json, "still", atomic_load(&doorbell->still_now)) == NULL ||
         doorbell_control_add_number(json, "main_bitrate_kbps",
                                     atomic_load(&doorbell->main_bitrate_now_kbps)) != 0 ||

@@ -114,8 +114,12 @@ int doorbell_events_button_press(struct doorbell *doorbell)
  * thread. */
 void doorbell_events_pir(struct doorbell *doorbell)
 {
+    uint32_t event_id;
+
     motion_runner_pir(doorbell->motion);
-    doorbell_events_send(doorbell, LINK_EVENT_PIR);
+    event_id = doorbell_events_send(doorbell, LINK_EVENT_PIR);
+    atomic_store(&doorbell->pir_event_at_us, (long long)clock_monotonic_us());
+    atomic_store(&doorbell->pir_event_id, event_id);
 }
 
 /* The motion runner's callback (capture thread): the event to the hub; a

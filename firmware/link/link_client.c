@@ -247,9 +247,11 @@ static int link_client_handle(struct link_client *client, const uint8_t *data, s
     case LINK_WELCOME: {
         const cJSON *settings = cJSON_GetObjectItemCaseSensitive(message.json, "settings");
         const cJSON *preview = cJSON_GetObjectItemCaseSensitive(settings, LINK_PREVIEW_SETTING);
+        const cJSON *detect = cJSON_GetObjectItemCaseSensitive(settings, LINK_DETECT_SETTING);
         pthread_mutex_lock(&client->lock);
         client->state = LINK_CLIENT_CONNECTED;
         client->preview_interval_ms = cJSON_IsNumber(preview) ? preview->valueint : 0;
+        client->detect_fps = cJSON_IsNumber(detect) ? detect->valueint : 0;
         client->waiting_for_keyframe = 1;
         client->sub_waiting_for_keyframe = 1;
         client->stats.connects++;
@@ -583,6 +585,18 @@ void link_client_stop(struct link_client *client)
     pthread_mutex_destroy(&client->lock);
     mbedtls_platform_zeroize(client->config.secret, sizeof(client->config.secret));
     free(client);
+}
+
+/* The detect frames per second the hub asked for, 0 while not connected or
+ * for a hub that takes none (or names a rate outside 1..8). Any thread. */
+int link_client_detect_fps(struct link_client *client)
+{
+    int fps;
+
+    pthread_mutex_lock(&client->lock);
+    fps = client->state == LINK_CLIENT_CONNECTED ? client->detect_fps : 0;
+    pthread_mutex_unlock(&client->lock);
+    return fps >= LINK_DETECT_FPS_MIN && fps <= LINK_DETECT_FPS_MAX ? fps : 0;
 }
 
 /* The hub's preview interval in ms, 0 while not connected or for a hub that

@@ -119,6 +119,10 @@ int link_client_peer_key_sha256(struct lws *wsi, uint8_t digest[32]);
  * 0 when not connected or the hub takes no previews. Thread-safe. */
 int link_client_preview_interval_ms(struct link_client *client);
 
+/* The WELCOME's detect frame rate (LINK_DETECT_SETTING, 1..8 per second)
+ * while connected; 0 when not connected or the hub takes none. Thread-safe. */
+int link_client_detect_fps(struct link_client *client);
+
 /* Copy the counters. Thread-safe. */
 void link_client_get_stats(struct link_client *client, struct link_client_stats *out);
 

@@ -78,6 +78,7 @@ struct link_client {
     int waiting_for_keyframe;     /* main stream: dropped a frame, send from an IDR */
     int sub_waiting_for_keyframe; /* the same for the sub-stream */
     int preview_interval_ms;      /* from WELCOME's settings; 0: the hub takes no previews */
+    int detect_fps;               /* from WELCOME's settings; 0: the hub takes no detect frames */
     struct link_client_stats stats;
 
     atomic_int stopping;

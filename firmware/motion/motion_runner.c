@@ -277,7 +277,8 @@ void motion_runner_process(struct motion_runner *runner, const struct camera_fra
     if (motion_detector_process(runner->detector, frame, now_us, pir, &result) != 0)
         return; /* a frame size the detector cannot take: nothing to say */
 
-    if (result.box_count > 0 && !result.active) {
+    /* The newest boxes: a start reports them, and detect frames carry them. */
+    if (result.box_count > 0) {
         runner->last_boxes = result;
         runner->boxes_known = 1;
     }
@@ -293,4 +294,21 @@ void motion_runner_process(struct motion_runner *runner, const struct camera_fra
         runner->next_update_us = now_us + MOTION_RUNNER_UPDATE_US;
         motion_runner_report(runner, MOTION_RUNNER_UPDATE, &result);
     }
+}
+
+/* See motion_runner.h. Capture thread. */
+int motion_runner_active_event(const struct motion_runner *runner, uint32_t *event_id,
+                               struct link_box boxes[LINK_MAX_BOXES], int *box_count)
+{
+    *event_id = 0;
+    *box_count = 0;
+    if (!runner->event_active)
+        return 0;
+    *event_id = runner->event_id;
+    for (int i = 0; runner->boxes_known && i < runner->last_boxes.box_count && i < LINK_MAX_BOXES;
+         i++) {
+        const struct motion_box *box = &runner->last_boxes.boxes[i];
+        boxes[(*box_count)++] = (struct link_box){box->x, box->y, box->width, box->height};
+    }
+    return 1;
 }

@@ -66,4 +66,9 @@ void motion_runner_blackout(struct motion_runner *runner, struct camera_frame *f
 void motion_runner_process(struct motion_runner *runner, const struct camera_frame *frame,
                            int64_t now_us, int pir_level);
 
+/* Is a motion event going on? 1 with its id and the newest boxes seen
+ * (0..16, normalised to the frame), else 0. Capture thread. */
+int motion_runner_active_event(const struct motion_runner *runner, uint32_t *event_id,
+                               struct link_box boxes[LINK_MAX_BOXES], int *box_count);
+
 #endif

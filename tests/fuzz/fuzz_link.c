@@ -9,10 +9,11 @@
  * parse back to the same struct. The tree is also re-encoded as a message,
  * which must decode to the same header and a tree that prints identically.
  * A QUICK_REPLY_DATA message's sub-header must describe a chunk inside its
- * payload and inside the clip. The same bytes also drive the hub's snapshot pairing table
- * (appliance/devices/snapshot_pairing.c) as a script of event starts and
- * tagged pictures, which must never give a picture to an event of another
- * tag, nor one event two pictures.
+ * payload and inside the clip. A DETECT_FRAME that parses re-encodes to the
+ * same payload, its boxes inside the frame and its JPEG after them. The same bytes also drive the
+ * hub's snapshot pairing table (appliance/devices/snapshot_pairing.c) as a script of event starts
+ * and tagged pictures, which must never give a picture to an event of another tag, nor one event
+ * two pictures.
  *
  * Runs on libFuzzer's single thread; everything allocated per input is freed
  * before returning. Built from common/ (always linked) and:
@@ -237,6 +238,39 @@ static void fuzz_pairing(const uint8_t *data, size_t size)
 }
 
 /* libFuzzer entry point: one input, no state kept between calls. */
+/* A decoded DETECT_FRAME: parse it; what parses re-encodes to the same bytes
+ * (boxes are exact in 1/65535) and parses back the same. */
+static void fuzz_detect_frame(const struct link_message *message)
+{
+    struct link_detect_frame frame, again;
+    struct link_message reread;
+    char error[FUZZ_ERROR_SIZE];
+    size_t encoded_size = 0;
+    uint8_t *encoded;
+
+    if (link_detect_frame_parse(message, &frame, error, sizeof(error)) != 0) {
+        fuzz_check_reason(error);
+        return;
+    }
+    FUZZ_CHECK(frame.box_count >= 0 && frame.box_count <= LINK_MAX_BOXES);
+    FUZZ_CHECK(frame.jpeg == message->payload + LINK_DETECT_HEADER +
+                                 (size_t)frame.box_count * LINK_DETECT_BOX_SIZE);
+    FUZZ_CHECK(frame.jpeg_size >= 4 && frame.jpeg[0] == 0xff && frame.jpeg[1] == 0xd8);
+    for (int i = 0; i < frame.box_count; i++)
+        FUZZ_CHECK(frame.boxes[i].w > 0 && frame.boxes[i].x + frame.boxes[i].w <= 1.0 + 1e-9 &&
+                   frame.boxes[i].h > 0 && frame.boxes[i].y + frame.boxes[i].h <= 1.0 + 1e-9);
+    encoded =
+        link_detect_frame_encode(frame.event_id, frame.timestamp_us, frame.boxes, frame.box_count,
+                                 frame.jpeg, frame.jpeg_size, 0, &encoded_size);
+    FUZZ_CHECK(encoded != NULL && encoded_size == LINK_HEADER_SIZE + message->payload_size);
+    FUZZ_CHECK(memcmp(encoded + LINK_HEADER_SIZE, message->payload, message->payload_size) == 0);
+    FUZZ_CHECK(link_message_decode(encoded, encoded_size, &reread, error, sizeof(error)) == 0);
+    FUZZ_CHECK(link_detect_frame_parse(&reread, &again, error, sizeof(error)) == 0);
+    FUZZ_CHECK(again.box_count == frame.box_count && again.jpeg_size == frame.jpeg_size);
+    link_message_clear(&reread);
+    free(encoded);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct link_message message;
@@ -265,6 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_check_reason(error);
         }
     }
+    if (message.header.type == LINK_DETECT_FRAME)
+        fuzz_detect_frame(&message);
 
     encoded = link_message_encode(&message.header, message.payload, message.payload_size,
                                   FUZZ_HEADROOM, &encoded_size);

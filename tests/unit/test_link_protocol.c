@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,11 @@ static void test_type_names(void **state)
     assert_true(link_type_is_known(LINK_PREVIEW));
     assert_false(link_type_is_json(LINK_PREVIEW));
     assert_string_equal(link_type_name(LINK_PREVIEW), "preview");
-    assert_false(link_type_is_known(0x14));
+    assert_string_equal(link_type_name(LINK_DETECT_FRAME), "detect_frame");
+    assert_int_equal(link_type_max_message_size(LINK_DETECT_FRAME), LINK_MAX_DETECT_SIZE);
+    assert_false(link_type_is_json(LINK_DETECT_FRAME));
+    assert_true(link_type_is_known(LINK_DETECT_FRAME));
+    assert_false(link_type_is_known(0x15));
     assert_int_equal(link_type_max_message_size(LINK_VIDEO), LINK_MAX_MESSAGE_SIZE);
     assert_int_equal(link_type_max_message_size(LINK_PREVIEW), LINK_MAX_PREVIEW_SIZE);
     assert_int_equal(link_type_max_message_size(LINK_SNAPSHOT), LINK_MAX_MESSAGE_SIZE);
@@ -494,6 +499,129 @@ static void test_utf8(void **state)
     assert_false(link_utf8_is_valid((const uint8_t *)"\xe2\x28\xa1", 3));
 }
 
+/* A small stand-in JPEG: the codec checks only its first two bytes. */
+static const uint8_t test_jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0xff, 0xd9};
+
+/* Decode [message, +size) as a DETECT_FRAME and parse it: the parser's result. */
+static int test_detect_parse(const uint8_t *message, size_t size, struct link_detect_frame *out,
+                             char *error)
+{
+    struct link_message decoded;
+    int rc;
+
+    if (link_message_decode(message, size, &decoded, error, TEST_ERROR_SIZE) != 0)
+        return -2;
+    rc = link_detect_frame_parse(&decoded, out, error, TEST_ERROR_SIZE);
+    link_message_clear(&decoded);
+    return rc;
+}
+
+/* DETECT_FRAME: boxes and JPEG round trip; the header carries event id and time. */
+static void test_detect_frame_round_trip(void **state)
+{
+    struct link_box boxes[2] = {{0.25, 0.5, 0.5, 0.25}, {0.9, 0.9, 0.5, 0.5}};
+    struct link_detect_frame frame;
+    char error[TEST_ERROR_SIZE];
+    size_t size = 0;
+    uint8_t *message;
+
+    (void)state;
+    message = link_detect_frame_encode(42, 1700000000123456ull, boxes, 2, test_jpeg,
+                                       sizeof(test_jpeg), 5, &size);
+    assert_non_null(message);
+    assert_int_equal(size, LINK_HEADER_SIZE + 2 + 16 + sizeof(test_jpeg));
+    assert_int_equal(message[5 + 1], LINK_DETECT_FRAME);
+    assert_int_equal(test_detect_parse(message + 5, size, &frame, error), 0);
+    assert_int_equal(frame.event_id, 42);
+    assert_true(frame.timestamp_us == 1700000000123456ull);
+    assert_int_equal(frame.box_count, 2);
+    assert_true(fabs(frame.boxes[0].x - 0.25) < 1e-4 && fabs(frame.boxes[0].w - 0.5) < 1e-4);
+    assert_true(fabs(frame.boxes[0].y - 0.5) < 1e-4 && fabs(frame.boxes[0].h - 0.25) < 1e-4);
+    /* The second box left the frame: clamped into it. */
+    assert_true(frame.boxes[1].x + frame.boxes[1].w <= 1.0 + 1e-9);
+    assert_true(frame.boxes[1].y + frame.boxes[1].h <= 1.0 + 1e-9);
+    assert_int_equal(frame.jpeg_size, sizeof(test_jpeg));
+    assert_memory_equal(frame.jpeg, test_jpeg, sizeof(test_jpeg));
+    free(message);
+
+    /* No boxes: look at the whole frame. */
+    message = link_detect_frame_encode(1, 1, NULL, 0, test_jpeg, sizeof(test_jpeg), 0, &size);
+    assert_non_null(message);
+    assert_int_equal(test_detect_parse(message, size, &frame, error), 0);
+    assert_int_equal(frame.box_count, 0);
+    assert_int_equal(frame.jpeg_size, sizeof(test_jpeg));
+    free(message);
+}
+
+/* The encoder refuses what the parser would: bad counts, no JPEG, too large. */
+static void test_detect_frame_encode_rejects(void **state)
+{
+    struct link_box boxes[LINK_MAX_BOXES + 1] = {{0}};
+    size_t size = 1;
+    uint8_t *big;
+
+    (void)state;
+    assert_null(link_detect_frame_encode(1, 1, boxes, LINK_MAX_BOXES + 1, test_jpeg,
+                                         sizeof(test_jpeg), 0, &size));
+    assert_int_equal(size, 0);
+    assert_null(link_detect_frame_encode(1, 1, boxes, -1, test_jpeg, sizeof(test_jpeg), 0, &size));
+    assert_null(link_detect_frame_encode(1, 1, boxes, 1, test_jpeg, 0, 0, &size));
+    big = calloc(1, LINK_MAX_DETECT_SIZE);
+    assert_non_null(big);
+    assert_null(link_detect_frame_encode(1, 1, NULL, 0, big,
+                                         LINK_MAX_DETECT_SIZE - LINK_HEADER_SIZE - 1, 0, &size));
+    free(big);
+}
+
+/* Each rule of the parser, on a frame edited by hand; the reason names it. */
+static void test_detect_frame_rejects(void **state)
+{
+    struct link_box box = {0.1, 0.1, 0.2, 0.2};
+    struct link_detect_frame frame;
+    char error[TEST_ERROR_SIZE];
+    size_t size = 0;
+    uint8_t *message;
+    uint8_t *payload;
+
+    (void)state;
+    message = link_detect_frame_encode(3, 3, &box, 1, test_jpeg, sizeof(test_jpeg), 0, &size);
+    assert_non_null(message);
+    payload = message + LINK_HEADER_SIZE;
+
+    payload[0] = LINK_MAX_BOXES + 1; /* box count above 16 */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    assert_non_null(strstr(error, "boxes"));
+    payload[0] = 2; /* two boxes: the second eats the JPEG's start */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    payload[0] = 3; /* do not fit at all */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    assert_non_null(strstr(error, "fit"));
+    payload[0] = 1;
+    payload[1] = 1; /* reserved */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    assert_non_null(strstr(error, "reserved"));
+    payload[1] = 0;
+    payload[2] = 0xff; /* x far right: the box leaves the frame */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    assert_non_null(strstr(error, "box 0"));
+    payload[2] = 0;
+    payload[6] = payload[7] = 0; /* empty width */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    payload[6] = 0x10;
+    payload[10] = 0x00; /* not FF D8 */
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -1);
+    assert_non_null(strstr(error, "JPEG"));
+    payload[10] = 0xff;
+    assert_int_equal(test_detect_parse(message, size, &frame, error), 0);
+    /* Cut short after the boxes: no JPEG at all. */
+    assert_int_equal(test_detect_parse(message, LINK_HEADER_SIZE + 10, &frame, error), -1);
+    assert_int_equal(test_detect_parse(message, LINK_HEADER_SIZE + 1, &frame, error), -1);
+    /* A flag is a decoder error. */
+    message[3] = 1;
+    assert_int_equal(test_detect_parse(message, size, &frame, error), -2);
+    free(message);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +637,9 @@ int main(void)
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_constant_time_compare),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_detect_frame_round_trip),
+        cmocka_unit_test(test_detect_frame_encode_rejects),
+        cmocka_unit_test(test_detect_frame_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,7 +425,7 @@ export function mount(main, ctx) {
       ntfyPart, webhookPart,
       h('fieldset', { class: 'nt-fieldset' }, h('legend', { text: 'Events' }),
         h('div', { class: 'nt-checks' }, typeBoxes.map(({ type, input }) => labelled(input, eventName(type)))),
-        h('p', { class: 'field-hint', text: 'None ticked: every type. The mode still decides what notifies.' })),
+        h('p', { class: 'field-hint', 'data-testid': 'target-types-hint', text: 'None ticked: every type. Motion is every motion, people included, as soon as it starts; Person is only motion the hub saw a person in, a moment later, with that person’s picture. The mode still decides what notifies.' })),
       deviceBoxes.length ? h('fieldset', { class: 'nt-fieldset' }, h('legend', { text: 'Doorbells' }),
         h('div', { class: 'nt-checks' }, deviceBoxes.map(({ id, input }) => labelled(input, deviceName(id)))),
         h('p', { class: 'field-hint', text: 'None ticked: every doorbell.' })) : null,

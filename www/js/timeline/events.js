@@ -190,12 +190,15 @@ export function createEventList({ deviceId, deviceName, onPlay, onFilters, onSta
       el.dataset.eventId = String(e.event_id);
       el.dataset.eventType = e.event_type;
       el.classList.toggle('is-starred', Boolean(e.starred));
-      type.textContent = name;
+      // A person event says so with the detector's confidence: "Person · 87 %".
+      const person = e.event_type === 'person' && typeof e.score === 'number';
+      type.textContent = person ? `${name} · ${Math.round(e.score * 100)} %` : name;
+      el.dataset.trigger = e.trigger || e.event_type;
       type.className = `ev-type ev-type-${/^[a-z_]+$/.test(e.event_type) ? e.event_type : 'other'}`;
       time.textContent = fmtClock(at);
       time.dateTime = new Date(at).toISOString();
       const seconds = e.duration_seconds ?? (e.end_ms > e.start_ms ? (e.end_ms - e.start_ms) / 1000 : null);
-      day.textContent = `${fmtRelativeDay(at, now())}${seconds ? ` · ${fmtLength(seconds * 1000)}` : ''}${e.score && e.event_type !== 'ring' ? ` · ${Math.round(e.score * 100)} %` : ''}${e.auto_reply_id ? ' · auto-reply played' : ''}`;
+      day.textContent = `${fmtRelativeDay(at, now())}${seconds ? ` · ${fmtLength(seconds * 1000)}` : ''}${e.score && e.event_type !== 'ring' && !person ? ` · ${Math.round(e.score * 100)} %` : ''}${e.auto_reply_id ? ' · auto-reply played' : ''}`;
       el.dataset.autoReply = e.auto_reply_id ? String(e.auto_reply_id) : '';
       length.textContent = seconds ? fmtLength(seconds * 1000) : DASH;
       length.hidden = !seconds;
@@ -259,15 +262,19 @@ const NOTIFY_TEXT = {
 
 /**
  * Draw normalised boxes ({x, y, w, h} in 0..1 of the picture) into layer as
- * absolutely positioned elements; label names each box. Returns how many
+ * absolutely positioned elements; label names each box (with the box's
+ * confidence when it has one, as person boxes do). Returns how many
  * were drawn (malformed boxes are skipped).
  */
 export function drawBoxes(layer, boxes, label = '') {
+  // A person box carries the detector's confidence: "Person 87 %".
+  const boxLabel = (text, b) => (Number.isFinite(Number(b.confidence)) ? `${text} ${Math.round(Number(b.confidence) * 100)} %` : text);
   const valid = (Array.isArray(boxes) ? boxes : []).filter((b) => b && [b.x, b.y, b.w, b.h].every((v) => Number.isFinite(Number(v))) && b.w > 0 && b.h > 0);
   replace(layer, valid.slice(0, 32).map((b) => h('div', { class: 'evd-box', 'data-testid': 'event-detail-box', style: {
     left: `${pct(b.x)}%`, top: `${pct(b.y)}%`,
     width: `${Math.min(pct(b.w), 100 - pct(b.x))}%`, height: `${Math.min(pct(b.h), 100 - pct(b.y))}%` } },
-  label ? h('span', { class: 'evd-box-label', text: label }) : null)));
+  // A box at the very top keeps its label inside the picture.
+  label ? h('span', { class: ['evd-box-label', Number(b.y) < 0.08 ? 'evd-box-label-in' : ''], 'data-testid': 'event-detail-box-label', text: boxLabel(label, b) }) : null)));
   return Math.min(valid.length, 32);
 }
 
@@ -333,7 +340,8 @@ export function openEventDetail(initial, { deviceId, deviceName, onPlay, onStar,
       fact('Type', eventName(e.event_type), 'event-detail-type'),
       fact('Time', fmtDateTime(at), 'event-detail-time'),
       fact('Length', seconds ? fmtLength(seconds * 1000) : e.active ? 'Going on' : DASH, 'event-detail-length'),
-      fact('Score', typeof e.score === 'number' ? `${Math.round(e.score * 100)} %` : DASH, 'event-detail-score'),
+      fact(e.event_type === 'person' ? 'Confidence' : 'Score', typeof e.score === 'number' ? `${Math.round(e.score * 100)} %` : DASH, 'event-detail-score'),
+      e.trigger && e.trigger !== e.event_type ? fact('Seen by', eventName(e.trigger), 'event-detail-trigger') : null,
       fact('Notification', NOTIFY_TEXT[e.notify ?? ''] || e.notify, 'event-detail-notify'),
       fact('Detections', boxes ? `${boxes} ${boxes === 1 ? 'box' : 'boxes'}` : 'none', 'event-detail-detections'));
     star.setAttribute('aria-pressed', String(Boolean(e.starred)));
