@@ -62,6 +62,7 @@ const struct http_route http_api_routes[] = {
     {"DELETE", "/api/v1/replies/{id}", routes_replies_delete, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/mode", routes_events_mode_get, 0},
     {"PUT", "/api/v1/mode", routes_events_mode_put, HTTP_ROUTE_ADMIN},
+    {"GET", "/api/v1/detection", routes_detection_get, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/storage", routes_storage_get, HTTP_ROUTE_ADMIN},
     {"GET", "/api/v1/settings/storage", routes_settings_storage_get, HTTP_ROUTE_ADMIN},
     {"PUT", "/api/v1/settings/storage", routes_settings_storage_put, HTTP_ROUTE_ADMIN},

@@ -88,6 +88,9 @@ int routes_motion_put(struct http_request *request);
 /* GET /api/v1/discovery: doorbells in pairing mode heard over mDNS (routes_discovery.c) */
 int routes_discovery_list(struct http_request *request);
 
+/* /api/v1/detection: the person detector's pool (routes_detection.c) */
+int routes_detection_get(struct http_request *request);
+
 /* /api/v1/storage and /api/v1/devices/{id}/recording-settings (routes_storage.c) */
 int routes_storage_get(struct http_request *request);
 int routes_storage_settings_get(struct http_request *request);
