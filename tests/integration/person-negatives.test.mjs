@@ -1,40 +1,28 @@
-// What is not a person never becomes one: real footage of a tree moving in
-// the wind (OpenCV's tree.avi, made into a y4m clip here, never copied into
-// the repository) and the sim scene's car and cat each make motion events
-// whose detect frames reach the hub's real person detector, and none of
-// those events ends as `person`. The doorbells' own counters show that
-// detect frames were sent, so the test cannot pass by the detector never
-// running.
+// What is not a person never becomes one: the sim scene's car and cat each
+// make motion events whose detect frames reach the hub's real person
+// detector, and none of those events ends as `person` (real footage of a
+// tree in the wind is person-events.test.mjs's). The doorbell's own counter
+// shows that detect frames were sent, so the test cannot pass by the
+// detector never running.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, Doorbell, tempDir, waitFor, sleep, stopAll } from '../lib/harness.mjs';
-import { requireOrSkip } from '../lib/requirements.mjs';
+import { Hub, Doorbell, tempDir, waitFor, stopAll } from '../lib/harness.mjs';
 
-const TREE = '/usr/share/doc/opencv-doc/examples/data/tree.avi';
-const missing = requireOrSkip(existsSync(TREE), `${TREE} (package opencv-doc)`);
 const data = tempDir('doorstep-negatives-');
-let hub, admin, tree, street, treeId, streetId;
+let hub, admin, street, streetId;
 
 before(async () => {
-  if (missing) return;
-  const clip = join(data.dir, 'tree.y4m');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', TREE, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', clip]);
   hub = await Hub.start({ dataDir: join(data.dir, 'hub') });
   admin = await hub.admin();
-  const treeDevice = hub.addDevice('Garden');
   const streetDevice = hub.addDevice('Street');
-  tree = await Doorbell.start({ hub, ...treeDevice, size: '320x240', fps: 15, bitrate: 300, extra: ['--camera', `file:${clip}`] });
-  treeId = treeDevice.id;
   street = await Doorbell.start({ hub, ...streetDevice, size: '640x360', fps: 15, bitrate: 400 });
   streetId = streetDevice.id;
 });
 
 after(async () => {
-  await stopAll(tree, street, hub);
+  await stopAll(street, hub);
   data.cleanup();
 });
 
@@ -46,7 +34,7 @@ async function events(id) {
 
 const status = async (doorbell) => JSON.parse(await doorbell.control('status'));
 
-test('a tree in the wind, a car and a cat make motion events that never become person', { skip: missing, timeout: 300000 }, async () => {
+test('cars and cats make motion events that never become person', { timeout: 300000 }, async () => {
   // The sim street: two cars and two cats, one after the other.
   for (const kind of ['car', 'cat', 'car', 'cat']) {
     await waitFor(async () => (await events(streetId)).every((event) => !event.active), { timeout: 60000, what: 'the street quiet' });
@@ -54,18 +42,19 @@ test('a tree in the wind, a car and a cat make motion events that never become p
     await waitFor(async () => (await events(streetId)).some((event) => event.active), { timeout: 30000, what: `a motion event for the ${kind}` });
   }
   await waitFor(async () => (await events(streetId)).every((event) => !event.active), { timeout: 60000, what: 'the last street event over' });
-  await waitFor(async () => (await events(treeId)).length >= 1, { timeout: 60000, what: 'a motion event in the garden' });
-
-  const treeSent = (await status(tree)).detect_frames_sent;
-  const streetSent = (await status(street)).detect_frames_sent;
-  assert.ok(treeSent >= 4, `the garden doorbell sent ${treeSent} detect frames`);
-  assert.ok(streetSent >= 8, `the street doorbell sent ${streetSent} detect frames`);
-  await stopAll(tree, street);
-  tree = street = null;
+  const sent = (await status(street)).detect_frames_sent;
+  assert.ok(sent >= 8, `the doorbell sent ${sent} detect frames`);
+  await street.stop();
+  street = null;
   // Whatever was queued is decided before the verdict.
-  await sleep(5000);
-  const all = [...await events(treeId), ...await events(streetId)];
-  assert.ok(all.length >= 5, `${all.length} motion events`);
+  await waitFor(async () => {
+    const pool = (await admin.api('GET', '/api/v1/detection')).json;
+    return pool.done + pool.dropped + pool.refused === pool.submitted;
+  }, { timeout: 60000, what: 'the detector done' });
+  const pool = (await admin.api('GET', '/api/v1/detection')).json;
+  assert.ok(pool.done >= 8, `${pool.done} detect frames analysed`);
+  const all = await events(streetId);
+  assert.ok(all.length >= 4, `${all.length} motion events`);
   const people = all.filter((event) => event.event_type === 'person');
   assert.deepEqual(people.map((event) => `${event.device_id} ${event.score}`), [], 'no event became person');
 });
