@@ -133,6 +133,8 @@ static const char *const link_event_type_names[] = {
     [LINK_EVENT_MOTION] = "motion",
     [LINK_EVENT_PIR] = "pir",
     [LINK_EVENT_TAMPER] = "tamper",
+    [LINK_EVENT_PACKAGE_DELIVERED] = "package_delivered",
+    [LINK_EVENT_PACKAGE_TAKEN] = "package_taken",
 };
 #define LINK_EVENT_TYPE_COUNT (sizeof(link_event_type_names) / sizeof(link_event_type_names[0]))
 

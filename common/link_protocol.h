@@ -190,7 +190,10 @@ enum link_event_type {
     LINK_EVENT_MOTION,
     LINK_EVENT_PIR,
     LINK_EVENT_TAMPER,
+    LINK_EVENT_PACKAGE_DELIVERED, /* one-shot (active 0): a new object stays in the doorstep area */
+    LINK_EVENT_PACKAGE_TAKEN,     /* one-shot (active 0): that object is gone again */
 };
+#define LINK_EVENT_TYPE_LAST LINK_EVENT_PACKAGE_TAKEN
 
 #define LINK_MAX_BOXES 16
 

@@ -223,12 +223,16 @@ static void test_config_defaults_and_round_trip(void **state)
     assert_int_equal(config.hold_ms, 2000);
     assert_int_equal(config.zone_count, 0);
     assert_int_equal(config.mask_count, 0);
+    assert_int_equal(config.has_package_zone, 0);
+    assert_int_equal(config.package_still_ms, 10000);
 
     const char *text = "{\"sensitivity\":\"high\",\"mode\":\"either\",\"min_area\":0.01,"
                        "\"min_frames\":5,\"hold_s\":1.5,\"schedule\":{\"anything\":1},"
                        "\"zones\":[[[0,0],[0.5,0],[0.5,0.5],[0,0.5]],"
                        "[[0.6,0.6],[0.9,0.6],[0.75,0.95]]],"
-                       "\"masks\":[[[0.1,0.1],[0.2,0.1],[0.2,0.2]]]}";
+                       "\"masks\":[[[0.1,0.1],[0.2,0.1],[0.2,0.2]]],"
+                       "\"package_zone\":[[0.15,0.75],[0.35,0.75],[0.35,0.95],[0.15,0.95]],"
+                       "\"package_still_s\":4}";
     assert_int_equal(motion_config_parse(text, strlen(text), &config, error, sizeof(error)), 0);
     assert_int_equal(config.sensitivity, MOTION_SENSITIVITY_HIGH);
     assert_int_equal(config.mode, MOTION_MODE_EITHER);
@@ -238,6 +242,10 @@ static void test_config_defaults_and_round_trip(void **state)
     assert_int_equal(config.zones[1].point_count, 3);
     assert_true(fabsf(config.zones[1].points[2].y - 0.95f) < 1e-6f);
     assert_int_equal(config.mask_count, 1);
+    assert_int_equal(config.has_package_zone, 1);
+    assert_int_equal(config.package_zone.point_count, 4);
+    assert_true(fabsf(config.package_zone.points[2].y - 0.95f) < 1e-6f);
+    assert_int_equal(config.package_still_ms, 4000);
 
     /* What to_json writes, from_json reads back the same. */
     cJSON *json = motion_config_to_json(&config);
@@ -282,6 +290,14 @@ static void test_config_rejects_bad_input(void **state)
         "[[0,0],[1,0],[1,1]],[[0,0],[1,0],[1,1]]]}",
         "{\"masks\":[[[0,0],[0.1,0],[0.2,0],[0.3,0],[0.4,0],[0.5,0],[0.6,0],[0.7,0],[0.8,0],"
         "[0.9,0],[1,0],[1,0.1],[1,0.2],[1,0.3],[1,0.4],[1,0.5],[0,1]]]}",
+        "{\"package_zone\":[]}",
+        "{\"package_zone\":[[[0,0],[1,0],[1,1]]]}",
+        "{\"package_zone\":[[0,0],[1,0]]}",
+        "{\"package_zone\":[[0,0],[1.5,0],[1,1]]}",
+        "{\"package_zone\":[[0,0],[0.5,0.5],[1,1]]}",
+        "{\"package_zone\":\"doorstep\"}",
+        "{\"package_still_s\":1}",
+        "{\"package_still_s\":61}",
     };
     struct motion_config config, untouched;
     motion_config_defaults(&config);

@@ -1,0 +1,437 @@
+/*
+ * package_watch.c - package delivered / taken in the doorstep area (see
+ * package_watch.h and docs/detection.md).
+ *
+ * Per analysed frame (about 10 per second), on the motion detector's luma:
+ *  1. The picture is averaged 2x2 (160x90) and turned into log-luma above
+ *     black: L = 64 * log2(max(Y - 16, 0) + 8), 64 units to the octave. A
+ *     camera gain or exposure change, the day/night switch and a light that
+ *     brightens a surface multiply Y - 16: in L they add a constant (or, for
+ *     a light pool, a slowly varying) offset.
+ *  2. Comparison uses gradients of L (central differences in x and y): a
+ *     pixel differs from the reference when |dgx| + |dgy| exceeds
+ *     PACKAGE_EDGE_THRESHOLD. Offsets and smooth ramps vanish in the
+ *     gradients; the outline of a new object does not. The zone is cut into
+ *     4x4-pixel cells; a cell with PACKAGE_CELL_PIXELS differing pixels is
+ *     "changed".
+ *  3. Re-basing: the median of L - reference over the zone moves by more
+ *     than PACKAGE_REBASE_UNITS (a quarter octave; a lamp on the step, the
+ *     IR switch) while no event is active, or the detector reports a light
+ *     switch: the reference takes the picture (after PACKAGE_SETTLE_US of
+ *     following it), and any candidate starts over. The median is robust to
+ *     an object covering less than half of the zone.
+ *  4. Empty zone: the reference follows the picture slowly (1/32 per frame)
+ *     while no cell changed and no event is active. Changed cells of at
+ *     least max(PACKAGE_MIN_CELLS, PACKAGE_MIN_FRACTION of the zone) with
+ *     no event active make a candidate; the candidate must keep its cells
+ *     (overlap PACKAGE_SAME_OVERLAP) with no event active for
+ *     package_still_ms: then "delivered", with the box of its cells. The
+ *     picture becomes the "present" reference, the empty reference is kept.
+ *  5. Present: the object is gone when, within its box, at most
+ *     PACKAGE_GONE_FRACTION of its cells still differ from the empty
+ *     reference (or, if a re-base lost the empty reference, at least half of
+ *     them differ from the present one). Gone, still and with no event
+ *     active for package_still_ms: "taken", back to empty.
+ *
+ * Owned by one thread; everything is allocated by package_watch_create().
+ */
+#include "motion/package_watch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PACKAGE_WIDTH          (MOTION_ANALYSIS_WIDTH / 2)
+#define PACKAGE_HEIGHT         (MOTION_ANALYSIS_HEIGHT / 2)
+#define PACKAGE_PIXELS         (PACKAGE_WIDTH * PACKAGE_HEIGHT)
+#define PACKAGE_CELL           4
+#define PACKAGE_CELLS_X        (PACKAGE_WIDTH / PACKAGE_CELL)
+#define PACKAGE_CELLS_Y        ((PACKAGE_HEIGHT + PACKAGE_CELL - 1) / PACKAGE_CELL)
+#define PACKAGE_CELL_COUNT     (PACKAGE_CELLS_X * PACKAGE_CELLS_Y)
+#define PACKAGE_EDGE_THRESHOLD 22 /* log units (64 per octave), |dgx| + |dgy| */
+#define PACKAGE_CELL_PIXELS    3
+#define PACKAGE_MIN_CELLS      3
+#define PACKAGE_MIN_FRACTION   0.03
+#define PACKAGE_SAME_OVERLAP   0.6
+#define PACKAGE_GONE_FRACTION  0.3
+#define PACKAGE_REBASE_UNITS   16 /* a quarter octave */
+#define PACKAGE_SETTLE_US      1500000LL
+#define PACKAGE_ADAPT_SHIFT    5 /* the empty reference follows 1/32 per frame */
+#define PACKAGE_Q              4 /* references keep L in Q4 */
+#define PACKAGE_HISTOGRAM      1024
+
+enum package_state {
+    PACKAGE_LEARNING, /* no reference yet, or settling after a re-base */
+    PACKAGE_EMPTY,
+    PACKAGE_PRESENT,
+};
+
+struct package_cells {
+    uint8_t changed[PACKAGE_CELL_COUNT];
+    int count;
+    int x0, y0, x1, y1; /* bounding box in cells, half-open */
+};
+
+struct package_watch {
+    int enabled;
+    struct motion_polygon zone;
+    int still_ms;
+    uint8_t *zone_mask; /* PACKAGE_PIXELS, 1 inside the zone (and not on its border row) */
+    int zone_pixels, zone_cells;
+    uint8_t zone_cell[PACKAGE_CELL_COUNT];
+    int16_t *log_now;     /* L of this frame */
+    int16_t *empty_ref;   /* Q4 */
+    int16_t *present_ref; /* Q4 */
+    uint32_t *histogram;  /* PACKAGE_HISTOGRAM */
+    int16_t log_table[256];
+
+    enum package_state state;
+    enum package_state after_settle; /* the state a settle returns to */
+    int64_t settle_until_us;
+    int empty_valid;
+    int candidate;
+    int64_t candidate_since_us;
+    struct package_cells candidate_cells, present_cells;
+    int64_t gone_since_us;
+    int gone;
+};
+
+/* Allocate a watch (see header). */
+struct package_watch *package_watch_create(void)
+{
+    struct package_watch *watch = calloc(1, sizeof(*watch));
+    if (watch == NULL)
+        return NULL;
+    watch->zone_mask = calloc(PACKAGE_PIXELS, 1);
+    watch->log_now = calloc(PACKAGE_PIXELS, sizeof(int16_t));
+    watch->empty_ref = calloc(PACKAGE_PIXELS, sizeof(int16_t));
+    watch->present_ref = calloc(PACKAGE_PIXELS, sizeof(int16_t));
+    watch->histogram = calloc(PACKAGE_HISTOGRAM, sizeof(uint32_t));
+    if (watch->zone_mask == NULL || watch->log_now == NULL || watch->empty_ref == NULL ||
+        watch->present_ref == NULL || watch->histogram == NULL) {
+        package_watch_destroy(watch);
+        return NULL;
+    }
+    for (int value = 0; value < 256; value++) {
+        int above = value > 16 ? value - 16 : 0;
+        watch->log_table[value] = (int16_t)lround(64.0 * log2(above + 8.0));
+    }
+    watch->still_ms = 10000;
+    return watch;
+}
+
+void package_watch_destroy(struct package_watch *watch)
+{
+    if (watch == NULL)
+        return;
+    free(watch->zone_mask);
+    free(watch->log_now);
+    free(watch->empty_ref);
+    free(watch->present_ref);
+    free(watch->histogram);
+    free(watch);
+}
+
+/* Start over: nothing learnt, nothing present. */
+static void package_watch_reset(struct package_watch *watch)
+{
+    watch->state = PACKAGE_LEARNING;
+    watch->after_settle = PACKAGE_EMPTY;
+    watch->settle_until_us = 0;
+    watch->empty_valid = 0;
+    watch->candidate = 0;
+    watch->gone = 0;
+}
+
+/* Apply settings (see header). */
+void package_watch_configure(struct package_watch *watch, const struct motion_config *config)
+{
+    watch->still_ms = config->package_still_ms;
+    if (!config->has_package_zone) {
+        watch->enabled = 0;
+        return;
+    }
+    if (watch->enabled && memcmp(&watch->zone, &config->package_zone, sizeof(watch->zone)) == 0)
+        return;
+    watch->zone = config->package_zone;
+    watch->enabled = 1;
+    memset(watch->zone_mask, 0, PACKAGE_PIXELS);
+    motion_polygon_fill(&watch->zone, watch->zone_mask, PACKAGE_WIDTH, PACKAGE_WIDTH,
+                        PACKAGE_HEIGHT, 1);
+    /* Gradients need both neighbours: the frame's border pixels are out. */
+    for (int y = 0; y < PACKAGE_HEIGHT; y++) {
+        watch->zone_mask[y * PACKAGE_WIDTH] = 0;
+        watch->zone_mask[y * PACKAGE_WIDTH + PACKAGE_WIDTH - 1] = 0;
+    }
+    memset(watch->zone_mask, 0, PACKAGE_WIDTH);
+    memset(watch->zone_mask + (PACKAGE_HEIGHT - 1) * PACKAGE_WIDTH, 0, PACKAGE_WIDTH);
+    watch->zone_pixels = 0;
+    memset(watch->zone_cell, 0, sizeof(watch->zone_cell));
+    for (int y = 0; y < PACKAGE_HEIGHT; y++)
+        for (int x = 0; x < PACKAGE_CELLS_X * PACKAGE_CELL; x++)
+            if (watch->zone_mask[y * PACKAGE_WIDTH + x]) {
+                watch->zone_pixels++;
+                watch->zone_cell[(y / PACKAGE_CELL) * PACKAGE_CELLS_X + x / PACKAGE_CELL] = 1;
+            }
+    watch->zone_cells = 0;
+    for (int i = 0; i < PACKAGE_CELL_COUNT; i++)
+        watch->zone_cells += watch->zone_cell[i];
+    package_watch_reset(watch);
+}
+
+int package_watch_enabled(const struct package_watch *watch)
+{
+    return watch->enabled && watch->zone_pixels > 0;
+}
+
+/* 2x2 average of the analysis luma, as L (see the top of the file). */
+static void package_watch_load(struct package_watch *watch, const uint8_t *luma)
+{
+    for (int y = 0; y < PACKAGE_HEIGHT; y++) {
+        const uint8_t *row0 = luma + (size_t)(2 * y) * MOTION_ANALYSIS_WIDTH;
+        const uint8_t *row1 = row0 + MOTION_ANALYSIS_WIDTH;
+        int16_t *out = watch->log_now + y * PACKAGE_WIDTH;
+        for (int x = 0; x < PACKAGE_WIDTH; x++) {
+            int sum = row0[2 * x] + row0[2 * x + 1] + row1[2 * x] + row1[2 * x + 1];
+            out[x] = watch->log_table[(sum + 2) >> 2];
+        }
+    }
+}
+
+/* Copy L into a Q4 reference. */
+static void package_watch_take(const struct package_watch *watch, int16_t *reference)
+{
+    for (int i = 0; i < PACKAGE_PIXELS; i++)
+        reference[i] = (int16_t)(watch->log_now[i] << PACKAGE_Q);
+}
+
+/* Median of L - reference over the zone, in L units. */
+static int package_watch_median_shift(struct package_watch *watch, const int16_t *reference)
+{
+    memset(watch->histogram, 0, PACKAGE_HISTOGRAM * sizeof(uint32_t));
+    for (int i = 0; i < PACKAGE_PIXELS; i++) {
+        if (!watch->zone_mask[i])
+            continue;
+        int shift = watch->log_now[i] - (reference[i] >> PACKAGE_Q) + PACKAGE_HISTOGRAM / 2;
+        shift = shift < 0 ? 0 : shift >= PACKAGE_HISTOGRAM ? PACKAGE_HISTOGRAM - 1 : shift;
+        watch->histogram[shift]++;
+    }
+    uint32_t half = (uint32_t)watch->zone_pixels / 2, seen = 0;
+    for (int i = 0; i < PACKAGE_HISTOGRAM; i++) {
+        seen += watch->histogram[i];
+        if (seen > half)
+            return i - PACKAGE_HISTOGRAM / 2;
+    }
+    return 0;
+}
+
+/* The cells of the zone whose gradients differ from the reference. */
+static void package_watch_compare(const struct package_watch *watch, const int16_t *reference,
+                                  struct package_cells *cells)
+{
+    uint8_t counts[PACKAGE_CELL_COUNT];
+    memset(counts, 0, sizeof(counts));
+    for (int y = 1; y < PACKAGE_HEIGHT - 1; y++) {
+        for (int x = 1; x < PACKAGE_CELLS_X * PACKAGE_CELL && x < PACKAGE_WIDTH - 1; x++) {
+            int i = y * PACKAGE_WIDTH + x;
+            if (!watch->zone_mask[i])
+                continue;
+            const int16_t *now = watch->log_now;
+            int gx = now[i + 1] - now[i - 1], gy = now[i + PACKAGE_WIDTH] - now[i - PACKAGE_WIDTH];
+            int rx = (reference[i + 1] - reference[i - 1]) / (1 << PACKAGE_Q);
+            int ry =
+                (reference[i + PACKAGE_WIDTH] - reference[i - PACKAGE_WIDTH]) / (1 << PACKAGE_Q);
+            if (abs(gx - rx) + abs(gy - ry) > PACKAGE_EDGE_THRESHOLD)
+                counts[(y / PACKAGE_CELL) * PACKAGE_CELLS_X + x / PACKAGE_CELL]++;
+        }
+    }
+    memset(cells, 0, sizeof(*cells));
+    cells->x0 = PACKAGE_CELLS_X;
+    cells->y0 = PACKAGE_CELLS_Y;
+    for (int i = 0; i < PACKAGE_CELL_COUNT; i++) {
+        if (counts[i] < PACKAGE_CELL_PIXELS)
+            continue;
+        int cx = i % PACKAGE_CELLS_X, cy = i / PACKAGE_CELLS_X;
+        cells->changed[i] = 1;
+        cells->count++;
+        cells->x0 = cx < cells->x0 ? cx : cells->x0;
+        cells->y0 = cy < cells->y0 ? cy : cells->y0;
+        cells->x1 = cx + 1 > cells->x1 ? cx + 1 : cells->x1;
+        cells->y1 = cy + 1 > cells->y1 ? cy + 1 : cells->y1;
+    }
+}
+
+/* Changed cells of `cells` inside box's bounding box grown by one cell. */
+static int package_watch_count_in(const struct package_cells *cells,
+                                  const struct package_cells *box)
+{
+    int count = 0;
+    for (int cy = box->y0 - 1; cy <= box->y1; cy++)
+        for (int cx = box->x0 - 1; cx <= box->x1; cx++)
+            if (cx >= 0 && cy >= 0 && cx < PACKAGE_CELLS_X && cy < PACKAGE_CELLS_Y)
+                count += cells->changed[cy * PACKAGE_CELLS_X + cx];
+    return count;
+}
+
+/* Overlap of two cell sets: shared / larger. */
+static double package_watch_overlap(const struct package_cells *a, const struct package_cells *b)
+{
+    int shared = 0, larger = a->count > b->count ? a->count : b->count;
+    for (int i = 0; i < PACKAGE_CELL_COUNT; i++)
+        shared += a->changed[i] & b->changed[i];
+    return larger > 0 ? (double)shared / larger : 0.0;
+}
+
+/* The frame box of a cell set. */
+static struct motion_box package_watch_box(const struct package_cells *cells)
+{
+    struct motion_box box;
+    box.x = (double)cells->x0 * PACKAGE_CELL / PACKAGE_WIDTH;
+    box.y = (double)cells->y0 * PACKAGE_CELL / PACKAGE_HEIGHT;
+    box.width = (double)(cells->x1 - cells->x0) * PACKAGE_CELL / PACKAGE_WIDTH;
+    box.height = (double)(cells->y1 - cells->y0) * PACKAGE_CELL / PACKAGE_HEIGHT;
+    if (box.x + box.width > 1.0)
+        box.width = 1.0 - box.x;
+    if (box.y + box.height > 1.0)
+        box.height = 1.0 - box.y;
+    return box;
+}
+
+/* The empty reference follows the picture slowly. */
+static void package_watch_adapt(struct package_watch *watch)
+{
+    for (int i = 0; i < PACKAGE_PIXELS; i++) {
+        int target = watch->log_now[i] << PACKAGE_Q;
+        watch->empty_ref[i] = (int16_t)(watch->empty_ref[i] + ((target - watch->empty_ref[i]) /
+                                                               (1 << PACKAGE_ADAPT_SHIFT)));
+    }
+}
+
+/* Re-base after a global lighting change: follow the picture until the
+ * settle time is over, keeping what was present. */
+static void package_watch_rebase(struct package_watch *watch, int64_t time_us)
+{
+    if (watch->state != PACKAGE_LEARNING)
+        watch->after_settle = watch->state;
+    if (watch->after_settle == PACKAGE_PRESENT)
+        watch->empty_valid = 0; /* the empty zone under the new light is unknown */
+    watch->state = PACKAGE_LEARNING;
+    watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
+    watch->candidate = 0;
+    watch->gone = 0;
+}
+
+/* Empty zone: keep the reference, find a new still object. */
+static int package_watch_empty(struct package_watch *watch, int64_t time_us, int motion_active,
+                               struct package_watch_report *report)
+{
+    struct package_cells cells;
+    int min_cells = (int)ceil(PACKAGE_MIN_FRACTION * watch->zone_cells);
+
+    package_watch_compare(watch, watch->empty_ref, &cells);
+    if (min_cells < PACKAGE_MIN_CELLS)
+        min_cells = PACKAGE_MIN_CELLS;
+    if (motion_active) {
+        watch->candidate = 0;
+        return 0;
+    }
+    if (cells.count < min_cells) {
+        watch->candidate = 0;
+        if (cells.count == 0)
+            package_watch_adapt(watch);
+        return 0;
+    }
+    if (!watch->candidate ||
+        package_watch_overlap(&cells, &watch->candidate_cells) < PACKAGE_SAME_OVERLAP) {
+        watch->candidate = 1;
+        watch->candidate_since_us = time_us;
+        watch->candidate_cells = cells;
+        return 0;
+    }
+    if (time_us - watch->candidate_since_us < (int64_t)watch->still_ms * 1000)
+        return 0;
+    watch->present_cells = cells;
+    package_watch_take(watch, watch->present_ref);
+    watch->state = PACKAGE_PRESENT;
+    watch->candidate = 0;
+    watch->gone = 0;
+    report->kind = PACKAGE_WATCH_DELIVERED;
+    report->box = package_watch_box(&cells);
+    return 1;
+}
+
+/* Something present: wait for it to be gone and stay so. */
+static int package_watch_present(struct package_watch *watch, int64_t time_us, int motion_active,
+                                 struct package_watch_report *report)
+{
+    struct package_cells cells;
+    int gone;
+
+    if (watch->empty_valid) {
+        package_watch_compare(watch, watch->empty_ref, &cells);
+        gone = package_watch_count_in(&cells, &watch->present_cells) <=
+               (int)(PACKAGE_GONE_FRACTION * watch->present_cells.count);
+    } else {
+        package_watch_compare(watch, watch->present_ref, &cells);
+        gone =
+            2 * package_watch_count_in(&cells, &watch->present_cells) >= watch->present_cells.count;
+    }
+    if (motion_active || !gone) {
+        watch->gone = 0;
+        return 0;
+    }
+    if (!watch->gone) {
+        watch->gone = 1;
+        watch->gone_since_us = time_us;
+        return 0;
+    }
+    if (time_us - watch->gone_since_us < (int64_t)watch->still_ms * 1000)
+        return 0;
+    if (!watch->empty_valid) {
+        package_watch_take(watch, watch->empty_ref);
+        watch->empty_valid = 1;
+    }
+    watch->state = PACKAGE_EMPTY;
+    watch->gone = 0;
+    report->kind = PACKAGE_WATCH_TAKEN;
+    report->box = package_watch_box(&watch->present_cells);
+    return 1;
+}
+
+/* One analysis picture (see header and the top of the file). */
+int package_watch_step(struct package_watch *watch, const uint8_t *luma, int64_t time_us,
+                       int motion_active, int light_switch, struct package_watch_report *report)
+{
+    memset(report, 0, sizeof(*report));
+    if (!package_watch_enabled(watch))
+        return 0;
+    package_watch_load(watch, luma);
+
+    if (watch->state == PACKAGE_LEARNING) {
+        /* Follow the picture until the light settles; then it is the reference. */
+        if (watch->settle_until_us == 0)
+            watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
+        if (watch->after_settle == PACKAGE_PRESENT)
+            package_watch_take(watch, watch->present_ref);
+        else
+            package_watch_take(watch, watch->empty_ref);
+        if (light_switch)
+            watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
+        if (time_us >= watch->settle_until_us) {
+            watch->state = watch->after_settle;
+            if (watch->state == PACKAGE_EMPTY)
+                watch->empty_valid = 1;
+        }
+        return 0;
+    }
+    const int16_t *reference =
+        watch->state == PACKAGE_PRESENT ? watch->present_ref : watch->empty_ref;
+    int shift = package_watch_median_shift(watch, reference);
+    if (light_switch || (!motion_active && abs(shift) > PACKAGE_REBASE_UNITS)) {
+        package_watch_rebase(watch, time_us);
+        return 0;
+    }
+    if (watch->state == PACKAGE_EMPTY)
+        return package_watch_empty(watch, time_us, motion_active, report);
+    return package_watch_present(watch, time_us, motion_active, report);
+}
