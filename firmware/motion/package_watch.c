@@ -15,23 +15,24 @@
  *     4x4-pixel cells; a cell with PACKAGE_CELL_PIXELS differing pixels is
  *     "changed".
  *  3. Re-basing: the median of L - reference over the zone moves by more
- *     than PACKAGE_REBASE_UNITS (a quarter octave; a lamp on the step, the
- *     IR switch) while no event is active, or the detector reports a light
- *     switch: the reference takes the picture (after PACKAGE_SETTLE_US of
- *     following it), and any candidate starts over. The median is robust to
- *     an object covering less than half of the zone.
+ *     than PACKAGE_REBASE_UNITS (a quarter octave: the IR switch, a camera
+ *     gain step) while no event is active, or the detector reports a light
+ *     switch. The median is robust to an object covering less than half of
+ *     the zone. The watch pauses PACKAGE_SETTLE_US (the ramp), then the
+ *     reference takes the new picture except around what is present (or a
+ *     candidate), where the old reference is shifted by the median: a parcel
+ *     delivered by day is still told from the empty step at night. Clocks
+ *     keep running through the pause.
  *  4. Empty zone: the reference follows the picture slowly (1/32 per frame)
  *     while no cell changed and no event is active. Changed cells of at
  *     least max(PACKAGE_MIN_CELLS, PACKAGE_MIN_FRACTION of the zone) with
  *     no event active make a candidate; the candidate must keep its cells
  *     (overlap PACKAGE_SAME_OVERLAP) with no event active for
- *     package_still_ms: then "delivered", with the box of its cells. The
- *     picture becomes the "present" reference, the empty reference is kept.
- *  5. Present: the object is gone when, within its box, at most
- *     PACKAGE_GONE_FRACTION of its cells still differ from the empty
- *     reference (or, if a re-base lost the empty reference, at least half of
- *     them differ from the present one). Gone, still and with no event
- *     active for package_still_ms: "taken", back to empty.
+ *     package_still_ms: then "delivered", with the box of its cells.
+ *  5. Present: the object is gone when, within its box grown by a cell, at
+ *     most PACKAGE_GONE_FRACTION of its cell count still differ from the
+ *     empty reference. Gone, with no event active, for package_still_ms:
+ *     "taken", back to empty.
  *
  * Owned by one thread; everything is allocated by package_watch_create().
  */
@@ -79,16 +80,14 @@ struct package_watch {
     uint8_t *zone_mask; /* PACKAGE_PIXELS, 1 inside the zone (and not on its border row) */
     int zone_pixels, zone_cells;
     uint8_t zone_cell[PACKAGE_CELL_COUNT];
-    int16_t *log_now;     /* L of this frame */
-    int16_t *empty_ref;   /* Q4 */
-    int16_t *present_ref; /* Q4 */
-    uint32_t *histogram;  /* PACKAGE_HISTOGRAM */
+    int16_t *log_now;    /* L of this frame */
+    int16_t *empty_ref;  /* Q4: the zone empty */
+    uint32_t *histogram; /* PACKAGE_HISTOGRAM */
     int16_t log_table[256];
 
     enum package_state state;
-    enum package_state after_settle; /* the state a settle returns to */
+    int settling; /* a re-base waits for the light to settle */
     int64_t settle_until_us;
-    int empty_valid;
     int candidate;
     int64_t candidate_since_us;
     struct package_cells candidate_cells, present_cells;
@@ -105,10 +104,9 @@ struct package_watch *package_watch_create(void)
     watch->zone_mask = calloc(PACKAGE_PIXELS, 1);
     watch->log_now = calloc(PACKAGE_PIXELS, sizeof(int16_t));
     watch->empty_ref = calloc(PACKAGE_PIXELS, sizeof(int16_t));
-    watch->present_ref = calloc(PACKAGE_PIXELS, sizeof(int16_t));
     watch->histogram = calloc(PACKAGE_HISTOGRAM, sizeof(uint32_t));
     if (watch->zone_mask == NULL || watch->log_now == NULL || watch->empty_ref == NULL ||
-        watch->present_ref == NULL || watch->histogram == NULL) {
+        watch->histogram == NULL) {
         package_watch_destroy(watch);
         return NULL;
     }
@@ -127,7 +125,6 @@ void package_watch_destroy(struct package_watch *watch)
     free(watch->zone_mask);
     free(watch->log_now);
     free(watch->empty_ref);
-    free(watch->present_ref);
     free(watch->histogram);
     free(watch);
 }
@@ -136,9 +133,8 @@ void package_watch_destroy(struct package_watch *watch)
 static void package_watch_reset(struct package_watch *watch)
 {
     watch->state = PACKAGE_LEARNING;
-    watch->after_settle = PACKAGE_EMPTY;
+    watch->settling = 0;
     watch->settle_until_us = 0;
-    watch->empty_valid = 0;
     watch->candidate = 0;
     watch->gone = 0;
 }
@@ -307,18 +303,38 @@ static void package_watch_adapt(struct package_watch *watch)
     }
 }
 
-/* Re-base after a global lighting change: follow the picture until the
- * settle time is over, keeping what was present. */
+/* A global lighting change: the watch pauses until the light settles. */
 static void package_watch_rebase(struct package_watch *watch, int64_t time_us)
 {
-    if (watch->state != PACKAGE_LEARNING)
-        watch->after_settle = watch->state;
-    if (watch->after_settle == PACKAGE_PRESENT)
-        watch->empty_valid = 0; /* the empty zone under the new light is unknown */
-    watch->state = PACKAGE_LEARNING;
+    watch->settling = 1;
     watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
-    watch->candidate = 0;
-    watch->gone = 0;
+}
+
+/* The light settled: the empty reference takes the new picture, except in
+ * the cells of what is (or may be) present, where it keeps the old
+ * reference shifted by the zone's median change, so a parcel seen before
+ * the change is still told from the empty zone after it. */
+static void package_watch_settled(struct package_watch *watch)
+{
+    const struct package_cells *keep = NULL;
+    int shift = package_watch_median_shift(watch, watch->empty_ref);
+
+    if (watch->state == PACKAGE_PRESENT)
+        keep = &watch->present_cells;
+    else if (watch->candidate)
+        keep = &watch->candidate_cells;
+    for (int y = 0; y < PACKAGE_HEIGHT; y++) {
+        int cy = y / PACKAGE_CELL;
+        for (int x = 0; x < PACKAGE_WIDTH; x++) {
+            int i = y * PACKAGE_WIDTH + x, cx = x / PACKAGE_CELL;
+            int kept = keep != NULL && cx >= keep->x0 - 1 && cx <= keep->x1 && cy >= keep->y0 - 1 &&
+                       cy <= keep->y1;
+            int value = kept ? watch->empty_ref[i] + shift * (1 << PACKAGE_Q)
+                             : watch->log_now[i] * (1 << PACKAGE_Q);
+            watch->empty_ref[i] = (int16_t)(value < 0 ? 0 : value > INT16_MAX ? INT16_MAX : value);
+        }
+    }
+    watch->settling = 0;
 }
 
 /* Empty zone: keep the reference, find a new still object. */
@@ -351,7 +367,6 @@ static int package_watch_empty(struct package_watch *watch, int64_t time_us, int
     if (time_us - watch->candidate_since_us < (int64_t)watch->still_ms * 1000)
         return 0;
     watch->present_cells = cells;
-    package_watch_take(watch, watch->present_ref);
     watch->state = PACKAGE_PRESENT;
     watch->candidate = 0;
     watch->gone = 0;
@@ -367,15 +382,9 @@ static int package_watch_present(struct package_watch *watch, int64_t time_us, i
     struct package_cells cells;
     int gone;
 
-    if (watch->empty_valid) {
-        package_watch_compare(watch, watch->empty_ref, &cells);
-        gone = package_watch_count_in(&cells, &watch->present_cells) <=
-               (int)(PACKAGE_GONE_FRACTION * watch->present_cells.count);
-    } else {
-        package_watch_compare(watch, watch->present_ref, &cells);
-        gone =
-            2 * package_watch_count_in(&cells, &watch->present_cells) >= watch->present_cells.count;
-    }
+    package_watch_compare(watch, watch->empty_ref, &cells);
+    gone = package_watch_count_in(&cells, &watch->present_cells) <=
+           (int)(PACKAGE_GONE_FRACTION * watch->present_cells.count);
     if (motion_active || !gone) {
         watch->gone = 0;
         return 0;
@@ -387,10 +396,6 @@ static int package_watch_present(struct package_watch *watch, int64_t time_us, i
     }
     if (time_us - watch->gone_since_us < (int64_t)watch->still_ms * 1000)
         return 0;
-    if (!watch->empty_valid) {
-        package_watch_take(watch, watch->empty_ref);
-        watch->empty_valid = 1;
-    }
     watch->state = PACKAGE_EMPTY;
     watch->gone = 0;
     report->kind = PACKAGE_WATCH_TAKEN;
@@ -408,28 +413,22 @@ int package_watch_step(struct package_watch *watch, const uint8_t *luma, int64_t
     package_watch_load(watch, luma);
 
     if (watch->state == PACKAGE_LEARNING) {
-        /* Follow the picture until the light settles; then it is the reference. */
-        if (watch->settle_until_us == 0)
+        /* The first reference: the picture once the light has been steady. */
+        if (watch->settle_until_us == 0 || light_switch)
             watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
-        if (watch->after_settle == PACKAGE_PRESENT)
-            package_watch_take(watch, watch->present_ref);
-        else
-            package_watch_take(watch, watch->empty_ref);
-        if (light_switch)
-            watch->settle_until_us = time_us + PACKAGE_SETTLE_US;
-        if (time_us >= watch->settle_until_us) {
-            watch->state = watch->after_settle;
-            if (watch->state == PACKAGE_EMPTY)
-                watch->empty_valid = 1;
-        }
+        package_watch_take(watch, watch->empty_ref);
+        if (time_us >= watch->settle_until_us)
+            watch->state = PACKAGE_EMPTY;
         return 0;
     }
-    const int16_t *reference =
-        watch->state == PACKAGE_PRESENT ? watch->present_ref : watch->empty_ref;
-    int shift = package_watch_median_shift(watch, reference);
-    if (light_switch || (!motion_active && abs(shift) > PACKAGE_REBASE_UNITS)) {
+    if (light_switch ||
+        (!watch->settling && !motion_active &&
+         abs(package_watch_median_shift(watch, watch->empty_ref)) > PACKAGE_REBASE_UNITS))
         package_watch_rebase(watch, time_us);
-        return 0;
+    if (watch->settling) {
+        if (time_us < watch->settle_until_us)
+            return 0;
+        package_watch_settled(watch);
     }
     if (watch->state == PACKAGE_EMPTY)
         return package_watch_empty(watch, time_us, motion_active, report);

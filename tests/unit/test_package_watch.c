@@ -258,6 +258,33 @@ static void test_night_switch_gives_nothing(void **state)
     package_watch_destroy(run.watch);
 }
 
+/* A parcel delivered by day is still there at night, and its taking at
+ * night is seen. */
+static void test_parcel_through_the_night(void **state)
+{
+    (void)state;
+    struct run run;
+    struct picture picture = {.gain = 1.0, .cat_x = -1, .noise = 7};
+    run_start(&run);
+    run_for(&run, &picture, 5, 0);
+    run_for(&run, &picture, 1, 1);
+    picture.box = 1;
+    run_for(&run, &picture, 1, 1);
+    run_for(&run, &picture, 12, 0);
+    assert_int_equal(run.delivered, 1);
+    picture.gain = 0.44;
+    run_for(&run, &picture, 40, 0);
+    assert_int_equal(run.delivered, 1);
+    assert_int_equal(run.taken, 0);
+    run_for(&run, &picture, 1, 1);
+    picture.box = 0;
+    run_for(&run, &picture, 1, 1);
+    run_for(&run, &picture, 12, 0);
+    assert_int_equal(run.taken, 1);
+    assert_int_equal(run.delivered, 1);
+    package_watch_destroy(run.watch);
+}
+
 static void test_cat_crossing_gives_nothing(void **state)
 {
     (void)state;
@@ -300,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_brightness_step_gives_nothing),
         cmocka_unit_test(test_porch_light_ramp_gives_nothing),
         cmocka_unit_test(test_night_switch_gives_nothing),
+        cmocka_unit_test(test_parcel_through_the_night),
         cmocka_unit_test(test_cat_crossing_gives_nothing),
         cmocka_unit_test(test_no_zone_no_watch),
     };
