@@ -275,7 +275,8 @@ static void motion_runner_packages(struct motion_runner *runner, const struct mo
 {
     struct package_watch_report report;
     struct link_event event;
-    int busy = result->active || result->camera_event || pir;
+    /* Not the detector's event: it calls a new still parcel motion for 30 s. */
+    int busy = pir;
 
     if (!package_watch_enabled(runner->packages) ||
         !package_watch_step(runner->packages, motion_detector_luma(runner->detector), now_us, busy,

@@ -23,13 +23,18 @@
  *     candidate), where the old reference is shifted by the median: a parcel
  *     delivered by day is still told from the empty step at night. Clocks
  *     keep running through the pause.
- *  4. Empty zone: the reference follows the picture slowly (1/32 per frame)
+ *  4. Busy: the PIR (or, for tests, the caller's motion flag) or movement in
+ *     the zone (gradients differing from the previous frame's, held 1 s).
+ *     The motion detector's own event is not used: it reports a new still
+ *     object as motion until it absorbs it 30 s later. "No event active"
+ *     below means not busy.
+ *  5. Empty zone: the reference follows the picture slowly (1/32 per frame)
  *     while no cell changed and no event is active. Changed cells of at
  *     least max(PACKAGE_MIN_CELLS, PACKAGE_MIN_FRACTION of the zone) with
  *     no event active make a candidate; the candidate must keep its cells
  *     (overlap PACKAGE_SAME_OVERLAP) with no event active for
  *     package_still_ms: then "delivered", with the box of its cells.
- *  5. Present: the object is gone when, within its box grown by a cell, at
+ *  6. Present: the object is gone when, within its box grown by a cell, at
  *     most PACKAGE_GONE_FRACTION of its cell count still differ from the
  *     empty reference. Gone, with no event active, for package_still_ms:
  *     "taken", back to empty.
@@ -57,6 +62,7 @@
 #define PACKAGE_GONE_FRACTION  0.3
 #define PACKAGE_REBASE_UNITS   16 /* a quarter octave */
 #define PACKAGE_SETTLE_US      1500000LL
+#define PACKAGE_MOVING_HOLD_US 1000000LL
 #define PACKAGE_ADAPT_SHIFT    5 /* the empty reference follows 1/32 per frame */
 #define PACKAGE_Q              4 /* references keep L in Q4 */
 #define PACKAGE_HISTOGRAM      1024
@@ -80,8 +86,11 @@ struct package_watch {
     uint8_t *zone_mask; /* PACKAGE_PIXELS, 1 inside the zone (and not on its border row) */
     int zone_pixels, zone_cells;
     uint8_t zone_cell[PACKAGE_CELL_COUNT];
-    int16_t *log_now;    /* L of this frame */
-    int16_t *empty_ref;  /* Q4: the zone empty */
+    int16_t *log_now;   /* L of this frame */
+    int16_t *empty_ref; /* Q4: the zone empty */
+    int16_t *previous;  /* Q4: the previous frame, for movement */
+    int has_previous;
+    int64_t moving_until_us;
     uint32_t *histogram; /* PACKAGE_HISTOGRAM */
     int16_t log_table[256];
 
@@ -104,9 +113,10 @@ struct package_watch *package_watch_create(void)
     watch->zone_mask = calloc(PACKAGE_PIXELS, 1);
     watch->log_now = calloc(PACKAGE_PIXELS, sizeof(int16_t));
     watch->empty_ref = calloc(PACKAGE_PIXELS, sizeof(int16_t));
+    watch->previous = calloc(PACKAGE_PIXELS, sizeof(int16_t));
     watch->histogram = calloc(PACKAGE_HISTOGRAM, sizeof(uint32_t));
     if (watch->zone_mask == NULL || watch->log_now == NULL || watch->empty_ref == NULL ||
-        watch->histogram == NULL) {
+        watch->previous == NULL || watch->histogram == NULL) {
         package_watch_destroy(watch);
         return NULL;
     }
@@ -125,6 +135,7 @@ void package_watch_destroy(struct package_watch *watch)
     free(watch->zone_mask);
     free(watch->log_now);
     free(watch->empty_ref);
+    free(watch->previous);
     free(watch->histogram);
     free(watch);
 }
@@ -137,6 +148,8 @@ static void package_watch_reset(struct package_watch *watch)
     watch->settle_until_us = 0;
     watch->candidate = 0;
     watch->gone = 0;
+    watch->has_previous = 0;
+    watch->moving_until_us = 0;
 }
 
 /* Apply settings (see header). */
@@ -403,6 +416,23 @@ static int package_watch_present(struct package_watch *watch, int64_t time_us, i
     return 1;
 }
 
+/* Whether anything moves in the zone: its gradients differ from the
+ * previous frame's; stays true PACKAGE_MOVING_HOLD_US after the last
+ * movement. The previous frame becomes this one. */
+static int package_watch_moving(struct package_watch *watch, int64_t time_us)
+{
+    struct package_cells cells;
+
+    if (watch->has_previous) {
+        package_watch_compare(watch, watch->previous, &cells);
+        if (cells.count > 0)
+            watch->moving_until_us = time_us + PACKAGE_MOVING_HOLD_US;
+    }
+    package_watch_take(watch, watch->previous);
+    watch->has_previous = 1;
+    return time_us < watch->moving_until_us;
+}
+
 /* One analysis picture (see header and the top of the file). */
 int package_watch_step(struct package_watch *watch, const uint8_t *luma, int64_t time_us,
                        int motion_active, int light_switch, struct package_watch_report *report)
@@ -411,6 +441,7 @@ int package_watch_step(struct package_watch *watch, const uint8_t *luma, int64_t
     if (!package_watch_enabled(watch))
         return 0;
     package_watch_load(watch, luma);
+    motion_active = package_watch_moving(watch, time_us) || motion_active;
 
     if (watch->state == PACKAGE_LEARNING) {
         /* The first reference: the picture once the light has been steady. */

@@ -47,8 +47,9 @@ void package_watch_configure(struct package_watch *watch, const struct motion_co
 int package_watch_enabled(const struct package_watch *watch);
 
 /* One analysis picture: luma MOTION_ANALYSIS_WIDTH x MOTION_ANALYSIS_HEIGHT,
- * packed, taken at time_us (monotonic). motion_active: a motion or PIR event
- * is in progress; light_switch: the detector saw a global lighting change on
+ * packed, taken at time_us (monotonic). motion_active: someone is there
+ * (the PIR sees a warm body; movement in the zone the watch finds itself);
+ * light_switch: the detector saw a global lighting change on
  * this frame. Returns 1 with *report filled when something is to be
  * reported, else 0 (report->kind = PACKAGE_WATCH_NONE). */
 int package_watch_step(struct package_watch *watch, const uint8_t *luma, int64_t time_us,

@@ -300,6 +300,15 @@ static void test_cat_crossing_gives_nothing(void **state)
     run_for(&run, &picture, 2, 1); /* the event holds a little longer */
     run_for(&run, &picture, 30, 0);
     assert_int_equal(run.delivered + run.taken, 0);
+    /* A cat the PIR misses: the watch sees it move by itself. It pauses
+     * on the step for 3 s, then goes on. */
+    for (int i = 0; i < 60; i++) {
+        picture.cat_x = i >= 20 && i < 50 ? 0.5 : 0.75 - 0.5 * (i < 20 ? i : i - 30) / 30.0;
+        run_for(&run, &picture, 0.1, 0);
+    }
+    picture.cat_x = -1;
+    run_for(&run, &picture, 30, 0);
+    assert_int_equal(run.delivered + run.taken, 0);
     package_watch_destroy(run.watch);
 }
 
