@@ -41,12 +41,19 @@
 #define SIM_SCENE_RING_START_US 5000000LL
 #define SIM_SCENE_RING_END_US   5600000LL
 #define SIM_SCENE_MAX_OBJECTS   8
+/* deliver / take: the parcel changes hands this long after the trigger. */
+#define SIM_SCENE_PARCEL_US 6000000LL
 
 enum sim_object_kind {
     SIM_OBJECT_VISITOR,
     SIM_OBJECT_CAR,
     SIM_OBJECT_CAT,
+    SIM_OBJECT_BOX, /* the parcel lying on the doormat */
+    /* Figures only: the ground truth calls them SIM_OBJECT_VISITOR. */
+    SIM_OBJECT_COURIER,   /* a visitor who brings the parcel */
+    SIM_OBJECT_COLLECTOR, /* a visitor who takes it away */
 };
+#define SIM_OBJECT_KIND_COUNT 6
 
 /* Bounding box of a visible object, normalised to the frame (0..1, origin
  * top-left), clipped to what is actually visible. */
@@ -88,7 +95,7 @@ int sim_scene_resize(struct sim_scene *scene, int width, int height);
 
 /* Record a trigger taking effect at scene_time_us. Scene times passed here
  * should not decrease; the scene keeps the newest 32 object triggers and the
- * newest 4 of each lighting kind (day/night, porch light). */
+ * newest 4 of each lighting kind (day/night, porch light) and of deliver/take. */
 void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int64_t scene_time_us);
 
 /* Describe the scene at scene_time_us without rendering it. */
