@@ -68,7 +68,7 @@ static void sim_scene_build_person(enum sim_object_kind kind, double age_s, int 
                                    struct sim_scene_figure *figure)
 {
     const double walk_s = 4.0, stand_end_s = 12.0;
-    double stand_x = kind == SIM_OBJECT_VISITOR ? 0.25 : 0.31;
+    double stand_x = 0.31;
     double x, feet, swing = 0.0;
     if (age_s < walk_s) {
         x = sim_scene_lerp(1.10, stand_x, age_s / walk_s);
@@ -85,23 +85,24 @@ static void sim_scene_build_person(enum sim_object_kind kind, double age_s, int 
     }
     struct sim_scene_anchor at = {x * width, feet * height, 0.56 * height};
     int courier = kind == SIM_OBJECT_COURIER, collector = kind == SIM_OBJECT_COLLECTOR;
-    struct sim_scene_colour jeans = sim_scene_rgb(45, 55, 88), seam = sim_scene_rgb(30, 36, 60);
+    /* Clothes contrast with the red door behind (a people detector sees edges). */
+    struct sim_scene_colour jeans = sim_scene_rgb(34, 38, 52), seam = sim_scene_rgb(22, 24, 34);
     struct sim_scene_colour shoe = sim_scene_rgb(30, 26, 26);
-    struct sim_scene_colour jacket = sim_scene_rgb(185, 62, 42), zip = sim_scene_rgb(120, 40, 30);
-    struct sim_scene_colour fold = sim_scene_rgb(140, 45, 32);
+    struct sim_scene_colour jacket = sim_scene_rgb(110, 160, 220), zip = sim_scene_rgb(60, 90, 130);
+    struct sim_scene_colour fold = sim_scene_rgb(80, 125, 180);
     struct sim_scene_colour skin = sim_scene_rgb(226, 182, 150), hair = sim_scene_rgb(62, 42, 30);
     double step = 0.05 * swing, arm = 0.03 * swing;
     int carrying = (courier && age_s < SIM_SCENE_PARCEL_US / 1e6) ||
                    (collector && age_s >= SIM_SCENE_PARCEL_US / 1e6);
 
     if (courier) {
-        jacket = sim_scene_rgb(70, 60, 45); /* a courier's brown uniform */
-        fold = sim_scene_rgb(45, 38, 28);
-        zip = sim_scene_rgb(200, 160, 40);
+        jacket = sim_scene_rgb(235, 200, 60); /* a courier's yellow uniform */
+        fold = sim_scene_rgb(200, 165, 40);
+        zip = sim_scene_rgb(120, 90, 20);
     } else if (collector) {
-        jacket = sim_scene_rgb(40, 110, 70);
-        fold = sim_scene_rgb(25, 75, 48);
-        zip = sim_scene_rgb(20, 60, 38);
+        jacket = sim_scene_rgb(130, 205, 150);
+        fold = sim_scene_rgb(100, 170, 120);
+        zip = sim_scene_rgb(50, 100, 65);
     }
     /* Legs with a gap between them, a darker inner seam, shoes. */
     sim_scene_figure_add(figure, SIM_SHAPE_RECT, &at, -0.085 + step, -0.48, -0.012 + step, -0.02,
