@@ -166,6 +166,11 @@ const char *link_command_type_name(enum link_command_type type)
 }
 
 /* Look an event type up by wire name. */
+int link_event_is_one_shot(enum link_event_type type)
+{
+    return type == LINK_EVENT_PACKAGE_DELIVERED || type == LINK_EVENT_PACKAGE_TAKEN;
+}
+
 int link_event_type_from_name(const char *name, enum link_event_type *out)
 {
     assert(out != NULL);
