@@ -1,6 +1,6 @@
 /*
  * package_watch.c - package delivered / taken in the doorstep area (see
- * package_watch.h and docs/detection.md).
+ * package_watch.h and docs/packages.md).
  *
  * Per analysed frame (about 10 per second), on the motion detector's luma:
  *  1. The picture is averaged 2x2 (160x90) and turned into log-luma above

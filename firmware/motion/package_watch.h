@@ -2,7 +2,7 @@
  * package_watch.h - watches the doorstep area ("package_zone" of the motion
  * settings) on the motion detector's analysis picture and reports package
  * candidates: something new that stays still there (delivered), and later
- * its going away (taken). The rule is described in docs/detection.md and at
+ * its going away (taken). The rule is described in docs/packages.md and at
  * the top of package_watch.c.
  *
  * One thread owns a watch (the capture thread, through motion_runner.c).
