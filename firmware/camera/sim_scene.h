@@ -14,7 +14,10 @@
  * seconds into the loop (also returned by sim_scene_script()):
  *     10  visitor enters from the right, walks to the door (arrives 14),
  *         presses the bell at 15, stands until 22, walks off (gone by 26)
- *     45  a car crosses the street band left to right (gone by 48)
+ *     30  a car crosses the street band left to right (gone by 33)
+ *     36  a courier walks up carrying a parcel, puts it on the doormat at 42,
+ *         walks off (gone by 52)
+ *     64  someone walks up, picks the parcel up at 70, leaves with it (gone by 80)
  *     70  a cat crosses the bottom of the frame right to left (gone by 75)
  *     80  night: the camera switches to its IR look (dark, grey)
  *     90  porch light on
