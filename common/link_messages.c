@@ -104,7 +104,7 @@ static int link_check_event(const void *in, char *error, size_t error_size)
 {
     const struct link_event *event = in;
 
-    if ((unsigned)event->type > (unsigned)LINK_EVENT_TAMPER)
+    if ((unsigned)event->type > (unsigned)LINK_EVENT_TYPE_LAST)
         return link_field_error(error, error_size, "type", "unknown event type");
     if (!(event->score >= 0 && event->score <= 1))
         return link_field_error(error, error_size, "score", "must be in 0..1");
@@ -140,7 +140,7 @@ static const struct link_field link_event_fields[] = {
      .type = LINK_FIELD_EVENT_TYPE,
      .presence = LINK_FIELD_REQUIRED,
      .offset = offsetof(struct link_event, type),
-     .size = 16}, /* the name: 15 bytes at most */
+     .size = 24}, /* the name: 23 bytes at most */
     LINK_REQUIRED(link_event, id, LINK_FIELD_UINT32, 0, UINT32_MAX),
     LINK_OPTIONAL(link_event, score, LINK_FIELD_NUMBER, 0, 1, 1),
     LINK_OPTIONAL(link_event, active, LINK_FIELD_BOOL, 0, 1, 1),

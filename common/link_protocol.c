@@ -137,6 +137,8 @@ static const char *const link_event_type_names[] = {
     [LINK_EVENT_MOTION] = "motion",
     [LINK_EVENT_PIR] = "pir",
     [LINK_EVENT_TAMPER] = "tamper",
+    [LINK_EVENT_PACKAGE_DELIVERED] = "package_delivered",
+    [LINK_EVENT_PACKAGE_TAKEN] = "package_taken",
 };
 #define LINK_EVENT_TYPE_COUNT (sizeof(link_event_type_names) / sizeof(link_event_type_names[0]))
 
@@ -168,6 +170,11 @@ const char *link_command_type_name(enum link_command_type type)
 }
 
 /* Look an event type up by wire name. */
+int link_event_is_one_shot(enum link_event_type type)
+{
+    return type == LINK_EVENT_PACKAGE_DELIVERED || type == LINK_EVENT_PACKAGE_TAKEN;
+}
+
 int link_event_type_from_name(const char *name, enum link_event_type *out)
 {
     assert(out != NULL);

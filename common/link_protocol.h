@@ -206,7 +206,10 @@ enum link_event_type {
     LINK_EVENT_MOTION,
     LINK_EVENT_PIR,
     LINK_EVENT_TAMPER,
+    LINK_EVENT_PACKAGE_DELIVERED, /* one-shot (active 0): a new object stays in the doorstep area */
+    LINK_EVENT_PACKAGE_TAKEN,     /* one-shot (active 0): that object is gone again */
 };
+#define LINK_EVENT_TYPE_LAST LINK_EVENT_PACKAGE_TAKEN
 
 #define LINK_MAX_BOXES 16
 
@@ -291,6 +294,11 @@ struct link_command_result {
 
 /* Names used on the wire ("ring", "set_video", ...). */
 const char *link_event_type_name(enum link_event_type type);
+
+/* Whether events of this type are one-shot reports sent once with active 0
+ * that still start an event and get a SNAPSHOT (package_delivered,
+ * package_taken). */
+int link_event_is_one_shot(enum link_event_type type);
 const char *link_command_type_name(enum link_command_type type);
 
 /* Map a wire name back; 0 on success, -1 if unknown. */

@@ -20,6 +20,8 @@
 #define MOTION_CONFIG_MIN_AREA_MAX   0.5
 #define MOTION_CONFIG_MIN_FRAMES_MAX 30
 #define MOTION_CONFIG_HOLD_S_MAX     60
+#define MOTION_CONFIG_PACKAGE_S_MIN  2
+#define MOTION_CONFIG_PACKAGE_S_MAX  60
 #define MOTION_POLYGON_MIN_POINTS    3
 #define MOTION_POLYGON_MIN_AREA      1e-6 /* of the frame: rejects collinear points */
 
@@ -44,6 +46,7 @@ void motion_config_defaults(struct motion_config *config)
     config->min_area = 0.003;
     config->min_frames = 3;
     config->hold_ms = 2000;
+    config->package_still_ms = 10000;
 }
 
 /* Index of `text` in a table of names, or -1. */
@@ -194,6 +197,26 @@ static int motion_config_polygons(const cJSON *json, const char *key,
     return 0;
 }
 
+/* The optional "package_zone" polygon into parsed; 0 or -1 with a reason. */
+static int motion_config_package_zone(const cJSON *json, struct motion_config *parsed, char *error,
+                                      size_t error_size)
+{
+    const cJSON *zone = cJSON_GetObjectItemCaseSensitive(json, "package_zone");
+    double still_s = parsed->package_still_ms / 1000.0;
+
+    if (motion_config_number(json, "package_still_s", MOTION_CONFIG_PACKAGE_S_MIN,
+                             MOTION_CONFIG_PACKAGE_S_MAX, &still_s, error, error_size) != 0)
+        return -1;
+    parsed->package_still_ms = (int)lround(still_s * 1000.0);
+    if (zone == NULL || cJSON_IsNull(zone))
+        return 0;
+    if (motion_config_polygon(zone, "package_zone", 0, &parsed->package_zone, error, error_size) !=
+        0)
+        return -1;
+    parsed->has_package_zone = 1;
+    return 0;
+}
+
 /* Validate everything into a scratch config, then copy (see header). */
 int motion_config_from_json(const cJSON *json, struct motion_config *config, char *error,
                             size_t error_size)
@@ -219,7 +242,8 @@ int motion_config_from_json(const cJSON *json, struct motion_config *config, cha
         motion_config_polygons(json, "zones", parsed.zones, &parsed.zone_count, error,
                                error_size) != 0 ||
         motion_config_polygons(json, "masks", parsed.masks, &parsed.mask_count, error,
-                               error_size) != 0)
+                               error_size) != 0 ||
+        motion_config_package_zone(json, &parsed, error, error_size) != 0)
         return -1;
     parsed.sensitivity = (enum motion_sensitivity)sensitivity;
     parsed.mode = (enum motion_mode)mode;
@@ -240,6 +264,34 @@ int motion_config_parse(const char *text, size_t length, struct motion_config *c
     int result = motion_config_from_json(json, config, error, error_size);
     cJSON_Delete(json);
     return result;
+}
+
+/* The [[x, y], ...] array of one polygon, or NULL if out of memory. */
+static cJSON *motion_config_polygon_json(const struct motion_polygon *polygon)
+{
+    cJSON *points = cJSON_CreateArray();
+    for (int p = 0; points != NULL && p < polygon->point_count; p++) {
+        const float pair[2] = {polygon->points[p].x, polygon->points[p].y};
+        cJSON *point = cJSON_CreateFloatArray(pair, 2);
+        if (point == NULL || !cJSON_AddItemToArray(points, point)) {
+            cJSON_Delete(point);
+            cJSON_Delete(points);
+            return NULL;
+        }
+    }
+    return points;
+}
+
+/* Add one polygon under key; -1 if out of memory. */
+static int motion_config_add_polygon(cJSON *json, const char *key,
+                                     const struct motion_polygon *polygon)
+{
+    cJSON *points = motion_config_polygon_json(polygon);
+    if (points == NULL || !cJSON_AddItemToObject(json, key, points)) {
+        cJSON_Delete(points);
+        return -1;
+    }
+    return 0;
 }
 
 /* Add polygons as an array of [x, y] arrays under key; -1 if out of memory. */
@@ -276,7 +328,11 @@ cJSON *motion_config_to_json(const struct motion_config *config)
         cJSON_AddNumberToObject(json, "min_frames", config->min_frames) == NULL ||
         cJSON_AddNumberToObject(json, "hold_s", config->hold_ms / 1000.0) == NULL ||
         motion_config_add_polygons(json, "zones", config->zones, config->zone_count) != 0 ||
-        motion_config_add_polygons(json, "masks", config->masks, config->mask_count) != 0) {
+        motion_config_add_polygons(json, "masks", config->masks, config->mask_count) != 0 ||
+        cJSON_AddNumberToObject(json, "package_still_s", config->package_still_ms / 1000.0) ==
+            NULL ||
+        (config->has_package_zone &&
+         motion_config_add_polygon(json, "package_zone", &config->package_zone) != 0)) {
         cJSON_Delete(json);
         return NULL;
     }

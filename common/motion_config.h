@@ -8,7 +8,11 @@
  *    "min_frames": 1..30,                           default 3
  *    "hold_s": 0..60,                               default 2
  *    "zones": [POLYGON, ...],                       at most 8; none = whole frame
- *    "masks": [POLYGON, ...]}                       at most 8 privacy masks
+ *    "masks": [POLYGON, ...],                       at most 8 privacy masks
+ *    "package_zone": POLYGON,                       the doorstep area; absent = no
+ *                                                   package watch
+ *    "package_still_s": 2..60}                      default 10: how long a new object
+ *                                                   (or its absence) must stay still
  *
  * POLYGON is an array of 3..16 points [x, y], normalised to the frame (0..1,
  * origin top-left). Every key is optional; unknown keys (such as "schedule",
@@ -59,6 +63,9 @@ struct motion_config {
     struct motion_polygon zones[MOTION_MAX_POLYGONS];
     int mask_count;
     struct motion_polygon masks[MOTION_MAX_POLYGONS];
+    int has_package_zone; /* 0: packages are not watched */
+    struct motion_polygon package_zone;
+    int package_still_ms; /* stillness before package_delivered / package_taken */
 };
 
 /* Fill *config with the defaults listed above. */

@@ -25,6 +25,7 @@
 #include "events/event_backlog.h"
 #include "events/event_engine.h"
 #include "events/event_store.h"
+#include "events/package_rule.h"
 #include "notify/notify.h"
 #include "recording/recorder.h"
 #include "recording/recording_settings.h"
@@ -144,8 +145,10 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
     struct recording_settings settings;
     struct event_row row;
     const char *type = link_event_type_name(event->type);
-    /* A ring and a PIR trigger are moments; motion starts, goes on and ends. */
-    int instantaneous = event->type == LINK_EVENT_RING || event->type == LINK_EVENT_PIR;
+    /* A package candidate is kept only after a person (events/package_rule.h). */
+    int package = link_event_is_one_shot(event->type);
+    /* A ring, a PIR trigger and a package are moments; motion starts, goes on and ends. */
+    int instantaneous = event->type == LINK_EVENT_RING || event->type == LINK_EVENT_PIR || package;
     int64_t pre_ms, post_ms;
     int found;
 
@@ -156,6 +159,16 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
         if (event_engine_motion_schedule(db, device_id, &schedule) == 0 &&
             !weekly_schedule_allows_at(&schedule, now_ms)) {
             log_debug("doorbell %s: %s outside its motion schedule; ignored", device_id, type);
+            return 0;
+        }
+    }
+    if (package) {
+        char why[128];
+        int keep = package_rule_check(db, device_id, now_ms, why, sizeof(why));
+        if (keep < 0)
+            return -1;
+        if (!keep) {
+            log_info("doorbell %s: %s candidate dropped: %s", device_id, type, why);
             return 0;
         }
     }
@@ -175,7 +188,7 @@ int64_t event_intake_on_event(struct hub *hub, const char *device_id, struct rec
             return -1;
         return 0;
     }
-    if (!event->active)
+    if (!event->active && !package)
         return 0; /* the end of an event we never saw start (hub restarted) */
 
     memset(&row, 0, sizeof(row));

@@ -154,11 +154,12 @@ static int event_engine_notified_since(sqlite3 *db, const struct event_row *even
 static int event_engine_evaluate(sqlite3 *db, const struct event_row *event, const char *type,
                                  enum event_notify *out)
 {
+    const char *notify_type = event_engine_notify_type(type); /* package_* -> package */
     int allowed, recent = 0, cooldown = 0;
 
     *out = EVENT_NOTIFY_SEND;
-    if ((allowed = event_engine_mode_allows(db, type)) < 0 ||
-        event_engine_cooldown(db, event->device_id, type, &cooldown) != 0)
+    if ((allowed = event_engine_mode_allows(db, notify_type)) < 0 ||
+        event_engine_cooldown(db, event->device_id, notify_type, &cooldown) != 0)
         return -1;
     if (allowed && cooldown > 0 &&
         (recent = event_engine_notified_since(db, event, type,
@@ -199,6 +200,13 @@ int event_engine_decide_person(sqlite3 *db, const struct event_row *event, enum 
     sqlite3_bind_text(statement, 1, event_notify_name(*out), -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 2, event->id);
     return event_engine_step(db, statement, NULL) < 0 ? -1 : 0;
+}
+
+const char *event_engine_notify_type(const char *type)
+{
+    if (strcmp(type, "package_delivered") == 0 || strcmp(type, "package_taken") == 0)
+        return "package";
+    return type;
 }
 
 int event_engine_is_motion(const char *type)

@@ -63,6 +63,11 @@ int event_engine_motion_schedule(sqlite3 *db, const char *device_id, struct week
 int event_engine_set_motion_schedule(sqlite3 *db, const char *device_id,
                                      const struct weekly_schedule *schedule);
 
+/* The notification type of an event type: "package" for package_delivered
+ * and package_taken, the type itself otherwise (static or the argument).
+ * Notification targets, modes and cooldowns name notification types. */
+const char *event_engine_notify_type(const char *type);
+
 /* Is this a motion-like type (motion, pir, person) the schedule governs? */
 int event_engine_is_motion(const char *type);
 

@@ -421,7 +421,7 @@ static void link_take_event(struct link_session *session, struct recorder *recor
     event_id = event_intake_on_event(session->hub, session->device.id, recorder, event, now);
 
     if (session->pairing.tagged) {
-        if (event->active)
+        if (event->active || link_event_is_one_shot(event->type))
             dropped =
                 snapshot_pairing_add(&session->pairing, event->id, event_id > 0 ? event_id : 0, now,
                                      EVENT_SNAPSHOT_WAIT_MS);

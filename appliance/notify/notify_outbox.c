@@ -11,6 +11,7 @@
 
 #include "common/error_text.h"
 #include "common/log.h"
+#include "events/event_engine.h"
 #include "notify/notify.h"
 #include "storage/database.h"
 
@@ -103,8 +104,8 @@ static int notify_enqueue_collect(const struct notify_target *target, void *cont
 
     if (match->count == NOTIFY_TARGETS_MAX)
         return 1;
-    if (notify_target_matches(target, match->event->type, match->event->device_id,
-                              match->event->start_ms))
+    if (notify_target_matches(target, event_engine_notify_type(match->event->type),
+                              match->event->device_id, match->event->start_ms))
         match->ids[match->count++] = target->id;
     return 0;
 }

@@ -55,6 +55,8 @@ static const struct notify_type_text notify_type_texts[] = {
     {"pir", "motion sensor", "The motion sensor triggered", "walking", 3},
     {"person", "person", "A person was seen", "bust_in_silhouette", 4},
     {"package", "package", "A package was seen", "package", 3},
+    {"package_delivered", "package delivered", "A package was delivered", "package", 3},
+    {"package_taken", "package taken", "A package was taken", "package", 3},
     {"tamper", "tamper alarm", "Someone tampered with the doorbell", "rotating_light", 5},
     {"offline", "offline", "The doorbell went offline", "warning", 4},
     {"online", "back online", "The doorbell came back online", "white_check_mark", 2},

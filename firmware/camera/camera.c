@@ -30,7 +30,8 @@ static const char *const camera_trigger_names[] = {
     [CAMERA_TRIGGER_LIGHT_ON] = "light_on", [CAMERA_TRIGGER_LIGHT_OFF] = "light_off",
     [CAMERA_TRIGGER_NIGHT] = "night",       [CAMERA_TRIGGER_DAY] = "day",
     [CAMERA_TRIGGER_VISITOR] = "visitor",   [CAMERA_TRIGGER_CAR] = "car",
-    [CAMERA_TRIGGER_CAT] = "cat",
+    [CAMERA_TRIGGER_CAT] = "cat",           [CAMERA_TRIGGER_DELIVER] = "deliver",
+    [CAMERA_TRIGGER_TAKE] = "take",
 };
 
 #define CAMERA_TRIGGER_COUNT ((int)(sizeof(camera_trigger_names) / sizeof(camera_trigger_names[0])))

@@ -47,6 +47,8 @@ enum camera_trigger {
     CAMERA_TRIGGER_VISITOR, /* start a visitor walk-up now */
     CAMERA_TRIGGER_CAR,     /* a car passes now */
     CAMERA_TRIGGER_CAT,     /* a cat crosses now */
+    CAMERA_TRIGGER_DELIVER, /* a courier leaves a parcel on the doormat */
+    CAMERA_TRIGGER_TAKE,    /* someone takes the parcel away */
 };
 
 struct camera;

@@ -37,7 +37,8 @@
 
 /* The scripted loop (documented in sim_scene.h), in time order. */
 static const struct sim_script_event sim_scene_script_events[] = {
-    {10000000, CAMERA_TRIGGER_VISITOR},  {45000000, CAMERA_TRIGGER_CAR},
+    {10000000, CAMERA_TRIGGER_VISITOR},  {30000000, CAMERA_TRIGGER_CAR},
+    {36000000, CAMERA_TRIGGER_DELIVER},  {64000000, CAMERA_TRIGGER_TAKE},
     {70000000, CAMERA_TRIGGER_CAT},      {80000000, CAMERA_TRIGGER_NIGHT},
     {90000000, CAMERA_TRIGGER_LIGHT_ON}, {100000000, CAMERA_TRIGGER_LIGHT_OFF},
     {110000000, CAMERA_TRIGGER_DAY},
@@ -46,7 +47,7 @@ static const struct sim_script_event sim_scene_script_events[] = {
 #define SIM_SCENE_SCRIPT_COUNT                                                                     \
     ((int)(sizeof(sim_scene_script_events) / sizeof(sim_scene_script_events[0])))
 #define SIM_SCENE_CANDIDATES                                                                       \
-    (2 * SIM_SCENE_SCRIPT_COUNT + SIM_SCENE_EVENT_CAPACITY + 2 * SIM_SCENE_LIGHT_CAPACITY)
+    (2 * SIM_SCENE_SCRIPT_COUNT + SIM_SCENE_EVENT_CAPACITY + 3 * SIM_SCENE_LIGHT_CAPACITY)
 
 enum sim_scene_lighting {
     SIM_LIGHTING_AMBIENT, /* day (0) or night (1) */
@@ -68,6 +69,7 @@ enum sim_scene_ring_index {
     SIM_RING_OBJECTS,
     SIM_RING_AMBIENT,
     SIM_RING_LAMP,
+    SIM_RING_PARCEL, /* deliver and take: the parcel's state never falls out */
     SIM_RING_COUNT,
 };
 
@@ -127,6 +129,10 @@ static int sim_scene_object_of(enum camera_trigger trigger)
         return SIM_OBJECT_CAR;
     case CAMERA_TRIGGER_CAT:
         return SIM_OBJECT_CAT;
+    case CAMERA_TRIGGER_DELIVER:
+        return SIM_OBJECT_COURIER;
+    case CAMERA_TRIGGER_TAKE:
+        return SIM_OBJECT_COLLECTOR;
     default:
         return -1;
     }
@@ -193,21 +199,56 @@ static int sim_scene_lighting_level(const struct sim_scene *scene, int which, in
     return from + (int)((int64_t)(target - from) * (t - at) / SIM_SCENE_RAMP_US);
 }
 
-/* Objects present at t (drawing order: car, visitor, cat; older first) and
- * the lighting levels. */
+/* Whether the parcel lies on the doormat at t: the newest deliver or take
+ * decides (a delivery once its courier put it down; a taking until its
+ * collector picks it up, if a parcel had been put down before). */
+static int sim_scene_parcel_on_mat(const struct sim_scene_event *events, int count, int64_t t)
+{
+    const struct sim_scene_event *newest = NULL, *before = NULL;
+    for (int i = 0; i < count; i++) {
+        if (events[i].trigger != CAMERA_TRIGGER_DELIVER && events[i].trigger != CAMERA_TRIGGER_TAKE)
+            continue;
+        if (newest == NULL || events[i].at_us >= newest->at_us) {
+            before = newest;
+            newest = &events[i];
+        } else if (before == NULL || events[i].at_us >= before->at_us) {
+            before = &events[i];
+        }
+    }
+    if (newest == NULL)
+        return 0;
+    if (newest->trigger == CAMERA_TRIGGER_DELIVER)
+        return t - newest->at_us >= SIM_SCENE_PARCEL_US;
+    return t - newest->at_us < SIM_SCENE_PARCEL_US && before != NULL &&
+           before->trigger == CAMERA_TRIGGER_DELIVER &&
+           newest->at_us - before->at_us >= SIM_SCENE_PARCEL_US;
+}
+
+/* Objects present at t (drawing order: car, parcel, people, cat; older
+ * first) and the lighting levels. */
 static void sim_scene_moment_at(const struct sim_scene *scene, int64_t t,
                                 struct sim_scene_moment *moment)
 {
     static const int64_t durations_us[] = {
-        [SIM_OBJECT_VISITOR] = SIM_SCENE_VISITOR_US,
-        [SIM_OBJECT_CAR] = SIM_SCENE_CAR_US,
-        [SIM_OBJECT_CAT] = SIM_SCENE_CAT_US,
+        [SIM_OBJECT_VISITOR] = SIM_SCENE_VISITOR_US, [SIM_OBJECT_CAR] = SIM_SCENE_CAR_US,
+        [SIM_OBJECT_CAT] = SIM_SCENE_CAT_US,         [SIM_OBJECT_BOX] = 0,
+        [SIM_OBJECT_COURIER] = SIM_SCENE_VISITOR_US, [SIM_OBJECT_COLLECTOR] = SIM_SCENE_VISITOR_US,
     };
-    static const int depth_order[] = {SIM_OBJECT_CAR, SIM_OBJECT_VISITOR, SIM_OBJECT_CAT};
+    static const int depth_order[] = {SIM_OBJECT_CAR,     SIM_OBJECT_BOX,       SIM_OBJECT_VISITOR,
+                                      SIM_OBJECT_COURIER, SIM_OBJECT_COLLECTOR, SIM_OBJECT_CAT};
     memset(moment, 0, sizeof(*moment));
     struct sim_scene_event events[SIM_SCENE_CANDIDATES];
     int count = sim_scene_collect(scene, t, events);
-    for (int order = 0; order < 3; order++) {
+    for (int order = 0; order < SIM_OBJECT_KIND_COUNT; order++) {
+        if (depth_order[order] == SIM_OBJECT_BOX) {
+            if (sim_scene_parcel_on_mat(events, count, t) &&
+                moment->object_count < SIM_SCENE_MAX_OBJECTS) {
+                moment->kinds[moment->object_count] = SIM_OBJECT_BOX;
+                moment->ages_us[moment->object_count] = 0;
+                moment->object_count++;
+            }
+            continue;
+        }
         for (int i = 0; i < count && moment->object_count < SIM_SCENE_MAX_OBJECTS; i++) {
             int kind = sim_scene_object_of(events[i].trigger);
             int64_t age = t - events[i].at_us;
@@ -398,6 +439,7 @@ struct sim_scene *sim_scene_create(int width, int height, uint32_t seed, int scr
     scene->rings[SIM_RING_OBJECTS].capacity = SIM_SCENE_EVENT_CAPACITY;
     scene->rings[SIM_RING_AMBIENT].capacity = SIM_SCENE_LIGHT_CAPACITY;
     scene->rings[SIM_RING_LAMP].capacity = SIM_SCENE_LIGHT_CAPACITY;
+    scene->rings[SIM_RING_PARCEL].capacity = SIM_SCENE_LIGHT_CAPACITY;
     if (sim_scene_build(scene, width, height) != 0)
         goto fail;
     return scene;
@@ -446,6 +488,8 @@ void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int
         index = SIM_RING_AMBIENT;
     else if (lighting == SIM_LIGHTING_LAMP)
         index = SIM_RING_LAMP;
+    else if (trigger == CAMERA_TRIGGER_DELIVER || trigger == CAMERA_TRIGGER_TAKE)
+        index = SIM_RING_PARCEL;
     struct sim_scene_ring *ring = &scene->rings[index];
     assert(ring->capacity > 0 && ring->capacity <= SIM_SCENE_EVENT_CAPACITY);
     ring->events[ring->next] = (struct sim_scene_event){scene_time_us, trigger};

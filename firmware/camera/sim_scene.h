@@ -14,7 +14,10 @@
  * seconds into the loop (also returned by sim_scene_script()):
  *     10  visitor enters from the right, walks to the door (arrives 14),
  *         presses the bell at 15, stands until 22, walks off (gone by 26)
- *     45  a car crosses the street band left to right (gone by 48)
+ *     30  a car crosses the street band left to right (gone by 33)
+ *     36  a courier walks up carrying a parcel, puts it on the doormat at 42,
+ *         walks off (gone by 52)
+ *     64  someone walks up, picks the parcel up at 70, leaves with it (gone by 80)
  *     70  a cat crosses the bottom of the frame right to left (gone by 75)
  *     80  night: the camera switches to its IR look (dark, grey)
  *     90  porch light on
@@ -41,12 +44,19 @@
 #define SIM_SCENE_RING_START_US 5000000LL
 #define SIM_SCENE_RING_END_US   5600000LL
 #define SIM_SCENE_MAX_OBJECTS   8
+/* deliver / take: the parcel changes hands this long after the trigger. */
+#define SIM_SCENE_PARCEL_US 6000000LL
 
 enum sim_object_kind {
     SIM_OBJECT_VISITOR,
     SIM_OBJECT_CAR,
     SIM_OBJECT_CAT,
+    SIM_OBJECT_BOX, /* the parcel lying on the doormat */
+    /* Figures only: the ground truth calls them SIM_OBJECT_VISITOR. */
+    SIM_OBJECT_COURIER,   /* a visitor who brings the parcel */
+    SIM_OBJECT_COLLECTOR, /* a visitor who takes it away */
 };
+#define SIM_OBJECT_KIND_COUNT 6
 
 /* Bounding box of a visible object, normalised to the frame (0..1, origin
  * top-left), clipped to what is actually visible. */
@@ -88,7 +98,7 @@ int sim_scene_resize(struct sim_scene *scene, int width, int height);
 
 /* Record a trigger taking effect at scene_time_us. Scene times passed here
  * should not decrease; the scene keeps the newest 32 object triggers and the
- * newest 4 of each lighting kind (day/night, porch light). */
+ * newest 4 of each lighting kind (day/night, porch light) and of deliver/take. */
 void sim_scene_trigger(struct sim_scene *scene, enum camera_trigger trigger, int64_t scene_time_us);
 
 /* Describe the scene at scene_time_us without rendering it. */

@@ -190,7 +190,7 @@ static double doorbell_control_round4(double value)
  * the tree. */
 static cJSON *doorbell_control_scene(const struct sim_ground_truth *truth)
 {
-    static const char *const kinds[] = {"visitor", "car", "cat"};
+    static const char *const kinds[] = {"visitor", "car", "cat", "box"};
     cJSON *json = cJSON_CreateObject();
     cJSON *objects;
 
@@ -214,7 +214,7 @@ static cJSON *doorbell_control_scene(const struct sim_ground_truth *truth)
             goto fail;
         }
         if (cJSON_AddStringToObject(object, "kind",
-                                    (unsigned)box->kind < 3 ? kinds[box->kind] : "?") == NULL ||
+                                    (unsigned)box->kind < 4 ? kinds[box->kind] : "?") == NULL ||
             doorbell_control_add_number(object, "x", doorbell_control_round4(box->x)) != 0 ||
             doorbell_control_add_number(object, "y", doorbell_control_round4(box->y)) != 0 ||
             doorbell_control_add_number(object, "w", doorbell_control_round4(box->width)) != 0 ||
@@ -355,7 +355,8 @@ void doorbell_control_handle(const char *command, char *reply, size_t reply_size
     } else if (strcmp(name, "help") == 0 || name[0] == '\0') {
         snprintf(reply, reply_size,
                  "commands: press, pir, battery N, snapshot, keyframe, light on|off, night, day, "
-                 "visitor, car, cat, stats, status, motion, scene, hold SECONDS; test-only: "
+                 "visitor, car, cat, deliver, take, stats, status, motion, scene, hold SECONDS; "
+                 "test-only: "
                  "motion-event");
     } else {
         snprintf(reply, reply_size, "error: unknown command '%s' (try help)", name);

@@ -131,6 +131,10 @@ void doorbell_events_on_motion(const struct link_event *event, void *context)
     if (event->active)
         doorbell_events_activity(doorbell);
     doorbell_events_send_message(doorbell, event);
+    if (event->type == LINK_EVENT_PACKAGE_DELIVERED || event->type == LINK_EVENT_PACKAGE_TAKEN) {
+        snapshot_queue_add_event(&doorbell->snapshots, event->type, event->id);
+        return; /* one-shot: its picture is the zone as it is now */
+    }
     if (event->active && event->id != doorbell->motion_started_id) {
         doorbell->motion_started_id = event->id;
         snapshot_queue_add_event(&doorbell->snapshots, LINK_EVENT_MOTION, event->id);

@@ -651,6 +651,12 @@ int motion_detector_process(struct motion_detector *detector, const struct camer
     return loaded;
 }
 
+/* The analysis luma (see header). */
+const uint8_t *motion_detector_luma(const struct motion_detector *detector)
+{
+    return detector->luma;
+}
+
 /*
  * PIR fusion. cv: the camera event as it is. pir: a camera event may start
  * only within MOTION_PIR_WINDOW_MS of the PIR firing (the PIR gates false

@@ -69,6 +69,11 @@ void motion_detector_analyse(struct motion_detector *detector, int64_t time_us, 
 int motion_detector_process(struct motion_detector *detector, const struct camera_frame *frame,
                             int64_t time_us, int pir, struct motion_result *result);
 
+/* The analysis luma of the last loaded frame (MOTION_ANALYSIS_WIDTH x
+ * MOTION_ANALYSIS_HEIGHT, packed, privacy masks black); owned by the
+ * detector, valid until the next load. */
+const uint8_t *motion_detector_luma(const struct motion_detector *detector);
+
 /* PIR fusion, a pure state machine (see motion_detector.c). */
 struct motion_fusion {
     int active;

@@ -17,6 +17,7 @@
 
 #include "motion/motion_runner.h"
 #include "motion/motion_privacy.h"
+#include "motion/package_watch.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,6 +43,7 @@ enum motion_runner_report_kind {
 struct motion_runner {
     struct motion_runner_config config;
     struct motion_detector *detector;
+    struct package_watch *packages; /* the doorstep area, when a package_zone is set */
 
     pthread_mutex_t lock;         /* guards pending and pending_changed */
     struct motion_config pending; /* the newest settings */
@@ -105,7 +107,12 @@ struct motion_runner *motion_runner_create(const struct motion_runner_config *co
     }
     motion_runner_detector_config(runner, 0, 0, &detector_config);
     runner->detector = motion_detector_create(&detector_config, error, error_size);
-    if (runner->detector == NULL) {
+    runner->packages = package_watch_create();
+    if (runner->detector == NULL || runner->packages == NULL) {
+        if (runner->packages == NULL)
+            error_text_set(error, error_size, "out of memory");
+        motion_detector_destroy(runner->detector);
+        package_watch_destroy(runner->packages);
         pthread_mutex_destroy(&runner->lock);
         free(runner);
         return NULL;
@@ -118,6 +125,7 @@ void motion_runner_destroy(struct motion_runner *runner)
     if (runner == NULL)
         return;
     motion_detector_destroy(runner->detector);
+    package_watch_destroy(runner->packages);
     pthread_mutex_destroy(&runner->lock);
     free(runner);
 }
@@ -243,11 +251,13 @@ static void motion_runner_update_settings(struct motion_runner *runner, int widt
         motion_runner_restart(runner, &detector_config);
     else
         motion_detector_configure(runner->detector, &detector_config);
+    package_watch_configure(runner->packages, &runner->applied);
     runner->detector_width = width;
     runner->detector_height = height;
     if (changed)
-        log_info("motion settings applied: %d zone(s), %d privacy mask(s)",
-                 runner->applied.zone_count, runner->applied.mask_count);
+        log_info("motion settings applied: %d zone(s), %d privacy mask(s), %s",
+                 runner->applied.zone_count, runner->applied.mask_count,
+                 runner->applied.has_package_zone ? "a doorstep area" : "no doorstep area");
 }
 
 /* Paint the privacy masks into the frame. Capture thread. */
@@ -256,6 +266,36 @@ void motion_runner_blackout(struct motion_runner *runner, struct camera_frame *f
     motion_runner_update_settings(runner, frame->width, frame->height);
     if (runner->applied.mask_count > 0)
         motion_privacy_blackout(&runner->applied, frame);
+}
+
+/* The package watch on the frame just analysed: a delivery or a taking is
+ * a one-shot link event (active 0) with the object's box and a new id. */
+static void motion_runner_packages(struct motion_runner *runner, const struct motion_result *result,
+                                   int64_t now_us, int pir)
+{
+    struct package_watch_report report;
+    struct link_event event;
+    /* Not the detector's event: it calls a new still parcel motion for 30 s. */
+    int busy = pir;
+
+    if (!package_watch_enabled(runner->packages) ||
+        !package_watch_step(runner->packages, motion_detector_luma(runner->detector), now_us, busy,
+                            result->light_switch, &report))
+        return;
+    memset(&event, 0, sizeof(event));
+    event.type = report.kind == PACKAGE_WATCH_DELIVERED ? LINK_EVENT_PACKAGE_DELIVERED
+                                                        : LINK_EVENT_PACKAGE_TAKEN;
+    event.id = atomic_fetch_add(runner->config.next_event_id, 1) + 1;
+    event.score = 1.0;
+    event.active = 0;
+    if (report.box.width > 0 && report.box.height > 0) {
+        event.boxes[0] =
+            (struct link_box){report.box.x, report.box.y, report.box.width, report.box.height};
+        event.box_count = 1;
+    }
+    log_info("%s (event %u) at %.2f,%.2f %.2fx%.2f", link_event_type_name(event.type), event.id,
+             report.box.x, report.box.y, report.box.width, report.box.height);
+    runner->config.on_event(&event, runner->config.context);
 }
 
 /* Analyse the frame when its slot is due and report. Capture thread. */
@@ -276,6 +316,7 @@ void motion_runner_process(struct motion_runner *runner, const struct camera_fra
     pir = pir_level || (pir_at != 0 && now_us - pir_at < MOTION_RUNNER_PIR_ACTIVE_US);
     if (motion_detector_process(runner->detector, frame, now_us, pir, &result) != 0)
         return; /* a frame size the detector cannot take: nothing to say */
+    motion_runner_packages(runner, &result, now_us, pir);
 
     /* The newest boxes: a start reports them, and detect frames carry them. */
     if (result.box_count > 0) {

@@ -4,7 +4,8 @@
 // detection zone on the snapshot by clicking its corners and double-clicking,
 // change the sensitivity, save, reload: the zone is still drawn, the GET
 // API has it, and the doorbell itself runs with it (control command
-// `motion`). Deleting it and saving empties the list again.
+// `motion`). Deleting it and saving empties the list again. The doorstep
+// area (packages) is drawn, saved and deleted the same way.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,42 @@ test('draw a zone on the snapshot, save, reload: it is there', async () => {
     await page.getByTestId('motion-delete-zones-0').click();
     await page.getByTestId('motion-save').click();
     await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/motion`)).json.zones.length === 0, { what: 'the zone deleted' });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('draw the doorstep area (packages): saved as package_zone, on the doorbell, deleted again', async () => {
+  const context = await loggedInContext(browser, hub, admin);
+  try {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${hub.url}/#/devices/${device.id}`);
+    await page.getByTestId('motion-fold').locator('summary').click();
+    await page.getByTestId('motion-settings').waitFor();
+    await page.getByTestId('motion-draw-kind').selectOption('package');
+    const canvas = page.getByTestId('motion-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const corners = [[0.15, 0.75], [0.35, 0.75], [0.35, 0.95], [0.15, 0.95]];
+    for (const [x, y] of corners) await page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+    await page.getByTestId('motion-finish').click();
+    await page.getByTestId('motion-package-0').waitFor();
+    await page.getByText('Doorstep area (packages) (4 points)').waitFor();
+    await page.getByTestId('motion-save').click();
+    await page.getByText('Motion settings saved').waitFor();
+
+    const saved = (await admin.api('GET', `/api/v1/devices/${device.id}/motion`)).json;
+    assert.equal(saved.package_zone.length, 4);
+    saved.package_zone.forEach(([x, y], i) => {
+      assert.ok(Math.abs(x - corners[i][0]) < 0.02 && Math.abs(y - corners[i][1]) < 0.02, `corner ${i}: ${x},${y}`);
+    });
+    await waitFor(async () => JSON.parse(await doorbell.control('motion')).package_zone?.length === 4, { what: 'the doorstep area on the doorbell' });
+
+    await page.getByTestId('motion-delete-package-0').click();
+    await page.getByTestId('motion-save').click();
+    await waitFor(async () => (await admin.api('GET', `/api/v1/devices/${device.id}/motion`)).json.package_zone === undefined, { what: 'the doorstep area deleted' });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -180,7 +180,7 @@ static void test_event_round_trip(void **state)
     link_message_clear(&message);
     free(buffer);
 
-    for (int type = LINK_EVENT_RING; type <= LINK_EVENT_TAMPER; type++) {
+    for (int type = LINK_EVENT_RING; type <= LINK_EVENT_TYPE_LAST; type++) {
         struct link_event simple = {
             .type = (enum link_event_type)type, .id = 1, .score = 1, .active = 1};
         test_json_round_trip(LINK_EVENT, link_build_event(&simple), &message, &buffer);

@@ -9,7 +9,7 @@
  * UNIT_SOURCES: appliance/notify/notify_outbox.c appliance/notify/notify_target.c
  * UNIT_SOURCES: appliance/notify/notify_request.c appliance/events/event_store.c
  * UNIT_SOURCES: appliance/accounts/random_bytes.c appliance/storage/database.c
- * UNIT_SOURCES: appliance/events/weekly_schedule.c
+ * UNIT_SOURCES: appliance/events/weekly_schedule.c appliance/events/event_engine.c
  */
 #include <setjmp.h>
 #include <stdarg.h>

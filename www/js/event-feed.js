@@ -24,7 +24,7 @@ const RING_TOAST_MS = 30000;
 const PICTURE_RETRY_MS = 700;
 const PICTURE_TRIES = 15;
 // Events the doorbell takes a picture of (offline, online, low battery: none).
-const PICTURED = new Set(['ring', 'motion', 'pir', 'person', 'package', 'tamper']);
+const PICTURED = new Set(['ring', 'motion', 'pir', 'person', 'package', 'package_delivered', 'package_taken', 'tamper']);
 
 const WORDS = {
   ring: 'Someone rang the doorbell',
@@ -32,6 +32,8 @@ const WORDS = {
   pir: 'Motion (PIR)',
   person: 'A person',
   package: 'A package',
+  package_delivered: 'Package delivered',
+  package_taken: 'Package taken',
   tamper: 'Tamper alarm',
   offline: 'The doorbell went offline',
   online: 'The doorbell is back online',

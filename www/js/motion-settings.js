@@ -1,6 +1,7 @@
 // The "Motion" panel of a doorbell's page: sensitivity, how camera and PIR
-// combine, and detection zones and privacy masks drawn as polygons on the
-// doorbell's snapshot (GET/PUT /api/v1/devices/{id}/motion, docs/api.md).
+// combine, and detection zones, privacy masks and the doorstep area (one
+// polygon where the doorbell watches for packages, package_zone) drawn as
+// polygons on the doorbell's snapshot (GET/PUT /api/v1/devices/{id}/motion, docs/api.md).
 // Drawing: pick "zone" or "privacy mask", click to add points, double-click
 // (or Finish, or a click on the first point) to close the polygon; each
 // polygon can be deleted from the list. Admins edit; viewers see it
@@ -26,7 +27,14 @@ const MODES = [
   ['either', 'Camera or PIR sensor'],
 ];
 const KINDS = { zones: { label: 'Zone', stroke: '#22c55e', fill: 'rgba(34,197,94,0.18)' },
-  masks: { label: 'Privacy mask', stroke: '#f8fafc', fill: 'rgba(0,0,0,0.75)' } };
+  masks: { label: 'Privacy mask', stroke: '#f8fafc', fill: 'rgba(0,0,0,0.75)' },
+  package: { label: 'Doorstep area (packages)', stroke: '#f59e0b', fill: 'rgba(245,158,11,0.22)' } };
+
+// The polygons of one kind as a list: the doorstep area is one or none.
+function polygonsOf(settings, name) {
+  if (name !== 'package') return settings[name];
+  return settings.package_zone ? [settings.package_zone] : [];
+}
 
 function svg(tag, attrs) {
   const el = document.createElementNS(SVG, tag);
@@ -52,7 +60,8 @@ export function createMotionSettings({ deviceId, editable }) {
     MODES.map(([value, label]) => h('option', { value, text: label })));
   const kind = h('select', { name: 'draw', 'data-testid': 'motion-draw-kind' },
     h('option', { value: 'zones', text: 'Detection zone' }),
-    h('option', { value: 'masks', text: 'Privacy mask (blacked out of the video)' }));
+    h('option', { value: 'masks', text: 'Privacy mask (blacked out of the video)' }),
+    h('option', { value: 'package', text: 'Doorstep area (packages)' }));
   const finish = button('Finish polygon', { variant: 'btn-secondary btn-sm', 'data-testid': 'motion-finish' });
   const save = editable ? button('Save', { variant: 'btn-primary btn-sm', 'data-testid': 'motion-save' }) : null;
   finish.type = 'button';
@@ -67,8 +76,9 @@ export function createMotionSettings({ deviceId, editable }) {
   const list = h('ul', { class: 'motion-polygons', 'data-testid': 'motion-polygons',
     style: { listStyle: 'none', padding: '0', margin: '0', display: 'grid', gap: '4px' } });
   const hint = h('p', { class: 'muted', text: editable
-    ? 'Click on the picture to add points; double-click to close the polygon. Without zones the whole picture is watched.'
-    : 'Zones and privacy masks of this doorbell.' });
+    ? 'Click on the picture to add points; double-click to close the polygon. Without zones the whole picture is watched. '
+      + 'Draw the doorstep area around where parcels are left: the doorbell reports a package delivered or taken there.'
+    : 'Zones, privacy masks and the doorstep area of this doorbell.' });
 
   const schedule = createMotionSchedule({ deviceId, editable });
   const form = h('form', { class: 'motion-settings', 'data-testid': 'motion-settings', novalidate: true,
@@ -87,20 +97,25 @@ export function createMotionSettings({ deviceId, editable }) {
     overlay.replaceChildren();
     list.replaceChildren();
     if (!settings) return;
-    for (const name of ['zones', 'masks']) {
+    for (const name of ['zones', 'masks', 'package']) {
       const style = KINDS[name];
-      settings[name].forEach((polygon, index) => {
+      polygonsOf(settings, name).forEach((polygon, index) => {
         overlay.append(svg('polygon', { points: pointsText(polygon), fill: style.fill, stroke: style.stroke,
           'stroke-width': 2, 'vector-effect': 'non-scaling-stroke', 'data-testid': `motion-${name}-${index}` }));
         const remove = editable ? button('', { icon: 'trash', iconOnly: true, variant: 'btn-ghost btn-sm',
           'aria-label': `Delete ${style.label.toLowerCase()} ${index + 1}`, 'data-testid': `motion-delete-${name}-${index}` }) : null;
         if (remove) {
           remove.type = 'button';
-          remove.addEventListener('click', () => { settings[name].splice(index, 1); render(); });
+          remove.addEventListener('click', () => {
+            if (name === 'package') delete settings.package_zone;
+            else settings[name].splice(index, 1);
+            render();
+          });
         }
         list.append(h('li', { style: { display: 'flex', alignItems: 'center', gap: '8px' } },
           h('span', { style: { width: '12px', height: '12px', border: `2px solid ${style.stroke}`, background: style.fill } }),
-          h('span', { text: `${style.label} ${index + 1} (${polygon.length} points)` }), remove));
+          h('span', { text: name === 'package' ? `${style.label} (${polygon.length} points)`
+            : `${style.label} ${index + 1} (${polygon.length} points)` }), remove));
       });
     }
     if (drawing) {
@@ -116,7 +131,9 @@ export function createMotionSettings({ deviceId, editable }) {
   function close() {
     if (!drawing || drawing.length < 3) return;
     const name = kind.value;
-    if (settings[name].length >= MAX_POLYGONS) {
+    if (name === 'package') {
+      settings.package_zone = drawing; // one doorstep area: a new one replaces it
+    } else if (settings[name].length >= MAX_POLYGONS) {
       toast(`At most ${MAX_POLYGONS} ${name === 'zones' ? 'zones' : 'privacy masks'}`, 'error');
     } else {
       settings[name].push(drawing);

@@ -17,14 +17,16 @@ import { fmtClock, fmtRelativeDay, fmtLength, eventName, exportFileName } from '
 import { replyMenu } from '../quick-replies.js';
 
 const PAGE = 50;
-const TYPES = ['ring', 'motion', 'person', 'pir'];
+const TYPES = ['ring', 'motion', 'person', 'package', 'pir'];
+// A filter chip that stands for several event types.
+const TYPE_GROUPS = { package: ['package_delivered', 'package_taken'] };
 // A quick reply answers a visitor still at the door: rings this recent only.
 export const REPLY_WINDOW_MS = 10 * 60 * 1000;
 
 /** The events query string for filters { types: Set, starred } and a window. */
 export function eventsQuery({ types, starred }, { from = 0, to, limit = PAGE, offset = 0 }) {
   const q = new URLSearchParams({ from: String(Math.max(0, Math.floor(from))), to: String(Math.ceil(to)), limit: String(limit), offset: String(offset) });
-  if (types.size) q.set('type', [...types].join(','));
+  if (types.size) q.set('type', [...types].flatMap((type) => TYPE_GROUPS[type] || [type]).join(','));
   if (starred) q.set('starred', '1');
   return q.toString();
 }

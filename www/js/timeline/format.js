@@ -59,6 +59,7 @@ export function fmtBytes(n) {
 
 const EVENT_NAMES = {
   ring: 'Ring', motion: 'Motion', person: 'Person', package: 'Package', pir: 'PIR',
+  package_delivered: 'Package delivered', package_taken: 'Package taken',
   tamper: 'Tamper', offline: 'Offline', online: 'Online', low_battery: 'Low battery',
 };
 
