@@ -64,10 +64,15 @@ if [ -s "$bell_dir/secret" ]; then
     rm -f "$bell_dir/secret" "$bell_dir/id"
 fi
 state=$bell_dir/state
-"$build/doorbelld" --state-dir "$state" --hub "wss://127.0.0.1:$port" --scripted \
-    --audio-device sim \
-    --control "$bell_dir/control.sock" 2> >(tee "$var/doorbell.log" >&2) &
-pids+=($!)
+start_doorbell() {
+    "$build/doorbelld" --state-dir "$state" --hub "wss://127.0.0.1:$port" --scripted \
+        --audio-device sim \
+        --control "$bell_dir/control.sock" 2> >(tee -a "$var/doorbell.log" >&2) &
+    doorbell_pid=$!
+    pids+=("$doorbell_pid")
+}
+: >"$var/doorbell.log"
+start_doorbell
 
 if [ ! -s "$state/hub.json" ]; then
     for _ in $(seq 1 300); do
@@ -84,6 +89,23 @@ if [ ! -s "$state/hub.json" ]; then
         "$build/doorstep" --data-dir "$hub_dir" device pair "$id" "$code" --name "Front door" ||
             { echo "pairing failed; see $var/hub.log and $var/doorbell.log"; exit 1; }
     fi
+fi
+
+# The scripted scene's courier leaves a parcel on the doormat: a doorbell
+# that has no motion settings yet gets a doorstep area around the mat, so
+# that "package delivered" and "package taken" show without drawing one
+# (the motion page changes it). A doorbell gets its settings as it
+# connects, so it starts again once.
+id=$(cat "$state/device-id")
+if [ "$("$build/doorstep" --data-dir "$hub_dir" device motion "$id" 2>/dev/null)" = "{}" ]; then
+    "$build/doorstep" --data-dir "$hub_dir" device motion "$id" \
+        '{"package_zone":[[0.14,0.74],[0.36,0.74],[0.36,0.95],[0.14,0.95]]}' >/dev/null
+    kill -TERM "$doorbell_pid" 2>/dev/null || true
+    wait "$doorbell_pid" 2>/dev/null || true
+    kept=()
+    for pid in "${pids[@]}"; do [ "$pid" = "$doorbell_pid" ] || kept+=("$pid"); done
+    pids=("${kept[@]}") # wait -n below must not see the old doorbell
+    start_doorbell
 fi
 
 sleep 1

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "core/config.h"
 #include "devices/device_store.h"
+#include "devices/motion_settings.h"
 #include "http/pair_socket.h"
 #include "recording/reconcile.h"
 #include "storage/database.h"
@@ -39,6 +40,10 @@ static void cli_usage(const char *program)
            "  device add NAME                 add a doorbell; prints its id and secret once\n"
            "  device list                     list doorbells\n"
            "  device remove ID                remove a doorbell (it is disconnected at once)\n"
+           "  device motion ID [JSON]         print a doorbell's motion settings ({} when it\n"
+           "                                  has none: the defaults), or set them from a JSON\n"
+           "                                  object (as PUT /api/v1/devices/{id}/motion takes;\n"
+           "                                  the doorbell gets them when it next connects)\n"
            "  device waiting                  doorbells waiting to pair (asks the running hub)\n"
            "  device pair DEVICE_ID CODE [--name NAME]\n"
            "                                  pair a waiting doorbell with its setup code\n"
@@ -205,6 +210,54 @@ static int cli_print_device(const struct device_record *device, void *context)
     return 0;
 }
 
+/* `device motion ID [JSON]`: print the saved motion settings ({} for none),
+ * or validate, save and audit new ones. A running hub sends them to the
+ * doorbell when it next connects. 0, 1 (refused or failed) or 2 (usage). */
+static int cli_device_motion(sqlite3 *db, const char *device_id, const char *text)
+{
+    struct device_record record;
+    struct motion_config config;
+    char error[128];
+    cJSON *json = NULL;
+    char *printed = NULL;
+    int rc = 1, exists;
+
+    if (device_store_find(db, device_id, &record, NULL) != 1) {
+        fprintf(stderr, "doorstep: no such doorbell\n");
+        return 1;
+    }
+    if (text == NULL) {
+        if ((exists = motion_settings_exists(db, device_id)) < 0 ||
+            (exists && motion_settings_load(db, device_id, &config) != 0)) {
+            fprintf(stderr, "doorstep: database error\n");
+            return 1;
+        }
+        if (!exists) {
+            printf("{}\n");
+            return 0;
+        }
+    } else {
+        if (motion_config_parse(text, strlen(text), &config, error, sizeof(error)) != 0) {
+            fprintf(stderr, "doorstep: motion settings: %s\n", error);
+            return 2;
+        }
+        if (motion_settings_save(db, device_id, &config) != 0) {
+            fprintf(stderr, "doorstep: database error\n");
+            return 1;
+        }
+        cli_audit_record(db, "motion_settings", device_id, "");
+    }
+    if ((json = motion_config_to_json(&config)) == NULL ||
+        (printed = cJSON_PrintUnformatted(json)) == NULL)
+        goto out;
+    printf("%s\n", printed);
+    rc = 0;
+out:
+    cJSON_free(printed);
+    cJSON_Delete(json);
+    return rc;
+}
+
 static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
 {
     char error[256];
@@ -238,9 +291,13 @@ static int cli_device(sqlite3 *db, const char *data_dir, int argc, char **argv)
             fprintf(stderr, "doorstep: %s\n", removed == 0 ? "no such doorbell" : "database error");
         return removed == 1 ? 0 : 1;
     }
+    if (argc >= 2 && strcmp(argv[0], "motion") == 0)
+        return cli_device_motion(db, argv[1], argc >= 3 ? argv[2] : NULL);
     if (argc >= 1 && (strcmp(argv[0], "waiting") == 0 || strcmp(argv[0], "pair") == 0))
         return cli_pairing(data_dir, argc, argv);
-    fprintf(stderr, "doorstep: device add NAME | list | remove ID | waiting | pair ID CODE\n");
+    fprintf(stderr,
+            "doorstep: device add NAME | list | remove ID | motion ID [JSON] | waiting | pair ID "
+            "CODE\n");
     return 2;
 }
 

@@ -54,6 +54,22 @@ out:
 }
 
 /* Store config (normalised JSON) for device_id. 0 or -1. */
+int motion_settings_exists(sqlite3 *db, const char *device_id)
+{
+    sqlite3_stmt *statement = NULL;
+    int rc = -1, step;
+
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM motion_settings WHERE device_id = ?", -1, &statement,
+                           NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(statement, 1, device_id, -1, SQLITE_STATIC);
+    step = sqlite3_step(statement);
+    rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+out:
+    sqlite3_finalize(statement);
+    return rc;
+}
+
 int motion_settings_save(sqlite3 *db, const char *device_id, const struct motion_config *config)
 {
     sqlite3_stmt *statement = NULL;

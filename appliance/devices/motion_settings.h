@@ -18,6 +18,10 @@
  * refuses (then *config holds the defaults). */
 int motion_settings_load(sqlite3 *db, const char *device_id, struct motion_config *config);
 
+/* 1 if device_id has saved settings, 0 if it runs on the defaults, -1 on a
+ * database error. */
+int motion_settings_exists(sqlite3 *db, const char *device_id);
+
 /* Store config (normalised JSON) for device_id, replacing what was there. 0 or -1. */
 int motion_settings_save(sqlite3 *db, const char *device_id, const struct motion_config *config);
 

@@ -2,7 +2,8 @@
 //  - `make run` itself (scripts/run.sh, state in a temporary directory): the
 //    sim microphone hears the street, and the scripted visitor speaking while
 //    at the door, in the hub's recordings; neither the doorbell's nor the
-//    hub's log repeats a line more than the rate limit allows;
+//    hub's log repeats a line more than the rate limit allows; the doorbell
+//    has the doorstep area make run gives it;
 //  - an ALSA `file` microphone whose input runs out every half second (the
 //    old `make run` set-up, its two minutes made short): the hub records the
 //    file's tone again and again instead of silence, and the log has no
@@ -98,6 +99,10 @@ test('make run: the sim microphone hears the street and the visitor speaking; th
       return truth.objects.some((object) => object.kind === 'visitor') && truth.scene_time_us;
     }, { timeout: patience(120000), interval: 200, what: 'the scripted visitor' });
     await waitFor(async () => (await scene()).scene_time_us > arrived + 5e6, { timeout: patience(60000), what: '5 s of visitor' });
+    // make run gave the doorbell a doorstep area around the mat, for the
+    // scripted courier's parcel (docs/packages.md).
+    const motion = JSON.parse(await control(socket, 'motion'));
+    assert.equal(motion.package_zone?.length, 4, JSON.stringify(motion));
   } finally {
     run.kill('SIGINT');
     const timer = setTimeout(() => run.kill('SIGKILL'), patience(60000));
