@@ -140,3 +140,20 @@ test('a delivery with no person within 120 s is dropped, and the hub says why', 
   assert.equal((await packageEvents()).length, before);
   assert.equal((await personEvents()).length, peopleBefore, 'no person event meanwhile');
 });
+
+test('doorstep device motion: the CLI prints and sets a doorbell\'s motion settings, refuses bad ones, and is audited', async () => {
+  const other = hub.addDevice('Side gate');
+  assert.equal(hub.cli(['device', 'motion', other.id]).trim(), '{}', 'no settings yet: the defaults');
+  const zone = '{"package_zone":[[0.1,0.7],[0.4,0.7],[0.4,0.95],[0.1,0.95]],"package_still_s":12}';
+  const set = JSON.parse(hub.cli(['device', 'motion', other.id, zone]));
+  assert.equal(set.package_zone.length, 4);
+  const api = await admin.api('GET', `/api/v1/devices/${other.id}/motion`);
+  assert.equal(api.status, 200);
+  assert.equal(api.json.package_zone.length, 4);
+  assert.equal(api.json.package_still_s, 12);
+  assert.throws(() => hub.cli(['device', 'motion', other.id, '{"package_zone":5}']),
+    (error) => error.status === 2 && /package_zone/.test(error.stderr.toString()));
+  assert.throws(() => hub.cli(['device', 'motion', 'nosuchdoorbell', zone]), (error) => error.status === 1);
+  const audit = await admin.api('GET', '/api/v1/audit?action=motion_settings');
+  assert.ok(JSON.stringify(audit.json).includes(other.id), 'the CLI change is in the audit log');
+});
