@@ -4,8 +4,7 @@
 # that mostly wait for a clock (the sim scene's two-minute loop, the disk
 # budget and the filling disk, notification retries, previews collected
 # over 20 s, 42 s of 24/7 recording with ten kill -9 cycles, the sim
-# microphone's street, the sim's parcel lying still, a person event's
-# votes and the detector's queue draining), mostly on low-rate doorbells; it adds about one
+# microphone's street, the sim's parcel lying still), mostly on low-rate doorbells; it adds about one
 # busy core's worth of load to the first lane, which its tests are built to
 # take (they pass with two busy loops running), and saves their ten minutes
 # of waiting. Browser tests never run beside a lane: `make test` runs them
@@ -19,8 +18,7 @@ cd "$(dirname "$0")/../tests"
 
 waiting_lane=(integration/motion.test.mjs integration/retention.test.mjs integration/disk-full.test.mjs
               integration/notify.test.mjs integration/previews.test.mjs integration/recording.test.mjs
-              integration/doorbell-audio.test.mjs integration/packages.test.mjs
-              integration/person-events.test.mjs integration/person-negatives.test.mjs)
+              integration/doorbell-audio.test.mjs integration/packages.test.mjs)
 main_lane=()
 for file in integration/*.test.mjs; do
     [[ " ${waiting_lane[*]} " == *" $file "* ]] || main_lane+=("$file")
