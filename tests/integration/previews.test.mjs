@@ -108,10 +108,13 @@ test('previews: stored with the footage, served by time with their stamp, gone w
   assert.equal((await family.api('GET', `/api/v1/devices/${device.id}/preview.jpg?at=${probe}`)).status, 200);
   assert.equal((await new Client(hub.url).request('GET', `/api/v1/devices/${device.id}/preview.jpg?at=${probe}`)).status, 401);
 
-  // A torn last record (a crash mid-append): read up to the tear.
-  const torn = previewsFile(segments[1]);
+  // A torn last record (a crash mid-append): read up to the tear, in a
+  // closed segment's file with two previews or more (a short segment on a
+  // loaded machine may hold only one).
+  const torn = segments.slice(1, rows.length).map(previewsFile)
+    .find((file) => previewRecords(readFileSync(file)).length >= 2);
+  assert.ok(torn, 'a closed segment with two previews or more');
   const records = previewRecords(readFileSync(torn));
-  assert.ok(records.length >= 2, `${records.length} previews in ${torn}`);
   const lastRecord = records[records.length - 1];
   const beforeTear = records[records.length - 2];
   const atLast = lastRecord.timeMs;
